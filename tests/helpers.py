@@ -1,0 +1,259 @@
+"""Shared test helpers: real openssl keys, a real rpm database, and the
+one fake the reporter tests need, a local HTTP collector whose answers the
+test scripts (accept, fail, reject, hang)."""
+
+import http.server
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPORTER = os.path.join(ROOT, "wlcg-package-reporter")
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+OPENSSL = shutil.which("openssl", path="/usr/bin:/bin") or "openssl"
+
+
+# ---------------------------------------------------------------- processes
+
+def clean_env(home, **extra):
+    """The environment of a cron job: no proxies unless a test sets them."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "LC_ALL": "C.UTF-8",
+    }
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_reporter(args, home, env_extra=None, input_bytes=None, timeout=120, python=None):
+    """Run the real reporter script; returns the CompletedProcess (bytes)."""
+    env = clean_env(home, **(env_extra or {}))
+    return subprocess.run(
+        [python or sys.executable, REPORTER, "--config", os.devnull] + list(args),
+        input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env, timeout=timeout)
+
+
+# ---------------------------------------------------------------- openssl
+
+def make_key_pair(directory, cn="wlcg-collector-test"):
+    """A throwaway RSA key and self-signed certificate; returns (key, cert)."""
+    key = os.path.join(str(directory), "collector.key")
+    cert = os.path.join(str(directory), "collector.pem")
+    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=" + cn],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.chmod(key, 0o600)
+    return key, cert
+
+
+def decrypt(der, key, cert):
+    """The plaintext of a DER report, with the same command the collector runs."""
+    proc = subprocess.run([OPENSSL, "smime", "-decrypt", "-binary", "-inform", "DER",
+                           "-recip", cert, "-inkey", key],
+                          input=der, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.returncode == 0, proc.stderr.decode()
+    return proc.stdout
+
+
+def make_tls_server_files(directory):
+    """A CA, a server certificate for 127.0.0.1 signed by it, and a CA
+    directory hashed the way /etc/grid-security/certificates is."""
+    d = str(directory)
+    os.makedirs(d, exist_ok=True)
+    ca_key, ca_cert = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
+    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key,
+                    "-out", ca_cert, "-days", "2", "-subj", "/CN=Test Grid CA"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    key, csr, cert = (os.path.join(d, n) for n in ("server.key", "server.csr", "server.pem"))
+    subprocess.run([OPENSSL, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", csr, "-subj", "/CN=127.0.0.1"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ext = os.path.join(d, "san.ext")
+    with open(ext, "w") as handle:
+        handle.write("subjectAltName=IP:127.0.0.1\n")
+    subprocess.run([OPENSSL, "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
+                    "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    capath = os.path.join(d, "certificates")
+    os.mkdir(capath)
+    digest = subprocess.run([OPENSSL, "x509", "-hash", "-noout", "-in", ca_cert],
+                            check=True, stdout=subprocess.PIPE).stdout.decode().strip()
+    shutil.copy(ca_cert, os.path.join(capath, "testca.pem"))
+    os.symlink("testca.pem", os.path.join(capath, digest + ".0"))
+    return key, cert, capath
+
+
+# ---------------------------------------------------------------- rpm
+
+RPM_PACKAGES = [
+    # (name, epoch, version, release, arch)
+    ("bash", None, "5.1.8", "9.el9", "x86_64"),
+    ("xrootd", 1, "5.6.9", "1.el9", "x86_64"),
+    ("python3-scitokens", None, "1.8.1~rc1", "1.el9", "noarch"),
+    ("htcondor", None, "24.0.1^20240910git1a2b3c", "1.el9", "x86_64"),
+    ("kernel", None, "5.14.0", "427.13.1.el9_4", "x86_64"),
+    ("kernel", None, "5.14.0", "503.11.1.el9_5", "x86_64"),
+    ("glibc", None, "2.34", "100.el9_4.2", "x86_64"),
+    ("glibc", None, "2.34", "100.el9_4.2", "i686"),
+    ("perl-Text-Tabs+Wrap", None, "2013.0523", "460.el9", "noarch"),
+    ("libstdc++_compat.x", 2, "11.4.1", "3.el9", "x86_64"),
+]
+
+SPEC_TEMPLATE = textwrap.dedent("""\
+    Name: {name}
+    Version: {version}
+    Release: {release}
+    {epoch_line}
+    Summary: test package {name}
+    License: MIT
+    {arch_line}
+    %description
+    A package made for the wlcg-package-reporter tests.
+    %files
+    """)
+
+
+def rpm_evr(epoch, version, release):
+    return "%s:%s-%s" % (epoch or 0, version, release)
+
+
+def build_rpm_db(directory, packages=RPM_PACKAGES, with_pubkey=True):
+    """A real rpm database under directory/db with `packages` installed
+    (rpmbuild + rpm --justdb), plus an imported gpg-pubkey. Returns the
+    dbpath."""
+    top = os.path.join(str(directory), "rpmbuild")
+    dbpath = os.path.join(str(directory), "db")
+    os.makedirs(dbpath)
+    rpms = []
+    for index, (name, epoch, version, release, arch) in enumerate(packages):
+        spec = os.path.join(str(directory), "p%d.spec" % index)
+        with open(spec, "w") as handle:
+            handle.write(SPEC_TEMPLATE.format(
+                name=name, version=version, release=release,
+                epoch_line="Epoch: %d" % epoch if epoch is not None else "",
+                arch_line="BuildArch: noarch" if arch == "noarch" else ""))
+        argv = ["rpmbuild", "--define", "_topdir " + top, "--define", "_build_id_links none",
+                "-bb", spec]
+        if arch != "noarch":
+            argv[1:1] = ["--target", arch]
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert proc.returncode == 0, proc.stdout.decode()[-2000:]
+        built = os.path.join(top, "RPMS", arch, "%s-%s-%s.%s.rpm" % (name, version, release, arch))
+        assert os.path.exists(built), built
+        rpms.append(built)
+    subprocess.run(["rpm", "--dbpath", dbpath, "-i", "--justdb", "--nodeps", "--ignorearch",
+                    "--ignoreos"] + rpms, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if with_pubkey:
+        gnupghome = os.path.join(str(directory), "gnupg")
+        os.mkdir(gnupghome, 0o700)
+        env = dict(os.environ, GNUPGHOME=gnupghome)
+        subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
+                        "Test Signing Key <signing@example.org>", "rsa2048", "sign", "never"],
+                       check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        keyfile = os.path.join(str(directory), "RPM-GPG-KEY-test")
+        with open(keyfile, "wb") as handle:
+            handle.write(subprocess.run(["gpg", "--armor", "--export", "signing@example.org"],
+                                        check=True, env=env, stdout=subprocess.PIPE).stdout)
+        subprocess.run(["rpm", "--dbpath", dbpath, "--import", keyfile], check=True)
+    return dbpath
+
+
+# ---------------------------------------------------------------- HTTP collector
+
+class ScriptedCollector(object):
+    """A local HTTP server answering from a script of (status, headers, body)
+    tuples, one per request; the last one repeats. The action "hang" accepts
+    the request and never answers. Every request is recorded."""
+
+    def __init__(self, script=None, tls=None):
+        self.script = list(script or [(200, {}, b"OK")])
+        self.requests = []
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+        collector = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                with collector.lock:
+                    collector.requests.append({
+                        "path": self.path, "body": body, "headers": dict(self.headers),
+                        "time": time.monotonic()})
+                    step = collector.script[0]
+                    if len(collector.script) > 1:
+                        collector.script.pop(0)
+                if step == "hang":
+                    collector.release.wait(60)
+                    return
+                status, headers, payload = step
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        scheme = "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls[1], tls[0])
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = "%s://127.0.0.1:%d/report" % (scheme, self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def bodies(self):
+        return [r["body"] for r in self.requests]
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def refused_url():
+    """An http URL on a loopback port where nothing listens."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return "http://127.0.0.1:%d/report" % port
+
+
+def load_reporter():
+    """The reporter script imported as a module, for its pure functions."""
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader("wlcg_package_reporter", REPORTER)
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def parse_report(text):
+    """(headers, package lines) of a protocol-5 plaintext, checking its frame."""
+    lines = text.split("\n")
+    assert lines[0] == "#" and lines[-1] == "" and lines[-2] == "#", text[:200]
+    second = lines.index("#", 1)
+    headers = dict(line.split(": ", 1) for line in lines[1:second])
+    packages = [tuple(line.split("\t")) for line in lines[second + 1:-2]]
+    return headers, packages
