@@ -1,0 +1,72 @@
+-- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 1.
+-- Upgrades: sql/upgrades/mysql/<from>-<to>.sql, applied by `wlcg-collector init-db`.
+-- Times are Unix seconds (UTC). InnoDB for transactions and row locks.
+
+CREATE TABLE schema_version (
+    version INT NOT NULL
+) ENGINE=InnoDB;
+
+-- One row per host (a host name is unique within its site), with the facts
+-- and the package-set hash of its latest applied report.
+CREATE TABLE hosts (
+    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    site VARCHAR(100) NOT NULL,
+    name VARCHAR(255) NOT NULL,
+    packager VARCHAR(8) NOT NULL,
+    system VARCHAR(255),
+    kernel VARCHAR(255),
+    arch VARCHAR(64),
+    facts TEXT NOT NULL,
+    set_hash VARBINARY(32),
+    package_count INT NOT NULL DEFAULT 0,
+    first_report BIGINT NOT NULL,
+    last_report BIGINT NOT NULL,
+    last_received BIGINT NOT NULL,
+    UNIQUE KEY hosts_site_name (site, name),
+    KEY hosts_name (name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- One row per distinct package build, shared by every host that has it.
+-- key_hash = sha256(packager NUL name NUL version NUL arch).
+CREATE TABLE packages (
+    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    packager VARCHAR(8) NOT NULL,
+    name VARCHAR(200) NOT NULL,
+    version VARCHAR(200) NOT NULL,
+    arch VARCHAR(32) NOT NULL,
+    key_hash VARBINARY(32) NOT NULL,
+    UNIQUE KEY packages_key (key_hash),
+    KEY packages_name (name)
+) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
+
+-- Install intervals: the package was on the host from `installed` until
+-- `removed` (NULL while it is still installed).
+CREATE TABLE installs (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    host_id INT UNSIGNED NOT NULL,
+    package_id INT UNSIGNED NOT NULL,
+    installed BIGINT NOT NULL,
+    removed BIGINT NULL,
+    KEY installs_host (host_id, removed),
+    KEY installs_package (package_id, installed),
+    CONSTRAINT installs_host_fk FOREIGN KEY (host_id) REFERENCES hosts (id),
+    CONSTRAINT installs_package_fk FOREIGN KEY (package_id) REFERENCES packages (id)
+) ENGINE=InnoDB;
+
+-- The audit trail: one small row per report received.
+CREATE TABLE reports (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    host_id INT UNSIGNED NOT NULL,
+    digest VARBINARY(32) NOT NULL,
+    received BIGINT NOT NULL,
+    collected BIGINT NOT NULL,
+    sender VARCHAR(64) NOT NULL,
+    packages INT NOT NULL,
+    changed TINYINT NOT NULL,
+    applied TINYINT NOT NULL,
+    UNIQUE KEY reports_digest (digest),
+    KEY reports_host (host_id, collected),
+    CONSTRAINT reports_host_fk FOREIGN KEY (host_id) REFERENCES hosts (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+INSERT INTO schema_version (version) VALUES (1);

@@ -1,0 +1,67 @@
+-- wlcg-package-reporter collector schema, SQLite dialect, version 1.
+-- Upgrades: sql/upgrades/sqlite/<from>-<to>.sql, applied by `wlcg-collector init-db`.
+-- Times are Unix seconds (UTC).
+
+CREATE TABLE schema_version (
+    version INTEGER NOT NULL
+);
+
+-- One row per host (a host name is unique within its site), with the facts
+-- and the package-set hash of its latest applied report.
+CREATE TABLE hosts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    site TEXT NOT NULL,
+    name TEXT NOT NULL,
+    packager TEXT NOT NULL,
+    system TEXT,
+    kernel TEXT,
+    arch TEXT,
+    facts TEXT NOT NULL,
+    set_hash BLOB,
+    package_count INTEGER NOT NULL DEFAULT 0,
+    first_report INTEGER NOT NULL,
+    last_report INTEGER NOT NULL,
+    last_received INTEGER NOT NULL,
+    UNIQUE (site, name)
+);
+CREATE INDEX hosts_name ON hosts (name);
+
+-- One row per distinct package build, shared by every host that has it.
+-- key_hash = sha256(packager NUL name NUL version NUL arch).
+CREATE TABLE packages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    packager TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    arch TEXT NOT NULL,
+    key_hash BLOB NOT NULL UNIQUE
+);
+CREATE INDEX packages_name ON packages (name);
+
+-- Install intervals: the package was on the host from `installed` until
+-- `removed` (NULL while it is still installed).
+CREATE TABLE installs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    host_id INTEGER NOT NULL REFERENCES hosts (id),
+    package_id INTEGER NOT NULL REFERENCES packages (id),
+    installed INTEGER NOT NULL,
+    removed INTEGER
+);
+CREATE INDEX installs_host ON installs (host_id, removed);
+CREATE INDEX installs_package ON installs (package_id, installed);
+
+-- The audit trail: one small row per report received.
+CREATE TABLE reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    host_id INTEGER NOT NULL REFERENCES hosts (id),
+    digest BLOB NOT NULL UNIQUE,
+    received INTEGER NOT NULL,
+    collected INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    packages INTEGER NOT NULL,
+    changed INTEGER NOT NULL,
+    applied INTEGER NOT NULL
+);
+CREATE INDEX reports_host ON reports (host_id, collected);
+
+INSERT INTO schema_version (version) VALUES (1);

@@ -1,0 +1,30 @@
+"""wlcg_collector: receives the encrypted package reports of WLCG hosts,
+keeps them with their history, and answers the middleware officer's
+questions about them."""
+
+import sys
+
+__version__ = "0.1.0"
+
+
+def create_app(config_path=None, database=None, keys=None, certs=None):
+    """The WSGI application, configured from the INI file (config_path, else
+    $WLCG_COLLECTOR_CONFIG, else /etc/wlcg-collector/collector.conf) and
+    the overrides. Configuration problems raise ConfigError at once."""
+    from .config import ConfigError, check_key_pairs, load_config
+    from .storage import StoreError, StoreUnavailable, open_store
+    from .web import CollectorApp
+
+    config = load_config(config_path, database=database, keys=keys, certs=certs)
+    check_key_pairs(config)
+    store = open_store(config.database)
+    try:
+        store.check_schema()
+    except StoreUnavailable as exc:
+        # Start anyway: ingest answers 503 until the database is back.
+        sys.stderr.write("wlcg-collector: warning: %s\n" % exc)
+    except StoreError as exc:
+        raise ConfigError(str(exc))
+    finally:
+        store.close()
+    return CollectorApp(config, store)

@@ -1,0 +1,303 @@
+"""`wlcg-collector`: set up the collector, serve it, and read what it holds.
+
+Exit codes: 0 success; 1 the request failed (unknown host or site, a
+report rejected, the database unavailable); 2 usage or configuration error.
+"""
+
+import argparse
+import os
+import signal
+import socketserver
+import sys
+import time
+import wsgiref.simple_server
+
+from . import __version__, crypto
+from .config import ConfigError, check_key_pairs, load_config
+from .dates import format_time, parse_date
+from .history import changes
+from .ingest import Rejected, ingest
+from .output import FORMATS, render
+from .storage import StoreError, open_store
+from .versions import compare
+
+PROG = "wlcg-collector"
+INGEST_MAX = 64 * 1024 * 1024
+
+
+class CommandError(Exception):
+    """A one-line failure of a command (exit 1)."""
+
+
+class UsageError(Exception):
+    """A one-line usage or configuration error (exit 2)."""
+
+
+def date_arg(text):
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog=PROG, description=(
+        "The WLCG package collector: receives encrypted package reports, keeps them with "
+        "their history, and answers questions about them."), epilog=(
+        "Exit codes: 0 success; 1 the request failed (unknown host or site, report "
+        "rejected, database unavailable); 2 usage or configuration error. Dates are ISO "
+        "8601 in UTC: 2026-01-31 (midnight) or 2026-01-31T18:00:00Z."))
+    parser.add_argument("--config", metavar="FILE",
+                        help="INI file (default $WLCG_COLLECTOR_CONFIG, else "
+                             "/etc/wlcg-collector/collector.conf)")
+    parser.add_argument("--db", metavar="URL", help="database URL (sqlite:///PATH or "
+                                                    "mysql://user:password@host:port/db)")
+    parser.add_argument("--key", metavar="FILE", action="append",
+                        help="collector private key (repeat for rotation, paired with --cert)")
+    parser.add_argument("--cert", metavar="FILE", action="append",
+                        help="collector certificate (repeat, in the order of --key)")
+    parser.add_argument("--version", action="version", version="%s %s" % (PROG, __version__))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def command(name, help_text):
+        return sub.add_parser(name, help=help_text, description=help_text)
+
+    def with_format(p):
+        p.add_argument("--format", choices=FORMATS, default="table")
+        return p
+
+    p = command("keygen", "make a new collector key DIR/collector.key (0600) and self-signed "
+                          "certificate DIR/collector.pem")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--subject", default=crypto.SUBJECT)
+    p.add_argument("--days", type=int, default=crypto.CERT_DAYS)
+
+    command("init-db", "create the database schema, or upgrade it")
+
+    p = command("serve", "serve the collector application (development and demo server)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+
+    p = command("ingest", "store reports written by the reporter's --output")
+    p.add_argument("files", metavar="FILE", nargs="+")
+
+    with_format(command("sites", "sites: hosts and last report"))
+
+    p = with_format(command("hosts", "hosts with system, packager, last report, packages"))
+    p.add_argument("--site")
+    p.add_argument("--stale", metavar="DAYS", type=float,
+                   help="only hosts whose last report is older than DAYS days")
+
+    p = with_format(command("state", "the packages installed on a host (now or at a date)"))
+    p.add_argument("host", metavar="HOST")
+    p.add_argument("--site")
+    p.add_argument("--at", metavar="DATE", type=date_arg)
+
+    p = with_format(command("history", "the changes of a host, one row per change"))
+    p.add_argument("host", metavar="HOST")
+    p.add_argument("--site")
+    p.add_argument("--since", metavar="DATE", type=date_arg)
+
+    p = with_format(command("reports", "the reports received from a host (audit trail)"))
+    p.add_argument("host", metavar="HOST")
+    p.add_argument("--site")
+
+    p = command("vercmp", "compare two versions as rpm or dpkg does: prints <, = or >")
+    p.add_argument("packager", choices=("rpm", "dpkg"))
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args) or 0
+    except (UsageError, ConfigError) as exc:
+        sys.stderr.write("%s: %s\n" % (PROG, exc))
+        return 2
+    except (CommandError, StoreError, crypto.CryptoError) as exc:
+        sys.stderr.write("%s: %s\n" % (PROG, exc))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+# ---------------------------------------------------------------- helpers
+
+def config_of(args):
+    return load_config(args.config, database=args.db, keys=args.key, certs=args.cert)
+
+
+def store_of(args, check=True):
+    store = open_store(config_of(args).database)
+    if check:
+        store.check_schema()
+    return store
+
+
+def emit(rows, columns, fmt):
+    sys.stdout.write(render(rows, columns, fmt))
+
+
+def host_id(store, args):
+    try:
+        return store.find_host(args.host, args.site)
+    except StoreError as exc:
+        raise CommandError(str(exc))
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_keygen(args):
+    key, cert = crypto.keygen(args.directory, args.subject, args.days)
+    print("key %s (mode 0600) and certificate %s written" % (key, cert))
+
+
+def cmd_init_db(args):
+    store = store_of(args, check=False)
+    before, after = store.init_schema()
+    if before is None:
+        print("created schema version %d" % after)
+    elif before == after:
+        print("schema version %d is current" % after)
+    else:
+        print("upgraded schema from version %d to %d" % (before, after))
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, wsgiref.simple_server.WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
+    def log_message(self, format, *args):
+        sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt()
+
+
+def cmd_serve(args):
+    from . import create_app
+    app = create_app(args.config, database=args.db, keys=args.key, certs=args.cert)
+    try:
+        server = wsgiref.simple_server.make_server(args.host, args.port, app,
+                                                   server_class=_ThreadingWSGIServer,
+                                                   handler_class=_QuietHandler)
+    except OSError as exc:
+        raise CommandError("cannot listen on %s:%d: %s" % (args.host, args.port,
+                                                          exc.strerror or exc))
+    signal.signal(signal.SIGTERM, _stop)
+    sys.stderr.write("%s: serving http://%s:%d/ (stop with Ctrl-C)\n"
+                     % (PROG, args.host, server.server_port))
+    sys.stderr.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def cmd_ingest(args):
+    config = config_of(args)
+    encrypted = False
+    bodies = []
+    for path in args.files:
+        try:
+            with open(path, "rb") as handle:
+                body = handle.read(INGEST_MAX + 1)
+        except OSError as exc:
+            raise CommandError("cannot read %s: %s" % (path, exc.strerror or exc))
+        if len(body) > INGEST_MAX:
+            raise CommandError("%s is larger than %d bytes" % (path, INGEST_MAX))
+        encrypted = encrypted or not body.startswith(b"#\n")
+        bodies.append((path, body))
+    if encrypted:
+        check_key_pairs(config)
+    store = store_of(args)
+    counts, failed = {}, 0
+    for path, body in bodies:
+        try:
+            # the operator's own files: plaintext is as good as encrypted
+            result = ingest(store, body, config.pairs, "file:" + os.path.basename(path)[:59],
+                            allow_plaintext=True, clock_skew=config.clock_skew)
+        except Rejected as exc:
+            sys.stderr.write("%s: %s: %s\n" % (PROG, path, exc.reason))
+            failed += 1
+            continue
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+    summary = ", ".join("%d %s" % (n, outcome) for outcome, n in sorted(counts.items()))
+    print("stored %d of %d report(s)%s" % (sum(counts.values()), len(bodies),
+                                           ": " + summary if summary else ""))
+    return 1 if failed else 0
+
+
+def cmd_sites(args):
+    rows = [{"site": site, "hosts": hosts, "last_report": format_time(last)}
+            for site, hosts, last in store_of(args).sites()]
+    emit(rows, ["site", "hosts", "last_report"], args.format)
+
+
+def cmd_hosts(args):
+    store = store_of(args)
+    if args.site is not None and not store.hosts(site=args.site):
+        raise CommandError("unknown site %r" % args.site)
+    before = None
+    if args.stale is not None:
+        before = int(time.time() - args.stale * 86400)
+    rows = [{"site": site, "host": host, "system": system, "packager": packager,
+             "last_report": format_time(last), "packages": count}
+            for site, host, system, packager, last, count in store.hosts(args.site, before)]
+    emit(rows, ["site", "host", "system", "packager", "last_report", "packages"], args.format)
+
+
+def cmd_state(args):
+    store = store_of(args)
+    rows = [{"name": name, "version": version, "arch": arch}
+            for name, version, arch in store.state(host_id(store, args), args.at)]
+    emit(rows, ["name", "version", "arch"], args.format)
+
+
+HISTORY_COLUMNS = ["time", "action", "name", "arch", "old", "new"]
+
+
+def history_rows(packager, intervals, since=None):
+    return [{"time": format_time(when), "action": action, "name": name, "arch": arch,
+             "old": old, "new": new}
+            for when, action, name, arch, old, new in changes(packager, intervals, since)]
+
+
+def cmd_history(args):
+    store = store_of(args)
+    packager, intervals = store.intervals(host_id(store, args), args.since)
+    emit(history_rows(packager, intervals, args.since), HISTORY_COLUMNS, args.format)
+
+
+def cmd_reports(args):
+    store = store_of(args)
+    rows = [{"received": format_time(received), "collected": format_time(collected),
+             "sender": sender, "packages": packages, "changed": bool(changed)}
+            for received, collected, sender, packages, changed in
+            store.reports(host_id(store, args))]
+    emit(rows, ["received", "collected", "sender", "packages", "changed"], args.format)
+
+
+def cmd_vercmp(args):
+    try:
+        result = compare(args.packager, args.a, args.b)
+    except ValueError as exc:
+        raise UsageError("bad %s version: %s" % (args.packager, exc))
+    print({-1: "<", 0: "=", 1: ">"}[result])
+
+
+COMMANDS = {
+    "keygen": cmd_keygen, "init-db": cmd_init_db, "serve": cmd_serve, "ingest": cmd_ingest,
+    "sites": cmd_sites, "hosts": cmd_hosts, "state": cmd_state, "history": cmd_history,
+    "reports": cmd_reports, "vercmp": cmd_vercmp,
+}

@@ -1,0 +1,139 @@
+"""The collector configuration: an INI file, checked once at start-up.
+
+    [collector]
+    database = mysql://wlcg:secret@db.example.org:3306/wlcg_packages
+    # one key/cert pair a line, paired in order; the first is the current one
+    key  = /etc/wlcg-collector/collector.key
+           /etc/wlcg-collector/collector-2025.key
+    cert = /etc/wlcg-collector/collector.pem
+           /etc/wlcg-collector/collector-2025.pem
+    max_body = 4194304
+    allow_plaintext = no
+    trusted_proxies = 10.0.0.5
+
+Everything that can be wrong is found here, as one line, rather than at the
+first request: a missing or unreadable key, a key that group or others can
+read, a key that does not match its certificate, a bad database URL.
+"""
+
+import configparser
+import os
+import stat
+
+from . import crypto
+from .storage import parse_database_url
+
+DEFAULT_CONFIG = "/etc/wlcg-collector/collector.conf"
+ENV_CONFIG = "WLCG_COLLECTOR_CONFIG"
+DEFAULT_DATABASE = "sqlite:////var/lib/wlcg-collector/collector.db"
+DEFAULT_MAX_BODY = 4 * 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message is one line naming it."""
+
+
+class Config(object):
+    def __init__(self):
+        self.path = None
+        self.database = DEFAULT_DATABASE
+        self.pairs = []  # [(key, cert)], tried in order
+        self.max_body = DEFAULT_MAX_BODY
+        self.allow_plaintext = False
+        self.trusted_proxies = frozenset()
+        self.clock_skew = 300
+
+
+def config_path(explicit=None):
+    """The file to read: explicit, else $WLCG_COLLECTOR_CONFIG, else the
+    default when it exists (None: built-in defaults only)."""
+    if explicit:
+        return explicit
+    if os.environ.get(ENV_CONFIG):
+        return os.environ[ENV_CONFIG]
+    if os.path.exists(DEFAULT_CONFIG):
+        return DEFAULT_CONFIG
+    return None
+
+
+def _lines(value):
+    return [part.strip() for part in value.replace(",", "\n").splitlines() if part.strip()]
+
+
+def load_config(path=None, database=None, keys=None, certs=None):
+    """A checked Config from the file (see config_path) and overrides."""
+    config = Config()
+    path = config_path(path)
+    if path is not None:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            with open(path) as handle:
+                parser.read_file(handle)
+        except OSError as exc:
+            raise ConfigError("cannot read config file %s: %s" % (path, exc.strerror or exc))
+        except configparser.Error as exc:
+            raise ConfigError("config file %s: %s" % (path, str(exc).splitlines()[0]))
+        config.path = path
+        section = parser["collector"] if parser.has_section("collector") else {}
+        known = {"database", "key", "cert", "max_body", "allow_plaintext", "trusted_proxies",
+                 "clock_skew"}
+        for name in section:
+            if name not in known:
+                raise ConfigError("config file %s: unknown option %r in [collector]"
+                                  % (path, name))
+        config.database = section.get("database", config.database)
+        keys = keys or _lines(section.get("key", ""))
+        certs = certs or _lines(section.get("cert", ""))
+        try:
+            config.max_body = int(section.get("max_body", config.max_body))
+            config.clock_skew = int(section.get("clock_skew", config.clock_skew))
+            if parser.has_section("collector"):
+                config.allow_plaintext = parser.getboolean("collector", "allow_plaintext",
+                                                           fallback=False)
+        except ValueError as exc:
+            raise ConfigError("config file %s: %s" % (path, exc))
+        config.trusted_proxies = frozenset(_lines(section.get("trusted_proxies", "")))
+    if database:
+        config.database = database
+    keys = list(keys or [])
+    certs = list(certs or [])
+    if len(keys) != len(certs):
+        raise ConfigError("%d key(s) but %d certificate(s): give them in pairs, in the same "
+                          "order" % (len(keys), len(certs)))
+    config.pairs = list(zip(keys, certs))
+    if config.max_body < 1024:
+        raise ConfigError("max_body %d is too small (at least 1024 bytes)" % config.max_body)
+    try:
+        parse_database_url(config.database)
+    except ValueError as exc:
+        raise ConfigError("database URL: %s" % exc)
+    return config
+
+
+def check_key_pairs(config):
+    """ConfigError unless every configured pair is usable by the ingest path."""
+    if not config.pairs:
+        raise ConfigError("no collector key configured: set key and cert in [collector] "
+                          "(wlcg-collector keygen DIR makes a pair)")
+    for key, cert in config.pairs:
+        check_key_file(key)
+        if not os.path.isfile(cert) or not os.access(cert, os.R_OK):
+            raise ConfigError("certificate %s is missing or unreadable" % cert)
+        try:
+            crypto.check_pair(key, cert)
+        except crypto.CryptoError as exc:
+            raise ConfigError(str(exc))
+
+
+def check_key_file(key):
+    try:
+        info = os.stat(key)
+    except OSError as exc:
+        raise ConfigError("key %s: %s" % (key, exc.strerror or exc))
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError("key %s is not a regular file" % key)
+    if info.st_mode & 0o077:
+        raise ConfigError("key %s is readable by group or others (mode %04o): chmod 600 it"
+                          % (key, stat.S_IMODE(info.st_mode)))
+    if not os.access(key, os.R_OK):
+        raise ConfigError("key %s is not readable by this user" % key)

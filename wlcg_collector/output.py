@@ -1,0 +1,38 @@
+"""Rendering rows for the terminal: an aligned table, CSV or JSON."""
+
+import csv
+import io
+import json
+
+FORMATS = ("table", "csv", "json")
+
+
+def render(rows, columns, fmt):
+    """rows: list of dicts; columns: the keys, in order."""
+    if fmt == "json":
+        return json.dumps([{c: row[c] for c in columns} for row in rows], indent=1) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if row[c] is None else _text(row[c]) for c in columns])
+        return out.getvalue()
+    return table(rows, columns)
+
+
+def _text(value):
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+def table(rows, columns):
+    cells = [[c.upper() for c in columns]]
+    cells += [["-" if row[c] is None else _text(row[c]) for c in columns] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+             for line in cells]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,169 @@
+"""The wire format: parse and validate a protocol-5 plaintext report.
+
+The same text comes from this project's reporter and from pakiti-client 3.x:
+
+    #
+    key: value          (lower-case keys, sorted or not; unknown keys kept)
+    #
+    name<TAB>version<TAB>arch   (a single space is accepted too)
+    #
+
+Since AES-CBC has no integrity check, this validation is the last line of
+defence against garbage, so it is strict: every rule below names what failed.
+"""
+
+import hashlib
+import re
+
+from .versions import split_dpkg_version
+
+MAX_HEADERS = 64
+MAX_KEY = 32
+MAX_VALUE = 255
+MAX_PACKAGES = 100000
+MAX_NAME = 200
+MAX_VERSION = 200
+MAX_ARCH = 32
+PACKAGERS = ("rpm", "dpkg")
+
+KEY_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
+# Package fields: printable ASCII without white space.
+FIELD_RE = re.compile(r"^[\x21-\x7e]+$")
+RPM_EVR_RE = re.compile(r"^(?:(\d+|\(none\)):)?([^:\-]+)-([^:\-]+)$")
+DPKG_VERSION_RE = re.compile(r"^(?:\d+:)?[A-Za-z0-9.+~:-]+$")
+HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$")
+SITE_RE = re.compile(r"^[\x21-\x7e]+$")
+# Header values: printable text (any script), no control characters.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+PUBKEY_NAMES = ("gpg-pubkey", "gpg-pubkey-release")
+
+
+class ReportError(ValueError):
+    """The report is malformed; the message is the one-line reason."""
+
+
+class Report(object):
+    """A validated report: headers, packager and the normalised package set."""
+
+    def __init__(self, headers, packages, plaintext):
+        self.headers = headers
+        self.site = headers["site"]
+        self.host = headers["host"]
+        self.packager = headers["packager"]
+        self.packages = packages  # sorted list of (name, version, arch)
+        self.ts = int(headers["ts"]) if "ts" in headers else None
+        self.digest = hashlib.sha256(plaintext).digest()
+        self.set_hash = package_set_hash(self.packager, packages)
+
+
+def package_set_hash(packager, packages):
+    text = "%s\n%s" % (packager, "\n".join("\t".join(p) for p in packages))
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def normalise_rpm_version(version):
+    """'E:V-R' with the epoch written out (0 where absent or '(none)')."""
+    match = RPM_EVR_RE.match(version)
+    if not match:
+        raise ValueError("not an rpm EPOCH:VERSION-RELEASE")
+    epoch, ver, release = match.groups()
+    if epoch is None or epoch == "(none)":
+        epoch = "0"
+    return "%d:%s-%s" % (int(epoch), ver, release)
+
+
+def normalise_dpkg_version(version):
+    if not DPKG_VERSION_RE.match(version):
+        raise ValueError("not a dpkg version")
+    split_dpkg_version(version)
+    return version
+
+
+def _printable(text, what):
+    if CONTROL_RE.search(text):
+        raise ReportError("%s holds a control character" % what)
+
+
+def parse_report(data):
+    """A Report from the plaintext bytes; ReportError with the reason if bad."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReportError("report is not UTF-8 text (byte %d)" % exc.start)
+    if "\x00" in text:
+        raise ReportError("report holds a NUL byte")
+    if not text.startswith("#\n"):
+        raise ReportError("report does not start with a '#' line")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    # lines[0] is '#'; headers run to the next '#', packages to the last one
+    try:
+        second = lines.index("#", 1)
+    except ValueError:
+        raise ReportError("report has no '#' line after the headers")
+    if lines[-1] != "#" or len(lines) - 1 == second:
+        raise ReportError("report has no package section closed by a '#' line")
+    headers = _parse_headers(lines[1:second])
+    packages = _parse_packages(lines[second + 1:-1], headers["packager"], second + 2)
+    return Report(headers, packages, data)
+
+
+def _parse_headers(lines):
+    if len(lines) > MAX_HEADERS:
+        raise ReportError("report has more than %d header lines" % MAX_HEADERS)
+    headers = {}
+    for number, line in enumerate(lines, 2):
+        key, sep, value = line.partition(":")
+        if not sep:
+            raise ReportError("header line %d is not 'key: value'" % number)
+        if not KEY_RE.match(key) or len(key) > MAX_KEY:
+            raise ReportError("header line %d: bad key %r" % (number, key[:MAX_KEY]))
+        value = value.strip(" \t")
+        if len(value) > MAX_VALUE:
+            raise ReportError("header %s is longer than %d characters" % (key, MAX_VALUE))
+        _printable(value, "header %s" % key)
+        if key in headers:
+            raise ReportError("header %s appears twice" % key)
+        headers[key] = value
+    for key in ("site", "host", "packager"):
+        if not headers.get(key):
+            raise ReportError("header %s is missing" % key)
+    if headers["packager"] not in PACKAGERS:
+        raise ReportError("unknown packager %r (rpm or dpkg)" % headers["packager"])
+    headers["host"] = headers["host"].lower()  # DNS names are case-insensitive
+    if not HOST_RE.match(headers["host"]) or len(headers["host"]) > MAX_VALUE:
+        raise ReportError("header host %r is not a host name" % headers["host"])
+    if not SITE_RE.match(headers["site"]) or len(headers["site"]) > 100:
+        raise ReportError("header site %r is not a site name" % headers["site"])
+    if "ts" in headers and not (headers["ts"].isdigit() and len(headers["ts"]) <= 12):
+        raise ReportError("header ts %r is not Unix seconds" % headers["ts"])
+    return headers
+
+
+def _parse_packages(lines, packager, first_number):
+    if len(lines) > MAX_PACKAGES:
+        raise ReportError("report lists more than %d packages" % MAX_PACKAGES)
+    normalise = normalise_rpm_version if packager == "rpm" else normalise_dpkg_version
+    packages = set()
+    for number, line in enumerate(lines, first_number):
+        fields = line.split("\t") if "\t" in line else line.split(" ")
+        if len(fields) != 3:
+            raise ReportError("package line %d is not 'name version arch'" % number)
+        name, version, arch = fields
+        for field, limit, what in ((name, MAX_NAME, "name"), (version, MAX_VERSION, "version"),
+                                   (arch, MAX_ARCH, "arch")):
+            if not FIELD_RE.match(field):
+                raise ReportError("package line %d: bad %s" % (number, what))
+            if len(field) > limit:
+                raise ReportError("package line %d: %s longer than %d" % (number, what, limit))
+        if name in PUBKEY_NAMES:
+            continue  # signing keys, not packages
+        try:
+            version = normalise(version)
+        except ValueError as exc:
+            raise ReportError("package line %d: %s %r" % (number, exc, version[:60]))
+        packages.add((name, version, arch))
+    if not packages:
+        raise ReportError("report lists no package")
+    return sorted(packages)

@@ -1,0 +1,558 @@
+"""Storage: hosts, shared package rows, install intervals and the report
+audit trail, on SQLite (standard library) or MySQL/MariaDB (pymysql).
+
+The store grows with changes, not with reports: an unchanged package set
+costs one report row and one host update; a changed one closes and opens
+only the intervals that differ. Each report is one transaction. Writers
+serialise per host (SELECT ... FOR UPDATE on MySQL, the database write lock
+on SQLite), never through a process-wide lock, so any number of collector
+processes may ingest at once; deadlocks and lock timeouts are retried.
+"""
+
+import hashlib
+import json
+import os
+import random
+import sqlite3
+import sys
+import threading
+import time
+import urllib.parse
+
+SCHEMA_VERSION = 1
+CHUNK = 500
+TRANSACTION_ATTEMPTS = 5
+
+# ---------------------------------------------------------------- SQL
+# Written with '?' placeholders; the MySQL dialect turns them into '%s'.
+
+SELECT_SCHEMA_VERSION = "SELECT MAX(version) FROM schema_version"
+SELECT_REPORT_BY_DIGEST = "SELECT id FROM reports WHERE digest = ?"
+INSERT_HOST = ("INSERT INTO hosts (site, name, packager, facts, package_count, first_report, "
+               "last_report, last_received) VALUES (?, ?, ?, '{}', 0, ?, -1, ?)")
+SELECT_HOST_FOR_UPDATE = ("SELECT id, set_hash, last_report, first_report FROM hosts "
+                          "WHERE site = ? AND name = ?")
+SELECT_OPEN_INSTALLS = ("SELECT i.id, p.name, p.version, p.arch, i.installed FROM installs i "
+                        "JOIN packages p ON p.id = i.package_id "
+                        "WHERE i.host_id = ? AND i.removed IS NULL")
+SELECT_PACKAGE_IDS = "SELECT key_hash, id FROM packages WHERE key_hash IN ({marks})"
+INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
+                  "VALUES (?, ?, ?, ?, ?)")
+INSERT_INSTALL = "INSERT INTO installs (host_id, package_id, installed) VALUES (?, ?, ?)"
+CLOSE_INSTALLS = "UPDATE installs SET removed = ? WHERE id IN ({marks})"
+DELETE_INSTALLS = "DELETE FROM installs WHERE id IN ({marks})"
+INSERT_REPORT = ("INSERT INTO reports (host_id, digest, received, collected, sender, packages, "
+                 "changed, applied) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+UPDATE_HOST_STATE = ("UPDATE hosts SET packager = ?, system = ?, kernel = ?, arch = ?, facts = ?, "
+                     "set_hash = ?, package_count = ?, last_report = ?, last_received = ? "
+                     "WHERE id = ?")
+UPDATE_HOST_FIRST_REPORT = "UPDATE hosts SET first_report = ? WHERE id = ? AND first_report > ?"
+
+SELECT_SITES = ("SELECT site, COUNT(*), MAX(last_report) FROM hosts WHERE last_report >= 0 "
+                "GROUP BY site ORDER BY site")
+SELECT_HOSTS = ("SELECT site, name, system, packager, last_report, package_count FROM hosts "
+                "WHERE last_report >= 0{where} ORDER BY site, name")
+SELECT_HOSTS_NAMED = "SELECT id, site, name FROM hosts WHERE name = ?{where} ORDER BY site"
+SELECT_SITE_EXISTS = "SELECT 1 FROM hosts WHERE site = ? LIMIT 1"
+SELECT_STATE_NOW = ("SELECT p.name, p.version, p.arch FROM installs i "
+                    "JOIN packages p ON p.id = i.package_id "
+                    "WHERE i.host_id = ? AND i.removed IS NULL ORDER BY p.name, p.arch, p.version")
+SELECT_STATE_AT = ("SELECT p.name, p.version, p.arch FROM installs i "
+                   "JOIN packages p ON p.id = i.package_id "
+                   "WHERE i.host_id = ? AND i.installed <= ? "
+                   "AND (i.removed IS NULL OR i.removed > ?) ORDER BY p.name, p.arch, p.version")
+SELECT_INTERVALS = ("SELECT p.name, p.version, p.arch, i.installed, i.removed FROM installs i "
+                    "JOIN packages p ON p.id = i.package_id WHERE i.host_id = ? "
+                    "AND (i.removed IS NULL OR i.removed >= ?)")
+SELECT_HOST_PACKAGER = "SELECT packager FROM hosts WHERE id = ?"
+SELECT_REPORTS = ("SELECT received, collected, sender, packages, changed FROM reports "
+                  "WHERE host_id = ? ORDER BY received, id")
+COUNT_ROWS = "SELECT COUNT(*) FROM {table}"
+
+
+class StoreError(Exception):
+    """A storage problem that is not the database being away."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached or is overloaded: try again later."""
+
+
+class UnknownHost(StoreError):
+    pass
+
+
+class IngestResult(object):
+    """What storing one report did."""
+
+    def __init__(self, outcome, changes=0):
+        self.outcome = outcome  # "duplicate", "older", "unchanged" or "changed"
+        self.changes = changes  # intervals opened + closed
+
+    def __repr__(self):
+        return "IngestResult(%r, %d)" % (self.outcome, self.changes)
+
+
+# ---------------------------------------------------------------- URLs
+
+def parse_database_url(url):
+    """{'kind': 'sqlite', 'path': ...} or {'kind': 'mysql', host, port, ...}.
+
+    sqlite:///rel.db is relative to the working directory, sqlite:////abs.db
+    absolute; mysql://user:password@host:port/database."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if not path:
+            raise ValueError("sqlite URL %r names no file" % url)
+        return {"kind": "sqlite", "path": path}
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme in ("mysql", "mariadb", "mysql+pymysql"):
+        database = parts.path.lstrip("/")
+        if not parts.hostname or not database or "/" in database:
+            raise ValueError("expected mysql://user:password@host:port/database, not %r"
+                             % _redact(url))
+        try:
+            port = parts.port or 3306
+        except ValueError:
+            raise ValueError("bad port in %r" % _redact(url))
+        return {"kind": "mysql", "host": parts.hostname, "port": port,
+                "user": urllib.parse.unquote(parts.username or ""),
+                "password": urllib.parse.unquote(parts.password or ""),
+                "database": urllib.parse.unquote(database)}
+    raise ValueError("unsupported database URL %r (sqlite:///PATH or "
+                     "mysql://user:password@host:port/db)" % _redact(url))
+
+
+def _redact(url):
+    """The URL without its password, for messages and logs."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def sql_dir():
+    """Where the schema files are: a checkout, a pip install or the RPM."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.environ.get("WLCG_COLLECTOR_SQL"),
+                  os.path.join(os.path.dirname(here), "sql"),
+                  os.path.join(sys.prefix, "share", "wlcg-collector", "sql"),
+                  "/usr/share/wlcg-collector/sql"]
+    for candidate in candidates:
+        if candidate and os.path.isfile(os.path.join(candidate, "sqlite.sql")):
+            return candidate
+    raise StoreError("schema files not found (looked in %s)"
+                     % ", ".join(c for c in candidates if c))
+
+
+def package_key(packager, name, version, arch):
+    return hashlib.sha256("\0".join((packager, name, version, arch)).encode("utf-8")).digest()
+
+
+def _chunks(items, size=CHUNK):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# ---------------------------------------------------------------- dialects
+
+class SQLiteDialect(object):
+    name = "sqlite"
+    integrity_errors = (sqlite3.IntegrityError,)
+
+    def __init__(self, params):
+        self.path = params["path"]
+
+    def connect(self):
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            raise StoreUnavailable("database directory %s does not exist" % directory)
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable("cannot open SQLite database %s: %s" % (self.path, exc))
+        return conn
+
+    def sql(self, text):
+        return text
+
+    def insert_ignore(self, text):
+        return text.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+
+    def for_update(self, text):
+        return text  # BEGIN IMMEDIATE already holds the database write lock
+
+    def begin(self, conn, write):
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def is_retryable(self, exc):
+        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+    def is_unavailable(self, exc):
+        return isinstance(exc, sqlite3.OperationalError) and (
+            "locked" in str(exc) or "unable to open" in str(exc) or "disk" in str(exc))
+
+    def run_script(self, conn, text):
+        conn.executescript(text)
+
+    def table_exists(self, cursor, table):
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+        return cursor.fetchone() is not None
+
+    def describe(self):
+        return "sqlite:///%s" % self.path
+
+
+class MySQLDialect(object):
+    name = "mysql"
+    # server error codes: deadlock, lock wait timeout
+    RETRYABLE = (1213, 1205)
+    # client error codes: can't connect, gone away, lost connection, ... and
+    # server ones meaning "not now": too many connections, read-only, shutdown
+    UNAVAILABLE = (2002, 2003, 2005, 2006, 2013, 2055, 1040, 1053, 1290, 1836)
+
+    def __init__(self, params):
+        import pymysql  # only MySQL users need it
+        self.pymysql = pymysql
+        self.params = params
+        self.integrity_errors = (pymysql.err.IntegrityError,)
+
+    def connect(self):
+        p = self.params
+        try:
+            conn = self.pymysql.connect(
+                host=p["host"], port=p["port"], user=p["user"], password=p["password"],
+                database=p["database"], charset="utf8mb4", autocommit=True,
+                connect_timeout=5, read_timeout=120, write_timeout=120)
+            with conn.cursor() as cursor:
+                # READ COMMITTED: after INSERT IGNORE a plain SELECT must see the
+                # row another transaction committed meanwhile.
+                cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                cursor.execute("SET SESSION innodb_lock_wait_timeout = 20")
+                cursor.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
+                               "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'")
+                cursor.execute("SET time_zone = '+00:00'")
+        except self.pymysql.err.MySQLError as exc:
+            raise StoreUnavailable("cannot connect to MySQL %s:%s/%s: %s" % (
+                p["host"], p["port"], p["database"], _mysql_message(exc)))
+        return conn
+
+    def sql(self, text):
+        return text.replace("?", "%s")
+
+    def insert_ignore(self, text):
+        return self.sql(text) + " ON DUPLICATE KEY UPDATE id = id"
+
+    def for_update(self, text):
+        return self.sql(text) + " FOR UPDATE"
+
+    def begin(self, conn, write):
+        conn.begin()
+
+    def _code(self, exc):
+        if isinstance(exc, self.pymysql.err.MySQLError) and exc.args:
+            return exc.args[0]
+        return None
+
+    def is_retryable(self, exc):
+        return self._code(exc) in self.RETRYABLE
+
+    def is_unavailable(self, exc):
+        if isinstance(exc, (self.pymysql.err.InterfaceError, ConnectionError, OSError)):
+            return True
+        return self._code(exc) in self.UNAVAILABLE
+
+    def run_script(self, conn, text):
+        statements = []
+        for line in text.splitlines():
+            if line.strip().startswith("--"):
+                continue
+            statements.append(line)
+        with conn.cursor() as cursor:
+            for statement in "\n".join(statements).split(";"):
+                if statement.strip():
+                    cursor.execute(statement)
+
+    def table_exists(self, cursor, table):
+        cursor.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() "
+                       "AND table_name = %s", (table,))
+        return cursor.fetchone() is not None
+
+    def describe(self):
+        p = self.params
+        return "mysql://%s@%s:%s/%s" % (p["user"], p["host"], p["port"], p["database"])
+
+
+def _mysql_message(exc):
+    return str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+
+
+# ---------------------------------------------------------------- the store
+
+def open_store(url):
+    params = parse_database_url(url)
+    dialect = SQLiteDialect(params) if params["kind"] == "sqlite" else MySQLDialect(params)
+    return Store(dialect)
+
+
+class Store(object):
+    """The storage interface the collector, the CLI and the tests use."""
+
+    def __init__(self, dialect):
+        self.dialect = dialect
+        self._local = threading.local()
+
+    # -- connections and transactions
+
+    def _connection(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.dialect.connect()
+            self._local.conn = conn
+        return conn
+
+    def _drop_connection(self):
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # already broken: nothing more to do with it
+                pass
+
+    def close(self):
+        self._drop_connection()
+
+    def transaction(self, work, write=True):
+        """Run work(cursor) in one transaction; retry deadlocks and lock
+        timeouts; StoreUnavailable when the database cannot be reached."""
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            conn = self._connection()
+            try:
+                self.dialect.begin(conn, write)
+                cursor = conn.cursor()
+                try:
+                    result = work(cursor)
+                finally:
+                    cursor.close()
+                conn.commit()
+                return result
+            except Exception as exc:
+                try:
+                    conn.rollback()
+                except Exception:  # the connection is gone; it is dropped below
+                    pass
+                if self.dialect.is_retryable(exc) and attempt < TRANSACTION_ATTEMPTS:
+                    time.sleep(random.uniform(0.01, 0.05) * attempt)
+                    continue
+                if self.dialect.is_unavailable(exc):
+                    self._drop_connection()
+                    raise StoreUnavailable("database %s: %s" % (self.dialect.describe(), exc))
+                raise
+
+    def _execute(self, cursor, sql, params=()):
+        cursor.execute(self.dialect.sql(sql), params)
+        return cursor
+
+    # -- schema
+
+    def schema_version(self):
+        def work(cursor):
+            if not self.dialect.table_exists(cursor, "schema_version"):
+                return None
+            self._execute(cursor, SELECT_SCHEMA_VERSION)
+            return cursor.fetchone()[0]
+        return self.transaction(work, write=False)
+
+    def init_schema(self):
+        """Create the schema, or upgrade it to SCHEMA_VERSION; returns
+        (old version or None, new version)."""
+        current = self.schema_version()
+        directory = sql_dir()
+        if current is not None and current > SCHEMA_VERSION:
+            raise StoreError("database schema version %d is newer than this collector's (%d): "
+                             "upgrade the collector" % (current, SCHEMA_VERSION))
+        conn = self._connection()
+        if current is None:
+            with open(os.path.join(directory, "%s.sql" % self.dialect.name)) as handle:
+                self.dialect.run_script(conn, handle.read())
+        else:
+            for version in range(current, SCHEMA_VERSION):
+                name = os.path.join(directory, "upgrades", self.dialect.name,
+                                    "%d-%d.sql" % (version, version + 1))
+                with open(name) as handle:
+                    self.dialect.run_script(conn, handle.read())
+        return current, self.schema_version()
+
+    def check_schema(self):
+        version = self.schema_version()
+        if version != SCHEMA_VERSION:
+            raise StoreError("database schema version is %s, this collector needs %d: run "
+                             "wlcg-collector init-db" % (version, SCHEMA_VERSION))
+
+    # -- ingest
+
+    def store_report(self, report, received, sender, clock_skew=300):
+        """Store one validated report (see report.Report) in one transaction."""
+        collected = report.ts
+        if collected is None or collected > received + clock_skew:
+            collected = received
+        facts = json.dumps(report.headers, sort_keys=True)
+        try:
+            return self.transaction(lambda cursor: self._store(
+                cursor, report, received, collected, sender, facts))
+        except _Duplicate:
+            # the same report, committed by another process meanwhile
+            return IngestResult("duplicate")
+
+    def _store(self, cursor, report, received, collected, sender, facts):
+        self._execute(cursor, SELECT_REPORT_BY_DIGEST, (report.digest,))
+        if cursor.fetchone():
+            return IngestResult("duplicate")
+        cursor.execute(self.dialect.insert_ignore(INSERT_HOST),
+                       (report.site, report.host, report.packager, collected, received))
+        cursor.execute(self.dialect.for_update(SELECT_HOST_FOR_UPDATE), (report.site, report.host))
+        host_id, set_hash, last_report, first_report = cursor.fetchone()
+        if set_hash is not None:
+            set_hash = bytes(set_hash)
+
+        def add_report(changed, applied):
+            try:
+                self._execute(cursor, INSERT_REPORT, (
+                    host_id, report.digest, received, collected, sender[:64],
+                    len(report.packages), int(changed), int(applied)))
+            except self.dialect.integrity_errors:
+                raise _Duplicate()
+
+        if collected < last_report:
+            # older than what we know: on the record, but never rewrites
+            add_report(False, False)
+            self._execute(cursor, UPDATE_HOST_FIRST_REPORT, (collected, host_id, collected))
+            return IngestResult("older")
+        if set_hash == report.set_hash:
+            add_report(False, True)
+            self._update_host(cursor, host_id, report, facts, collected, received)
+            return IngestResult("unchanged")
+        changes = self._apply_changes(cursor, host_id, report, collected)
+        add_report(True, True)
+        self._update_host(cursor, host_id, report, facts, collected, received)
+        return IngestResult("changed", changes)
+
+    def _update_host(self, cursor, host_id, report, facts, collected, received):
+        headers = report.headers
+        self._execute(cursor, UPDATE_HOST_STATE, (
+            report.packager, headers.get("system"), headers.get("kernel"), headers.get("arch"),
+            facts, report.set_hash, len(report.packages), collected, received, host_id))
+
+    def _apply_changes(self, cursor, host_id, report, collected):
+        self._execute(cursor, SELECT_OPEN_INSTALLS, (host_id,))
+        open_rows = {}
+        for install_id, name, version, arch, installed in cursor.fetchall():
+            open_rows[(name, version, arch)] = (install_id, installed)
+        wanted = set(report.packages)
+        gone = [open_rows[p] for p in open_rows if p not in wanted]
+        new = [p for p in report.packages if p not in open_rows]
+        # an interval that would end where it began never existed: delete it
+        close = [install_id for install_id, installed in gone if installed < collected]
+        delete = [install_id for install_id, installed in gone if installed >= collected]
+        for chunk in _chunks(close):
+            marks = ", ".join("?" * len(chunk))
+            self._execute(cursor, CLOSE_INSTALLS.format(marks=marks), [collected] + chunk)
+        for chunk in _chunks(delete):
+            self._execute(cursor, DELETE_INSTALLS.format(marks=", ".join("?" * len(chunk))), chunk)
+        if new:
+            ids = self._package_ids(cursor, report.packager, new)
+            cursor.executemany(self.dialect.sql(INSERT_INSTALL),
+                               [(host_id, ids[p], collected) for p in new])
+        return len(gone) + len(new)
+
+    def _package_ids(self, cursor, packager, packages):
+        """{(name, version, arch): id}, creating the rows that are missing."""
+        keys = {package_key(packager, *p): p for p in packages}
+        ids = self._select_package_ids(cursor, keys)
+        missing = [k for k in keys if k not in ids]
+        if missing:
+            cursor.executemany(self.dialect.insert_ignore(INSERT_PACKAGE),
+                               [(packager,) + keys[k] + (k,) for k in missing])
+            ids.update(self._select_package_ids(cursor, {k: keys[k] for k in missing}))
+        if len(ids) != len(keys):
+            raise StoreError("package rows missing after insert")
+        return {keys[k]: ids[k] for k in keys}
+
+    def _select_package_ids(self, cursor, keys):
+        found = {}
+        for chunk in _chunks(keys):
+            self._execute(cursor, SELECT_PACKAGE_IDS.format(marks=", ".join("?" * len(chunk))),
+                          chunk)
+            for key_hash, package_id in cursor.fetchall():
+                found[bytes(key_hash)] = package_id
+        return found
+
+    # -- reads
+
+    def _read(self, sql, params=()):
+        def work(cursor):
+            self._execute(cursor, sql, params)
+            return cursor.fetchall()
+        return self.transaction(work, write=False)
+
+    def sites(self):
+        """[(site, hosts, last report)]"""
+        return self._read(SELECT_SITES)
+
+    def hosts(self, site=None, reported_before=None):
+        """[(site, host, system, packager, last_report, packages)]"""
+        where, params = "", []
+        if site is not None:
+            where += " AND site = ?"
+            params.append(site)
+        if reported_before is not None:
+            where += " AND last_report < ?"
+            params.append(reported_before)
+        return self._read(SELECT_HOSTS.format(where=where), params)
+
+    def find_host(self, name, site=None):
+        """The host id; UnknownHost with a one-line reason if there is not
+        exactly one such host."""
+        where, params = "", [name.lower()]
+        if site is not None:
+            if not self._read(SELECT_SITE_EXISTS, (site,)):
+                raise UnknownHost("unknown site %r" % site)
+            where, params = " AND site = ?", params + [site]
+        rows = self._read(SELECT_HOSTS_NAMED.format(where=where), params)
+        if not rows:
+            raise UnknownHost("unknown host %r%s" % (name, " at site %r" % site if site else ""))
+        if len(rows) > 1:
+            raise UnknownHost("host %r is known at several sites (%s): give --site"
+                              % (name, ", ".join(r[1] for r in rows)))
+        return rows[0][0]
+
+    def state(self, host_id, at=None):
+        """[(name, version, arch)] installed at time `at` (None: now)."""
+        if at is None:
+            return self._read(SELECT_STATE_NOW, (host_id,))
+        return self._read(SELECT_STATE_AT, (host_id, at, at))
+
+    def intervals(self, host_id, since=None):
+        """(packager, [(name, version, arch, installed, removed)]) of a host,
+        those still open or closed at or after `since`."""
+        rows = self._read(SELECT_INTERVALS, (host_id, since if since is not None else -1))
+        packager = self._read(SELECT_HOST_PACKAGER, (host_id,))[0][0]
+        return packager, rows
+
+    def reports(self, host_id):
+        """[(received, collected, sender, packages, changed)]"""
+        return self._read(SELECT_REPORTS, (host_id,))
+
+    def row_counts(self):
+        return {table: self._read(COUNT_ROWS.format(table=table))[0][0]
+                for table in ("hosts", "packages", "installs", "reports")}
+
+
+class _Duplicate(Exception):
+    pass

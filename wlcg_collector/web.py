@@ -1,0 +1,130 @@
+"""The WSGI application: ingest is a POST to the application root.
+
+Status codes: 200 "OK" stored (or already stored); 400 malformed or not
+decryptable; 403 plaintext not allowed; 404 other paths; 405 not a POST;
+411 no Content-Length; 413 body over max_body; 500 internal error (details
+in the server log only); 503 + Retry-After database unavailable.
+"""
+
+import sys
+import time
+import traceback
+import urllib.parse
+
+from .crypto import CryptoError
+from .ingest import Rejected, ingest
+from .storage import StoreError, StoreUnavailable
+
+RETRY_AFTER = "60"
+READ_CHUNK = 64 * 1024
+# A client that sent a too-large body only reads our 413 if we take its body
+# first; past this much we stop reading and let the connection drop.
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 411: "Length Required", 413: "Payload Too Large",
+           500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+class CollectorApp(object):
+    def __init__(self, config, store):
+        self.config = config
+        self.store = store
+
+    def __call__(self, environ, start_response):
+        try:
+            return self._handle(environ, start_response)
+        except Exception:
+            self.log(environ, "internal error:\n" + traceback.format_exc().rstrip())
+            return respond(start_response, 500, "internal error")
+
+    def log(self, environ, message):
+        stream = environ.get("wsgi.errors") or sys.stderr
+        stream.write("wlcg-collector: %s\n" % message)
+        stream.flush()
+
+    def sender(self, environ):
+        """The client address; behind a trusted proxy, the one it forwarded."""
+        address = environ.get("REMOTE_ADDR", "") or "unknown"
+        forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+        if forwarded and address in self.config.trusted_proxies:
+            address = forwarded.split(",")[-1].strip() or address
+        return address[:64]
+
+    def _handle(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path not in ("", "/"):
+            return respond(start_response, 404, "not found")
+        if environ.get("REQUEST_METHOD") != "POST":
+            return respond(start_response, 405, "send reports with POST",
+                           [("Allow", "POST")])
+        sender = self.sender(environ)
+        try:
+            body = self.read_body(environ)
+            check_protocol(environ.get("QUERY_STRING", ""))
+            result = ingest(self.store, body, self.config.pairs, sender,
+                            allow_plaintext=self.config.allow_plaintext,
+                            received=int(time.time()), clock_skew=self.config.clock_skew)
+        except Rejected as exc:
+            self.log(environ, "rejected report from %s: %d %s" % (sender, exc.status, exc.reason))
+            return respond(start_response, exc.status, exc.reason)
+        except StoreUnavailable as exc:
+            self.log(environ, "database unavailable, report from %s not stored: %s"
+                     % (sender, exc))
+            return respond(start_response, 503, "database unavailable, try again later",
+                           [("Retry-After", RETRY_AFTER)])
+        except (StoreError, CryptoError) as exc:
+            self.log(environ, "report from %s not stored: %s" % (sender, exc))
+            return respond(start_response, 500, "internal error")
+        return respond(start_response, 200, "OK", newline=False)
+
+    def read_body(self, environ):
+        length = environ.get("CONTENT_LENGTH", "")
+        if not length:
+            raise Rejected(411, "Content-Length required")
+        try:
+            length = int(length)
+        except ValueError:
+            raise Rejected(400, "bad Content-Length")
+        if length < 0:
+            raise Rejected(400, "bad Content-Length")
+        stream = environ["wsgi.input"]
+        if length > self.config.max_body:
+            drain(stream, min(length, DRAIN_LIMIT))
+            raise Rejected(413, "report larger than %d bytes" % self.config.max_body)
+        chunks, remaining = [], length
+        while remaining > 0:
+            chunk = stream.read(min(remaining, READ_CHUNK))
+            if not chunk:
+                raise Rejected(400, "body shorter than its Content-Length")
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        body = b"".join(chunks)
+        if not body:
+            raise Rejected(400, "empty body")
+        return body
+
+
+def check_protocol(query):
+    values = urllib.parse.parse_qs(query).get("protocol")
+    if values and values != ["5"]:
+        raise Rejected(400, "unsupported protocol %r: this collector speaks protocol 5"
+                       % values[0][:20])
+
+
+def drain(stream, length):
+    while length > 0:
+        chunk = stream.read(min(length, READ_CHUNK))
+        if not chunk:
+            return
+        length -= len(chunk)
+
+
+def respond(start_response, status, text, headers=(), newline=True):
+    body = (text + ("\n" if newline else "")).encode("utf-8")
+    start_response("%d %s" % (status, REASONS[status]), [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("X-Content-Type-Options", "nosniff"),
+    ] + list(headers))
+    return [body]
