@@ -1,19 +1,28 @@
-"""Installs the wlcg-package-reporter client script."""
+"""Installs the wlcg_collector package with its `wlcg-collector` command,
+the schema files, and the wlcg-package-reporter client script."""
 
+import glob
+import os
 import re
 
 from setuptools import setup
 
-with open("wlcg-package-reporter") as handle:
-    VERSION = re.search(r'^VERSION = "([^"]+)"', handle.read(), re.M).group(1)
+with open("wlcg_collector/__init__.py") as handle:
+    VERSION = re.search(r'^__version__ = "([^"]+)"', handle.read(), re.M).group(1)
 
 setup(
     name="wlcg-package-reporter",
     version=VERSION,
     description="Report installed packages of WLCG hosts, encrypted, to a central collector",
     license="Apache-2.0",
+    packages=["wlcg_collector"],
     scripts=["wlcg-package-reporter"],
-    python_requires=">=3.6",
+    entry_points={"console_scripts": ["wlcg-collector = wlcg_collector.cli:main"]},
+    data_files=[("share/wlcg-collector/" + os.path.dirname(path), [path])
+                for path in sorted(glob.glob("sql/**/*.sql", recursive=True))]
+    + [("share/wlcg-collector", ["collector.cgi", "wlcg-collector.wsgi"])],
+    python_requires=">=3.9",
+    install_requires=["PyMySQL>=1.0"],
     classifiers=[
         "License :: OSI Approved :: Apache Software License",
         "Operating System :: POSIX :: Linux",

@@ -1,4 +1,5 @@
 import os
+import sys
 
 import pytest
 
@@ -41,3 +42,40 @@ def collector():
 def pytest_configure(config):
     os.environ.pop("http_proxy", None)
     os.environ.pop("https_proxy", None)
+
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from helpers import ScratchMySQL, mysql_available  # noqa: E402
+
+
+def _require_mysql():
+    if mysql_available():
+        return
+    if os.environ.get("CI"):
+        pytest.fail("MariaDB is not reachable on 127.0.0.1:3306 (root, no password); in CI "
+                    "the MySQL tests must run")
+    pytest.skip("MariaDB is not reachable on 127.0.0.1:3306")
+
+
+@pytest.fixture(params=["sqlite", "mysql"])
+def database_url(request, tmp_path):
+    """A fresh, empty database URL of each back end."""
+    if request.param == "sqlite":
+        yield "sqlite:///%s" % (tmp_path / "collector.db")
+        return
+    _require_mysql()
+    scratch = ScratchMySQL()
+    try:
+        yield scratch.url
+    finally:
+        scratch.close()
+
+
+@pytest.fixture
+def store(database_url):
+    from wlcg_collector.storage import open_store
+    store = open_store(database_url)
+    store.init_schema()
+    yield store
+    store.close()

@@ -45,6 +45,7 @@ def run_reporter(args, home, env_extra=None, input_bytes=None, timeout=120, pyth
 
 def make_key_pair(directory, cn="wlcg-collector-test"):
     """A throwaway RSA key and self-signed certificate; returns (key, cert)."""
+    os.makedirs(str(directory), exist_ok=True)
     key = os.path.join(str(directory), "collector.key")
     cert = os.path.join(str(directory), "collector.pem")
     subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
@@ -257,3 +258,74 @@ def parse_report(text):
     headers = dict(line.split(": ", 1) for line in lines[1:second])
     packages = [tuple(line.split("\t")) for line in lines[second + 1:-2]]
     return headers, packages
+
+
+# ---------------------------------------------------------------- collector
+
+MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
+
+
+def make_report(site="T2_TEST", host="wn01.example.org", packages=(), ts=None,
+                packager="rpm", **headers):
+    """A protocol-5 plaintext as the reporter writes it."""
+    fields = {"site": site, "host": host, "packager": packager, "arch": "x86_64",
+              "kernel": "5.14.0-427.13.1.el9_4.x86_64", "system": "AlmaLinux 9.4",
+              "version": "1"}
+    if ts is not None:
+        fields["ts"] = str(ts)
+    fields.update(headers)
+    lines = ["#"] + ["%s: %s" % (k, fields[k]) for k in sorted(fields)] + ["#"]
+    lines += ["\t".join(p) for p in packages] + ["#"]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def mysql_available():
+    try:
+        import pymysql
+        pymysql.connect(connect_timeout=3, **MYSQL).close()
+        return True
+    except Exception:
+        return False
+
+
+class ScratchMySQL(object):
+    """A database of its own on the MariaDB server, dropped by close()."""
+
+    def __init__(self):
+        import pymysql
+        import uuid
+        self.name = "wlcg_test_%s" % uuid.uuid4().hex[:12]
+        conn = pymysql.connect(**MYSQL)
+        with conn.cursor() as cursor:
+            cursor.execute("CREATE DATABASE %s CHARACTER SET utf8mb4" % self.name)
+        conn.close()
+        self.url = "mysql://root@127.0.0.1:3306/%s" % self.name
+
+    def close(self):
+        import pymysql
+        conn = pymysql.connect(**MYSQL)
+        with conn.cursor() as cursor:
+            cursor.execute("DROP DATABASE IF EXISTS %s" % self.name)
+        conn.close()
+
+
+def write_config(path, database, pairs, **options):
+    """A collector INI file."""
+    lines = ["[collector]", "database = %s" % database]
+    if pairs:
+        lines.append("key = " + "\n    ".join(k for k, _ in pairs))
+        lines.append("cert = " + "\n    ".join(c for _, c in pairs))
+    lines += ["%s = %s" % item for item in options.items()]
+    with open(str(path), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return str(path)
+
+
+def collector_command(args, env_extra=None, timeout=120, input_bytes=None):
+    """Run `python -m wlcg_collector ARGS` from this checkout."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    env.pop("WLCG_COLLECTOR_CONFIG", None)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "wlcg_collector"] + list(args),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                          timeout=timeout, input=input_bytes)

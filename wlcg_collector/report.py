@@ -97,15 +97,21 @@ def parse_report(data):
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    # lines[0] is '#'; headers run to the next '#', packages to the last one
+    # lines[0] is '#'; headers run to the next '#', packages to the third
     try:
         second = lines.index("#", 1)
     except ValueError:
         raise ReportError("report has no '#' line after the headers")
-    if lines[-1] != "#" or len(lines) - 1 == second:
+    try:
+        third = lines.index("#", second + 1)
+    except ValueError:
         raise ReportError("report has no package section closed by a '#' line")
+    if third == second + 1:
+        raise ReportError("report lists no package")
+    if third != len(lines) - 1:
+        raise ReportError("text after the closing '#' line (line %d)" % (third + 2))
     headers = _parse_headers(lines[1:second])
-    packages = _parse_packages(lines[second + 1:-1], headers["packager"], second + 2)
+    packages = _parse_packages(lines[second + 1:third], headers["packager"], second + 2)
     return Report(headers, packages, data)
 
 

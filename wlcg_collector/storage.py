@@ -391,6 +391,8 @@ class Store(object):
 
     def check_schema(self):
         version = self.schema_version()
+        if version is None:
+            raise StoreError("database has no schema: run wlcg-collector init-db")
         if version != SCHEMA_VERSION:
             raise StoreError("database schema version is %s, this collector needs %d: run "
                              "wlcg-collector init-db" % (version, SCHEMA_VERSION))
@@ -498,7 +500,7 @@ class Store(object):
     def _read(self, sql, params=()):
         def work(cursor):
             self._execute(cursor, sql, params)
-            return cursor.fetchall()
+            return [tuple(row) for row in cursor.fetchall()]
         return self.transaction(work, write=False)
 
     def sites(self):

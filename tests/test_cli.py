@@ -1,0 +1,229 @@
+"""The wlcg-collector command: keys, schema, start-up checks, ingest of
+files and the read commands, on SQLite and MariaDB."""
+
+import csv
+import io
+import json
+import os
+import stat
+import time
+
+import pytest
+
+from helpers import collector_command, make_key_pair, make_report, write_config
+from wlcg_collector import create_app
+from wlcg_collector.config import ConfigError
+from wlcg_collector.crypto import encrypt
+
+T0 = 1767225600  # 2026-01-01T00:00:00Z
+DAY = 86400
+OLD = [("bash", "0:5.1.8-9.el9", "x86_64"), ("xrootd", "1:5.6.9-1.el9", "x86_64")]
+NEW = [("bash", "0:5.1.8-9.el9", "x86_64"), ("xrootd", "1:5.7.1-1.el9", "x86_64"),
+       ("htcondor", "0:24.0.1-1.el9", "x86_64")]
+
+
+def run(*args):
+    proc = collector_command(list(args))
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+@pytest.fixture
+def loaded(tmp_path, database_url, collector_keys):
+    """A database with two hosts at two sites and a few days of history."""
+    assert run("--db", database_url, "init-db")[0] == 0
+    files = []
+    reports = [
+        ("T2_ALPHA", "wn01.alpha.org", OLD, 0),
+        ("T2_ALPHA", "wn01.alpha.org", NEW, 2),
+        ("T2_BETA", "ce.beta.org", OLD, 1),
+    ]
+    for index, (site, host, packages, day) in enumerate(reports):
+        path = tmp_path / ("r%d.p7m" % index)
+        path.write_bytes(encrypt(make_report(site, host, packages, ts=T0 + day * DAY),
+                                 collector_keys[1]))
+        files.append(str(path))
+    code, out, err = run("--db", database_url, "--key", collector_keys[0], "--cert",
+                         collector_keys[1], "ingest", *files)
+    assert code == 0, err
+    assert out == "stored 3 of 3 report(s): 3 changed\n"
+    return database_url
+
+
+def test_keygen(tmp_path):
+    code, out, err = run("keygen", str(tmp_path / "keys"))
+    assert code == 0, err
+    key, cert = tmp_path / "keys" / "collector.key", tmp_path / "keys" / "collector.pem"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    from wlcg_collector.crypto import check_pair, decrypt
+    check_pair(str(key), str(cert))
+    assert decrypt(encrypt(b"#\nhello\n", str(cert)), [(str(key), str(cert))]) == b"#\nhello\n"
+    code, out, err = run("keygen", str(tmp_path / "keys"))
+    assert code == 1 and "exists" in err and err.count("\n") == 1
+
+
+def test_init_db_creates_then_reports_current(database_url):
+    assert run("--db", database_url, "init-db")[1] == "created schema version 1\n"
+    assert run("--db", database_url, "init-db")[1] == "schema version 1 is current\n"
+
+
+@pytest.mark.parametrize("url", ["postgres://x/y", "mysql://host-without-db", "sqlite:///"])
+def test_bad_database_url_is_one_line_exit_2(url):
+    code, out, err = run("--db", url, "init-db")
+    assert code == 2 and err.startswith("wlcg-collector: database URL") and err.count("\n") == 1
+
+
+def test_read_command_before_init_db_says_so(tmp_path):
+    code, _, err = run("--db", "sqlite:///%s" % (tmp_path / "x.db"), "sites")
+    assert code == 1 and "run wlcg-collector init-db" in err
+
+
+# ---------------------------------------------------------------- start-up checks
+
+def test_startup_checks(tmp_path, collector_keys, database_url):
+    run("--db", database_url, "init-db")
+    key, cert = collector_keys
+    names = iter(range(100))
+
+    def config(pairs, url=database_url, **options):
+        return write_config(tmp_path / ("c%d.conf" % next(names)), url, pairs, **options)
+
+    assert create_app(config([(key, cert)])).config.pairs == [(key, cert)]
+    loose = tmp_path / "loose.key"
+    loose.write_bytes(open(key, "rb").read())
+    loose.chmod(0o640)
+    other_key, other_cert = make_key_pair(tmp_path / "other")
+    cases = [
+        (config([]), "no collector key configured"),
+        (config([(str(tmp_path / "missing.key"), cert)]), "No such file"),
+        (config([(str(loose), cert)]), "readable by group or others (mode 0640)"),
+        (config([(other_key, cert)]), "does not belong to certificate"),
+        (config([(key, str(tmp_path / "missing.pem"))]), "missing or unreadable"),
+        (config([(key, cert)], max_body="lots"), "invalid literal"),
+        (config([(key, cert)], url="ftp://x"), "unsupported database"),
+        (config([(key, cert)], url="sqlite:///%s" % (tmp_path / "empty.db")),
+         "database has no schema: run wlcg-collector init-db"),
+    ]
+    for path, reason in cases:
+        with pytest.raises(ConfigError) as err:
+            create_app(path)
+        assert reason in str(err.value)
+        assert "\n" not in str(err.value)
+    # the same through the command line: one line, exit 2
+    proc = collector_command(["--config", config([(str(loose), cert)]), "serve"])
+    assert proc.returncode == 2
+    assert proc.stderr.decode().count("\n") == 1
+
+
+def test_config_from_environment(tmp_path, collector_keys, database_url):
+    run("--db", database_url, "init-db")
+    path = write_config(tmp_path / "env.conf", database_url, [collector_keys])
+    os.environ["WLCG_COLLECTOR_CONFIG"] = path
+    try:
+        assert create_app().config.path == path
+    finally:
+        del os.environ["WLCG_COLLECTOR_CONFIG"]
+
+
+# ---------------------------------------------------------------- ingest files
+
+def test_ingest_reports_bad_files_and_goes_on(tmp_path, database_url, collector_keys):
+    run("--db", database_url, "init-db")
+    good = tmp_path / "good.txt"
+    good.write_bytes(make_report(packages=OLD, ts=T0))
+    bad = tmp_path / "bad.p7m"
+    bad.write_bytes(b"\x30\x82garbage")
+    code, out, err = run("--db", database_url, "--key", collector_keys[0], "--cert",
+                         collector_keys[1], "ingest", str(good), str(bad))
+    assert code == 1
+    assert out == "stored 1 of 2 report(s): 1 changed\n"
+    assert err == "wlcg-collector: %s: body is not DER PKCS#7 enveloped data\n" % bad
+
+
+# ---------------------------------------------------------------- read commands
+
+def test_sites(loaded):
+    code, out, _ = run("--db", loaded, "sites", "--format", "json")
+    assert json.loads(out) == [
+        {"site": "T2_ALPHA", "hosts": 1, "last_report": "2026-01-03T00:00:00Z"},
+        {"site": "T2_BETA", "hosts": 1, "last_report": "2026-01-02T00:00:00Z"}]
+    code, out, _ = run("--db", loaded, "sites")
+    assert out.splitlines()[0].split() == ["SITE", "HOSTS", "LAST_REPORT"]
+
+
+def test_hosts(loaded):
+    code, out, _ = run("--db", loaded, "hosts", "--format", "json")
+    assert json.loads(out) == [
+        {"site": "T2_ALPHA", "host": "wn01.alpha.org", "system": "AlmaLinux 9.4",
+         "packager": "rpm", "last_report": "2026-01-03T00:00:00Z", "packages": 3},
+        {"site": "T2_BETA", "host": "ce.beta.org", "system": "AlmaLinux 9.4",
+         "packager": "rpm", "last_report": "2026-01-02T00:00:00Z", "packages": 2}]
+    code, out, _ = run("--db", loaded, "hosts", "--site", "T2_BETA", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["host"] for r in rows] == ["ce.beta.org"]
+    # every host is silent for years by now; none for the last 100 years
+    stale = (time.time() - T0) / DAY - 10
+    code, out, _ = run("--db", loaded, "hosts", "--stale", str(stale), "--format", "json")
+    assert len(json.loads(out)) == 2
+    code, out, _ = run("--db", loaded, "hosts", "--stale", "36500", "--format", "json")
+    assert json.loads(out) == []
+    code, _, err = run("--db", loaded, "hosts", "--site", "T2_NOWHERE")
+    assert code == 1 and err == "wlcg-collector: unknown site 'T2_NOWHERE'\n"
+
+
+def test_state_now_and_at(loaded):
+    code, out, _ = run("--db", loaded, "state", "wn01.alpha.org", "--format", "json")
+    assert json.loads(out) == [{"name": n, "version": v, "arch": a} for n, v, a in
+                               sorted(NEW, key=lambda p: (p[0], p[2], p[1]))]
+    code, out, _ = run("--db", loaded, "state", "wn01.alpha.org", "--at", "2026-01-02",
+                       "--format", "json")
+    assert json.loads(out) == [{"name": n, "version": v, "arch": a} for n, v, a in OLD]
+    code, out, _ = run("--db", loaded, "state", "wn01.alpha.org", "--at",
+                       "2025-12-31T23:59:59Z", "--format", "json")
+    assert json.loads(out) == []
+
+
+def test_history(loaded):
+    code, out, _ = run("--db", loaded, "history", "wn01.alpha.org", "--format", "json")
+    rows = json.loads(out)
+    assert rows[-2:] == [
+        {"time": "2026-01-03T00:00:00Z", "action": "installed", "name": "htcondor",
+         "arch": "x86_64", "old": None, "new": "0:24.0.1-1.el9"},
+        {"time": "2026-01-03T00:00:00Z", "action": "upgraded", "name": "xrootd",
+         "arch": "x86_64", "old": "1:5.6.9-1.el9", "new": "1:5.7.1-1.el9"}]
+    assert [r["action"] for r in rows[:2]] == ["installed", "installed"]
+    code, out, _ = run("--db", loaded, "history", "wn01.alpha.org", "--since", "2026-01-02",
+                       "--format", "json")
+    assert len(json.loads(out)) == 2
+
+
+def test_reports(loaded):
+    code, out, _ = run("--db", loaded, "reports", "ce.beta.org", "--site", "T2_BETA",
+                       "--format", "json")
+    [row] = json.loads(out)
+    assert row["collected"] == "2026-01-02T00:00:00Z"
+    assert row["sender"] == "file:r2.p7m" and row["packages"] == 2 and row["changed"] is True
+
+
+@pytest.mark.parametrize("args,message", [
+    (["state", "nowhere.org"], "unknown host 'nowhere.org'\n"),
+    (["history", "ce.beta.org", "--site", "T2_ALPHA"], "unknown host 'ce.beta.org' at site "
+                                                       "'T2_ALPHA'\n"),
+    (["reports", "ce.beta.org", "--site", "T2_GAMMA"], "unknown site 'T2_GAMMA'\n"),
+])
+def test_unknown_host_or_site_is_exit_1(loaded, args, message):
+    code, out, err = run("--db", loaded, *args)
+    assert code == 1 and out == "" and err == "wlcg-collector: " + message
+
+
+def test_bad_date_is_a_usage_error(loaded):
+    code, _, err = run("--db", loaded, "state", "wn01.alpha.org", "--at", "31/01/2026")
+    assert code == 2 and "not an ISO 8601 UTC date" in err
+
+
+@pytest.mark.parametrize("packager,a,b,sign", [
+    ("rpm", "1.0~rc1", "1.0", "<"), ("rpm", "1:1.0-1", "2.0-1", ">"), ("rpm", "2.0", "2_0", "="),
+    ("dpkg", "1.0-1~bpo1", "1.0-1", "<"), ("dpkg", "1:0.1", "2.0", ">"),
+    ("dpkg", "1.0", "1.0-0", "="),
+])
+def test_vercmp(packager, a, b, sign):
+    assert run("vercmp", packager, a, b)[1] == sign + "\n"

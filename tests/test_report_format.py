@@ -1,0 +1,58 @@
+"""The collector's parser of the wire format (DESIGN.md section 3)."""
+
+import pytest
+
+from helpers import make_report, run_reporter
+from wlcg_collector.report import ReportError, parse_report
+
+
+def test_parses_the_reporters_own_output(home):
+    proc = run_reporter(["--dry-run", "--site", "T2_TEST", "--host", "WN7.Example.org"], home)
+    report = parse_report(proc.stdout)
+    assert report.site == "T2_TEST" and report.host == "wn7.example.org"
+    assert report.packager == "dpkg"
+    assert len(report.packages) == len(proc.stdout.decode().splitlines()) - 3 - len(
+        report.headers)
+    assert report.headers["reporter"].startswith("wlcg-package-reporter ")
+
+
+def test_normalises_rpm_epochs_and_accepts_spaces():
+    text = (b"#\nsite: S\nhost: h\npackager: rpm\n#\n"
+            b"bash (none):5.1-1 x86_64\nzsh\t5.8-1\tx86_64\nvim\t2:9.0-1\tx86_64\n"
+            b"bash\t0:5.1-1\tx86_64\n#\n")
+    assert parse_report(text).packages == [("bash", "0:5.1-1", "x86_64"),
+                                           ("vim", "2:9.0-1", "x86_64"),
+                                           ("zsh", "0:5.8-1", "x86_64")]
+
+
+def test_keeps_unknown_headers_and_pakiti_ones():
+    report = parse_report(make_report(packages=[("a", "0:1-1", "noarch")], cpu="Xeon E5",
+                                      tag="batch", ip="192.0.2.4", colour="blue"))
+    assert report.headers["cpu"] == "Xeon E5" and report.headers["colour"] == "blue"
+    assert report.ts is None
+
+
+def test_same_packages_same_set_hash_whatever_the_order():
+    a = parse_report(make_report(packages=[("a", "0:1-1", "noarch"), ("b", "0:1-1", "noarch")],
+                                 ts=1))
+    b = parse_report(make_report(packages=[("b", "0:1-1", "noarch"), ("a", "0:1-1", "noarch")],
+                                 ts=2))
+    assert a.set_hash == b.set_hash and a.digest != b.digest
+
+
+@pytest.mark.parametrize("text,reason", [
+    (b"site: S\n#\n", "does not start"),
+    (b"#\r\nsite: S\r\n#\r\n", "does not start"),
+    (b"#\nsite: S\r\nhost: h\npackager: rpm\n#\na\t0:1-1\tx86_64\n#\n", "control character"),
+    (b"#\nsite: S\nhost: h\npackager: rpm\n#\na\t0:1-1\tx86_64\n", "no package section"),
+    (b"#\nsite: S\nhost: h\npackager: rpm\n#\na\t0:1-1\tx\x00\n#\n", "NUL"),
+    (b"#\nsite: S\nhost: h\npackager: rpm\n" + b"k: v\n" * 2 + b"#\na\t0:1-1\tx\n#\n", "twice"),
+    (b"#\nsite: S\nhost: h\npackager: rpm\n#\na\t0:1-1\tx86 64\n#\n", "bad arch"),
+    (b"#\nsite: S\nhost: h\npackager: rpm\nx: " + b"v" * 300 + b"\n#\na\t0:1-1\tx\n#\n",
+     "longer than 255"),
+    (b"#\nsite: S\nhost: h\npackager: dpkg\n#\na\tx:1.0\tall\n#\n", "epoch"),
+])
+def test_rejects(text, reason):
+    with pytest.raises(ReportError) as err:
+        parse_report(text)
+    assert reason in str(err.value)

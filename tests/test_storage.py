@@ -1,0 +1,187 @@
+"""Storage and history on SQLite and on a real MariaDB: a host's package
+sets over simulated days, duplicates, out-of-order arrival, shared rows."""
+
+import pytest
+
+from helpers import make_report
+from wlcg_collector.history import changes
+from wlcg_collector.report import parse_report
+from wlcg_collector.storage import StoreError, UnknownHost
+
+DAY = 86400
+T0 = 1767225600  # 2026-01-01T00:00:00Z
+
+
+def put(store, packages, day, host="wn01.example.org", site="T2_TEST", received=None,
+        packager="rpm", **headers):
+    report = parse_report(make_report(site, host, packages, ts=T0 + day * DAY,
+                                      packager=packager, **headers))
+    when = received if received is not None else T0 + day * DAY + 60
+    return store.store_report(report, when, "192.0.2.1")
+
+
+def history(store, host="wn01.example.org", site=None, since=None):
+    packager, intervals = store.intervals(store.find_host(host, site), since)
+    return changes(packager, intervals, since)
+
+
+KERNEL1 = ("kernel", "0:5.14.0-427.13.1.el9_4", "x86_64")
+KERNEL2 = ("kernel", "0:5.14.0-503.11.1.el9_5", "x86_64")
+BASH = ("bash", "0:5.1.8-9.el9", "x86_64")
+XROOTD_OLD = ("xrootd", "1:5.6.9-1.el9", "x86_64")
+XROOTD_NEW = ("xrootd", "1:5.7.1-1.el9", "x86_64")
+SCITOKENS = ("python3-scitokens", "0:1.8.1-1.el9", "noarch")
+GLIBC64 = ("glibc", "0:2.34-100.el9", "x86_64")
+GLIBC32 = ("glibc", "0:2.34-100.el9", "i686")
+
+DAYS = [
+    [BASH, KERNEL1, XROOTD_OLD, SCITOKENS, GLIBC64],                # 0: first report
+    [BASH, KERNEL1, KERNEL2, XROOTD_NEW, SCITOKENS, GLIBC64],       # 1: kernel added, upgrade
+    [BASH, KERNEL2, XROOTD_OLD, GLIBC64],                           # 2: kernel gone, downgrade, removal
+    [BASH, KERNEL2, XROOTD_OLD, SCITOKENS, GLIBC32],                # 3: reinstall, arch change
+]
+
+
+def test_history_over_several_days(store):
+    outcomes = [put(store, packages, day).outcome for day, packages in enumerate(DAYS)]
+    assert outcomes == ["changed"] * 4
+    t = [T0 + day * DAY for day in range(4)]
+    assert history(store) == [
+        (t[0], "installed", "bash", "x86_64", None, BASH[1]),
+        (t[0], "installed", "glibc", "x86_64", None, GLIBC64[1]),
+        (t[0], "installed", "kernel", "x86_64", None, KERNEL1[1]),
+        (t[0], "installed", "python3-scitokens", "noarch", None, SCITOKENS[1]),
+        (t[0], "installed", "xrootd", "x86_64", None, XROOTD_OLD[1]),
+        (t[1], "installed", "kernel", "x86_64", None, KERNEL2[1]),
+        (t[1], "upgraded", "xrootd", "x86_64", XROOTD_OLD[1], XROOTD_NEW[1]),
+        (t[2], "removed", "kernel", "x86_64", KERNEL1[1], None),
+        (t[2], "removed", "python3-scitokens", "noarch", SCITOKENS[1], None),
+        (t[2], "downgraded", "xrootd", "x86_64", XROOTD_NEW[1], XROOTD_OLD[1]),
+        (t[3], "installed", "glibc", "i686", None, GLIBC32[1]),
+        (t[3], "removed", "glibc", "x86_64", GLIBC64[1], None),
+        (t[3], "installed", "python3-scitokens", "noarch", None, SCITOKENS[1]),
+    ]
+    host = store.find_host("wn01.example.org")
+    for day, packages in enumerate(DAYS):
+        # the state during each day, and at the very second of its report
+        assert store.state(host, T0 + day * DAY + 3600) == sorted(packages, key=sort_key)
+        assert store.state(host, T0 + day * DAY) == sorted(packages, key=sort_key)
+    assert store.state(host, T0 - 1) == []
+    assert store.state(host) == sorted(DAYS[-1], key=sort_key)
+    assert history(store, since=t[2]) == history(store)[7:]
+
+
+def sort_key(package):
+    name, version, arch = package
+    return (name, arch, version)
+
+
+def test_unchanged_report_costs_one_report_row(store):
+    put(store, DAYS[0], 0)
+    before = store.row_counts()
+    for day in range(1, 6):
+        assert put(store, DAYS[0], day).outcome == "unchanged"
+    after = store.row_counts()
+    assert after["installs"] == before["installs"]
+    assert after["packages"] == before["packages"]
+    assert after["reports"] == before["reports"] + 5
+    [row] = [r for r in store.hosts()]
+    assert row[4] == T0 + 5 * DAY  # last report moves on
+
+
+def test_same_report_twice_changes_nothing(store):
+    report = parse_report(make_report(packages=DAYS[0], ts=T0))
+    assert store.store_report(report, T0 + 5, "192.0.2.1").outcome == "changed"
+    before = store.row_counts()
+    assert store.store_report(report, T0 + 50, "192.0.2.9").outcome == "duplicate"
+    assert store.row_counts() == before
+
+
+def test_older_report_is_recorded_but_never_rewrites(store):
+    put(store, DAYS[0], 0)
+    put(store, DAYS[2], 2)
+    state = store.state(store.find_host("wn01.example.org"))
+    events = history(store)
+    assert put(store, DAYS[1], 1, received=T0 + 3 * DAY).outcome == "older"
+    host = store.find_host("wn01.example.org")
+    assert store.state(host) == state
+    assert history(store) == events
+    reports = store.reports(host)
+    assert len(reports) == 3
+    assert [bool(r[4]) for r in reports] == [True, True, False]
+
+
+def test_same_host_name_at_two_sites(store):
+    put(store, DAYS[0], 0, site="T2_ALPHA", host="ce01.example.org")
+    put(store, DAYS[3], 0, site="T2_BETA", host="ce01.example.org")
+    with pytest.raises(UnknownHost) as err:
+        store.find_host("ce01.example.org")
+    assert "T2_ALPHA, T2_BETA" in str(err.value)
+    alpha = store.find_host("ce01.example.org", "T2_ALPHA")
+    beta = store.find_host("ce01.example.org", "T2_BETA")
+    assert alpha != beta
+    assert store.state(alpha) == sorted(DAYS[0], key=sort_key)
+    assert store.state(beta) == sorted(DAYS[3], key=sort_key)
+    assert [s[:2] for s in store.sites()] == [("T2_ALPHA", 1), ("T2_BETA", 1)]
+    with pytest.raises(UnknownHost):
+        store.find_host("ce01.example.org", "T2_GAMMA")
+    with pytest.raises(UnknownHost):
+        store.find_host("nowhere.example.org")
+
+
+def test_package_rows_are_shared(store):
+    for index in range(5):
+        put(store, DAYS[0], 0, host="wn%02d.example.org" % index)
+    counts = store.row_counts()
+    assert counts["packages"] == len(DAYS[0])
+    assert counts["installs"] == 5 * len(DAYS[0])
+    assert counts["hosts"] == 5
+
+
+def test_host_names_are_case_insensitive(store):
+    put(store, DAYS[0], 0, host="WN01.Example.ORG")
+    assert put(store, DAYS[0], 1, host="wn01.example.org").outcome == "unchanged"
+    assert store.find_host("Wn01.example.org")
+
+
+def test_future_ts_is_replaced_by_the_receive_time(store):
+    received = T0 + 1000
+    report = parse_report(make_report(packages=DAYS[0], ts=received + 3600))
+    store.store_report(report, received, "192.0.2.1")
+    assert store.reports(store.find_host("wn01.example.org"))[0][1] == received
+    # within the allowed skew, the host's own time is kept
+    report = parse_report(make_report(packages=DAYS[1], ts=received + 2000 + 120))
+    store.store_report(report, received + 2000, "192.0.2.1")
+    assert store.reports(store.find_host("wn01.example.org"))[1][1] == received + 2120
+
+
+def test_report_without_ts_uses_receive_time(store):
+    report = parse_report(make_report(packages=DAYS[0]))
+    store.store_report(report, T0 + 77, "192.0.2.1")
+    assert store.hosts()[0][4] == T0 + 77
+
+
+def test_dpkg_host(store):
+    packages = [("bash", "5.2.15-2+b2", "amd64"), ("libc6", "2.36-9+deb12u4", "amd64"),
+                ("tzdata", "2024a-0+deb12u1", "all")]
+    put(store, packages, 0, packager="dpkg")
+    newer = [("bash", "5.2.15-2+b7", "amd64"), packages[1], ("tzdata", "2024a-0+deb12u1~1", "all")]
+    put(store, newer, 1, packager="dpkg")
+    events = history(store)[3:]
+    assert [(e[1], e[2]) for e in events] == [("upgraded", "bash"), ("downgraded", "tzdata")]
+
+
+def test_init_schema_is_idempotent_and_checked(store):
+    assert store.init_schema() == (1, 1)
+    store.check_schema()
+
+
+def test_check_schema_on_empty_database(database_url):
+    from wlcg_collector.storage import open_store
+    empty = open_store(database_url)
+    try:
+        with pytest.raises(StoreError) as err:
+            empty.check_schema()
+        assert "init-db" in str(err.value)
+    finally:
+        empty.close()
