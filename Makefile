@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements-test.txt setup.py
 	touch $@
 
 demo:
-	./wlcg-package-reporter --site DEMO --dry-run
+	demo/run
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -65,7 +65,7 @@ def load_config(path=None, database=None, keys=None, certs=None):
     config = Config()
     path = config_path(path)
     if path is not None:
-        parser = configparser.ConfigParser(interpolation=None)
+        parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"))
         try:
             with open(path) as handle:
                 parser.read_file(handle)

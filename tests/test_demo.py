@@ -1,0 +1,19 @@
+"""The README's first command, `make demo`, works on this machine."""
+
+import os
+import subprocess
+
+from helpers import ROOT
+
+
+def test_demo_reports_this_host_to_a_local_collector():
+    proc = subprocess.run([os.path.join(ROOT, "demo", "run")], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=120,
+                          env=dict(os.environ, PYTHON=os.environ.get("PYTHON", "python3")))
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "delivered" in out
+    lines = out.splitlines()
+    hosts = lines[lines.index("== wlcg-collector hosts") + 2].split()
+    assert hosts[0] == "DEMO" and int(hosts[-1]) > 0
+    assert "True" not in out and "true" in lines[-1]
