@@ -23,6 +23,8 @@ setup(
     + [("share/wlcg-collector", ["collector.cgi", "wlcg-collector.wsgi"])],
     python_requires=">=3.9",
     install_requires=["PyMySQL>=1.0"],
+    # the officer's `adoption --plot`; ingest never needs it
+    extras_require={"plot": ["matplotlib>=3.3"]},
     classifiers=[
         "License :: OSI Approved :: Apache Software License",
         "Operating System :: POSIX :: Linux",

@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 1.
+-- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 2.
 -- Upgrades: sql/upgrades/mysql/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC). InnoDB for transactions and row locks.
 
@@ -69,4 +69,17 @@ CREATE TABLE reports (
     CONSTRAINT reports_host_fk FOREIGN KEY (host_id) REFERENCES hosts (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-INSERT INTO schema_version (version) VALUES (1);
+-- Reference versions written by the officer; a re-added name is a new revision.
+CREATE TABLE baselines (
+    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(100) NOT NULL,
+    revision INT NOT NULL,
+    created BIGINT NOT NULL,
+    text MEDIUMTEXT NOT NULL,
+    UNIQUE KEY baselines_name_revision (name, revision)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+-- for the fleet-wide change log
+CREATE INDEX installs_installed ON installs (installed);
+CREATE INDEX installs_removed ON installs (removed);
+
+INSERT INTO schema_version (version) VALUES (2);

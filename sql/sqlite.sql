@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, SQLite dialect, version 1.
+-- wlcg-package-reporter collector schema, SQLite dialect, version 2.
 -- Upgrades: sql/upgrades/sqlite/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC).
 
@@ -64,4 +64,17 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_host ON reports (host_id, collected);
 
-INSERT INTO schema_version (version) VALUES (1);
+-- Reference versions written by the officer; a re-added name is a new revision.
+CREATE TABLE baselines (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    UNIQUE (name, revision)
+);
+-- for the fleet-wide change log
+CREATE INDEX installs_installed ON installs (installed);
+CREATE INDEX installs_removed ON installs (removed);
+
+INSERT INTO schema_version (version) VALUES (2);

@@ -2,7 +2,6 @@
 accepts, fails, rejects, hangs or refuses: exit codes, attempts, spool and
 messages."""
 
-import os
 import subprocess
 import time
 

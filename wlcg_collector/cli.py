@@ -6,13 +6,15 @@ report rejected, the database unavailable); 2 usage or configuration error.
 
 import argparse
 import os
+import re
 import signal
 import socketserver
 import sys
 import time
 import wsgiref.simple_server
 
-from . import __version__, crypto
+from . import __version__, analysis, crypto
+from .baselines import BaselineError, parse_baseline, parse_requirement
 from .config import ConfigError, check_key_pairs, load_config
 from .dates import format_time, parse_date
 from .history import changes
@@ -103,6 +105,40 @@ def build_parser():
     p.add_argument("host", metavar="HOST")
     p.add_argument("--site")
 
+    baseline = command("baseline", "store and read baselines (reference versions)")
+    bsub = baseline.add_subparsers(dest="baseline_command", metavar="ACTION")
+    bsub.required = True
+    p = bsub.add_parser("add", help="store FILE as a new revision of baseline NAME")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("file", metavar="FILE")
+    with_format(bsub.add_parser("list", help="the stored baselines"))
+    p = bsub.add_parser("show", help="print a stored baseline (NAME or NAME@REVISION)")
+    p.add_argument("name", metavar="NAME[@REVISION]")
+
+    p = with_format(command("compare", "compliance of the hosts with a baseline (a stored "
+                                       "NAME[@REVISION] or a FILE)"))
+    p.add_argument("baseline", metavar="BASELINE")
+    p.add_argument("--site")
+    p.add_argument("--at", metavar="DATE", type=date_arg)
+
+    p = with_format(command("adoption", "hosts and sites meeting a requirement, day by day"))
+    p.add_argument("requirement", metavar='"NAME OP VERSION"')
+    p.add_argument("--site")
+    p.add_argument("--from", dest="first", metavar="DATE", type=date_arg,
+                   help="first day (default: 29 days before --to)")
+    p.add_argument("--to", dest="last", metavar="DATE", type=date_arg,
+                   help="last day (default: today)")
+    p.add_argument("--plot", metavar="FILE", help="draw the curve into FILE (.svg or .png)")
+
+    p = with_format(command("changes", "the fleet's changes, one row per change"))
+    p.add_argument("--site")
+    p.add_argument("--since", metavar="DATE", type=date_arg,
+                   help="default: 7 days ago")
+    p.add_argument("--package", metavar="NAME")
+
+    p = with_format(command("stale", "hosts and whole sites that stopped reporting"))
+    p.add_argument("--days", type=float, required=True)
+
     p = command("vercmp", "compare two versions as rpm or dpkg does: prints <, = or >")
     p.add_argument("packager", choices=("rpm", "dpkg"))
     p.add_argument("a", metavar="A")
@@ -118,7 +154,7 @@ def main(argv=None):
     except (UsageError, ConfigError) as exc:
         sys.stderr.write("%s: %s\n" % (PROG, exc))
         return 2
-    except (CommandError, StoreError, crypto.CryptoError) as exc:
+    except (CommandError, StoreError, crypto.CryptoError, BaselineError) as exc:
         sys.stderr.write("%s: %s\n" % (PROG, exc))
         return 1
     except KeyboardInterrupt:
@@ -296,8 +332,120 @@ def cmd_vercmp(args):
     print({-1: "<", 0: "=", 1: ">"}[result])
 
 
+BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def read_baseline_file(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(1024 * 1024)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError("cannot read baseline %s: %s" % (path, getattr(exc, "strerror", exc)
+                                                             or exc))
+    return text, parse_baseline(text, path)
+
+
+def split_baseline_ref(ref):
+    name, _, revision = ref.partition("@")
+    if revision and not revision.isdigit():
+        raise UsageError("bad baseline revision in %r (NAME@REVISION)" % ref)
+    return name, int(revision) if revision else None
+
+
+def cmd_baseline(args):
+    store = store_of(args)
+    if args.baseline_command == "add":
+        if not BASELINE_NAME_RE.match(args.name):
+            raise UsageError("baseline name %r: letters, digits, '.', '_', '-'" % args.name)
+        text, requirements = read_baseline_file(args.file)
+        revision = store.add_baseline(args.name, text, int(time.time()))
+        print("baseline %s revision %d: %d requirement(s)" % (args.name, revision,
+                                                             len(requirements)))
+    elif args.baseline_command == "list":
+        rows = [{"name": name, "revision": revision, "created": format_time(created),
+                 "revisions": count}
+                for name, revision, created, count in store.baselines()]
+        emit(rows, ["name", "revision", "created", "revisions"], args.format)
+    else:
+        name, revision = split_baseline_ref(args.name)
+        revision, created, text = store.baseline(name, revision)
+        sys.stdout.write("# baseline %s revision %d, stored %s\n%s" % (
+            name, revision, format_time(created), text if text.endswith("\n") else text + "\n"))
+
+
+def load_requirements(store, ref):
+    """Requirements of a baseline given as a file path or a stored name."""
+    if os.path.isfile(ref):
+        return read_baseline_file(ref)[1]
+    name, revision = split_baseline_ref(ref)
+    revision, _, text = store.baseline(name, revision)
+    return parse_baseline(text, "%s@%d" % (name, revision))
+
+
+def cmd_compare(args):
+    store = store_of(args)
+    if args.site is not None and not store.hosts(site=args.site):
+        raise CommandError("unknown site %r" % args.site)
+    requirements = load_requirements(store, args.baseline)
+    hosts, rows = analysis.compliance(store, requirements, args.at, args.site)
+    if args.format != "table":
+        emit(rows, analysis.COMPLIANCE_COLUMNS, args.format)
+        return
+    emit(analysis.compliance_summary(hosts, rows), analysis.SUMMARY_COLUMNS, "table")
+    behind = [row for row in rows if row["status"] == "behind"]
+    if behind:
+        sys.stdout.write("\n")
+        emit(behind, analysis.COMPLIANCE_COLUMNS, "table")
+
+
+def cmd_adoption(args):
+    try:
+        requirement = parse_requirement(args.requirement)
+    except ValueError as exc:
+        raise UsageError("requirement %r: %s" % (args.requirement, exc))
+    last = args.last if args.last is not None else int(time.time())
+    last -= last % analysis.DAY
+    first = args.first if args.first is not None else last - 29 * analysis.DAY
+    first -= first % analysis.DAY
+    if first > last:
+        raise UsageError("--from is after --to")
+    if (last - first) // analysis.DAY > 3660:
+        raise UsageError("more than ten years of days: narrow --from/--to")
+    store = store_of(args)
+    if args.site is not None and not store.hosts(site=args.site):
+        raise CommandError("unknown site %r" % args.site)
+    rows = analysis.adoption(store, requirement, first, last, args.site)
+    if args.plot:
+        from .plot import PlotUnavailable, plot_adoption
+        if not args.plot.lower().endswith((".svg", ".png", ".pdf")):
+            raise UsageError("--plot %s: name a .svg, .png or .pdf file" % args.plot)
+        try:
+            plot_adoption(rows, requirement.text, args.plot)
+        except PlotUnavailable as exc:
+            raise UsageError(str(exc))
+        except OSError as exc:
+            raise CommandError("cannot write %s: %s" % (args.plot, exc.strerror or exc))
+    emit(rows, analysis.ADOPTION_COLUMNS, args.format)
+
+
+def cmd_changes(args):
+    store = store_of(args)
+    if args.site is not None and not store.hosts(site=args.site):
+        raise CommandError("unknown site %r" % args.site)
+    since = args.since if args.since is not None else int(time.time()) - 7 * analysis.DAY
+    emit(analysis.fleet_changes(store, since, args.site, args.package),
+         analysis.CHANGES_COLUMNS, args.format)
+
+
+def cmd_stale(args):
+    emit(analysis.stale(store_of(args), args.days, int(time.time())), analysis.STALE_COLUMNS,
+         args.format)
+
+
 COMMANDS = {
     "keygen": cmd_keygen, "init-db": cmd_init_db, "serve": cmd_serve, "ingest": cmd_ingest,
     "sites": cmd_sites, "hosts": cmd_hosts, "state": cmd_state, "history": cmd_history,
-    "reports": cmd_reports, "vercmp": cmd_vercmp,
+    "reports": cmd_reports, "vercmp": cmd_vercmp, "baseline": cmd_baseline,
+    "compare": cmd_compare, "adoption": cmd_adoption, "changes": cmd_changes,
+    "stale": cmd_stale,
 }

@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.parse
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CHUNK = 500
 TRANSACTION_ATTEMPTS = 5
 
@@ -69,6 +69,35 @@ SELECT_REPORTS = ("SELECT received, collected, sender, packages, changed FROM re
                   "WHERE host_id = ? ORDER BY received, id")
 COUNT_ROWS = "SELECT COUNT(*) FROM {table}"
 
+SELECT_BASELINE_REVISION = "SELECT MAX(revision) FROM baselines WHERE name = ?"
+INSERT_BASELINE = "INSERT INTO baselines (name, revision, created, text) VALUES (?, ?, ?, ?)"
+SELECT_BASELINES = ("SELECT b.name, b.revision, b.created, c.revisions FROM baselines b JOIN "
+                    "(SELECT name, MAX(revision) AS latest, COUNT(*) AS revisions "
+                    "FROM baselines GROUP BY name) c "
+                    "ON c.name = b.name AND c.latest = b.revision ORDER BY b.name")
+SELECT_BASELINE = ("SELECT revision, created, text FROM baselines WHERE name = ? "
+                   "AND revision = ?")
+SELECT_HOSTS_AT = ("SELECT id, site, name, packager, system FROM hosts "
+                   "WHERE last_report >= 0 AND first_report <= ?{where} ORDER BY site, name")
+SELECT_INSTALLED_NAMED_AT = (
+    "SELECT i.host_id, p.name, p.version, p.arch FROM installs i "
+    "JOIN packages p ON p.id = i.package_id JOIN hosts h ON h.id = i.host_id "
+    "WHERE p.name IN ({marks}) AND i.installed <= ? AND (i.removed IS NULL OR i.removed > ?)"
+    "{where}")
+SELECT_PACKAGE_INTERVALS = (
+    "SELECT i.host_id, h.site, h.packager, p.version, p.arch, i.installed, i.removed "
+    "FROM installs i JOIN packages p ON p.id = i.package_id JOIN hosts h ON h.id = i.host_id "
+    "WHERE p.name = ? AND i.installed <= ? AND (i.removed IS NULL OR i.removed > ?){where}")
+SELECT_CHANGED_HOSTS = (
+    "SELECT DISTINCT i.host_id FROM installs i JOIN hosts h ON h.id = i.host_id "
+    "JOIN packages p ON p.id = i.package_id "
+    "WHERE (i.installed >= ? OR i.removed >= ?){where}")
+SELECT_HOST_INTERVALS = (
+    "SELECT i.host_id, p.name, p.version, p.arch, i.installed, i.removed FROM installs i "
+    "JOIN packages p ON p.id = i.package_id "
+    "WHERE i.host_id IN ({marks}) AND (i.removed IS NULL OR i.removed >= ?){where}")
+SELECT_HOST_NAMES = "SELECT id, site, name, packager FROM hosts WHERE id IN ({marks})"
+
 
 class StoreError(Exception):
     """A storage problem that is not the database being away."""
@@ -79,6 +108,10 @@ class StoreUnavailable(StoreError):
 
 
 class UnknownHost(StoreError):
+    pass
+
+
+class UnknownBaseline(StoreError):
     pass
 
 
@@ -550,6 +583,86 @@ class Store(object):
     def reports(self, host_id):
         """[(received, collected, sender, packages, changed)]"""
         return self._read(SELECT_REPORTS, (host_id,))
+
+    # -- baselines
+
+    def add_baseline(self, name, text, created):
+        """Store a new revision of baseline `name`; returns the revision."""
+        def work(cursor):
+            self._execute(cursor, SELECT_BASELINE_REVISION, (name,))
+            revision = (cursor.fetchone()[0] or 0) + 1
+            self._execute(cursor, INSERT_BASELINE, (name, revision, created, text))
+            return revision
+        try:
+            return self.transaction(work)
+        except self.dialect.integrity_errors:
+            raise StoreError("baseline %r was changed at the same time: try again" % name)
+
+    def baselines(self):
+        """[(name, latest revision, its creation time, revisions)]"""
+        return self._read(SELECT_BASELINES)
+
+    def baseline(self, name, revision=None):
+        """(revision, created, text) of a stored baseline (default: latest)."""
+        if revision is None:
+            revision = self._read(SELECT_BASELINE_REVISION, (name,))[0][0]
+        rows = self._read(SELECT_BASELINE, (name, revision)) if revision else []
+        if not rows:
+            raise UnknownBaseline("unknown baseline %r%s" % (
+                name, " revision %s" % revision if revision else ""))
+        return rows[0]
+
+    # -- fleet queries for the officer tools
+
+    @staticmethod
+    def _site_filter(site, column="h.site"):
+        if site is None:
+            return "", []
+        return " AND %s = ?" % column, [site]
+
+    def hosts_at(self, at, site=None):
+        """[(id, site, name, packager, system)] of the hosts known at `at`."""
+        where, params = self._site_filter(site, "site")
+        return self._read(SELECT_HOSTS_AT.format(where=where), [at] + params)
+
+    def installed_named(self, names, at, site=None):
+        """[(host id, name, version, arch)] of packages called `names` at `at`."""
+        where, extra = self._site_filter(site)
+        rows = []
+        for chunk in _chunks(sorted(names)):
+            sql = SELECT_INSTALLED_NAMED_AT.format(marks=", ".join("?" * len(chunk)),
+                                                   where=where)
+            rows += self._read(sql, list(chunk) + [at, at] + extra)
+        return rows
+
+    def package_intervals(self, name, start, end, site=None):
+        """[(host id, site, packager, version, arch, installed, removed)] of
+        package `name` on any host at some time in [start, end]."""
+        where, extra = self._site_filter(site)
+        return self._read(SELECT_PACKAGE_INTERVALS.format(where=where),
+                          [name, end, start] + extra)
+
+    def changed_host_intervals(self, since, site=None, package=None):
+        """({host id: (site, name, packager)}, [(host id, name, version, arch,
+        installed, removed)]) for the hosts with a change at or after `since`:
+        their intervals still open or closed since then."""
+        where, extra = self._site_filter(site)
+        if package is not None:
+            where += " AND p.name = ?"
+            extra.append(package)
+        host_ids = [row[0] for row in self._read(
+            SELECT_CHANGED_HOSTS.format(where=where), [since, since] + extra)]
+        hosts, intervals = {}, []
+        name_filter, name_params = ("", []) if package is None else (" AND p.name = ?",
+                                                                     [package])
+        for chunk in _chunks(sorted(host_ids)):
+            marks = ", ".join("?" * len(chunk))
+            for host_id, site_name, host_name, packager in self._read(
+                    SELECT_HOST_NAMES.format(marks=marks), chunk):
+                hosts[host_id] = (site_name, host_name, packager)
+            intervals += self._read(SELECT_HOST_INTERVALS.format(marks=marks, where=name_filter),
+                                    list(chunk) + [since] + name_params)
+        return hosts, intervals
 
     def row_counts(self):
         return {table: self._read(COUNT_ROWS.format(table=table))[0][0]

@@ -144,7 +144,8 @@ def _dpkg_order(c):
     return ord(c) + 256
 
 
-def _verrevcmp(a, b):
+def verrevcmp(a, b):
+    """dpkg's comparison of one version part (upstream or revision): <0, 0, >0."""
     i, j = 0, 0
     la, lb = len(a), len(b)
     while i < la or j < lb:
@@ -209,7 +210,7 @@ def dpkg_compare(a, b):
     eb, ub, rb = split_dpkg_version(b)
     if ea != eb:
         return 1 if ea > eb else -1
-    return _sign(_verrevcmp(ua, ub) or _verrevcmp(ra, rb))
+    return _sign(verrevcmp(ua, ub) or verrevcmp(ra, rb))
 
 
 def compare(packager, a, b):

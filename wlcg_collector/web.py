@@ -62,7 +62,7 @@ class CollectorApp(object):
         try:
             body = self.read_body(environ)
             check_protocol(environ.get("QUERY_STRING", ""))
-            result = ingest(self.store, body, self.config.pairs, sender,
+            ingest(self.store, body, self.config.pairs, sender,
                             allow_plaintext=self.config.allow_plaintext,
                             received=int(time.time()), clock_skew=self.config.clock_skew)
         except Rejected as exc:

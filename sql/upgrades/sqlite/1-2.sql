@@ -1,0 +1,15 @@
+-- Schema 1 -> 2: stored baselines with their history, and the indexes the
+-- fleet-wide change log needs.
+
+CREATE TABLE baselines (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    UNIQUE (name, revision)
+);
+CREATE INDEX installs_installed ON installs (installed);
+CREATE INDEX installs_removed ON installs (removed);
+
+UPDATE schema_version SET version = 2;

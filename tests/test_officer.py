@@ -1,0 +1,317 @@
+"""Officer tools on a small fleet built by ingesting encrypted reports over
+five simulated days, with an upgrade rolled out site by site; checked
+against hand-computed expectations, on SQLite and MariaDB."""
+
+import json
+import time
+
+import pytest
+
+from helpers import collector_command, make_report
+from wlcg_collector.baselines import BaselineError, parse_baseline, parse_requirement
+from wlcg_collector.crypto import encrypt
+from wlcg_collector.ingest import ingest
+from wlcg_collector.storage import open_store
+
+DAY = 86400
+TODAY = int(time.time()) // DAY * DAY
+T0 = TODAY - 4 * DAY  # day 0 of the fleet; day 4 is today
+
+
+def date(day):
+    return time.strftime("%Y-%m-%d", time.gmtime(T0 + day * DAY))
+
+
+K_OLD = ("kernel", "0:5.14.0-427.13.1.el9_4", "x86_64")
+K_NEW = ("kernel", "0:5.14.0-503.11.1.el9_5", "x86_64")
+X_OLD = ("xrootd", "1:5.6.9-1.el9", "x86_64")
+X_NEW = ("xrootd", "1:5.7.1-1.el9", "x86_64")
+BASE9 = [("bash", "0:5.1.8-9.el9", "x86_64"), ("glibc", "0:2.34-100.el9", "x86_64"),
+         ("glibc", "0:2.34-100.el9", "i686")]
+EL7 = [("bash", "0:4.2.46-34.el7", "x86_64"), ("xrootd", "1:4.12.5-1.el7", "x86_64")]
+DEB = [("bash", "5.2.15-2+b2", "amd64"), ("libc6", "2.36-9+deb12u4", "amd64")]
+
+# (site, host, system, packager, {day: packages}); a missing day: no report
+FLEET = [
+    ("T2_A", "a1.example.org", "AlmaLinux 9.4", "rpm",
+     {0: BASE9 + [K_OLD, X_OLD], 1: BASE9 + [K_OLD, K_NEW, X_NEW], 2: BASE9 + [K_OLD, K_NEW, X_NEW],
+      3: BASE9 + [K_OLD, K_NEW, X_NEW], 4: BASE9 + [K_OLD, K_NEW, X_NEW]}),
+    ("T2_A", "a2.example.org", "AlmaLinux 9.4", "rpm",
+     {d: BASE9 + [K_OLD, X_OLD if d == 0 else X_NEW] for d in range(5)}),
+    ("T2_B", "b1.example.org", "Rocky Linux 9.3", "rpm",
+     {d: BASE9 + [K_OLD, X_OLD if d < 3 else X_NEW] for d in range(5)}),
+    ("T2_B", "b2.example.org", "Rocky Linux 9.3", "rpm",
+     {d: BASE9 + [K_NEW, X_OLD] for d in range(5)}),
+    ("T2_C", "c-el7.example.org", "CentOS Linux 7", "rpm", {d: EL7 for d in range(5)}),
+    ("T2_C", "c-deb.example.org", "Debian GNU/Linux 12", "dpkg", {0: DEB, 1: DEB}),
+    ("T2_D", "d1.example.org", "AlmaLinux 9.4", "rpm", {0: BASE9 + [K_OLD, X_OLD]}),
+]
+
+BASELINE = """\
+# OSG-like reference for the test fleet
+[system: el9]
+xrootd >= 1:5.7.1   # EPEL's xrootd has epoch 1
+kernel >= 5.14.0-500
+[system: el7]
+xrootd >= 1:4.12.6    # the EL7 build
+[all]
+bash >= 4.2
+"""
+
+
+@pytest.fixture
+def fleet(store, collector_keys):
+    key, cert = collector_keys
+    for day in range(5):
+        for site, host, system, packager, days in FLEET:
+            if day not in days:
+                continue
+            body = encrypt(make_report(site, host, days[day], ts=T0 + day * DAY + 3600,
+                                       packager=packager, system=system), cert)
+            result = ingest(store, body, [collector_keys], "192.0.2.1",
+                            received=T0 + day * DAY + 3700)
+            assert result.outcome in ("changed", "unchanged")
+    return store
+
+
+def run(store, *args):
+    url = store.dialect.describe() if store.dialect.name == "mysql" else \
+        "sqlite:///" + store.dialect.path
+    if store.dialect.name == "mysql":
+        url = "mysql://root@127.0.0.1:3306/" + store.dialect.params["database"]
+    proc = collector_command(["--db", url] + list(args))
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+def compact(rows):
+    return sorted((r["host"], r["package"], r["arch"], r["status"]) for r in rows)
+
+
+def test_compare_now(fleet, tmp_path):
+    path = tmp_path / "osg.txt"
+    path.write_text(BASELINE)
+    code, out, err = run(fleet, "compare", str(path), "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert set(rows[0]) == {"site", "host", "package", "arch", "installed", "requirement",
+                            "status"}
+    assert compact(rows) == sorted([
+        ("a1.example.org", "xrootd", "x86_64", "ok"),
+        ("a1.example.org", "kernel", "x86_64", "ok"),     # the newer of two kernels
+        ("a1.example.org", "bash", "x86_64", "ok"),
+        ("a2.example.org", "xrootd", "x86_64", "ok"),
+        ("a2.example.org", "kernel", "x86_64", "behind"),
+        ("a2.example.org", "bash", "x86_64", "ok"),
+        ("b1.example.org", "xrootd", "x86_64", "ok"),
+        ("b1.example.org", "kernel", "x86_64", "behind"),
+        ("b1.example.org", "bash", "x86_64", "ok"),
+        ("b2.example.org", "xrootd", "x86_64", "behind"),
+        ("b2.example.org", "kernel", "x86_64", "ok"),
+        ("b2.example.org", "bash", "x86_64", "ok"),
+        ("c-el7.example.org", "xrootd", "x86_64", "behind"),
+        ("c-el7.example.org", "bash", "x86_64", "ok"),
+        ("c-deb.example.org", "bash", "amd64", "ok"),
+        ("d1.example.org", "xrootd", "x86_64", "behind"),
+        ("d1.example.org", "kernel", "x86_64", "behind"),
+        ("d1.example.org", "bash", "x86_64", "ok"),
+    ])
+    behind = [r for r in rows if r["host"] == "b2.example.org" and r["status"] == "behind"]
+    assert behind[0]["installed"] == X_OLD[1] and behind[0]["requirement"] == "xrootd >= 1:5.7.1"
+
+
+def test_compare_table_summary_and_stored_baseline(fleet, tmp_path):
+    path = tmp_path / "osg.txt"
+    path.write_text(BASELINE)
+    code, out, err = run(fleet, "baseline", "add", "osg", str(path))
+    assert (code, out) == (0, "baseline osg revision 1: 4 requirement(s)\n"), err
+    code, out, err = run(fleet, "compare", "osg")
+    lines = out.splitlines()
+    assert lines[0].split() == ["SITE", "HOSTS", "BEHIND", "COMPLIANT"]
+    assert [line.split() for line in lines[1:5]] == [
+        ["T2_A", "2", "1", "50.0%"], ["T2_B", "2", "2", "0.0%"], ["T2_C", "2", "1", "50.0%"],
+        ["T2_D", "1", "1", "0.0%"]]
+    assert lines[5] == ""
+    assert lines[6].split()[:3] == ["SITE", "HOST", "PACKAGE"]
+    assert len(lines) == 7 + 6  # the six behind rows
+    assert all(line.split()[-1] == "behind" for line in lines[7:])
+
+
+def test_compare_at_a_past_date_and_for_one_site(fleet, tmp_path):
+    path = tmp_path / "osg.txt"
+    path.write_text(BASELINE)
+    code, out, _ = run(fleet, "compare", str(path), "--at", date(2), "--site", "T2_B",
+                       "--format", "json")
+    assert compact(json.loads(out)) == sorted([
+        ("b1.example.org", "xrootd", "x86_64", "behind"),
+        ("b1.example.org", "kernel", "x86_64", "behind"),
+        ("b1.example.org", "bash", "x86_64", "ok"),
+        ("b2.example.org", "xrootd", "x86_64", "behind"),
+        ("b2.example.org", "kernel", "x86_64", "ok"),
+        ("b2.example.org", "bash", "x86_64", "ok")])
+    # before day 0's reports nothing was known
+    code, out, _ = run(fleet, "compare", str(path), "--at", date(0), "--format", "json")
+    assert json.loads(out) == []
+
+
+def test_absent_package_is_not_a_failure(fleet, tmp_path):
+    path = tmp_path / "deb.txt"
+    path.write_text("[system: Debian*]\nxrootd-client >= 5.6\nlibc6 >= 2.36-9\n")
+    code, out, _ = run(fleet, "compare", str(path), "--format", "json")
+    assert sorted((r["package"], r["status"], r["installed"]) for r in json.loads(out)) == [
+        ("libc6", "ok", "2.36-9+deb12u4"), ("xrootd-client", "absent", None)]
+
+
+def test_baseline_history(fleet, tmp_path):
+    first, second = tmp_path / "v1.txt", tmp_path / "v2.txt"
+    first.write_text("xrootd >= 1:5.6.9\n")
+    second.write_text("xrootd >= 1:5.7.1\n")
+    assert run(fleet, "baseline", "add", "osg", str(first))[0] == 0
+    assert run(fleet, "baseline", "add", "osg", str(second))[1] == \
+        "baseline osg revision 2: 1 requirement(s)\n"
+    code, out, _ = run(fleet, "baseline", "list", "--format", "json")
+    [row] = json.loads(out)
+    assert (row["name"], row["revision"], row["revisions"]) == ("osg", 2, 2)
+    assert run(fleet, "baseline", "show", "osg")[1].endswith("\nxrootd >= 1:5.7.1\n")
+    assert run(fleet, "baseline", "show", "osg@1")[1].endswith("\nxrootd >= 1:5.6.9\n")
+    statuses = lambda ref: sorted(r["status"] for r in json.loads(
+        run(fleet, "compare", ref, "--format", "json")[1]))
+    assert statuses("osg@1").count("behind") == 1    # only the EL7 host's 4.12.5
+    assert statuses("osg").count("behind") == 3      # b2, c-el7 and d1
+    code, _, err = run(fleet, "baseline", "show", "nope")
+    assert code == 1 and err == "wlcg-collector: unknown baseline 'nope'\n"
+    code, _, err = run(fleet, "baseline", "show", "osg@7")
+    assert code == 1 and "revision 7" in err
+
+
+def test_adoption_day_by_day(fleet, tmp_path):
+    code, out, err = run(fleet, "adoption", "xrootd >= 1:5.7.1", "--from", date(0), "--to",
+                         date(4), "--format", "json", "--plot", str(tmp_path / "x.svg"))
+    assert code == 0, err
+    assert json.loads(out) == [
+        {"date": date(0), "hosts_ok": 0, "hosts_behind": 6, "sites_ok": 0, "sites_behind": 4},
+        {"date": date(1), "hosts_ok": 2, "hosts_behind": 4, "sites_ok": 1, "sites_behind": 3},
+        {"date": date(2), "hosts_ok": 2, "hosts_behind": 4, "sites_ok": 1, "sites_behind": 3},
+        {"date": date(3), "hosts_ok": 3, "hosts_behind": 3, "sites_ok": 1, "sites_behind": 3},
+        {"date": date(4), "hosts_ok": 3, "hosts_behind": 3, "sites_ok": 1, "sites_behind": 3},
+    ]
+    svg = (tmp_path / "x.svg").read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg
+    code, out, _ = run(fleet, "adoption", "xrootd >= 1:5.7.1", "--site", "T2_B", "--from",
+                       date(2), "--to", date(3), "--format", "csv", "--plot",
+                       str(tmp_path / "b.png"))
+    assert out.splitlines() == ["date,hosts_ok,hosts_behind,sites_ok,sites_behind",
+                                "%s,0,2,0,1" % date(2), "%s,1,1,0,1" % date(3)]
+    assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_adoption_bad_requirement(fleet):
+    code, _, err = run(fleet, "adoption", "xrootd => 5")
+    assert code == 2 and "unknown operator '=>'" in err
+
+
+def test_changes(fleet):
+    code, out, _ = run(fleet, "changes", "--since", date(1), "--format", "json")
+    rows = json.loads(out)
+    assert set(rows[0]) == {"site", "host", "time", "action", "name", "arch", "old", "new"}
+    assert [(r["host"], r["action"], r["name"]) for r in rows] == [
+        ("a1.example.org", "installed", "kernel"),
+        ("a1.example.org", "upgraded", "xrootd"),
+        ("a2.example.org", "upgraded", "xrootd"),
+        ("b1.example.org", "upgraded", "xrootd"),
+    ]
+    assert rows[-1]["time"] == time.strftime("%Y-%m-%dT01:00:00Z", time.gmtime(T0 + 3 * DAY))
+    code, out, _ = run(fleet, "changes", "--since", date(1), "--site", "T2_A", "--package",
+                       "xrootd", "--format", "json")
+    assert [(r["host"], r["old"], r["new"]) for r in json.loads(out)] == [
+        ("a1.example.org", X_OLD[1], X_NEW[1]), ("a2.example.org", X_OLD[1], X_NEW[1])]
+
+
+def test_stale(fleet):
+    code, out, _ = run(fleet, "stale", "--days", "2", "--format", "json")
+    assert json.loads(out) == [
+        {"site": "T2_C", "host": "c-deb.example.org",
+         "last_report": time.strftime("%Y-%m-%dT01:00:00Z", time.gmtime(T0 + DAY))},
+        {"site": "T2_D", "host": None,
+         "last_report": time.strftime("%Y-%m-%dT01:00:00Z", time.gmtime(T0))},
+    ]
+
+
+# ---------------------------------------------------------------- baseline format
+
+def test_baseline_parsing():
+    requirements = parse_baseline(BASELINE, "osg.txt")
+    assert [(r.text, r.line, r.systems) for r in requirements] == [
+        ("xrootd >= 1:5.7.1", 3, ["el9"]), ("kernel >= 5.14.0-500", 4, ["el9"]),
+        ("xrootd >= 1:4.12.6", 6, ["el7"]), ("bash >= 4.2", 8, None)]
+    assert requirements[0].applies_to("AlmaLinux 9.4")
+    assert requirements[0].applies_to("Red Hat Enterprise Linux 9.3")
+    assert not requirements[0].applies_to("CentOS Linux 7")
+    assert not requirements[0].applies_to("Debian GNU/Linux 9")
+    glob = parse_baseline("[system: alma*9*]\nx >= 1\n")[0]
+    assert glob.applies_to("AlmaLinux 9.4") and not glob.applies_to("AlmaLinux 8.10")
+
+
+@pytest.mark.parametrize("text,message", [
+    ("xrootd 5.6.9\n", "b.txt:1: expected 'NAME OP VERSION'"),
+    ("# c\n\nxrootd => 5.6.9\n", "b.txt:3: unknown operator '=>'"),
+    ("xrootd >= 5.6.9-\n", "b.txt:1: bad version"),
+    ("xrootd >= a:1.0\n", "b.txt:1: bad"),
+    ("xr<ootd >= 1\n", "b.txt:1: bad package name"),
+    ("[system EL9]\nx >= 1\n", "b.txt:1: expected [system: PATTERN, ...] or [all]"),
+    ("# only comments\n", "b.txt: no requirement"),
+    ("x >= 1 2\n", "b.txt:1: expected"),
+])
+def test_baseline_errors(text, message):
+    with pytest.raises(BaselineError) as err:
+        parse_baseline(text, "b.txt")
+    assert str(err.value).startswith(message)
+
+
+def test_bad_baseline_file_through_the_cli(store, tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text("xrootd >= 5\ncondor >> 9\n")
+    url = "sqlite:///" + store.dialect.path if store.dialect.name == "sqlite" else \
+        "mysql://root@127.0.0.1:3306/" + store.dialect.params["database"]
+    proc = collector_command(["--db", url, "baseline", "add", "osg", str(path)])
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "wlcg-collector: %s:2: unknown operator '>>' (use < <= = " \
+                                   ">= >)\n" % path
+
+
+@pytest.mark.parametrize("packager,installed,requirement,ok", [
+    ("rpm", "0:5.6.9-1.el9", "xrootd >= 5.6.9", True),       # release not given: ignored
+    ("rpm", "0:5.6.9-1.el9", "xrootd >= 5.6.9-2", False),
+    ("rpm", "0:5.6.9-1.el9", "xrootd = 5.6.9", True),
+    ("rpm", "1:4.0-1", "xrootd >= 5.0", True),                # epoch first, missing = 0
+    ("rpm", "0:5.0-1", "xrootd >= 1:4.0", False),
+    ("rpm", "0:1.0~rc1-1", "x >= 1.0", False),
+    ("rpm", "0:1.0^git1-1", "x > 1.0", True),
+    ("rpm", "0:5.7.1-1.el9", "x < 5.7.1", False),
+    ("rpm", "0:5.7.0-1.el9", "x <= 5.7.1-1.el9", True),
+    ("dpkg", "1.0-1+deb12u1", "x >= 1.0", True),              # revision not given: ignored
+    ("dpkg", "1.0-1~bpo1", "x >= 1.0-1", False),
+    ("dpkg", "1:0.1-1", "x > 2.0", True),
+    ("dpkg", "2.2~rc-4", "x >= 2.2", False),
+])
+def test_requirement_semantics(packager, installed, requirement, ok):
+    assert parse_requirement(requirement).satisfied_by(packager, installed) is ok
+
+
+def test_schema_upgrade_from_version_1(tmp_path, database_url):
+    """A database made with schema 1 (with data) is upgraded by init-db."""
+    import os
+    from helpers import ROOT
+    from wlcg_collector.report import parse_report
+    store = open_store(database_url)
+    dialect = store.dialect.name
+    with open(os.path.join(ROOT, "tests", "fixtures", "schema-v1", dialect + ".sql")) as f:
+        store.dialect.run_script(store._connection(), f.read())
+    assert store.schema_version() == 1
+    # a v1 store is enough to ingest: put one report in with the v1 tables
+    store.store_report(parse_report(make_report(packages=EL7, ts=T0)), T0, "192.0.2.1")
+    code = collector_command(["--db", database_url, "init-db"])
+    assert code.stdout.decode() == "upgraded schema from version 1 to 2\n"
+    assert store.schema_version() == 2
+    assert store.state(store.find_host("wn01.example.org")) == EL7
+    assert store.add_baseline("osg", "x >= 1\n", T0) == 1
+    store.close()
