@@ -48,7 +48,7 @@ CREATE TABLE installs (
     installed BIGINT NOT NULL,
     removed BIGINT NULL,
     KEY installs_host (host_id, removed),
-    KEY installs_package (package_id, installed),
+    KEY installs_package_time (package_id, installed, removed, host_id),
     CONSTRAINT installs_host_fk FOREIGN KEY (host_id) REFERENCES hosts (id),
     CONSTRAINT installs_package_fk FOREIGN KEY (package_id) REFERENCES packages (id)
 ) ENGINE=InnoDB;

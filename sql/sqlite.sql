@@ -48,7 +48,8 @@ CREATE TABLE installs (
     removed INTEGER
 );
 CREATE INDEX installs_host ON installs (host_id, removed);
-CREATE INDEX installs_package ON installs (package_id, installed);
+-- covering: compliance at a date reads no table row
+CREATE INDEX installs_package_time ON installs (package_id, installed, removed, host_id);
 
 -- The audit trail: one small row per report received.
 CREATE TABLE reports (

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from helpers import collector_command, make_report
+from helpers import ScratchMySQL, collector_command, make_report
 from wlcg_collector.baselines import BaselineError, parse_baseline, parse_requirement
 from wlcg_collector.crypto import encrypt
 from wlcg_collector.ingest import ingest
@@ -314,4 +314,33 @@ def test_schema_upgrade_from_version_1(tmp_path, database_url):
     assert store.schema_version() == 2
     assert store.state(store.find_host("wn01.example.org")) == EL7
     assert store.add_baseline("osg", "x >= 1\n", T0) == 1
+    upgraded = schema_shape(store)
     store.close()
+    # and the result is the schema a new database gets
+    scratch = ScratchMySQL() if dialect == "mysql" else None
+    fresh = open_store(scratch.url if scratch else "sqlite:///%s" % (tmp_path / "fresh.db"))
+    try:
+        fresh.init_schema()
+        assert schema_shape(fresh) == upgraded
+    finally:
+        fresh.close()
+        if scratch:
+            scratch.close()
+
+
+def schema_shape(store):
+    """{table: sorted index definitions}, to compare two databases' schemas."""
+    if store.dialect.name == "sqlite":
+        rows = store._read("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' "
+                           "AND name NOT LIKE 'sqlite_autoindex%'")
+        shape = {}
+        for table, index in rows:
+            columns = [r[2] for r in store._read("PRAGMA index_info(%s)" % index)]
+            shape.setdefault(table, []).append((index, tuple(columns)))
+        return {table: sorted(indexes) for table, indexes in shape.items()}
+    rows = store._read("SELECT table_name, index_name, seq_in_index, column_name FROM "
+                       "information_schema.statistics WHERE table_schema = DATABASE()")
+    shape = {}
+    for table, index, seq, column in sorted(rows):
+        shape.setdefault(table, {}).setdefault(index, []).append(column)
+    return shape

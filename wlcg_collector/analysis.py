@@ -10,6 +10,7 @@ from collections import defaultdict
 from .baselines import newest_per_arch
 from .dates import format_time
 from .history import changes
+from .versions import compare
 
 DAY = 86400
 # "now" for interval queries: later than any report, so the latest state
@@ -22,31 +23,47 @@ STALE_COLUMNS = ["site", "host", "last_report"]
 
 
 def compliance(store, requirements, at, site=None):
-    """(hosts, rows): the hosts known at `at` (None: now) and rows
-    (COMPLIANCE_COLUMNS) for every requirement that applies to each: status
-    ok, behind or absent."""
+    """(hosts, rows): the hosts known at `at` (None: now) and one row (a
+    tuple in COMPLIANCE_COLUMNS order) per host, requirement that applies to
+    it and arch: status ok, behind or absent.
+
+    Hosts share package rows, so each (package row, requirement) verdict
+    and each (system, requirement) scope is worked out once."""
     if at is None:
         at = FAR_FUTURE
     hosts = store.hosts_at(at, site)
-    names = {r.name for r in requirements}
-    installed = defaultdict(list)  # (host id, name) -> [(version, arch)]
-    for host_id, name, version, arch in store.installed_named(names, at, site):
-        installed[(host_id, name)].append((version, arch))
-    rows = []
-    for host_id, site_name, host_name, packager, system in hosts:
-        for requirement in requirements:
-            if not requirement.applies_to(system):
+    packages = store.packages_named({r.name for r in requirements})
+    by_host = defaultdict(list)
+    for host_id, package_id in store.installs_at(list(packages), at, site):
+        by_host[host_id].append(package_id)
+    scope, verdicts, rows = {}, {}, []
+    for host_id, site_name, host_name, _, system in hosts:
+        newest = defaultdict(dict)  # name -> {arch: package id}
+        for package_id in by_host.get(host_id, ()):
+            packager, name, version, arch = packages[package_id]
+            current = newest[name].get(arch)
+            if current is None or compare(packager, version, packages[current][2]) > 0:
+                newest[name][arch] = package_id
+        for index, requirement in enumerate(requirements):
+            applies = scope.get((system, index))
+            if applies is None:
+                applies = scope[(system, index)] = requirement.applies_to(system)
+            if not applies:
                 continue
-            base = {"site": site_name, "host": host_name, "package": requirement.name,
-                    "requirement": requirement.text}
-            versions = installed.get((host_id, requirement.name))
-            if not versions:
-                rows.append(dict(base, arch=None, installed=None, status="absent"))
+            arches = newest.get(requirement.name)
+            if not arches:
+                rows.append((site_name, host_name, requirement.name, None, None,
+                             requirement.text, "absent"))
                 continue
-            for arch, version in sorted(newest_per_arch(packager, versions).items()):
-                ok = requirement.satisfied_by(packager, version)
-                rows.append(dict(base, arch=arch, installed=version,
-                                 status="ok" if ok else "behind"))
+            for arch in sorted(arches):
+                package_id = arches[arch]
+                packager, _, version, _ = packages[package_id]
+                ok = verdicts.get((package_id, index))
+                if ok is None:
+                    ok = verdicts[(package_id, index)] = requirement.satisfied_by(packager,
+                                                                                  version)
+                rows.append((site_name, host_name, requirement.name, arch, version,
+                             requirement.text, "ok" if ok else "behind"))
     return hosts, rows
 
 
@@ -56,9 +73,9 @@ def compliance_summary(hosts, rows):
     for _, site_name, host_name, _, _ in hosts:
         per_site[site_name].add(host_name)
     behind = defaultdict(set)
-    for row in rows:
-        if row["status"] == "behind":
-            behind[row["site"]].add(row["host"])
+    for site_name, host_name, _, _, _, _, status in rows:
+        if status == "behind":
+            behind[site_name].add(host_name)
     summary = []
     for site_name in sorted(per_site):
         total, late = len(per_site[site_name]), len(behind[site_name])
@@ -67,9 +84,10 @@ def compliance_summary(hosts, rows):
     return summary
 
 
-def host_status_timeline(packager, intervals, requirement):
+def host_status_timeline(packager, intervals, verdict):
     """(times, statuses) of one host: from times[i] on, statuses[i] is
-    None (package absent), True (satisfies) or False (behind)."""
+    None (package absent), True (satisfies) or False (behind).
+    verdict(packager, version) says whether a version satisfies."""
     points = sorted({t for _, _, start, end in intervals for t in (start, end) if t is not None})
     statuses = []
     for point in points:
@@ -79,7 +97,7 @@ def host_status_timeline(packager, intervals, requirement):
             statuses.append(None)
             continue
         newest = newest_per_arch(packager, active)
-        statuses.append(all(requirement.satisfied_by(packager, v) for v in newest.values()))
+        statuses.append(all(verdict(packager, v) for v in newest.values()))
     return points, statuses
 
 
@@ -93,7 +111,14 @@ def adoption(store, requirement, first_day, last_day, site=None):
             store.package_intervals(requirement.name, first_day, ends[-1], site):
         per_host[host_id].append((version, arch, installed, removed))
         host_site[host_id], host_packager[host_id] = site_name, packager
-    timelines = {host_id: host_status_timeline(host_packager[host_id], intervals, requirement)
+    verdicts = {}
+
+    def verdict(packager, version):
+        if (packager, version) not in verdicts:
+            verdicts[(packager, version)] = requirement.satisfied_by(packager, version)
+        return verdicts[(packager, version)]
+
+    timelines = {host_id: host_status_timeline(host_packager[host_id], intervals, verdict)
                  for host_id, intervals in per_host.items()}
     rows = []
     for end in ends:

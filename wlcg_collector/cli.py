@@ -388,11 +388,12 @@ def cmd_compare(args):
         raise CommandError("unknown site %r" % args.site)
     requirements = load_requirements(store, args.baseline)
     hosts, rows = analysis.compliance(store, requirements, args.at, args.site)
+    columns = analysis.COMPLIANCE_COLUMNS
     if args.format != "table":
-        emit(rows, analysis.COMPLIANCE_COLUMNS, args.format)
+        emit([dict(zip(columns, row)) for row in rows], columns, args.format)
         return
     emit(analysis.compliance_summary(hosts, rows), analysis.SUMMARY_COLUMNS, "table")
-    behind = [row for row in rows if row["status"] == "behind"]
+    behind = [dict(zip(columns, row)) for row in rows if row[-1] == "behind"]
     if behind:
         sys.stdout.write("\n")
         emit(behind, analysis.COMPLIANCE_COLUMNS, "table")

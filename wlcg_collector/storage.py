@@ -79,11 +79,10 @@ SELECT_BASELINE = ("SELECT revision, created, text FROM baselines WHERE name = ?
                    "AND revision = ?")
 SELECT_HOSTS_AT = ("SELECT id, site, name, packager, system FROM hosts "
                    "WHERE last_report >= 0 AND first_report <= ?{where} ORDER BY site, name")
-SELECT_INSTALLED_NAMED_AT = (
-    "SELECT i.host_id, p.name, p.version, p.arch FROM installs i "
-    "JOIN packages p ON p.id = i.package_id JOIN hosts h ON h.id = i.host_id "
-    "WHERE p.name IN ({marks}) AND i.installed <= ? AND (i.removed IS NULL OR i.removed > ?)"
-    "{where}")
+SELECT_PACKAGES_NAMED = "SELECT id, packager, name, version, arch FROM packages WHERE name IN ({marks})"
+SELECT_INSTALLS_AT = (
+    "SELECT i.host_id, i.package_id FROM installs i{join} WHERE i.package_id IN ({marks}) "
+    "AND i.installed <= ? AND (i.removed IS NULL OR i.removed > ?){where}")
 SELECT_PACKAGE_INTERVALS = (
     "SELECT i.host_id, h.site, h.packager, p.version, p.arch, i.installed, i.removed "
     "FROM installs i JOIN packages p ON p.id = i.package_id JOIN hosts h ON h.id = i.host_id "
@@ -207,6 +206,7 @@ class SQLiteDialect(object):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: index pages of big queries
         except sqlite3.Error as exc:
             raise StoreUnavailable("cannot open SQLite database %s: %s" % (self.path, exc))
         return conn
@@ -625,13 +625,24 @@ class Store(object):
         where, params = self._site_filter(site, "site")
         return self._read(SELECT_HOSTS_AT.format(where=where), [at] + params)
 
-    def installed_named(self, names, at, site=None):
-        """[(host id, name, version, arch)] of packages called `names` at `at`."""
-        where, extra = self._site_filter(site)
-        rows = []
+    def packages_named(self, names):
+        """{package id: (packager, name, version, arch)} of every package row
+        called one of `names`."""
+        found = {}
         for chunk in _chunks(sorted(names)):
-            sql = SELECT_INSTALLED_NAMED_AT.format(marks=", ".join("?" * len(chunk)),
-                                                   where=where)
+            for row in self._read(SELECT_PACKAGES_NAMED.format(
+                    marks=", ".join("?" * len(chunk))), chunk):
+                found[row[0]] = row[1:]
+        return found
+
+    def installs_at(self, package_ids, at, site=None):
+        """[(host id, package id)] of those packages installed at `at`."""
+        where, extra = self._site_filter(site)
+        join = " JOIN hosts h ON h.id = i.host_id" if site is not None else ""
+        rows = []
+        for chunk in _chunks(sorted(package_ids)):
+            sql = SELECT_INSTALLS_AT.format(join=join, marks=", ".join("?" * len(chunk)),
+                                            where=where)
             rows += self._read(sql, list(chunk) + [at, at] + extra)
         return rows
 

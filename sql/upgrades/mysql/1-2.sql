@@ -1,5 +1,5 @@
 -- Schema 1 -> 2: stored baselines with their history, and the indexes the
--- fleet-wide change log needs.
+-- fleet-wide change log and compliance at a date need.
 
 CREATE TABLE baselines (
     id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -9,6 +9,10 @@ CREATE TABLE baselines (
     text MEDIUMTEXT NOT NULL,
     UNIQUE KEY baselines_name_revision (name, revision)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+-- covering: compliance at a date reads no table row (it also serves the
+-- package foreign key, so the old index can go)
+CREATE INDEX installs_package_time ON installs (package_id, installed, removed, host_id);
+DROP INDEX installs_package ON installs;
 CREATE INDEX installs_installed ON installs (installed);
 CREATE INDEX installs_removed ON installs (removed);
 

@@ -1,5 +1,5 @@
 -- Schema 1 -> 2: stored baselines with their history, and the indexes the
--- fleet-wide change log needs.
+-- fleet-wide change log and compliance at a date need.
 
 CREATE TABLE baselines (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -9,6 +9,9 @@ CREATE TABLE baselines (
     text TEXT NOT NULL,
     UNIQUE (name, revision)
 );
+-- covering: compliance at a date reads no table row
+CREATE INDEX installs_package_time ON installs (package_id, installed, removed, host_id);
+DROP INDEX installs_package;
 CREATE INDEX installs_installed ON installs (installed);
 CREATE INDEX installs_removed ON installs (removed);
 
