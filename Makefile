@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: test demo clean
+.PHONY: test demo clean dist rpm rpmlint
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS) tests
@@ -17,6 +17,49 @@ $(VENV)/.installed: requirements-test.txt setup.py
 
 demo:
 	demo/run
+
+# The source tarball: every file git tracks (or would track) in this tree.
+NAME := wlcg-package-reporter
+VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' wlcg-package-reporter)
+TARBALL := dist/$(NAME)-$(VERSION).tar.gz
+
+dist: $(TARBALL)
+
+$(TARBALL): $(shell git ls-files --cached --others --exclude-standard 2>/dev/null)
+	mkdir -p dist
+	git ls-files --cached --others --exclude-standard -z \
+	    | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
+	    | tar --null --files-from=- --transform 's,^,$(NAME)-$(VERSION)/,' \
+	          --owner=0 --group=0 --mtime='@$(shell git log -1 --format=%ct 2>/dev/null || date +%s)' \
+	          -czf $@
+
+# Binary and source RPMs in dist/. COLLECTOR_CERT is the production collector
+# certificate the reporter package carries; without it a throwaway one is
+# made (for tests only: such packages cannot reach the real collector).
+COLLECTOR_CERT ?=
+PACKAGER ?= WLCG package reporter maintainers
+RPMTOP := $(CURDIR)/build/rpm
+# On a builder that is not rpm-based (Debian CI) the build requirements are
+# Debian packages rpm cannot see.
+RPMBUILD_FLAGS ?= $(shell rpm -q --quiet python3 2>/dev/null || echo --nodeps)
+rpm: $(TARBALL)
+	rm -rf $(RPMTOP) && mkdir -p $(RPMTOP)/SOURCES
+	cp $(TARBALL) $(RPMTOP)/SOURCES/
+	if [ -n "$(COLLECTOR_CERT)" ]; then \
+	    cp "$(COLLECTOR_CERT)" $(RPMTOP)/SOURCES/collector.pem; \
+	else \
+	    echo "make rpm: no COLLECTOR_CERT given: packaging a throwaway test certificate" >&2; \
+	    openssl req -x509 -newkey rsa:2048 -nodes -keyout /dev/null -days 30 \
+	        -subj /CN=wlcg-collector-test-only -out $(RPMTOP)/SOURCES/collector.pem 2>/dev/null; \
+	fi
+	rpmbuild -ba $(RPMBUILD_FLAGS) spec/$(NAME).spec --define "_topdir $(RPMTOP)" \
+	    --define "packager $(PACKAGER)" \
+	    $(if $(wildcard $(VENV)/bin/python),--define "pytest $(CURDIR)/$(VENV)/bin/python -m pytest")
+	find $(RPMTOP)/RPMS $(RPMTOP)/SRPMS -name '*.rpm' -exec cp {} dist/ \;
+	ls dist/*.rpm
+
+rpmlint: rpm
+	rpmlint -r spec/$(NAME).rpmlintrc dist/*-$(VERSION)-*.rpm
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

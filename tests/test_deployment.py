@@ -1,0 +1,297 @@
+"""Deployment: the collector under a real Apache httpd with mod_wsgi (the
+shipped Apache snippet) on MariaDB, and as collector.cgi under mod_cgid,
+with the real reporter sending to both; the RPMs built by `make rpm`,
+checked with rpmlint and installed into a scratch rpm root; `pip install .`
+and the sdist."""
+
+import json
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from helpers import (ROOT, ScratchMySQL, collector_command, mysql_available, run_reporter,
+                     write_config)
+
+APACHE = shutil.which("apache2", path="/usr/sbin:/usr/bin") or shutil.which(
+    "httpd", path="/usr/sbin:/usr/bin")
+MODULES = "/usr/lib/apache2/modules"
+IS_ROOT = os.geteuid() == 0
+
+
+def require(condition, what):
+    if condition:
+        return
+    if os.environ.get("CI"):
+        pytest.fail("%s: in CI the deployment tests must run" % what)
+    pytest.skip(what)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def open_dir():
+    """A temporary directory the Apache user can read (pytest's are private)."""
+    path = tempfile.mkdtemp(prefix="wlcg-deploy-")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def install_app(directory):
+    """The collector files as the RPM lays them out: package, .wsgi, .cgi, sql."""
+    share = os.path.join(directory, "share")
+    os.makedirs(share)
+    shutil.copytree(os.path.join(ROOT, "wlcg_collector"), os.path.join(directory, "lib",
+                                                                       "wlcg_collector"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(os.path.join(ROOT, "sql"), os.path.join(share, "sql"))
+    for name in ("wlcg-collector.wsgi", "collector.cgi"):
+        shutil.copy2(os.path.join(ROOT, name), share)
+    for dirpath, dirnames, filenames in os.walk(directory):
+        for name in dirnames:
+            os.chmod(os.path.join(dirpath, name), 0o755)
+    return share, os.path.join(directory, "lib")
+
+
+@pytest.fixture
+def apache(open_dir, collector_keys):
+    """(base URL, config path) of a real apache2 serving the collector on
+    MariaDB through mod_wsgi at /wlcg-collector and mod_cgid at /cgi."""
+    require(APACHE and os.path.exists(os.path.join(MODULES, "mod_wsgi.so")),
+            "apache2 with mod_wsgi is not installed")
+    require(mysql_available(), "MariaDB is not reachable on 127.0.0.1:3306")
+    scratch = ScratchMySQL()
+    share, lib = install_app(open_dir)
+    user, group = ("nobody", "nogroup") if IS_ROOT else (None, None)
+    keys = os.path.join(open_dir, "keys")
+    os.mkdir(keys, 0o755)
+    key, cert = shutil.copy(collector_keys[0], keys), shutil.copy(collector_keys[1], keys)
+    os.chmod(key, 0o600)
+    if IS_ROOT:
+        os.chown(key, pwd.getpwnam(user).pw_uid, -1)
+    config = write_config(os.path.join(open_dir, "collector.conf"), scratch.url, [(key, cert)])
+    os.chmod(config, 0o644)
+    assert collector_command(["--config", config, "init-db"]).returncode == 0
+
+    with open(os.path.join(ROOT, "conf", "wlcg-collector-httpd.conf")) as handle:
+        snippet = handle.read()
+    snippet = snippet.replace("/usr/share/wlcg-collector", share)
+    snippet = snippet.replace("home=/var/lib/wlcg-collector",
+                              "home=%s python-path=%s" % (open_dir, lib))
+    if IS_ROOT:
+        snippet = snippet.replace("user=wlcg-collector group=wlcg-collector",
+                                  "user=%s group=%s" % (user, group))
+    else:
+        snippet = snippet.replace("user=wlcg-collector group=wlcg-collector", "")
+    with open(os.path.join(open_dir, "wlcg-collector.conf"), "w") as handle:
+        handle.write(snippet)
+
+    port = free_port()
+    modules = ["mpm_event", "authz_core", "alias", "env", "cgid", "wsgi"]
+    lines = ["ServerRoot %s" % open_dir, "ServerName 127.0.0.1", "Listen 127.0.0.1:%d" % port,
+             "PidFile %s/httpd.pid" % open_dir, "ErrorLog %s/error.log" % open_dir,
+             "LogLevel warn", "DocumentRoot %s" % open_dir,
+             "ScriptSock %s/cgid.sock" % open_dir, "WSGISocketPrefix %s/wsgi" % open_dir]
+    lines += ["LoadModule %s_module %s/mod_%s.so" % (m, MODULES, m) for m in modules]
+    if IS_ROOT:
+        lines += ["User %s" % user, "Group %s" % group]
+    lines += ["Include %s/wlcg-collector.conf" % open_dir,
+              "ScriptAlias /cgi/collector.cgi %s/collector.cgi" % share,
+              "<Location /cgi>", "  SetEnv WLCG_COLLECTOR_CONFIG %s" % config,
+              "  SetEnv PYTHONPATH %s" % lib, "  Require all granted", "</Location>"]
+    httpd_conf = os.path.join(open_dir, "httpd.conf")
+    with open(httpd_conf, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    # mod_wsgi's daemon processes inherit httpd's environment
+    env = {"PATH": "/usr/sbin:/usr/bin:/bin", "WLCG_COLLECTOR_CONFIG": config, "LANG": "C"}
+    check = subprocess.run([APACHE, "-f", httpd_conf, "-t"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+    assert check.returncode == 0, check.stdout.decode()
+    subprocess.run([APACHE, "-f", httpd_conf, "-k", "start"], env=env, check=True)
+    base = "http://127.0.0.1:%d" % port
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base, config
+    finally:
+        subprocess.run([APACHE, "-f", httpd_conf, "-k", "stop"], env=env)
+        for _ in range(100):
+            if not os.path.exists(os.path.join(open_dir, "httpd.pid")):
+                break
+            time.sleep(0.1)
+        with open(os.path.join(open_dir, "error.log")) as handle:
+            log = handle.read()
+        scratch.close()
+        assert "Traceback" not in log, log
+
+
+def state(config, host):
+    proc = collector_command(["--config", config, "state", host, "--format", "json"])
+    assert proc.returncode == 0, proc.stderr.decode()
+    return json.loads(proc.stdout)
+
+
+def installed_dpkg():
+    out = subprocess.run(["dpkg-query", "-W", "-f",
+                          "${db:Status-Status}\t${Package}\t${Version}\t${Architecture}\n"],
+                         stdout=subprocess.PIPE, check=True).stdout.decode()
+    return {tuple(line.split("\t")[1:]) for line in out.splitlines()
+            if line.startswith("installed\t")}
+
+
+def test_reporter_to_apache_mod_wsgi(apache, home, tmp_path, collector_keys):
+    base, config = apache
+    proc = run_reporter(["--site", "T2_TEST", "--host", "wsgi.example.org", "--cert",
+                         collector_keys[1], "--url", base + "/wlcg-collector/",
+                         "--spool", str(tmp_path / "spool"), "--packager", "dpkg"], home)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stderr == b""
+    rows = state(config, "wsgi.example.org")
+    assert {(r["name"], r["version"], r["arch"]) for r in rows} == installed_dpkg()
+    # the same report again (a retry): accepted, nothing added
+    reports = collector_command(["--config", config, "reports", "wsgi.example.org",
+                                 "--format", "json"])
+    assert len(json.loads(reports.stdout)) == 1
+    assert json.loads(reports.stdout)[0]["sender"] == "127.0.0.1"
+
+
+def test_apache_answers(apache):
+    base, _ = apache
+    for path, method, status in [("/wlcg-collector/", "GET", 405),
+                                 ("/wlcg-collector/officer/", "GET", 403),
+                                 ("/wlcg-collector/?protocol=5", "POST", 400)]:
+        request = urllib.request.Request(base + path, method=method,
+                                         data=b"garbage" if method == "POST" else None)
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=30)
+        assert err.value.code == status, path
+    # over LimitRequestBody: Apache itself refuses
+    request = urllib.request.Request(base + "/wlcg-collector/?protocol=5",
+                                     data=b"x" * (6 * 1024 * 1024), method="POST")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 413
+
+
+def test_reporter_to_collector_cgi(apache, home, tmp_path, collector_keys):
+    base, config = apache
+    proc = run_reporter(["--site", "T2_TEST", "--host", "cgi.example.org", "--cert",
+                         collector_keys[1], "--url", base + "/cgi/collector.cgi",
+                         "--spool", str(tmp_path / "spool"), "--packager", "dpkg"], home)
+    assert proc.returncode == 0, proc.stderr.decode()
+    rows = state(config, "cgi.example.org")
+    assert {(r["name"], r["version"], r["arch"]) for r in rows} == installed_dpkg()
+
+
+# ---------------------------------------------------------------- packages
+
+@pytest.fixture(scope="module")
+def built_rpms():
+    require(shutil.which("rpmbuild"), "rpmbuild is not installed")
+    proc = subprocess.run(["make", "-C", ROOT, "rpm", "PYTHON=%s" % sys.executable],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
+    assert proc.returncode == 0, proc.stdout.decode()[-3000:]
+    version = re.search(r'^VERSION = "([^"]+)"', open(os.path.join(ROOT,
+                        "wlcg-package-reporter")).read(), re.M).group(1)
+    dist = os.path.join(ROOT, "dist")
+    return {name: os.path.join(dist, "%s-%s-1.noarch.rpm" % (name, version))
+            for name in ("wlcg-package-reporter", "wlcg-package-collector")}
+
+
+def test_rpmlint_has_no_errors(built_rpms):
+    require(shutil.which("rpmlint"), "rpmlint is not installed")
+    proc = subprocess.run(["rpmlint", "-r", os.path.join(ROOT, "spec",
+                                                         "wlcg-package-reporter.rpmlintrc")]
+                          + list(built_rpms.values()), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    out = proc.stdout.decode()
+    assert " 0 errors" in out, out
+
+
+def rpm_files(path):
+    """{file: (user, group, mode string, flags)} as the package declares them."""
+    out = subprocess.run(["rpm", "-qp", "--qf", "[%{FILENAMES}\t%{FILEUSERNAME}\t"
+                          "%{FILEGROUPNAME}\t%{FILEMODES:perms}\t%{FILEFLAGS:fflags}\n]", path],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         check=True).stdout.decode()
+    return {f: (u, g, m, flags) for f, u, g, m, flags in
+            (line.split("\t") for line in out.splitlines())}
+
+
+def test_rpms_install_into_a_scratch_root(built_rpms, tmp_path):
+    root = tmp_path / "root"
+    proc = subprocess.run(["rpm", "--root", str(root), "--dbpath", "/var/lib/rpm", "-i",
+                           "--nodeps", "--noscripts"] + list(built_rpms.values()),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.returncode == 0, proc.stdout.decode()
+    reporter = rpm_files(built_rpms["wlcg-package-reporter"])
+    collector = rpm_files(built_rpms["wlcg-package-collector"])
+    assert reporter["/usr/bin/wlcg-package-reporter"][2] == "-rwxr-xr-x"
+    assert reporter["/etc/wlcg-package-reporter/reporter.conf"][3] == "cn"  # noreplace
+    assert reporter["/etc/wlcg-package-reporter/collector.pem"][3] == "cn"
+    assert reporter["/var/spool/wlcg-package-reporter"][:3] == (
+        "wlcg-reporter", "wlcg-reporter", "drwx------")
+    assert "/usr/lib/systemd/system/wlcg-package-reporter.timer" in reporter
+    assert any(f.startswith("/usr/share/man/man1/wlcg-package-reporter.1") for f in reporter)
+    assert any(f.startswith("/usr/share/licenses/") for f in reporter)
+    conf = collector["/etc/wlcg-collector/collector.conf"]
+    assert conf == ("root", "wlcg-collector", "-rw-r-----", "cn")
+    assert collector["/etc/httpd/conf.d/wlcg-collector.conf"][3] == "cn"
+    for path in ("/usr/bin/wlcg-collector", "/usr/share/wlcg-collector/collector.cgi",
+                 "/usr/share/wlcg-collector/wlcg-collector.wsgi",
+                 "/usr/share/wlcg-collector/sql/mysql.sql",
+                 "/usr/share/wlcg-collector/sql/upgrades/sqlite/1-2.sql"):
+        assert path in collector, path
+    assert any(f.endswith("/wlcg_collector/storage.py") for f in collector)
+    # the files are really there, with those modes
+    assert os.stat(root / "etc/wlcg-collector/collector.conf").st_mode & 0o777 == 0o640
+    assert os.stat(root / "var/spool/wlcg-package-reporter").st_mode & 0o777 == 0o700
+    assert os.access(root / "usr/bin/wlcg-package-reporter", os.X_OK)
+    requires = subprocess.run(["rpm", "-qp", "--requires", built_rpms["wlcg-package-reporter"]],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.decode()
+    assert {"python3", "openssl"} <= set(requires.split())
+
+
+def test_pip_install_and_sdist(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", ROOT],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    assert pip.returncode == 0, pip.stdout.decode()[-2000:]
+    db = "sqlite:///%s" % (tmp_path / "x.db")
+    proc = subprocess.run([str(venv / "bin" / "wlcg-collector"), "--db", db, "init-db"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == b"created schema version 2\n"
+    assert os.access(venv / "bin" / "wlcg-package-reporter", os.X_OK)
+    work = tmp_path / "src"
+    shutil.copytree(ROOT, str(work), ignore=shutil.ignore_patterns(
+        ".venv", ".git", "dist", "build", "*.egg-info", "__pycache__"))
+    sdist = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path)],
+                           cwd=str(work), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert sdist.returncode == 0, sdist.stdout.decode()[-2000:]
+    [tarball] = [p for p in os.listdir(str(tmp_path)) if p.endswith(".tar.gz")]
+    names = subprocess.run(["tar", "tzf", str(tmp_path / tarball)], stdout=subprocess.PIPE,
+                           check=True).stdout.decode()
+    for needed in ("sql/mysql.sql", "sql/upgrades/sqlite/1-2.sql", "wlcg-package-reporter",
+                   "spec/wlcg-package-reporter.spec", "tests/helpers.py", "LICENSE",
+                   "conf/wlcg-collector-httpd.conf", "wlcg_collector/web.py"):
+        assert "/" + needed in names, needed
