@@ -16,4 +16,10 @@ def test_demo_reports_this_host_to_a_local_collector():
     lines = out.splitlines()
     hosts = lines[lines.index("== wlcg-collector hosts") + 2].split()
     assert hosts[0] == "DEMO" and int(hosts[-1]) > 0
-    assert "True" not in out and "true" in lines[-1]
+    report = lines[lines.index("== wlcg-collector reports " + hosts[1]) + 2].split()
+    assert report[-1] == "true" and int(report[-2]) == int(hosts[-1])
+    # the example baseline is loaded and the compliance table printed
+    summary = lines[lines.index("== wlcg-collector compare osg-3.5.31") + 1:][:2]
+    assert summary[0].split() == ["SITE", "HOSTS", "BEHIND", "COMPLIANT"]
+    assert summary[1].split()[:2] == ["DEMO", "1"]
+    assert lines[-1] == "== stopping the collector"

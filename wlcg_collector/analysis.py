@@ -28,42 +28,57 @@ def compliance(store, requirements, at, site=None):
     it and arch: status ok, behind or absent.
 
     Hosts share package rows, so each (package row, requirement) verdict
-    and each (system, requirement) scope is worked out once."""
+    and each (system, requirement) scope is worked out once; the per-host
+    loop only picks the newest version per arch and writes rows."""
     if at is None:
         at = FAR_FUTURE
     hosts = store.hosts_at(at, site)
     packages = store.packages_named({r.name for r in requirements})
     by_host = defaultdict(list)
-    for host_id, package_id in store.installs_at(list(packages), at, site):
-        by_host[host_id].append(package_id)
-    scope, verdicts, rows = {}, {}, []
+    for package_id, host_ids in store.hosts_with_packages(list(packages), at, site):
+        for host_id in host_ids:
+            by_host[host_id].append(package_id)
+    indexes_of = defaultdict(list)  # name -> indexes of its requirements
+    for index, requirement in enumerate(requirements):
+        indexes_of[requirement.name].append(index)
+    # package id -> [(requirement index, row tail)], worked out once
+    tails, keys = {}, {}
+    for package_id, (packager, name, version, arch) in packages.items():
+        keys[package_id] = (name, arch)
+        tails[package_id] = [
+            (index, (name, arch, version, requirements[index].text,
+                     "ok" if requirements[index].satisfied_by(packager, version) else "behind"))
+            for index in indexes_of[name]]
+    absent_tails = [(requirement.name, None, None, requirement.text, "absent")
+                    for requirement in requirements]
+    names = len(indexes_of)
+    scopes = {}
+    rows = []
+    append = rows.append
     for host_id, site_name, host_name, _, system in hosts:
-        newest = defaultdict(dict)  # name -> {arch: package id}
+        scope = scopes.get(system)
+        if scope is None:
+            scope = scopes[system] = [r.applies_to(system) for r in requirements]
+        newest = {}  # (name, arch) -> package id
         for package_id in by_host.get(host_id, ()):
-            packager, name, version, arch = packages[package_id]
-            current = newest[name].get(arch)
-            if current is None or compare(packager, version, packages[current][2]) > 0:
-                newest[name][arch] = package_id
-        for index, requirement in enumerate(requirements):
-            applies = scope.get((system, index))
-            if applies is None:
-                applies = scope[(system, index)] = requirement.applies_to(system)
-            if not applies:
-                continue
-            arches = newest.get(requirement.name)
-            if not arches:
-                rows.append((site_name, host_name, requirement.name, None, None,
-                             requirement.text, "absent"))
-                continue
-            for arch in sorted(arches):
-                package_id = arches[arch]
+            key = keys[package_id]
+            current = newest.get(key)
+            if current is not None:
                 packager, _, version, _ = packages[package_id]
-                ok = verdicts.get((package_id, index))
-                if ok is None:
-                    ok = verdicts[(package_id, index)] = requirement.satisfied_by(packager,
-                                                                                  version)
-                rows.append((site_name, host_name, requirement.name, arch, version,
-                             requirement.text, "ok" if ok else "behind"))
+                if compare(packager, version, packages[current][2]) <= 0:
+                    continue
+            newest[key] = package_id
+        prefix = (site_name, host_name)
+        present = set()
+        for (name, _), package_id in newest.items():
+            present.add(name)
+            for index, tail in tails[package_id]:
+                if scope[index]:
+                    append(prefix + tail)
+        if len(present) < names:
+            for index, tail in enumerate(absent_tails):
+                if scope[index] and tail[0] not in present:
+                    append(prefix + tail)
     return hosts, rows
 
 

@@ -80,8 +80,9 @@ SELECT_BASELINE = ("SELECT revision, created, text FROM baselines WHERE name = ?
 SELECT_HOSTS_AT = ("SELECT id, site, name, packager, system FROM hosts "
                    "WHERE last_report >= 0 AND first_report <= ?{where} ORDER BY site, name")
 SELECT_PACKAGES_NAMED = "SELECT id, packager, name, version, arch FROM packages WHERE name IN ({marks})"
-SELECT_INSTALLS_AT = (
-    "SELECT i.host_id, i.package_id FROM installs i{join} WHERE i.package_id IN ({marks}) "
+# one string of ids per package: far fewer rows for the driver to build
+SELECT_HOSTS_WITH_PACKAGE_AT = (
+    "SELECT GROUP_CONCAT(i.host_id) FROM installs i{join} WHERE i.package_id = ? "
     "AND i.installed <= ? AND (i.removed IS NULL OR i.removed > ?){where}")
 SELECT_PACKAGE_INTERVALS = (
     "SELECT i.host_id, h.site, h.packager, p.version, p.arch, i.installed, i.removed "
@@ -270,6 +271,7 @@ class MySQLDialect(object):
                 cursor.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
                                "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'")
                 cursor.execute("SET time_zone = '+00:00'")
+                cursor.execute("SET SESSION group_concat_max_len = 1073741824")
         except self.pymysql.err.MySQLError as exc:
             raise StoreUnavailable("cannot connect to MySQL %s:%s/%s: %s" % (
                 p["host"], p["port"], p["database"], _mysql_message(exc)))
@@ -635,16 +637,22 @@ class Store(object):
                 found[row[0]] = row[1:]
         return found
 
-    def installs_at(self, package_ids, at, site=None):
-        """[(host id, package id)] of those packages installed at `at`."""
+    def hosts_with_packages(self, package_ids, at, site=None):
+        """[(package id, [host ids])]: who had each package installed at `at`.
+        One index range scan per package, in one read transaction."""
         where, extra = self._site_filter(site)
         join = " JOIN hosts h ON h.id = i.host_id" if site is not None else ""
-        rows = []
-        for chunk in _chunks(sorted(package_ids)):
-            sql = SELECT_INSTALLS_AT.format(join=join, marks=", ".join("?" * len(chunk)),
-                                            where=where)
-            rows += self._read(sql, list(chunk) + [at, at] + extra)
-        return rows
+        sql = self.dialect.sql(SELECT_HOSTS_WITH_PACKAGE_AT.format(join=join, where=where))
+
+        def work(cursor):
+            result = []
+            for package_id in package_ids:
+                cursor.execute(sql, [package_id, at, at] + extra)
+                ids = cursor.fetchone()[0]
+                if ids:
+                    result.append((package_id, [int(i) for i in ids.split(",")]))
+            return result
+        return self.transaction(work, write=False)
 
     def package_intervals(self, name, start, end, site=None):
         """[(host id, site, packager, version, arch, installed, removed)] of
