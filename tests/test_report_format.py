@@ -56,3 +56,21 @@ def test_rejects(text, reason):
     with pytest.raises(ReportError) as err:
         parse_report(text)
     assert reason in str(err.value)
+
+
+@pytest.mark.parametrize("packager,lines", [
+    ("rpm", ["bash\t0:5.1-1\tx86_64", "bash\t(none):5.1-1\tx86_64", "k\t007:1.0-1\tnoarch",
+             "x\t0:1.0^git1-1.el9\tx86_64", "y\t99999999999:1-1\tx86_64", "z 0:1-1 noarch"]),
+    ("dpkg", ["bash\t5.2.15-2+b2\tamd64", "a\t1:2.37.2-4ubuntu3\tall", "b\t1.0-beta-3\tall",
+              "c\t2.2~rc\tall", "d\t0:1.0+dfsg\tamd64", "e 1.0 all"]),
+])
+def test_fast_and_detailed_line_parsing_agree(packager, lines):
+    """The one-regex path for common lines gives what the detailed checks give."""
+    from wlcg_collector import report as module
+    normalise = (module.normalise_rpm_version if packager == "rpm"
+                 else module.normalise_dpkg_version)
+    for number, line in enumerate(lines, 6):
+        text = ("#\nsite: S\nhost: h\npackager: %s\n#\n%s\n#\n" % (packager, line)).encode()
+        assert parse_report(text).packages == [module._parse_line(line, number, normalise)]
+    with pytest.raises(ReportError):
+        parse_report(b"#\nsite: S\nhost: h\npackager: dpkg\n#\nx\t99999999999:1.0\tall\n#\n")

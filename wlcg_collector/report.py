@@ -57,7 +57,7 @@ class Report(object):
 
 
 def package_set_hash(packager, packages):
-    text = "%s\n%s" % (packager, "\n".join("\t".join(p) for p in packages))
+    text = "%s\n%s" % (packager, "\n".join(map("\t".join, packages)))
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
@@ -147,29 +147,63 @@ def _parse_headers(lines):
     return headers
 
 
+# The common, valid lines, all matched in one pass over the package block
+# (the detailed per-line checks run only when a line does not match, to
+# name what is wrong with it).
+FAST_RPM_LINES = re.compile(r"^([\x21-\x7e]{1,%d})\t(\d{1,9}):([^:\-\s]+)-([^:\-\s]+)"
+                            r"\t([\x21-\x7e]{1,%d})$" % (MAX_NAME, MAX_ARCH), re.M)
+FAST_DPKG_LINES = re.compile(r"^([\x21-\x7e]{1,%d})\t((?:\d{1,9}:)?[0-9][A-Za-z0-9.+~]*"
+                             r"(?:-[A-Za-z0-9.+~]+)?)\t([\x21-\x7e]{1,%d})$"
+                             % (MAX_NAME, MAX_ARCH), re.M)
+
+
 def _parse_packages(lines, packager, first_number):
     if len(lines) > MAX_PACKAGES:
         raise ReportError("report lists more than %d packages" % MAX_PACKAGES)
-    normalise = normalise_rpm_version if packager == "rpm" else normalise_dpkg_version
-    packages = set()
-    for number, line in enumerate(lines, first_number):
-        fields = line.split("\t") if "\t" in line else line.split(" ")
-        if len(fields) != 3:
-            raise ReportError("package line %d is not 'name version arch'" % number)
-        name, version, arch = fields
-        for field, limit, what in ((name, MAX_NAME, "name"), (version, MAX_VERSION, "version"),
-                                   (arch, MAX_ARCH, "arch")):
-            if not FIELD_RE.match(field):
-                raise ReportError("package line %d: bad %s" % (number, what))
-            if len(field) > limit:
-                raise ReportError("package line %d: %s longer than %d" % (number, what, limit))
-        if name in PUBKEY_NAMES:
-            continue  # signing keys, not packages
-        try:
-            version = normalise(version)
-        except ValueError as exc:
-            raise ReportError("package line %d: %s %r" % (number, exc, version[:60]))
-        packages.add((name, version, arch))
+    block = "\n".join(lines)
+    if packager == "rpm":
+        found = FAST_RPM_LINES.findall(block)
+        if len(found) == len(lines):
+            packages = {(name, "%s:%s-%s" % (epoch.lstrip("0") or "0", version, release), arch)
+                        for name, epoch, version, release, arch in found
+                        if len(epoch) + len(version) + len(release) + 2 <= MAX_VERSION}
+            if len(packages) < len(set(found)):
+                packages = None  # an over-long version: let the checks say which
+        else:
+            packages = None
+        normalise = normalise_rpm_version
+    else:
+        found = FAST_DPKG_LINES.findall(block)
+        packages = set(found) if len(found) == len(lines) and all(
+            len(version) <= MAX_VERSION for _, version, _ in found) else None
+        normalise = normalise_dpkg_version
+    if packages is None:
+        packages = {_parse_line(line, number, normalise)
+                    for number, line in enumerate(lines, first_number)}
+        packages.discard(None)
+    packages = [p for p in packages if p[0] not in PUBKEY_NAMES]
     if not packages:
         raise ReportError("report lists no package")
     return sorted(packages)
+
+
+def _parse_line(line, number, normalise):
+    """(name, version, arch) of a line the fast patterns did not take, None
+    for a signing key, or ReportError naming what is wrong."""
+    fields = line.split("\t") if "\t" in line else line.split(" ")
+    if len(fields) != 3:
+        raise ReportError("package line %d is not 'name version arch'" % number)
+    name, version, arch = fields
+    for field, limit, what in ((name, MAX_NAME, "name"), (version, MAX_VERSION, "version"),
+                               (arch, MAX_ARCH, "arch")):
+        if not FIELD_RE.match(field):
+            raise ReportError("package line %d: bad %s" % (number, what))
+        if len(field) > limit:
+            raise ReportError("package line %d: %s longer than %d" % (number, what, limit))
+    if name in PUBKEY_NAMES:
+        return None  # signing keys, not packages
+    try:
+        version = normalise(version)
+    except ValueError as exc:
+        raise ReportError("package line %d: %s %r" % (number, exc, version[:60]))
+    return (name, version, arch)

@@ -1,0 +1,380 @@
+"""Hardening: fuzzing the ingest endpoint, concurrent collectors on MariaDB,
+a database outage in the middle of a run. Each test is bounded in time."""
+
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from helpers import (ROOT, ScratchMySQL, collector_command, make_key_pair, make_report,
+                     mysql_available, run_reporter, write_config)
+from wlcg_collector import create_app
+from wlcg_collector.crypto import encrypt
+from wlcg_collector.history import changes
+from wlcg_collector.report import ReportError, parse_report
+from wlcg_collector.storage import open_store
+
+PACKAGES = [("bash", "0:5.1.8-9.el9", "x86_64"), ("xrootd", "1:5.6.9-1.el9", "x86_64"),
+            ("glibc", "0:2.34-100.el9", "i686"), ("glibc", "0:2.34-100.el9", "x86_64")]
+
+
+def post(app, body):
+    environ = {"REQUEST_METHOD": "POST", "SCRIPT_NAME": "", "PATH_INFO": "/",
+               "QUERY_STRING": "protocol=5", "CONTENT_LENGTH": str(len(body)),
+               "wsgi.input": io.BytesIO(body), "wsgi.errors": io.StringIO(),
+               "REMOTE_ADDR": "192.0.2.50", "SERVER_NAME": "x", "SERVER_PORT": "80",
+               "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http"}
+    status = []
+    out = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+    return int(status[0].split()[0]), out
+
+
+# ---------------------------------------------------------------- fuzzing
+
+def mutations(rng, valid_plain, valid_der, other_der):
+    """Random and mutated bodies, plaintext and DER."""
+    text = valid_plain.decode()
+    kinds = []
+
+    def bit_flips(data, count):
+        data = bytearray(data)
+        for _ in range(count):
+            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        return bytes(data)
+
+    def plain_variant():
+        choice = rng.randrange(14)
+        lines = text.split("\n")
+        if choice == 0:
+            return bit_flips(valid_plain, rng.randint(1, 8))
+        if choice == 1:
+            return valid_plain[:rng.randrange(len(valid_plain))]
+        if choice == 2:  # a huge header
+            return text.replace("site: ", "site: " + "S" * rng.choice([300, 5000, 100000]),
+                                1).encode()
+        if choice == 3:  # a huge package line
+            return text.replace("bash\t", "b" * rng.choice([201, 5000, 200000]) + "\t", 1).encode()
+        if choice == 4:  # NUL bytes
+            at = rng.randrange(len(valid_plain))
+            return valid_plain[:at] + b"\x00" + valid_plain[at:]
+        if choice == 5:  # invalid UTF-8
+            at = rng.randrange(len(valid_plain))
+            return valid_plain[:at] + rng.choice([b"\xff", b"\xc3(", b"\xed\xa0\x80"]) + \
+                valid_plain[at:]
+        if choice == 6:  # SQL metacharacters and quotes in names (valid: stored as text)
+            name = rng.choice(["x';DROP_TABLE_hosts;--", 'q"uote', "back\\slash", "semi;colon",
+                               "pct%s", "1=1--", "`tick`"])
+            host = "h%d.example.org" % rng.randrange(10 ** 6)
+            return make_report(host=host, packages=[(name, "0:1-1", "x86_64")] + PACKAGES,
+                               ts=rng.randrange(10 ** 9))
+        if choice == 7:  # thousands of duplicate packages (valid: one each)
+            host = "dup%d.example.org" % rng.randrange(10 ** 6)
+            return make_report(host=host, packages=PACKAGES * rng.choice([500, 3000]),
+                               ts=rng.randrange(10 ** 9))
+        if choice == 8:  # a line removed, duplicated or swapped
+            index = rng.randrange(len(lines))
+            operation = rng.randrange(3)
+            if operation == 0:
+                del lines[index]
+            elif operation == 1:
+                lines.insert(index, lines[index])
+            else:
+                other = rng.randrange(len(lines))
+                lines[index], lines[other] = lines[other], lines[index]
+            return "\n".join(lines).encode()
+        if choice == 9:  # separators and control characters
+            return text.replace("\t", rng.choice([" ", "  ", "\t\t", "\r", "\x0b", ""]),
+                                rng.randint(1, 3)).encode()
+        if choice == 10:  # random garbage that looks like a report
+            return b"#\n" + os.urandom(rng.randrange(1, 3000))
+        if choice == 11:  # a valid report of a new host (must be stored)
+            return make_report(host="ok%d.example.org" % rng.randrange(10 ** 6),
+                               packages=rng.sample(PACKAGES, rng.randint(1, 4)),
+                               ts=rng.randrange(10 ** 9))
+        if choice == 12:  # odd versions
+            version = rng.choice(["(none):1-1", "1-1", ":1-1", "0:-1", "0:1-", "a:1-1",
+                                  "0:1-1-1", "0:1~rc^git-1", "99999999999:1-1"])
+            return make_report(host="v%d.example.org" % rng.randrange(10 ** 6),
+                               packages=[("p", version, "noarch")], ts=rng.randrange(10 ** 9))
+        return bytes(rng.randrange(256) for _ in range(rng.randrange(1, 500)))
+
+    while True:
+        roll = rng.random()
+        if roll < 0.97:
+            yield plain_variant()
+            continue
+        choice = rng.randrange(4)
+        if choice == 0:
+            yield valid_der[:rng.randrange(1, len(valid_der))]  # truncated DER
+        elif choice == 1:
+            yield bit_flips(valid_der, rng.randint(1, 4))
+        elif choice == 2:
+            yield other_der  # encrypted to another key
+        else:
+            yield os.urandom(rng.randrange(1, 4000))
+
+
+def expected_valid(body):
+    """Plaintext bodies the parser accepts (the reference for what is stored)."""
+    if not body.startswith(b"#\n"):
+        return None
+    try:
+        return parse_report(body)
+    except ReportError:
+        return None
+
+
+@pytest.mark.parametrize("backend,count", [("sqlite", 10000), ("mysql", 1500)])
+def test_fuzz_ingest(tmp_path, collector_keys, backend, count):
+    if backend == "mysql":
+        if not mysql_available():
+            if os.environ.get("CI"):
+                pytest.fail("MariaDB is not reachable: in CI the MySQL tests must run")
+            pytest.skip("MariaDB is not reachable")
+        scratch = ScratchMySQL()
+        url = scratch.url
+    else:
+        scratch, url = None, "sqlite:///%s" % (tmp_path / "fuzz.db")
+    try:
+        store = open_store(url)
+        store.init_schema()
+        store.close()
+        app = create_app(write_config(tmp_path / "c.conf", url, [collector_keys],
+                                      allow_plaintext="yes", max_body=1024 * 1024))
+        rng = random.Random(20261122)
+        valid_plain = make_report(packages=PACKAGES, ts=1767225600)
+        other_key, other_cert = make_key_pair(tmp_path / "other")
+        bodies = mutations(rng, valid_plain, encrypt(valid_plain, collector_keys[1]),
+                           encrypt(valid_plain, other_cert))
+        accepted = {}
+        statuses = {}
+        for _ in range(count):
+            body = next(bodies)
+            status, out = post(app, body)
+            statuses[status] = statuses.get(status, 0) + 1
+            assert status < 500, (status, out, body[:200])
+            assert b"Traceback" not in out and out.count(b"\n") <= 1
+            report = expected_valid(body)
+            if report is not None and len(body) <= 1024 * 1024:
+                assert status == 200, (out, body[:300])
+                accepted[report.digest] = report
+            elif body.startswith(b"#\n"):
+                assert status in (400, 413), (status, out, body[:300])
+        # every kind of answer was exercised
+        assert statuses.get(200, 0) > 50 and statuses.get(400, 0) > 1000
+        check = open_store(url)
+        try:
+            reports = check.row_counts()["reports"]
+            assert reports == len(accepted)
+            # names with SQL metacharacters are stored as text, exactly
+            quoted = [r for r in accepted.values()
+                      if any("'" in p[0] for p in r.packages)]
+            if quoted:
+                host = check.find_host(quoted[0].host)
+                assert set(quoted[0].packages) <= set(check.state(host))
+        finally:
+            check.close()
+    finally:
+        if scratch:
+            scratch.close()
+
+
+# ---------------------------------------------------------------- concurrency
+
+HOSTS = ["c%02d.example.org" % i for i in range(12)]
+
+
+def report_sequence(host_index, step):
+    """The package set of a host at a step: upgrades, removals, reinstalls."""
+    rng = random.Random(host_index * 1000 + step)
+    packages = [("bash", "0:5.1.8-%d.el9" % (1 + step // 3), "x86_64"),
+                ("kernel", "0:5.14.0-%d.el9" % (400 + step), "x86_64"),
+                ("kernel", "0:5.14.0-%d.el9" % (399 + step), "x86_64")]
+    if rng.random() < 0.7:
+        packages.append(("xrootd", "1:5.%d.0-1.el9" % rng.randrange(3), "x86_64"))
+    return packages
+
+
+def concurrency_worker(args):
+    config, jobs = args
+    app = create_app(config)
+    answers = []
+    for host_index, step in jobs:
+        body = make_report(site="T2_CONC", host=HOSTS[host_index],
+                           packages=report_sequence(host_index, step),
+                           ts=1767225600 + step * 600)
+        answers.append(post(app, body)[0])
+    app.store.close()
+    return answers
+
+
+def test_eight_collectors_at_once_on_mariadb(tmp_path):
+    if not mysql_available():
+        if os.environ.get("CI"):
+            pytest.fail("MariaDB is not reachable: in CI the MySQL tests must run")
+        pytest.skip("MariaDB is not reachable")
+    scratch = ScratchMySQL()
+    try:
+        key, cert = make_key_pair(tmp_path / "keys")
+        config = write_config(tmp_path / "c.conf", scratch.url, [(key, cert)],
+                              allow_plaintext="yes")
+        store = open_store(scratch.url)
+        store.init_schema()
+        # 1,600 reports: 12 hosts x ~133 steps, dealt out so that every
+        # process sends reports of every host, many of the same host at once
+        jobs = [(h, s) for s in range(134) for h in range(len(HOSTS))][:1600]
+        per_process = [(config, jobs[i::8]) for i in range(8)]
+        began = time.monotonic()
+        with multiprocessing.get_context("fork").Pool(8) as pool:
+            answers = pool.map(concurrency_worker, per_process)
+        assert time.monotonic() - began < 300
+        assert all(status == 200 for process in answers for status in process)
+        assert sum(len(process) for process in answers) == 1600
+        assert store.row_counts()["reports"] == 1600  # each stored exactly once
+        replay_url = "sqlite:///%s" % (tmp_path / "replay.db")
+        replay = open_store(replay_url)
+        replay.init_schema()
+        for host_index, host in enumerate(HOSTS):
+            host_id = store.find_host(host)
+            # the latest report always wins, whatever the arrival order
+            last = max(step for h, step in jobs if h == host_index)
+            assert store.state(host_id) == sorted(
+                report_sequence(host_index, last), key=lambda p: (p[0], p[2], p[1]))
+            # the history equals a replay, one by one, of the reports the
+            # collector applied, in the order it applied them
+            applied = store._read("SELECT collected FROM reports WHERE host_id = %s AND "
+                                  "applied = 1 ORDER BY id", (host_id,))
+            for (collected,) in applied:
+                step = (collected - 1767225600) // 600
+                replay.store_report(parse_report(make_report(
+                    site="T2_CONC", host=host, packages=report_sequence(host_index, step),
+                    ts=collected)), collected, "replay")
+            mine = store.intervals(host_id)
+            theirs = replay.intervals(replay.find_host(host))
+            assert sorted(mine[1]) == sorted(theirs[1])
+            assert changes(*mine) == changes(*theirs)
+        replay.close()
+        store.close()
+    finally:
+        scratch.close()
+
+
+# ---------------------------------------------------------------- database outage
+
+MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin") or shutil.which(
+    "mysqld", path="/usr/sbin:/usr/bin")
+INSTALL_DB = shutil.which("mariadb-install-db", path="/usr/bin:/usr/sbin") or shutil.which(
+    "mysql_install_db", path="/usr/bin:/usr/sbin")
+
+
+class OwnMariaDB(object):
+    """A mariadbd of this test's own, on a scratch data directory and port."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.datadir = os.path.join(directory, "data")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        proc = subprocess.run([INSTALL_DB, "--no-defaults", "--datadir=" + self.datadir,
+                               "--auth-root-authentication-method=normal",
+                               "--skip-test-db"] + user,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        assert proc.returncode == 0, proc.stdout.decode()[-2000:]
+        self.proc = None
+
+    def start(self):
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        self.proc = subprocess.Popen(
+            [MARIADBD, "--no-defaults", "--datadir=" + self.datadir,
+             "--port=%d" % self.port, "--bind-address=127.0.0.1",
+             "--socket=" + os.path.join(self.directory, "mysql.sock"),
+             "--pid-file=" + os.path.join(self.directory, "mysqld.pid"),
+             "--skip-log-bin", "--innodb-buffer-pool-size=32M"] + user,
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.directory, "err.log"), "a"))
+        import pymysql
+        for _ in range(300):
+            try:
+                pymysql.connect(host="127.0.0.1", port=self.port, user="root",
+                                connect_timeout=1).close()
+                return
+            except Exception:
+                time.sleep(0.1)
+        raise AssertionError("own mariadbd did not start: " +
+                             open(os.path.join(self.directory, "err.log")).read()[-2000:])
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+            self.proc = None
+
+    def create_database(self, name):
+        import pymysql
+        conn = pymysql.connect(host="127.0.0.1", port=self.port, user="root")
+        with conn.cursor() as cursor:
+            cursor.execute("CREATE DATABASE %s" % name)
+        conn.close()
+        return "mysql://root@127.0.0.1:%d/%s" % (self.port, name)
+
+
+def test_database_outage(home, collector_keys):
+    if not (MARIADBD and INSTALL_DB):
+        if os.environ.get("CI"):
+            pytest.fail("mariadbd is not installed: in CI the outage test must run")
+        pytest.skip("mariadbd is not installed")
+    directory = tempfile.mkdtemp(prefix="wlcg-outage-")
+    database = OwnMariaDB(directory)
+    server = None
+    try:
+        database.start()
+        url = database.create_database("wlcg_outage")
+        config = write_config(os.path.join(directory, "c.conf"), url, [collector_keys])
+        assert collector_command(["--config", config, "init-db"]).returncode == 0
+        server = subprocess.Popen([sys.executable, "-m", "wlcg_collector", "--config", config,
+                                   "serve", "--port", "0"], stderr=subprocess.PIPE,
+                                  env=dict(os.environ, PYTHONPATH=ROOT))
+        line = server.stderr.readline().decode()
+        collector_url = line.split("serving ")[1].split()[0]
+        spool = os.path.join(directory, "spool")
+
+        def report(host, expect):
+            proc = run_reporter(["--site", "T2_OUT", "--host", host, "--cert", collector_keys[1],
+                                 "--url", collector_url, "--spool", spool, "--retries", "1",
+                                 "--timeout", "10", "--packager", "dpkg"], home)
+            assert proc.returncode == expect, proc.stderr.decode()
+            return proc
+
+        report("a.example.org", 0)
+        database.stop()
+        proc = report("b.example.org", 1)          # 503 twice, then spooled
+        assert "HTTP 503" in proc.stderr.decode()
+        report("c.example.org", 1)
+        assert len(os.listdir(spool)) >= 2
+        database.start()
+        report("d.example.org", 0)                  # sends b and c first
+        assert [n for n in os.listdir(spool) if n.endswith(".p7m")] == []
+        listed = collector_command(["--config", config, "hosts", "--format", "json"])
+        hosts = sorted(h["host"] for h in json.loads(listed.stdout))
+        assert hosts == ["a.example.org", "b.example.org", "c.example.org", "d.example.org"]
+        store = open_store(url)
+        assert store.row_counts()["reports"] == 4  # each stored once
+        store.close()
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        database.stop()
+        shutil.rmtree(directory, ignore_errors=True)
