@@ -16,14 +16,16 @@ setup(
     description="Report installed packages of WLCG hosts, encrypted, to a central collector",
     license="Apache-2.0",
     packages=["wlcg_collector"],
+    package_data={"wlcg_collector": ["templates/*.html", "static/*.css"]},
     scripts=["wlcg-package-reporter"],
     entry_points={"console_scripts": ["wlcg-collector = wlcg_collector.cli:main"]},
     data_files=[("share/wlcg-collector/" + os.path.dirname(path), [path])
                 for path in sorted(glob.glob("sql/**/*.sql", recursive=True))]
     + [("share/wlcg-collector", ["collector.cgi", "wlcg-collector.wsgi"])],
     python_requires=">=3.9",
-    install_requires=["PyMySQL>=1.0"],
     # the officer's `adoption --plot`; ingest never needs it
+    # the officer's web pages need Jinja2
+    install_requires=["PyMySQL>=1.0", "Jinja2>=2.10"],
     extras_require={"plot": ["matplotlib>=3.3"]},
     classifiers=[
         "License :: OSI Approved :: Apache Software License",

@@ -175,7 +175,8 @@ def test_http_errors(setup, collector_keys):
     app = make_app(max_body=4096)
     status, headers, _, _ = call(app, method="GET")
     assert status == 405 and headers["Allow"] == "POST"
-    assert call(app, b"x", path="/officer/secret")[0] == 404
+    assert call(app, b"x", path="/elsewhere")[0] == 404
+    assert call(app, b"x", path="/officer/")[0] == 403
     assert call(app, b"abc", content_length=False)[0] == 411
     status, _, out, _ = call(app, b"x" * 5000)
     assert status == 413 and out == b"report larger than 4096 bytes\n"

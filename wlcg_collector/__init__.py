@@ -7,10 +7,12 @@ import sys
 __version__ = "0.1.0"
 
 
-def create_app(config_path=None, database=None, keys=None, certs=None):
+def create_app(config_path=None, database=None, keys=None, certs=None, officer_token=None):
     """The WSGI application, configured from the INI file (config_path, else
     $WLCG_COLLECTOR_CONFIG, else /etc/wlcg-collector/collector.conf) and
-    the overrides. Configuration problems raise ConfigError at once."""
+    the overrides. Configuration problems raise ConfigError at once.
+    officer_token, when given, also lets a browser holding it read the
+    officer's pages (the development server's way in)."""
     from .config import ConfigError, check_key_pairs, load_config
     from .storage import StoreError, StoreUnavailable, open_store
     from .web import CollectorApp
@@ -27,4 +29,4 @@ def create_app(config_path=None, database=None, keys=None, certs=None):
         raise ConfigError(str(exc))
     finally:
         store.close()
-    return CollectorApp(config, store)
+    return CollectorApp(config, store, officer_token)

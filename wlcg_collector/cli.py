@@ -219,8 +219,13 @@ def _stop(signum, frame):
 
 
 def cmd_serve(args):
+    import secrets
     from . import create_app
-    app = create_app(args.config, database=args.db, keys=args.key, certs=args.cert)
+    # The officer's pages are never open: a fresh token each start lets in
+    # whoever was given the link (besides the [officer] allow list).
+    token = secrets.token_urlsafe(24)
+    app = create_app(args.config, database=args.db, keys=args.key, certs=args.cert,
+                     officer_token=token)
     try:
         server = wsgiref.simple_server.make_server(args.host, args.port, app,
                                                    server_class=_ThreadingWSGIServer,
@@ -231,6 +236,8 @@ def cmd_serve(args):
     signal.signal(signal.SIGTERM, _stop)
     sys.stderr.write("%s: serving http://%s:%d/ (stop with Ctrl-C)\n"
                      % (PROG, args.host, server.server_port))
+    sys.stderr.write("%s: officer pages: http://%s:%d/officer/?token=%s\n"
+                     % (PROG, args.host, server.server_port, token))
     sys.stderr.flush()
     try:
         server.serve_forever()

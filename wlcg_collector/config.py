@@ -11,6 +11,12 @@
     allow_plaintext = no
     trusted_proxies = 10.0.0.5
 
+    [officer]
+    # who may read the web pages: certificate DNs (either form) or SSO users
+    allow = /DC=ch/DC=cern/OU=Users/CN=officer
+            jdoe
+    stale_days = 7
+
 Everything that can be wrong is found here, as one line, rather than at the
 first request: a missing or unreadable key, a key that group or others can
 read, a key that does not match its certificate, a bad database URL.
@@ -42,6 +48,8 @@ class Config(object):
         self.allow_plaintext = False
         self.trusted_proxies = frozenset()
         self.clock_skew = 300
+        self.officer_allow = []  # DNs and user names allowed to read the pages
+        self.stale_days = 7
 
 
 def config_path(explicit=None):
@@ -93,6 +101,19 @@ def load_config(path=None, database=None, keys=None, certs=None):
         except ValueError as exc:
             raise ConfigError("config file %s: %s" % (path, exc))
         config.trusted_proxies = frozenset(_lines(section.get("trusted_proxies", "")))
+        if parser.has_section("officer"):
+            officer = parser["officer"]
+            for name in officer:
+                if name not in ("allow", "stale_days"):
+                    raise ConfigError("config file %s: unknown option %r in [officer]"
+                                      % (path, name))
+            # one DN or user name a line (a DN may hold commas)
+            config.officer_allow = [line.strip() for line in officer.get("allow", "").splitlines()
+                                    if line.strip()]
+            try:
+                config.stale_days = float(officer.get("stale_days", config.stale_days))
+            except ValueError as exc:
+                raise ConfigError("config file %s: [officer] stale_days: %s" % (path, exc))
     if database:
         config.database = database
     keys = list(keys or [])

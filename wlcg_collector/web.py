@@ -27,9 +27,18 @@ REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
 
 
 class CollectorApp(object):
-    def __init__(self, config, store):
+    def __init__(self, config, store, officer_token=None):
         self.config = config
         self.store = store
+        self.officer_token = officer_token
+        self._pages = None
+
+    def pages(self):
+        """The officer's pages, loaded on first use (ingest never needs Jinja2)."""
+        if self._pages is None:
+            from .pages import OfficerPages
+            self._pages = OfficerPages(self.config, self.store, self.officer_token)
+        return self._pages
 
     def __call__(self, environ, start_response):
         try:
@@ -53,6 +62,12 @@ class CollectorApp(object):
 
     def _handle(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path == "/officer" or path.startswith("/officer/"):
+            try:
+                pages = self.pages()
+            except ImportError:
+                return respond(start_response, 503, "the officer's pages need Jinja2")
+            return pages(environ, start_response, path[len("/officer"):])
         if path not in ("", "/"):
             return respond(start_response, 404, "not found")
         if environ.get("REQUEST_METHOD") != "POST":

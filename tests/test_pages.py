@@ -1,0 +1,196 @@
+"""The officer's web pages, in-process: every page, the access rules, the
+downloads, the security headers, and hostile text from hosts."""
+
+import csv
+import io
+import json
+import wsgiref.util
+import wsgiref.validate
+
+import pytest
+
+from helpers import make_report, write_config
+from test_officer import BASELINE, DAY, FLEET, T0, date
+from wlcg_collector import create_app
+from wlcg_collector.access import normalise_dn
+from wlcg_collector.report import parse_report
+from wlcg_collector.storage import open_store
+
+DN_2253 = "CN=Jane Officer,OU=Users,OU=Organic Units,DC=cern,DC=ch"
+DN_LEGACY = "/DC=ch/DC=cern/OU=Organic Units/OU=Users/CN=Jane Officer"
+HOSTILE = "<script>document.body.setAttribute('data-pwned','1')</script>"
+
+
+def get(app, path, query="", **environ_extra):
+    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path,
+               "QUERY_STRING": query, "wsgi.errors": io.StringIO()}
+    environ.update(environ_extra)
+    wsgiref.util.setup_testing_defaults(environ)
+    captured = {}
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+        return lambda data: None
+
+    result = wsgiref.validate.validator(app)(environ, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        result.close()
+    return int(captured["status"][:3]), dict(captured["headers"]), body.decode("utf-8")
+
+
+@pytest.fixture
+def app(tmp_path, database_url, collector_keys):
+    store = open_store(database_url)
+    store.init_schema()
+    for day in range(5):
+        for site, host, system, packager, days in FLEET:
+            if day in days:
+                store.store_report(parse_report(make_report(
+                    site, host, days[day], ts=T0 + day * DAY + 3600, packager=packager,
+                    system=system)), T0 + day * DAY + 3700, "192.0.2.1")
+    # a host whose report is made of HTML and script
+    store.store_report(parse_report(make_report(
+        "T2_EVIL", "evil.example.org", [("<img_src=x_onerror=alert(1)>", "0:1-1", "x86_64"),
+                                        ("bash", "0:5.1-1", "x86_64")],
+        ts=T0 + 4 * DAY, system=HOSTILE, tag="<b>bold</b>")), T0 + 4 * DAY, "192.0.2.1")
+    store.add_baseline("osg", BASELINE, T0)
+    store.close()
+    config = tmp_path / "collector.conf"
+    write_config(config, database_url, [collector_keys])
+    with open(str(config), "a") as handle:
+        handle.write("[officer]\nallow = %s\n    jdoe\nstale_days = 2\n" % DN_2253)
+    return create_app(str(config), officer_token="s3cret-token")
+
+
+OFFICER = {"SSL_CLIENT_S_DN": DN_LEGACY, "SSL_CLIENT_VERIFY": "SUCCESS"}
+
+PAGES = [
+    ("/officer/", ""), ("/officer/", "baseline=osg&sort=compliance&order=desc"),
+    ("/officer/site/T2_A", "baseline=osg"), ("/officer/host/T2_A/a1.example.org", ""),
+    ("/officer/host/T2_A/a1.example.org", "at=%s&q=xroot" % date(0)),
+    ("/officer/baseline/osg", ""), ("/officer/baseline/osg@1", "site=T2_B&at=%s" % date(2)),
+    ("/officer/adoption", "requirement=xrootd+>%%3D+1:5.7.1&from=%s&to=%s" % (date(0), date(4))),
+    ("/officer/adoption", ""), ("/officer/site/T2_EVIL", ""),
+    ("/officer/host/T2_EVIL/evil.example.org", ""), ("/officer/static/style.css", ""),
+]
+
+
+@pytest.mark.parametrize("path,query", PAGES)
+def test_every_page_for_an_officer(app, path, query):
+    status, headers, body = get(app, path, query, **OFFICER)
+    assert status == 200, body
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    if path.endswith(".css"):
+        assert headers["Content-Type"] == "text/css"
+        return
+    assert body.startswith("<!DOCTYPE html>")
+    assert "<script" not in body  # no script at all, ours or theirs
+
+
+@pytest.mark.parametrize("environ", [
+    {},                                                       # no identity
+    {"SSL_CLIENT_S_DN": "CN=Mallory,OU=Users,DC=cern,DC=ch"},  # not on the list
+    {"REMOTE_USER": "mallory"},
+    {"SSL_CLIENT_S_DN": DN_2253, "SSL_CLIENT_VERIFY": "FAILED:expired"},
+    {"HTTP_COOKIE": "wlcg_officer=wrong"},
+])
+def test_who_may_not_read(app, environ):
+    for path, query in PAGES:
+        status, _, body = get(app, path, query, **environ)
+        assert status == 403
+        assert "T2_A" not in body and "xrootd" not in body and "a1.example" not in body
+
+
+@pytest.mark.parametrize("environ", [
+    {"SSL_CLIENT_S_DN": DN_2253}, {"SSL_CLIENT_S_DN": DN_LEGACY}, {"REMOTE_USER": "jdoe"},
+    {"HTTP_COOKIE": "other=1; wlcg_officer=s3cret-token"},
+])
+def test_who_may_read(app, environ):
+    status, _, body = get(app, "/officer/", **environ)
+    assert status == 200 and "T2_A" in body
+
+
+def test_token_link_sets_a_cookie(app):
+    status, headers, _ = get(app, "/officer/site/T2_A", "token=s3cret-token")
+    assert status == 303 and headers["Location"] == "/officer/site/T2_A"
+    assert headers["Set-Cookie"].startswith("wlcg_officer=s3cret-token;")
+    assert "HttpOnly" in headers["Set-Cookie"] and "SameSite=Strict" in headers["Set-Cookie"]
+    status, headers, _ = get(app, "/officer/site/T2_A", "baseline=osg&token=s3cret-token")
+    assert headers["Location"] == "/officer/site/T2_A?baseline=osg"
+    assert get(app, "/officer/", "token=guess")[0] == 403
+
+
+def test_dn_forms():
+    assert normalise_dn(DN_2253) == normalise_dn(DN_LEGACY)
+    assert normalise_dn("CN=a\\,b,DC=ch") == normalise_dn("/DC=ch/CN=a,b")
+    assert normalise_dn("CN=x,DC=ch") != normalise_dn("/DC=ch/CN=y")
+
+
+def test_overview_shows_sites_stale_and_compliance(app):
+    _, _, body = get(app, "/officer/", "baseline=osg&sort=site", **OFFICER)
+    rows = body.split('<tbody>')[1].split('</tbody>')[0].split("<tr")[1:]
+    assert [r.split("</a>")[0].rsplit(">", 1)[1] for r in rows] == [
+        "T2_A", "T2_B", "T2_C", "T2_D", "T2_EVIL"]
+    assert 'class="stale"' in rows[3] and "silent" in rows[3]      # T2_D: every host silent
+    assert '"num">50.0%' in rows[0] and '"num">0.0%' in rows[1]
+
+
+def test_sorting(app):
+    _, _, body = get(app, "/officer/", "sort=hosts&order=desc", **OFFICER)
+    order = [r.split("</a>")[0].rsplit(">", 1)[1]
+             for r in body.split('<tbody>')[1].split("<tr")[1:]]
+    assert order[-2:] == ["T2_D", "T2_EVIL"] and set(order[:3]) == {"T2_A", "T2_B", "T2_C"}
+
+
+def test_host_page_filter_and_date(app):
+    _, _, body = get(app, "/officer/host/T2_A/a1.example.org", "q=kern", **OFFICER)
+    table = body.split('id="packages"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 3  # header + two kernels
+    assert "upgraded xrootd.x86_64 1:5.6.9-1.el9 → 1:5.7.1-1.el9" in body
+    _, _, body = get(app, "/officer/host/T2_A/a1.example.org", "at=%s" % date(1), **OFFICER)
+    assert "1:5.6.9-1.el9" in body.split('id="packages"')[1].split("</table>")[0]
+    assert get(app, "/officer/host/T2_A/a1.example.org", "at=yesterday", **OFFICER)[0] == 400
+    assert get(app, "/officer/host/T2_A/nowhere.org", **OFFICER)[0] == 404
+
+
+def test_baseline_downloads(app):
+    status, headers, body = get(app, "/officer/baseline/osg", "format=csv", **OFFICER)
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    assert 'filename="osg-1.csv"' in headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert {r["status"] for r in rows} == {"ok", "behind"}
+    status, headers, body = get(app, "/officer/baseline/osg", "format=json", **OFFICER)
+    data = json.loads(body)
+    assert set(data[0]) == {"site", "host", "package", "arch", "installed", "requirement",
+                            "status"}
+    assert len(data) == len(rows)
+    _, _, page = get(app, "/officer/baseline/osg", **OFFICER)
+    behind = page.split('id="behind"')[1].split("</table>")[0]
+    assert behind.count("<tr>") == 1 + sum(r["status"] == "behind" for r in rows)
+
+
+def test_adoption_chart(app):
+    _, _, body = get(app, "/officer/adoption", "requirement=xrootd+>%%3D+1:5.7.1&from=%s&to=%s"
+                     % (date(0), date(4)), **OFFICER)
+    assert '<svg id="chart"' in body and body.count("<polyline") == 2
+    table = body.split('id="adoption"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 6
+    _, _, body = get(app, "/officer/adoption", "requirement=xrootd+%3D>+1", **OFFICER)
+    assert "unknown operator" in body
+
+
+def test_hostile_text_is_shown_as_text(app):
+    for path in ("/officer/site/T2_EVIL", "/officer/host/T2_EVIL/evil.example.org"):
+        _, _, body = get(app, path, **OFFICER)
+        assert "<script" not in body and "<img" not in body
+        assert "&lt;script&gt;" in body or "&lt;img_src" in body
+
+
+def test_read_only(app):
+    environ = dict(OFFICER)
+    status, headers, _ = get(app, "/officer/", REQUEST_METHOD="POST", CONTENT_LENGTH="0",
+                             **environ)
+    assert status == 405 and headers["Allow"] == "GET, HEAD"

@@ -1,0 +1,280 @@
+"""The officer's web pages under /officer/: server-rendered HTML (Jinja2,
+autoescaped: everything shown comes from hosts), usable without JavaScript,
+read-only (GET and HEAD only: no state changes, so no CSRF tokens), behind
+the access rules of access.py and a strict Content-Security-Policy.
+
+    /officer/                          sites: hosts, last report, silent hosts, compliance
+    /officer/site/SITE                 its hosts
+    /officer/host/SITE/HOST            packages now or ?at=DATE (?q= filter), history
+    /officer/baseline/NAME[@REV]       compliance table; ?format=csv|json downloads
+    /officer/adoption?requirement=...  the adoption curve, drawn as an SVG chart
+"""
+
+import os
+import time
+import urllib.parse
+
+from . import analysis
+from .access import TOKEN_COOKIE, Access
+from .baselines import BaselineError, parse_baseline, parse_requirement
+from .dates import format_time, parse_date
+from .history import changes
+from .output import render
+from .storage import StoreError, StoreUnavailable
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       "base-uri 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+                    ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"),
+                    ("Cache-Control", "no-store")]
+DAY = 86400
+
+
+class PageError(Exception):
+    def __init__(self, status, message):
+        Exception.__init__(self, message)
+        self.status = status
+
+
+def _environment():
+    import jinja2
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")),
+                             autoescape=True, undefined=jinja2.StrictUndefined)
+    env.globals.update(url=page_url, time=format_time)
+    return env
+
+
+def page_url(*segments, **query):
+    """/officer/SEG/SEG?k=v with every part quoted."""
+    path = "/officer/" + "/".join(urllib.parse.quote(str(s), safe="@") for s in segments)
+    query = {k: v for k, v in query.items() if v not in (None, "")}
+    return path + ("?" + urllib.parse.urlencode(query) if query else "")
+
+
+class OfficerPages(object):
+    def __init__(self, config, store, token=None):
+        self.store = store
+        self.stale_days = config.stale_days
+        self.access = Access(config.officer_allow, token)
+        self.env = _environment()  # ImportError without Jinja2: the caller answers 503
+
+    def __call__(self, environ, start_response, path):
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        token = query.get("token", [""])[0]
+        if token and self.access.token and token == self.access.token:
+            # the development server's link: keep the token in a cookie
+            rest = {k: v[0] for k, v in query.items() if k != "token"}
+            location = page_url(*[urllib.parse.unquote(p) for p in path.split("/") if p],
+                                **rest)
+            start_response("303 See Other", [
+                ("Location", location), ("Content-Length", "0"),
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Set-Cookie", "%s=%s; Path=/officer; HttpOnly; SameSite=Strict"
+                 % (TOKEN_COOKIE, token))] + SECURITY_HEADERS)
+            return [b""]
+        if self.access.identity(environ) is None:
+            return self.text(start_response, 403, "403 Forbidden: the officer's pages need an "
+                                                  "authenticated member of the team")
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return self.text(start_response, 405, "405: these pages are read-only",
+                             [("Allow", "GET, HEAD")])
+        args = {k: v[0] for k, v in query.items()}
+        parts = [urllib.parse.unquote(p) for p in path.split("/") if p]
+        try:
+            if parts == ["static", "style.css"]:
+                with open(os.path.join(HERE, "static", "style.css"), "rb") as handle:
+                    return self.send(start_response, 200, handle.read(), "text/css")
+            if not parts:
+                return self.html(start_response, "overview.html", self.overview(args))
+            if parts[0] == "site" and len(parts) == 2:
+                return self.html(start_response, "site.html", self.site(parts[1], args))
+            if parts[0] == "host" and len(parts) == 3:
+                return self.html(start_response, "host.html", self.host(parts[1], parts[2], args))
+            if parts[0] == "baseline" and len(parts) == 2:
+                return self.baseline(start_response, parts[1], args)
+            if parts == ["adoption"]:
+                return self.html(start_response, "adoption.html", self.adoption(args))
+            raise PageError(404, "no such page")
+        except PageError as exc:
+            return self.html(start_response, "error.html", {"message": str(exc)}, exc.status)
+        except StoreUnavailable:
+            return self.html(start_response, "error.html",
+                             {"message": "the database is unavailable, try again later"}, 503)
+        except StoreError as exc:
+            return self.html(start_response, "error.html", {"message": str(exc)}, 404)
+
+    # -- responses
+
+    def send(self, start_response, status, body, content_type, extra=()):
+        reasons = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+                   405: "Method Not Allowed", 503: "Service Unavailable"}
+        start_response("%d %s" % (status, reasons[status]), [
+            ("Content-Type", content_type), ("Content-Length", str(len(body)))]
+            + SECURITY_HEADERS + list(extra))
+        return [body]
+
+    def text(self, start_response, status, message, extra=()):
+        return self.send(start_response, status, (message + "\n").encode(),
+                         "text/plain; charset=utf-8", extra)
+
+    def html(self, start_response, template, context, status=200):
+        body = self.env.get_template(template).render(**context).encode("utf-8")
+        return self.send(start_response, status, body, "text/html; charset=utf-8")
+
+    # -- helpers
+
+    def date_arg(self, args, name):
+        if not args.get(name):
+            return None
+        try:
+            return parse_date(args[name])
+        except ValueError as exc:
+            raise PageError(400, str(exc))
+
+    def requirements(self, ref):
+        name, _, revision = ref.partition("@")
+        if revision and not revision.isdigit():
+            raise PageError(400, "bad baseline revision")
+        revision, created, text = self.store.baseline(name, int(revision) if revision else None)
+        try:
+            return name, revision, created, parse_baseline(text, "%s@%d" % (name, revision))
+        except BaselineError as exc:
+            raise PageError(400, str(exc))
+
+    # -- pages
+
+    def overview(self, args):
+        now = int(time.time())
+        stale_days = float(args.get("stale") or self.stale_days)
+        sites = {}
+        for site, host, system, packager, last, count in self.store.hosts():
+            entry = sites.setdefault(site, {"site": site, "hosts": 0, "last_report": last,
+                                            "silent": 0, "compliance": None, "behind": None})
+            entry["hosts"] += 1
+            entry["last_report"] = max(entry["last_report"], last)
+            if last < now - stale_days * DAY:
+                entry["silent"] += 1
+        baseline = args.get("baseline") or ""
+        if baseline:
+            _, _, _, requirements = self.requirements(baseline)
+            hosts, rows = analysis.compliance(self.store, requirements, None)
+            for summary in analysis.compliance_summary(hosts, rows):
+                sites[summary["site"]]["compliance"] = float(summary["compliant"].rstrip("%"))
+                sites[summary["site"]]["behind"] = summary["behind"]
+        rows = list(sites.values())
+        for row in rows:
+            row["stale"] = row["silent"] == row["hosts"]
+        sort = args.get("sort") if args.get("sort") in (
+            "site", "hosts", "last_report", "silent", "compliance") else "site"
+        descending = args.get("order") == "desc"
+        # ties stay in site order; rows without a value go last either way
+        rows.sort(key=lambda r: r["site"])
+        known = [r for r in rows if r[sort] is not None]
+        known.sort(key=lambda r: r[sort], reverse=descending)
+        rows = known + [r for r in rows if r[sort] is None]
+        return {"rows": rows, "sort": sort, "descending": descending, "baseline": baseline,
+                "baselines": [b[0] for b in self.store.baselines()], "stale_days": stale_days,
+                "now": now}
+
+    def site(self, site, args):
+        hosts = self.store.hosts(site=site)
+        if not hosts:
+            raise PageError(404, "unknown site %r" % site)
+        status = {}
+        baseline = args.get("baseline") or ""
+        if baseline:
+            _, _, _, requirements = self.requirements(baseline)
+            for row in analysis.compliance(self.store, requirements, None, site)[1]:
+                if row[-1] == "behind":
+                    status[row[1]] = status.get(row[1], 0) + 1
+                else:
+                    status.setdefault(row[1], 0)
+        return {"site": site, "baseline": baseline, "status": status,
+                "baselines": [b[0] for b in self.store.baselines()],
+                "hosts": [{"host": h, "system": system, "packager": packager, "last_report": last,
+                           "packages": count} for _, h, system, packager, last, count in hosts]}
+
+    def host(self, site, host, args):
+        host_id = self.store.find_host(host, site)
+        at = self.date_arg(args, "at")
+        needle = args.get("q", "")
+        packages = [p for p in self.store.state(host_id, at) if needle.lower() in p[0].lower()]
+        packager, intervals = self.store.intervals(host_id)
+        events = changes(packager, intervals)
+        timeline = []
+        for when, action, name, arch, old, new in reversed(events):
+            if not timeline or timeline[-1]["time"] != when:
+                timeline.append({"time": when, "changes": []})
+            timeline[-1]["changes"].append({"action": action, "name": name, "arch": arch,
+                                            "old": old, "new": new})
+        facts = {}
+        for row in self.store.hosts(site=site):
+            if row[1] == host.lower():
+                facts = {"system": row[2], "packager": row[3], "last_report": row[4]}
+        return {"site": site, "host": host.lower(), "packages": packages, "q": needle,
+                "at": args.get("at", ""), "timeline": timeline[:200], "facts": facts,
+                "more": max(0, len(timeline) - 200)}
+
+    def baseline(self, start_response, ref, args):
+        name, revision, created, requirements = self.requirements(ref)
+        at = self.date_arg(args, "at")
+        site = args.get("site") or None
+        hosts, rows = analysis.compliance(self.store, requirements, at, site)
+        columns = analysis.COMPLIANCE_COLUMNS
+        dicts = [dict(zip(columns, row)) for row in rows]
+        fmt = args.get("format")
+        if fmt in ("csv", "json"):
+            body = render(dicts, columns, fmt).encode("utf-8")
+            kind = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+            return self.send(start_response, 200, body, kind, [
+                ("Content-Disposition", 'attachment; filename="%s-%d.%s"'
+                 % (name, revision, fmt))])
+        return self.html(start_response, "baseline.html", {
+            "name": name, "revision": revision, "created": created, "at": args.get("at", ""),
+            "site": site or "", "summary": analysis.compliance_summary(hosts, rows),
+            "behind": [d for d in dicts if d["status"] == "behind"],
+            "requirements": [r.text + (" [%s]" % ", ".join(r.systems) if r.systems else "")
+                             for r in requirements]})
+
+    def adoption(self, args):
+        text = args.get("requirement", "")
+        context = {"requirement": text, "rows": [], "chart": None, "error": None,
+                   "site": args.get("site", ""), "first": args.get("from", ""),
+                   "last": args.get("to", "")}
+        if not text:
+            return context
+        try:
+            requirement = parse_requirement(text)
+        except ValueError as exc:
+            context["error"] = "requirement %r: %s" % (text, exc)
+            return context
+        last = self.date_arg(args, "to") or int(time.time())
+        last -= last % DAY
+        first = self.date_arg(args, "from")
+        first = last - 29 * DAY if first is None else first - first % DAY
+        if first > last or last - first > 3660 * DAY:
+            raise PageError(400, "bad date range")
+        rows = analysis.adoption(self.store, requirement, first, last, args.get("site") or None)
+        context.update(rows=rows, chart=chart(rows))
+        return context
+
+
+def chart(rows, width=760, height=300, margin=40):
+    """Polylines of hosts meeting / behind, in SVG coordinates (the template
+    draws them: no script, no inline style)."""
+    top = max([1] + [max(r["hosts_ok"], r["hosts_behind"]) for r in rows])
+    count = max(1, len(rows) - 1)
+
+    def points(key):
+        return " ".join("%.1f,%.1f" % (margin + i * (width - 2 * margin) / count,
+                                       height - margin - r[key] * (height - 2 * margin) / top)
+                        for i, r in enumerate(rows))
+
+    ticks = [{"y": height - margin - v * (height - 2 * margin) / top, "label": v}
+             for v in sorted({0, top // 2, top})]
+    labels = [{"x": margin + i * (width - 2 * margin) / count, "label": r["date"]}
+              for i, r in enumerate(rows) if i in (0, len(rows) - 1) or
+              (len(rows) > 2 and i == len(rows) // 2)]
+    return {"width": width, "height": height, "margin": margin, "ok": points("hosts_ok"),
+            "behind": points("hosts_behind"), "ticks": ticks, "labels": labels}
