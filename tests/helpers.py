@@ -329,3 +329,13 @@ def collector_command(args, env_extra=None, timeout=120, input_bytes=None):
     return subprocess.run([sys.executable, "-m", "wlcg_collector"] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                           timeout=timeout, input=input_bytes)
+
+
+def installed_dpkg_packages():
+    """What dpkg-query itself says is installed on this machine, sorted."""
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${db:Status-Status}\t${Package}\t${Version}\t${Architecture}\n"],
+        stdout=subprocess.PIPE, check=True).stdout.decode()
+    rows = [line.split("\t") for line in out.splitlines()]
+    return sorted(set((name, version, arch) for status, name, version, arch in rows
+                      if status == "installed"))

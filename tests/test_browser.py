@@ -13,8 +13,8 @@ import tempfile
 
 import pytest
 
-from helpers import ROOT, collector_command, make_report, write_config
-from test_officer import BASELINE, DAY, FLEET, T0, date
+from helpers import ROOT, make_report, write_config
+from test_officer import BASELINE, DAY, T0, date, store_fleet
 from test_pages import HOSTILE
 from wlcg_collector.report import parse_report
 from wlcg_collector.storage import open_store
@@ -34,12 +34,7 @@ def served(tmp_path_factory, collector_keys):
     url = "sqlite:///%s" % (directory / "fleet.db")
     store = open_store(url)
     store.init_schema()
-    for day in range(5):
-        for site, host, system, packager, days in FLEET:
-            if day in days:
-                store.store_report(parse_report(make_report(
-                    site, host, days[day], ts=T0 + day * DAY + 3600, packager=packager,
-                    system=system)), T0 + day * DAY + 3700, "192.0.2.1")
+    store_fleet(store)
     store.store_report(parse_report(make_report(
         "T2_EVIL", "evil.example.org",
         [("<img_src=x_onerror=document.title='pwned'>", "0:1-1", "x86_64")],

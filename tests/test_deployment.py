@@ -19,8 +19,8 @@ import urllib.request
 
 import pytest
 
-from helpers import (ROOT, ScratchMySQL, collector_command, mysql_available, run_reporter,
-                     write_config)
+from helpers import (ROOT, ScratchMySQL, collector_command, installed_dpkg_packages,
+                     mysql_available, run_reporter, write_config)
 
 APACHE = shutil.which("apache2", path="/usr/sbin:/usr/bin") or shutil.which(
     "httpd", path="/usr/sbin:/usr/bin")
@@ -149,14 +149,6 @@ def state(config, host):
     return json.loads(proc.stdout)
 
 
-def installed_dpkg():
-    out = subprocess.run(["dpkg-query", "-W", "-f",
-                          "${db:Status-Status}\t${Package}\t${Version}\t${Architecture}\n"],
-                         stdout=subprocess.PIPE, check=True).stdout.decode()
-    return {tuple(line.split("\t")[1:]) for line in out.splitlines()
-            if line.startswith("installed\t")}
-
-
 def test_reporter_to_apache_mod_wsgi(apache, home, tmp_path, collector_keys):
     base, config = apache
     proc = run_reporter(["--site", "T2_TEST", "--host", "wsgi.example.org", "--cert",
@@ -165,7 +157,7 @@ def test_reporter_to_apache_mod_wsgi(apache, home, tmp_path, collector_keys):
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stderr == b""
     rows = state(config, "wsgi.example.org")
-    assert {(r["name"], r["version"], r["arch"]) for r in rows} == installed_dpkg()
+    assert {(r["name"], r["version"], r["arch"]) for r in rows} == set(installed_dpkg_packages())
     # the same report again (a retry): accepted, nothing added
     reports = collector_command(["--config", config, "reports", "wsgi.example.org",
                                  "--format", "json"])
@@ -198,7 +190,7 @@ def test_reporter_to_collector_cgi(apache, home, tmp_path, collector_keys):
                          "--spool", str(tmp_path / "spool"), "--packager", "dpkg"], home)
     assert proc.returncode == 0, proc.stderr.decode()
     rows = state(config, "cgi.example.org")
-    assert {(r["name"], r["version"], r["arch"]) for r in rows} == installed_dpkg()
+    assert {(r["name"], r["version"], r["arch"]) for r in rows} == set(installed_dpkg_packages())
 
 
 # ---------------------------------------------------------------- packages

@@ -11,8 +11,8 @@ import urllib.request
 
 import pytest
 
-from helpers import (RPM_PACKAGES, ROOT, collector_command, rpm_evr, run_reporter,
-                     write_config)
+from helpers import (RPM_PACKAGES, ROOT, collector_command, installed_dpkg_packages, rpm_evr,
+                     run_reporter, write_config)
 
 
 @pytest.fixture
@@ -57,11 +57,7 @@ def test_dpkg_host_end_to_end(served, home, tmp_path, collector_keys):
                          collector_keys[1], "--url", url, "--spool", str(tmp_path / "spool"),
                          "--packager", "dpkg"], home)
     assert proc.returncode == 0, proc.stderr.decode()
-    out = subprocess.run(["dpkg-query", "-W", "-f",
-                          "${db:Status-Status}\t${Package}\t${Version}\t${Architecture}\n"],
-                         stdout=subprocess.PIPE, check=True).stdout.decode()
-    installed = sorted({tuple(line.split("\t")[1:]) for line in out.splitlines()
-                        if line.startswith("installed\t")}, key=lambda p: (p[0], p[2], p[1]))
+    installed = sorted(installed_dpkg_packages(), key=lambda p: (p[0], p[2], p[1]))
     assert state(config, "wn-deb.example.org") == installed
 
 

@@ -1,7 +1,6 @@
 """Hardening: fuzzing the ingest endpoint, concurrent collectors on MariaDB,
 a database outage in the middle of a run. Each test is bounded in time."""
 
-import hashlib
 import io
 import json
 import multiprocessing
@@ -45,7 +44,6 @@ def post(app, body):
 def mutations(rng, valid_plain, valid_der, other_der):
     """Random and mutated bodies, plaintext and DER."""
     text = valid_plain.decode()
-    kinds = []
 
     def bit_flips(data, count):
         data = bytearray(data)

@@ -59,6 +59,17 @@ bash >= 4.2
 """
 
 
+def store_fleet(store):
+    """The fleet's reports stored directly (plaintext parsed, no HTTP)."""
+    from wlcg_collector.report import parse_report
+    for day in range(5):
+        for site, host, system, packager, days in FLEET:
+            if day in days:
+                store.store_report(parse_report(make_report(
+                    site, host, days[day], ts=T0 + day * DAY + 3600, packager=packager,
+                    system=system)), T0 + day * DAY + 3700, "192.0.2.1")
+
+
 @pytest.fixture
 def fleet(store, collector_keys):
     key, cert = collector_keys

@@ -10,7 +10,7 @@ import wsgiref.validate
 import pytest
 
 from helpers import make_report, write_config
-from test_officer import BASELINE, DAY, FLEET, T0, date
+from test_officer import BASELINE, DAY, T0, date, store_fleet
 from wlcg_collector import create_app
 from wlcg_collector.access import normalise_dn
 from wlcg_collector.report import parse_report
@@ -44,12 +44,7 @@ def get(app, path, query="", **environ_extra):
 def app(tmp_path, database_url, collector_keys):
     store = open_store(database_url)
     store.init_schema()
-    for day in range(5):
-        for site, host, system, packager, days in FLEET:
-            if day in days:
-                store.store_report(parse_report(make_report(
-                    site, host, days[day], ts=T0 + day * DAY + 3600, packager=packager,
-                    system=system)), T0 + day * DAY + 3700, "192.0.2.1")
+    store_fleet(store)
     # a host whose report is made of HTML and script
     store.store_report(parse_report(make_report(
         "T2_EVIL", "evil.example.org", [("<img_src=x_onerror=alert(1)>", "0:1-1", "x86_64"),

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from helpers import (REPORTER, RPM_PACKAGES, clean_env, parse_report, refused_url, rpm_evr,
-                     run_reporter)
+from helpers import (REPORTER, RPM_PACKAGES, clean_env, installed_dpkg_packages, parse_report,
+                     refused_url, rpm_evr, run_reporter)
 
 
 def dry_run(home, *args):
@@ -63,16 +63,6 @@ def test_auto_takes_rpm_when_it_lists_packages(home, rpm_dbpath):
     headers, packages = dry_run(home, "--rpm", "rpm --dbpath " + rpm_dbpath)
     assert headers["packager"] == "rpm"
     assert packages == expected_rpm_lines()
-
-
-def installed_dpkg_packages():
-    """What dpkg-query itself says is installed on this machine."""
-    out = subprocess.run(
-        ["dpkg-query", "-W", "-f", "${db:Status-Status}\t${Package}\t${Version}\t${Architecture}\n"],
-        stdout=subprocess.PIPE, check=True).stdout.decode()
-    rows = [line.split("\t") for line in out.splitlines()]
-    return sorted(set((name, version, arch) for status, name, version, arch in rows
-                      if status == "installed"))
 
 
 @pytest.mark.skipif(not shutil.which("dpkg-query"), reason="not a dpkg machine")
