@@ -32,10 +32,16 @@ INSERT_HOST = ("INSERT INTO hosts (site, name, packager, facts, package_count, f
                "last_report, last_received) VALUES (?, ?, ?, '{}', 0, ?, -1, ?)")
 SELECT_HOST_FOR_UPDATE = ("SELECT id, set_hash, last_report, first_report FROM hosts "
                           "WHERE site = ? AND name = ?")
-SELECT_OPEN_INSTALLS = ("SELECT i.id, p.name, p.version, p.arch, i.installed FROM installs i "
+# A host's open intervals, and package ids, come back as one string (rows
+# joined by newlines, fields by spaces: names, versions and arches hold no
+# white space): a driver builds one row instead of thousands.
+SELECT_OPEN_INSTALLS = ("SELECT GROUP_CONCAT({fields} SEPARATOR '\n') FROM installs i "
                         "JOIN packages p ON p.id = i.package_id "
                         "WHERE i.host_id = ? AND i.removed IS NULL")
-SELECT_PACKAGE_IDS = "SELECT key_hash, id FROM packages WHERE key_hash IN ({marks})"
+OPEN_INSTALL_FIELDS = ("i.id", "i.installed", "p.name", "p.version", "p.arch")
+SELECT_PACKAGE_IDS = ("SELECT GROUP_CONCAT({fields} SEPARATOR '\n') FROM packages "
+                      "WHERE key_hash IN ({marks})")
+PACKAGE_ID_FIELDS = ("HEX(key_hash)", "id")
 INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
                   "VALUES (?, ?, ?, ?, ?)")
 INSERT_INSTALL = "INSERT INTO installs (host_id, package_id, installed) VALUES (?, ?, ?)"
@@ -215,6 +221,13 @@ class SQLiteDialect(object):
     def sql(self, text):
         return text
 
+    def concat(self, fields):
+        return " || ' ' || ".join(fields)
+
+    def group_concat(self, text):
+        # SQLite writes GROUP_CONCAT(x, separator)
+        return text.replace(" SEPARATOR '\n')", ", char(10))")
+
     def insert_ignore(self, text):
         return text.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
 
@@ -279,6 +292,12 @@ class MySQLDialect(object):
 
     def sql(self, text):
         return text.replace("?", "%s")
+
+    def concat(self, fields):
+        return "CONCAT_WS(' ', %s)" % ", ".join(fields)
+
+    def group_concat(self, text):
+        return text
 
     def insert_ignore(self, text):
         return self.sql(text) + " ON DUPLICATE KEY UPDATE id = id"
@@ -487,10 +506,11 @@ class Store(object):
             facts, report.set_hash, len(report.packages), collected, received, host_id))
 
     def _apply_changes(self, cursor, host_id, report, collected):
-        self._execute(cursor, SELECT_OPEN_INSTALLS, (host_id,))
+        sql = SELECT_OPEN_INSTALLS.format(fields=self.dialect.concat(OPEN_INSTALL_FIELDS))
         open_rows = {}
-        for install_id, name, version, arch, installed in cursor.fetchall():
-            open_rows[(name, version, arch)] = (install_id, installed)
+        for install_id, installed, name, version, arch in self._concatenated(
+                cursor, sql, (host_id,)):
+            open_rows[(name, version, arch)] = (int(install_id), int(installed))
         wanted = set(report.packages)
         gone = [open_rows[p] for p in open_rows if p not in wanted]
         new = [p for p in report.packages if p not in open_rows]
@@ -523,12 +543,22 @@ class Store(object):
 
     def _select_package_ids(self, cursor, keys):
         found = {}
+        fields = self.dialect.concat(PACKAGE_ID_FIELDS)
         for chunk in _chunks(keys):
-            self._execute(cursor, SELECT_PACKAGE_IDS.format(marks=", ".join("?" * len(chunk))),
-                          chunk)
-            for key_hash, package_id in cursor.fetchall():
-                found[bytes(key_hash)] = package_id
+            sql = SELECT_PACKAGE_IDS.format(fields=fields, marks=", ".join("?" * len(chunk)))
+            for key_hex, package_id in self._concatenated(cursor, sql, chunk):
+                found[bytes.fromhex(key_hex)] = int(package_id)
         return found
+
+    def _concatenated(self, cursor, sql, params):
+        """The rows of a GROUP_CONCAT query, as lists of fields."""
+        self._execute(cursor, self.dialect.group_concat(sql), params)
+        text = cursor.fetchone()[0]
+        if not text:
+            return []
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        return [line.split(" ") for line in text.split("\n")]
 
     # -- reads
 
