@@ -94,6 +94,9 @@ def load_history(store, fleet, progress=None):
     if dialect.name == "sqlite":
         # the index pages of a bulk load must stay in memory
         cursor.execute("PRAGMA cache_size = -1000000")
+    else:
+        # generated rows are consistent: skip the per-row checks of a bulk load
+        cursor.execute("SET SESSION foreign_key_checks = 0, unique_checks = 0")
     dialect.begin(conn, True)
     package_rows = []
     for index, (name, version, arch) in enumerate(fleet.packages):
@@ -152,4 +155,6 @@ def load_history(store, fleet, progress=None):
                 progress(index + 1)
     for statement in indexes:
         cursor.execute(statement)
+    if dialect.name != "sqlite":
+        cursor.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
     cursor.close()

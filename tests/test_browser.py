@@ -1,8 +1,9 @@
 """The officer's pages in a real browser: headless Chromium (Debian's
-chromium, no download at run time) loads each page from a running
-`wlcg-collector serve` with a small ingested fleet, through the token link
-the server prints; the test reads the DOM Chromium built and keeps a
-screenshot of each page in build/screenshots/."""
+chromium and chromium-driver, driven with Selenium; no browser download at
+run time) loads each page from a running `wlcg-collector serve` with a small
+ingested fleet, through the token link the server prints; the test checks
+what a person would see and keeps a screenshot of each page in
+build/screenshots/."""
 
 import os
 import re
@@ -19,17 +20,18 @@ from test_pages import HOSTILE
 from wlcg_collector.report import parse_report
 from wlcg_collector.storage import open_store
 
-CHROMIUM = shutil.which("chromium", path="/usr/bin:/bin") or shutil.which(
-    "chromium-browser", path="/usr/bin:/bin")
+CHROMIUM = shutil.which("chromium", path="/usr/bin:/bin")
+CHROMEDRIVER = shutil.which("chromedriver", path="/usr/bin:/bin")
 SCREENSHOTS = os.path.join(ROOT, "build", "screenshots")
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, collector_keys):
-    if CHROMIUM is None:
+    if CHROMIUM is None or CHROMEDRIVER is None:
         if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: in CI the browser tests must run")
-        pytest.skip("chromium is not installed")
+            pytest.fail("chromium and chromium-driver are needed: in CI the browser tests "
+                        "must run")
+        pytest.skip("chromium or chromium-driver is not installed")
     directory = tmp_path_factory.mktemp("browser")
     url = "sqlite:///%s" % (directory / "fleet.db")
     store = open_store(url)
@@ -54,73 +56,100 @@ def served(tmp_path_factory, collector_keys):
     proc.wait(timeout=10)
 
 
-def chromium(*args):
+@pytest.fixture(scope="module")
+def browser(served):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp(prefix="wlcg-chromium-")
-    try:
-        proc = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--user-data-dir=" + profile, "--window-size=1280,1000"]
-            + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-    return proc.stdout.decode()
-
-
-def load(served, path, name):
-    """The DOM Chromium built for the page, and a screenshot of it."""
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
+                 "--user-data-dir=" + profile):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
     base, token = served
-    separator = "&" if "?" in path else "?"
-    url = "%s%s%stoken=%s" % (base, path, separator, token)
-    chromium("--screenshot=%s" % os.path.join(SCREENSHOTS, name + ".png"), url)
-    return chromium("--dump-dom", url)
+    driver.get("%s/officer/?token=%s" % (base, token))  # the link sets the cookie
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
 
 
-def test_overview(served):
-    dom = load(served, "/officer/?baseline=osg&stale=2", "overview")
-    assert "<title>Sites" in dom
-    rows = dom.split('<table id="sites">')[1].split("</table>")[0]
-    for site in ("T2_A", "T2_B", "T2_C", "T2_D"):
-        assert ">%s</a>" % site in rows
-    assert '<tr class="stale">' in rows and "50.0%" in rows
+def load(browser, served, path, name):
+    """Open the page as a person would, keep a screenshot, return the driver."""
+    browser.get(served[0] + path)
+    assert browser.current_url.startswith(served[0] + "/officer/")
+    browser.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
+    return browser
+
+
+def cells(driver, table_id):
+    from selenium.webdriver.common.by import By
+    rows = driver.find_elements(By.CSS_SELECTOR, "#%s tbody tr" % table_id)
+    return [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")] for row in rows]
+
+
+def test_overview(browser, served):
+    driver = load(browser, served, "/officer/?baseline=osg&stale=2", "overview")
+    assert driver.title.startswith("Sites")
+    rows = {row[0].split()[0]: row for row in cells(driver, "sites")}
+    assert set(rows) == {"T2_A", "T2_B", "T2_C", "T2_D", "T2_EVIL"}
+    assert rows["T2_A"][1:] == ["2", rows["T2_A"][2], "0", "50.0%", "1"]
+    assert rows["T2_D"][0] == "T2_D silent" and rows["T2_D"][4] == "0.0%"
     assert os.path.getsize(os.path.join(SCREENSHOTS, "overview.png")) > 5000
+    # sorting by a column header, as a click would
+    from selenium.webdriver.common.by import By
+    driver.find_element(By.LINK_TEXT, "Hosts").click()
+    driver.find_element(By.PARTIAL_LINK_TEXT, "Hosts").click()
+    assert [row[0].split()[0] for row in cells(driver, "sites")][-2:] == ["T2_D", "T2_EVIL"]
 
 
-def test_site_and_host(served):
-    dom = load(served, "/officer/site/T2_B?baseline=osg", "site")
-    assert "b1.example.org" in dom and "b2.example.org" in dom and "behind" in dom
-    dom = load(served, "/officer/host/T2_A/a1.example.org", "host")
-    assert "1:5.7.1-1.el9" in dom and "upgraded xrootd.x86_64" in dom
-    dom = load(served, "/officer/host/T2_A/a1.example.org?at=%sT12:00:00Z" % date(0),
-               "host-at")
-    packages = dom.split('id="packages"')[1].split("</table>")[0]
-    assert "1:5.6.9-1.el9" in packages and "1:5.7.1-1.el9" not in packages
+def test_site_and_host(browser, served):
+    driver = load(browser, served, "/officer/site/T2_B?baseline=osg", "site")
+    assert {row[0]: row[5] for row in cells(driver, "hosts")} == {
+        "b1.example.org": "1 behind", "b2.example.org": "1 behind"}
+    driver = load(browser, served, "/officer/host/T2_A/a1.example.org", "host")
+    assert ["xrootd", "1:5.7.1-1.el9", "x86_64"] in cells(driver, "packages")
+    assert "upgraded xrootd.x86_64 1:5.6.9-1.el9 → 1:5.7.1-1.el9" in driver.page_source
+    driver = load(browser, served, "/officer/host/T2_A/a1.example.org?at=%sT12:00:00Z"
+                  % date(0), "host-at")
+    assert ["xrootd", "1:5.6.9-1.el9", "x86_64"] in cells(driver, "packages")
 
 
-def test_baseline(served):
-    dom = load(served, "/officer/baseline/osg", "baseline")
-    summary = dom.split('id="summary"')[1].split("</table>")[0]
-    assert re.search(r"T2_B</a></td><td[^>]*>2</td><td[^>]*>2</td><td[^>]*>0.0%", summary)
-    assert "format=csv" in dom and "format=json" in dom
+def test_baseline(browser, served):
+    driver = load(browser, served, "/officer/baseline/osg", "baseline")
+    assert ["T2_B", "2", "2", "0.0%"] in cells(driver, "summary")
+    assert len(cells(driver, "behind")) == 6
+    from selenium.webdriver.common.by import By
+    links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR,
+                                                                   ".downloads a")]
+    assert any("format=csv" in link for link in links)
+    assert any("format=json" in link for link in links)
 
 
-def test_adoption_chart_is_drawn(served):
-    dom = load(served, "/officer/adoption?requirement=xrootd+>%%3D+1:5.7.1&from=%s&to=%s"
-               % (date(0), date(4)), "adoption")
-    assert '<svg id="chart"' in dom
-    points = re.findall(r'<polyline class="(ok|behind)" points="([^"]+)"', dom)
-    assert [kind for kind, _ in points] == ["ok", "behind"]
-    assert all(len(p.split()) == 5 for _, p in points)
-    ok_y = [float(xy.split(",")[1]) for xy in points[0][1].split()]
-    assert ok_y[0] > ok_y[-1]  # the number of hosts meeting it rises (y grows downwards)
+def test_adoption_chart_is_drawn(browser, served):
+    driver = load(browser, served, "/officer/adoption?requirement=xrootd+>%%3D+1:5.7.1"
+                  "&from=%s&to=%s" % (date(0), date(4)), "adoption")
+    from selenium.webdriver.common.by import By
+    chart = driver.find_element(By.ID, "chart")
+    assert chart.size["width"] > 500 and chart.size["height"] > 200  # laid out and visible
+    lines = driver.find_elements(By.CSS_SELECTOR, "#chart polyline")
+    assert [line.get_attribute("class") for line in lines] == ["ok", "behind"]
+    ok_y = [float(xy.split(",")[1]) for xy in lines[0].get_attribute("points").split()]
+    assert len(ok_y) == 5 and ok_y[0] > ok_y[-1]  # more hosts meet it (y grows downwards)
+    assert cells(driver, "adoption")[-1] == [date(4), "3", "3", "1", "3"]
 
 
-def test_hostile_host_runs_no_script(served):
+def test_hostile_host_runs_no_script(browser, served):
+    from selenium.common.exceptions import NoAlertPresentException
     for path, name in (("/officer/site/T2_EVIL", "evil-site"),
                        ("/officer/host/T2_EVIL/evil.example.org", "evil-host")):
-        dom = load(served, path, name)
-        assert "data-pwned" not in dom.split("<body")[1].split(">")[0]
-        assert "<title>pwned" not in dom
-        assert "&lt;script&gt;document.body.setAttribute" in dom or \
-            "&lt;img_src=x_onerror" in dom
+        driver = load(browser, served, path, name)
+        assert driver.execute_script("return document.body.getAttribute('data-pwned')") is None
+        assert "pwned" not in driver.title
+        with pytest.raises(NoAlertPresentException):
+            driver.switch_to.alert.text
+        assert HOSTILE in driver.find_element("tag name", "body").text or \
+            "<img_src=x_onerror=" in driver.find_element("tag name", "body").text
