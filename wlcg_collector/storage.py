@@ -27,7 +27,6 @@ TRANSACTION_ATTEMPTS = 5
 # Written with '?' placeholders; the MySQL dialect turns them into '%s'.
 
 SELECT_SCHEMA_VERSION = "SELECT MAX(version) FROM schema_version"
-SELECT_REPORT_BY_DIGEST = "SELECT id FROM reports WHERE digest = ?"
 INSERT_HOST = ("INSERT INTO hosts (site, name, packager, facts, package_count, first_report, "
                "last_report, last_received) VALUES (?, ?, ?, '{}', 0, ?, -1, ?)")
 SELECT_HOST_FOR_UPDATE = ("SELECT id, set_hash, last_report, first_report FROM hosts "
@@ -467,13 +466,18 @@ class Store(object):
             return IngestResult("duplicate")
 
     def _store(self, cursor, report, received, collected, sender, facts):
-        self._execute(cursor, SELECT_REPORT_BY_DIGEST, (report.digest,))
-        if cursor.fetchone():
-            return IngestResult("duplicate")
-        cursor.execute(self.dialect.insert_ignore(INSERT_HOST),
-                       (report.site, report.host, report.packager, collected, received))
-        cursor.execute(self.dialect.for_update(SELECT_HOST_FOR_UPDATE), (report.site, report.host))
-        host_id, set_hash, last_report, first_report = cursor.fetchone()
+        # A report already stored is caught by the unique digest when its row
+        # is inserted (rolling back whatever was done): one query less for
+        # every report that is not a retry.
+        select_host = self.dialect.for_update(SELECT_HOST_FOR_UPDATE)
+        cursor.execute(select_host, (report.site, report.host))
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(self.dialect.insert_ignore(INSERT_HOST),
+                           (report.site, report.host, report.packager, collected, received))
+            cursor.execute(select_host, (report.site, report.host))
+            row = cursor.fetchone()
+        host_id, set_hash, last_report, first_report = row
         if set_hash is not None:
             set_hash = bytes(set_hash)
 
