@@ -78,8 +78,7 @@ CREATE TABLE baselines (
     text MEDIUMTEXT NOT NULL,
     UNIQUE KEY baselines_name_revision (name, revision)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
--- for the fleet-wide change log
-CREATE INDEX installs_installed ON installs (installed);
-CREATE INDEX installs_removed ON installs (removed);
+-- the fleet-wide change log starts from the reports that changed a set
+CREATE INDEX reports_collected ON reports (collected);
 
 INSERT INTO schema_version (version) VALUES (2);

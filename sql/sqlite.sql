@@ -74,8 +74,7 @@ CREATE TABLE baselines (
     text TEXT NOT NULL,
     UNIQUE (name, revision)
 );
--- for the fleet-wide change log
-CREATE INDEX installs_installed ON installs (installed);
-CREATE INDEX installs_removed ON installs (removed);
+-- the fleet-wide change log starts from the reports that changed a set
+CREATE INDEX reports_collected ON reports (collected);
 
 INSERT INTO schema_version (version) VALUES (2);

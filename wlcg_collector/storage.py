@@ -93,10 +93,13 @@ SELECT_PACKAGE_INTERVALS = (
     "SELECT i.host_id, h.site, h.packager, p.version, p.arch, i.installed, i.removed "
     "FROM installs i JOIN packages p ON p.id = i.package_id JOIN hosts h ON h.id = i.host_id "
     "WHERE p.name = ? AND i.installed <= ? AND (i.removed IS NULL OR i.removed > ?){where}")
+# Every change of a host's set came with a report marked changed.
 SELECT_CHANGED_HOSTS = (
+    "SELECT DISTINCT r.host_id FROM reports r JOIN hosts h ON h.id = r.host_id "
+    "WHERE r.collected >= ? AND r.changed = 1{where}")
+SELECT_HOSTS_CHANGING_PACKAGE = (
     "SELECT DISTINCT i.host_id FROM installs i JOIN hosts h ON h.id = i.host_id "
-    "JOIN packages p ON p.id = i.package_id "
-    "WHERE (i.installed >= ? OR i.removed >= ?){where}")
+    "WHERE i.package_id IN ({marks}) AND (i.installed >= ? OR i.removed >= ?){where}")
 SELECT_HOST_INTERVALS = (
     "SELECT i.host_id, p.name, p.version, p.arch, i.installed, i.removed FROM installs i "
     "JOIN packages p ON p.id = i.package_id "
@@ -700,11 +703,15 @@ class Store(object):
         installed, removed)]) for the hosts with a change at or after `since`:
         their intervals still open or closed since then."""
         where, extra = self._site_filter(site)
-        if package is not None:
-            where += " AND p.name = ?"
-            extra.append(package)
-        host_ids = [row[0] for row in self._read(
-            SELECT_CHANGED_HOSTS.format(where=where), [since, since] + extra)]
+        if package is None:
+            host_ids = [row[0] for row in self._read(
+                SELECT_CHANGED_HOSTS.format(where=where), [since] + extra)]
+        else:
+            host_ids = set()
+            for chunk in _chunks(sorted(self.packages_named([package]))):
+                sql = SELECT_HOSTS_CHANGING_PACKAGE.format(marks=", ".join("?" * len(chunk)),
+                                                           where=where)
+                host_ids.update(row[0] for row in self._read(sql, chunk + [since, since] + extra))
         hosts, intervals = {}, []
         name_filter, name_params = ("", []) if package is None else (" AND p.name = ?",
                                                                      [package])

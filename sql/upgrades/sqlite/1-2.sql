@@ -12,7 +12,7 @@ CREATE TABLE baselines (
 -- covering: compliance at a date reads no table row
 CREATE INDEX installs_package_time ON installs (package_id, installed, removed, host_id);
 DROP INDEX installs_package;
-CREATE INDEX installs_installed ON installs (installed);
-CREATE INDEX installs_removed ON installs (removed);
+-- the fleet-wide change log starts from the reports that changed a set
+CREATE INDEX reports_collected ON reports (collected);
 
 UPDATE schema_version SET version = 2;
