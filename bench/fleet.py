@@ -132,25 +132,35 @@ def load_history(store, fleet, progress=None):
         indexes = [row[0] for row in cursor.fetchall()]
         for statement in indexes:
             cursor.execute("DROP INDEX %s" % statement.split()[2])
-    batch = []
+    insert_report = sql("INSERT INTO reports (host_id, digest, received, collected, sender, "
+                        "packages, changed, applied) VALUES (?, ?, ?, ?, 'bench', ?, 1, 1)")
+    batch, reports = [], []
     for index, site, host in fleet.host_names():
         host_id = host_ids[host]
+        change_days = {0}
         for package in fleet.packages:
             base = ids[package]
             if package in staged:
                 day = fleet.upgrade_day(index, staged[package])
                 if day is not None:
                     when = fleet.start + day * DAY
+                    change_days.add(day)
                     batch.append((host_id, base, fleet.start, when))
                     batch.append((host_id, ids[(package[0], upgraded(package[1], 1),
                                                 package[2])], when, None))
                     continue
             batch.append((host_id, base, fleet.start, None))
+        # the reports that made those changes (unchanged days left out)
+        for day in sorted(change_days):
+            when = fleet.start + day * DAY
+            reports.append((host_id, hashlib.sha256(("%s/%d" % (host, day)).encode()).digest(),
+                            when, when, len(fleet.packages)))
         if len(batch) >= 200000 or index == fleet.hosts - 1:
             dialect.begin(conn, True)
             cursor.executemany(insert, batch)
+            cursor.executemany(insert_report, reports)
             conn.commit()
-            del batch[:]
+            del batch[:], reports[:]
             if progress:
                 progress(index + 1)
     for statement in indexes:

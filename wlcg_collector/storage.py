@@ -98,7 +98,7 @@ SELECT_CHANGED_HOSTS = (
     "SELECT DISTINCT r.host_id FROM reports r JOIN hosts h ON h.id = r.host_id "
     "WHERE r.collected >= ? AND r.changed = 1{where}")
 SELECT_HOSTS_CHANGING_PACKAGE = (
-    "SELECT DISTINCT i.host_id FROM installs i JOIN hosts h ON h.id = i.host_id "
+    "SELECT DISTINCT i.host_id FROM installs i{join} "
     "WHERE i.package_id IN ({marks}) AND (i.installed >= ? OR i.removed >= ?){where}")
 SELECT_HOST_INTERVALS = (
     "SELECT i.host_id, p.name, p.version, p.arch, i.installed, i.removed FROM installs i "
@@ -709,8 +709,9 @@ class Store(object):
         else:
             host_ids = set()
             for chunk in _chunks(sorted(self.packages_named([package]))):
-                sql = SELECT_HOSTS_CHANGING_PACKAGE.format(marks=", ".join("?" * len(chunk)),
-                                                           where=where)
+                sql = SELECT_HOSTS_CHANGING_PACKAGE.format(
+                    marks=", ".join("?" * len(chunk)), where=where,
+                    join=" JOIN hosts h ON h.id = i.host_id" if site is not None else "")
                 host_ids.update(row[0] for row in self._read(sql, chunk + [since, since] + extra))
         hosts, intervals = {}, []
         name_filter, name_params = ("", []) if package is None else (" AND p.name = ?",
