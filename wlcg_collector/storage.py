@@ -100,10 +100,15 @@ SELECT_CHANGED_HOSTS = (
 SELECT_HOSTS_CHANGING_PACKAGE = (
     "SELECT DISTINCT i.host_id FROM installs i{join} "
     "WHERE i.package_id IN ({marks}) AND (i.installed >= ? OR i.removed >= ?){where}")
+SELECT_CHANGED_KEYS = (
+    "SELECT DISTINCT i.host_id, p.name, p.arch FROM installs i "
+    "JOIN packages p ON p.id = i.package_id "
+    "WHERE i.host_id IN ({marks}) AND (i.installed >= ? OR i.removed >= ?){where}")
 SELECT_HOST_INTERVALS = (
     "SELECT i.host_id, p.name, p.version, p.arch, i.installed, i.removed FROM installs i "
     "JOIN packages p ON p.id = i.package_id "
-    "WHERE i.host_id IN ({marks}) AND (i.removed IS NULL OR i.removed >= ?){where}")
+    "WHERE i.host_id IN ({marks}) AND p.name IN ({names}) "
+    "AND (i.removed IS NULL OR i.removed >= ?)")
 SELECT_HOST_NAMES = "SELECT id, site, name, packager FROM hosts WHERE id IN ({marks})"
 
 
@@ -721,8 +726,14 @@ class Store(object):
             for host_id, site_name, host_name, packager in self._read(
                     SELECT_HOST_NAMES.format(marks=marks), chunk):
                 hosts[host_id] = (site_name, host_name, packager)
-            intervals += self._read(SELECT_HOST_INTERVALS.format(marks=marks, where=name_filter),
-                                    list(chunk) + [since] + name_params)
+            # only the (host, name, arch) that changed, with their intervals
+            # still open or closed since then: a few rows, not every package
+            keys = set(self._read(SELECT_CHANGED_KEYS.format(marks=marks, where=name_filter),
+                                  list(chunk) + [since, since] + name_params))
+            for names in _chunks(sorted({name for _, name, _ in keys})):
+                sql = SELECT_HOST_INTERVALS.format(marks=marks, names=", ".join("?" * len(names)))
+                intervals += [row for row in self._read(sql, list(chunk) + names + [since])
+                              if (row[0], row[1], row[3]) in keys]
         return hosts, intervals
 
     def row_counts(self):
