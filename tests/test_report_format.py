@@ -60,7 +60,8 @@ def test_rejects(text, reason):
 
 @pytest.mark.parametrize("packager,lines", [
     ("rpm", ["bash\t0:5.1-1\tx86_64", "bash\t(none):5.1-1\tx86_64", "k\t007:1.0-1\tnoarch",
-             "x\t0:1.0^git1-1.el9\tx86_64", "y\t99999999999:1-1\tx86_64", "z 0:1-1 noarch"]),
+             "x\t0:1.0^git1-1.el9\tx86_64", "y\t99999999999:1-1\tx86_64", "z 0:1-1 noarch", "w\t10:1-1\tnoarch",
+             "v\t0:%s-1\tnoarch" % ("1" * 196), "u\t00:%s-1\tnoarch" % ("1" * 195)]),
     ("dpkg", ["bash\t5.2.15-2+b2\tamd64", "a\t1:2.37.2-4ubuntu3\tall", "b\t1.0-beta-3\tall",
               "c\t2.2~rc\tall", "d\t0:1.0+dfsg\tamd64", "e 1.0 all"]),
 ])
@@ -74,3 +75,18 @@ def test_fast_and_detailed_line_parsing_agree(packager, lines):
         assert parse_report(text).packages == [module._parse_line(line, number, normalise)]
     with pytest.raises(ReportError):
         parse_report(b"#\nsite: S\nhost: h\npackager: dpkg\n#\nx\t99999999999:1.0\tall\n#\n")
+
+
+@pytest.mark.parametrize("epoch", ["0:", "1:", ""])
+def test_rpm_version_length_limit_on_every_path(epoch):
+    """200 characters of stored version pass, 201 do not, whichever
+    pattern takes the line (without an epoch, the one written out counts)."""
+    def text(length):
+        body = "1" * (length - len("0:") - len("-1"))
+        return ("#\nsite: S\nhost: h\npackager: rpm\n#\na\t0:1-1\tx\nv\t%s%s-1\tnoarch\n#\n"
+                % (epoch, body)).encode()
+    stored = parse_report(text(200)).packages[1][1]
+    assert len(stored) == 200
+    with pytest.raises(ReportError) as err:
+        parse_report(text(201))
+    assert "longer than 200" in str(err.value)

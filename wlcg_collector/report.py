@@ -149,7 +149,11 @@ def _parse_headers(lines):
 
 # The common, valid lines, all matched in one pass over the package block
 # (the detailed per-line checks run only when a line does not match, to
-# name what is wrong with it).
+# name what is wrong with it). Lines already in the stored form (this
+# project's reporter writes them) come out of the first pattern as they are.
+CANONICAL_RPM_LINES = re.compile(r"^([\x21-\x7e]{1,%d})\t((?=[^\t]{1,%d}\t)(?:0|[1-9]\d{0,8}):"
+                                 r"[^:\-\s]+-[^:\-\s]+)\t([\x21-\x7e]{1,%d})$"
+                                 % (MAX_NAME, MAX_VERSION, MAX_ARCH), re.M)
 FAST_RPM_LINES = re.compile(r"^([\x21-\x7e]{1,%d})\t(\d{1,9}):([^:\-\s]+)-([^:\-\s]+)"
                             r"\t([\x21-\x7e]{1,%d})$" % (MAX_NAME, MAX_ARCH), re.M)
 FAST_DPKG_LINES = re.compile(r"^([\x21-\x7e]{1,%d})\t((?:\d{1,9}:)?[0-9][A-Za-z0-9.+~]*"
@@ -162,15 +166,8 @@ def _parse_packages(lines, packager, first_number):
         raise ReportError("report lists more than %d packages" % MAX_PACKAGES)
     block = "\n".join(lines)
     if packager == "rpm":
-        found = FAST_RPM_LINES.findall(block)
-        if len(found) == len(lines):
-            packages = {(name, "%s:%s-%s" % (epoch.lstrip("0") or "0", version, release), arch)
-                        for name, epoch, version, release, arch in found
-                        if len(epoch) + len(version) + len(release) + 2 <= MAX_VERSION}
-            if len(packages) < len(set(found)):
-                packages = None  # an over-long version: let the checks say which
-        else:
-            packages = None
+        found = CANONICAL_RPM_LINES.findall(block)
+        packages = set(found) if len(found) == len(lines) else _rpm_lines(block, len(lines))
         normalise = normalise_rpm_version
     else:
         found = FAST_DPKG_LINES.findall(block)
@@ -185,6 +182,20 @@ def _parse_packages(lines, packager, first_number):
     if not packages:
         raise ReportError("report lists no package")
     return sorted(packages)
+
+
+def _rpm_lines(block, count):
+    """The set of valid rpm lines not all in the stored form (epoch missing
+    or zero-padded), normalised; None when some line needs the checks."""
+    found = FAST_RPM_LINES.findall(block)
+    if len(found) != count:
+        return None
+    packages = {(name, "%s:%s-%s" % (epoch.lstrip("0") or "0", version, release), arch)
+                for name, epoch, version, release, arch in found
+                if len(epoch) + len(version) + len(release) + 2 <= MAX_VERSION}
+    if len(packages) < len(set(found)):
+        return None  # an over-long version: let the checks say which
+    return packages
 
 
 def _parse_line(line, number, normalise):
@@ -206,4 +217,6 @@ def _parse_line(line, number, normalise):
         version = normalise(version)
     except ValueError as exc:
         raise ReportError("package line %d: %s %r" % (number, exc, version[:60]))
+    if len(version) > MAX_VERSION:  # the epoch written out made it longer
+        raise ReportError("package line %d: version longer than %d" % (number, MAX_VERSION))
     return (name, version, arch)
