@@ -51,6 +51,10 @@ def test_same_packages_same_set_hash_whatever_the_order():
     (b"#\nsite: S\nhost: h\npackager: rpm\nx: " + b"v" * 300 + b"\n#\na\t0:1-1\tx\n#\n",
      "longer than 255"),
     (b"#\nsite: S\nhost: h\npackager: dpkg\n#\na\tx:1.0\tall\n#\n", "epoch"),
+    (b"#\nsite: S\nhost: h\npackager: rpm\n#\na\t0:1-1\tx\n\n#\n", "line 7 is not"),
+    (b"#\nsite: S\nhost: h\npackager: rpm\n#\n\na\t0:1-1\tx\n#\n", "line 6 is not"),
+    (b"#\nsite: S\nhost: h\npackager: rpm\n#\ngpg-pubkey\t0:fd431d51-4ae0493b\t(none)\n#\n",
+     "no package"),
 ])
 def test_rejects(text, reason):
     with pytest.raises(ReportError) as err:

@@ -45,7 +45,7 @@ class ReportError(ValueError):
 class Report(object):
     """A validated report: headers, packager and the normalised package set."""
 
-    def __init__(self, headers, packages, plaintext):
+    def __init__(self, headers, packages, plaintext, package_lines=None):
         self.headers = headers
         self.site = headers["site"]
         self.host = headers["host"]
@@ -53,12 +53,15 @@ class Report(object):
         self.packages = packages  # sorted list of (name, version, arch)
         self.ts = int(headers["ts"]) if "ts" in headers else None
         self.digest = hashlib.sha256(plaintext).digest()
-        self.set_hash = package_set_hash(self.packager, packages)
+        self.set_hash = package_set_hash(self.packager, packages, package_lines)
 
 
-def package_set_hash(packager, packages):
-    text = "%s\n%s" % (packager, "\n".join(map("\t".join, packages)))
-    return hashlib.sha256(text.encode("utf-8")).digest()
+def package_set_hash(packager, packages, lines=None):
+    """sha256 of the packager and the sorted package lines. `lines`, when
+    given, are those lines ("name TAB version TAB arch") already joined."""
+    if lines is None:
+        lines = "\n".join(map("\t".join, packages))
+    return hashlib.sha256(("%s\n%s" % (packager, lines)).encode("utf-8")).digest()
 
 
 def normalise_rpm_version(version):
@@ -111,8 +114,8 @@ def parse_report(data):
     if third != len(lines) - 1:
         raise ReportError("text after the closing '#' line (line %d)" % (third + 2))
     headers = _parse_headers(lines[1:second])
-    packages = _parse_packages(lines[second + 1:third], headers["packager"], second + 2)
-    return Report(headers, packages, data)
+    packages, joined = _parse_packages(lines[second + 1:third], headers["packager"], second + 2)
+    return Report(headers, packages, data, joined)
 
 
 def _parse_headers(lines):
@@ -147,27 +150,37 @@ def _parse_headers(lines):
     return headers
 
 
-# The common, valid lines, all matched in one pass over the package block
-# (the detailed per-line checks run only when a line does not match, to
-# name what is wrong with it). Lines already in the stored form (this
-# project's reporter writes them) come out of the first pattern as they are.
-CANONICAL_RPM_LINES = re.compile(r"^([\x21-\x7e]{1,%d})\t((?=[^\t]{1,%d}\t)(?:0|[1-9]\d{0,8}):"
-                                 r"[^:\-\s]+-[^:\-\s]+)\t([\x21-\x7e]{1,%d})$"
-                                 % (MAX_NAME, MAX_VERSION, MAX_ARCH), re.M)
+# The common, valid lines, checked in one pass over the package block (the
+# detailed per-line checks run only when a line does not match, to name what
+# is wrong with it). A block all in the stored form (this project's reporter
+# writes it) is kept as its lines.
+CANONICAL_RPM_LINE = (r"[\x21-\x7e]{1,%d}\t(?=[^\t]{1,%d}\t)(?:0|[1-9]\d{0,8}):"
+                      r"[^:\-\s]+-[^:\-\s]+\t[\x21-\x7e]{1,%d}" % (MAX_NAME, MAX_VERSION, MAX_ARCH))
+CANONICAL_RPM_BLOCK = re.compile(r"%s(?:\n%s)*" % (CANONICAL_RPM_LINE, CANONICAL_RPM_LINE))
 FAST_RPM_LINES = re.compile(r"^([\x21-\x7e]{1,%d})\t(\d{1,9}):([^:\-\s]+)-([^:\-\s]+)"
                             r"\t([\x21-\x7e]{1,%d})$" % (MAX_NAME, MAX_ARCH), re.M)
 FAST_DPKG_LINES = re.compile(r"^([\x21-\x7e]{1,%d})\t((?:\d{1,9}:)?[0-9][A-Za-z0-9.+~]*"
                              r"(?:-[A-Za-z0-9.+~]+)?)\t([\x21-\x7e]{1,%d})$"
                              % (MAX_NAME, MAX_ARCH), re.M)
+PUBKEY_LINE_STARTS = tuple(name + "\t" for name in PUBKEY_NAMES)
 
 
 def _parse_packages(lines, packager, first_number):
+    """(sorted packages, their lines joined or None) of the package block."""
     if len(lines) > MAX_PACKAGES:
         raise ReportError("report lists more than %d packages" % MAX_PACKAGES)
     block = "\n".join(lines)
+    if packager == "rpm" and CANONICAL_RPM_BLOCK.fullmatch(block):
+        # "name TAB version TAB arch" strings sort as their tuples do: TAB
+        # sorts before every character a field may hold
+        unique = sorted(set(lines))
+        if "gpg-pubkey" in block:
+            unique = [line for line in unique if not line.startswith(PUBKEY_LINE_STARTS)]
+        if not unique:
+            raise ReportError("report lists no package")
+        return [tuple(line.split("\t")) for line in unique], "\n".join(unique)
     if packager == "rpm":
-        found = CANONICAL_RPM_LINES.findall(block)
-        packages = set(found) if len(found) == len(lines) else _rpm_lines(block, len(lines))
+        packages = _rpm_lines(block, len(lines))
         normalise = normalise_rpm_version
     else:
         found = FAST_DPKG_LINES.findall(block)
@@ -181,7 +194,7 @@ def _parse_packages(lines, packager, first_number):
     packages = [p for p in packages if p[0] not in PUBKEY_NAMES]
     if not packages:
         raise ReportError("report lists no package")
-    return sorted(packages)
+    return sorted(packages), None
 
 
 def _rpm_lines(block, count):
