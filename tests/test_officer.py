@@ -308,26 +308,40 @@ def test_requirement_semantics(packager, installed, requirement, ok):
     assert parse_requirement(requirement).satisfied_by(packager, installed) is ok
 
 
-def test_schema_upgrade_from_version_1(tmp_path, database_url):
-    """A database made with schema 1 (with data) is upgraded by init-db."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_schema_upgrade(tmp_path, database_url, version):
+    """A database made with an older schema (with data) is upgraded by
+    init-db, keeps its data, and has the schema a new database gets."""
     import os
     from helpers import ROOT
     from wlcg_collector.report import parse_report
+    from wlcg_collector.storage import SCHEMA_VERSION
     store = open_store(database_url)
     dialect = store.dialect.name
-    with open(os.path.join(ROOT, "tests", "fixtures", "schema-v1", dialect + ".sql")) as f:
+    with open(os.path.join(ROOT, "tests", "fixtures", "schema-v%d" % version,
+                           dialect + ".sql")) as f:
         store.dialect.run_script(store._connection(), f.read())
-    assert store.schema_version() == 1
-    # a v1 store is enough to ingest: put one report in with the v1 tables
+    assert store.schema_version() == version
+    # an old store is enough to ingest: put reports in with the old tables
     store.store_report(parse_report(make_report(packages=EL7, ts=T0)), T0, "192.0.2.1")
+    store.store_report(parse_report(make_report(packages=EL7[1:], ts=T0 + DAY)), T0 + DAY,
+                       "192.0.2.1")
+    store.close()
     code = collector_command(["--db", database_url, "init-db"])
-    assert code.stdout.decode() == "upgraded schema from version 1 to 2\n"
-    assert store.schema_version() == 2
-    assert store.state(store.find_host("wn01.example.org")) == EL7
+    assert code.stdout.decode() == "upgraded schema from version %d to %d\n" % (
+        version, SCHEMA_VERSION)
+    store = open_store(database_url)
+    assert store.schema_version() == SCHEMA_VERSION
+    host = store.find_host("wn01.example.org")
+    assert store.state(host, T0) == EL7
+    assert store.state(host) == EL7[1:]
+    # and it takes new reports
+    store.store_report(parse_report(make_report(packages=EL7, ts=T0 + 2 * DAY)), T0 + 2 * DAY,
+                       "192.0.2.1")
+    assert store.state(host) == EL7
     assert store.add_baseline("osg", "x >= 1\n", T0) == 1
     upgraded = schema_shape(store)
     store.close()
-    # and the result is the schema a new database gets
     scratch = ScratchMySQL() if dialect == "mysql" else None
     fresh = open_store(scratch.url if scratch else "sqlite:///%s" % (tmp_path / "fresh.db"))
     try:
@@ -348,10 +362,29 @@ def schema_shape(store):
         for table, index in rows:
             columns = [r[2] for r in store._read("PRAGMA index_info(%s)" % index)]
             shape.setdefault(table, []).append((index, tuple(columns)))
-        return {table: sorted(indexes) for table, indexes in shape.items()}
+        shape = {table: sorted(indexes) for table, indexes in shape.items()}
+        for (table,) in store._read("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                    "AND name NOT LIKE 'sqlite_%'"):
+            # columns: name, type, not null, position in the primary key
+            shape[table + " columns"] = [(r[1], r[2], r[3], r[5]) for r in store._read(
+                "PRAGMA table_info(%s)" % table)]
+            shape[table + " foreign keys"] = sorted(r[2:5] for r in store._read(
+                "PRAGMA foreign_key_list(%s)" % table))
+            shape[table + " without rowid"] = "WITHOUT ROWID" in store._read(
+                "SELECT sql FROM sqlite_master WHERE name = ?", (table,))[0][0]
+        return shape
     rows = store._read("SELECT table_name, index_name, seq_in_index, column_name FROM "
                        "information_schema.statistics WHERE table_schema = DATABASE()")
     shape = {}
     for table, index, seq, column in sorted(rows):
         shape.setdefault(table, {}).setdefault(index, []).append(column)
-    return shape
+    for table, column, position, kind, nullable in store._read(
+            "SELECT table_name, column_name, ordinal_position, column_type, is_nullable "
+            "FROM information_schema.columns WHERE table_schema = DATABASE()"):
+        shape.setdefault(table + " columns", []).append((position, column, kind, nullable))
+    shape["foreign keys"] = sorted(store._read(
+        "SELECT table_name, column_name, referenced_table_name FROM "
+        "information_schema.key_column_usage WHERE table_schema = DATABASE() "
+        "AND referenced_table_name IS NOT NULL"))
+    return {name: sorted(value) if isinstance(value, list) else value
+            for name, value in shape.items()}

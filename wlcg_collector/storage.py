@@ -13,15 +13,18 @@ import hashlib
 import json
 import os
 import random
+import re
 import sqlite3
 import sys
 import threading
 import time
 import urllib.parse
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CHUNK = 500
 TRANSACTION_ATTEMPTS = 5
+# package ids a Store keeps in memory (about 300 bytes each)
+PACKAGE_CACHE_LIMIT = 100000
 
 # ---------------------------------------------------------------- SQL
 # Written with '?' placeholders; the MySQL dialect turns them into '%s'.
@@ -31,21 +34,27 @@ INSERT_HOST = ("INSERT INTO hosts (site, name, packager, facts, package_count, f
                "last_report, last_received) VALUES (?, ?, ?, '{}', 0, ?, -1, ?)")
 SELECT_HOST_FOR_UPDATE = ("SELECT id, set_hash, last_report, first_report FROM hosts "
                           "WHERE site = ? AND name = ?")
-# A host's open intervals, and package ids, come back as one string (rows
-# joined by newlines, fields by spaces: names, versions and arches hold no
-# white space): a driver builds one row instead of thousands.
-SELECT_OPEN_INSTALLS = ("SELECT GROUP_CONCAT({fields} SEPARATOR '\n') FROM installs i "
-                        "JOIN packages p ON p.id = i.package_id "
-                        "WHERE i.host_id = ? AND i.removed IS NULL")
-OPEN_INSTALL_FIELDS = ("i.id", "i.installed", "p.name", "p.version", "p.arch")
+# A host's open package ids, and package ids by key, come back as one string
+# (ids joined by commas; rows joined by newlines, fields by spaces: names,
+# versions and arches hold no white space): a driver builds one row instead
+# of thousands.
+SELECT_OPEN_PACKAGE_IDS = ("SELECT GROUP_CONCAT(package_id) FROM installs "
+                           "WHERE host_id = ? AND removed IS NULL")
 SELECT_PACKAGE_IDS = ("SELECT GROUP_CONCAT({fields} SEPARATOR '\n') FROM packages "
                       "WHERE key_hash IN ({marks})")
 PACKAGE_ID_FIELDS = ("HEX(key_hash)", "id")
 INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
                   "VALUES (?, ?, ?, ?, ?)")
 INSERT_INSTALL = "INSERT INTO installs (host_id, package_id, installed) VALUES (?, ?, ?)"
-CLOSE_INSTALLS = "UPDATE installs SET removed = ? WHERE id IN ({marks})"
-DELETE_INSTALLS = "DELETE FROM installs WHERE id IN ({marks})"
+# one statement and one parameter for a new host's 1,500 rows (MariaDB 10.6,
+# MySQL 8.0): a driver in Python escapes one string, not 4,500 values
+INSERT_INSTALLS_JSON = ("INSERT INTO installs (host_id, package_id, installed) SELECT ?, j.id, ? "
+                        "FROM JSON_TABLE(?, '$[*]' COLUMNS (id INT UNSIGNED PATH '$')) AS j")
+# a host has at most one open interval of a package row
+CLOSE_INSTALLS = ("UPDATE installs SET removed = ? WHERE host_id = ? AND removed IS NULL "
+                  "AND package_id IN ({marks})")
+DELETE_OPENED_SINCE = ("DELETE FROM installs WHERE host_id = ? AND removed IS NULL "
+                       "AND installed >= ? AND package_id IN ({marks})")
 INSERT_REPORT = ("INSERT INTO reports (host_id, digest, received, collected, sender, packages, "
                  "changed, applied) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 UPDATE_HOST_STATE = ("UPDATE hosts SET packager = ?, system = ?, kernel = ?, arch = ?, facts = ?, "
@@ -196,6 +205,17 @@ def package_key(packager, name, version, arch):
     return hashlib.sha256("\0".join((packager, name, version, arch)).encode("utf-8")).digest()
 
 
+def server_has_json_table(version):
+    """Whether a server of this version string (as the handshake gives it,
+    e.g. '5.5.5-10.11.6-MariaDB-0+deb12u1' or '8.0.36') has JSON_TABLE:
+    MariaDB from 10.6, MySQL from 8.0.4."""
+    mariadb = re.search(r"(\d+)\.(\d+)\.(\d+)-MariaDB", version)
+    if mariadb:
+        return tuple(map(int, mariadb.groups())) >= (10, 6, 0)
+    mysql = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
+    return bool(mysql) and tuple(map(int, mysql.groups())) >= (8, 0, 4)
+
+
 def _chunks(items, size=CHUNK):
     items = list(items)
     for start in range(0, len(items), size):
@@ -241,6 +261,9 @@ class SQLiteDialect(object):
     def for_update(self, text):
         return text  # BEGIN IMMEDIATE already holds the database write lock
 
+    def insert_installs(self, cursor, host_id, package_ids, installed):
+        cursor.executemany(INSERT_INSTALL, [(host_id, i, installed) for i in package_ids])
+
     def begin(self, conn, write):
         conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
@@ -275,6 +298,7 @@ class MySQLDialect(object):
         self.pymysql = pymysql
         self.params = params
         self.integrity_errors = (pymysql.err.IntegrityError,)
+        self.json_table = None  # known once connected
 
     def connect(self):
         p = self.params
@@ -292,6 +316,7 @@ class MySQLDialect(object):
                                "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'")
                 cursor.execute("SET time_zone = '+00:00'")
                 cursor.execute("SET SESSION group_concat_max_len = 1073741824")
+            self.json_table = server_has_json_table(conn.get_server_info())
         except self.pymysql.err.MySQLError as exc:
             raise StoreUnavailable("cannot connect to MySQL %s:%s/%s: %s" % (
                 p["host"], p["port"], p["database"], _mysql_message(exc)))
@@ -311,6 +336,14 @@ class MySQLDialect(object):
 
     def for_update(self, text):
         return self.sql(text) + " FOR UPDATE"
+
+    def insert_installs(self, cursor, host_id, package_ids, installed):
+        if self.json_table:
+            cursor.execute(self.sql(INSERT_INSTALLS_JSON), (
+                host_id, installed, json.dumps(package_ids, separators=(",", ":"))))
+        else:
+            cursor.executemany(self.sql(INSERT_INSTALL),
+                               [(host_id, i, installed) for i in package_ids])
 
     def begin(self, conn, write):
         conn.begin()
@@ -361,12 +394,39 @@ def open_store(url):
     return Store(dialect)
 
 
+class PackageIds(object):
+    """Package row ids by (name, version, arch), per packager, kept by one
+    Store for all its threads. A package row never changes and is never
+    deleted, so an id read from committed data stays right; ids found or
+    made inside a transaction are added only once it has committed."""
+
+    def __init__(self, limit=PACKAGE_CACHE_LIMIT):
+        self.limit = limit
+        self._tables = {}
+
+    def table(self, packager):
+        """{(name, version, arch): id}: a reader may keep it, it is replaced,
+        never emptied, when full."""
+        return self._tables.get(packager, {})
+
+    def add(self, packager, ids):
+        table = self._tables.get(packager, {})
+        if len(table) + len(ids) > self.limit:
+            table = {}  # simplest bound: start again when full
+        table.update(ids)
+        self._tables[packager] = table
+
+    def __len__(self):
+        return sum(len(table) for table in self._tables.values())
+
+
 class Store(object):
     """The storage interface the collector, the CLI and the tests use."""
 
-    def __init__(self, dialect):
+    def __init__(self, dialect, package_cache=PACKAGE_CACHE_LIMIT):
         self.dialect = dialect
         self._local = threading.local()
+        self.package_ids = PackageIds(package_cache)
 
     # -- connections and transactions
 
@@ -466,14 +526,21 @@ class Store(object):
         if collected is None or collected > received + clock_skew:
             collected = received
         facts = json.dumps(report.headers, sort_keys=True)
+        learned = {}
+
+        def work(cursor):
+            learned.clear()  # from an attempt rolled back
+            return self._store(cursor, report, received, collected, sender, facts, learned)
         try:
-            return self.transaction(lambda cursor: self._store(
-                cursor, report, received, collected, sender, facts))
+            result = self.transaction(work)
         except _Duplicate:
             # the same report, committed by another process meanwhile
             return IngestResult("duplicate")
+        if learned:
+            self.package_ids.add(report.packager, learned)
+        return result
 
-    def _store(self, cursor, report, received, collected, sender, facts):
+    def _store(self, cursor, report, received, collected, sender, facts, learned):
         # A report already stored is caught by the unique digest when its row
         # is inserted (rolling back whatever was done): one query less for
         # every report that is not a retry.
@@ -506,7 +573,8 @@ class Store(object):
             add_report(False, True)
             self._update_host(cursor, host_id, report, facts, collected, received)
             return IngestResult("unchanged")
-        changes = self._apply_changes(cursor, host_id, report, collected)
+        changes = self._apply_changes(cursor, host_id, report, collected,
+                                      set_hash is not None, last_report, learned)
         add_report(True, True)
         self._update_host(cursor, host_id, report, facts, collected, received)
         return IngestResult("changed", changes)
@@ -517,41 +585,45 @@ class Store(object):
             report.packager, headers.get("system"), headers.get("kernel"), headers.get("arch"),
             facts, report.set_hash, len(report.packages), collected, received, host_id))
 
-    def _apply_changes(self, cursor, host_id, report, collected):
-        sql = SELECT_OPEN_INSTALLS.format(fields=self.dialect.concat(OPEN_INSTALL_FIELDS))
-        open_rows = {}
-        for install_id, installed, name, version, arch in self._concatenated(
-                cursor, sql, (host_id,)):
-            open_rows[(name, version, arch)] = (int(install_id), int(installed))
-        wanted = set(report.packages)
-        gone = [open_rows[p] for p in open_rows if p not in wanted]
-        new = [p for p in report.packages if p not in open_rows]
-        # an interval that would end where it began never existed: delete it
-        close = [install_id for install_id, installed in gone if installed < collected]
-        delete = [install_id for install_id, installed in gone if installed >= collected]
-        for chunk in _chunks(close):
+    def _apply_changes(self, cursor, host_id, report, collected, has_set, last_report, learned):
+        """Close the intervals of the packages gone, open those of the new
+        ones; the sets compare as package ids."""
+        wanted = set(self._package_ids(cursor, report.packager, report.packages, learned))
+        # a host's first applied report finds nothing open
+        current = self._id_set(cursor, SELECT_OPEN_PACKAGE_IDS, (host_id,)) if has_set else set()
+        gone = sorted(current - wanted)
+        new = sorted(wanted - current)  # in key order: the rows go in one after another
+        for chunk in _chunks(gone):
             marks = ", ".join("?" * len(chunk))
-            self._execute(cursor, CLOSE_INSTALLS.format(marks=marks), [collected] + chunk)
-        for chunk in _chunks(delete):
-            self._execute(cursor, DELETE_INSTALLS.format(marks=", ".join("?" * len(chunk))), chunk)
+            if collected <= last_report:
+                # opened by a report of this same time: an interval that would
+                # end where it began never existed
+                self._execute(cursor, DELETE_OPENED_SINCE.format(marks=marks),
+                              [host_id, collected] + chunk)
+            self._execute(cursor, CLOSE_INSTALLS.format(marks=marks),
+                          [collected, host_id] + chunk)
         if new:
-            ids = self._package_ids(cursor, report.packager, new)
-            cursor.executemany(self.dialect.sql(INSERT_INSTALL),
-                               [(host_id, ids[p], collected) for p in new])
+            self.dialect.insert_installs(cursor, host_id, new, collected)
         return len(gone) + len(new)
 
-    def _package_ids(self, cursor, packager, packages):
-        """{(name, version, arch): id}, creating the rows that are missing."""
-        keys = {package_key(packager, *p): p for p in packages}
-        ids = self._select_package_ids(cursor, keys)
-        missing = [k for k in keys if k not in ids]
+    def _package_ids(self, cursor, packager, packages, learned):
+        """The package row ids of `packages`, from memory where known, else
+        found or created (and put in `learned`)."""
+        known = self.package_ids.table(packager)
+        missing = [p for p in packages if p not in known]
         if missing:
-            cursor.executemany(self.dialect.insert_ignore(INSERT_PACKAGE),
-                               [(packager,) + keys[k] + (k,) for k in missing])
-            ids.update(self._select_package_ids(cursor, {k: keys[k] for k in missing}))
-        if len(ids) != len(keys):
-            raise StoreError("package rows missing after insert")
-        return {keys[k]: ids[k] for k in keys}
+            keys = {package_key(packager, *p): p for p in missing}
+            ids = self._select_package_ids(cursor, keys)
+            absent = [k for k in keys if k not in ids]
+            if absent:
+                cursor.executemany(self.dialect.insert_ignore(INSERT_PACKAGE),
+                                   [(packager,) + keys[k] + (k,) for k in absent])
+                ids.update(self._select_package_ids(cursor, {k: keys[k] for k in absent}))
+            if len(ids) != len(keys):
+                raise StoreError("package rows missing after insert")
+            learned.update((keys[k], ids[k]) for k in keys)
+            return [learned[p] if p in learned else known[p] for p in packages]
+        return [known[p] for p in packages]
 
     def _select_package_ids(self, cursor, keys):
         found = {}
@@ -571,6 +643,16 @@ class Store(object):
         if isinstance(text, bytes):
             text = text.decode("utf-8")
         return [line.split(" ") for line in text.split("\n")]
+
+    def _id_set(self, cursor, sql, params):
+        """The ids a GROUP_CONCAT(id) query lists, as a set of ints."""
+        self._execute(cursor, sql, params)
+        text = cursor.fetchone()[0]
+        if not text:
+            return set()
+        if isinstance(text, bytes):
+            text = text.decode("ascii")
+        return set(map(int, text.split(",")))
 
     # -- reads
 
