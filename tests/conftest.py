@@ -73,6 +73,17 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
+def mysql_url():
+    """A fresh, empty MariaDB database, for what only the MySQL dialect does."""
+    _require_mysql()
+    scratch = ScratchMySQL()
+    try:
+        yield scratch.url
+    finally:
+        scratch.close()
+
+
+@pytest.fixture
 def store(database_url):
     from wlcg_collector.storage import open_store
     store = open_store(database_url)

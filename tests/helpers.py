@@ -339,3 +339,11 @@ def installed_dpkg_packages():
     rows = [line.split("\t") for line in out.splitlines()]
     return sorted(set((name, version, arch) for status, name, version, arch in rows
                       if status == "installed"))
+
+
+def orphan_intervals(store):
+    """How many install intervals name a host or package row that does not
+    exist (the installs table has no foreign keys to say so itself)."""
+    return store._read("SELECT COUNT(*) FROM installs i LEFT JOIN hosts h ON h.id = i.host_id "
+                       "LEFT JOIN packages p ON p.id = i.package_id "
+                       "WHERE h.id IS NULL OR p.id IS NULL")[0][0]

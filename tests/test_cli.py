@@ -88,6 +88,8 @@ def test_startup_checks(tmp_path, collector_keys, database_url):
         return write_config(tmp_path / ("c%d.conf" % next(names)), url, pairs, **options)
 
     assert create_app(config([(key, cert)])).config.pairs == [(key, cert)]
+    app = create_app(config([(key, cert)], package_cache="2000"))
+    assert app.store.package_ids.limit == 2000
     loose = tmp_path / "loose.key"
     loose.write_bytes(open(key, "rb").read())
     loose.chmod(0o640)
@@ -99,6 +101,7 @@ def test_startup_checks(tmp_path, collector_keys, database_url):
         (config([(other_key, cert)]), "does not belong to certificate"),
         (config([(key, str(tmp_path / "missing.pem"))]), "missing or unreadable"),
         (config([(key, cert)], max_body="lots"), "invalid literal"),
+        (config([(key, cert)], package_cache="-1"), "package_cache -1 is negative"),
         (config([(key, cert)], url="ftp://x"), "unsupported database"),
         (config([(key, cert)], url="sqlite:///%s" % (tmp_path / "empty.db")),
          "database has no schema: run wlcg-collector init-db"),

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from helpers import (ROOT, ScratchMySQL, collector_command, make_key_pair, make_report,
-                     mysql_available, run_reporter, write_config)
+                     mysql_available, orphan_intervals, run_reporter, write_config)
 from wlcg_collector import create_app
 from wlcg_collector.crypto import encrypt
 from wlcg_collector.history import changes
@@ -175,6 +175,7 @@ def test_fuzz_ingest(tmp_path, collector_keys, backend, count):
         try:
             reports = check.row_counts()["reports"]
             assert reports == len(accepted)
+            assert orphan_intervals(check) == 0
             # names with SQL metacharacters are stored as text, exactly
             quoted = [r for r in accepted.values()
                       if any("'" in p[0] for p in r.packages)]
@@ -262,6 +263,7 @@ def test_eight_collectors_at_once_on_mariadb(tmp_path):
             theirs = replay.intervals(replay.find_host(host))
             assert sorted(mine[1]) == sorted(theirs[1])
             assert changes(*mine) == changes(*theirs)
+        assert orphan_intervals(store) == 0
         replay.close()
         store.close()
     finally:

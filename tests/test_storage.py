@@ -3,7 +3,7 @@ sets over simulated days, duplicates, out-of-order arrival, shared rows."""
 
 import pytest
 
-from helpers import make_report
+from helpers import make_report, orphan_intervals
 from wlcg_collector.history import changes
 from wlcg_collector.report import parse_report
 from wlcg_collector.storage import StoreError, UnknownHost
@@ -41,26 +41,28 @@ DAYS = [
     [BASH, KERNEL2, XROOTD_OLD, SCITOKENS, GLIBC32],                # 3: reinstall, arch change
 ]
 
+_t = [T0 + day * DAY for day in range(4)]
+EXPECTED_HISTORY = [
+    (_t[0], "installed", "bash", "x86_64", None, BASH[1]),
+    (_t[0], "installed", "glibc", "x86_64", None, GLIBC64[1]),
+    (_t[0], "installed", "kernel", "x86_64", None, KERNEL1[1]),
+    (_t[0], "installed", "python3-scitokens", "noarch", None, SCITOKENS[1]),
+    (_t[0], "installed", "xrootd", "x86_64", None, XROOTD_OLD[1]),
+    (_t[1], "installed", "kernel", "x86_64", None, KERNEL2[1]),
+    (_t[1], "upgraded", "xrootd", "x86_64", XROOTD_OLD[1], XROOTD_NEW[1]),
+    (_t[2], "removed", "kernel", "x86_64", KERNEL1[1], None),
+    (_t[2], "removed", "python3-scitokens", "noarch", SCITOKENS[1], None),
+    (_t[2], "downgraded", "xrootd", "x86_64", XROOTD_NEW[1], XROOTD_OLD[1]),
+    (_t[3], "installed", "glibc", "i686", None, GLIBC32[1]),
+    (_t[3], "removed", "glibc", "x86_64", GLIBC64[1], None),
+    (_t[3], "installed", "python3-scitokens", "noarch", None, SCITOKENS[1]),
+]
+
 
 def test_history_over_several_days(store):
     outcomes = [put(store, packages, day).outcome for day, packages in enumerate(DAYS)]
     assert outcomes == ["changed"] * 4
-    t = [T0 + day * DAY for day in range(4)]
-    assert history(store) == [
-        (t[0], "installed", "bash", "x86_64", None, BASH[1]),
-        (t[0], "installed", "glibc", "x86_64", None, GLIBC64[1]),
-        (t[0], "installed", "kernel", "x86_64", None, KERNEL1[1]),
-        (t[0], "installed", "python3-scitokens", "noarch", None, SCITOKENS[1]),
-        (t[0], "installed", "xrootd", "x86_64", None, XROOTD_OLD[1]),
-        (t[1], "installed", "kernel", "x86_64", None, KERNEL2[1]),
-        (t[1], "upgraded", "xrootd", "x86_64", XROOTD_OLD[1], XROOTD_NEW[1]),
-        (t[2], "removed", "kernel", "x86_64", KERNEL1[1], None),
-        (t[2], "removed", "python3-scitokens", "noarch", SCITOKENS[1], None),
-        (t[2], "downgraded", "xrootd", "x86_64", XROOTD_NEW[1], XROOTD_OLD[1]),
-        (t[3], "installed", "glibc", "i686", None, GLIBC32[1]),
-        (t[3], "removed", "glibc", "x86_64", GLIBC64[1], None),
-        (t[3], "installed", "python3-scitokens", "noarch", None, SCITOKENS[1]),
-    ]
+    assert history(store) == EXPECTED_HISTORY
     host = store.find_host("wn01.example.org")
     for day, packages in enumerate(DAYS):
         # the state during each day, and at the very second of its report
@@ -68,7 +70,7 @@ def test_history_over_several_days(store):
         assert store.state(host, T0 + day * DAY) == sorted(packages, key=sort_key)
     assert store.state(host, T0 - 1) == []
     assert store.state(host) == sorted(DAYS[-1], key=sort_key)
-    assert history(store, since=t[2]) == history(store)[7:]
+    assert history(store, since=_t[2]) == history(store)[7:]
 
 
 def sort_key(package):
@@ -185,3 +187,93 @@ def test_check_schema_on_empty_database(database_url):
         assert "init-db" in str(err.value)
     finally:
         empty.close()
+
+
+def test_a_second_set_at_the_same_time_replaces_the_first(store):
+    """Two different sets collected at the same second: the packages only
+    in the first never had an interval (none begins and ends at once)."""
+    put(store, DAYS[0], 0)
+    assert put(store, DAYS[1], 0, received=T0 + 120).outcome == "changed"
+    host = store.find_host("wn01.example.org")
+    assert store.state(host) == sorted(DAYS[1], key=sort_key)
+    _, intervals = store.intervals(host)
+    assert sorted((n, v, a) for n, v, a, start, end in intervals) == sorted(DAYS[1])
+    assert all(start == T0 and end is None for _, _, _, start, end in intervals)
+
+
+def test_package_ids_are_remembered_only_after_a_commit(store, monkeypatch):
+    """A transaction that made package rows and then failed leaves no id
+    behind: the next report makes the rows again and stores right."""
+    def broken(*args):
+        raise RuntimeError("the disk is full")
+    monkeypatch.setattr(store.dialect, "insert_installs", broken)
+    with pytest.raises(RuntimeError):
+        put(store, DAYS[0], 0)
+    assert len(store.package_ids) == 0
+    assert store.row_counts()["packages"] == 0
+    monkeypatch.undo()
+    put(store, DAYS[0], 0)
+    assert len(store.package_ids) == len(DAYS[0])
+    put(store, DAYS[1], 1, host="wn02.example.org")
+    for host, day in (("wn01.example.org", 0), ("wn02.example.org", 1)):
+        assert store.state(store.find_host(host)) == sorted(DAYS[day], key=sort_key)
+    assert orphan_intervals(store) == 0
+
+
+def test_package_ids_are_bounded():
+    from wlcg_collector.storage import PackageIds
+    ids = PackageIds(limit=3)
+    ids.add("rpm", {("a", "0:1-1", "x"): 1, ("b", "0:1-1", "x"): 2})
+    kept = ids.table("rpm")
+    ids.add("rpm", {("c", "0:1-1", "x"): 3, ("d", "0:1-1", "x"): 4})
+    assert ids.table("rpm") == {("c", "0:1-1", "x"): 3, ("d", "0:1-1", "x"): 4}
+    # a reader holding the old table still finds what it held
+    assert kept == {("a", "0:1-1", "x"): 1, ("b", "0:1-1", "x"): 2}
+    assert ids.table("dpkg") == {}
+    assert len(ids) == 2
+
+
+def test_a_store_with_no_remembered_ids_stores_the_same(database_url):
+    """package_cache=0: every report looks its package ids up."""
+    from wlcg_collector.storage import open_store
+    store = open_store(database_url, package_cache=0)
+    try:
+        store.init_schema()
+        for day, packages in enumerate(DAYS):
+            put(store, packages, day)
+            assert len(store.package_ids) == 0
+        assert history(store) == EXPECTED_HISTORY
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("version,has", [
+    ("5.5.5-10.11.19-MariaDB-0+deb12u1", True),
+    ("5.5.5-10.5.22-MariaDB", False),
+    ("10.6.0-MariaDB", True),
+    ("11.4.2-MariaDB-ubu2404", True),
+    ("8.0.36", True),
+    ("8.0.3-rc-log", False),
+    ("5.7.44-log", False),
+    ("", False),
+])
+def test_json_table_detection(version, has):
+    from wlcg_collector.storage import server_has_json_table
+    assert server_has_json_table(version) is has
+
+
+def test_mysql_without_json_table_inserts_row_by_row(mysql_url):
+    """The path for MariaDB before 10.6 and MySQL 5.7, on the real server."""
+    from wlcg_collector.storage import open_store
+    store = open_store(mysql_url)
+    try:
+        store.init_schema()
+        store._connection()
+        assert store.dialect.json_table is True
+        store.dialect.json_table = False
+        for day, packages in enumerate(DAYS):
+            put(store, packages, day)
+        assert store.dialect.json_table is False
+        assert history(store) == EXPECTED_HISTORY
+    finally:
+        store.close()

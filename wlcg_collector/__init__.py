@@ -19,7 +19,7 @@ def create_app(config_path=None, database=None, keys=None, certs=None, officer_t
 
     config = load_config(config_path, database=database, keys=keys, certs=certs)
     check_key_pairs(config)
-    store = open_store(config.database)
+    store = open_store(config.database, config.package_cache)
     try:
         store.check_schema()
     except StoreUnavailable as exc:

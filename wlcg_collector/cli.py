@@ -170,7 +170,8 @@ def config_of(args):
 
 
 def store_of(args, check=True):
-    store = open_store(config_of(args).database)
+    config = config_of(args)
+    store = open_store(config.database, config.package_cache)
     if check:
         store.check_schema()
     return store

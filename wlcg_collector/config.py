@@ -10,6 +10,7 @@
     max_body = 4194304
     allow_plaintext = no
     trusted_proxies = 10.0.0.5
+    package_cache = 100000
 
     [officer]
     # who may read the web pages: certificate DNs (either form) or SSO users
@@ -27,7 +28,7 @@ import os
 import stat
 
 from . import crypto
-from .storage import parse_database_url
+from .storage import PACKAGE_CACHE_LIMIT, parse_database_url
 
 DEFAULT_CONFIG = "/etc/wlcg-collector/collector.conf"
 ENV_CONFIG = "WLCG_COLLECTOR_CONFIG"
@@ -48,6 +49,7 @@ class Config(object):
         self.allow_plaintext = False
         self.trusted_proxies = frozenset()
         self.clock_skew = 300
+        self.package_cache = PACKAGE_CACHE_LIMIT  # package ids kept in memory
         self.officer_allow = []  # DNs and user names allowed to read the pages
         self.stale_days = 7
 
@@ -84,7 +86,7 @@ def load_config(path=None, database=None, keys=None, certs=None):
         config.path = path
         section = parser["collector"] if parser.has_section("collector") else {}
         known = {"database", "key", "cert", "max_body", "allow_plaintext", "trusted_proxies",
-                 "clock_skew"}
+                 "clock_skew", "package_cache"}
         for name in section:
             if name not in known:
                 raise ConfigError("config file %s: unknown option %r in [collector]"
@@ -95,6 +97,7 @@ def load_config(path=None, database=None, keys=None, certs=None):
         try:
             config.max_body = int(section.get("max_body", config.max_body))
             config.clock_skew = int(section.get("clock_skew", config.clock_skew))
+            config.package_cache = int(section.get("package_cache", config.package_cache))
             if parser.has_section("collector"):
                 config.allow_plaintext = parser.getboolean("collector", "allow_plaintext",
                                                            fallback=False)
@@ -122,6 +125,9 @@ def load_config(path=None, database=None, keys=None, certs=None):
         raise ConfigError("%d key(s) but %d certificate(s): give them in pairs, in the same "
                           "order" % (len(keys), len(certs)))
     config.pairs = list(zip(keys, certs))
+    if config.package_cache < 0:
+        raise ConfigError("package_cache %d is negative (0 keeps no package id in memory)"
+                          % config.package_cache)
     if config.max_body < 1024:
         raise ConfigError("max_body %d is too small (at least 1024 bytes)" % config.max_body)
     try:

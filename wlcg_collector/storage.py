@@ -388,10 +388,12 @@ def _mysql_message(exc):
 
 # ---------------------------------------------------------------- the store
 
-def open_store(url):
+def open_store(url, package_cache=PACKAGE_CACHE_LIMIT):
+    """A Store for the database URL; package_cache: how many package ids
+    it may keep in memory (0: none)."""
     params = parse_database_url(url)
     dialect = SQLiteDialect(params) if params["kind"] == "sqlite" else MySQLDialect(params)
-    return Store(dialect)
+    return Store(dialect, package_cache)
 
 
 class PackageIds(object):
@@ -410,6 +412,8 @@ class PackageIds(object):
         return self._tables.get(packager, {})
 
     def add(self, packager, ids):
+        if len(ids) > self.limit:
+            return
         table = self._tables.get(packager, {})
         if len(table) + len(ids) > self.limit:
             table = {}  # simplest bound: start again when full
