@@ -206,7 +206,7 @@ def test_package_ids_are_remembered_only_after_a_commit(store, monkeypatch):
     behind: the next report makes the rows again and stores right."""
     def broken(*args):
         raise RuntimeError("the disk is full")
-    monkeypatch.setattr(store.dialect, "insert_installs", broken)
+    monkeypatch.setattr(store, "_insert_installs", broken)
     with pytest.raises(RuntimeError):
         put(store, DAYS[0], 0)
     assert len(store.package_ids) == 0

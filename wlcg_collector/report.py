@@ -178,7 +178,9 @@ def _parse_packages(lines, packager, first_number):
             unique = [line for line in unique if not line.startswith(PUBKEY_LINE_STARTS)]
         if not unique:
             raise ReportError("report lists no package")
-        return [tuple(line.split("\t")) for line in unique], "\n".join(unique)
+        joined = "\n".join(unique)
+        fields = iter(joined.replace("\n", "\t").split("\t"))
+        return list(zip(fields, fields, fields)), joined
     if packager == "rpm":
         packages = _rpm_lines(block, len(lines))
         normalise = normalise_rpm_version

@@ -46,10 +46,21 @@ PACKAGE_ID_FIELDS = ("HEX(key_hash)", "id")
 INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
                   "VALUES (?, ?, ?, ?, ?)")
 INSERT_INSTALL = "INSERT INTO installs (host_id, package_id, installed) VALUES (?, ?, ?)"
-# one statement and one parameter for a new host's 1,500 rows (MariaDB 10.6,
-# MySQL 8.0): a driver in Python escapes one string, not 4,500 values
+# Where the server has JSON_TABLE (MariaDB 10.6, MySQL 8.0), many rows are
+# one statement with one JSON parameter: a driver in Python escapes one
+# string, not thousands of values. Keys travel as hex.
 INSERT_INSTALLS_JSON = ("INSERT INTO installs (host_id, package_id, installed) SELECT ?, j.id, ? "
                         "FROM JSON_TABLE(?, '$[*]' COLUMNS (id INT UNSIGNED PATH '$')) AS j")
+SELECT_PACKAGE_IDS_JSON = (
+    "SELECT GROUP_CONCAT(CONCAT_WS(' ', j.k, p.id) SEPARATOR '\n') "
+    "FROM JSON_TABLE(?, '$[*]' COLUMNS (k CHAR(64) PATH '$')) AS j "
+    "JOIN packages p ON p.key_hash = UNHEX(j.k)")
+INSERT_PACKAGES_JSON = (
+    "INSERT INTO packages (packager, name, version, arch, key_hash) "
+    "SELECT ?, j.name, j.version, j.arch, UNHEX(j.k) FROM JSON_TABLE(?, '$[*]' COLUMNS ("
+    "name VARCHAR(200) PATH '$[0]', version VARCHAR(200) PATH '$[1]', "
+    "arch VARCHAR(32) PATH '$[2]', k CHAR(64) PATH '$[3]')) AS j "
+    "ON DUPLICATE KEY UPDATE id = id")
 # a host has at most one open interval of a package row
 CLOSE_INSTALLS = ("UPDATE installs SET removed = ? WHERE host_id = ? AND removed IS NULL "
                   "AND package_id IN ({marks})")
@@ -216,6 +227,10 @@ def server_has_json_table(version):
     return bool(mysql) and tuple(map(int, mysql.groups())) >= (8, 0, 4)
 
 
+def _json(value):
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _chunks(items, size=CHUNK):
     items = list(items)
     for start in range(0, len(items), size):
@@ -227,6 +242,7 @@ def _chunks(items, size=CHUNK):
 class SQLiteDialect(object):
     name = "sqlite"
     integrity_errors = (sqlite3.IntegrityError,)
+    json_table = False  # its executemany costs little: no need
 
     def __init__(self, params):
         self.path = params["path"]
@@ -260,9 +276,6 @@ class SQLiteDialect(object):
 
     def for_update(self, text):
         return text  # BEGIN IMMEDIATE already holds the database write lock
-
-    def insert_installs(self, cursor, host_id, package_ids, installed):
-        cursor.executemany(INSERT_INSTALL, [(host_id, i, installed) for i in package_ids])
 
     def begin(self, conn, write):
         conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -336,14 +349,6 @@ class MySQLDialect(object):
 
     def for_update(self, text):
         return self.sql(text) + " FOR UPDATE"
-
-    def insert_installs(self, cursor, host_id, package_ids, installed):
-        if self.json_table:
-            cursor.execute(self.sql(INSERT_INSTALLS_JSON), (
-                host_id, installed, json.dumps(package_ids, separators=(",", ":"))))
-        else:
-            cursor.executemany(self.sql(INSERT_INSTALL),
-                               [(host_id, i, installed) for i in package_ids])
 
     def begin(self, conn, write):
         conn.begin()
@@ -607,8 +612,15 @@ class Store(object):
             self._execute(cursor, CLOSE_INSTALLS.format(marks=marks),
                           [collected, host_id] + chunk)
         if new:
-            self.dialect.insert_installs(cursor, host_id, new, collected)
+            self._insert_installs(cursor, host_id, new, collected)
         return len(gone) + len(new)
+
+    def _insert_installs(self, cursor, host_id, package_ids, installed):
+        if self.dialect.json_table:
+            self._execute(cursor, INSERT_INSTALLS_JSON, (host_id, installed, _json(package_ids)))
+        else:
+            cursor.executemany(self.dialect.sql(INSERT_INSTALL),
+                               [(host_id, i, installed) for i in package_ids])
 
     def _package_ids(self, cursor, packager, packages, learned):
         """The package row ids of `packages`, from memory where known, else
@@ -620,17 +632,31 @@ class Store(object):
             ids = self._select_package_ids(cursor, keys)
             absent = [k for k in keys if k not in ids]
             if absent:
-                cursor.executemany(self.dialect.insert_ignore(INSERT_PACKAGE),
-                                   [(packager,) + keys[k] + (k,) for k in absent])
-                ids.update(self._select_package_ids(cursor, {k: keys[k] for k in absent}))
+                self._insert_packages(cursor, packager, [keys[k] + (k,) for k in absent])
+                ids.update(self._select_package_ids(cursor, absent))
             if len(ids) != len(keys):
                 raise StoreError("package rows missing after insert")
             learned.update((keys[k], ids[k]) for k in keys)
             return [learned[p] if p in learned else known[p] for p in packages]
         return [known[p] for p in packages]
 
+    def _insert_packages(self, cursor, packager, rows):
+        """Package rows (name, version, arch, key), unless there already."""
+        if self.dialect.json_table:
+            self._execute(cursor, INSERT_PACKAGES_JSON, (packager, _json(
+                [row[:3] + (row[3].hex(),) for row in rows])))
+        else:
+            cursor.executemany(self.dialect.insert_ignore(INSERT_PACKAGE),
+                               [(packager,) + row for row in rows])
+
     def _select_package_ids(self, cursor, keys):
+        """{key: id} of the package rows there are of these keys."""
         found = {}
+        if self.dialect.json_table:
+            for key_hex, package_id in self._concatenated(
+                    cursor, SELECT_PACKAGE_IDS_JSON, (_json([k.hex() for k in keys]),)):
+                found[bytes.fromhex(key_hex)] = int(package_id)
+            return found
         fields = self.dialect.concat(PACKAGE_ID_FIELDS)
         for chunk in _chunks(keys):
             sql = SELECT_PACKAGE_IDS.format(fields=fields, marks=", ".join("?" * len(chunk)))
