@@ -51,8 +51,9 @@ CREATE TABLE installs (
     installed BIGINT NOT NULL,
     removed BIGINT NULL,
     PRIMARY KEY (host_id, package_id, installed),
-    -- covering: compliance at a date reads no table row
-    KEY installs_package_time (package_id, installed, removed, host_id)
+    -- covering, open intervals first: who has a package now is one short range
+    -- (and at a past date, that range and the intervals closed since)
+    KEY installs_package (package_id, removed, installed, host_id)
 ) ENGINE=InnoDB;
 
 -- The audit trail: one small row per report received.

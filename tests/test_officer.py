@@ -388,3 +388,93 @@ def schema_shape(store):
         "AND referenced_table_name IS NOT NULL"))
     return {name: sorted(value) if isinstance(value, list) else value
             for name, value in shape.items()}
+
+
+def test_compliance_result_order_newest_row_and_scope(store):
+    """Rows in baseline order, then by arch, then host order; a host holding
+    two kernels is judged on the newer even when its row was made later;
+    requirements scoped to another system give no row; absent is not behind."""
+    from wlcg_collector import analysis
+    from wlcg_collector.report import parse_report
+
+    def put(host, packages, day):
+        store.store_report(parse_report(make_report("T2_X", host, packages, ts=T0 + day * DAY)),
+                           T0 + day * DAY, "192.0.2.1")
+    glibc = [("glibc", "0:2.34-100.el9", "x86_64"), ("glibc", "0:2.34-100.el9", "i686")]
+    put("h1.example.org", [K_NEW] + glibc, 0)         # K_NEW's row is made first
+    put("h2.example.org", [K_OLD] + glibc[:1], 0)
+    put("h1.example.org", [K_NEW, K_OLD] + glibc, 1)  # then h1 takes the older kernel too
+    put("h3.example.org", glibc[1:], 1)
+    requirements = parse_baseline("kernel >= 5.14.0-500\nglibc >= 2.34\n[system: el7]\n"
+                                  "bash >= 9\n", "t")
+    result = analysis.compliance(store, requirements, None)
+    kernel, glibc_req = requirements[0].text, requirements[1].text
+    assert result.rows() == [
+        ("T2_X", "h1.example.org", "kernel", "x86_64", K_NEW[1], kernel, "ok"),
+        ("T2_X", "h2.example.org", "kernel", "x86_64", K_OLD[1], kernel, "behind"),
+        ("T2_X", "h3.example.org", "kernel", None, None, kernel, "absent"),
+        ("T2_X", "h1.example.org", "glibc", "i686", glibc[1][1], glibc_req, "ok"),
+        ("T2_X", "h3.example.org", "glibc", "i686", glibc[1][1], glibc_req, "ok"),
+        ("T2_X", "h1.example.org", "glibc", "x86_64", glibc[0][1], glibc_req, "ok"),
+        ("T2_X", "h2.example.org", "glibc", "x86_64", glibc[0][1], glibc_req, "ok"),
+    ]
+    assert result.rows("behind") == [result.rows()[1]]
+    assert result.summary() == [{"site": "T2_X", "hosts": 3, "behind": 1,
+                                 "compliant": "66.7%"}]
+    assert result.behind_counts() == {"h1.example.org": 0, "h2.example.org": 1,
+                                      "h3.example.org": 0}
+    # on day 0, before h1 had the older kernel and before h3 reported
+    early = analysis.compliance(store, requirements, T0 + 3600)
+    assert [r[1:3] + r[-1:] for r in early.rows()] == [
+        ("h1.example.org", "kernel", "ok"), ("h2.example.org", "kernel", "behind"),
+        ("h1.example.org", "glibc", "ok"), ("h1.example.org", "glibc", "ok"),
+        ("h2.example.org", "glibc", "ok")]
+
+
+def test_adoption_counts_equal_a_day_by_day_count():
+    """The day counts built from spans equal judging every host on every
+    day, over random histories (upgrades, downgrades, gaps, two arches,
+    intervals reaching past both ends)."""
+    import random
+    from wlcg_collector import analysis
+    from wlcg_collector.baselines import newest_per_arch
+    rng = random.Random(5)
+    requirement = parse_requirement("xrootd >= 1:5.7.1")
+    versions = ["1:5.6.9-1.el9", "1:5.7.1-1.el9", "1:5.8.0-1.el9", "0:9.9-1"]
+    first = T0 - 10 * DAY
+    intervals = []
+    for host in range(60):
+        site = "T2_%d" % (host % 7)
+        when = first - rng.randrange(3) * DAY
+        while when < first + 30 * DAY:
+            length = rng.randrange(1, 8 * DAY)
+            removed = when + length if rng.random() < 0.8 else None
+            intervals.append((host, site, "rpm", rng.choice(versions),
+                              rng.choice(["x86_64", "x86_64", "i686"]), when, removed))
+            if removed is None:
+                break
+            when = removed + rng.choice([0, 0, rng.randrange(3 * DAY)])
+
+    class Intervals(object):
+        def package_intervals(self, name, start, end, site=None):
+            return [row for row in intervals if row[5] <= end and
+                    (row[6] is None or row[6] > start)]
+    last = first + 20 * DAY
+    rows = analysis.adoption(Intervals(), requirement, first, last)
+    assert len(rows) == 21
+    for day, row in enumerate(rows):
+        end = first + (day + 1) * DAY - 1
+        status = {}
+        for host, site, packager, version, arch, installed, removed in intervals:
+            if installed <= end and (removed is None or removed > end):
+                status.setdefault((site, host), []).append((version, arch))
+        verdicts = {key: all(requirement.satisfied_by("rpm", v)
+                             for v in newest_per_arch("rpm", active).values())
+                    for key, active in status.items()}
+        sites = {}
+        for (site, _), ok in verdicts.items():
+            sites[site] = sites.get(site, True) and ok
+        assert row == {"date": date(-10 + day), "hosts_ok": sum(verdicts.values()),
+                       "hosts_behind": len(verdicts) - sum(verdicts.values()),
+                       "sites_ok": sum(sites.values()),
+                       "sites_behind": len(sites) - sum(sites.values())}, day

@@ -277,3 +277,23 @@ def test_mysql_without_json_table_inserts_row_by_row(mysql_url):
         assert history(store) == EXPECTED_HISTORY
     finally:
         store.close()
+
+
+def test_hosts_at_keeps_systems_as_reported(store):
+    """A host that sent no system, one that sent an empty one, and one
+    whose system holds spaces, brackets and non-ASCII letters: each comes
+    back as stored."""
+    def report(host, system_line):
+        return parse_report(("#\nhost: %s\npackager: rpm\nsite: T2_AS\n%sts: %d\n#\n"
+                             "bash\t0:5.1-1\tx86_64\n#\n" % (host, system_line, T0)).encode())
+    for host, line in (("a.example.org", ""), ("b.example.org", "system:\n"),
+                       ("c.example.org", "system: Rocky Linux 9.4 (Blue Onyx) ñ\n")):
+        store.store_report(report(host, line), T0, "192.0.2.1")
+    hosts = store.hosts_at(T0)
+    assert [h[1:] for h in hosts] == [
+        ("T2_AS", "a.example.org", "rpm", None),
+        ("T2_AS", "b.example.org", "rpm", ""),
+        ("T2_AS", "c.example.org", "rpm", "Rocky Linux 9.4 (Blue Onyx) ñ")]
+    assert all(isinstance(h[0], int) for h in hosts)
+    assert store.hosts_at(T0 - 1) == []
+    assert store.hosts_at(T0, site="T2_OTHER") == []

@@ -5,7 +5,10 @@ Everything works for any past time: the state at T comes from the install
 intervals (installed <= T < removed)."""
 
 import bisect
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
+from functools import cmp_to_key
 
 from .baselines import newest_per_arch
 from .dates import format_time
@@ -22,81 +25,147 @@ CHANGES_COLUMNS = ["site", "host", "time", "action", "name", "arch", "old", "new
 STALE_COLUMNS = ["site", "host", "last_report"]
 
 
-def compliance(store, requirements, at, site=None):
-    """(hosts, rows): the hosts known at `at` (None: now) and one row (a
-    tuple in COMPLIANCE_COLUMNS order) per host, requirement that applies to
-    it and arch: status ok, behind or absent.
+@contextmanager
+def _collector_paused():
+    """Half a million new tuples, and sets of thousands of ids, make no
+    reference cycle: while they are built, the cyclic garbage collector
+    would only walk them again and again (a fifth of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
-    Hosts share package rows, so each (package row, requirement) verdict
-    and each (system, requirement) scope is worked out once; the per-host
-    loop only picks the newest version per arch and writes rows."""
+
+def compliance(store, requirements, at, site=None):
+    """The Compliance of the hosts known at `at` (None: now) with the
+    requirements.
+
+    The work goes by package row, on sets of host ids, not host by host: a
+    host is judged on the newest row of a (name, arch) it holds, found by
+    handing out the holders of each row from the newest row to the oldest;
+    each verdict is worked out once per package row and requirement."""
     if at is None:
         at = FAR_FUTURE
+    with _collector_paused():
+        return _compliance(store, requirements, at, site)
+
+
+def _compliance(store, requirements, at, site):
     hosts = store.hosts_at(at, site)
     packages = store.packages_named({r.name for r in requirements})
-    by_host = defaultdict(list)
-    for package_id, host_ids in store.hosts_with_packages(list(packages), at, site):
-        for host_id in host_ids:
-            by_host[host_id].append(package_id)
-    indexes_of = defaultdict(list)  # name -> indexes of its requirements
-    for index, requirement in enumerate(requirements):
-        indexes_of[requirement.name].append(index)
-    # package id -> [(requirement index, row tail)], worked out once
-    tails, keys = {}, {}
-    for package_id, (packager, name, version, arch) in packages.items():
-        keys[package_id] = (name, arch)
-        tails[package_id] = [
-            (index, (name, arch, version, requirements[index].text,
-                     "ok" if requirements[index].satisfied_by(packager, version) else "behind"))
-            for index in indexes_of[name]]
-    absent_tails = [(requirement.name, None, None, requirement.text, "absent")
-                    for requirement in requirements]
-    names = len(indexes_of)
-    scopes = {}
-    rows = []
-    append = rows.append
-    for host_id, site_name, host_name, _, system in hosts:
-        scope = scopes.get(system)
-        if scope is None:
-            scope = scopes[system] = [r.applies_to(system) for r in requirements]
-        newest = {}  # (name, arch) -> package id
-        for package_id in by_host.get(host_id, ()):
-            key = keys[package_id]
-            current = newest.get(key)
-            if current is not None:
+    holders = store.hosts_with_packages(sorted(packages), at)
+    newest = defaultdict(list)  # (name, arch) -> [(package id, hosts it is the newest of)]
+    taken = {}
+    for package_id in sorted(holders, key=cmp_to_key(lambda a, b: _row_order(
+            packages[a], packages[b])), reverse=True):
+        _, name, _, arch = packages[package_id]
+        won = set(holders[package_id])
+        if (name, arch) in taken:  # a (name, arch) some hosts hold twice: kernels
+            won -= taken[(name, arch)]
+            taken[(name, arch)] |= won
+        else:
+            taken[(name, arch)] = set(won)
+        newest[(name, arch)].append((package_id, won))
+    # host ids are compared as the strings hosts_with_packages gives
+    by_system = defaultdict(set)
+    for host_id, _, _, _, system in hosts:
+        by_system[system].add(str(host_id))
+    everyone = set().union(*by_system.values())
+    groups = []
+    for requirement in requirements:
+        name = requirement.name
+        systems = [system for system in by_system if requirement.applies_to(system)]
+        scope = None if len(systems) == len(by_system) else \
+            set().union(*(by_system[system] for system in systems))
+        held = []
+        for (row_name, arch) in sorted(newest):
+            if row_name != name:
+                continue
+            for package_id, won in newest[(name, arch)]:
                 packager, _, version, _ = packages[package_id]
-                if compare(packager, version, packages[current][2]) <= 0:
-                    continue
-            newest[key] = package_id
-        prefix = (site_name, host_name)
-        present = set()
-        for (name, _), package_id in newest.items():
-            present.add(name)
-            for index, tail in tails[package_id]:
-                if scope[index]:
-                    append(prefix + tail)
-        if len(present) < names:
-            for index, tail in enumerate(absent_tails):
-                if scope[index] and tail[0] not in present:
-                    append(prefix + tail)
-    return hosts, rows
+                verdict = "ok" if requirement.satisfied_by(packager, version) else "behind"
+                groups.append((requirement, arch, (name, arch, version, requirement.text,
+                                                   verdict), won if scope is None else won & scope))
+                held.append(won)
+        groups.append((requirement, None, (name, None, None, requirement.text, "absent"),
+                       (everyone if scope is None else scope).difference(*held)))
+    return Compliance(hosts, groups)
 
 
-def compliance_summary(hosts, rows):
-    """Per site: hosts reporting, hosts behind, percent compliant."""
-    per_site = defaultdict(set)
-    for _, site_name, host_name, _, _ in hosts:
-        per_site[site_name].add(host_name)
-    behind = defaultdict(set)
-    for site_name, host_name, _, _, _, _, status in rows:
-        if status == "behind":
-            behind[site_name].add(host_name)
-    summary = []
-    for site_name in sorted(per_site):
-        total, late = len(per_site[site_name]), len(behind[site_name])
-        summary.append({"site": site_name, "hosts": total, "behind": late,
-                        "compliant": "%.1f%%" % (100.0 * (total - late) / total)})
-    return summary
+def _row_order(a, b):
+    """Package rows (packager, name, version, arch) by kind, then oldest first."""
+    if a[:2] + a[3:] != b[:2] + b[3:]:
+        return -1 if a[:2] + a[3:] < b[:2] + b[3:] else 1
+    return compare(a[0], a[2], b[2])
+
+
+class Compliance(object):
+    """The verdicts of a baseline over a set of hosts, kept as sets of host
+    ids per (requirement, arch, package row): a fleet's 500,000 rows are
+    only made when asked for.
+
+    hosts: [(id, site, name, packager, system)] in site and name order;
+    groups: [(requirement, arch, row tail, host ids)] in baseline order,
+    a row tail being (package, arch, installed, requirement, status) and
+    the host ids decimal strings (which may name hosts not in `hosts`)."""
+
+    def __init__(self, hosts, groups):
+        self.hosts = hosts
+        self.groups = groups
+
+    def rows(self, status=None):
+        """Tuples in COMPLIANCE_COLUMNS order (of one status, if given):
+        in baseline order, then by arch, then in host order."""
+        with _collector_paused():
+            return self._rows(status)
+
+    def _rows(self, status):
+        ordered = [(str(host_id), (site_name, host_name))
+                   for host_id, site_name, host_name, _, _ in self.hosts]
+        rows = []
+        position = 0
+        while position < len(self.groups):
+            requirement, arch = self.groups[position][:2]
+            tail_of = {}  # host id -> its tail, for this requirement and arch
+            while position < len(self.groups) and \
+                    self.groups[position][:2] == (requirement, arch):
+                tail, host_ids = self.groups[position][2:]
+                if status is None or tail[-1] == status:
+                    tail_of.update(dict.fromkeys(host_ids, tail))
+                position += 1
+            if tail_of:
+                rows += [prefix + tail_of[host_id] for host_id, prefix in ordered
+                         if host_id in tail_of]
+        return rows
+
+    def behind(self):
+        """The ids (as strings) of the hosts behind on at least one requirement."""
+        return set().union(*(host_ids for _, _, tail, host_ids in self.groups
+                             if tail[-1] == "behind"))
+
+    def summary(self):
+        """Per site: hosts reporting, hosts behind, percent compliant."""
+        behind = self.behind()
+        per_site = defaultdict(lambda: [0, 0])
+        for host_id, site_name, _, _, _ in self.hosts:
+            counts = per_site[site_name]
+            counts[0] += 1
+            counts[1] += str(host_id) in behind
+        return [{"site": site_name, "hosts": total, "behind": late,
+                 "compliant": "%.1f%%" % (100.0 * (total - late) / total)}
+                for site_name, (total, late) in sorted(per_site.items())]
+
+    def behind_counts(self):
+        """{host name: how many of its rows are behind} of every host with a row."""
+        counts = defaultdict(int)
+        for _, _, tail, host_ids in self.groups:
+            for host_id in host_ids:
+                counts[host_id] += tail[-1] == "behind"
+        return {host_name: counts[str(host_id)] for host_id, _, host_name, _, _ in self.hosts
+                if str(host_id) in counts}
 
 
 def host_status_timeline(packager, intervals, verdict):
@@ -133,29 +202,40 @@ def adoption(store, requirement, first_day, last_day, site=None):
             verdicts[(packager, version)] = requirement.satisfied_by(packager, version)
         return verdicts[(packager, version)]
 
-    timelines = {host_id: host_status_timeline(host_packager[host_id], intervals, verdict)
-                 for host_id, intervals in per_host.items()}
-    rows = []
-    for end in ends:
-        ok_hosts = behind_hosts = 0
-        sites = defaultdict(lambda: [0, 0])  # site -> [ok, behind]
-        for host_id, (points, statuses) in timelines.items():
-            index = bisect.bisect_right(points, end) - 1
-            status = statuses[index] if index >= 0 else None
+    # Each host's status holds over spans of days: add +1 where a span
+    # starts and -1 where it ends, per site and status, and sum up once.
+    days = len(ends)
+    counts = defaultdict(lambda: ([0] * (days + 1), [0] * (days + 1)))  # site -> (ok, behind)
+    for host_id, intervals in per_host.items():
+        points, statuses = host_status_timeline(host_packager[host_id], intervals, verdict)
+        ok, behind = counts[host_site[host_id]]
+        for index, status in enumerate(statuses):
             if status is None:
                 continue
-            counts = sites[host_site[host_id]]
-            if status:
-                ok_hosts += 1
-                counts[0] += 1
-            else:
-                behind_hosts += 1
-                counts[1] += 1
-        rows.append({"date": format_time(end - DAY + 1)[:10], "hosts_ok": ok_hosts,
-                     "hosts_behind": behind_hosts,
-                     "sites_ok": sum(1 for ok, late in sites.values() if not late),
-                     "sites_behind": sum(1 for ok, late in sites.values() if late)})
-    return rows
+            # the days whose end falls in [points[index], next point)
+            first = bisect.bisect_left(ends, points[index])
+            stop = bisect.bisect_left(ends, points[index + 1]) if index + 1 < len(points) \
+                else days
+            if first < stop:
+                deltas = ok if status else behind
+                deltas[first] += 1
+                deltas[stop] -= 1
+    totals = [[0, 0, 0, 0] for _ in range(days)]  # hosts ok, behind; sites ok, behind
+    for ok, behind in counts.values():
+        hosts_ok = hosts_behind = 0
+        for day in range(days):
+            hosts_ok += ok[day]
+            hosts_behind += behind[day]
+            total = totals[day]
+            total[0] += hosts_ok
+            total[1] += hosts_behind
+            if hosts_behind:
+                total[3] += 1  # a site is behind if any of its hosts is
+            elif hosts_ok:
+                total[2] += 1
+    return [{"date": format_time(end - DAY + 1)[:10], "hosts_ok": total[0],
+             "hosts_behind": total[1], "sites_ok": total[2], "sites_behind": total[3]}
+            for end, total in zip(ends, totals)]
 
 
 def fleet_changes(store, since, site=None, package=None):

@@ -395,13 +395,13 @@ def cmd_compare(args):
     if args.site is not None and not store.hosts(site=args.site):
         raise CommandError("unknown site %r" % args.site)
     requirements = load_requirements(store, args.baseline)
-    hosts, rows = analysis.compliance(store, requirements, args.at, args.site)
+    result = analysis.compliance(store, requirements, args.at, args.site)
     columns = analysis.COMPLIANCE_COLUMNS
     if args.format != "table":
-        emit([dict(zip(columns, row)) for row in rows], columns, args.format)
+        emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)
         return
-    emit(analysis.compliance_summary(hosts, rows), analysis.SUMMARY_COLUMNS, "table")
-    behind = [dict(zip(columns, row)) for row in rows if row[-1] == "behind"]
+    emit(result.summary(), analysis.SUMMARY_COLUMNS, "table")
+    behind = [dict(zip(columns, row)) for row in result.rows("behind")]
     if behind:
         sys.stdout.write("\n")
         emit(behind, analysis.COMPLIANCE_COLUMNS, "table")

@@ -158,8 +158,7 @@ class OfficerPages(object):
         baseline = args.get("baseline") or ""
         if baseline:
             _, _, _, requirements = self.requirements(baseline)
-            hosts, rows = analysis.compliance(self.store, requirements, None)
-            for summary in analysis.compliance_summary(hosts, rows):
+            for summary in analysis.compliance(self.store, requirements, None).summary():
                 sites[summary["site"]]["compliance"] = float(summary["compliant"].rstrip("%"))
                 sites[summary["site"]]["behind"] = summary["behind"]
         rows = list(sites.values())
@@ -185,11 +184,7 @@ class OfficerPages(object):
         baseline = args.get("baseline") or ""
         if baseline:
             _, _, _, requirements = self.requirements(baseline)
-            for row in analysis.compliance(self.store, requirements, None, site)[1]:
-                if row[-1] == "behind":
-                    status[row[1]] = status.get(row[1], 0) + 1
-                else:
-                    status.setdefault(row[1], 0)
+            status = analysis.compliance(self.store, requirements, None, site).behind_counts()
         return {"site": site, "baseline": baseline, "status": status,
                 "baselines": [b[0] for b in self.store.baselines()],
                 "hosts": [{"host": h, "system": system, "packager": packager, "last_report": last,
@@ -220,11 +215,11 @@ class OfficerPages(object):
         name, revision, created, requirements = self.requirements(ref)
         at = self.date_arg(args, "at")
         site = args.get("site") or None
-        hosts, rows = analysis.compliance(self.store, requirements, at, site)
+        result = analysis.compliance(self.store, requirements, at, site)
         columns = analysis.COMPLIANCE_COLUMNS
-        dicts = [dict(zip(columns, row)) for row in rows]
         fmt = args.get("format")
         if fmt in ("csv", "json"):
+            dicts = [dict(zip(columns, row)) for row in result.rows()]
             body = render(dicts, columns, fmt).encode("utf-8")
             kind = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
             return self.send(start_response, 200, body, kind, [
@@ -232,8 +227,8 @@ class OfficerPages(object):
                  % (name, revision, fmt))])
         return self.html(start_response, "baseline.html", {
             "name": name, "revision": revision, "created": created, "at": args.get("at", ""),
-            "site": site or "", "summary": analysis.compliance_summary(hosts, rows),
-            "behind": [d for d in dicts if d["status"] == "behind"],
+            "site": site or "", "summary": result.summary(),
+            "behind": [dict(zip(columns, row)) for row in result.rows("behind")],
             "requirements": [r.text + (" [%s]" % ", ".join(r.systems) if r.systems else "")
                              for r in requirements]})
 

@@ -14,6 +14,8 @@ INSERT INTO installs_v3 (host_id, package_id, installed, removed)
     SELECT host_id, package_id, installed, removed FROM installs;
 DROP TABLE installs;
 ALTER TABLE installs_v3 RENAME TO installs;
-CREATE INDEX installs_package_time ON installs (package_id, installed, removed, host_id);
+-- covering, open intervals first: who has a package now is one short range
+-- (and at a past date, that range and the intervals closed since)
+CREATE INDEX installs_package ON installs (package_id, removed, installed, host_id);
 UPDATE schema_version SET version = 3;
 COMMIT;
