@@ -478,3 +478,29 @@ def test_adoption_counts_equal_a_day_by_day_count():
                        "hosts_behind": len(verdicts) - sum(verdicts.values()),
                        "sites_ok": sum(sites.values()),
                        "sites_behind": len(sites) - sum(sites.values())}, day
+
+
+def test_fleet_changes_tell_a_kernel_beside_another_from_an_upgrade(store):
+    """A version that replaced another is an upgrade only if no other
+    version stayed across the change, also when that one was installed
+    long before the start of the change log."""
+    from wlcg_collector import analysis
+    from wlcg_collector.report import parse_report
+    k1 = ("kernel", "0:5.14.0-100.el9", "x86_64")
+    k2, k3 = ("kernel", "0:5.14.0-200.el9", "x86_64"), ("kernel", "0:5.14.0-300.el9", "x86_64")
+
+    def put(host, packages, day):
+        store.store_report(parse_report(make_report("T2_K", host, packages, ts=T0 + day * DAY)),
+                           T0 + day * DAY, "192.0.2.1")
+    put("side.example.org", [k1, k2], 0)
+    put("side.example.org", [k1, k3], 3)    # k1 stays: k2 removed, k3 installed
+    put("swap.example.org", [k2], 0)
+    put("swap.example.org", [k3], 3)        # k2 replaced: an upgrade
+    rows = analysis.fleet_changes(store, T0 + 2 * DAY)
+    assert [(r["host"], r["action"], r["old"], r["new"]) for r in rows] == [
+        ("side.example.org", "installed", None, k3[1]),
+        ("side.example.org", "removed", k2[1], None),
+        ("swap.example.org", "upgraded", k2[1], k3[1]),
+    ]
+    assert analysis.fleet_changes(store, T0 + 2 * DAY, package="bash") == []
+    assert len(analysis.fleet_changes(store, T0 + 2 * DAY, package="kernel")) == 3

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import defaultdict
 
 SCHEMA_VERSION = 3
 CHUNK = 500
@@ -139,15 +140,18 @@ SELECT_HOSTS_CHANGING_PACKAGE = (
     "AND i.removed IS NULL AND i.installed >= ?{where} "
     "UNION SELECT i.host_id FROM installs i{join} WHERE i.package_id IN ({marks}) "
     "AND i.removed >= ?{where}")
-SELECT_CHANGED_KEYS = (
-    "SELECT DISTINCT i.host_id, p.name, p.arch FROM installs i "
-    "JOIN packages p ON p.id = i.package_id "
-    "WHERE i.host_id IN ({marks}) AND (i.installed >= ? OR i.removed >= ?){where}")
-SELECT_HOST_INTERVALS = (
-    "SELECT i.host_id, p.name, p.version, p.arch, i.installed, i.removed FROM installs i "
-    "JOIN packages p ON p.id = i.package_id "
-    "WHERE i.host_id IN ({marks}) AND p.name IN ({names}) "
-    "AND (i.removed IS NULL OR i.removed >= ?)")
+# The intervals opened or closed since T (no join with packages: their rows
+# are read once, apart), then, for the (host, name, arch) where one version
+# replaced another, the intervals of other versions open since before T:
+# they tell an upgrade from a second kernel installed beside the first.
+SELECT_CHANGED_INSTALLS = (
+    "SELECT host_id, package_id, installed, removed FROM installs WHERE host_id IN ({marks}) "
+    "AND (installed >= ? OR removed >= ?)")
+SELECT_KEPT_INSTALLS = (
+    "SELECT host_id, package_id, installed, removed FROM installs{primary} "
+    "WHERE host_id IN ({marks}) AND package_id IN ({packages}) "
+    "AND removed IS NULL AND installed < ?")
+SELECT_PACKAGES_BY_ID = "SELECT id, packager, name, version, arch FROM packages WHERE id IN ({marks})"
 SELECT_HOST_NAMES = "SELECT id, site, name, packager FROM hosts WHERE id IN ({marks})"
 
 
@@ -262,6 +266,8 @@ class SQLiteDialect(object):
     name = "sqlite"
     integrity_errors = (sqlite3.IntegrityError,)
     json_table = False  # its executemany costs little: no need
+    # "probe the (host, package) key": SQLite would rather scan the package index
+    primary_key_hint = " NOT INDEXED"
 
     def __init__(self, params):
         self.path = params["path"]
@@ -319,6 +325,7 @@ class SQLiteDialect(object):
 
 class MySQLDialect(object):
     name = "mysql"
+    primary_key_hint = " FORCE INDEX (PRIMARY)"
     # server error codes: deadlock, lock wait timeout
     RETRYABLE = (1213, 1205)
     # client error codes: can't connect, gone away, lost connection, ... and
@@ -877,22 +884,54 @@ class Store(object):
                 host_ids.update(row[0] for row in self._read(
                     sql, chunk + [since] + extra + chunk + [since] + extra))
         hosts, intervals = {}, []
-        name_filter, name_params = ("", []) if package is None else (" AND p.name = ?",
-                                                                     [package])
+        rows = {}  # package id -> (packager, name, version, arch), read as needed
+        swapped = defaultdict(set)  # (name, arch) -> hosts where a version replaced another
         for chunk in _chunks(sorted(host_ids)):
             marks = ", ".join("?" * len(chunk))
             for host_id, site_name, host_name, packager in self._read(
                     SELECT_HOST_NAMES.format(marks=marks), chunk):
                 hosts[host_id] = (site_name, host_name, packager)
-            # only the (host, name, arch) that changed, with their intervals
-            # still open or closed since then: a few rows, not every package
-            keys = set(self._read(SELECT_CHANGED_KEYS.format(marks=marks, where=name_filter),
-                                  list(chunk) + [since, since] + name_params))
-            for names in _chunks(sorted({name for _, name, _ in keys})):
-                sql = SELECT_HOST_INTERVALS.format(marks=marks, names=", ".join("?" * len(names)))
-                intervals += [row for row in self._read(sql, list(chunk) + names + [since])
-                              if (row[0], row[1], row[3]) in keys]
+            changed = self._read(SELECT_CHANGED_INSTALLS.format(marks=marks),
+                                 list(chunk) + [since, since])
+            self._read_packages(rows, {row[1] for row in changed})
+            ends = defaultdict(set)  # (host, name, arch) -> {"opened", "closed"}
+            for host_id, package_id, installed, removed in changed:
+                _, name, version, arch = rows[package_id]
+                if package is not None and name != package:
+                    continue
+                intervals.append((host_id, name, version, arch, installed, removed))
+                key = (host_id, name, arch)
+                if installed >= since:
+                    ends[key].add("opened")
+                if removed is not None and removed >= since:
+                    ends[key].add("closed")
+            for (host_id, name, arch), kinds in ends.items():
+                if len(kinds) == 2:
+                    swapped[(name, arch)].add(host_id)
+        if swapped:
+            ids_of = defaultdict(list)  # (name, arch) -> package ids
+            for package_id, row in self.packages_named({name for name, _ in swapped}).items():
+                rows[package_id] = row
+                ids_of[(row[1], row[3])].append(package_id)
+            primary = self.dialect.primary_key_hint
+            for (name, arch), swapped_hosts in sorted(swapped.items()):
+                packages = sorted(ids_of[(name, arch)])
+                for chunk in _chunks(sorted(swapped_hosts)):
+                    sql = SELECT_KEPT_INSTALLS.format(
+                        primary=primary, marks=", ".join("?" * len(chunk)),
+                        packages=", ".join("?" * len(packages)))
+                    for host_id, package_id, installed, removed in self._read(
+                            sql, chunk + packages + [since]):
+                        version = rows[package_id][2]
+                        intervals.append((host_id, name, version, arch, installed, removed))
         return hosts, intervals
+
+    def _read_packages(self, rows, package_ids):
+        """Add the package rows of these ids that `rows` lacks."""
+        for chunk in _chunks(sorted(set(package_ids) - set(rows))):
+            for row in self._read(SELECT_PACKAGES_BY_ID.format(
+                    marks=", ".join("?" * len(chunk))), chunk):
+                rows[row[0]] = row[1:]
 
     def row_counts(self):
         return {table: self._read(COUNT_ROWS.format(table=table))[0][0]

@@ -6,6 +6,8 @@ lib/dpkg/version.c (`dpkg --compare-versions`). Only ASCII letters and
 digits count as alphanumeric, as in the C code (rislower/risdigit).
 """
 
+from functools import lru_cache
+
 
 def _isalnum(c):
     return ("0" <= c <= "9") or ("a" <= c <= "z") or ("A" <= c <= "Z")
@@ -213,8 +215,11 @@ def dpkg_compare(a, b):
     return _sign(verrevcmp(ua, ub) or verrevcmp(ra, rb))
 
 
+@lru_cache(maxsize=65536)
 def compare(packager, a, b):
-    """Compare two versions as written in reports of this packager."""
+    """Compare two versions as written in reports of this packager.
+    (Remembered: a fleet's change log compares the same upgrades again and
+    again.)"""
     if packager == "rpm":
         return rpm_compare(a, b)
     if packager == "dpkg":
