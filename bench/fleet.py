@@ -83,6 +83,17 @@ class Fleet(object):
         return "\n".join(lines) + "\n"
 
 
+INSERT_INSTALLS_JSON = (
+    "INSERT INTO installs (host_id, package_id, installed, removed) SELECT h, p, i, r "
+    "FROM JSON_TABLE(%s, '$[*]' COLUMNS (h INT UNSIGNED PATH '$[0]', p INT UNSIGNED PATH '$[1]', "
+    "i BIGINT PATH '$[2]', r BIGINT PATH '$[3]')) AS j")
+INSERT_REPORTS_JSON = (
+    "INSERT INTO reports (host_id, digest, received, collected, sender, packages, changed, "
+    "applied) SELECT h, UNHEX(d), r, c, 'bench', n, 1, 1 FROM JSON_TABLE(%s, '$[*]' COLUMNS ("
+    "h INT UNSIGNED PATH '$[0]', d CHAR(64) PATH '$[1]', r BIGINT PATH '$[2]', "
+    "c BIGINT PATH '$[3]', n INT PATH '$[4]')) AS j")
+
+
 def load_history(store, fleet, progress=None):
     """Write the fleet's history into an empty, initialised store."""
     dialect = store.dialect
@@ -157,8 +168,16 @@ def load_history(store, fleet, progress=None):
                             when, when, len(fleet.packages)))
         if len(batch) >= 200000 or index == fleet.hosts - 1:
             dialect.begin(conn, True)
-            cursor.executemany(insert, batch)
-            cursor.executemany(insert_report, reports)
+            if dialect.name == "sqlite":
+                cursor.executemany(insert, batch)
+                cursor.executemany(insert_report, reports)
+            else:
+                # PyMySQL escapes a parameter at a time: one JSON string a batch
+                # instead (JSON_TABLE, as the collector does for a new host)
+                for rows in (batch[i:i + 50000] for i in range(0, len(batch), 50000)):
+                    cursor.execute(INSERT_INSTALLS_JSON, (json.dumps(rows),))
+                cursor.execute(INSERT_REPORTS_JSON, (json.dumps(
+                    [(h, d.hex(), r, c, n) for h, d, r, c, n in reports]),))
             conn.commit()
             del batch[:], reports[:]
             if progress:
