@@ -148,9 +148,8 @@ SELECT_CHANGED_INSTALLS = (
     "SELECT host_id, package_id, installed, removed FROM installs WHERE host_id IN ({marks}) "
     "AND (installed >= ? OR removed >= ?)")
 SELECT_KEPT_INSTALLS = (
-    "SELECT host_id, package_id, installed, removed FROM installs{primary} "
-    "WHERE host_id IN ({marks}) AND package_id IN ({packages}) "
-    "AND removed IS NULL AND installed < ?")
+    "SELECT package_id, GROUP_CONCAT({fields}) FROM installs WHERE package_id IN ({marks}) "
+    "AND removed IS NULL AND installed < ? GROUP BY package_id")
 SELECT_PACKAGES_BY_ID = "SELECT id, packager, name, version, arch FROM packages WHERE id IN ({marks})"
 SELECT_HOST_NAMES = "SELECT id, site, name, packager FROM hosts WHERE id IN ({marks})"
 
@@ -266,8 +265,6 @@ class SQLiteDialect(object):
     name = "sqlite"
     integrity_errors = (sqlite3.IntegrityError,)
     json_table = False  # its executemany costs little: no need
-    # "probe the (host, package) key": SQLite would rather scan the package index
-    primary_key_hint = " NOT INDEXED"
 
     def __init__(self, params):
         self.path = params["path"]
@@ -325,7 +322,6 @@ class SQLiteDialect(object):
 
 class MySQLDialect(object):
     name = "mysql"
-    primary_key_hint = " FORCE INDEX (PRIMARY)"
     # server error codes: deadlock, lock wait timeout
     RETRYABLE = (1213, 1205)
     # client error codes: can't connect, gone away, lost connection, ... and
@@ -909,21 +905,22 @@ class Store(object):
                 if len(kinds) == 2:
                     swapped[(name, arch)].add(host_id)
         if swapped:
-            ids_of = defaultdict(list)  # (name, arch) -> package ids
-            for package_id, row in self.packages_named({name for name, _ in swapped}).items():
-                rows[package_id] = row
-                ids_of[(row[1], row[3])].append(package_id)
-            primary = self.dialect.primary_key_hint
-            for (name, arch), swapped_hosts in sorted(swapped.items()):
-                packages = sorted(ids_of[(name, arch)])
-                for chunk in _chunks(sorted(swapped_hosts)):
-                    sql = SELECT_KEPT_INSTALLS.format(
-                        primary=primary, marks=", ".join("?" * len(chunk)),
-                        packages=", ".join("?" * len(packages)))
-                    for host_id, package_id, installed, removed in self._read(
-                            sql, chunk + packages + [since]):
-                        version = rows[package_id][2]
-                        intervals.append((host_id, name, version, arch, installed, removed))
+            # who holds each version of those names since before T: one
+            # string of "host installed" pairs a package row
+            packages = self.packages_named({name for name, _ in swapped})
+            fields = self.dialect.concat(("host_id", "installed"))
+            for chunk in _chunks(sorted(p for p, row in packages.items()
+                                        if (row[1], row[3]) in swapped)):
+                for package_id, pairs in self._read(SELECT_KEPT_INSTALLS.format(
+                        fields=fields, marks=", ".join("?" * len(chunk))), chunk + [since]):
+                    _, name, version, arch = packages[package_id]
+                    if isinstance(pairs, bytes):
+                        pairs = pairs.decode("ascii")
+                    hosts_swapped = swapped[(name, arch)]
+                    for pair in pairs.split(","):
+                        host_id, installed = map(int, pair.split(" "))
+                        if host_id in hosts_swapped:
+                            intervals.append((host_id, name, version, arch, installed, None))
         return hosts, intervals
 
     def _read_packages(self, rows, package_ids):
