@@ -391,9 +391,11 @@ def schema_shape(store):
 
 
 def test_compliance_result_order_newest_row_and_scope(store):
-    """Rows in baseline order, then by arch, then host order; a host holding
-    two kernels is judged on the newer even when its row was made later;
-    requirements scoped to another system give no row; absent is not behind."""
+    """Rows in baseline order, then by arch and version (newest first), the
+    hosts without the package last, each group in host order; a host
+    holding two kernels is judged on the newer even when its row was made
+    later; requirements scoped to another system give no row; absent is not
+    behind."""
     from wlcg_collector import analysis
     from wlcg_collector.report import parse_report
 
@@ -405,24 +407,27 @@ def test_compliance_result_order_newest_row_and_scope(store):
     put("h2.example.org", [K_OLD] + glibc[:1], 0)
     put("h1.example.org", [K_NEW, K_OLD] + glibc, 1)  # then h1 takes the older kernel too
     put("h3.example.org", glibc[1:], 1)
+    put("a0.example.org", [K_OLD], 1)                 # first in host order
     requirements = parse_baseline("kernel >= 5.14.0-500\nglibc >= 2.34\n[system: el7]\n"
                                   "bash >= 9\n", "t")
     result = analysis.compliance(store, requirements, None)
     kernel, glibc_req = requirements[0].text, requirements[1].text
     assert result.rows() == [
         ("T2_X", "h1.example.org", "kernel", "x86_64", K_NEW[1], kernel, "ok"),
+        ("T2_X", "a0.example.org", "kernel", "x86_64", K_OLD[1], kernel, "behind"),
         ("T2_X", "h2.example.org", "kernel", "x86_64", K_OLD[1], kernel, "behind"),
         ("T2_X", "h3.example.org", "kernel", None, None, kernel, "absent"),
         ("T2_X", "h1.example.org", "glibc", "i686", glibc[1][1], glibc_req, "ok"),
         ("T2_X", "h3.example.org", "glibc", "i686", glibc[1][1], glibc_req, "ok"),
         ("T2_X", "h1.example.org", "glibc", "x86_64", glibc[0][1], glibc_req, "ok"),
         ("T2_X", "h2.example.org", "glibc", "x86_64", glibc[0][1], glibc_req, "ok"),
+        ("T2_X", "a0.example.org", "glibc", None, None, glibc_req, "absent"),
     ]
-    assert result.rows("behind") == [result.rows()[1]]
-    assert result.summary() == [{"site": "T2_X", "hosts": 3, "behind": 1,
-                                 "compliant": "66.7%"}]
-    assert result.behind_counts() == {"h1.example.org": 0, "h2.example.org": 1,
-                                      "h3.example.org": 0}
+    assert result.rows("behind") == result.rows()[1:3]
+    assert result.summary() == [{"site": "T2_X", "hosts": 4, "behind": 2,
+                                 "compliant": "50.0%"}]
+    assert result.behind_counts() == {"a0.example.org": 1, "h1.example.org": 0,
+                                      "h2.example.org": 1, "h3.example.org": 0}
     # on day 0, before h1 had the older kernel and before h3 reported
     early = analysis.compliance(store, requirements, T0 + 3600)
     assert [r[1:3] + r[-1:] for r in early.rows()] == [
@@ -504,3 +509,19 @@ def test_fleet_changes_tell_a_kernel_beside_another_from_an_upgrade(store):
     ]
     assert analysis.fleet_changes(store, T0 + 2 * DAY, package="bash") == []
     assert len(analysis.fleet_changes(store, T0 + 2 * DAY, package="kernel")) == 3
+
+
+def test_host_masks():
+    from wlcg_collector.analysis import HostMasks
+    hosts = [(7, "T2_A", "a.example.org", "rpm", None), (3, "T2_A", "b.example.org", "rpm", None),
+             (12, "T2_B", "c.example.org", "rpm", None)]
+    masks = HostMasks(hosts)
+    a_and_c = masks.of(["12", "7", "99"])       # 99: a host not in the list
+    b_and_c = masks.of(["3", "12"])
+    names = [h[2] for h in hosts]
+    assert list(masks.select(names, a_and_c)) == ["a.example.org", "c.example.org"]
+    assert list(masks.select(names, a_and_c & b_and_c)) == ["c.example.org"]
+    assert list(masks.select(names, a_and_c & ~b_and_c)) == ["a.example.org"]
+    assert list(masks.select(names, a_and_c | b_and_c)) == names
+    assert masks.of([]) == 0 and list(masks.select(names, 0)) == []
+    assert HostMasks([]).of(["1"]) == 0

@@ -5,10 +5,9 @@ Everything works for any past time: the state at T comes from the install
 intervals (installed <= T < removed)."""
 
 import bisect
-import gc
 from collections import defaultdict
-from contextlib import contextmanager
 from functools import cmp_to_key
+from itertools import compress
 
 from .baselines import newest_per_arch
 from .dates import format_time
@@ -25,74 +24,51 @@ CHANGES_COLUMNS = ["site", "host", "time", "action", "name", "arch", "old", "new
 STALE_COLUMNS = ["site", "host", "last_report"]
 
 
-@contextmanager
-def _collector_paused():
-    """Half a million new tuples, and sets of thousands of ids, make no
-    reference cycle: while they are built, the cyclic garbage collector
-    would only walk them again and again (a fifth of the time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def compliance(store, requirements, at, site=None):
     """The Compliance of the hosts known at `at` (None: now) with the
     requirements.
 
-    The work goes by package row, on sets of host ids, not host by host: a
-    host is judged on the newest row of a (name, arch) it holds, found by
-    handing out the holders of each row from the newest row to the oldest;
-    each verdict is worked out once per package row and requirement."""
+    The work goes by package row, not host by host, on sets of hosts kept
+    as HostMasks integers; a host is judged on the newest row of a (name,
+    arch) it holds, found by handing out the holders of each row from the newest row
+    to the oldest; each verdict is worked out once per package row and
+    requirement."""
     if at is None:
         at = FAR_FUTURE
-    with _collector_paused():
-        return _compliance(store, requirements, at, site)
-
-
-def _compliance(store, requirements, at, site):
     hosts = store.hosts_at(at, site)
+    masks = HostMasks(hosts)
     packages = store.packages_named({r.name for r in requirements})
     holders = store.hosts_with_packages(sorted(packages), at)
     newest = defaultdict(list)  # (name, arch) -> [(package id, hosts it is the newest of)]
-    taken = {}
+    taken = defaultdict(int)
     for package_id in sorted(holders, key=cmp_to_key(lambda a, b: _row_order(
             packages[a], packages[b])), reverse=True):
         _, name, _, arch = packages[package_id]
-        won = set(holders[package_id])
-        if (name, arch) in taken:  # a (name, arch) some hosts hold twice: kernels
-            won -= taken[(name, arch)]
-            taken[(name, arch)] |= won
-        else:
-            taken[(name, arch)] = set(won)
-        newest[(name, arch)].append((package_id, won))
-    # host ids are compared as the strings hosts_with_packages gives
-    by_system = defaultdict(set)
+        held = masks.of(holders[package_id])
+        newest[(name, arch)].append((package_id, held & ~taken[(name, arch)]))
+        taken[(name, arch)] |= held
+    by_system = defaultdict(list)
     for host_id, _, _, _, system in hosts:
-        by_system[system].add(str(host_id))
-    everyone = set().union(*by_system.values())
+        by_system[system].append(str(host_id))
+    system_masks = {system: masks.of(ids) for system, ids in by_system.items()}
     groups = []
     for requirement in requirements:
         name = requirement.name
-        systems = [system for system in by_system if requirement.applies_to(system)]
-        scope = None if len(systems) == len(by_system) else \
-            set().union(*(by_system[system] for system in systems))
-        held = []
+        scope = 0
+        for system, mask in system_masks.items():
+            if requirement.applies_to(system):
+                scope |= mask
+        holding = 0
         for (row_name, arch) in sorted(newest):
             if row_name != name:
                 continue
             for package_id, won in newest[(name, arch)]:
                 packager, _, version, _ = packages[package_id]
                 verdict = "ok" if requirement.satisfied_by(packager, version) else "behind"
-                groups.append((requirement, arch, (name, arch, version, requirement.text,
-                                                   verdict), won if scope is None else won & scope))
-                held.append(won)
-        groups.append((requirement, None, (name, None, None, requirement.text, "absent"),
-                       (everyone if scope is None else scope).difference(*held)))
-    return Compliance(hosts, groups)
+                groups.append(((name, arch, version, requirement.text, verdict), won & scope))
+                holding |= won
+        groups.append(((name, None, None, requirement.text, "absent"), scope & ~holding))
+    return Compliance(hosts, masks, groups)
 
 
 def _row_order(a, b):
@@ -102,70 +78,83 @@ def _row_order(a, b):
     return compare(a[0], a[2], b[2])
 
 
+class HostMasks(object):
+    """Sets of the hosts of a list as integers with one byte a host, in the
+    list's order (0 or 1): a union, intersection or difference of 10,000
+    hosts is one integer operation, and the hosts of a set come back in
+    list order through itertools.compress."""
+
+    def __init__(self, hosts):
+        self.size = len(hosts)
+        # host id (as text, the way the database lists ids) -> its byte;
+        # ids of other hosts all go to one spare byte past the end
+        self.byte_of = {str(host[0]): index for index, host in enumerate(hosts)}
+
+    def of(self, host_ids):
+        """The mask of these host ids (decimal strings); unknown ids are left out."""
+        lanes = bytearray(self.size + 1)
+        byte_of, spare = self.byte_of, self.size
+        for host_id in host_ids:
+            lanes[byte_of.get(host_id, spare)] = 1
+        return int.from_bytes(lanes[:spare], "little")
+
+    def select(self, items, mask):
+        """The items (one per host, in list order) of the hosts in mask."""
+        return compress(items, mask.to_bytes(self.size, "little"))
+
+
 class Compliance(object):
-    """The verdicts of a baseline over a set of hosts, kept as sets of host
-    ids per (requirement, arch, package row): a fleet's 500,000 rows are
-    only made when asked for.
+    """The verdicts of a baseline over a list of hosts, kept as a host mask
+    (see HostMasks) per (requirement, package row): a fleet's 500,000 rows are only made
+    when asked for.
 
     hosts: [(id, site, name, packager, system)] in site and name order;
-    groups: [(requirement, arch, row tail, host ids)] in baseline order,
-    a row tail being (package, arch, installed, requirement, status) and
-    the host ids decimal strings (which may name hosts not in `hosts`)."""
+    groups: [(row tail, host mask)] in baseline order, a row tail being
+    (package, arch, installed, requirement, status)."""
 
-    def __init__(self, hosts, groups):
+    def __init__(self, hosts, masks, groups):
         self.hosts = hosts
+        self.masks = masks
         self.groups = groups
 
     def rows(self, status=None):
-        """Tuples in COMPLIANCE_COLUMNS order (of one status, if given):
-        in baseline order, then by arch, then in host order."""
-        with _collector_paused():
-            return self._rows(status)
-
-    def _rows(self, status):
-        ordered = [(str(host_id), (site_name, host_name))
-                   for host_id, site_name, host_name, _, _ in self.hosts]
+        """Tuples in COMPLIANCE_COLUMNS order (of one status, if given): in
+        baseline order, then by arch and installed version (newest first),
+        the hosts without the package last; each group in host order."""
+        prefixes = [(site_name, host_name) for _, site_name, host_name, _, _ in self.hosts]
         rows = []
-        position = 0
-        while position < len(self.groups):
-            requirement, arch = self.groups[position][:2]
-            tail_of = {}  # host id -> its tail, for this requirement and arch
-            while position < len(self.groups) and \
-                    self.groups[position][:2] == (requirement, arch):
-                tail, host_ids = self.groups[position][2:]
-                if status is None or tail[-1] == status:
-                    tail_of.update(dict.fromkeys(host_ids, tail))
-                position += 1
-            if tail_of:
-                rows += [prefix + tail_of[host_id] for host_id, prefix in ordered
-                         if host_id in tail_of]
+        for tail, mask in self.groups:
+            if mask and (status is None or tail[-1] == status):
+                rows += [prefix + tail for prefix in self.masks.select(prefixes, mask)]
         return rows
 
-    def behind(self):
-        """The ids (as strings) of the hosts behind on at least one requirement."""
-        return set().union(*(host_ids for _, _, tail, host_ids in self.groups
-                             if tail[-1] == "behind"))
+    def _behind(self):
+        behind = 0
+        for tail, mask in self.groups:
+            if tail[-1] == "behind":
+                behind |= mask
+        return behind
 
     def summary(self):
         """Per site: hosts reporting, hosts behind, percent compliant."""
-        behind = self.behind()
         per_site = defaultdict(lambda: [0, 0])
-        for host_id, site_name, _, _, _ in self.hosts:
-            counts = per_site[site_name]
+        for host, late in zip(self.hosts, self._behind().to_bytes(self.masks.size, "little")):
+            counts = per_site[host[1]]
             counts[0] += 1
-            counts[1] += str(host_id) in behind
+            counts[1] += late
         return [{"site": site_name, "hosts": total, "behind": late,
                  "compliant": "%.1f%%" % (100.0 * (total - late) / total)}
                 for site_name, (total, late) in sorted(per_site.items())]
 
     def behind_counts(self):
         """{host name: how many of its rows are behind} of every host with a row."""
-        counts = defaultdict(int)
-        for _, _, tail, host_ids in self.groups:
-            for host_id in host_ids:
-                counts[host_id] += tail[-1] == "behind"
-        return {host_name: counts[str(host_id)] for host_id, _, host_name, _, _ in self.hosts
-                if str(host_id) in counts}
+        names = [host[2] for host in self.hosts]
+        counts = {}
+        for tail, mask in self.groups:
+            late = tail[-1] == "behind"
+            for name in self.masks.select(names, mask):
+                counts[name] = counts.get(name, 0) + late
+        return counts
 
 
 def host_status_timeline(packager, intervals, verdict):
