@@ -58,29 +58,28 @@ def _require_mysql():
     pytest.skip("MariaDB is not reachable on 127.0.0.1:3306")
 
 
+def _scratch_mysql_url():
+    _require_mysql()
+    scratch = ScratchMySQL()
+    try:
+        yield scratch.url
+    finally:
+        scratch.close()
+
+
 @pytest.fixture(params=["sqlite", "mysql"])
 def database_url(request, tmp_path):
     """A fresh, empty database URL of each back end."""
     if request.param == "sqlite":
         yield "sqlite:///%s" % (tmp_path / "collector.db")
-        return
-    _require_mysql()
-    scratch = ScratchMySQL()
-    try:
-        yield scratch.url
-    finally:
-        scratch.close()
+    else:
+        yield from _scratch_mysql_url()
 
 
 @pytest.fixture
 def mysql_url():
     """A fresh, empty MariaDB database, for what only the MySQL dialect does."""
-    _require_mysql()
-    scratch = ScratchMySQL()
-    try:
-        yield scratch.url
-    finally:
-        scratch.close()
+    yield from _scratch_mysql_url()
 
 
 @pytest.fixture
