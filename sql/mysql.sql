@@ -53,7 +53,9 @@ CREATE TABLE installs (
     PRIMARY KEY (host_id, package_id, installed),
     -- covering, open intervals first: who has a package now is one short range
     -- (and at a past date, that range and the intervals closed since)
-    KEY installs_package (package_id, removed, installed, host_id)
+    KEY installs_package (package_id, removed, installed, host_id),
+    -- a host's open set, and what changed on it since T, as short ranges
+    KEY installs_host (host_id, removed, installed)
 ) ENGINE=InnoDB;
 
 -- The audit trail: one small row per report received.

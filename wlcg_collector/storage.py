@@ -146,7 +146,9 @@ SELECT_HOSTS_CHANGING_PACKAGE = (
 # they tell an upgrade from a second kernel installed beside the first.
 SELECT_CHANGED_INSTALLS = (
     "SELECT host_id, package_id, installed, removed FROM installs WHERE host_id IN ({marks}) "
-    "AND (installed >= ? OR removed >= ?)")
+    "AND removed IS NULL AND installed >= ? "
+    "UNION ALL SELECT host_id, package_id, installed, removed FROM installs "
+    "WHERE host_id IN ({marks}) AND removed >= ?")
 SELECT_KEPT_INSTALLS = (
     "SELECT package_id, GROUP_CONCAT({fields}) FROM installs WHERE package_id IN ({marks}) "
     "AND removed IS NULL AND installed < ? GROUP BY package_id")
@@ -888,7 +890,7 @@ class Store(object):
                     SELECT_HOST_NAMES.format(marks=marks), chunk):
                 hosts[host_id] = (site_name, host_name, packager)
             changed = self._read(SELECT_CHANGED_INSTALLS.format(marks=marks),
-                                 list(chunk) + [since, since])
+                                 list(chunk) + [since] + list(chunk) + [since])
             self._read_packages(rows, {row[1] for row in changed})
             ends = defaultdict(set)  # (host, name, arch) -> {"opened", "closed"}
             for host_id, package_id, installed, removed in changed:

@@ -12,7 +12,8 @@ CREATE TABLE installs_v3 (
     installed BIGINT NOT NULL,
     removed BIGINT NULL,
     PRIMARY KEY (host_id, package_id, installed),
-    KEY installs_package (package_id, removed, installed, host_id)
+    KEY installs_package (package_id, removed, installed, host_id),
+    KEY installs_host (host_id, removed, installed)
 ) ENGINE=InnoDB;
 INSERT INTO installs_v3 (host_id, package_id, installed, removed)
     SELECT host_id, package_id, installed, removed FROM installs;

@@ -17,5 +17,7 @@ ALTER TABLE installs_v3 RENAME TO installs;
 -- covering, open intervals first: who has a package now is one short range
 -- (and at a past date, that range and the intervals closed since)
 CREATE INDEX installs_package ON installs (package_id, removed, installed, host_id);
+-- a host's open set, and what changed on it since T, as short ranges
+CREATE INDEX installs_host ON installs (host_id, removed, installed);
 UPDATE schema_version SET version = 3;
 COMMIT;
