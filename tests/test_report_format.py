@@ -94,3 +94,16 @@ def test_rpm_version_length_limit_on_every_path(epoch):
     with pytest.raises(ReportError) as err:
         parse_report(text(201))
     assert "longer than 200" in str(err.value)
+
+
+@pytest.mark.parametrize("lines", [
+    ["b\t0:1-1\tx86_64", "a\t0:1-1\tnoarch", "b\t0:1-1\tx86_64"],   # unsorted, a duplicate
+    ["a\t0:1-1\tnoarch", "b\t0:1-1\tx86_64", "b\t0:1-1\tx86_64"],   # sorted, a duplicate
+    ["a\t0:1-1\tnoarch", "b\t0:1-1\tx86_64"],                      # as the reporter sends them
+])
+def test_stored_form_lines_come_out_sorted_and_unique(lines):
+    report = parse_report(("#\nsite: S\nhost: h\npackager: rpm\n#\n%s\n#\n"
+                           % "\n".join(lines)).encode())
+    assert report.packages == [("a", "0:1-1", "noarch"), ("b", "0:1-1", "x86_64")]
+    assert report.set_hash == parse_report(
+        b"#\nsite: S\nhost: h\npackager: rpm\n#\na\t0:1-1\tnoarch\nb 0:1-1 x86_64\n#\n").set_hash

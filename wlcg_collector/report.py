@@ -13,7 +13,9 @@ defence against garbage, so it is strict: every rule below names what failed.
 """
 
 import hashlib
+import operator
 import re
+from itertools import islice
 
 from .versions import split_dpkg_version
 
@@ -173,7 +175,9 @@ def _parse_packages(lines, packager, first_number):
     if packager == "rpm" and CANONICAL_RPM_BLOCK.fullmatch(block):
         # "name TAB version TAB arch" strings sort as their tuples do: TAB
         # sorts before every character a field may hold
-        unique = sorted(set(lines))
+        unique = sorted(lines)  # in order already from this project's reporter: cheap
+        if any(map(operator.eq, unique, islice(unique, 1, None))):
+            unique = sorted(set(lines))
         if "gpg-pubkey" in block:
             unique = [line for line in unique if not line.startswith(PUBKEY_LINE_STARTS)]
         if not unique:
