@@ -107,3 +107,90 @@ def test_stored_form_lines_come_out_sorted_and_unique(lines):
     assert report.packages == [("a", "0:1-1", "noarch"), ("b", "0:1-1", "x86_64")]
     assert report.set_hash == parse_report(
         b"#\nsite: S\nhost: h\npackager: rpm\n#\na\t0:1-1\tnoarch\nb 0:1-1 x86_64\n#\n").set_hash
+
+
+def _random_line(rng, packager):
+    """A package line near the rules' edges: odd characters, separators,
+    epochs, every length limit and one either side."""
+    alphabet = ["a", "Z", "0", "9", ".", "+", "~", "^", "_", ":", "-", "(", ")", "'", " ", "\t",
+                "\x01", "\x7f", "\x0b", "\u00e9", "\u0663", "\u00a0", "\u2028", "%", "?"]
+
+    def word(low, high):
+        size = rng.choice([low, high - 1, high, high + 1, rng.randint(low, high)])
+        base = rng.choice(["x", "1", "a.b", "1.0"])
+        text = (base * size)[:max(size, 0)]
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            if text:
+                at = rng.randrange(len(text))
+                text = text[:at] + rng.choice(alphabet) + text[at + 1:]
+        return text
+
+    name = rng.choice(["bash", "gpg-pubkey", word(1, 200)])
+    arch = rng.choice(["x86_64", "noarch", "all", word(1, 32)])
+    epoch = rng.choice(["", "0:", "1:", "00:", "007:", "(none):", "123456789:",
+                        "1234567890:", ":", "a:", "\u0661:"])
+    if packager == "rpm":
+        budget = rng.choice([196, 197, 198, 199, 200, 201, 202, rng.randint(1, 20)])
+        version = word(1, max(1, budget - len(epoch) - 2))
+        release = rng.choice(["1", "1.el9", word(1, 4), "1-1", ""])
+        evr = epoch + version + ("-" + release if release or rng.random() < 0.5 else "")
+    else:
+        evr = epoch + word(1, rng.choice([20, 199, 200, 201])) + rng.choice(
+            ["", "-1", "-1+deb12u1", "-", "-a-b", "~rc1"])
+    separator = rng.choice(["\t"] * 8 + [" ", "  ", "\t\t"])
+    return separator.join([name, evr, arch])
+
+
+@pytest.mark.parametrize("packager", ["rpm", "dpkg"])
+def test_fast_and_strict_paths_give_identical_verdicts(packager):
+    """Random blocks, mostly valid lines with one odd one: the parser with
+    its fast paths and the strict per-line rule alone accept the same
+    blocks, with the same packages and set hash, and reject the same ones
+    with the same reason."""
+    import random
+    from wlcg_collector import report as module
+    rng = random.Random(1123 if packager == "rpm" else 1124)
+    good = (["bash\t0:5.1.8-9.el9\tx86_64", "kernel\t0:5.14.0-427.el9\tx86_64",
+             "xrootd\t1:5.7.1-1.el9\tx86_64"] if packager == "rpm" else
+            ["bash\t5.2.15-2+b2\tamd64", "libc6\t2.36-9+deb12u4\tamd64", "tzdata\t2024a-0\tall"])
+    outcomes = {"accepted": 0, "rejected": 0, "stored form": 0, "one pattern": 0}
+    fast_lines = module._fast_rpm_lines if packager == "rpm" else module._fast_dpkg_lines
+    for _ in range(4000):
+        lines = rng.sample(good, rng.randint(0, 3))
+        lines += [_random_line(rng, packager) for _ in range(rng.choice([1, 1, 2]))]
+        rng.shuffle(lines)
+        lines = [line for line in lines if "\n" not in line]
+        if not lines:
+            continue
+        try:
+            strict = module.strict_packages(lines, packager, 6)
+        except ReportError as exc:
+            strict = str(exc)
+        try:
+            fast, joined = module._parse_packages(lines, packager, 6)
+        except ReportError as exc:
+            fast, joined = str(exc), None
+        assert fast == strict, lines
+        if isinstance(strict, str):
+            outcomes["rejected"] += 1
+            continue
+        outcomes["accepted"] += 1
+        block = "\n".join(lines)
+        if packager == "rpm" and module.STORED_RPM_BLOCK.fullmatch(block):
+            outcomes["stored form"] += 1
+        elif fast_lines(block, len(lines)) is not None:
+            outcomes["one pattern"] += 1
+        assert module.package_set_hash(packager, fast, joined) == \
+            module.package_set_hash(packager, strict)
+    # both verdicts, and each fast path, were exercised
+    if packager == "dpkg":
+        del outcomes["stored form"]
+    assert min(outcomes.values()) > 50, outcomes
+
+
+def test_a_control_character_in_a_version_is_rejected_on_every_path():
+    """The same line with and without its epoch written out."""
+    for line in ("v\t0:1.\x01-1\tnoarch", "v\t1.\x01-1\tnoarch", "v\t007:1.\x01-1\tnoarch"):
+        with pytest.raises(ReportError) as err:
+            parse_report(("#\nsite: S\nhost: h\npackager: rpm\n#\n%s\n#\n" % line).encode())
+        assert "bad version" in str(err.value)

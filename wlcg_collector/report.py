@@ -29,10 +29,13 @@ MAX_ARCH = 32
 PACKAGERS = ("rpm", "dpkg")
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
-# Package fields: printable ASCII without white space.
-FIELD_RE = re.compile(r"^[\x21-\x7e]+$")
-RPM_EVR_RE = re.compile(r"^(?:(\d+|\(none\)):)?([^:\-]+)-([^:\-]+)$")
-DPKG_VERSION_RE = re.compile(r"^(?:\d+:)?[A-Za-z0-9.+~:-]+$")
+# Character classes, written out in ASCII: in a str pattern \d and \s also
+# match other scripts' digits and spaces.
+PRINTABLE = r"\x21-\x7e"  # a package field: printable ASCII, no white space
+RPM_PART = r"\x21-\x2c\x2e-\x39\x3b-\x7e"  # the same without '-' and ':'
+FIELD_RE = re.compile(r"[%s]+" % PRINTABLE)
+RPM_EVR_RE = re.compile(r"(?:([0-9]+|\(none\)):)?([%s]+)-([%s]+)" % (RPM_PART, RPM_PART))
+DPKG_VERSION_RE = re.compile(r"(?:[0-9]+:)?[A-Za-z0-9.+~:-]+")
 HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$")
 SITE_RE = re.compile(r"^[\x21-\x7e]+$")
 # Header values: printable text (any script), no control characters.
@@ -68,7 +71,7 @@ def package_set_hash(packager, packages, lines=None):
 
 def normalise_rpm_version(version):
     """'E:V-R' with the epoch written out (0 where absent or '(none)')."""
-    match = RPM_EVR_RE.match(version)
+    match = RPM_EVR_RE.fullmatch(version)
     if not match:
         raise ValueError("not an rpm EPOCH:VERSION-RELEASE")
     epoch, ver, release = match.groups()
@@ -78,7 +81,7 @@ def normalise_rpm_version(version):
 
 
 def normalise_dpkg_version(version):
-    if not DPKG_VERSION_RE.match(version):
+    if not DPKG_VERSION_RE.fullmatch(version):
         raise ValueError("not a dpkg version")
     split_dpkg_version(version)
     return version
@@ -152,18 +155,36 @@ def _parse_headers(lines):
     return headers
 
 
-# The common, valid lines, checked in one pass over the package block (the
-# detailed per-line checks run only when a line does not match, to name what
-# is wrong with it). A block all in the stored form (this project's reporter
-# writes it) is kept as its lines.
-CANONICAL_RPM_LINE = (r"[\x21-\x7e]{1,%d}\t(?=[^\t]{1,%d}\t)(?:0|[1-9]\d{0,8}):"
-                      r"[^:\-\s]+-[^:\-\s]+\t[\x21-\x7e]{1,%d}" % (MAX_NAME, MAX_VERSION, MAX_ARCH))
-CANONICAL_RPM_BLOCK = re.compile(r"%s(?:\n%s)*" % (CANONICAL_RPM_LINE, CANONICAL_RPM_LINE))
-FAST_RPM_LINES = re.compile(r"^([\x21-\x7e]{1,%d})\t(\d{1,9}):([^:\-\s]+)-([^:\-\s]+)"
-                            r"\t([\x21-\x7e]{1,%d})$" % (MAX_NAME, MAX_ARCH), re.M)
-FAST_DPKG_LINES = re.compile(r"^([\x21-\x7e]{1,%d})\t((?:\d{1,9}:)?[0-9][A-Za-z0-9.+~]*"
-                             r"(?:-[A-Za-z0-9.+~]+)?)\t([\x21-\x7e]{1,%d})$"
-                             % (MAX_NAME, MAX_ARCH), re.M)
+# ---------------------------------------------------------------- package lines
+#
+# One rule decides whether a package line is valid: _parse_line, the strict
+# per-line parser, which also names what is wrong. The patterns below only
+# save work on the common lines, in one pass over the whole block. Each is
+# the strict rule with narrower parts, so it accepts a subset of what
+# _parse_line accepts and yields the same tuple:
+#   - fields: the same PRINTABLE class, the same length limits, TAB only;
+#   - rpm: an epoch of 1 to 9 ASCII digits always written (no "(none)",
+#     no missing epoch), version and release of the RPM_EVR_RE classes;
+#     the raw version's length is checked as _parse_line checks it (and a
+#     written-out epoch only ever gets shorter: leading zeros go);
+#   - dpkg: digits, letters and ".+~" only (no ":" or "-" inside the
+#     upstream version), an epoch of at most 9 digits (dpkg's limit is
+#     2**31 - 1);
+#   - the stored form: an rpm block whose epochs are already written as
+#     _parse_line writes them, kept as its lines.
+# A block any line of which a pattern does not take goes to _parse_line
+# line by line. tests/test_report_format.py feeds random lines to both.
+
+NAME_FIELD = "[%s]{1,%d}" % (PRINTABLE, MAX_NAME)
+ARCH_FIELD = "[%s]{1,%d}" % (PRINTABLE, MAX_ARCH)
+RPM_VR = "([%s]+)-([%s]+)" % (RPM_PART, RPM_PART)
+FAST_RPM_LINES = re.compile(r"^(%s)\t([0-9]{1,9}):%s\t(%s)$" % (NAME_FIELD, RPM_VR, ARCH_FIELD),
+                            re.M)
+FAST_DPKG_LINES = re.compile(r"^(%s)\t((?:[0-9]{1,9}:)?[0-9][A-Za-z0-9.+~]*"
+                             r"(?:-[A-Za-z0-9.+~]+)?)\t(%s)$" % (NAME_FIELD, ARCH_FIELD), re.M)
+STORED_RPM_LINE = (r"%s\t(?=[%s]{1,%d}\t)(?:0|[1-9][0-9]{0,8}):[%s]+-[%s]+\t%s"
+                   % (NAME_FIELD, PRINTABLE, MAX_VERSION, RPM_PART, RPM_PART, ARCH_FIELD))
+STORED_RPM_BLOCK = re.compile(r"%s(?:\n%s)*" % (STORED_RPM_LINE, STORED_RPM_LINE))
 PUBKEY_LINE_STARTS = tuple(name + "\t" for name in PUBKEY_NAMES)
 
 
@@ -172,61 +193,81 @@ def _parse_packages(lines, packager, first_number):
     if len(lines) > MAX_PACKAGES:
         raise ReportError("report lists more than %d packages" % MAX_PACKAGES)
     block = "\n".join(lines)
-    if packager == "rpm" and CANONICAL_RPM_BLOCK.fullmatch(block):
-        # "name TAB version TAB arch" strings sort as their tuples do: TAB
-        # sorts before every character a field may hold
-        unique = sorted(lines)  # in order already from this project's reporter: cheap
-        if any(map(operator.eq, unique, islice(unique, 1, None))):
-            unique = sorted(set(lines))
-        if "gpg-pubkey" in block:
-            unique = [line for line in unique if not line.startswith(PUBKEY_LINE_STARTS)]
-        if not unique:
-            raise ReportError("report lists no package")
-        joined = "\n".join(unique)
-        fields = iter(joined.replace("\n", "\t").split("\t"))
-        return list(zip(fields, fields, fields)), joined
+    if packager == "rpm" and STORED_RPM_BLOCK.fullmatch(block):
+        return _stored_rpm_lines(lines, block)
     if packager == "rpm":
-        packages = _rpm_lines(block, len(lines))
-        normalise = normalise_rpm_version
+        packages = _fast_rpm_lines(block, len(lines))
     else:
-        found = FAST_DPKG_LINES.findall(block)
-        packages = set(found) if len(found) == len(lines) and all(
-            len(version) <= MAX_VERSION for _, version, _ in found) else None
-        normalise = normalise_dpkg_version
+        packages = _fast_dpkg_lines(block, len(lines))
     if packages is None:
-        packages = {_parse_line(line, number, normalise)
-                    for number, line in enumerate(lines, first_number)}
-        packages.discard(None)
-    packages = [p for p in packages if p[0] not in PUBKEY_NAMES]
+        return strict_packages(lines, packager, first_number), None
+    return _keep_packages(packages), None
+
+
+def strict_packages(lines, packager, first_number):
+    """The sorted packages of a block, every line checked by _parse_line
+    (the first numbered first_number); ReportError for the first bad one."""
+    normalise = normalise_rpm_version if packager == "rpm" else normalise_dpkg_version
+    packages = {_parse_line(line, number, normalise)
+                for number, line in enumerate(lines, first_number)}
+    packages.discard(None)
+    return _keep_packages(packages)
+
+
+def _keep_packages(packages):
+    packages = sorted(p for p in packages if p[0] not in PUBKEY_NAMES)
     if not packages:
         raise ReportError("report lists no package")
-    return sorted(packages), None
-
-
-def _rpm_lines(block, count):
-    """The set of valid rpm lines not all in the stored form (epoch missing
-    or zero-padded), normalised; None when some line needs the checks."""
-    found = FAST_RPM_LINES.findall(block)
-    if len(found) != count:
-        return None
-    packages = {(name, "%s:%s-%s" % (epoch.lstrip("0") or "0", version, release), arch)
-                for name, epoch, version, release, arch in found
-                if len(epoch) + len(version) + len(release) + 2 <= MAX_VERSION}
-    if len(packages) < len(set(found)):
-        return None  # an over-long version: let the checks say which
     return packages
 
 
+def _stored_rpm_lines(lines, block):
+    # "name TAB version TAB arch" strings sort as their tuples do: TAB sorts
+    # before every character a field may hold
+    unique = sorted(lines)  # in order already from this project's reporter: cheap
+    if any(map(operator.eq, unique, islice(unique, 1, None))):
+        unique = sorted(set(lines))
+    if "gpg-pubkey" in block:
+        unique = [line for line in unique if not line.startswith(PUBKEY_LINE_STARTS)]
+    if not unique:
+        raise ReportError("report lists no package")
+    joined = "\n".join(unique)
+    fields = iter(joined.replace("\n", "\t").split("\t"))
+    return list(zip(fields, fields, fields)), joined
+
+
+def _fast_rpm_lines(block, count):
+    """The set of rpm lines, normalised, when FAST_RPM_LINES takes every
+    line and no version is too long; else None."""
+    found = FAST_RPM_LINES.findall(block)
+    if len(found) != count:
+        return None
+    if any(len(epoch) + len(version) + len(release) + 2 > MAX_VERSION
+           for _, epoch, version, release, _ in found):
+        return None  # let _parse_line say which
+    return {(name, "%s:%s-%s" % (epoch.lstrip("0") or "0", version, release), arch)
+            for name, epoch, version, release, arch in found}
+
+
+def _fast_dpkg_lines(block, count):
+    """The set of dpkg lines when FAST_DPKG_LINES takes every line and no
+    version is too long; else None."""
+    found = FAST_DPKG_LINES.findall(block)
+    if len(found) != count or any(len(version) > MAX_VERSION for _, version, _ in found):
+        return None
+    return set(found)
+
+
 def _parse_line(line, number, normalise):
-    """(name, version, arch) of a line the fast patterns did not take, None
-    for a signing key, or ReportError naming what is wrong."""
+    """(name, version, arch) of a line, None for a signing key, or
+    ReportError naming what is wrong: the rule every path follows."""
     fields = line.split("\t") if "\t" in line else line.split(" ")
     if len(fields) != 3:
         raise ReportError("package line %d is not 'name version arch'" % number)
     name, version, arch = fields
     for field, limit, what in ((name, MAX_NAME, "name"), (version, MAX_VERSION, "version"),
                                (arch, MAX_ARCH, "arch")):
-        if not FIELD_RE.match(field):
+        if not FIELD_RE.fullmatch(field):
             raise ReportError("package line %d: bad %s" % (number, what))
         if len(field) > limit:
             raise ReportError("package line %d: %s longer than %d" % (number, what, limit))
