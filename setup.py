@@ -15,7 +15,7 @@ setup(
     version=VERSION,
     description="Report installed packages of WLCG hosts, encrypted, to a central collector",
     license="Apache-2.0",
-    packages=["wlcg_collector"],
+    packages=["wlcg_collector", "wlcg_collector.db"],
     package_data={"wlcg_collector": ["templates/*.html", "static/*.css"]},
     scripts=["wlcg-package-reporter"],
     entry_points={"console_scripts": ["wlcg-collector = wlcg_collector.cli:main"]},
@@ -23,10 +23,11 @@ setup(
                 for path in sorted(glob.glob("sql/**/*.sql", recursive=True))]
     + [("share/wlcg-collector", ["collector.cgi", "wlcg-collector.wsgi"])],
     python_requires=">=3.9",
-    # the officer's `adoption --plot`; ingest never needs it
     # the officer's web pages need Jinja2
-    install_requires=["PyMySQL>=1.0", "Jinja2>=2.10"],
-    extras_require={"plot": ["matplotlib>=3.3"]},
+    install_requires=["Jinja2>=2.10"],
+    # MySQL/MariaDB storage needs PyMySQL (SQLite needs nothing); the
+    # officer's `adoption --plot` needs matplotlib
+    extras_require={"mysql": ["PyMySQL>=1.0"], "plot": ["matplotlib>=3.3"]},
     classifiers=[
         "License :: OSI Approved :: Apache Software License",
         "Operating System :: POSIX :: Linux",

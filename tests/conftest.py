@@ -84,7 +84,7 @@ def mysql_url():
 
 @pytest.fixture
 def store(database_url):
-    from wlcg_collector.storage import open_store
+    from wlcg_collector.db import open_store
     store = open_store(database_url)
     store.init_schema()
     yield store

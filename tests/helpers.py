@@ -321,6 +321,22 @@ def write_config(path, database, pairs, **options):
     return str(path)
 
 
+def run_cli(args):
+    """`wlcg-collector ARGS` run in this process, as cli.main: (exit code,
+    stdout, stderr). (One subprocess test per entry point checks the
+    command itself; see collector_command.)"""
+    import contextlib
+    import io
+    from wlcg_collector import cli
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's usage errors and --help
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
 def collector_command(args, env_extra=None, timeout=120, input_bytes=None):
     """Run `python -m wlcg_collector ARGS` from this checkout."""
     env = dict(os.environ, PYTHONPATH=ROOT)
@@ -340,10 +356,3 @@ def installed_dpkg_packages():
     return sorted(set((name, version, arch) for status, name, version, arch in rows
                       if status == "installed"))
 
-
-def orphan_intervals(store):
-    """How many install intervals name a host or package row that does not
-    exist (the installs table has no foreign keys to say so itself)."""
-    return store._read("SELECT COUNT(*) FROM installs i LEFT JOIN hosts h ON h.id = i.host_id "
-                       "LEFT JOIN packages p ON p.id = i.package_id "
-                       "WHERE h.id IS NULL OR p.id IS NULL")[0][0]

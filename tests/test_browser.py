@@ -18,7 +18,7 @@ from helpers import ROOT, make_report, write_config
 from test_officer import BASELINE, DAY, T0, date, store_fleet
 from test_pages import HOSTILE
 from wlcg_collector.report import parse_report
-from wlcg_collector.storage import open_store
+from wlcg_collector.db import open_store
 
 CHROMIUM = shutil.which("chromium", path="/usr/bin:/bin")
 CHROMEDRIVER = shutil.which("chromedriver", path="/usr/bin:/bin")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import collector_command, make_key_pair, make_report, write_config
+from helpers import collector_command, make_key_pair, make_report, run_cli, write_config
 from wlcg_collector import create_app
 from wlcg_collector.config import ConfigError
 from wlcg_collector.crypto import encrypt
@@ -23,8 +23,7 @@ NEW = [("bash", "0:5.1.8-9.el9", "x86_64"), ("xrootd", "1:5.7.1-1.el9", "x86_64"
 
 
 def run(*args):
-    proc = collector_command(list(args))
-    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+    return run_cli(args)
 
 
 @pytest.fixture

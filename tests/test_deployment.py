@@ -252,7 +252,7 @@ def test_rpms_install_into_a_scratch_root(built_rpms, tmp_path):
                  "/usr/share/wlcg-collector/sql/mysql.sql",
                  "/usr/share/wlcg-collector/sql/upgrades/sqlite/1-2.sql"):
         assert path in collector, path
-    assert any(f.endswith("/wlcg_collector/storage.py") for f in collector)
+    assert any(f.endswith("/wlcg_collector/db/writer.py") for f in collector)
     # the files are really there, with those modes
     assert os.stat(root / "etc/wlcg-collector/collector.conf").st_mode & 0o777 == 0o640
     assert os.stat(root / "var/spool/wlcg-package-reporter").st_mode & 0o777 == 0o700

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from helpers import ScratchMySQL, collector_command, make_report
+from helpers import ScratchMySQL, make_report, run_cli
 from wlcg_collector.baselines import BaselineError, parse_baseline, parse_requirement
 from wlcg_collector.crypto import encrypt
+from wlcg_collector.db import open_store
 from wlcg_collector.ingest import ingest
-from wlcg_collector.storage import open_store
 
 DAY = 86400
 TODAY = int(time.time()) // DAY * DAY
@@ -86,12 +86,7 @@ def fleet(store, collector_keys):
 
 
 def run(store, *args):
-    url = store.dialect.describe() if store.dialect.name == "mysql" else \
-        "sqlite:///" + store.dialect.path
-    if store.dialect.name == "mysql":
-        url = "mysql://root@127.0.0.1:3306/" + store.dialect.params["database"]
-    proc = collector_command(["--db", url] + list(args))
-    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+    return run_cli(["--db", store.dialect.describe()] + list(args))
 
 
 def compact(rows):
@@ -281,12 +276,9 @@ def test_baseline_errors(text, message):
 def test_bad_baseline_file_through_the_cli(store, tmp_path):
     path = tmp_path / "bad.txt"
     path.write_text("xrootd >= 5\ncondor >> 9\n")
-    url = "sqlite:///" + store.dialect.path if store.dialect.name == "sqlite" else \
-        "mysql://root@127.0.0.1:3306/" + store.dialect.params["database"]
-    proc = collector_command(["--db", url, "baseline", "add", "osg", str(path)])
-    assert proc.returncode == 1
-    assert proc.stderr.decode() == "wlcg-collector: %s:2: unknown operator '>>' (use < <= = " \
-                                   ">= >)\n" % path
+    code, _, err = run(store, "baseline", "add", "osg", str(path))
+    assert code == 1
+    assert err == "wlcg-collector: %s:2: unknown operator '>>' (use < <= = >= >)\n" % path
 
 
 @pytest.mark.parametrize("packager,installed,requirement,ok", [
@@ -315,24 +307,22 @@ def test_schema_upgrade(tmp_path, database_url, version):
     import os
     from helpers import ROOT
     from wlcg_collector.report import parse_report
-    from wlcg_collector.storage import SCHEMA_VERSION
+    from wlcg_collector.db import SCHEMA_VERSION
     store = open_store(database_url)
     dialect = store.dialect.name
-    with open(os.path.join(ROOT, "tests", "fixtures", "schema-v%d" % version,
-                           dialect + ".sql")) as f:
-        store.dialect.run_script(store._connection(), f.read())
+    store.run_schema_file(os.path.join(ROOT, "tests", "fixtures", "schema-v%d" % version,
+                                       dialect + ".sql"))
     assert store.schema_version() == version
     # an old store is enough to ingest: put reports in with the old tables
     store.store_report(parse_report(make_report(packages=EL7, ts=T0)), T0, "192.0.2.1")
     store.store_report(parse_report(make_report(packages=EL7[1:], ts=T0 + DAY)), T0 + DAY,
                        "192.0.2.1")
     store.close()
-    code = collector_command(["--db", database_url, "init-db"])
-    assert code.stdout.decode() == "upgraded schema from version %d to %d\n" % (
-        version, SCHEMA_VERSION)
+    assert run_cli(["--db", database_url, "init-db"])[1] == \
+        "upgraded schema from version %d to %d\n" % (version, SCHEMA_VERSION)
     store = open_store(database_url)
     assert store.schema_version() == SCHEMA_VERSION
-    host = store.find_host("wn01.example.org")
+    host = store.find_host("wn01.example.org").id
     assert store.state(host, T0) == EL7
     assert store.state(host) == EL7[1:]
     # and it takes new reports
@@ -340,54 +330,17 @@ def test_schema_upgrade(tmp_path, database_url, version):
                        "192.0.2.1")
     assert store.state(host) == EL7
     assert store.add_baseline("osg", "x >= 1\n", T0) == 1
-    upgraded = schema_shape(store)
+    upgraded = store.schema_shape()
     store.close()
     scratch = ScratchMySQL() if dialect == "mysql" else None
     fresh = open_store(scratch.url if scratch else "sqlite:///%s" % (tmp_path / "fresh.db"))
     try:
         fresh.init_schema()
-        assert schema_shape(fresh) == upgraded
+        assert fresh.schema_shape() == upgraded
     finally:
         fresh.close()
         if scratch:
             scratch.close()
-
-
-def schema_shape(store):
-    """{table: sorted index definitions}, to compare two databases' schemas."""
-    if store.dialect.name == "sqlite":
-        rows = store._read("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' "
-                           "AND name NOT LIKE 'sqlite_autoindex%'")
-        shape = {}
-        for table, index in rows:
-            columns = [r[2] for r in store._read("PRAGMA index_info(%s)" % index)]
-            shape.setdefault(table, []).append((index, tuple(columns)))
-        shape = {table: sorted(indexes) for table, indexes in shape.items()}
-        for (table,) in store._read("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                    "AND name NOT LIKE 'sqlite_%'"):
-            # columns: name, type, not null, position in the primary key
-            shape[table + " columns"] = [(r[1], r[2], r[3], r[5]) for r in store._read(
-                "PRAGMA table_info(%s)" % table)]
-            shape[table + " foreign keys"] = sorted(r[2:5] for r in store._read(
-                "PRAGMA foreign_key_list(%s)" % table))
-            shape[table + " without rowid"] = "WITHOUT ROWID" in store._read(
-                "SELECT sql FROM sqlite_master WHERE name = ?", (table,))[0][0]
-        return shape
-    rows = store._read("SELECT table_name, index_name, seq_in_index, column_name FROM "
-                       "information_schema.statistics WHERE table_schema = DATABASE()")
-    shape = {}
-    for table, index, seq, column in sorted(rows):
-        shape.setdefault(table, {}).setdefault(index, []).append(column)
-    for table, column, position, kind, nullable in store._read(
-            "SELECT table_name, column_name, ordinal_position, column_type, is_nullable "
-            "FROM information_schema.columns WHERE table_schema = DATABASE()"):
-        shape.setdefault(table + " columns", []).append((position, column, kind, nullable))
-    shape["foreign keys"] = sorted(store._read(
-        "SELECT table_name, column_name, referenced_table_name FROM "
-        "information_schema.key_column_usage WHERE table_schema = DATABASE() "
-        "AND referenced_table_name IS NOT NULL"))
-    return {name: sorted(value) if isinstance(value, list) else value
-            for name, value in shape.items()}
 
 
 def test_compliance_result_order_newest_row_and_scope(store):
@@ -424,8 +377,8 @@ def test_compliance_result_order_newest_row_and_scope(store):
         ("T2_X", "a0.example.org", "glibc", None, None, glibc_req, "absent"),
     ]
     assert result.rows("behind") == result.rows()[1:3]
-    assert result.summary() == [{"site": "T2_X", "hosts": 4, "behind": 2,
-                                 "compliant": "50.0%"}]
+    assert result.summary() == [("T2_X", 4, 2, 50.0)]
+    assert result.summary()[0].compliant == 50.0
     assert result.behind_counts() == {"a0.example.org": 1, "h1.example.org": 0,
                                       "h2.example.org": 1, "h3.example.org": 0}
     # on day 0, before h1 had the older kernel and before h3 reported
@@ -479,10 +432,10 @@ def test_adoption_counts_equal_a_day_by_day_count():
         sites = {}
         for (site, _), ok in verdicts.items():
             sites[site] = sites.get(site, True) and ok
-        assert row == {"date": date(-10 + day), "hosts_ok": sum(verdicts.values()),
-                       "hosts_behind": len(verdicts) - sum(verdicts.values()),
-                       "sites_ok": sum(sites.values()),
-                       "sites_behind": len(sites) - sum(sites.values())}, day
+        assert row == analysis.AdoptionDay(
+            first + day * DAY, hosts_ok=sum(verdicts.values()),
+            hosts_behind=len(verdicts) - sum(verdicts.values()), sites_ok=sum(sites.values()),
+            sites_behind=len(sites) - sum(sites.values())), day
 
 
 def test_fleet_changes_tell_a_kernel_beside_another_from_an_upgrade(store):
@@ -502,7 +455,7 @@ def test_fleet_changes_tell_a_kernel_beside_another_from_an_upgrade(store):
     put("swap.example.org", [k2], 0)
     put("swap.example.org", [k3], 3)        # k2 replaced: an upgrade
     rows = analysis.fleet_changes(store, T0 + 2 * DAY)
-    assert [(r["host"], r["action"], r["old"], r["new"]) for r in rows] == [
+    assert [(r.host, r.action, r.old, r.new) for r in rows] == [
         ("side.example.org", "installed", None, k3[1]),
         ("side.example.org", "removed", k2[1], None),
         ("swap.example.org", "upgraded", k2[1], k3[1]),
@@ -513,12 +466,14 @@ def test_fleet_changes_tell_a_kernel_beside_another_from_an_upgrade(store):
 
 def test_host_masks():
     from wlcg_collector.analysis import HostMasks
-    hosts = [(7, "T2_A", "a.example.org", "rpm", None), (3, "T2_A", "b.example.org", "rpm", None),
-             (12, "T2_B", "c.example.org", "rpm", None)]
+    from wlcg_collector.db.records import HostAt
+    hosts = [HostAt(7, "T2_A", "a.example.org", "rpm", None),
+             HostAt(3, "T2_A", "b.example.org", "rpm", None),
+             HostAt(12, "T2_B", "c.example.org", "rpm", None)]
     masks = HostMasks(hosts)
     a_and_c = masks.of(["12", "7", "99"])       # 99: a host not in the list
     b_and_c = masks.of(["3", "12"])
-    names = [h[2] for h in hosts]
+    names = [h.name for h in hosts]
     assert list(masks.select(names, a_and_c)) == ["a.example.org", "c.example.org"]
     assert list(masks.select(names, a_and_c & b_and_c)) == ["c.example.org"]
     assert list(masks.select(names, a_and_c & ~b_and_c)) == ["a.example.org"]

@@ -14,7 +14,7 @@ from test_officer import BASELINE, DAY, T0, date, store_fleet
 from wlcg_collector import create_app
 from wlcg_collector.access import normalise_dn
 from wlcg_collector.report import parse_report
-from wlcg_collector.storage import open_store
+from wlcg_collector.db import open_store
 
 DN_2253 = "CN=Jane Officer,OU=Users,OU=Organic Units,DC=cern,DC=ch"
 DN_LEGACY = "/DC=ch/DC=cern/OU=Organic Units/OU=Users/CN=Jane Officer"

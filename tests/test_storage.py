@@ -3,10 +3,10 @@ sets over simulated days, duplicates, out-of-order arrival, shared rows."""
 
 import pytest
 
-from helpers import make_report, orphan_intervals
+from helpers import make_report
+from wlcg_collector.db import StoreError, UnknownHost
 from wlcg_collector.history import changes
 from wlcg_collector.report import parse_report
-from wlcg_collector.storage import StoreError, UnknownHost
 
 DAY = 86400
 T0 = 1767225600  # 2026-01-01T00:00:00Z
@@ -21,8 +21,8 @@ def put(store, packages, day, host="wn01.example.org", site="T2_TEST", received=
 
 
 def history(store, host="wn01.example.org", site=None, since=None):
-    packager, intervals = store.intervals(store.find_host(host, site), since)
-    return changes(packager, intervals, since)
+    found = store.find_host(host, site)
+    return changes(found.packager, store.intervals(found.id, since), since)
 
 
 KERNEL1 = ("kernel", "0:5.14.0-427.13.1.el9_4", "x86_64")
@@ -63,7 +63,7 @@ def test_history_over_several_days(store):
     outcomes = [put(store, packages, day).outcome for day, packages in enumerate(DAYS)]
     assert outcomes == ["changed"] * 4
     assert history(store) == EXPECTED_HISTORY
-    host = store.find_host("wn01.example.org")
+    host = store.find_host("wn01.example.org").id
     for day, packages in enumerate(DAYS):
         # the state during each day, and at the very second of its report
         assert store.state(host, T0 + day * DAY + 3600) == sorted(packages, key=sort_key)
@@ -87,8 +87,9 @@ def test_unchanged_report_costs_one_report_row(store):
     assert after["installs"] == before["installs"]
     assert after["packages"] == before["packages"]
     assert after["reports"] == before["reports"] + 5
-    [row] = [r for r in store.hosts()]
-    assert row[4] == T0 + 5 * DAY  # last report moves on
+    [row] = store.hosts()
+    assert row.last_report == T0 + 5 * DAY  # last report moves on
+    assert row.first_report == T0 and row.packages == len(DAYS[0])
 
 
 def test_same_report_twice_changes_nothing(store):
@@ -102,15 +103,16 @@ def test_same_report_twice_changes_nothing(store):
 def test_older_report_is_recorded_but_never_rewrites(store):
     put(store, DAYS[0], 0)
     put(store, DAYS[2], 2)
-    state = store.state(store.find_host("wn01.example.org"))
+    state = store.state(store.find_host("wn01.example.org").id)
     events = history(store)
     assert put(store, DAYS[1], 1, received=T0 + 3 * DAY).outcome == "older"
     host = store.find_host("wn01.example.org")
-    assert store.state(host) == state
+    assert store.state(host.id) == state
     assert history(store) == events
-    reports = store.reports(host)
+    reports = store.reports(host.id)
     assert len(reports) == 3
-    assert [bool(r[4]) for r in reports] == [True, True, False]
+    assert [(r.changed, r.applied) for r in reports] == [(1, 1), (1, 1), (0, 0)]
+    assert host.first_report == T0 and host.last_report == T0 + 2 * DAY
 
 
 def test_same_host_name_at_two_sites(store):
@@ -121,12 +123,18 @@ def test_same_host_name_at_two_sites(store):
     assert "T2_ALPHA, T2_BETA" in str(err.value)
     alpha = store.find_host("ce01.example.org", "T2_ALPHA")
     beta = store.find_host("ce01.example.org", "T2_BETA")
-    assert alpha != beta
-    assert store.state(alpha) == sorted(DAYS[0], key=sort_key)
-    assert store.state(beta) == sorted(DAYS[3], key=sort_key)
-    assert [s[:2] for s in store.sites()] == [("T2_ALPHA", 1), ("T2_BETA", 1)]
-    with pytest.raises(UnknownHost):
+    assert (alpha.site, beta.site) == ("T2_ALPHA", "T2_BETA") and alpha.id != beta.id
+    assert store.host("T2_BETA", "CE01.example.org") == beta
+    assert store.state(alpha.id) == sorted(DAYS[0], key=sort_key)
+    assert store.state(beta.id) == sorted(DAYS[3], key=sort_key)
+    assert [(s.site, s.hosts) for s in store.sites()] == [("T2_ALPHA", 1), ("T2_BETA", 1)]
+    assert store.site_exists("T2_ALPHA") and not store.site_exists("T2_GAMMA")
+    with pytest.raises(UnknownHost) as err:
         store.find_host("ce01.example.org", "T2_GAMMA")
+    assert str(err.value) == "unknown site 'T2_GAMMA'"
+    with pytest.raises(UnknownHost) as err:
+        store.host("T2_ALPHA", "ce02.example.org")
+    assert str(err.value) == "unknown host 'ce02.example.org' at site 'T2_ALPHA'"
     with pytest.raises(UnknownHost):
         store.find_host("nowhere.example.org")
 
@@ -143,24 +151,25 @@ def test_package_rows_are_shared(store):
 def test_host_names_are_case_insensitive(store):
     put(store, DAYS[0], 0, host="WN01.Example.ORG")
     assert put(store, DAYS[0], 1, host="wn01.example.org").outcome == "unchanged"
-    assert store.find_host("Wn01.example.org")
+    assert store.find_host("Wn01.example.org").name == "wn01.example.org"
 
 
 def test_future_ts_is_replaced_by_the_receive_time(store):
     received = T0 + 1000
     report = parse_report(make_report(packages=DAYS[0], ts=received + 3600))
     store.store_report(report, received, "192.0.2.1")
-    assert store.reports(store.find_host("wn01.example.org"))[0][1] == received
+    assert store.reports(store.find_host("wn01.example.org").id)[0].collected == received
     # within the allowed skew, the host's own time is kept
     report = parse_report(make_report(packages=DAYS[1], ts=received + 2000 + 120))
     store.store_report(report, received + 2000, "192.0.2.1")
-    assert store.reports(store.find_host("wn01.example.org"))[1][1] == received + 2120
+    assert store.reports(store.find_host("wn01.example.org").id)[1].collected == \
+        received + 2120
 
 
 def test_report_without_ts_uses_receive_time(store):
     report = parse_report(make_report(packages=DAYS[0]))
     store.store_report(report, T0 + 77, "192.0.2.1")
-    assert store.hosts()[0][4] == T0 + 77
+    assert store.hosts()[0].last_report == T0 + 77
 
 
 def test_dpkg_host(store):
@@ -179,7 +188,7 @@ def test_init_schema_is_idempotent_and_checked(store):
 
 
 def test_check_schema_on_empty_database(database_url):
-    from wlcg_collector.storage import open_store
+    from wlcg_collector.db import open_store
     empty = open_store(database_url)
     try:
         with pytest.raises(StoreError) as err:
@@ -194,9 +203,9 @@ def test_a_second_set_at_the_same_time_replaces_the_first(store):
     in the first never had an interval (none begins and ends at once)."""
     put(store, DAYS[0], 0)
     assert put(store, DAYS[1], 0, received=T0 + 120).outcome == "changed"
-    host = store.find_host("wn01.example.org")
+    host = store.find_host("wn01.example.org").id
     assert store.state(host) == sorted(DAYS[1], key=sort_key)
-    _, intervals = store.intervals(host)
+    intervals = store.intervals(host)
     assert sorted((n, v, a) for n, v, a, start, end in intervals) == sorted(DAYS[1])
     assert all(start == T0 and end is None for _, _, _, start, end in intervals)
 
@@ -206,7 +215,7 @@ def test_package_ids_are_remembered_only_after_a_commit(store, monkeypatch):
     behind: the next report makes the rows again and stores right."""
     def broken(*args):
         raise RuntimeError("the disk is full")
-    monkeypatch.setattr(store, "_insert_installs", broken)
+    monkeypatch.setattr(store.dialect, "insert_installs", broken)
     with pytest.raises(RuntimeError):
         put(store, DAYS[0], 0)
     assert len(store.package_ids) == 0
@@ -216,12 +225,12 @@ def test_package_ids_are_remembered_only_after_a_commit(store, monkeypatch):
     assert len(store.package_ids) == len(DAYS[0])
     put(store, DAYS[1], 1, host="wn02.example.org")
     for host, day in (("wn01.example.org", 0), ("wn02.example.org", 1)):
-        assert store.state(store.find_host(host)) == sorted(DAYS[day], key=sort_key)
-    assert orphan_intervals(store) == 0
+        assert store.state(store.find_host(host).id) == sorted(DAYS[day], key=sort_key)
+    assert store.orphan_intervals() == 0
 
 
 def test_package_ids_are_bounded():
-    from wlcg_collector.storage import PackageIds
+    from wlcg_collector.db.packages import PackageIds
     ids = PackageIds(limit=3)
     ids.add("rpm", {("a", "0:1-1", "x"): 1, ("b", "0:1-1", "x"): 2})
     kept = ids.table("rpm")
@@ -235,7 +244,7 @@ def test_package_ids_are_bounded():
 
 def test_a_store_with_no_remembered_ids_stores_the_same(database_url):
     """package_cache=0: every report looks its package ids up."""
-    from wlcg_collector.storage import open_store
+    from wlcg_collector.db import open_store
     store = open_store(database_url, package_cache=0)
     try:
         store.init_schema()
@@ -258,17 +267,16 @@ def test_a_store_with_no_remembered_ids_stores_the_same(database_url):
     ("", False),
 ])
 def test_json_table_detection(version, has):
-    from wlcg_collector.storage import server_has_json_table
+    from wlcg_collector.db.mysql import server_has_json_table
     assert server_has_json_table(version) is has
 
 
 def test_mysql_without_json_table_inserts_row_by_row(mysql_url):
     """The path for MariaDB before 10.6 and MySQL 5.7, on the real server."""
-    from wlcg_collector.storage import open_store
+    from wlcg_collector.db import open_store
     store = open_store(mysql_url)
     try:
         store.init_schema()
-        store._connection()
         assert store.dialect.json_table is True
         store.dialect.json_table = False
         for day, packages in enumerate(DAYS):
@@ -297,3 +305,45 @@ def test_hosts_at_keeps_systems_as_reported(store):
     assert all(isinstance(h[0], int) for h in hosts)
     assert store.hosts_at(T0 - 1) == []
     assert store.hosts_at(T0, site="T2_OTHER") == []
+
+
+def test_a_question_mark_or_percent_in_a_literal_is_kept(store):
+    """Only {p} is a placeholder: '?', '%' and '%s' inside literals stay
+    text on both dialects, with and without other parameters."""
+    sql = store.dialect.compile("SELECT '?', '%', '%s', 'a%%b', {p}")
+    assert store.read(sql, (7,)) == [("?", "%", "%s", "a%%b", 7)]
+    assert store.read(store.dialect.compile("SELECT '?%'")) == [("?%",)]
+
+
+def test_bulk_load_leaves_what_ingest_leaves(database_url, tmp_path):
+    """A history written by bulk_load reads back exactly as the same history
+    ingested report by report."""
+    from wlcg_collector.db import open_store
+    from wlcg_collector.db.records import BulkHost
+    packages = sorted({p for day in DAYS for p in day})
+    ingested = open_store("sqlite:///%s" % (tmp_path / "ingested.db"))
+    loaded = open_store(database_url)
+    try:
+        ingested.init_schema()
+        loaded.init_schema()
+        shape = loaded.schema_shape()
+        for day, day_packages in enumerate(DAYS):
+            put(ingested, day_packages, day)
+        index = {p: i for i, p in enumerate(packages)}
+        intervals = [(0, index[(i.name, i.version, i.arch)], i.installed, i.removed)
+                     for i in ingested.intervals(ingested.find_host("wn01.example.org").id)]
+        host = BulkHost("T2_TEST", "wn01.example.org", "rpm", "AlmaLinux 9.4", "5.14.0",
+                        "x86_64", {}, len(DAYS[-1]), T0, T0 + 3 * DAY)
+        host_ids, package_ids = loaded.bulk_load(
+            "rpm", packages, [host], iter(intervals),
+            [(0, T0 + day * DAY, len(DAYS[day])) for day in range(4)])
+        assert len(host_ids) == 1 and len(package_ids) == len(packages)
+        assert history(loaded) == EXPECTED_HISTORY
+        assert loaded.row_counts() == ingested.row_counts()
+        assert loaded.schema_shape() == shape  # the indexes a bulk load drops are back
+        # and it takes reports afterwards
+        assert put(loaded, DAYS[0], 4).outcome == "changed"
+        assert loaded.orphan_intervals() == 0
+    finally:
+        ingested.close()
+        loaded.close()

@@ -14,7 +14,7 @@ import pytest
 from helpers import ROOT, make_key_pair, make_report, write_config
 from wlcg_collector import create_app
 from wlcg_collector.crypto import encrypt
-from wlcg_collector.storage import open_store
+from wlcg_collector.db import open_store
 
 PACKAGES = [("bash", "0:5.1.8-9.el9", "x86_64"), ("xrootd", "1:5.6.9-1.el9", "x86_64")]
 
@@ -81,8 +81,9 @@ def test_encrypted_report_is_stored(setup, collector_keys):
     assert call(app, body)[:3:2] == (200, b"OK")
     assert counts() == {"hosts": 1, "packages": 2, "installs": 2, "reports": 1}
     store = open_store(app.config.database)
-    assert store.state(store.find_host("wn01.example.org")) == PACKAGES
-    assert store.reports(store.find_host("wn01.example.org"))[0][2] == "192.0.2.7"
+    host = store.find_host("wn01.example.org")
+    assert store.state(host.id) == PACKAGES
+    assert store.reports(host.id)[0].sender == "192.0.2.7"
 
 
 def test_pakiti_client_report_is_accepted(setup, collector_keys):
@@ -99,12 +100,11 @@ def test_pakiti_client_report_is_accepted(setup, collector_keys):
     assert (status, out) == (200, b"OK"), log
     store = open_store(app.config.database)
     host = store.find_host("ubuntu1.example.org", "prague_cesnet_lcg2")
-    state = store.state(host)
+    state = store.state(host.id)
     assert ("adduser", "3.118ubuntu5", "all") in state
     assert ("bsdutils", "1:2.37.2-4ubuntu3", "all") in state
     assert len(state) == counts()["installs"] == 101
-    facts = store.hosts()[0]
-    assert facts[2] == "Ubuntu 22.04.1 LTS" and facts[3] == "dpkg"
+    assert (host.system, host.packager) == ("Ubuntu 22.04.1 LTS", "dpkg")
 
 
 def test_plaintext_needs_permission(setup):
@@ -234,7 +234,7 @@ def test_trusted_proxy_forwards_the_client_address(setup, collector_keys):
     call(untrusted, make_report(packages=PACKAGES, ts=2), environ_extra={
         "HTTP_X_FORWARDED_FOR": "198.51.100.99"})
     store = open_store(app.config.database)
-    senders = [r[2] for r in store.reports(store.find_host("wn01.example.org"))]
+    senders = [r.sender for r in store.reports(store.find_host("wn01.example.org").id)]
     assert senders == ["198.51.100.20", "192.0.2.7"]
 
 

@@ -14,7 +14,7 @@ def create_app(config_path=None, database=None, keys=None, certs=None, officer_t
     officer_token, when given, also lets a browser holding it read the
     officer's pages (the development server's way in)."""
     from .config import ConfigError, check_key_pairs, load_config
-    from .storage import StoreError, StoreUnavailable, open_store
+    from .db import StoreError, StoreUnavailable, open_store
     from .web import CollectorApp
 
     config = load_config(config_path, database=database, keys=keys, certs=certs)

@@ -1,28 +1,97 @@
-"""The officer's questions over the stored history: compliance against a
-baseline, adoption of a fix over time, the fleet's changes, silent hosts.
+"""The officer's questions over the stored history, for the CLI and the
+web pages alike: compliance against a baseline, adoption of a fix over
+time, the fleet's changes, silent hosts; and the rules both front ends
+apply to their inputs (a baseline reference, a range of days, a site that
+must exist). Everything here returns numbers and records; times stay Unix
+seconds and shares stay numbers: formatting happens in cli.py and pages.py.
 
 Everything works for any past time: the state at T comes from the install
 intervals (installed <= T < removed)."""
 
 import bisect
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from functools import cmp_to_key
 from itertools import compress
 
-from .baselines import newest_per_arch
-from .dates import format_time
-from .history import changes
+from .baselines import newest_per_arch, parse_baseline
+from .db import UnknownHost
+from .history import changes, versions_to_keep
 from .versions import compare
 
 DAY = 86400
 # "now" for interval queries: later than any report, so the latest state
 FAR_FUTURE = 2 ** 62
+# the longest adoption curve, in days
+MAX_DAYS = 3660
+# the adoption curve's default length, in days
+DEFAULT_DAYS = 30
 COMPLIANCE_COLUMNS = ["site", "host", "package", "arch", "installed", "requirement", "status"]
 SUMMARY_COLUMNS = ["site", "hosts", "behind", "compliant"]
 ADOPTION_COLUMNS = ["date", "hosts_ok", "hosts_behind", "sites_ok", "sites_behind"]
 CHANGES_COLUMNS = ["site", "host", "time", "action", "name", "arch", "old", "new"]
 STALE_COLUMNS = ["site", "host", "last_report"]
 
+# a site's hosts, those behind, and the percentage of those not behind
+SiteCompliance = namedtuple("SiteCompliance", "site hosts behind compliant")
+# one UTC day (the Unix time of its midnight), judged at its end
+AdoptionDay = namedtuple("AdoptionDay", "day hosts_ok hosts_behind sites_ok sites_behind")
+# one change of one host; time in Unix seconds
+Change = namedtuple("Change", CHANGES_COLUMNS)
+# a silent host, or a whole silent site (host None: its newest report)
+Silent = namedtuple("Silent", STALE_COLUMNS)
+
+
+# ---------------------------------------------------------------- inputs
+
+def split_baseline_ref(ref):
+    """(name, revision or None) of "NAME" or "NAME@REVISION"; ValueError
+    for a revision that is not a number."""
+    name, _, revision = ref.partition("@")
+    if revision and not revision.isdigit():
+        raise ValueError("bad baseline revision in %r (NAME@REVISION)" % ref)
+    return name, int(revision) if revision else None
+
+
+def stored_baseline(store, ref):
+    """(Baseline, requirements) of a stored NAME[@REVISION]: UnknownBaseline
+    if there is none, ValueError for a bad reference, BaselineError if its
+    text does not parse."""
+    name, revision = split_baseline_ref(ref)
+    baseline = store.baseline(name, revision)
+    return baseline, parse_baseline(baseline.text, "%s@%d" % (name, baseline.revision))
+
+
+def day_range(first, last, now):
+    """(first, last) midnights of an adoption curve: `last` (None: now) and
+    `first` (None: DEFAULT_DAYS - 1 days before it) rounded down to their
+    UTC midnight; ValueError when first is after last or the range has
+    more than MAX_DAYS days."""
+    last = now if last is None else last
+    last -= last % DAY
+    first = last - (DEFAULT_DAYS - 1) * DAY if first is None else first - first % DAY
+    if first > last:
+        raise ValueError("the first day is after the last")
+    if (last - first) // DAY > MAX_DAYS:
+        raise ValueError("more than %d days: narrow the range" % MAX_DAYS)
+    return first, last
+
+
+def require_site(store, site):
+    """UnknownHost unless `site` is None or has a host."""
+    if site is not None and not store.site_exists(site):
+        raise UnknownHost("unknown site %r" % site)
+
+
+def is_silent(last_report, now, days):
+    """Whether a host last heard of at `last_report` is silent `days` after."""
+    return last_report < now - days * DAY
+
+
+def percent(part, total):
+    return 100.0 * part / total if total else 0.0
+
+
+# ---------------------------------------------------------------- compliance
 
 def compliance(store, requirements, at, site=None):
     """The Compliance of the hosts known at `at` (None: now) with the
@@ -43,13 +112,13 @@ def compliance(store, requirements, at, site=None):
     taken = defaultdict(int)
     for package_id in sorted(holders, key=cmp_to_key(lambda a, b: _row_order(
             packages[a], packages[b])), reverse=True):
-        _, name, _, arch = packages[package_id]
+        name, arch = packages[package_id].name, packages[package_id].arch
         held = masks.of(holders[package_id])
         newest[(name, arch)].append((package_id, held & ~taken[(name, arch)]))
         taken[(name, arch)] |= held
     by_system = defaultdict(list)
-    for host_id, _, _, _, system in hosts:
-        by_system[system].append(str(host_id))
+    for host in hosts:
+        by_system[host.system].append(str(host.id))
     system_masks = {system: masks.of(ids) for system, ids in by_system.items()}
     groups = []
     for requirement in requirements:
@@ -63,19 +132,22 @@ def compliance(store, requirements, at, site=None):
             if row_name != name:
                 continue
             for package_id, won in newest[(name, arch)]:
-                packager, _, version, _ = packages[package_id]
-                verdict = "ok" if requirement.satisfied_by(packager, version) else "behind"
-                groups.append(((name, arch, version, requirement.text, verdict), won & scope))
+                row = packages[package_id]
+                verdict = "ok" if requirement.satisfied_by(row.packager, row.version) \
+                    else "behind"
+                groups.append(((name, arch, row.version, requirement.text, verdict),
+                               won & scope))
                 holding |= won
         groups.append(((name, None, None, requirement.text, "absent"), scope & ~holding))
     return Compliance(hosts, masks, groups)
 
 
 def _row_order(a, b):
-    """Package rows (packager, name, version, arch) by kind, then oldest first."""
-    if a[:2] + a[3:] != b[:2] + b[3:]:
-        return -1 if a[:2] + a[3:] < b[:2] + b[3:] else 1
-    return compare(a[0], a[2], b[2])
+    """PackageRows by kind (packager, name, arch), then oldest first."""
+    kind_a, kind_b = (a.packager, a.name, a.arch), (b.packager, b.name, b.arch)
+    if kind_a != kind_b:
+        return -1 if kind_a < kind_b else 1
+    return compare(a.packager, a.version, b.version)
 
 
 class HostMasks(object):
@@ -88,7 +160,7 @@ class HostMasks(object):
         self.size = len(hosts)
         # host id (as text, the way the database lists ids) -> its byte;
         # ids of other hosts all go to one spare byte past the end
-        self.byte_of = {str(host[0]): index for index, host in enumerate(hosts)}
+        self.byte_of = {str(host.id): index for index, host in enumerate(hosts)}
 
     def of(self, host_ids):
         """The mask of these host ids (decimal strings); unknown ids are left out."""
@@ -108,7 +180,7 @@ class Compliance(object):
     (see HostMasks) per (requirement, package row): a fleet's 500,000 rows are only made
     when asked for.
 
-    hosts: [(id, site, name, packager, system)] in site and name order;
+    hosts: [HostAt] in site and name order;
     groups: [(row tail, host mask)] in baseline order, a row tail being
     (package, arch, installed, requirement, status)."""
 
@@ -120,8 +192,10 @@ class Compliance(object):
     def rows(self, status=None):
         """Tuples in COMPLIANCE_COLUMNS order (of one status, if given): in
         baseline order, then by arch and installed version (newest first),
-        the hosts without the package last; each group in host order."""
-        prefixes = [(site_name, host_name) for _, site_name, host_name, _, _ in self.hosts]
+        the hosts without the package last; each group in host order.
+        (Plain tuples: a fleet has half a million rows, and a named record
+        costs three times as much to make.)"""
+        prefixes = [(host.site, host.name) for host in self.hosts]
         rows = []
         for tail, mask in self.groups:
             if mask and (status is None or tail[-1] == status):
@@ -136,19 +210,19 @@ class Compliance(object):
         return behind
 
     def summary(self):
-        """Per site: hosts reporting, hosts behind, percent compliant."""
+        """[SiteCompliance] by site: hosts reporting, hosts behind, percent
+        of hosts not behind."""
         per_site = defaultdict(lambda: [0, 0])
         for host, late in zip(self.hosts, self._behind().to_bytes(self.masks.size, "little")):
-            counts = per_site[host[1]]
+            counts = per_site[host.site]
             counts[0] += 1
             counts[1] += late
-        return [{"site": site_name, "hosts": total, "behind": late,
-                 "compliant": "%.1f%%" % (100.0 * (total - late) / total)}
+        return [SiteCompliance(site_name, total, late, percent(total - late, total))
                 for site_name, (total, late) in sorted(per_site.items())]
 
     def behind_counts(self):
         """{host name: how many of its rows are behind} of every host with a row."""
-        names = [host[2] for host in self.hosts]
+        names = [host.name for host in self.hosts]
         counts = {}
         for tail, mask in self.groups:
             late = tail[-1] == "behind"
@@ -156,6 +230,8 @@ class Compliance(object):
                 counts[name] = counts.get(name, 0) + late
         return counts
 
+
+# ---------------------------------------------------------------- adoption
 
 def host_status_timeline(packager, intervals, verdict):
     """(times, statuses) of one host: from times[i] on, statuses[i] is
@@ -175,8 +251,8 @@ def host_status_timeline(packager, intervals, verdict):
 
 
 def adoption(store, requirement, first_day, last_day, site=None):
-    """Rows (ADOPTION_COLUMNS), one per UTC day from first_day to last_day
-    (Unix seconds of their midnights), judged at the end of each day."""
+    """[AdoptionDay], one per UTC day from first_day to last_day (Unix
+    seconds of their midnights), judged at the end of each day."""
     ends = list(range(first_day + DAY - 1, last_day + DAY, DAY))
     per_host = defaultdict(list)
     host_site, host_packager = {}, {}
@@ -222,42 +298,50 @@ def adoption(store, requirement, first_day, last_day, site=None):
                 total[3] += 1  # a site is behind if any of its hosts is
             elif hosts_ok:
                 total[2] += 1
-    return [{"date": format_time(end - DAY + 1)[:10], "hosts_ok": total[0],
-             "hosts_behind": total[1], "sites_ok": total[2], "sites_behind": total[3]}
-            for end, total in zip(ends, totals)]
+    return [AdoptionDay(end - DAY + 1, *total) for end, total in zip(ends, totals)]
 
+
+# ---------------------------------------------------------------- changes
 
 def fleet_changes(store, since, site=None, package=None):
-    """Rows (CHANGES_COLUMNS) of every change at or after `since`."""
-    hosts, intervals = store.changed_host_intervals(since, site, package)
-    per_host = defaultdict(list)
-    for host_id, name, version, arch, installed, removed in intervals:
-        per_host[host_id].append((name, version, arch, installed, removed))
+    """[Change] of every change at or after `since`, by time, site, host,
+    name and arch."""
+    host_ids = store.changed_hosts(since, site, package)
+    hosts = store.host_names(host_ids)
+    per_host = store.changed_intervals(host_ids, since, package)
+    # the versions installed before `since` and kept across a change tell an
+    # upgrade from a second version installed beside the first: history.py
+    # says which (name, arch) need them
+    wanted = defaultdict(set)
+    for host_id, intervals in per_host.items():
+        for key in versions_to_keep(intervals, since):
+            wanted[key].add(host_id)
+    for host_id, intervals in store.kept_intervals(wanted, since).items():
+        per_host[host_id] += intervals
     rows = []
-    for host_id, host_intervals in per_host.items():
-        site_name, host_name, packager = hosts[host_id]
-        for when, action, name, arch, old, new in changes(packager, host_intervals, since):
-            rows.append({"site": site_name, "host": host_name, "time": format_time(when),
-                         "action": action, "name": name, "arch": arch, "old": old, "new": new})
-    rows.sort(key=lambda r: (r["time"], r["site"], r["host"], r["name"], r["arch"]))
+    for host_id, intervals in per_host.items():
+        host = hosts[host_id]
+        rows += [Change(host.site, host.name, *event)
+                 for event in changes(host.packager, intervals, since)]
+    rows.sort(key=lambda r: (r.time, r.site, r.host, r.name, r.arch))
     return rows
 
 
+# ---------------------------------------------------------------- silence
+
 def stale(store, days, now):
-    """Rows (STALE_COLUMNS): whole sites whose every host has been silent
-    for more than `days` (host null), then silent hosts of other sites."""
-    cutoff = now - days * DAY
+    """[Silent]: whole sites whose every host has been silent for more than
+    `days` (host None), then the silent hosts of other sites."""
     per_site = defaultdict(list)
-    for site_name, host_name, _, _, last, _ in store.hosts():
-        per_site[site_name].append((host_name, last))
+    for host in store.hosts():
+        per_site[host.site].append(host)
     rows = []
     for site_name in sorted(per_site):
         hosts = per_site[site_name]
-        silent = [(h, last) for h, last in hosts if last < cutoff]
+        silent = [h for h in hosts if is_silent(h.last_report, now, days)]
         if silent and len(silent) == len(hosts):
-            rows.append({"site": site_name, "host": None,
-                         "last_report": format_time(max(last for _, last in hosts))})
+            rows.append(Silent(site_name, None, max(h.last_report for h in hosts)))
             continue
-        rows += [{"site": site_name, "host": h, "last_report": format_time(last)}
-                 for h, last in sorted(silent)]
+        rows += [Silent(site_name, h.name, h.last_report)
+                 for h in sorted(silent, key=lambda h: (h.name, h.last_report))]
     return rows

@@ -16,11 +16,11 @@ import wsgiref.simple_server
 from . import __version__, analysis, crypto
 from .baselines import BaselineError, parse_baseline, parse_requirement
 from .config import ConfigError, check_key_pairs, load_config
-from .dates import format_time, parse_date
+from .dates import format_day, format_time, parse_date
+from .db import StoreError, open_store
 from .history import changes
-from .ingest import Rejected, ingest
+from .ingest import Rejected, ingest, is_plaintext
 from .output import FORMATS, render
-from .storage import StoreError, open_store
 from .versions import compare
 
 PROG = "wlcg-collector"
@@ -149,6 +149,7 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.stores = []  # closed when the command is done
     try:
         return COMMANDS[args.command](args) or 0
     except (UsageError, ConfigError) as exc:
@@ -161,6 +162,9 @@ def main(argv=None):
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        for store in args.stores:
+            store.close()
 
 
 # ---------------------------------------------------------------- helpers
@@ -172,6 +176,7 @@ def config_of(args):
 def store_of(args, check=True):
     config = config_of(args)
     store = open_store(config.database, config.package_cache)
+    args.stores.append(store)
     if check:
         store.check_schema()
     return store
@@ -181,11 +186,46 @@ def emit(rows, columns, fmt):
     sys.stdout.write(render(rows, columns, fmt))
 
 
-def host_id(store, args):
+# how a record's fields are shown: times as ISO 8601, shares as percentages
+def _percent(value):
+    return "%.1f%%" % value
+
+
+FIELD_FORMATS = {"last_report": format_time, "received": format_time,
+                 "collected": format_time, "created": format_time, "time": format_time,
+                 "date": format_day, "compliant": _percent}
+
+
+def emit_records(records, columns, fmt, renamed=None):
+    """Print named records: columns are their fields (or, through `renamed`,
+    {column: field}); times and shares are formatted here, at the edge."""
+    renamed = renamed or {}
+    rows = []
+    for record in records:
+        row = {}
+        for column in columns:
+            value = getattr(record, renamed.get(column, column))
+            form = FIELD_FORMATS.get(column)
+            row[column] = form(value) if form is not None and value is not None else value
+        rows.append(row)
+    emit(rows, columns, fmt)
+
+
+def host_of(store, args):
+    """The Host that HOST [--site SITE] names."""
     try:
         return store.find_host(args.host, args.site)
     except StoreError as exc:
         raise CommandError(str(exc))
+
+
+def site_of(store, args):
+    """--site, checked to exist (None when not given)."""
+    try:
+        analysis.require_site(store, args.site)
+    except StoreError as exc:
+        raise CommandError(str(exc))
+    return args.site
 
 
 # ---------------------------------------------------------------- commands
@@ -260,7 +300,7 @@ def cmd_ingest(args):
             raise CommandError("cannot read %s: %s" % (path, exc.strerror or exc))
         if len(body) > INGEST_MAX:
             raise CommandError("%s is larger than %d bytes" % (path, INGEST_MAX))
-        encrypted = encrypted or not body.startswith(b"#\n")
+        encrypted = encrypted or not is_plaintext(body)
         bodies.append((path, body))
     if encrypted:
         check_key_pairs(config)
@@ -283,52 +323,42 @@ def cmd_ingest(args):
 
 
 def cmd_sites(args):
-    rows = [{"site": site, "hosts": hosts, "last_report": format_time(last)}
-            for site, hosts, last in store_of(args).sites()]
-    emit(rows, ["site", "hosts", "last_report"], args.format)
+    emit_records(store_of(args).sites(), ["site", "hosts", "last_report"], args.format)
 
 
 def cmd_hosts(args):
     store = store_of(args)
-    if args.site is not None and not store.hosts(site=args.site):
-        raise CommandError("unknown site %r" % args.site)
+    site = site_of(store, args)
     before = None
     if args.stale is not None:
-        before = int(time.time() - args.stale * 86400)
-    rows = [{"site": site, "host": host, "system": system, "packager": packager,
-             "last_report": format_time(last), "packages": count}
-            for site, host, system, packager, last, count in store.hosts(args.site, before)]
-    emit(rows, ["site", "host", "system", "packager", "last_report", "packages"], args.format)
+        before = int(time.time() - args.stale * analysis.DAY)
+    emit_records(store.hosts(site, before),
+                 ["site", "host", "system", "packager", "last_report", "packages"], args.format,
+                 {"host": "name"})
 
 
 def cmd_state(args):
     store = store_of(args)
-    rows = [{"name": name, "version": version, "arch": arch}
-            for name, version, arch in store.state(host_id(store, args), args.at)]
-    emit(rows, ["name", "version", "arch"], args.format)
+    emit_records(store.state(host_of(store, args).id, args.at), ["name", "version", "arch"],
+                 args.format)
 
 
 HISTORY_COLUMNS = ["time", "action", "name", "arch", "old", "new"]
 
 
-def history_rows(packager, intervals, since=None):
-    return [{"time": format_time(when), "action": action, "name": name, "arch": arch,
-             "old": old, "new": new}
-            for when, action, name, arch, old, new in changes(packager, intervals, since)]
-
-
 def cmd_history(args):
     store = store_of(args)
-    packager, intervals = store.intervals(host_id(store, args), args.since)
-    emit(history_rows(packager, intervals, args.since), HISTORY_COLUMNS, args.format)
+    host = host_of(store, args)
+    events = changes(host.packager, store.intervals(host.id, args.since), args.since)
+    emit([dict(zip(HISTORY_COLUMNS, (format_time(event[0]),) + tuple(event[1:])))
+          for event in events], HISTORY_COLUMNS, args.format)
 
 
 def cmd_reports(args):
     store = store_of(args)
-    rows = [{"received": format_time(received), "collected": format_time(collected),
-             "sender": sender, "packages": packages, "changed": bool(changed)}
-            for received, collected, sender, packages, changed in
-            store.reports(host_id(store, args))]
+    rows = [{"received": format_time(r.received), "collected": format_time(r.collected),
+             "sender": r.sender, "packages": r.packages, "changed": bool(r.changed)}
+            for r in store.reports(host_of(store, args).id)]
     emit(rows, ["received", "collected", "sender", "packages", "changed"], args.format)
 
 
@@ -353,11 +383,12 @@ def read_baseline_file(path):
     return text, parse_baseline(text, path)
 
 
-def split_baseline_ref(ref):
-    name, _, revision = ref.partition("@")
-    if revision and not revision.isdigit():
-        raise UsageError("bad baseline revision in %r (NAME@REVISION)" % ref)
-    return name, int(revision) if revision else None
+def stored_baseline(store, ref):
+    """(Baseline, requirements) of a stored NAME[@REVISION]."""
+    try:
+        return analysis.stored_baseline(store, ref)
+    except ValueError as exc:
+        raise UsageError(str(exc))
 
 
 def cmd_baseline(args):
@@ -370,41 +401,41 @@ def cmd_baseline(args):
         print("baseline %s revision %d: %d requirement(s)" % (args.name, revision,
                                                              len(requirements)))
     elif args.baseline_command == "list":
-        rows = [{"name": name, "revision": revision, "created": format_time(created),
-                 "revisions": count}
-                for name, revision, created, count in store.baselines()]
-        emit(rows, ["name", "revision", "created", "revisions"], args.format)
+        emit_records(store.baselines(), ["name", "revision", "created", "revisions"],
+                     args.format)
     else:
-        name, revision = split_baseline_ref(args.name)
-        revision, created, text = store.baseline(name, revision)
+        try:
+            name, revision = analysis.split_baseline_ref(args.name)
+        except ValueError as exc:
+            raise UsageError(str(exc))
+        baseline = store.baseline(name, revision)
+        text = baseline.text
         sys.stdout.write("# baseline %s revision %d, stored %s\n%s" % (
-            name, revision, format_time(created), text if text.endswith("\n") else text + "\n"))
+            name, baseline.revision, format_time(baseline.created),
+            text if text.endswith("\n") else text + "\n"))
 
 
 def load_requirements(store, ref):
     """Requirements of a baseline given as a file path or a stored name."""
     if os.path.isfile(ref):
         return read_baseline_file(ref)[1]
-    name, revision = split_baseline_ref(ref)
-    revision, _, text = store.baseline(name, revision)
-    return parse_baseline(text, "%s@%d" % (name, revision))
+    return stored_baseline(store, ref)[1]
 
 
 def cmd_compare(args):
     store = store_of(args)
-    if args.site is not None and not store.hosts(site=args.site):
-        raise CommandError("unknown site %r" % args.site)
+    site = site_of(store, args)
     requirements = load_requirements(store, args.baseline)
-    result = analysis.compliance(store, requirements, args.at, args.site)
+    result = analysis.compliance(store, requirements, args.at, site)
     columns = analysis.COMPLIANCE_COLUMNS
     if args.format != "table":
         emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)
         return
-    emit(result.summary(), analysis.SUMMARY_COLUMNS, "table")
-    behind = [dict(zip(columns, row)) for row in result.rows("behind")]
+    emit_records(result.summary(), analysis.SUMMARY_COLUMNS, "table")
+    behind = result.rows("behind")
     if behind:
         sys.stdout.write("\n")
-        emit(behind, analysis.COMPLIANCE_COLUMNS, "table")
+        emit([dict(zip(columns, row)) for row in behind], columns, "table")
 
 
 def cmd_adoption(args):
@@ -412,43 +443,37 @@ def cmd_adoption(args):
         requirement = parse_requirement(args.requirement)
     except ValueError as exc:
         raise UsageError("requirement %r: %s" % (args.requirement, exc))
-    last = args.last if args.last is not None else int(time.time())
-    last -= last % analysis.DAY
-    first = args.first if args.first is not None else last - 29 * analysis.DAY
-    first -= first % analysis.DAY
-    if first > last:
-        raise UsageError("--from is after --to")
-    if (last - first) // analysis.DAY > 3660:
-        raise UsageError("more than ten years of days: narrow --from/--to")
+    try:
+        first, last = analysis.day_range(args.first, args.last, int(time.time()))
+    except ValueError as exc:
+        raise UsageError("--from/--to: %s" % exc)
     store = store_of(args)
-    if args.site is not None and not store.hosts(site=args.site):
-        raise CommandError("unknown site %r" % args.site)
-    rows = analysis.adoption(store, requirement, first, last, args.site)
+    site = site_of(store, args)
+    days = analysis.adoption(store, requirement, first, last, site)
     if args.plot:
         from .plot import PlotUnavailable, plot_adoption
         if not args.plot.lower().endswith((".svg", ".png", ".pdf")):
             raise UsageError("--plot %s: name a .svg, .png or .pdf file" % args.plot)
         try:
-            plot_adoption(rows, requirement.text, args.plot)
+            plot_adoption(days, requirement.text, args.plot)
         except PlotUnavailable as exc:
             raise UsageError(str(exc))
         except OSError as exc:
             raise CommandError("cannot write %s: %s" % (args.plot, exc.strerror or exc))
-    emit(rows, analysis.ADOPTION_COLUMNS, args.format)
+    emit_records(days, analysis.ADOPTION_COLUMNS, args.format, {"date": "day"})
 
 
 def cmd_changes(args):
     store = store_of(args)
-    if args.site is not None and not store.hosts(site=args.site):
-        raise CommandError("unknown site %r" % args.site)
+    site = site_of(store, args)
     since = args.since if args.since is not None else int(time.time()) - 7 * analysis.DAY
-    emit(analysis.fleet_changes(store, since, args.site, args.package),
-         analysis.CHANGES_COLUMNS, args.format)
+    emit_records(analysis.fleet_changes(store, since, site, args.package),
+                 analysis.CHANGES_COLUMNS, args.format)
 
 
 def cmd_stale(args):
-    emit(analysis.stale(store_of(args), args.days, int(time.time())), analysis.STALE_COLUMNS,
-         args.format)
+    emit_records(analysis.stale(store_of(args), args.days, int(time.time())),
+                 analysis.STALE_COLUMNS, args.format)
 
 
 COMMANDS = {

@@ -28,7 +28,7 @@ import os
 import stat
 
 from . import crypto
-from .storage import PACKAGE_CACHE_LIMIT, parse_database_url
+from .db import PACKAGE_CACHE_LIMIT, parse_database_url
 
 DEFAULT_CONFIG = "/etc/wlcg-collector/collector.conf"
 ENV_CONFIG = "WLCG_COLLECTOR_CONFIG"

@@ -30,3 +30,8 @@ def format_time(seconds):
     if seconds is None:
         return None
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def format_day(seconds):
+    """'2026-01-31': the UTC day of a time."""
+    return time.strftime("%Y-%m-%d", time.gmtime(seconds))

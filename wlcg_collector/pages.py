@@ -10,17 +10,18 @@ the access rules of access.py and a strict Content-Security-Policy.
     /officer/adoption?requirement=...  the adoption curve, drawn as an SVG chart
 """
 
+import http
 import os
 import time
 import urllib.parse
 
 from . import analysis
 from .access import TOKEN_COOKIE, Access
-from .baselines import BaselineError, parse_baseline, parse_requirement
-from .dates import format_time, parse_date
+from .baselines import BaselineError, parse_requirement
+from .dates import format_day, format_time, parse_date
+from .db import StoreError, StoreUnavailable
 from .history import changes
 from .output import render
-from .storage import StoreError, StoreUnavailable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -28,7 +29,8 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'
 SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
                     ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"),
                     ("Cache-Control", "no-store")]
-DAY = 86400
+SORT_KEYS = ("site", "hosts", "last_report", "silent", "compliance")
+TIMELINE_LIMIT = 200
 
 
 class PageError(Exception):
@@ -41,7 +43,7 @@ def _environment():
     import jinja2
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.globals.update(url=page_url, time=format_time)
+    env.globals.update(url=page_url, time=format_time, day=format_day)
     return env
 
 
@@ -107,9 +109,7 @@ class OfficerPages(object):
     # -- responses
 
     def send(self, start_response, status, body, content_type, extra=()):
-        reasons = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-                   405: "Method Not Allowed", 503: "Service Unavailable"}
-        start_response("%d %s" % (status, reasons[status]), [
+        start_response("%d %s" % (status, http.HTTPStatus(status).phrase), [
             ("Content-Type", content_type), ("Content-Length", str(len(body)))]
             + SECURITY_HEADERS + list(extra))
         return [body]
@@ -132,40 +132,50 @@ class OfficerPages(object):
         except ValueError as exc:
             raise PageError(400, str(exc))
 
-    def requirements(self, ref):
-        name, _, revision = ref.partition("@")
-        if revision and not revision.isdigit():
-            raise PageError(400, "bad baseline revision")
-        revision, created, text = self.store.baseline(name, int(revision) if revision else None)
+    def number_arg(self, args, name, default):
+        if not args.get(name):
+            return default
         try:
-            return name, revision, created, parse_baseline(text, "%s@%d" % (name, revision))
-        except BaselineError as exc:
+            value = float(args[name])
+        except ValueError:
+            raise PageError(400, "%s=%r is not a number" % (name, args[name][:20]))
+        if not value > 0 or value == float("inf"):
+            raise PageError(400, "%s must be a positive number of days" % name)
+        return value
+
+    def requirements(self, ref):
+        """(Baseline, requirements) of a stored NAME[@REVISION]."""
+        try:
+            return analysis.stored_baseline(self.store, ref)
+        except (ValueError, BaselineError) as exc:
             raise PageError(400, str(exc))
+
+    def baseline_names(self):
+        return [b.name for b in self.store.baselines()]
 
     # -- pages
 
     def overview(self, args):
         now = int(time.time())
-        stale_days = float(args.get("stale") or self.stale_days)
+        stale_days = self.number_arg(args, "stale", self.stale_days)
         sites = {}
-        for site, host, system, packager, last, count in self.store.hosts():
-            entry = sites.setdefault(site, {"site": site, "hosts": 0, "last_report": last,
-                                            "silent": 0, "compliance": None, "behind": None})
+        for host in self.store.hosts():
+            entry = sites.setdefault(host.site, {
+                "site": host.site, "hosts": 0, "last_report": host.last_report, "silent": 0,
+                "compliance": None, "behind": None})
             entry["hosts"] += 1
-            entry["last_report"] = max(entry["last_report"], last)
-            if last < now - stale_days * DAY:
-                entry["silent"] += 1
+            entry["last_report"] = max(entry["last_report"], host.last_report)
+            entry["silent"] += analysis.is_silent(host.last_report, now, stale_days)
         baseline = args.get("baseline") or ""
         if baseline:
-            _, _, _, requirements = self.requirements(baseline)
+            _, requirements = self.requirements(baseline)
             for summary in analysis.compliance(self.store, requirements, None).summary():
-                sites[summary["site"]]["compliance"] = float(summary["compliant"].rstrip("%"))
-                sites[summary["site"]]["behind"] = summary["behind"]
+                sites[summary.site]["compliance"] = summary.compliant
+                sites[summary.site]["behind"] = summary.behind
         rows = list(sites.values())
         for row in rows:
             row["stale"] = row["silent"] == row["hosts"]
-        sort = args.get("sort") if args.get("sort") in (
-            "site", "hosts", "last_report", "silent", "compliance") else "site"
+        sort = args.get("sort") if args.get("sort") in SORT_KEYS else "site"
         descending = args.get("order") == "desc"
         # ties stay in site order; rows without a value go last either way
         rows.sort(key=lambda r: r["site"])
@@ -173,61 +183,54 @@ class OfficerPages(object):
         known.sort(key=lambda r: r[sort], reverse=descending)
         rows = known + [r for r in rows if r[sort] is None]
         return {"rows": rows, "sort": sort, "descending": descending, "baseline": baseline,
-                "baselines": [b[0] for b in self.store.baselines()], "stale_days": stale_days,
-                "now": now}
+                "baselines": self.baseline_names(), "stale_days": stale_days, "now": now}
 
     def site(self, site, args):
-        hosts = self.store.hosts(site=site)
-        if not hosts:
-            raise PageError(404, "unknown site %r" % site)
+        analysis.require_site(self.store, site)
         status = {}
         baseline = args.get("baseline") or ""
         if baseline:
-            _, _, _, requirements = self.requirements(baseline)
+            _, requirements = self.requirements(baseline)
             status = analysis.compliance(self.store, requirements, None, site).behind_counts()
         return {"site": site, "baseline": baseline, "status": status,
-                "baselines": [b[0] for b in self.store.baselines()],
-                "hosts": [{"host": h, "system": system, "packager": packager, "last_report": last,
-                           "packages": count} for _, h, system, packager, last, count in hosts]}
+                "baselines": self.baseline_names(), "hosts": self.store.hosts(site=site)}
 
-    def host(self, site, host, args):
-        host_id = self.store.find_host(host, site)
+    def host(self, site, name, args):
+        host = self.store.host(site, name)
         at = self.date_arg(args, "at")
-        needle = args.get("q", "")
-        packages = [p for p in self.store.state(host_id, at) if needle.lower() in p[0].lower()]
-        packager, intervals = self.store.intervals(host_id)
-        events = changes(packager, intervals)
+        needle = args.get("q", "").lower()
+        packages = [p for p in self.store.state(host.id, at) if needle in p.name.lower()]
         timeline = []
-        for when, action, name, arch, old, new in reversed(events):
+        for when, action, package, arch, old, new in reversed(
+                changes(host.packager, self.store.intervals(host.id))):
             if not timeline or timeline[-1]["time"] != when:
                 timeline.append({"time": when, "changes": []})
-            timeline[-1]["changes"].append({"action": action, "name": name, "arch": arch,
+            timeline[-1]["changes"].append({"action": action, "name": package, "arch": arch,
                                             "old": old, "new": new})
-        facts = {}
-        for row in self.store.hosts(site=site):
-            if row[1] == host.lower():
-                facts = {"system": row[2], "packager": row[3], "last_report": row[4]}
-        return {"site": site, "host": host.lower(), "packages": packages, "q": needle,
-                "at": args.get("at", ""), "timeline": timeline[:200], "facts": facts,
-                "more": max(0, len(timeline) - 200)}
+        return {"site": site, "host": host, "packages": packages, "q": args.get("q", ""),
+                "at": args.get("at", ""), "timeline": timeline[:TIMELINE_LIMIT],
+                "more": max(0, len(timeline) - TIMELINE_LIMIT)}
 
     def baseline(self, start_response, ref, args):
-        name, revision, created, requirements = self.requirements(ref)
+        baseline, requirements = self.requirements(ref)
         at = self.date_arg(args, "at")
         site = args.get("site") or None
+        analysis.require_site(self.store, site)
         result = analysis.compliance(self.store, requirements, at, site)
         columns = analysis.COMPLIANCE_COLUMNS
         fmt = args.get("format")
         if fmt in ("csv", "json"):
-            dicts = [dict(zip(columns, row)) for row in result.rows()]
-            body = render(dicts, columns, fmt).encode("utf-8")
+            body = render([dict(zip(columns, row)) for row in result.rows()], columns,
+                          fmt).encode("utf-8")
             kind = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
             return self.send(start_response, 200, body, kind, [
                 ("Content-Disposition", 'attachment; filename="%s-%d.%s"'
-                 % (name, revision, fmt))])
+                 % (baseline.name, baseline.revision, fmt))])
+        if fmt:
+            raise PageError(400, "format=%r: csv or json" % fmt[:20])
         return self.html(start_response, "baseline.html", {
-            "name": name, "revision": revision, "created": created, "at": args.get("at", ""),
-            "site": site or "", "summary": result.summary(),
+            "name": baseline.name, "revision": baseline.revision, "created": baseline.created,
+            "at": args.get("at", ""), "site": site or "", "summary": result.summary(),
             "behind": [dict(zip(columns, row)) for row in result.rows("behind")],
             "requirements": [r.text + (" [%s]" % ", ".join(r.systems) if r.systems else "")
                              for r in requirements]})
@@ -244,31 +247,33 @@ class OfficerPages(object):
         except ValueError as exc:
             context["error"] = "requirement %r: %s" % (text, exc)
             return context
-        last = self.date_arg(args, "to") or int(time.time())
-        last -= last % DAY
-        first = self.date_arg(args, "from")
-        first = last - 29 * DAY if first is None else first - first % DAY
-        if first > last or last - first > 3660 * DAY:
-            raise PageError(400, "bad date range")
-        rows = analysis.adoption(self.store, requirement, first, last, args.get("site") or None)
+        try:
+            first, last = analysis.day_range(self.date_arg(args, "from"),
+                                             self.date_arg(args, "to"), int(time.time()))
+        except ValueError as exc:
+            raise PageError(400, "from/to: %s" % exc)
+        site = args.get("site") or None
+        analysis.require_site(self.store, site)
+        rows = analysis.adoption(self.store, requirement, first, last, site)
         context.update(rows=rows, chart=chart(rows))
         return context
 
 
 def chart(rows, width=760, height=300, margin=40):
-    """Polylines of hosts meeting / behind, in SVG coordinates (the template
-    draws them: no script, no inline style)."""
-    top = max([1] + [max(r["hosts_ok"], r["hosts_behind"]) for r in rows])
+    """Polylines of hosts meeting / behind (analysis.AdoptionDay rows), in
+    SVG coordinates (the template draws them: no script, no inline style)."""
+    top = max([1] + [max(r.hosts_ok, r.hosts_behind) for r in rows])
     count = max(1, len(rows) - 1)
 
     def points(key):
         return " ".join("%.1f,%.1f" % (margin + i * (width - 2 * margin) / count,
-                                       height - margin - r[key] * (height - 2 * margin) / top)
+                                       height - margin - getattr(r, key) * (height - 2 * margin)
+                                       / top)
                         for i, r in enumerate(rows))
 
     ticks = [{"y": height - margin - v * (height - 2 * margin) / top, "label": v}
              for v in sorted({0, top // 2, top})]
-    labels = [{"x": margin + i * (width - 2 * margin) / count, "label": r["date"]}
+    labels = [{"x": margin + i * (width - 2 * margin) / count, "label": format_day(r.day)}
               for i, r in enumerate(rows) if i in (0, len(rows) - 1) or
               (len(rows) > 2 and i == len(rows) // 2)]
     return {"width": width, "height": height, "margin": margin, "ok": points("hosts_ok"),

@@ -8,7 +8,8 @@ class PlotUnavailable(Exception):
 
 def plot_adoption(rows, title, path):
     """Draw hosts (and sites) meeting / not meeting the requirement per day
-    into path; the format follows its extension (.svg, .png, .pdf)."""
+    (analysis.AdoptionDay rows) into path; the format follows its extension
+    (.svg, .png, .pdf)."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -19,15 +20,16 @@ def plot_adoption(rows, title, path):
         raise PlotUnavailable("--plot needs matplotlib: pip install "
                               "'wlcg-package-reporter[plot]' (or python3-matplotlib)")
     import datetime
-    days = [datetime.datetime.strptime(row["date"], "%Y-%m-%d") for row in rows]
+    days = [datetime.datetime.fromtimestamp(row.day, datetime.timezone.utc).replace(tzinfo=None)
+            for row in rows]
     figure, axes = plt.subplots(figsize=(9, 4.5))
-    axes.plot(days, [r["hosts_ok"] for r in rows], color="tab:green", marker=".",
+    axes.plot(days, [r.hosts_ok for r in rows], color="tab:green", marker=".",
               label="hosts meeting it")
-    axes.plot(days, [r["hosts_behind"] for r in rows], color="tab:red", marker=".",
+    axes.plot(days, [r.hosts_behind for r in rows], color="tab:red", marker=".",
               label="hosts behind")
-    axes.plot(days, [r["sites_ok"] for r in rows], color="tab:green", linestyle="--",
+    axes.plot(days, [r.sites_ok for r in rows], color="tab:green", linestyle="--",
               label="sites meeting it")
-    axes.plot(days, [r["sites_behind"] for r in rows], color="tab:red", linestyle="--",
+    axes.plot(days, [r.sites_behind for r in rows], color="tab:red", linestyle="--",
               label="sites behind")
     axes.set_title("Adoption of %s" % title)
     axes.set_xlabel("day (UTC, state at the end of the day)")

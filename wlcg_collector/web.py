@@ -6,24 +6,21 @@ decryptable; 403 plaintext not allowed; 404 other paths; 405 not a POST;
 in the server log only); 503 + Retry-After database unavailable.
 """
 
+import http
 import sys
 import time
 import traceback
 import urllib.parse
 
 from .crypto import CryptoError
+from .db import StoreError, StoreUnavailable
 from .ingest import Rejected, ingest
-from .storage import StoreError, StoreUnavailable
 
 RETRY_AFTER = "60"
 READ_CHUNK = 64 * 1024
 # A client that sent a too-large body only reads our 413 if we take its body
 # first; past this much we stop reading and let the connection drop.
 DRAIN_LIMIT = 64 * 1024 * 1024
-
-REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 411: "Length Required", 413: "Payload Too Large",
-           500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 class CollectorApp(object):
@@ -78,8 +75,8 @@ class CollectorApp(object):
             body = self.read_body(environ)
             check_protocol(environ.get("QUERY_STRING", ""))
             ingest(self.store, body, self.config.pairs, sender,
-                            allow_plaintext=self.config.allow_plaintext,
-                            received=int(time.time()), clock_skew=self.config.clock_skew)
+                   allow_plaintext=self.config.allow_plaintext,
+                   received=int(time.time()), clock_skew=self.config.clock_skew)
         except Rejected as exc:
             self.log(environ, "rejected report from %s: %d %s" % (sender, exc.status, exc.reason))
             return respond(start_response, exc.status, exc.reason)
@@ -137,7 +134,7 @@ def drain(stream, length):
 
 def respond(start_response, status, text, headers=(), newline=True):
     body = (text + ("\n" if newline else "")).encode("utf-8")
-    start_response("%d %s" % (status, REASONS[status]), [
+    start_response("%d %s" % (status, http.HTTPStatus(status).phrase), [
         ("Content-Type", "text/plain; charset=utf-8"),
         ("Content-Length", str(len(body))),
         ("X-Content-Type-Options", "nosniff"),

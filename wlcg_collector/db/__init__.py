@@ -1,0 +1,56 @@
+"""Storage: hosts, shared package rows, install intervals and the report
+audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
+
+    url.py            database URLs
+    sqlite.py         the SQLite dialect: connections, errors, its own SQL
+    mysql.py          the MySQL dialect: the same for MySQL and MariaDB
+    statements.py     the SQL both dialects share
+    database.py       connections and transactions (retries, unavailability)
+    schema.py         creating and upgrading the schema
+    packages.py       package rows: their key and the ids kept in memory
+    writer.py         storing one report (the only writer of hosts and installs)
+    hosts.py          reads of one host or site
+    baseline_store.py stored baselines
+    fleet.py          the officer's reads over the whole fleet
+    bulk.py           bulk loads of a whole history (benchmarks, tests)
+    records.py        the named records every read returns
+
+Only the dialect modules know which database they talk to: everything else
+uses the statements and methods a dialect provides (see SQLiteDialect).
+"""
+
+from .baseline_store import BaselineStore
+from .bulk import BulkLoader
+from .database import Database
+from .errors import StoreError, StoreUnavailable, UnknownBaseline, UnknownHost
+from .fleet import FleetQueries
+from .hosts import HostReads
+from .packages import PACKAGE_CACHE_LIMIT
+from .records import IngestResult
+from .schema import SCHEMA_VERSION, Schema
+from .url import parse_database_url, redact
+from .writer import ReportWriter
+
+__all__ = ["open_store", "Store", "StoreError", "StoreUnavailable", "UnknownHost",
+           "UnknownBaseline", "IngestResult", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT",
+           "parse_database_url", "redact"]
+
+
+class Store(Database, Schema, ReportWriter, HostReads, BaselineStore, FleetQueries, BulkLoader):
+    """The storage interface the collector, the CLI and the tests use; each
+    part lives in the module named above."""
+
+    def __init__(self, dialect, package_cache=PACKAGE_CACHE_LIMIT):
+        Database.__init__(self, dialect)
+        self._init_writer(package_cache)
+
+
+def open_store(url, package_cache=PACKAGE_CACHE_LIMIT):
+    """A Store for the database URL; package_cache: how many package ids
+    it may keep in memory (0: none)."""
+    params = parse_database_url(url)
+    if params["kind"] == "sqlite":
+        from .sqlite import SQLiteDialect
+        return Store(SQLiteDialect(params), package_cache)
+    from .mysql import MySQLDialect
+    return Store(MySQLDialect(params), package_cache)

@@ -1,0 +1,37 @@
+"""Stored baselines: the officer's reference versions, one revision per
+`baseline add`, never changed afterwards."""
+
+from .errors import StoreError, UnknownBaseline
+from .records import Baseline, BaselineInfo
+
+
+class BaselineStore(object):
+    """Mixed into Store."""
+
+    def add_baseline(self, name, text, created):
+        """Store a new revision of baseline `name`; returns the revision."""
+        sql = self.sql
+
+        def work(cursor):
+            cursor.execute(sql.SELECT_BASELINE_REVISION, (name,))
+            revision = (cursor.fetchone()[0] or 0) + 1
+            cursor.execute(sql.INSERT_BASELINE, (name, revision, created, text))
+            return revision
+        try:
+            return self.transaction(work)
+        except self.dialect.integrity_errors:
+            raise StoreError("baseline %r was changed at the same time: try again" % name)
+
+    def baselines(self):
+        """[BaselineInfo] of the latest revision of each, by name."""
+        return self.read(self.sql.SELECT_BASELINES, (), BaselineInfo)
+
+    def baseline(self, name, revision=None):
+        """Baseline `name` at `revision` (default: the latest)."""
+        if revision is None:
+            revision = self.read(self.sql.SELECT_BASELINE_REVISION, (name,))[0][0]
+        row = self.read_one(self.sql.SELECT_BASELINE, (name, revision)) if revision else None
+        if row is None:
+            raise UnknownBaseline("unknown baseline %r%s" % (
+                name, " revision %s" % revision if revision else ""))
+        return Baseline(*row)

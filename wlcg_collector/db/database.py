@@ -1,0 +1,111 @@
+"""Connections and transactions: one connection per thread, one transaction
+per unit of work, deadlocks and lock timeouts retried, a database that is
+away turned into StoreUnavailable. Every other module of the package reads
+and writes through Database.transaction and Database.read."""
+
+import random
+import threading
+import time
+
+from .errors import StoreUnavailable
+
+CHUNK = 500
+TRANSACTION_ATTEMPTS = 5
+
+
+def chunks(items, size=CHUNK):
+    """Lists of at most `size` items: long IN lists go in pieces."""
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _text(value):
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def split_concatenated(value, rows="\n", fields=" "):
+    """The rows of one GROUP_CONCAT string, as lists of fields ([] for NULL)."""
+    if not value:
+        return []
+    return [row.split(fields) for row in _text(value).split(rows)]
+
+
+def split_ids(value):
+    """The ints of a GROUP_CONCAT(id) string (empty for NULL)."""
+    if not value:
+        return set()
+    return set(map(int, _text(value).split(",")))
+
+
+class Database(object):
+    """A dialect (sqlite.SQLiteDialect or mysql.MySQLDialect) and this
+    thread's connection to it."""
+
+    def __init__(self, dialect):
+        self.dialect = dialect
+        self.sql = dialect.sql
+        self._local = threading.local()
+
+    def _connection(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.dialect.connect()
+            self._local.conn = conn
+        return conn
+
+    def _drop_connection(self):
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # already broken: nothing more to do with it
+                pass
+
+    def close(self):
+        self._drop_connection()
+
+    def transaction(self, work, write=True):
+        """Run work(cursor) in one transaction; retry deadlocks and lock
+        timeouts; StoreUnavailable when the database cannot be reached."""
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            conn = self._connection()
+            try:
+                self.dialect.begin(conn, write)
+                cursor = conn.cursor()
+                try:
+                    result = work(cursor)
+                finally:
+                    cursor.close()
+                conn.commit()
+                return result
+            except Exception as exc:
+                try:
+                    conn.rollback()
+                except Exception:  # the connection is gone; it is dropped below
+                    pass
+                if self.dialect.is_retryable(exc) and attempt < TRANSACTION_ATTEMPTS:
+                    time.sleep(random.uniform(0.01, 0.05) * attempt)
+                    continue
+                if self.dialect.is_unavailable(exc):
+                    self._drop_connection()
+                    raise StoreUnavailable("database %s: %s" % (self.dialect.describe(), exc))
+                raise
+
+    def read(self, sql, params=(), record=tuple):
+        """The rows of one compiled statement, made `record`s (a named tuple
+        class, or plain tuples), in a read-only transaction."""
+        def work(cursor):
+            cursor.execute(sql, tuple(params))
+            return list(map(record._make if record is not tuple else tuple, cursor.fetchall()))
+        return self.transaction(work, write=False)
+
+    def read_one(self, sql, params=()):
+        """The first row of a statement, or None."""
+        rows = self.read(sql, params)
+        return rows[0] if rows else None
+
+    def marks(self, count):
+        """count placeholders, comma separated, for an IN list."""
+        return ", ".join([self.dialect.placeholder] * count)

@@ -1,0 +1,155 @@
+"""The officer's reads over the whole fleet, shaped for analysis.py: who
+held which package row at a time, a package's intervals over a span, the
+intervals that changed since a time. They go by package row or by changed
+host through covering indexes, and leave every judgement (versions,
+baselines, what counts as an upgrade) to their callers."""
+
+from collections import defaultdict
+
+from .database import chunks
+from .records import HostAt, Interval, PackageInterval, PackageRow
+
+
+class FleetQueries(object):
+    """Mixed into Store."""
+
+    def hosts_at(self, at, site=None):
+        """[HostAt] of the hosts known at `at`, in site and name order."""
+        return self.transaction(lambda cursor: self.dialect.hosts_at(cursor, at, site),
+                                write=False)
+
+    def host_names(self, host_ids):
+        """{host id: HostAt} of these hosts."""
+        found = {}
+        for chunk in chunks(sorted(host_ids)):
+            for row in self.read(self.sql.SELECT_HOST_NAMES.format(marks=self.marks(len(chunk))),
+                                 chunk):
+                found[row[0]] = HostAt(*row)
+        return found
+
+    def packages_named(self, names):
+        """{package id: PackageRow} of every package row called one of `names`."""
+        found = {}
+        for chunk in chunks(sorted(names)):
+            for row in self.read(self.sql.SELECT_PACKAGES_NAMED.format(
+                    marks=self.marks(len(chunk))), chunk):
+                found[row[0]] = PackageRow(*row)
+        return found
+
+    def packages_by_id(self, package_ids):
+        """{package id: PackageRow} of these ids."""
+        found = {}
+        for chunk in chunks(sorted(set(package_ids))):
+            for row in self.read(self.sql.SELECT_PACKAGES_BY_ID.format(
+                    marks=self.marks(len(chunk))), chunk):
+                found[row[0]] = PackageRow(*row)
+        return found
+
+    def hosts_with_packages(self, package_ids, at):
+        """{package id: [host ids as decimal strings]}: who had each package
+        installed at `at`, read in one transaction. (Half a million ids are
+        left as the strings the database gave: a caller that only compares
+        them need not convert each one.)"""
+        sql = self.sql
+
+        def work(cursor):
+            found = {}
+            for chunk in chunks(package_ids):
+                marks = self.marks(len(chunk))
+                for statement, extra in ((sql.SELECT_OPEN_HOLDERS, [at]),
+                                         (sql.SELECT_PAST_HOLDERS, [at, at])):
+                    cursor.execute(statement.format(marks=marks), chunk + extra)
+                    for package_id, ids in cursor.fetchall():
+                        if isinstance(ids, bytes):
+                            ids = ids.decode("ascii")
+                        found.setdefault(package_id, []).extend(ids.split(","))
+            return found
+        return self.transaction(work, write=False)
+
+    def package_intervals(self, name, start, end, site=None):
+        """[PackageInterval] of package `name` on any host (of `site`) at
+        some time in [start, end]."""
+        where, params = "", []
+        if site is not None:
+            where, params = " AND site = " + self.dialect.placeholder, [site]
+        hosts = {row[0]: row[1:] for row in self.read(
+            self.sql.SELECT_HOST_SITES.format(where=where), params)}
+        packages = self.packages_named([name])
+        version_arch = {package_id: (row.version, row.arch) for package_id, row in packages.items()}
+        make = PackageInterval._make
+        rows = []
+        for chunk in chunks(sorted(packages)):
+            marks = self.marks(len(chunk))
+            for statement, extra in ((self.sql.SELECT_OPEN_PACKAGE_INTERVALS, [end]),
+                                     (self.sql.SELECT_CLOSED_PACKAGE_INTERVALS, [start, end])):
+                for host_id, package_id, installed, removed in self.read(
+                        statement.format(marks=marks), chunk + extra):
+                    site_packager = hosts.get(host_id)
+                    if site_packager is not None:
+                        rows.append(make((host_id,) + site_packager + version_arch[package_id]
+                                         + (installed, removed)))
+        return rows
+
+    def changed_hosts(self, since, site=None, package=None):
+        """The ids of the hosts whose package set changed at or after
+        `since` (of `site`; in package `name`, if given)."""
+        if package is None:
+            where, params = "", [since]
+            if site is not None:
+                where = " AND h.site = " + self.dialect.placeholder
+                params.append(site)
+            return {row[0] for row in self.read(self.sql.SELECT_CHANGED_HOSTS.format(
+                where=where), params)}
+        found = set()
+        for chunk in chunks(sorted(self.packages_named([package]))):
+            marks = self.marks(len(chunk))
+            if site is None:
+                sql, params = self.sql.SELECT_HOSTS_CHANGING_PACKAGE, \
+                    chunk + [since] + chunk + [since]
+            else:
+                sql, params = self.sql.SELECT_SITE_HOSTS_CHANGING_PACKAGE, \
+                    chunk + [since, site] + chunk + [since, site]
+            found.update(row[0] for row in self.read(sql.format(marks=marks), params))
+        return found
+
+    def changed_intervals(self, host_ids, since, package=None):
+        """{host id: [Interval]} of these hosts, the intervals opened or
+        closed at or after `since` (of package `name` only, if given)."""
+        found = defaultdict(list)
+        rows = {}  # package id -> PackageRow, read as needed
+        for chunk in chunks(sorted(host_ids)):
+            marks = self.marks(len(chunk))
+            changed = self.read(self.sql.SELECT_CHANGED_INSTALLS.format(marks=marks),
+                                chunk + [since] + chunk + [since])
+            rows.update(self.packages_by_id({row[1] for row in changed} - set(rows)))
+            for host_id, package_id, installed, removed in changed:
+                row = rows[package_id]
+                if package is None or row.name == package:
+                    found[host_id].append(Interval(row.name, row.version, row.arch, installed,
+                                                   removed))
+        return found
+
+    def kept_intervals(self, wanted, since):
+        """{host id: [Interval]} still open that began before `since`, of
+        the (name, arch) pairs and hosts in `wanted` ({(name, arch): host
+        ids})."""
+        found = defaultdict(list)
+        if not wanted:
+            return found
+        packages = self.packages_named({name for name, _ in wanted})
+        ids = sorted(p for p, row in packages.items() if (row.name, row.arch) in wanted)
+        for chunk in chunks(ids):
+            # one string of "host installed" pairs a package row: every
+            # holder of the row is listed, few are wanted
+            for package_id, pairs in self.read(self.sql.SELECT_KEPT_INSTALLS.format(
+                    marks=self.marks(len(chunk))), chunk + [since]):
+                row = packages[package_id]
+                hosts = {str(h) for h in wanted[(row.name, row.arch)]}
+                if isinstance(pairs, bytes):
+                    pairs = pairs.decode("ascii")
+                for pair in pairs.split(","):
+                    host_id, installed = pair.split(" ")
+                    if host_id in hosts:
+                        found[int(host_id)].append(Interval(row.name, row.version, row.arch,
+                                                            int(installed), None))
+        return found

@@ -1,0 +1,261 @@
+"""The MySQL/MariaDB dialect (PyMySQL): its connection settings, its errors,
+and its text for the statements that differ from SQLite's.
+
+Writers serialise per host (SELECT ... FOR UPDATE). Where the server has
+JSON_TABLE (MariaDB 10.6, MySQL 8.0), many rows are one statement with one
+JSON parameter: a driver in Python escapes one string, not thousands of
+values."""
+
+import json
+import re
+
+from .database import chunks, split_concatenated
+from .errors import StoreUnavailable
+from .records import HostAt
+from .statements import PARAM, SharedSQL, compile_statements
+
+
+def compile_sql(text):
+    """A statement for PyMySQL, which formats a statement that has
+    parameters with '%': a literal '%' is doubled, then {p} becomes '%s'."""
+    return text.replace("%", "%%").replace(PARAM, "%s")
+
+
+class MySQLSQL(SharedSQL):
+    INSERT_HOST = ("INSERT INTO hosts (site, name, packager, facts, package_count, first_report, "
+                   "last_report, last_received) VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}) "
+                   "ON DUPLICATE KEY UPDATE id = id")
+    # the row lock that serialises the writers of one host
+    LOCK_HOST = ("SELECT id, set_hash, last_report, first_report FROM hosts "
+                 "WHERE site = {p} AND name = {p} FOR UPDATE")
+    INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
+                      "VALUES ({p}, {p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE id = id")
+    # package ids by key as one string: rows by newlines, fields by spaces
+    SELECT_PACKAGE_IDS = ("SELECT GROUP_CONCAT(CONCAT_WS(' ', HEX(key_hash), id) SEPARATOR '\n') "
+                          "FROM packages WHERE key_hash IN ({marks})")
+    SELECT_KEPT_INSTALLS = (
+        "SELECT package_id, GROUP_CONCAT(CONCAT_WS(' ', host_id, installed)) FROM installs "
+        "WHERE package_id IN ({marks}) AND removed IS NULL AND installed < {p} "
+        "GROUP BY package_id")
+    # Keys travel as hex.
+    INSERT_INSTALLS_JSON = (
+        "INSERT INTO installs (host_id, package_id, installed) SELECT {p}, j.id, {p} "
+        "FROM JSON_TABLE({p}, '$[*]' COLUMNS (id INT UNSIGNED PATH '$')) AS j")
+    SELECT_PACKAGE_IDS_JSON = (
+        "SELECT GROUP_CONCAT(CONCAT_WS(' ', j.k, p.id) SEPARATOR '\n') "
+        "FROM JSON_TABLE({p}, '$[*]' COLUMNS (k CHAR(64) PATH '$')) AS j "
+        "JOIN packages p ON p.key_hash = UNHEX(j.k)")
+    INSERT_PACKAGES_JSON = (
+        "INSERT INTO packages (packager, name, version, arch, key_hash) "
+        "SELECT {p}, j.name, j.version, j.arch, UNHEX(j.k) FROM JSON_TABLE({p}, '$[*]' COLUMNS ("
+        "name VARCHAR(200) PATH '$[0]', version VARCHAR(200) PATH '$[1]', "
+        "arch VARCHAR(32) PATH '$[2]', k CHAR(64) PATH '$[3]')) AS j "
+        "ON DUPLICATE KEY UPDATE id = id")
+    # 10,000 hosts as one string for PyMySQL, which builds rows slowly.
+    # Fields are split by US, rows by RS: header values hold no control
+    # character, and a system is written "=system" so that NULL stays apart
+    # from "".
+    SELECT_HOSTS_AT_CONCAT = (
+        "SELECT GROUP_CONCAT(CONCAT_WS('\x1f', id, site, name, packager, "
+        "IFNULL(CONCAT('=', system), '')) ORDER BY site, name SEPARATOR '\x1e') FROM hosts "
+        "WHERE last_report >= 0 AND first_report <= {p}{where}")
+    # a bulk load: one JSON string a batch of rows
+    BULK_INSTALLS_JSON = (
+        "INSERT INTO installs (host_id, package_id, installed, removed) SELECT h, p, i, r "
+        "FROM JSON_TABLE({p}, '$[*]' COLUMNS (h INT UNSIGNED PATH '$[0]', "
+        "p INT UNSIGNED PATH '$[1]', i BIGINT PATH '$[2]', r BIGINT PATH '$[3]')) AS j")
+    SELECT_INDEXES = ("SELECT table_name, index_name, seq_in_index, column_name FROM "
+                      "information_schema.statistics WHERE table_schema = DATABASE()")
+    SELECT_COLUMNS = ("SELECT table_name, column_name, ordinal_position, column_type, "
+                      "is_nullable FROM information_schema.columns "
+                      "WHERE table_schema = DATABASE()")
+    SELECT_FOREIGN_KEYS = ("SELECT table_name, column_name, referenced_table_name FROM "
+                           "information_schema.key_column_usage "
+                           "WHERE table_schema = DATABASE() AND referenced_table_name IS NOT NULL")
+    SELECT_STORAGE_BYTES = ("SELECT SUM(data_length + index_length) FROM information_schema.tables "
+                            "WHERE table_schema = DATABASE()")
+    SELECT_TABLE_EXISTS = ("SELECT 1 FROM information_schema.tables "
+                           "WHERE table_schema = DATABASE() AND table_name = {p}")
+
+
+def server_has_json_table(version):
+    """Whether a server of this version string (as the handshake gives it,
+    e.g. '5.5.5-10.11.6-MariaDB-0+deb12u1' or '8.0.36') has JSON_TABLE:
+    MariaDB from 10.6, MySQL from 8.0.4."""
+    mariadb = re.search(r"(\d+)\.(\d+)\.(\d+)-MariaDB", version)
+    if mariadb:
+        return tuple(map(int, mariadb.groups())) >= (10, 6, 0)
+    mysql = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
+    return bool(mysql) and tuple(map(int, mysql.groups())) >= (8, 0, 4)
+
+
+def _json(value):
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _message(exc):
+    return str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+
+
+class MySQLDialect(object):
+    name = "mysql"
+    placeholder = "%s"
+    compile = staticmethod(compile_sql)
+    sql = compile_statements(MySQLSQL, compile_sql)
+    # server error codes: deadlock, lock wait timeout
+    RETRYABLE = (1213, 1205)
+    # client error codes: can't connect, gone away, lost connection, ... and
+    # server ones meaning "not now": too many connections, read-only, shutdown
+    UNAVAILABLE = (2002, 2003, 2005, 2006, 2013, 2055, 1040, 1053, 1290, 1836)
+
+    def __init__(self, params):
+        import pymysql  # only MySQL users need it
+        self.pymysql = pymysql
+        self.params = params
+        self.integrity_errors = (pymysql.err.IntegrityError,)
+        self.json_table = None  # known once connected
+
+    def connect(self):
+        p = self.params
+        try:
+            conn = self.pymysql.connect(
+                host=p["host"], port=p["port"], user=p["user"], password=p["password"],
+                database=p["database"], charset="utf8mb4", autocommit=True,
+                connect_timeout=5, read_timeout=120, write_timeout=120)
+            with conn.cursor() as cursor:
+                # READ COMMITTED: after INSERT IGNORE a plain SELECT must see the
+                # row another transaction committed meanwhile.
+                cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                cursor.execute("SET SESSION innodb_lock_wait_timeout = 20")
+                cursor.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
+                               "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'")
+                cursor.execute("SET time_zone = '+00:00'")
+                cursor.execute("SET SESSION group_concat_max_len = 1073741824")
+            if self.json_table is None:
+                self.json_table = server_has_json_table(conn.get_server_info())
+        except self.pymysql.err.MySQLError as exc:
+            raise StoreUnavailable("cannot connect to MySQL %s:%s/%s: %s" % (
+                p["host"], p["port"], p["database"], _message(exc)))
+        return conn
+
+    def begin(self, conn, write):
+        conn.begin()
+
+    def _code(self, exc):
+        if isinstance(exc, self.pymysql.err.MySQLError) and exc.args:
+            return exc.args[0]
+        return None
+
+    def is_retryable(self, exc):
+        return self._code(exc) in self.RETRYABLE
+
+    def is_unavailable(self, exc):
+        if isinstance(exc, (self.pymysql.err.InterfaceError, ConnectionError, OSError)):
+            return True
+        return self._code(exc) in self.UNAVAILABLE
+
+    def run_script(self, conn, text):
+        """A schema file: statements end with ';', comment lines start with '--'."""
+        lines = [line for line in text.splitlines() if not line.strip().startswith("--")]
+        with conn.cursor() as cursor:
+            for statement in "\n".join(lines).split(";"):
+                if statement.strip():
+                    cursor.execute(statement)  # no parameters: no '%' formatting
+
+    def table_exists(self, cursor, table):
+        cursor.execute(self.sql.SELECT_TABLE_EXISTS, (table,))
+        return cursor.fetchone() is not None
+
+    def describe(self):
+        p = self.params
+        return "mysql://%s@%s:%s/%s" % (p["user"], p["host"], p["port"], p["database"])
+
+    # -- what is written differently
+
+    def insert_packages(self, cursor, packager, rows):
+        """Package rows (name, version, arch, key), unless there already."""
+        if self.json_table:
+            cursor.execute(self.sql.INSERT_PACKAGES_JSON, (packager, _json(
+                [tuple(row[:3]) + (row[3].hex(),) for row in rows])))
+        else:
+            cursor.executemany(self.sql.INSERT_PACKAGE,
+                               [(packager,) + tuple(row) for row in rows])
+
+    def select_package_ids(self, cursor, keys):
+        """{key: id} of the package rows there are of these keys."""
+        if self.json_table:
+            cursor.execute(self.sql.SELECT_PACKAGE_IDS_JSON, (_json([k.hex() for k in keys]),))
+            return {bytes.fromhex(key_hex): int(package_id) for key_hex, package_id
+                    in split_concatenated(cursor.fetchone()[0])}
+        found = {}
+        for chunk in chunks(keys):
+            cursor.execute(self.sql.SELECT_PACKAGE_IDS.format(
+                marks=", ".join(["%s"] * len(chunk))), chunk)
+            for key_hex, package_id in split_concatenated(cursor.fetchone()[0]):
+                # MySQL's HEX() is upper case, as SQLite's
+                found[bytes.fromhex(key_hex)] = int(package_id)
+        return found
+
+    def insert_installs(self, cursor, host_id, package_ids, installed):
+        if self.json_table:
+            cursor.execute(self.sql.INSERT_INSTALLS_JSON, (host_id, installed, _json(package_ids)))
+        else:
+            cursor.executemany(self.sql.INSERT_INSTALL,
+                               [(host_id, package_id, installed) for package_id in package_ids])
+
+    def hosts_at(self, cursor, at, site):
+        """[HostAt] of the hosts known at `at` (of one site, if given)."""
+        where, params = ("", (at,)) if site is None else (" AND site = %s", (at, site))
+        cursor.execute(self.sql.SELECT_HOSTS_AT_CONCAT.format(where=where), params)
+        hosts = []
+        for host_id, site_name, name, packager, system in split_concatenated(
+                cursor.fetchone()[0], "\x1e", "\x1f"):
+            hosts.append(HostAt(int(host_id), site_name, name, packager,
+                                system[1:] if system else None))
+        return hosts
+
+    # -- bulk loads
+
+    def bulk_begin(self, cursor):
+        # generated rows are consistent: skip the per-row checks of a bulk load
+        cursor.execute("SET SESSION foreign_key_checks = 0, unique_checks = 0")
+        return None
+
+    def bulk_installs(self, cursor, rows):
+        """Insert (host id, package id, installed, removed) rows."""
+        if not self.json_table:
+            cursor.executemany(self.sql.INSERT_INTERVAL, rows)
+            return
+        # PyMySQL escapes a parameter at a time: one JSON string a batch
+        for part in chunks(rows, 50000):
+            cursor.execute(self.sql.BULK_INSTALLS_JSON, (_json(part),))
+
+    def bulk_end(self, cursor, state):
+        cursor.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
+
+    # -- the schema as it is
+
+    def storage_bytes(self, conn):
+        with conn.cursor() as cursor:
+            for table in ("hosts", "packages", "installs", "reports"):
+                cursor.execute("OPTIMIZE TABLE %s" % table)
+                cursor.fetchall()
+                cursor.execute("ANALYZE TABLE %s" % table)
+                cursor.fetchall()
+            cursor.execute(self.sql.SELECT_STORAGE_BYTES)
+            return int(cursor.fetchone()[0])
+
+    def schema_shape(self, cursor):
+        """{table: {index: columns}, table columns: ..., foreign keys: ...}:
+        two databases with the same shape have the same schema."""
+        shape = {}
+        cursor.execute(self.sql.SELECT_INDEXES)
+        for table, index, _, column in sorted(cursor.fetchall()):
+            shape.setdefault(table, {}).setdefault(index, []).append(column)
+        cursor.execute(self.sql.SELECT_COLUMNS)
+        for table, column, position, kind, nullable in cursor.fetchall():
+            shape.setdefault(table + " columns", []).append((position, column, kind, nullable))
+        cursor.execute(self.sql.SELECT_FOREIGN_KEYS)
+        shape["foreign keys"] = sorted(tuple(row) for row in cursor.fetchall())
+        return {name: sorted(value) if isinstance(value, list) else value
+                for name, value in shape.items()}

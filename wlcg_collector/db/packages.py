@@ -1,0 +1,62 @@
+"""Package rows: one per distinct (packager, name, version, arch), shared by
+every host that has it, found by its key; and the ids a process keeps in
+memory so that an unchanged package set costs no lookup."""
+
+import hashlib
+
+from .errors import StoreError
+
+# package ids a Store keeps in memory (about 300 bytes each)
+PACKAGE_CACHE_LIMIT = 100000
+
+
+def package_key(packager, name, version, arch):
+    """The row's unique key: sha256(packager NUL name NUL version NUL arch)."""
+    return hashlib.sha256("\0".join((packager, name, version, arch)).encode("utf-8")).digest()
+
+
+class PackageIds(object):
+    """Package row ids by (name, version, arch), per packager, kept by one
+    Store for all its threads. A package row never changes and is never
+    deleted, so an id read from committed data stays right; ids found or
+    made inside a transaction are added only once it has committed."""
+
+    def __init__(self, limit=PACKAGE_CACHE_LIMIT):
+        self.limit = limit
+        self._tables = {}
+
+    def table(self, packager):
+        """{(name, version, arch): id}: a reader may keep it, it is replaced,
+        never emptied, when full."""
+        return self._tables.get(packager, {})
+
+    def add(self, packager, ids):
+        if len(ids) > self.limit:
+            return
+        table = self._tables.get(packager, {})
+        if len(table) + len(ids) > self.limit:
+            table = {}  # simplest bound: start again when full
+        table.update(ids)
+        self._tables[packager] = table
+
+    def __len__(self):
+        return sum(len(table) for table in self._tables.values())
+
+
+def find_or_create_ids(dialect, cursor, known, packager, packages, learned):
+    """The package row ids of `packages` ((name, version, arch) tuples), from
+    `known` where there, else found or created in this transaction (and put
+    in `learned`, for the caller to remember once it commits)."""
+    missing = [p for p in packages if p not in known]
+    if not missing:
+        return [known[p] for p in packages]
+    keys = {package_key(packager, *p): p for p in missing}
+    ids = dialect.select_package_ids(cursor, keys)
+    absent = [k for k in keys if k not in ids]
+    if absent:
+        dialect.insert_packages(cursor, packager, [keys[k] + (k,) for k in absent])
+        ids.update(dialect.select_package_ids(cursor, absent))
+    if len(ids) != len(keys):
+        raise StoreError("package rows missing after insert")
+    learned.update((keys[k], ids[k]) for k in keys)
+    return [learned[p] if p in learned else known[p] for p in packages]

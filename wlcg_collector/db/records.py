@@ -1,0 +1,43 @@
+"""The rows the store returns, as named records: callers read `host.site`,
+never `row[1]`. (Named tuples: they still unpack like the tuples they are.)"""
+
+from collections import namedtuple
+
+# sites(): a site, how many hosts it has and its newest report
+Site = namedtuple("Site", "site hosts last_report")
+# hosts(), host(), find_host(): a host and the facts of its latest report
+Host = namedtuple("Host", "id site name packager system kernel arch first_report last_report "
+                          "last_received packages")
+# state(): a package installed on a host
+Package = namedtuple("Package", "name version arch")
+# intervals(): a package on a host from `installed` until `removed` (None: still there)
+Interval = namedtuple("Interval", "name version arch installed removed")
+# reports(): one row of the audit trail
+ReportRow = namedtuple("ReportRow", "id received collected sender packages changed applied")
+# baselines(): the latest revision of each stored baseline
+BaselineInfo = namedtuple("BaselineInfo", "name revision created revisions")
+# baseline(): one revision's text
+Baseline = namedtuple("Baseline", "name revision created text")
+# hosts_at(), host_names(): a host known at a time
+HostAt = namedtuple("HostAt", "id site name packager system")
+# packages_named(): a package row shared by every host that has it
+PackageRow = namedtuple("PackageRow", "id packager name version arch")
+# package_intervals(): an interval of one package name on a host
+PackageInterval = namedtuple("PackageInterval",
+                             "host_id site packager version arch installed removed")
+# the rows of bulk_load(): what ingesting a fleet's reports would have left
+BulkHost = namedtuple("BulkHost", "site name packager system kernel arch facts packages "
+                                  "first_report last_report")
+BulkInstall = namedtuple("BulkInstall", "host package installed removed")
+BulkReport = namedtuple("BulkReport", "host digest collected packages")
+
+
+class IngestResult(object):
+    """What storing one report did."""
+
+    def __init__(self, outcome, changes=0):
+        self.outcome = outcome  # "duplicate", "older", "unchanged" or "changed"
+        self.changes = changes  # intervals opened + closed
+
+    def __repr__(self):
+        return "IngestResult(%r, %d)" % (self.outcome, self.changes)

@@ -1,0 +1,174 @@
+"""The SQLite dialect (standard library sqlite3): its connection settings,
+its errors, and its text for the statements that differ from MySQL's.
+
+Writers serialise on the database write lock (BEGIN IMMEDIATE); readers
+work beside them (WAL)."""
+
+import os
+import sqlite3
+
+from .database import chunks, split_concatenated
+from .errors import StoreUnavailable
+from .records import HostAt
+from .statements import PARAM, SharedSQL, compile_statements
+
+
+def compile_sql(text):
+    """A statement for sqlite3: {p} becomes '?'; nothing else changes."""
+    return text.replace(PARAM, "?")
+
+
+class SQLiteSQL(SharedSQL):
+    INSERT_HOST = ("INSERT OR IGNORE INTO hosts (site, name, packager, facts, package_count, "
+                   "first_report, last_report, last_received) "
+                   "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p})")
+    # BEGIN IMMEDIATE already holds the database write lock: a plain read
+    LOCK_HOST = ("SELECT id, set_hash, last_report, first_report FROM hosts "
+                 "WHERE site = {p} AND name = {p}")
+    INSERT_PACKAGE = ("INSERT OR IGNORE INTO packages (packager, name, version, arch, key_hash) "
+                      "VALUES ({p}, {p}, {p}, {p}, {p})")
+    # package ids by key as one string: rows by newlines, fields by spaces
+    # (a hex key and an id hold no white space)
+    SELECT_PACKAGE_IDS = ("SELECT GROUP_CONCAT(HEX(key_hash) || ' ' || id, char(10)) "
+                          "FROM packages WHERE key_hash IN ({marks})")
+    # for each package row, "host installed" pairs of the intervals open
+    # since before T
+    SELECT_KEPT_INSTALLS = (
+        "SELECT package_id, GROUP_CONCAT(host_id || ' ' || installed) FROM installs "
+        "WHERE package_id IN ({marks}) AND removed IS NULL AND installed < {p} "
+        "GROUP BY package_id")
+    SELECT_INSTALLS_INDEXES = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                               "AND tbl_name = 'installs' AND sql IS NOT NULL")
+    SELECT_TABLES = "SELECT name, sql FROM sqlite_master WHERE type = 'table' " \
+                    "AND name NOT LIKE 'sqlite_%'"
+    SELECT_INDEXES = ("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' "
+                      "AND name NOT LIKE 'sqlite_autoindex%'")
+
+
+class SQLiteDialect(object):
+    name = "sqlite"
+    placeholder = "?"
+    integrity_errors = (sqlite3.IntegrityError,)
+    compile = staticmethod(compile_sql)
+    sql = compile_statements(SQLiteSQL, compile_sql)
+
+    def __init__(self, params):
+        self.path = params["path"]
+
+    def connect(self):
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            raise StoreUnavailable("database directory %s does not exist" % directory)
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: index pages of big queries
+        except sqlite3.Error as exc:
+            raise StoreUnavailable("cannot open SQLite database %s: %s" % (self.path, exc))
+        return conn
+
+    def begin(self, conn, write):
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def is_retryable(self, exc):
+        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+    def is_unavailable(self, exc):
+        return isinstance(exc, sqlite3.OperationalError) and (
+            "locked" in str(exc) or "unable to open" in str(exc) or "disk" in str(exc))
+
+    def run_script(self, conn, text):
+        conn.executescript(text)
+
+    def table_exists(self, cursor, table):
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+        return cursor.fetchone() is not None
+
+    def describe(self):
+        return "sqlite:///%s" % self.path
+
+    # -- what is written differently
+
+    def insert_packages(self, cursor, packager, rows):
+        """Package rows (name, version, arch, key), unless there already."""
+        cursor.executemany(self.sql.INSERT_PACKAGE, [(packager,) + tuple(row) for row in rows])
+
+    def select_package_ids(self, cursor, keys):
+        """{key: id} of the package rows there are of these keys."""
+        found = {}
+        for chunk in chunks(keys):
+            cursor.execute(self.sql.SELECT_PACKAGE_IDS.format(marks=", ".join("?" * len(chunk))),
+                           chunk)
+            for key_hex, package_id in split_concatenated(cursor.fetchone()[0]):
+                found[bytes.fromhex(key_hex)] = int(package_id)
+        return found
+
+    def insert_installs(self, cursor, host_id, package_ids, installed):
+        # SQLite's executemany costs little
+        cursor.executemany(self.sql.INSERT_INSTALL,
+                           [(host_id, package_id, installed) for package_id in package_ids])
+
+    def hosts_at(self, cursor, at, site):
+        """[HostAt] of the hosts known at `at` (of one site, if given)."""
+        where, params = ("", (at,)) if site is None else (" AND site = ?", (at, site))
+        cursor.execute(self.sql.SELECT_HOSTS_AT.format(where=where), params)
+        return [HostAt(*row) for row in cursor.fetchall()]
+
+    # -- bulk loads
+
+    def bulk_begin(self, cursor):
+        """Ready a bulk load of installs: a bare table fills much faster;
+        returns what bulk_end needs to put the indexes back."""
+        cursor.execute("PRAGMA cache_size = -1000000")  # the index pages stay in memory
+        cursor.execute(self.sql.SELECT_INSTALLS_INDEXES)
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute("DROP INDEX %s" % name)
+        return indexes
+
+    def bulk_installs(self, cursor, rows):
+        """Insert (host id, package id, installed, removed) rows."""
+        cursor.executemany(self.sql.INSERT_INTERVAL, rows)
+
+    def bulk_end(self, cursor, indexes):
+        for _, statement in indexes:
+            cursor.execute(statement)
+        cursor.execute("PRAGMA cache_size = -65536")
+
+    # -- the schema as it is
+
+    def storage_bytes(self, conn):
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        return pages * conn.execute("PRAGMA page_size").fetchone()[0]
+
+    def schema_shape(self, cursor):
+        """{table: indexes, table columns: ..., table foreign keys: ...}: two
+        databases with the same shape have the same schema."""
+        cursor.execute(self.sql.SELECT_INDEXES)
+        shape = {}
+        for table, index in cursor.fetchall():
+            cursor.execute("PRAGMA index_info(%s)" % _identifier(index))
+            shape.setdefault(table, []).append((index, tuple(r[2] for r in cursor.fetchall())))
+        shape = {table: sorted(indexes) for table, indexes in shape.items()}
+        cursor.execute(self.sql.SELECT_TABLES)
+        for table, sql in cursor.fetchall():
+            name = _identifier(table)
+            # columns: name, type, not null, position in the primary key
+            cursor.execute("PRAGMA table_info(%s)" % name)
+            shape[table + " columns"] = [(r[1], r[2], r[3], r[5]) for r in cursor.fetchall()]
+            cursor.execute("PRAGMA foreign_key_list(%s)" % name)
+            shape[table + " foreign keys"] = sorted(r[2:5] for r in cursor.fetchall())
+            shape[table + " without rowid"] = "WITHOUT ROWID" in sql
+        return shape
+
+
+def _identifier(name):
+    """A table or index name read from sqlite_master, checked before it is
+    put in a PRAGMA (which takes no parameters)."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError("unexpected schema object name %r" % name)
+    return name

@@ -1,0 +1,154 @@
+"""The SQL both dialects share, written once. Each dialect module (sqlite.py,
+mysql.py) subclasses SharedSQL with its own text for the statements that
+differ, and compiles the lot once, at import.
+
+A statement writes {p} where a parameter goes; the dialect's compile
+function puts its own placeholder there and changes nothing else: a '?' or
+'%' inside an SQL literal stays what it is. Some statements also hold
+{marks} (a list of placeholders, see Database.marks), {where} or {table},
+filled in per call with text built from constants.
+"""
+
+PARAM = "{p}"
+
+
+def compile_statements(statements, compile_sql):
+    """A plain object with every upper-case attribute of the class
+    `statements`, compiled by the dialect's compile_sql(text)."""
+    compiled = type("CompiledSQL", (object,), {})()
+    for name in dir(statements):
+        if name.isupper():
+            setattr(compiled, name, compile_sql(getattr(statements, name)))
+    return compiled
+
+
+class SharedSQL(object):
+    SELECT_SCHEMA_VERSION = "SELECT MAX(version) FROM schema_version"
+
+    # -- ingest
+    # A host's open package ids come back as one string of ids joined by
+    # commas: a driver builds one row instead of thousands.
+    SELECT_OPEN_PACKAGE_IDS = ("SELECT GROUP_CONCAT(package_id) FROM installs "
+                               "WHERE host_id = {p} AND removed IS NULL")
+    INSERT_INSTALL = "INSERT INTO installs (host_id, package_id, installed) VALUES ({p}, {p}, {p})"
+    # a host has at most one open interval of a package row
+    CLOSE_INSTALLS = ("UPDATE installs SET removed = {p} WHERE host_id = {p} AND removed IS NULL "
+                      "AND package_id IN ({marks})")
+    DELETE_OPENED_SINCE = ("DELETE FROM installs WHERE host_id = {p} AND removed IS NULL "
+                           "AND installed >= {p} AND package_id IN ({marks})")
+    INSERT_REPORT = ("INSERT INTO reports (host_id, digest, received, collected, sender, "
+                     "packages, changed, applied) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
+    UPDATE_HOST_STATE = ("UPDATE hosts SET packager = {p}, system = {p}, kernel = {p}, arch = {p}, "
+                         "facts = {p}, set_hash = {p}, package_count = {p}, last_report = {p}, "
+                         "last_received = {p} WHERE id = {p}")
+    UPDATE_HOST_FIRST_REPORT = ("UPDATE hosts SET first_report = {p} WHERE id = {p} "
+                                "AND first_report > {p}")
+
+    # -- bulk loads (bulk.py)
+    INSERT_BULK_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
+                           "VALUES ({p}, {p}, {p}, {p}, {p})")
+    SELECT_PACKAGE_KEYS = "SELECT key_hash, id FROM packages WHERE packager = {p}"
+    INSERT_BULK_HOST = ("INSERT INTO hosts (site, name, packager, system, kernel, arch, facts, "
+                        "package_count, first_report, last_report, last_received) "
+                        "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
+    SELECT_HOST_IDS = "SELECT site, name, id FROM hosts"
+    INSERT_INTERVAL = ("INSERT INTO installs (host_id, package_id, installed, removed) "
+                       "VALUES ({p}, {p}, {p}, {p})")
+
+    # -- hosts
+    HOST_COLUMNS = ("id, site, name, packager, system, kernel, arch, first_report, last_report, "
+                    "last_received, package_count")
+    SELECT_SITES = ("SELECT site, COUNT(*), MAX(last_report) FROM hosts WHERE last_report >= 0 "
+                    "GROUP BY site ORDER BY site")
+    SELECT_HOSTS = ("SELECT " + HOST_COLUMNS + " FROM hosts "
+                    "WHERE last_report >= 0{where} ORDER BY site, name")
+    SELECT_HOST = "SELECT " + HOST_COLUMNS + " FROM hosts WHERE site = {p} AND name = {p}"
+    SELECT_HOSTS_NAMED = ("SELECT " + HOST_COLUMNS + " FROM hosts WHERE name = {p} "
+                          "ORDER BY site")
+    SELECT_SITE_EXISTS = "SELECT 1 FROM hosts WHERE site = {p} LIMIT 1"
+    SELECT_STATE_NOW = ("SELECT p.name, p.version, p.arch FROM installs i "
+                        "JOIN packages p ON p.id = i.package_id "
+                        "WHERE i.host_id = {p} AND i.removed IS NULL "
+                        "ORDER BY p.name, p.arch, p.version")
+    SELECT_STATE_AT = ("SELECT p.name, p.version, p.arch FROM installs i "
+                       "JOIN packages p ON p.id = i.package_id "
+                       "WHERE i.host_id = {p} AND i.installed <= {p} "
+                       "AND (i.removed IS NULL OR i.removed > {p}) "
+                       "ORDER BY p.name, p.arch, p.version")
+    SELECT_INTERVALS = ("SELECT p.name, p.version, p.arch, i.installed, i.removed FROM installs i "
+                        "JOIN packages p ON p.id = i.package_id WHERE i.host_id = {p} "
+                        "AND (i.removed IS NULL OR i.removed >= {p})")
+    SELECT_REPORTS = ("SELECT id, received, collected, sender, packages, changed, applied "
+                      "FROM reports WHERE host_id = {p} ORDER BY received, id")
+    COUNT_ROWS = "SELECT COUNT(*) FROM {table}"
+    # intervals naming a host or package row that does not exist (installs
+    # has no foreign keys to prevent them)
+    COUNT_ORPHAN_INTERVALS = ("SELECT COUNT(*) FROM installs i "
+                              "LEFT JOIN hosts h ON h.id = i.host_id "
+                              "LEFT JOIN packages p ON p.id = i.package_id "
+                              "WHERE h.id IS NULL OR p.id IS NULL")
+
+    # -- baselines
+    SELECT_BASELINE_REVISION = "SELECT MAX(revision) FROM baselines WHERE name = {p}"
+    INSERT_BASELINE = ("INSERT INTO baselines (name, revision, created, text) "
+                       "VALUES ({p}, {p}, {p}, {p})")
+    SELECT_BASELINES = ("SELECT b.name, b.revision, b.created, c.revisions FROM baselines b JOIN "
+                        "(SELECT name, MAX(revision) AS latest, COUNT(*) AS revisions "
+                        "FROM baselines GROUP BY name) c "
+                        "ON c.name = b.name AND c.latest = b.revision ORDER BY b.name")
+    SELECT_BASELINE = ("SELECT name, revision, created, text FROM baselines WHERE name = {p} "
+                       "AND revision = {p}")
+
+    # -- fleet queries
+    SELECT_HOSTS_AT = ("SELECT id, site, name, packager, system FROM hosts "
+                       "WHERE last_report >= 0 AND first_report <= {p}{where} "
+                       "ORDER BY site, name")
+    SELECT_PACKAGES_NAMED = ("SELECT id, packager, name, version, arch FROM packages "
+                             "WHERE name IN ({marks})")
+    # The intervals of package rows at a time or over a span are two ranges of
+    # installs_package: the open ones, and the ones closed after the start.
+    # (SQLite does not make two ranges of "removed IS NULL OR removed > ?".)
+    # Who had which package at T: one string of host ids per package and range,
+    # far fewer rows for the driver to build.
+    SELECT_OPEN_HOLDERS = (
+        "SELECT package_id, GROUP_CONCAT(host_id) FROM installs WHERE package_id IN ({marks}) "
+        "AND removed IS NULL AND installed <= {p} GROUP BY package_id")
+    SELECT_PAST_HOLDERS = (
+        "SELECT package_id, GROUP_CONCAT(host_id) FROM installs WHERE package_id IN ({marks}) "
+        "AND removed > {p} AND installed <= {p} GROUP BY package_id")
+    # (no join: the package rows are known, and a planner with stale
+    # statistics would start from packages)
+    SELECT_OPEN_PACKAGE_INTERVALS = (
+        "SELECT host_id, package_id, installed, removed FROM installs "
+        "WHERE package_id IN ({marks}) AND removed IS NULL AND installed <= {p}")
+    SELECT_CLOSED_PACKAGE_INTERVALS = (
+        "SELECT host_id, package_id, installed, removed FROM installs "
+        "WHERE package_id IN ({marks}) AND removed > {p} AND installed <= {p}")
+    SELECT_HOST_SITES = "SELECT id, site, packager FROM hosts WHERE last_report >= 0{where}"
+    # Every change of a host's set came with a report marked changed.
+    SELECT_CHANGED_HOSTS = (
+        "SELECT DISTINCT r.host_id FROM reports r JOIN hosts h ON h.id = r.host_id "
+        "WHERE r.collected >= {p} AND r.changed = 1{where}")
+    # a package changed on a host since T: an interval of it opened since T and
+    # still open, or one closed since T
+    SELECT_HOSTS_CHANGING_PACKAGE = (
+        "SELECT host_id FROM installs WHERE package_id IN ({marks}) AND removed IS NULL "
+        "AND installed >= {p} "
+        "UNION SELECT host_id FROM installs WHERE package_id IN ({marks}) AND removed >= {p}")
+    # the same at one site (hosts joined only then)
+    SELECT_SITE_HOSTS_CHANGING_PACKAGE = (
+        "SELECT i.host_id FROM installs i JOIN hosts h ON h.id = i.host_id "
+        "WHERE i.package_id IN ({marks}) AND i.removed IS NULL AND i.installed >= {p} "
+        "AND h.site = {p} "
+        "UNION SELECT i.host_id FROM installs i JOIN hosts h ON h.id = i.host_id "
+        "WHERE i.package_id IN ({marks}) AND i.removed >= {p} AND h.site = {p}")
+    # the intervals opened or closed since T (no join with packages: their
+    # rows are read once, apart)
+    SELECT_CHANGED_INSTALLS = (
+        "SELECT host_id, package_id, installed, removed FROM installs "
+        "WHERE host_id IN ({marks}) AND removed IS NULL AND installed >= {p} "
+        "UNION ALL SELECT host_id, package_id, installed, removed FROM installs "
+        "WHERE host_id IN ({marks}) AND removed >= {p}")
+    SELECT_PACKAGES_BY_ID = ("SELECT id, packager, name, version, arch FROM packages "
+                             "WHERE id IN ({marks})")
+    SELECT_HOST_NAMES = "SELECT id, site, name, packager, system FROM hosts WHERE id IN ({marks})"

@@ -1,0 +1,40 @@
+"""Database URLs: sqlite:///PATH and mysql://user:password@host:port/db."""
+
+import urllib.parse
+
+
+def parse_database_url(url):
+    """{'kind': 'sqlite', 'path': ...} or {'kind': 'mysql', host, port, ...}.
+
+    sqlite:///rel.db is relative to the working directory, sqlite:////abs.db
+    absolute; mysql://user:password@host:port/database."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if not path:
+            raise ValueError("sqlite URL %r names no file" % url)
+        return {"kind": "sqlite", "path": path}
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme in ("mysql", "mariadb", "mysql+pymysql"):
+        database = parts.path.lstrip("/")
+        if not parts.hostname or not database or "/" in database:
+            raise ValueError("expected mysql://user:password@host:port/database, not %r"
+                             % redact(url))
+        try:
+            port = parts.port or 3306
+        except ValueError:
+            raise ValueError("bad port in %r" % redact(url))
+        return {"kind": "mysql", "host": parts.hostname, "port": port,
+                "user": urllib.parse.unquote(parts.username or ""),
+                "password": urllib.parse.unquote(parts.password or ""),
+                "database": urllib.parse.unquote(database)}
+    raise ValueError("unsupported database URL %r (sqlite:///PATH or "
+                     "mysql://user:password@host:port/db)" % redact(url))
+
+
+def redact(url):
+    """The URL without its password, for messages and logs."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return url
