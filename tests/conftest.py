@@ -3,7 +3,8 @@ import sys
 
 import pytest
 
-from helpers import ScriptedCollector, build_rpm_db, make_key_pair
+from helpers import (ScriptedCollector, build_rpm_db, load_reporter, make_key_pair,
+                     run_reporter_in_process)
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +23,24 @@ def home(tmp_path):
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def reporter_module():
+    """The reporter script imported as a module (its main and pure functions)."""
+    return load_reporter()
+
+
+@pytest.fixture
+def reporter_run(reporter_module, home, monkeypatch):
+    """Run the reporter's main() in this process on a fake clock, in the
+    environment of a cron job (see helpers.clean_env): run(args)."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy") or name.startswith("XDG_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    return lambda args: run_reporter_in_process(reporter_module, args)
 
 
 @pytest.fixture
@@ -72,6 +91,16 @@ def database_url(request, tmp_path):
     """A fresh, empty database URL of each back end."""
     if request.param == "sqlite":
         yield "sqlite:///%s" % (tmp_path / "collector.db")
+    else:
+        yield from _scratch_mysql_url()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "mysql"])
+def module_database_url(request, tmp_path_factory):
+    """A fresh, empty database URL of each back end, shared by the tests of
+    one module that only read it."""
+    if request.param == "sqlite":
+        yield "sqlite:///%s" % (tmp_path_factory.mktemp("db") / "collector.db")
     else:
         yield from _scratch_mysql_url()
 

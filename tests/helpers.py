@@ -6,6 +6,7 @@ import http.server
 import os
 import shutil
 import socket
+import socketserver
 import ssl
 import subprocess
 import sys
@@ -170,6 +171,12 @@ def build_rpm_db(directory, packages=RPM_PACKAGES, with_pubkey=True):
 
 # ---------------------------------------------------------------- HTTP collector
 
+class _ThreadingHTTPServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    # http.server.ThreadingHTTPServer, which Python 3.6 lacks (the reporter's
+    # tests also run there)
+    daemon_threads = True
+
+
 class ScriptedCollector(object):
     """A local HTTP server answering from a script of (status, headers, body)
     tuples, one per request; the last one repeats. The action "hang" accepts
@@ -209,8 +216,7 @@ class ScriptedCollector(object):
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         scheme = "http"
         if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -218,7 +224,9 @@ class ScriptedCollector(object):
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
             scheme = "https"
         self.url = "%s://127.0.0.1:%d/report" % (scheme, self.server.server_address[1])
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # a short poll: close() waits for the serving loop to notice
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       daemon=True)
         self.thread.start()
 
     def bodies(self):
@@ -237,6 +245,38 @@ def refused_url():
     port = sock.getsockname()[1]
     sock.close()
     return "http://127.0.0.1:%d/report" % port
+
+
+class InProcessRun(object):
+    """What a run of the reporter's main() in this process did: like a
+    CompletedProcess (returncode, stdout and stderr as bytes), with the
+    seconds it would have slept."""
+
+    def __init__(self, returncode, stdout, stderr, slept):
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.slept = slept
+
+
+def run_reporter_in_process(module, args):
+    """The reporter's main(["--config", os.devnull] + args) in this process,
+    its sleeps recorded instead of slept (the backoff and --random-delay
+    run on this fake clock). The caller sets the environment."""
+    import contextlib
+    import io
+    slept = []
+    out, err = io.BytesIO(), io.StringIO()
+    stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+    original = module.sleep
+    module.sleep = slept.append
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(err):
+            code = module.main(["--config", os.devnull] + list(args))
+    finally:
+        module.sleep = original
+    stdout.flush()
+    return InProcessRun(code, out.getvalue(), err.getvalue().encode(), slept)
 
 
 def load_reporter():
@@ -345,6 +385,43 @@ def collector_command(args, env_extra=None, timeout=120, input_bytes=None):
     return subprocess.run([sys.executable, "-m", "wlcg_collector"] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                           timeout=timeout, input=input_bytes)
+
+
+def wsgi_call(app, body=b"", method="POST", path="/", query="protocol=5", content_length=True,
+              environ_extra=None, validate=True):
+    """One request to a WSGI application, in this process, through
+    wsgiref.validate (which checks both sides keep the WSGI rules; give
+    validate=False for a request it would refuse to pass on): the test
+    client of the collector and of the officer's pages. Returns (status,
+    headers, body bytes, what the application logged)."""
+    import io
+    import wsgiref.util
+    import wsgiref.validate
+    errors = io.StringIO()
+    environ = {"REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path,
+               "QUERY_STRING": query,
+               "wsgi.input": io.BytesIO(body), "wsgi.errors": errors,
+               "REMOTE_ADDR": "192.0.2.7",
+               "CONTENT_TYPE": "application/x-www-form-urlencoded"}
+    if content_length:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    environ.update(environ_extra or {})
+    wsgiref.util.setup_testing_defaults(environ)
+    if not content_length:
+        environ.pop("CONTENT_LENGTH", None)
+    captured = {}
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, dict(headers)
+        return lambda data: None
+
+    result = (wsgiref.validate.validator(app) if validate else app)(environ, start_response)
+    try:
+        out = b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return int(captured["status"].split()[0]), captured["headers"], out, errors.getvalue()
 
 
 def installed_dpkg_packages():

@@ -2,7 +2,6 @@
 a database outage in the middle of a run. Each test is bounded in time."""
 
 import hashlib
-import io
 import itertools
 import json
 import multiprocessing
@@ -20,7 +19,7 @@ import pytest
 
 from helpers import (ROOT, ScratchMySQL, collector_command, decrypt, make_key_pair,
                      make_report,
-                     mysql_available, run_reporter, write_config)
+                     mysql_available, run_reporter, write_config, wsgi_call)
 from wlcg_collector import create_app
 from wlcg_collector.crypto import encrypt
 from wlcg_collector.history import changes
@@ -32,14 +31,8 @@ PACKAGES = [("bash", "0:5.1.8-9.el9", "x86_64"), ("xrootd", "1:5.6.9-1.el9", "x8
 
 
 def post(app, body):
-    environ = {"REQUEST_METHOD": "POST", "SCRIPT_NAME": "", "PATH_INFO": "/",
-               "QUERY_STRING": "protocol=5", "CONTENT_LENGTH": str(len(body)),
-               "wsgi.input": io.BytesIO(body), "wsgi.errors": io.StringIO(),
-               "REMOTE_ADDR": "192.0.2.50", "SERVER_NAME": "x", "SERVER_PORT": "80",
-               "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http"}
-    status = []
-    out = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
-    return int(status[0].split()[0]), out
+    status, _, out, _ = wsgi_call(app, body)
+    return status, out
 
 
 # ---------------------------------------------------------------- fuzzing

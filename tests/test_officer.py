@@ -70,8 +70,8 @@ def store_fleet(store):
                     system=system)), T0 + day * DAY + 3700, "192.0.2.1")
 
 
-@pytest.fixture
-def fleet(store, collector_keys):
+def ingest_fleet(store, collector_keys):
+    """The fleet's reports, encrypted, through the collector's ingest."""
     key, cert = collector_keys
     for day in range(5):
         for site, host, system, packager, days in FLEET:
@@ -85,6 +85,22 @@ def fleet(store, collector_keys):
     return store
 
 
+@pytest.fixture
+def fleet(store, collector_keys):
+    """The fleet in a database of its own, for a test that writes (baselines)."""
+    return ingest_fleet(store, collector_keys)
+
+
+@pytest.fixture(scope="module")
+def shared_fleet(module_database_url, collector_keys):
+    """The fleet in one database a module and back end, for the tests that
+    only read it."""
+    store = open_store(module_database_url)
+    store.init_schema()
+    yield ingest_fleet(store, collector_keys)
+    store.close()
+
+
 def run(store, *args):
     return run_cli(["--db", store.dialect.describe()] + list(args))
 
@@ -93,7 +109,8 @@ def compact(rows):
     return sorted((r["host"], r["package"], r["arch"], r["status"]) for r in rows)
 
 
-def test_compare_now(fleet, tmp_path):
+def test_compare_now(shared_fleet, tmp_path):
+    fleet = shared_fleet
     path = tmp_path / "osg.txt"
     path.write_text(BASELINE)
     code, out, err = run(fleet, "compare", str(path), "--format", "json")
@@ -142,7 +159,8 @@ def test_compare_table_summary_and_stored_baseline(fleet, tmp_path):
     assert all(line.split()[-1] == "behind" for line in lines[7:])
 
 
-def test_compare_at_a_past_date_and_for_one_site(fleet, tmp_path):
+def test_compare_at_a_past_date_and_for_one_site(shared_fleet, tmp_path):
+    fleet = shared_fleet
     path = tmp_path / "osg.txt"
     path.write_text(BASELINE)
     code, out, _ = run(fleet, "compare", str(path), "--at", date(2), "--site", "T2_B",
@@ -159,7 +177,8 @@ def test_compare_at_a_past_date_and_for_one_site(fleet, tmp_path):
     assert json.loads(out) == []
 
 
-def test_absent_package_is_not_a_failure(fleet, tmp_path):
+def test_absent_package_is_not_a_failure(shared_fleet, tmp_path):
+    fleet = shared_fleet
     path = tmp_path / "deb.txt"
     path.write_text("[system: Debian*]\nxrootd-client >= 5.6\nlibc6 >= 2.36-9\n")
     code, out, _ = run(fleet, "compare", str(path), "--format", "json")
@@ -189,7 +208,8 @@ def test_baseline_history(fleet, tmp_path):
     assert code == 1 and "revision 7" in err
 
 
-def test_adoption_day_by_day(fleet, tmp_path):
+def test_adoption_day_by_day(shared_fleet, tmp_path):
+    fleet = shared_fleet
     code, out, err = run(fleet, "adoption", "xrootd >= 1:5.7.1", "--from", date(0), "--to",
                          date(4), "--format", "json", "--plot", str(tmp_path / "x.svg"))
     assert code == 0, err
@@ -210,12 +230,14 @@ def test_adoption_day_by_day(fleet, tmp_path):
     assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_adoption_bad_requirement(fleet):
+def test_adoption_bad_requirement(shared_fleet):
+    fleet = shared_fleet
     code, _, err = run(fleet, "adoption", "xrootd => 5")
     assert code == 2 and "unknown operator '=>'" in err
 
 
-def test_changes(fleet):
+def test_changes(shared_fleet):
+    fleet = shared_fleet
     code, out, _ = run(fleet, "changes", "--since", date(1), "--format", "json")
     rows = json.loads(out)
     assert set(rows[0]) == {"site", "host", "time", "action", "name", "arch", "old", "new"}
@@ -232,7 +254,8 @@ def test_changes(fleet):
         ("a1.example.org", X_OLD[1], X_NEW[1]), ("a2.example.org", X_OLD[1], X_NEW[1])]
 
 
-def test_stale(fleet):
+def test_stale(shared_fleet):
+    fleet = shared_fleet
     code, out, _ = run(fleet, "stale", "--days", "2", "--format", "json")
     assert json.loads(out) == [
         {"site": "T2_C", "host": "c-deb.example.org",

@@ -4,12 +4,10 @@ downloads, the security headers, and hostile text from hosts."""
 import csv
 import io
 import json
-import wsgiref.util
-import wsgiref.validate
 
 import pytest
 
-from helpers import make_report, write_config
+from helpers import make_report, write_config, wsgi_call
 from test_officer import BASELINE, DAY, T0, date, store_fleet
 from wlcg_collector import create_app
 from wlcg_collector.access import normalise_dn
@@ -22,26 +20,17 @@ HOSTILE = "<script>document.body.setAttribute('data-pwned','1')</script>"
 
 
 def get(app, path, query="", **environ_extra):
-    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path,
-               "QUERY_STRING": query, "wsgi.errors": io.StringIO()}
-    environ.update(environ_extra)
-    wsgiref.util.setup_testing_defaults(environ)
-    captured = {}
-
-    def start_response(status, headers, exc_info=None):
-        captured["status"], captured["headers"] = status, headers
-        return lambda data: None
-
-    result = wsgiref.validate.validator(app)(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        result.close()
-    return int(captured["status"][:3]), dict(captured["headers"]), body.decode("utf-8")
+    status, headers, body, _ = wsgi_call(app, method="GET", path=path, query=query,
+                                         content_length=False, environ_extra=environ_extra)
+    return status, headers, body.decode("utf-8")
 
 
-@pytest.fixture
-def app(tmp_path, database_url, collector_keys):
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, module_database_url, collector_keys):
+    """The collector application over the test fleet: built once a module
+    and back end, since the pages only read."""
+    database_url = module_database_url
+    tmp_path = tmp_path_factory.mktemp("pages")
     store = open_store(database_url)
     store.init_schema()
     store_fleet(store)
@@ -189,3 +178,44 @@ def test_read_only(app):
     status, headers, _ = get(app, "/officer/", REQUEST_METHOD="POST", CONTENT_LENGTH="0",
                              **environ)
     assert status == 405 and headers["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("path,query,status,message", [
+    ("/officer/host/T2_A/a1.example.org", "at=yesterday", 400, "not an ISO 8601"),
+    ("/officer/", "stale=soon", 400, "stale=&#39;soon&#39; is not a number"),
+    ("/officer/", "stale=-1", 400, "positive number of days"),
+    ("/officer/", "stale=nan", 400, "positive number of days"),
+    ("/officer/", "baseline=nope", 404, "unknown baseline"),
+    ("/officer/baseline/osg@x", "", 400, "bad baseline revision"),
+    ("/officer/baseline/osg@9", "", 404, "revision 9"),
+    ("/officer/baseline/osg", "format=xml", 400, "csv or json"),
+    ("/officer/baseline/osg", "site=T2_NOWHERE", 404, "unknown site"),
+    ("/officer/adoption", "requirement=xrootd+>%3D+1&from=2026-02-01&to=2026-01-01", 400,
+     "first day is after the last"),
+    ("/officer/adoption", "requirement=xrootd+>%3D+1&from=1990-01-01&to=2026-01-01", 400,
+     "more than 3660 days"),
+    ("/officer/adoption", "requirement=xrootd+>%3D+1&site=T2_NOWHERE", 404, "unknown site"),
+    ("/officer/site/T2_NOWHERE", "", 404, "unknown site"),
+    ("/officer/host/T2_A/nowhere.example.org", "", 404, "unknown host"),
+    ("/officer/nope", "", 404, "no such page"),
+    ("/officer/site", "", 404, "no such page"),
+    ("/officer/host/T2_A", "", 404, "no such page"),
+    ("/officer/static/../../config.py", "", 404, "no such page"),
+])
+def test_bad_parameters_and_unknown_pages(app, path, query, status, message):
+    """A clear page with the right status, never a 500 or a traceback."""
+    got, headers, body = get(app, path, query, **OFFICER)
+    assert got == status, body
+    assert message in body and "Traceback" not in body
+    assert headers["Content-Type"].startswith("text/html")
+
+
+def test_database_down_is_503(tmp_path, collector_keys):
+    config = tmp_path / "down.conf"
+    write_config(config, "mysql://root@127.0.0.1:1/nowhere", [collector_keys])
+    with open(str(config), "a") as handle:
+        handle.write("[officer]\nallow = %s\n" % DN_2253)
+    app = create_app(str(config))  # starts anyway: the database may come back
+    for path in ("/officer/", "/officer/site/T2_A", "/officer/baseline/osg"):
+        status, _, body = get(app, path, **OFFICER)
+        assert status == 503 and "the database is unavailable, try again later" in body

@@ -105,31 +105,59 @@ def test_delivered(home, collector, report_args, spool, collector_keys):
     assert spooled(spool) == []
 
 
-def test_5xx_then_200_is_retried(home, collector, report_args, spool):
+def test_5xx_then_200_is_retried(collector, reporter_run, report_args, spool):
     server = collector([(503, {"Retry-After": "0"}, b"database down"),
                         (502, {}, b"bad gateway"), (200, {}, b"OK")])
-    proc = run_reporter(report_args(server.url, "--retries", "3"), home)
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stderr == b""
+    run = reporter_run(report_args(server.url, "--retries", "3"))
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stderr == b""
     assert len(server.requests) == 3
     assert len(set(server.bodies())) == 1  # the same report each time
     assert spooled(spool) == []
+    # exponential backoff with up to 50 % jitter: 1-1.5 s, then 2-3 s
+    assert len(run.slept) == 2
+    assert 1 <= run.slept[0] <= 1.5 and 2 <= run.slept[1] <= 3
 
 
-def test_retry_after_is_honoured(home, collector, report_args):
-    server = collector([(503, {"Retry-After": "3"}, b""), (200, {}, b"OK")])
+def test_the_script_retries_after_a_5xx(home, collector, report_args, spool):
+    """The same, through the script itself and its real clock."""
+    server = collector([(503, {"Retry-After": "0"}, b"database down"), (200, {}, b"OK")])
     proc = run_reporter(report_args(server.url, "--retries", "1"), home)
-    assert proc.returncode == 0
-    gap = server.requests[1]["time"] - server.requests[0]["time"]
-    assert gap >= 3.0
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stderr == b""
+    assert len(server.requests) == 2
+    assert server.requests[1]["time"] - server.requests[0]["time"] >= 1.0
 
 
-def test_5xx_every_time_spools(home, collector, report_args, spool):
+def test_retry_after_is_honoured(collector, reporter_run, report_args):
+    server = collector([(503, {"Retry-After": "3"}, b""), (200, {}, b"OK")])
+    run = reporter_run(report_args(server.url, "--retries", "1"))
+    assert run.returncode == 0
+    assert run.slept == [3.0]
+
+
+def test_retry_after_as_an_http_date_is_honoured(collector, reporter_run, report_args):
+    from email.utils import formatdate
+    when = formatdate(time.time() + 20, usegmt=True)
+    server = collector([(503, {"Retry-After": when}, b""), (200, {}, b"OK")])
+    run = reporter_run(report_args(server.url, "--retries", "1"))
+    assert run.returncode == 0
+    # whole seconds in the header, the backoff cap (60 s) above
+    assert len(run.slept) == 1 and 18 <= run.slept[0] <= 20
+
+
+def test_retry_after_past_the_cap_is_capped(collector, reporter_run, report_args):
+    server = collector([(429, {"Retry-After": "86400"}, b"slow down"), (200, {}, b"OK")])
+    run = reporter_run(report_args(server.url, "--retries", "1"))
+    assert run.returncode == 0 and run.slept == [60.0]
+
+
+def test_5xx_every_time_spools(collector, reporter_run, report_args, spool):
     server = collector([(500, {}, b"Internal Server Error")])
-    proc = run_reporter(report_args(server.url, "--retries", "2"), home)
-    assert proc.returncode == 1
-    assert len(server.requests) == 3
-    line = one_line(proc.stderr)
+    run = reporter_run(report_args(server.url, "--retries", "2"))
+    assert run.returncode == 1
+    assert len(server.requests) == 3 and len(run.slept) == 2
+    line = one_line(run.stderr)
     assert "after 3 attempt(s): HTTP 500" in line and "kept in " + str(spool) in line
     [path] = spooled(spool)
     assert path.read_bytes() == server.bodies()[0]
@@ -146,6 +174,13 @@ def test_4xx_is_reported_not_retried_not_spooled(home, collector, report_args, s
     assert spooled(spool) == []
 
 
+def test_a_rejection_is_said_even_with_quiet(collector, reporter_run, report_args, spool):
+    server = collector([(403, {}, b"plaintext reports are not accepted here")])
+    run = reporter_run(report_args(server.url, "-q"))
+    assert run.returncode == 1
+    assert "rejected the report: HTTP 403" in one_line(run.stderr)
+
+
 def test_hanging_collector_times_out_within_bound(home, collector, report_args, spool):
     server = collector(["hang"])
     start = time.monotonic()
@@ -159,10 +194,10 @@ def test_hanging_collector_times_out_within_bound(home, collector, report_args, 
     assert elapsed < 15
 
 
-def test_refused_connection_spools(home, report_args, spool):
-    proc = run_reporter(report_args(refused_url(), "--retries", "2"), home)
-    assert proc.returncode == 1
-    line = one_line(proc.stderr)
+def test_refused_connection_spools(reporter_run, report_args, spool):
+    run = reporter_run(report_args(refused_url(), "--retries", "2"))
+    assert run.returncode == 1
+    line = one_line(run.stderr)
     assert "after 3 attempt(s)" in line and "Connection refused" in line
     assert len(spooled(spool)) == 1
 
@@ -174,15 +209,15 @@ def test_quiet_spooling_prints_nothing(home, report_args, spool):
     assert len(spooled(spool)) == 1
 
 
-def test_spool_is_delivered_first_oldest_first(home, collector, report_args, spool):
+def test_spool_is_delivered_first_oldest_first(collector, reporter_run, report_args, spool):
     for _ in range(2):
-        assert run_reporter(report_args(refused_url(), "--retries", "0"), home).returncode == 1
+        assert reporter_run(report_args(refused_url(), "--retries", "0")).returncode == 1
     waiting = [p.read_bytes() for p in spooled(spool)]
     assert len(waiting) == 2
     server = collector()
-    proc = run_reporter(report_args(server.url), home)
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stderr == b""
+    run = reporter_run(report_args(server.url))
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stderr == b""
     bodies = server.bodies()
     assert len(bodies) == 3
     assert bodies[:2] == waiting
@@ -190,31 +225,89 @@ def test_spool_is_delivered_first_oldest_first(home, collector, report_args, spo
     assert spooled(spool) == []
 
 
-def test_spool_stops_at_first_failure_and_keeps_everything(home, collector, report_args, spool):
-    assert run_reporter(report_args(refused_url(), "--retries", "0"), home).returncode == 1
+def test_spool_stops_at_first_failure_and_keeps_everything(collector, reporter_run, report_args,
+                                                           spool):
+    assert reporter_run(report_args(refused_url(), "--retries", "0")).returncode == 1
     server = collector([(503, {}, b"")])
-    proc = run_reporter(report_args(server.url, "--retries", "0"), home)
-    assert proc.returncode == 1
+    run = reporter_run(report_args(server.url, "--retries", "0"))
+    assert run.returncode == 1
     assert len(server.requests) == 1  # only the oldest spooled report was tried
     assert len(spooled(spool)) == 2
 
 
-def test_spool_is_bounded(home, report_args, spool):
+def test_spool_is_bounded(reporter_run, report_args, spool):
     for _ in range(3):
-        proc = run_reporter(report_args(refused_url(), "--retries", "0", "--spool-max", "2"), home)
-        assert proc.returncode == 1
+        run = reporter_run(report_args(refused_url(), "--retries", "0", "--spool-max", "2"))
+        assert run.returncode == 1
     assert len(spooled(spool)) == 2
-    assert "dropped the oldest" in proc.stderr.decode()
+    assert "dropped the oldest" in run.stderr.decode()
 
 
-def test_rejected_spooled_report_is_dropped(home, collector, report_args, spool):
-    assert run_reporter(report_args(refused_url(), "--retries", "0"), home).returncode == 1
+def test_rejected_spooled_report_is_dropped(collector, reporter_run, report_args, spool):
+    assert reporter_run(report_args(refused_url(), "--retries", "0")).returncode == 1
     server = collector([(400, {}, b"cannot decrypt"), (200, {}, b"OK")])
-    proc = run_reporter(report_args(server.url), home)
-    assert proc.returncode == 0
-    assert "rejected spooled report" in one_line(proc.stderr)
+    run = reporter_run(report_args(server.url))
+    assert run.returncode == 0
+    assert "rejected spooled report" in one_line(run.stderr)
     assert len(server.requests) == 2
     assert spooled(spool) == []
+
+
+def test_a_spooled_report_that_cannot_be_removed_is_still_delivered(
+        collector, reporter_run, report_args, spool, reporter_module, monkeypatch):
+    """Removing a delivered spooled report fails (a read-only spool, say):
+    the run still succeeds, says so once, and the report stays to be sent
+    again (the collector answers a duplicate with 200 and stores nothing)."""
+    assert reporter_run(report_args(refused_url(), "--retries", "0")).returncode == 1
+    [waiting] = spooled(spool)
+    server = collector()
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(reporter_module.os, "unlink", refuse)
+    run = reporter_run(report_args(server.url))
+    monkeypatch.undo()
+    assert run.returncode == 0
+    assert "cannot remove %s from the spool (Permission denied)" % waiting in \
+        one_line(run.stderr)
+    assert len(server.requests) == 2 and spooled(spool) == [waiting]
+
+
+def test_a_run_that_finds_the_spool_locked_sends_only_its_own(collector, reporter_run,
+                                                              report_args, spool):
+    """Two runs at once: the one holding the spool's lock sends the spool;
+    the other sends its own report and leaves the spool alone."""
+    import fcntl
+    import os
+    assert reporter_run(report_args(refused_url(), "--retries", "0")).returncode == 1
+    [waiting] = spooled(spool)
+    server = collector()
+    fd = os.open(str(spool / ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        run = reporter_run(report_args(server.url, "-v"))
+    finally:
+        os.close(fd)
+    assert run.returncode == 0
+    assert len(server.requests) == 1 and server.bodies()[0] != waiting.read_bytes()
+    assert spooled(spool) == [waiting]
+    assert "another run is sending the spool" in run.stderr.decode()
+    # the lock released, the next run sends it first
+    body = waiting.read_bytes()
+    assert reporter_run(report_args(server.url)).returncode == 0
+    assert server.bodies()[1] == body and len(server.requests) == 3
+    assert spooled(spool) == []
+
+
+def test_an_unexpected_error_is_one_line_and_exit_3(reporter_run, report_args,
+                                                     reporter_module, monkeypatch):
+    def broken(*args):
+        raise TypeError("a bug")
+    monkeypatch.setattr(reporter_module, "format_report", broken)
+    run = reporter_run(report_args("http://unused.invalid/", "--dry-run"))
+    assert run.returncode == 3
+    assert one_line(run.stderr) == PROG + "unexpected error: TypeError: a bug"
+    assert b"Traceback" not in run.stderr
 
 
 def test_redirect_is_not_followed(home, collector, report_args, spool):

@@ -1,6 +1,8 @@
 """Storage and history on SQLite and on a real MariaDB: a host's package
 sets over simulated days, duplicates, out-of-order arrival, shared rows."""
 
+import time
+
 import pytest
 
 from helpers import make_report
@@ -347,3 +349,58 @@ def test_bulk_load_leaves_what_ingest_leaves(database_url, tmp_path):
     finally:
         ingested.close()
         loaded.close()
+
+
+def test_a_mysql_deadlock_is_retried(mysql_url):
+    """A real InnoDB deadlock: this store's transaction locks host A then
+    B, another client (which has written more, so InnoDB rolls this one
+    back) holds B and wants A. The transaction is retried and succeeds."""
+    import threading
+    import pymysql
+    from helpers import MYSQL
+    from wlcg_collector.db import open_store
+    store = open_store(mysql_url)
+    store.init_schema()
+    try:
+        for index in range(20):
+            put(store, DAYS[0], 0, host="h%02d.example.org" % index)
+        lock = store.sql.LOCK_HOST
+        holds_b, attempts, failures = threading.Event(), [], []
+
+        def other():
+            conn = pymysql.connect(database=store.dialect.params["database"], **MYSQL)
+            try:
+                with conn.cursor() as cursor:
+                    # (READ COMMITTED, as the store's: a scan passes over the
+                    # row the store has locked)
+                    cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                    conn.begin()
+                    # B and 18 more rows: more written than the store's side
+                    cursor.execute("UPDATE hosts SET last_received = last_received + 1 "
+                                   "WHERE name <> %s", ("h00.example.org",))
+                    holds_b.set()
+                    time.sleep(0.3)  # let the store's transaction wait for B first
+                    cursor.execute("UPDATE hosts SET last_received = 1 WHERE name = %s",
+                                   ("h00.example.org",))
+                    conn.commit()
+            except Exception as exc:  # the test below says which side lost
+                failures.append(exc)
+            finally:
+                conn.close()
+
+        def work(cursor):
+            attempts.append(1)
+            cursor.execute(lock, ("T2_TEST", "h00.example.org"))
+            if len(attempts) == 1:
+                thread.start()
+                holds_b.wait(10)
+            cursor.execute(lock, ("T2_TEST", "h01.example.org"))
+            return len(attempts)
+
+        thread = threading.Thread(target=other)
+        assert store.transaction(work) == 2
+        thread.join(30)
+        assert failures == []
+        assert store.find_host("h00.example.org").last_received == 1
+    finally:
+        store.close()
