@@ -1,13 +1,23 @@
 # The test suite runs in a virtualenv of its own (.venv) holding the Python
-# test tools; the Debian packages it needs are listed in .ci/debian-packages.
+# test tools; the Debian packages it needs are listed in .ci/debian-packages,
+# and tests/check installs them (and starts MariaDB) before `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: test demo clean dist rpm rpmlint
+.PHONY: check test test-oldest-python demo clean dist rpm rpmlint
 
-test: $(VENV)/.installed
+# from a fresh Debian machine: system packages, MariaDB, then the tests
+check:
+	tests/check
+
+# on a machine already set up: the reporter's tests under the oldest Python
+# here, then the whole suite
+test: $(VENV)/.installed test-oldest-python
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS) tests
+
+test-oldest-python:
+	PYTHON=$(PYTHON) tests/oldest-python
 
 $(VENV)/.installed: requirements-test.txt setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +63,7 @@ rpm: $(TARBALL)
 	        -subj /CN=wlcg-collector-test-only -out $(RPMTOP)/SOURCES/collector.pem 2>/dev/null; \
 	fi
 	rpmbuild -ba $(RPMBUILD_FLAGS) spec/$(NAME).spec --define "_topdir $(RPMTOP)" \
-	    --define "packager $(PACKAGER)" \
-	    $(if $(wildcard $(VENV)/bin/python),--define "pytest $(CURDIR)/$(VENV)/bin/python -m pytest")
+	    --define "packager $(PACKAGER)"
 	find $(RPMTOP)/RPMS $(RPMTOP)/SRPMS -name '*.rpm' -exec cp {} dist/ \;
 	ls dist/*.rpm
 
@@ -62,4 +71,4 @@ rpmlint: rpm
 	rpmlint -r spec/$(NAME).rpmlintrc dist/*-$(VERSION)-*.rpm
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-oldest build dist *.egg-info .pytest_cache
