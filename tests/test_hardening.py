@@ -38,7 +38,7 @@ def post(app, body):
 # ---------------------------------------------------------------- fuzzing
 
 STORED, REJECTED, EITHER = "stored", "rejected", "either"
-# odd rpm versions and what the wire format says of them (DESIGN.md section 3)
+# odd rpm versions and what the wire format says of them (docs/site-admins.md)
 ODD_VERSIONS = [("(none):1-1", STORED), ("1-1", STORED), ("0:1~rc^git-1", STORED),
                 ("99999999999:1-1", STORED), (":1-1", REJECTED), ("0:-1", REJECTED),
                 ("0:1-", REJECTED), ("a:1-1", REJECTED), ("0:1-1-1", REJECTED),

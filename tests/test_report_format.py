@@ -1,4 +1,4 @@
-"""The collector's parser of the wire format (DESIGN.md section 3)."""
+"""The collector's parser of the wire format (docs/site-admins.md, "What is sent")."""
 
 import pytest
 
