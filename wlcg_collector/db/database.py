@@ -3,6 +3,7 @@ per unit of work, deadlocks and lock timeouts retried, a database that is
 away turned into StoreUnavailable. Every other module of the package reads
 and writes through Database.transaction and Database.read."""
 
+import functools
 import random
 import threading
 import time
@@ -18,6 +19,13 @@ def chunks(items, size=CHUNK):
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+@functools.lru_cache(maxsize=None)
+def maker(record):
+    """A function making `record`s (a named tuple class) from row tuples,
+    as cheaply as Python can: thousands of rows a read."""
+    return functools.partial(tuple.__new__, record)
 
 
 def _text(value):
@@ -96,9 +104,11 @@ class Database(object):
     def read(self, sql, params=(), record=tuple):
         """The rows of one compiled statement, made `record`s (a named tuple
         class, or plain tuples), in a read-only transaction."""
+        make = tuple if record is tuple else maker(record)
+
         def work(cursor):
             cursor.execute(sql, tuple(params))
-            return list(map(record._make if record is not tuple else tuple, cursor.fetchall()))
+            return list(map(make, cursor.fetchall()))
         return self.transaction(work, write=False)
 
     def read_one(self, sql, params=()):

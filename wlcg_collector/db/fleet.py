@@ -6,7 +6,7 @@ baselines, what counts as an upgrade) to their callers."""
 
 from collections import defaultdict
 
-from .database import chunks
+from .database import chunks, maker
 from .records import HostAt, Interval, PackageInterval, PackageRow
 
 
@@ -76,7 +76,7 @@ class FleetQueries(object):
             self.sql.SELECT_HOST_SITES.format(where=where), params)}
         packages = self.packages_named([name])
         version_arch = {package_id: (row.version, row.arch) for package_id, row in packages.items()}
-        make = PackageInterval._make
+        make = maker(PackageInterval)
         rows = []
         for chunk in chunks(sorted(packages)):
             marks = self.marks(len(chunk))

@@ -9,7 +9,7 @@ values."""
 import json
 import re
 
-from .database import chunks, split_concatenated
+from .database import chunks, maker, split_concatenated
 from .errors import StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
@@ -207,12 +207,10 @@ class MySQLDialect(object):
         """[HostAt] of the hosts known at `at` (of one site, if given)."""
         where, params = ("", (at,)) if site is None else (" AND site = %s", (at, site))
         cursor.execute(self.sql.SELECT_HOSTS_AT_CONCAT.format(where=where), params)
-        hosts = []
-        for host_id, site_name, name, packager, system in split_concatenated(
-                cursor.fetchone()[0], "\x1e", "\x1f"):
-            hosts.append(HostAt(int(host_id), site_name, name, packager,
-                                system[1:] if system else None))
-        return hosts
+        make = maker(HostAt)
+        return [make((int(host_id), site_name, name, packager, system[1:] if system else None))
+                for host_id, site_name, name, packager, system
+                in split_concatenated(cursor.fetchone()[0], "\x1e", "\x1f")]
 
     # -- bulk loads
 

@@ -7,7 +7,7 @@ work beside them (WAL)."""
 import os
 import sqlite3
 
-from .database import chunks, split_concatenated
+from .database import chunks, maker, split_concatenated
 from .errors import StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
@@ -114,7 +114,7 @@ class SQLiteDialect(object):
         """[HostAt] of the hosts known at `at` (of one site, if given)."""
         where, params = ("", (at,)) if site is None else (" AND site = ?", (at, site))
         cursor.execute(self.sql.SELECT_HOSTS_AT.format(where=where), params)
-        return [HostAt(*row) for row in cursor.fetchall()]
+        return list(map(maker(HostAt), cursor.fetchall()))
 
     # -- bulk loads
 
