@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 3.
+-- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 4.
 -- Upgrades: sql/upgrades/mysql/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC). InnoDB for transactions and row locks.
 
@@ -7,7 +7,8 @@ CREATE TABLE schema_version (
 ) ENGINE=InnoDB;
 
 -- One row per host (a host name is unique within its site), with the facts
--- and the package-set hash of its latest applied report.
+-- and the package-set hash of its latest applied report, and its trust (see
+-- sqlite.sql).
 CREATE TABLE hosts (
     id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     site VARCHAR(100) NOT NULL,
@@ -22,8 +23,18 @@ CREATE TABLE hosts (
     first_report BIGINT NOT NULL,
     last_report BIGINT NOT NULL,
     last_received BIGINT NOT NULL,
+    trust VARCHAR(8) NOT NULL DEFAULT 'unsigned',
+    key_fingerprint VARBINARY(32) NULL,
+    key_subject VARCHAR(255) NULL,
+    pinned_at BIGINT NULL,
+    pinned_by VARCHAR(64) NULL,
+    signed_ts BIGINT NOT NULL DEFAULT -1,
+    created BIGINT NOT NULL DEFAULT 0,
+    created_by VARCHAR(64) NOT NULL DEFAULT '',
     UNIQUE KEY hosts_site_name (site, name),
-    KEY hosts_name (name)
+    KEY hosts_name (name),
+    KEY hosts_site_created (site, created),
+    KEY hosts_sender_created (created_by, created)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- One row per distinct package build, shared by every host that has it.
@@ -69,6 +80,8 @@ CREATE TABLE reports (
     packages INT NOT NULL,
     changed TINYINT NOT NULL,
     applied TINYINT NOT NULL,
+    signer VARBINARY(32) NULL,
+    outcome VARCHAR(12) NOT NULL DEFAULT 'applied',
     UNIQUE KEY reports_digest (digest),
     KEY reports_host (host_id, collected),
     CONSTRAINT reports_host_fk FOREIGN KEY (host_id) REFERENCES hosts (id)
@@ -86,4 +99,31 @@ CREATE TABLE baselines (
 -- the fleet-wide change log starts from the reports that changed a set
 CREATE INDEX reports_collected ON reports (collected);
 
-INSERT INTO schema_version (version) VALUES (3);
+-- Site keys, pinned on first use (see sqlite.sql).
+CREATE TABLE site_keys (
+    site VARCHAR(100) NOT NULL PRIMARY KEY,
+    fingerprint VARBINARY(32) NOT NULL,
+    pinned_at BIGINT NOT NULL,
+    pinned_by VARCHAR(64) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Reports kept aside until the officer accepts or drops them (see sqlite.sql).
+CREATE TABLE quarantine (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    digest VARBINARY(32) NOT NULL,
+    received BIGINT NOT NULL,
+    sender VARCHAR(64) NOT NULL,
+    site VARCHAR(100) NOT NULL,
+    host VARCHAR(255) NOT NULL,
+    kind VARCHAR(16) NOT NULL,
+    reason VARCHAR(255) NOT NULL,
+    fingerprint VARBINARY(32) NULL,
+    signer_kind VARCHAR(8) NULL,
+    signer_subject VARCHAR(255) NULL,
+    report MEDIUMBLOB NOT NULL,
+    bytes INT NOT NULL,
+    UNIQUE KEY quarantine_digest (digest),
+    KEY quarantine_received (received)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+INSERT INTO schema_version (version) VALUES (4);

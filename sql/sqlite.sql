@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, SQLite dialect, version 3.
+-- wlcg-package-reporter collector schema, SQLite dialect, version 4.
 -- Upgrades: sql/upgrades/sqlite/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC).
 
@@ -7,7 +7,13 @@ CREATE TABLE schema_version (
 );
 
 -- One row per host (a host name is unique within its site), with the facts
--- and the package-set hash of its latest applied report.
+-- and the package-set hash of its latest applied report, and its trust:
+-- unsigned (anyone could have written its rows), pinned (to its own key,
+-- key_fingerprint = sha256 of the public key), site (to its site's key) or
+-- verified (a grid host certificate; key_fingerprint = sha256 of the
+-- subject, key_subject the subject). signed_ts: the ts of its latest
+-- applied signed report. created/created_by: when and from where the row
+-- was made (the new-host quotas count them).
 CREATE TABLE hosts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     site TEXT NOT NULL,
@@ -22,9 +28,19 @@ CREATE TABLE hosts (
     first_report INTEGER NOT NULL,
     last_report INTEGER NOT NULL,
     last_received INTEGER NOT NULL,
+    trust TEXT NOT NULL DEFAULT 'unsigned',
+    key_fingerprint BLOB,
+    key_subject TEXT,
+    pinned_at INTEGER,
+    pinned_by TEXT,
+    signed_ts INTEGER NOT NULL DEFAULT -1,
+    created INTEGER NOT NULL DEFAULT 0,
+    created_by TEXT NOT NULL DEFAULT '',
     UNIQUE (site, name)
 );
 CREATE INDEX hosts_name ON hosts (name);
+CREATE INDEX hosts_site_created ON hosts (site, created);
+CREATE INDEX hosts_sender_created ON hosts (created_by, created);
 
 -- One row per distinct package build, shared by every host that has it.
 -- key_hash = sha256(packager NUL name NUL version NUL arch).
@@ -57,7 +73,10 @@ CREATE INDEX installs_package ON installs (package_id, removed, installed, host_
 -- a host's open set, and what changed on it since T, as short ranges
 CREATE INDEX installs_host ON installs (host_id, removed, installed);
 
--- The audit trail: one small row per report received.
+-- The audit trail: one small row per report received. signer: the sha256
+-- of the signing key (NULL: unsigned); outcome: applied, older (than the
+-- host's latest), replayed (a signed ts not newer than the host's latest
+-- signed one) or rolled back.
 CREATE TABLE reports (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     host_id INTEGER NOT NULL REFERENCES hosts (id),
@@ -67,7 +86,9 @@ CREATE TABLE reports (
     sender TEXT NOT NULL,
     packages INTEGER NOT NULL,
     changed INTEGER NOT NULL,
-    applied INTEGER NOT NULL
+    applied INTEGER NOT NULL,
+    signer BLOB,
+    outcome TEXT NOT NULL DEFAULT 'applied'
 );
 CREATE INDEX reports_host ON reports (host_id, collected);
 
@@ -83,4 +104,33 @@ CREATE TABLE baselines (
 -- the fleet-wide change log starts from the reports that changed a set
 CREATE INDEX reports_collected ON reports (collected);
 
-INSERT INTO schema_version (version) VALUES (3);
+-- Site keys, pinned on first use: a host of the site signed with it needs
+-- no review of its own key.
+CREATE TABLE site_keys (
+    site TEXT PRIMARY KEY,
+    fingerprint BLOB NOT NULL,
+    pinned_at INTEGER NOT NULL,
+    pinned_by TEXT NOT NULL
+);
+
+-- Reports kept aside, not applied, until the officer accepts or drops them:
+-- signed by another key than the pinned one, or unsigned for a host with a
+-- pinned key. report: the verified plaintext.
+CREATE TABLE quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    digest BLOB NOT NULL UNIQUE,
+    received INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    site TEXT NOT NULL,
+    host TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    fingerprint BLOB,
+    signer_kind TEXT,
+    signer_subject TEXT,
+    report BLOB NOT NULL,
+    bytes INTEGER NOT NULL
+);
+CREATE INDEX quarantine_received ON quarantine (received);
+
+INSERT INTO schema_version (version) VALUES (4);

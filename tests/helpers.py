@@ -65,6 +65,25 @@ def decrypt(der, key, cert):
     return proc.stdout
 
 
+def unwrap(der, key, cert):
+    """(plaintext, signer certificate PEM) of a report as the reporter sends
+    it, signed then encrypted: decrypted and verified with the commands the
+    collector runs."""
+    import tempfile
+    signed = decrypt(der, key, cert)
+    directory = tempfile.mkdtemp()
+    try:
+        signer = os.path.join(directory, "signer.pem")
+        proc = subprocess.run([OPENSSL, "smime", "-verify", "-binary", "-inform", "DER",
+                               "-noverify", "-signer", signer], input=signed,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.returncode == 0, proc.stderr.decode()
+        with open(signer, "rb") as handle:
+            return proc.stdout, handle.read()
+    finally:
+        shutil.rmtree(directory)
+
+
 def make_tls_server_files(directory):
     """A CA, a server certificate for 127.0.0.1 signed by it, and a CA
     directory hashed the way /etc/grid-security/certificates is."""

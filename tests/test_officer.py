@@ -323,7 +323,7 @@ def test_requirement_semantics(packager, installed, requirement, ok):
     assert parse_requirement(requirement).satisfied_by(packager, installed) is ok
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_schema_upgrade(tmp_path, database_url, version):
     """A database made with an older schema (with data) is upgraded by
     init-db, keeps its data, and has the schema a new database gets."""
@@ -336,18 +336,21 @@ def test_schema_upgrade(tmp_path, database_url, version):
     store.run_schema_file(os.path.join(ROOT, "tests", "fixtures", "schema-v%d" % version,
                                        dialect + ".sql"))
     assert store.schema_version() == version
-    # an old store is enough to ingest: put reports in with the old tables
-    store.store_report(parse_report(make_report(packages=EL7, ts=T0)), T0, "192.0.2.1")
-    store.store_report(parse_report(make_report(packages=EL7[1:], ts=T0 + DAY)), T0 + DAY,
-                       "192.0.2.1")
+    write_old_history(store)
     store.close()
     assert run_cli(["--db", database_url, "init-db"])[1] == \
         "upgraded schema from version %d to %d\n" % (version, SCHEMA_VERSION)
     store = open_store(database_url)
     assert store.schema_version() == SCHEMA_VERSION
-    host = store.find_host("wn01.example.org").id
+    found = store.find_host("wn01.example.org")
+    host = found.id
     assert store.state(host, T0) == EL7
     assert store.state(host) == EL7[1:]
+    # what was there is unsigned, and the report older than the latest is "older"
+    assert (found.trust, found.key_fingerprint) == ("unsigned", None)
+    assert [(r.outcome, r.signer) for r in store.reports(host)] == [
+        ("applied", None), ("applied", None), ("older", None)]
+    assert store.quarantined() == [] and store.site_keys() == []
     # and it takes new reports
     store.store_report(parse_report(make_report(packages=EL7, ts=T0 + 2 * DAY)), T0 + 2 * DAY,
                        "192.0.2.1")
@@ -364,6 +367,39 @@ def test_schema_upgrade(tmp_path, database_url, version):
         fresh.close()
         if scratch:
             scratch.close()
+
+
+def write_old_history(store):
+    """What a collector of an older schema left behind, written with the
+    columns every version has: a host whose first package went away on day
+    1, and a report older than its latest (recorded, not applied)."""
+    from wlcg_collector.db.packages import package_key
+    from wlcg_collector.report import package_set_hash
+    sql = store.dialect.compile
+
+    def work(cursor):
+        cursor.execute(sql(
+            "INSERT INTO hosts (site, name, packager, system, facts, set_hash, package_count, "
+            "first_report, last_report, last_received) VALUES ('T2_TEST', 'wn01.example.org', "
+            "'rpm', 'CentOS Linux 7', '{}', {p}, {p}, {p}, {p}, {p})"),
+            (package_set_hash("rpm", EL7[1:]), len(EL7) - 1, T0, T0 + DAY, T0 + DAY))
+        cursor.execute(sql("SELECT id FROM hosts"))
+        host = cursor.fetchone()[0]
+        for index, (name, version, arch) in enumerate(EL7):
+            cursor.execute(sql("INSERT INTO packages (packager, name, version, arch, key_hash) "
+                               "VALUES ('rpm', {p}, {p}, {p}, {p})"),
+                           (name, version, arch, package_key("rpm", name, version, arch)))
+            cursor.execute(sql("SELECT id FROM packages WHERE name = {p}"), (name,))
+            cursor.execute(sql("INSERT INTO installs (host_id, package_id, installed, removed) "
+                               "VALUES ({p}, {p}, {p}, {p})"),
+                           (host, cursor.fetchone()[0], T0, T0 + DAY if index == 0 else None))
+        for day, received, collected, applied in ((0, T0, T0, 1), (1, T0 + DAY, T0 + DAY, 1),
+                                                  (2, T0 + DAY + 60, T0 + 3600, 0)):
+            cursor.execute(sql(
+                "INSERT INTO reports (host_id, digest, received, collected, sender, packages, "
+                "changed, applied) VALUES ({p}, {p}, {p}, {p}, '192.0.2.1', 2, {p}, {p})"),
+                (host, bytes([day]) * 32, received, collected, applied, applied))
+    store.transaction(work)
 
 
 def test_compliance_result_order_newest_row_and_scope(store):

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from helpers import (OPENSSL, decrypt, make_tls_server_files, parse_report, refused_url,
-                     run_reporter)
+from helpers import (OPENSSL, make_tls_server_files, parse_report, refused_url, run_reporter,
+                     unwrap)
 
 PROG = "wlcg-package-reporter: "
 
@@ -51,7 +51,7 @@ def test_encrypted_output_round_trip(home, tmp_path, collector_keys):
     assert proc.stdout == b"" and proc.stderr == b""
     der = out.read_bytes()
     assert not der.startswith(b"#")
-    plain = decrypt(der, key, cert).decode()
+    plain = unwrap(der, key, cert)[0].decode()
     headers, packages = parse_report(plain)
     assert headers["site"] == "T2_TEST" and headers["host"] == "wn01.example.org"
     dry = run_reporter(["--site", "T2_TEST", "--host", "wn01.example.org", "--dry-run"], home)
@@ -80,13 +80,23 @@ def test_invalid_certificate_is_exit_2(home, tmp_path, collector_keys):
 
 
 def test_openssl_failure_is_exit_3(home, tmp_path, collector_keys):
-    fake = tmp_path / "openssl"
-    fake.write_text("#!/bin/sh\ncase \"$1\" in x509) exit 0;; esac\necho broken >&2\nexit 4\n")
-    fake.chmod(0o755)
-    proc = run_reporter(["--site", "S", "--cert", collector_keys[1], "--openssl", str(fake),
-                         "--output", str(tmp_path / "o")], home)
-    assert proc.returncode == 3
-    assert one_line(proc.stderr) == PROG + "openssl smime -encrypt failed with exit code 4: broken"
+    """openssl fails at each step in turn: making the host key (which leaves
+    no half-made key behind), signing, encrypting."""
+    real = OPENSSL
+    state = tmp_path / "state"
+    for failing in ("req", "smime -sign", "smime -encrypt"):
+        fake = tmp_path / "openssl"
+        fake.write_text("#!/bin/sh\ncase \"$*\" in \"%s\"*) echo broken >&2; exit 4;; esac\n"
+                        "exec %s \"$@\"\n" % (failing, real))
+        fake.chmod(0o755)
+        proc = run_reporter(["--site", "S", "--cert", collector_keys[1], "--openssl", str(fake),
+                             "--state-dir", str(state), "--output", str(tmp_path / "o")], home)
+        assert proc.returncode == 3
+        assert one_line(proc.stderr) == PROG + "openssl %s failed with exit code 4: broken" \
+            % failing
+        assert not (tmp_path / "o").exists()
+        if failing == "req":
+            assert sorted(p.name for p in state.iterdir()) == []
 
 
 # ---------------------------------------------------------------- HTTP
@@ -100,7 +110,7 @@ def test_delivered(home, collector, report_args, spool, collector_keys):
     request = server.requests[0]
     assert request["path"] == "/report?protocol=5"
     assert int(request["headers"]["Content-Length"]) == len(request["body"])
-    headers, _ = parse_report(decrypt(request["body"], *collector_keys).decode())
+    headers, _ = parse_report(unwrap(request["body"], *collector_keys)[0].decode())
     assert headers["host"] == "wn01.example.org"
     assert spooled(spool) == []
 
@@ -370,11 +380,11 @@ def test_config_file_supplies_options(home, tmp_path, collector, collector_keys,
                       "retries = 0\n" % (server.url, collector_keys[1], spool))
     proc = run_reporter(["--config", str(config)], home)
     assert proc.returncode == 0, proc.stderr.decode()
-    headers, _ = parse_report(decrypt(server.bodies()[0], *collector_keys).decode())
+    headers, _ = parse_report(unwrap(server.bodies()[0], *collector_keys)[0].decode())
     assert headers["site"] == "T2_CONF"
     # the command line wins over the file
     proc = run_reporter(["--config", str(config), "--site", "T2_ARGV"], home)
-    headers, _ = parse_report(decrypt(server.bodies()[1], *collector_keys).decode())
+    headers, _ = parse_report(unwrap(server.bodies()[1], *collector_keys)[0].decode())
     assert headers["site"] == "T2_ARGV"
 
 

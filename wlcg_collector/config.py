@@ -11,6 +11,16 @@
     allow_plaintext = no
     trusted_proxies = 10.0.0.5
     package_cache = 100000
+    # who may write a host's rows (see trust.py)
+    unsigned = accept            # pakiti-client's unsigned reports: accept, quarantine, reject
+    capath = /etc/grid-security/certificates   # grid host certificates verify against it
+    rekey_after_silence = 30     # days; a host silent that long may come back with a new key
+    # limits, so that nobody can fill the disk
+    max_packages = 20000
+    max_new_hosts_per_site = 2500       # a UTC day
+    max_new_hosts_per_sender = 2500
+    quarantine_max_reports = 10000
+    quarantine_max_bytes = 268435456
 
     [officer]
     # who may read the web pages: certificate DNs (either form) or SSO users
@@ -27,8 +37,9 @@ import configparser
 import os
 import stat
 
-from . import crypto
-from .db import PACKAGE_CACHE_LIMIT, parse_database_url
+from . import crypto, trust
+from .db import PACKAGE_CACHE_LIMIT, Limits, parse_database_url
+from .ingest import MAX_PACKAGES
 
 DEFAULT_CONFIG = "/etc/wlcg-collector/collector.conf"
 ENV_CONFIG = "WLCG_COLLECTOR_CONFIG"
@@ -50,8 +61,35 @@ class Config(object):
         self.trusted_proxies = frozenset()
         self.clock_skew = 300
         self.package_cache = PACKAGE_CACHE_LIMIT  # package ids kept in memory
+        self.rules = trust.Rules()
+        self.limits = Limits()
+        self.max_packages = MAX_PACKAGES
         self.officer_allow = []  # DNs and user names allowed to read the pages
         self.stale_days = 7
+
+
+# [collector] options of the limits, and the Limits attributes they set
+LIMITS = {"max_new_hosts_per_site": "new_hosts_per_site",
+          "max_new_hosts_per_sender": "new_hosts_per_sender",
+          "quarantine_max_reports": "quarantine_reports",
+          "quarantine_max_bytes": "quarantine_bytes"}
+
+
+def positive_int(section, name, default):
+    text = section.get(name)
+    if text is None:
+        return default
+    value = int(text)
+    if value < 1:
+        raise ValueError("%s = %s: at least 1" % (name, text))
+    return value
+
+
+def positive_float(text, name):
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise ValueError("%s = %s: a number of days, more than 0 (or off)" % (name, text))
+    return value
 
 
 def config_path(explicit=None):
@@ -86,7 +124,8 @@ def load_config(path=None, database=None, keys=None, certs=None):
         config.path = path
         section = parser["collector"] if parser.has_section("collector") else {}
         known = {"database", "key", "cert", "max_body", "allow_plaintext", "trusted_proxies",
-                 "clock_skew", "package_cache"}
+                 "clock_skew", "package_cache", "unsigned", "capath", "rekey_after_silence",
+                 "max_packages"} | set(LIMITS)
         for name in section:
             if name not in known:
                 raise ConfigError("config file %s: unknown option %r in [collector]"
@@ -98,11 +137,24 @@ def load_config(path=None, database=None, keys=None, certs=None):
             config.max_body = int(section.get("max_body", config.max_body))
             config.clock_skew = int(section.get("clock_skew", config.clock_skew))
             config.package_cache = int(section.get("package_cache", config.package_cache))
+            config.max_packages = positive_int(section, "max_packages", config.max_packages)
+            for name, attribute in LIMITS.items():
+                setattr(config.limits, attribute, positive_int(
+                    section, name, getattr(config.limits, attribute)))
             if parser.has_section("collector"):
                 config.allow_plaintext = parser.getboolean("collector", "allow_plaintext",
                                                            fallback=False)
+            rekey = section.get("rekey_after_silence", "").strip()
+            config.rules = trust.Rules(
+                unsigned=section.get("unsigned", "accept").strip(),
+                rekey_after_silence=int(positive_float(rekey, "rekey_after_silence") * 86400)
+                if rekey and rekey != "off" else None,
+                capath=section.get("capath", "").strip() or None)
         except ValueError as exc:
             raise ConfigError("config file %s: %s" % (path, exc))
+        if config.rules.capath and not os.path.isdir(config.rules.capath):
+            raise ConfigError("config file %s: capath %s is not a directory"
+                              % (path, config.rules.capath))
         config.trusted_proxies = frozenset(_lines(section.get("trusted_proxies", "")))
         if parser.has_section("officer"):
             officer = parser["officer"]

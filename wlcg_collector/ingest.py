@@ -1,4 +1,4 @@
-"""From a received body to a stored report: decrypt, parse, store.
+"""From a received body to a stored report: decrypt, verify, parse, store.
 
 Shared by the WSGI application and `wlcg-collector ingest`; each failure
 is a Rejected with the HTTP status and the one-line reason to give.
@@ -6,17 +6,21 @@ is a Rejected with the HTTP status and the one-line reason to give.
 
 import time
 
-from . import crypto
+from . import certs, crypto, trust
 from .report import ReportError, parse_report
+
+# the most packages a report may list (the largest real hosts list ~5,000)
+MAX_PACKAGES = 20000
 
 
 class Rejected(Exception):
     """The body is refused: status is the HTTP status, the message the reason."""
 
-    def __init__(self, status, reason):
+    def __init__(self, status, reason, headers=()):
         Exception.__init__(self, reason)
         self.status = status
         self.reason = reason
+        self.headers = list(headers)
 
 
 def is_plaintext(body):
@@ -36,14 +40,55 @@ def plaintext_of(body, pairs, allow_plaintext):
         raise Rejected(400, str(exc))
 
 
-def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clock_skew=300):
-    """Store one body; returns the storage IngestResult. Raises Rejected
-    for a bad body; storage and crypto errors propagate."""
-    plaintext = plaintext_of(body, pairs, allow_plaintext)
+def parse(plaintext):
     try:
-        report = parse_report(plaintext)
+        return parse_report(plaintext)
     except ReportError as exc:
         raise Rejected(400, "bad report: %s" % exc)
+
+
+def open_signed(signed, received, clock_skew, capath):
+    """(report, trust.Signer) of CMS signed data whose signature verifies."""
+    try:
+        content, signer_cert = crypto.verify(signed)
+    except crypto.BadSignature as exc:
+        raise Rejected(400, str(exc))
+    report = parse(content)
+    if report.ts is None:
+        raise Rejected(400, "bad report: a signed report must carry ts")
+    if report.ts > received + clock_skew:
+        raise Rejected(400, "bad report: ts is %d s in the future (the host's clock is wrong)"
+                       % (report.ts - received))
+    try:
+        return report, trust.identify(signer_cert, report.site, report.host, capath)
+    except certs.CertificateError as exc:
+        raise Rejected(400, "bad signer certificate: %s" % exc)
+
+
+def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clock_skew=300,
+           rules=None, limits=None, max_packages=MAX_PACKAGES):
+    """Store one body; returns the storage IngestResult. Raises Rejected
+    for a bad body; storage and crypto errors propagate.
+
+    A body decrypts to a signed report (this project's reporter) or to a
+    plain protocol-5 report (pakiti-client): a signed one is verified, must
+    carry ts and may not be dated more than clock_skew seconds ahead; an
+    unsigned one follows rules.unsigned. What a signer may write is
+    trust.py's to say, inside the store's transaction."""
+    rules = rules or trust.Rules()
     if received is None:
         received = int(time.time())
-    return store.store_report(report, received, sender, clock_skew)
+    plaintext = plaintext_of(body, pairs, allow_plaintext)
+    if crypto.is_signed(plaintext):
+        report, signer = open_signed(plaintext, received, clock_skew, rules.capath)
+    else:
+        if rules.unsigned == "reject":
+            raise Rejected(403, "unsigned reports are not accepted here: update the reporter "
+                                "(it signs its reports)")
+        report, signer = parse(plaintext), None
+    if len(report.packages) > max_packages:
+        raise Rejected(413, "report lists %d packages, more than the %d this collector takes"
+                       % (len(report.packages), max_packages))
+    kwargs = {} if limits is None else {"limits": limits}
+    return store.store_report(report, received, sender, clock_skew, signer=signer, rules=rules,
+                              **kwargs)

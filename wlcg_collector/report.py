@@ -57,6 +57,7 @@ class Report(object):
         self.packager = headers["packager"]
         self.packages = packages  # sorted list of (name, version, arch)
         self.ts = int(headers["ts"]) if "ts" in headers else None
+        self.plaintext = plaintext  # kept as sent: a quarantined report is stored so
         self.digest = hashlib.sha256(plaintext).digest()
         self.set_hash = package_set_hash(self.packager, packages, package_lines)
 

@@ -1,9 +1,13 @@
 """The WSGI application: ingest is a POST to the application root.
 
-Status codes: 200 "OK" stored (or already stored); 400 malformed or not
-decryptable; 403 plaintext not allowed; 404 other paths; 405 not a POST;
-411 no Content-Length; 413 body over max_body; 500 internal error (details
-in the server log only); 503 + Retry-After database unavailable.
+Status codes: 200 "OK" stored (or already stored, or recorded and not
+applied: older, a replay); 202 kept in the quarantine for the officer, with
+one line saying why; 400 malformed, not decryptable, a signature that does
+not verify, a signed ts in the future; 403 plaintext (or unsigned) not
+allowed; 404 other paths; 405 not a POST; 411 no Content-Length; 413 body
+over max_body, or too many packages; 429 + Retry-After too many new hosts
+today (for the site or from the sender); 500 internal error (details in
+the server log only); 503 + Retry-After database unavailable.
 """
 
 import http
@@ -13,7 +17,7 @@ import traceback
 import urllib.parse
 
 from .crypto import CryptoError
-from .db import StoreError, StoreUnavailable
+from .db import QuotaExceeded, StoreError, StoreUnavailable
 from .ingest import Rejected, ingest
 
 RETRY_AFTER = "60"
@@ -29,6 +33,8 @@ class CollectorApp(object):
         self.store = store
         self.officer_token = officer_token
         self._pages = None
+        # (sender, UTC day) whose 429 was logged: once a day is enough
+        self._quota_logged = set()
 
     def pages(self):
         """The officer's pages, loaded on first use (ingest never needs Jinja2)."""
@@ -74,12 +80,24 @@ class CollectorApp(object):
         try:
             body = self.read_body(environ)
             check_protocol(environ.get("QUERY_STRING", ""))
-            ingest(self.store, body, self.config.pairs, sender,
-                   allow_plaintext=self.config.allow_plaintext,
-                   received=int(time.time()), clock_skew=self.config.clock_skew)
+            received = int(time.time())
+            result = ingest(self.store, body, self.config.pairs, sender,
+                            allow_plaintext=self.config.allow_plaintext, received=received,
+                            clock_skew=self.config.clock_skew, rules=self.config.rules,
+                            limits=self.config.limits, max_packages=self.config.max_packages)
         except Rejected as exc:
             self.log(environ, "rejected report from %s: %d %s" % (sender, exc.status, exc.reason))
             return respond(start_response, exc.status, exc.reason)
+        except QuotaExceeded as exc:
+            day = received // 86400
+            if (sender, day) not in self._quota_logged:
+                if len(self._quota_logged) > 100000:
+                    self._quota_logged.clear()
+                self._quota_logged.add((sender, day))
+                self.log(environ, "refused new hosts from %s until tomorrow (UTC): %s "
+                         "(logged once a day)" % (sender, exc))
+            return respond(start_response, 429, "%s: try again tomorrow (UTC)" % exc,
+                           [("Retry-After", str(exc.retry_after))])
         except StoreUnavailable as exc:
             self.log(environ, "database unavailable, report from %s not stored: %s"
                      % (sender, exc))
@@ -88,6 +106,11 @@ class CollectorApp(object):
         except (StoreError, CryptoError) as exc:
             self.log(environ, "report from %s not stored: %s" % (sender, exc))
             return respond(start_response, 500, "internal error")
+        if result.note:
+            self.log(environ, "report from %s: %s" % (sender, result.note))
+        if result.outcome == "quarantined":
+            self.log(environ, "report from %s %s" % (sender, result.message))
+            return respond(start_response, 202, result.message)
         return respond(start_response, 200, "OK", newline=False)
 
     def read_body(self, environ):

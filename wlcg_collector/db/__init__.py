@@ -12,6 +12,7 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     hosts.py          reads of one host or site
     baseline_store.py stored baselines
     fleet.py          the officer's reads over the whole fleet
+    review.py         the quarantine, keys and rollback: the officer's repairs
     bulk.py           bulk loads of a whole history (benchmarks, tests)
     records.py        the named records every read returns
 
@@ -22,21 +23,25 @@ uses the statements and methods a dialect provides (see SQLiteDialect).
 from .baseline_store import BaselineStore
 from .bulk import BulkLoader
 from .database import Database
-from .errors import StoreError, StoreUnavailable, UnknownBaseline, UnknownHost
+from .errors import (QuotaExceeded, StoreError, StoreUnavailable, UnknownBaseline, UnknownHost,
+                     UnknownQuarantined)
 from .fleet import FleetQueries
 from .hosts import HostReads
 from .packages import PACKAGE_CACHE_LIMIT
 from .records import IngestResult
+from .review import Review
 from .schema import SCHEMA_VERSION, Schema
 from .url import parse_database_url, redact
-from .writer import ReportWriter
+from .writer import DEFAULT_LIMITS, Limits, ReportWriter
 
 __all__ = ["open_store", "Store", "StoreError", "StoreUnavailable", "UnknownHost",
-           "UnknownBaseline", "IngestResult", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT",
-           "parse_database_url", "redact"]
+           "UnknownBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult", "Limits",
+           "DEFAULT_LIMITS", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT", "parse_database_url",
+           "redact"]
 
 
-class Store(Database, Schema, ReportWriter, HostReads, BaselineStore, FleetQueries, BulkLoader):
+class Store(Database, Schema, ReportWriter, HostReads, BaselineStore, FleetQueries, Review,
+            BulkLoader):
     """The storage interface the collector, the CLI and the tests use; each
     part lives in the module named above."""
 

@@ -54,7 +54,7 @@ class BulkLoader(object):
                 name = hosts[host].site + "/" + hosts[host].name
                 digest = hashlib.sha256(("bulk/%s/%d" % (name, collected)).encode()).digest()
                 report_rows.append((host_ids[host], digest, collected, collected, "bulk", count,
-                                    1, 1))
+                                    1, 1, None, "applied"))
             write(batch, report_rows)
             if progress:
                 progress(written + len(batch))

@@ -15,3 +15,16 @@ class UnknownHost(StoreError):
 
 class UnknownBaseline(StoreError):
     """No stored baseline of that name (or revision)."""
+
+
+class QuotaExceeded(StoreError):
+    """Too many new hosts today, for a site or from a sender: the report is
+    refused (HTTP 429) until retry_after seconds from now (the next UTC day)."""
+
+    def __init__(self, message, retry_after):
+        StoreError.__init__(self, message)
+        self.retry_after = retry_after
+
+
+class UnknownQuarantined(StoreError):
+    """No quarantined report of that id."""

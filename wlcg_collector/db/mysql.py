@@ -23,11 +23,13 @@ def compile_sql(text):
 
 class MySQLSQL(SharedSQL):
     INSERT_HOST = ("INSERT INTO hosts (site, name, packager, facts, package_count, first_report, "
-                   "last_report, last_received) VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}) "
+                   "last_report, last_received, created, created_by) "
+                   "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p}) "
                    "ON DUPLICATE KEY UPDATE id = id")
     # the row lock that serialises the writers of one host
-    LOCK_HOST = ("SELECT id, set_hash, last_report, first_report FROM hosts "
-                 "WHERE site = {p} AND name = {p} FOR UPDATE")
+    LOCK_HOST = ("SELECT id, set_hash, last_report, first_report, trust, key_fingerprint, signed_ts, last_received FROM hosts WHERE site = {p} AND name = {p} FOR UPDATE")
+    INSERT_SITE_KEY = ("INSERT INTO site_keys (site, fingerprint, pinned_at, pinned_by) "
+                       "VALUES ({p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE site = site")
     INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
                       "VALUES ({p}, {p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE id = id")
     # package ids by key as one string: rows by newlines, fields by spaces

@@ -6,14 +6,28 @@ from collections import namedtuple
 # sites(): a site, how many hosts it has and its newest report
 Site = namedtuple("Site", "site hosts last_report")
 # hosts(), host(), find_host(): a host and the facts of its latest report
+# (trust: unsigned, pinned, site or verified; key_fingerprint: the sha256 of
+# the pinned key, or of the subject of a verified host's certificate)
 Host = namedtuple("Host", "id site name packager system kernel arch first_report last_report "
-                          "last_received packages")
+                          "last_received packages trust key_fingerprint key_subject pinned_at "
+                          "pinned_by")
 # state(): a package installed on a host
 Package = namedtuple("Package", "name version arch")
 # intervals(): a package on a host from `installed` until `removed` (None: still there)
 Interval = namedtuple("Interval", "name version arch installed removed")
 # reports(): one row of the audit trail
-ReportRow = namedtuple("ReportRow", "id received collected sender packages changed applied")
+# (signer: the sha256 of the signing key, None when unsigned; outcome:
+# applied, older, replayed or rolled back)
+ReportRow = namedtuple("ReportRow", "id received collected sender packages changed applied "
+                                    "signer outcome")
+# quarantined(): a report kept aside for the officer (report: its text, in
+# quarantined_one() only)
+Quarantined = namedtuple("Quarantined", "id received sender site host kind reason fingerprint "
+                                        "signer_kind signer_subject bytes report")
+# site_keys(): a site's pinned key
+SiteKey = namedtuple("SiteKey", "site fingerprint pinned_at pinned_by")
+# rollback(): what it changed (or, dry, would change)
+Rollback = namedtuple("Rollback", "intervals_removed intervals_reopened reports_rolled_back")
 # baselines(): the latest revision of each stored baseline
 BaselineInfo = namedtuple("BaselineInfo", "name revision created revisions")
 # baseline(): one revision's text
@@ -33,11 +47,16 @@ BulkReport = namedtuple("BulkReport", "host digest collected packages")
 
 
 class IngestResult(object):
-    """What storing one report did."""
+    """What storing one report did: outcome "duplicate", "older",
+    "replayed", "quarantined", "unchanged" or "changed"; changes: intervals
+    opened + closed; message: for a quarantined report, the line to answer;
+    note: a line for the collector's log."""
 
-    def __init__(self, outcome, changes=0):
-        self.outcome = outcome  # "duplicate", "older", "unchanged" or "changed"
-        self.changes = changes  # intervals opened + closed
+    def __init__(self, outcome, changes=0, message=None, note=None):
+        self.outcome = outcome
+        self.changes = changes
+        self.message = message
+        self.note = note
 
     def __repr__(self):
         return "IngestResult(%r, %d)" % (self.outcome, self.changes)

@@ -6,7 +6,7 @@ import sys
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def sql_dir():

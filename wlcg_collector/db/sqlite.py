@@ -20,11 +20,12 @@ def compile_sql(text):
 
 class SQLiteSQL(SharedSQL):
     INSERT_HOST = ("INSERT OR IGNORE INTO hosts (site, name, packager, facts, package_count, "
-                   "first_report, last_report, last_received) "
-                   "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p})")
+                   "first_report, last_report, last_received, created, created_by) "
+                   "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p})")
     # BEGIN IMMEDIATE already holds the database write lock: a plain read
-    LOCK_HOST = ("SELECT id, set_hash, last_report, first_report FROM hosts "
-                 "WHERE site = {p} AND name = {p}")
+    LOCK_HOST = ("SELECT id, set_hash, last_report, first_report, trust, key_fingerprint, signed_ts, last_received FROM hosts WHERE site = {p} AND name = {p}")
+    INSERT_SITE_KEY = ("INSERT OR IGNORE INTO site_keys (site, fingerprint, pinned_at, pinned_by) "
+                       "VALUES ({p}, {p}, {p}, {p})")
     INSERT_PACKAGE = ("INSERT OR IGNORE INTO packages (packager, name, version, arch, key_hash) "
                       "VALUES ({p}, {p}, {p}, {p}, {p})")
     # package ids by key as one string: rows by newlines, fields by spaces

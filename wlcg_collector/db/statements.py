@@ -37,12 +37,56 @@ class SharedSQL(object):
     DELETE_OPENED_SINCE = ("DELETE FROM installs WHERE host_id = {p} AND removed IS NULL "
                            "AND installed >= {p} AND package_id IN ({marks})")
     INSERT_REPORT = ("INSERT INTO reports (host_id, digest, received, collected, sender, "
-                     "packages, changed, applied) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
+                     "packages, changed, applied, signer, outcome) "
+                     "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
     UPDATE_HOST_STATE = ("UPDATE hosts SET packager = {p}, system = {p}, kernel = {p}, arch = {p}, "
                          "facts = {p}, set_hash = {p}, package_count = {p}, last_report = {p}, "
                          "last_received = {p} WHERE id = {p}")
     UPDATE_HOST_FIRST_REPORT = ("UPDATE hosts SET first_report = {p} WHERE id = {p} "
                                 "AND first_report > {p}")
+
+    # -- trust (trust.py has the rules)
+    UPDATE_HOST_PIN = ("UPDATE hosts SET trust = {p}, key_fingerprint = {p}, key_subject = {p}, "
+                       "pinned_at = {p}, pinned_by = {p} WHERE id = {p}")
+    UPDATE_HOST_SIGNED_TS = "UPDATE hosts SET signed_ts = {p} WHERE id = {p}"
+    SELECT_SITE_KEY = "SELECT fingerprint FROM site_keys WHERE site = {p}"
+    UPDATE_SITE_KEY = ("UPDATE site_keys SET fingerprint = {p}, pinned_at = {p}, pinned_by = {p} "
+                       "WHERE site = {p}")
+    SELECT_SITE_KEYS = "SELECT site, fingerprint, pinned_at, pinned_by FROM site_keys{where} " \
+                       "ORDER BY site"
+    # the new-host quotas: hosts made since a time, by site and by sender
+    COUNT_NEW_HOSTS_OF_SITE = "SELECT COUNT(*) FROM hosts WHERE site = {p} AND created >= {p}"
+    COUNT_NEW_HOSTS_OF_SENDER = ("SELECT COUNT(*) FROM hosts WHERE created_by = {p} "
+                                 "AND created >= {p}")
+    QUARANTINE_COLUMNS = ("id, received, sender, site, host, kind, reason, fingerprint, "
+                          "signer_kind, signer_subject, bytes")
+    INSERT_QUARANTINE = ("INSERT INTO quarantine (digest, received, sender, site, host, kind, "
+                         "reason, fingerprint, signer_kind, signer_subject, report, bytes) "
+                         "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
+    SELECT_QUARANTINE_SIZE = "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM quarantine"
+    SELECT_QUARANTINE_OLDEST = "SELECT id, bytes FROM quarantine ORDER BY id LIMIT 100"
+    SELECT_QUARANTINED = ("SELECT " + QUARANTINE_COLUMNS + " FROM quarantine{where} "
+                          "ORDER BY id")
+    SELECT_QUARANTINED_ONE = ("SELECT " + QUARANTINE_COLUMNS + ", report FROM quarantine "
+                              "WHERE id = {p}")
+    DELETE_QUARANTINED = "DELETE FROM quarantine WHERE id = {p}"
+
+    # -- rollback (repair.py)
+    SELECT_HOST_FOR_ROLLBACK = "SELECT id, packager FROM hosts WHERE id = {p}"
+    COUNT_OPENED_AFTER = "SELECT COUNT(*) FROM installs WHERE host_id = {p} AND installed > {p}"
+    DELETE_OPENED_AFTER = "DELETE FROM installs WHERE host_id = {p} AND installed > {p}"
+    COUNT_CLOSED_AFTER = ("SELECT COUNT(*) FROM installs WHERE host_id = {p} AND removed > {p} "
+                          "AND installed <= {p}")
+    REOPEN_CLOSED_AFTER = ("UPDATE installs SET removed = NULL WHERE host_id = {p} "
+                           "AND removed > {p} AND installed <= {p}")
+    COUNT_REPORTS_AFTER = ("SELECT COUNT(*) FROM reports WHERE host_id = {p} AND collected > {p} "
+                           "AND applied = 1")
+    MARK_REPORTS_ROLLED_BACK = ("UPDATE reports SET applied = 0, outcome = 'rolled back' "
+                                "WHERE host_id = {p} AND collected > {p} AND applied = 1")
+    SELECT_LAST_APPLIED = ("SELECT MAX(collected) FROM reports WHERE host_id = {p} "
+                           "AND applied = 1")
+    UPDATE_HOST_AFTER_ROLLBACK = ("UPDATE hosts SET set_hash = {p}, package_count = {p}, "
+                                  "last_report = {p} WHERE id = {p}")
 
     # -- bulk loads (bulk.py)
     INSERT_BULK_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
@@ -57,7 +101,8 @@ class SharedSQL(object):
 
     # -- hosts
     HOST_COLUMNS = ("id, site, name, packager, system, kernel, arch, first_report, last_report, "
-                    "last_received, package_count")
+                    "last_received, package_count, trust, key_fingerprint, key_subject, "
+                    "pinned_at, pinned_by")
     SELECT_SITES = ("SELECT site, COUNT(*), MAX(last_report) FROM hosts WHERE last_report >= 0 "
                     "GROUP BY site ORDER BY site")
     SELECT_HOSTS = ("SELECT " + HOST_COLUMNS + " FROM hosts "
@@ -78,8 +123,8 @@ class SharedSQL(object):
     SELECT_INTERVALS = ("SELECT p.name, p.version, p.arch, i.installed, i.removed FROM installs i "
                         "JOIN packages p ON p.id = i.package_id WHERE i.host_id = {p} "
                         "AND (i.removed IS NULL OR i.removed >= {p})")
-    SELECT_REPORTS = ("SELECT id, received, collected, sender, packages, changed, applied "
-                      "FROM reports WHERE host_id = {p} ORDER BY received, id")
+    SELECT_REPORTS = ("SELECT id, received, collected, sender, packages, changed, applied, "
+                      "signer, outcome FROM reports WHERE host_id = {p} ORDER BY received, id")
     COUNT_ROWS = "SELECT COUNT(*) FROM {table}"
     # intervals naming a host or package row that does not exist (installs
     # has no foreign keys to prevent them)

@@ -9,9 +9,30 @@ may ingest at once."""
 
 import json
 
+from .. import trust
 from .database import chunks, split_ids
+from .errors import QuotaExceeded
 from .packages import PACKAGE_CACHE_LIMIT, PackageIds, find_or_create_ids
 from .records import IngestResult
+
+DAY = 86400
+
+
+class Limits(object):
+    """What nobody may exceed, so that nobody can fill the disk: new hosts a
+    UTC day per site and per sender address, and the quarantine's size (the
+    oldest entries go)."""
+
+    def __init__(self, new_hosts_per_site=2500, new_hosts_per_sender=2500,
+                 quarantine_reports=10000, quarantine_bytes=256 * 1024 * 1024):
+        self.new_hosts_per_site = new_hosts_per_site
+        self.new_hosts_per_sender = new_hosts_per_sender
+        self.quarantine_reports = quarantine_reports
+        self.quarantine_bytes = quarantine_bytes
+
+
+DEFAULT_RULES = trust.Rules()
+DEFAULT_LIMITS = Limits()
 
 
 class _Duplicate(Exception):
@@ -24,9 +45,13 @@ class ReportWriter(object):
     def _init_writer(self, package_cache=PACKAGE_CACHE_LIMIT):
         self.package_ids = PackageIds(package_cache)
 
-    def store_report(self, report, received, sender, clock_skew=300):
+    def store_report(self, report, received, sender, clock_skew=300, signer=None,
+                     rules=DEFAULT_RULES, limits=DEFAULT_LIMITS, accept=False):
         """Store one validated report (see report.Report) in one
-        transaction; an IngestResult says what it did."""
+        transaction; an IngestResult says what it did. signer: the
+        trust.Signer of a signed report (None: unsigned). accept: the
+        officer accepts it (from the quarantine): applied, and the host
+        pinned to its signer, whatever the host's pin."""
         collected = report.ts
         if collected is None or collected > received + clock_skew:
             collected = received
@@ -35,7 +60,8 @@ class ReportWriter(object):
 
         def work(cursor):
             learned.clear()  # from an attempt rolled back
-            return self._store(cursor, report, received, collected, sender, facts, learned)
+            return self._store(cursor, report, received, collected, sender, facts, learned,
+                               signer, rules, limits, accept)
         try:
             result = self.transaction(work)
         except _Duplicate:
@@ -45,44 +71,126 @@ class ReportWriter(object):
             self.package_ids.add(report.packager, learned)
         return result
 
-    def _store(self, cursor, report, received, collected, sender, facts, learned):
+    def _store(self, cursor, report, received, collected, sender, facts, learned, signer,
+               rules, limits, accept):
         # A report already stored is caught by the unique digest when its row
         # is inserted (rolling back whatever was done): one query less for
         # every report that is not a retry.
         sql = self.sql
         cursor.execute(sql.LOCK_HOST, (report.site, report.host))
         row = cursor.fetchone()
+        site_pin = None
+        if signer is not None and signer.kind == trust.SITE_KEY:
+            cursor.execute(sql.SELECT_SITE_KEY, (report.site,))
+            found = cursor.fetchone()
+            site_pin = bytes(found[0]) if found else None
+        pin = None if row is None else trust.HostPin(
+            row[4], bytes(row[5]) if row[5] is not None else None, row[6], row[7])
+        if accept:
+            decision = trust.Decision(trust.APPLY, None, None, None if signer is None else (
+                trust.trust_of(signer), signer.fingerprint, signer.subject), None, None)
+            if signer is not None and signer.kind == trust.SITE_KEY:
+                decision = decision._replace(pin_site=signer.fingerprint)
+        else:
+            decision = trust.decide(pin, site_pin, signer, collected, received, rules)
+        if decision.action == trust.QUARANTINE:
+            return self._quarantine(cursor, report, received, sender, signer, decision, limits)
         if row is None:
-            cursor.execute(sql.INSERT_HOST,
-                           (report.site, report.host, report.packager, collected, received))
+            if not accept:  # the officer's own decision is no flood
+                self._check_quotas(cursor, report.site, sender, received, limits)
+            cursor.execute(sql.INSERT_HOST, (report.site, report.host, report.packager,
+                                             collected, received, received, sender[:64]))
             cursor.execute(sql.LOCK_HOST, (report.site, report.host))
             row = cursor.fetchone()
-        host_id, set_hash, last_report, first_report = row
+        host_id, set_hash, last_report, first_report = row[:4]
         if set_hash is not None:
             set_hash = bytes(set_hash)
+        fingerprint = signer.fingerprint if signer is not None else None
 
-        def add_report(changed, applied):
+        def add_report(changed, outcome):
             try:
                 cursor.execute(sql.INSERT_REPORT, (
                     host_id, report.digest, received, collected, sender[:64],
-                    len(report.packages), int(changed), int(applied)))
+                    len(report.packages), int(changed), int(outcome == "applied"), fingerprint,
+                    outcome))
             except self.dialect.integrity_errors:
                 raise _Duplicate()
 
+        if decision.action == trust.REPLAY:
+            add_report(False, "replayed")
+            return IngestResult("replayed")
+        if decision.pin_site is not None:
+            self._pin_site(cursor, report.site, decision.pin_site, received, sender)
+        if decision.pin is not None:
+            trust_level, key, subject = decision.pin
+            cursor.execute(sql.UPDATE_HOST_PIN, (trust_level, key, subject, received,
+                                                 sender[:64], host_id))
+        if signer is not None and (pin is None or collected > pin.signed_ts):
+            cursor.execute(sql.UPDATE_HOST_SIGNED_TS, (collected, host_id))
         if collected < last_report:
             # older than what we know: on the record, but never rewrites
-            add_report(False, False)
+            add_report(False, "older")
             cursor.execute(sql.UPDATE_HOST_FIRST_REPORT, (collected, host_id, collected))
-            return IngestResult("older")
+            return IngestResult("older", note=decision.note)
         if set_hash == report.set_hash:
-            add_report(False, True)
+            add_report(False, "applied")
             self._update_host(cursor, host_id, report, facts, collected, received)
-            return IngestResult("unchanged")
+            return IngestResult("unchanged", note=decision.note)
         changes = self._apply_changes(cursor, host_id, report, collected,
                                       set_hash is not None, last_report, learned)
-        add_report(True, True)
+        add_report(True, "applied")
         self._update_host(cursor, host_id, report, facts, collected, received)
-        return IngestResult("changed", changes)
+        return IngestResult("changed", changes, note=decision.note)
+
+    def _pin_site(self, cursor, site, fingerprint, received, sender):
+        cursor.execute(self.sql.INSERT_SITE_KEY, (site, fingerprint, received, sender[:64]))
+        cursor.execute(self.sql.UPDATE_SITE_KEY, (fingerprint, received, sender[:64], site))
+
+    def _check_quotas(self, cursor, site, sender, received, limits):
+        """QuotaExceeded when a new host would pass a day's quota."""
+        day = received - received % DAY
+        for sql, value, limit, what in (
+                (self.sql.COUNT_NEW_HOSTS_OF_SITE, site, limits.new_hosts_per_site,
+                 "site %s" % site),
+                (self.sql.COUNT_NEW_HOSTS_OF_SENDER, sender[:64], limits.new_hosts_per_sender,
+                 "sender %s" % sender)):
+            cursor.execute(sql, (value, day))
+            if cursor.fetchone()[0] >= limit:
+                raise QuotaExceeded("%s has made %d new hosts today, the most a day" % (
+                    what, limit), day + DAY - received)
+
+    def _quarantine(self, cursor, report, received, sender, signer, decision, limits):
+        """Keep the report aside for the officer, within the quarantine's
+        bounds (the oldest entries go)."""
+        sql = self.sql
+        try:
+            cursor.execute(sql.INSERT_QUARANTINE, (
+                report.digest, received, sender[:64], report.site, report.host, decision.kind,
+                decision.reason, None if signer is None else signer.fingerprint,
+                None if signer is None else signer.kind,
+                None if signer is None else signer.subject, report.plaintext,
+                len(report.plaintext)))
+        except self.dialect.integrity_errors:
+            raise _Duplicate()
+        while True:
+            cursor.execute(sql.SELECT_QUARANTINE_SIZE)
+            count, size = cursor.fetchone()
+            if count <= limits.quarantine_reports and size <= limits.quarantine_bytes:
+                break
+            cursor.execute(sql.SELECT_QUARANTINE_OLDEST)
+            for entry_id, entry_bytes in cursor.fetchall():
+                if count <= limits.quarantine_reports and size <= limits.quarantine_bytes:
+                    break
+                cursor.execute(sql.DELETE_QUARANTINED, (entry_id,))
+                count, size = count - 1, size - entry_bytes
+        if decision.kind == trust.UNSIGNED_REPORT:
+            message = ("quarantined: %s; the officer must accept it (the collector keeps it "
+                       "aside)" % decision.reason)
+        else:
+            message = ("quarantined: %s (SHA256 %s): the officer must accept the new key "
+                       "(wlcg-collector quarantine accept)" % (decision.reason,
+                                                                signer.fingerprint.hex()[:16]))
+        return IngestResult("quarantined", message=message)
 
     def _update_host(self, cursor, host_id, report, facts, collected, received):
         headers = report.headers

@@ -1,0 +1,108 @@
+"""What the officer does to repair the data: review the quarantine (accept
+or drop a report kept aside), see who is pinned to which key, and roll a
+host back to what it was at a date."""
+
+import json
+
+from .. import trust
+from ..report import package_set_hash
+from .errors import UnknownQuarantined
+from .records import Quarantined, Rollback, SiteKey
+
+
+class Review(object):
+    """Mixed into Store."""
+
+    # -- the quarantine
+
+    def quarantined(self, site=None):
+        """[Quarantined] oldest first (their report text left out)."""
+        where, params = "", []
+        if site is not None:
+            where, params = " WHERE site = " + self.dialect.placeholder, [site]
+        return [Quarantined(*(row + (None,))) for row in self.read(
+            self.sql.SELECT_QUARANTINED.format(where=where), params)]
+
+    def quarantined_one(self, entry_id):
+        """The Quarantined entry `entry_id`, with its report text."""
+        row = self.read_one(self.sql.SELECT_QUARANTINED_ONE, (entry_id,))
+        if row is None:
+            raise UnknownQuarantined("no quarantined report %s" % entry_id)
+        return Quarantined(*row[:-1] + (bytes(row[-1]),))
+
+    def drop_quarantined(self, entry_id):
+        def work(cursor):
+            cursor.execute(self.sql.DELETE_QUARANTINED, (entry_id,))
+            if cursor.rowcount != 1:
+                raise UnknownQuarantined("no quarantined report %s" % entry_id)
+        self.transaction(work)
+
+    def accept_quarantined(self, entry, report, received, who):
+        """Apply a quarantined report (`report` its parsed text) as the
+        officer `who` decided: a signed one pins its key to the host (and a
+        site key to the site); the entry leaves the quarantine in the same
+        transaction."""
+        signer = None
+        if entry.fingerprint is not None:
+            signer = trust.Signer(entry.signer_kind, bytes(entry.fingerprint),
+                                  entry.signer_subject)
+        learned = {}
+
+        def work(cursor):
+            learned.clear()
+            cursor.execute(self.sql.DELETE_QUARANTINED, (entry.id,))
+            if cursor.rowcount != 1:
+                raise UnknownQuarantined("no quarantined report %s" % entry.id)
+            collected = report.ts if report.ts is not None else entry.received
+            return self._store(cursor, report, received, min(collected, received), who,
+                               json.dumps(report.headers, sort_keys=True), learned, signer,
+                               trust.Rules(), None, True)
+        result = self.transaction(work)
+        if learned:
+            self.package_ids.add(report.packager, learned)
+        return result
+
+    # -- keys
+
+    def keys(self, site=None):
+        """[Host] with their trust, in site and name order."""
+        return self.hosts(site)
+
+    def site_keys(self, site=None):
+        """[SiteKey] pinned per site."""
+        where, params = "", []
+        if site is not None:
+            where, params = " WHERE site = " + self.dialect.placeholder, [site]
+        return self.read(self.sql.SELECT_SITE_KEYS.format(where=where), params, SiteKey)
+
+    # -- rollback
+
+    def rollback(self, host, to, dry_run=False):
+        """Make a Host's state and history what they were at time `to`: the
+        intervals opened after it go, those closed after it are open again,
+        and the reports applied after it stay in the audit trail, marked
+        rolled back. dry_run: only count. Returns a Rollback."""
+        sql = self.sql
+
+        def work(cursor):
+            cursor.execute(sql.LOCK_HOST, (host.site, host.name))  # no ingest meanwhile
+            counts = []
+            for count, params in ((sql.COUNT_OPENED_AFTER, (host.id, to)),
+                                  (sql.COUNT_CLOSED_AFTER, (host.id, to, to)),
+                                  (sql.COUNT_REPORTS_AFTER, (host.id, to))):
+                cursor.execute(count, params)
+                counts.append(cursor.fetchone()[0])
+            if dry_run:
+                return Rollback(*counts)
+            cursor.execute(sql.DELETE_OPENED_AFTER, (host.id, to))
+            cursor.execute(sql.REOPEN_CLOSED_AFTER, (host.id, to, to))
+            cursor.execute(sql.MARK_REPORTS_ROLLED_BACK, (host.id, to))
+            cursor.execute(sql.SELECT_STATE_NOW, (host.id,))
+            packages = sorted(tuple(row) for row in cursor.fetchall())
+            cursor.execute(sql.SELECT_LAST_APPLIED, (host.id,))
+            last = cursor.fetchone()[0]
+            cursor.execute(sql.UPDATE_HOST_AFTER_ROLLBACK, (
+                package_set_hash(host.packager, packages) if packages else None, len(packages),
+                last if last is not None else -1, host.id))
+            return Rollback(*counts)
+        return self.transaction(work)

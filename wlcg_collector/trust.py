@@ -1,0 +1,128 @@
+"""Who may write a host's rows: the trust rules, in one place.
+
+A report is signed by the host's own key (made by the reporter on its first
+run), by its site's key (for hosts reinstalled often), or by a grid host
+certificate; or it is unsigned (pakiti-client). The first signed report of a
+host pins its key, as SSH pins a host key; a site key is pinned per site on
+first use. A report signed by another key than the pinned one, or unsigned
+for a host whose key is pinned, is quarantined: kept aside, not applied,
+until the officer accepts or drops it. A signed report whose ts is not newer
+than the host's latest applied signed one is a replay: recorded, never
+applied.
+
+identify() says what signed a report; decide() what to do with it, given
+the host's pin. Both are pure but for identify's certificate checks; the
+storage writer applies the decision inside the transaction that holds the
+host's row.
+"""
+
+import hashlib
+from collections import namedtuple
+
+from . import certs, crypto
+
+UNSIGNED, PINNED, SITE, VERIFIED = "unsigned", "pinned", "site", "verified"
+TRUST_LEVELS = (UNSIGNED, PINNED, SITE, VERIFIED)
+# what signed a report
+HOST_KEY, SITE_KEY, HOST_CERTIFICATE = "host", "site", "verified"
+# a site key's certificate names its site so (the reporter's --make-site-key)
+SITE_CN_PREFIX = "wlcg-site:"
+UNSIGNED_POLICIES = ("accept", "quarantine", "reject")
+# what decide() says
+APPLY, QUARANTINE, REPLAY = "apply", "quarantine", "replay"
+# kinds of quarantined reports
+KEY_CHANGE, SITE_KEY_CHANGE, UNSIGNED_REPORT = "key change", "site key change", "unsigned"
+
+# kind: HOST_KEY, SITE_KEY or HOST_CERTIFICATE; fingerprint: sha256 of the
+# public key (of the subject, for a host certificate); subject: the
+# certificate's subject, for a host certificate
+Signer = namedtuple("Signer", "kind fingerprint subject")
+# what the store knows of a host: its pin, its latest applied signed ts and
+# when it was last heard of
+HostPin = namedtuple("HostPin", "trust fingerprint signed_ts last_received")
+# action: APPLY, QUARANTINE or REPLAY; kind and reason: why it is
+# quarantined; pin: the host's new (trust, fingerprint, subject), or None to
+# keep it; pin_site: the site key to pin first; note: a line for the log
+Decision = namedtuple("Decision", "action kind reason pin pin_site note")
+
+
+class Rules(object):
+    """The [collector] settings the rules follow."""
+
+    def __init__(self, unsigned="accept", rekey_after_silence=None, capath=None):
+        if unsigned not in UNSIGNED_POLICIES:
+            raise ValueError("unsigned = %r: accept, quarantine or reject" % unsigned)
+        self.unsigned = unsigned
+        self.rekey_after_silence = rekey_after_silence  # seconds, or None: never
+        self.capath = capath
+
+
+def trust_of(signer):
+    return {HOST_KEY: PINNED, SITE_KEY: SITE, HOST_CERTIFICATE: VERIFIED}[signer.kind]
+
+
+def identify(cert_pem, site, host, capath=None):
+    """The Signer of a report of (site, host) whose signature verified with
+    the certificate cert_pem. certs.CertificateError for a certificate that
+    cannot be read."""
+    cert = certs.from_pem(cert_pem)
+    names = cert.common_names()
+    if SITE_CN_PREFIX + site in names:
+        return Signer(SITE_KEY, cert.fingerprint, None)
+    if capath and host.lower() in {n.lower().rstrip(".") for n in names + cert.dns_names()} \
+            and crypto.verify_chain(cert_pem, capath):
+        # pinned by subject: a renewed certificate is no key change
+        return Signer(HOST_CERTIFICATE, hashlib.sha256(cert.subject_der).digest(),
+                      crypto.subject_of(cert_pem))
+    return Signer(HOST_KEY, cert.fingerprint, None)
+
+
+def _quarantine(kind, reason):
+    return Decision(QUARANTINE, kind, reason, None, None, None)
+
+
+def decide(host, site_pin, signer, ts, received, rules):
+    """What to do with a report: host is the HostPin (None: a new host),
+    site_pin the fingerprint of the site's pinned key (or None), signer the
+    Signer (None: unsigned), ts the report's signed time."""
+    if signer is None:
+        if host is not None and host.trust != UNSIGNED:
+            return _quarantine(UNSIGNED_REPORT, "an unsigned report for a host whose key is "
+                                                "pinned")
+        if rules.unsigned == "quarantine":
+            return _quarantine(UNSIGNED_REPORT, "an unsigned report (unsigned = quarantine)")
+        return Decision(APPLY, None, None, None, None, None)
+    pin_site = None
+    if signer.kind == SITE_KEY:
+        if site_pin is not None and site_pin != signer.fingerprint:
+            return _quarantine(SITE_KEY_CHANGE, "signed by another site key than the one "
+                                                "pinned for the site")
+        if site_pin is None:
+            pin_site = signer.fingerprint
+    new_pin = (trust_of(signer), signer.fingerprint, signer.subject)
+    if host is None or host.trust == UNSIGNED:
+        return Decision(APPLY, None, None, new_pin, pin_site, None)
+    if _holds_pin(host, signer, site_pin):
+        if ts <= host.signed_ts:
+            return Decision(REPLAY, None, "not newer than the host's latest signed report",
+                            None, None, None)
+        return Decision(APPLY, None, None, None, pin_site, None)
+    if signer.kind == HOST_CERTIFICATE and host.trust != VERIFIED:
+        # a grid certificate that names the host outranks a key pinned on first use
+        return Decision(APPLY, None, None, new_pin, pin_site,
+                        "pinned to its grid host certificate instead of its %s key" % host.trust)
+    silence = received - host.last_received
+    if rules.rekey_after_silence is not None and silence >= rules.rekey_after_silence:
+        return Decision(APPLY, None, None, new_pin, pin_site,
+                        "new key accepted after %d days of silence (rekey_after_silence)"
+                        % (silence // 86400))
+    return _quarantine(KEY_CHANGE, "signed by another key than the one pinned for this host")
+
+
+def _holds_pin(host, signer, site_pin):
+    if host.trust == SITE:
+        # a site-pinned host follows its site's pin (an accepted new site key too)
+        return signer.kind == SITE_KEY and signer.fingerprint == site_pin
+    if host.trust == PINNED:
+        return signer.kind == HOST_KEY and signer.fingerprint == host.fingerprint
+    return signer.kind == HOST_CERTIFICATE and signer.fingerprint == host.fingerprint
