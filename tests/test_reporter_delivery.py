@@ -413,3 +413,22 @@ def test_version(home):
     proc = run_reporter(["--version"], home)
     assert proc.returncode == 0
     assert proc.stdout.decode().startswith("wlcg-package-reporter ")
+
+
+def test_output_into_a_fifo_writes_into_it(home, tmp_path, collector_keys):
+    """--output names something that is not a regular file (a FIFO here,
+    /dev/null or a terminal elsewhere): written into, never replaced."""
+    import os
+    import stat
+    import threading
+    fifo = tmp_path / "pipe"
+    os.mkfifo(str(fifo))
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    proc = run_reporter(["--site", "T2_TEST", "--cert", collector_keys[1], "--output",
+                         str(fifo)], home)
+    reader.join(30)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert stat.S_ISFIFO(os.stat(str(fifo)).st_mode)
+    assert unwrap(received[0], *collector_keys)[0].startswith(b"#\n")

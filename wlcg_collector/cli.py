@@ -13,7 +13,7 @@ import sys
 import time
 import wsgiref.simple_server
 
-from . import __version__, analysis, crypto
+from . import __version__, analysis, crypto, trust
 from .baselines import BaselineError, parse_baseline, parse_requirement
 from .config import ConfigError, check_key_pairs, load_config
 from .dates import format_day, format_time, parse_date
@@ -21,6 +21,7 @@ from .db import StoreError, open_store
 from .history import changes
 from .ingest import Rejected, ingest, is_plaintext
 from .output import FORMATS, render
+from .report import ReportError, parse_report
 from .versions import compare
 
 PROG = "wlcg-collector"
@@ -138,6 +139,27 @@ def build_parser():
 
     p = with_format(command("stale", "hosts and whole sites that stopped reporting"))
     p.add_argument("--days", type=float, required=True)
+
+    p = command("quarantine", "reports kept aside for review: list them, show, accept or "
+                              "drop one")
+    p.add_argument("action", nargs="?", choices=("list", "show", "accept", "drop"),
+                   default="list")
+    p.add_argument("id", nargs="?", metavar="ID", type=int)
+    p.add_argument("--site", help="list, or accept --key-changes, of one site")
+    p.add_argument("--key-changes", action="store_true",
+                   help="with accept --site S: accept every pending key change of the site")
+    p.add_argument("--format", choices=FORMATS, default="table")
+
+    p = with_format(command("keys", "each host's trust (verified, site, pinned, unsigned), key "
+                                    "fingerprint, pinned since and by which sender"))
+    p.add_argument("--site")
+
+    p = command("rollback", "make a host's state and history what they were at a date (the "
+                            "reports after it stay in the audit trail, marked rolled back)")
+    p.add_argument("host", metavar="HOST")
+    p.add_argument("--site", required=True)
+    p.add_argument("--to", required=True, metavar="DATE", type=date_arg)
+    p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
 
     p = command("vercmp", "compare two versions as rpm or dpkg does: prints <, = or >")
     p.add_argument("packager", choices=("rpm", "dpkg"))
@@ -310,7 +332,9 @@ def cmd_ingest(args):
         try:
             # the operator's own files: plaintext is as good as encrypted
             result = ingest(store, body, config.pairs, "file:" + os.path.basename(path)[:59],
-                            allow_plaintext=True, clock_skew=config.clock_skew)
+                            allow_plaintext=True, clock_skew=config.clock_skew,
+                            rules=config.rules, limits=config.limits,
+                            max_packages=config.max_packages)
         except Rejected as exc:
             sys.stderr.write("%s: %s: %s\n" % (PROG, path, exc.reason))
             failed += 1
@@ -354,12 +378,110 @@ def cmd_history(args):
           for event in events], HISTORY_COLUMNS, args.format)
 
 
+REPORT_COLUMNS = ["received", "collected", "sender", "signer", "packages", "changed", "outcome"]
+
+
+def fingerprint(value):
+    """A key's SHA-256 as people compare them: hex, the first 16 digits."""
+    return bytes(value).hex()[:16] if value is not None else None
+
+
 def cmd_reports(args):
     store = store_of(args)
-    rows = [{"received": format_time(r.received), "collected": format_time(r.collected),
-             "sender": r.sender, "packages": r.packages, "changed": bool(r.changed)}
-            for r in store.reports(host_of(store, args).id)]
-    emit(rows, ["received", "collected", "sender", "packages", "changed"], args.format)
+    host = host_of(store, args)
+    rows = [{"received": r.received, "collected": r.collected, "sender": r.sender,
+             "signer": fingerprint(r.signer), "packages": r.packages,
+             "changed": bool(r.changed), "outcome": r.outcome}
+            for r in store.reports(host.id)]
+    # the ones kept aside are reports received too
+    rows += [{"received": q.received, "collected": None, "sender": q.sender,
+              "signer": fingerprint(q.fingerprint), "packages": None, "changed": False,
+              "outcome": "quarantined"}
+             for q in store.quarantined(host.site) if q.host == host.name]
+    rows.sort(key=lambda r: r["received"])
+    for row in rows:
+        row["received"], row["collected"] = (format_time(row["received"]),
+                                             format_time(row["collected"]))
+    emit(rows, REPORT_COLUMNS, args.format)
+
+
+QUARANTINE_COLUMNS = ["id", "received", "sender", "site", "host", "kind", "reason",
+                      "fingerprint"]
+
+
+def quarantine_row(entry):
+    return {"id": entry.id, "received": format_time(entry.received), "sender": entry.sender,
+            "site": entry.site, "host": entry.host, "kind": entry.kind, "reason": entry.reason,
+            "fingerprint": fingerprint(entry.fingerprint)}
+
+
+def cmd_quarantine(args):
+    store = store_of(args)
+    if args.action == "list":
+        emit([quarantine_row(e) for e in store.quarantined(args.site)], QUARANTINE_COLUMNS,
+             args.format)
+        return
+    if args.action == "accept" and args.key_changes:
+        if args.site is None or args.id is not None:
+            raise UsageError("accept --key-changes takes --site SITE and no ID")
+        entries = [store.quarantined_one(e.id) for e in store.quarantined(args.site)
+                   if e.kind in (trust.KEY_CHANGE, trust.SITE_KEY_CHANGE)]
+        for entry in entries:
+            accept_entry(store, entry)
+        print("accepted %d key change(s) of site %s" % (len(entries), args.site))
+        return
+    if args.id is None:
+        raise UsageError("quarantine %s needs the ID of a quarantined report" % args.action)
+    entry = store.quarantined_one(args.id)
+    if args.action == "show":
+        sys.stdout.write("".join("%s: %s\n" % (k, v) for k, v in quarantine_row(entry).items()))
+        if entry.signer_subject:
+            sys.stdout.write("subject: %s\n" % entry.signer_subject)
+        sys.stdout.write("\n" + entry.report.decode("utf-8", "replace"))
+    elif args.action == "drop":
+        store.drop_quarantined(entry.id)
+        print("dropped quarantined report %d of %s at %s" % (entry.id, entry.host, entry.site))
+    else:
+        result = accept_entry(store, entry)
+        print("accepted quarantined report %d of %s at %s: %s%s" % (
+            entry.id, entry.host, entry.site, result.outcome,
+            ", key pinned" if entry.fingerprint is not None else ""))
+
+
+def accept_entry(store, entry):
+    try:
+        report = parse_report(entry.report)
+    except ReportError as exc:  # it was parsed once already: the text is stored as received
+        raise CommandError("quarantined report %d: %s" % (entry.id, exc))
+    return store.accept_quarantined(entry, report, int(time.time()), "officer")
+
+
+KEYS_COLUMNS = ["site", "host", "trust", "fingerprint", "pinned_since", "pinned_by"]
+
+
+def cmd_keys(args):
+    store = store_of(args)
+    site = site_of(store, args)
+    rows = [{"site": h.site, "host": h.name, "trust": h.trust,
+             "fingerprint": fingerprint(h.key_fingerprint),
+             "pinned_since": format_time(h.pinned_at), "pinned_by": h.pinned_by}
+            for h in store.keys(site)]
+    rows += [{"site": k.site, "host": None, "trust": "site key",
+              "fingerprint": fingerprint(k.fingerprint), "pinned_since": format_time(k.pinned_at),
+              "pinned_by": k.pinned_by} for k in store.site_keys(site)]
+    rows.sort(key=lambda r: (r["site"], r["host"] or ""))
+    emit(rows, KEYS_COLUMNS, args.format)
+
+
+def cmd_rollback(args):
+    store = store_of(args)
+    host = host_of(store, args)
+    done = store.rollback(host, args.to, dry_run=args.dry_run)
+    print("%s %s at %s to %s: %d interval(s) opened since removed, %d closed since reopened, "
+          "%d report(s) marked rolled back" % (
+              "would roll back" if args.dry_run else "rolled back", host.name, host.site,
+              format_time(args.to), done.intervals_removed, done.intervals_reopened,
+              done.reports_rolled_back))
 
 
 def cmd_vercmp(args):
@@ -481,5 +603,5 @@ COMMANDS = {
     "sites": cmd_sites, "hosts": cmd_hosts, "state": cmd_state, "history": cmd_history,
     "reports": cmd_reports, "vercmp": cmd_vercmp, "baseline": cmd_baseline,
     "compare": cmd_compare, "adoption": cmd_adoption, "changes": cmd_changes,
-    "stale": cmd_stale,
+    "stale": cmd_stale, "quarantine": cmd_quarantine, "keys": cmd_keys, "rollback": cmd_rollback,
 }
