@@ -108,8 +108,9 @@ def test_overview(browser, served):
 
 def test_site_and_host(browser, served):
     driver = load(browser, served, "/officer/site/T2_B?baseline=osg", "site")
-    assert {row[0]: row[5] for row in cells(driver, "hosts")} == {
-        "b1.example.org": "1 behind", "b2.example.org": "1 behind"}
+    # (the fleet's reports are unsigned, as pakiti-client's: marked so)
+    assert {row[0]: (row[1], row[6]) for row in cells(driver, "hosts")} == {
+        "b1.example.org": ("unsigned", "1 behind"), "b2.example.org": ("unsigned", "1 behind")}
     driver = load(browser, served, "/officer/host/T2_A/a1.example.org", "host")
     assert ["xrootd", "1:5.7.1-1.el9", "x86_64"] in cells(driver, "packages")
     assert "upgraded xrootd.x86_64 1:5.6.9-1.el9 → 1:5.7.1-1.el9" in driver.page_source

@@ -56,7 +56,8 @@ PAGES = [
     ("/officer/host/T2_A/a1.example.org", "at=%s&q=xroot" % date(0)),
     ("/officer/baseline/osg", ""), ("/officer/baseline/osg@1", "site=T2_B&at=%s" % date(2)),
     ("/officer/adoption", "requirement=xrootd+>%%3D+1:5.7.1&from=%s&to=%s" % (date(0), date(4))),
-    ("/officer/adoption", ""), ("/officer/site/T2_EVIL", ""),
+    ("/officer/adoption", ""), ("/officer/site/T2_EVIL", ""), ("/officer/quarantine", ""),
+    ("/officer/quarantine", "site=T2_A"),
     ("/officer/host/T2_EVIL/evil.example.org", ""), ("/officer/static/style.css", ""),
 ]
 
@@ -219,3 +220,50 @@ def test_database_down_is_503(tmp_path, collector_keys):
     for path in ("/officer/", "/officer/site/T2_A", "/officer/baseline/osg"):
         status, _, body = get(app, path, **OFFICER)
         assert status == 503 and "the database is unavailable, try again later" in body
+
+
+def test_trust_is_shown(tmp_path, collector_keys):
+    """A host's trust and key on its page and its site's; unsigned hosts
+    marked; the quarantine listed, read-only."""
+    import subprocess
+    from helpers import OPENSSL
+    from wlcg_collector.crypto import encrypt, sign
+    from wlcg_collector.ingest import ingest
+    url = "sqlite:///%s" % (tmp_path / "trust.db")
+    store = open_store(url)
+    store.init_schema()
+    key, cert = str(tmp_path / "h.key"), str(tmp_path / "h.pem")
+    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-subj", "/CN=signed.example.org", "-days", "2"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    packages = [("bash", "0:5.1-1", "x86_64")]
+    signed = make_report("T2_T", "signed.example.org", packages, ts=T0)
+    ingest(store, encrypt(sign(signed, cert, key), collector_keys[1]), [collector_keys],
+           "192.0.2.1", received=T0 + 10)
+    ingest(store, encrypt(make_report("T2_T", "plain.example.org", packages, ts=T0),
+                          collector_keys[1]), [collector_keys], "192.0.2.1", received=T0 + 10)
+    forged = make_report("T2_T", "signed.example.org", packages + [("evil", "0:1-1", "x86_64")],
+                         ts=T0 + 60)
+    assert ingest(store, encrypt(forged, collector_keys[1]), [collector_keys], "203.0.113.9",
+                  received=T0 + 70).outcome == "quarantined"
+    fingerprint = bytes(store.find_host("signed.example.org").key_fingerprint).hex()[:16]
+    store.close()
+    config = tmp_path / "c.conf"
+    write_config(config, url, [collector_keys])
+    with open(str(config), "a") as handle:
+        handle.write("[officer]\nallow = %s\n" % DN_2253)
+    app = create_app(str(config))
+    _, _, body = get(app, "/officer/host/T2_T/signed.example.org", **OFFICER)
+    trust_line = body.split('id="trust"')[1].split("</p>")[0]
+    assert "pinned" in trust_line and fingerprint in trust_line and "192.0.2.1" in trust_line
+    _, _, body = get(app, "/officer/host/T2_T/plain.example.org", **OFFICER)
+    assert "anybody holding the collector certificate" in body.split('id="trust"')[1]
+    _, _, body = get(app, "/officer/site/T2_T", **OFFICER)
+    rows = body.split('id="hosts"')[1].split("</table>")[0]
+    assert rows.count(">unsigned<") == 1 and rows.count(">pinned<") == 1
+    _, _, body = get(app, "/officer/quarantine", **OFFICER)
+    table = body.split('id="quarantine"')[1].split("</table>")[0]
+    assert "203.0.113.9" in table and "unsigned" in table and "signed.example.org" in table
+    assert get(app, "/officer/quarantine", "site=T2_OTHER", **OFFICER)[2].count(
+        "Nothing is waiting for review.") == 1

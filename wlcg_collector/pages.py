@@ -8,6 +8,10 @@ the access rules of access.py and a strict Content-Security-Policy.
     /officer/host/SITE/HOST            packages now or ?at=DATE (?q= filter), history
     /officer/baseline/NAME[@REV]       compliance table; ?format=csv|json downloads
     /officer/adoption?requirement=...  the adoption curve, drawn as an SVG chart
+    /officer/quarantine[?site=SITE]    reports kept aside for review (actions: the CLI)
+
+A host's trust (verified, site, pinned, unsigned) shows wherever it is
+listed: unsigned hosts' rows are ones anybody could have written.
 """
 
 import http
@@ -43,8 +47,13 @@ def _environment():
     import jinja2
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.globals.update(url=page_url, time=format_time, day=format_day)
+    env.globals.update(url=page_url, time=format_time, day=format_day, key=key_text)
     return env
+
+
+def key_text(fingerprint):
+    """A key's SHA-256 as people compare them: hex, the first 16 digits."""
+    return bytes(fingerprint).hex()[:16] if fingerprint is not None else ""
 
 
 def page_url(*segments, **query):
@@ -97,6 +106,8 @@ class OfficerPages(object):
                 return self.baseline(start_response, parts[1], args)
             if parts == ["adoption"]:
                 return self.html(start_response, "adoption.html", self.adoption(args))
+            if parts == ["quarantine"]:
+                return self.html(start_response, "quarantine.html", self.quarantine(args))
             raise PageError(404, "no such page")
         except PageError as exc:
             return self.html(start_response, "error.html", {"message": str(exc)}, exc.status)
@@ -210,6 +221,10 @@ class OfficerPages(object):
         return {"site": site, "host": host, "packages": packages, "q": args.get("q", ""),
                 "at": args.get("at", ""), "timeline": timeline[:TIMELINE_LIMIT],
                 "more": max(0, len(timeline) - TIMELINE_LIMIT)}
+
+    def quarantine(self, args):
+        site = args.get("site") or None
+        return {"site": site or "", "entries": self.store.quarantined(site)}
 
     def baseline(self, start_response, ref, args):
         baseline, requirements = self.requirements(ref)
