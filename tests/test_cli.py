@@ -156,9 +156,11 @@ def test_hosts(loaded):
     code, out, _ = run("--db", loaded, "hosts", "--format", "json")
     assert json.loads(out) == [
         {"site": "T2_ALPHA", "host": "wn01.alpha.org", "system": "AlmaLinux 9.4",
-         "packager": "rpm", "last_report": "2026-01-03T00:00:00Z", "packages": 3},
+         "packager": "rpm", "last_report": "2026-01-03T00:00:00Z", "packages": 3,
+         "trust": "unsigned"},
         {"site": "T2_BETA", "host": "ce.beta.org", "system": "AlmaLinux 9.4",
-         "packager": "rpm", "last_report": "2026-01-02T00:00:00Z", "packages": 2}]
+         "packager": "rpm", "last_report": "2026-01-02T00:00:00Z", "packages": 2,
+         "trust": "unsigned"}]
     code, out, _ = run("--db", loaded, "hosts", "--site", "T2_BETA", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["host"] for r in rows] == ["ce.beta.org"]

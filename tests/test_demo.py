@@ -14,10 +14,12 @@ def test_demo_reports_this_host_to_a_local_collector():
     assert proc.returncode == 0, proc.stderr.decode()
     assert "delivered" in out
     lines = out.splitlines()
+    assert "made the host key" in out  # in the demo's own directory
     hosts = lines[lines.index("== wlcg-collector hosts") + 2].split()
-    assert hosts[0] == "DEMO" and int(hosts[-1]) > 0
+    # signed by its new host key, pinned on this first report
+    assert hosts[0] == "DEMO" and int(hosts[-2]) > 0 and hosts[-1] == "pinned"
     report = lines[lines.index("== wlcg-collector reports " + hosts[1]) + 2].split()
-    assert report[-1] == "true" and int(report[-2]) == int(hosts[-1])
+    assert report[-3:] == [hosts[-2], "true", "applied"]
     # the example baseline is loaded and the compliance table printed
     summary = lines[lines.index("== wlcg-collector compare osg-3.5.31") + 1:][:2]
     assert summary[0].split() == ["SITE", "HOSTS", "BEHIND", "COMPLIANT"]

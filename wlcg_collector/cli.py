@@ -357,8 +357,8 @@ def cmd_hosts(args):
     if args.stale is not None:
         before = int(time.time() - args.stale * analysis.DAY)
     emit_records(store.hosts(site, before),
-                 ["site", "host", "system", "packager", "last_report", "packages"], args.format,
-                 {"host": "name"})
+                 ["site", "host", "system", "packager", "last_report", "packages", "trust"],
+                 args.format, {"host": "name"})
 
 
 def cmd_state(args):
