@@ -11,10 +11,14 @@ PYTEST_ARGS ?=
 check:
 	tests/check
 
-# on a machine already set up: the reporter's tests under the oldest Python
-# here, then the whole suite
-test: $(VENV)/.installed test-oldest-python
-	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS) tests
+# on a machine already set up: the whole suite, and beside it (a core of
+# its own) the reporter's tests under the oldest Python here, whose output
+# follows the suite's
+test: $(VENV)/.installed
+	@mkdir -p build; PYTHON=$(PYTHON) tests/oldest-python > build/oldest-python.log 2>&1 & oldest=$$!; \
+	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS) tests; suite=$$?; \
+	wait $$oldest; older=$$?; cat build/oldest-python.log; \
+	[ $$suite -eq 0 ] && [ $$older -eq 0 ]
 
 test-oldest-python:
 	PYTHON=$(PYTHON) tests/oldest-python
