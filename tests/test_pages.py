@@ -188,6 +188,8 @@ def test_read_only(app):
     ("/officer/", "stale=nan", 400, "positive number of days"),
     ("/officer/", "baseline=nope", 404, "unknown baseline"),
     ("/officer/baseline/osg@x", "", 400, "bad baseline revision"),
+    ("/officer/baseline/osg@99999999999999999999999", "", 400, "bad baseline revision"),
+    ("/officer/baseline/osg@%D9%A1", "", 400, "bad baseline revision"),
     ("/officer/baseline/osg@9", "", 404, "revision 9"),
     ("/officer/baseline/osg", "format=xml", 400, "csv or json"),
     ("/officer/baseline/osg", "site=T2_NOWHERE", 404, "unknown site"),

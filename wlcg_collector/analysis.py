@@ -16,7 +16,7 @@ from itertools import compress
 from .baselines import newest_per_arch, parse_baseline
 from .db import UnknownHost
 from .history import changes, versions_to_keep
-from .versions import compare
+from .versions import compare, is_ascii_number
 
 DAY = 86400
 # "now" for interval queries: later than any report, so the latest state
@@ -47,8 +47,8 @@ def split_baseline_ref(ref):
     """(name, revision or None) of "NAME" or "NAME@REVISION"; ValueError
     for a revision that is not a number."""
     name, _, revision = ref.partition("@")
-    if revision and not revision.isdigit():
-        raise ValueError("bad baseline revision in %r (NAME@REVISION)" % ref)
+    if revision and not (is_ascii_number(revision) and len(revision) <= 9):
+        raise ValueError("bad baseline revision in %r (NAME@REVISION)" % ref[:120])
     return name, int(revision) if revision else None
 
 

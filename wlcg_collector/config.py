@@ -40,6 +40,7 @@ import stat
 from . import crypto, trust
 from .db import PACKAGE_CACHE_LIMIT, Limits, parse_database_url
 from .ingest import MAX_PACKAGES
+from .versions import is_ascii_number
 
 DEFAULT_CONFIG = "/etc/wlcg-collector/collector.conf"
 ENV_CONFIG = "WLCG_COLLECTOR_CONFIG"
@@ -75,11 +76,19 @@ LIMITS = {"max_new_hosts_per_site": "new_hosts_per_site",
           "quarantine_max_bytes": "quarantine_bytes"}
 
 
+def ascii_int(text, name):
+    """An integer written in ASCII digits (int() also reads other scripts')."""
+    text = str(text).strip()
+    if not is_ascii_number(text.lstrip("-")):
+        raise ValueError("%s = %r: not a whole number" % (name, text))
+    return int(text)
+
+
 def positive_int(section, name, default):
     text = section.get(name)
     if text is None:
         return default
-    value = int(text)
+    value = ascii_int(text, name)
     if value < 1:
         raise ValueError("%s = %s: at least 1" % (name, text))
     return value
@@ -134,9 +143,11 @@ def load_config(path=None, database=None, keys=None, certs=None):
         keys = keys or _lines(section.get("key", ""))
         certs = certs or _lines(section.get("cert", ""))
         try:
-            config.max_body = int(section.get("max_body", config.max_body))
-            config.clock_skew = int(section.get("clock_skew", config.clock_skew))
-            config.package_cache = int(section.get("package_cache", config.package_cache))
+            config.max_body = ascii_int(section.get("max_body", config.max_body), "max_body")
+            config.clock_skew = ascii_int(section.get("clock_skew", config.clock_skew),
+                                          "clock_skew")
+            config.package_cache = ascii_int(section.get("package_cache", config.package_cache),
+                                             "package_cache")
             config.max_packages = positive_int(section, "max_packages", config.max_packages)
             for name, attribute in LIMITS.items():
                 setattr(config.limits, attribute, positive_int(

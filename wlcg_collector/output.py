@@ -7,6 +7,16 @@ import json
 FORMATS = ("table", "csv", "json")
 
 
+# A CSV value starting with one of these is a formula to a spreadsheet (a
+# host named "=HYPERLINK(...)"): it gets a leading "'" there, only there.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value):
+    text = _text(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def render(rows, columns, fmt):
     """rows: list of dicts; columns: the keys, in order."""
     if fmt == "json":
@@ -16,7 +26,7 @@ def render(rows, columns, fmt):
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(["" if row[c] is None else _text(row[c]) for c in columns])
+            writer.writerow(["" if row[c] is None else csv_text(row[c]) for c in columns])
         return out.getvalue()
     return table(rows, columns)
 

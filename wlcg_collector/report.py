@@ -13,15 +13,21 @@ defence against garbage, so it is strict: every rule below names what failed.
 """
 
 import hashlib
+import json
 import operator
 import re
 from itertools import islice
 
-from .versions import split_dpkg_version
+from .versions import is_ascii_number, split_dpkg_version
 
 MAX_HEADERS = 64
 MAX_KEY = 32
 MAX_VALUE = 255
+# headers kept in columns of their own have those columns' sizes (sql/):
+# hosts.site VARCHAR(100), hosts.arch VARCHAR(64); the others take MAX_VALUE
+HEADER_LIMITS = {"site": 100, "arch": 64}
+# all headers, as stored in hosts.facts (MySQL TEXT: 65,535 bytes)
+MAX_FACTS = 65535
 MAX_PACKAGES = 100000
 MAX_NAME = 200
 MAX_VERSION = 200
@@ -38,8 +44,11 @@ RPM_EVR_RE = re.compile(r"(?:([0-9]+|\(none\)):)?([%s]+)-([%s]+)" % (RPM_PART, R
 DPKG_VERSION_RE = re.compile(r"(?:[0-9]+:)?[A-Za-z0-9.+~:-]+")
 HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$")
 SITE_RE = re.compile(r"^[\x21-\x7e]+$")
-# Header values: printable text (any script), no control characters.
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Header values: printable text (any script), no control characters, and
+# none of the invisible ones that make text display as something else:
+# zero-width characters, bidi embeddings and isolates, line and paragraph
+# separators, the byte order mark ("AlmaLinux 9.4 \u202egnp.exe").
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 PUBKEY_NAMES = ("gpg-pubkey", "gpg-pubkey-release")
 
 
@@ -58,6 +67,7 @@ class Report(object):
         self.packages = packages  # sorted list of (name, version, arch)
         self.ts = int(headers["ts"]) if "ts" in headers else None
         self.plaintext = plaintext  # kept as sent: a quarantined report is stored so
+        self.facts = facts_json(headers)
         self.digest = hashlib.sha256(plaintext).digest()
         self.set_hash = package_set_hash(self.packager, packages, package_lines)
 
@@ -90,7 +100,8 @@ def normalise_dpkg_version(version):
 
 def _printable(text, what):
     if CONTROL_RE.search(text):
-        raise ReportError("%s holds a control character" % what)
+        raise ReportError("%s holds a control character or an invisible formatting one"
+                          % what)
 
 
 def parse_report(data):
@@ -135,8 +146,9 @@ def _parse_headers(lines):
         if not KEY_RE.match(key) or len(key) > MAX_KEY:
             raise ReportError("header line %d: bad key %r" % (number, key[:MAX_KEY]))
         value = value.strip(" \t")
-        if len(value) > MAX_VALUE:
-            raise ReportError("header %s is longer than %d characters" % (key, MAX_VALUE))
+        limit = HEADER_LIMITS.get(key, MAX_VALUE)
+        if len(value) > limit:
+            raise ReportError("header %s is longer than %d characters" % (key, limit))
         _printable(value, "header %s" % key)
         if key in headers:
             raise ReportError("header %s appears twice" % key)
@@ -149,11 +161,18 @@ def _parse_headers(lines):
     headers["host"] = headers["host"].lower()  # DNS names are case-insensitive
     if not HOST_RE.match(headers["host"]) or len(headers["host"]) > MAX_VALUE:
         raise ReportError("header host %r is not a host name" % headers["host"])
-    if not SITE_RE.match(headers["site"]) or len(headers["site"]) > 100:
+    if not SITE_RE.match(headers["site"]):
         raise ReportError("header site %r is not a site name" % headers["site"])
-    if "ts" in headers and not (headers["ts"].isdigit() and len(headers["ts"]) <= 12):
+    if "ts" in headers and not (is_ascii_number(headers["ts"]) and len(headers["ts"]) <= 12):
         raise ReportError("header ts %r is not Unix seconds" % headers["ts"])
+    if len(facts_json(headers)) > MAX_FACTS:
+        raise ReportError("the headers take more than %d bytes" % MAX_FACTS)
     return headers
+
+
+def facts_json(headers):
+    """The headers as the store keeps them (ASCII JSON, keys sorted)."""
+    return json.dumps(headers, sort_keys=True)
 
 
 # ---------------------------------------------------------------- package lines

@@ -116,12 +116,18 @@ def rpm_labelcompare(evr1, evr2):
             or _compare_values(r1, r2))
 
 
+def is_ascii_number(text):
+    """Digits 0-9 only: str.isdigit() also takes '²' and '١', which rpm and
+    dpkg refuse (and int() reads)."""
+    return bool(text) and text.isascii() and text.isdigit()
+
+
 def split_rpm_evr(text):
     """(epoch, version, release) of '[E:]V[-R]'; None for a part not given."""
     epoch = None
     if ":" in text:
         head, rest = text.split(":", 1)
-        if head.isdigit():
+        if is_ascii_number(head):
             epoch, text = head, rest
     release = None
     if "-" in text:
@@ -189,7 +195,7 @@ def split_dpkg_version(text):
         head, text = text.split(":", 1)
         if not head:
             raise ValueError("epoch in version is empty")
-        if not head.isdigit():
+        if not is_ascii_number(head):
             raise ValueError("epoch in version is not number")
         epoch = int(head)
         if epoch > 2147483647:

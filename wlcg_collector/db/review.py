@@ -2,8 +2,6 @@
 or drop a report kept aside), see who is pinned to which key, and roll a
 host back to what it was at a date."""
 
-import json
-
 from .. import trust
 from ..report import package_set_hash
 from .errors import UnknownQuarantined
@@ -55,7 +53,7 @@ class Review(object):
                 raise UnknownQuarantined("no quarantined report %s" % entry.id)
             collected = report.ts if report.ts is not None else entry.received
             return self._store(cursor, report, received, min(collected, received), who,
-                               json.dumps(report.headers, sort_keys=True), learned, signer,
+                               report.facts, learned, signer,
                                trust.Rules(), None, True)
         result = self.transaction(work)
         if learned:

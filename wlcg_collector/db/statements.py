@@ -42,8 +42,6 @@ class SharedSQL(object):
     UPDATE_HOST_STATE = ("UPDATE hosts SET packager = {p}, system = {p}, kernel = {p}, arch = {p}, "
                          "facts = {p}, set_hash = {p}, package_count = {p}, last_report = {p}, "
                          "last_received = {p} WHERE id = {p}")
-    UPDATE_HOST_FIRST_REPORT = ("UPDATE hosts SET first_report = {p} WHERE id = {p} "
-                                "AND first_report > {p}")
 
     # -- trust (trust.py has the rules)
     UPDATE_HOST_PIN = ("UPDATE hosts SET trust = {p}, key_fingerprint = {p}, key_subject = {p}, "

@@ -7,8 +7,6 @@ writers of one host serialise on its row (see the dialects' LOCK_HOST),
 never through a process-wide lock, so any number of collector processes
 may ingest at once."""
 
-import json
-
 from .. import trust
 from .database import chunks, split_ids
 from .errors import QuotaExceeded
@@ -55,7 +53,7 @@ class ReportWriter(object):
         collected = report.ts
         if collected is None or collected > received + clock_skew:
             collected = received
-        facts = json.dumps(report.headers, sort_keys=True)
+        facts = report.facts
         learned = {}
 
         def work(cursor):
@@ -128,9 +126,9 @@ class ReportWriter(object):
         if signer is not None and (pin is None or collected > pin.signed_ts):
             cursor.execute(sql.UPDATE_HOST_SIGNED_TS, (collected, host_id))
         if collected < last_report:
-            # older than what we know: on the record, but never rewrites
+            # older than what we know: on the record, but never rewrites (not
+            # even first_report: a forged old ts would date the host back)
             add_report(False, "older")
-            cursor.execute(sql.UPDATE_HOST_FIRST_REPORT, (collected, host_id, collected))
             return IngestResult("older", note=decision.note)
         if set_hash == report.set_hash:
             add_report(False, "applied")

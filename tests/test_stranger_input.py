@@ -1,0 +1,129 @@
+"""Input a stranger controls: numbers in other scripts' digits, values
+longer than their columns, invisible formatting characters, an old ts, and
+text that a spreadsheet would run. On SQLite and MariaDB; never a 5xx."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from helpers import make_report, run_cli, write_config, wsgi_call
+from wlcg_collector import create_app
+from wlcg_collector.db import open_store
+from wlcg_collector.report import ReportError, parse_report
+from wlcg_collector.versions import compare
+
+T0 = 1767225600
+PACKAGES = [("bash", "0:5.1.8-9.el9", "x86_64")]
+
+
+@pytest.fixture
+def app_and_store(tmp_path, database_url, collector_keys):
+    store = open_store(database_url)
+    store.init_schema()
+    app = create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
+                                  allow_plaintext="yes"))
+    yield app, store
+    store.close()
+
+
+def post(app, plaintext):
+    status, _, out, log = wsgi_call(app, plaintext)
+    assert "Traceback" not in log
+    return status, out.decode()
+
+
+@pytest.mark.parametrize("headers,reason", [
+    ({"ts": "\u00b2"}, "header ts '\u00b2' is not Unix seconds"),
+    ({"ts": "\u0661\u0667\u0666\u0667"}, "is not Unix seconds"),
+    ({"arch": "x" * 65}, "header arch is longer than 64 characters"),
+    ({"site": "S" * 101}, "header site is longer than 100 characters"),
+    (dict(("k%02d" % i, "\u00e9" * 255) for i in range(55)), "headers take more than 65535"),
+    ({"system": "AlmaLinux 9.4 \u202egnp.exe"}, "invisible formatting one"),
+    ({"system": "Alma\u200bLinux"}, "invisible formatting one"),
+    ({"tag": "a\u2028b"}, "invisible formatting one"),
+])
+def test_headers_a_stranger_controls_are_400_never_500(app_and_store, headers, reason):
+    app, store = app_and_store
+    status, out = post(app, make_report(packages=PACKAGES, **headers))
+    assert status == 400 and reason in out, out
+    assert store.row_counts()["hosts"] == 0
+
+
+def test_the_longest_headers_the_parser_takes_fit_their_columns(app_and_store):
+    """What passes the parser is stored, on MariaDB too (no 'Data too long')."""
+    app, store = app_and_store
+    many = dict(("k%02d" % i, "\u00e9" * 40) for i in range(50))
+    plaintext = make_report(site="S" * 100, host="h" * 255, packages=[
+        ("n" * 200, "0:" + "1" * 196 + "-1", "a" * 32)], arch="x" * 64, system="s" * 255,
+        kernel="k" * 255, **many)
+    assert post(app, plaintext) == (200, "OK")
+    [host] = store.hosts()
+    assert (len(host.site), len(host.name), len(host.arch)) == (100, 255, 64)
+
+
+def test_parser_limits_match_the_mysql_columns(mysql_url):
+    """The parser's limits and the columns' sizes are one fact: checked
+    against each other here, so that neither changes alone."""
+    from wlcg_collector import report
+    store = open_store(mysql_url)
+    try:
+        store.init_schema()
+        shape = store.schema_shape()
+        columns = {(table[:-len(" columns")], name): kind for table, rows in shape.items()
+                   if table.endswith(" columns") for _, name, kind, _ in rows}
+    finally:
+        store.close()
+    assert columns[("hosts", "site")] == "varchar(%d)" % report.HEADER_LIMITS["site"]
+    assert columns[("hosts", "arch")] == "varchar(%d)" % report.HEADER_LIMITS["arch"]
+    for column in ("name", "system", "kernel"):
+        assert columns[("hosts", column)] == "varchar(%d)" % report.MAX_VALUE
+    assert columns[("hosts", "facts")] == "text" and report.MAX_FACTS == 65535
+    assert columns[("packages", "name")] == "varchar(%d)" % report.MAX_NAME
+    assert columns[("packages", "version")] == "varchar(%d)" % report.MAX_VERSION
+    assert columns[("packages", "arch")] == "varchar(%d)" % report.MAX_ARCH
+
+
+def test_epochs_are_ascii_digits():
+    for version in ("\u0661:1.0-1", "\u00b2:1.0-1"):
+        with pytest.raises(ReportError):
+            parse_report(make_report(packages=[("p", version, "noarch")]))
+    # rpm and dpkg read no epoch there: not epoch 1
+    assert compare("rpm", "\u0661:1.0-1", "1:1.0-1") != 0
+    assert compare("rpm", "1:1.0-1", "1:1.0-1") == 0
+    with pytest.raises(ValueError):
+        compare("dpkg", "\u0661:1.0", "1.0")
+
+
+def test_an_old_ts_does_not_date_a_host_back(app_and_store):
+    app, store = app_and_store
+    assert post(app, make_report(packages=PACKAGES, ts=T0))[0] == 200
+    assert post(app, make_report(packages=[("zsh", "0:5.8-1", "x86_64")], ts=1))[0] == 200
+    host = store.find_host("wn01.example.org")
+    assert host.first_report == T0
+    assert [r.outcome for r in store.reports(host.id)] == ["applied", "older"]
+    assert store.hosts_at(T0 - 1) == []  # compare --at 1990 counts no such host
+
+
+def test_a_huge_baseline_revision_is_a_clear_error(tmp_path, app_and_store):
+    app, store = app_and_store
+    code, _, err = run_cli(["--db", store.dialect.describe(), "compare",
+                            "x@99999999999999999999999"])
+    assert code == 2 and "bad baseline revision" in err
+
+
+def test_csv_values_a_spreadsheet_would_run_are_neutralised(app_and_store):
+    """Host names and versions from a report, in CLI and page CSV: a leading
+    ' keeps them text; JSON and the table stay exact."""
+    app, store = app_and_store
+    assert post(app, make_report(host="wn01.example.org", packages=[
+        ("=HYPERLINK(\"x\")", "0:1-1", "x86_64"), ("@SUM(1)", "0:1-1", "x86_64"),
+        ("-2+3", "0:1-1", "x86_64"), ("+cmd", "0:1-1", "x86_64"), ("plain", "0:1-1", "x86_64")],
+        ts=T0))[0] == 200
+    url = store.dialect.describe()
+    code, out, _ = run_cli(["--db", url, "state", "wn01.example.org", "--format", "csv"])
+    names = [row["name"] for row in csv.DictReader(io.StringIO(out))]
+    assert sorted(names) == sorted(["'+cmd", "'-2+3", "'=HYPERLINK(\"x\")", "'@SUM(1)", "plain"])
+    code, out, _ = run_cli(["--db", url, "state", "wn01.example.org", "--format", "json"])
+    assert "=HYPERLINK(\"x\")" in [row["name"] for row in json.loads(out)]
