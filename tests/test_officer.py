@@ -539,3 +539,19 @@ def test_host_masks():
     assert list(masks.select(names, a_and_c | b_and_c)) == names
     assert masks.of([]) == 0 and list(masks.select(names, 0)) == []
     assert HostMasks([]).of(["1"]) == 0
+
+
+def test_baseline_add_warns_of_dpkg_relations_without_a_revision(store, tmp_path):
+    """Without a revision a requirement compares the upstream version only:
+    for dpkg, `libc6 >> 2.36` holds for 2.36-9+deb12u7; here `libc6 > 2.36`
+    does not. baseline add says so for dpkg-scoped <, <= and > lines."""
+    path = tmp_path / "deb.txt"
+    path.write_text("[system: Debian*]\nlibc6 > 2.36\nlibc6 >= 2.36\nbash < 5.2-1\n"
+                    "[system: el9]\nxrootd > 5.6\n")
+    code, out, err = run(store, "baseline", "add", "deb", str(path))
+    assert code == 0 and out == "baseline deb revision 1: 4 requirement(s)\n"
+    assert err == ("wlcg-collector: warning: %s:2: libc6 > 2.36 compares the upstream version "
+                   "only, as rpm does without a release; dpkg compares the whole version "
+                   "(write a revision, e.g. 2.36-0, to get dpkg's answer)\n" % path)
+    assert not parse_requirement("libc6 > 2.36").satisfied_by("dpkg", "2.36-9+deb12u7")
+    assert parse_requirement("libc6 > 2.36-0").satisfied_by("dpkg", "2.36-9+deb12u7")

@@ -37,6 +37,29 @@ EL_ALIAS_RE = re.compile(r"^el(\d+)$", re.I)
 MAX_LINES = 10000
 
 
+# systems whose hosts report dpkg versions
+DPKG_SYSTEMS = ("debian", "ubuntu")
+
+
+def dpkg_caveats(requirements):
+    """Warnings for the dpkg-scoped lines whose meaning differs from dpkg's
+    own relations: a requirement without a revision compares the upstream
+    version only (so that `xrootd = 5.7.1` holds for 5.7.1-1), but with <,
+    <= or > that is not what dpkg (or apt_pkg.check_dep) answers: for dpkg,
+    `libc6 >> 2.36` holds for 2.36-9+deb12u7, here `libc6 > 2.36` does not."""
+    warnings = []
+    for requirement in requirements:
+        dpkg_scoped = requirement.systems is not None and any(
+            name in pattern.lower() for pattern in requirement.systems for name in DPKG_SYSTEMS)
+        if dpkg_scoped and requirement.op in ("<", "<=", ">") and \
+                "-" not in requirement.version:
+            warnings.append(
+                "line %s: %s compares the upstream version only, as rpm does without a "
+                "release; dpkg compares the whole version (write a revision, e.g. %s-0, to get "
+                "dpkg's answer)" % (requirement.line, requirement.text, requirement.version))
+    return warnings
+
+
 class BaselineError(ValueError):
     """A bad baseline line: the message is `FILE:LINE: reason`."""
 

@@ -14,7 +14,7 @@ import time
 import wsgiref.simple_server
 
 from . import __version__, analysis, crypto, trust
-from .baselines import BaselineError, parse_baseline, parse_requirement
+from .baselines import BaselineError, dpkg_caveats, parse_baseline, parse_requirement
 from .config import ConfigError, check_key_pairs, load_config
 from .dates import format_day, format_time, parse_date
 from .db import StoreError, open_store
@@ -519,6 +519,8 @@ def cmd_baseline(args):
         if not BASELINE_NAME_RE.match(args.name):
             raise UsageError("baseline name %r: letters, digits, '.', '_', '-'" % args.name)
         text, requirements = read_baseline_file(args.file)
+        for warning in dpkg_caveats(requirements):
+            sys.stderr.write("%s: warning: %s:%s\n" % (PROG, args.file, warning[len("line "):]))
         revision = store.add_baseline(args.name, text, int(time.time()))
         print("baseline %s revision %d: %d requirement(s)" % (args.name, revision,
                                                              len(requirements)))
