@@ -80,6 +80,9 @@ def test_every_page_for_an_officer(app, path, query):
     {"SSL_CLIENT_S_DN": "CN=Mallory,OU=Users,DC=cern,DC=ch"},  # not on the list
     {"REMOTE_USER": "mallory"},
     {"SSL_CLIENT_S_DN": DN_2253, "SSL_CLIENT_VERIFY": "FAILED:expired"},
+    {"SSL_CLIENT_S_DN": DN_2253},                             # no word that it verified
+    {"SSL_CLIENT_S_DN": DN_2253, "SSL_CLIENT_VERIFY": "success"},
+    {"REMOTE_USER": DN_2253},                                 # a user name is not a DN
     {"HTTP_COOKIE": "wlcg_officer=wrong"},
 ])
 def test_who_may_not_read(app, environ):
@@ -90,7 +93,8 @@ def test_who_may_not_read(app, environ):
 
 
 @pytest.mark.parametrize("environ", [
-    {"SSL_CLIENT_S_DN": DN_2253}, {"SSL_CLIENT_S_DN": DN_LEGACY}, {"REMOTE_USER": "jdoe"},
+    {"SSL_CLIENT_S_DN": DN_2253, "SSL_CLIENT_VERIFY": "SUCCESS"},
+    {"SSL_CLIENT_S_DN": DN_LEGACY, "SSL_CLIENT_VERIFY": "SUCCESS"}, {"REMOTE_USER": "jdoe"},
     {"HTTP_COOKIE": "other=1; wlcg_officer=s3cret-token"},
 ])
 def test_who_may_read(app, environ):
@@ -112,6 +116,43 @@ def test_dn_forms():
     assert normalise_dn(DN_2253) == normalise_dn(DN_LEGACY)
     assert normalise_dn("CN=a\\,b,DC=ch") == normalise_dn("/DC=ch/CN=a,b")
     assert normalise_dn("CN=x,DC=ch") != normalise_dn("/DC=ch/CN=y")
+    # what cannot be read for sure is refused, never read as another name
+    for dn in ("/DC=ch/CN=a/b=c", "CN=a+UID=b,DC=ch", "CN=#0403616263,DC=ch", "CN=a\\",
+               "CN=\\C3,DC=ch", "CN", ""):
+        assert normalise_dn(dn) == (), dn
+
+
+@pytest.mark.parametrize("subject", [
+    "/DC=org/DC=example/O=Grid/CN=Jane, Officer",   # a comma in a value
+    "/DC=org/CN=Jos\u00e9 Officer",                 # UTF-8
+    "/DC=org/CN=a\\/b=c",                           # a slash in a value
+])
+def test_dns_of_real_certificates_in_both_forms(tmp_path, subject):
+    """What openssl prints of real certificates, RFC 2253 (mod_ssl's form)
+    and the legacy form (an allow list may hold either), reads as one name,
+    and not as any other."""
+    import subprocess
+    from helpers import OPENSSL
+    from wlcg_collector.access import Access
+    key, cert = str(tmp_path / "k.pem"), str(tmp_path / "c.pem")
+    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-subj", subject, "-utf8", "-days", "1"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def printed(form):
+        out = subprocess.run([OPENSSL, "x509", "-in", cert, "-noout", "-subject", "-nameopt",
+                              form], stdout=subprocess.PIPE, check=True).stdout.decode()
+        return out.strip()[len("subject="):]
+    rfc, legacy = printed("RFC2253"), printed("compat")
+    assert normalise_dn(rfc) and normalise_dn(rfc) == normalise_dn(legacy), (rfc, legacy)
+    for allowed in (rfc, legacy):
+        access = Access([allowed])
+        for presented in (rfc, legacy):
+            assert access.identity({"SSL_CLIENT_S_DN": presented,
+                                    "SSL_CLIENT_VERIFY": "SUCCESS"}) == presented
+        assert access.identity({"SSL_CLIENT_S_DN": rfc.replace("DC=org", "DC=com"),
+                                "SSL_CLIENT_VERIFY": "SUCCESS"}) is None
 
 
 def test_overview_shows_sites_stale_and_compliance(app):

@@ -8,43 +8,86 @@ import re
 TOKEN_COOKIE = "wlcg_officer"
 
 
-def _split_rfc2253(dn):
+# attribute types a grid DN holds; a legacy "/"-form part of another type
+# is most likely a value's own unescaped "/": refused, never guessed
+KNOWN_TYPES = {"C", "ST", "L", "O", "OU", "CN", "DC", "UID", "E", "SERIALNUMBER", "STREET",
+               "SN", "GN", "TITLE", "INITIALS", "NAME", "DNQUALIFIER", "PSEUDONYM",
+               "GENERATIONQUALIFIER", "POSTALCODE", "BUSINESSCATEGORY"}
+ALIASES = {"EMAILADDRESS": "E", "EMAIL": "E", "USERID": "UID"}
+HEX = "0123456789abcdefABCDEF"
+
+
+def _split(text, separators):
+    """Parts of text split at unescaped separators (escapes kept)."""
     parts, current, escaped = [], [], False
-    for char in dn:
+    for char in text:
         if escaped:
             current.append(char)
             escaped = False
         elif char == "\\":
             current.append(char)
             escaped = True
-        elif char in ",;":
+        elif char in separators:
             parts.append("".join(current))
             current = []
         else:
             current.append(char)
+    if escaped:
+        raise ValueError("a DN ends in a lone backslash")
     parts.append("".join(current))
     return parts
 
 
+def _unescape(value, hex_prefix):
+    """A value with its escapes undone: \\c for c, and \\HH (RFC 4514) or
+    \\xHH (OpenSSL's legacy form) for a byte of UTF-8."""
+    out, index = bytearray(), 0
+    while index < len(value):
+        char = value[index]
+        if char != "\\":
+            out += char.encode("utf-8")
+            index += 1
+            continue
+        digits = value[index + 1 + len(hex_prefix):index + 3 + len(hex_prefix)]
+        if value[index + 1:index + 1 + len(hex_prefix)] == hex_prefix and len(digits) == 2 \
+                and all(c in HEX for c in digits):
+            out.append(int(digits, 16))
+            index += 3 + len(hex_prefix)
+        else:
+            out += value[index + 1].encode("utf-8")
+            index += 2
+    return out.decode("utf-8")  # a UnicodeDecodeError is a ValueError
+
+
 def normalise_dn(dn):
     """A DN as a tuple of (TYPE, value), most significant first, whether it
-    is written `CN=a,OU=b,DC=c` (RFC 2253) or `/DC=c/OU=b/CN=a` (OpenSSL)."""
+    is written `CN=a,OU=b,DC=c` (RFC 2253/4514, as mod_ssl gives it) or
+    `/DC=c/OU=b/CN=a` (OpenSSL's legacy form); () for one that cannot be
+    read for sure (a multi-valued RDN, a hex-encoded value, an unknown type
+    in the legacy form, a bad escape): refused, never read as another name."""
     dn = dn.strip()
-    if not dn:
-        return ()
-    if dn.startswith("/"):
-        parts = [p for p in dn.split("/") if p]
-    else:
-        parts = list(reversed([p for p in _split_rfc2253(dn) if p.strip()]))
-    result = []
-    for part in parts:
-        kind, sep, value = part.partition("=")
-        if not sep:
+    try:
+        if not dn:
             return ()
-        value = re.sub(r"\\(.)", r"\1", value.strip())
-        kind = kind.strip().upper()
-        result.append(({"EMAILADDRESS": "E", "EMAIL": "E"}.get(kind, kind), value))
-    return tuple(result)
+        if dn.startswith("/"):
+            parts, hex_prefix = [p for p in _split(dn, "/") if p], "x"
+        else:
+            parts, hex_prefix = list(reversed(_split(dn, ",;"))), ""
+        result = []
+        for part in parts:
+            if len(_split(part, "+")) > 1:
+                return ()  # multi-valued RDNs: not in grid DNs
+            kind, sep, value = part.partition("=")
+            kind = kind.strip().upper()
+            kind = ALIASES.get(kind, kind)
+            if not sep or not kind or value.strip().startswith("#"):
+                return ()
+            if kind not in KNOWN_TYPES and (hex_prefix or not re.match(r"^[0-9.]+$", kind)):
+                return ()
+            result.append((kind, _unescape(value.strip(), hex_prefix)))
+        return tuple(result)
+    except (ValueError, IndexError):
+        return ()
 
 
 def is_dn(text):
@@ -61,11 +104,14 @@ class Access(object):
     def identity(self, environ):
         """The allowed identity of the request, or None."""
         dn = environ.get("SSL_CLIENT_S_DN")
-        if dn and environ.get("SSL_CLIENT_VERIFY", "SUCCESS") == "SUCCESS":
-            if normalise_dn(dn) in self.dns:
+        # a certificate counts only when mod_ssl says it verified
+        if dn and environ.get("SSL_CLIENT_VERIFY") == "SUCCESS":
+            name = normalise_dn(dn)
+            if name and name in self.dns:
                 return dn
+        # user names and DNs are kept apart: a user name is never read as a DN
         user = environ.get("REMOTE_USER")
-        if user and (user in self.users or normalise_dn(user) in self.dns):
+        if user and user in self.users:
             return user
         if self.token and hmac.compare_digest(self.presented_token(environ), self.token):
             return "token"
