@@ -127,3 +127,82 @@ def test_csv_values_a_spreadsheet_would_run_are_neutralised(app_and_store):
     assert sorted(names) == sorted(["'+cmd", "'-2+3", "'=HYPERLINK(\"x\")", "'@SUM(1)", "plain"])
     code, out, _ = run_cli(["--db", url, "state", "wn01.example.org", "--format", "json"])
     assert "=HYPERLINK(\"x\")" in [row["name"] for row in json.loads(out)]
+
+
+# ---------------------------------------------------------------- the operator's SQLite file
+
+NEIGHBOUR = 54321
+
+
+def test_init_db_as_root_hands_the_database_to_its_directory_owner(tmp_path):
+    import os
+    directory = tmp_path / "lib"
+    directory.mkdir()
+    os.chown(str(directory), NEIGHBOUR, NEIGHBOUR)
+    url = "sqlite:///%s" % (directory / "collector.db")
+    code, out, _ = run_cli(["--db", url, "init-db"])
+    assert code == 0 and out == ("database %s handed to uid %d, the owner of its directory\n"
+                                 "created schema version 4\n" % (directory / "collector.db",
+                                                                 NEIGHBOUR))
+    assert {os.stat(str(p)).st_uid for p in directory.iterdir()} == {NEIGHBOUR}
+
+
+def test_a_failed_init_db_leaves_no_database(tmp_path, monkeypatch):
+    schema = tmp_path / "sql"
+    schema.mkdir()
+    (schema / "sqlite.sql").write_text("CREATE TABLE schema_version (version INTEGER);\n"
+                                       "CREATE TABLE broken (;\n")
+    monkeypatch.setenv("WLCG_COLLECTOR_SQL", str(schema))
+    database = tmp_path / "collector.db"
+    code, _, err = run_cli(["--db", "sqlite:///%s" % database, "init-db"])
+    assert code == 1 and err.startswith("wlcg-collector: schema file %s" % (schema / "sqlite.sql"))
+    assert err.count("\n") == 1 and list(tmp_path.glob("collector.db*")) == []
+
+
+def test_a_database_the_collector_may_not_write(tmp_path, collector_keys):
+    """At start-up: one line saying what to chown (checked as a user that
+    is not root, with the system's Python). At run time: 503, not 500."""
+    import os
+    import shutil
+    import sqlite3
+    import subprocess
+    import tempfile
+    from helpers import ROOT
+    directory = tempfile.mkdtemp()
+    try:
+        os.chmod(directory, 0o755)
+        database = os.path.join(directory, "collector.db")
+        store = open_store("sqlite:///" + database)
+        store.init_schema()
+        store.close()
+        key, cert = os.path.join(directory, "collector.key"), os.path.join(directory, "c.pem")
+        shutil.copy(collector_keys[0], key)
+        shutil.copy(collector_keys[1], cert)
+        os.chown(key, NEIGHBOUR, NEIGHBOUR)
+        os.chmod(cert, 0o644)
+        config = write_config(os.path.join(directory, "c.conf"), "sqlite:///" + database,
+                              [(key, cert)])
+        os.chmod(config, 0o644)
+        python = shutil.which("python3", path="/usr/bin")
+        assert python, "Debian's python3 runs the collector as another user here"
+        proc = subprocess.run(
+            [python, "-c", "import sys; from wlcg_collector import create_app\n"
+             "try:\n    create_app(sys.argv[1])\nexcept Exception as exc:\n"
+             "    print(type(exc).__name__, exc)", config],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/",
+            env={"PYTHONPATH": ROOT, "PATH": "/usr/bin:/bin"},
+            preexec_fn=lambda: (os.setgid(NEIGHBOUR), os.setuid(NEIGHBOUR)))
+        out = proc.stdout.decode()
+        assert out == ("ConfigError database %s is not writable by this user (uid %d): chown it "
+                       "to the collector's user (was init-db run as root?)\n"
+                       % (database, NEIGHBOUR)), (out, proc.stderr.decode())
+        # at run time (a read-only connection, as another user would have): 503
+        app = create_app(config)
+        app.store.dialect.connect = lambda: sqlite3.connect(
+            "file:%s?mode=ro" % database, uri=True, isolation_level=None)
+        from wlcg_collector.crypto import encrypt
+        status, headers, out, log = wsgi_call(app, encrypt(make_report(packages=PACKAGES, ts=T0),
+                                                           collector_keys[1]))
+        assert status == 503 and headers["Retry-After"] == "60" and "readonly" in log
+    finally:
+        shutil.rmtree(directory)

@@ -21,6 +21,7 @@ def create_app(config_path=None, database=None, keys=None, certs=None, officer_t
     check_key_pairs(config)
     store = open_store(config.database, config.package_cache)
     try:
+        store.check_writable()
         store.check_schema()
     except StoreUnavailable as exc:
         # Start anyway: ingest answers 503 until the database is back.

@@ -260,6 +260,8 @@ def cmd_keygen(args):
 def cmd_init_db(args):
     store = store_of(args, check=False)
     before, after = store.init_schema()
+    if store.init_note:
+        print(store.init_note)
     if before is None:
         print("created schema version %d" % after)
     elif before == after:

@@ -39,23 +39,44 @@ class Schema(object):
         """Run one schema or upgrade file as it is (tests use it to make
         databases of older versions)."""
         with open(path) as handle:
-            self.dialect.run_script(self._connection(), handle.read())
+            text = handle.read()
+        try:
+            self.dialect.run_script(self._connection(), text)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError("schema file %s: %s" % (path, exc))
 
     def init_schema(self):
         """Create the schema, or upgrade it to SCHEMA_VERSION; returns
         (old version or None, new version)."""
-        current = self.schema_version()
-        directory = sql_dir()
-        if current is not None and current > SCHEMA_VERSION:
-            raise StoreError("database schema version %d is newer than this collector's (%d): "
-                             "upgrade the collector" % (current, SCHEMA_VERSION))
-        if current is None:
-            self.run_schema_file(os.path.join(directory, "%s.sql" % self.dialect.name))
-        else:
-            for version in range(current, SCHEMA_VERSION):
-                self.run_schema_file(os.path.join(directory, "upgrades", self.dialect.name,
-                                                  "%d-%d.sql" % (version, version + 1)))
-        return current, self.schema_version()
+        new = not self.dialect.exists()
+        self.init_note = None
+        try:
+            current = self.schema_version()
+            directory = sql_dir()
+            if current is not None and current > SCHEMA_VERSION:
+                raise StoreError("database schema version %d is newer than this collector's "
+                                 "(%d): upgrade the collector" % (current, SCHEMA_VERSION))
+            if current is None:
+                self.run_schema_file(os.path.join(directory, "%s.sql" % self.dialect.name))
+            else:
+                for version in range(current, SCHEMA_VERSION):
+                    self.run_schema_file(os.path.join(directory, "upgrades", self.dialect.name,
+                                                      "%d-%d.sql" % (version, version + 1)))
+            result = current, self.schema_version()
+        except BaseException:
+            if new:  # leave no empty database behind
+                self._drop_connection()
+                self.dialect.discard_new()
+            raise
+        if new:
+            self.init_note = self.dialect.after_create()
+        return result
+
+    def check_writable(self):
+        """StoreError unless this process may write the database."""
+        self.dialect.check_writable()
 
     def check_schema(self):
         version = self.schema_version()

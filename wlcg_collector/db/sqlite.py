@@ -8,7 +8,7 @@ import os
 import sqlite3
 
 from .database import chunks, maker, split_concatenated
-from .errors import StoreUnavailable
+from .errors import StoreError, StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
 
@@ -77,8 +77,48 @@ class SQLiteDialect(object):
         return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
     def is_unavailable(self, exc):
-        return isinstance(exc, sqlite3.OperationalError) and (
-            "locked" in str(exc) or "unable to open" in str(exc) or "disk" in str(exc))
+        # (a database this user may not write is 503 too: the operator's
+        # chown brings it back, like a database server coming back)
+        return isinstance(exc, sqlite3.OperationalError) and any(
+            word in str(exc) for word in ("locked", "unable to open", "disk", "readonly"))
+
+    # -- the database file
+
+    def files(self):
+        return [self.path + suffix for suffix in ("", "-wal", "-shm")]
+
+    def exists(self):
+        return os.path.exists(self.path)
+
+    def check_writable(self):
+        """StoreError unless this user may write the database and its
+        directory (where SQLite keeps its -wal and -shm files)."""
+        directory = os.path.dirname(os.path.abspath(self.path))
+        for path, what in ((self.path, "database"), (directory, "database directory")):
+            if os.path.exists(path) and not os.access(path, os.W_OK):
+                raise StoreError("%s %s is not writable by this user (uid %d): chown it to the "
+                                 "collector's user (was init-db run as root?)"
+                                 % (what, path, os.geteuid()))
+
+    def after_create(self):
+        """A database made by root belongs to its directory's owner (the
+        collector's user, for /var/lib/wlcg-collector): a line saying so,
+        or None."""
+        directory = os.path.dirname(os.path.abspath(self.path))
+        owner = os.stat(directory)
+        if os.geteuid() != 0 or owner.st_uid == 0:
+            return None
+        for path in self.files():
+            if os.path.exists(path):
+                os.chown(path, owner.st_uid, owner.st_gid)
+        return "database %s handed to uid %d, the owner of its directory" % (self.path,
+                                                                            owner.st_uid)
+
+    def discard_new(self):
+        """Remove what a failed creation left."""
+        for path in self.files():
+            if os.path.exists(path):
+                os.unlink(path)
 
     def run_script(self, conn, text):
         conn.executescript(text)
