@@ -270,3 +270,14 @@ def test_bad_content_length_is_400(setup, length, body, reason):
                                validate=False)
     assert (status, out) == (400, reason + b"\n")
     assert "rejected report" in log and counts()["reports"] == 0
+
+
+def test_a_body_that_stalls_is_408(setup):
+    class Stalling(io.BytesIO):
+        def read(self, size=-1):
+            raise TimeoutError("timed out")
+    make_app, counts = setup
+    status, _, out, log = call(make_app(), b"", environ_extra={
+        "wsgi.input": Stalling(), "CONTENT_LENGTH": "100"}, validate=False)
+    assert (status, out) == (408, b"the body did not arrive in time\n")
+    assert "Traceback" not in log and counts()["reports"] == 0

@@ -8,12 +8,10 @@ import argparse
 import os
 import re
 import signal
-import socketserver
 import sys
 import time
-import wsgiref.simple_server
 
-from . import __version__, analysis, crypto, trust
+from . import __version__, analysis, crypto, devserver, trust
 from .baselines import BaselineError, dpkg_caveats, parse_baseline, parse_requirement
 from .config import ConfigError, check_key_pairs, load_config
 from .dates import format_day, format_time, parse_date
@@ -270,15 +268,6 @@ def cmd_init_db(args):
         print("upgraded schema from version %d to %d" % (before, after))
 
 
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn, wsgiref.simple_server.WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
-    def log_message(self, format, *args):
-        sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
-
-
 def _stop(signum, frame):
     raise KeyboardInterrupt()
 
@@ -292,9 +281,7 @@ def cmd_serve(args):
     app = create_app(args.config, database=args.db, keys=args.key, certs=args.cert,
                      officer_token=token)
     try:
-        server = wsgiref.simple_server.make_server(args.host, args.port, app,
-                                                   server_class=_ThreadingWSGIServer,
-                                                   handler_class=_QuietHandler)
+        server = devserver.make_server(args.host, args.port, app)
     except OSError as exc:
         raise CommandError("cannot listen on %s:%d: %s" % (args.host, args.port,
                                                           exc.strerror or exc))

@@ -4,7 +4,8 @@ Status codes: 200 "OK" stored (or already stored, or recorded and not
 applied: older, a replay); 202 kept in the quarantine for the officer, with
 one line saying why; 400 malformed, not decryptable, a signature that does
 not verify, a signed ts in the future; 403 plaintext (or unsigned) not
-allowed; 404 other paths; 405 not a POST; 411 no Content-Length; 413 body
+allowed; 404 other paths; 405 not a POST; 408 the body stalled (the
+server's read timeout); 411 no Content-Length; 413 body
 over max_body, or too many packages; 429 + Retry-After too many new hosts
 today (for the site or from the sender); 500 internal error (details in
 the server log only); 503 + Retry-After database unavailable.
@@ -129,7 +130,10 @@ class CollectorApp(object):
             raise Rejected(413, "report larger than %d bytes" % self.config.max_body)
         chunks, remaining = [], length
         while remaining > 0:
-            chunk = stream.read(min(remaining, READ_CHUNK))
+            try:
+                chunk = stream.read(min(remaining, READ_CHUNK))
+            except OSError:  # the server's read timeout: the client stalled
+                raise Rejected(408, "the body did not arrive in time")
             if not chunk:
                 raise Rejected(400, "body shorter than its Content-Length")
             chunks.append(chunk)
