@@ -82,6 +82,7 @@ CREATE TABLE reports (
     applied TINYINT NOT NULL,
     signer VARBINARY(32) NULL,
     outcome VARCHAR(12) NOT NULL DEFAULT 'applied',
+    duplicates INT NOT NULL DEFAULT 0,
     UNIQUE KEY reports_digest (digest),
     KEY reports_host (host_id, collected),
     CONSTRAINT reports_host_fk FOREIGN KEY (host_id) REFERENCES hosts (id)

@@ -76,7 +76,8 @@ CREATE INDEX installs_host ON installs (host_id, removed, installed);
 -- The audit trail: one small row per report received. signer: the sha256
 -- of the signing key (NULL: unsigned); outcome: applied, older (than the
 -- host's latest), replayed (a signed ts not newer than the host's latest
--- signed one) or rolled back.
+-- signed one) or rolled back; duplicates: how many times the same report
+-- came again (a retry: counted, nothing else changes).
 CREATE TABLE reports (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     host_id INTEGER NOT NULL REFERENCES hosts (id),
@@ -88,7 +89,8 @@ CREATE TABLE reports (
     changed INTEGER NOT NULL,
     applied INTEGER NOT NULL,
     signer BLOB,
-    outcome TEXT NOT NULL DEFAULT 'applied'
+    outcome TEXT NOT NULL DEFAULT 'applied',
+    duplicates INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX reports_host ON reports (host_id, collected);
 

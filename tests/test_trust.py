@@ -352,3 +352,21 @@ def test_grid_host_certificates(collector, collector_keys, tmp_path):
     status = post(app, body(collector_keys, OLD, NOW - 20,
                             host_certificate("elsewhere", "wn99.example.org")))[0]
     assert status == 202 and state(store) == NEW
+
+
+def test_reports_shows_what_became_of_each(collector, collector_keys, keys):
+    """Applied, a duplicate (counted on its row), older, replayed,
+    quarantined and rolled back, with sender and signer."""
+    make_app, store, post, cli = collector
+    app = make_app()
+    first = body(collector_keys, OLD, NOW - 60, keys["host"])
+    captured = body(collector_keys, ROLLED_BACK, NOW - 50, keys["host"])
+    for sent in (first, first, first, body(collector_keys, NEW, NOW - 40, keys["host"]),
+                 captured, body(collector_keys, OLD, NOW - 30, keys["other"])):
+        assert post(app, sent)[0] in (200, 202)
+    code, out, _ = cli("reports", HOST, "--format", "json")
+    rows = json.loads(out)
+    assert [(r["outcome"], r["duplicates"]) for r in rows] == [
+        ("applied", 2), ("applied", 0), ("replayed", 0), ("quarantined", 0)]
+    assert len({r["signer"] for r in rows}) == 2
+    assert store.row_counts()["reports"] == 3  # a retry adds no row

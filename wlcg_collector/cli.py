@@ -367,7 +367,8 @@ def cmd_history(args):
           for event in events], HISTORY_COLUMNS, args.format)
 
 
-REPORT_COLUMNS = ["received", "collected", "sender", "signer", "packages", "changed", "outcome"]
+REPORT_COLUMNS = ["received", "collected", "sender", "signer", "packages", "changed", "outcome",
+                  "duplicates"]
 
 
 def fingerprint(value):
@@ -380,12 +381,12 @@ def cmd_reports(args):
     host = host_of(store, args)
     rows = [{"received": r.received, "collected": r.collected, "sender": r.sender,
              "signer": fingerprint(r.signer), "packages": r.packages,
-             "changed": bool(r.changed), "outcome": r.outcome}
+             "changed": bool(r.changed), "outcome": r.outcome, "duplicates": r.duplicates}
             for r in store.reports(host.id)]
     # the ones kept aside are reports received too
     rows += [{"received": q.received, "collected": None, "sender": q.sender,
               "signer": fingerprint(q.fingerprint), "packages": None, "changed": False,
-              "outcome": "quarantined"}
+              "outcome": "quarantined", "duplicates": 0}
              for q in store.quarantined(host.site) if q.host == host.name]
     rows.sort(key=lambda r: r["received"])
     for row in rows:

@@ -17,9 +17,9 @@ Package = namedtuple("Package", "name version arch")
 Interval = namedtuple("Interval", "name version arch installed removed")
 # reports(): one row of the audit trail
 # (signer: the sha256 of the signing key, None when unsigned; outcome:
-# applied, older, replayed or rolled back)
+# applied, older, replayed or rolled back; duplicates: the times it came again)
 ReportRow = namedtuple("ReportRow", "id received collected sender packages changed applied "
-                                    "signer outcome")
+                                    "signer outcome duplicates")
 # quarantined(): a report kept aside for the officer (report: its text, in
 # quarantined_one() only)
 Quarantined = namedtuple("Quarantined", "id received sender site host kind reason fingerprint "

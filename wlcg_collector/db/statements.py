@@ -122,7 +122,9 @@ class SharedSQL(object):
                         "JOIN packages p ON p.id = i.package_id WHERE i.host_id = {p} "
                         "AND (i.removed IS NULL OR i.removed >= {p})")
     SELECT_REPORTS = ("SELECT id, received, collected, sender, packages, changed, applied, "
-                      "signer, outcome FROM reports WHERE host_id = {p} ORDER BY received, id")
+                      "signer, outcome, duplicates FROM reports WHERE host_id = {p} "
+                      "ORDER BY received, id")
+    COUNT_DUPLICATE = "UPDATE reports SET duplicates = duplicates + 1 WHERE digest = {p}"
     COUNT_ROWS = "SELECT COUNT(*) FROM {table}"
     # intervals naming a host or package row that does not exist (installs
     # has no foreign keys to prevent them)

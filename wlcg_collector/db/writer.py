@@ -63,7 +63,10 @@ class ReportWriter(object):
         try:
             result = self.transaction(work)
         except _Duplicate:
-            # the same report, committed by another process meanwhile
+            # the same report again (a retry, or committed by another process
+            # meanwhile): counted on its row, nothing else
+            self.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE,
+                                                           (report.digest,)))
             return IngestResult("duplicate")
         if learned:
             self.package_ids.add(report.packager, learned)

@@ -17,7 +17,8 @@ ALTER TABLE hosts
 UPDATE hosts SET created = first_report;
 ALTER TABLE reports
     ADD COLUMN signer VARBINARY(32) NULL,
-    ADD COLUMN outcome VARCHAR(12) NOT NULL DEFAULT 'applied';
+    ADD COLUMN outcome VARCHAR(12) NOT NULL DEFAULT 'applied',
+    ADD COLUMN duplicates INT NOT NULL DEFAULT 0;
 UPDATE reports SET outcome = 'older' WHERE applied = 0;
 CREATE TABLE site_keys (
     site VARCHAR(100) NOT NULL PRIMARY KEY,

@@ -17,6 +17,7 @@ CREATE INDEX hosts_site_created ON hosts (site, created);
 CREATE INDEX hosts_sender_created ON hosts (created_by, created);
 ALTER TABLE reports ADD COLUMN signer BLOB;
 ALTER TABLE reports ADD COLUMN outcome TEXT NOT NULL DEFAULT 'applied';
+ALTER TABLE reports ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
 UPDATE reports SET outcome = 'older' WHERE applied = 0;
 CREATE TABLE site_keys (
     site TEXT PRIMARY KEY,
