@@ -4,6 +4,7 @@ with the real reporter sending to both; the RPMs built by `make rpm`,
 checked with rpmlint and installed into a scratch rpm root; `pip install .`
 and the sdist."""
 
+import contextlib
 import json
 import os
 import pwd
@@ -67,10 +68,13 @@ def install_app(directory):
     return share, os.path.join(directory, "lib")
 
 
-@pytest.fixture
-def apache(open_dir, collector_keys):
+@contextlib.contextmanager
+def serving_apache(open_dir, collector_keys, tls=None, officer_allow=None):
     """(base URL, config path) of a real apache2 serving the collector on
-    MariaDB through mod_wsgi at /wlcg-collector and mod_cgid at /cgi."""
+    MariaDB through mod_wsgi at /wlcg-collector and mod_cgid at /cgi;
+    over HTTPS with mod_ssl when tls is given as (server key, server cert,
+    CA cert): the shipped snippet then requires a client certificate for
+    the officer's pages."""
     require(APACHE and os.path.exists(os.path.join(MODULES, "mod_wsgi.so")),
             "apache2 with mod_wsgi is not installed")
     require(mysql_available(), "MariaDB is not reachable on 127.0.0.1:3306")
@@ -84,6 +88,9 @@ def apache(open_dir, collector_keys):
     if IS_ROOT:
         os.chown(key, pwd.getpwnam(user).pw_uid, -1)
     config = write_config(os.path.join(open_dir, "collector.conf"), scratch.url, [(key, cert)])
+    if officer_allow:
+        with open(config, "a") as handle:
+            handle.write("[officer]\nallow = %s\n" % "\n    ".join(officer_allow))
     os.chmod(config, 0o644)
     assert collector_command(["--config", config, "init-db"]).returncode == 0
 
@@ -102,11 +109,19 @@ def apache(open_dir, collector_keys):
 
     port = free_port()
     modules = ["mpm_event", "authz_core", "alias", "env", "cgid", "wsgi"]
+    if tls:
+        require(os.path.exists(os.path.join(MODULES, "mod_ssl.so")), "mod_ssl is not installed")
+        modules += ["socache_shmcb", "ssl"]
     lines = ["ServerRoot %s" % open_dir, "ServerName 127.0.0.1", "Listen 127.0.0.1:%d" % port,
              "PidFile %s/httpd.pid" % open_dir, "ErrorLog %s/error.log" % open_dir,
              "LogLevel warn", "DocumentRoot %s" % open_dir,
              "ScriptSock %s/cgid.sock" % open_dir, "WSGISocketPrefix %s/wsgi" % open_dir]
     lines += ["LoadModule %s_module %s/mod_%s.so" % (m, MODULES, m) for m in modules]
+    if tls:
+        server_key, server_cert, ca_cert = (shutil.copy(path, keys) for path in tls)
+        lines += ["SSLEngine on", "SSLCertificateFile %s" % server_cert,
+                  "SSLCertificateKeyFile %s" % server_key, "SSLCACertificateFile %s" % ca_cert,
+                  "SSLSessionCache shmcb:%s/ssl_scache(512000)" % open_dir]
     if IS_ROOT:
         lines += ["User %s" % user, "Group %s" % group]
     lines += ["Include %s/wlcg-collector.conf" % open_dir,
@@ -122,7 +137,7 @@ def apache(open_dir, collector_keys):
                            stderr=subprocess.STDOUT)
     assert check.returncode == 0, check.stdout.decode()
     subprocess.run([APACHE, "-f", httpd_conf, "-k", "start"], env=env, check=True)
-    base = "http://127.0.0.1:%d" % port
+    base = "%s://127.0.0.1:%d" % ("https" if tls else "http", port)
     try:
         for _ in range(100):
             try:
@@ -141,6 +156,12 @@ def apache(open_dir, collector_keys):
             log = handle.read()
         scratch.close()
         assert "Traceback" not in log, log
+
+
+@pytest.fixture
+def apache(open_dir, collector_keys):
+    with serving_apache(open_dir, collector_keys) as served:
+        yield served
 
 
 def state(config, host):
@@ -287,3 +308,69 @@ def test_pip_install_and_sdist(tmp_path):
                    "spec/wlcg-package-reporter.spec", "tests/helpers.py", "LICENSE",
                    "conf/wlcg-collector-httpd.conf", "wlcg_collector/web.py"):
         assert "/" + needed in names, needed
+
+
+# ---------------------------------------------------------------- the officer's pages over TLS
+
+def client_certificate(directory, name, subject, ca_cert, ca_key):
+    """A client certificate of the test CA: (cert, key)."""
+    key, csr, cert = (os.path.join(directory, name + suffix) for suffix in (".key", ".csr",
+                                                                           ".pem"))
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
+                    csr, "-subj", subject], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    ext = os.path.join(directory, name + ".ext")
+    with open(ext, "w") as handle:
+        handle.write("extendedKeyUsage=clientAuth\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
+                    "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
+def test_officer_pages_behind_apache_with_client_certificates(open_dir, collector_keys,
+                                                              tmp_path, home):
+    """The shipped snippet under mod_ssl: an allowed DN reads the pages,
+    another DN gets 403, no certificate gets no data; hosts still post
+    without one."""
+    import ssl
+    from helpers import make_tls_server_files
+    server_key, server_cert, capath = make_tls_server_files(tmp_path / "tls")
+    ca_cert, ca_key = str(tmp_path / "tls" / "ca.pem"), str(tmp_path / "tls" / "ca.key")
+    officer = client_certificate(str(tmp_path), "officer",
+                                 "/DC=org/DC=example/OU=Users/CN=Jane Officer", ca_cert, ca_key)
+    mallory = client_certificate(str(tmp_path), "mallory",
+                                 "/DC=org/DC=example/OU=Users/CN=Mallory", ca_cert, ca_key)
+    with serving_apache(open_dir, collector_keys, tls=(server_key, server_cert, ca_cert),
+                        officer_allow=["CN=Jane Officer,OU=Users,DC=example,DC=org"]) as served:
+        base, config = served
+
+        def get(path, client=None):
+            context = ssl.create_default_context(cafile=ca_cert)
+            context.post_handshake_auth = True  # mod_ssl asks per location (TLS 1.3)
+            if client:
+                context.load_cert_chain(*client)
+            try:
+                with urllib.request.urlopen(base + path, context=context, timeout=30) as answer:
+                    return answer.status, answer.read().decode()
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.read().decode()
+            except (ssl.SSLError, urllib.error.URLError, ConnectionError) as exc:
+                return None, str(exc)
+
+        status, body = get("/wlcg-collector/officer/", officer)
+        assert status == 200 and "<h1>Sites</h1>" in body
+        status, body = get("/wlcg-collector/officer/", mallory)
+        assert status == 403 and "<table" not in body
+        status, body = get("/wlcg-collector/officer/")
+        # mod_ssl ends the connection (or answers 403) before the application
+        assert status in (None, 403), (status, body)
+        assert "<table" not in body and "Sites" not in body
+        # the hosts' path needs no client certificate
+        proc = run_reporter(["--site", "T2_TLS", "--host", "tls.example.org", "--cert",
+                             collector_keys[1], "--url", base + "/wlcg-collector/", "--capath",
+                             capath, "--spool", str(tmp_path / "spool"), "--packager", "dpkg"],
+                            home)
+        assert proc.returncode == 0, proc.stderr.decode()
+        status, body = get("/wlcg-collector/officer/site/T2_TLS", officer)
+        assert status == 200 and "tls.example.org" in body
