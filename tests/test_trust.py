@@ -305,7 +305,8 @@ def test_limits(collector, collector_keys, keys):
                           site="T2_OTHER"), sender="192.0.2.8")[0] == 200
     big = [("p%d" % i, "0:1-1", "noarch") for i in range(4)]
     status, _, out = post(app, body(collector_keys, big, NOW - 20, host="a0.example.org"))
-    assert status == 413 and "lists 4 packages, more than the 3" in out
+    assert status == 413 and out == "report lists more than 3 packages: this collector " \
+        "takes 3 at most\n"
     assert store.row_counts()["hosts"] == 4
 
 

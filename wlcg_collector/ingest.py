@@ -7,7 +7,7 @@ is a Rejected with the HTTP status and the one-line reason to give.
 import time
 
 from . import certs, crypto, trust
-from .report import ReportError, parse_report
+from .report import ReportError, TooManyPackages, parse_report
 
 # the most packages a report may list (the largest real hosts list ~5,000)
 MAX_PACKAGES = 20000
@@ -40,20 +40,23 @@ def plaintext_of(body, pairs, allow_plaintext):
         raise Rejected(400, str(exc))
 
 
-def parse(plaintext):
+def parse(plaintext, max_packages=MAX_PACKAGES):
     try:
-        return parse_report(plaintext)
+        return parse_report(plaintext, max_packages)
+    except TooManyPackages as exc:
+        raise Rejected(413, "%s: this collector takes %d at most" % (exc, max_packages))
     except ReportError as exc:
         raise Rejected(400, "bad report: %s" % exc)
 
 
-def open_signed(signed, received, clock_skew, capath):
+def open_signed(signed, received, clock_skew, capath, max_packages=MAX_PACKAGES):
     """(report, trust.Signer) of CMS signed data whose signature verifies."""
     try:
         content, signer_cert = crypto.verify(signed)
     except crypto.BadSignature as exc:
         raise Rejected(400, str(exc))
-    report = parse(content)
+    del signed  # (one copy of the report in memory at a time)
+    report = parse(content, max_packages)
     if report.ts is None:
         raise Rejected(400, "bad report: a signed report must carry ts")
     if report.ts > received + clock_skew:
@@ -80,15 +83,13 @@ def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clo
         received = int(time.time())
     plaintext = plaintext_of(body, pairs, allow_plaintext)
     if crypto.is_signed(plaintext):
-        report, signer = open_signed(plaintext, received, clock_skew, rules.capath)
+        report, signer = open_signed(plaintext, received, clock_skew, rules.capath,
+                                     max_packages)
     else:
         if rules.unsigned == "reject":
             raise Rejected(403, "unsigned reports are not accepted here: update the reporter "
                                 "(it signs its reports)")
-        report, signer = parse(plaintext), None
-    if len(report.packages) > max_packages:
-        raise Rejected(413, "report lists %d packages, more than the %d this collector takes"
-                       % (len(report.packages), max_packages))
+        report, signer = parse(plaintext, max_packages), None
     kwargs = {} if limits is None else {"limits": limits}
     return store.store_report(report, received, sender, clock_skew, signer=signer, rules=rules,
                               **kwargs)

@@ -56,6 +56,10 @@ class ReportError(ValueError):
     """The report is malformed; the message is the one-line reason."""
 
 
+class TooManyPackages(ReportError):
+    """The report lists more packages than the collector takes (HTTP 413)."""
+
+
 class Report(object):
     """A validated report: headers, packager and the normalised package set."""
 
@@ -104,8 +108,13 @@ def _printable(text, what):
                           % what)
 
 
-def parse_report(data):
-    """A Report from the plaintext bytes; ReportError with the reason if bad."""
+def parse_report(data, max_packages=MAX_PACKAGES):
+    """A Report from the plaintext bytes; ReportError with the reason if bad
+    (TooManyPackages for more than max_packages lines, told before any line
+    is looked at, so that a huge body costs no more memory than itself)."""
+    lines_at_most = max_packages + MAX_HEADERS + 3
+    if data.count(b"\n") > lines_at_most:
+        raise TooManyPackages("report lists more than %d packages" % max_packages)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -130,6 +139,8 @@ def parse_report(data):
         raise ReportError("report lists no package")
     if third != len(lines) - 1:
         raise ReportError("text after the closing '#' line (line %d)" % (third + 2))
+    if third - second - 1 > max_packages:
+        raise TooManyPackages("report lists more than %d packages" % max_packages)
     headers = _parse_headers(lines[1:second])
     packages, joined = _parse_packages(lines[second + 1:third], headers["packager"], second + 2)
     return Report(headers, packages, data, joined)
