@@ -55,7 +55,7 @@ def test_the_longest_headers_the_parser_takes_fit_their_columns(app_and_store):
     """What passes the parser is stored, on MariaDB too (no 'Data too long')."""
     app, store = app_and_store
     many = dict(("k%02d" % i, "\u00e9" * 40) for i in range(50))
-    plaintext = make_report(site="S" * 100, host="h" * 255, packages=[
+    plaintext = make_report(site="S" * 100, host=".".join(["h" * 63] * 4), packages=[
         ("n" * 200, "0:" + "1" * 196 + "-1", "a" * 32)], arch="x" * 64, system="s" * 255,
         kernel="k" * 255, **many)
     assert post(app, plaintext) == (200, "OK")
@@ -206,3 +206,29 @@ def test_a_database_the_collector_may_not_write(tmp_path, collector_keys):
         assert status == 503 and headers["Retry-After"] == "60" and "readonly" in log
     finally:
         shutil.rmtree(directory)
+
+
+@pytest.mark.parametrize("host,stored", [
+    ("WN1.Example.ORG.", "wn1.example.org"), ("wn1.example.org", "wn1.example.org"),
+    ("wn_1.example-site.org", "wn_1.example-site.org"),
+])
+def test_host_names_are_dns_names(host, stored):
+    assert parse_report(make_report(host=host, packages=PACKAGES)).host == stored
+
+
+@pytest.mark.parametrize("headers,reason", [
+    ({"host": "wn1.example.org:8443"}, "is not a host name (DNS labels, no port)"),
+    ({"host": "wn1..example.org"}, "is not a host name"),
+    ({"host": ".example.org"}, "is not a host name"),
+    ({"host": "wn1.exa mple.org"}, "is not a host name"),
+    ({"site": "T2_A/../T2_B"}, "is not a site name"),
+    ({"site": "T2%2FX"}, "is not a site name"),
+    ({"site": "T2?x"}, "is not a site name"),
+    ({"site": "T2#x"}, "is not a site name"),
+])
+def test_host_and_site_names_a_stranger_invents(headers, reason):
+    fields = {"packages": PACKAGES}
+    fields.update(headers)
+    with pytest.raises(ReportError) as err:
+        parse_report(make_report(**fields))
+    assert reason in str(err.value)

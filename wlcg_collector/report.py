@@ -42,8 +42,12 @@ RPM_PART = r"\x21-\x2c\x2e-\x39\x3b-\x7e"  # the same without '-' and ':'
 FIELD_RE = re.compile(r"[%s]+" % PRINTABLE)
 RPM_EVR_RE = re.compile(r"(?:([0-9]+|\(none\)):)?([%s]+)-([%s]+)" % (RPM_PART, RPM_PART))
 DPKG_VERSION_RE = re.compile(r"(?:[0-9]+:)?[A-Za-z0-9.+~:-]+")
-HOST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$")
+# a DNS name: labels of letters, digits, '_' and '-', none empty (no port)
+HOST_LABEL_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,62}$")
+# printable ASCII, nothing that means something in a URL (the pages put
+# the site in their paths: a site named with '/' had no page of its own)
 SITE_RE = re.compile(r"^[\x21-\x7e]+$")
+SITE_FORBIDDEN = "/%?#"
 # Header values: printable text (any script), no control characters, and
 # none of the invisible ones that make text display as something else:
 # zero-width characters, bidi embeddings and isolates, line and paragraph
@@ -169,11 +173,16 @@ def _parse_headers(lines):
             raise ReportError("header %s is missing" % key)
     if headers["packager"] not in PACKAGERS:
         raise ReportError("unknown packager %r (rpm or dpkg)" % headers["packager"])
-    headers["host"] = headers["host"].lower()  # DNS names are case-insensitive
-    if not HOST_RE.match(headers["host"]) or len(headers["host"]) > MAX_VALUE:
-        raise ReportError("header host %r is not a host name" % headers["host"])
-    if not SITE_RE.match(headers["site"]):
-        raise ReportError("header site %r is not a site name" % headers["site"])
+    # DNS names are case-insensitive, and "wn1.x.org." is "wn1.x.org"
+    host = headers["host"].lower()
+    headers["host"] = host[:-1] if host.endswith(".") else host
+    if not all(HOST_LABEL_RE.match(label) for label in headers["host"].split(".")):
+        raise ReportError("header host %r is not a host name (DNS labels, no port)"
+                          % headers["host"][:MAX_VALUE])
+    if not SITE_RE.match(headers["site"]) or any(c in headers["site"]
+                                                 for c in SITE_FORBIDDEN):
+        raise ReportError("header site %r is not a site name (printable ASCII without / %% ? #)"
+                          % headers["site"])
     if "ts" in headers and not (is_ascii_number(headers["ts"]) and len(headers["ts"]) <= 12):
         raise ReportError("header ts %r is not Unix seconds" % headers["ts"])
     if len(facts_json(headers)) > MAX_FACTS:
