@@ -19,7 +19,7 @@ def test_demo_reports_this_host_to_a_local_collector():
     # signed by its new host key, pinned on this first report
     assert hosts[0] == "DEMO" and int(hosts[-2]) > 0 and hosts[-1] == "pinned"
     report = lines[lines.index("== wlcg-collector reports " + hosts[1]) + 2].split()
-    assert report[-3:] == [hosts[-2], "true", "applied"]
+    assert report[-4:] == [hosts[-2], "true", "applied", "0"]
     # the example baseline is loaded and the compliance table printed
     summary = lines[lines.index("== wlcg-collector compare osg-3.5.31") + 1:][:2]
     assert summary[0].split() == ["SITE", "HOSTS", "BEHIND", "COMPLIANT"]
