@@ -140,6 +140,9 @@ class MySQLDialect(object):
                 p["host"], p["port"], p["database"], _message(exc)))
         return conn
 
+    def release_memory(self, conn):
+        pass  # the server holds the cache
+
     def begin(self, conn, write):
         conn.begin()
 

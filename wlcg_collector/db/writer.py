@@ -7,6 +7,10 @@ writers of one host serialise on its row (see the dialects' LOCK_HOST),
 never through a process-wide lock, so any number of collector processes
 may ingest at once."""
 
+import ctypes
+import ctypes.util
+import gc
+
 from .. import trust
 from .database import chunks, split_ids
 from .errors import QuotaExceeded
@@ -14,6 +18,8 @@ from .packages import PACKAGE_CACHE_LIMIT, PackageIds, find_or_create_ids
 from .records import IngestResult
 
 DAY = 86400
+# a report this large gives its connection's memory back afterwards
+LARGE_REPORT = 5000
 
 
 class Limits(object):
@@ -27,6 +33,28 @@ class Limits(object):
         self.new_hosts_per_sender = new_hosts_per_sender
         self.quarantine_reports = quarantine_reports
         self.quarantine_bytes = quarantine_bytes
+
+
+def _malloc_trim():
+    """glibc's malloc_trim, where there is one: returns the freed arenas of
+    a large report to the system (None elsewhere)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+MALLOC_TRIM = _malloc_trim()
+
+
+def release_memory(dialect, conn):
+    """After a large report: its lists are garbage now (some in reference
+    cycles, which wait for the cyclic collector), the database's cache and
+    the allocator hold what they took; a worker process keeps none of it."""
+    gc.collect()
+    dialect.release_memory(conn)
+    if MALLOC_TRIM is not None:
+        MALLOC_TRIM(0)
 
 
 DEFAULT_RULES = trust.Rules()
@@ -70,6 +98,8 @@ class ReportWriter(object):
             return IngestResult("duplicate")
         if learned:
             self.package_ids.add(report.packager, learned)
+        if len(report.packages) >= LARGE_REPORT:
+            release_memory(self.dialect, self._connection())
         return result
 
     def _store(self, cursor, report, received, collected, sender, facts, learned, signer,
