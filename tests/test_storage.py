@@ -404,3 +404,27 @@ def test_a_mysql_deadlock_is_retried(mysql_url):
         assert store.find_host("h00.example.org").last_received == 1
     finally:
         store.close()
+
+
+def test_many_new_package_rows_are_made_before_the_hosts_transaction(store, monkeypatch):
+    """A report with many new packages makes their rows in a transaction of
+    their own, first (the host's transaction then holds its lock for the
+    intervals only); a report the rules would quarantine makes none."""
+    from wlcg_collector import trust
+    many = [("p%03d" % i, "0:1.0-1.el9", "x86_64") for i in range(150)]
+    report = parse_report(make_report(packages=many, ts=T0))
+    quarantined = store.store_report(report, T0 + 60, "192.0.2.1",
+                                     rules=trust.Rules(unsigned="quarantine"))
+    assert quarantined.outcome == "quarantined" and store.row_counts()["packages"] == 0
+
+    def broken(*args):
+        raise RuntimeError("the disk is full")
+    monkeypatch.setattr(store.dialect, "insert_installs", broken)
+    with pytest.raises(RuntimeError):
+        store.store_report(report, T0 + 60, "192.0.2.1")
+    counts = store.row_counts()
+    assert (counts["packages"], counts["hosts"], counts["installs"]) == (150, 0, 0)
+    assert len(store.package_ids) == 150  # committed: remembered
+    monkeypatch.undo()
+    assert store.store_report(report, T0 + 60, "192.0.2.1").outcome == "changed"
+    assert store.state(store.find_host("wn01.example.org").id) == sorted(many, key=sort_key)

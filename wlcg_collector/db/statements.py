@@ -43,6 +43,10 @@ class SharedSQL(object):
                          "facts = {p}, set_hash = {p}, package_count = {p}, last_report = {p}, "
                          "last_received = {p} WHERE id = {p}")
 
+    # a host's row read without a lock (see writer.resolve_first)
+    PEEK_HOST = ("SELECT id, set_hash, last_report, first_report, trust, key_fingerprint, "
+                 "signed_ts, last_received FROM hosts WHERE site = {p} AND name = {p}")
+
     # -- trust (trust.py has the rules)
     UPDATE_HOST_PIN = ("UPDATE hosts SET trust = {p}, key_fingerprint = {p}, key_subject = {p}, "
                        "pinned_at = {p}, pinned_by = {p} WHERE id = {p}")
