@@ -11,7 +11,7 @@ CREATE TABLE schema_version (
 -- sqlite.sql).
 CREATE TABLE hosts (
     id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-    site VARCHAR(100) NOT NULL,
+    site VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci,
     name VARCHAR(255) NOT NULL,
     packager VARCHAR(8) NOT NULL,
     system VARCHAR(255),
@@ -102,7 +102,7 @@ CREATE INDEX reports_collected ON reports (collected);
 
 -- Site keys, pinned on first use (see sqlite.sql).
 CREATE TABLE site_keys (
-    site VARCHAR(100) NOT NULL PRIMARY KEY,
+    site VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci PRIMARY KEY,
     fingerprint VARBINARY(32) NOT NULL,
     pinned_at BIGINT NOT NULL,
     pinned_by VARCHAR(64) NOT NULL
@@ -114,7 +114,7 @@ CREATE TABLE quarantine (
     digest VARBINARY(32) NOT NULL,
     received BIGINT NOT NULL,
     sender VARCHAR(64) NOT NULL,
-    site VARCHAR(100) NOT NULL,
+    site VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci,
     host VARCHAR(255) NOT NULL,
     kind VARCHAR(16) NOT NULL,
     reason VARCHAR(255) NOT NULL,

@@ -6,7 +6,8 @@ CREATE TABLE schema_version (
     version INTEGER NOT NULL
 );
 
--- One row per host (a host name is unique within its site), with the facts
+-- One row per host (a host name is unique within its site; site names are
+-- compared without regard to case, as the grid's are), with the facts
 -- and the package-set hash of its latest applied report, and its trust:
 -- unsigned (anyone could have written its rows), pinned (to its own key,
 -- key_fingerprint = sha256 of the public key), site (to its site's key) or
@@ -16,7 +17,7 @@ CREATE TABLE schema_version (
 -- was made (the new-host quotas count them).
 CREATE TABLE hosts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    site TEXT NOT NULL,
+    site TEXT NOT NULL COLLATE NOCASE,
     name TEXT NOT NULL,
     packager TEXT NOT NULL,
     system TEXT,
@@ -109,7 +110,7 @@ CREATE INDEX reports_collected ON reports (collected);
 -- Site keys, pinned on first use: a host of the site signed with it needs
 -- no review of its own key.
 CREATE TABLE site_keys (
-    site TEXT PRIMARY KEY,
+    site TEXT PRIMARY KEY COLLATE NOCASE,
     fingerprint BLOB NOT NULL,
     pinned_at INTEGER NOT NULL,
     pinned_by TEXT NOT NULL
@@ -123,7 +124,7 @@ CREATE TABLE quarantine (
     digest BLOB NOT NULL UNIQUE,
     received INTEGER NOT NULL,
     sender TEXT NOT NULL,
-    site TEXT NOT NULL,
+    site TEXT NOT NULL COLLATE NOCASE,
     host TEXT NOT NULL,
     kind TEXT NOT NULL,
     reason TEXT NOT NULL,

@@ -555,3 +555,62 @@ def test_baseline_add_warns_of_dpkg_relations_without_a_revision(store, tmp_path
                    "(write a revision, e.g. 2.36-0, to get dpkg's answer)\n" % path)
     assert not parse_requirement("libc6 > 2.36").satisfied_by("dpkg", "2.36-9+deb12u7")
     assert parse_requirement("libc6 > 2.36-0").satisfied_by("dpkg", "2.36-9+deb12u7")
+
+
+def test_upgrade_merges_hosts_that_were_one_under_two_spellings(database_url):
+    """Schema 3 told 'T2_Dup' from 't2_dup' and 'wn1.dup.org.' from
+    'wn1.dup.org'; schema 4 does not: the upgrade merges them, keeping every
+    interval and report, and later reports in any spelling go to the one."""
+    import os
+    from helpers import ROOT
+    from wlcg_collector.db.packages import package_key
+    from wlcg_collector.report import package_set_hash, parse_report
+    store = open_store(database_url)
+    store.run_schema_file(os.path.join(ROOT, "tests", "fixtures", "schema-v3",
+                                       store.dialect.name + ".sql"))
+    sql = store.dialect.compile
+    old, new = EL7[:1], EL7[1:]
+
+    def work(cursor):
+        for index, (name, version, arch) in enumerate(EL7):
+            cursor.execute(sql("INSERT INTO packages (packager, name, version, arch, key_hash) "
+                               "VALUES ('rpm', {p}, {p}, {p}, {p})"),
+                           (name, version, arch, package_key("rpm", name, version, arch)))
+        cursor.execute(sql("SELECT id FROM packages ORDER BY id"))
+        ids = [row[0] for row in cursor.fetchall()]
+        for site, host, packages, package_ids, last in (
+                ("T2_Dup", "wn1.dup.org", old, ids[:1], T0 + DAY),
+                ("t2_dup", "wn1.dup.org.", new, ids[1:], T0 + 2 * DAY)):
+            cursor.execute(sql(
+                "INSERT INTO hosts (site, name, packager, facts, set_hash, package_count, "
+                "first_report, last_report, last_received) VALUES ({p}, {p}, 'rpm', '{}', {p}, "
+                "{p}, {p}, {p}, {p})"), (site, host, package_set_hash("rpm", packages),
+                                         len(packages), last - DAY, last, last))
+            cursor.execute(sql("SELECT id FROM hosts WHERE name = {p}"), (host,))
+            host_id = cursor.fetchone()[0]
+            for package_id in package_ids:
+                cursor.execute(sql("INSERT INTO installs (host_id, package_id, installed, "
+                                   "removed) VALUES ({p}, {p}, {p}, NULL)"),
+                               (host_id, package_id, last - DAY))
+            cursor.execute(sql("INSERT INTO reports (host_id, digest, received, collected, "
+                               "sender, packages, changed, applied) VALUES ({p}, {p}, {p}, {p}, "
+                               "'192.0.2.1', 1, 1, 1)"), (host_id, bytes([host_id]) * 32,
+                                                          last, last))
+    store.transaction(work)
+    store.close()
+    assert run_cli(["--db", database_url, "init-db"])[1] == \
+        "upgraded schema from version 3 to 4\n"
+    store = open_store(database_url)
+    try:
+        [host] = store.hosts()
+        assert (host.site, host.name, host.first_report) == ("t2_dup", "wn1.dup.org", T0)
+        assert store.row_counts() == {"hosts": 1, "packages": 2, "installs": 2, "reports": 2}
+        assert store.state(host.id) == new                 # the spelling heard from last
+        assert store.state(host.id, T0 + DAY) == old + new  # every interval kept
+        # any spelling is this host now
+        report = parse_report(make_report("T2_DUP", "WN1.dup.org.", new, ts=T0 + 3 * DAY))
+        assert store.store_report(report, T0 + 3 * DAY, "192.0.2.1").outcome == "unchanged"
+        assert [h.id for h in store.hosts("T2_dUP")] == [host.id]
+        assert store.find_host("wn1.dup.org", "T2_DUP").id == host.id
+    finally:
+        store.close()

@@ -232,3 +232,16 @@ def test_host_and_site_names_a_stranger_invents(headers, reason):
     with pytest.raises(ReportError) as err:
         parse_report(make_report(**fields))
     assert reason in str(err.value)
+
+
+def test_site_names_are_compared_without_regard_to_case(app_and_store):
+    """One site, however a report spells it: the first spelling stays."""
+    app, store = app_and_store
+    assert post(app, make_report(site="T2_Case", host="wn1.case.org.", packages=PACKAGES,
+                                 ts=T0))[0] == 200
+    assert post(app, make_report(site="t2_CASE", host="WN1.case.org", packages=PACKAGES,
+                                 ts=T0 + 60))[0] == 200
+    [host] = store.hosts()
+    assert (host.site, host.name) == ("T2_Case", "wn1.case.org")
+    assert store.site_exists("T2_CASE") and store.hosts("t2_case") == [host]
+    assert [r.outcome for r in store.reports(host.id)] == ["applied", "applied"]

@@ -32,6 +32,9 @@ class MySQLSQL(SharedSQL):
                        "VALUES ({p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE site = site")
     INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
                       "VALUES ({p}, {p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE id = id")
+    # (an interval the keeper has already stays as it is)
+    MOVE_INSTALLS = ("INSERT IGNORE INTO installs (host_id, package_id, installed, removed) "
+                     "SELECT {p}, package_id, installed, removed FROM installs WHERE host_id = {p}")
     # package ids by key as one string: rows by newlines, fields by spaces
     SELECT_PACKAGE_IDS = ("SELECT GROUP_CONCAT(CONCAT_WS(' ', HEX(key_hash), id) SEPARATOR '\n') "
                           "FROM packages WHERE key_hash IN ({marks})")

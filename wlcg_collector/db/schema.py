@@ -3,10 +3,55 @@ moves it one version on, and the schema_version table says where it is."""
 
 import os
 import sys
+from collections import defaultdict
 
 from .errors import StoreError
 
 SCHEMA_VERSION = 4
+
+
+def canonical_identity(site, name):
+    """(site, host) as the collector compares them from schema 4 on: site
+    names without regard to case, host names lower case without a trailing
+    dot."""
+    name = name.lower()
+    return site.lower(), name[:-1] if name.endswith(".") else name
+
+
+def merge_duplicate_hosts(store):
+    """Before schema 4: hosts that were one host under two spellings (a site
+    in another case, a host name with a trailing dot) become one, keeping
+    every interval and report. The host heard from last keeps its row; the
+    intervals the others left open are closed just after their last report
+    (that spelling reported no more), then move to it. Returns how many
+    rows went."""
+    sql = store.sql
+
+    def work(cursor):
+        cursor.execute(sql.SELECT_HOST_IDENTITIES)
+        groups = defaultdict(list)
+        for host_id, site, name, first, last in cursor.fetchall():
+            groups[canonical_identity(site, name)].append((last, -host_id, name, first))
+        merged = 0
+        for (_, name), members in groups.items():
+            members.sort(reverse=True)
+            keeper = -members[0][1]
+            for last, negative_id, _, _ in members[1:]:
+                other = -negative_id
+                cursor.execute(sql.CLOSE_OPEN_INTERVALS, (last + 1, other))
+                cursor.execute(sql.MOVE_INSTALLS, (keeper, other))
+                cursor.execute(sql.DELETE_HOST_INSTALLS, (other,))
+                cursor.execute(sql.MOVE_REPORTS, (keeper, other))
+                cursor.execute(sql.DELETE_HOST, (other,))
+                merged += 1
+            if len(members) > 1 or members[0][2] != name:
+                cursor.execute(sql.RENAME_HOST, (name, min(m[3] for m in members), keeper))
+        return merged
+    return store.transaction(work)
+
+
+# work done in Python before an upgrade file (version it upgrades to: function)
+BEFORE_UPGRADE = {4: merge_duplicate_hosts}
 
 
 def sql_dir():
@@ -62,6 +107,8 @@ class Schema(object):
                 self.run_schema_file(os.path.join(directory, "%s.sql" % self.dialect.name))
             else:
                 for version in range(current, SCHEMA_VERSION):
+                    if version + 1 in BEFORE_UPGRADE:
+                        BEFORE_UPGRADE[version + 1](self)
                     self.run_schema_file(os.path.join(directory, "upgrades", self.dialect.name,
                                                       "%d-%d.sql" % (version, version + 1)))
             result = current, self.schema_version()

@@ -73,6 +73,15 @@ class SharedSQL(object):
                               "WHERE id = {p}")
     DELETE_QUARANTINED = "DELETE FROM quarantine WHERE id = {p}"
 
+    # -- the merge of hosts that were one host under two spellings (schema.py)
+    SELECT_HOST_IDENTITIES = "SELECT id, site, name, first_report, last_report FROM hosts"
+    CLOSE_OPEN_INTERVALS = ("UPDATE installs SET removed = {p} WHERE host_id = {p} "
+                            "AND removed IS NULL")
+    DELETE_HOST_INSTALLS = "DELETE FROM installs WHERE host_id = {p}"
+    MOVE_REPORTS = "UPDATE reports SET host_id = {p} WHERE host_id = {p}"
+    DELETE_HOST = "DELETE FROM hosts WHERE id = {p}"
+    RENAME_HOST = "UPDATE hosts SET name = {p}, first_report = {p} WHERE id = {p}"
+
     # -- rollback (repair.py)
     SELECT_HOST_FOR_ROLLBACK = "SELECT id, packager FROM hosts WHERE id = {p}"
     COUNT_OPENED_AFTER = "SELECT COUNT(*) FROM installs WHERE host_id = {p} AND installed > {p}"

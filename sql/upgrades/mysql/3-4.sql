@@ -1,9 +1,12 @@
--- Schema 3 -> 4: who wrote a report (see sql/upgrades/sqlite/3-4.sql).
+-- Schema 3 -> 4: who wrote a report, and site names compared without regard
+-- to case (see sql/upgrades/sqlite/3-4.sql; the collector merges the hosts
+-- that were one host under two spellings first).
 -- MySQL commits each ALTER TABLE: run again, an interrupted upgrade fails on
 -- the first column that exists; restore the backup taken before, or finish
 -- the remaining statements by hand.
 
 ALTER TABLE hosts
+    MODIFY site VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci,
     ADD COLUMN trust VARCHAR(8) NOT NULL DEFAULT 'unsigned',
     ADD COLUMN key_fingerprint VARBINARY(32) NULL,
     ADD COLUMN key_subject VARCHAR(255) NULL,
@@ -21,7 +24,7 @@ ALTER TABLE reports
     ADD COLUMN duplicates INT NOT NULL DEFAULT 0;
 UPDATE reports SET outcome = 'older' WHERE applied = 0;
 CREATE TABLE site_keys (
-    site VARCHAR(100) NOT NULL PRIMARY KEY,
+    site VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci PRIMARY KEY,
     fingerprint VARBINARY(32) NOT NULL,
     pinned_at BIGINT NOT NULL,
     pinned_by VARCHAR(64) NOT NULL
@@ -31,7 +34,7 @@ CREATE TABLE quarantine (
     digest VARBINARY(32) NOT NULL,
     received BIGINT NOT NULL,
     sender VARCHAR(64) NOT NULL,
-    site VARCHAR(100) NOT NULL,
+    site VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci,
     host VARCHAR(255) NOT NULL,
     kind VARCHAR(16) NOT NULL,
     reason VARCHAR(255) NOT NULL,
