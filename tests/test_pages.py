@@ -225,8 +225,10 @@ def test_read_only(app):
 @pytest.mark.parametrize("path,query,status,message", [
     ("/officer/host/T2_A/a1.example.org", "at=yesterday", 400, "not an ISO 8601"),
     ("/officer/", "stale=soon", 400, "stale=&#39;soon&#39; is not a number"),
-    ("/officer/", "stale=-1", 400, "positive number of days"),
-    ("/officer/", "stale=nan", 400, "positive number of days"),
+    ("/officer/", "stale=-1", 400, "is not a number"),
+    ("/officer/", "stale=nan", 400, "is not a number"),
+    ("/officer/", "stale=%D9%A3", 400, "is not a number"),
+    ("/officer/", "stale=0", 400, "positive number of days"),
     ("/officer/", "baseline=nope", 404, "unknown baseline"),
     ("/officer/baseline/osg@x", "", 400, "bad baseline revision"),
     ("/officer/baseline/osg@99999999999999999999999", "", 400, "bad baseline revision"),

@@ -245,3 +245,22 @@ def test_site_names_are_compared_without_regard_to_case(app_and_store):
     assert (host.site, host.name) == ("T2_Case", "wn1.case.org")
     assert store.site_exists("T2_CASE") and store.hosts("t2_case") == [host]
     assert [r.outcome for r in store.reports(host.id)] == ["applied", "applied"]
+
+
+def test_numbers_from_urls_options_and_pages_are_ascii(tmp_path):
+    """Other scripts' digits are no number anywhere: not in a database
+    URL's port, a reporter option, a Retry-After header, a page parameter
+    or a command's argument."""
+    from helpers import load_reporter
+    from wlcg_collector.db import parse_database_url
+    with pytest.raises(ValueError) as err:
+        parse_database_url("mysql://u@db.example.org:\u0663\u0663\u0660\u0666/wlcg")
+    assert "bad port" in str(err.value)
+    reporter = load_reporter()
+    for convert in (reporter.positive_float, reporter.nonnegative_int):
+        with pytest.raises(ValueError):
+            convert("\u0663")
+    assert reporter.parse_retry_after("\u00b2") is None
+    assert reporter.parse_retry_after("7") == 7.0
+    code, _, err = run_cli(["stale", "--days", "\u0663"])
+    assert code == 2 and "is not a number" in err

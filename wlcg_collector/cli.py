@@ -34,6 +34,19 @@ class UsageError(Exception):
     """A one-line usage or configuration error (exit 2)."""
 
 
+def whole_number(text):
+    """argparse type: an int in ASCII digits (int() also reads other scripts')."""
+    if not re.match(r"^[0-9]+$", text):
+        raise argparse.ArgumentTypeError("%r is not a whole number" % text)
+    return int(text)
+
+
+def decimal_number(text):
+    if not re.match(r"^[0-9]+(\.[0-9]+)?$", text):
+        raise argparse.ArgumentTypeError("%r is not a number" % text)
+    return float(text)
+
+
 def date_arg(text):
     try:
         return parse_date(text)
@@ -72,13 +85,13 @@ def build_parser():
                           "certificate DIR/collector.pem")
     p.add_argument("directory", metavar="DIR")
     p.add_argument("--subject", default=crypto.SUBJECT)
-    p.add_argument("--days", type=int, default=crypto.CERT_DAYS)
+    p.add_argument("--days", type=whole_number, default=crypto.CERT_DAYS)
 
     command("init-db", "create the database schema, or upgrade it")
 
     p = command("serve", "serve the collector application (development and demo server)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=whole_number, default=8080)
 
     p = command("ingest", "store reports written by the reporter's --output")
     p.add_argument("files", metavar="FILE", nargs="+")
@@ -87,7 +100,7 @@ def build_parser():
 
     p = with_format(command("hosts", "hosts with system, packager, last report, packages"))
     p.add_argument("--site")
-    p.add_argument("--stale", metavar="DAYS", type=float,
+    p.add_argument("--stale", metavar="DAYS", type=decimal_number,
                    help="only hosts whose last report is older than DAYS days")
 
     p = with_format(command("state", "the packages installed on a host (now or at a date)"))
@@ -136,13 +149,13 @@ def build_parser():
     p.add_argument("--package", metavar="NAME")
 
     p = with_format(command("stale", "hosts and whole sites that stopped reporting"))
-    p.add_argument("--days", type=float, required=True)
+    p.add_argument("--days", type=decimal_number, required=True)
 
     p = command("quarantine", "reports kept aside for review: list them, show, accept or "
                               "drop one")
     p.add_argument("action", nargs="?", choices=("list", "show", "accept", "drop"),
                    default="list")
-    p.add_argument("id", nargs="?", metavar="ID", type=int)
+    p.add_argument("id", nargs="?", metavar="ID", type=whole_number)
     p.add_argument("--site", help="list, or accept --key-changes, of one site")
     p.add_argument("--key-changes", action="store_true",
                    help="with accept --site S: accept every pending key change of the site")

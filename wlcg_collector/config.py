@@ -35,6 +35,7 @@ read, a key that does not match its certificate, a bad database URL.
 
 import configparser
 import os
+import re
 import stat
 
 from . import crypto, trust
@@ -95,6 +96,8 @@ def positive_int(section, name, default):
 
 
 def positive_float(text, name):
+    if not re.match(r"^[0-9]+(\.[0-9]+)?$", text.strip()):
+        raise ValueError("%s = %s: a number of days, more than 0 (or off)" % (name, text))
     value = float(text)
     if not 0 < value < float("inf"):
         raise ValueError("%s = %s: a number of days, more than 0 (or off)" % (name, text))

@@ -16,6 +16,7 @@ listed: unsigned hosts' rows are ones anybody could have written.
 
 import http
 import os
+import re
 import time
 import urllib.parse
 
@@ -146,10 +147,9 @@ class OfficerPages(object):
     def number_arg(self, args, name, default):
         if not args.get(name):
             return default
-        try:
-            value = float(args[name])
-        except ValueError:
+        if not re.match(r"^[0-9]+(\.[0-9]+)?$", args[name]):
             raise PageError(400, "%s=%r is not a number" % (name, args[name][:20]))
+        value = float(args[name])
         if not value > 0 or value == float("inf"):
             raise PageError(400, "%s must be a positive number of days" % name)
         return value

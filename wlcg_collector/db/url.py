@@ -19,6 +19,9 @@ def parse_database_url(url):
         if not parts.hostname or not database or "/" in database:
             raise ValueError("expected mysql://user:password@host:port/database, not %r"
                              % redact(url))
+        port_text = parts.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+        if port_text and not (port_text.isascii() and port_text.isdigit()):
+            raise ValueError("bad port in %r" % redact(url))
         try:
             port = parts.port or 3306
         except ValueError:
