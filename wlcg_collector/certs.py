@@ -9,7 +9,8 @@ import base64
 import hashlib
 import re
 
-PEM_RE = re.compile(rb"-----BEGIN CERTIFICATE-----\s+([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----")
+PEM_RE = re.compile(rb"-----BEGIN CERTIFICATE-----\s+([A-Za-z0-9+/=\s]+?)"
+                    rb"-----END CERTIFICATE-----")
 OID_COMMON_NAME = bytes.fromhex("550403")         # 2.5.4.3
 OID_SUBJECT_ALT_NAME = bytes.fromhex("551d11")    # 2.5.29.17
 SEQUENCE, SET, OID, OCTET_STRING = 0x30, 0x31, 0x06, 0x04

@@ -20,7 +20,7 @@ from .history import changes
 from .ingest import Rejected, ingest, is_plaintext
 from .output import FORMATS, render
 from .report import ReportError, parse_report
-from .versions import compare
+from .versions import ascii_decimal, compare, is_ascii_number
 
 PROG = "wlcg-collector"
 INGEST_MAX = 64 * 1024 * 1024
@@ -36,15 +36,16 @@ class UsageError(Exception):
 
 def whole_number(text):
     """argparse type: an int in ASCII digits (int() also reads other scripts')."""
-    if not re.match(r"^[0-9]+$", text):
+    if not is_ascii_number(text):
         raise argparse.ArgumentTypeError("%r is not a whole number" % text)
     return int(text)
 
 
 def decimal_number(text):
-    if not re.match(r"^[0-9]+(\.[0-9]+)?$", text):
-        raise argparse.ArgumentTypeError("%r is not a number" % text)
-    return float(text)
+    try:
+        return ascii_decimal(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
 
 
 def date_arg(text):
@@ -384,22 +385,17 @@ REPORT_COLUMNS = ["received", "collected", "sender", "signer", "packages", "chan
                   "duplicates"]
 
 
-def fingerprint(value):
-    """A key's SHA-256 as people compare them: hex, the first 16 digits."""
-    return bytes(value).hex()[:16] if value is not None else None
-
-
 def cmd_reports(args):
     store = store_of(args)
     host = host_of(store, args)
     rows = [{"received": r.received, "collected": r.collected, "sender": r.sender,
-             "signer": fingerprint(r.signer), "packages": r.packages,
+             "signer": trust.short_fingerprint(r.signer), "packages": r.packages,
              "changed": bool(r.changed), "outcome": r.outcome, "duplicates": r.duplicates}
             for r in store.reports(host.id)]
     # the ones kept aside are reports received too
     rows += [{"received": q.received, "collected": None, "sender": q.sender,
-              "signer": fingerprint(q.fingerprint), "packages": None, "changed": False,
-              "outcome": "quarantined", "duplicates": 0}
+              "signer": trust.short_fingerprint(q.fingerprint), "packages": None,
+              "changed": False, "outcome": "quarantined", "duplicates": 0}
              for q in store.quarantined(host.site) if q.host == host.name]
     rows.sort(key=lambda r: r["received"])
     for row in rows:
@@ -415,7 +411,7 @@ QUARANTINE_COLUMNS = ["id", "received", "sender", "site", "host", "kind", "reaso
 def quarantine_row(entry):
     return {"id": entry.id, "received": format_time(entry.received), "sender": entry.sender,
             "site": entry.site, "host": entry.host, "kind": entry.kind, "reason": entry.reason,
-            "fingerprint": fingerprint(entry.fingerprint)}
+            "fingerprint": trust.short_fingerprint(entry.fingerprint)}
 
 
 def cmd_quarantine(args):
@@ -466,12 +462,13 @@ def cmd_keys(args):
     store = store_of(args)
     site = site_of(store, args)
     rows = [{"site": h.site, "host": h.name, "trust": h.trust,
-             "fingerprint": fingerprint(h.key_fingerprint),
+             "fingerprint": trust.short_fingerprint(h.key_fingerprint),
              "pinned_since": format_time(h.pinned_at), "pinned_by": h.pinned_by}
             for h in store.keys(site)]
     rows += [{"site": k.site, "host": None, "trust": "site key",
-              "fingerprint": fingerprint(k.fingerprint), "pinned_since": format_time(k.pinned_at),
-              "pinned_by": k.pinned_by} for k in store.site_keys(site)]
+              "fingerprint": trust.short_fingerprint(k.fingerprint),
+              "pinned_since": format_time(k.pinned_at), "pinned_by": k.pinned_by}
+             for k in store.site_keys(site)]
     rows.sort(key=lambda r: (r["site"], r["host"] or ""))
     emit(rows, KEYS_COLUMNS, args.format)
 

@@ -35,13 +35,12 @@ read, a key that does not match its certificate, a bad database URL.
 
 import configparser
 import os
-import re
 import stat
 
 from . import crypto, trust
 from .db import PACKAGE_CACHE_LIMIT, Limits, parse_database_url
 from .ingest import MAX_PACKAGES
-from .versions import is_ascii_number
+from .versions import ascii_decimal, is_ascii_number
 
 DEFAULT_CONFIG = "/etc/wlcg-collector/collector.conf"
 ENV_CONFIG = "WLCG_COLLECTOR_CONFIG"
@@ -96,9 +95,10 @@ def positive_int(section, name, default):
 
 
 def positive_float(text, name):
-    if not re.match(r"^[0-9]+(\.[0-9]+)?$", text.strip()):
+    try:
+        value = ascii_decimal(text)
+    except ValueError:
         raise ValueError("%s = %s: a number of days, more than 0 (or off)" % (name, text))
-    value = float(text)
     if not 0 < value < float("inf"):
         raise ValueError("%s = %s: a number of days, more than 0 (or off)" % (name, text))
     return value

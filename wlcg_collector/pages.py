@@ -16,16 +16,16 @@ listed: unsigned hosts' rows are ones anybody could have written.
 
 import http
 import os
-import re
 import time
 import urllib.parse
 
-from . import analysis
+from . import analysis, trust
 from .access import TOKEN_COOKIE, Access
 from .baselines import BaselineError, parse_requirement
 from .dates import format_day, format_time, parse_date
 from .db import StoreError, StoreUnavailable
 from .history import changes
+from .versions import ascii_decimal
 from .output import render
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,13 +48,9 @@ def _environment():
     import jinja2
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.globals.update(url=page_url, time=format_time, day=format_day, key=key_text)
+    env.globals.update(url=page_url, time=format_time, day=format_day,
+                       key=lambda value: trust.short_fingerprint(value) or "")
     return env
-
-
-def key_text(fingerprint):
-    """A key's SHA-256 as people compare them: hex, the first 16 digits."""
-    return bytes(fingerprint).hex()[:16] if fingerprint is not None else ""
 
 
 def page_url(*segments, **query):
@@ -147,9 +143,10 @@ class OfficerPages(object):
     def number_arg(self, args, name, default):
         if not args.get(name):
             return default
-        if not re.match(r"^[0-9]+(\.[0-9]+)?$", args[name]):
+        try:
+            value = ascii_decimal(args[name])
+        except ValueError:
             raise PageError(400, "%s=%r is not a number" % (name, args[name][:20]))
-        value = float(args[name])
         if not value > 0 or value == float("inf"):
             raise PageError(400, "%s must be a positive number of days" % name)
         return value

@@ -57,6 +57,12 @@ class Rules(object):
         self.capath = capath
 
 
+def short_fingerprint(fingerprint):
+    """A key's SHA-256 as people compare them: hex, the first 16 digits
+    (None for none)."""
+    return bytes(fingerprint).hex()[:16] if fingerprint is not None else None
+
+
 def trust_of(signer):
     return {HOST_KEY: PINNED, SITE_KEY: SITE, HOST_CERTIFICATE: VERIFIED}[signer.kind]
 

@@ -122,6 +122,15 @@ def is_ascii_number(text):
     return bool(text) and text.isascii() and text.isdigit()
 
 
+def ascii_decimal(text):
+    """A float written 123 or 1.5 in ASCII digits; ValueError otherwise
+    (float() also reads '\u0663', 'nan', '-1', '1e3')."""
+    whole, dot, fraction = text.strip().partition(".")
+    if not is_ascii_number(whole) or (dot and not is_ascii_number(fraction)):
+        raise ValueError("%r is not a number" % text[:20])
+    return float(text)
+
+
 def split_rpm_evr(text):
     """(epoch, version, release) of '[E:]V[-R]'; None for a part not given."""
     epoch = None

@@ -75,7 +75,8 @@ class FleetQueries(object):
         hosts = {row[0]: row[1:] for row in self.read(
             self.sql.SELECT_HOST_SITES.format(where=where), params)}
         packages = self.packages_named([name])
-        version_arch = {package_id: (row.version, row.arch) for package_id, row in packages.items()}
+        version_arch = {package_id: (row.version, row.arch)
+                        for package_id, row in packages.items()}
         make = maker(PackageInterval)
         rows = []
         for chunk in chunks(sorted(packages)):

@@ -27,14 +27,15 @@ class MySQLSQL(SharedSQL):
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p}) "
                    "ON DUPLICATE KEY UPDATE id = id")
     # the row lock that serialises the writers of one host
-    LOCK_HOST = ("SELECT id, set_hash, last_report, first_report, trust, key_fingerprint, signed_ts, last_received FROM hosts WHERE site = {p} AND name = {p} FOR UPDATE")
+    LOCK_HOST = SharedSQL.PEEK_HOST + " FOR UPDATE"
     INSERT_SITE_KEY = ("INSERT INTO site_keys (site, fingerprint, pinned_at, pinned_by) "
                        "VALUES ({p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE site = site")
     INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
                       "VALUES ({p}, {p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE id = id")
     # (an interval the keeper has already stays as it is)
     MOVE_INSTALLS = ("INSERT IGNORE INTO installs (host_id, package_id, installed, removed) "
-                     "SELECT {p}, package_id, installed, removed FROM installs WHERE host_id = {p}")
+                     "SELECT {p}, package_id, installed, removed FROM installs "
+                     "WHERE host_id = {p}")
     # package ids by key as one string: rows by newlines, fields by spaces
     SELECT_PACKAGE_IDS = ("SELECT GROUP_CONCAT(CONCAT_WS(' ', HEX(key_hash), id) SEPARATOR '\n') "
                           "FROM packages WHERE key_hash IN ({marks})")
@@ -77,8 +78,8 @@ class MySQLSQL(SharedSQL):
     SELECT_FOREIGN_KEYS = ("SELECT table_name, column_name, referenced_table_name FROM "
                            "information_schema.key_column_usage "
                            "WHERE table_schema = DATABASE() AND referenced_table_name IS NOT NULL")
-    SELECT_STORAGE_BYTES = ("SELECT SUM(data_length + index_length) FROM information_schema.tables "
-                            "WHERE table_schema = DATABASE()")
+    SELECT_STORAGE_BYTES = ("SELECT SUM(data_length + index_length) "
+                            "FROM information_schema.tables WHERE table_schema = DATABASE()")
     SELECT_TABLE_EXISTS = ("SELECT 1 FROM information_schema.tables "
                            "WHERE table_schema = DATABASE() AND table_name = {p}")
 

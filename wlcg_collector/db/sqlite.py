@@ -23,12 +23,13 @@ class SQLiteSQL(SharedSQL):
                    "first_report, last_report, last_received, created, created_by) "
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p})")
     # BEGIN IMMEDIATE already holds the database write lock: a plain read
-    LOCK_HOST = ("SELECT id, set_hash, last_report, first_report, trust, key_fingerprint, signed_ts, last_received FROM hosts WHERE site = {p} AND name = {p}")
+    LOCK_HOST = SharedSQL.PEEK_HOST
     INSERT_SITE_KEY = ("INSERT OR IGNORE INTO site_keys (site, fingerprint, pinned_at, pinned_by) "
                        "VALUES ({p}, {p}, {p}, {p})")
     # (an interval the keeper has already stays as it is)
     MOVE_INSTALLS = ("INSERT OR IGNORE INTO installs (host_id, package_id, installed, removed) "
-                     "SELECT {p}, package_id, installed, removed FROM installs WHERE host_id = {p}")
+                     "SELECT {p}, package_id, installed, removed FROM installs "
+                     "WHERE host_id = {p}")
     INSERT_PACKAGE = ("INSERT OR IGNORE INTO packages (packager, name, version, arch, key_hash) "
                       "VALUES ({p}, {p}, {p}, {p}, {p})")
     # package ids by key as one string: rows by newlines, fields by spaces

@@ -39,11 +39,12 @@ class SharedSQL(object):
     INSERT_REPORT = ("INSERT INTO reports (host_id, digest, received, collected, sender, "
                      "packages, changed, applied, signer, outcome) "
                      "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
-    UPDATE_HOST_STATE = ("UPDATE hosts SET packager = {p}, system = {p}, kernel = {p}, arch = {p}, "
-                         "facts = {p}, set_hash = {p}, package_count = {p}, last_report = {p}, "
-                         "last_received = {p} WHERE id = {p}")
+    UPDATE_HOST_STATE = ("UPDATE hosts SET packager = {p}, system = {p}, kernel = {p}, "
+                         "arch = {p}, facts = {p}, set_hash = {p}, package_count = {p}, "
+                         "last_report = {p}, last_received = {p} WHERE id = {p}")
 
-    # a host's row read without a lock (see writer.resolve_first)
+    # a host's row as the writer needs it; the dialects' LOCK_HOST reads it
+    # under the lock that serialises the host's writers, resolve_first without
     PEEK_HOST = ("SELECT id, set_hash, last_report, first_report, trust, key_fingerprint, "
                  "signed_ts, last_received FROM hosts WHERE site = {p} AND name = {p}")
 

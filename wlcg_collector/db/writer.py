@@ -266,8 +266,8 @@ class ReportWriter(object):
                        "aside)" % decision.reason)
         else:
             message = ("quarantined: %s (SHA256 %s): the officer must accept the new key "
-                       "(wlcg-collector quarantine accept)" % (decision.reason,
-                                                                signer.fingerprint.hex()[:16]))
+                       "(wlcg-collector quarantine accept)"
+                       % (decision.reason, trust.short_fingerprint(signer.fingerprint)))
         return IngestResult("quarantined", message=message)
 
     def _update_host(self, cursor, host_id, report, facts, collected, received):
