@@ -121,15 +121,7 @@ class ReportWriter(object):
             return
 
         def would_apply(cursor):
-            cursor.execute(self.sql.PEEK_HOST, (report.site, report.host))
-            row = cursor.fetchone()
-            site_pin = None
-            if signer is not None and signer.kind == trust.SITE_KEY:
-                cursor.execute(self.sql.SELECT_SITE_KEY, (report.site,))
-                found = cursor.fetchone()
-                site_pin = bytes(found[0]) if found else None
-            pin = None if row is None else trust.HostPin(
-                row[4], bytes(row[5]) if row[5] is not None else None, row[6], row[7])
+            row, pin, site_pin = self._read_host(cursor, self.sql.PEEK_HOST, report, signer)
             if trust.decide(pin, site_pin, signer, collected, received,
                             rules).action != trust.APPLY:
                 return False
@@ -155,15 +147,7 @@ class ReportWriter(object):
         # is inserted (rolling back whatever was done): one query less for
         # every report that is not a retry.
         sql = self.sql
-        cursor.execute(sql.LOCK_HOST, (report.site, report.host))
-        row = cursor.fetchone()
-        site_pin = None
-        if signer is not None and signer.kind == trust.SITE_KEY:
-            cursor.execute(sql.SELECT_SITE_KEY, (report.site,))
-            found = cursor.fetchone()
-            site_pin = bytes(found[0]) if found else None
-        pin = None if row is None else trust.HostPin(
-            row[4], bytes(row[5]) if row[5] is not None else None, row[6], row[7])
+        row, pin, site_pin = self._read_host(cursor, sql.LOCK_HOST, report, signer)
         if accept:
             decision = trust.Decision(trust.APPLY, None, None, None if signer is None else (
                 trust.trust_of(signer), signer.fingerprint, signer.subject), None, None)
@@ -219,6 +203,21 @@ class ReportWriter(object):
         add_report(True, "applied")
         self._update_host(cursor, host_id, report, facts, collected, received)
         return IngestResult("changed", changes, note=decision.note)
+
+    def _read_host(self, cursor, statement, report, signer):
+        """(the host's row or None, its trust.HostPin or None, the pinned
+        key of its site when a site key signed), read with `statement`
+        (PEEK_HOST, or LOCK_HOST under the host's lock)."""
+        cursor.execute(statement, (report.site, report.host))
+        row = cursor.fetchone()
+        site_pin = None
+        if signer is not None and signer.kind == trust.SITE_KEY:
+            cursor.execute(self.sql.SELECT_SITE_KEY, (report.site,))
+            found = cursor.fetchone()
+            site_pin = bytes(found[0]) if found else None
+        pin = None if row is None else trust.HostPin(
+            row[4], bytes(row[5]) if row[5] is not None else None, row[6], row[7])
+        return row, pin, site_pin
 
     def _pin_site(self, cursor, site, fingerprint, received, sender):
         cursor.execute(self.sql.INSERT_SITE_KEY, (site, fingerprint, received, sender[:64]))
