@@ -56,6 +56,18 @@ def make_key_pair(directory, cn="wlcg-collector-test"):
     return key, cert
 
 
+def make_host_key(directory, name, subject, extra=()):
+    """An EC P-256 key and self-signed certificate as the reporter makes
+    them on its first run (subject: "/CN=..." or a longer one): (cert, key)."""
+    key = os.path.join(str(directory), name + ".key")
+    cert = os.path.join(str(directory), name + ".pem")
+    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-subj", subject, "-days", "2"] + list(extra), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
 def decrypt(der, key, cert):
     """The plaintext of a DER report, with the same command the collector runs."""
     proc = subprocess.run([OPENSSL, "smime", "-decrypt", "-binary", "-inform", "DER",

@@ -132,13 +132,9 @@ def test_dns_of_real_certificates_in_both_forms(tmp_path, subject):
     and the legacy form (an allow list may hold either), reads as one name,
     and not as any other."""
     import subprocess
-    from helpers import OPENSSL
+    from helpers import OPENSSL, make_host_key
     from wlcg_collector.access import Access
-    key, cert = str(tmp_path / "k.pem"), str(tmp_path / "c.pem")
-    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                    "-subj", subject, "-utf8", "-days", "1"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cert, _ = make_host_key(tmp_path, "dn", subject, ["-utf8"])
 
     def printed(form):
         out = subprocess.run([OPENSSL, "x509", "-in", cert, "-noout", "-subject", "-nameopt",
@@ -270,18 +266,13 @@ def test_database_down_is_503(tmp_path, collector_keys):
 def test_trust_is_shown(tmp_path, collector_keys):
     """A host's trust and key on its page and its site's; unsigned hosts
     marked; the quarantine listed, read-only."""
-    import subprocess
-    from helpers import OPENSSL
+    from helpers import make_host_key
     from wlcg_collector.crypto import encrypt, sign
     from wlcg_collector.ingest import ingest
     url = "sqlite:///%s" % (tmp_path / "trust.db")
     store = open_store(url)
     store.init_schema()
-    key, cert = str(tmp_path / "h.key"), str(tmp_path / "h.pem")
-    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                    "-subj", "/CN=signed.example.org", "-days", "2"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cert, key = make_host_key(tmp_path, "h", "/CN=signed.example.org")
     packages = [("bash", "0:5.1-1", "x86_64")]
     signed = make_report("T2_T", "signed.example.org", packages, ts=T0)
     ingest(store, encrypt(sign(signed, cert, key), collector_keys[1]), [collector_keys],

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from helpers import OPENSSL, make_report, run_cli, write_config, wsgi_call
+from helpers import OPENSSL, make_host_key, make_report, run_cli, write_config, wsgi_call
 from wlcg_collector import create_app
 from wlcg_collector.crypto import encrypt, sign
 from wlcg_collector.db import open_store
@@ -22,21 +22,11 @@ NEW = [("bash", "0:5.2.0-1.el9", "x86_64"), ("xrootd", "1:5.7.1-1.el9", "x86_64"
 HOST = "wn01.example.org"
 
 
-def make_ec_pair(directory, name, common_name):
-    """A key and self-signed certificate as the reporter makes them."""
-    key, cert = str(directory / (name + ".key")), str(directory / (name + ".pem"))
-    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                    "-subj", "/CN=" + common_name, "-days", "2"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return cert, key
-
-
 @pytest.fixture
 def keys(tmp_path):
     directory = tmp_path / "signers"
     directory.mkdir()
-    return {name: make_ec_pair(directory, name, cn) for name, cn in (
+    return {name: make_host_key(directory, name, "/CN=" + cn) for name, cn in (
         ("host", HOST), ("other", HOST), ("site", "wlcg-site:T2_TEST"),
         ("other_site", "wlcg-site:T2_TEST"))}
 

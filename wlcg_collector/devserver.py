@@ -59,7 +59,7 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
         try:
             self._wake_writer.send(b"x")
         except OSError:
-            pass
+            pass  # closing, or wake-ups already pending: the watcher sees the queue anyway
 
     def _watch(self):
         while not self._closed:
@@ -68,7 +68,7 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
                     try:
                         self._wake_reader.recv(4096)
                     except OSError:
-                        pass
+                        pass  # only a wake-up: the queue below is what counts
                     continue
                 request = key.fileobj
                 self._selector.unregister(request)

@@ -181,7 +181,7 @@ class MySQLDialect(object):
         return None
 
     def discard_new(self):
-        pass
+        pass  # nothing to remove: init-db never makes a MySQL database
 
     def table_exists(self, cursor, table):
         cursor.execute(self.sql.SELECT_TABLE_EXISTS, (table,))
