@@ -140,8 +140,12 @@ RPM_PACKAGES = [
     ("libstdc++_compat.x", 2, "11.4.1", "3.el9", "x86_64"),
 ]
 
+# binary packages built from a source package named otherwise (as Fedora's
+# python3-scitokens is built from python-scitokens)
+RPM_SOURCES = {"python3-scitokens": "python-scitokens"}
+
 SPEC_TEMPLATE = textwrap.dedent("""\
-    Name: {name}
+    Name: {source}
     Version: {version}
     Release: {release}
     {epoch_line}
@@ -150,7 +154,14 @@ SPEC_TEMPLATE = textwrap.dedent("""\
     {arch_line}
     %description
     A package made for the wlcg-package-reporter tests.
-    %files
+    {subpackage}
+    %files{files_of}
+    """)
+SUBPACKAGE_TEMPLATE = textwrap.dedent("""\
+    %package -n {name}
+    Summary: test package {name}
+    %description -n {name}
+    A package made for the wlcg-package-reporter tests.
     """)
 
 
@@ -169,8 +180,11 @@ def build_rpm_db(directory, packages=RPM_PACKAGES, with_pubkey=True):
     for index, (name, epoch, version, release, arch) in enumerate(packages):
         spec = os.path.join(str(directory), "p%d.spec" % index)
         with open(spec, "w") as handle:
+            source = RPM_SOURCES.get(name, name)
             handle.write(SPEC_TEMPLATE.format(
-                name=name, version=version, release=release,
+                name=name, version=version, release=release, source=source,
+                subpackage=SUBPACKAGE_TEMPLATE.format(name=name) if source != name else "",
+                files_of=" -n " + name if source != name else "",
                 epoch_line="Epoch: %d" % epoch if epoch is not None else "",
                 arch_line="BuildArch: noarch" if arch == "noarch" else ""))
         argv = ["rpmbuild", "--define", "_topdir " + top, "--define", "_build_id_links none",
@@ -455,12 +469,13 @@ def wsgi_call(app, body=b"", method="POST", path="/", query="protocol=5", conten
     return int(captured["status"].split()[0]), captured["headers"], out, errors.getvalue()
 
 
-def installed_dpkg_packages():
-    """What dpkg-query itself says is installed on this machine, sorted."""
+def installed_dpkg_packages(sources=False):
+    """What dpkg-query itself says is installed on this machine, sorted
+    (with sources: and each one's source package, as dpkg names it)."""
     out = subprocess.run(
-        ["dpkg-query", "-W", "-f", "${db:Status-Status}\t${Package}\t${Version}\t${Architecture}\n"],
-        stdout=subprocess.PIPE, check=True).stdout.decode()
+        ["dpkg-query", "-W", "-f", "${db:Status-Status}\t${Package}\t${Version}\t${Architecture}"
+         "\t${source:Package}\n"], stdout=subprocess.PIPE, check=True).stdout.decode()
     rows = [line.split("\t") for line in out.splitlines()]
-    return sorted(set((name, version, arch) for status, name, version, arch in rows
-                      if status == "installed"))
+    return sorted(set((name, version, arch, source)[:4 if sources else 3]
+                      for status, name, version, arch, source in rows if status == "installed"))
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from helpers import (REPORTER, RPM_PACKAGES, clean_env, installed_dpkg_packages, parse_report,
+from helpers import (REPORTER, RPM_PACKAGES, RPM_SOURCES, clean_env, installed_dpkg_packages, parse_report,
                      refused_url, rpm_evr, run_reporter)
 
 
@@ -22,23 +22,25 @@ def dry_run(home, *args):
 
 
 def expected_rpm_lines():
-    return sorted((name, rpm_evr(epoch, version, release), arch)
+    """The database's packages as the reporter's lines: with their source
+    package (format 2)."""
+    return sorted((name, rpm_evr(epoch, version, release), arch, RPM_SOURCES.get(name, name))
                   for name, epoch, version, release, arch in RPM_PACKAGES)
 
 
 def test_rpm_database(home, rpm_dbpath):
     headers, packages = dry_run(home, "--packager", "rpm", "--rpm", "rpm --dbpath " + rpm_dbpath)
     assert packages == expected_rpm_lines()
-    assert not any(name == "gpg-pubkey" for name, _, _ in packages)
+    assert not any(name == "gpg-pubkey" for name, _, _, _ in packages)
     # what the database really holds, pubkey included, to show it was left out
     listed = subprocess.run(["rpm", "--dbpath", rpm_dbpath, "-qa"], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, check=True).stdout.decode()
     assert "gpg-pubkey-" in listed
-    names = [name for name, _, _ in packages]
+    names = [name for name, _, _, _ in packages]
     assert names.count("kernel") == 2 and names.count("glibc") == 2
-    assert ("libstdc++_compat.x", "2:11.4.1-3.el9", "x86_64") in packages
-    assert ("python3-scitokens", "0:1.8.1~rc1-1.el9", "noarch") in packages
-    assert ("htcondor", "0:24.0.1^20240910git1a2b3c-1.el9", "x86_64") in packages
+    assert ("libstdc++_compat.x", "2:11.4.1-3.el9", "x86_64", "libstdc++_compat.x") in packages
+    assert ("python3-scitokens", "0:1.8.1~rc1-1.el9", "noarch", "python-scitokens") in packages
+    assert ("htcondor", "0:24.0.1^20240910git1a2b3c-1.el9", "x86_64", "htcondor") in packages
     assert headers["packager"] == "rpm"
 
 
@@ -50,7 +52,7 @@ def test_headers(home, rpm_dbpath):
     assert headers["host"] == "wn01.example.org"
     assert headers["kernel"] == uname.release
     assert headers["arch"] == uname.machine
-    assert headers["version"] == "1"
+    assert headers["version"] == "2"
     assert headers["reporter"].startswith("wlcg-package-reporter ")
     assert headers["tag"] == "worker nodes"
     assert before <= int(headers["ts"]) <= int(time.time())
@@ -69,9 +71,11 @@ def test_auto_takes_rpm_when_it_lists_packages(home, rpm_dbpath):
 def test_this_machines_dpkg_database(home):
     headers, packages = dry_run(home, "--packager", "dpkg")
     assert headers["packager"] == "dpkg"
-    expected = installed_dpkg_packages()
+    # the source of each, as dpkg's own ${source:Package} names it
+    expected = installed_dpkg_packages(sources=True)
     assert len(expected) > 50
     assert packages == expected
+    assert any(name != source for name, _, _, source in packages)
 
 
 @pytest.mark.skipif(not shutil.which("dpkg-query"), reason="not a dpkg machine")
@@ -80,7 +84,7 @@ def test_auto_takes_dpkg_when_rpm_lists_nothing(home, tmp_path):
     empty.mkdir()
     headers, packages = dry_run(home, "--rpm", "rpm --dbpath %s" % empty)
     assert headers["packager"] == "dpkg"
-    assert packages == installed_dpkg_packages()
+    assert packages == installed_dpkg_packages(sources=True)
 
 
 def test_root_reports_an_image(home, tmp_path, rpm_dbpath):
@@ -166,3 +170,15 @@ def test_runs_as_an_unprivileged_user(collector_keys):
         assert "kept in %s" % spool in proc.stderr.decode()
     finally:
         shutil.rmtree(base)
+
+
+def test_report_format_1_for_older_collectors(home, rpm_dbpath, tmp_path):
+    headers, packages = dry_run(home, "--rpm", "rpm --dbpath " + rpm_dbpath,
+                                "--report-format", "1")
+    assert headers["version"] == "1"
+    assert packages == [p[:3] for p in expected_rpm_lines()]
+    config = tmp_path / "reporter.conf"
+    config.write_text("report-format = 3\n")
+    proc = run_reporter(["--dry-run", "--site", "T2_TEST", "--config", str(config)], home)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().endswith("report-format: must be 1 or 2, not '3'\n")

@@ -166,3 +166,29 @@ def test_report_url_adds_protocol():
     assert reporter.report_url("https://c.example.org/") == "https://c.example.org/?protocol=5"
     assert (reporter.report_url("http://c.example.org/r?site=x&protocol=4")
             == "http://c.example.org/r?site=x&protocol=5")
+
+
+def test_source_package_fields():
+    """rpm's %{SOURCERPM} and dpkg's ${Source} give the fourth field."""
+    text = ("python3-libs\t(none):3.9.18-3.el9_4.5\tx86_64\tpython3.9-3.9.18-3.el9_4.5.src.rpm\n"
+            "gpg-pubkey\t(none):f4a80eb5-53a7ff4b\t(none)\t(none)\n"
+            "fake\t(none):1-1\tnoarch\t(none)\n"
+            "firmware\t(none):1-1\tnoarch\tfirmware-1-1.nosrc.rpm\n")
+    assert reporter.parse_rpm_output(text) == [
+        ("fake", "0:1-1", "noarch", ""),
+        ("firmware", "0:1-1", "noarch", "firmware"),
+        ("python3-libs", "0:3.9.18-3.el9_4.5", "x86_64", "python3.9")]
+    text = ("ii \tlibc6\t2.36-9+deb12u4\tamd64\tglibc\n"
+            "ii \tbash\t5.2.15-2+b2\tamd64\tbash (5.2.15-2)\n"
+            "ii \tcoreutils\t9.1-1\tamd64\t\n")
+    assert reporter.parse_dpkg_output(text) == [
+        ("bash", "5.2.15-2+b2", "amd64", "bash"), ("coreutils", "9.1-1", "amd64", "coreutils"),
+        ("libc6", "2.36-9+deb12u4", "amd64", "glibc")]
+
+
+def test_format_2_names_sources_and_format_1_does_not():
+    packages = [("fake", "0:1-1", "noarch", ""), ("libc6", "2.36-9", "amd64", "glibc")]
+    two = reporter.format_report({"site": "S", "version": "2"}, packages).decode()
+    assert two.endswith("#\nfake\t0:1-1\tnoarch\nlibc6\t2.36-9\tamd64\tglibc\n#\n")
+    one = reporter.format_report({"site": "S", "version": "1"}, packages).decode()
+    assert one.endswith("#\nfake\t0:1-1\tnoarch\nlibc6\t2.36-9\tamd64\n#\n")
