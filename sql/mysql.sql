@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 4.
+-- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 5.
 -- Upgrades: sql/upgrades/mysql/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC). InnoDB for transactions and row locks.
 
@@ -46,8 +46,10 @@ CREATE TABLE packages (
     version VARCHAR(200) NOT NULL,
     arch VARCHAR(32) NOT NULL,
     key_hash VARBINARY(32) NOT NULL,
+    source VARCHAR(200) NULL,
     UNIQUE KEY packages_key (key_hash),
-    KEY packages_name (name)
+    KEY packages_name (name),
+    KEY packages_source (source)
 ) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
 
 -- Install intervals: the package was on the host from `installed` until
@@ -127,4 +129,53 @@ CREATE TABLE quarantine (
     KEY quarantine_received (received)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-INSERT INTO schema_version (version) VALUES (4);
+-- Security advisories as imported (see sqlite.sql).
+CREATE TABLE advisories (
+    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    ident VARCHAR(100) NOT NULL,
+    format VARCHAR(16) NOT NULL,
+    severity VARCHAR(10) NOT NULL,
+    title VARCHAR(500) NOT NULL,
+    published BIGINT NULL,
+    modified BIGINT NULL,
+    first_seen BIGINT NOT NULL,
+    changed BIGINT NOT NULL,
+    revision INT NOT NULL,
+    digest VARBINARY(32) NOT NULL,
+    content MEDIUMTEXT NOT NULL,
+    UNIQUE KEY advisories_ident (ident),
+    KEY advisories_published (published)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE advisory_cves (
+    advisory_id INT UNSIGNED NOT NULL,
+    cve VARCHAR(32) NOT NULL,
+    PRIMARY KEY (advisory_id, cve),
+    KEY advisory_cves_cve (cve)
+) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
+
+CREATE TABLE advisory_packages (
+    advisory_id INT UNSIGNED NOT NULL,
+    stream VARCHAR(64) NOT NULL,
+    name VARCHAR(200) NOT NULL,
+    kind VARCHAR(8) NOT NULL,
+    arch VARCHAR(32) NULL,
+    module VARCHAR(200) NULL,
+    introduced VARCHAR(200) NULL,
+    fixed VARCHAR(200) NULL,
+    last_affected VARCHAR(200) NULL,
+    pro TINYINT NOT NULL DEFAULT 0,
+    KEY advisory_packages_advisory (advisory_id)
+) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
+
+CREATE TABLE advisory_revisions (
+    advisory_id INT UNSIGNED NOT NULL,
+    revision INT NOT NULL,
+    modified BIGINT NULL,
+    stored BIGINT NOT NULL,
+    replaced BIGINT NOT NULL,
+    content MEDIUMTEXT NOT NULL,
+    PRIMARY KEY (advisory_id, revision)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+INSERT INTO schema_version (version) VALUES (5);

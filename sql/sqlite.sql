@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, SQLite dialect, version 4.
+-- wlcg-package-reporter collector schema, SQLite dialect, version 5.
 -- Upgrades: sql/upgrades/sqlite/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC).
 
@@ -44,16 +44,21 @@ CREATE INDEX hosts_site_created ON hosts (site, created);
 CREATE INDEX hosts_sender_created ON hosts (created_by, created);
 
 -- One row per distinct package build, shared by every host that has it.
--- key_hash = sha256(packager NUL name NUL version NUL arch).
+-- key_hash = sha256(packager NUL name NUL version NUL arch). source: the
+-- source package it was built from, as the first report that named it said
+-- (NULL: not known; pakiti-client does not say).
 CREATE TABLE packages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     packager TEXT NOT NULL,
     name TEXT NOT NULL,
     version TEXT NOT NULL,
     arch TEXT NOT NULL,
-    key_hash BLOB NOT NULL UNIQUE
+    key_hash BLOB NOT NULL UNIQUE,
+    source TEXT
 );
 CREATE INDEX packages_name ON packages (name);
+-- the rows built from a source package an advisory names
+CREATE INDEX packages_source ON packages (source);
 
 -- Install intervals: the package was on the host from `installed` until
 -- `removed` (NULL while it is still installed). Clustered by host, so a
@@ -136,4 +141,61 @@ CREATE TABLE quarantine (
 );
 CREATE INDEX quarantine_received ON quarantine (received);
 
-INSERT INTO schema_version (version) VALUES (4);
+-- Security advisories as imported (advisories/formats.py reads the feeds):
+-- ident is the vendor's id; content the normalised advisory as JSON (what
+-- `advisories show` prints); digest the sha256 of content without
+-- `modified`: the same advisory imported again changes nothing. published
+-- and modified are the vendor's (NULL: not given); first_seen when this
+-- collector first imported it, changed when it stored this revision.
+CREATE TABLE advisories (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ident TEXT NOT NULL UNIQUE,
+    format TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    title TEXT NOT NULL,
+    published INTEGER,
+    modified INTEGER,
+    first_seen INTEGER NOT NULL,
+    changed INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    content TEXT NOT NULL
+);
+CREATE INDEX advisories_published ON advisories (published);
+
+-- The CVEs an advisory fixes.
+CREATE TABLE advisory_cves (
+    advisory_id INTEGER NOT NULL,
+    cve TEXT NOT NULL,
+    PRIMARY KEY (advisory_id, cve)
+) WITHOUT ROWID;
+CREATE INDEX advisory_cves_cve ON advisory_cves (cve);
+
+-- What an advisory says is affected: one row per OS stream, package name
+-- (kind binary or source) and range (see advisories/records.py Affected).
+CREATE TABLE advisory_packages (
+    advisory_id INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    arch TEXT,
+    module TEXT,
+    introduced TEXT,
+    fixed TEXT,
+    last_affected TEXT,
+    pro INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX advisory_packages_advisory ON advisory_packages (advisory_id);
+
+-- Earlier revisions of an advisory, kept when an update replaced them.
+CREATE TABLE advisory_revisions (
+    advisory_id INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    modified INTEGER,
+    stored INTEGER NOT NULL,
+    replaced INTEGER NOT NULL,
+    content TEXT NOT NULL,
+    PRIMARY KEY (advisory_id, revision)
+);
+
+INSERT INTO schema_version (version) VALUES (5);

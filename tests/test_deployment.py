@@ -274,6 +274,8 @@ def test_rpms_install_into_a_scratch_root(built_rpms, tmp_path):
                  "/usr/share/wlcg-collector/sql/upgrades/sqlite/1-2.sql"):
         assert path in collector, path
     assert any(f.endswith("/wlcg_collector/db/writer.py") for f in collector)
+    assert any(f.endswith("/wlcg_collector/advisories/exposure.py") for f in collector)
+    assert "/usr/lib/systemd/system/wlcg-collector-advisories.timer" in collector
     # the files are really there, with those modes
     assert os.stat(root / "etc/wlcg-collector/collector.conf").st_mode & 0o777 == 0o640
     assert os.stat(root / "var/spool/wlcg-package-reporter").st_mode & 0o777 == 0o700
@@ -293,7 +295,7 @@ def test_pip_install_and_sdist(tmp_path):
     proc = subprocess.run([str(venv / "bin" / "wlcg-collector"), "--db", db, "init-db"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stdout == b"created schema version 4\n"
+    assert proc.stdout == b"created schema version 5\n"
     assert os.access(venv / "bin" / "wlcg-package-reporter", os.X_OK)
     work = tmp_path / "src"
     shutil.copytree(ROOT, str(work), ignore=shutil.ignore_patterns(

@@ -13,6 +13,8 @@ import pytest
 
 from helpers import (RPM_PACKAGES, ROOT, collector_command, installed_dpkg_packages, rpm_evr,
                      run_reporter, write_config)
+from wlcg_collector.config import load_config
+from wlcg_collector.db import open_store
 
 
 @pytest.fixture
@@ -49,6 +51,14 @@ def test_rpm_host_end_to_end(served, home, tmp_path, rpm_dbpath, collector_keys)
     expected = sorted(((n, rpm_evr(e, v, r), a) for n, e, v, r, a in RPM_PACKAGES),
                       key=lambda p: (p[0], p[2], p[1]))
     assert state(config, "wn-rpm.example.org") == expected
+    # the report named each package's source package (format 2)
+    store = open_store(load_config(config).database)
+    try:
+        rows = store.package_rows(names=["python3-scitokens", "bash"])
+    finally:
+        store.close()
+    assert {(r.name, r.source) for r in rows.values()} == {
+        ("python3-scitokens", "python-scitokens"), ("bash", "bash")}
 
 
 def test_dpkg_host_end_to_end(served, home, tmp_path, collector_keys):

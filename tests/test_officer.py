@@ -70,6 +70,27 @@ def store_fleet(store):
                     system=system)), T0 + day * DAY + 3700, "192.0.2.1")
 
 
+def xrootd_advisory(title="Important: xrootd security update"):
+    """An OSV record for the fleet's xrootd, in the form of AlmaLinux's real
+    ones (tests/fixtures/advisories/osv-almalinux): published on day 0."""
+    return json.dumps({
+        "id": "ALSA-2026:0001", "summary": title,
+        "affected": [{"package": {"ecosystem": "AlmaLinux:9", "name": "xrootd"},
+                      "ranges": [{"type": "ECOSYSTEM", "events": [
+                          {"introduced": "0"}, {"fixed": "1:5.7.1-1.el9"}]}]}],
+        "related": ["CVE-2026-0001"],
+        "published": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(T0)),
+        "modified": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(T0 + 60)),
+        "references": [{"url": "javascript:alert(1)", "type": "ADVISORY"}]}).encode()
+
+
+def store_advisory(store, title="Important: xrootd security update"):
+    """The fleet's advisory: a1, a2 (fixed on day 1) and d1 (never fixed:
+    silent since day 0) were exposed; b2 runs Rocky Linux, another stream."""
+    from wlcg_collector.advisories.formats import parse
+    store.import_advisories(parse(xrootd_advisory(title)), T0)
+
+
 def ingest_fleet(store, collector_keys):
     """The fleet's reports, encrypted, through the collector's ingest."""
     key, cert = collector_keys
@@ -323,7 +344,7 @@ def test_requirement_semantics(packager, installed, requirement, ok):
     assert parse_requirement(requirement).satisfied_by(packager, installed) is ok
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_schema_upgrade(tmp_path, database_url, version):
     """A database made with an older schema (with data) is upgraded by
     init-db, keeps its data, and has the schema a new database gets."""
@@ -337,6 +358,9 @@ def test_schema_upgrade(tmp_path, database_url, version):
                                        dialect + ".sql"))
     assert store.schema_version() == version
     write_old_history(store)
+    if version >= 4:  # a collector of schema 4 wrote the outcome itself
+        store.transaction(lambda cursor: cursor.execute(
+            "UPDATE reports SET outcome = 'older' WHERE applied = 0"))
     store.close()
     assert run_cli(["--db", database_url, "init-db"])[1] == \
         "upgraded schema from version %d to %d\n" % (version, SCHEMA_VERSION)
@@ -565,6 +589,7 @@ def test_upgrade_merges_hosts_that_were_one_under_two_spellings(database_url):
     from helpers import ROOT
     from wlcg_collector.db.packages import package_key
     from wlcg_collector.report import package_set_hash, parse_report
+    from wlcg_collector.db import SCHEMA_VERSION
     store = open_store(database_url)
     store.run_schema_file(os.path.join(ROOT, "tests", "fixtures", "schema-v3",
                                        store.dialect.name + ".sql"))
@@ -599,7 +624,7 @@ def test_upgrade_merges_hosts_that_were_one_under_two_spellings(database_url):
     store.transaction(work)
     store.close()
     assert run_cli(["--db", database_url, "init-db"])[1] == \
-        "upgraded schema from version 3 to 4\n"
+        "upgraded schema from version 3 to %d\n" % SCHEMA_VERSION
     store = open_store(database_url)
     try:
         [host] = store.hosts()

@@ -194,3 +194,90 @@ def test_a_control_character_in_a_version_is_rejected_on_every_path():
         with pytest.raises(ReportError) as err:
             parse_report(("#\nsite: S\nhost: h\npackager: rpm\n#\n%s\n#\n" % line).encode())
         assert "bad version" in str(err.value)
+
+
+def test_format_2_lines_may_name_their_source_package():
+    report = parse_report(make_report(version="2", packages=[
+        ("libc6", "2.36-9+deb12u4", "amd64", "glibc"), ("bash", "5.2.15-2+b2", "amd64"),
+        ("gpg-pubkey", "0:fd431d51-4ae0493b", "(none)", "x")], packager="dpkg"))
+    assert report.packages == [("bash", "5.2.15-2+b2", "amd64"),
+                               ("libc6", "2.36-9+deb12u4", "amd64")]
+    assert report.sources == {"libc6": "glibc", "gpg-pubkey": "x"}
+    # the set is the same whatever the sources: a host's set changes with packages only
+    plain = parse_report(make_report(packages=[("libc6", "2.36-9+deb12u4", "amd64"),
+                                               ("bash", "5.2.15-2+b2", "amd64")], packager="dpkg"))
+    assert plain.set_hash == report.set_hash and plain.sources == {}
+    spaced = parse_report(b"#\nsite: S\nhost: h\npackager: rpm\nversion: 2\n#\n"
+                          b"python3-libs 3.9.18-3.el9 x86_64 python3.9\n#\n")
+    assert spaced.sources == {"python3-libs": "python3.9"}
+
+
+@pytest.mark.parametrize("text,reason", [
+    # pakiti-client's format 1 has three fields: a fourth is an error
+    (b"#\nsite: S\nhost: h\npackager: rpm\nversion: 1\n#\na\t0:1-1\tx86_64\tsrc\n#\n",
+     "package line 7 is not 'name version arch'"),
+    (b"#\nsite: S\nhost: h\npackager: rpm\nversion: 2\n#\na\t0:1-1\tx86_64\ts\xc3\xa9\n#\n",
+     "package line 7: bad source package name"),
+    (b"#\nsite: S\nhost: h\npackager: rpm\nversion: 2\n#\na\t0:1-1\tx86_64\t\n#\n",
+     "package line 7: bad source package name"),
+    (b"#\nsite: S\nhost: h\npackager: rpm\nversion: 2\n#\na\t0:1-1\tx86_64\ts\tt\n#\n",
+     "package line 7 is not 'name version arch'"),
+])
+def test_format_2_rejects(text, reason):
+    with pytest.raises(ReportError) as err:
+        parse_report(text)
+    assert reason in str(err.value)
+
+
+def test_format_2_fast_and_strict_paths_agree():
+    """Format-2 rpm blocks, mostly valid lines with a source with one odd
+    line: parse_report (with the stored-form path for lines that all name
+    a source) and the strict rule (each line's fourth field split off, then
+    strict_packages) accept the same blocks, with the same packages,
+    sources and set hash, and reject the same ones."""
+    import random
+    from wlcg_collector import report as module
+    rng = random.Random(1125)
+    good = ["bash\t0:5.1.8-9.el9\tx86_64\tbash", "kernel\t0:5.14.0-427.el9\tx86_64\tkernel",
+            "python3-libs\t0:3.9.18-3.el9\tx86_64\tpython3.9",
+            "xrootd\t1:5.7.1-1.el9\tx86_64\txrootd"]
+    odd = ["gpg-pubkey\t0:fd431d51-4ae0493b\t(none)\tx", "bash\t0:5.1.8-9.el9\tx86_64",
+           "bash\t0:5.1.8-9.el9\tx86_64\tother", "bash\t5.1.8-9.el9\tx86_64\tbash",
+           "bash\t0:5.1.8-9.el9\tx86_64\tb\u00e4sh", "bash\t0:5.1.8-9.el9\tx86_64\t",
+           "bash\t0:5.1.8-9.el9\tx86_64\tbash\tmore", "bash 0:5.1.8-9.el9 x86_64 bash",
+           "zsh\t0:5.8-1.el9\tx86_64\t" + "s" * 201, "zsh\t(none):5.8-1.el9\tx86_64\tzsh"]
+    outcomes = {"accepted": 0, "rejected": 0, "stored form": 0}
+    for _ in range(3000):
+        lines = rng.sample(good, rng.randint(1, 4))
+        if rng.random() < 0.6:
+            lines.append(rng.choice(odd))
+        rng.shuffle(lines)
+        text = "#\nhost: h\npackager: rpm\nsite: S\nversion: 2\n#\n%s\n#\n" % "\n".join(lines)
+        try:
+            report = parse_report(text.encode())
+            fast = (report.packages, report.set_hash, report.sources)
+        except ReportError as exc:
+            fast = str(exc)
+        try:
+            kept, sources = [], {}
+            for number, line in enumerate(lines, 7):
+                kept_line, source = module._split_sources([line], number)
+                kept += kept_line
+                sources.update(source)
+            packages = module.strict_packages(kept, "rpm", 7)
+            strict = (packages, module.package_set_hash("rpm", packages), sources)
+        except ReportError as exc:
+            strict = str(exc)
+        if isinstance(strict, str) or isinstance(fast, str):
+            assert isinstance(strict, str) and isinstance(fast, str), lines
+            outcomes["rejected"] += 1
+            continue
+        assert fast[:2] == strict[:2], lines
+        # the sources of the packages kept (a build named twice with two
+        # sources: either may be kept)
+        names = {name for name, _, _ in fast[0]}
+        assert set(fast[2]) & names == set(strict[2]) & names, lines
+        outcomes["accepted"] += 1
+        if module.STORED_RPM_BLOCK_SOURCES.fullmatch("\n".join(lines)):
+            outcomes["stored form"] += 1
+    assert min(outcomes.values()) > 200, outcomes

@@ -8,6 +8,10 @@ The same text comes from this project's reporter and from pakiti-client 3.x:
     name<TAB>version<TAB>arch   (a single space is accepted too)
     #
 
+With `version: 2` a package line may carry a fourth field, the name of
+the source package it was built from (the security advisories of Debian,
+Ubuntu and some of Red Hat's name source packages only).
+
 Since AES-CBC has no integrity check, this validation is the last line of
 defence against garbage, so it is strict: every rule below names what failed.
 """
@@ -54,6 +58,10 @@ SITE_FORBIDDEN = "/%?#"
 # separators, the byte order mark ("AlmaLinux 9.4 \u202egnp.exe").
 CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 PUBKEY_NAMES = ("gpg-pubkey", "gpg-pubkey-release")
+# the `version` header of reports whose package lines may carry a fourth
+# field, the source package's name (pakiti-client's reports are version 1:
+# three fields)
+SOURCES_VERSION = "2"
 
 
 class ReportError(ValueError):
@@ -67,7 +75,7 @@ class TooManyPackages(ReportError):
 class Report(object):
     """A validated report: headers, packager and the normalised package set."""
 
-    def __init__(self, headers, packages, plaintext, package_lines=None):
+    def __init__(self, headers, packages, plaintext, package_lines=None, sources=None):
         self.headers = headers
         self.site = headers["site"]
         self.host = headers["host"]
@@ -78,6 +86,8 @@ class Report(object):
         self.facts = facts_json(headers)
         self.digest = hashlib.sha256(plaintext).digest()
         self.set_hash = package_set_hash(self.packager, packages, package_lines)
+        # {binary package name: source package name}, from format 2 reports
+        self.sources = sources or {}
 
 
 def package_set_hash(packager, packages, lines=None):
@@ -146,8 +156,60 @@ def parse_report(data, max_packages=MAX_PACKAGES):
     if third - second - 1 > max_packages:
         raise TooManyPackages("report lists more than %d packages" % max_packages)
     headers = _parse_headers(lines[1:second])
-    packages, joined = _parse_packages(lines[second + 1:third], headers["packager"], second + 2)
-    return Report(headers, packages, data, joined)
+    package_lines, sources = lines[second + 1:third], {}
+    if headers.get("version") == SOURCES_VERSION:
+        if headers["packager"] == "rpm":
+            block = "\n".join(package_lines)
+            if STORED_RPM_BLOCK_SOURCES.fullmatch(block):
+                packages, joined, sources = _stored_rpm_lines_sources(package_lines, block)
+                return Report(headers, packages, data, joined, sources)
+        package_lines, sources = _split_sources(package_lines, second + 2)
+    packages, joined = _parse_packages(package_lines, headers["packager"], second + 2)
+    return Report(headers, packages, data, joined, sources)
+
+
+SOURCE_COLUMN = re.compile(r"[%s]{1,%d}(?:\n[%s]{1,%d})*" % (PRINTABLE, MAX_NAME, PRINTABLE,
+                                                            MAX_NAME))
+
+
+def _fourth_fields(lines):
+    """(the three-field lines, {name: source}) when every line has four
+    TAB-separated fields and a valid fourth one, else None: done with
+    str methods (the common case: this project's reporter writes a source
+    on every line but the few rpm gives none for)."""
+    block = "\n".join(lines)
+    fields = block.replace("\n", "\t").split("\t")
+    names, versions, arches, sources = (fields[0::4], fields[1::4], fields[2::4],
+                                        fields[3::4])
+    if len(fields) != 4 * len(lines) or "\n".join(map("\t".join, zip(
+            names, versions, arches, sources))) != block:
+        return None  # some line has another number of fields
+    if not SOURCE_COLUMN.fullmatch("\n".join(sources)):
+        return None
+    return list(map("\t".join, zip(names, versions, arches))), dict(zip(names, sources))
+
+
+def _split_sources(lines, first_number):
+    """(the lines without their fourth field, {package name: source
+    package name}) of a format-2 package block: a fourth field, where
+    present, names the source package the binary was built from;
+    ReportError for a bad one."""
+    found = _fourth_fields(lines)
+    if found is not None:
+        return found
+    sources = {}
+    kept = []
+    for number, line in enumerate(lines, first_number):
+        separator = "\t" if "\t" in line else " "
+        fields = line.split(separator)
+        if len(fields) == 4:
+            source = fields[3]
+            if not FIELD_RE.fullmatch(source) or len(source) > MAX_NAME:
+                raise ReportError("package line %d: bad source package name" % number)
+            sources[fields[0]] = source
+            line = separator.join(fields[:3])
+        kept.append(line)
+    return kept, sources
 
 
 def _parse_headers(lines):
@@ -226,6 +288,10 @@ STORED_RPM_LINE = (r"%s\t(?=[%s]{1,%d}\t)(?:0|[1-9][0-9]{0,8}):[%s]+-[%s]+\t%s"
                    % (NAME_FIELD, PRINTABLE, MAX_VERSION, RPM_PART, RPM_PART, ARCH_FIELD))
 STORED_RPM_BLOCK = re.compile(r"%s(?:\n%s)*" % (STORED_RPM_LINE, STORED_RPM_LINE))
 PUBKEY_LINE_STARTS = tuple(name + "\t" for name in PUBKEY_NAMES)
+# the same with the fourth field of format 2 on every line
+STORED_RPM_LINE_SOURCE = r"%s\t[%s]{1,%d}" % (STORED_RPM_LINE, PRINTABLE, MAX_NAME)
+STORED_RPM_BLOCK_SOURCES = re.compile(r"%s(?:\n%s)*" % (STORED_RPM_LINE_SOURCE,
+                                                        STORED_RPM_LINE_SOURCE))
 
 
 def _parse_packages(lines, packager, first_number):
@@ -274,6 +340,24 @@ def _stored_rpm_lines(lines, block):
     joined = "\n".join(unique)
     fields = iter(joined.replace("\n", "\t").split("\t"))
     return list(zip(fields, fields, fields)), joined
+
+
+def _stored_rpm_lines_sources(lines, block):
+    """_stored_rpm_lines of a block whose every line also names its source:
+    (packages, their lines joined, {name: source})."""
+    unique = sorted(lines)
+    if any(map(operator.eq, unique, islice(unique, 1, None))):
+        unique = sorted(set(lines))
+    if "gpg-pubkey" in block:
+        unique = [line for line in unique if not line.startswith(PUBKEY_LINE_STARTS)]
+    if not unique:
+        raise ReportError("report lists no package")
+    fields = "\t".join(unique).split("\t")  # no field holds a TAB or a newline
+    names = fields[0::4]
+    packages = list(zip(names, fields[1::4], fields[2::4]))
+    if any(map(operator.eq, packages, islice(packages, 1, None))):
+        packages = sorted(set(packages))  # one build named twice, with two sources
+    return packages, "\n".join(map("\t".join, packages)), dict(zip(names, fields[3::4]))
 
 
 def _fast_rpm_lines(block, count):

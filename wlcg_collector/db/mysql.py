@@ -30,8 +30,8 @@ class MySQLSQL(SharedSQL):
     LOCK_HOST = SharedSQL.PEEK_HOST + " FOR UPDATE"
     INSERT_SITE_KEY = ("INSERT INTO site_keys (site, fingerprint, pinned_at, pinned_by) "
                        "VALUES ({p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE site = site")
-    INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
-                      "VALUES ({p}, {p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE id = id")
+    INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash, source) "
+                      "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE id = id")
     # (an interval the keeper has already stays as it is)
     MOVE_INSTALLS = ("INSERT IGNORE INTO installs (host_id, package_id, installed, removed) "
                      "SELECT {p}, package_id, installed, removed FROM installs "
@@ -43,6 +43,9 @@ class MySQLSQL(SharedSQL):
         "SELECT package_id, GROUP_CONCAT(CONCAT_WS(' ', host_id, installed)) FROM installs "
         "WHERE package_id IN ({marks}) AND removed IS NULL AND installed < {p} "
         "GROUP BY package_id")
+    SELECT_PACKAGE_HISTORY_CONCAT = (
+        "SELECT package_id, GROUP_CONCAT(CONCAT_WS(' ', host_id, installed, IFNULL(removed, ''))) "
+        "FROM installs WHERE package_id IN ({marks}) GROUP BY package_id")
     # Keys travel as hex.
     INSERT_INSTALLS_JSON = (
         "INSERT INTO installs (host_id, package_id, installed) SELECT {p}, j.id, {p} "
@@ -52,10 +55,11 @@ class MySQLSQL(SharedSQL):
         "FROM JSON_TABLE({p}, '$[*]' COLUMNS (k CHAR(64) PATH '$')) AS j "
         "JOIN packages p ON p.key_hash = UNHEX(j.k)")
     INSERT_PACKAGES_JSON = (
-        "INSERT INTO packages (packager, name, version, arch, key_hash) "
-        "SELECT {p}, j.name, j.version, j.arch, UNHEX(j.k) FROM JSON_TABLE({p}, '$[*]' COLUMNS ("
-        "name VARCHAR(200) PATH '$[0]', version VARCHAR(200) PATH '$[1]', "
-        "arch VARCHAR(32) PATH '$[2]', k CHAR(64) PATH '$[3]')) AS j "
+        "INSERT INTO packages (packager, name, version, arch, key_hash, source) "
+        "SELECT {p}, j.name, j.version, j.arch, UNHEX(j.k), j.source FROM JSON_TABLE({p}, "
+        "'$[*]' COLUMNS (name VARCHAR(200) PATH '$[0]', version VARCHAR(200) PATH '$[1]', "
+        "arch VARCHAR(32) PATH '$[2]', k CHAR(64) PATH '$[3]', "
+        "source VARCHAR(200) PATH '$[4]')) AS j "
         "ON DUPLICATE KEY UPDATE id = id")
     # 10,000 hosts as one string for PyMySQL, which builds rows slowly.
     # Fields are split by US, rows by RS: header values hold no control
@@ -194,10 +198,10 @@ class MySQLDialect(object):
     # -- what is written differently
 
     def insert_packages(self, cursor, packager, rows):
-        """Package rows (name, version, arch, key), unless there already."""
+        """Package rows (name, version, arch, key, source), unless there already."""
         if self.json_table:
             cursor.execute(self.sql.INSERT_PACKAGES_JSON, (packager, _json(
-                [tuple(row[:3]) + (row[3].hex(),) for row in rows])))
+                [tuple(row[:3]) + (row[3].hex(), row[4]) for row in rows])))
         else:
             cursor.executemany(self.sql.INSERT_PACKAGE,
                                [(packager,) + tuple(row) for row in rows])

@@ -4,6 +4,7 @@ memory so that an unchanged package set costs no lookup."""
 
 import hashlib
 
+from .database import chunks
 from .errors import StoreError
 
 # package ids a Store keeps in memory (about 300 bytes each)
@@ -43,10 +44,13 @@ class PackageIds(object):
         return sum(len(table) for table in self._tables.values())
 
 
-def find_or_create_ids(dialect, cursor, known, packager, packages, learned):
+def find_or_create_ids(dialect, cursor, known, packager, packages, learned, sources=None,
+                       created=None):
     """The package row ids of `packages` ((name, version, arch) tuples), from
     `known` where there, else found or created in this transaction (and put
-    in `learned`, for the caller to remember once it commits)."""
+    in `learned`, for the caller to remember once it commits). A row made
+    here gets its source from `sources` ({name: source}), and its package
+    goes in `created`."""
     missing = [p for p in packages if p not in known]
     if not missing:
         return [known[p] for p in packages]
@@ -54,9 +58,50 @@ def find_or_create_ids(dialect, cursor, known, packager, packages, learned):
     ids = dialect.select_package_ids(cursor, keys)
     absent = [k for k in keys if k not in ids]
     if absent:
-        dialect.insert_packages(cursor, packager, [keys[k] + (k,) for k in absent])
-        ids.update(dialect.select_package_ids(cursor, absent))
+        sources = sources or {}
+        dialect.insert_packages(cursor, packager, [keys[k] + (k, sources.get(keys[k][0]))
+                                                   for k in absent])
+        made = dialect.select_package_ids(cursor, absent)
+        ids.update(made)
+        if created is not None:
+            created.update(keys[k] for k in made)
     if len(ids) != len(keys):
         raise StoreError("package rows missing after insert")
     learned.update((keys[k], ids[k]) for k in keys)
     return [learned[p] if p in learned else known[p] for p in packages]
+
+
+class PackageSources(object):
+    """The source package of each package row, learned from the reports
+    that name it (format 2). A row's source is set once, by the first
+    report that names it, and never changed: a report cannot rewrite what
+    other hosts' rows say. The packages known to be settled (a source
+    stored, or claimed by this process) are kept in memory, per packager,
+    so that a report whose packages all are costs one set comparison."""
+
+    def __init__(self, limit=PACKAGE_CACHE_LIMIT):
+        self.limit = limit
+        self._settled = {}
+
+    def settled(self, packager):
+        """{(name, version, arch)} of the settled packages."""
+        return self._settled.get(packager, frozenset())
+
+    def settle(self, packager, packages):
+        settled = self._settled.setdefault(packager, set())
+        if len(settled) + len(packages) > self.limit:
+            settled.clear()  # simplest bound: start again when full
+        settled.update(packages)
+
+
+def record_sources(sql, cursor, marks, claims):
+    """Set the source of the rows of `claims` ({package id: source name})
+    that have none yet."""
+    ids = sorted(claims)
+    missing = []
+    for chunk in chunks(ids):
+        cursor.execute(sql.SELECT_UNSOURCED_PACKAGES.format(marks=marks(len(chunk))), chunk)
+        missing.extend(row[0] for row in cursor.fetchall())
+    if missing:
+        cursor.executemany(sql.SET_PACKAGE_SOURCE, [(claims[i], i) for i in missing])
+    return len(missing)

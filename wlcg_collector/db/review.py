@@ -44,20 +44,24 @@ class Review(object):
         if entry.fingerprint is not None:
             signer = trust.Signer(entry.signer_kind, bytes(entry.fingerprint),
                                   entry.signer_subject)
-        learned = {}
+        learned, created = {}, set()
 
         def work(cursor):
             learned.clear()
+            created.clear()
             cursor.execute(self.sql.DELETE_QUARANTINED, (entry.id,))
             if cursor.rowcount != 1:
                 raise UnknownQuarantined("no quarantined report %s" % entry.id)
             collected = report.ts if report.ts is not None else entry.received
             return self._store(cursor, report, received, min(collected, received), who,
-                               report.facts, learned, signer,
+                               report.facts, learned, created, signer,
                                trust.Rules(), None, True)
         result = self.transaction(work)
         if learned:
             self.package_ids.add(report.packager, learned)
+        if report.sources and result.outcome in ("changed", "unchanged"):
+            self.package_sources.settle(report.packager, created)
+            self._record_sources(report)
         return result
 
     # -- keys

@@ -30,8 +30,8 @@ class SQLiteSQL(SharedSQL):
     MOVE_INSTALLS = ("INSERT OR IGNORE INTO installs (host_id, package_id, installed, removed) "
                      "SELECT {p}, package_id, installed, removed FROM installs "
                      "WHERE host_id = {p}")
-    INSERT_PACKAGE = ("INSERT OR IGNORE INTO packages (packager, name, version, arch, key_hash) "
-                      "VALUES ({p}, {p}, {p}, {p}, {p})")
+    INSERT_PACKAGE = ("INSERT OR IGNORE INTO packages (packager, name, version, arch, key_hash, "
+                      "source) VALUES ({p}, {p}, {p}, {p}, {p}, {p})")
     # package ids by key as one string: rows by newlines, fields by spaces
     # (a hex key and an id hold no white space)
     SELECT_PACKAGE_IDS = ("SELECT GROUP_CONCAT(HEX(key_hash) || ' ' || id, char(10)) "
@@ -42,6 +42,11 @@ class SQLiteSQL(SharedSQL):
         "SELECT package_id, GROUP_CONCAT(host_id || ' ' || installed) FROM installs "
         "WHERE package_id IN ({marks}) AND removed IS NULL AND installed < {p} "
         "GROUP BY package_id")
+    # every interval of a package row as one string of "host installed
+    # removed" triples (removed empty while open)
+    SELECT_PACKAGE_HISTORY_CONCAT = (
+        "SELECT package_id, GROUP_CONCAT(host_id || ' ' || installed || ' ' || "
+        "IFNULL(removed, '')) FROM installs WHERE package_id IN ({marks}) GROUP BY package_id")
     SELECT_INSTALLS_INDEXES = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
                                "AND tbl_name = 'installs' AND sql IS NOT NULL")
     SELECT_TABLES = "SELECT name, sql FROM sqlite_master WHERE type = 'table' " \
@@ -142,7 +147,7 @@ class SQLiteDialect(object):
     # -- what is written differently
 
     def insert_packages(self, cursor, packager, rows):
-        """Package rows (name, version, arch, key), unless there already."""
+        """Package rows (name, version, arch, key, source), unless there already."""
         cursor.executemany(self.sql.INSERT_PACKAGE, [(packager,) + tuple(row) for row in rows])
 
     def select_package_ids(self, cursor, keys):

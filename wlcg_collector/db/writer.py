@@ -13,8 +13,9 @@ import gc
 
 from .. import trust
 from .database import chunks, split_ids
-from .errors import QuotaExceeded
-from .packages import PACKAGE_CACHE_LIMIT, PackageIds, find_or_create_ids
+from .errors import QuotaExceeded, StoreError
+from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
+                       package_key, record_sources)
 from .records import IngestResult
 
 DAY = 86400
@@ -73,6 +74,7 @@ class ReportWriter(object):
 
     def _init_writer(self, package_cache=PACKAGE_CACHE_LIMIT):
         self.package_ids = PackageIds(package_cache)
+        self.package_sources = PackageSources(package_cache)
 
     def store_report(self, report, received, sender, clock_skew=300, signer=None,
                      rules=DEFAULT_RULES, limits=DEFAULT_LIMITS, accept=False):
@@ -87,12 +89,13 @@ class ReportWriter(object):
         facts = report.facts
         if not accept:
             self._resolve_first(report, collected, received, sender, signer, rules, limits)
-        learned = {}
+        learned, created = {}, set()
 
         def work(cursor):
             learned.clear()  # from an attempt rolled back
+            created.clear()
             return self._store(cursor, report, received, collected, sender, facts, learned,
-                               signer, rules, limits, accept)
+                               created, signer, rules, limits, accept)
         try:
             result = self.transaction(work)
         except _Duplicate:
@@ -103,9 +106,50 @@ class ReportWriter(object):
             return IngestResult("duplicate")
         if learned:
             self.package_ids.add(report.packager, learned)
+        if report.sources and result.outcome in ("changed", "unchanged"):
+            self.package_sources.settle(report.packager, created)  # made with their sources
+            self._record_sources(report)
         if len(report.packages) >= LARGE_REPORT:
             release_memory(self.dialect, self._connection())
         return result
+
+    def _record_sources(self, report):
+        """The source package names an applied report gives, for the
+        package rows that have none yet; after the report's own
+        transaction, in one of their own (the report is stored whatever
+        happens here: a row left without its source gets it from a later
+        report)."""
+        settled = self.package_sources.settled(report.packager)
+        if settled.issuperset(report.packages):
+            return  # the common case, at C speed
+        known = self.package_ids.table(report.packager)
+        claims, unknown, claimed = {}, {}, []
+        for package in report.packages:
+            source = report.sources.get(package[0])
+            if source is None or package in settled:
+                continue
+            claimed.append(package)
+            if package in known:
+                claims[known[package]] = source
+            else:
+                unknown[package_key(report.packager, *package)] = (package, source)
+        if not claimed:
+            return
+        learned = {}
+
+        def work(cursor):
+            learned.clear()
+            found = dict(claims)
+            for key, package_id in self.dialect.select_package_ids(cursor, unknown).items():
+                package, found[package_id] = unknown[key]
+                learned[package] = package_id
+            record_sources(self.sql, cursor, self.marks, found)
+        try:
+            self.transaction(work)
+        except StoreError:
+            return
+        self.package_ids.add(report.packager, learned)
+        self.package_sources.settle(report.packager, claimed)
 
     def _resolve_first(self, report, collected, received, sender, signer, rules, limits):
         """Find or make a report's many new package rows in a transaction of
@@ -133,16 +177,20 @@ class ReportWriter(object):
             return True
         if not self.transaction(would_apply, write=False):
             return
-        learned = {}
+        learned, created = {}, set()
 
         def work(cursor):
             learned.clear()
-            find_or_create_ids(self.dialect, cursor, {}, report.packager, missing, learned)
+            created.clear()
+            find_or_create_ids(self.dialect, cursor, {}, report.packager, missing, learned,
+                               report.sources, created)
         self.transaction(work)
         self.package_ids.add(report.packager, learned)
+        if report.sources:
+            self.package_sources.settle(report.packager, created)
 
-    def _store(self, cursor, report, received, collected, sender, facts, learned, signer,
-               rules, limits, accept):
+    def _store(self, cursor, report, received, collected, sender, facts, learned, created,
+               signer, rules, limits, accept):
         # A report already stored is caught by the unique digest when its row
         # is inserted (rolling back whatever was done): one query less for
         # every report that is not a retry.
@@ -199,7 +247,7 @@ class ReportWriter(object):
             self._update_host(cursor, host_id, report, facts, collected, received)
             return IngestResult("unchanged", note=decision.note)
         changes = self._apply_changes(cursor, host_id, report, collected,
-                                      set_hash is not None, last_report, learned)
+                                      set_hash is not None, last_report, learned, created)
         add_report(True, "applied")
         self._update_host(cursor, host_id, report, facts, collected, received)
         return IngestResult("changed", changes, note=decision.note)
@@ -275,12 +323,14 @@ class ReportWriter(object):
             report.packager, headers.get("system"), headers.get("kernel"), headers.get("arch"),
             facts, report.set_hash, len(report.packages), collected, received, host_id))
 
-    def _apply_changes(self, cursor, host_id, report, collected, has_set, last_report, learned):
+    def _apply_changes(self, cursor, host_id, report, collected, has_set, last_report, learned,
+                       created):
         """Close the intervals of the packages gone, open those of the new
         ones; the sets compare as package ids."""
         wanted = set(find_or_create_ids(self.dialect, cursor,
                                         self.package_ids.table(report.packager),
-                                        report.packager, report.packages, learned))
+                                        report.packager, report.packages, learned,
+                                        report.sources, created))
         current = set()
         if has_set:  # a host's first applied report finds nothing open
             cursor.execute(self.sql.SELECT_OPEN_PACKAGE_IDS, (host_id,))
