@@ -12,47 +12,21 @@ import sys
 import time
 
 from . import __version__, analysis, crypto, devserver, trust
+from .advisories import commands as advisory_commands
 from .baselines import BaselineError, dpkg_caveats, parse_baseline, parse_requirement
-from .config import ConfigError, check_key_pairs, load_config
-from .dates import format_day, format_time, parse_date
-from .db import StoreError, open_store
+from .config import ConfigError, check_key_pairs
+from .dates import format_time
+from .cli_common import (CommandError, UsageError, config_of, date_arg,
+                         decimal_number, emit, emit_records, site_of, store_of, whole_number)
+from .db import StoreError
 from .history import changes
 from .ingest import Rejected, ingest, is_plaintext
-from .output import FORMATS, render
+from .output import FORMATS
 from .report import ReportError, parse_report
-from .versions import ascii_decimal, compare, is_ascii_number
+from .versions import compare
 
 PROG = "wlcg-collector"
 INGEST_MAX = 64 * 1024 * 1024
-
-
-class CommandError(Exception):
-    """A one-line failure of a command (exit 1)."""
-
-
-class UsageError(Exception):
-    """A one-line usage or configuration error (exit 2)."""
-
-
-def whole_number(text):
-    """argparse type: an int in ASCII digits (int() also reads other scripts')."""
-    if not is_ascii_number(text):
-        raise argparse.ArgumentTypeError("%r is not a whole number" % text)
-    return int(text)
-
-
-def decimal_number(text):
-    try:
-        return ascii_decimal(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc))
-
-
-def date_arg(text):
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc))
 
 
 def build_parser():
@@ -173,6 +147,8 @@ def build_parser():
     p.add_argument("--to", required=True, metavar="DATE", type=date_arg)
     p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
 
+    advisory_commands.add_parsers(command, with_format)
+
     p = command("vercmp", "compare two versions as rpm or dpkg does: prints <, = or >")
     p.add_argument("packager", choices=("rpm", "dpkg"))
     p.add_argument("a", metavar="A")
@@ -203,63 +179,12 @@ def main(argv=None):
 
 # ---------------------------------------------------------------- helpers
 
-def config_of(args):
-    return load_config(args.config, database=args.db, keys=args.key, certs=args.cert)
-
-
-def store_of(args, check=True):
-    config = config_of(args)
-    store = open_store(config.database, config.package_cache)
-    args.stores.append(store)
-    if check:
-        store.check_schema()
-    return store
-
-
-def emit(rows, columns, fmt):
-    sys.stdout.write(render(rows, columns, fmt))
-
-
-# how a record's fields are shown: times as ISO 8601, shares as percentages
-def _percent(value):
-    return "%.1f%%" % value
-
-
-FIELD_FORMATS = {"last_report": format_time, "received": format_time,
-                 "collected": format_time, "created": format_time, "time": format_time,
-                 "date": format_day, "compliant": _percent}
-
-
-def emit_records(records, columns, fmt, renamed=None):
-    """Print named records: columns are their fields (or, through `renamed`,
-    {column: field}); times and shares are formatted here, at the edge."""
-    renamed = renamed or {}
-    rows = []
-    for record in records:
-        row = {}
-        for column in columns:
-            value = getattr(record, renamed.get(column, column))
-            form = FIELD_FORMATS.get(column)
-            row[column] = form(value) if form is not None and value is not None else value
-        rows.append(row)
-    emit(rows, columns, fmt)
-
-
 def host_of(store, args):
     """The Host that HOST [--site SITE] names."""
     try:
         return store.find_host(args.host, args.site)
     except StoreError as exc:
         raise CommandError(str(exc))
-
-
-def site_of(store, args):
-    """--site, checked to exist (None when not given)."""
-    try:
-        analysis.require_site(store, args.site)
-    except StoreError as exc:
-        raise CommandError(str(exc))
-    return args.site
 
 
 # ---------------------------------------------------------------- commands
@@ -607,3 +532,4 @@ COMMANDS = {
     "compare": cmd_compare, "adoption": cmd_adoption, "changes": cmd_changes,
     "stale": cmd_stale, "quarantine": cmd_quarantine, "keys": cmd_keys, "rollback": cmd_rollback,
 }
+COMMANDS.update(advisory_commands.COMMANDS)

@@ -22,6 +22,13 @@
     quarantine_max_reports = 10000
     quarantine_max_bytes = 268435456
 
+    [advisories]
+    # what `wlcg-collector advisories import` reads when given no SOURCE
+    feeds = https://repo.almalinux.org/osv/almalinux9.zip ...
+    ca_file = /etc/pki/tls/certs/mirror-ca.pem   # verify the feeds' servers with it
+    max_feed_bytes = 268435456
+    # more OS streams, tried before the built-in table (advisories/streams.py)
+    os_streams = ^Springdale Linux release ([0-9]+) => Red Hat:\\1
     [officer]
     # who may read the web pages: certificate DNs (either form) or SSO users
     allow = /DC=ch/DC=cern/OU=Users/CN=officer
@@ -38,6 +45,8 @@ import os
 import stat
 
 from . import crypto, trust
+from .advisories.sources import MAX_FILE
+from .advisories.streams import StreamTableError, parse_config_rows
 from .db import PACKAGE_CACHE_LIMIT, Limits, parse_database_url
 from .ingest import MAX_PACKAGES
 from .versions import ascii_decimal, is_ascii_number
@@ -67,6 +76,10 @@ class Config(object):
         self.max_packages = MAX_PACKAGES
         self.officer_allow = []  # DNs and user names allowed to read the pages
         self.stale_days = 7
+        self.feeds = []  # advisory feeds `advisories import` reads when given none
+        self.os_streams = []  # [(regex, streams)] before advisories/streams.py's table
+        self.feed_ca_file = None
+        self.max_feed_bytes = MAX_FILE
 
 
 # [collector] options of the limits, and the Limits attributes they set
@@ -183,6 +196,8 @@ def load_config(path=None, database=None, keys=None, certs=None):
                 config.stale_days = float(officer.get("stale_days", config.stale_days))
             except ValueError as exc:
                 raise ConfigError("config file %s: [officer] stale_days: %s" % (path, exc))
+        if parser.has_section("advisories"):
+            _load_advisories(config, parser["advisories"], path)
     if database:
         config.database = database
     keys = list(keys or [])
@@ -230,3 +245,19 @@ def check_key_file(key):
                           % (key, stat.S_IMODE(info.st_mode)))
     if not os.access(key, os.R_OK):
         raise ConfigError("key %s is not readable by this user" % key)
+
+
+def _load_advisories(config, section, path):
+    for name in section:
+        if name not in ("feeds", "ca_file", "max_feed_bytes", "os_streams"):
+            raise ConfigError("config file %s: unknown option %r in [advisories]" % (path, name))
+    config.feeds = section.get("feeds", "").split()
+    config.feed_ca_file = section.get("ca_file", "").strip() or None
+    if config.feed_ca_file and not os.path.isfile(config.feed_ca_file):
+        raise ConfigError("config file %s: [advisories] ca_file %s is not a file"
+                          % (path, config.feed_ca_file))
+    try:
+        config.max_feed_bytes = positive_int(section, "max_feed_bytes", config.max_feed_bytes)
+        config.os_streams = parse_config_rows(section.get("os_streams", ""))
+    except (ValueError, StreamTableError) as exc:
+        raise ConfigError("config file %s: [advisories] %s" % (path, exc))

@@ -6,10 +6,7 @@ class PlotUnavailable(Exception):
     pass
 
 
-def plot_adoption(rows, title, path):
-    """Draw hosts (and sites) meeting / not meeting the requirement per day
-    (analysis.AdoptionDay rows) into path; the format follows its extension
-    (.svg, .png, .pdf)."""
+def _pyplot():
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -19,9 +16,21 @@ def plot_adoption(rows, title, path):
     except ImportError:
         raise PlotUnavailable("--plot needs matplotlib: pip install "
                               "'wlcg-package-reporter[plot]' (or python3-matplotlib)")
+    return plt, mdates, MaxNLocator
+
+
+def _days(rows):
     import datetime
-    days = [datetime.datetime.fromtimestamp(row.day, datetime.timezone.utc).replace(tzinfo=None)
+    return [datetime.datetime.fromtimestamp(row.day, datetime.timezone.utc).replace(tzinfo=None)
             for row in rows]
+
+
+def plot_adoption(rows, title, path):
+    """Draw hosts (and sites) meeting / not meeting the requirement per day
+    (analysis.AdoptionDay rows) into path; the format follows its extension
+    (.svg, .png, .pdf)."""
+    plt, mdates, MaxNLocator = _pyplot()
+    days = _days(rows)
     figure, axes = plt.subplots(figsize=(9, 4.5))
     axes.plot(days, [r.hosts_ok for r in rows], color="tab:green", marker=".",
               label="hosts meeting it")
@@ -32,6 +41,24 @@ def plot_adoption(rows, title, path):
     axes.plot(days, [r.sites_behind for r in rows], color="tab:red", linestyle="--",
               label="sites behind")
     axes.set_title("Adoption of %s" % title)
+    _finish(plt, mdates, MaxNLocator, figure, axes, days, path)
+
+
+def plot_exposure(rows, title, path):
+    """Draw the hosts and sites exposed to an advisory per day
+    (advisories.exposure.ExposureDay rows) into path."""
+    plt, mdates, MaxNLocator = _pyplot()
+    days = _days(rows)
+    figure, axes = plt.subplots(figsize=(9, 4.5))
+    axes.plot(days, [r.hosts for r in rows], color="tab:red", marker=".",
+              label="hosts exposed")
+    axes.plot(days, [r.sites for r in rows], color="tab:red", linestyle="--",
+              label="sites with exposed hosts")
+    axes.set_title("Exposure to %s" % title)
+    _finish(plt, mdates, MaxNLocator, figure, axes, days, path)
+
+
+def _finish(plt, mdates, MaxNLocator, figure, axes, days, path):
     axes.set_xlabel("day (UTC, state at the end of the day)")
     axes.set_ylabel("count")
     axes.set_ylim(bottom=0)

@@ -13,6 +13,7 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     baseline_store.py stored baselines
     fleet.py          the officer's reads over the whole fleet
     review.py         the quarantine, keys and rollback: the officer's repairs
+    advisory_store.py security advisories: imports and the reads exposure needs
     bulk.py           bulk loads of a whole history (benchmarks, tests)
     records.py        the named records every read returns
 
@@ -20,6 +21,7 @@ Only the dialect modules know which database they talk to: everything else
 uses the statements and methods a dialect provides (see SQLiteDialect).
 """
 
+from .advisory_store import AdvisoryStore, UnknownAdvisory
 from .baseline_store import BaselineStore
 from .bulk import BulkLoader
 from .database import Database
@@ -37,11 +39,11 @@ from .writer import DEFAULT_LIMITS, Limits, ReportWriter
 __all__ = ["open_store", "Store", "StoreError", "StoreUnavailable", "UnknownHost",
            "UnknownBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult", "Limits",
            "DEFAULT_LIMITS", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT", "parse_database_url",
-           "redact"]
+           "redact", "UnknownAdvisory"]
 
 
 class Store(Database, Schema, ReportWriter, HostReads, BaselineStore, FleetQueries, Review,
-            BulkLoader):
+            BulkLoader, AdvisoryStore):
     """The storage interface the collector, the CLI and the tests use; each
     part lives in the module named above."""
 

@@ -1,0 +1,17 @@
+"""Security advisories: the vendors' feeds, read into one form, and the
+questions the officer asks of them over the install history.
+
+    records.py    the normalised advisory (Advisory, Affected) and severities
+    formats.py    reading OSV, Red Hat CSAF, the Debian tracker JSON and the
+                  DSA list into records (pure: text in, records out)
+    sources.py    where the text comes from: files, directories, zips of
+                  OSV records, https URLs (bounded in size and time)
+    streams.py    a host's OS stream from its `system` header
+    matching.py   whether a package build is inside an affected range
+    exposure.py   who is exposed now, exposure windows, patch times
+    commands.py   the `advisories`, `vulnerable`, `exposure` and
+                  `patch-times` commands
+
+Storage is db/advisory_store.py. Exposure is computed when asked, from the
+install intervals, never inside ingest.
+"""

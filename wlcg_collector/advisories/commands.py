@@ -1,0 +1,297 @@
+"""The officer's advisory commands: `advisories import|list|show`,
+`vulnerable`, `exposure` and `patch-times`."""
+
+import os
+import sys
+import time
+
+from ..cli_common import (CommandError, UsageError, config_of, date_arg, emit, emit_records,
+                          site_of, store_of)
+from ..db import StoreError
+from ..output import FORMATS
+from . import exposure as judging
+from .formats import parse
+from .records import FORMATS as FEED_FORMATS
+from .records import SEVERITIES, AdvisoryError
+from .sources import SourceError, items_of
+from .streams import StreamTable
+
+# advisories stored a transaction (a file's advisories are never split)
+IMPORT_BATCH = 2000
+LIST_COLUMNS = ["advisory", "severity", "published", "cves", "title"]
+SHOW_COLUMNS = ["stream", "name", "kind", "arch", "module", "introduced", "fixed",
+                "last_affected", "pro"]
+REVISION_COLUMNS = ["revision", "modified", "stored", "replaced"]
+VULNERABLE_SUMMARY = ["site", "hosts", "exposed", "advisories", "critical", "important",
+                      "moderate", "low", "other"]
+EXPOSURE_SITES = ["site", "hosts", "exposed_now", "median_days", "worst_days"]
+EXPOSURE_HOSTS = ["site", "host", "exposed_since", "fixed_at", "ended_by",
+                  "days_after_published"]
+CURVE_COLUMNS = ["date", "hosts", "sites"]
+PATCH_COLUMNS = ["site", "advisories", "fixed", "open", "median_days", "worst_days"]
+
+
+def severity_list(text):
+    """--severity: one name, or several joined by commas; "important"
+    alone also means what is worse (critical)."""
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    for name in names:
+        if name not in SEVERITIES:
+            raise UsageError("--severity %s: one of %s" % (name, ", ".join(SEVERITIES)))
+    if len(names) == 1 and names[0] in SEVERITIES[:4]:
+        return SEVERITIES[:SEVERITIES.index(names[0]) + 1]
+    return tuple(names)
+
+
+def add_parsers(command, with_format):
+    p = command("advisories", "security advisories: import the vendors' feeds, list them, "
+                              "show one")
+    asub = p.add_subparsers(dest="action", metavar="ACTION")
+    asub.required = True
+    p = asub.add_parser("import", help="import advisories from files, directories, zips of "
+                                       "OSV records or https:// URLs (none: the configured "
+                                       "feeds)")
+    p.add_argument("sources", metavar="SOURCE", nargs="*")
+    p.add_argument("--format", dest="feed_format", choices=FEED_FORMATS,
+                   help="the files' format (default: detected from each file's content)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing unless something failed (for cron)")
+    p = asub.add_parser("list", help="the stored advisories")
+    p.add_argument("--cve", metavar="CVE")
+    p.add_argument("--severity", metavar="S", help="%s (one: it and worse)"
+                   % ", ".join(SEVERITIES))
+    p.add_argument("--since", metavar="DATE", type=date_arg,
+                   help="published (or first seen) at or after DATE")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p = asub.add_parser("show", help="one advisory: what it says is affected, its revisions")
+    p.add_argument("ident", metavar="ID")
+    p.add_argument("--format", choices=FORMATS, default="table")
+
+    p = with_format(command("vulnerable", "per site, the hosts exposed to advisories (critical "
+                                          "and important first); then per host the "
+                                          "advisories, installed and fixed versions"))
+    p.add_argument("--site")
+    p.add_argument("--severity", metavar="S", help="%s (one: it and worse; default: all but "
+                                                   "none)" % ", ".join(SEVERITIES))
+    p.add_argument("--at", metavar="DATE", type=date_arg, help="default: now")
+
+    p = with_format(command("exposure", "the hosts ever exposed to an advisory (or a CVE's "
+                                        "advisories): since when, fixed when, days exposed "
+                                        "after publication; per site median and worst"))
+    p.add_argument("ident", metavar="ADVISORY|CVE")
+    p.add_argument("--site")
+    p.add_argument("--curve", action="store_true",
+                   help="print the exposed hosts per day instead")
+    p.add_argument("--plot", metavar="FILE", help="draw the exposed hosts per day into FILE "
+                                                  "(.svg or .png)")
+
+    p = with_format(command("patch-times", "per site, the median days from an advisory's "
+                                           "publication until the site's hosts were fixed"))
+    p.add_argument("--since", metavar="DATE", type=date_arg,
+                   help="advisories published at or after DATE (default: 365 days ago)")
+    p.add_argument("--severity", metavar="S")
+    p.add_argument("--site")
+
+
+def stream_table(args):
+    return StreamTable(config_of(args).os_streams)
+
+
+# ---------------------------------------------------------------- advisories
+
+def cmd_advisories(args):
+    return {"import": cmd_import, "list": cmd_list, "show": cmd_show}[args.action](args)
+
+
+def cmd_import(args):
+    config = config_of(args)
+    sources = args.sources or config.feeds
+    if not sources:
+        raise UsageError("advisories import: name a SOURCE, or feeds in [advisories] of the "
+                         "config file")
+    store = store_of(args)
+    failed = 0
+    total = {"new": 0, "updated": 0, "unchanged": 0, "older": 0}
+    files = 0
+
+    def store_batch(advisories):
+        result = store.import_advisories(advisories, int(time.time()))
+        for key in total:
+            total[key] += getattr(result, key)
+    for source in sources:
+        if not source.lower().startswith(("https://", "http://")) and not os.path.exists(source):
+            sys.stderr.write("wlcg-collector: %s: no such file or directory\n" % source)
+            failed += 1
+            continue
+        advisories = []
+        try:
+            for name, data in items_of(source, max_bytes=config.max_feed_bytes,
+                                       ca_file=config.feed_ca_file):
+                files += 1
+                try:
+                    if isinstance(data, AdvisoryError):
+                        raise data
+                    advisories.extend(parse(data, args.feed_format))
+                except AdvisoryError as exc:
+                    sys.stderr.write("wlcg-collector: %s: %s\n" % (name, exc))
+                    failed += 1
+                if len(advisories) >= IMPORT_BATCH:
+                    store_batch(advisories)  # a whole feed need not fit in memory
+                    advisories = []
+        except SourceError as exc:
+            sys.stderr.write("wlcg-collector: %s\n" % exc)
+            failed += 1
+        if advisories:
+            store_batch(advisories)
+    if not args.quiet or failed:
+        print("%d file(s) read: %d new, %d updated, %d unchanged, %d older than stored%s"
+              % (files, total["new"], total["updated"], total["unchanged"], total["older"],
+                 "; %d not valid (nothing of them stored)" % failed if failed else ""))
+    return 1 if failed else 0
+
+
+def cmd_list(args):
+    store = store_of(args)
+    severities = severity_list(args.severity) if args.severity else None
+    infos = store.advisories(cve=args.cve.upper() if args.cve else None, severities=severities,
+                             since=args.since)
+    cves = store.advisory_cves([i.id for i in infos]) if infos else {}
+    rows = [{"advisory": i.ident, "severity": i.severity, "published": i.published,
+             "cves": " ".join(cves.get(i.id, [])), "title": i.title} for i in infos]
+    emit_records([_Row(r) for r in rows], LIST_COLUMNS, args.format)
+
+
+class _Row(object):
+    """A dict read as a record by emit_records."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
+
+
+def _info(store, ident):
+    try:
+        return store.advisory(ident)
+    except StoreError as exc:
+        raise CommandError(str(exc))
+
+
+def cmd_show(args):
+    store = store_of(args)
+    info, content = _info(store, args.ident)
+    if args.format == "json":
+        content["revisions"] = [r._asdict() for r in store.advisory_revisions(info.id)]
+        content["first_seen"] = info.first_seen
+        content["revision"] = info.revision
+        import json
+        sys.stdout.write(json.dumps(content, indent=1, sort_keys=True) + "\n")
+        return
+    rows = [dict(zip(SHOW_COLUMNS, a)) for a in content["affected"]]
+    if args.format == "csv":
+        emit(rows, SHOW_COLUMNS, "csv")
+        return
+    emit_records([info], ["ident", "severity", "published", "modified", "first_seen",
+                          "revision"], "table")
+    print("title: %s" % info.title)
+    print("cves: %s" % " ".join(content["cves"]))
+    if content.get("url"):
+        print("url: %s" % content["url"])
+    sys.stdout.write("\n")
+    emit(rows, SHOW_COLUMNS, "table")
+    revisions = store.advisory_revisions(info.id)
+    if revisions:
+        sys.stdout.write("\nearlier revisions:\n")
+        emit_records(revisions, REVISION_COLUMNS, "table")
+
+
+# ---------------------------------------------------------------- questions
+
+def cmd_vulnerable(args):
+    store = store_of(args)
+    site = site_of(store, args)
+    at = args.at if args.at is not None else int(time.time())
+    severities = severity_list(args.severity) if args.severity else judging.SECURITY_SEVERITIES
+    summary, details = judging.vulnerable(store, stream_table(args), at, site, severities)
+    columns = judging.VULNERABLE_COLUMNS
+    rows = [dict(zip(columns, row)) for row in details]
+    if args.format != "table":
+        emit(rows, columns, args.format)
+        return
+    emit_records(summary, VULNERABLE_SUMMARY, "table")
+    if rows:
+        sys.stdout.write("\n")
+        emit(rows, columns, "table")
+
+
+def advisories_named(store, ident):
+    """The AdvisoryInfo rows an ADVISORY|CVE argument names."""
+    if ident.upper().startswith("CVE-"):
+        infos = store.advisories(cve=ident.upper())
+        if not infos:
+            raise CommandError("no stored advisory names %s" % ident.upper())
+        return infos
+    return [_info(store, ident)[0]]
+
+
+def cmd_exposure(args):
+    store = store_of(args)
+    site = site_of(store, args)
+    now = int(time.time())
+    table = stream_table(args)
+    results = [judging.exposure(store, table, info, now, site)
+               for info in advisories_named(store, args.ident)]
+    if args.plot:
+        if len(results) != 1:
+            raise UsageError("--plot draws one advisory: name it, not a CVE of %d"
+                             % len(results))
+        from ..plot import PlotUnavailable, plot_exposure
+        if not args.plot.lower().endswith((".svg", ".png", ".pdf")):
+            raise UsageError("--plot %s: name a .svg, .png or .pdf file" % args.plot)
+        try:
+            plot_exposure(results[0].curve, results[0].info.ident, args.plot)
+        except PlotUnavailable as exc:
+            raise UsageError(str(exc))
+        except OSError as exc:
+            raise CommandError("cannot write %s: %s" % (args.plot, exc.strerror or exc))
+    if args.curve:
+        rows = [_Row(dict(advisory=result.info.ident, date=day.day, hosts=day.hosts,
+                          sites=day.sites)) for result in results for day in result.curve]
+        emit_records(rows, ["advisory"] + CURVE_COLUMNS, args.format)
+        return
+    if args.format != "table":
+        rows = []
+        for result in results:
+            rows.extend(dict(advisory=result.info.ident, **h._asdict()) for h in result.hosts)
+        emit_records([_Row(r) for r in rows], ["advisory"] + EXPOSURE_HOSTS, args.format)
+        return
+    for number, result in enumerate(results):
+        if number:
+            sys.stdout.write("\n")
+        info = result.info
+        print("%s (%s), published %s: %d host(s) ever exposed, %d now"
+              % (info.ident, info.severity,
+                 _day(info.published) if info.published is not None
+                 else "%s (first seen)" % _day(info.first_seen),
+                 len(result.hosts), sum(1 for h in result.hosts if h.fixed_at is None)))
+        if result.hosts:
+            sys.stdout.write("\n")
+            emit_records(result.sites, EXPOSURE_SITES, "table")
+            sys.stdout.write("\n")
+            emit_records(result.hosts, EXPOSURE_HOSTS, "table")
+
+
+def _day(seconds):
+    return time.strftime("%Y-%m-%d", time.gmtime(seconds))
+
+
+def cmd_patch_times(args):
+    store = store_of(args)
+    site = site_of(store, args)
+    now = int(time.time())
+    since = args.since if args.since is not None else now - 365 * judging.DAY
+    severities = severity_list(args.severity) if args.severity else judging.SECURITY_SEVERITIES
+    emit_records(judging.patch_times(store, stream_table(args), now, since, severities, site),
+                 PATCH_COLUMNS, args.format)
+
+
+COMMANDS = {"advisories": cmd_advisories, "vulnerable": cmd_vulnerable,
+            "exposure": cmd_exposure, "patch-times": cmd_patch_times}

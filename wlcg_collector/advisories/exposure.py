@@ -1,0 +1,323 @@
+"""Who is exposed to which advisory, since when, and how fast each site
+patches: judged when asked, from the stored advisories and the install
+intervals (never inside ingest).
+
+A host is exposed to an advisory while it has a package build inside one
+of the advisory's affected ranges (matching.py) for the host's own OS
+stream (streams.py). Its exposure windows are the union of those
+intervals: "exposed since" is when the first began (never before the
+host's first report: intervals start there), "fixed at" when the last
+ended (None: still exposed, or silent since). Days exposed after
+publication count only the time after the advisory was published (or,
+for a feed that gives no date, first seen by this collector).
+"""
+
+import bisect
+import statistics
+from collections import defaultdict, namedtuple
+
+from ..db.advisory_store import published_or_seen
+from .matching import affects
+from .records import SEVERITIES, SEVERITY_RANK, SOURCE
+
+DAY = 86400
+MAX_DAYS = 3660
+EVER = 2 ** 62  # hosts known at this time: every host
+# the severities `vulnerable` and `patch-times` count unless told
+SECURITY_SEVERITIES = tuple(s for s in SEVERITIES if s != "none")
+
+# vulnerable(): per site (hosts: reporting at the time; exposed: hosts
+# exposed to at least one advisory; then distinct advisories by severity)
+SiteVulnerability = namedtuple("SiteVulnerability", "site hosts exposed advisories critical "
+                                                    "important moderate low other")
+# vulnerable(): one exposed package of a host to one advisory, a plain
+# tuple in these columns (a fleet has hundreds of thousands: a named record
+# each would cost a third of the question's time)
+VULNERABLE_COLUMNS = ["site", "host", "advisory", "severity", "package", "arch", "installed",
+                      "fixed"]
+# exposure(): one host that was ever exposed (ended_by: fixed, removed or
+# None while exposed)
+HostExposure = namedtuple("HostExposure", "site host exposed_since fixed_at ended_by "
+                                          "days_after_published")
+# exposure(): per site, over its hosts that were ever exposed
+SiteExposure = namedtuple("SiteExposure", "site hosts exposed_now median_days worst_days")
+# exposure(): hosts (and sites) exposed at the end of a UTC day
+ExposureDay = namedtuple("ExposureDay", "day hosts sites")
+# patch_times(): per site, over the advisories that touched its hosts, the
+# days from publication until its last host was fixed (open ones count
+# until now)
+PatchTime = namedtuple("PatchTime", "site advisories fixed open median_days worst_days")
+
+
+def _days(seconds):
+    return round(seconds / DAY, 1)
+
+
+def _median(values):
+    return round(statistics.median(values), 1) if values else None
+
+
+# more advisories than this: their rows are read as those some package may
+# match (one query), rather than by advisory id
+FEW_ADVISORIES = 500
+
+
+def affected_rows(store, advisory_ids):
+    """The affected rows of these advisories (None: of every advisory)
+    that a package row may match."""
+    if advisory_ids is not None and len(advisory_ids) <= FEW_ADVISORIES:
+        return store.affected_rows(advisory_ids)
+    return store.affected_rows(advisory_ids, present=True)
+
+
+class Judge(object):
+    """The affected ranges `rows` (AffectedRow) and the package rows they
+    concern, with the stream of each host known at `at`: built once per
+    question."""
+
+    def __init__(self, store, table, rows, at):
+        self.store = store
+        self.rows = rows
+        table.loaded = store.advisory_streams()
+        self.table = table
+        by_name = defaultdict(list)
+        by_source = defaultdict(list)
+        for row in self.rows:
+            (by_source if row.kind == SOURCE else by_name)[row.name].append(row)
+        self.packages = store.package_rows(set(by_name) | set(by_source), set(by_source))
+        # package id -> {stream: [(advisory id, range)]} of the ranges it is in
+        self.vulnerable = {}
+        for package in self.packages.values():
+            candidates = by_name.get(package.name, []) + by_source.get(package.name, [])
+            if package.source and package.source != package.name:
+                candidates = candidates + by_source.get(package.source, [])
+            streams = {}
+            for row in candidates:
+                if affects(row, package):
+                    found = streams.setdefault(row.stream, [])
+                    if all(advisory_id != row.advisory_id for advisory_id, _ in found):
+                        found.append((row.advisory_id, row))
+            if streams:
+                self.vulnerable[package.id] = streams
+        self.hosts = {host.id: host for host in store.hosts_at(at)}
+        # host id -> its stream (None: no advisory applies to its system)
+        self.streams = {host.id: table.stream_of(host.system) for host in self.hosts.values()}
+
+    def exposures(self, package_id, host_id):
+        """[(advisory id, range)] a host holding this package row is
+        exposed to."""
+        return self.vulnerable.get(package_id, {}).get(self.streams.get(host_id), ())
+
+
+def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
+    """([SiteVulnerability], [row]) at time `at`: the sites with the most
+    critical and important advisories first; the rows (VULNERABLE_COLUMNS)
+    by site, host, severity and advisory."""
+    # the advisories some package row may match, then of those severities
+    # (a whole grid's feeds hold some 150,000 advisories, most about
+    # packages nobody here has)
+    rows = affected_rows(store, None)
+    infos = {advisory_id: info for advisory_id, info in store.advisories_by_id(
+        {row.advisory_id for row in rows}).items() if info.severity in severities}
+    judge = Judge(store, table, [row for row in rows if row.advisory_id in infos], at)
+    wanted = None if site is None else site.lower()
+    # each host once, as the database writes its id: (stream, site, name)
+    hosts = {str(host.id): (judge.streams[host.id], host.site, host.name)
+             for host in judge.hosts.values()
+             if wanted is None or host.site.lower() == wanted}
+    holders = store.hosts_with_packages(sorted(judge.vulnerable), at)
+    per_host = defaultdict(list)  # host id text -> [(rank, ident, name, arch, version, fixed)]
+    site_advisories = defaultdict(set)
+    for package_id, host_ids in holders.items():
+        package = judge.packages[package_id]
+        # what a host of each stream is exposed to through this package
+        by_stream = {stream: [(advisory_id, (
+            SEVERITY_RANK[infos[advisory_id].severity], infos[advisory_id].ident, package.name,
+            package.arch, package.version,
+            row.fixed or ("<= %s" % row.last_affected if row.last_affected else None)))
+            for advisory_id, row in found]
+            for stream, found in judge.vulnerable[package_id].items()}
+        for host_text in set(host_ids):
+            host = hosts.get(host_text)
+            if host is None:
+                continue
+            found = by_stream.get(host[0])
+            if found:
+                rows = per_host[host_text]
+                advisories = site_advisories[host[1]]
+                for advisory_id, row in found:
+                    rows.append(row)
+                    advisories.add(advisory_id)
+    site_hosts = defaultdict(int)
+    for host in judge.hosts.values():
+        if wanted is None or host.site.lower() == wanted:
+            site_hosts[host.site] += 1
+    site_exposed = defaultdict(int)
+    for host_text in per_host:
+        site_exposed[hosts[host_text][1]] += 1
+    summary = []
+    for site_name, advisory_ids in site_advisories.items():
+        counts = defaultdict(int)
+        for advisory_id in advisory_ids:
+            counts[infos[advisory_id].severity] += 1
+        summary.append(SiteVulnerability(
+            site_name, site_hosts[site_name], site_exposed[site_name], len(advisory_ids),
+            counts["critical"], counts["important"], counts["moderate"], counts["low"],
+            counts["unknown"] + counts["none"]))
+    summary.sort(key=lambda s: (-s.critical, -s.important, -s.exposed, s.site.lower()))
+    details = []
+    for host_text in sorted(per_host, key=lambda h: (hosts[h][1].lower(), hosts[h][2])):
+        _, site_name, name = hosts[host_text]
+        head = (site_name, name)
+        for rank, ident, package, arch, version, fixed in sorted(set(per_host[host_text])):
+            details.append(head + (ident, SEVERITIES[rank], package, arch, version, fixed))
+    return summary, details
+
+
+def _windows(intervals):
+    """Merged [start, end) windows (end None: open) of (start, end) pairs."""
+    if len(intervals) == 1:  # the common case: one interval
+        return [list(intervals[0])]
+    windows = []
+    for start, end in sorted(intervals, key=lambda i: i[0]):
+        if windows and (windows[-1][1] is None or start <= windows[-1][1]):
+            if windows[-1][1] is not None and (end is None or end > windows[-1][1]):
+                windows[-1][1] = end
+            continue
+        windows.append([start, end])
+    return windows
+
+
+def _exposed_after(windows, published, now):
+    return sum(max(0, (now if end is None else min(end, now)) - max(start, published))
+               for start, end in windows)
+
+
+def _host_windows(judge, history, hosts):
+    """{(host id, advisory id): windows} of the intervals in `history`
+    ({package id: [(host id, installed, removed)]}) of these hosts."""
+    intervals = defaultdict(list)
+    streams = judge.streams
+    for package_id, rows in history.items():
+        found = judge.vulnerable.get(package_id)
+        if not found:
+            continue
+        for host_id, installed, removed in rows:
+            if host_id in hosts:
+                for advisory_id, _ in found.get(streams[host_id], ()):
+                    intervals[(host_id, advisory_id)].append((installed, removed))
+    return {key: _windows(value) for key, value in intervals.items()}
+
+
+def _hosts_of(judge, site):
+    if site is None:
+        return judge.hosts
+    wanted = site.lower()
+    return {i: h for i, h in judge.hosts.items() if h.site.lower() == wanted}
+
+
+class Exposure(object):
+    """exposure(): the hosts, the sites and the curve of one advisory."""
+
+    def __init__(self, info, hosts, sites, curve):
+        self.info = info
+        self.hosts = hosts
+        self.sites = sites
+        self.curve = curve
+
+
+def exposure(store, table, info, now, site=None):
+    """Exposure of the advisory `info` (AdvisoryInfo)."""
+    judge = Judge(store, table, affected_rows(store, [info.id]), EVER)
+    history = store.package_history(sorted(judge.packages))
+    windows = _host_windows(judge, history, _hosts_of(judge, site))
+    # what each exposed host had of the advisory's packages, to tell a fix
+    # from a removal
+    exposed = {host_id for host_id, _ in windows}
+    held = defaultdict(list)
+    for rows in history.values():
+        for host_id, installed, removed in rows:
+            if host_id in exposed:
+                held[host_id].append((installed, removed))
+    published = published_or_seen(info)
+    hosts = []
+    for (host_id, _), host_windows in windows.items():
+        host = judge.hosts[host_id]
+        end = host_windows[-1][1]
+        ended_by = None
+        if end is not None:
+            ended_by = "fixed" if any(start <= end and (stop is None or stop > end)
+                                      for start, stop in held[host_id]) else "removed"
+        hosts.append(HostExposure(host.site, host.name, host_windows[0][0], end, ended_by,
+                                  _days(_exposed_after(host_windows, published, now))))
+    hosts.sort(key=lambda h: (h.site.lower(), h.host))
+    per_site = defaultdict(list)
+    for host in hosts:
+        per_site[host.site].append(host)
+    sites = [SiteExposure(name, len(members), sum(1 for m in members if m.fixed_at is None),
+                          _median([m.days_after_published for m in members]),
+                          max(m.days_after_published for m in members))
+             for name, members in per_site.items()]
+    sites.sort(key=lambda s: (-(s.worst_days or 0), s.site.lower()))
+    return Exposure(info, hosts, sites, _curve(windows, judge, published, now))
+
+
+def _curve(windows, judge, published, now):
+    """[ExposureDay] from the day the advisory was published (or the first
+    exposure, if earlier) to today, at most MAX_DAYS."""
+    starts = [w[0][0] for w in windows.values()] + [published]
+    first = min(starts) - min(starts) % DAY
+    last = now - now % DAY
+    first = max(first, last - (MAX_DAYS - 1) * DAY)
+    ends = list(range(first + DAY - 1, last + DAY, DAY))
+    days = len(ends)
+    host_deltas = [0] * (days + 1)
+    site_spans = defaultdict(list)
+    for (host_id, _), host_windows in windows.items():
+        for start, end in host_windows:
+            lo = bisect.bisect_left(ends, start)
+            hi = days if end is None else bisect.bisect_left(ends, end)
+            if lo < hi:
+                host_deltas[lo] += 1
+                host_deltas[hi] -= 1
+                site_spans[judge.hosts[host_id].site].append((lo, hi))
+    site_deltas = [0] * (days + 1)
+    for spans in site_spans.values():
+        for lo, hi in _windows(spans):  # a site counts once a day
+            site_deltas[lo] += 1
+            site_deltas[hi if hi is not None else days] -= 1
+    curve, hosts, sites = [], 0, 0
+    for index, end in enumerate(ends):
+        hosts += host_deltas[index]
+        sites += site_deltas[index]
+        curve.append(ExposureDay(end - DAY + 1, hosts, sites))
+    return curve
+
+
+def patch_times(store, table, now, since=None, severities=SECURITY_SEVERITIES, site=None):
+    """[PatchTime], slowest sites first."""
+    infos = {info.id: info for info in store.advisories(severities=severities, since=since)}
+    if not infos:
+        return []
+    judge = Judge(store, table, affected_rows(store, sorted(infos)), EVER)
+    history = store.package_history(sorted(judge.vulnerable))
+    windows = _host_windows(judge, history, _hosts_of(judge, site))
+    published_of = {advisory_id: published_or_seen(info) for advisory_id, info in infos.items()}
+    per_site = defaultdict(dict)  # site -> advisory id -> [days, open]
+    for (host_id, advisory_id), host_windows in windows.items():
+        host = judge.hosts[host_id]
+        published = published_of[advisory_id]
+        if host_windows[-1][1] is not None and host_windows[-1][1] <= published:
+            continue  # fixed before the advisory was out: nothing to patch after it
+        days = _exposed_after(host_windows, published, now)
+        entry = per_site[host.site].setdefault(advisory_id, [0, False])
+        entry[0] = max(entry[0], days)
+        entry[1] = entry[1] or host_windows[-1][1] is None
+    rows = []
+    for site_name, advisories in per_site.items():
+        days = [_days(value[0]) for value in advisories.values()]
+        still_open = sum(1 for value in advisories.values() if value[1])
+        rows.append(PatchTime(site_name, len(advisories), len(advisories) - still_open,
+                              still_open, _median(days), max(days)))
+    rows.sort(key=lambda r: (-(r.median_days or 0), r.site.lower()))
+    return rows

@@ -1,0 +1,205 @@
+"""Stored security advisories: importing them (idempotent, with the
+revisions an update replaced), and the reads exposure needs. Which hosts
+are exposed is never decided here (see advisories/exposure.py)."""
+
+import hashlib
+import json
+from collections import namedtuple
+
+from .database import chunks, maker
+from .errors import StoreError
+
+# advisories(): one stored advisory (times in Unix seconds; revision counts
+# the versions stored, 1 for one never updated)
+AdvisoryInfo = namedtuple("AdvisoryInfo", "id ident format severity title published modified "
+                                          "first_seen changed revision")
+# advisory_revisions(): a replaced revision: the vendor's modified time,
+# when it was stored and when an update replaced it
+AdvisoryRevision = namedtuple("AdvisoryRevision", "revision modified stored replaced")
+# affected_rows(): what an advisory says is affected (advisories.records.Affected
+# with the advisory's row id in front)
+AffectedRow = namedtuple("AffectedRow", "advisory_id stream name kind arch module introduced "
+                                        "fixed last_affected pro")
+# package_rows(): a package row with the source package it was built from
+SourcedPackage = namedtuple("SourcedPackage", "id packager name version arch source")
+# ImportResult: what an import did
+ImportResult = namedtuple("ImportResult", "new updated unchanged older")
+
+
+class UnknownAdvisory(StoreError):
+    pass
+
+
+def advisory_content(advisory):
+    """The normalised advisory as stored JSON, and its digest (without
+    `modified`: a feed that only regenerated a file changes nothing)."""
+    fields = advisory._asdict()
+    fields["affected"] = [list(a) for a in advisory.affected]
+    fields["cves"] = list(advisory.cves)
+    content = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    fields.pop("modified")
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).digest()
+    return content, digest
+
+
+class AdvisoryStore(object):
+    """Mixed into Store."""
+
+    def import_advisories(self, advisories, now):
+        """Store advisories (records.Advisory) in one transaction: new ones
+        are added; one whose content changed replaces its stored revision
+        (which is kept in advisory_revisions); one equal to what is stored,
+        or older than it (by the vendor's modified time), changes nothing.
+        An ident given twice: the last one counts. ImportResult."""
+        latest = {}
+        for advisory in advisories:
+            latest[advisory.ident] = advisory
+        sql = self.sql
+
+        def work(cursor):
+            cursor.execute(sql.SELECT_ADVISORY_STATES)
+            stored = {row[0]: row[1:] for row in cursor.fetchall()}
+            counts = {"new": 0, "updated": 0, "unchanged": 0, "older": 0}
+            for ident, advisory in sorted(latest.items()):
+                content, digest = advisory_content(advisory)
+                state = stored.get(ident)
+                values = (advisory.format, advisory.severity, advisory.title,
+                          advisory.published, advisory.modified)
+                if state is None:
+                    cursor.execute(sql.INSERT_ADVISORY, (ident,) + values + (
+                        now, now, digest, content))
+                    advisory_id = cursor.lastrowid
+                    counts["new"] += 1
+                else:
+                    advisory_id, old_digest, old_modified, _ = state
+                    if bytes(old_digest) == digest:
+                        counts["unchanged"] += 1
+                        continue
+                    if (old_modified is not None and advisory.modified is not None
+                            and advisory.modified < old_modified):
+                        counts["older"] += 1
+                        continue
+                    cursor.execute(sql.KEEP_ADVISORY_REVISION, (now, advisory_id))
+                    cursor.execute(sql.UPDATE_ADVISORY, values + (now, digest, content,
+                                                                  advisory_id))
+                    cursor.execute(sql.DELETE_ADVISORY_CVES, (advisory_id,))
+                    cursor.execute(sql.DELETE_ADVISORY_PACKAGES, (advisory_id,))
+                    counts["updated"] += 1
+                if advisory.cves:
+                    cursor.executemany(sql.INSERT_ADVISORY_CVE,
+                                       [(advisory_id, cve) for cve in advisory.cves])
+                if advisory.affected:
+                    cursor.executemany(sql.INSERT_ADVISORY_PACKAGE, [
+                        (advisory_id,) + tuple(a[:-1]) + (int(a.pro),)
+                        for a in advisory.affected])
+            return ImportResult(**counts)
+        return self.transaction(work)
+
+    def advisories(self, cve=None, severities=None, since=None):
+        """[AdvisoryInfo], by ident (of one CVE; of these severities;
+        published, or first seen when the feed gives no date, at or after
+        `since`)."""
+        if cve is not None:
+            rows = self.read(self.sql.SELECT_ADVISORIES_OF_CVE, (cve,), AdvisoryInfo)
+        else:
+            rows = self.read(self.sql.SELECT_ADVISORIES.format(where=""), (), AdvisoryInfo)
+        if severities:
+            rows = [r for r in rows if r.severity in severities]
+        if since is not None:
+            rows = [r for r in rows if published_or_seen(r) >= since]
+        return rows
+
+    def advisories_by_id(self, advisory_ids):
+        """{id: AdvisoryInfo} of these advisories."""
+        make = maker(AdvisoryInfo)
+        found = {}
+        for chunk in chunks(sorted(advisory_ids)):
+            for row in self.read(self.sql.SELECT_ADVISORIES.format(
+                    where=" WHERE a.id IN (%s)" % self.marks(len(chunk))), chunk):
+                found[row[0]] = make(row)
+        return found
+
+    def advisory(self, ident):
+        """(AdvisoryInfo, its content as a dict) of one advisory."""
+        found = self.read(self.sql.SELECT_ADVISORY_BY_IDENT, (ident,), AdvisoryInfo)
+        if not found:
+            raise UnknownAdvisory("no advisory %s" % ident)
+        content = self.read_one(self.sql.SELECT_ADVISORY_CONTENT, (found[0].id,))[0]
+        return found[0], json.loads(content)
+
+    def advisory_revisions(self, advisory_id):
+        return self.read(self.sql.SELECT_ADVISORY_REVISIONS, (advisory_id,), AdvisoryRevision)
+
+    def advisory_cves(self, advisory_ids=None):
+        """{advisory id: [CVE]}."""
+        found = {}
+        for advisory_id, cve in self._rows_of_advisories(self.sql.SELECT_ADVISORY_CVES,
+                                                         advisory_ids):
+            found.setdefault(advisory_id, []).append(cve)
+        return found
+
+    def affected_rows(self, advisory_ids=None, present=False):
+        """[AffectedRow] of these advisories (None: of all); present: only
+        those a package row of some host may match (by name or source)."""
+        make = maker(AffectedRow)
+        if present:
+            rows = self.read(self.sql.SELECT_PRESENT_ADVISORY_PACKAGES)
+            if advisory_ids is not None:
+                wanted = set(advisory_ids)
+                rows = [row for row in rows if row[0] in wanted]
+            return [make(row) for row in rows]
+        return [make(row) for row in self._rows_of_advisories(self.sql.SELECT_ADVISORY_PACKAGES,
+                                                               advisory_ids)]
+
+    def _rows_of_advisories(self, statement, advisory_ids):
+        if advisory_ids is None:
+            return self.read(statement.format(where=""))
+        rows = []
+        for chunk in chunks(sorted(advisory_ids)):
+            rows.extend(self.read(statement.format(
+                where=" WHERE advisory_id IN (%s)" % self.marks(len(chunk))), chunk))
+        return rows
+
+    def advisory_streams(self):
+        """The OS streams some advisory names."""
+        return {row[0] for row in self.read(self.sql.SELECT_ADVISORY_STREAMS)}
+
+    def package_rows(self, names=(), sources=()):
+        """{package id: SourcedPackage} of the rows called one of `names`
+        or built from one of `sources`."""
+        make = maker(SourcedPackage)
+        found = {}
+        for statement, values in ((self.sql.SELECT_PACKAGE_ROWS_NAMED, names),
+                                  (self.sql.SELECT_PACKAGE_ROWS_OF_SOURCES, sources)):
+            for chunk in chunks(sorted(set(values))):
+                for row in self.read(statement.format(marks=self.marks(len(chunk))), chunk):
+                    found[row[0]] = make(row)
+        return found
+
+    def package_history(self, package_ids):
+        """{package id: [(host id, installed, removed)]}: every interval of
+        these package rows, read in one transaction (one string a package
+        row: a driver builds far fewer rows)."""
+        sql = self.sql
+
+        def work(cursor):
+            found = {}
+            for chunk in chunks(sorted(package_ids)):
+                cursor.execute(sql.SELECT_PACKAGE_HISTORY_CONCAT.format(
+                    marks=self.marks(len(chunk))), chunk)
+                for package_id, text in cursor.fetchall():
+                    if isinstance(text, bytes):
+                        text = text.decode("ascii")
+                    intervals = found.setdefault(package_id, [])
+                    for triple in text.split(","):
+                        host_id, installed, removed = triple.split(" ")
+                        intervals.append((int(host_id), int(installed),
+                                          int(removed) if removed else None))
+            return found
+        return self.transaction(work, write=False)
+
+
+def published_or_seen(info):
+    """When the officer may count an advisory as published: the vendor's
+    date, or when this collector first saw it where the feed gives none."""
+    return info.published if info.published is not None else info.first_seen
