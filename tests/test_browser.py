@@ -15,7 +15,7 @@ import tempfile
 import pytest
 
 from helpers import ROOT, make_report, write_config
-from test_officer import BASELINE, DAY, T0, date, store_fleet
+from test_officer import BASELINE, DAY, T0, date, store_advisory, store_fleet
 from test_pages import HOSTILE
 from wlcg_collector.report import parse_report
 from wlcg_collector.db import open_store
@@ -42,6 +42,7 @@ def served(tmp_path_factory, collector_keys):
         [("<img_src=x_onerror=document.title='pwned'>", "0:1-1", "x86_64")],
         ts=T0 + 4 * DAY, system=HOSTILE)), T0 + 4 * DAY, "192.0.2.1")
     store.add_baseline("osg", BASELINE, T0)
+    store_advisory(store)
     store.close()
     config = write_config(directory / "c.conf", url, [collector_keys])
     proc = subprocess.Popen([sys.executable, "-m", "wlcg_collector", "--config", config,
@@ -154,3 +155,25 @@ def test_hostile_host_runs_no_script(browser, served):
             driver.switch_to.alert.text
         assert HOSTILE in driver.find_element("tag name", "body").text or \
             "<img_src=x_onerror=" in driver.find_element("tag name", "body").text
+
+
+def test_advisories_and_one_advisory(browser, served):
+    from selenium.webdriver.common.by import By
+    driver = load(browser, served, "/officer/advisories", "advisories")
+    assert driver.title.startswith("Advisories")
+    [row] = cells(driver, "advisories")
+    assert row[:2] == ["ALSA-2026:0001", "important"] and row[3:6] == ["CVE-2026-0001", "1", "1"]
+    driver.find_element(By.LINK_TEXT, "ALSA-2026:0001").click()
+    browser.save_screenshot(os.path.join(SCREENSHOTS, "advisory.png"))
+    assert driver.title.startswith("ALSA-2026:0001")
+    assert driver.find_element(By.ID, "counts").text == "1 host(s) exposed now, 3 ever."
+    chart = driver.find_element(By.ID, "chart")
+    assert chart.size["width"] > 500 and chart.size["height"] > 200
+    hosts = driver.find_element(By.CSS_SELECTOR, "#chart polyline.behind").get_attribute("points")
+    ys = [float(xy.split(",")[1]) for xy in hosts.split()]
+    # three hosts exposed on day 0, one from day 1 on (y grows downwards)
+    assert len(ys) >= 5 and ys[-5] < ys[-4] == ys[-1]
+    sites = {row[0]: row[1:] for row in cells(driver, "sites")}
+    assert sites["T2_A"] == ["2", "0", "1.0", "1.0"]
+    assert sites["T2_D"][:2] == ["1", "1"]
+    assert [row[:2] for row in cells(driver, "exposed")] == [["T2_D", "d1.example.org"]]

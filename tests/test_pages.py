@@ -8,7 +8,7 @@ import json
 import pytest
 
 from helpers import make_report, write_config, wsgi_call
-from test_officer import BASELINE, DAY, T0, date, store_fleet
+from test_officer import BASELINE, DAY, T0, date, store_advisory, store_fleet
 from wlcg_collector import create_app
 from wlcg_collector.access import normalise_dn
 from wlcg_collector.report import parse_report
@@ -40,6 +40,7 @@ def app(tmp_path_factory, module_database_url, collector_keys):
                                         ("bash", "0:5.1-1", "x86_64")],
         ts=T0 + 4 * DAY, system=HOSTILE, tag="<b>bold</b>")), T0 + 4 * DAY, "192.0.2.1")
     store.add_baseline("osg", BASELINE, T0)
+    store_advisory(store, "Important: " + HOSTILE)
     store.close()
     config = tmp_path / "collector.conf"
     write_config(config, database_url, [collector_keys])
@@ -59,6 +60,8 @@ PAGES = [
     ("/officer/adoption", ""), ("/officer/site/T2_EVIL", ""), ("/officer/quarantine", ""),
     ("/officer/quarantine", "site=T2_A"),
     ("/officer/host/T2_EVIL/evil.example.org", ""), ("/officer/static/style.css", ""),
+    ("/officer/advisories", ""), ("/officer/advisories", "sort=hosts&order=desc"),
+    ("/officer/advisories", "severity=low"), ("/officer/advisory/ALSA-2026:0001", ""),
 ]
 
 
@@ -303,3 +306,29 @@ def test_trust_is_shown(tmp_path, collector_keys):
     assert "203.0.113.9" in table and "unsigned" in table and "signed.example.org" in table
     assert get(app, "/officer/quarantine", "site=T2_OTHER", **OFFICER)[2].count(
         "Nothing is waiting for review.") == 1
+
+
+def test_advisory_pages(app):
+    status, _, body = get(app, "/officer/advisories", "", **OFFICER)
+    assert status == 200
+    assert 'href="/officer/advisory/ALSA-2026%3A0001"' in body
+    row = body[body.index('<tr class="important">'):]
+    row = row[:row.index("</tr>")]
+    assert "<td>important</td>" in row and "CVE-2026-0001" in row
+    assert '<td class="num">1</td><td class="num">1</td>' in row  # d1, at T2_D
+    assert "&lt;script&gt;" in row and "<script" not in body
+    status, _, body = get(app, "/officer/advisories", "severity=low", **OFFICER)
+    assert "1 stored advisories" not in body and "No host is exposed" in body
+    status, _, body = get(app, "/officer/advisory/ALSA-2026%3A0001", "", **OFFICER)
+    assert status == 200
+    assert '<p id="counts">1 host(s) exposed now, 3 ever.</p>' in body
+    assert "javascript:" not in body  # a feed's link that is not https is not a link
+    assert '<polyline class="behind" points="' in body
+    exposed = body[body.index('<table id="exposed">'):]
+    assert ">d1.example.org</a>" in exposed and "a1.example.org" not in exposed
+    sites = body[body.index('<table id="sites">'):body.index('<table id="exposed">')]
+    assert '<td class="num">2</td><td class="num">0</td><td class="num">1.0</td>' in sites
+    status, _, body = get(app, "/officer/advisory/NO-SUCH-1", "", **OFFICER)
+    assert status == 404 and "no advisory NO-SUCH-1" in body
+    status, _, body = get(app, "/officer/advisories", "severity=dire", **OFFICER)
+    assert status == 400 and "severity=&#39;dire&#39;" in body

@@ -9,6 +9,8 @@ the access rules of access.py and a strict Content-Security-Policy.
     /officer/baseline/NAME[@REV]       compliance table; ?format=csv|json downloads
     /officer/adoption?requirement=...  the adoption curve, drawn as an SVG chart
     /officer/quarantine[?site=SITE]    reports kept aside for review (actions: the CLI)
+    /officer/advisories                advisories with hosts exposed now (advisories/pages.py)
+    /officer/advisory/ID               one advisory: who is exposed, since when, per site
 
 A host's trust (verified, site, pinned, unsigned) shows wherever it is
 listed: unsigned hosts' rows are ones anybody could have written.
@@ -20,6 +22,8 @@ import time
 import urllib.parse
 
 from . import analysis, trust
+from .advisories import pages as advisory_pages
+from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access
 from .baselines import BaselineError, parse_requirement
 from .dates import format_day, format_time, parse_date
@@ -64,6 +68,7 @@ class OfficerPages(object):
     def __init__(self, config, store, token=None):
         self.store = store
         self.stale_days = config.stale_days
+        self.os_streams = config.os_streams
         self.access = Access(config.officer_allow, token)
         self.env = _environment()  # ImportError without Jinja2: the caller answers 503
 
@@ -105,6 +110,10 @@ class OfficerPages(object):
                 return self.html(start_response, "adoption.html", self.adoption(args))
             if parts == ["quarantine"]:
                 return self.html(start_response, "quarantine.html", self.quarantine(args))
+            if parts == ["advisories"]:
+                return self.html(start_response, "advisories.html", self.advisories(args))
+            if parts[0] == "advisory" and len(parts) == 2:
+                return self.html(start_response, "advisory.html", self.advisory(parts[1]))
             raise PageError(404, "no such page")
         except PageError as exc:
             return self.html(start_response, "error.html", {"message": str(exc)}, exc.status)
@@ -223,6 +232,19 @@ class OfficerPages(object):
         site = args.get("site") or None
         return {"site": site or "", "entries": self.store.quarantined(site)}
 
+    def advisories(self, args):
+        try:
+            return advisory_pages.advisories_context(self.store, StreamTable(self.os_streams),
+                                                     args)
+        except advisory_pages.PageArgumentError as exc:
+            raise PageError(400, str(exc))
+
+    def advisory(self, ident):
+        context = advisory_pages.advisory_context(self.store, StreamTable(self.os_streams),
+                                                  ident)
+        context["chart"] = line_chart(context["curve"], ("hosts", "sites"))
+        return context
+
     def baseline(self, start_response, ref, args):
         baseline, requirements = self.requirements(ref)
         at = self.date_arg(args, "at")
@@ -271,10 +293,17 @@ class OfficerPages(object):
         return context
 
 
-def chart(rows, width=760, height=300, margin=40):
-    """Polylines of hosts meeting / behind (analysis.AdoptionDay rows), in
-    SVG coordinates (the template draws them: no script, no inline style)."""
-    top = max([1] + [max(r.hosts_ok, r.hosts_behind) for r in rows])
+def chart(rows):
+    """Polylines of hosts meeting / behind (analysis.AdoptionDay rows)."""
+    drawn = line_chart(rows, ("hosts_ok", "hosts_behind"))
+    drawn.update(ok=drawn["lines"]["hosts_ok"], behind=drawn["lines"]["hosts_behind"])
+    return drawn
+
+
+def line_chart(rows, keys, width=760, height=300, margin=40):
+    """Polylines of the `keys` of day rows (records with .day), in SVG
+    coordinates (the template draws them: no script, no inline style)."""
+    top = max([1] + [max(getattr(r, key) for key in keys) for r in rows])
     count = max(1, len(rows) - 1)
 
     def points(key):
@@ -288,5 +317,5 @@ def chart(rows, width=760, height=300, margin=40):
     labels = [{"x": margin + i * (width - 2 * margin) / count, "label": format_day(r.day)}
               for i, r in enumerate(rows) if i in (0, len(rows) - 1) or
               (len(rows) > 2 and i == len(rows) // 2)]
-    return {"width": width, "height": height, "margin": margin, "ok": points("hosts_ok"),
-            "behind": points("hosts_behind"), "ticks": ticks, "labels": labels}
+    return {"width": width, "height": height, "margin": margin, "ticks": ticks,
+            "labels": labels, "lines": {key: points(key) for key in keys}}
