@@ -15,7 +15,7 @@ setup(
     version=VERSION,
     description="Report installed packages of WLCG hosts, encrypted, to a central collector",
     license="Apache-2.0",
-    packages=["wlcg_collector", "wlcg_collector.db"],
+    packages=["wlcg_collector", "wlcg_collector.db", "wlcg_collector.advisories"],
     package_data={"wlcg_collector": ["templates/*.html", "static/*.css"]},
     scripts=["wlcg-package-reporter"],
     entry_points={"console_scripts": ["wlcg-collector = wlcg_collector.cli:main"]},
