@@ -5,7 +5,6 @@ local HTTPS server; invalid files; idempotent imports and revisions; the
 OS stream table, a row a test."""
 
 import http.server
-import io
 import json
 import os
 import shutil

@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+import test_officer as officer_fleet
 from helpers import FIXTURES, make_report, run_cli
 from wlcg_collector.advisories import exposure as judging
 from wlcg_collector.advisories.formats import parse
@@ -120,20 +121,9 @@ def host_name(short):
     return "%s.example.org" % short
 
 
-def ingest_fleet(store, collector_keys):
-    key, cert = collector_keys
-    for day in range(5):
-        for site, host, system, packager, days in FLEET:
-            if day not in days:
-                continue
-            packages = days[day]
-            version = "2" if any(len(p) == 4 for p in packages) else "1"
-            body = encrypt(make_report(site, host_name(host), packages, ts=at(day),
-                                       packager=packager, system=system, version=version), cert)
-            result = ingest(store, body, [collector_keys], "192.0.2.1",
-                            received=at(day) + 100)
-            assert result.outcome in ("changed", "unchanged"), (host, day, result)
-    return store
+def ingest_fleet(store, collector_keys, fleet=None):
+    return officer_fleet.ingest_fleet(store, collector_keys, FLEET if fleet is None else fleet,
+                                      T0, host_name)
 
 
 def import_fixtures(store):
@@ -278,13 +268,7 @@ def test_exposure_windows_follow_the_reports(fleet):
 def test_exposure_counts_only_days_after_publication(store, collector_keys):
     """The same advisory published on day 1: a-fixed (exposed from day 0 to
     day 2) was exposed one day after it; patch times count from then."""
-    global FLEET
-    whole = FLEET
-    FLEET = [entry for entry in whole if entry[0] == "T2_ALMA"]
-    try:
-        ingest_fleet(store, collector_keys)
-    finally:
-        FLEET = whole
+    ingest_fleet(store, collector_keys, [entry for entry in FLEET if entry[0] == "T2_ALMA"])
     with open(os.path.join(ADVISORIES, "osv-almalinux", "almalinux9-ALSA-2024_2433.json")) as f:
         record = json.load(f)
     record["published"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at(1)))

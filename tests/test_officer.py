@@ -91,18 +91,23 @@ def store_advisory(store, title="Important: xrootd security update"):
     store.import_advisories(parse(xrootd_advisory(title)), T0)
 
 
-def ingest_fleet(store, collector_keys):
-    """The fleet's reports, encrypted, through the collector's ingest."""
+def ingest_fleet(store, collector_keys, fleet=None, t0=T0, name=lambda host: host):
+    """A fleet's reports ((site, host, system, packager, {day: packages}),
+    default FLEET), each made an hour into its day (t0 + day * DAY + 3600)
+    and received 100 s later, encrypted, through the collector's ingest. A
+    package with a fourth field makes its report format 2."""
     key, cert = collector_keys
     for day in range(5):
-        for site, host, system, packager, days in FLEET:
+        for site, host, system, packager, days in (FLEET if fleet is None else fleet):
             if day not in days:
                 continue
-            body = encrypt(make_report(site, host, days[day], ts=T0 + day * DAY + 3600,
-                                       packager=packager, system=system), cert)
-            result = ingest(store, body, [collector_keys], "192.0.2.1",
-                            received=T0 + day * DAY + 3700)
-            assert result.outcome in ("changed", "unchanged")
+            packages = days[day]
+            version = "2" if any(len(p) == 4 for p in packages) else "1"
+            ts = t0 + day * DAY + 3600
+            body = encrypt(make_report(site, name(host), packages, ts=ts, packager=packager,
+                                       system=system, version=version), cert)
+            result = ingest(store, body, [collector_keys], "192.0.2.1", received=ts + 100)
+            assert result.outcome in ("changed", "unchanged"), (host, day, result)
     return store
 
 

@@ -327,9 +327,10 @@ def _keep_packages(packages):
     return packages
 
 
-def _stored_rpm_lines(lines, block):
-    # "name TAB version TAB arch" strings sort as their tuples do: TAB sorts
-    # before every character a field may hold
+def _sorted_unique_lines(lines, block):
+    """The lines of a stored-form block, sorted, each once, signing keys
+    left out. "name TAB version TAB arch" strings sort as their tuples do:
+    TAB sorts before every character a field may hold."""
     unique = sorted(lines)  # in order already from this project's reporter: cheap
     if any(map(operator.eq, unique, islice(unique, 1, None))):
         unique = sorted(set(lines))
@@ -337,7 +338,11 @@ def _stored_rpm_lines(lines, block):
         unique = [line for line in unique if not line.startswith(PUBKEY_LINE_STARTS)]
     if not unique:
         raise ReportError("report lists no package")
-    joined = "\n".join(unique)
+    return unique
+
+
+def _stored_rpm_lines(lines, block):
+    joined = "\n".join(_sorted_unique_lines(lines, block))
     fields = iter(joined.replace("\n", "\t").split("\t"))
     return list(zip(fields, fields, fields)), joined
 
@@ -345,13 +350,7 @@ def _stored_rpm_lines(lines, block):
 def _stored_rpm_lines_sources(lines, block):
     """_stored_rpm_lines of a block whose every line also names its source:
     (packages, their lines joined, {name: source})."""
-    unique = sorted(lines)
-    if any(map(operator.eq, unique, islice(unique, 1, None))):
-        unique = sorted(set(lines))
-    if "gpg-pubkey" in block:
-        unique = [line for line in unique if not line.startswith(PUBKEY_LINE_STARTS)]
-    if not unique:
-        raise ReportError("report lists no package")
+    unique = _sorted_unique_lines(lines, block)
     fields = "\t".join(unique).split("\t")  # no field holds a TAB or a newline
     names = fields[0::4]
     packages = list(zip(names, fields[1::4], fields[2::4]))
