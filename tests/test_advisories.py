@@ -139,6 +139,15 @@ def test_invalid_files_are_one_line_errors(data, message):
     assert message in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_format_given_that_the_file_is_not():
+    with pytest.raises(AdvisoryError) as caught:
+        formats.parse(fixture("osv-ubuntu", "USN-5614-1.json"), "csaf")
+    assert str(caught.value) == 'not a CSAF document (no "document" object)'
+    with pytest.raises(AdvisoryError) as caught:
+        formats.parse(fixture("csaf-redhat", "rhsa-2024_6163.json"), "osv")
+    assert str(caught.value) == 'not an OSV record (no "id")'
+
+
 # ---------------------------------------------------------------- streams
 
 @pytest.mark.parametrize("system, stream", [

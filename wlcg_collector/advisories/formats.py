@@ -307,6 +307,8 @@ def _module_of(fixed, label):
 
 
 def parse_osv(record):
+    if "id" not in record:
+        raise AdvisoryError("not an OSV record (no \"id\")")
     ident = _ident(record.get("id"))
     what = "OSV record %s" % ident
     summary = record.get("summary") or ""
@@ -387,7 +389,9 @@ def _csaf_major(product, majors, relations, depth=0):
 
 
 def parse_csaf(document):
-    head = _object(document.get("document"), "CSAF document")
+    if not isinstance(document.get("document"), dict):
+        raise AdvisoryError("not a CSAF document (no \"document\" object)")
+    head = document["document"]
     tracking = _object(head.get("tracking"), "CSAF document.tracking")
     ident = _ident(tracking.get("id"))
     what = "CSAF advisory %s" % ident
