@@ -5,6 +5,7 @@ test scripts (accept, fail, reject, hang)."""
 import http.server
 import os
 import shutil
+import signal
 import socket
 import socketserver
 import ssl
@@ -392,6 +393,82 @@ class ScratchMySQL(object):
         with conn.cursor() as cursor:
             cursor.execute("DROP DATABASE IF EXISTS %s" % self.name)
         conn.close()
+
+
+MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin") or shutil.which(
+    "mysqld", path="/usr/sbin:/usr/bin")
+INSTALL_DB = shutil.which("mariadb-install-db", path="/usr/bin:/usr/sbin") or shutil.which(
+    "mysql_install_db", path="/usr/bin:/usr/sbin")
+
+
+class OwnMariaDB(object):
+    """A mariadbd of the test's own, on a scratch data directory and port
+    (server_id and log_bin: for a replication primary or replica)."""
+
+    def __init__(self, directory, server_id=None, log_bin=False):
+        self.directory = directory
+        os.makedirs(directory, exist_ok=True)
+        self.server_id = server_id
+        self.log_bin = log_bin
+        self.datadir = os.path.join(directory, "data")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        proc = subprocess.run([INSTALL_DB, "--no-defaults", "--datadir=" + self.datadir,
+                               "--auth-root-authentication-method=normal",
+                               "--skip-test-db"] + user,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        assert proc.returncode == 0, proc.stdout.decode()[-2000:]
+        self.proc = None
+
+    def start(self):
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        self.proc = subprocess.Popen(
+            [MARIADBD, "--no-defaults", "--datadir=" + self.datadir,
+             "--port=%d" % self.port, "--bind-address=127.0.0.1",
+             "--socket=" + os.path.join(self.directory, "mysql.sock"),
+             "--pid-file=" + os.path.join(self.directory, "mysqld.pid"),
+             "--innodb-buffer-pool-size=32M"]
+            + (["--log-bin=" + os.path.join(self.directory, "binlog")] if self.log_bin
+               else ["--skip-log-bin"])
+            + (["--server-id=%d" % self.server_id] if self.server_id else []) + user,
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.directory, "err.log"), "a"))
+        import pymysql
+        for _ in range(300):
+            try:
+                pymysql.connect(host="127.0.0.1", port=self.port, user="root",
+                                connect_timeout=1).close()
+                return
+            except Exception:
+                time.sleep(0.1)
+        raise AssertionError("own mariadbd did not start: " +
+                             open(os.path.join(self.directory, "err.log")).read()[-2000:])
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+            self.proc = None
+
+    def execute(self, *statements):
+        """Run statements as root; the rows of the last."""
+        import pymysql
+        conn = pymysql.connect(host="127.0.0.1", port=self.port, user="root", autocommit=True)
+        try:
+            with conn.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+                return cursor.fetchall()
+        finally:
+            conn.close()
+
+    def create_database(self, name):
+        self.execute("CREATE DATABASE %s" % name)
+        return self.url(name)
+
+    def url(self, name):
+        return "mysql://root@127.0.0.1:%d/%s" % (self.port, name)
 
 
 def write_config(path, database, pairs, **options):

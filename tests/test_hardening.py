@@ -8,8 +8,6 @@ import multiprocessing
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,9 +15,9 @@ import time
 
 import pytest
 
-from helpers import (ROOT, ScratchMySQL, collector_command, decrypt, make_key_pair,
-                     make_report,
-                     mysql_available, run_reporter, write_config, wsgi_call)
+from helpers import (INSTALL_DB, MARIADBD, ROOT, OwnMariaDB, ScratchMySQL, collector_command,
+                     decrypt, make_key_pair, make_report, mysql_available, run_reporter,
+                     write_config, wsgi_call)
 from wlcg_collector import create_app
 from wlcg_collector.crypto import encrypt
 from wlcg_collector.history import changes
@@ -279,64 +277,6 @@ def test_eight_collectors_at_once_on_mariadb(tmp_path):
 
 
 # ---------------------------------------------------------------- database outage
-
-MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin") or shutil.which(
-    "mysqld", path="/usr/sbin:/usr/bin")
-INSTALL_DB = shutil.which("mariadb-install-db", path="/usr/bin:/usr/sbin") or shutil.which(
-    "mysql_install_db", path="/usr/bin:/usr/sbin")
-
-
-class OwnMariaDB(object):
-    """A mariadbd of this test's own, on a scratch data directory and port."""
-
-    def __init__(self, directory):
-        self.directory = directory
-        self.datadir = os.path.join(directory, "data")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        user = ["--user=root"] if os.geteuid() == 0 else []
-        proc = subprocess.run([INSTALL_DB, "--no-defaults", "--datadir=" + self.datadir,
-                               "--auth-root-authentication-method=normal",
-                               "--skip-test-db"] + user,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-        assert proc.returncode == 0, proc.stdout.decode()[-2000:]
-        self.proc = None
-
-    def start(self):
-        user = ["--user=root"] if os.geteuid() == 0 else []
-        self.proc = subprocess.Popen(
-            [MARIADBD, "--no-defaults", "--datadir=" + self.datadir,
-             "--port=%d" % self.port, "--bind-address=127.0.0.1",
-             "--socket=" + os.path.join(self.directory, "mysql.sock"),
-             "--pid-file=" + os.path.join(self.directory, "mysqld.pid"),
-             "--skip-log-bin", "--innodb-buffer-pool-size=32M"] + user,
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.directory, "err.log"), "a"))
-        import pymysql
-        for _ in range(300):
-            try:
-                pymysql.connect(host="127.0.0.1", port=self.port, user="root",
-                                connect_timeout=1).close()
-                return
-            except Exception:
-                time.sleep(0.1)
-        raise AssertionError("own mariadbd did not start: " +
-                             open(os.path.join(self.directory, "err.log")).read()[-2000:])
-
-    def stop(self):
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
-            self.proc = None
-
-    def create_database(self, name):
-        import pymysql
-        conn = pymysql.connect(host="127.0.0.1", port=self.port, user="root")
-        with conn.cursor() as cursor:
-            cursor.execute("CREATE DATABASE %s" % name)
-        conn.close()
-        return "mysql://root@127.0.0.1:%d/%s" % (self.port, name)
-
 
 def test_database_outage(home, collector_keys):
     if not (MARIADBD and INSTALL_DB):

@@ -30,4 +30,7 @@ def create_app(config_path=None, database=None, keys=None, certs=None, officer_t
         raise ConfigError(str(exc))
     finally:
         store.close()
-    return CollectorApp(config, store, officer_token)
+    read_store = None
+    if config.read_database:  # the officer's pages read from the replica
+        read_store = open_store(config.read_database, config.package_cache)
+    return CollectorApp(config, store, officer_token, read_store)

@@ -275,11 +275,12 @@ def cmd_ingest(args):
 
 
 def cmd_sites(args):
-    emit_records(store_of(args).sites(), ["site", "hosts", "last_report"], args.format)
+    emit_records(store_of(args, read=True).sites(), ["site", "hosts", "last_report"],
+                 args.format)
 
 
 def cmd_hosts(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     site = site_of(store, args)
     before = None
     if args.stale is not None:
@@ -290,7 +291,7 @@ def cmd_hosts(args):
 
 
 def cmd_state(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     emit_records(store.state(host_of(store, args).id, args.at), ["name", "version", "arch"],
                  args.format)
 
@@ -299,7 +300,7 @@ HISTORY_COLUMNS = ["time", "action", "name", "arch", "old", "new"]
 
 
 def cmd_history(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     host = host_of(store, args)
     events = changes(host.packager, store.intervals(host.id, args.since), args.since)
     emit([dict(zip(HISTORY_COLUMNS, (format_time(event[0]),) + tuple(event[1:])))
@@ -311,7 +312,7 @@ REPORT_COLUMNS = ["received", "collected", "sender", "signer", "packages", "chan
 
 
 def cmd_reports(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     host = host_of(store, args)
     rows = [{"received": r.received, "collected": r.collected, "sender": r.sender,
              "signer": trust.short_fingerprint(r.signer), "packages": r.packages,
@@ -340,7 +341,7 @@ def quarantine_row(entry):
 
 
 def cmd_quarantine(args):
-    store = store_of(args)
+    store = store_of(args, read=args.action in ("list", "show"))
     if args.action == "list":
         emit([quarantine_row(e) for e in store.quarantined(args.site)], QUARANTINE_COLUMNS,
              args.format)
@@ -384,7 +385,7 @@ KEYS_COLUMNS = ["site", "host", "trust", "fingerprint", "pinned_since", "pinned_
 
 
 def cmd_keys(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     site = site_of(store, args)
     rows = [{"site": h.site, "host": h.name, "trust": h.trust,
              "fingerprint": trust.short_fingerprint(h.key_fingerprint),
@@ -439,7 +440,7 @@ def stored_baseline(store, ref):
 
 
 def cmd_baseline(args):
-    store = store_of(args)
+    store = store_of(args, read=args.baseline_command != "add")
     if args.baseline_command == "add":
         if not BASELINE_NAME_RE.match(args.name):
             raise UsageError("baseline name %r: letters, digits, '.', '_', '-'" % args.name)
@@ -472,7 +473,7 @@ def load_requirements(store, ref):
 
 
 def cmd_compare(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     site = site_of(store, args)
     requirements = load_requirements(store, args.baseline)
     result = analysis.compliance(store, requirements, args.at, site)
@@ -496,7 +497,7 @@ def cmd_adoption(args):
         first, last = analysis.day_range(args.first, args.last, int(time.time()))
     except ValueError as exc:
         raise UsageError("--from/--to: %s" % exc)
-    store = store_of(args)
+    store = store_of(args, read=True)
     site = site_of(store, args)
     days = analysis.adoption(store, requirement, first, last, site)
     if args.plot:
@@ -513,7 +514,7 @@ def cmd_adoption(args):
 
 
 def cmd_changes(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     site = site_of(store, args)
     since = args.since if args.since is not None else int(time.time()) - 7 * analysis.DAY
     emit_records(analysis.fleet_changes(store, since, site, args.package),
@@ -521,7 +522,7 @@ def cmd_changes(args):
 
 
 def cmd_stale(args):
-    emit_records(analysis.stale(store_of(args), args.days, int(time.time())),
+    emit_records(analysis.stale(store_of(args, read=True), args.days, int(time.time())),
                  analysis.STALE_COLUMNS, args.format)
 
 

@@ -45,9 +45,12 @@ def config_of(args):
     return load_config(args.config, database=args.db, keys=args.key, certs=args.cert)
 
 
-def store_of(args, check=True):
+def store_of(args, check=True, read=False):
+    """The store a command uses: for a command that only reads (`read`),
+    the replica of `[collector] read_database` when there is one."""
     config = config_of(args)
-    store = open_store(config.database, config.package_cache)
+    url = config.read_database if read and config.read_database else config.database
+    store = open_store(url, config.package_cache)
     args.stores.append(store)
     if check:
         store.check_schema()

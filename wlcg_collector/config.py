@@ -2,6 +2,8 @@
 
     [collector]
     database = mysql://wlcg:secret@db.example.org:3306/wlcg_packages
+    # the officer's commands and pages read from a replica, if given
+    read_database = mysql://wlcg_ro:secret@replica.example.org:3306/wlcg_packages
     # one key/cert pair a line, paired in order; the first is the current one
     key  = /etc/wlcg-collector/collector.key
            /etc/wlcg-collector/collector-2025.key
@@ -65,6 +67,7 @@ class Config(object):
     def __init__(self):
         self.path = None
         self.database = DEFAULT_DATABASE
+        self.read_database = None  # a replica for the officer's reads (None: database)
         self.pairs = []  # [(key, cert)], tried in order
         self.max_body = DEFAULT_MAX_BODY
         self.allow_plaintext = False
@@ -148,7 +151,7 @@ def load_config(path=None, database=None, keys=None, certs=None):
             raise ConfigError("config file %s: %s" % (path, str(exc).splitlines()[0]))
         config.path = path
         section = parser["collector"] if parser.has_section("collector") else {}
-        known = {"database", "key", "cert", "max_body", "allow_plaintext", "trusted_proxies",
+        known = {"database", "read_database", "key", "cert", "max_body", "allow_plaintext", "trusted_proxies",
                  "clock_skew", "package_cache", "unsigned", "capath", "rekey_after_silence",
                  "max_packages"} | set(LIMITS)
         for name in section:
@@ -156,6 +159,7 @@ def load_config(path=None, database=None, keys=None, certs=None):
                 raise ConfigError("config file %s: unknown option %r in [collector]"
                                   % (path, name))
         config.database = section.get("database", config.database)
+        config.read_database = section.get("read_database", "").strip() or None
         keys = keys or _lines(section.get("key", ""))
         certs = certs or _lines(section.get("cert", ""))
         try:
@@ -200,6 +204,7 @@ def load_config(path=None, database=None, keys=None, certs=None):
             _load_advisories(config, parser["advisories"], path)
     if database:
         config.database = database
+        config.read_database = None  # --db names the one database to use
     keys = list(keys or [])
     certs = list(certs or [])
     if len(keys) != len(certs):
@@ -215,6 +220,11 @@ def load_config(path=None, database=None, keys=None, certs=None):
         parse_database_url(config.database)
     except ValueError as exc:
         raise ConfigError("database URL: %s" % exc)
+    if config.read_database:
+        try:
+            parse_database_url(config.read_database)
+        except ValueError as exc:
+            raise ConfigError("read_database URL: %s" % exc)
     return config
 
 

@@ -29,9 +29,10 @@ DRAIN_LIMIT = 64 * 1024 * 1024
 
 
 class CollectorApp(object):
-    def __init__(self, config, store, officer_token=None):
+    def __init__(self, config, store, officer_token=None, read_store=None):
         self.config = config
         self.store = store
+        self.read_store = read_store or store  # the officer's pages read here
         self.officer_token = officer_token
         self._pages = None
         # (sender, UTC day) whose 429 was logged: once a day is enough
@@ -41,7 +42,7 @@ class CollectorApp(object):
         """The officer's pages, loaded on first use (ingest never needs Jinja2)."""
         if self._pages is None:
             from .pages import OfficerPages
-            self._pages = OfficerPages(self.config, self.store, self.officer_token)
+            self._pages = OfficerPages(self.config, self.read_store, self.officer_token)
         return self._pages
 
     def __call__(self, environ, start_response):

@@ -151,7 +151,7 @@ def cmd_import(args):
 
 
 def cmd_list(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     severities = severity_list(args.severity) if args.severity else None
     infos = store.advisories(cve=args.cve.upper() if args.cve else None, severities=severities,
                              since=args.since)
@@ -176,7 +176,7 @@ def _info(store, ident):
 
 
 def cmd_show(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     info, content = _info(store, args.ident)
     if args.format == "json":
         content["revisions"] = [r._asdict() for r in store.advisory_revisions(info.id)]
@@ -206,7 +206,7 @@ def cmd_show(args):
 # ---------------------------------------------------------------- questions
 
 def cmd_vulnerable(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     site = site_of(store, args)
     at = args.at if args.at is not None else int(time.time())
     severities = severity_list(args.severity) if args.severity else judging.SECURITY_SEVERITIES
@@ -233,7 +233,7 @@ def advisories_named(store, ident):
 
 
 def cmd_exposure(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     site = site_of(store, args)
     now = int(time.time())
     table = stream_table(args)
@@ -284,7 +284,7 @@ def _day(seconds):
 
 
 def cmd_patch_times(args):
-    store = store_of(args)
+    store = store_of(args, read=True)
     site = site_of(store, args)
     now = int(time.time())
     since = args.since if args.since is not None else now - 365 * judging.DAY
