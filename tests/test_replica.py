@@ -7,14 +7,14 @@ to the primary does not show, which proves where they read."""
 
 import json
 import os
-import tempfile
 import shutil
+import tempfile
 import time
 
 import pytest
 
 from helpers import INSTALL_DB, MARIADBD, OwnMariaDB, run_cli, wsgi_call, write_config
-from test_officer import BASELINE, T0, date, ingest_fleet, store_advisory
+from test_officer import BASELINE, date, ingest_fleet, store_advisory
 from wlcg_collector import create_app
 from wlcg_collector.db import open_store
 
