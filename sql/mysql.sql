@@ -31,6 +31,7 @@ CREATE TABLE hosts (
     signed_ts BIGINT NOT NULL DEFAULT -1,
     created BIGINT NOT NULL DEFAULT 0,
     created_by VARCHAR(64) NOT NULL DEFAULT '',
+    block_hash VARBINARY(32) NULL,
     UNIQUE KEY hosts_site_name (site, name),
     KEY hosts_name (name),
     KEY hosts_site_created (site, created),

@@ -14,7 +14,9 @@ CREATE TABLE schema_version (
 -- verified (a grid host certificate; key_fingerprint = sha256 of the
 -- subject, key_subject the subject). signed_ts: the ts of its latest
 -- applied signed report. created/created_by: when and from where the row
--- was made (the new-host quotas count them).
+-- was made (the new-host quotas count them). block_hash: the sha256 of the
+-- latest package block as sent (a block sent again byte for byte is the
+-- same set, validated when first stored: it is not parsed again).
 CREATE TABLE hosts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     site TEXT NOT NULL COLLATE NOCASE,
@@ -37,6 +39,7 @@ CREATE TABLE hosts (
     signed_ts INTEGER NOT NULL DEFAULT -1,
     created INTEGER NOT NULL DEFAULT 0,
     created_by TEXT NOT NULL DEFAULT '',
+    block_hash BLOB,
     UNIQUE (site, name)
 );
 CREATE INDEX hosts_name ON hosts (name);

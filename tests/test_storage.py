@@ -428,3 +428,42 @@ def test_many_new_package_rows_are_made_before_the_hosts_transaction(store, monk
     monkeypatch.undo()
     assert store.store_report(report, T0 + 60, "192.0.2.1").outcome == "changed"
     assert store.state(store.find_host("wn01.example.org").id) == sorted(many, key=sort_key)
+
+
+def test_a_block_sent_again_is_not_parsed_again(store, monkeypatch):
+    """The same package block as the host's last, byte for byte: the same
+    set, validated when first stored; its lines are not parsed again (the
+    headers are). Another order of the same lines is parsed, and the same
+    set still."""
+    from wlcg_collector import report as module
+    put(store, DAYS[0], 0)
+    parsed = []
+    real = module._parse_block
+    monkeypatch.setattr(module, "_parse_block", lambda *a: parsed.append(1) or real(*a))
+    again = parse_report(make_report(packages=DAYS[0], ts=T0 + DAY), lazy=True)
+    result = store.store_report(again, T0 + DAY, "192.0.2.1")
+    assert (result.outcome, result.parsed, parsed) == ("unchanged", False, [])
+    host = store.find_host("wn01.example.org")
+    assert host.packages == len(DAYS[0]) and host.last_report == T0 + DAY
+    assert store.reports(host.id)[-1].packages == len(DAYS[0])
+    shuffled = parse_report(make_report(packages=list(reversed(DAYS[0])), ts=T0 + 2 * DAY),
+                            lazy=True)
+    result = store.store_report(shuffled, T0 + 2 * DAY, "192.0.2.1")
+    assert (result.outcome, result.parsed, parsed) == ("unchanged", True, [1])
+    # a header that changes how the block reads makes it another block
+    assert parse_report(make_report(packages=DAYS[0], ts=1, version="2")).block_hash != \
+        parse_report(make_report(packages=DAYS[0], ts=1)).block_hash
+
+
+def test_a_bad_line_found_late_stores_nothing(store):
+    """A lazily parsed report whose lines are bad: ReportError from the
+    store, and nothing of it stored (not even a new host's row)."""
+    from wlcg_collector.report import ReportError
+    bad = parse_report(make_report("T2_BAD", "bad.example.org",
+                                   packages=[("a", "0:1-1", "x86_64"), ("b", "x", "y z")],
+                                   ts=T0), lazy=True)
+    with pytest.raises(ReportError) as caught:
+        store.store_report(bad, T0, "192.0.2.1")
+    assert "package line" in str(caught.value)
+    counts = store.row_counts()
+    assert (counts["hosts"], counts["reports"], counts["packages"]) == (0, 0, 0)

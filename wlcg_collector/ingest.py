@@ -41,8 +41,10 @@ def plaintext_of(body, pairs, allow_plaintext):
 
 
 def parse(plaintext, max_packages=MAX_PACKAGES):
+    """The report of a plaintext, its package lines parsed only when the
+    store needs them (store() turns their ReportError into a 400)."""
     try:
-        return parse_report(plaintext, max_packages)
+        return parse_report(plaintext, max_packages, lazy=True)
     except TooManyPackages as exc:
         raise Rejected(413, "%s: this collector takes %d at most" % (exc, max_packages))
     except ReportError as exc:
@@ -91,5 +93,8 @@ def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clo
                                 "(it signs its reports)")
         report, signer = parse(plaintext, max_packages), None
     kwargs = {} if limits is None else {"limits": limits}
-    return store.store_report(report, received, sender, clock_skew, signer=signer, rules=rules,
-                              **kwargs)
+    try:
+        return store.store_report(report, received, sender, clock_skew, signer=signer,
+                                  rules=rules, **kwargs)
+    except ReportError as exc:  # a package line, read only now (nothing was stored)
+        raise Rejected(400, "bad report: %s" % exc)

@@ -73,21 +73,53 @@ class TooManyPackages(ReportError):
 
 
 class Report(object):
-    """A validated report: headers, packager and the normalised package set."""
+    """A report whose frame and headers are validated: its packages, the
+    normalised set, are parsed (and validated) when first asked for, so
+    that a block a host sent before, byte for byte, need not be (the
+    writer compares block_hash with the host's first)."""
 
-    def __init__(self, headers, packages, plaintext, package_lines=None, sources=None):
+    def __init__(self, headers, plaintext, package_lines, first_number):
         self.headers = headers
         self.site = headers["site"]
         self.host = headers["host"]
         self.packager = headers["packager"]
-        self.packages = packages  # sorted list of (name, version, arch)
         self.ts = int(headers["ts"]) if "ts" in headers else None
         self.plaintext = plaintext  # kept as sent: a quarantined report is stored so
         self.facts = facts_json(headers)
         self.digest = hashlib.sha256(plaintext).digest()
-        self.set_hash = package_set_hash(self.packager, packages, package_lines)
-        # {binary package name: source package name}, from format 2 reports
-        self.sources = sources or {}
+        # the package block as sent, with what decides how it is read
+        self.block_hash = hashlib.sha256(("%s\n%s\n%s" % (
+            self.packager, headers.get("version", ""), "\n".join(package_lines))).encode(
+                "utf-8")).digest()
+        self.line_count = len(package_lines)
+        self._lines = package_lines
+        self._first_number = first_number
+        self._parsed = None
+
+    def _parse(self):
+        """(packages, set hash, sources); ReportError for a bad block."""
+        if self._parsed is None:
+            packages, joined, sources = _parse_block(self._lines, self.headers,
+                                                     self._first_number)
+            self._parsed = (packages, package_set_hash(self.packager, packages, joined),
+                            sources)
+            self._lines = None
+        return self._parsed
+
+    @property
+    def packages(self):
+        """The sorted list of (name, version, arch)."""
+        return self._parse()[0]
+
+    @property
+    def set_hash(self):
+        """sha256 of the normalised set (package_set_hash)."""
+        return self._parse()[1]
+
+    @property
+    def sources(self):
+        """{binary package name: source package name}, from format 2 reports."""
+        return self._parse()[2]
 
 
 def package_set_hash(packager, packages, lines=None):
@@ -122,10 +154,12 @@ def _printable(text, what):
                           % what)
 
 
-def parse_report(data, max_packages=MAX_PACKAGES):
+def parse_report(data, max_packages=MAX_PACKAGES, lazy=False):
     """A Report from the plaintext bytes; ReportError with the reason if bad
     (TooManyPackages for more than max_packages lines, told before any line
-    is looked at, so that a huge body costs no more memory than itself)."""
+    is looked at, so that a huge body costs no more memory than itself).
+    lazy: the package lines are parsed when first asked for (and their
+    ReportError raised then)."""
     lines_at_most = max_packages + MAX_HEADERS + 3
     if data.count(b"\n") > lines_at_most:
         raise TooManyPackages("report lists more than %d packages" % max_packages)
@@ -156,16 +190,23 @@ def parse_report(data, max_packages=MAX_PACKAGES):
     if third - second - 1 > max_packages:
         raise TooManyPackages("report lists more than %d packages" % max_packages)
     headers = _parse_headers(lines[1:second])
-    package_lines, sources = lines[second + 1:third], {}
+    report = Report(headers, data, lines[second + 1:third], second + 2)
+    if not lazy:
+        report.packages  # noqa: B018 -- parsed now: a bad line is this call's error
+    return report
+
+
+def _parse_block(package_lines, headers, first_number):
+    """(packages, their lines joined or None, sources) of a package block."""
+    sources = {}
     if headers.get("version") == SOURCES_VERSION:
         if headers["packager"] == "rpm":
             block = "\n".join(package_lines)
             if STORED_RPM_BLOCK_SOURCES.fullmatch(block):
-                packages, joined, sources = _stored_rpm_lines_sources(package_lines, block)
-                return Report(headers, packages, data, joined, sources)
-        package_lines, sources = _split_sources(package_lines, second + 2)
-    packages, joined = _parse_packages(package_lines, headers["packager"], second + 2)
-    return Report(headers, packages, data, joined, sources)
+                return _stored_rpm_lines_sources(package_lines, block)
+        package_lines, sources = _split_sources(package_lines, first_number)
+    packages, joined = _parse_packages(package_lines, headers["packager"], first_number)
+    return packages, joined, sources
 
 
 SOURCE_COLUMN = re.compile(r"[%s]{1,%d}(?:\n[%s]{1,%d})*" % (PRINTABLE, MAX_NAME, PRINTABLE,

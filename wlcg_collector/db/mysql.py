@@ -130,7 +130,7 @@ class MySQLDialect(object):
         try:
             conn = self.pymysql.connect(
                 host=p["host"], port=p["port"], user=p["user"], password=p["password"],
-                database=p["database"], charset="utf8mb4", autocommit=True,
+                database=p["database"], charset="utf8mb4", autocommit=False,
                 connect_timeout=5, read_timeout=120, write_timeout=120)
             with conn.cursor() as cursor:
                 # READ COMMITTED: after INSERT IGNORE a plain SELECT must see the
@@ -141,6 +141,7 @@ class MySQLDialect(object):
                                "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'")
                 cursor.execute("SET time_zone = '+00:00'")
                 cursor.execute("SET SESSION group_concat_max_len = 1073741824")
+            conn.commit()
             if self.json_table is None:
                 self.json_table = server_has_json_table(conn.get_server_info())
         except self.pymysql.err.MySQLError as exc:
@@ -152,7 +153,9 @@ class MySQLDialect(object):
         pass  # the server holds the cache
 
     def begin(self, conn, write):
-        conn.begin()
+        # autocommit is off: the first statement opens the transaction, and
+        # an explicit BEGIN would cost a round trip to the server each time
+        pass
 
     def _code(self, exc):
         if isinstance(exc, self.pymysql.err.MySQLError) and exc.args:
@@ -174,6 +177,7 @@ class MySQLDialect(object):
             for statement in "\n".join(lines).split(";"):
                 if statement.strip():
                     cursor.execute(statement)  # no parameters: no '%' formatting
+        conn.commit()
 
     def exists(self):
         return True  # the operator creates the database; init-db fills it
@@ -266,7 +270,9 @@ class MySQLDialect(object):
                 cursor.execute("ANALYZE TABLE %s" % table)
                 cursor.fetchall()
             cursor.execute(self.sql.SELECT_STORAGE_BYTES)
-            return int(cursor.fetchone()[0])
+            size = int(cursor.fetchone()[0])
+        conn.commit()
+        return size
 
     def schema_shape(self, cursor):
         """{table: {index: columns}, table columns: ..., foreign keys: ...}:

@@ -50,13 +50,15 @@ class IngestResult(object):
     """What storing one report did: outcome "duplicate", "older",
     "replayed", "quarantined", "unchanged" or "changed"; changes: intervals
     opened + closed; message: for a quarantined report, the line to answer;
-    note: a line for the collector's log."""
+    note: a line for the collector's log; parsed: False when the report's
+    package block was the host's stored one, not parsed again."""
 
-    def __init__(self, outcome, changes=0, message=None, note=None):
+    def __init__(self, outcome, changes=0, message=None, note=None, parsed=True):
         self.outcome = outcome
         self.changes = changes
         self.message = message
         self.note = note
+        self.parsed = parsed
 
     def __repr__(self):
         return "IngestResult(%r, %d)" % (self.outcome, self.changes)

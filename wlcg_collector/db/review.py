@@ -59,7 +59,7 @@ class Review(object):
         result = self.transaction(work)
         if learned:
             self.package_ids.add(report.packager, learned)
-        if report.sources and result.outcome in ("changed", "unchanged"):
+        if result.parsed and report.sources and result.outcome in ("changed", "unchanged"):
             self.package_sources.settle(report.packager, created)
             self._record_sources(report)
         return result

@@ -40,13 +40,15 @@ class SharedSQL(object):
                      "packages, changed, applied, signer, outcome) "
                      "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
     UPDATE_HOST_STATE = ("UPDATE hosts SET packager = {p}, system = {p}, kernel = {p}, "
-                         "arch = {p}, facts = {p}, set_hash = {p}, package_count = {p}, "
+                         "arch = {p}, facts = {p}, set_hash = {p}, block_hash = {p}, "
+                         "package_count = {p}, "
                          "last_report = {p}, last_received = {p} WHERE id = {p}")
 
     # a host's row as the writer needs it; the dialects' LOCK_HOST reads it
     # under the lock that serialises the host's writers, resolve_first without
     PEEK_HOST = ("SELECT id, set_hash, last_report, first_report, trust, key_fingerprint, "
-                 "signed_ts, last_received FROM hosts WHERE site = {p} AND name = {p}")
+                 "signed_ts, last_received, block_hash, package_count FROM hosts "
+                 "WHERE site = {p} AND name = {p}")
 
     # the source package a row was built from: set once, never changed
     SELECT_UNSOURCED_PACKAGES = ("SELECT id FROM packages WHERE source IS NULL "
@@ -102,8 +104,8 @@ class SharedSQL(object):
                                 "WHERE host_id = {p} AND collected > {p} AND applied = 1")
     SELECT_LAST_APPLIED = ("SELECT MAX(collected) FROM reports WHERE host_id = {p} "
                            "AND applied = 1")
-    UPDATE_HOST_AFTER_ROLLBACK = ("UPDATE hosts SET set_hash = {p}, package_count = {p}, "
-                                  "last_report = {p} WHERE id = {p}")
+    UPDATE_HOST_AFTER_ROLLBACK = ("UPDATE hosts SET set_hash = {p}, block_hash = NULL, "
+                                  "package_count = {p}, last_report = {p} WHERE id = {p}")
 
     # -- bulk loads (bulk.py)
     INSERT_BULK_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "

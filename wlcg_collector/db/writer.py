@@ -69,6 +69,11 @@ class _Duplicate(Exception):
     """The report's digest is stored already."""
 
 
+class _ResolveFirst(Exception):
+    """The report's changed set has many package rows to find or make:
+    they are made first, in a transaction of their own (_resolve_first)."""
+
+
 class ReportWriter(object):
     """Mixed into Store: store_report."""
 
@@ -87,17 +92,22 @@ class ReportWriter(object):
         if collected is None or collected > received + clock_skew:
             collected = received
         facts = report.facts
-        if not accept:
-            self._resolve_first(report, collected, received, sender, signer, rules, limits)
         learned, created = {}, set()
+        resolve = [not accept]  # may stop to make many package rows first
 
         def work(cursor):
             learned.clear()  # from an attempt rolled back
             created.clear()
             return self._store(cursor, report, received, collected, sender, facts, learned,
-                               created, signer, rules, limits, accept)
+                               created, signer, rules, limits, accept, resolve[0])
         try:
-            result = self.transaction(work)
+            try:
+                result = self.transaction(work)
+            except _ResolveFirst:
+                self._resolve_first(report, collected, received, sender, signer, rules,
+                                    limits)
+                resolve[0] = False
+                result = self.transaction(work)
         except _Duplicate:
             # the same report again (a retry, or committed by another process
             # meanwhile): counted on its row, nothing else
@@ -106,10 +116,10 @@ class ReportWriter(object):
             return IngestResult("duplicate")
         if learned:
             self.package_ids.add(report.packager, learned)
-        if report.sources and result.outcome in ("changed", "unchanged"):
+        if result.parsed and report.sources and result.outcome in ("changed", "unchanged"):
             self.package_sources.settle(report.packager, created)  # made with their sources
             self._record_sources(report)
-        if len(report.packages) >= LARGE_REPORT:
+        if report.line_count >= LARGE_REPORT:
             release_memory(self.dialect, self._connection())
         return result
 
@@ -190,7 +200,7 @@ class ReportWriter(object):
             self.package_sources.settle(report.packager, created)
 
     def _store(self, cursor, report, received, collected, sender, facts, learned, created,
-               signer, rules, limits, accept):
+               signer, rules, limits, accept, resolve=False):
         # A report already stored is caught by the unique digest when its row
         # is inserted (rolling back whatever was done): one query less for
         # every report that is not a retry.
@@ -215,14 +225,18 @@ class ReportWriter(object):
         host_id, set_hash, last_report, first_report = row[:4]
         if set_hash is not None:
             set_hash = bytes(set_hash)
+        block_hash, package_count = row[8:10]
+        # the block the host sent last, byte for byte: the same set, validated
+        # when it was stored (its packages need not be parsed again)
+        same_block = block_hash is not None and bytes(block_hash) == report.block_hash
         fingerprint = signer.fingerprint if signer is not None else None
 
         def add_report(changed, outcome):
             try:
                 cursor.execute(sql.INSERT_REPORT, (
                     host_id, report.digest, received, collected, sender[:64],
-                    len(report.packages), int(changed), int(outcome == "applied"), fingerprint,
-                    outcome))
+                    package_count if same_block else len(report.packages), int(changed),
+                    int(outcome == "applied"), fingerprint, outcome))
             except self.dialect.integrity_errors:
                 raise _Duplicate()
 
@@ -242,10 +256,19 @@ class ReportWriter(object):
             # even first_report: a forged old ts would date the host back)
             add_report(False, "older")
             return IngestResult("older", note=decision.note)
+        if same_block:
+            add_report(False, "applied")
+            self._update_host(cursor, host_id, report, facts, collected, received,
+                              (set_hash, package_count))
+            return IngestResult("unchanged", note=decision.note, parsed=False)
         if set_hash == report.set_hash:
             add_report(False, "applied")
             self._update_host(cursor, host_id, report, facts, collected, received)
             return IngestResult("unchanged", note=decision.note)
+        if resolve:
+            known = self.package_ids.table(report.packager)
+            if sum(1 for p in report.packages if p not in known) >= RESOLVE_FIRST:
+                raise _ResolveFirst()
         changes = self._apply_changes(cursor, host_id, report, collected,
                                       set_hash is not None, last_report, learned, created)
         add_report(True, "applied")
@@ -317,11 +340,14 @@ class ReportWriter(object):
                        % (decision.reason, trust.short_fingerprint(signer.fingerprint)))
         return IngestResult("quarantined", message=message)
 
-    def _update_host(self, cursor, host_id, report, facts, collected, received):
+    def _update_host(self, cursor, host_id, report, facts, collected, received, kept=None):
+        """The host's facts and set from the report (kept: the stored set
+        hash and package count, when the report's block is the stored one)."""
         headers = report.headers
+        set_hash, count = kept if kept is not None else (report.set_hash, len(report.packages))
         cursor.execute(self.sql.UPDATE_HOST_STATE, (
             report.packager, headers.get("system"), headers.get("kernel"), headers.get("arch"),
-            facts, report.set_hash, len(report.packages), collected, received, host_id))
+            facts, set_hash, report.block_hash, count, collected, received, host_id))
 
     def _apply_changes(self, cursor, host_id, report, collected, has_set, last_report, learned,
                        created):

@@ -5,6 +5,7 @@
 
 ALTER TABLE packages ADD COLUMN source VARCHAR(200) NULL AFTER key_hash,
     ADD KEY packages_source (source);
+ALTER TABLE hosts ADD COLUMN block_hash VARBINARY(32) NULL;
 
 -- Security advisories as imported (see sqlite.sql).
 CREATE TABLE advisories (

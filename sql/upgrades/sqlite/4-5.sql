@@ -1,9 +1,12 @@
--- Schema 4 -> 5: security advisories, and the source package a package
--- row was built from (reports of format version 2 name it). One transaction.
+-- Schema 4 -> 5: security advisories, the source package a package row was
+-- built from (reports of format version 2 name it), and each host's latest
+-- package block's hash (a block sent again is not parsed again). One
+-- transaction.
 
 BEGIN;
 ALTER TABLE packages ADD COLUMN source TEXT;
 CREATE INDEX packages_source ON packages (source);
+ALTER TABLE hosts ADD COLUMN block_hash BLOB;
 
 -- Security advisories as imported (advisories/formats.py reads the feeds):
 -- ident is the vendor's id; content the normalised advisory as JSON (what
