@@ -58,19 +58,23 @@ CREATE TABLE packages (
 -- host's set and history are one range of the table. No foreign keys: they
 -- would cost two lookups for each of a new host's 1,500 rows; the only
 -- writer adds rows in the transaction that holds the host and made the
--- package rows, and hosts and packages are never deleted.
+-- package rows, and hosts and packages are never deleted. Times are Unix
+-- seconds in INT UNSIGNED (until 2106): 4 bytes less each, in the row and
+-- in both indexes. On MariaDB the table's pages are compressed when they
+-- are written to disk (PAGE_COMPRESSED, zlib: a third of the space, at no
+-- measurable cost to ingest or the queries; MySQL ignores the comment).
 CREATE TABLE installs (
     host_id INT UNSIGNED NOT NULL,
     package_id INT UNSIGNED NOT NULL,
-    installed BIGINT NOT NULL,
-    removed BIGINT NULL,
+    installed INT UNSIGNED NOT NULL,
+    removed INT UNSIGNED NULL,
     PRIMARY KEY (host_id, package_id, installed),
     -- covering, open intervals first: who has a package now is one short range
     -- (and at a past date, that range and the intervals closed since)
     KEY installs_package (package_id, removed, installed, host_id),
     -- a host's open set, and what changed on it since T, as short ranges
     KEY installs_host (host_id, removed, installed)
-) ENGINE=InnoDB;
+) ENGINE=InnoDB /*M!100100 PAGE_COMPRESSED=1 */;
 
 -- The audit trail: one small row per report received.
 CREATE TABLE reports (

@@ -6,6 +6,11 @@
 ALTER TABLE packages ADD COLUMN source VARCHAR(200) NULL AFTER key_hash,
     ADD KEY packages_source (source);
 ALTER TABLE hosts ADD COLUMN block_hash VARBINARY(32) NULL;
+-- Interval times in 4 bytes (Unix seconds until 2106), and on MariaDB the
+-- table's pages compressed on disk: this rewrites the install table, which
+-- takes a while on a large store: stop ingest while it runs.
+ALTER TABLE installs MODIFY installed INT UNSIGNED NOT NULL, MODIFY removed INT UNSIGNED NULL
+    /*M!100100 , PAGE_COMPRESSED=1 */;
 
 -- Security advisories as imported (see sqlite.sql).
 CREATE TABLE advisories (
