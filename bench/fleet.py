@@ -122,3 +122,36 @@ def load_history(store, fleet, progress=None):
         reports += [(index, fleet.start + day * DAY, len(fleet.packages))
                     for day in sorted(days - {None})]
     store.bulk_load("rpm", packages, hosts, intervals(), reports, progress)
+
+
+def varied_package_sets(hosts, seed=17):
+    """[(system, packager, packages)] of `hosts` varied hosts: EL9, EL8, EL7
+    and Debian in turn, each its group's real package list (the captured
+    images), less a few packages and with 60 more of its own drawn from a
+    pool of 400 (so that hosts share some and differ), 3 % of its packages
+    at another build."""
+    rng = random.Random(seed)
+    groups = []
+    for manifest, system in zip(EL_MANIFESTS, ("AlmaLinux 9.4", "AlmaLinux 8.9",
+                                               "CentOS Linux 7")):
+        with open(os.path.join(MANIFESTS, manifest)) as handle:
+            rows = [line.split() for line in handle if len(line.split()) == 2]
+        groups.append((system, "rpm", sorted({(name, "0:" + vr, "x86_64")
+                                              for name, vr in rows if name != "gpg-pubkey"})))
+    with open(os.path.join(MANIFESTS, "debian8-host-dpkg-l.txt")) as handle:
+        rows = [line.split()[:4] for line in handle if line.startswith("ii ")]
+    groups.append(("Debian GNU/Linux 12", "dpkg",
+                   sorted({(name.split(":")[0], version, arch) for _, name, version, arch in rows})))
+    result = []
+    for index in range(hosts):
+        system, packager, base = groups[index % len(groups)]
+        packages = [p for p in base if rng.random() > 0.02]
+        packages = [(n, v + ("+b%d" % rng.randint(1, 3) if packager == "dpkg" else
+                             ".%d" % rng.randint(1, 3)), a) if rng.random() < 0.03 else (n, v, a)
+                    for n, v, a in packages]
+        extra = sorted(rng.sample(range(400), 60))
+        packages += [("site-tool-%03d" % n, ("0:1.%d-1.el9" % (n % 7)) if packager == "rpm"
+                      else "1.%d-1" % (n % 7), "x86_64" if packager == "rpm" else "amd64")
+                     for n in extra]
+        result.append((system, packager, sorted(set(packages))))
+    return result
