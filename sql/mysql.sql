@@ -32,10 +32,12 @@ CREATE TABLE hosts (
     created BIGINT NOT NULL DEFAULT 0,
     created_by VARCHAR(64) NOT NULL DEFAULT '',
     block_hash VARBINARY(32) NULL,
+    set_report BIGINT UNSIGNED NULL,
     UNIQUE KEY hosts_site_name (site, name),
     KEY hosts_name (name),
     KEY hosts_site_created (site, created),
-    KEY hosts_sender_created (created_by, created)
+    KEY hosts_sender_created (created_by, created),
+    KEY hosts_set_report (set_report)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- One row per distinct package build, shared by every host that has it.

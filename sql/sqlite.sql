@@ -17,6 +17,9 @@ CREATE TABLE schema_version (
 -- was made (the new-host quotas count them). block_hash: the sha256 of the
 -- latest package block as sent (a block sent again byte for byte is the
 -- same set, validated when first stored: it is not parsed again).
+-- set_report: the id of the report that last changed the host's set (NULL
+-- after a rollback); their count and sum change whenever any set does,
+-- which is how a cached summary knows it still holds.
 CREATE TABLE hosts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     site TEXT NOT NULL COLLATE NOCASE,
@@ -40,11 +43,13 @@ CREATE TABLE hosts (
     created INTEGER NOT NULL DEFAULT 0,
     created_by TEXT NOT NULL DEFAULT '',
     block_hash BLOB,
+    set_report INTEGER,
     UNIQUE (site, name)
 );
 CREATE INDEX hosts_name ON hosts (name);
 CREATE INDEX hosts_site_created ON hosts (site, created);
 CREATE INDEX hosts_sender_created ON hosts (created_by, created);
+CREATE INDEX hosts_set_report ON hosts (set_report);
 
 -- One row per distinct package build, shared by every host that has it.
 -- key_hash = sha256(packager NUL name NUL version NUL arch). source: the

@@ -332,3 +332,46 @@ def test_advisory_pages(app):
     assert status == 404 and "no advisory NO-SUCH-1" in body
     status, _, body = get(app, "/officer/advisories", "severity=dire", **OFFICER)
     assert status == 400 and "severity=&#39;dire&#39;" in body
+
+
+def test_the_overview_summary_is_cached_and_never_stale(database_url, tmp_path, collector_keys,
+                                                         monkeypatch):
+    """The overview's compliance is computed again only when some host's
+    set changed (a new host, a changed set, a rollback) or the baseline has
+    a new revision; an unchanged report, or nothing, reuses it."""
+    from wlcg_collector import analysis
+    from test_officer import K_NEW, K_OLD, BASE9, X_NEW, X_OLD
+    store = open_store(database_url)
+    store.init_schema()
+    store.add_baseline("osg", "xrootd >= 1:5.7.1\n", T0)
+
+    def put(host, packages, day):
+        return store.store_report(parse_report(make_report(
+            "T2_C", host, packages, ts=T0 + day * DAY)), T0 + day * DAY, "192.0.2.1")
+    put("c1.example.org", BASE9 + [K_OLD, X_OLD], 0)
+    config = write_config(tmp_path / "c.conf", database_url, [collector_keys])
+    app = create_app(str(config), officer_token="tok")
+    computed = []
+    real = analysis.compliance
+    monkeypatch.setattr(analysis, "compliance", lambda *a, **k: computed.append(1) or
+                        real(*a, **k))
+
+    def compliant():
+        status, _, body = get(app, "/officer/", "baseline=osg",
+                              HTTP_COOKIE="wlcg_officer=tok")
+        assert status == 200
+        row = body.split("<tbody>")[1].split("</tr>")[0]
+        return row.split('"num">')[-2].split("<")[0], len(computed)
+    assert compliant() == ("0.0%", 1)
+    assert compliant() == ("0.0%", 1)                                   # nothing changed
+    assert put("c1.example.org", BASE9 + [K_OLD, X_OLD], 1).outcome == "unchanged"
+    assert compliant() == ("0.0%", 1)
+    assert put("c1.example.org", BASE9 + [K_NEW, X_NEW], 2).outcome == "changed"
+    assert compliant() == ("100.0%", 2)                                 # never stale
+    put("c2.example.org", BASE9 + [X_OLD], 2)                           # a new host
+    assert compliant() == ("50.0%", 3)
+    store.rollback(store.find_host("c1.example.org"), T0 + DAY)
+    assert compliant() == ("0.0%", 4)
+    store.add_baseline("osg", "xrootd >= 1:5.6\n", T0)                  # a new revision
+    assert compliant() == ("100.0%", 5)
+    store.close()

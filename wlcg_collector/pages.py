@@ -40,6 +40,7 @@ SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options",
                     ("Cache-Control", "no-store")]
 SORT_KEYS = ("site", "hosts", "last_report", "silent", "compliance")
 TIMELINE_LIMIT = 200
+SUMMARY_CACHE = 16  # baselines whose overview summary a process keeps
 
 
 class PageError(Exception):
@@ -71,6 +72,7 @@ class OfficerPages(object):
         self.os_streams = config.os_streams
         self.access = Access(config.officer_allow, token)
         self.env = _environment()  # ImportError without Jinja2: the caller answers 503
+        self._summaries = {}  # (baseline, revision) -> (sets token, compliance summary)
 
     def __call__(self, environ, start_response, path):
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
@@ -175,18 +177,13 @@ class OfficerPages(object):
     def overview(self, args):
         now = int(time.time())
         stale_days = self.number_arg(args, "stale", self.stale_days)
-        sites = {}
-        for host in self.store.hosts():
-            entry = sites.setdefault(host.site, {
-                "site": host.site, "hosts": 0, "last_report": host.last_report, "silent": 0,
-                "compliance": None, "behind": None})
-            entry["hosts"] += 1
-            entry["last_report"] = max(entry["last_report"], host.last_report)
-            entry["silent"] += analysis.is_silent(host.last_report, now, stale_days)
+        sites = {site: {"site": site, "hosts": hosts, "last_report": last, "silent": silent,
+                        "compliance": None, "behind": None}
+                 for site, hosts, last, silent in self.store.site_overview(
+                     now - stale_days * analysis.DAY)}
         baseline = args.get("baseline") or ""
         if baseline:
-            _, requirements = self.requirements(baseline)
-            for summary in analysis.compliance(self.store, requirements, None).summary():
+            for summary in self.compliance_summary(baseline):
                 sites[summary.site]["compliance"] = summary.compliant
                 sites[summary.site]["behind"] = summary.behind
         rows = list(sites.values())
@@ -201,6 +198,23 @@ class OfficerPages(object):
         rows = known + [r for r in rows if r[sort] is None]
         return {"rows": rows, "sort": sort, "descending": descending, "baseline": baseline,
                 "baselines": self.baseline_names(), "stale_days": stale_days, "now": now}
+
+    def compliance_summary(self, ref):
+        """The per-site compliance with a stored baseline now, as compare
+        gives it, computed again only when some host's set has changed since
+        (or the baseline has a new revision): never stale, and a page
+        load costs one small query while nothing changed."""
+        stored, requirements = self.requirements(ref)
+        key = (stored.name, stored.revision)
+        token = self.store.sets_token()
+        cached = self._summaries.get(key)
+        if cached is not None and cached[0] == token:
+            return cached[1]
+        summary = analysis.compliance(self.store, requirements, None).summary()
+        if len(self._summaries) >= SUMMARY_CACHE:
+            self._summaries.clear()
+        self._summaries[key] = (token, summary)
+        return summary
 
     def site(self, site, args):
         analysis.require_site(self.store, site)

@@ -14,6 +14,17 @@ class HostReads(object):
         """[Site] in name order."""
         return self.read(self.sql.SELECT_SITES, (), Site)
 
+    def site_overview(self, silent_before):
+        """[(site, hosts, last report, hosts silent since silent_before)]."""
+        return [(site, hosts, last, int(silent)) for site, hosts, last, silent in
+                self.read(self.sql.SELECT_SITE_OVERVIEW, (silent_before,))]
+
+    def sets_token(self):
+        """A value that changes whenever any host's package set does (a
+        new host, a changed set, a rollback), and only then."""
+        return tuple(int(v) if v is not None else None
+                     for v in self.read_one(self.sql.SELECT_SETS_TOKEN))
+
     def site_exists(self, site):
         return self.read_one(self.sql.SELECT_SITE_EXISTS, (site,)) is not None
 

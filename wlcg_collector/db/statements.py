@@ -41,7 +41,7 @@ class SharedSQL(object):
                      "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
     UPDATE_HOST_STATE = ("UPDATE hosts SET packager = {p}, system = {p}, kernel = {p}, "
                          "arch = {p}, facts = {p}, set_hash = {p}, block_hash = {p}, "
-                         "package_count = {p}, "
+                         "package_count = {p}, set_report = COALESCE({p}, set_report), "
                          "last_report = {p}, last_received = {p} WHERE id = {p}")
 
     # a host's row as the writer needs it; the dialects' LOCK_HOST reads it
@@ -105,7 +105,8 @@ class SharedSQL(object):
     SELECT_LAST_APPLIED = ("SELECT MAX(collected) FROM reports WHERE host_id = {p} "
                            "AND applied = 1")
     UPDATE_HOST_AFTER_ROLLBACK = ("UPDATE hosts SET set_hash = {p}, block_hash = NULL, "
-                                  "package_count = {p}, last_report = {p} WHERE id = {p}")
+                                  "set_report = NULL, package_count = {p}, last_report = {p} "
+                                  "WHERE id = {p}")
 
     # -- bulk loads (bulk.py)
     INSERT_BULK_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
@@ -124,6 +125,13 @@ class SharedSQL(object):
                     "pinned_at, pinned_by")
     SELECT_SITES = ("SELECT site, COUNT(*), MAX(last_report) FROM hosts WHERE last_report >= 0 "
                     "GROUP BY site ORDER BY site")
+    # the overview: per site, hosts, newest report and hosts silent since T
+    SELECT_SITE_OVERVIEW = (
+        "SELECT site, COUNT(*), MAX(last_report), "
+        "SUM(CASE WHEN last_report < {p} THEN 1 ELSE 0 END) FROM hosts WHERE last_report >= 0 "
+        "GROUP BY site ORDER BY site")
+    # changes whenever any host's set does (see hosts.set_report)
+    SELECT_SETS_TOKEN = "SELECT COUNT(*), COUNT(set_report), SUM(set_report) FROM hosts"
     SELECT_HOSTS = ("SELECT " + HOST_COLUMNS + " FROM hosts "
                     "WHERE last_report >= 0{where} ORDER BY site, name")
     SELECT_HOST = "SELECT " + HOST_COLUMNS + " FROM hosts WHERE site = {p} AND name = {p}"

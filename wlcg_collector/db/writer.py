@@ -239,6 +239,7 @@ class ReportWriter(object):
                     int(outcome == "applied"), fingerprint, outcome))
             except self.dialect.integrity_errors:
                 raise _Duplicate()
+            return cursor.lastrowid
 
         if decision.action == trust.REPLAY:
             add_report(False, "replayed")
@@ -271,8 +272,9 @@ class ReportWriter(object):
                 raise _ResolveFirst()
         changes = self._apply_changes(cursor, host_id, report, collected,
                                       set_hash is not None, last_report, learned, created)
-        add_report(True, "applied")
-        self._update_host(cursor, host_id, report, facts, collected, received)
+        report_id = add_report(True, "applied")
+        self._update_host(cursor, host_id, report, facts, collected, received,
+                          set_report=report_id)
         return IngestResult("changed", changes, note=decision.note)
 
     def _read_host(self, cursor, statement, report, signer):
@@ -340,14 +342,17 @@ class ReportWriter(object):
                        % (decision.reason, trust.short_fingerprint(signer.fingerprint)))
         return IngestResult("quarantined", message=message)
 
-    def _update_host(self, cursor, host_id, report, facts, collected, received, kept=None):
+    def _update_host(self, cursor, host_id, report, facts, collected, received, kept=None,
+                     set_report=None):
         """The host's facts and set from the report (kept: the stored set
-        hash and package count, when the report's block is the stored one)."""
+        hash and package count, when the report's block is the stored one;
+        set_report: the id of the report that changed the set)."""
         headers = report.headers
         set_hash, count = kept if kept is not None else (report.set_hash, len(report.packages))
         cursor.execute(self.sql.UPDATE_HOST_STATE, (
             report.packager, headers.get("system"), headers.get("kernel"), headers.get("arch"),
-            facts, set_hash, report.block_hash, count, collected, received, host_id))
+            facts, set_hash, report.block_hash, count, set_report, collected, received,
+            host_id))
 
     def _apply_changes(self, cursor, host_id, report, collected, has_set, last_report, learned,
                        created):

@@ -5,7 +5,8 @@
 
 ALTER TABLE packages ADD COLUMN source VARCHAR(200) NULL AFTER key_hash,
     ADD KEY packages_source (source);
-ALTER TABLE hosts ADD COLUMN block_hash VARBINARY(32) NULL;
+ALTER TABLE hosts ADD COLUMN block_hash VARBINARY(32) NULL,
+    ADD COLUMN set_report BIGINT UNSIGNED NULL, ADD KEY hosts_set_report (set_report);
 -- Interval times in 4 bytes (Unix seconds until 2106), and on MariaDB the
 -- table's pages compressed on disk: this rewrites the install table, which
 -- takes a while on a large store: stop ingest while it runs.

@@ -7,6 +7,8 @@ BEGIN;
 ALTER TABLE packages ADD COLUMN source TEXT;
 CREATE INDEX packages_source ON packages (source);
 ALTER TABLE hosts ADD COLUMN block_hash BLOB;
+ALTER TABLE hosts ADD COLUMN set_report INTEGER;
+CREATE INDEX hosts_set_report ON hosts (set_report);
 
 -- Security advisories as imported (advisories/formats.py reads the feeds):
 -- ident is the vendor's id; content the normalised advisory as JSON (what
