@@ -467,3 +467,15 @@ def test_a_bad_line_found_late_stores_nothing(store):
     assert "package line" in str(caught.value)
     counts = store.row_counts()
     assert (counts["hosts"], counts["reports"], counts["packages"]) == (0, 0, 0)
+
+
+def test_a_report_with_bad_lines_is_not_quarantined(store):
+    """A report the rules would quarantine has its lines read before it is
+    kept: one with a bad line is refused, never put before the officer."""
+    from wlcg_collector import trust
+    from wlcg_collector.report import ReportError
+    bad = parse_report(make_report(packages=[("a", "0:1-1", "x86_64"), ("b", "x", "y z")],
+                                   ts=T0), lazy=True)
+    with pytest.raises(ReportError):
+        store.store_report(bad, T0, "192.0.2.1", rules=trust.Rules(unsigned="quarantine"))
+    assert store.quarantined() == []

@@ -311,8 +311,10 @@ class ReportWriter(object):
 
     def _quarantine(self, cursor, report, received, sender, signer, decision, limits):
         """Keep the report aside for the officer, within the quarantine's
-        bounds (the oldest entries go)."""
+        bounds (the oldest entries go). Only a valid report is kept: its
+        package lines are read now (ReportError: nothing stored)."""
         sql = self.sql
+        report.packages  # noqa: B018 -- a bad line is this report's error, not the officer's
         try:
             cursor.execute(sql.INSERT_QUARANTINE, (
                 report.digest, received, sender[:64], report.site, report.host, decision.kind,
