@@ -96,6 +96,11 @@ class Report(object):
         self._first_number = first_number
         self._parsed = None
 
+    @property
+    def parsed(self):
+        """Whether the package lines have been read."""
+        return self._parsed is not None
+
     def _parse(self):
         """(packages, set hash, sources); ReportError for a bad block."""
         if self._parsed is None:

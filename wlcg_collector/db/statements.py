@@ -55,6 +55,9 @@ class SharedSQL(object):
                                  "AND id IN ({marks})")
     SET_PACKAGE_SOURCE = "UPDATE packages SET source = {p} WHERE id = {p} AND source IS NULL"
 
+    # the host's latest block, read before its transaction (see store_report)
+    PEEK_BLOCK = "SELECT block_hash FROM hosts WHERE site = {p} AND name = {p}"
+
     # -- trust (trust.py has the rules)
     UPDATE_HOST_PIN = ("UPDATE hosts SET trust = {p}, key_fingerprint = {p}, key_subject = {p}, "
                        "pinned_at = {p}, pinned_by = {p} WHERE id = {p}")

@@ -92,6 +92,14 @@ class ReportWriter(object):
         if collected is None or collected > received + clock_skew:
             collected = received
         facts = report.facts
+        if not report.parsed:
+            # A block other than the host's latest is read now, before any
+            # transaction: a bad one never holds a lock (SQLite: the
+            # database's). The host's latest block, byte for byte, is not
+            # read at all.
+            stored = self.read_one(self.sql.PEEK_BLOCK, (report.site, report.host))
+            if stored is None or stored[0] is None or bytes(stored[0]) != report.block_hash:
+                report.packages  # noqa: B018 -- ReportError here
         learned, created = {}, set()
         resolve = [not accept]  # may stop to make many package rows first
 
@@ -119,7 +127,7 @@ class ReportWriter(object):
         if result.parsed and report.sources and result.outcome in ("changed", "unchanged"):
             self.package_sources.settle(report.packager, created)  # made with their sources
             self._record_sources(report)
-        if report.line_count >= LARGE_REPORT:
+        if report.parsed and len(report.packages) >= LARGE_REPORT:  # (unread: nothing built)
             release_memory(self.dialect, self._connection())
         return result
 
