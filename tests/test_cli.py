@@ -232,3 +232,37 @@ def test_bad_date_is_a_usage_error(loaded):
 ])
 def test_vercmp(packager, a, b, sign):
     assert run("vercmp", packager, a, b)[1] == sign + "\n"
+
+
+def test_ingest_stores_in_batches_and_a_failure_fails_alone(tmp_path, database_url,
+                                                            monkeypatch):
+    """Files are stored INGEST_BATCH to a transaction; a batch with a report
+    that fails (a bad line found late, a duplicate) is stored again one
+    report a transaction, so that only that report fails."""
+    from wlcg_collector import cli
+    from wlcg_collector.db import Store
+    run("--db", database_url, "init-db")
+    monkeypatch.setattr(cli, "INGEST_BATCH", 3)
+    batches, singles = [], []
+    real_batch, real_single = Store.store_reports, Store.store_report
+    monkeypatch.setattr(Store, "store_reports", lambda self, items, *a: (
+        batches.append(len(items)), real_batch(self, items, *a))[1])
+    monkeypatch.setattr(Store, "store_report", lambda self, *a, **k: (
+        singles.append(1), real_single(self, *a, **k))[1])
+    files = []
+    for index in range(7):
+        path = tmp_path / ("r%d.txt" % index)
+        path.write_bytes(make_report("T2_BATCH", "wn%d.example.org" % index, OLD, ts=T0))
+        files.append(str(path))
+    (tmp_path / "r1.txt").write_bytes(make_report(   # a bad line, found when stored
+        "T2_BATCH", "wn1.example.org", OLD + [("x", "0:1-1", "a b")], ts=T0))
+    (tmp_path / "dup.txt").write_bytes((tmp_path / "r5.txt").read_bytes())
+    files.append(str(tmp_path / "dup.txt"))
+    code, out, err = run("--db", database_url, "ingest", *files)
+    assert code == 1
+    assert out == "stored 7 of 8 report(s): 6 changed, 1 duplicate\n"
+    assert err == "wlcg-collector: %s: bad report: package line 13: bad arch\n" % (
+        tmp_path / "r1.txt")
+    assert batches == [3, 3, 2]
+    # the batches with a failure, again one report a transaction; the other committed
+    assert len(singles) == 3 + 2

@@ -20,13 +20,14 @@ from .cli_common import (CommandError, UsageError, config_of, date_arg,
                          decimal_number, emit, emit_records, site_of, store_of, whole_number)
 from .db import StoreError
 from .history import changes
-from .ingest import Rejected, ingest, is_plaintext
+from .ingest import Rejected, is_plaintext, open_body
 from .output import FORMATS
 from .report import ReportError, parse_report
 from .versions import compare
 
 PROG = "wlcg-collector"
 INGEST_MAX = 64 * 1024 * 1024
+INGEST_BATCH = 50  # reports stored a transaction by `ingest`
 
 
 def build_parser():
@@ -239,37 +240,62 @@ def cmd_serve(args):
 
 
 def cmd_ingest(args):
+    """The bulk path for relayed and spooled reports: each file read,
+    decrypted and checked in turn, the reports stored INGEST_BATCH to a
+    transaction (one commit for many; a report that fails, fails alone)."""
     config = config_of(args)
-    encrypted = False
-    bodies = []
+    store = store_of(args)
+    counts, failed, batch = {}, 0, []
+    keys_checked = False
+    received = int(time.time())
+
+    def refuse(path, reason):
+        sys.stderr.write("%s: %s: %s\n" % (PROG, path, reason))
+        return 1
+
+    def flush():
+        refused = 0
+        results = store.store_reports([item for _, item in batch], config.limits)
+        for (path, _), result in zip(batch, results):
+            if isinstance(result, ReportError):
+                refused += refuse(path, "bad report: %s" % result)
+            elif isinstance(result, Exception):
+                refused += refuse(path, result)
+            else:
+                counts[result.outcome] = counts.get(result.outcome, 0) + 1
+        del batch[:]
+        return refused
+
     for path in args.files:
         try:
             with open(path, "rb") as handle:
                 body = handle.read(INGEST_MAX + 1)
         except OSError as exc:
-            raise CommandError("cannot read %s: %s" % (path, exc.strerror or exc))
+            failed += refuse(path, "cannot read: %s" % (exc.strerror or exc))
+            continue
         if len(body) > INGEST_MAX:
-            raise CommandError("%s is larger than %d bytes" % (path, INGEST_MAX))
-        encrypted = encrypted or not is_plaintext(body)
-        bodies.append((path, body))
-    if encrypted:
-        check_key_pairs(config)
-    store = store_of(args)
-    counts, failed = {}, 0
-    for path, body in bodies:
+            failed += refuse(path, "larger than %d bytes" % INGEST_MAX)
+            continue
+        if not is_plaintext(body) and not keys_checked:
+            check_key_pairs(config)
+            keys_checked = True
         try:
             # the operator's own files: plaintext is as good as encrypted
-            result = ingest(store, body, config.pairs, "file:" + os.path.basename(path)[:59],
-                            allow_plaintext=True, clock_skew=config.clock_skew,
-                            rules=config.rules, limits=config.limits,
-                            max_packages=config.max_packages)
+            report, signer = open_body(body, config.pairs, received, allow_plaintext=True,
+                                       clock_skew=config.clock_skew, rules=config.rules,
+                                       max_packages=config.max_packages)
         except Rejected as exc:
-            sys.stderr.write("%s: %s: %s\n" % (PROG, path, exc.reason))
-            failed += 1
+            failed += refuse(path, exc.reason)
             continue
-        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+        del body
+        batch.append((path, (report, received, "file:" + os.path.basename(path)[:59],
+                             config.clock_skew, signer, config.rules)))
+        if len(batch) >= INGEST_BATCH:
+            failed += flush()
+    if batch:
+        failed += flush()
     summary = ", ".join("%d %s" % (n, outcome) for outcome, n in sorted(counts.items()))
-    print("stored %d of %d report(s)%s" % (sum(counts.values()), len(bodies),
+    print("stored %d of %d report(s)%s" % (sum(counts.values()), len(args.files),
                                            ": " + summary if summary else ""))
     return 1 if failed else 0
 

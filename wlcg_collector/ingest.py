@@ -70,10 +70,9 @@ def open_signed(signed, received, clock_skew, capath, max_packages=MAX_PACKAGES)
         raise Rejected(400, "bad signer certificate: %s" % exc)
 
 
-def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clock_skew=300,
-           rules=None, limits=None, max_packages=MAX_PACKAGES):
-    """Store one body; returns the storage IngestResult. Raises Rejected
-    for a bad body; storage and crypto errors propagate.
+def open_body(body, pairs, received, allow_plaintext=False, clock_skew=300, rules=None,
+              max_packages=MAX_PACKAGES):
+    """(report, trust.Signer or None) of a body, or Rejected.
 
     A body decrypts to a signed report (this project's reporter) or to a
     plain protocol-5 report (pakiti-client): a signed one is verified, must
@@ -81,17 +80,24 @@ def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clo
     unsigned one follows rules.unsigned. What a signer may write is
     trust.py's to say, inside the store's transaction."""
     rules = rules or trust.Rules()
-    if received is None:
-        received = int(time.time())
     plaintext = plaintext_of(body, pairs, allow_plaintext)
     if crypto.is_signed(plaintext):
-        report, signer = open_signed(plaintext, received, clock_skew, rules.capath,
-                                     max_packages)
-    else:
-        if rules.unsigned == "reject":
-            raise Rejected(403, "unsigned reports are not accepted here: update the reporter "
-                                "(it signs its reports)")
-        report, signer = parse(plaintext, max_packages), None
+        return open_signed(plaintext, received, clock_skew, rules.capath, max_packages)
+    if rules.unsigned == "reject":
+        raise Rejected(403, "unsigned reports are not accepted here: update the reporter "
+                            "(it signs its reports)")
+    return parse(plaintext, max_packages), None
+
+
+def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clock_skew=300,
+           rules=None, limits=None, max_packages=MAX_PACKAGES):
+    """Store one body; returns the storage IngestResult. Raises Rejected
+    for a bad body (see open_body); storage and crypto errors propagate."""
+    rules = rules or trust.Rules()
+    if received is None:
+        received = int(time.time())
+    report, signer = open_body(body, pairs, received, allow_plaintext, clock_skew, rules,
+                               max_packages)
     kwargs = {} if limits is None else {"limits": limits}
     try:
         return store.store_report(report, received, sender, clock_skew, signer=signer,

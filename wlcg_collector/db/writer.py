@@ -13,6 +13,7 @@ import gc
 
 from .. import trust
 from .database import chunks, split_ids
+from ..report import ReportError
 from .errors import QuotaExceeded, StoreError
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
@@ -130,6 +131,50 @@ class ReportWriter(object):
         if report.parsed and len(report.packages) >= LARGE_REPORT:  # (unread: nothing built)
             release_memory(self.dialect, self._connection())
         return result
+
+    def store_reports(self, items, limits=DEFAULT_LIMITS):
+        """Store several reports in one transaction (the bulk path: one
+        commit for many): items are (report, received, sender, clock_skew,
+        signer, rules). Returns, in order, each one's IngestResult or the
+        ReportError or QuotaExceeded that refused it. When any of them
+        fails (or is a duplicate), the batch is rolled back and each is
+        stored in a transaction of its own: a failed report fails alone."""
+        learned, created = {}, {}  # per packager: package ids are
+
+        def work(cursor):
+            learned.clear()
+            created.clear()
+            results = []
+            for report, received, sender, clock_skew, signer, rules in items:
+                collected = report.ts
+                if collected is None or collected > received + clock_skew:
+                    collected = received
+                results.append(self._store(
+                    cursor, report, received, collected, sender, report.facts,
+                    learned.setdefault(report.packager, {}),
+                    created.setdefault(report.packager, set()), signer, rules, limits, False,
+                    False))
+            return results
+        try:
+            results = self.transaction(work)
+        except (_Duplicate, ReportError, QuotaExceeded):
+            results = []
+            for report, received, sender, clock_skew, signer, rules in items:
+                try:
+                    results.append(self.store_report(report, received, sender, clock_skew,
+                                                     signer, rules, limits))
+                except (ReportError, QuotaExceeded) as exc:
+                    results.append(exc)
+            return results
+        for packager, ids in learned.items():
+            self.package_ids.add(packager, ids)
+        for (report, _, _, _, _, _), result in zip(items, results):
+            if result.parsed and report.sources and result.outcome in ("changed", "unchanged"):
+                self.package_sources.settle(report.packager, created[report.packager])
+                self._record_sources(report)
+        if any(r.parsed and len(r.packages) >= LARGE_REPORT for r, _, _, _, _, _ in items):
+            release_memory(self.dialect, self._connection())
+        return results
 
     def _record_sources(self, report):
         """The source package names an applied report gives, for the
