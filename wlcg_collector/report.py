@@ -101,6 +101,10 @@ class Report(object):
         """Whether the package lines have been read."""
         return self._parsed is not None
 
+    def read_packages(self):
+        """Read (and validate) the package lines now: ReportError if bad."""
+        self._parse()
+
     def _parse(self):
         """(packages, set hash, sources); ReportError for a bad block."""
         if self._parsed is None:
@@ -197,7 +201,7 @@ def parse_report(data, max_packages=MAX_PACKAGES, lazy=False):
     headers = _parse_headers(lines[1:second])
     report = Report(headers, data, lines[second + 1:third], second + 2)
     if not lazy:
-        report.packages  # noqa: B018 -- parsed now: a bad line is this call's error
+        report.read_packages()  # a bad line is this call's error
     return report
 
 

@@ -100,7 +100,7 @@ class ReportWriter(object):
             # read at all.
             stored = self.read_one(self.sql.PEEK_BLOCK, (report.site, report.host))
             if stored is None or stored[0] is None or bytes(stored[0]) != report.block_hash:
-                report.packages  # noqa: B018 -- ReportError here
+                report.read_packages()
         learned, created = {}, set()
         resolve = [not accept]  # may stop to make many package rows first
 
@@ -367,7 +367,7 @@ class ReportWriter(object):
         bounds (the oldest entries go). Only a valid report is kept: its
         package lines are read now (ReportError: nothing stored)."""
         sql = self.sql
-        report.packages  # noqa: B018 -- a bad line is this report's error, not the officer's
+        report.read_packages()  # a bad line is this report's error, not the officer's
         try:
             cursor.execute(sql.INSERT_QUARANTINE, (
                 report.digest, received, sender[:64], report.site, report.host, decision.kind,
