@@ -57,11 +57,7 @@ class Review(object):
                                report.facts, learned, created, signer,
                                trust.Rules(), None, True)
         result = self.transaction(work)
-        if learned:
-            self.package_ids.add(report.packager, learned)
-        if result.parsed and report.sources and result.outcome in ("changed", "unchanged"):
-            self.package_sources.settle(report.packager, created)
-            self._record_sources(report)
+        self._after_commit(report, result, learned, created)
         return result
 
     # -- keys

@@ -123,14 +123,20 @@ class ReportWriter(object):
             self.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE,
                                                            (report.digest,)))
             return IngestResult("duplicate")
+        self._after_commit(report, result, learned, created)
+        if report.parsed and len(report.packages) >= LARGE_REPORT:  # (unread: nothing built)
+            release_memory(self.dialect, self._connection())
+        return result
+
+    def _after_commit(self, report, result, learned, created):
+        """What a stored report leaves for later, once its transaction has
+        committed: the package ids it found or made (learned), the sources
+        of the rows it made (created) and of the rows it found without one."""
         if learned:
             self.package_ids.add(report.packager, learned)
         if result.parsed and report.sources and result.outcome in ("changed", "unchanged"):
             self.package_sources.settle(report.packager, created)  # made with their sources
             self._record_sources(report)
-        if report.parsed and len(report.packages) >= LARGE_REPORT:  # (unread: nothing built)
-            release_memory(self.dialect, self._connection())
-        return result
 
     def store_reports(self, items, limits=DEFAULT_LIMITS):
         """Store several reports in one transaction (the bulk path: one
@@ -166,12 +172,9 @@ class ReportWriter(object):
                 except (ReportError, QuotaExceeded) as exc:
                     results.append(exc)
             return results
-        for packager, ids in learned.items():
-            self.package_ids.add(packager, ids)
         for (report, _, _, _, _, _), result in zip(items, results):
-            if result.parsed and report.sources and result.outcome in ("changed", "unchanged"):
-                self.package_sources.settle(report.packager, created[report.packager])
-                self._record_sources(report)
+            self._after_commit(report, result, learned.pop(report.packager, None),
+                               created[report.packager])
         if any(r.parsed and len(r.packages) >= LARGE_REPORT for r, _, _, _, _, _ in items):
             release_memory(self.dialect, self._connection())
         return results
