@@ -112,6 +112,9 @@ class MySQLDialect(object):
     placeholder = "%s"
     compile = staticmethod(compile_sql)
     sql = compile_statements(MySQLSQL, compile_sql)
+    # a writer holds its host's row only: a report's lines are read inside
+    # its transaction when they are not the host's stored block (no peek)
+    lock_is_global = False
     # server error codes: deadlock, lock wait timeout
     RETRYABLE = (1213, 1205)
     # client error codes: can't connect, gone away, lost connection, ... and

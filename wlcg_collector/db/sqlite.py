@@ -61,6 +61,9 @@ class SQLiteDialect(object):
     integrity_errors = (sqlite3.IntegrityError,)
     compile = staticmethod(compile_sql)
     sql = compile_statements(SQLiteSQL, compile_sql)
+    # a writer holds the whole database: a report's lines are read before
+    # its transaction unless they are the host's stored block (a peek)
+    lock_is_global = True
 
     def __init__(self, params):
         self.path = params["path"]

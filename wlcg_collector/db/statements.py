@@ -42,6 +42,7 @@ class SharedSQL(object):
     UPDATE_HOST_STATE = ("UPDATE hosts SET packager = {p}, system = {p}, kernel = {p}, "
                          "arch = {p}, facts = {p}, set_hash = {p}, block_hash = {p}, "
                          "package_count = {p}, set_report = COALESCE({p}, set_report), "
+                         "signed_ts = COALESCE({p}, signed_ts), "
                          "last_report = {p}, last_received = {p} WHERE id = {p}")
 
     # a host's row as the writer needs it; the dialects' LOCK_HOST reads it

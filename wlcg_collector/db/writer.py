@@ -93,11 +93,12 @@ class ReportWriter(object):
         if collected is None or collected > received + clock_skew:
             collected = received
         facts = report.facts
-        if not report.parsed:
-            # A block other than the host's latest is read now, before any
-            # transaction: a bad one never holds a lock (SQLite: the
-            # database's). The host's latest block, byte for byte, is not
-            # read at all.
+        if not report.parsed and self.dialect.lock_is_global:
+            # A block other than the host's latest is read now, before the
+            # transaction: a bad one never holds the database's lock. (With
+            # row locks, it is read inside, holding its host's row only: a
+            # round trip less.) The host's latest block, byte for byte, is
+            # not read at all.
             stored = self.read_one(self.sql.PEEK_BLOCK, (report.site, report.host))
             if stored is None or stored[0] is None or bytes(stored[0]) != report.block_hash:
                 report.read_packages()
@@ -306,21 +307,26 @@ class ReportWriter(object):
             trust_level, key, subject = decision.pin
             cursor.execute(sql.UPDATE_HOST_PIN, (trust_level, key, subject, received,
                                                  sender[:64], host_id))
-        if signer is not None and (pin is None or collected > pin.signed_ts):
-            cursor.execute(sql.UPDATE_HOST_SIGNED_TS, (collected, host_id))
+        # the host's latest signed ts: with its state when that is written
+        # (one statement less), else on its own
+        signed_ts = collected if signer is not None and (
+            pin is None or collected > pin.signed_ts) else None
         if collected < last_report:
             # older than what we know: on the record, but never rewrites (not
             # even first_report: a forged old ts would date the host back)
+            if signed_ts is not None:
+                cursor.execute(sql.UPDATE_HOST_SIGNED_TS, (signed_ts, host_id))
             add_report(False, "older")
             return IngestResult("older", note=decision.note)
         if same_block:
             add_report(False, "applied")
             self._update_host(cursor, host_id, report, facts, collected, received,
-                              (set_hash, package_count))
+                              (set_hash, package_count), signed_ts=signed_ts)
             return IngestResult("unchanged", note=decision.note, parsed=False)
         if set_hash == report.set_hash:
             add_report(False, "applied")
-            self._update_host(cursor, host_id, report, facts, collected, received)
+            self._update_host(cursor, host_id, report, facts, collected, received,
+                              signed_ts=signed_ts)
             return IngestResult("unchanged", note=decision.note)
         if resolve:
             known = self.package_ids.table(report.packager)
@@ -330,7 +336,7 @@ class ReportWriter(object):
                                       set_hash is not None, last_report, learned, created)
         report_id = add_report(True, "applied")
         self._update_host(cursor, host_id, report, facts, collected, received,
-                          set_report=report_id)
+                          set_report=report_id, signed_ts=signed_ts)
         return IngestResult("changed", changes, note=decision.note)
 
     def _read_host(self, cursor, statement, report, signer):
@@ -401,16 +407,17 @@ class ReportWriter(object):
         return IngestResult("quarantined", message=message)
 
     def _update_host(self, cursor, host_id, report, facts, collected, received, kept=None,
-                     set_report=None):
+                     set_report=None, signed_ts=None):
         """The host's facts and set from the report (kept: the stored set
         hash and package count, when the report's block is the stored one;
-        set_report: the id of the report that changed the set)."""
+        set_report: the id of the report that changed the set; signed_ts:
+        the report's ts when it is the host's newest signed one)."""
         headers = report.headers
         set_hash, count = kept if kept is not None else (report.set_hash, len(report.packages))
         cursor.execute(self.sql.UPDATE_HOST_STATE, (
             report.packager, headers.get("system"), headers.get("kernel"), headers.get("arch"),
-            facts, set_hash, report.block_hash, count, set_report, collected, received,
-            host_id))
+            facts, set_hash, report.block_hash, count, set_report, signed_ts, collected,
+            received, host_id))
 
     def _apply_changes(self, cursor, host_id, report, collected, has_set, last_report, learned,
                        created):
