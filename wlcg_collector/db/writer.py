@@ -10,6 +10,7 @@ may ingest at once."""
 import ctypes
 import ctypes.util
 import gc
+from collections import ChainMap
 
 from .. import trust
 from .database import chunks, split_ids
@@ -422,11 +423,14 @@ class ReportWriter(object):
     def _apply_changes(self, cursor, host_id, report, collected, has_set, last_report, learned,
                        created):
         """Close the intervals of the packages gone, open those of the new
-        ones; the sets compare as package ids."""
-        wanted = set(find_or_create_ids(self.dialect, cursor,
-                                        self.package_ids.table(report.packager),
-                                        report.packager, report.packages, learned,
-                                        report.sources, created))
+        ones; the sets compare as package ids. The ids found or made earlier
+        in this transaction (learned: by the reports before this one in a
+        batch) are known too."""
+        known = self.package_ids.table(report.packager)
+        if learned:
+            known = ChainMap(learned, known)
+        wanted = set(find_or_create_ids(self.dialect, cursor, known, report.packager,
+                                        report.packages, learned, report.sources, created))
         current = set()
         if has_set:  # a host's first applied report finds nothing open
             cursor.execute(self.sql.SELECT_OPEN_PACKAGE_IDS, (host_id,))
