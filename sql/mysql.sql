@@ -63,8 +63,9 @@ CREATE TABLE packages (
 -- package rows, and hosts and packages are never deleted. Times are Unix
 -- seconds in INT UNSIGNED (until 2106): 4 bytes less each, in the row and
 -- in both indexes. On MariaDB the table's pages are compressed when they
--- are written to disk (PAGE_COMPRESSED, zlib: a third of the space, at no
--- measurable cost to ingest or the queries; MySQL ignores the comment).
+-- are written to disk (PAGE_COMPRESSED, zlib: a third of the space; ingest
+-- and compare cost the same, `changes` about half as much again, see
+-- docs/operators.md; MySQL ignores the comment).
 CREATE TABLE installs (
     host_id INT UNSIGNED NOT NULL,
     package_id INT UNSIGNED NOT NULL,
