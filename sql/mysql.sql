@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 5.
+-- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 6.
 -- Upgrades: sql/upgrades/mysql/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC). InnoDB for transactions and row locks.
 
@@ -186,4 +186,49 @@ CREATE TABLE advisory_revisions (
     PRIMARY KEY (advisory_id, revision)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-INSERT INTO schema_version (version) VALUES (5);
+-- The sites the officer expects, each import of the list, renames and
+-- merges, and the names they made aliases (see sqlite.sql).
+CREATE TABLE sites (
+    name VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci PRIMARY KEY,
+    status VARCHAR(8) NOT NULL,
+    tier TINYINT UNSIGNED NULL,
+    country VARCHAR(100) NULL,
+    gocdb VARCHAR(100) NULL COLLATE utf8mb4_general_ci,
+    state VARCHAR(100) NULL,
+    source VARCHAR(255) NOT NULL,
+    since BIGINT NOT NULL,
+    changed BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE site_lists (
+    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    imported BIGINT NOT NULL,
+    source VARCHAR(255) NOT NULL,
+    format VARCHAR(8) NOT NULL,
+    sites INT NOT NULL,
+    added INT NOT NULL,
+    retired INT NOT NULL,
+    imported_by VARCHAR(64) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE site_renames (
+    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    done BIGINT NOT NULL,
+    kind VARCHAR(8) NOT NULL,
+    old_name VARCHAR(100) NOT NULL,
+    new_name VARCHAR(100) NOT NULL,
+    hosts INT NOT NULL,
+    merged INT NOT NULL,
+    reports BIGINT NOT NULL,
+    intervals BIGINT NOT NULL,
+    done_by VARCHAR(64) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE site_aliases (
+    alias VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci PRIMARY KEY,
+    site VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci,
+    rename_id INT UNSIGNED NOT NULL,
+    KEY site_aliases_site (site)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+INSERT INTO schema_version (version) VALUES (6);

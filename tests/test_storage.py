@@ -185,7 +185,7 @@ def test_dpkg_host(store):
 
 
 def test_init_schema_is_idempotent_and_checked(store):
-    assert store.init_schema() == (5, 5)
+    assert store.init_schema() == (6, 6)
     store.check_schema()
 
 

@@ -17,6 +17,9 @@
     unsigned = accept            # pakiti-client's unsigned reports: accept, quarantine, reject
     capath = /etc/grid-security/certificates   # grid host certificates verify against it
     rekey_after_silence = 30     # days; a host silent that long may come back with a new key
+    # a report for a site not on the list of sites (`sites import`): stored
+    # (accept) or kept for the officer's review (quarantine)
+    unknown_sites = accept
     # limits, so that nobody can fill the disk
     max_packages = 20000
     max_new_hosts_per_site = 2500       # a UTC day
@@ -31,6 +34,11 @@
     max_feed_bytes = 268435456
     # more OS streams, tried before the built-in table (advisories/streams.py)
     os_streams = ^Springdale Linux release ([0-9]+) => Red Hat:\\1
+    [sites]
+    # what `wlcg-collector sites import` reads when given no SOURCE
+    source = https://wlcg-cric.cern.ch/api/core/site/query/?json
+    ca_file = /etc/pki/tls/certs/cern-ca.pem   # verify its server with it
+
     [officer]
     # who may read the web pages: certificate DNs (either form) or SSO users
     allow = /DC=ch/DC=cern/OU=Users/CN=officer
@@ -80,6 +88,8 @@ class Config(object):
         self.officer_allow = []  # DNs and user names allowed to read the pages
         self.stale_days = 7
         self.feeds = []  # advisory feeds `advisories import` reads when given none
+        self.site_source = None  # the site list `sites import` reads when given none
+        self.site_ca_file = None
         self.os_streams = []  # [(regex, streams)] before advisories/streams.py's table
         self.feed_ca_file = None
         self.max_feed_bytes = MAX_FILE
@@ -151,9 +161,9 @@ def load_config(path=None, database=None, keys=None, certs=None):
             raise ConfigError("config file %s: %s" % (path, str(exc).splitlines()[0]))
         config.path = path
         section = parser["collector"] if parser.has_section("collector") else {}
-        known = {"database", "read_database", "key", "cert", "max_body", "allow_plaintext", "trusted_proxies",
-                 "clock_skew", "package_cache", "unsigned", "capath", "rekey_after_silence",
-                 "max_packages"} | set(LIMITS)
+        known = {"database", "read_database", "key", "cert", "max_body", "allow_plaintext",
+                 "trusted_proxies", "clock_skew", "package_cache", "unsigned", "capath",
+                 "rekey_after_silence", "max_packages", "unknown_sites"} | set(LIMITS)
         for name in section:
             if name not in known:
                 raise ConfigError("config file %s: unknown option %r in [collector]"
@@ -180,7 +190,8 @@ def load_config(path=None, database=None, keys=None, certs=None):
                 unsigned=section.get("unsigned", "accept").strip(),
                 rekey_after_silence=int(positive_float(rekey, "rekey_after_silence") * 86400)
                 if rekey and rekey != "off" else None,
-                capath=section.get("capath", "").strip() or None)
+                capath=section.get("capath", "").strip() or None,
+                unknown_sites=section.get("unknown_sites", "accept").strip())
         except ValueError as exc:
             raise ConfigError("config file %s: %s" % (path, exc))
         if config.rules.capath and not os.path.isdir(config.rules.capath):
@@ -202,6 +213,8 @@ def load_config(path=None, database=None, keys=None, certs=None):
                 raise ConfigError("config file %s: [officer] stale_days: %s" % (path, exc))
         if parser.has_section("advisories"):
             _load_advisories(config, parser["advisories"], path)
+        if parser.has_section("sites"):
+            _load_sites(config, parser["sites"], path)
     if database:
         config.database = database
         config.read_database = None  # --db names the one database to use
@@ -255,6 +268,17 @@ def check_key_file(key):
                           % (key, stat.S_IMODE(info.st_mode)))
     if not os.access(key, os.R_OK):
         raise ConfigError("key %s is not readable by this user" % key)
+
+
+def _load_sites(config, section, path):
+    for name in section:
+        if name not in ("source", "ca_file"):
+            raise ConfigError("config file %s: unknown option %r in [sites]" % (path, name))
+    config.site_source = section.get("source", "").strip() or None
+    config.site_ca_file = section.get("ca_file", "").strip() or None
+    if config.site_ca_file and not os.path.isfile(config.site_ca_file):
+        raise ConfigError("config file %s: [sites] ca_file %s is not a file"
+                          % (path, config.site_ca_file))
 
 
 def _load_advisories(config, section, path):

@@ -81,6 +81,7 @@ class Report(object):
     def __init__(self, headers, plaintext, package_lines, first_number):
         self.headers = headers
         self.site = headers["site"]
+        self.sent_site = self.site  # as sent (site becomes the name the store keeps it under)
         self.host = headers["host"]
         self.packager = headers["packager"]
         self.ts = int(headers["ts"]) if "ts" in headers else None

@@ -28,10 +28,12 @@ HOST_KEY, SITE_KEY, HOST_CERTIFICATE = "host", "site", "verified"
 # a site key's certificate names its site so (the reporter's --make-site-key)
 SITE_CN_PREFIX = "wlcg-site:"
 UNSIGNED_POLICIES = ("accept", "quarantine", "reject")
+UNKNOWN_SITE_POLICIES = ("accept", "quarantine")
 # what decide() says
 APPLY, QUARANTINE, REPLAY = "apply", "quarantine", "replay"
 # kinds of quarantined reports
 KEY_CHANGE, SITE_KEY_CHANGE, UNSIGNED_REPORT = "key change", "site key change", "unsigned"
+UNKNOWN_SITE = "unknown site"
 
 # kind: HOST_KEY, SITE_KEY or HOST_CERTIFICATE; fingerprint: sha256 of the
 # public key (of the subject, for a host certificate); subject: the
@@ -49,10 +51,14 @@ Decision = namedtuple("Decision", "action kind reason pin pin_site note")
 class Rules(object):
     """The [collector] settings the rules follow."""
 
-    def __init__(self, unsigned="accept", rekey_after_silence=None, capath=None):
+    def __init__(self, unsigned="accept", rekey_after_silence=None, capath=None,
+                 unknown_sites="accept"):
         if unsigned not in UNSIGNED_POLICIES:
             raise ValueError("unsigned = %r: accept, quarantine or reject" % unsigned)
+        if unknown_sites not in UNKNOWN_SITE_POLICIES:
+            raise ValueError("unknown_sites = %r: accept or quarantine" % unknown_sites)
         self.unsigned = unsigned
+        self.unknown_sites = unknown_sites
         self.rekey_after_silence = rekey_after_silence  # seconds, or None: never
         self.capath = capath
 
@@ -87,10 +93,21 @@ def _quarantine(kind, reason):
     return Decision(QUARANTINE, kind, reason, None, None, None)
 
 
-def decide(host, site_pin, signer, ts, received, rules):
+def decide(host, site_pin, signer, ts, received, rules, unknown_site=False):
     """What to do with a report: host is the HostPin (None: a new host),
     site_pin the fingerprint of the site's pinned key (or None), signer the
-    Signer (None: unsigned), ts the report's signed time."""
+    Signer (None: unsigned), ts the report's signed time; unknown_site:
+    the report's site is not on the officer's list. A report the key rules
+    would apply waits for review when its site is unknown and the rules say
+    unknown_sites = quarantine."""
+    decision = _decide_key(host, site_pin, signer, ts, received, rules)
+    if unknown_site and decision.action == APPLY and rules.unknown_sites == "quarantine":
+        return _quarantine(UNKNOWN_SITE, "a site not on the list of sites (unknown_sites = "
+                                         "quarantine)")
+    return decision
+
+
+def _decide_key(host, site_pin, signer, ts, received, rules):
     if signer is None:
         if host is not None and host.trust != UNSIGNED:
             return _quarantine(UNSIGNED_REPORT, "an unsigned report for a host whose key is "

@@ -1,7 +1,8 @@
 """The WSGI application: ingest is a POST to the application root.
 
 Status codes: 200 "OK" stored (or already stored, or recorded and not
-applied: older, a replay); 202 kept in the quarantine for the officer, with
+applied: older, a replay), after one line for the site admin when the
+report's site is not on the list of sites or was renamed; 202 kept in the quarantine for the officer, with
 one line saying why; 400 malformed, not decryptable, a signature that does
 not verify, a signed ts in the future; 403 plaintext (or unsigned) not
 allowed; 404 other paths; 405 not a POST; 408 the body stalled (the
@@ -113,6 +114,9 @@ class CollectorApp(object):
         if result.outcome == "quarantined":
             self.log(environ, "report from %s %s" % (sender, result.message))
             return respond(start_response, 202, result.message)
+        if result.notice:
+            # a line for the site admin first; pakiti-client wants the body to end in OK
+            return respond(start_response, 200, "%s\nOK" % result.notice, newline=False)
         return respond(start_response, 200, "OK", newline=False)
 
     def read_body(self, environ):

@@ -13,6 +13,7 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     baseline_store.py stored baselines
     fleet.py          the officer's reads over the whole fleet
     review.py         the quarantine, keys and rollback: the officer's repairs
+    site_store.py     the list of sites, and renames and merges of sites
     advisory_store.py security advisories: imports and the reads exposure needs
     bulk.py           bulk loads of a whole history (benchmarks, tests)
     records.py        the named records every read returns
@@ -33,17 +34,18 @@ from .packages import PACKAGE_CACHE_LIMIT
 from .records import IngestResult
 from .review import Review
 from .schema import SCHEMA_VERSION, Schema
+from .site_store import SiteError, SiteStore
 from .url import parse_database_url, redact
 from .writer import DEFAULT_LIMITS, Limits, ReportWriter
 
 __all__ = ["open_store", "Store", "StoreError", "StoreUnavailable", "UnknownHost",
            "UnknownBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult", "Limits",
            "DEFAULT_LIMITS", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT", "parse_database_url",
-           "redact", "UnknownAdvisory"]
+           "redact", "UnknownAdvisory", "SiteError"]
 
 
 class Store(Database, Schema, ReportWriter, HostReads, BaselineStore, FleetQueries, Review,
-            BulkLoader, AdvisoryStore):
+            BulkLoader, AdvisoryStore, SiteStore):
     """The storage interface the collector, the CLI and the tests use; each
     part lives in the module named above."""
 

@@ -28,6 +28,12 @@ class MySQLSQL(SharedSQL):
                    "ON DUPLICATE KEY UPDATE id = id")
     # the row lock that serialises the writers of one host
     LOCK_HOST = SharedSQL.PEEK_HOST + " FOR UPDATE"
+    # a rename or merge holds the rows of both sites' hosts
+    LOCK_SITE_HOSTS = SharedSQL.SELECT_SITE_HOSTS + " FOR UPDATE"
+    # the hosts of a listed site take its spelling (rows already spelled so
+    # are left alone: compared as bytes, not as the column compares)
+    SET_SITE_SPELLING = ("UPDATE hosts SET site = {p} WHERE site = {p} "
+                         "AND BINARY site <> {p}")
     INSERT_SITE_KEY = ("INSERT INTO site_keys (site, fingerprint, pinned_at, pinned_by) "
                        "VALUES ({p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE site = site")
     INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash, source) "

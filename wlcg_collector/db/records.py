@@ -24,6 +24,20 @@ ReportRow = namedtuple("ReportRow", "id received collected sender packages chang
 # quarantined_one() only)
 Quarantined = namedtuple("Quarantined", "id received sender site host kind reason fingerprint "
                                         "signer_kind signer_subject bytes report")
+# site_rows(): a site the officer expects (status listed, retired or
+# accepted; see the sites table)
+SiteRow = namedtuple("SiteRow", "name status tier country gocdb state source since changed")
+# site_lists(): one import of the list
+SiteList = namedtuple("SiteList", "id imported source format sites added retired imported_by")
+# import_sites(): what an import changed
+SiteImport = namedtuple("SiteImport", "sites added retired returned updated")
+# site_renames(): one rename or merge
+SiteRename = namedtuple("SiteRename", "id done kind old_name new_name hosts merged reports "
+                                      "intervals done_by")
+# site_aliases(): a name renamed or merged away, and what it became
+SiteAlias = namedtuple("SiteAlias", "alias site rename_id")
+# hosts_by_site(): every host's site, name and who made it
+SiteHost = namedtuple("SiteHost", "site name created_by first_report last_report")
 # site_keys(): a site's pinned key
 SiteKey = namedtuple("SiteKey", "site fingerprint pinned_at pinned_by")
 # rollback(): what it changed (or, dry, would change)
@@ -51,14 +65,16 @@ class IngestResult(object):
     "replayed", "quarantined", "unchanged" or "changed"; changes: intervals
     opened + closed; message: for a quarantined report, the line to answer;
     note: a line for the collector's log; parsed: False when the report's
-    package block was the host's stored one, not parsed again."""
+    package block was the host's stored one, not parsed again; notice: a
+    line for the reporter about its site name (not on the list, renamed)."""
 
-    def __init__(self, outcome, changes=0, message=None, note=None, parsed=True):
+    def __init__(self, outcome, changes=0, message=None, note=None, parsed=True, notice=None):
         self.outcome = outcome
         self.changes = changes
         self.message = message
         self.note = note
         self.parsed = parsed
+        self.notice = notice
 
     def __repr__(self):
         return "IngestResult(%r, %d)" % (self.outcome, self.changes)

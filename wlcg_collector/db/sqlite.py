@@ -24,6 +24,12 @@ class SQLiteSQL(SharedSQL):
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p})")
     # BEGIN IMMEDIATE already holds the database write lock: a plain read
     LOCK_HOST = SharedSQL.PEEK_HOST
+    # BEGIN IMMEDIATE holds the write lock: a plain read
+    LOCK_SITE_HOSTS = SharedSQL.SELECT_SITE_HOSTS
+    # the hosts of a listed site take its spelling (rows already spelled so
+    # are left alone: compared as bytes, not as the column compares)
+    SET_SITE_SPELLING = ("UPDATE hosts SET site = {p} WHERE site = {p} "
+                         "AND site <> {p} COLLATE BINARY")
     INSERT_SITE_KEY = ("INSERT OR IGNORE INTO site_keys (site, fingerprint, pinned_at, pinned_by) "
                        "VALUES ({p}, {p}, {p}, {p})")
     # (an interval the keeper has already stays as it is)

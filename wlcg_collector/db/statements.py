@@ -85,6 +85,64 @@ class SharedSQL(object):
                               "WHERE id = {p}")
     DELETE_QUARANTINED = "DELETE FROM quarantine WHERE id = {p}"
 
+    # -- sites (site_store.py)
+    # what ingest asks of a reported site, in one round trip: is a list
+    # loaded, the site's own spelling and status, and where an alias leads
+    SELECT_SITE_CHECK = ("SELECT (SELECT COUNT(*) FROM site_lists), "
+                         "(SELECT name FROM sites WHERE name = {p}), "
+                         "(SELECT status FROM sites WHERE name = {p}), "
+                         "(SELECT site FROM site_aliases WHERE alias = {p})")
+    SITE_COLUMNS = "name, status, tier, country, gocdb, state, source, since, changed"
+    SELECT_SITE_ROWS = "SELECT " + SITE_COLUMNS + " FROM sites ORDER BY name"
+    INSERT_SITE = ("INSERT INTO sites (" + SITE_COLUMNS + ") "
+                   "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
+    UPDATE_SITE = ("UPDATE sites SET name = {p}, status = {p}, tier = {p}, country = {p}, "
+                   "gocdb = {p}, state = {p}, source = {p}, since = {p}, changed = {p} "
+                   "WHERE name = {p}")
+    INSERT_SITE_LIST = ("INSERT INTO site_lists (imported, source, format, sites, added, retired, "
+                        "imported_by) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})")
+    SELECT_SITE_LISTS = ("SELECT id, imported, source, format, sites, added, retired, "
+                         "imported_by FROM site_lists ORDER BY id")
+    # the hosts of a site as a rename or merge reads them (its dialect locks them)
+    SELECT_SITE_HOSTS = ("SELECT id, name, first_report, last_report FROM hosts "
+                         "WHERE site = {p}")
+    COUNT_SITE_REPORTS = ("SELECT COUNT(*) FROM reports r JOIN hosts h ON h.id = r.host_id "
+                          "WHERE h.site = {p}")
+    COUNT_SITE_INTERVALS = ("SELECT COUNT(*) FROM installs i JOIN hosts h ON h.id = i.host_id "
+                            "WHERE h.site = {p}")
+    SELECT_OPEN_INTERVALS_OF = "SELECT package_id FROM installs WHERE host_id = {p} " \
+                               "AND removed IS NULL"
+    SELECT_INTERVALS_OPENED_AT = ("SELECT package_id, removed FROM installs WHERE host_id = {p} "
+                                  "AND installed = {p}")
+    EXTEND_INTERVAL = ("UPDATE installs SET removed = {p} WHERE host_id = {p} AND package_id = {p} "
+                       "AND removed IS NULL")
+    DELETE_INTERVAL = ("DELETE FROM installs WHERE host_id = {p} AND package_id = {p} "
+                       "AND installed = {p}")
+    REASSIGN_INSTALLS = "UPDATE installs SET host_id = {p} WHERE host_id = {p}"
+    SET_FIRST_REPORT = "UPDATE hosts SET first_report = {p} WHERE id = {p}"
+    MOVE_SITE_HOSTS = "UPDATE hosts SET site = {p} WHERE site = {p}"
+    MOVE_QUARANTINE = "UPDATE quarantine SET site = {p} WHERE site = {p}"
+    MOVE_SITE_KEY = "UPDATE site_keys SET site = {p} WHERE site = {p}"
+    DELETE_SITE_KEY = "DELETE FROM site_keys WHERE site = {p}"
+    MOVE_SITE_ROW = "UPDATE sites SET name = {p} WHERE name = {p} AND status = 'accepted'"
+    DELETE_ACCEPTED_SITE = "DELETE FROM sites WHERE name = {p} AND status = 'accepted'"
+    INSERT_SITE_RENAME = ("INSERT INTO site_renames (done, kind, old_name, new_name, hosts, merged, "
+                          "reports, intervals, done_by) "
+                          "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
+    SELECT_SITE_RENAMES = ("SELECT id, done, kind, old_name, new_name, hosts, merged, reports, "
+                           "intervals, done_by FROM site_renames ORDER BY id")
+    # aliases: the new name is a live name again; what pointed at the old
+    # name points at the new one; the old name points at the new one
+    DELETE_SITE_ALIAS = "DELETE FROM site_aliases WHERE alias = {p}"
+    REDIRECT_SITE_ALIASES = "UPDATE site_aliases SET site = {p} WHERE site = {p}"
+    INSERT_SITE_ALIAS = "INSERT INTO site_aliases (alias, site, rename_id) VALUES ({p}, {p}, {p})"
+    SELECT_SITE_ALIASES = "SELECT alias, site, rename_id FROM site_aliases ORDER BY alias"
+    # the hosts of every site, with who made them, for the unknown sites
+    SELECT_HOSTS_BY_SITE = ("SELECT site, name, created_by, first_report, last_report FROM hosts "
+                            "ORDER BY site, name")
+    SELECT_QUARANTINED_SITES = ("SELECT site, host, sender, received FROM quarantine "
+                                "WHERE kind = {p} ORDER BY site, host")
+
     # -- the merge of hosts that were one host under two spellings (schema.py)
     SELECT_HOST_IDENTITIES = "SELECT id, site, name, first_report, last_report FROM hosts"
     CLOSE_OPEN_INTERVALS = ("UPDATE installs SET removed = {p} WHERE host_id = {p} "
@@ -135,7 +193,9 @@ class SharedSQL(object):
         "SUM(CASE WHEN last_report < {p} THEN 1 ELSE 0 END) FROM hosts WHERE last_report >= 0 "
         "GROUP BY site ORDER BY site")
     # changes whenever any host's set does (see hosts.set_report)
-    SELECT_SETS_TOKEN = "SELECT COUNT(*), COUNT(set_report), SUM(set_report) FROM hosts"
+    # (and whenever a rename or merge moves hosts between sites)
+    SELECT_SETS_TOKEN = ("SELECT COUNT(*), COUNT(set_report), SUM(set_report), "
+                         "(SELECT COUNT(*) FROM site_renames) FROM hosts")
     SELECT_HOSTS = ("SELECT " + HOST_COLUMNS + " FROM hosts "
                     "WHERE last_report >= 0{where} ORDER BY site, name")
     SELECT_HOST = "SELECT " + HOST_COLUMNS + " FROM hosts WHERE site = {p} AND name = {p}"

@@ -10,15 +10,18 @@ may ingest at once."""
 import ctypes
 import ctypes.util
 import gc
+import time
 from collections import ChainMap
 
 from .. import trust
+from ..topology import suggestions
 from .database import chunks, split_ids
 from ..report import ReportError
 from .errors import QuotaExceeded, StoreError
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
-from .records import IngestResult
+from .records import IngestResult, SiteRow
+from .site_store import ACCEPTED, LISTED, SUGGESTION_NAMES_TTL
 
 DAY = 86400
 # a report this large gives its connection's memory back afterwards
@@ -259,6 +262,54 @@ class ReportWriter(object):
 
     def _store(self, cursor, report, received, collected, sender, facts, learned, created,
                signer, rules, limits, accept, resolve=False):
+        """Store one report inside the transaction `cursor` is in, under
+        the site its name resolves to; the result carries the line its
+        reporter is told about that name (notice), if any."""
+        unknown, notice = self._resolve_site(cursor, report, received, accept)
+        result = self._store_host(cursor, report, received, collected, sender, facts, learned,
+                                  created, signer, rules, limits, accept, resolve, unknown,
+                                  notice)
+        result.notice = notice
+        return result
+
+    def _resolve_site(self, cursor, report, received, accept):
+        """Where the report's site name leads: report.site becomes the
+        site's name as the list spells it, or the site a rename made of it.
+        Returns (unknown: a list is loaded and the site is not on it, the
+        line to tell the reporter or None). A report the officer accepts
+        makes its unknown site an accepted one."""
+        sent = report.sent_site
+        listed, name, _, alias = self.check_site(cursor, sent)
+        notice = None
+        if alias is not None:
+            listed, name, _, _ = self.check_site(cursor, alias)
+            notice = ("site %s is now %s at the collector (renamed by the officer): change "
+                      "--site to %s" % (sent, name or alias, name or alias))
+            report.site = name or alias
+        else:
+            report.site = name or sent
+        if not listed or name is not None:
+            return False, notice
+        if accept:
+            self.accept_site(cursor, report.site, received, "officer")
+            return False, notice
+        closest = suggestions(report.site, self._official_names_in(cursor))
+        return True, "site %s is not on the collector's list of sites%s: check --site" % (
+            report.site, " (did you mean %s?)" % " or ".join(closest) if closest else "")
+
+    def _official_names_in(self, cursor):
+        """official_names(), read with the report's cursor when not cached."""
+        cached = getattr(self, "_official_names", None)
+        if cached is None or time.monotonic() - cached[0] >= SUGGESTION_NAMES_TTL:
+            cursor.execute(self.sql.SELECT_SITE_ROWS)
+            rows = [SiteRow(*row) for row in cursor.fetchall()]
+            self._official_names = (time.monotonic(), [
+                (row.name, [row.gocdb] if row.gocdb else []) for row in rows
+                if row.status in (LISTED, ACCEPTED)])
+        return self._official_names[1]
+
+    def _store_host(self, cursor, report, received, collected, sender, facts, learned, created,
+                    signer, rules, limits, accept, resolve, unknown, notice):
         # A report already stored is caught by the unique digest when its row
         # is inserted (rolling back whatever was done): one query less for
         # every report that is not a retry.
@@ -270,9 +321,10 @@ class ReportWriter(object):
             if signer is not None and signer.kind == trust.SITE_KEY:
                 decision = decision._replace(pin_site=signer.fingerprint)
         else:
-            decision = trust.decide(pin, site_pin, signer, collected, received, rules)
+            decision = trust.decide(pin, site_pin, signer, collected, received, rules, unknown)
         if decision.action == trust.QUARANTINE:
-            return self._quarantine(cursor, report, received, sender, signer, decision, limits)
+            return self._quarantine(cursor, report, received, sender, signer, decision, limits,
+                                    notice)
         if row is None:
             if not accept:  # the officer's own decision is no flood
                 self._check_quotas(cursor, report.site, sender, received, limits)
@@ -372,7 +424,8 @@ class ReportWriter(object):
                 raise QuotaExceeded("%s has made %d new hosts today, the most a day" % (
                     what, limit), day + DAY - received)
 
-    def _quarantine(self, cursor, report, received, sender, signer, decision, limits):
+    def _quarantine(self, cursor, report, received, sender, signer, decision, limits,
+                    notice=None):
         """Keep the report aside for the officer, within the quarantine's
         bounds (the oldest entries go). Only a valid report is kept: its
         package lines are read now (ReportError: nothing stored)."""
@@ -398,7 +451,9 @@ class ReportWriter(object):
                     break
                 cursor.execute(sql.DELETE_QUARANTINED, (entry_id,))
                 count, size = count - 1, size - entry_bytes
-        if decision.kind == trust.UNSIGNED_REPORT:
+        if decision.kind == trust.UNKNOWN_SITE:
+            message = "quarantined: %s; the officer must review it" % notice
+        elif decision.kind == trust.UNSIGNED_REPORT:
             message = ("quarantined: %s; the officer must accept it (the collector keeps it "
                        "aside)" % decision.reason)
         else:

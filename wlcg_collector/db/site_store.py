@@ -1,0 +1,231 @@
+"""The sites the officer expects, and the officer's repairs of site names:
+the imported list (listed, retired, accepted), what ingest asks of a
+reported site, renames and merges (every host, interval, report and pin
+moves, in one transaction) and the aliases they leave."""
+
+
+from .database import chunks
+from .errors import StoreError
+from .records import SiteAlias, SiteHost, SiteImport, SiteList, SiteRename, SiteRow
+
+LISTED, RETIRED, ACCEPTED = "listed", "retired", "accepted"
+RENAME, MERGE = "rename", "merge"
+# how long a process keeps the official names it suggests from (a
+# suggestion is a hint: one a few minutes old is as good)
+SUGGESTION_NAMES_TTL = 300
+
+
+class SiteError(StoreError):
+    """A rename or merge that cannot be done: nothing changed."""
+
+
+class SiteStore(object):
+    """Mixed into Store."""
+
+    # -- reads
+
+    def site_rows(self):
+        """[SiteRow] of every site the officer expects or expected, by name."""
+        return self.read(self.sql.SELECT_SITE_ROWS, (), SiteRow)
+
+    def site_lists(self):
+        """[SiteList] of every import, oldest first."""
+        return self.read(self.sql.SELECT_SITE_LISTS, (), SiteList)
+
+    def site_renames(self):
+        """[SiteRename] oldest first."""
+        return self.read(self.sql.SELECT_SITE_RENAMES, (), SiteRename)
+
+    def site_aliases(self):
+        return self.read(self.sql.SELECT_SITE_ALIASES, (), SiteAlias)
+
+    def hosts_by_site(self):
+        """[SiteHost] of every host, in site and name order."""
+        return self.read(self.sql.SELECT_HOSTS_BY_SITE, (), SiteHost)
+
+    def quarantined_sites(self, kind):
+        """[(site, host, sender, received)] of the quarantined reports of one kind."""
+        return self.read(self.sql.SELECT_QUARANTINED_SITES, (kind,))
+
+    # -- the list
+
+    def import_sites(self, listed, source, fmt, now, who):
+        """Make `listed` ([topology.ListedSite]) the list of sites: new ones
+        are added, known ones updated, listed ones missing from it retired
+        (kept, never deleted), retired ones on it listed again; the hosts
+        of a listed site take its spelling. One transaction; returns a
+        SiteImport."""
+        sql = self.sql
+
+        def work(cursor):
+            cursor.execute(sql.SELECT_SITE_ROWS)
+            current = {row[0].lower(): SiteRow(*row) for row in cursor.fetchall()}
+            added = returned = updated = 0
+            for site in listed:
+                old = current.pop(site.name.lower(), None)
+                values = (site.name, LISTED, site.tier, site.country, site.gocdb, site.state,
+                          source[:255])
+                if old is None:
+                    cursor.execute(sql.INSERT_SITE, values + (now, now))
+                    added += 1
+                elif tuple(old[:7]) != values:
+                    since = old.since if old.status == LISTED else now
+                    cursor.execute(sql.UPDATE_SITE, values + (since, now, old.name))
+                    if old.status == RETIRED:
+                        returned += 1
+                    else:
+                        updated += 1
+                cursor.execute(sql.SET_SITE_SPELLING, (site.name, site.name, site.name))
+            retired = 0
+            for old in current.values():
+                if old.status == LISTED:
+                    cursor.execute(sql.UPDATE_SITE, (old.name, RETIRED) + tuple(old[2:7])
+                                   + (now, now, old.name))
+                    retired += 1
+            cursor.execute(sql.INSERT_SITE_LIST, (now, source[:255], fmt, len(listed), added,
+                                                  retired, who[:64]))
+            return SiteImport(len(listed), added, retired, returned, updated)
+        result = self.transaction(work)
+        self._official_names = None
+        return result
+
+    # -- ingest
+
+    def check_site(self, cursor, site):
+        """(a list is loaded, the site's name as listed or None, its status
+        or None, the site a rename made of it or None), read in the
+        report's transaction."""
+        cursor.execute(self.sql.SELECT_SITE_CHECK, (site, site, site))
+        lists, name, status, alias = cursor.fetchone()
+        return bool(lists), name, status, alias
+
+    def accept_site(self, cursor, site, now, who):
+        """The officer accepted a report of a site not on the list: the
+        site is known from now on (its later reports are not held)."""
+        cursor.execute(self.sql.INSERT_SITE, (site, ACCEPTED, None, None, None, None,
+                                              ("accepted by %s" % who)[:255], now, now))
+        self._official_names = None
+
+    # -- renames and merges
+
+    def move_site(self, old, new, kind, now, who):
+        """Move every host of site `old` to `new` (kind RENAME: `new` has no
+        hosts; MERGE: it has, or is listed), with their intervals, reports,
+        pins and quarantined reports, in one transaction. A host name at
+        both sites becomes one host when the two reported in turn (the
+        later keeps its row, the intervals join where they meet), and the
+        whole move is refused when they reported in the same period. `old`
+        becomes an alias of `new`. Returns the SiteRename; SiteError (one
+        line, nothing changed) when it cannot be done."""
+        sql = self.sql
+        if old.lower() == new.lower():
+            raise SiteError("%s and %s are the same site (names are compared without regard to "
+                            "case)" % (old, new))
+
+        def work(cursor):
+            _, old_name, old_status, old_alias = self.check_site(cursor, old)
+            _, new_name, new_status, new_alias = self.check_site(cursor, new)
+            if new_alias is not None:
+                raise SiteError("%s was renamed or merged into %s: name %s instead"
+                                % (new, new_alias, new_alias))
+            cursor.execute(sql.LOCK_SITE_HOSTS, (old,))
+            old_hosts = cursor.fetchall()
+            cursor.execute(sql.LOCK_SITE_HOSTS, (new,))
+            new_hosts = {row[1]: row for row in cursor.fetchall()}
+            cursor.execute(sql.SELECT_QUARANTINED.format(where=" WHERE site = "
+                                                         + self.dialect.placeholder), (old,))
+            quarantined = len(cursor.fetchall())
+            if not old_hosts and not quarantined:
+                raise SiteError("site %s has no hosts and no quarantined reports: nothing to %s"
+                                % (old, kind))
+            if kind == RENAME and new_hosts:
+                raise SiteError("site %s already has %d host(s): to join %s to it, use sites "
+                                "merge %s %s" % (new, len(new_hosts), old, old, new))
+            if kind == MERGE and not new_hosts and new_name is None:
+                raise SiteError("site %s has no hosts and is not on the list of sites: to give "
+                                "%s a new name, use sites rename %s %s" % (new, old, old, new))
+            keys = {}
+            for site in (old, new):
+                cursor.execute(sql.SELECT_SITE_KEY, (site,))
+                found = cursor.fetchone()
+                keys[site] = bytes(found[0]) if found else None
+            if keys[old] is not None and keys[new] is not None and keys[old] != keys[new]:
+                raise SiteError("sites %s and %s have different site keys pinned: the hosts of "
+                                "one would no longer match their site's key; nothing changed"
+                                % (old, new))
+            pairs, overlapping = [], []
+            for host_id, name, first, last in old_hosts:
+                other = new_hosts.get(name)
+                if other is None:
+                    continue
+                if last < other[2]:
+                    pairs.append(((host_id, first), (other[0], other[2])))
+                elif other[3] < first:
+                    pairs.append(((other[0], other[2]), (host_id, first)))
+                else:
+                    overlapping.append(name)
+            if overlapping:
+                raise SiteError("host %s is at both %s and %s and reported to both in the same "
+                                "period%s: nothing changed" % (
+                                    overlapping[0], old, new,
+                                    " (and %d more host(s))" % (len(overlapping) - 1)
+                                    if len(overlapping) > 1 else ""))
+            cursor.execute(sql.COUNT_SITE_REPORTS, (old,))
+            reports = cursor.fetchone()[0]
+            cursor.execute(sql.COUNT_SITE_INTERVALS, (old,))
+            intervals = cursor.fetchone()[0]
+            for earlier, later in pairs:
+                self._merge_host(cursor, earlier, later)
+            target = new_name or new
+            cursor.execute(sql.MOVE_SITE_HOSTS, (target, old))
+            cursor.execute(sql.MOVE_QUARANTINE, (target, old))
+            if keys[old] is not None:
+                if keys[new] is None:
+                    cursor.execute(sql.MOVE_SITE_KEY, (target, old))
+                else:
+                    cursor.execute(sql.DELETE_SITE_KEY, (old,))
+            if old_status == ACCEPTED:
+                if new_name is None:
+                    cursor.execute(sql.MOVE_SITE_ROW, (target, old))
+                else:
+                    cursor.execute(sql.DELETE_ACCEPTED_SITE, (old,))
+            record = (now, kind, old_name or old, target, len(old_hosts), len(pairs),
+                      int(reports), int(intervals), who[:64])
+            cursor.execute(sql.INSERT_SITE_RENAME, record)
+            rename_id = cursor.lastrowid
+            cursor.execute(sql.DELETE_SITE_ALIAS, (target,))
+            cursor.execute(sql.REDIRECT_SITE_ALIASES, (target, old))
+            cursor.execute(sql.DELETE_SITE_ALIAS, (old,))
+            cursor.execute(sql.INSERT_SITE_ALIAS, (old_name or old, target, rename_id))
+            return SiteRename(rename_id, *record)
+        result = self.transaction(work)
+        self._official_names = None
+        return result
+
+    def _merge_host(self, cursor, earlier, later):
+        """One host under two sites, reported to in turn: `earlier` and
+        `later` are (host id, first report). The later keeps its row (its
+        latest facts and pin) and takes the earlier's intervals and
+        reports: an interval still open on the earlier that the later's
+        first report opened again is one interval; the others end at the
+        later's first report."""
+        sql = self.sql
+        earlier_id, earlier_first = earlier
+        later_id, later_first = later
+        cursor.execute(sql.SELECT_OPEN_INTERVALS_OF, (earlier_id,))
+        still_open = {row[0] for row in cursor.fetchall()}
+        cursor.execute(sql.SELECT_INTERVALS_OPENED_AT, (later_id, later_first))
+        reopened = {package_id: removed for package_id, removed in cursor.fetchall()}
+        joined = still_open & set(reopened)
+        for package_id in sorted(joined):
+            cursor.execute(sql.DELETE_INTERVAL, (later_id, package_id, later_first))
+            if reopened[package_id] is not None:
+                cursor.execute(sql.EXTEND_INTERVAL, (reopened[package_id], earlier_id,
+                                                     package_id))
+        for chunk in chunks(sorted(still_open - joined)):
+            cursor.execute(sql.CLOSE_INSTALLS.format(marks=self.marks(len(chunk))),
+                           [later_first, earlier_id] + chunk)
+        cursor.execute(sql.REASSIGN_INSTALLS, (later_id, earlier_id))
+        cursor.execute(sql.MOVE_REPORTS, (later_id, earlier_id))
+        cursor.execute(sql.DELETE_HOST, (earlier_id,))
+        cursor.execute(sql.SET_FIRST_REPORT, (earlier_first, later_id))

@@ -1,0 +1,249 @@
+"""The sites the grid knows: lists of official site names as the officer
+imports them, and the names closest to one that is not on the list.
+
+Three formats, told apart by their first character (or named):
+
+- plain: one site name a line; '#' starts a comment.
+- cric: a CRIC site export, a JSON object keyed by site name, as CRIC's
+  `?json` queries return (WLCG CRIC: /api/core/site/query/?json). Kept of
+  each entry: tier_level, country, rc_site (the GOCDB name) and state.
+- gocdb: the XML of GOCDB's get_site or get_site_list method
+  (https://gocdb.github.io/api/read/get_site): <SITE NAME="..."> elements,
+  with COUNTRY, SHORT_NAME and CERTIFICATION_STATUS as child elements or
+  attributes.
+
+A list is the officer's, but often fetched from the network: every name is
+checked as the report parser checks a reported site, and a list with one
+bad entry is refused whole, with one line naming it.
+"""
+
+import json
+import re
+import xml.etree.ElementTree as ElementTree
+from collections import namedtuple
+
+from .report import HEADER_LIMITS, SITE_FORBIDDEN, SITE_RE
+
+FORMATS = ("plain", "cric", "gocdb")
+MAX_SITES = 100000
+MAX_FIELD = 100
+# how far (edits, after case and separators) a name may be from an
+# official one to be offered as what was meant
+MAX_DISTANCE = 3
+SUGGESTIONS = 3
+# a re-import that would retire more than this share of the listed sites
+# (and more than a handful) is taken for a truncated export
+SHRINK_SHARE = 0.5
+SHRINK_MINIMUM = 10
+
+# an official site: name as the list spells it; tier (int or None),
+# country, gocdb (the GOCDB name when the list gives another), state (the
+# list's own word: ACTIVE, Certified, ...)
+ListedSite = namedtuple("ListedSite", "name tier country gocdb state")
+
+
+class SiteListError(Exception):
+    """A site list that cannot be imported: the message is the one-line reason."""
+
+
+def check_site_name(name, where):
+    """The name, if a report could carry it as its site; else SiteListError."""
+    if not isinstance(name, str) or not SITE_RE.match(name) or \
+            any(c in name for c in SITE_FORBIDDEN) or len(name) > HEADER_LIMITS["site"]:
+        raise SiteListError("%s: %r is not a site name (printable ASCII without spaces or "
+                            "/ %% ? #, at most %d characters)"
+                            % (where, str(name)[:120], HEADER_LIMITS["site"]))
+    return name
+
+
+def _text(value, where, field):
+    """An optional metadata value: a short printable string, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise SiteListError("%s: %s is not text" % (where, field))
+    value = " ".join(value.split())
+    if not value.isprintable():
+        raise SiteListError("%s: %s holds characters that are not printable" % (where, field))
+    return value[:MAX_FIELD] or None
+
+
+def _tier(value, where):
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if text.upper().startswith("T") and text[1:].isdigit():  # "T2" as some exports say
+        text = text[1:]
+    if not re.match(r"^[0-9]{1,2}$", text):
+        raise SiteListError("%s: tier_level %r is not a tier number" % (where, str(value)[:20]))
+    return int(text)
+
+
+def detect_format(data):
+    """plain, cric or gocdb, from the first character that is not space."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head == b"{":
+        return "cric"
+    if head == b"<":
+        return "gocdb"
+    return "plain"
+
+
+def parse_site_list(data, fmt=None, name="the list"):
+    """[ListedSite] of a list's bytes, in the list's order; SiteListError
+    for a list that cannot be read, an entry that is not a site, a name
+    listed twice (in any case) or an empty list."""
+    fmt = fmt or detect_format(data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SiteListError("%s is not UTF-8 (byte %d)" % (name, exc.start))
+    parser = {"plain": _parse_plain, "cric": _parse_cric, "gocdb": _parse_gocdb}.get(fmt)
+    if parser is None:
+        raise SiteListError("unknown site list format %r (%s)" % (fmt, ", ".join(FORMATS)))
+    sites = parser(text, name)
+    if not sites:
+        raise SiteListError("%s names no site: nothing imported" % name)
+    if len(sites) > MAX_SITES:
+        raise SiteListError("%s names more than %d sites" % (name, MAX_SITES))
+    seen = {}
+    for site in sites:
+        key = site.name.lower()
+        if key in seen:
+            raise SiteListError("%s names site %s twice (%s and %s: names are compared "
+                                "without regard to case)" % (name, site.name, seen[key],
+                                                             site.name))
+        seen[key] = site.name
+    return sites
+
+
+def _parse_plain(text, name):
+    sites = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if len(line.split()) > 1:
+            raise SiteListError("%s line %d: %r is more than one name (one site a line)"
+                                % (name, number, line[:120]))
+        sites.append(ListedSite(check_site_name(line, "%s line %d" % (name, number)),
+                                None, None, None, None))
+    return sites
+
+
+def _parse_cric(text, name):
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise SiteListError("%s is not JSON: %s" % (name, exc))
+    if not isinstance(document, dict):
+        raise SiteListError("%s is not a CRIC site export (a JSON object keyed by site name)"
+                            % name)
+    sites = []
+    for key, entry in document.items():
+        where = "%s, site %r" % (name, key[:120])
+        check_site_name(key, name)
+        if not isinstance(entry, dict):
+            raise SiteListError("%s: the entry is not a JSON object" % where)
+        gocdb = entry.get("rc_site")
+        if isinstance(gocdb, list):  # some CRIC flavours give several
+            gocdb = gocdb[0] if gocdb else None
+        gocdb = _text(gocdb, where, "rc_site")
+        if gocdb is not None:
+            check_site_name(gocdb, where + " rc_site")
+        sites.append(ListedSite(key, _tier(entry.get("tier_level"), where),
+                                _text(entry.get("country"), where, "country"),
+                                gocdb if gocdb != key else None,
+                                _text(entry.get("state"), where, "state")))
+    return sites
+
+
+def _parse_gocdb(text, name):
+    # The standard library's parser expands entities: a list with a DTD is
+    # refused before it is parsed (no entity expansion, no external fetch).
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise SiteListError("%s holds a DOCTYPE or an ENTITY: not a GOCDB export" % name)
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as exc:
+        raise SiteListError("%s is not XML: %s" % (name, exc))
+    elements = [root] if root.tag == "SITE" else root.findall("SITE")
+    if root.tag not in ("results", "SITE"):
+        raise SiteListError("%s is not a GOCDB get_site export (<results> of <SITE>)" % name)
+
+    def field(element, key):
+        child = element.find(key)
+        if child is not None and child.text:
+            return child.text
+        return element.get(key)
+    sites = []
+    for number, element in enumerate(elements, 1):
+        site_name = element.get("NAME")
+        where = "%s, SITE %d" % (name, number)
+        if site_name is None:
+            raise SiteListError("%s has no NAME" % where)
+        check_site_name(site_name, where)
+        where = "%s, site %r" % (name, site_name)
+        short = _text(field(element, "SHORT_NAME"), where, "SHORT_NAME")
+        sites.append(ListedSite(site_name, None, _text(field(element, "COUNTRY"), where,
+                                                        "COUNTRY"),
+                                short if short and short != site_name and
+                                SITE_RE.match(short) else None,
+                                _text(field(element, "CERTIFICATION_STATUS"), where,
+                                      "CERTIFICATION_STATUS")))
+    return sites
+
+
+# ---------------------------------------------------------------- suggestions
+
+def folded(name):
+    """A name as people confuse it: case and the separators - _ . ignored."""
+    return re.sub(r"[-_.]", "", name.lower())
+
+
+def edit_distance(a, b, limit):
+    """The optimal string alignment distance of a and b (insertions,
+    deletions, substitutions, adjacent swaps), or limit + 1 once it is
+    certainly more than limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous, current = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        before, previous, current = previous, current, [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, before[j - 2] + 1)
+            current[j] = value
+        if min(current) > limit:
+            return limit + 1
+    return current[-1]
+
+
+def suggestions(name, official, limit=SUGGESTIONS):
+    """The official names closest to `name`, closest first: official is
+    [(site name, [aliases])] (an alias: the site's GOCDB name). A name
+    equal to a site's alias, or to its name but for case and separators,
+    comes first; then names within MAX_DISTANCE edits."""
+    key = folded(name)
+    scored = []
+    for site, aliases in official:
+        if site.lower() == name.lower():
+            continue  # the same name: not a suggestion
+        best = None
+        for candidate in [site] + [a for a in aliases if a]:
+            other = folded(candidate)
+            if other == key:
+                best = 0
+                break
+            allowed = min(MAX_DISTANCE, max(1, len(key) // 4))
+            distance = edit_distance(key, other, allowed)
+            if distance <= allowed and (best is None or distance < best):
+                best = distance
+        if best is not None:
+            scored.append((best, site))
+    scored.sort()
+    return [site for _, site in scored[:limit]]
