@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 
-from . import __version__, analysis, crypto, devserver, trust
+from . import __version__, analysis, crypto, devserver, site_commands, trust
 from .advisories import commands as advisory_commands
 from .baselines import BaselineError, dpkg_caveats, parse_baseline, parse_requirement
 from .config import ConfigError, check_key_pairs
@@ -72,7 +72,7 @@ def build_parser():
     p = command("ingest", "store reports written by the reporter's --output")
     p.add_argument("files", metavar="FILE", nargs="+")
 
-    with_format(command("sites", "sites: hosts and last report"))
+    site_commands.add_parsers(command)
 
     p = with_format(command("hosts", "hosts with system, packager, last report, packages"))
     p.add_argument("--site")
@@ -135,6 +135,9 @@ def build_parser():
     p.add_argument("--site", help="list, or accept --key-changes, of one site")
     p.add_argument("--key-changes", action="store_true",
                    help="with accept --site S: accept every pending key change of the site")
+    p.add_argument("--unknown-site", action="store_true",
+                   help="with accept --site S: accept every report held because S is not on "
+                        "the list of sites (S becomes an accepted site)")
     p.add_argument("--format", choices=FORMATS, default="table")
 
     p = with_format(command("keys", "each host's trust (verified, site, pinned, unsigned), key "
@@ -300,20 +303,25 @@ def cmd_ingest(args):
     return 1 if failed else 0
 
 
-def cmd_sites(args):
-    emit_records(store_of(args, read=True).sites(), ["site", "hosts", "last_report"],
-                 args.format)
-
-
 def cmd_hosts(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
     before = None
     if args.stale is not None:
         before = int(time.time() - args.stale * analysis.DAY)
-    emit_records(store.hosts(site, before),
-                 ["site", "host", "system", "packager", "last_report", "packages", "trust"],
-                 args.format, {"host": "name"})
+    listed = {row.name.lower(): row for row in store.site_rows()}
+    rows = []
+    for host in store.hosts(site, before):
+        row = listed.get(host.site.lower())
+        rows.append({"site": host.site, "host": host.name, "system": host.system,
+                     "packager": host.packager, "last_report": format_time(host.last_report),
+                     "packages": host.packages, "trust": host.trust,
+                     "tier": row.tier if row else None, "country": row.country if row else None})
+    emit(rows, HOST_COLUMNS, args.format)
+
+
+HOST_COLUMNS = ["site", "host", "system", "packager", "last_report", "packages", "trust", "tier",
+                "country"]
 
 
 def cmd_state(args):
@@ -372,14 +380,19 @@ def cmd_quarantine(args):
         emit([quarantine_row(e) for e in store.quarantined(args.site)], QUARANTINE_COLUMNS,
              args.format)
         return
-    if args.action == "accept" and args.key_changes:
-        if args.site is None or args.id is not None:
-            raise UsageError("accept --key-changes takes --site SITE and no ID")
+    if args.action == "accept" and (args.key_changes or args.unknown_site):
+        flag = "--key-changes" if args.key_changes else "--unknown-site"
+        if args.site is None or args.id is not None or (args.key_changes and args.unknown_site):
+            raise UsageError("accept %s takes --site SITE and no ID" % flag)
+        kinds = (trust.KEY_CHANGE, trust.SITE_KEY_CHANGE) if args.key_changes else \
+            (trust.UNKNOWN_SITE,)
         entries = [store.quarantined_one(e.id) for e in store.quarantined(args.site)
-                   if e.kind in (trust.KEY_CHANGE, trust.SITE_KEY_CHANGE)]
+                   if e.kind in kinds]
         for entry in entries:
             accept_entry(store, entry)
-        print("accepted %d key change(s) of site %s" % (len(entries), args.site))
+        print("accepted %d %s of site %s" % (len(entries), "key change(s)" if args.key_changes
+                                             else "report(s) held for an unknown site",
+                                             args.site))
         return
     if args.id is None:
         raise UsageError("quarantine %s needs the ID of a quarantined report" % args.action)
@@ -554,9 +567,10 @@ def cmd_stale(args):
 
 COMMANDS = {
     "keygen": cmd_keygen, "init-db": cmd_init_db, "serve": cmd_serve, "ingest": cmd_ingest,
-    "sites": cmd_sites, "hosts": cmd_hosts, "state": cmd_state, "history": cmd_history,
+    "hosts": cmd_hosts, "state": cmd_state, "history": cmd_history,
     "reports": cmd_reports, "vercmp": cmd_vercmp, "baseline": cmd_baseline,
     "compare": cmd_compare, "adoption": cmd_adoption, "changes": cmd_changes,
     "stale": cmd_stale, "quarantine": cmd_quarantine, "keys": cmd_keys, "rollback": cmd_rollback,
 }
 COMMANDS.update(advisory_commands.COMMANDS)
+COMMANDS.update(site_commands.COMMANDS)

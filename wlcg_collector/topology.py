@@ -105,7 +105,7 @@ def parse_site_list(data, fmt=None, name="the list"):
         raise SiteListError("unknown site list format %r (%s)" % (fmt, ", ".join(FORMATS)))
     sites = parser(text, name)
     if not sites:
-        raise SiteListError("%s names no site: nothing imported" % name)
+        raise SiteListError("%s names no site" % name)
     if len(sites) > MAX_SITES:
         raise SiteListError("%s names more than %d sites" % (name, MAX_SITES))
     seen = {}
@@ -247,3 +247,82 @@ def suggestions(name, official, limit=SUGGESTIONS):
             scored.append((best, site))
     scored.sort()
     return [site for _, site in scored[:limit]]
+
+
+def shrink_refusal(current, listed):
+    """The line refusing an import that would retire most of the listed
+    sites (a truncated export, a query that went wrong), or None: current
+    is [SiteRow], listed [ListedSite]."""
+    names = {site.name.lower() for site in listed}
+    before = [row for row in current if row.status == "listed"]
+    gone = [row.name for row in before if row.name.lower() not in names]
+    if len(gone) > SHRINK_MINIMUM and len(gone) > SHRINK_SHARE * len(before):
+        return ("the new list would retire %d of the %d listed sites (%s, ...): if that is "
+                "right, import it with --force" % (len(gone), len(before), ", ".join(gone[:3])))
+    return None
+
+
+# ---------------------------------------------------------------- the officer's views
+
+# sites(): every site the officer expects or that hosts report under
+SiteLine = namedtuple("SiteLine", "site status tier country gocdb hosts last_report")
+# unknown(): a site name not on the list, who is behind it and what was meant
+UnknownSite = namedtuple("UnknownSite", "site hosts quarantined last_report suggestions "
+                                        "host_names senders")
+
+
+def site_lines(site_rows, host_sites):
+    """[SiteLine] by name: site_rows [SiteRow] (the list), host_sites the
+    store's [Site] (hosts and newest report of each site hosts report
+    under). A site hosts report under that is not on a loaded list is
+    "unknown"; with no list loaded, its status is None."""
+    listed = {row.name.lower(): row for row in site_rows}
+    lines = {}
+    for row in site_rows:
+        lines[row.name.lower()] = SiteLine(row.name, row.status, row.tier, row.country,
+                                           row.gocdb, 0, None)
+    for site in host_sites:
+        row = listed.get(site.site.lower())
+        if row is None:
+            lines[site.site.lower()] = SiteLine(site.site, "unknown" if site_rows else None,
+                                                None, None, None, site.hosts, site.last_report)
+        else:
+            lines[site.site.lower()] = lines[site.site.lower()]._replace(
+                hosts=site.hosts, last_report=site.last_report)
+    return sorted(lines.values(), key=lambda line: line.site.lower())
+
+
+def unknown_sites(site_rows, hosts, quarantined):
+    """[UnknownSite] by name, of the names hosts report under (hosts:
+    [SiteHost]) or quarantined reports carry (quarantined: [(site, host,
+    sender, received)]) that a loaded list does not hold, each with the
+    closest official names. Empty when no list is loaded."""
+    if not site_rows:
+        return []
+    known = {row.name.lower() for row in site_rows}
+    official = [(row.name, [row.gocdb] if row.gocdb else []) for row in site_rows
+                if row.status in ("listed", "accepted")]
+    found = {}
+
+    def entry(site):
+        return found.setdefault(site.lower(), {"site": site, "hosts": set(), "held": 0,
+                                               "last": None, "senders": set()})
+    for host in hosts:
+        if host.site.lower() in known:
+            continue
+        item = entry(host.site)
+        item["hosts"].add(host.name)
+        item["senders"].add(host.created_by)
+        if host.last_report >= 0 and (item["last"] is None or host.last_report > item["last"]):
+            item["last"] = host.last_report
+    for site, host, sender, received in quarantined:
+        if site.lower() in known:
+            continue
+        item = entry(site)
+        item["held"] += 1
+        item["hosts"].add(host)
+        item["senders"].add(sender)
+    return [UnknownSite(item["site"], len(item["hosts"]), item["held"], item["last"],
+                        suggestions(item["site"], official), sorted(item["hosts"]),
+                        sorted(s for s in item["senders"] if s))
+            for _, item in sorted(found.items())]

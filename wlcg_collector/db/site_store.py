@@ -68,7 +68,7 @@ class SiteStore(object):
                 if old is None:
                     cursor.execute(sql.INSERT_SITE, values + (now, now))
                     added += 1
-                elif tuple(old[:7]) != values:
+                elif tuple(old[:6]) != values[:6]:  # (the same site from elsewhere: no change)
                     since = old.since if old.status == LISTED else now
                     cursor.execute(sql.UPDATE_SITE, values + (since, now, old.name))
                     if old.status == RETIRED:
@@ -123,8 +123,8 @@ class SiteStore(object):
                             "case)" % (old, new))
 
         def work(cursor):
-            _, old_name, old_status, old_alias = self.check_site(cursor, old)
-            _, new_name, new_status, new_alias = self.check_site(cursor, new)
+            listed, old_name, old_status, _ = self.check_site(cursor, old)
+            _, new_name, _, new_alias = self.check_site(cursor, new)
             if new_alias is not None:
                 raise SiteError("%s was renamed or merged into %s: name %s instead"
                                 % (new, new_alias, new_alias))
@@ -184,11 +184,16 @@ class SiteStore(object):
                     cursor.execute(sql.MOVE_SITE_KEY, (target, old))
                 else:
                     cursor.execute(sql.DELETE_SITE_KEY, (old,))
-            if old_status == ACCEPTED:
-                if new_name is None:
+            if new_name is None and listed:
+                # the officer vouches for the new name: it is no unknown site
+                if old_status == ACCEPTED:
                     cursor.execute(sql.MOVE_SITE_ROW, (target, old))
                 else:
-                    cursor.execute(sql.DELETE_ACCEPTED_SITE, (old,))
+                    cursor.execute(sql.INSERT_SITE, (target, ACCEPTED, None, None, None, None,
+                                                     ("%s of %s by %s" % (kind, old, who))[:255],
+                                                     now, now))
+            elif old_status == ACCEPTED:
+                cursor.execute(sql.DELETE_ACCEPTED_SITE, (old,))
             record = (now, kind, old_name or old, target, len(old_hosts), len(pairs),
                       int(reports), int(intervals), who[:64])
             cursor.execute(sql.INSERT_SITE_RENAME, record)

@@ -293,6 +293,8 @@ class ReportWriter(object):
         if accept:
             self.accept_site(cursor, report.site, received, "officer")
             return False, notice
+        if notice is not None:  # renamed to a name not on the list: that is the news
+            return True, notice
         closest = suggestions(report.site, self._official_names_in(cursor))
         return True, "site %s is not on the collector's list of sites%s: check --site" % (
             report.site, " (did you mean %s?)" % " or ".join(closest) if closest else "")

@@ -1,0 +1,442 @@
+"""The list of sites: imports of each format (tests/fixtures/sites, with
+where each format is documented), unknown names and the names suggested for
+them, the unknown_sites policy, and renames and merges of sites on SQLite
+and MariaDB, compare and adoption giving the same answers for the merged
+hosts before and after."""
+
+import json
+import os
+
+import pytest
+
+from helpers import ROOT, make_report, run_cli, wsgi_call, write_config
+from wlcg_collector import analysis, topology, trust
+from wlcg_collector.baselines import parse_baseline, parse_requirement
+from wlcg_collector.db import SiteError
+from wlcg_collector.history import changes
+from wlcg_collector.report import parse_report
+
+DAY = 86400
+T0 = 1767225600  # 2026-01-01T00:00:00Z
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "sites")
+
+BASH = ("bash", "0:5.1.8-9.el9", "x86_64")
+XROOTD_OLD = ("xrootd", "1:5.6.9-1.el9", "x86_64")
+XROOTD_NEW = ("xrootd", "1:5.7.1-1.el9", "x86_64")
+KERNEL1 = ("kernel", "0:5.14.0-427.13.1.el9_4", "x86_64")
+KERNEL2 = ("kernel", "0:5.14.0-503.11.1.el9_5", "x86_64")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name), "rb") as handle:
+        return handle.read()
+
+
+def put(store, site, host, packages, day, rules=None, sender="192.0.2.1"):
+    report = parse_report(make_report(site, host, packages, ts=T0 + day * DAY))
+    return store.store_report(report, T0 + day * DAY + 60, sender,
+                              rules=rules or trust.Rules())
+
+
+def load(store, name="cric.json", now=T0):
+    data = fixture(name)
+    listed = topology.parse_site_list(data, None, name)
+    return store.import_sites(listed, name, topology.detect_format(data), now, "officer")
+
+
+def history(store, host, site):
+    found = store.host(site, host)
+    return changes(found.packager, store.intervals(found.id), None)
+
+
+# ---------------------------------------------------------------- the formats
+
+def test_each_format_is_read_from_its_fixture():
+    plain = topology.parse_site_list(fixture("plain.list"), None, "plain.list")
+    cric = topology.parse_site_list(fixture("cric.json"), None, "cric.json")
+    gocdb = topology.parse_site_list(fixture("gocdb.xml"), None, "gocdb.xml")
+    assert [s.name for s in plain] == ["CERN-PROD", "T2_CH_CERN", "RAL-LCG2",
+                                       "UKI-NORTHGRID-LANCS-HEP", "FZK-LCG2", "praguelcg2"]
+    assert all(s.tier is None and s.country is None for s in plain)
+    by_name = {s.name: s for s in cric}
+    assert by_name["T2_CH_CERN"] == topology.ListedSite("T2_CH_CERN", 2, "Switzerland",
+                                                        "CERN-PROD", "ACTIVE")
+    assert by_name["CERN-PROD"].gocdb is None  # its own name: no alias
+    assert by_name["T1_DE_KIT"].gocdb == "FZK-LCG2" and by_name["RAL-LCG2"].tier == 1
+    assert by_name["praguelcg2"].state == "DISABLED"
+    by_name = {s.name: s for s in gocdb}
+    assert by_name["CERN-PROD"] == topology.ListedSite("CERN-PROD", None, "Switzerland", None,
+                                                       "Certified")
+    # get_site_list's form: the country as an attribute
+    assert by_name["UKI-NORTHGRID-LANCS-HEP"].country == "United Kingdom"
+    assert [topology.detect_format(fixture(n)) for n in ("plain.list", "cric.json",
+                                                          "gocdb.xml")] == FORMATS_SEEN
+
+
+FORMATS_SEEN = ["plain", "cric", "gocdb"]
+
+
+@pytest.mark.parametrize("data,fmt,message", [
+    (b"CERN-PROD\nT2/CH\n", None, "line 2: 'T2/CH' is not a site name"),
+    (b"CERN-PROD RAL-LCG2\n", None, "line 1: 'CERN-PROD RAL-LCG2' is more than one name"),
+    (b"CERN-PROD\ncern-prod\n", None, "names site cern-prod twice"),
+    (b"# nothing\n\n", None, "names no site"),
+    (b"{\"A\": [1]}", None, "site 'A': the entry is not a JSON object"),
+    (b"{\"A\": {\"tier_level\": \"two\"}}", None, "tier_level 'two' is not a tier number"),
+    (b"{not json", None, "is not JSON"),
+    (b"[\"CERN-PROD\"]", "cric", "not a CRIC site export"),
+    (b"<?xml version='1.0'?><!DOCTYPE r [<!ENTITY a 'aaaa'>]><results>&a;</results>", None,
+     "holds a DOCTYPE or an ENTITY"),
+    (b"<results><SITE ID='1'/></results>", None, "SITE 1 has no NAME"),
+    (b"<other/>", None, "not a GOCDB get_site export"),
+    (b"\xff\xfe", "plain", "is not UTF-8"),
+])
+def test_a_bad_list_is_refused_whole_with_one_line(data, fmt, message):
+    with pytest.raises(topology.SiteListError) as caught:
+        topology.parse_site_list(data, fmt, "the.list")
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_suggestions_catch_case_separators_typos_and_gocdb_names():
+    official = [("T2_CH_CERN", ["CERN-PROD"]), ("CERN-PROD", []), ("RAL-LCG2", []),
+                ("T1_DE_KIT", ["FZK-LCG2"])]
+    assert topology.suggestions("T2_CH_CERM", official) == ["T2_CH_CERN"]
+    assert topology.suggestions("T2-CH-CERN", official) == ["T2_CH_CERN"]
+    assert topology.suggestions("T2_CH_CEN", official) == ["T2_CH_CERN"]
+    assert topology.suggestions("RAL-LGC2", official) == ["RAL-LCG2"]      # a swap
+    assert topology.suggestions("fzk-lcg2", official) == ["T1_DE_KIT"]     # its GOCDB name
+    assert topology.suggestions("T2_US_MIT", official) == []
+    assert topology.edit_distance("kitten", "sitting", 5) == 3
+    assert topology.edit_distance("kitten", "sitting", 1) == 2             # capped
+
+
+# ---------------------------------------------------------------- the list in the store
+
+def test_import_adds_retires_and_lists_again(store):
+    put(store, "t2_ch_cern", "wn1.cern.ch", [BASH], 0)
+    assert load(store) == (6, 6, 0, 0, 0)
+    rows = {row.name: row for row in store.site_rows()}
+    assert rows["T2_CH_CERN"].tier == 2 and rows["T2_CH_CERN"].gocdb == "CERN-PROD"
+    assert rows["praguelcg2"].status == "listed"
+    # the hosts of a listed site take its spelling
+    assert [h.site for h in store.hosts()] == ["T2_CH_CERN"]
+    # a shorter list retires what it lacks, and keeps it
+    shorter = [s for s in topology.parse_site_list(fixture("cric.json"))
+               if s.name != "praguelcg2"]
+    assert store.import_sites(shorter, "x", "cric", T0 + DAY, "officer") == (5, 0, 1, 0, 0)
+    rows = {row.name: row for row in store.site_rows()}
+    assert rows["praguelcg2"].status == "retired" and rows["praguelcg2"].since == T0 + DAY
+    assert rows["praguelcg2"].tier == 2
+    # the same list again changes nothing
+    assert store.import_sites(shorter, "x", "cric", T0 + DAY, "officer") == (5, 0, 0, 0, 0)
+    # the full one lists it again, and a changed tier is an update
+    changed = [s._replace(tier=1) if s.name == "UKI-NORTHGRID-LANCS-HEP" else s
+               for s in topology.parse_site_list(fixture("cric.json"))]
+    assert store.import_sites(changed, "y", "cric", T0 + 2 * DAY, "officer") == (6, 0, 0, 1, 1)
+    rows = {row.name: row for row in store.site_rows()}
+    assert rows["praguelcg2"].status == "listed" and rows["praguelcg2"].since == T0 + 2 * DAY
+    assert rows["T2_CH_CERN"].since == T0  # listed all along
+    assert [(s.sites, s.added, s.retired) for s in store.site_lists()] == [
+        (6, 6, 0), (5, 0, 1), (5, 0, 0), (6, 0, 0)]
+
+
+def test_the_cli_imports_each_format_and_shows_the_metadata(tmp_path, database_url):
+    db = ["--db", database_url]
+    assert run_cli(db + ["init-db"])[0] == 0
+    for name, fmt in (("plain.list", "plain"), ("gocdb.xml", "gocdb"),
+                      ("cric.json", "cric")):
+        code, out, err = run_cli(db + ["sites", "import", os.path.join(FIXTURES, name)])
+        assert code == 0, err
+        assert "(%s)" % fmt in out
+    # the last import (CRIC) replaced the GOCDB list: FZK-LCG2 retired, T1_DE_KIT added
+    from wlcg_collector.db import open_store
+    store = open_store(database_url)
+    put(store, "T1_DE_KIT", "wn1.gridka.de", [BASH], 0)
+    put(store, "T2_CH_CERM", "wn9.cern.ch", [BASH], 0, sender="192.0.2.99")
+    store.close()
+    code, out, _ = run_cli(db + ["sites", "--format", "json"])
+    sites = {row["site"]: row for row in json.loads(out)}
+    assert sites["FZK-LCG2"]["status"] == "retired"
+    assert sites["T1_DE_KIT"] == {"site": "T1_DE_KIT", "status": "listed", "tier": 1,
+                                  "country": "Germany", "gocdb": "FZK-LCG2", "hosts": 1,
+                                  "last_report": "2026-01-01T00:00:00Z"}
+    assert sites["T2_CH_CERM"]["status"] == "unknown"
+    code, out, _ = run_cli(db + ["hosts", "--format", "csv"])
+    assert out.splitlines()[0] == "site,host,system,packager,last_report,packages,trust,tier," \
+                                  "country"
+    assert "T1_DE_KIT,wn1.gridka.de,AlmaLinux 9.4,rpm,2026-01-01T00:00:00Z,1,unsigned,1," \
+           "Germany" in out
+    code, out, _ = run_cli(db + ["sites", "--unknown", "--format", "json"])
+    assert json.loads(out) == [{"site": "T2_CH_CERM", "hosts": 1, "quarantined": 0,
+                                "last_report": "2026-01-01T00:00:00Z",
+                                "suggestions": "T2_CH_CERN", "host_names": "wn9.cern.ch",
+                                "senders": "192.0.2.99"}]
+    # a bad file: one line, nothing changed
+    bad = tmp_path / "bad.list"
+    bad.write_text("CERN-PROD\nT2 CH\n")
+    code, _, err = run_cli(db + ["sites", "import", str(bad)])
+    assert code == 1 and err.count("\n") == 1 and "line 2" in err and "nothing imported" in err
+    assert len(json.loads(run_cli(db + ["sites", "--format", "json"])[1])) == 8
+
+
+def test_an_import_that_would_retire_most_sites_needs_force(tmp_path, database_url):
+    db = ["--db", database_url]
+    run_cli(db + ["init-db"])
+    many = tmp_path / "many.list"
+    many.write_text("".join("SITE-%02d\n" % n for n in range(30)))
+    few = tmp_path / "few.list"
+    few.write_text("SITE-00\nSITE-01\n")
+    assert run_cli(db + ["sites", "import", str(many)])[0] == 0
+    code, _, err = run_cli(db + ["sites", "import", str(few)])
+    assert code == 1 and "would retire 28 of the 30 listed sites" in err
+    code, out, _ = run_cli(db + ["sites", "import", "--force", str(few)])
+    assert code == 0 and "28 retired" in out
+
+
+# ---------------------------------------------------------------- unknown names
+
+def test_a_report_for_an_unknown_site_is_stored_and_its_reporter_told(store):
+    result = put(store, "T2_CH_CERM", "wn1.cern.ch", [BASH], 0)
+    assert result.outcome == "changed" and result.notice is None  # no list: no opinion
+    load(store)
+    result = put(store, "T2_CH_CERM", "wn2.cern.ch", [BASH], 0)
+    assert result.outcome == "changed"
+    assert result.notice == ("site T2_CH_CERM is not on the collector's list of sites (did you "
+                             "mean T2_CH_CERN?): check --site")
+    assert put(store, "T2_CH_CERN", "wn3.cern.ch", [BASH], 0).notice is None
+    assert put(store, "t2_ch_cern", "wn4.cern.ch", [BASH], 0).notice is None
+    assert {h.site for h in store.hosts()} == {"T2_CH_CERM", "T2_CH_CERN"}
+    found = topology.unknown_sites(store.site_rows(), store.hosts_by_site(), [])
+    assert [(u.site, u.hosts, u.suggestions, u.host_names) for u in found] == [
+        ("T2_CH_CERM", 2, ["T2_CH_CERN"], ["wn1.cern.ch", "wn2.cern.ch"])]
+
+
+def test_the_collector_answers_200_with_the_line_and_ends_in_ok(tmp_path, database_url,
+                                                                collector_keys):
+    from wlcg_collector import create_app
+    from wlcg_collector.db import open_store
+    store = open_store(database_url)
+    store.init_schema()
+    load(store)
+    store.close()
+    app = create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
+                                  allow_plaintext="yes"))
+    body = make_report("T2_CH_CERM", "wn1.cern.ch", [BASH], ts=None)
+    status, _, answer, _ = wsgi_call(app, body)
+    assert status == 200
+    assert answer == (b"site T2_CH_CERM is not on the collector's list of sites (did you mean "
+                      b"T2_CH_CERN?): check --site\nOK")
+    # pakiti-client (curl) checks the body with /OK$/
+    import re
+    assert re.search(rb"OK$", answer)
+    status, _, answer, _ = wsgi_call(app, make_report("T2_CH_CERN", "wn1.cern.ch", [BASH]))
+    assert (status, answer) == (200, b"OK")
+
+
+def test_unknown_sites_quarantine_holds_the_report_until_the_officer_accepts(store):
+    load(store)
+    rules = trust.Rules(unknown_sites="quarantine")
+    result = put(store, "T2_NEW_SITE", "wn1.new.org", [BASH], 0, rules=rules)
+    assert result.outcome == "quarantined"
+    assert "site T2_NEW_SITE is not on the collector's list of sites" in result.message
+    assert store.hosts() == []
+    [entry] = store.quarantined()
+    assert (entry.kind, entry.site) == (trust.UNKNOWN_SITE, "T2_NEW_SITE")
+    found = topology.unknown_sites(store.site_rows(), store.hosts_by_site(),
+                                   store.quarantined_sites(trust.UNKNOWN_SITE))
+    assert [(u.site, u.hosts, u.quarantined) for u in found] == [("T2_NEW_SITE", 1, 1)]
+    # a listed site is applied as ever
+    assert put(store, "RAL-LCG2", "wn1.rl.ac.uk", [BASH], 0, rules=rules).outcome == "changed"
+    entry = store.quarantined_one(entry.id)
+    assert store.accept_quarantined(entry, parse_report(entry.report), T0 + 100,
+                                    "officer").outcome == "changed"
+    status = {row.name: row.status for row in store.site_rows()}
+    assert status["T2_NEW_SITE"] == "accepted"
+    # accepted: its next report goes straight in
+    result = put(store, "T2_NEW_SITE", "wn2.new.org", [BASH], 1, rules=rules)
+    assert result.outcome == "changed" and result.notice is None
+    # and a re-import of the list keeps it accepted
+    load(store, now=T0 + 2 * DAY)
+    assert {row.name: row.status for row in store.site_rows()}["T2_NEW_SITE"] == "accepted"
+
+
+def test_the_cli_accepts_every_report_held_for_one_unknown_site(tmp_path, database_url):
+    from wlcg_collector.db import open_store
+    store = open_store(database_url)
+    store.init_schema()
+    load(store)
+    rules = trust.Rules(unknown_sites="quarantine")
+    for n in range(3):
+        put(store, "T3_LOCAL", "wn%d.local.org" % n, [BASH], 0, rules=rules)
+    store.close()
+    code, out, err = run_cli(["--db", database_url, "quarantine", "accept", "--site",
+                              "T3_LOCAL", "--unknown-site"])
+    assert code == 0, err
+    assert out == "accepted 3 report(s) held for an unknown site of site T3_LOCAL\n"
+    store = open_store(database_url)
+    assert len(store.hosts("T3_LOCAL")) == 3 and store.quarantined() == []
+    store.close()
+
+
+# ---------------------------------------------------------------- renames and merges
+
+def test_a_rename_moves_hosts_history_reports_and_the_site_key(store):
+    for day, packages in enumerate([[BASH, XROOTD_OLD], [BASH, XROOTD_NEW]]):
+        for host in ("wn1.lancs.ac.uk", "wn2.lancs.ac.uk"):
+            put(store, "UKI-LT2-LANCS", host, packages, day)
+    before = history(store, "wn1.lancs.ac.uk", "UKI-LT2-LANCS")
+    reports = store.reports(store.host("UKI-LT2-LANCS", "wn1.lancs.ac.uk").id)
+    store.transaction(lambda c: c.execute(store.sql.INSERT_SITE_KEY,
+                                          ("UKI-LT2-LANCS", b"k" * 32, T0, "192.0.2.1")))
+    load(store)
+    done = store.move_site("UKI-LT2-LANCS", "UKI-NORTHGRID-LANCS-HEP", "rename", T0 + 3 * DAY,
+                           "officer")
+    assert (done.kind, done.old_name, done.new_name, done.hosts, done.merged, done.reports,
+            done.intervals) == ("rename", "UKI-LT2-LANCS", "UKI-NORTHGRID-LANCS-HEP", 2, 0, 4,
+                                6)
+    assert {h.site for h in store.hosts()} == {"UKI-NORTHGRID-LANCS-HEP"}
+    assert history(store, "wn1.lancs.ac.uk", "UKI-NORTHGRID-LANCS-HEP") == before
+    moved = store.host("UKI-NORTHGRID-LANCS-HEP", "wn1.lancs.ac.uk")
+    assert store.reports(moved.id) == reports
+    assert [(k.site, bytes(k.fingerprint)) for k in store.site_keys()] == [
+        ("UKI-NORTHGRID-LANCS-HEP", b"k" * 32)]
+    assert store.site_renames() == [done]
+    # a report still naming the old site is stored under the new one, and told so
+    result = put(store, "uki-lt2-lancs", "wn1.lancs.ac.uk", [BASH, XROOTD_NEW, KERNEL1], 2)
+    assert result.outcome == "changed"
+    assert result.notice == ("site uki-lt2-lancs is now UKI-NORTHGRID-LANCS-HEP at the collector "
+                             "(renamed by the officer): change --site to UKI-NORTHGRID-LANCS-HEP")
+    assert [h.site for h in store.hosts()] == ["UKI-NORTHGRID-LANCS-HEP"] * 2
+    # renaming to a site that has hosts is a merge
+    put(store, "T2_OTHER", "wn1.other.org", [BASH], 0)
+    with pytest.raises(SiteError) as caught:
+        store.move_site("T2_OTHER", "UKI-NORTHGRID-LANCS-HEP", "rename", T0, "officer")
+    assert "already has 2 host(s)" in str(caught.value) and "sites merge" in str(caught.value)
+    # an alias chain: renaming the new name on again leads the oldest name there too
+    store.move_site("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS", "rename", T0 + 4 * DAY, "officer")
+    assert {(a.alias, a.site) for a in store.site_aliases()} == {
+        ("UKI-LT2-LANCS", "UKI-LANCS"), ("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS")}
+    result = put(store, "UKI-LT2-LANCS", "wn2.lancs.ac.uk", [BASH], 3)
+    assert "now UKI-LANCS" in result.notice and store.host("UKI-LANCS", "wn2.lancs.ac.uk")
+
+
+MERGE_DAYS = [[BASH, XROOTD_OLD, KERNEL1], [BASH, XROOTD_OLD, KERNEL1, KERNEL2],
+              [BASH, XROOTD_NEW, KERNEL2], [BASH, XROOTD_NEW, KERNEL2]]
+
+
+def test_a_merge_joins_a_host_that_reported_under_both_names_in_turn(store):
+    """wn1 reports under the typo on days 0-1, under the right name on days
+    2-3: merged, its history is that of a host that reported the same sets
+    under one name (control.example.org) all along."""
+    load(store)
+    for day, packages in enumerate(MERGE_DAYS):
+        put(store, "T2_CH_CERM" if day < 2 else "T2_CH_CERN", "wn1.cern.ch", packages, day)
+        put(store, "T2_CH_CERN", "control.cern.ch", packages, day)
+        if day < 2:
+            put(store, "T2_CH_CERM", "wn2.cern.ch", packages, day)  # only under the typo
+    requirements = parse_baseline("xrootd >= 1:5.7.1-1.el9\nkernel >= 5.14.0-500\n", "b")
+    requirement = parse_requirement("xrootd >= 1:5.7.1")
+
+    def by_host(rows, drop=()):
+        return sorted(row[1:] for row in rows if row[:2] not in drop)
+    # from day 2 the typo's wn1 is a stale duplicate (its last set, day 1's):
+    # the merge removes it, and nothing else changes
+    stale = {("T2_CH_CERM", "wn1.cern.ch")}
+    compare_before = {day: by_host(analysis.compliance(
+        store, requirements, T0 + day * DAY + 3600).rows(), stale if day >= 2 else ())
+        for day in range(4)}
+    adoption_before = analysis.adoption(store, requirement, T0, T0 + 3 * DAY)
+    done = store.move_site("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer")
+    assert (done.hosts, done.merged, done.reports) == (2, 1, 4)
+    hosts = store.hosts()
+    assert [(h.site, h.name) for h in hosts] == [
+        ("T2_CH_CERN", "control.cern.ch"), ("T2_CH_CERN", "wn1.cern.ch"),
+        ("T2_CH_CERN", "wn2.cern.ch")]
+    merged = store.host("T2_CH_CERN", "wn1.cern.ch")
+    control = store.host("T2_CH_CERN", "control.cern.ch")
+    assert merged.first_report == control.first_report == T0
+    assert history(store, "wn1.cern.ch", "T2_CH_CERN") == \
+        history(store, "control.cern.ch", "T2_CH_CERN")
+    assert [(i.name, i.version, i.installed, i.removed)
+            for i in sorted(store.intervals(merged.id))] == \
+        [(i.name, i.version, i.installed, i.removed)
+         for i in sorted(store.intervals(control.id))]
+    assert len(store.reports(merged.id)) == 4
+    assert store.orphan_intervals() == 0
+    # compare at each day and adoption: the same answers for the same hosts
+    for day in range(4):
+        assert by_host(analysis.compliance(store, requirements,
+                                           T0 + day * DAY + 3600).rows()) == compare_before[day]
+    adoption_after = analysis.adoption(store, requirement, T0, T0 + 3 * DAY)
+    assert [(d.hosts_ok, d.hosts_behind) for d in adoption_after] == \
+        [(d.hosts_ok, d.hosts_behind - (1 if n >= 2 else 0))
+         for n, d in enumerate(adoption_before)]
+    # two sites before (the typo's), one after
+    assert [d.sites_behind + d.sites_ok for d in adoption_before] == [2, 2, 2, 2]
+    assert [d.sites_behind + d.sites_ok for d in adoption_after] == [1, 1, 1, 1]
+    assert store.site_renames()[0].kind == "merge"
+    assert [u.site for u in topology.unknown_sites(store.site_rows(), store.hosts_by_site(),
+                                                   [])] == []
+
+
+def test_a_merge_is_refused_when_a_host_reported_to_both_in_the_same_period(store):
+    load(store)
+    for day in range(3):
+        put(store, "T2_CH_CERM", "wn1.cern.ch", [BASH], day)
+        put(store, "T2_CH_CERN", "wn1.cern.ch", [BASH, KERNEL1], day)
+        put(store, "T2_CH_CERM", "wn2.cern.ch", [BASH], day)
+    counts = store.row_counts()
+    with pytest.raises(SiteError) as caught:
+        store.move_site("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer")
+    assert str(caught.value) == ("host wn1.cern.ch is at both T2_CH_CERM and T2_CH_CERN and "
+                                 "reported to both in the same period: nothing changed")
+    assert store.row_counts() == counts
+    assert sorted(h.site for h in store.hosts()) == ["T2_CH_CERM", "T2_CH_CERM", "T2_CH_CERN"]
+    assert store.site_renames() == [] and store.site_aliases() == []
+
+
+def test_merges_and_renames_refuse_what_makes_no_sense(store):
+    load(store)
+    put(store, "T2_CH_CERM", "wn1.cern.ch", [BASH], 0)
+    put(store, "T2_CH_CERN", "wn2.cern.ch", [BASH], 0)
+    for old, new, kind, message in (
+            ("T2_CH_CERM", "t2_ch_cerm", "merge", "are the same site"),
+            ("T2_NOBODY", "T2_CH_CERN", "merge", "site T2_NOBODY has no hosts"),
+            ("T2_CH_CERM", "T2_ELSEWHERE", "merge", "is not on the list of sites: to give "
+                                                   "T2_CH_CERM a new name, use sites rename")):
+        with pytest.raises(SiteError) as caught:
+            store.move_site(old, new, kind, T0, "officer")
+        assert message in str(caught.value)
+    # different site keys pinned at both: the hosts of one would be held
+    for site, key in (("T2_CH_CERM", b"a" * 32), ("T2_CH_CERN", b"b" * 32)):
+        store.transaction(lambda c: c.execute(store.sql.INSERT_SITE_KEY,
+                                              (site, key, T0, "192.0.2.1")))
+    with pytest.raises(SiteError) as caught:
+        store.move_site("T2_CH_CERM", "T2_CH_CERN", "merge", T0, "officer")
+    assert "different site keys pinned" in str(caught.value)
+
+
+def test_the_cli_renames_merges_and_lists_them(database_url):
+    from wlcg_collector.db import open_store
+    store = open_store(database_url)
+    store.init_schema()
+    load(store)
+    put(store, "T2_CH_CERM", "wn1.cern.ch", [BASH], 0)
+    put(store, "T2_CH_CERN", "wn2.cern.ch", [BASH], 1)
+    put(store, "T2_OLDNAME", "wn1.old.org", [BASH], 0)
+    store.close()
+    db = ["--db", database_url]
+    code, out, err = run_cli(db + ["sites", "merge", "T2_CH_CERM", "T2_CH_CERN"])
+    assert code == 0, err
+    assert out == ("merged site T2_CH_CERM into T2_CH_CERN: 1 host(s) moved (0 merged with a "
+                   "host of the same name), 1 report(s), 1 interval(s); reports naming "
+                   "T2_CH_CERM are stored under T2_CH_CERN from now on\n")
+    code, out, err = run_cli(db + ["sites", "rename", "T2_OLDNAME", "T2_NEWNAME"])
+    assert code == 0 and out.startswith("renamed site T2_OLDNAME to T2_NEWNAME: 1 host(s)")
+    code, out, err = run_cli(db + ["sites", "merge", "T2_CH_CERN", "T2_CH_CERN"])
+    assert code == 1 and err.count("\n") == 1 and "the same site" in err
+    code, out, _ = run_cli(db + ["sites", "renames", "--format", "csv"])
+    lines = out.splitlines()
+    assert lines[0] == "id,time,kind,old,new,hosts,merged,reports,intervals,by"
+    assert [line.split(",")[2:5] for line in lines[1:]] == [
+        ["merge", "T2_CH_CERM", "T2_CH_CERN"], ["rename", "T2_OLDNAME", "T2_NEWNAME"]]

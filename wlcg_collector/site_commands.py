@@ -1,0 +1,147 @@
+"""`wlcg-collector sites`: the sites the officer expects, the names hosts
+report under that are not among them, and the repairs of site names.
+
+    sites [--unknown]             every site; or the unknown names, with
+                                  the closest official ones
+    sites import [SOURCE]         the list: a file or https:// URL (plain,
+                                  CRIC JSON or GOCDB XML)
+    sites rename OLD NEW          a site renamed in the topology
+    sites merge TYPO INTO         a misspelt site joined to the real one
+    sites renames                 the renames and merges done
+"""
+
+import getpass
+import os
+import time
+
+from . import topology
+from .cli_common import CommandError, config_of, emit, emit_records, store_of
+from .db.site_store import MERGE, RENAME
+from .dates import format_time
+from .output import FORMATS
+from .remote import SourceError, fetch, read_file
+from .trust import UNKNOWN_SITE
+
+MAX_LIST_BYTES = 32 * 1024 * 1024  # a whole CRIC site export is a few MB
+SITE_COLUMNS = ["site", "status", "tier", "country", "gocdb", "hosts", "last_report"]
+UNKNOWN_COLUMNS = ["site", "hosts", "quarantined", "last_report", "suggestions", "host_names",
+                   "senders"]
+RENAME_COLUMNS = ["id", "time", "kind", "old", "new", "hosts", "merged", "reports",
+                  "intervals", "by"]
+# a table shows this many host names or senders of an unknown site (CSV
+# and JSON: all of them)
+TABLE_NAMES = 5
+
+
+def add_parsers(command):
+    p = command("sites", "sites: the list the officer expects, hosts and last report; import "
+                         "the list, rename and merge sites")
+    p.add_argument("--unknown", action="store_true",
+                   help="only the site names not on the list, with the closest official names "
+                        "and the hosts and senders behind them")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    ssub = p.add_subparsers(dest="site_action", metavar="ACTION")
+    s = ssub.add_parser("import", help="make a file or https:// URL the list of sites (none: "
+                                       "[sites] source); sites no longer on it are retired")
+    s.add_argument("source", metavar="SOURCE", nargs="?")
+    s.add_argument("--list-format", choices=topology.FORMATS,
+                   help="plain, cric or gocdb (default: told from the content)")
+    s.add_argument("--force", action="store_true",
+                   help="import even a list that would retire most listed sites")
+    s = ssub.add_parser("rename", help="a site renamed in the topology: its hosts, history, "
+                                       "reports and pins move to the new name")
+    s.add_argument("old", metavar="OLD")
+    s.add_argument("new", metavar="NEW")
+    s = ssub.add_parser("merge", help="a misspelt site: its hosts join site INTO (a host under "
+                                      "both becomes one when they reported in turn)")
+    s.add_argument("old", metavar="TYPO")
+    s.add_argument("new", metavar="INTO")
+    s = ssub.add_parser("renames", help="the renames and merges done")
+    s.add_argument("--format", choices=FORMATS, default="table")
+
+
+def officer_name():
+    """Who runs the command, for the record (the user sudo was run by)."""
+    try:
+        return os.environ.get("SUDO_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "uid %d" % os.getuid()
+
+
+def cmd_sites(args):
+    action = getattr(args, "site_action", None)
+    if action is None:
+        return list_sites(args)
+    return ACTIONS[action](args)
+
+
+def list_sites(args):
+    store = store_of(args, read=True)
+    rows = store.site_rows()
+    if args.unknown:
+        found = topology.unknown_sites(rows, store.hosts_by_site(),
+                                       store.quarantined_sites(UNKNOWN_SITE))
+        if not rows and args.format == "table":
+            raise CommandError("no list of sites is loaded (wlcg-collector sites import): "
+                               "every site is as good as any other")
+        emit([unknown_row(site, args.format) for site in found], UNKNOWN_COLUMNS, args.format)
+        return
+    emit_records(topology.site_lines(rows, store.sites()), SITE_COLUMNS, args.format)
+
+
+def unknown_row(site, fmt):
+    def names(values):
+        if fmt == "table" and len(values) > TABLE_NAMES:
+            return " ".join(values[:TABLE_NAMES]) + " (+%d)" % (len(values) - TABLE_NAMES)
+        return " ".join(values)
+    return {"site": site.site, "hosts": site.hosts, "quarantined": site.quarantined,
+            "last_report": format_time(site.last_report) if site.last_report is not None
+            else None, "suggestions": " ".join(site.suggestions),
+            "host_names": names(site.host_names), "senders": names(site.senders)}
+
+
+def import_sites(args):
+    config = config_of(args)
+    source = args.source or config.site_source
+    if not source:
+        raise CommandError("sites import: name a file or https:// URL (or set [sites] source)")
+    try:
+        if source.lower().startswith(("https://", "http://")):
+            data = fetch(source, MAX_LIST_BYTES, ca_file=config.site_ca_file)
+        else:
+            data = read_file(source, MAX_LIST_BYTES)
+        fmt = args.list_format or topology.detect_format(data)
+        listed = topology.parse_site_list(data, fmt, source)
+    except (SourceError, topology.SiteListError) as exc:
+        raise CommandError("%s; nothing imported" % exc)
+    store = store_of(args)
+    refusal = topology.shrink_refusal(store.site_rows(), listed)
+    if refusal and not args.force:
+        raise CommandError("%s: %s; nothing imported" % (source, refusal))
+    result = store.import_sites(listed, source, fmt, int(time.time()), officer_name())
+    print("imported %d site(s) from %s (%s): %d added, %d retired, %d listed again, %d updated"
+          % (result.sites, source, fmt, result.added, result.retired, result.returned,
+             result.updated))
+
+
+def move_site(args, kind):
+    store = store_of(args)
+    done = store.move_site(args.old, args.new, kind, int(time.time()), officer_name())
+    print("%s site %s %s %s: %d host(s) moved (%d merged with a host of the same name), "
+          "%d report(s), %d interval(s); reports naming %s are stored under %s from now on"
+          % ("renamed" if kind == RENAME else "merged", done.old_name,
+             "to" if kind == RENAME else "into", done.new_name, done.hosts, done.merged,
+             done.reports, done.intervals, done.old_name, done.new_name))
+
+
+def list_renames(args):
+    rows = [{"id": r.id, "time": format_time(r.done), "kind": r.kind, "old": r.old_name,
+             "new": r.new_name, "hosts": r.hosts, "merged": r.merged, "reports": r.reports,
+             "intervals": r.intervals, "by": r.done_by}
+            for r in store_of(args, read=True).site_renames()]
+    emit(rows, RENAME_COLUMNS, args.format)
+
+
+ACTIONS = {"import": import_sites, "rename": lambda args: move_site(args, RENAME),
+           "merge": lambda args: move_site(args, MERGE), "renames": list_renames}
+COMMANDS = {"sites": cmd_sites}
