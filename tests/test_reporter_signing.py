@@ -124,3 +124,28 @@ def test_a_report_kept_for_review_is_delivered_and_said_once(collector, reporter
     assert run.stderr.decode() == PROG + "collector: " + line.decode() + "\n"
     assert len(server.requests) == 2 and not [p for p in spool.iterdir()
                                               if p.name.endswith(".p7m")]
+
+
+def test_a_notice_about_the_site_name_is_said_once_a_day(collector, reporter_run,
+                                                         collector_keys, tmp_path):
+    """200 with a line before "OK": the collector's word on --site (not on
+    its list of sites). Said on the first run of a UTC day only (the state
+    directory remembers the day), quietly again on the day's later runs."""
+    state = tmp_path / "state"
+    line = (b"site T2_TSET is not on the collector's list of sites (did you mean T2_TEST?): "
+            b"check --site")
+    server = collector([(200, {}, line + b"\nOK")] * 3 + [(200, {}, b"OK")])
+    base = args(collector_keys, state) + ["--url", server.url]
+    first = reporter_run(base)
+    assert first.returncode == 0
+    assert first.stderr.decode() == PROG + "collector: " + line.decode() + "\n"
+    stamp = state / "collector-notice"
+    assert stat.S_IMODE(os.stat(str(stamp)).st_mode) == 0o600
+    again = reporter_run(base)
+    assert again.returncode == 0 and again.stderr == b""
+    # a new day: said again
+    stamp.write_text("2020-01-01\n")
+    assert reporter_run(base).stderr.decode() == PROG + "collector: " + line.decode() + "\n"
+    # a plain OK says nothing
+    assert reporter_run(base).stderr == b""
+    assert len(server.requests) == 4
