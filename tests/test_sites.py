@@ -440,3 +440,52 @@ def test_the_cli_renames_merges_and_lists_them(database_url):
     assert lines[0] == "id,time,kind,old,new,hosts,merged,reports,intervals,by"
     assert [line.split(",")[2:5] for line in lines[1:]] == [
         ["merge", "T2_CH_CERM", "T2_CH_CERN"], ["rename", "T2_OLDNAME", "T2_NEWNAME"]]
+
+
+# ---------------------------------------------------------------- the pages
+
+def test_the_overview_shows_tiers_sorts_by_them_and_shows_unknown_sites_apart(
+        tmp_path, database_url, collector_keys):
+    from wlcg_collector import create_app
+    from wlcg_collector.db import open_store
+    store = open_store(database_url)
+    store.init_schema()
+    load(store)
+    for site, host in (("CERN-PROD", "a.cern.ch"), ("RAL-LCG2", "a.rl.ac.uk"),
+                       ("UKI-NORTHGRID-LANCS-HEP", "a.lancs.ac.uk"),
+                       ("T2_CH_CERM", "typo.cern.ch"), ("T2_CH_CERM", "typo2.cern.ch")):
+        put(store, site, host, [BASH], 0, sender="192.0.2.66")
+    put(store, "T3_<b>X<\\b>", "held.example.org", [BASH], 0, sender="192.0.2.77",
+        rules=trust.Rules(unknown_sites="quarantine"))
+    store.close()
+    config = write_config(tmp_path / "c.conf", database_url, [collector_keys])
+    with open(config, "a") as handle:
+        handle.write("[officer]\nallow = /CN=officer\n")
+    app = create_app(config)
+
+    def page(path, query=""):
+        status, _, body, _ = wsgi_call(app, method="GET", path=path, query=query,
+                                       content_length=False, environ_extra={
+                                           "SSL_CLIENT_S_DN": "/CN=officer",
+                                           "SSL_CLIENT_VERIFY": "SUCCESS"})
+        assert status == 200
+        return body.decode("utf-8")
+    body = page("/officer/", "sort=tier")
+    sites = body[body.index('<table id="sites">'):body.index('<table id="unknown">')]
+    names = [r.split("</a>")[0].rsplit(">", 1)[1]
+             for r in sites.split("<tbody>")[1].split("<tr")[1:]]
+    assert names == ["CERN-PROD", "RAL-LCG2", "UKI-NORTHGRID-LANCS-HEP"]  # tiers 0, 1, 2
+    assert '<td class="num">1</td><td>United Kingdom</td>' in sites
+    unknown = body[body.index('<table id="unknown">'):]
+    unknown = unknown[:unknown.index("</table>")]
+    assert "T2_CH_CERM" in unknown and "T2_CH_CERN" in unknown and "192.0.2.66" in unknown
+    # a held report's site is shown, escaped
+    assert "T3_&lt;b&gt;X&lt;\\b&gt;" in unknown and "<b>X" not in body
+    assert '<p id="without-reports">praguelcg2, T1_DE_KIT, T2_CH_CERN</p>' in body
+    body = page("/officer/", "sort=tier&order=desc")
+    sites = body[body.index('<table id="sites">'):body.index('<table id="unknown">')]
+    names = [r.split("</a>")[0].rsplit(">", 1)[1]
+             for r in sites.split("<tbody>")[1].split("<tr")[1:]]
+    assert names == ["UKI-NORTHGRID-LANCS-HEP", "RAL-LCG2", "CERN-PROD"]
+    body = page("/officer/site/RAL-LCG2")
+    assert '<p class="meta" id="site-meta">listed · tier 1 · United Kingdom · ACTIVE</p>' in body

@@ -21,7 +21,7 @@ import os
 import time
 import urllib.parse
 
-from . import analysis, trust
+from . import analysis, topology, trust
 from .advisories import pages as advisory_pages
 from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access
@@ -38,7 +38,7 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'
 SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
                     ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"),
                     ("Cache-Control", "no-store")]
-SORT_KEYS = ("site", "hosts", "last_report", "silent", "compliance")
+SORT_KEYS = ("site", "tier", "country", "hosts", "last_report", "silent", "compliance")
 TIMELINE_LIMIT = 200
 SUMMARY_CACHE = 16  # baselines whose overview summary a process keeps
 
@@ -183,12 +183,29 @@ class OfficerPages(object):
                      now - stale_days * analysis.DAY)}
         baseline = args.get("baseline") or ""
         if baseline:
+            by_name = {name.lower(): row for name, row in sites.items()}
             for summary in self.compliance_summary(baseline):
-                sites[summary.site]["compliance"] = summary.compliant
-                sites[summary.site]["behind"] = summary.behind
-        rows = list(sites.values())
+                row = by_name.get(summary.site.lower())
+                if row is not None:
+                    row["compliance"] = summary.compliant
+                    row["behind"] = summary.behind
+        # the list of sites: tier and country; names not on it shown apart
+        site_rows = self.store.site_rows()
+        listed = {row.name.lower(): row for row in site_rows}
+        unknown = [name for name in sites if site_rows and name.lower() not in listed]
+        rows = [row for name, row in sites.items() if name not in unknown]
         for row in rows:
             row["stale"] = row["silent"] == row["hosts"]
+            meta = listed.get(row["site"].lower())
+            row["tier"] = meta.tier if meta else None
+            row["country"] = meta.country if meta else None
+            row["status"] = meta.status if meta else None
+        reporting = {name.lower() for name in sites}
+        without_reports = [row.name for row in site_rows
+                           if row.status == "listed" and row.name.lower() not in reporting]
+        unknown_sites = topology.unknown_sites(
+            site_rows, self.store.hosts_by_site(unknown) if unknown else [],
+            self.store.quarantined_sites(trust.UNKNOWN_SITE)) if site_rows else []
         sort = args.get("sort") if args.get("sort") in SORT_KEYS else "site"
         descending = args.get("order") == "desc"
         # ties stay in site order; rows without a value go last either way
@@ -197,7 +214,9 @@ class OfficerPages(object):
         known.sort(key=lambda r: r[sort], reverse=descending)
         rows = known + [r for r in rows if r[sort] is None]
         return {"rows": rows, "sort": sort, "descending": descending, "baseline": baseline,
-                "baselines": self.baseline_names(), "stale_days": stale_days, "now": now}
+                "baselines": self.baseline_names(), "stale_days": stale_days, "now": now,
+                "unknown": unknown_sites, "without_reports": without_reports,
+                "listed": bool(site_rows)}
 
     def compliance_summary(self, ref):
         """The per-site compliance with a stored baseline now, as compare
@@ -223,8 +242,10 @@ class OfficerPages(object):
         if baseline:
             _, requirements = self.requirements(baseline)
             status = analysis.compliance(self.store, requirements, None, site).behind_counts()
+        meta = [row for row in self.store.site_rows() if row.name.lower() == site.lower()]
         return {"site": site, "baseline": baseline, "status": status,
-                "baselines": self.baseline_names(), "hosts": self.store.hosts(site=site)}
+                "baselines": self.baseline_names(), "hosts": self.store.hosts(site=site),
+                "meta": meta[0] if meta else None}
 
     def host(self, site, name, args):
         host = self.store.host(site, name)

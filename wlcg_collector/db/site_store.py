@@ -39,9 +39,16 @@ class SiteStore(object):
     def site_aliases(self):
         return self.read(self.sql.SELECT_SITE_ALIASES, (), SiteAlias)
 
-    def hosts_by_site(self):
-        """[SiteHost] of every host, in site and name order."""
-        return self.read(self.sql.SELECT_HOSTS_BY_SITE, (), SiteHost)
+    def hosts_by_site(self, sites=None):
+        """[SiteHost] of every host (of these sites, if given), in site and
+        name order."""
+        if sites is None:
+            return self.read(self.sql.SELECT_HOSTS_BY_SITE.format(where=""), (), SiteHost)
+        found = []
+        for chunk in chunks(sorted(sites)):
+            found += self.read(self.sql.SELECT_HOSTS_BY_SITE.format(
+                where=" WHERE site IN (%s)" % self.marks(len(chunk))), chunk, SiteHost)
+        return sorted(found, key=lambda host: (host.site, host.name))
 
     def quarantined_sites(self, kind):
         """[(site, host, sender, received)] of the quarantined reports of one kind."""

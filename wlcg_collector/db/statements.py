@@ -126,8 +126,8 @@ class SharedSQL(object):
     DELETE_SITE_KEY = "DELETE FROM site_keys WHERE site = {p}"
     MOVE_SITE_ROW = "UPDATE sites SET name = {p} WHERE name = {p} AND status = 'accepted'"
     DELETE_ACCEPTED_SITE = "DELETE FROM sites WHERE name = {p} AND status = 'accepted'"
-    INSERT_SITE_RENAME = ("INSERT INTO site_renames (done, kind, old_name, new_name, hosts, merged, "
-                          "reports, intervals, done_by) "
+    INSERT_SITE_RENAME = ("INSERT INTO site_renames (done, kind, old_name, new_name, hosts, "
+                          "merged, reports, intervals, done_by) "
                           "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
     SELECT_SITE_RENAMES = ("SELECT id, done, kind, old_name, new_name, hosts, merged, reports, "
                            "intervals, done_by FROM site_renames ORDER BY id")
@@ -138,8 +138,8 @@ class SharedSQL(object):
     INSERT_SITE_ALIAS = "INSERT INTO site_aliases (alias, site, rename_id) VALUES ({p}, {p}, {p})"
     SELECT_SITE_ALIASES = "SELECT alias, site, rename_id FROM site_aliases ORDER BY alias"
     # the hosts of every site, with who made them, for the unknown sites
-    SELECT_HOSTS_BY_SITE = ("SELECT site, name, created_by, first_report, last_report FROM hosts "
-                            "ORDER BY site, name")
+    SELECT_HOSTS_BY_SITE = ("SELECT site, name, created_by, first_report, last_report FROM hosts"
+                            "{where} ORDER BY site, name")
     SELECT_QUARANTINED_SITES = ("SELECT site, host, sender, received FROM quarantine "
                                 "WHERE kind = {p} ORDER BY site, host")
 
@@ -193,9 +193,11 @@ class SharedSQL(object):
         "SUM(CASE WHEN last_report < {p} THEN 1 ELSE 0 END) FROM hosts WHERE last_report >= 0 "
         "GROUP BY site ORDER BY site")
     # changes whenever any host's set does (see hosts.set_report)
-    # (and whenever a rename or merge moves hosts between sites)
+    # (and whenever a rename or merge moves hosts between sites, or an
+    # import of the list spells a site's hosts its way)
     SELECT_SETS_TOKEN = ("SELECT COUNT(*), COUNT(set_report), SUM(set_report), "
-                         "(SELECT COUNT(*) FROM site_renames) FROM hosts")
+                         "(SELECT COUNT(*) FROM site_renames), "
+                         "(SELECT COUNT(*) FROM site_lists) FROM hosts")
     SELECT_HOSTS = ("SELECT " + HOST_COLUMNS + " FROM hosts "
                     "WHERE last_report >= 0{where} ORDER BY site, name")
     SELECT_HOST = "SELECT " + HOST_COLUMNS + " FROM hosts WHERE site = {p} AND name = {p}"
