@@ -489,3 +489,26 @@ def test_the_overview_shows_tiers_sorts_by_them_and_shows_unknown_sites_apart(
     assert names == ["UKI-NORTHGRID-LANCS-HEP", "RAL-LCG2", "CERN-PROD"]
     body = page("/officer/site/RAL-LCG2")
     assert '<p class="meta" id="site-meta">listed · tier 1 · United Kingdom · ACTIVE</p>' in body
+
+
+def test_compare_shows_each_sites_tier_once_a_list_is_loaded(database_url, tmp_path):
+    from wlcg_collector.db import open_store
+    store = open_store(database_url)
+    store.init_schema()
+    put(store, "RAL-LCG2", "a.rl.ac.uk", [BASH, XROOTD_OLD], 0)
+    put(store, "T2_CH_CERN", "a.cern.ch", [BASH, XROOTD_NEW], 0)
+    baseline = tmp_path / "b.txt"
+    baseline.write_text("xrootd >= 1:5.7.1-1.el9\n")
+    store.close()
+    code, out, _ = run_cli(["--db", database_url, "compare", str(baseline)])
+    assert code == 0 and out.splitlines()[0].split() == ["SITE", "HOSTS", "BEHIND", "COMPLIANT"]
+    store = open_store(database_url)
+    load(store)
+    store.close()
+    code, out, _ = run_cli(["--db", database_url, "compare", str(baseline)])
+    assert [line.split() for line in out.splitlines()] == [
+        ["SITE", "HOSTS", "BEHIND", "COMPLIANT", "TIER"],
+        ["RAL-LCG2", "1", "1", "0.0%", "1"], ["T2_CH_CERN", "1", "0", "100.0%", "2"], [],
+        ["SITE", "HOST", "PACKAGE", "ARCH", "INSTALLED", "REQUIREMENT", "STATUS"],
+        ["RAL-LCG2", "a.rl.ac.uk", "xrootd", "x86_64", "1:5.6.9-1.el9", "xrootd", ">=",
+         "1:5.7.1-1.el9", "behind"]]

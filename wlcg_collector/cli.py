@@ -520,7 +520,14 @@ def cmd_compare(args):
     if args.format != "table":
         emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)
         return
-    emit_records(result.summary(), analysis.SUMMARY_COLUMNS, "table")
+    # with a list of sites loaded, each site's tier: compliance by tier at a glance
+    listed = {row.name.lower(): row for row in store.site_rows()}
+    summary = [dict(s._asdict(), compliant="%.1f%%" % s.compliant) for s in result.summary()]
+    summary_columns = analysis.SUMMARY_COLUMNS + (["tier"] if listed else [])
+    for row in summary:
+        meta = listed.get(row["site"].lower())
+        row["tier"] = meta.tier if meta else None
+    emit(summary, summary_columns, "table")
     behind = result.rows("behind")
     if behind:
         sys.stdout.write("\n")
