@@ -48,6 +48,8 @@ def add_parsers(command):
                    help="plain, cric or gocdb (default: told from the content)")
     s.add_argument("--force", action="store_true",
                    help="import even a list that would retire most listed sites")
+    s.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing unless the import failed (for the timer)")
     s = ssub.add_parser("rename", help="a site renamed in the topology: its hosts, history, "
                                        "reports and pins move to the new name")
     s.add_argument("old", metavar="OLD")
@@ -119,6 +121,8 @@ def import_sites(args):
     if refusal and not args.force:
         raise CommandError("%s: %s; nothing imported" % (source, refusal))
     result = store.import_sites(listed, source, fmt, int(time.time()), officer_name())
+    if args.quiet:
+        return
     print("imported %d site(s) from %s (%s): %d added, %d retired, %d listed again, %d updated"
           % (result.sites, source, fmt, result.added, result.retired, result.returned,
              result.updated))
