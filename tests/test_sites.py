@@ -512,3 +512,20 @@ def test_compare_shows_each_sites_tier_once_a_list_is_loaded(database_url, tmp_p
         ["SITE", "HOST", "PACKAGE", "ARCH", "INSTALLED", "REQUIREMENT", "STATUS"],
         ["RAL-LCG2", "a.rl.ac.uk", "xrootd", "x86_64", "1:5.6.9-1.el9", "xrootd", ">=",
          "1:5.7.1-1.el9", "behind"]]
+
+
+def test_ingest_says_each_site_notice_once(tmp_path, database_url):
+    from wlcg_collector.db import open_store
+    store = open_store(database_url)
+    store.init_schema()
+    load(store)
+    store.close()
+    files = []
+    for n, site in enumerate(["T2_CH_CERM", "T2_CH_CERM", "RAL-LCG2"]):
+        path = tmp_path / ("r%d.txt" % n)
+        path.write_bytes(make_report(site, "wn%d.example.org" % n, [BASH], ts=T0))
+        files.append(str(path))
+    code, out, err = run_cli(["--db", database_url, "ingest"] + files)
+    assert code == 0 and out == "stored 3 of 3 report(s): 3 changed\n"
+    assert err == ("wlcg-collector: site T2_CH_CERM is not on the collector's list of sites "
+                   "(did you mean T2_CH_CERN?): check --site (2 report(s))\n")

@@ -249,6 +249,7 @@ def cmd_ingest(args):
     config = config_of(args)
     store = store_of(args)
     counts, failed, batch = {}, 0, []
+    notices = {}  # the lines a reporter would have been told about its site, once each
     keys_checked = False
     received = int(time.time())
 
@@ -266,6 +267,8 @@ def cmd_ingest(args):
                 refused += refuse(path, result)
             else:
                 counts[result.outcome] = counts.get(result.outcome, 0) + 1
+                if result.notice:
+                    notices[result.notice] = notices.get(result.notice, 0) + 1
         del batch[:]
         return refused
 
@@ -297,6 +300,8 @@ def cmd_ingest(args):
             failed += flush()
     if batch:
         failed += flush()
+    for notice, count in sorted(notices.items()):
+        sys.stderr.write("%s: %s (%d report(s))\n" % (PROG, notice, count))
     summary = ", ".join("%d %s" % (n, outcome) for outcome, n in sorted(counts.items()))
     print("stored %d of %d report(s)%s" % (sum(counts.values()), len(args.files),
                                            ": " + summary if summary else ""))
