@@ -318,6 +318,17 @@ def test_a_rename_moves_hosts_history_reports_and_the_site_key(store):
         ("UKI-LT2-LANCS", "UKI-LANCS"), ("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS")}
     result = put(store, "UKI-LT2-LANCS", "wn2.lancs.ac.uk", [BASH], 3)
     assert "now UKI-LANCS" in result.notice and store.host("UKI-LANCS", "wn2.lancs.ac.uk")
+    # a name renamed away can only be named through what it became...
+    put(store, "T2_ELSE", "wn1.else.org", [BASH], 0)
+    with pytest.raises(SiteError) as caught:
+        store.move_site("T2_ELSE", "UKI-LT2-LANCS", "merge", T0, "officer")
+    assert "UKI-LT2-LANCS was renamed or merged into UKI-LANCS" in str(caught.value)
+    # ... but the rename can be undone
+    store.move_site("UKI-LANCS", "UKI-NORTHGRID-LANCS-HEP", "rename", T0 + 5 * DAY, "officer")
+    assert {(a.alias, a.site) for a in store.site_aliases()} == {
+        ("UKI-LT2-LANCS", "UKI-NORTHGRID-LANCS-HEP"), ("UKI-LANCS", "UKI-NORTHGRID-LANCS-HEP")}
+    assert put(store, "UKI-NORTHGRID-LANCS-HEP", "wn2.lancs.ac.uk", [BASH], 4).notice is None
+    assert history(store, "wn1.lancs.ac.uk", "UKI-NORTHGRID-LANCS-HEP")[:len(before)] == before
 
 
 MERGE_DAYS = [[BASH, XROOTD_OLD, KERNEL1], [BASH, XROOTD_OLD, KERNEL1, KERNEL2],

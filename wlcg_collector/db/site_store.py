@@ -132,7 +132,8 @@ class SiteStore(object):
         def work(cursor):
             listed, old_name, old_status, _ = self.check_site(cursor, old)
             _, new_name, _, new_alias = self.check_site(cursor, new)
-            if new_alias is not None:
+            if new_alias is not None and new_alias.lower() != old.lower():
+                # (a name renamed away may be taken back: the undo of a rename)
                 raise SiteError("%s was renamed or merged into %s: name %s instead"
                                 % (new, new_alias, new_alias))
             cursor.execute(sql.LOCK_SITE_HOSTS, (old,))
