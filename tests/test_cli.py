@@ -146,15 +146,11 @@ def test_ingest_reports_bad_files_and_goes_on(tmp_path, database_url, collector_
 
 def test_sites(loaded):
     code, out, _ = run("--db", loaded, "sites", "--format", "json")
-    # no list of sites loaded: no status, tier, country (tests/test_sites.py)
     assert json.loads(out) == [
-        {"site": "T2_ALPHA", "status": None, "tier": None, "country": None, "gocdb": None,
-         "hosts": 1, "last_report": "2026-01-03T00:00:00Z"},
-        {"site": "T2_BETA", "status": None, "tier": None, "country": None, "gocdb": None,
-         "hosts": 1, "last_report": "2026-01-02T00:00:00Z"}]
+        {"site": "T2_ALPHA", "hosts": 1, "last_report": "2026-01-03T00:00:00Z"},
+        {"site": "T2_BETA", "hosts": 1, "last_report": "2026-01-02T00:00:00Z"}]
     code, out, _ = run("--db", loaded, "sites")
-    assert out.splitlines()[0].split() == ["SITE", "STATUS", "TIER", "COUNTRY", "GOCDB", "HOSTS",
-                                           "LAST_REPORT"]
+    assert out.splitlines()[0].split() == ["SITE", "HOSTS", "LAST_REPORT"]
 
 
 def test_hosts(loaded):
@@ -162,10 +158,10 @@ def test_hosts(loaded):
     assert json.loads(out) == [
         {"site": "T2_ALPHA", "host": "wn01.alpha.org", "system": "AlmaLinux 9.4",
          "packager": "rpm", "last_report": "2026-01-03T00:00:00Z", "packages": 3,
-         "trust": "unsigned", "tier": None, "country": None},
+         "trust": "unsigned"},
         {"site": "T2_BETA", "host": "ce.beta.org", "system": "AlmaLinux 9.4",
          "packager": "rpm", "last_report": "2026-01-02T00:00:00Z", "packages": 2,
-         "trust": "unsigned", "tier": None, "country": None}]
+         "trust": "unsigned"}]
     code, out, _ = run("--db", loaded, "hosts", "--site", "T2_BETA", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["host"] for r in rows] == ["ce.beta.org"]

@@ -322,11 +322,11 @@ def cmd_hosts(args):
                      "packager": host.packager, "last_report": format_time(host.last_report),
                      "packages": host.packages, "trust": host.trust,
                      "tier": row.tier if row else None, "country": row.country if row else None})
-    emit(rows, HOST_COLUMNS, args.format)
+    # with a list of sites loaded, each host's site's tier and country
+    emit(rows, HOST_COLUMNS + (["tier", "country"] if listed else []), args.format)
 
 
-HOST_COLUMNS = ["site", "host", "system", "packager", "last_report", "packages", "trust", "tier",
-                "country"]
+HOST_COLUMNS = ["site", "host", "system", "packager", "last_report", "packages", "trust"]
 
 
 def cmd_state(args):

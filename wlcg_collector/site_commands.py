@@ -88,7 +88,9 @@ def list_sites(args):
                                "every site is as good as any other")
         emit([unknown_row(site, args.format) for site in found], UNKNOWN_COLUMNS, args.format)
         return
-    emit_records(topology.site_lines(rows, store.sites()), SITE_COLUMNS, args.format)
+    # the list's columns once a list is loaded
+    emit_records(topology.site_lines(rows, store.sites()),
+                 SITE_COLUMNS if rows else ["site", "hosts", "last_report"], args.format)
 
 
 def unknown_row(site, fmt):
