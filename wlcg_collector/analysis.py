@@ -12,6 +12,7 @@ import bisect
 from collections import defaultdict, namedtuple
 from functools import cmp_to_key
 from itertools import compress
+from operator import itemgetter
 
 from .baselines import newest_per_arch, parse_baseline
 from .db import UnknownHost
@@ -99,26 +100,27 @@ def compliance(store, requirements, at, site=None):
 
     The work goes by package row, not host by host, on sets of hosts kept
     as HostMasks integers; a host is judged on the newest row of a (name,
-    arch) it holds, found by handing out the holders of each row from the newest row
-    to the oldest; each verdict is worked out once per package row and
-    requirement."""
+    arch) it holds, found by handing out the holders of each row from the
+    newest row to the oldest; each verdict is worked out once per package
+    row and requirement. The holders come from the store as bitmaps of host
+    ids: no host id is handled one by one."""
     if at is None:
         at = FAR_FUTURE
     hosts = store.hosts_at(at, site)
     masks = HostMasks(hosts)
     packages = store.packages_named({r.name for r in requirements})
-    holders = store.hosts_with_packages(sorted(packages), at)
+    holders = store.holder_bitmaps(packages, at)
     newest = defaultdict(list)  # (name, arch) -> [(package id, hosts it is the newest of)]
     taken = defaultdict(int)
     for package_id in sorted(holders, key=cmp_to_key(lambda a, b: _row_order(
             packages[a], packages[b])), reverse=True):
         name, arch = packages[package_id].name, packages[package_id].arch
-        held = masks.of(holders[package_id])
+        held = masks.of_bitmap(holders[package_id])
         newest[(name, arch)].append((package_id, held & ~taken[(name, arch)]))
         taken[(name, arch)] |= held
     by_system = defaultdict(list)
     for host in hosts:
-        by_system[host.system].append(str(host.id))
+        by_system[host.system].append(host.id)
     system_masks = {system: masks.of(ids) for system, ids in by_system.items()}
     groups = []
     for requirement in requirements:
@@ -150,29 +152,48 @@ def _row_order(a, b):
     return compare(a.packager, a.version, b.version)
 
 
+# the eight byte lanes (0 or 1, lowest bit first) of each byte of a bitmap
+_LANES = [bytes((value >> bit) & 1 for bit in range(8)) for value in range(256)]
+
+
 class HostMasks(object):
-    """Sets of the hosts of a list as integers with one byte a host, in the
-    list's order (0 or 1): a union, intersection or difference of 10,000
-    hosts is one integer operation, and the hosts of a set come back in
-    list order through itertools.compress."""
+    """Sets of the hosts of a list as integers with one byte a host id (0
+    or 1): a union, intersection or difference of 100,000 hosts is one
+    integer operation; a bitmap of holders from the store becomes a mask
+    with one table lookup per byte; and the hosts of a set come back in the
+    list's order through itertools.compress."""
 
     def __init__(self, hosts):
-        self.size = len(hosts)
-        # host id (as text, the way the database lists ids) -> its byte;
-        # ids of other hosts all go to one spare byte past the end
-        self.byte_of = {str(host.id): index for index, host in enumerate(hosts)}
+        self.order = [host.id for host in hosts]  # the list's order, as ids
+        self.size = max(self.order) + 1 if self.order else 0
+        self.known = -1  # (every id, until known is made)
+        self.known = self.of(self.order)
 
     def of(self, host_ids):
-        """The mask of these host ids (decimal strings); unknown ids are left out."""
-        lanes = bytearray(self.size + 1)
-        byte_of, spare = self.byte_of, self.size
+        """The mask of these host ids (ints); the list's hosts only."""
+        lanes = bytearray(self.size)
         for host_id in host_ids:
-            lanes[byte_of.get(host_id, spare)] = 1
-        return int.from_bytes(lanes[:spare], "little")
+            if host_id < self.size:
+                lanes[host_id] = 1
+        return int.from_bytes(lanes, "little") & self.known
+
+    def of_bitmap(self, bitmap):
+        """The mask of a bitmap of host ids (bit i of byte i // 8: id i);
+        the list's hosts only."""
+        lanes = b"".join(map(_LANES.__getitem__, bitmap[:(self.size + 7) // 8]))
+        return int.from_bytes(lanes[:self.size], "little") & self.known
+
+    def flags(self, mask):
+        """0 or 1 for each host of the list, in its order."""
+        if not self.order:
+            return ()
+        lanes = mask.to_bytes(self.size, "little")
+        picked = itemgetter(*self.order)(lanes)
+        return picked if len(self.order) > 1 else (picked,)
 
     def select(self, items, mask):
         """The items (one per host, in list order) of the hosts in mask."""
-        return compress(items, mask.to_bytes(self.size, "little"))
+        return compress(items, self.flags(mask))
 
 
 class Compliance(object):
@@ -213,7 +234,7 @@ class Compliance(object):
         """[SiteCompliance] by site: hosts reporting, hosts behind, percent
         of hosts not behind."""
         per_site = defaultdict(lambda: [0, 0])
-        for host, late in zip(self.hosts, self._behind().to_bytes(self.masks.size, "little")):
+        for host, late in zip(self.hosts, self.masks.flags(self._behind())):
             counts = per_site[host.site]
             counts[0] += 1
             counts[1] += late

@@ -5,6 +5,7 @@ and writes through Database.transaction and Database.read."""
 
 import functools
 import random
+import struct
 import threading
 import time
 
@@ -44,6 +45,27 @@ def split_ids(value):
     if not value:
         return set()
     return set(map(int, _text(value).split(",")))
+
+
+def words_to_bitmap(words):
+    """A bitmap (bytes; bit i of byte i // 8 is id i) of {block: 64-bit
+    word} (word `block` holds ids 64 * block to 64 * block + 63)."""
+    if not words:
+        return b""
+    bitmap = bytearray(8 * (max(words) + 1))
+    pack = struct.Struct("<Q").pack_into
+    for block, word in words.items():
+        pack(bitmap, 8 * block, word)
+    return bytes(bitmap)
+
+
+def ids_to_bitmap(ids):
+    """The bitmap of a GROUP_CONCAT(id) string."""
+    numbers = [int(i) for i in _text(ids).split(",")] if ids else []
+    bitmap = bytearray(max(numbers) // 8 + 1 if numbers else 0)
+    for number in numbers:
+        bitmap[number >> 3] |= 1 << (number & 7)
+    return bytes(bitmap)
 
 
 class Database(object):

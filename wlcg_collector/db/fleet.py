@@ -66,6 +66,13 @@ class FleetQueries(object):
             return found
         return self.transaction(work, write=False)
 
+    def holder_bitmaps(self, package_ids, at):
+        """{package id: bitmap}: who had each package installed at `at`,
+        read in one transaction, as bytes with bit i of byte i // 8 set for
+        host id i (millions of holders are a few hundred kilobytes)."""
+        return self.transaction(lambda cursor: self.dialect.holder_bitmaps(
+            cursor, sorted(package_ids), at), write=False)
+
     def package_intervals(self, name, start, end, site=None):
         """[PackageInterval] of package `name` on any host (of `site`) at
         some time in [start, end]."""

@@ -9,7 +9,7 @@ values."""
 import json
 import re
 
-from .database import chunks, maker, split_concatenated
+from .database import chunks, maker, split_concatenated, words_to_bitmap
 from .errors import StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
@@ -71,6 +71,18 @@ class MySQLSQL(SharedSQL):
     # Fields are split by US, rows by RS: header values hold no control
     # character, and a system is written "=system" so that NULL stays apart
     # from "".
+    # Who held which package rows at T, as bitmaps: per package row and
+    # block of 64 host ids, one 64-bit word with a bit a holder. A whole
+    # grid's baseline is millions of holders; as words they are a few
+    # hundred thousand integers, and Python never handles a host id.
+    SELECT_OPEN_HOLDER_WORDS = (
+        "SELECT package_id, host_id DIV 64, BIT_OR(1 << (host_id MOD 64)) FROM installs "
+        "WHERE package_id IN ({marks}) AND removed IS NULL AND installed <= {p} "
+        "GROUP BY package_id, host_id DIV 64 ORDER BY NULL")
+    SELECT_PAST_HOLDER_WORDS = (
+        "SELECT package_id, host_id DIV 64, BIT_OR(1 << (host_id MOD 64)) FROM installs "
+        "WHERE package_id IN ({marks}) AND removed > {p} AND installed <= {p} "
+        "GROUP BY package_id, host_id DIV 64 ORDER BY NULL")
     SELECT_HOSTS_AT_CONCAT = (
         "SELECT GROUP_CONCAT(CONCAT_WS('\x1f', id, site, name, packager, "
         "IFNULL(CONCAT('=', system), '')) ORDER BY site, name SEPARATOR '\x1e') FROM hosts "
@@ -249,6 +261,20 @@ class MySQLDialect(object):
         return [make((int(host_id), site_name, name, packager, system[1:] if system else None))
                 for host_id, site_name, name, packager, system
                 in split_concatenated(cursor.fetchone()[0], "\x1e", "\x1f")]
+
+    def holder_bitmaps(self, cursor, package_ids, at):
+        """{package id: bitmap of the ids of the hosts that held it at
+        `at`} (see bitmap_setter): the rows come as 64-bit words."""
+        words = {}
+        for chunk in chunks(package_ids):
+            marks = ", ".join([self.placeholder] * len(chunk))
+            for statement, extra in ((self.sql.SELECT_OPEN_HOLDER_WORDS, [at]),
+                                     (self.sql.SELECT_PAST_HOLDER_WORDS, [at, at])):
+                cursor.execute(statement.format(marks=marks), chunk + extra)
+                for package_id, block, word in cursor.fetchall():
+                    found = words.setdefault(package_id, {})
+                    found[block] = found.get(block, 0) | int(word)
+        return {package_id: words_to_bitmap(found) for package_id, found in words.items()}
 
     # -- bulk loads
 

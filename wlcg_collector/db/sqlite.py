@@ -7,7 +7,7 @@ work beside them (WAL)."""
 import os
 import sqlite3
 
-from .database import chunks, maker, split_concatenated
+from .database import chunks, ids_to_bitmap, maker, split_concatenated
 from .errors import StoreError, StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
@@ -179,6 +179,20 @@ class SQLiteDialect(object):
         where, params = ("", (at,)) if site is None else (" AND site = ?", (at, site))
         cursor.execute(self.sql.SELECT_HOSTS_AT.format(where=where), params)
         return list(map(maker(HostAt), cursor.fetchall()))
+
+    def holder_bitmaps(self, cursor, package_ids, at):
+        """{package id: bitmap of the ids of the hosts that held it at
+        `at`}: SQLite has no bitwise aggregate, so the ids come as one
+        string a package row and range."""
+        found = {}
+        for chunk in chunks(package_ids):
+            marks = ", ".join([self.placeholder] * len(chunk))
+            for statement, extra in ((self.sql.SELECT_OPEN_HOLDERS, [at]),
+                                     (self.sql.SELECT_PAST_HOLDERS, [at, at])):
+                cursor.execute(statement.format(marks=marks), chunk + extra)
+                for package_id, ids in cursor.fetchall():
+                    found.setdefault(package_id, []).append(ids)
+        return {package_id: ids_to_bitmap(",".join(parts)) for package_id, parts in found.items()}
 
     # -- bulk loads
 
