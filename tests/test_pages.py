@@ -11,6 +11,7 @@ from helpers import make_report, write_config, wsgi_call
 from test_officer import BASELINE, DAY, T0, date, store_advisory, store_fleet
 from wlcg_collector import create_app
 from wlcg_collector.access import normalise_dn
+from wlcg_collector.baselines import parse_baseline
 from wlcg_collector.report import parse_report
 from wlcg_collector.db import open_store
 
@@ -374,4 +375,50 @@ def test_the_overview_summary_is_cached_and_never_stale(database_url, tmp_path, 
     assert compliant() == ("0.0%", 4)
     store.add_baseline("osg", "xrootd >= 1:5.6\n", T0)                  # a new revision
     assert compliant() == ("100.0%", 5)
+    store.close()
+
+
+def test_the_overview_recomputes_only_the_sites_that_changed(database_url, tmp_path,
+                                                             collector_keys, monkeypatch):
+    """A changed set at one site costs that site's compliance only (read
+    host by host); the summary is always what a full compare gives; a
+    merge of sites changes both sites' part."""
+    from wlcg_collector import analysis
+    from test_officer import BASE9, X_NEW, X_OLD
+    store = open_store(database_url)
+    store.init_schema()
+    store.add_baseline("osg", "xrootd >= 1:5.7.1\n", T0)
+
+    def put(site, host, packages, day):
+        return store.store_report(parse_report(make_report(
+            site, host, packages, ts=T0 + day * DAY)), T0 + day * DAY, "192.0.2.1")
+    for n in range(30):
+        put("T2_S%d" % (n % 3), "h%02d.example.org" % n, BASE9 + [X_OLD if n % 2 else X_NEW], 0)
+    config = write_config(tmp_path / "c.conf", database_url, [collector_keys])
+    app = create_app(str(config), officer_token="tok")
+    sites_computed = []
+    real = analysis.compliance
+    monkeypatch.setattr(analysis, "compliance", lambda store, req, at, site=None:
+                        sites_computed.append(site) or real(store, req, at, site))
+
+    def overview():
+        status, _, body = get(app, "/officer/", "baseline=osg", HTTP_COOKIE="wlcg_officer=tok")
+        assert status == 200
+        rows = body.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
+        shown = {r.split("</a>")[0].rsplit(">", 1)[1]: r.split('"num">')[-2].split("<")[0]
+                 for r in rows}
+        full = {s.site: "%.1f%%" % s.compliant for s in real(
+            store, parse_baseline("xrootd >= 1:5.7.1\n"), None).summary()}
+        assert shown == full
+        return shown
+    assert overview() == {"T2_S0": "50.0%", "T2_S1": "50.0%", "T2_S2": "50.0%"}
+    assert sites_computed == [None]                      # the first: one pass over the fleet
+    put("T2_S1", "h01.example.org", BASE9 + [X_NEW], 1)
+    assert overview()["T2_S1"] == "60.0%"
+    assert sites_computed == [None, "T2_S1"]             # that site only
+    overview()
+    assert sites_computed == [None, "T2_S1"]             # nothing changed: nothing computed
+    store.move_site("T2_S2", "T2_S0", "merge", T0 + 2 * DAY, "officer")
+    assert overview() == {"T2_S0": "50.0%", "T2_S1": "60.0%"}
+    assert sorted(sites_computed[2:], key=str) == ["T2_S0"]  # T2_S2 is gone
     store.close()

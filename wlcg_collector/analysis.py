@@ -94,6 +94,10 @@ def percent(part, total):
 
 # ---------------------------------------------------------------- compliance
 
+# up to this many hosts, a site's compliance reads their packages host by host
+FEW_HOSTS = 2000
+
+
 def compliance(store, requirements, at, site=None):
     """The Compliance of the hosts known at `at` (None: now) with the
     requirements.
@@ -109,7 +113,9 @@ def compliance(store, requirements, at, site=None):
     hosts = store.hosts_at(at, site)
     masks = HostMasks(hosts)
     packages = store.packages_named({r.name for r in requirements})
-    holders = store.holder_bitmaps(packages, at)
+    # a site of a few hosts is read host by host; a fleet, package by package
+    few = site is not None and len(hosts) <= FEW_HOSTS
+    holders = store.holder_bitmaps(packages, at, [h.id for h in hosts] if few else None)
     newest = defaultdict(list)  # (name, arch) -> [(package id, hosts it is the newest of)]
     taken = defaultdict(int)
     for package_id in sorted(holders, key=cmp_to_key(lambda a, b: _row_order(

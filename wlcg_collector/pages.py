@@ -41,6 +41,9 @@ SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options",
 SORT_KEYS = ("site", "tier", "country", "hosts", "last_report", "silent", "compliance")
 TIMELINE_LIMIT = 200
 SUMMARY_CACHE = 16  # baselines whose overview summary a process keeps
+# beyond this many sites changed (or a tenth of them), the overview's
+# summary is computed again in one pass over the fleet, not site by site
+SITES_RECOMPUTED = 20
 
 
 class PageError(Exception):
@@ -72,7 +75,9 @@ class OfficerPages(object):
         self.os_streams = config.os_streams
         self.access = Access(config.officer_allow, token)
         self.env = _environment()  # ImportError without Jinja2: the caller answers 503
-        self._summaries = {}  # (baseline, revision) -> (sets token, compliance summary)
+        # (baseline, revision) -> {site: (its sets token, its SiteCompliance or None)}
+        self._summaries = {}
+        self.recomputed = 0  # sites the last compliance summary computed again
 
     def __call__(self, environ, start_response, path):
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
@@ -220,20 +225,31 @@ class OfficerPages(object):
 
     def compliance_summary(self, ref):
         """The per-site compliance with a stored baseline now, as compare
-        gives it, computed again only when some host's set has changed since
-        (or the baseline has a new revision): never stale, and a page
-        load costs one small query while nothing changed."""
+        gives it, kept per site and computed again only for the sites one
+        of whose hosts' sets changed since (a changed set, a new host, a
+        rollback, hosts moved by a rename or merge), or for all when many
+        did or the baseline has a new revision: never stale, and a page
+        load costs one query of the hosts while nothing changed."""
         stored, requirements = self.requirements(ref)
         key = (stored.name, stored.revision)
-        token = self.store.sets_token()
-        cached = self._summaries.get(key)
-        if cached is not None and cached[0] == token:
-            return cached[1]
-        summary = analysis.compliance(self.store, requirements, None).summary()
-        if len(self._summaries) >= SUMMARY_CACHE:
+        tokens = self.store.site_sets_tokens()
+        cached = self._summaries.get(key, {})
+        changed = [site for site, token in tokens.items()
+                   if site not in cached or cached[site][0] != token]
+        if len(changed) > max(SITES_RECOMPUTED, len(tokens) // 10) or len(cached) == 0:
+            found = {s.site: s for s in analysis.compliance(self.store, requirements,
+                                                            None).summary()}
+            fresh = {site: (token, found.get(site)) for site, token in tokens.items()}
+        else:
+            fresh = {site: entry for site, entry in cached.items() if site in tokens}
+            for site in changed:
+                found = analysis.compliance(self.store, requirements, None, site).summary()
+                fresh[site] = (tokens[site], found[0] if found else None)
+        if key not in self._summaries and len(self._summaries) >= SUMMARY_CACHE:
             self._summaries.clear()
-        self._summaries[key] = (token, summary)
-        return summary
+        self._summaries[key] = fresh
+        self.recomputed = len(changed)
+        return [entry[1] for _, entry in sorted(fresh.items()) if entry[1] is not None]
 
     def site(self, site, args):
         analysis.require_site(self.store, site)

@@ -6,7 +6,7 @@ baselines, what counts as an upgrade) to their callers."""
 
 from collections import defaultdict
 
-from .database import chunks, maker
+from .database import chunks, ids_to_bitmap, maker
 from .records import HostAt, Interval, PackageInterval, PackageRow
 
 
@@ -66,12 +66,23 @@ class FleetQueries(object):
             return found
         return self.transaction(work, write=False)
 
-    def holder_bitmaps(self, package_ids, at):
+    def holder_bitmaps(self, package_ids, at, host_ids=None):
         """{package id: bitmap}: who had each package installed at `at`,
         read in one transaction, as bytes with bit i of byte i // 8 set for
-        host id i (millions of holders are a few hundred kilobytes)."""
-        return self.transaction(lambda cursor: self.dialect.holder_bitmaps(
-            cursor, sorted(package_ids), at), write=False)
+        host id i (millions of holders are a few hundred kilobytes). Of
+        these hosts only, if given: read host by host, for a few hosts."""
+        if host_ids is None:
+            return self.transaction(lambda cursor: self.dialect.holder_bitmaps(
+                cursor, sorted(package_ids), at), write=False)
+        found = defaultdict(list)
+        for hosts in chunks(sorted(host_ids)):
+            for packages in chunks(sorted(package_ids)):
+                statement = self.sql.SELECT_HOST_HOLDINGS.format(
+                    hosts=self.marks(len(hosts)), marks=self.marks(len(packages)))
+                for package_id, host_id in self.read(statement, hosts + packages + [at, at]):
+                    found[package_id].append(host_id)
+        return {package_id: ids_to_bitmap(",".join(map(str, ids)))
+                for package_id, ids in found.items()}
 
     def package_intervals(self, name, start, end, site=None):
         """[PackageInterval] of package `name` on any host (of `site`) at

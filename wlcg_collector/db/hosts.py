@@ -25,6 +25,13 @@ class HostReads(object):
         return tuple(int(v) if v is not None else None
                      for v in self.read_one(self.sql.SELECT_SETS_TOKEN))
 
+    def site_sets_tokens(self):
+        """{site: a value that changes whenever one of the site's hosts'
+        sets does, a host comes or goes}: what a summary cached per site
+        checks."""
+        return {site: (hosts, with_set, int(total) if total is not None else None)
+                for site, hosts, with_set, total in self.read(self.sql.SELECT_SITE_SETS_TOKENS)}
+
     def site_exists(self, site):
         return self.read_one(self.sql.SELECT_SITE_EXISTS, (site,)) is not None
 

@@ -195,6 +195,9 @@ class SharedSQL(object):
     # changes whenever any host's set does (see hosts.set_report)
     # (and whenever a rename or merge moves hosts between sites, or an
     # import of the list spells a site's hosts its way)
+    # the same per site: a site's value changes whenever one of its hosts' sets does
+    SELECT_SITE_SETS_TOKENS = ("SELECT site, COUNT(*), COUNT(set_report), SUM(set_report) "
+                               "FROM hosts GROUP BY site")
     SELECT_SETS_TOKEN = ("SELECT COUNT(*), COUNT(set_report), SUM(set_report), "
                          "(SELECT COUNT(*) FROM site_renames), "
                          "(SELECT COUNT(*) FROM site_lists) FROM hosts")
@@ -304,6 +307,11 @@ class SharedSQL(object):
     SELECT_PAST_HOLDERS = (
         "SELECT package_id, GROUP_CONCAT(host_id) FROM installs WHERE package_id IN ({marks}) "
         "AND removed > {p} AND installed <= {p} GROUP BY package_id")
+    # the package rows of a few hosts held at T: through the primary key,
+    # host by host (a site's compliance need not scan a whole grid's holders)
+    SELECT_HOST_HOLDINGS = (
+        "SELECT package_id, host_id FROM installs WHERE host_id IN ({hosts}) "
+        "AND package_id IN ({marks}) AND installed <= {p} AND (removed IS NULL OR removed > {p})")
     # (no join: the package rows are known, and a planner with stale
     # statistics would start from packages)
     SELECT_OPEN_PACKAGE_INTERVALS = (
