@@ -540,3 +540,45 @@ def test_ingest_says_each_site_notice_once(tmp_path, database_url):
     assert code == 0 and out == "stored 3 of 3 report(s): 3 changed\n"
     assert err == ("wlcg-collector: site T2_CH_CERM is not on the collector's list of sites "
                    "(did you mean T2_CH_CERN?): check --site (2 report(s))\n")
+
+
+def test_the_list_is_fetched_over_verified_https(tmp_path, database_url):
+    """[sites] source and ca_file, as the timer runs it: fetched like the
+    advisory feeds (urllib, the certificate verified, bounded)."""
+    import http.server
+    import shutil
+    import ssl
+    import threading
+    from helpers import make_tls_server_files
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    root = tmp_path / "served"
+    shutil.copytree(FIXTURES, str(root))
+    key, cert, _ = make_tls_server_files(tmp_path / "tls")
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), lambda *a, **k: Quiet(*a, directory=str(root), **k))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = "https://127.0.0.1:%d/cric.json?json" % server.server_address[1]
+        config = write_config(tmp_path / "c.conf", database_url, [])
+        with open(config, "a") as handle:
+            handle.write("[sites]\nsource = %s\nca_file = %s\n"
+                         % (url, tmp_path / "tls" / "ca.pem"))
+        assert run_cli(["--config", config, "init-db"])[0] == 0
+        code, out, err = run_cli(["--config", config, "sites", "import", "--quiet"])
+        assert (code, out, err) == (0, "", "")
+        code, out, _ = run_cli(["--config", config, "sites", "--format", "json"])
+        assert len(json.loads(out)) == 6
+        # the system's CAs do not know the test CA: one line, nothing imported
+        code, out, err = run_cli(["--db", database_url, "sites", "import", "--quiet", url])
+        assert code == 1 and "CERTIFICATE_VERIFY_FAILED" in err and err.count("\n") == 1
+        code, out, err = run_cli(["--db", database_url, "sites", "import",
+                                  url.replace("https", "http")])
+        assert code == 1 and "only https:// URLs are fetched" in err
+    finally:
+        server.shutdown()
