@@ -47,6 +47,18 @@ def split_ids(value):
     return set(map(int, _text(value).split(",")))
 
 
+def holder_rows(cursor, open_statement, past_statement, package_ids, at, placeholder):
+    """The rows of two statements on the holders of package rows at `at`:
+    the intervals still open, and those closed since (each with {marks}
+    for the ids, then its times), for the ids in chunks."""
+    for chunk in chunks(package_ids):
+        marks = ", ".join([placeholder] * len(chunk))
+        for statement, extra in ((open_statement, [at]), (past_statement, [at, at])):
+            cursor.execute(statement.format(marks=marks), chunk + extra)
+            for row in cursor.fetchall():
+                yield row
+
+
 def words_to_bitmap(words):
     """A bitmap (bytes; bit i of byte i // 8 is id i) of {block: 64-bit
     word} (word `block` holds ids 64 * block to 64 * block + 63)."""

@@ -6,7 +6,7 @@ baselines, what counts as an upgrade) to their callers."""
 
 from collections import defaultdict
 
-from .database import chunks, ids_to_bitmap, maker
+from .database import chunks, holder_rows, ids_to_bitmap, maker
 from .records import HostAt, Interval, PackageInterval, PackageRow
 
 
@@ -54,15 +54,12 @@ class FleetQueries(object):
 
         def work(cursor):
             found = {}
-            for chunk in chunks(package_ids):
-                marks = self.marks(len(chunk))
-                for statement, extra in ((sql.SELECT_OPEN_HOLDERS, [at]),
-                                         (sql.SELECT_PAST_HOLDERS, [at, at])):
-                    cursor.execute(statement.format(marks=marks), chunk + extra)
-                    for package_id, ids in cursor.fetchall():
-                        if isinstance(ids, bytes):
-                            ids = ids.decode("ascii")
-                        found.setdefault(package_id, []).extend(ids.split(","))
+            for package_id, ids in holder_rows(cursor, sql.SELECT_OPEN_HOLDERS,
+                                               sql.SELECT_PAST_HOLDERS, package_ids, at,
+                                               self.dialect.placeholder):
+                if isinstance(ids, bytes):
+                    ids = ids.decode("ascii")
+                found.setdefault(package_id, []).extend(ids.split(","))
             return found
         return self.transaction(work, write=False)
 

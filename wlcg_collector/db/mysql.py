@@ -9,7 +9,7 @@ values."""
 import json
 import re
 
-from .database import chunks, maker, split_concatenated, words_to_bitmap
+from .database import chunks, holder_rows, maker, split_concatenated, words_to_bitmap
 from .errors import StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
@@ -266,14 +266,11 @@ class MySQLDialect(object):
         """{package id: bitmap of the ids of the hosts that held it at
         `at`} (see bitmap_setter): the rows come as 64-bit words."""
         words = {}
-        for chunk in chunks(package_ids):
-            marks = ", ".join([self.placeholder] * len(chunk))
-            for statement, extra in ((self.sql.SELECT_OPEN_HOLDER_WORDS, [at]),
-                                     (self.sql.SELECT_PAST_HOLDER_WORDS, [at, at])):
-                cursor.execute(statement.format(marks=marks), chunk + extra)
-                for package_id, block, word in cursor.fetchall():
-                    found = words.setdefault(package_id, {})
-                    found[block] = found.get(block, 0) | int(word)
+        for package_id, block, word in holder_rows(
+                cursor, self.sql.SELECT_OPEN_HOLDER_WORDS, self.sql.SELECT_PAST_HOLDER_WORDS,
+                package_ids, at, self.placeholder):
+            found = words.setdefault(package_id, {})
+            found[block] = found.get(block, 0) | int(word)
         return {package_id: words_to_bitmap(found) for package_id, found in words.items()}
 
     # -- bulk loads

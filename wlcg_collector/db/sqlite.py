@@ -7,7 +7,7 @@ work beside them (WAL)."""
 import os
 import sqlite3
 
-from .database import chunks, ids_to_bitmap, maker, split_concatenated
+from .database import chunks, holder_rows, ids_to_bitmap, maker, split_concatenated
 from .errors import StoreError, StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
@@ -185,13 +185,10 @@ class SQLiteDialect(object):
         `at`}: SQLite has no bitwise aggregate, so the ids come as one
         string a package row and range."""
         found = {}
-        for chunk in chunks(package_ids):
-            marks = ", ".join([self.placeholder] * len(chunk))
-            for statement, extra in ((self.sql.SELECT_OPEN_HOLDERS, [at]),
-                                     (self.sql.SELECT_PAST_HOLDERS, [at, at])):
-                cursor.execute(statement.format(marks=marks), chunk + extra)
-                for package_id, ids in cursor.fetchall():
-                    found.setdefault(package_id, []).append(ids)
+        for package_id, ids in holder_rows(cursor, self.sql.SELECT_OPEN_HOLDERS,
+                                           self.sql.SELECT_PAST_HOLDERS, package_ids, at,
+                                           self.placeholder):
+            found.setdefault(package_id, []).append(ids)
         return {package_id: ids_to_bitmap(",".join(parts)) for package_id, parts in found.items()}
 
     # -- bulk loads
