@@ -9,10 +9,11 @@ Everything works for any past time: the state at T comes from the install
 intervals (installed <= T < removed)."""
 
 import bisect
+import gc
 from collections import defaultdict, namedtuple
 from functools import cmp_to_key
-from itertools import compress
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import add, itemgetter
 
 from .baselines import newest_per_arch, parse_baseline
 from .db import UnknownHost
@@ -110,12 +111,16 @@ def compliance(store, requirements, at, site=None):
     ids: no host id is handled one by one."""
     if at is None:
         at = FAR_FUTURE
-    hosts = store.hosts_at(at, site)
-    masks = HostMasks(hosts)
     packages = store.packages_named({r.name for r in requirements})
-    # a site of a few hosts is read host by host; a fleet, package by package
-    few = site is not None and len(hosts) <= FEW_HOSTS
-    holders = store.holder_bitmaps(packages, at, [h.id for h in hosts] if few else None)
+    if site is None:
+        # the hosts and the holders, read at once on several connections
+        hosts, holders = store.hosts_and_holders(packages, at)
+    else:
+        # a site of a few hosts is read host by host; a big one, package by package
+        hosts = store.hosts_at(at, site)
+        holders = store.holder_bitmaps(
+            packages, at, [h.id for h in hosts] if len(hosts) <= FEW_HOSTS else None)
+    masks = HostMasks(hosts)
     newest = defaultdict(list)  # (name, arch) -> [(package id, hosts it is the newest of)]
     taken = defaultdict(int)
     for package_id in sorted(holders, key=cmp_to_key(lambda a, b: _row_order(
@@ -224,9 +229,19 @@ class Compliance(object):
         costs three times as much to make.)"""
         prefixes = [(host.site, host.name) for host in self.hosts]
         rows = []
-        for tail, mask in self.groups:
-            if mask and (status is None or tail[-1] == status):
-                rows += [prefix + tail for prefix in self.masks.select(prefixes, mask)]
+        # Millions of new tuples would start the cyclic garbage collector
+        # again and again, each time walking every one made so far; tuples
+        # of strings make no cycles.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for tail, mask in self.groups:
+                if mask and (status is None or tail[-1] == status):
+                    # prefix + tail for each selected host, the loop in C
+                    rows.extend(map(add, self.masks.select(prefixes, mask), repeat(tail)))
+        finally:
+            if collecting:
+                gc.enable()
         return rows
 
     def _behind(self):

@@ -13,6 +13,8 @@ from .errors import StoreUnavailable
 
 CHUNK = 500
 TRANSACTION_ATTEMPTS = 5
+# threads (each with its connection) a fleet-wide read may use besides the caller's
+READ_HELPERS = 2
 
 
 def chunks(items, size=CHUNK):
@@ -38,6 +40,13 @@ def split_concatenated(value, rows="\n", fields=" "):
     if not value:
         return []
     return [row.split(fields) for row in _text(value).split(rows)]
+
+
+def split_concatenated_text(value):
+    """The words of a GROUP_CONCAT of "a b" pairs: a b a b ... ([] for NULL)."""
+    if not value:
+        return []
+    return _text(value).replace(",", " ").split(" ")
 
 
 def split_ids(value):
@@ -107,6 +116,38 @@ class Database(object):
 
     def close(self):
         self._drop_connection()
+        helpers = getattr(self, "_helpers", None)
+        if helpers is not None:
+            self._helpers = None
+            # each helper thread closes its own connection (the barrier makes
+            # every thread take one of the tasks), then they stop
+            barrier = threading.Barrier(READ_HELPERS)
+
+            def drop(_):
+                try:
+                    barrier.wait(timeout=5)
+                except threading.BrokenBarrierError:
+                    pass
+                self._drop_connection()
+            list(helpers.map(drop, range(READ_HELPERS)))
+            helpers.shutdown()
+
+    def concurrently(self, *works):
+        """The results of the functions `works`, each run in a thread of
+        its own with the thread's own connection (and so transaction): a
+        fleet-wide question reads its parts on several server threads at
+        once. The threads and their connections are kept for the next
+        call, until close()."""
+        if len(works) == 1:
+            return [works[0]()]
+        helpers = getattr(self, "_helpers", None)
+        if helpers is None:
+            from concurrent.futures import ThreadPoolExecutor
+            helpers = self._helpers = ThreadPoolExecutor(max_workers=READ_HELPERS,
+                                                          thread_name_prefix="wlcg-read")
+        futures = [helpers.submit(work) for work in works[1:]]
+        first = works[0]()  # (the caller's own thread does one part)
+        return [first] + [future.result() for future in futures]
 
     def transaction(self, work, write=True):
         """Run work(cursor) in one transaction; retry deadlocks and lock

@@ -65,12 +65,11 @@ class FleetQueries(object):
 
     def holder_bitmaps(self, package_ids, at, host_ids=None):
         """{package id: bitmap}: who had each package installed at `at`,
-        read in one transaction, as bytes with bit i of byte i // 8 set for
-        host id i (millions of holders are a few hundred kilobytes). Of
-        these hosts only, if given: read host by host, for a few hosts."""
+        as bytes with bit i of byte i // 8 set for host id i (millions of
+        holders are a few hundred kilobytes). Of these hosts only, if
+        given: read host by host, for a few hosts."""
         if host_ids is None:
-            return self.transaction(lambda cursor: self.dialect.holder_bitmaps(
-                cursor, sorted(package_ids), at), write=False)
+            return self.hosts_and_holders(package_ids, at, hosts=False)[1]
         found = defaultdict(list)
         for hosts in chunks(sorted(host_ids)):
             for packages in chunks(sorted(package_ids)):
@@ -80,6 +79,25 @@ class FleetQueries(object):
                     found[package_id].append(host_id)
         return {package_id: ids_to_bitmap(",".join(map(str, ids)))
                 for package_id, ids in found.items()}
+
+    def hosts_and_holders(self, package_ids, at, hosts=True):
+        """(hosts_at(at) or None, holder_bitmaps(package_ids, at)) of the
+        whole fleet, read at once on several connections: the hosts, and
+        each half of the package rows (two server threads scan the index)."""
+        ids = sorted(package_ids)
+        halves = [ids[:len(ids) // 2], ids[len(ids) // 2:]] if len(ids) > 1 else [ids]
+
+        def holders(half):
+            return lambda: self.transaction(
+                lambda cursor: self.dialect.holder_bitmaps(cursor, half, at), write=False)
+        works = [holders(half) for half in halves]
+        if hosts:
+            works.insert(0, lambda: self.hosts_at(at))
+        parts = self.concurrently(*works)
+        found = {}
+        for part in parts[1:] if hosts else parts:
+            found.update(part)
+        return (parts[0] if hosts else None), found
 
     def package_intervals(self, name, start, end, site=None):
         """[PackageInterval] of package `name` on any host (of `site`) at

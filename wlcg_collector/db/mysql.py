@@ -9,7 +9,8 @@ values."""
 import json
 import re
 
-from .database import chunks, holder_rows, maker, split_concatenated, words_to_bitmap
+from .database import (chunks, holder_rows, maker, split_concatenated, split_concatenated_text,
+                       words_to_bitmap)
 from .errors import StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
@@ -72,17 +73,21 @@ class MySQLSQL(SharedSQL):
     # character, and a system is written "=system" so that NULL stays apart
     # from "".
     # Who held which package rows at T, as bitmaps: per package row and
-    # block of 64 host ids, one 64-bit word with a bit a holder. A whole
-    # grid's baseline is millions of holders; as words they are a few
-    # hundred thousand integers, and Python never handles a host id.
+    # block of 64 host ids, one 64-bit word with a bit a holder, and a
+    # package row's words as one string of "block word" pairs. A whole
+    # grid's baseline is millions of holders: as words they are a few
+    # hundred thousand integers in a hundred rows, and Python never handles
+    # a host id (nor PyMySQL a row a block).
     SELECT_OPEN_HOLDER_WORDS = (
-        "SELECT package_id, host_id DIV 64, BIT_OR(1 << (host_id MOD 64)) FROM installs "
-        "WHERE package_id IN ({marks}) AND removed IS NULL AND installed <= {p} "
-        "GROUP BY package_id, host_id DIV 64 ORDER BY NULL")
+        "SELECT package_id, GROUP_CONCAT(b, ' ', w) FROM (SELECT package_id, host_id DIV 64 AS b, "
+        "BIT_OR(1 << (host_id MOD 64)) AS w FROM installs WHERE package_id IN ({marks}) "
+        "AND removed IS NULL AND installed <= {p} GROUP BY package_id, host_id DIV 64) AS words "
+        "GROUP BY package_id")
     SELECT_PAST_HOLDER_WORDS = (
-        "SELECT package_id, host_id DIV 64, BIT_OR(1 << (host_id MOD 64)) FROM installs "
-        "WHERE package_id IN ({marks}) AND removed > {p} AND installed <= {p} "
-        "GROUP BY package_id, host_id DIV 64 ORDER BY NULL")
+        "SELECT package_id, GROUP_CONCAT(b, ' ', w) FROM (SELECT package_id, host_id DIV 64 AS b, "
+        "BIT_OR(1 << (host_id MOD 64)) AS w FROM installs WHERE package_id IN ({marks}) "
+        "AND removed > {p} AND installed <= {p} GROUP BY package_id, host_id DIV 64) AS words "
+        "GROUP BY package_id")
     SELECT_HOSTS_AT_CONCAT = (
         "SELECT GROUP_CONCAT(CONCAT_WS('\x1f', id, site, name, packager, "
         "IFNULL(CONCAT('=', system), '')) ORDER BY site, name SEPARATOR '\x1e') FROM hosts "
@@ -266,11 +271,13 @@ class MySQLDialect(object):
         """{package id: bitmap of the ids of the hosts that held it at
         `at`} (see bitmap_setter): the rows come as 64-bit words."""
         words = {}
-        for package_id, block, word in holder_rows(
+        for package_id, pairs in holder_rows(
                 cursor, self.sql.SELECT_OPEN_HOLDER_WORDS, self.sql.SELECT_PAST_HOLDER_WORDS,
                 package_ids, at, self.placeholder):
             found = words.setdefault(package_id, {})
-            found[block] = found.get(block, 0) | int(word)
+            numbers = iter(map(int, split_concatenated_text(pairs)))
+            for block, word in zip(numbers, numbers):
+                found[block] = found.get(block, 0) | word
         return {package_id: words_to_bitmap(found) for package_id, found in words.items()}
 
     # -- bulk loads
