@@ -6,7 +6,7 @@ baselines, what counts as an upgrade) to their callers."""
 
 from collections import defaultdict
 
-from .database import chunks, holder_rows, ids_to_bitmap, maker
+from .database import CHUNK, chunks, holder_rows, ids_to_bitmap, maker
 from .records import HostAt, Interval, PackageInterval, PackageRow
 
 
@@ -151,10 +151,18 @@ class FleetQueries(object):
         closed at or after `since` (of package `name` only, if given)."""
         found = defaultdict(list)
         rows = {}  # package id -> PackageRow, read as needed
+        named = sorted(self.packages_named([package])) if package is not None else None
+        if named is not None and len(named) > CHUNK:
+            named = None  # (a name with that many builds: filtered here instead)
         for chunk in chunks(sorted(host_ids)):
             marks = self.marks(len(chunk))
-            changed = self.read(self.sql.SELECT_CHANGED_INSTALLS.format(marks=marks),
-                                chunk + [since] + chunk + [since])
+            if named is None:
+                changed = self.read(self.sql.SELECT_CHANGED_INSTALLS.format(marks=marks),
+                                    chunk + [since] + chunk + [since])
+            else:  # that package's rows only: a fifth of the rows, or less
+                statement = self.sql.SELECT_CHANGED_INSTALLS_OF.format(
+                    marks=marks, packages=self.marks(len(named)))
+                changed = self.read(statement, chunk + named + [since] + chunk + named + [since])
             rows.update(self.packages_by_id({row[1] for row in changed} - set(rows)))
             for host_id, package_id, installed, removed in changed:
                 row = rows[package_id]

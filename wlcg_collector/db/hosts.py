@@ -15,22 +15,18 @@ class HostReads(object):
         return self.read(self.sql.SELECT_SITES, (), Site)
 
     def site_overview(self, silent_before):
-        """[(site, hosts, last report, hosts silent since silent_before)]."""
-        return [(site, hosts, last, int(silent)) for site, hosts, last, silent in
-                self.read(self.sql.SELECT_SITE_OVERVIEW, (silent_before,))]
-
-    def sets_token(self):
-        """A value that changes whenever any host's package set does (a
-        new host, a changed set, a rollback), and only then."""
-        return tuple(int(v) if v is not None else None
-                     for v in self.read_one(self.sql.SELECT_SETS_TOKEN))
-
-    def site_sets_tokens(self):
-        """{site: a value that changes whenever one of the site's hosts'
-        sets does, a host comes or goes}: what a summary cached per site
-        checks."""
-        return {site: (hosts, with_set, int(total) if total is not None else None)
-                for site, hosts, with_set, total in self.read(self.sql.SELECT_SITE_SETS_TOKENS)}
+        """([(site, hosts, last report, hosts silent since silent_before)]
+        of the sites with a host that has reported, {site: its sets token}
+        of every site), in one read: a site's token changes whenever one of
+        its hosts' sets does (a changed set, a new host, a rollback), or a
+        host comes or goes."""
+        rows, tokens = [], {}
+        for site, hosts, last, silent, count, with_set, total in self.read(
+                self.sql.SELECT_SITE_OVERVIEW, (silent_before,)):
+            tokens[site] = (count, with_set, int(total) if total is not None else None)
+            if hosts:
+                rows.append((site, int(hosts), last, int(silent)))
+        return rows, tokens
 
     def site_exists(self, site):
         return self.read_one(self.sql.SELECT_SITE_EXISTS, (site,)) is not None

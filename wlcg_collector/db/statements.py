@@ -187,20 +187,14 @@ class SharedSQL(object):
                     "pinned_at, pinned_by")
     SELECT_SITES = ("SELECT site, COUNT(*), MAX(last_report) FROM hosts WHERE last_report >= 0 "
                     "GROUP BY site ORDER BY site")
-    # the overview: per site, hosts, newest report and hosts silent since T
+    # the overview, in one pass over the hosts: per site, the hosts that
+    # have reported, the newest report, those silent since T, and the
+    # site's sets token, which changes whenever one of its hosts' sets does
+    # (see hosts.set_report), a host comes or goes
     SELECT_SITE_OVERVIEW = (
-        "SELECT site, COUNT(*), MAX(last_report), "
-        "SUM(CASE WHEN last_report < {p} THEN 1 ELSE 0 END) FROM hosts WHERE last_report >= 0 "
-        "GROUP BY site ORDER BY site")
-    # changes whenever any host's set does (see hosts.set_report)
-    # (and whenever a rename or merge moves hosts between sites, or an
-    # import of the list spells a site's hosts its way)
-    # the same per site: a site's value changes whenever one of its hosts' sets does
-    SELECT_SITE_SETS_TOKENS = ("SELECT site, COUNT(*), COUNT(set_report), SUM(set_report) "
-                               "FROM hosts GROUP BY site")
-    SELECT_SETS_TOKEN = ("SELECT COUNT(*), COUNT(set_report), SUM(set_report), "
-                         "(SELECT COUNT(*) FROM site_renames), "
-                         "(SELECT COUNT(*) FROM site_lists) FROM hosts")
+        "SELECT site, SUM(CASE WHEN last_report >= 0 THEN 1 ELSE 0 END), MAX(last_report), "
+        "SUM(CASE WHEN last_report >= 0 AND last_report < {p} THEN 1 ELSE 0 END), "
+        "COUNT(*), COUNT(set_report), SUM(set_report) FROM hosts GROUP BY site ORDER BY site")
     SELECT_HOSTS = ("SELECT " + HOST_COLUMNS + " FROM hosts "
                     "WHERE last_report >= 0{where} ORDER BY site, name")
     SELECT_HOST = "SELECT " + HOST_COLUMNS + " FROM hosts WHERE site = {p} AND name = {p}"
@@ -345,6 +339,13 @@ class SharedSQL(object):
         "WHERE host_id IN ({marks}) AND removed IS NULL AND installed >= {p} "
         "UNION ALL SELECT host_id, package_id, installed, removed FROM installs "
         "WHERE host_id IN ({marks}) AND removed >= {p}")
+    # the same, of some package rows only
+    SELECT_CHANGED_INSTALLS_OF = (
+        "SELECT host_id, package_id, installed, removed FROM installs "
+        "WHERE host_id IN ({marks}) AND package_id IN ({packages}) AND removed IS NULL "
+        "AND installed >= {p} "
+        "UNION ALL SELECT host_id, package_id, installed, removed FROM installs "
+        "WHERE host_id IN ({marks}) AND package_id IN ({packages}) AND removed >= {p}")
     SELECT_PACKAGES_BY_ID = ("SELECT id, packager, name, version, arch FROM packages "
                              "WHERE id IN ({marks})")
     SELECT_HOST_NAMES = "SELECT id, site, name, packager, system FROM hosts WHERE id IN ({marks})"
