@@ -40,7 +40,8 @@ def add_parsers(command):
                    help="only the site names not on the list, with the closest official names "
                         "and the hosts and senders behind them")
     p.add_argument("--format", choices=FORMATS, default="table")
-    ssub = p.add_subparsers(dest="site_action", metavar="ACTION")
+    ssub = p.add_subparsers(dest="site_action", metavar="[ACTION]",
+                            help="none: list the sites")
     s = ssub.add_parser("import", help="make a file or https:// URL the list of sites (none: "
                                        "[sites] source); sites no longer on it are retired")
     s.add_argument("source", metavar="SOURCE", nargs="?")
