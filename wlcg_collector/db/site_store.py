@@ -4,6 +4,9 @@ reported site, renames and merges (every host, interval, report and pin
 moves, in one transaction) and the aliases they leave."""
 
 
+import time
+
+from ..topology import suggestions
 from .database import chunks
 from .errors import StoreError
 from .records import SiteAlias, SiteHost, SiteImport, SiteList, SiteRename, SiteRow
@@ -105,6 +108,44 @@ class SiteStore(object):
         cursor.execute(self.sql.SELECT_SITE_CHECK, (site, site, site))
         lists, name, status, alias = cursor.fetchone()
         return bool(lists), name, status, alias
+
+    def resolve_site(self, cursor, report, received, accept):
+        """Where the report's site name leads: report.site becomes the
+        site's name as the list spells it, or the site a rename made of it.
+        Returns (unknown: a list is loaded and the site is not on it, the
+        line to tell the reporter or None). A report the officer accepts
+        makes its unknown site an accepted one."""
+        sent = report.sent_site
+        listed, name, _, alias = self.check_site(cursor, sent)
+        notice = None
+        if alias is not None:
+            listed, name, _, _ = self.check_site(cursor, alias)
+            notice = ("site %s is now %s at the collector (renamed by the officer): change "
+                      "--site to %s" % (sent, name or alias, name or alias))
+            report.site = name or alias
+        else:
+            report.site = name or sent
+        if not listed or name is not None:
+            return False, notice
+        if accept:
+            self.accept_site(cursor, report.site, received, "officer")
+            return False, notice
+        if notice is not None:  # renamed to a name not on the list: that is the news
+            return True, notice
+        closest = suggestions(report.site, self._official_names_in(cursor))
+        return True, "site %s is not on the collector's list of sites%s: check --site" % (
+            report.site, " (did you mean %s?)" % " or ".join(closest) if closest else "")
+
+    def _official_names_in(self, cursor):
+        """official_names(), read with the report's cursor when not cached."""
+        cached = getattr(self, "_official_names", None)
+        if cached is None or time.monotonic() - cached[0] >= SUGGESTION_NAMES_TTL:
+            cursor.execute(self.sql.SELECT_SITE_ROWS)
+            rows = [SiteRow(*row) for row in cursor.fetchall()]
+            self._official_names = (time.monotonic(), [
+                (row.name, [row.gocdb] if row.gocdb else []) for row in rows
+                if row.status in (LISTED, ACCEPTED)])
+        return self._official_names[1]
 
     def accept_site(self, cursor, site, now, who):
         """The officer accepted a report of a site not on the list: the

@@ -10,18 +10,15 @@ may ingest at once."""
 import ctypes
 import ctypes.util
 import gc
-import time
 from collections import ChainMap
 
 from .. import trust
-from ..topology import suggestions
 from .database import chunks, split_ids
 from ..report import ReportError
 from .errors import QuotaExceeded, StoreError
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
-from .records import IngestResult, SiteRow
-from .site_store import ACCEPTED, LISTED, SUGGESTION_NAMES_TTL
+from .records import IngestResult
 
 DAY = 86400
 # a report this large gives its connection's memory back afterwards
@@ -265,50 +262,12 @@ class ReportWriter(object):
         """Store one report inside the transaction `cursor` is in, under
         the site its name resolves to; the result carries the line its
         reporter is told about that name (notice), if any."""
-        unknown, notice = self._resolve_site(cursor, report, received, accept)
+        unknown, notice = self.resolve_site(cursor, report, received, accept)
         result = self._store_host(cursor, report, received, collected, sender, facts, learned,
                                   created, signer, rules, limits, accept, resolve, unknown,
                                   notice)
         result.notice = notice
         return result
-
-    def _resolve_site(self, cursor, report, received, accept):
-        """Where the report's site name leads: report.site becomes the
-        site's name as the list spells it, or the site a rename made of it.
-        Returns (unknown: a list is loaded and the site is not on it, the
-        line to tell the reporter or None). A report the officer accepts
-        makes its unknown site an accepted one."""
-        sent = report.sent_site
-        listed, name, _, alias = self.check_site(cursor, sent)
-        notice = None
-        if alias is not None:
-            listed, name, _, _ = self.check_site(cursor, alias)
-            notice = ("site %s is now %s at the collector (renamed by the officer): change "
-                      "--site to %s" % (sent, name or alias, name or alias))
-            report.site = name or alias
-        else:
-            report.site = name or sent
-        if not listed or name is not None:
-            return False, notice
-        if accept:
-            self.accept_site(cursor, report.site, received, "officer")
-            return False, notice
-        if notice is not None:  # renamed to a name not on the list: that is the news
-            return True, notice
-        closest = suggestions(report.site, self._official_names_in(cursor))
-        return True, "site %s is not on the collector's list of sites%s: check --site" % (
-            report.site, " (did you mean %s?)" % " or ".join(closest) if closest else "")
-
-    def _official_names_in(self, cursor):
-        """official_names(), read with the report's cursor when not cached."""
-        cached = getattr(self, "_official_names", None)
-        if cached is None or time.monotonic() - cached[0] >= SUGGESTION_NAMES_TTL:
-            cursor.execute(self.sql.SELECT_SITE_ROWS)
-            rows = [SiteRow(*row) for row in cursor.fetchall()]
-            self._official_names = (time.monotonic(), [
-                (row.name, [row.gocdb] if row.gocdb else []) for row in rows
-                if row.status in (LISTED, ACCEPTED)])
-        return self._official_names[1]
 
     def _store_host(self, cursor, report, received, collected, sender, facts, learned, created,
                     signer, rules, limits, accept, resolve, unknown, notice):
