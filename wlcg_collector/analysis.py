@@ -177,8 +177,10 @@ class HostMasks(object):
     def __init__(self, hosts):
         self.order = [host.id for host in hosts]  # the list's order, as ids
         self.size = max(self.order) + 1 if self.order else 0
-        self.known = -1  # (every id, until known is made)
-        self.known = self.of(self.order)
+        lanes = bytearray(self.size)
+        for host_id in self.order:
+            lanes[host_id] = 1
+        self.known = int.from_bytes(lanes, "little")  # the list's hosts
 
     def of(self, host_ids):
         """The mask of these host ids (ints); the list's hosts only."""

@@ -82,7 +82,11 @@ def words_to_bitmap(words):
 
 def ids_to_bitmap(ids):
     """The bitmap of a GROUP_CONCAT(id) string."""
-    numbers = [int(i) for i in _text(ids).split(",")] if ids else []
+    return numbers_to_bitmap([int(i) for i in _text(ids).split(",")] if ids else [])
+
+
+def numbers_to_bitmap(numbers):
+    """The bitmap of a list of ids."""
     bitmap = bytearray(max(numbers) // 8 + 1 if numbers else 0)
     for number in numbers:
         bitmap[number >> 3] |= 1 << (number & 7)

@@ -6,7 +6,7 @@ baselines, what counts as an upgrade) to their callers."""
 
 from collections import defaultdict
 
-from .database import CHUNK, chunks, holder_rows, ids_to_bitmap, maker
+from .database import CHUNK, chunks, holder_rows, maker, numbers_to_bitmap
 from .records import HostAt, Interval, PackageInterval, PackageRow
 
 
@@ -77,8 +77,7 @@ class FleetQueries(object):
                     hosts=self.marks(len(hosts)), marks=self.marks(len(packages)))
                 for package_id, host_id in self.read(statement, hosts + packages + [at, at]):
                     found[package_id].append(host_id)
-        return {package_id: ids_to_bitmap(",".join(map(str, ids)))
-                for package_id, ids in found.items()}
+        return {package_id: numbers_to_bitmap(ids) for package_id, ids in found.items()}
 
     def hosts_and_holders(self, package_ids, at, hosts=True):
         """(hosts_at(at) or None, holder_bitmaps(package_ids, at)) of the
