@@ -4,7 +4,7 @@
 
 CREATE TABLE schema_version (
     version INT NOT NULL
-) ENGINE=InnoDB;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- One row per host (a host name is unique within its site), with the facts
 -- and the package-set hash of its latest applied report, and its trust (see
@@ -231,4 +231,14 @@ CREATE TABLE site_aliases (
     KEY site_aliases_site (site)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-INSERT INTO schema_version (version) VALUES (6);
+-- compare's holders of a baseline's packages now, kept between runs (see
+-- sqlite.sql).
+CREATE TABLE holders_cache (
+    names_hash VARBINARY(32) NOT NULL PRIMARY KEY,
+    moves VARCHAR(40) NOT NULL,
+    computed BIGINT NOT NULL,
+    tokens MEDIUMBLOB NOT NULL,
+    holders LONGBLOB NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+INSERT INTO schema_version (version) VALUES (7);

@@ -17,9 +17,10 @@ CREATE TABLE schema_version (
 -- was made (the new-host quotas count them). block_hash: the sha256 of the
 -- latest package block as sent (a block sent again byte for byte is the
 -- same set, validated when first stored: it is not parsed again).
--- set_report: the id of the report that last changed the host's set (NULL
--- after a rollback); their count and sum change whenever any set does,
--- which is how a cached summary knows it still holds.
+-- set_report: the id of the report that made the host's present set (after
+-- a rollback, the last report still applied that changed it); it changes
+-- whenever the set does, which is how a cached summary, and compare's
+-- cached holders, know they still hold.
 CREATE TABLE hosts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     site TEXT NOT NULL COLLATE NOCASE,
@@ -262,4 +263,19 @@ CREATE TABLE site_aliases (
 );
 CREATE INDEX site_aliases_site ON site_aliases (site);
 
-INSERT INTO schema_version (version) VALUES (6);
+-- What compare worked out of who holds a baseline's packages now, kept
+-- between runs: per package row of the names (names_hash: sha256 of them,
+-- sorted, one a line), a bitmap of the hosts for which it is the newest
+-- row of its name and arch, and each site's token of its hosts' sets when
+-- it was read (zlib-compressed). A site whose token differs now is
+-- worked out again, and the whole when sites were renamed or merged since
+-- (moves). Only a cache: deleting its rows loses nothing.
+CREATE TABLE holders_cache (
+    names_hash BLOB PRIMARY KEY,
+    moves TEXT NOT NULL,
+    computed INTEGER NOT NULL,
+    tokens BLOB NOT NULL,
+    holders BLOB NOT NULL
+);
+
+INSERT INTO schema_version (version) VALUES (7);

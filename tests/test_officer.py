@@ -349,7 +349,7 @@ def test_requirement_semantics(packager, installed, requirement, ok):
     assert parse_requirement(requirement).satisfied_by(packager, installed) is ok
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6])
 def test_schema_upgrade(tmp_path, database_url, version):
     """A database made with an older schema (with data) is upgraded by
     init-db, keeps its data, and has the schema a new database gets."""
@@ -555,9 +555,9 @@ def test_fleet_changes_tell_a_kernel_beside_another_from_an_upgrade(store):
 def test_host_masks():
     from wlcg_collector.analysis import HostMasks
     from wlcg_collector.db.records import HostAt
-    hosts = [HostAt(7, "T2_A", "a.example.org", "rpm", None),
-             HostAt(3, "T2_A", "b.example.org", "rpm", None),
-             HostAt(12, "T2_B", "c.example.org", "rpm", None)]
+    hosts = [HostAt(7, "T2_A", "a.example.org", "rpm", None, None),
+             HostAt(3, "T2_A", "b.example.org", "rpm", None, None),
+             HostAt(12, "T2_B", "c.example.org", "rpm", None, None)]
     masks = HostMasks(hosts)
     a_and_c = masks.of([12, 7, 99, 5])          # 99, 5: hosts not in the list
     b_and_c = masks.of([3, 12])

@@ -340,7 +340,7 @@ def test_the_overview_summary_is_cached_and_never_stale(database_url, tmp_path, 
     """The overview's compliance is computed again only when some host's
     set changed (a new host, a changed set, a rollback) or the baseline has
     a new revision; an unchanged report, or nothing, reuses it."""
-    from wlcg_collector import analysis
+    from wlcg_collector import analysis, compliance_cache
     from test_officer import K_NEW, K_OLD, BASE9, X_NEW, X_OLD
     store = open_store(database_url)
     store.init_schema()
@@ -353,9 +353,11 @@ def test_the_overview_summary_is_cached_and_never_stale(database_url, tmp_path, 
     config = write_config(tmp_path / "c.conf", database_url, [collector_keys])
     app = create_app(str(config), officer_token="tok")
     computed = []
-    real = analysis.compliance
+    real, real_current = analysis.compliance, compliance_cache.current_compliance
     monkeypatch.setattr(analysis, "compliance", lambda *a, **k: computed.append(1) or
                         real(*a, **k))
+    monkeypatch.setattr(compliance_cache, "current_compliance",
+                        lambda *a, **k: computed.append(1) or real_current(*a, **k))
 
     def compliant():
         status, _, body = get(app, "/officer/", "baseline=osg",
@@ -364,6 +366,8 @@ def test_the_overview_summary_is_cached_and_never_stale(database_url, tmp_path, 
         row = body.split("<tbody>")[1].split("</tr>")[0]
         return row.split('"num">')[-2].split("<")[0], len(computed)
     assert compliant() == ("0.0%", 1)
+    # what it worked out is kept for the next process (compliance_cache)
+    assert store.read("SELECT COUNT(*) FROM holders_cache")[0][0] == 1
     assert compliant() == ("0.0%", 1)                                   # nothing changed
     assert put("c1.example.org", BASE9 + [K_OLD, X_OLD], 1).outcome == "unchanged"
     assert compliant() == ("0.0%", 1)
@@ -383,7 +387,7 @@ def test_the_overview_recomputes_only_the_sites_that_changed(database_url, tmp_p
     """A changed set at one site costs that site's compliance only (read
     host by host); the summary is always what a full compare gives; a
     merge of sites changes both sites' part."""
-    from wlcg_collector import analysis
+    from wlcg_collector import analysis, compliance_cache
     from test_officer import BASE9, X_NEW, X_OLD
     store = open_store(database_url)
     store.init_schema()
@@ -397,9 +401,11 @@ def test_the_overview_recomputes_only_the_sites_that_changed(database_url, tmp_p
     config = write_config(tmp_path / "c.conf", database_url, [collector_keys])
     app = create_app(str(config), officer_token="tok")
     sites_computed = []
-    real = analysis.compliance
+    real, real_current = analysis.compliance, compliance_cache.current_compliance
     monkeypatch.setattr(analysis, "compliance", lambda store, req, at, site=None:
                         sites_computed.append(site) or real(store, req, at, site))
+    monkeypatch.setattr(compliance_cache, "current_compliance", lambda *a, **k:
+                        sites_computed.append(None) or real_current(*a, **k))
 
     def overview():
         status, _, body = get(app, "/officer/", "baseline=osg", HTTP_COOKIE="wlcg_officer=tok")

@@ -80,6 +80,12 @@ def test_the_officer_reads_from_the_replica(pair, collector_keys, tmp_path):
         code, direct, err = run_cli(["--db", url] + question + ["--format", "json"])
         assert json.loads(direct) == answers[question[0]], question
     assert len(answers["hosts"]) == 7
+    # compare read the replica and kept its holders in the primary
+    store = open_store(url)
+    try:
+        assert store.read("SELECT COUNT(*) FROM holders_cache")[0][0] == 1
+    finally:
+        store.close()
     assert {r["host"] for r in answers["vulnerable"]} == {"d1.example.org"}
 
     # replication stopped: a new report reaches the primary only, and the

@@ -185,7 +185,7 @@ def test_dpkg_host(store):
 
 
 def test_init_schema_is_idempotent_and_checked(store):
-    assert store.init_schema() == (6, 6)
+    assert store.init_schema() == (7, 7)
     store.check_schema()
 
 
@@ -300,11 +300,14 @@ def test_hosts_at_keeps_systems_as_reported(store):
                        ("c.example.org", "system: Rocky Linux 9.4 (Blue Onyx) ñ\n")):
         store.store_report(report(host, line), T0, "192.0.2.1")
     hosts = store.hosts_at(T0)
-    assert [h[1:] for h in hosts] == [
+    assert [h[1:5] for h in hosts] == [
         ("T2_AS", "a.example.org", "rpm", None),
         ("T2_AS", "b.example.org", "rpm", ""),
         ("T2_AS", "c.example.org", "rpm", "Rocky Linux 9.4 (Blue Onyx) ñ")]
     assert all(isinstance(h[0], int) for h in hosts)
+    # the report that made each one's set: its first
+    assert [h.set_report for h in hosts] == [r.id for h in hosts
+                                             for r in store.reports(h.id)]
     assert store.hosts_at(T0 - 1) == []
     assert store.hosts_at(T0, site="T2_OTHER") == []
 

@@ -97,6 +97,9 @@ def percent(part, total):
 
 # up to this many hosts, a site's compliance reads their packages host by host
 FEW_HOSTS = 2000
+# a kept compliance is worked out again site by site while at most this
+# many sites (or a tenth of them) changed; past that, in one pass
+SITES_RECOMPUTED = 20
 
 
 def compliance(store, requirements, at, site=None):
@@ -121,14 +124,32 @@ def compliance(store, requirements, at, site=None):
         holders = store.holder_bitmaps(
             packages, at, [h.id for h in hosts] if len(hosts) <= FEW_HOSTS else None)
     masks = HostMasks(hosts)
-    newest = defaultdict(list)  # (name, arch) -> [(package id, hosts it is the newest of)]
+    return judge(requirements, packages, hosts, masks, newest_holders(packages, holders, masks))
+
+
+def newest_holders(packages, holders, masks):
+    """{package id: mask of the hosts (of masks' list) for which that row
+    is the newest of its (name, arch) they hold}, of {package id: bitmap of
+    its holders} (PackageRows in `packages`)."""
+    won = {}
     taken = defaultdict(int)
     for package_id in sorted(holders, key=cmp_to_key(lambda a, b: _row_order(
             packages[a], packages[b])), reverse=True):
-        name, arch = packages[package_id].name, packages[package_id].arch
+        kind = (packages[package_id].name, packages[package_id].arch)
         held = masks.of_bitmap(holders[package_id])
-        newest[(name, arch)].append((package_id, held & ~taken[(name, arch)]))
-        taken[(name, arch)] |= held
+        won[package_id] = held & ~taken[kind]
+        taken[kind] |= held
+    return won
+
+
+def judge(requirements, packages, hosts, masks, won):
+    """The Compliance of `hosts` (their HostMasks `masks`) with the
+    requirements, given newest_holders' masks `won`."""
+    newest = defaultdict(list)  # (name, arch) -> [(package id, hosts it is the newest of)]
+    for package_id in sorted(won, key=cmp_to_key(lambda a, b: _row_order(
+            packages[a], packages[b])), reverse=True):
+        newest[(packages[package_id].name, packages[package_id].arch)].append(
+            (package_id, won[package_id]))
     by_system = defaultdict(list)
     for host in hosts:
         by_system[host.system].append(host.id)
@@ -144,13 +165,13 @@ def compliance(store, requirements, at, site=None):
         for (row_name, arch) in sorted(newest):
             if row_name != name:
                 continue
-            for package_id, won in newest[(name, arch)]:
+            for package_id, host_mask in newest[(name, arch)]:
                 row = packages[package_id]
                 verdict = "ok" if requirement.satisfied_by(row.packager, row.version) \
                     else "behind"
                 groups.append(((name, arch, row.version, requirement.text, verdict),
-                               won & scope))
-                holding |= won
+                               host_mask & scope))
+                holding |= host_mask
         groups.append(((name, None, None, requirement.text, "absent"), scope & ~holding))
     return Compliance(hosts, masks, groups)
 
@@ -217,6 +238,8 @@ class Compliance(object):
     hosts: [HostAt] in site and name order;
     groups: [(row tail, host mask)] in baseline order, a row tail being
     (package, arch, installed, requirement, status)."""
+
+    recomputed = None  # compliance_cache: the sites worked out again (None: all)
 
     def __init__(self, hosts, masks, groups):
         self.hosts = hosts

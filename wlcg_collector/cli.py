@@ -14,10 +14,11 @@ import time
 from . import __version__, analysis, crypto, devserver, site_commands, trust
 from .advisories import commands as advisory_commands
 from .baselines import BaselineError, dpkg_caveats, parse_baseline, parse_requirement
+from .compliance_cache import current_compliance
 from .config import ConfigError, check_key_pairs
 from .dates import format_time
-from .cli_common import (CommandError, UsageError, config_of, date_arg,
-                         decimal_number, emit, emit_records, site_of, store_of, whole_number)
+from .cli_common import (CommandError, UsageError, config_of, date_arg, decimal_number, emit,
+                         emit_records, keeper_of, site_of, store_of, whole_number)
 from .db import StoreError
 from .history import changes
 from .ingest import Rejected, is_plaintext, open_body
@@ -520,7 +521,11 @@ def cmd_compare(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
     requirements = load_requirements(store, args.baseline)
-    result = analysis.compliance(store, requirements, args.at, site)
+    if args.at is None and site is None:
+        # the whole fleet now: what the last compare worked out, brought up to date
+        result = current_compliance(store, requirements, keeper_of(args))
+    else:
+        result = analysis.compliance(store, requirements, args.at, site)
     columns = analysis.COMPLIANCE_COLUMNS
     if args.format != "table":
         emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)

@@ -57,6 +57,18 @@ def store_of(args, check=True, read=False):
     return store
 
 
+def keeper_of(args):
+    """The store a reading command may keep what it worked out in: the
+    primary when it reads a replica (opened lazily), else None (the store
+    it reads)."""
+    config = config_of(args)
+    if not config.read_database:
+        return None
+    store = open_store(config.database, config.package_cache)
+    args.stores.append(store)
+    return store
+
+
 def emit(rows, columns, fmt):
     sys.stdout.write(render(rows, columns, fmt))
 

@@ -21,7 +21,7 @@ import os
 import time
 import urllib.parse
 
-from . import analysis, topology, trust
+from . import analysis, compliance_cache, topology, trust
 from .advisories import pages as advisory_pages
 from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access
@@ -41,9 +41,6 @@ SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options",
 SORT_KEYS = ("site", "tier", "country", "hosts", "last_report", "silent", "compliance")
 TIMELINE_LIMIT = 200
 SUMMARY_CACHE = 16  # baselines whose overview summary a process keeps
-# beyond this many sites changed (or a tenth of them), the overview's
-# summary is computed again in one pass over the fleet, not site by site
-SITES_RECOMPUTED = 20
 
 
 class PageError(Exception):
@@ -69,8 +66,9 @@ def page_url(*segments, **query):
 
 
 class OfficerPages(object):
-    def __init__(self, config, store, token=None):
+    def __init__(self, config, store, token=None, keeper=None):
         self.store = store
+        self.keeper = keeper  # where compare's holders are kept (see compliance_cache)
         self.stale_days = config.stale_days
         self.os_streams = config.os_streams
         self.access = Access(config.officer_allow, token)
@@ -237,9 +235,10 @@ class OfficerPages(object):
         cached = self._summaries.get(key, {})
         changed = [site for site, token in tokens.items()
                    if site not in cached or cached[site][0] != token]
-        if len(changed) > max(SITES_RECOMPUTED, len(tokens) // 10) or len(cached) == 0:
-            found = {s.site: s for s in analysis.compliance(self.store, requirements,
-                                                            None).summary()}
+        if len(changed) > max(analysis.SITES_RECOMPUTED, len(tokens) // 10) or not cached:
+            # (a process's first summary starts from compare's kept holders)
+            found = {s.site: s for s in compliance_cache.current_compliance(
+                self.store, requirements, self.keeper).summary()}
             fresh = {site: (token, found.get(site)) for site, token in tokens.items()}
         else:
             fresh = {site: entry for site, entry in cached.items() if site in tokens}

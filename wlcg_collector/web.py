@@ -43,7 +43,8 @@ class CollectorApp(object):
         """The officer's pages, loaded on first use (ingest never needs Jinja2)."""
         if self._pages is None:
             from .pages import OfficerPages
-            self._pages = OfficerPages(self.config, self.read_store, self.officer_token)
+            self._pages = OfficerPages(self.config, self.read_store, self.officer_token,
+                                       keeper=self.store)
         return self._pages
 
     def __call__(self, environ, start_response):

@@ -11,6 +11,7 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     writer.py         storing one report (the only writer of hosts and installs)
     hosts.py          reads of one host or site
     baseline_store.py stored baselines
+    holders_cache.py  compare's holders kept between runs
     fleet.py          the officer's reads over the whole fleet
     review.py         the quarantine, keys and rollback: the officer's repairs
     site_store.py     the list of sites, and renames and merges of sites
@@ -29,6 +30,7 @@ from .database import Database
 from .errors import (QuotaExceeded, StoreError, StoreUnavailable, UnknownBaseline, UnknownHost,
                      UnknownQuarantined)
 from .fleet import FleetQueries
+from .holders_cache import HoldersCache
 from .hosts import HostReads
 from .packages import PACKAGE_CACHE_LIMIT
 from .records import IngestResult
@@ -45,7 +47,7 @@ __all__ = ["open_store", "Store", "StoreError", "StoreUnavailable", "UnknownHost
 
 
 class Store(Database, Schema, ReportWriter, HostReads, BaselineStore, FleetQueries, Review,
-            BulkLoader, AdvisoryStore, SiteStore):
+            BulkLoader, AdvisoryStore, SiteStore, HoldersCache):
     """The storage interface the collector, the CLI and the tests use; each
     part lives in the module named above."""
 

@@ -90,7 +90,8 @@ class MySQLSQL(SharedSQL):
         "GROUP BY package_id")
     SELECT_HOSTS_AT_CONCAT = (
         "SELECT GROUP_CONCAT(CONCAT_WS('\x1f', id, site, name, packager, "
-        "IFNULL(CONCAT('=', system), '')) ORDER BY site, name SEPARATOR '\x1e') FROM hosts "
+        "IFNULL(CONCAT('=', system), ''), IFNULL(set_report, '')) ORDER BY site, name "
+        "SEPARATOR '\x1e') FROM hosts "
         "WHERE last_report >= 0 AND first_report <= {p}{where}")
     # a bulk load: one JSON string a batch of rows
     BULK_INSTALLS_JSON = (
@@ -149,6 +150,7 @@ class MySQLDialect(object):
         self.pymysql = pymysql
         self.params = params
         self.integrity_errors = (pymysql.err.IntegrityError,)
+        self.errors = (pymysql.err.MySQLError,)  # whatever the server refuses
         self.json_table = None  # known once connected
 
     def connect(self):
@@ -263,8 +265,9 @@ class MySQLDialect(object):
         where, params = ("", (at,)) if site is None else (" AND site = %s", (at, site))
         cursor.execute(self.sql.SELECT_HOSTS_AT_CONCAT.format(where=where), params)
         make = maker(HostAt)
-        return [make((int(host_id), site_name, name, packager, system[1:] if system else None))
-                for host_id, site_name, name, packager, system
+        return [make((int(host_id), site_name, name, packager, system[1:] if system else None,
+                      int(set_report) if set_report else None))
+                for host_id, site_name, name, packager, system, set_report
                 in split_concatenated(cursor.fetchone()[0], "\x1e", "\x1f")]
 
     def holder_bitmaps(self, cursor, package_ids, at):

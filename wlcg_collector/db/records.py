@@ -46,8 +46,13 @@ Rollback = namedtuple("Rollback", "intervals_removed intervals_reopened reports_
 BaselineInfo = namedtuple("BaselineInfo", "name revision created revisions")
 # baseline(): one revision's text
 Baseline = namedtuple("Baseline", "name revision created text")
-# hosts_at(), host_names(): a host known at a time
-HostAt = namedtuple("HostAt", "id site name packager system")
+# hosts_at(), host_names(): a host known at a time; set_report: the report
+# that made its present set (None: none known, as after a bulk load)
+HostAt = namedtuple("HostAt", "id site name packager system set_report")
+# cached_holders(): compare's holders of a baseline's names as kept (see
+# compliance_cache.py): moves when made (site_moves()), computed (Unix
+# seconds), the sites' tokens and the holders, as bytes
+CachedHolders = namedtuple("CachedHolders", "moves computed tokens holders")
 # packages_named(): a package row shared by every host that has it
 PackageRow = namedtuple("PackageRow", "id packager name version arch")
 # package_intervals(): an interval of one package name on a host

@@ -100,7 +100,7 @@ class Review(object):
             cursor.execute(sql.SELECT_LAST_APPLIED, (host.id,))
             last = cursor.fetchone()[0]
             cursor.execute(sql.UPDATE_HOST_AFTER_ROLLBACK, (
-                package_set_hash(host.packager, packages) if packages else None, len(packages),
-                last if last is not None else -1, host.id))
+                package_set_hash(host.packager, packages) if packages else None, host.id,
+                len(packages), last if last is not None else -1, host.id))
             return Rollback(*counts)
         return self.transaction(work)

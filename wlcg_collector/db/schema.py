@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def canonical_identity(site, name):

@@ -65,6 +65,7 @@ class SQLiteDialect(object):
     name = "sqlite"
     placeholder = "?"
     integrity_errors = (sqlite3.IntegrityError,)
+    errors = (sqlite3.Error,)  # whatever the database refuses
     compile = staticmethod(compile_sql)
     sql = compile_statements(SQLiteSQL, compile_sql)
     # a writer holds the whole database: a report's lines are read before

@@ -166,9 +166,13 @@ class SharedSQL(object):
                                 "WHERE host_id = {p} AND collected > {p} AND applied = 1")
     SELECT_LAST_APPLIED = ("SELECT MAX(collected) FROM reports WHERE host_id = {p} "
                            "AND applied = 1")
+    # set_report: the last report still applied that changed the set, the
+    # one that made the set the host is back to (so that its sets token
+    # changes, see hosts.set_report)
     UPDATE_HOST_AFTER_ROLLBACK = ("UPDATE hosts SET set_hash = {p}, block_hash = NULL, "
-                                  "set_report = NULL, package_count = {p}, last_report = {p} "
-                                  "WHERE id = {p}")
+                                  "set_report = (SELECT MAX(id) FROM reports WHERE host_id = {p} "
+                                  "AND applied = 1 AND changed = 1), "
+                                  "package_count = {p}, last_report = {p} WHERE id = {p}")
 
     # -- bulk loads (bulk.py)
     INSERT_BULK_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash) "
@@ -226,6 +230,16 @@ class SharedSQL(object):
                               "WHERE h.id IS NULL OR p.id IS NULL")
 
     # -- baselines
+    # -- compare's holders kept between runs (holders_cache.py)
+    SELECT_SITE_MOVES = "SELECT COUNT(*), MAX(id) FROM site_renames"
+    SELECT_HOLDERS_CACHE = ("SELECT moves, computed, tokens, holders FROM holders_cache "
+                            "WHERE names_hash = {p}")
+    # (REPLACE INTO: the same words in SQLite and MySQL)
+    REPLACE_HOLDERS_CACHE = ("REPLACE INTO holders_cache (names_hash, moves, computed, tokens, "
+                             "holders) VALUES ({p}, {p}, {p}, {p}, {p})")
+    SELECT_HOLDERS_CACHE_AGES = "SELECT names_hash FROM holders_cache ORDER BY computed DESC"
+    DELETE_HOLDERS_CACHE = "DELETE FROM holders_cache WHERE names_hash = {p}"
+
     SELECT_BASELINE_REVISION = "SELECT MAX(revision) FROM baselines WHERE name = {p}"
     INSERT_BASELINE = ("INSERT INTO baselines (name, revision, created, text) "
                        "VALUES ({p}, {p}, {p}, {p})")
@@ -285,7 +299,7 @@ class SharedSQL(object):
                                       "FROM packages WHERE source IN ({marks})")
 
     # -- fleet queries
-    SELECT_HOSTS_AT = ("SELECT id, site, name, packager, system FROM hosts "
+    SELECT_HOSTS_AT = ("SELECT id, site, name, packager, system, set_report FROM hosts "
                        "WHERE last_report >= 0 AND first_report <= {p}{where} "
                        "ORDER BY site, name")
     SELECT_PACKAGES_NAMED = ("SELECT id, packager, name, version, arch FROM packages "
@@ -348,4 +362,5 @@ class SharedSQL(object):
         "WHERE host_id IN ({marks}) AND package_id IN ({packages}) AND removed >= {p}")
     SELECT_PACKAGES_BY_ID = ("SELECT id, packager, name, version, arch FROM packages "
                              "WHERE id IN ({marks})")
-    SELECT_HOST_NAMES = "SELECT id, site, name, packager, system FROM hosts WHERE id IN ({marks})"
+    SELECT_HOST_NAMES = ("SELECT id, site, name, packager, system, set_report FROM hosts "
+                         "WHERE id IN ({marks})")

@@ -1,0 +1,217 @@
+"""compare now with the holders kept between runs (compliance_cache.py):
+always the answer a full compare gives, working out again only the sites
+whose hosts changed."""
+
+import io
+import json
+
+import pytest
+
+from helpers import make_report, run_cli
+from wlcg_collector import analysis, compliance_cache
+from wlcg_collector.baselines import parse_baseline
+from wlcg_collector.compliance_cache import (current_compliance, decode_holders,
+                                             encode_holders)
+from wlcg_collector.db import StoreError
+from wlcg_collector.db.site_store import RENAME
+from wlcg_collector.report import parse_report
+
+DAY = 86400
+T0 = 1700000000 - 1700000000 % DAY
+X_OLD, X_NEW = ("xrootd", "1:5.6.9-1.el9", "x86_64"), ("xrootd", "1:5.7.1-1.el9", "x86_64")
+K_OLD = ("kernel", "0:5.14.0-427.13.1.el9_4", "x86_64")
+K_NEW = ("kernel", "0:5.14.0-503.11.1.el9_5", "x86_64")
+BASH = ("bash", "0:5.1.8-9.el9", "x86_64")
+BASELINE = """\
+[system: el9]
+xrootd >= 1:5.7.1-1.el9
+kernel >= 5.14.0-500
+[all]
+bash >= 5
+"""
+
+
+class Clock(object):
+    """Report times that only go forward."""
+
+    def __init__(self):
+        self.now = T0
+
+    def __call__(self):
+        self.now += 60
+        return self.now
+
+
+def report(store, clock, site, host, packages, system="AlmaLinux 9.4"):
+    ts = clock()
+    return store.store_report(parse_report(make_report(site, host, packages, ts=ts,
+                                                       system=system)), ts, "192.0.2.1")
+
+
+def small_grid(store, clock):
+    """80 hosts on 4 sites (ids over two 64-bit words), of varied sets."""
+    for n in range(80):
+        packages = [X_NEW if n % 3 == 0 else X_OLD, BASH] + ([K_OLD] if n % 5 else []) + \
+            ([K_NEW] if n % 7 == 0 else [])
+        report(store, clock, "T2_S%d" % (n % 4), "h%02d.example.org" % n, packages,
+               system="CentOS Linux 7" if n % 13 == 0 else "AlmaLinux 9.4")
+
+
+def same_answer(store, requirements, errors=None):
+    """The kept compare, checked against a full one; returns it."""
+    kept = current_compliance(store, requirements, errors=errors or io.StringIO())
+    fresh = analysis.compliance(store, requirements, None)
+    assert kept.rows() == fresh.rows()
+    assert kept.summary() == fresh.summary()
+    assert kept.behind_counts() == fresh.behind_counts()
+    return kept
+
+
+@pytest.fixture
+def grid(store):
+    clock = Clock()
+    small_grid(store, clock)
+    return store, clock, parse_baseline(BASELINE, "osg")
+
+
+def test_nothing_changed_reads_the_kept_holders(grid):
+    store, clock, requirements = grid
+    assert same_answer(store, requirements).recomputed is None  # the first: a full run
+    assert same_answer(store, requirements).recomputed == []
+    row = store.cached_holders(compliance_cache.names_hash(requirements))
+    assert row is not None and set(json.loads(
+        compliance_cache.zlib.decompress(row.tokens))) == {"T2_S0", "T2_S1", "T2_S2", "T2_S3"}
+
+
+def test_only_the_sites_whose_hosts_changed_are_worked_out_again(grid):
+    store, clock, requirements = grid
+    same_answer(store, requirements)
+    # an upgrade at one site
+    assert report(store, clock, "T2_S1", "h01.example.org", [X_NEW, BASH, K_NEW]).outcome \
+        == "changed"
+    assert same_answer(store, requirements).recomputed == ["T2_S1"]
+    # a report that changes nothing changes no token
+    report(store, clock, "T2_S1", "h01.example.org", [X_NEW, BASH, K_NEW])
+    assert same_answer(store, requirements).recomputed == []
+    # a new host at a new site; a package removed
+    report(store, clock, "T2_NEW", "n1.example.org", [X_OLD, BASH])
+    report(store, clock, "T2_S2", "h02.example.org", [BASH])
+    assert same_answer(store, requirements).recomputed == ["T2_NEW", "T2_S2"]
+    # the same packages under another system: the baseline's scope changes
+    report(store, clock, "T2_S3", "h03.example.org", [X_OLD, BASH, K_OLD],
+           system="CentOS Linux 7")
+    assert same_answer(store, requirements).recomputed == ["T2_S3"]
+
+
+def test_a_rollback_changes_the_sites_token(grid):
+    """Each rollback, a second one too, makes the site's token change: the
+    host's set_report becomes the report that made the set it is back to."""
+    store, clock, requirements = grid
+    report(store, clock, "T2_S2", "h06.example.org", [X_OLD, BASH])
+    first = clock()
+    report(store, clock, "T2_S2", "h06.example.org", [X_NEW, BASH])
+    second = clock()
+    report(store, clock, "T2_S2", "h06.example.org", [X_NEW, BASH, K_NEW])
+    same_answer(store, requirements)
+    host = store.find_host("h06.example.org", "T2_S2")
+    wanted = ("T2_S2", "h06.example.org", "xrootd", "x86_64", X_OLD[1],
+              "xrootd >= 1:5.7.1-1.el9", "behind")
+    for back_to, behind in ((second, False), (first, True)):
+        assert store.rollback(host, back_to).reports_rolled_back == 1
+        kept = same_answer(store, requirements)
+        assert kept.recomputed == ["T2_S2"]
+        assert (wanted in kept.rows()) is behind
+
+
+def test_renames_and_many_changed_sites_start_again(grid, monkeypatch):
+    store, clock, requirements = grid
+    same_answer(store, requirements)
+    store.move_site("T2_S3", "T2_RENAMED", RENAME, clock(), "officer")
+    assert same_answer(store, requirements).recomputed is None
+    assert same_answer(store, requirements).recomputed == []
+    monkeypatch.setattr(compliance_cache, "SITES_RECOMPUTED", 1)
+    report(store, clock, "T2_S0", "h00.example.org", [X_OLD, BASH])
+    report(store, clock, "T2_S1", "h01.example.org", [X_OLD, BASH])
+    assert same_answer(store, requirements).recomputed is None  # two sites > one
+
+
+def test_baselines_of_the_same_names_share_what_is_kept(grid):
+    store, clock, requirements = grid
+    same_answer(store, requirements)
+    other = parse_baseline("bash >= 6\nkernel >= 5.14.0-600\nxrootd >= 1:5.6\n", "other")
+    assert same_answer(store, other).recomputed == []
+    fewer = parse_baseline("bash >= 6\n", "fewer")
+    assert same_answer(store, fewer).recomputed is None  # other names: its own row
+
+
+def test_unreadable_or_refused_kept_holders_cost_a_full_run(grid, monkeypatch):
+    store, clock, requirements = grid
+    same_answer(store, requirements)
+    store.transaction(lambda cursor: cursor.execute(
+        store.dialect.compile("UPDATE holders_cache SET holders = {p}"), (b"junk",)))
+    errors = io.StringIO()
+    assert same_answer(store, requirements, errors).recomputed is None
+    assert errors.getvalue().startswith("wlcg-collector: warning: compare's kept holders "
+                                        "not used: kept holders unreadable")
+    assert len(errors.getvalue().splitlines()) == 1
+    assert same_answer(store, requirements).recomputed == []  # kept again, good this time
+
+    class Refusing(object):
+        def cached_holders(self, key):
+            return None
+
+        def keep_holders(self, key, kept):
+            raise StoreError("holders_cache: packet too large")
+    errors = io.StringIO()
+    kept = current_compliance(store, requirements, Refusing(), errors=errors)
+    assert kept.rows() == analysis.compliance(store, requirements, None).rows()
+    assert errors.getvalue() == ("wlcg-collector: warning: compare's holders not kept: "
+                                 "holders_cache: packet too large\n")
+    # too big to keep: not kept, and nothing said
+    store.transaction(lambda cursor: cursor.execute("DELETE FROM holders_cache"))
+    monkeypatch.setattr(compliance_cache, "KEPT_LIMIT", 10)
+    errors = io.StringIO()
+    assert same_answer(store, requirements, errors).recomputed is None
+    assert same_answer(store, requirements, errors).recomputed is None
+    assert errors.getvalue() == ""
+
+
+def test_only_the_newest_rows_are_kept(grid, monkeypatch):
+    store, clock, requirements = grid
+    monkeypatch.setattr("wlcg_collector.db.holders_cache.HOLDERS_KEPT", 2)
+    for text in ("bash >= 5\n", "kernel >= 5\n", "xrootd >= 5\n"):
+        clock()
+        current_compliance(store, parse_baseline(text, "b"), now=clock.now)
+    kept = store.read("SELECT COUNT(*) FROM holders_cache")[0][0]
+    assert kept == 2
+    assert store.cached_holders(compliance_cache.names_hash(parse_baseline(
+        "bash >= 5\n", "b"))) is None  # the oldest went
+
+
+def test_holders_bytes_round_trip_and_refuse_garbage():
+    won = {7: 1 << 8 * 3, 9: 0, 12: (1 << 8 * 64) | 1}
+    assert decode_holders(encode_holders(won, 65)) == won
+    for data in (b"", b"junk", compliance_cache.zlib.compress(b"\x01\x00\x00\x00"),
+                 encode_holders(won, 65)[:-3],
+                 compliance_cache.zlib.compress(
+                     compliance_cache.zlib.decompress(encode_holders(won, 65)) + b"x")):
+        with pytest.raises(ValueError):
+            decode_holders(data)
+
+
+def test_compare_command_keeps_its_holders(grid, tmp_path):
+    store, clock, requirements = grid
+    path = tmp_path / "osg.txt"
+    path.write_text(BASELINE)
+    db = store.dialect.describe()
+    first = run_cli(["--db", db, "compare", str(path), "--format", "json"])
+    assert first[0] == 0 and first[2] == ""
+    assert store.cached_holders(compliance_cache.names_hash(requirements)) is not None
+    report(store, clock, "T2_S1", "h05.example.org", [X_NEW, BASH, K_NEW])
+    second = run_cli(["--db", db, "compare", str(path), "--format", "json"])
+    fresh = analysis.compliance(store, requirements, None).rows()
+    assert [tuple(r.values()) for r in json.loads(second[1])] == [tuple(r) for r in fresh]
+    assert json.loads(second[1]) != json.loads(first[1])
+    # a past date or one site: worked out directly, the same as before
+    assert run_cli(["--db", db, "compare", str(path), "--site", "T2_S1", "--format",
+                    "json"])[0] == 0

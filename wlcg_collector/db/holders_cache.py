@@ -1,0 +1,41 @@
+"""compare's holders kept between runs (table holders_cache): rows of
+bytes the compliance cache (wlcg_collector/compliance_cache.py) makes and
+reads. Only a cache: a row lost, refused or unreadable costs one full
+compare, never a wrong answer."""
+
+from .errors import StoreError
+from .records import CachedHolders
+
+# the rows kept (the newest); each is a baseline's set of package names
+HOLDERS_KEPT = 20
+
+
+class HoldersCache(object):
+    """Mixed into Store."""
+
+    def site_moves(self):
+        """A text that changes with every rename or merge of sites."""
+        count, last = self.read(self.sql.SELECT_SITE_MOVES)[0]
+        return "%d:%d" % (count, last or 0)
+
+    def cached_holders(self, names_hash):
+        """The CachedHolders of these names, or None."""
+        row = self.read_one(self.sql.SELECT_HOLDERS_CACHE, (names_hash,))
+        return CachedHolders(row[0], row[1], bytes(row[2]), bytes(row[3])) if row else None
+
+    def keep_holders(self, names_hash, cached):
+        """Keep a CachedHolders for these names (replacing the one kept),
+        and only the HOLDERS_KEPT newest of all. StoreError if the database
+        refuses it (a row larger than it takes, say)."""
+        sql = self.sql
+
+        def work(cursor):
+            cursor.execute(sql.REPLACE_HOLDERS_CACHE, (names_hash, cached.moves, cached.computed,
+                                                       cached.tokens, cached.holders))
+            cursor.execute(sql.SELECT_HOLDERS_CACHE_AGES)
+            for (old,) in cursor.fetchall()[HOLDERS_KEPT:]:
+                cursor.execute(sql.DELETE_HOLDERS_CACHE, (old,))
+        try:
+            self.transaction(work)
+        except self.dialect.errors as exc:
+            raise StoreError("holders_cache: %s" % str(exc).splitlines()[0][:200])
