@@ -215,3 +215,16 @@ def test_compare_command_keeps_its_holders(grid, tmp_path):
     # a past date or one site: worked out directly, the same as before
     assert run_cli(["--db", db, "compare", str(path), "--site", "T2_S1", "--format",
                     "json"])[0] == 0
+
+
+def test_site_tokens_tell_every_part_of_a_host_apart():
+    from wlcg_collector.db.records import HostAt
+    host = HostAt(3, "T2_A", "a.example.org", "rpm", None, 17)
+    tokens = compliance_cache.site_tokens([host])
+    assert set(tokens) == {"T2_A"}
+    for changed in (host._replace(id=4), host._replace(name="b.example.org"),
+                    host._replace(packager="dpkg"), host._replace(system="None"),
+                    host._replace(system=""), host._replace(set_report=None),
+                    host._replace(set_report=18)):
+        assert compliance_cache.site_tokens([changed]) != tokens, changed
+    assert compliance_cache.site_tokens([host, host._replace(id=5, name="b")]) != tokens

@@ -44,14 +44,18 @@ def names_hash(requirements):
 
 
 def site_tokens(hosts):
-    """{site: token} of a list of HostAt (in site and name order)."""
+    """{site: token} of a list of HostAt (in site and name order). (Header
+    values hold no control characters; a system or set_report that is None
+    is written apart from any text.)"""
     digests = {}
     for host in hosts:
         digest = digests.get(host.site)
         if digest is None:
             digest = digests[host.site] = hashlib.blake2b(digest_size=16)
         digest.update(("%d\x1f%s\x1f%s\x1f%s\x1f%s\x1e" % (
-            host.id, host.name, host.packager, host.system, host.set_report)).encode("utf-8"))
+            host.id, host.name, host.packager,
+            "" if host.system is None else "=" + host.system,
+            "" if host.set_report is None else host.set_report)).encode("utf-8"))
     return {site: digest.hexdigest() for site, digest in digests.items()}
 
 
