@@ -1,6 +1,6 @@
 """compare now with the holders kept between runs (compliance_cache.py):
-always the answer a full compare gives, working out again only the sites
-whose hosts changed."""
+always the answer a full compare gives, reading again only the hosts whose
+sets changed."""
 
 import io
 import json
@@ -79,33 +79,38 @@ def test_nothing_changed_reads_the_kept_holders(grid):
     assert same_answer(store, requirements).recomputed is None  # the first: a full run
     assert same_answer(store, requirements).recomputed == []
     row = store.cached_holders(compliance_cache.names_hash(requirements))
-    assert row is not None and set(json.loads(
-        compliance_cache.zlib.decompress(row.tokens))) == {"T2_S0", "T2_S1", "T2_S2", "T2_S3"}
+    assert row is not None
+    assert compliance_cache.decode_sets(row.tokens) == {
+        host.id: host.set_report for host in store.hosts_at(analysis.FAR_FUTURE)}
 
 
-def test_only_the_sites_whose_hosts_changed_are_worked_out_again(grid):
+def test_only_the_hosts_whose_sets_changed_are_read_again(grid):
     store, clock, requirements = grid
     same_answer(store, requirements)
     # an upgrade at one site
     assert report(store, clock, "T2_S1", "h01.example.org", [X_NEW, BASH, K_NEW]).outcome \
         == "changed"
-    assert same_answer(store, requirements).recomputed == ["T2_S1"]
-    # a report that changes nothing changes no token
+    assert same_answer(store, requirements).recomputed == [("T2_S1", "h01.example.org")]
+    # a report that changes nothing changes no set_report
     report(store, clock, "T2_S1", "h01.example.org", [X_NEW, BASH, K_NEW])
     assert same_answer(store, requirements).recomputed == []
     # a new host at a new site; a package removed
     report(store, clock, "T2_NEW", "n1.example.org", [X_OLD, BASH])
     report(store, clock, "T2_S2", "h02.example.org", [BASH])
-    assert same_answer(store, requirements).recomputed == ["T2_NEW", "T2_S2"]
-    # the same packages under another system: the baseline's scope changes
-    report(store, clock, "T2_S3", "h03.example.org", [X_OLD, BASH, K_OLD],
-           system="CentOS Linux 7")
-    assert same_answer(store, requirements).recomputed == ["T2_S3"]
+    assert same_answer(store, requirements).recomputed == [("T2_NEW", "n1.example.org"),
+                                                           ("T2_S2", "h02.example.org")]
+    # the same packages under another system: nothing to read again, as the
+    # baseline's scope is taken from the hosts as they are now
+    assert report(store, clock, "T2_S3", "h03.example.org", [X_NEW, BASH, K_OLD],
+                  system="CentOS Linux 7").outcome == "unchanged"
+    kept = same_answer(store, requirements)
+    assert kept.recomputed == []
+    assert not any(row[1] == "h03.example.org" and row[2] == "kernel" for row in kept.rows())
 
 
-def test_a_rollback_changes_the_sites_token(grid):
-    """Each rollback, a second one too, makes the site's token change: the
-    host's set_report becomes the report that made the set it is back to."""
+def test_a_rollback_has_the_host_read_again(grid):
+    """Each rollback, a second one too, changes the host's set_report: it
+    becomes the report that made the set the host is back to."""
     store, clock, requirements = grid
     report(store, clock, "T2_S2", "h06.example.org", [X_OLD, BASH])
     first = clock()
@@ -119,20 +124,20 @@ def test_a_rollback_changes_the_sites_token(grid):
     for back_to, behind in ((second, False), (first, True)):
         assert store.rollback(host, back_to).reports_rolled_back == 1
         kept = same_answer(store, requirements)
-        assert kept.recomputed == ["T2_S2"]
+        assert kept.recomputed == [("T2_S2", "h06.example.org")]
         assert (wanted in kept.rows()) is behind
 
 
-def test_renames_and_many_changed_sites_start_again(grid, monkeypatch):
+def test_renames_and_many_changed_hosts_start_again(grid, monkeypatch):
     store, clock, requirements = grid
     same_answer(store, requirements)
     store.move_site("T2_S3", "T2_RENAMED", RENAME, clock(), "officer")
     assert same_answer(store, requirements).recomputed is None
     assert same_answer(store, requirements).recomputed == []
-    monkeypatch.setattr(compliance_cache, "SITES_RECOMPUTED", 1)
+    monkeypatch.setattr(compliance_cache, "FEW_HOSTS", 1)
     report(store, clock, "T2_S0", "h00.example.org", [X_OLD, BASH])
     report(store, clock, "T2_S1", "h01.example.org", [X_OLD, BASH])
-    assert same_answer(store, requirements).recomputed is None  # two sites > one
+    assert same_answer(store, requirements).recomputed is None  # two hosts > one
 
 
 def test_baselines_of_the_same_names_share_what_is_kept(grid):
@@ -147,14 +152,15 @@ def test_baselines_of_the_same_names_share_what_is_kept(grid):
 def test_unreadable_or_refused_kept_holders_cost_a_full_run(grid, monkeypatch):
     store, clock, requirements = grid
     same_answer(store, requirements)
-    store.transaction(lambda cursor: cursor.execute(
-        store.dialect.compile("UPDATE holders_cache SET holders = {p}"), (b"junk",)))
-    errors = io.StringIO()
-    assert same_answer(store, requirements, errors).recomputed is None
-    assert errors.getvalue().startswith("wlcg-collector: warning: compare's kept holders "
-                                        "not used: kept holders unreadable")
-    assert len(errors.getvalue().splitlines()) == 1
-    assert same_answer(store, requirements).recomputed == []  # kept again, good this time
+    for column, what in (("holders", "holders"), ("tokens", "sets")):
+        store.transaction(lambda cursor: cursor.execute(store.dialect.compile(
+            "UPDATE holders_cache SET %s = {p}" % column), (b"junk",)))
+        errors = io.StringIO()
+        assert same_answer(store, requirements, errors).recomputed is None
+        assert errors.getvalue().startswith("wlcg-collector: warning: compare's kept holders "
+                                            "not used: kept %s unreadable" % what)
+        assert len(errors.getvalue().splitlines()) == 1
+        assert same_answer(store, requirements).recomputed == []  # kept again, good this time
 
     class Refusing(object):
         def cached_holders(self, key):
@@ -217,14 +223,14 @@ def test_compare_command_keeps_its_holders(grid, tmp_path):
                     "json"])[0] == 0
 
 
-def test_site_tokens_tell_every_part_of_a_host_apart():
+def test_sets_bytes_round_trip_and_refuse_garbage():
     from wlcg_collector.db.records import HostAt
-    host = HostAt(3, "T2_A", "a.example.org", "rpm", None, 17)
-    tokens = compliance_cache.site_tokens([host])
-    assert set(tokens) == {"T2_A"}
-    for changed in (host._replace(id=4), host._replace(name="b.example.org"),
-                    host._replace(packager="dpkg"), host._replace(system="None"),
-                    host._replace(system=""), host._replace(set_report=None),
-                    host._replace(set_report=18)):
-        assert compliance_cache.site_tokens([changed]) != tokens, changed
-    assert compliance_cache.site_tokens([host, host._replace(id=5, name="b")]) != tokens
+    hosts = [HostAt(3, "T2_A", "a.example.org", "rpm", None, 17),
+             HostAt(2 ** 40, "T2_A", "b.example.org", "rpm", None, None)]
+    data = compliance_cache.encode_sets(hosts)
+    assert compliance_cache.decode_sets(data) == {3: 17, 2 ** 40: 0}
+    assert compliance_cache.decode_sets(compliance_cache.encode_sets([])) == {}
+    for bad in (b"", b"junk", data[:-2], compliance_cache.zlib.compress(
+            compliance_cache.zlib.decompress(data) + b"x")):
+        with pytest.raises(ValueError):
+            compliance_cache.decode_sets(bad)

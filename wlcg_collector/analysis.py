@@ -95,11 +95,10 @@ def percent(part, total):
 
 # ---------------------------------------------------------------- compliance
 
-# up to this many hosts, a site's compliance reads their packages host by host
+# up to this many hosts, their compliance reads their packages host by host
+# (about 0.5 ms a host on MariaDB: 2,000 cost what a whole grid's
+# package-by-package read does)
 FEW_HOSTS = 2000
-# a kept compliance is worked out again site by site while at most this
-# many sites (or a tenth of them) changed; past that, in one pass
-SITES_RECOMPUTED = 20
 
 
 def compliance(store, requirements, at, site=None):

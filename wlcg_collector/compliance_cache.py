@@ -3,31 +3,32 @@ in the database: the answer of analysis.compliance(store, requirements,
 None), without reading every holder of the baseline's packages each time.
 
 What is kept, per set of package names (a baseline's), is the part of
-compliance that depends on the hosts only: for each package row of those
-names, the hosts for which it is the newest row of its name and arch they
-hold (analysis.newest_holders), with each site's sets token when it was
-read. A site's token is a hash of its hosts' ids, names, packagers,
-systems and set_report (the report that made each host's present set;
-writer.py and rollback keep it): it changes whenever a host of the site
-comes, goes, or changes its set. A run reads the hosts first, then works
-out again only the sites whose token differs, host by host; or the whole
-fleet when there is nothing kept, when sites were renamed or merged since,
-or when many sites changed. The verdicts are always worked out afresh
-from the requirements, so a kept row serves any baseline of the same names.
+compliance that depends on the hosts' packages only: for each package row
+of those names, the hosts for which it is the newest row of its name and
+arch they hold (analysis.newest_holders), with each host's set_report when
+it was read: the id of the report that made its present set, which changes
+whenever the set does (writer.py sets it; a rollback sets it to the report
+that made the set it goes back to). A run reads the hosts first, then
+reads again, host by host, only the hosts that are new or whose
+set_report differs; or the whole fleet when there is nothing kept, when
+sites were renamed or merged since, or when more than FEW_HOSTS hosts
+changed (reading them one by one would cost more). What else a verdict
+depends on (a host's system, its site, the requirements) is taken as it
+is now on every run, so a kept row serves any baseline of the same names.
 
-Never stale: the hosts, and so the tokens, are read before the holders
-they vouch for, and everything kept is always at least as new as its
-tokens. A kept row that cannot be read costs one full run."""
+Never stale: the hosts, and so their set_reports, are read before the
+holders they vouch for, and everything kept is at least as new as what
+vouches for it. A kept row that cannot be read costs one full run."""
 
+import array
 import hashlib
-import json
 import struct
 import sys
 import time
 import zlib
 
 from . import analysis
-from .analysis import FAR_FUTURE, FEW_HOSTS, SITES_RECOMPUTED, HostMasks
+from .analysis import FAR_FUTURE, FEW_HOSTS, HostMasks
 from .db import StoreError
 from .db.records import CachedHolders
 
@@ -43,20 +44,31 @@ def names_hash(requirements):
     return hashlib.sha256("\n".join(names).encode("utf-8")).digest()
 
 
-def site_tokens(hosts):
-    """{site: token} of a list of HostAt (in site and name order). (Header
-    values hold no control characters; a system or set_report that is None
-    is written apart from any text.)"""
-    digests = {}
-    for host in hosts:
-        digest = digests.get(host.site)
-        if digest is None:
-            digest = digests[host.site] = hashlib.blake2b(digest_size=16)
-        digest.update(("%d\x1f%s\x1f%s\x1f%s\x1f%s\x1e" % (
-            host.id, host.name, host.packager,
-            "" if host.system is None else "=" + host.system,
-            "" if host.set_report is None else host.set_report)).encode("utf-8"))
-    return {site: digest.hexdigest() for site, digest in digests.items()}
+def encode_sets(hosts):
+    """Bytes of each host's id and set_report (0 for none: report ids
+    start at 1)."""
+    ids = array.array("Q", [host.id for host in hosts])
+    reports = array.array("Q", [host.set_report or 0 for host in hosts])
+    return zlib.compress(struct.pack("<I", len(hosts)) + ids.tobytes() + reports.tobytes(), 1)
+
+
+def decode_sets(data):
+    """{host id: set_report or 0} of encode_sets' bytes; ValueError if
+    they are not such bytes."""
+    try:
+        raw = zlib.decompress(data)
+        (count,) = struct.unpack_from("<I", raw)
+    except (zlib.error, struct.error) as exc:
+        raise ValueError("kept sets unreadable: %s" % exc)
+    if len(raw) != 4 + 16 * count:
+        raise ValueError("kept sets unreadable: %d bytes, not %d" % (len(raw), 4 + 16 * count))
+    ids, reports = array.array("Q"), array.array("Q")
+    ids.frombytes(raw[4:4 + 8 * count])
+    reports.frombytes(raw[4 + 8 * count:])
+    if sys.byteorder != "little":  # (written on a little-endian machine)
+        ids.byteswap()
+        reports.byteswap()
+    return dict(zip(ids, reports))
 
 
 def encode_holders(won, size):
@@ -89,64 +101,60 @@ def current_compliance(store, requirements, keeper=None, now=None, errors=sys.st
     """analysis.compliance(store, requirements, None), with what the last
     run found kept in `keeper` (a Store that can write: the primary when
     `store` reads a replica; default `store`). The Compliance it returns
-    has `recomputed`: the sites worked out again (None: all of them).
-    A kept row that cannot be read or written is reported on `errors` in
-    one line and costs a full run; the answer is the same."""
+    has `recomputed`: the (site, host name) of the hosts read again (None:
+    the whole fleet was). A kept row that cannot be read or written is
+    reported on `errors` in one line and costs a full run; the answer is
+    the same."""
     keeper = keeper or store
     key = names_hash(requirements)
     packages = store.packages_named({r.name for r in requirements})
-    # the hosts first: the tokens vouch for no change older than this read
+    # the hosts first: their set_reports vouch for no change older than this read
     hosts = store.hosts_at(FAR_FUTURE)
-    tokens = site_tokens(hosts)
     moves = store.site_moves()
     masks = HostMasks(hosts)
-    won, recomputed = _kept(keeper, key, moves, tokens, masks, hosts, packages, store, errors)
+    won, changed = _kept(keeper, key, moves, masks, hosts, packages, store, errors)
     if won is None:
         won = analysis.newest_holders(packages, store.holder_bitmaps(packages, FAR_FUTURE),
                                       masks)
-    if recomputed != []:
+    if changed != []:
         holders = encode_holders(won, masks.size)
         if len(holders) <= KEPT_LIMIT:
             kept = CachedHolders(moves, int(time.time() if now is None else now),
-                                 zlib.compress(json.dumps(tokens, sort_keys=True).encode(), 1),
-                                 holders)
+                                 encode_sets(hosts), holders)
             try:
                 keeper.keep_holders(key, kept)
             except StoreError as exc:
                 errors.write("wlcg-collector: warning: compare's holders not kept: %s\n" % exc)
     result = analysis.judge(requirements, packages, hosts, masks, won)
-    result.recomputed = recomputed
+    result.recomputed = None if changed is None else sorted(
+        (host.site, host.name) for host in changed)
     return result
 
 
-def _kept(keeper, key, moves, tokens, masks, hosts, packages, store, errors):
-    """(won, sites worked out again) from the kept row brought up to date,
-    or (None, None) when a full run is due."""
+def _kept(keeper, key, moves, masks, hosts, packages, store, errors):
+    """(won, [HostAt] read again) from the kept row brought up to date, or
+    (None, None) when a full run is due."""
     try:
         kept = keeper.cached_holders(key)
         if kept is None or kept.moves != moves:
             return None, None
-        kept_tokens = json.loads(zlib.decompress(kept.tokens).decode("utf-8"))
-        if not isinstance(kept_tokens, dict):
-            raise ValueError("kept tokens are not a table")
-        changed = {site for site, token in tokens.items() if kept_tokens.get(site) != token}
-        if len(changed) > max(SITES_RECOMPUTED, len(tokens) // 10):
-            return None, None
-        ids = [host.id for host in hosts if host.site in changed]
-        if len(ids) > FEW_HOSTS:
+        sets = decode_sets(kept.tokens)
+        changed = [host for host in hosts if sets.get(host.id) != (host.set_report or 0)]
+        if len(changed) > FEW_HOSTS:
             return None, None
         won = {package_id: mask & masks.known
                for package_id, mask in decode_holders(kept.holders).items()
                if package_id in packages}
-    except (StoreError, ValueError, zlib.error, UnicodeDecodeError) as exc:
+    except (StoreError, ValueError) as exc:
         errors.write("wlcg-collector: warning: compare's kept holders not used: %s\n" % exc)
         return None, None
-    if ids:
+    if changed:
         # those hosts' bits go, and come back as their packages are now
+        ids = [host.id for host in changed]
         keep = ~masks.of(ids)
         won = {package_id: mask & keep for package_id, mask in won.items()}
         fresh = analysis.newest_holders(packages, store.holder_bitmaps(
             packages, FAR_FUTURE, ids), masks)
         for package_id, mask in fresh.items():
             won[package_id] = won.get(package_id, 0) | mask
-    return won, sorted(changed)
+    return won, changed

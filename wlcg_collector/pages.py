@@ -41,6 +41,9 @@ SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options",
 SORT_KEYS = ("site", "tier", "country", "hosts", "last_report", "silent", "compliance")
 TIMELINE_LIMIT = 200
 SUMMARY_CACHE = 16  # baselines whose overview summary a process keeps
+# beyond this many sites changed (or a tenth of them), the overview's
+# summary is computed again in one pass over the fleet, not site by site
+SITES_RECOMPUTED = 20
 
 
 class PageError(Exception):
@@ -235,7 +238,7 @@ class OfficerPages(object):
         cached = self._summaries.get(key, {})
         changed = [site for site, token in tokens.items()
                    if site not in cached or cached[site][0] != token]
-        if len(changed) > max(analysis.SITES_RECOMPUTED, len(tokens) // 10) or not cached:
+        if len(changed) > max(SITES_RECOMPUTED, len(tokens) // 10) or not cached:
             # (a process's first summary starts from compare's kept holders)
             found = {s.site: s for s in compliance_cache.current_compliance(
                 self.store, requirements, self.keeper).summary()}

@@ -3,11 +3,11 @@ BEGIN;
 
 -- What compare worked out of who holds a baseline's packages now, kept
 -- between runs: per package row of the names (names_hash: sha256 of them,
--- sorted, one a line), a bitmap of the hosts for which it is the newest
--- row of its name and arch, and each site's token of its hosts' sets when
--- it was read (zlib-compressed). A site whose token differs now is
--- worked out again, and the whole when sites were renamed or merged since
--- (moves). Only a cache: deleting its rows loses nothing.
+-- sorted, one a line), the hosts for which it is the newest row of its
+-- name and arch, and (tokens) each host's set_report when it was read
+-- (zlib-compressed). A host whose set_report differs now is read again,
+-- and the whole fleet when sites were renamed or merged since (moves).
+-- Only a cache: deleting its rows loses nothing.
 CREATE TABLE holders_cache (
     names_hash BLOB PRIMARY KEY,
     moves TEXT NOT NULL,
