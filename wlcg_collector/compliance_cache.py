@@ -8,17 +8,20 @@ of those names, the hosts for which it is the newest row of its name and
 arch they hold (analysis.newest_holders), with each host's set_report when
 it was read: the id of the report that made its present set, which changes
 whenever the set does (writer.py sets it; a rollback sets it to the report
-that made the set it goes back to). A run reads the hosts first, then
-reads again, host by host, only the hosts that are new or whose
-set_report differs; or the whole fleet when there is nothing kept, when
+that made the set it goes back to). A run reads the set_reports first,
+then, at once on several connections, the hosts and the holders: host by
+host, of only the hosts that are new or whose set_report differs; or of
+the whole fleet when there is nothing kept, when
 sites were renamed or merged since, or when more than FEW_HOSTS hosts
 changed (reading them one by one would cost more). What else a verdict
 depends on (a host's system, its site, the requirements) is taken as it
 is now on every run, so a kept row serves any baseline of the same names.
 
-Never stale: the hosts, and so their set_reports, are read before the
-holders they vouch for, and everything kept is at least as new as what
-vouches for it. A kept row that cannot be read costs one full run."""
+Never stale: the set_reports are read before the holders they vouch for,
+so everything kept is at least as new as what vouches for it (a host
+whose set changes in between is read again next time; a host that came
+in between waits for the next run). A kept row that cannot be read costs
+one full run."""
 
 import array
 import hashlib
@@ -44,12 +47,12 @@ def names_hash(requirements):
     return hashlib.sha256("\n".join(names).encode("utf-8")).digest()
 
 
-def encode_sets(hosts):
-    """Bytes of each host's id and set_report (0 for none: report ids
-    start at 1)."""
-    ids = array.array("Q", [host.id for host in hosts])
-    reports = array.array("Q", [host.set_report or 0 for host in hosts])
-    return zlib.compress(struct.pack("<I", len(hosts)) + ids.tobytes() + reports.tobytes(), 1)
+def encode_sets(set_reports):
+    """Bytes of {host id: set_report or 0} (0 for none: report ids start
+    at 1)."""
+    ids = array.array("Q", set_reports)
+    reports = array.array("Q", [set_reports[host_id] for host_id in ids])
+    return zlib.compress(struct.pack("<I", len(ids)) + ids.tobytes() + reports.tobytes(), 1)
 
 
 def decode_sets(data):
@@ -108,53 +111,59 @@ def current_compliance(store, requirements, keeper=None, now=None, errors=sys.st
     keeper = keeper or store
     key = names_hash(requirements)
     packages = store.packages_named({r.name for r in requirements})
-    # the hosts first: their set_reports vouch for no change older than this read
-    hosts = store.hosts_at(FAR_FUTURE)
+    # the set_reports first: they vouch for no change older than this read
+    vouched = store.set_reports()
     moves = store.site_moves()
+    kept, changed = _kept(keeper, key, moves, vouched, errors)
+    # then the hosts and the holders at once, on several connections
+    if kept is None:
+        hosts, holders = store.hosts_and_holders(packages, FAR_FUTURE)
+    elif changed:
+        hosts, holders = store.hosts_and_holders(packages, FAR_FUTURE, host_ids=changed)
+    else:
+        hosts, holders = store.hosts_at(FAR_FUTURE), {}
+    # a host that came after the vouching read waits for the next run
+    hosts = [host for host in hosts if host.id in vouched]
     masks = HostMasks(hosts)
-    won, changed = _kept(keeper, key, moves, masks, hosts, packages, store, errors)
-    if won is None:
-        won = analysis.newest_holders(packages, store.holder_bitmaps(packages, FAR_FUTURE),
-                                      masks)
-    if changed != []:
+    won = analysis.newest_holders(packages, holders, masks)
+    if kept is not None:
+        # the changed hosts' bits go from what was kept, and come back as
+        # their packages are now
+        keep = masks.known & ~masks.of(changed)
+        for package_id, mask in kept.items():
+            if package_id in packages:
+                won[package_id] = won.get(package_id, 0) | (mask & keep)
+    if kept is None or changed:
         holders = encode_holders(won, masks.size)
         if len(holders) <= KEPT_LIMIT:
-            kept = CachedHolders(moves, int(time.time() if now is None else now),
-                                 encode_sets(hosts), holders)
+            row = CachedHolders(moves, int(time.time() if now is None else now),
+                                encode_sets({host.id: vouched[host.id] for host in hosts}),
+                                holders)
             try:
-                keeper.keep_holders(key, kept)
+                keeper.keep_holders(key, row)
             except StoreError as exc:
                 errors.write("wlcg-collector: warning: compare's holders not kept: %s\n" % exc)
     result = analysis.judge(requirements, packages, hosts, masks, won)
-    result.recomputed = None if changed is None else sorted(
-        (host.site, host.name) for host in changed)
+    if kept is not None:
+        changed = set(changed)
+        result.recomputed = sorted((host.site, host.name) for host in hosts
+                                   if host.id in changed)
     return result
 
 
-def _kept(keeper, key, moves, masks, hosts, packages, store, errors):
-    """(won, [HostAt] read again) from the kept row brought up to date, or
-    (None, None) when a full run is due."""
+def _kept(keeper, key, moves, vouched, errors):
+    """({package id: host mask} as kept, [ids of the hosts to read again]),
+    or (None, None) when a full run is due."""
     try:
         kept = keeper.cached_holders(key)
         if kept is None or kept.moves != moves:
             return None, None
         sets = decode_sets(kept.tokens)
-        changed = [host for host in hosts if sets.get(host.id) != (host.set_report or 0)]
+        changed = [host_id for host_id, set_report in vouched.items()
+                   if sets.get(host_id) != set_report]
         if len(changed) > FEW_HOSTS:
             return None, None
-        won = {package_id: mask & masks.known
-               for package_id, mask in decode_holders(kept.holders).items()
-               if package_id in packages}
+        return decode_holders(kept.holders), changed
     except (StoreError, ValueError) as exc:
         errors.write("wlcg-collector: warning: compare's kept holders not used: %s\n" % exc)
         return None, None
-    if changed:
-        # those hosts' bits go, and come back as their packages are now
-        ids = [host.id for host in changed]
-        keep = ~masks.of(ids)
-        won = {package_id: mask & keep for package_id, mask in won.items()}
-        fresh = analysis.newest_holders(packages, store.holder_bitmaps(
-            packages, FAR_FUTURE, ids), masks)
-        for package_id, mask in fresh.items():
-            won[package_id] = won.get(package_id, 0) | mask
-    return won, changed

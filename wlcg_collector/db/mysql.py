@@ -93,6 +93,9 @@ class MySQLSQL(SharedSQL):
         "IFNULL(CONCAT('=', system), ''), IFNULL(set_report, '')) ORDER BY site, name "
         "SEPARATOR '\x1e') FROM hosts "
         "WHERE last_report >= 0 AND first_report <= {p}{where}")
+    SELECT_SET_REPORTS_CONCAT = (
+        "SELECT GROUP_CONCAT(id, ' ', IFNULL(set_report, 0) SEPARATOR ' ') FROM hosts "
+        "WHERE last_report >= 0")
     # a bulk load: one JSON string a batch of rows
     BULK_INSTALLS_JSON = (
         "INSERT INTO installs (host_id, package_id, installed, removed) SELECT h, p, i, r "
@@ -270,9 +273,15 @@ class MySQLDialect(object):
                 for host_id, site_name, name, packager, system, set_report
                 in split_concatenated(cursor.fetchone()[0], "\x1e", "\x1f")]
 
+    def set_reports(self, cursor):
+        """{host id: set_report or 0} of the hosts known now."""
+        cursor.execute(self.sql.SELECT_SET_REPORTS_CONCAT)
+        numbers = iter(map(int, split_concatenated_text(cursor.fetchone()[0])))
+        return dict(zip(numbers, numbers))
+
     def holder_bitmaps(self, cursor, package_ids, at):
         """{package id: bitmap of the ids of the hosts that held it at
-        `at`} (see bitmap_setter): the rows come as 64-bit words."""
+        `at`} (see words_to_bitmap): the rows come as 64-bit words."""
         words = {}
         for package_id, pairs in holder_rows(
                 cursor, self.sql.SELECT_OPEN_HOLDER_WORDS, self.sql.SELECT_PAST_HOLDER_WORDS,

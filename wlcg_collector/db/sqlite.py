@@ -181,6 +181,11 @@ class SQLiteDialect(object):
         cursor.execute(self.sql.SELECT_HOSTS_AT.format(where=where), params)
         return list(map(maker(HostAt), cursor.fetchall()))
 
+    def set_reports(self, cursor):
+        """{host id: set_report or 0} of the hosts known now."""
+        cursor.execute(self.sql.SELECT_SET_REPORTS)
+        return {host_id: set_report or 0 for host_id, set_report in cursor.fetchall()}
+
     def holder_bitmaps(self, cursor, package_ids, at):
         """{package id: bitmap of the ids of the hosts that held it at
         `at`}: SQLite has no bitwise aggregate, so the ids come as one

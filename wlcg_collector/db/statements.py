@@ -304,6 +304,8 @@ class SharedSQL(object):
                        "ORDER BY site, name")
     SELECT_PACKAGES_NAMED = ("SELECT id, packager, name, version, arch FROM packages "
                              "WHERE name IN ({marks})")
+    # each host's set_report, of the hosts known now (compliance_cache)
+    SELECT_SET_REPORTS = "SELECT id, set_report FROM hosts WHERE last_report >= 0"
     # The intervals of package rows at a time or over a span are two ranges of
     # installs_package: the open ones, and the ones closed after the start.
     # (SQLite does not make two ranges of "removed IS NULL OR removed > ?".)
