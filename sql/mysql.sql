@@ -1,9 +1,11 @@
--- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 6.
+-- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 8.
 -- Upgrades: sql/upgrades/mysql/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC). InnoDB for transactions and row locks.
 
+-- Every table has a primary key: Galera replicates a DELETE safely only
+-- through one (operators.md).
 CREATE TABLE schema_version (
-    version INT NOT NULL
+    version INT NOT NULL PRIMARY KEY
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- One row per host (a host name is unique within its site), with the facts
@@ -163,6 +165,7 @@ CREATE TABLE advisory_cves (
 ) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
 
 CREATE TABLE advisory_packages (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     advisory_id INT UNSIGNED NOT NULL,
     stream VARCHAR(64) NOT NULL,
     name VARCHAR(200) NOT NULL,
@@ -241,4 +244,4 @@ CREATE TABLE holders_cache (
     holders LONGBLOB NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-INSERT INTO schema_version (version) VALUES (7);
+INSERT INTO schema_version (version) VALUES (8);

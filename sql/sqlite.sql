@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, SQLite dialect, version 6.
+-- wlcg-package-reporter collector schema, SQLite dialect, version 8.
 -- Upgrades: sql/upgrades/sqlite/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC).
 
@@ -278,4 +278,4 @@ CREATE TABLE holders_cache (
     holders BLOB NOT NULL
 );
 
-INSERT INTO schema_version (version) VALUES (7);
+INSERT INTO schema_version (version) VALUES (8);

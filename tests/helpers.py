@@ -401,6 +401,13 @@ INSTALL_DB = shutil.which("mariadb-install-db", path="/usr/bin:/usr/sbin") or sh
     "mysql_install_db", path="/usr/bin:/usr/sbin")
 
 
+def free_port():
+    """A loopback port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class OwnMariaDB(object):
     """A mariadbd of the test's own, on a scratch data directory and port
     (server_id and log_bin: for a replication primary or replica)."""
@@ -411,31 +418,38 @@ class OwnMariaDB(object):
         self.server_id = server_id
         self.log_bin = log_bin
         self.datadir = os.path.join(directory, "data")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        user = ["--user=root"] if os.geteuid() == 0 else []
-        proc = subprocess.run([INSTALL_DB, "--no-defaults", "--datadir=" + self.datadir,
-                               "--auth-root-authentication-method=normal",
-                               "--skip-test-db"] + user,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-        assert proc.returncode == 0, proc.stdout.decode()[-2000:]
+        self.port = free_port()
+        self.install()
         self.proc = None
 
+    def user(self):
+        """mariadbd's --user option: as root it must be given one."""
+        return ["--user=root"] if os.geteuid() == 0 else []
+
+    def install(self):
+        proc = subprocess.run([INSTALL_DB, "--no-defaults", "--datadir=" + self.datadir,
+                               "--auth-root-authentication-method=normal",
+                               "--skip-test-db"] + self.user(),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        assert proc.returncode == 0, proc.stdout.decode()[-2000:]
+
+    def options(self):
+        return ((["--log-bin=" + os.path.join(self.directory, "binlog")] if self.log_bin
+                 else ["--skip-log-bin"])
+                + (["--server-id=%d" % self.server_id] if self.server_id else []))
+
     def start(self):
-        user = ["--user=root"] if os.geteuid() == 0 else []
         self.proc = subprocess.Popen(
             [MARIADBD, "--no-defaults", "--datadir=" + self.datadir,
              "--port=%d" % self.port, "--bind-address=127.0.0.1",
              "--socket=" + os.path.join(self.directory, "mysql.sock"),
              "--pid-file=" + os.path.join(self.directory, "mysqld.pid"),
-             "--innodb-buffer-pool-size=32M"]
-            + (["--log-bin=" + os.path.join(self.directory, "binlog")] if self.log_bin
-               else ["--skip-log-bin"])
-            + (["--server-id=%d" % self.server_id] if self.server_id else []) + user,
+             "--innodb-buffer-pool-size=32M"] + self.options() + self.user(),
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.directory, "err.log"), "a"))
         import pymysql
-        for _ in range(300):
+        for _ in range(600):
+            if self.proc.poll() is not None:
+                break
             try:
                 pymysql.connect(host="127.0.0.1", port=self.port, user="root",
                                 connect_timeout=1).close()
@@ -469,6 +483,63 @@ class OwnMariaDB(object):
 
     def url(self, name):
         return "mysql://root@127.0.0.1:%d/%s" % (self.port, name)
+
+
+GALERA = next((path for path in ("/usr/lib/galera/libgalera_smm.so",
+                                 "/usr/lib64/galera-4/libgalera_smm.so",
+                                 "/usr/lib64/galera/libgalera_smm.so") if os.path.exists(path)),
+              None)
+
+
+class GaleraNode(OwnMariaDB):
+    """A node of a Galera cluster of the test's own on loopback ports. The
+    first bootstraps the cluster; another (join=that node) starts empty
+    and receives its data by rsync, as a new node of a real cluster does.
+    Run as root, the nodes run as user mysql: rsync's daemon must be able
+    to write their data directories (`directory` must be one that user can
+    reach)."""
+
+    def __init__(self, directory, join=None):
+        self.join = join
+        self.gcomm_port, self.ist_port, self.sst_port = free_port(), free_port(), free_port()
+        OwnMariaDB.__init__(self, directory)
+
+    def user(self):
+        return ["--user=mysql"] if os.geteuid() == 0 else []
+
+    def install(self):
+        if self.join is None:
+            OwnMariaDB.install(self)
+        else:
+            os.makedirs(self.datadir)
+        if os.geteuid() == 0:
+            for path in (self.directory, self.datadir):
+                shutil.chown(path, "mysql", "mysql")
+            subprocess.run(["chown", "-R", "mysql:mysql", self.datadir], check=True)
+
+    def options(self):
+        address = "" if self.join is None else "127.0.0.1:%d" % self.join.gcomm_port
+        return ["--skip-log-bin", "--binlog-format=ROW", "--innodb-autoinc-lock-mode=2",
+                "--wsrep-on=ON", "--wsrep-provider=" + GALERA,
+                "--wsrep-cluster-name=wlcg-test", "--wsrep-cluster-address=gcomm://" + address,
+                "--wsrep-node-address=127.0.0.1:%d" % self.gcomm_port,
+                "--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:%d;"
+                "ist.recv_addr=127.0.0.1:%d" % (self.gcomm_port, self.ist_port),
+                "--wsrep-sst-method=rsync",
+                "--wsrep-sst-receive-address=127.0.0.1:%d" % self.sst_port]
+
+    def start(self):
+        OwnMariaDB.start(self)
+        for _ in range(600):
+            if self.status("wsrep_local_state_comment") == "Synced":
+                return
+            time.sleep(0.1)
+        raise AssertionError("galera node did not sync: " +
+                             open(os.path.join(self.directory, "err.log")).read()[-2000:])
+
+    def status(self, name):
+        rows = self.execute("SHOW STATUS LIKE '%s'" % name)
+        return rows[0][1] if rows else None
 
 
 def write_config(path, database, pairs, **options):

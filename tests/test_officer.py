@@ -349,7 +349,7 @@ def test_requirement_semantics(packager, installed, requirement, ok):
     assert parse_requirement(requirement).satisfied_by(packager, installed) is ok
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7])
 def test_schema_upgrade(tmp_path, database_url, version):
     """A database made with an older schema (with data) is upgraded by
     init-db, keeps its data, and has the schema a new database gets."""
@@ -366,6 +366,12 @@ def test_schema_upgrade(tmp_path, database_url, version):
     if version >= 4:  # a collector of schema 4 wrote the outcome itself
         store.transaction(lambda cursor: cursor.execute(
             "UPDATE reports SET outcome = 'older' WHERE applied = 0"))
+    advisory_rows = [(1, "AlmaLinux:9", "xrootd", "binary", "1:5.7.1-1.el9"),
+                     (1, "AlmaLinux:8", "xrootd", "binary", "1:5.7.1-1.el8")]
+    if version >= 5:  # advisories came with schema 5 (schema 8 gave the rows a key)
+        store.transaction(lambda cursor: cursor.executemany(store.dialect.compile(
+            "INSERT INTO advisory_packages (advisory_id, stream, name, kind, fixed) "
+            "VALUES ({p}, {p}, {p}, {p}, {p})"), advisory_rows))
     store.close()
     assert run_cli(["--db", database_url, "init-db"])[1] == \
         "upgraded schema from version %d to %d\n" % (version, SCHEMA_VERSION)
@@ -385,6 +391,9 @@ def test_schema_upgrade(tmp_path, database_url, version):
                        "192.0.2.1")
     assert store.state(host) == EL7
     assert store.add_baseline("osg", "x >= 1\n", T0) == 1
+    if version >= 5:
+        assert sorted(store.read("SELECT advisory_id, stream, name, kind, fixed FROM "
+                                 "advisory_packages")) == sorted(advisory_rows)
     upgraded = store.schema_shape()
     store.close()
     scratch = ScratchMySQL() if dialect == "mysql" else None

@@ -185,7 +185,7 @@ def test_dpkg_host(store):
 
 
 def test_init_schema_is_idempotent_and_checked(store):
-    assert store.init_schema() == (7, 7)
+    assert store.init_schema() == (8, 8)
     store.check_schema()
 
 
