@@ -87,33 +87,43 @@ def test_nothing_changed_reads_the_kept_holders(grid):
 
 
 def test_a_set_changed_while_the_holders_are_read_is_read_again(grid, monkeypatch):
-    """The holders are read before the hosts here, and a report lands in
-    between: what is kept must not vouch for that host's new set, whether
-    the run read the whole fleet or the changed hosts only."""
+    """A report lands after the holders were read and before the hosts
+    (a full read, which reads them at once), or after the hosts and
+    before the changed hosts' holders (a kept row brought up to date):
+    what is kept must not vouch for that host's new set."""
     store, clock, requirements = grid
-    read = store.hosts_and_holders
-    for in_full, host in ((True, "h04.example.org"), (False, "h08.example.org")):
+    read_both, read_holders = store.hosts_and_holders, store.holder_bitmaps
+
+    def a_report(host):
+        assert report(store, clock, "T2_S0", host, [X_NEW, BASH, K_NEW]).outcome == "changed"
+
+    def holders_then_a_report_then_hosts(packages, at, hosts=True, host_ids=None):
+        _, holders = read_both(packages, at, hosts=False, host_ids=host_ids)
+        a_report("h04.example.org")
+        return store.hosts_at(at), holders
+
+    def a_report_then_holders(packages, at, host_ids=None):
+        a_report("h08.example.org")
+        return read_holders(packages, at, host_ids)
+    for name, patch, host in (("hosts_and_holders", holders_then_a_report_then_hosts,
+                               "h04.example.org"),
+                              ("holder_bitmaps", a_report_then_holders, "h08.example.org")):
         same_answer(store, requirements)
-        if in_full:
+        if name == "hosts_and_holders":  # nothing kept: a full read
             store.transaction(lambda cursor: cursor.execute("DELETE FROM holders_cache"))
         else:  # one host to read again
             assert report(store, clock, "T2_S1", "h05.example.org", [BASH]).outcome == "changed"
-
-        def holders_then_a_report_then_hosts(packages, at, hosts=True, host_ids=None):
-            assert (host_ids is None) is in_full
-            _, holders = read(packages, at, hosts=False, host_ids=host_ids)
-            assert report(store, clock, "T2_S0", host, [X_NEW, BASH, K_NEW]).outcome \
-                == "changed"
-            return store.hosts_at(at), holders
-        monkeypatch.setattr(store, "hosts_and_holders", holders_then_a_report_then_hosts)
-        current_compliance(store, requirements, errors=io.StringIO())
-        monkeypatch.setattr(store, "hosts_and_holders", read)
+        monkeypatch.setattr(store, name, patch)
+        assert current_compliance(store, requirements, errors=io.StringIO()).recomputed == (
+            None if name == "hosts_and_holders" else [("T2_S1", "h05.example.org")])
+        monkeypatch.undo()
         assert same_answer(store, requirements).recomputed == [("T2_S0", host)]
 
 
 def test_a_host_that_comes_during_a_run_waits_for_the_next(grid, monkeypatch):
     store, clock, requirements = grid
     same_answer(store, requirements)
+    store.transaction(lambda cursor: cursor.execute("DELETE FROM holders_cache"))
     vouch = store.set_reports
 
     def vouched_then_a_new_host():
@@ -124,7 +134,7 @@ def test_a_host_that_comes_during_a_run_waits_for_the_next(grid, monkeypatch):
     result = current_compliance(store, requirements, errors=io.StringIO())
     monkeypatch.setattr(store, "set_reports", vouch)
     assert "late.example.org" not in {host.name for host in result.hosts}
-    assert result.recomputed == []
+    assert result.recomputed is None
     assert same_answer(store, requirements).recomputed == [("T2_S3", "late.example.org")]
 
 

@@ -312,6 +312,21 @@ def test_hosts_at_keeps_systems_as_reported(store):
     assert store.hosts_at(T0, site="T2_OTHER") == []
 
 
+def test_hosts_at_in_the_order_the_database_sorts_sites_and_names(store):
+    """(MySQL sorts the hosts itself, as the site column's collation would.)"""
+    sites = ["T2_a", "T2A", "t2_B", "T2-Z", "T2~x", "T2.9", "t2[1]", "T2^", "T2`q", "T2{}"]
+    for index, site in enumerate(sites):
+        for host in ("wn%d.example.org" % index, "Wn.example.org", "_x.example.org"):
+            store.store_report(parse_report(("#\nhost: %s\npackager: rpm\nsite: %s\n"
+                                             "ts: %d\n#\nbash\t0:5.1-1\tx86_64\n#\n"
+                                             % (host, site, T0)).encode()), T0, "192.0.2.1")
+    ordered = store.read("SELECT site, name FROM hosts ORDER BY site, name")
+    assert len(ordered) == 30
+    assert [(h.site, h.name) for h in store.hosts_at(T0)] == ordered
+    assert [h.name for h in store.hosts_at(T0, site="t2_b")] == [
+        name for site, name in ordered if site == "t2_B"]
+
+
 def test_a_question_mark_or_percent_in_a_literal_is_kept(store):
     """Only {p} is a placeholder: '?', '%' and '%s' inside literals stay
     text on both dialects, with and without other parameters."""

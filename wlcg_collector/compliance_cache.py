@@ -8,20 +8,20 @@ of those names, the hosts for which it is the newest row of its name and
 arch they hold (analysis.newest_holders), with each host's set_report when
 it was read: the id of the report that made its present set, which changes
 whenever the set does (writer.py sets it; a rollback sets it to the report
-that made the set it goes back to). A run reads the set_reports first,
-then, at once on several connections, the hosts and the holders: host by
-host, of only the hosts that are new or whose set_report differs; or of
-the whole fleet when there is nothing kept, when
+that made the set it goes back to). A run with a kept row reads the hosts,
+then, host by host, only the hosts that are new or whose set_report
+differs; it reads the whole fleet when there is nothing kept, when
 sites were renamed or merged since, or when more than FEW_HOSTS hosts
 changed (reading them one by one would cost more). What else a verdict
 depends on (a host's system, its site, the requirements) is taken as it
 is now on every run, so a kept row serves any baseline of the same names.
 
 Never stale: the set_reports are read before the holders they vouch for,
-so everything kept is at least as new as what vouches for it (a host
-whose set changes in between is read again next time; a host that came
-in between waits for the next run). A kept row that cannot be read costs
-one full run."""
+so everything kept is at least as new as what vouches for it: with the
+hosts, or, in a full read without a kept row, on their own before the
+hosts are read beside the holders (a host whose set changes in between
+is read again next time; a host that came in between waits for the next
+run). A kept row that cannot be read costs one full run."""
 
 import array
 import hashlib
@@ -111,26 +111,34 @@ def current_compliance(store, requirements, keeper=None, now=None, errors=sys.st
     keeper = keeper or store
     key = names_hash(requirements)
     packages = store.packages_named({r.name for r in requirements})
-    # the set_reports first: they vouch for no change older than this read
-    vouched = store.set_reports()
-    moves = store.site_moves()
-    kept, changed = _kept(keeper, key, moves, vouched, errors)
-    # then the hosts and the holders at once, on several connections
-    if kept is None:
-        hosts, holders = store.hosts_and_holders(packages, FAR_FUTURE)
-    elif changed:
-        hosts, holders = store.hosts_and_holders(packages, FAR_FUTURE, host_ids=changed)
+    kept = _kept(keeper, key, errors)
+    if kept is not None:
+        # the hosts first: their set_reports vouch for the holders read after
+        hosts = store.hosts_at(FAR_FUTURE)
+        vouched = {host.id: host.set_report or 0 for host in hosts}
+        moves = store.site_moves()
+        sets, kept_holders, kept_moves = kept
+        changed = [host.id for host in hosts if sets.get(host.id) != vouched[host.id]]
+        if kept_moves != moves or len(changed) > FEW_HOSTS:
+            kept = None
+            holders = store.holder_bitmaps(packages, FAR_FUTURE)
+        else:
+            holders = store.holder_bitmaps(packages, FAR_FUTURE, changed) if changed else {}
     else:
-        hosts, holders = store.hosts_at(FAR_FUTURE), {}
-    # a host that came after the vouching read waits for the next run
-    hosts = [host for host in hosts if host.id in vouched]
+        # a full read: the set_reports first, then the hosts beside the
+        # holders (on several connections); a host that came in between
+        # waits for the next run
+        vouched = store.set_reports()
+        moves = store.site_moves()
+        hosts, holders = store.hosts_and_holders(packages, FAR_FUTURE)
+        hosts = [host for host in hosts if host.id in vouched]
     masks = HostMasks(hosts)
     won = analysis.newest_holders(packages, holders, masks)
     if kept is not None:
         # the changed hosts' bits go from what was kept, and come back as
         # their packages are now
         keep = masks.known & ~masks.of(changed)
-        for package_id, mask in kept.items():
+        for package_id, mask in kept_holders.items():
             if package_id in packages:
                 won[package_id] = won.get(package_id, 0) | (mask & keep)
     if kept is None or changed:
@@ -151,19 +159,14 @@ def current_compliance(store, requirements, keeper=None, now=None, errors=sys.st
     return result
 
 
-def _kept(keeper, key, moves, vouched, errors):
-    """({package id: host mask} as kept, [ids of the hosts to read again]),
-    or (None, None) when a full run is due."""
+def _kept(keeper, key, errors):
+    """(kept set_reports, kept holders, moves then) of the kept row, or
+    None when there is none or it cannot be read."""
     try:
         kept = keeper.cached_holders(key)
-        if kept is None or kept.moves != moves:
-            return None, None
-        sets = decode_sets(kept.tokens)
-        changed = [host_id for host_id, set_report in vouched.items()
-                   if sets.get(host_id) != set_report]
-        if len(changed) > FEW_HOSTS:
-            return None, None
-        return decode_holders(kept.holders), changed
+        if kept is None:
+            return None
+        return decode_sets(kept.tokens), decode_holders(kept.holders), kept.moves
     except (StoreError, ValueError) as exc:
         errors.write("wlcg-collector: warning: compare's kept holders not used: %s\n" % exc)
-        return None, None
+        return None

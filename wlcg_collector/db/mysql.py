@@ -88,9 +88,11 @@ class MySQLSQL(SharedSQL):
         "BIT_OR(1 << (host_id MOD 64)) AS w FROM installs WHERE package_id IN ({marks}) "
         "AND removed > {p} AND installed <= {p} GROUP BY package_id, host_id DIV 64) AS words "
         "GROUP BY package_id")
+    # (unordered: the server's sort of 100,000 hosts by the site's collation
+    # takes three times what sorting them here does)
     SELECT_HOSTS_AT_CONCAT = (
         "SELECT GROUP_CONCAT(CONCAT_WS('\x1f', id, site, name, packager, "
-        "IFNULL(CONCAT('=', system), ''), IFNULL(set_report, '')) ORDER BY site, name "
+        "IFNULL(CONCAT('=', system), ''), IFNULL(set_report, '')) "
         "SEPARATOR '\x1e') FROM hosts "
         "WHERE last_report >= 0 AND first_report <= {p}{where}")
     SELECT_SET_REPORTS_CONCAT = (
@@ -124,6 +126,13 @@ def server_has_json_table(version):
         return tuple(map(int, mariadb.groups())) >= (10, 6, 0)
     mysql = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
     return bool(mysql) and tuple(map(int, mysql.groups())) >= (8, 0, 4)
+
+
+def site_name_order(host):
+    """The order of ORDER BY site, name: the site's collation
+    (utf8mb4_general_ci) orders printable ASCII, all a site name may hold,
+    as its upper case does; host names compare as bytes (utf8mb4_bin)."""
+    return host.site.upper(), host.name
 
 
 def _json(value):
@@ -268,10 +277,12 @@ class MySQLDialect(object):
         where, params = ("", (at,)) if site is None else (" AND site = %s", (at, site))
         cursor.execute(self.sql.SELECT_HOSTS_AT_CONCAT.format(where=where), params)
         make = maker(HostAt)
-        return [make((int(host_id), site_name, name, packager, system[1:] if system else None,
-                      int(set_report) if set_report else None))
-                for host_id, site_name, name, packager, system, set_report
-                in split_concatenated(cursor.fetchone()[0], "\x1e", "\x1f")]
+        hosts = [make((int(host_id), site_name, name, packager, system[1:] if system else None,
+                       int(set_report) if set_report else None))
+                 for host_id, site_name, name, packager, system, set_report
+                 in split_concatenated(cursor.fetchone()[0], "\x1e", "\x1f")]
+        hosts.sort(key=site_name_order)
+        return hosts
 
     def set_reports(self, cursor):
         """{host id: set_report or 0} of the hosts known now."""
