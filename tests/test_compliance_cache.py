@@ -97,8 +97,8 @@ def test_a_set_changed_while_the_holders_are_read_is_read_again(grid, monkeypatc
     def a_report(host):
         assert report(store, clock, "T2_S0", host, [X_NEW, BASH, K_NEW]).outcome == "changed"
 
-    def holders_then_a_report_then_hosts(packages, at, hosts=True, host_ids=None):
-        _, holders = read_both(packages, at, hosts=False, host_ids=host_ids)
+    def holders_then_a_report_then_hosts(packages, at, hosts=True):
+        _, holders = read_both(packages, at, hosts=False)
         a_report("h04.example.org")
         return store.hosts_at(at), holders
 

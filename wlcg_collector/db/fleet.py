@@ -85,19 +85,17 @@ class FleetQueries(object):
         vouch for (compliance_cache)."""
         return self.transaction(self.dialect.set_reports, write=False)
 
-    def hosts_and_holders(self, package_ids, at, hosts=True, host_ids=None):
-        """(hosts_at(at) or None, holder_bitmaps(package_ids, at, host_ids))
-        read at once on several connections: the hosts, and the holders of
-        the whole fleet in two halves of the package rows (two server
-        threads scan the index), or of the hosts `host_ids` only."""
+    def hosts_and_holders(self, package_ids, at, hosts=True):
+        """(hosts_at(at) or None, holder_bitmaps(package_ids, at)) of the
+        whole fleet, read at once on several connections: the hosts, and
+        each half of the package rows (two server threads scan the index)."""
         ids = sorted(package_ids)
-        if host_ids is not None:
-            works = [lambda: self.holder_bitmaps(ids, at, host_ids)]
-        else:
-            halves = [ids[:len(ids) // 2], ids[len(ids) // 2:]] if len(ids) > 1 else [ids]
-            works = [(lambda half: lambda: self.transaction(
-                lambda cursor: self.dialect.holder_bitmaps(cursor, half, at), write=False))(half)
-                for half in halves]
+        halves = [ids[:len(ids) // 2], ids[len(ids) // 2:]] if len(ids) > 1 else [ids]
+
+        def holders(half):
+            return lambda: self.transaction(
+                lambda cursor: self.dialect.holder_bitmaps(cursor, half, at), write=False)
+        works = [holders(half) for half in halves]
         if hosts:
             works.insert(0, lambda: self.hosts_at(at))
         parts = self.concurrently(*works)
