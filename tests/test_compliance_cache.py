@@ -4,10 +4,12 @@ sets changed."""
 
 import io
 import json
+import os
+import shlex
 
 import pytest
 
-from helpers import make_report, run_cli
+from helpers import ROOT, make_report, run_cli
 from wlcg_collector import analysis, compliance_cache
 from wlcg_collector.baselines import parse_baseline
 from wlcg_collector.compliance_cache import (current_compliance, decode_holders,
@@ -285,3 +287,90 @@ def test_sets_bytes_round_trip_and_refuse_garbage():
             compliance_cache.zlib.decompress(data) + b"x")):
         with pytest.raises(ValueError):
             compliance_cache.decode_sets(bad)
+
+
+def test_a_stored_baseline_is_kept_when_added(grid, tmp_path):
+    """The officer's first compare of a stored baseline reads no host."""
+    store, clock, requirements = grid
+    path = tmp_path / "osg.txt"
+    path.write_text(BASELINE)
+    code, out, err = run_cli(["--db", store.dialect.describe(), "baseline", "add", "osg", path])
+    assert (code, out, err) == (0, "baseline osg revision 1: 3 requirement(s)\n", "")
+    assert store.cached_holders(compliance_cache.names_hash(requirements)) is not None
+    assert same_answer(store, requirements).recomputed == []
+
+
+def test_a_baseline_stored_while_its_holders_cannot_be_kept_is_stored(grid, tmp_path,
+                                                                      monkeypatch):
+    store, clock, requirements = grid
+    path = tmp_path / "osg.txt"
+    path.write_text(BASELINE)
+
+    def refuse(*args, **kwargs):
+        raise StoreError("database unavailable")
+    monkeypatch.setattr(compliance_cache, "current_holders", refuse)
+    code, out, err = run_cli(["--db", store.dialect.describe(), "baseline", "add", "osg", path])
+    assert code == 0 and out == "baseline osg revision 1: 3 requirement(s)\n"
+    assert err == "wlcg-collector: warning: compare's holders not kept: database unavailable\n"
+    assert store.baseline("osg").revision == 1
+
+
+def test_baseline_keep_brings_every_stored_baseline_up_to_date(grid, tmp_path):
+    store, clock, requirements = grid
+    db = store.dialect.describe()
+    for name, text in (("osg", BASELINE), ("bash-only", "bash >= 6\n"),
+                       ("osg-again", "bash >= 6\nkernel >= 5.14.0-600\nxrootd >= 1:5.6\n")):
+        (tmp_path / name).write_text(text)
+        clock()
+        store.add_baseline(name, text, clock.now)  # stored, not kept
+    report(store, clock, "T2_S1", "h05.example.org", [X_NEW, BASH, K_NEW])
+    code, out, err = run_cli(["--db", db, "baseline", "keep"])
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    # newest first; baselines of the same names share one row, read once
+    assert [line.split(":")[0] for line in lines] == ["osg-again, osg", "bash-only"]
+    assert all("the whole fleet read (80 hosts)" in line for line in lines)
+    for name, text in (("osg", BASELINE), ("bash-only", "bash >= 6\n")):
+        assert same_answer(store, parse_baseline(text, name)).recomputed == []
+    report(store, clock, "T2_S2", "h06.example.org", [X_OLD, BASH])
+    code, out, err = run_cli(["--db", db, "baseline", "keep", "osg"])
+    assert (code, err) == (0, "")
+    assert out.startswith("osg: 1 host(s) read again, ")
+    assert same_answer(store, requirements).recomputed == []
+    assert run_cli(["--db", db, "baseline", "keep", "--quiet"]) == (0, "", "")
+    code, out, err = run_cli(["--db", db, "baseline", "keep", "osg", "nope"])
+    assert (code, out, err) == (1, "", "wlcg-collector: unknown baseline(s): nope\n")
+
+
+def test_baseline_keep_says_which_baselines_it_cannot_keep(grid, monkeypatch):
+    store, clock, requirements = grid
+    monkeypatch.setattr(compliance_cache, "HOLDERS_KEPT", 1)
+    errors = io.StringIO()
+    done = compliance_cache.keep_baselines(
+        store, [("new", requirements), ("old", parse_baseline("bash >= 6\n", "old"))],
+        errors=errors)
+    assert [names for names, _, _ in done] == [["new"]]
+    assert errors.getvalue() == ("wlcg-collector: warning: holders not kept for old: only "
+                                 "the 1 newest baselines' package names are kept\n")
+    assert store.cached_holders(compliance_cache.names_hash(requirements)) is not None
+    # a stored text that no longer parses is named, the others are kept
+    store.add_baseline("good", "kernel >= 6\n", clock())
+    store.add_baseline("broken", "xrootd ?? 5\n", clock())
+    code, out, err = run_cli(["--db", store.dialect.describe(), "baseline", "keep"])
+    assert code == 0
+    assert err.startswith("wlcg-collector: warning: broken@1:1: ") and len(err.splitlines()) == 1
+    assert out.startswith("good: the whole fleet read (80 hosts), ")
+
+
+def test_the_timer_keeps_every_stored_baseline_quietly(grid):
+    """What wlcg-collector-baselines.service runs, as it runs it."""
+    store, clock, requirements = grid
+    store.add_baseline("osg", BASELINE, clock())
+    with open(os.path.join(ROOT, "conf", "wlcg-collector-baselines.service")) as unit:
+        command = [line.split("=", 1)[1] for line in unit.read().splitlines()
+                   if line.startswith("ExecStart=")]
+    assert len(command) == 1
+    argv = shlex.split(command[0])
+    assert argv[0] == "/usr/bin/wlcg-collector"
+    assert run_cli(["--db", store.dialect.describe()] + argv[1:]) == (0, "", "")
+    assert same_answer(store, requirements).recomputed == []

@@ -278,6 +278,7 @@ def test_rpms_install_into_a_scratch_root(built_rpms, tmp_path):
     assert "/usr/lib/systemd/system/wlcg-collector-advisories.timer" in collector
     assert "/usr/lib/systemd/system/wlcg-collector-sites.timer" in collector
     assert "/usr/lib/systemd/system/wlcg-collector-compare@.timer" in collector
+    assert "/usr/lib/systemd/system/wlcg-collector-baselines.timer" in collector
     # the files are really there, with those modes
     assert os.stat(root / "etc/wlcg-collector/collector.conf").st_mode & 0o777 == 0o640
     assert os.stat(root / "var/spool/wlcg-package-reporter").st_mode & 0o777 == 0o700

@@ -87,6 +87,9 @@ def test_the_officer_reads_from_the_replica(pair, collector_keys, tmp_path):
     finally:
         store.close()
     assert {r["host"] for r in answers["vulnerable"]} == {"d1.example.org"}
+    # the timer's keep reads the replica too: the row `baseline add` kept holds
+    code, out, err = run_cli(["--config", config, "baseline", "keep"])
+    assert (code, err) == (0, "") and out.startswith("osg: nothing changed, "), out
 
     # replication stopped: a new report reaches the primary only, and the
     # officer's reads (commands and pages) do not see it

@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 
-from . import __version__, analysis, crypto, devserver, site_commands, trust
+from . import __version__, analysis, compliance_cache, crypto, devserver, site_commands, trust
 from .advisories import commands as advisory_commands
 from .baselines import BaselineError, dpkg_caveats, parse_baseline, parse_requirement
 from .compliance_cache import current_compliance
@@ -103,6 +103,11 @@ def build_parser():
     with_format(bsub.add_parser("list", help="the stored baselines"))
     p = bsub.add_parser("show", help="print a stored baseline (NAME or NAME@REVISION)")
     p.add_argument("name", metavar="NAME[@REVISION]")
+    p = bsub.add_parser("keep", help="bring compare's kept holders of the stored baselines "
+                                     "(or of each NAME) up to date")
+    p.add_argument("names", metavar="NAME", nargs="*")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing unless something is wrong (for a timer)")
 
     p = with_format(command("compare", "compliance of the hosts with a baseline (a stored "
                                        "NAME[@REVISION] or a FILE)"))
@@ -485,6 +490,8 @@ def stored_baseline(store, ref):
 
 
 def cmd_baseline(args):
+    if args.baseline_command == "keep":
+        return keep_baselines(args)
     store = store_of(args, read=args.baseline_command != "add")
     if args.baseline_command == "add":
         if not BASELINE_NAME_RE.match(args.name):
@@ -495,6 +502,13 @@ def cmd_baseline(args):
         revision = store.add_baseline(args.name, text, int(time.time()))
         print("baseline %s revision %d: %d requirement(s)" % (args.name, revision,
                                                              len(requirements)))
+        sys.stdout.flush()
+        # the officer's first compare of it then reads only the hosts
+        # changed since (a full read of a whole grid takes seconds)
+        try:
+            compliance_cache.current_holders(store, requirements)
+        except StoreError as exc:
+            sys.stderr.write("%s: warning: compare's holders not kept: %s\n" % (PROG, exc))
     elif args.baseline_command == "list":
         emit_records(store.baselines(), ["name", "revision", "created", "revisions"],
                      args.format)
@@ -508,6 +522,37 @@ def cmd_baseline(args):
         sys.stdout.write("# baseline %s revision %d, stored %s\n%s" % (
             name, baseline.revision, format_time(baseline.created),
             text if text.endswith("\n") else text + "\n"))
+
+
+def keep_baselines(args):
+    """`baseline keep`: what compare keeps, brought up to date for each
+    stored baseline (its latest revision), newest first."""
+    store = store_of(args, read=True)
+    infos = sorted(store.baselines(), key=lambda info: (-info.created, info.name))
+    unknown = set(args.names) - {info.name for info in infos}
+    if unknown:
+        raise CommandError("unknown baseline(s): %s" % ", ".join(sorted(unknown)))
+    baselines = []
+    for info in infos:
+        if args.names and info.name not in args.names:
+            continue
+        try:
+            baselines.append((info.name, analysis.stored_baseline(store, info.name)[1]))
+        except BaselineError as exc:  # (stored by an older version's rules)
+            sys.stderr.write("%s: warning: %s\n" % (PROG, exc))
+    if not baselines and not args.quiet:
+        print("no stored baseline")
+    for names, current, seconds in compliance_cache.keep_baselines(store, baselines,
+                                                                   keeper_of(args)):
+        if args.quiet:
+            continue
+        if current.changed is None:
+            what = "the whole fleet read (%d hosts)" % len(current.hosts)
+        elif current.changed:
+            what = "%d host(s) read again" % len(current.changed)
+        else:
+            what = "nothing changed"
+        print("%s: %s, %.2f s" % (", ".join(names), what, seconds))
 
 
 def load_requirements(store, ref):

@@ -29,16 +29,24 @@ import struct
 import sys
 import time
 import zlib
+from collections import namedtuple
 
 from . import analysis
 from .analysis import FAR_FUTURE, FEW_HOSTS, HostMasks
 from .db import StoreError
+from .db.holders_cache import HOLDERS_KEPT
 from .db.records import CachedHolders
 
 # kept rows larger than this (compressed) are not kept: bigger than a
 # database packet may carry, and no longer cheap to read
 KEPT_LIMIT = 12 * 1024 * 1024
 _HEADER = struct.Struct("<II")  # size of the host lanes, number of rows
+
+# the holders of a baseline's package names now: its package rows, the
+# hosts, their lanes, {package id: mask of the hosts for which the row is
+# the newest of its name and arch}, and the ids of the hosts read again
+# (None: the whole fleet was)
+Current = namedtuple("Current", "packages hosts masks won changed")
 
 
 def names_hash(requirements):
@@ -100,7 +108,7 @@ def decode_holders(data):
             for i, package_id in enumerate(ids)}
 
 
-def current_compliance(store, requirements, keeper=None, now=None, errors=sys.stderr):
+def current_compliance(store, requirements, keeper=None, now=None, errors=None):
     """analysis.compliance(store, requirements, None), with what the last
     run found kept in `keeper` (a Store that can write: the primary when
     `store` reads a replica; default `store`). The Compliance it returns
@@ -108,10 +116,26 @@ def current_compliance(store, requirements, keeper=None, now=None, errors=sys.st
     the whole fleet was). A kept row that cannot be read or written is
     reported on `errors` in one line and costs a full run; the answer is
     the same."""
+    current = current_holders(store, requirements, keeper, now, errors)
+    result = analysis.judge(requirements, current.packages, current.hosts, current.masks,
+                            current.won)
+    if current.changed is not None:
+        changed = set(current.changed)
+        result.recomputed = sorted((host.site, host.name) for host in current.hosts
+                                   if host.id in changed)
+    return result
+
+
+def current_holders(store, requirements, keeper=None, now=None, errors=None):
+    """The holders of the requirements' package names now (a Current),
+    from the kept row brought up to date, or read whole; what was found is
+    kept again (see current_compliance)."""
     keeper = keeper or store
+    errors = sys.stderr if errors is None else errors
     key = names_hash(requirements)
     packages = store.packages_named({r.name for r in requirements})
     kept = _kept(keeper, key, errors)
+    changed = None
     if kept is not None:
         # the hosts first: their set_reports vouch for the holders read after
         hosts = store.hosts_at(FAR_FUTURE)
@@ -120,7 +144,7 @@ def current_compliance(store, requirements, keeper=None, now=None, errors=sys.st
         sets, kept_holders, kept_moves = kept
         changed = [host.id for host in hosts if sets.get(host.id) != vouched[host.id]]
         if kept_moves != moves or len(changed) > FEW_HOSTS:
-            kept = None
+            kept, changed = None, None
             holders = store.holder_bitmaps(packages, FAR_FUTURE)
         else:
             holders = store.holder_bitmaps(packages, FAR_FUTURE, changed) if changed else {}
@@ -151,12 +175,30 @@ def current_compliance(store, requirements, keeper=None, now=None, errors=sys.st
                 keeper.keep_holders(key, row)
             except StoreError as exc:
                 errors.write("wlcg-collector: warning: compare's holders not kept: %s\n" % exc)
-    result = analysis.judge(requirements, packages, hosts, masks, won)
-    if kept is not None:
-        changed = set(changed)
-        result.recomputed = sorted((host.site, host.name) for host in hosts
-                                   if host.id in changed)
-    return result
+    return Current(packages, hosts, masks, won, changed)
+
+
+def keep_baselines(store, baselines, keeper=None, now=None, errors=None):
+    """Bring the kept holders of stored baselines up to date, so that the
+    officer's compare of any of them reads only the hosts changed since.
+    `baselines`: [(name, requirements)], the newest first; baselines of the
+    same package names share one row. Only the HOLDERS_KEPT newest sets of
+    names can be kept (more would push each other out on every run): the
+    rest are named on `errors`. Returns [(names, Current, seconds)]."""
+    errors = sys.stderr if errors is None else errors
+    groups = {}
+    for name, requirements in baselines:
+        groups.setdefault(names_hash(requirements), (requirements, []))[1].append(name)
+    done = []
+    for number, (requirements, names) in enumerate(groups.values()):
+        if number >= HOLDERS_KEPT:
+            errors.write("wlcg-collector: warning: holders not kept for %s: only the %d newest "
+                         "baselines' package names are kept\n" % (", ".join(names), HOLDERS_KEPT))
+            continue
+        start = time.time()
+        current = current_holders(store, requirements, keeper, now, errors)
+        done.append((names, current, time.time() - start))
+    return done
 
 
 def _kept(keeper, key, errors):
