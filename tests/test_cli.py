@@ -89,6 +89,8 @@ def test_startup_checks(tmp_path, collector_keys, database_url):
     assert create_app(config([(key, cert)])).config.pairs == [(key, cert)]
     app = create_app(config([(key, cert)], package_cache="2000"))
     assert app.store.package_ids.limit == 2000
+    assert app.store.read_connections == 2
+    assert create_app(config([(key, cert)], read_connections="6")).store.read_connections == 6
     loose = tmp_path / "loose.key"
     loose.write_bytes(open(key, "rb").read())
     loose.chmod(0o640)
@@ -102,6 +104,9 @@ def test_startup_checks(tmp_path, collector_keys, database_url):
         (config([(key, cert)], max_body="lots"), "max_body = 'lots': not a whole number"),
         (config([(key, cert)], max_body="\u0661\u0660\u0662\u0664"), "not a whole number"),
         (config([(key, cert)], package_cache="-1"), "package_cache -1 is negative"),
+        (config([(key, cert)], read_connections="0"), "read_connections = 0: at least 1"),
+        (config([(key, cert)], read_connections="33"), "read_connections = 33: at most 32"),
+        (config([(key, cert)], read_connections="two"), "read_connections = 'two': not a whole"),
         (config([(key, cert)], url="ftp://x"), "unsupported database"),
         (config([(key, cert)], url="sqlite:///%s" % (tmp_path / "empty.db")),
          "database has no schema: run wlcg-collector init-db"),

@@ -14,7 +14,8 @@ from wlcg_collector import analysis, compliance_cache
 from wlcg_collector.baselines import parse_baseline
 from wlcg_collector.compliance_cache import (current_compliance, decode_holders,
                                              encode_holders)
-from wlcg_collector.db import StoreError
+from wlcg_collector.db import StoreError, open_store
+from wlcg_collector.db.database import PARTS_PER_CONNECTION
 from wlcg_collector.db.site_store import RENAME
 from wlcg_collector.report import parse_report
 
@@ -374,3 +375,31 @@ def test_the_timer_keeps_every_stored_baseline_quietly(grid):
     assert argv[0] == "/usr/bin/wlcg-collector"
     assert run_cli(["--db", store.dialect.describe()] + argv[1:]) == (0, "", "")
     assert same_answer(store, requirements).recomputed == []
+
+
+@pytest.mark.parametrize("connections", [1, 3])
+def test_a_whole_fleet_read_in_parts_gives_the_same_answer(grid, connections, monkeypatch):
+    """read_connections threads, each reading PARTS_PER_CONNECTION parts of
+    the package rows in turn: every row read once, the answer unchanged."""
+    store, clock, requirements = grid
+    middle = clock()
+    report(store, clock, "T2_S1", "h05.example.org", [X_NEW, BASH, K_NEW])
+    report(store, clock, "T2_S2", "h06.example.org", [K_OLD])
+    expected = {at: analysis.compliance(store, requirements, at).rows() for at in (middle, None)}
+    other = open_store(store.dialect.describe(), read_connections=connections)
+    parts = []
+    real = other.dialect.holder_bitmaps
+
+    def holder_bitmaps(cursor, package_ids, at):
+        parts.append(sorted(package_ids))
+        return real(cursor, package_ids, at)
+    monkeypatch.setattr(other.dialect, "holder_bitmaps", holder_bitmaps)
+    try:
+        for at, rows in expected.items():
+            del parts[:]
+            assert analysis.compliance(other, requirements, at).rows() == rows
+            rows_read = sorted(p for part in parts for p in part)
+            assert rows_read == sorted(other.packages_named({r.name for r in requirements}))
+            assert len(parts) == min(len(rows_read), PARTS_PER_CONNECTION * connections)
+    finally:
+        other.close()

@@ -19,7 +19,7 @@ def create_app(config_path=None, database=None, keys=None, certs=None, officer_t
 
     config = load_config(config_path, database=database, keys=keys, certs=certs)
     check_key_pairs(config)
-    store = open_store(config.database, config.package_cache)
+    store = open_store(config.database, config.package_cache, config.read_connections)
     try:
         store.check_writable()
         store.check_schema()
@@ -32,5 +32,6 @@ def create_app(config_path=None, database=None, keys=None, certs=None, officer_t
         store.close()
     read_store = None
     if config.read_database:  # the officer's pages read from the replica
-        read_store = open_store(config.read_database, config.package_cache)
+        read_store = open_store(config.read_database, config.package_cache,
+                                config.read_connections)
     return CollectorApp(config, store, officer_token, read_store)

@@ -50,7 +50,7 @@ def store_of(args, check=True, read=False):
     the replica of `[collector] read_database` when there is one."""
     config = config_of(args)
     url = config.read_database if read and config.read_database else config.database
-    store = open_store(url, config.package_cache)
+    store = open_store(url, config.package_cache, config.read_connections)
     args.stores.append(store)
     if check:
         store.check_schema()
@@ -64,7 +64,7 @@ def keeper_of(args):
     config = config_of(args)
     if not config.read_database:
         return None
-    store = open_store(config.database, config.package_cache)
+    store = open_store(config.database, config.package_cache, config.read_connections)
     args.stores.append(store)
     return store
 

@@ -13,6 +13,7 @@
     allow_plaintext = no
     trusted_proxies = 10.0.0.5
     package_cache = 100000
+    read_connections = 2         # connections a whole-fleet read uses at once
     # who may write a host's rows (see trust.py)
     unsigned = accept            # pakiti-client's unsigned reports: accept, quarantine, reject
     capath = /etc/grid-security/certificates   # grid host certificates verify against it
@@ -57,7 +58,7 @@ import stat
 from . import crypto, trust
 from .advisories.sources import MAX_FILE
 from .advisories.streams import StreamTableError, parse_config_rows
-from .db import PACKAGE_CACHE_LIMIT, Limits, parse_database_url
+from .db import PACKAGE_CACHE_LIMIT, READ_CONNECTIONS, Limits, parse_database_url
 from .ingest import MAX_PACKAGES
 from .versions import ascii_decimal, is_ascii_number
 
@@ -65,6 +66,8 @@ DEFAULT_CONFIG = "/etc/wlcg-collector/collector.conf"
 ENV_CONFIG = "WLCG_COLLECTOR_CONFIG"
 DEFAULT_DATABASE = "sqlite:////var/lib/wlcg-collector/collector.db"
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
+# each is a database connection of every process reading the whole fleet
+MAX_READ_CONNECTIONS = 32
 
 
 class ConfigError(Exception):
@@ -82,6 +85,7 @@ class Config(object):
         self.trusted_proxies = frozenset()
         self.clock_skew = 300
         self.package_cache = PACKAGE_CACHE_LIMIT  # package ids kept in memory
+        self.read_connections = READ_CONNECTIONS  # at once, by a whole-fleet read
         self.rules = trust.Rules()
         self.limits = Limits()
         self.max_packages = MAX_PACKAGES
@@ -163,7 +167,8 @@ def load_config(path=None, database=None, keys=None, certs=None):
         section = parser["collector"] if parser.has_section("collector") else {}
         known = {"database", "read_database", "key", "cert", "max_body", "allow_plaintext",
                  "trusted_proxies", "clock_skew", "package_cache", "unsigned", "capath",
-                 "rekey_after_silence", "max_packages", "unknown_sites"} | set(LIMITS)
+                 "rekey_after_silence", "max_packages", "unknown_sites",
+                 "read_connections"} | set(LIMITS)
         for name in section:
             if name not in known:
                 raise ConfigError("config file %s: unknown option %r in [collector]"
@@ -179,6 +184,11 @@ def load_config(path=None, database=None, keys=None, certs=None):
             config.package_cache = ascii_int(section.get("package_cache", config.package_cache),
                                              "package_cache")
             config.max_packages = positive_int(section, "max_packages", config.max_packages)
+            config.read_connections = positive_int(section, "read_connections",
+                                                   config.read_connections)
+            if config.read_connections > MAX_READ_CONNECTIONS:
+                raise ValueError("read_connections = %d: at most %d"
+                                 % (config.read_connections, MAX_READ_CONNECTIONS))
             for name, attribute in LIMITS.items():
                 setattr(config.limits, attribute, positive_int(
                     section, name, getattr(config.limits, attribute)))

@@ -26,7 +26,7 @@ uses the statements and methods a dialect provides (see SQLiteDialect).
 from .advisory_store import AdvisoryStore, UnknownAdvisory
 from .baseline_store import BaselineStore
 from .bulk import BulkLoader
-from .database import Database
+from .database import READ_CONNECTIONS, Database
 from .errors import (QuotaExceeded, StoreError, StoreUnavailable, UnknownBaseline, UnknownHost,
                      UnknownQuarantined)
 from .fleet import FleetQueries
@@ -42,7 +42,7 @@ from .writer import DEFAULT_LIMITS, Limits, ReportWriter
 
 __all__ = ["open_store", "Store", "StoreError", "StoreUnavailable", "UnknownHost",
            "UnknownBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult", "Limits",
-           "DEFAULT_LIMITS", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT", "parse_database_url",
+           "DEFAULT_LIMITS", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT", "READ_CONNECTIONS", "parse_database_url",
            "redact", "UnknownAdvisory", "SiteError"]
 
 
@@ -51,17 +51,19 @@ class Store(Database, Schema, ReportWriter, HostReads, BaselineStore, FleetQueri
     """The storage interface the collector, the CLI and the tests use; each
     part lives in the module named above."""
 
-    def __init__(self, dialect, package_cache=PACKAGE_CACHE_LIMIT):
-        Database.__init__(self, dialect)
+    def __init__(self, dialect, package_cache=PACKAGE_CACHE_LIMIT,
+                 read_connections=READ_CONNECTIONS):
+        Database.__init__(self, dialect, read_connections)
         self._init_writer(package_cache)
 
 
-def open_store(url, package_cache=PACKAGE_CACHE_LIMIT):
+def open_store(url, package_cache=PACKAGE_CACHE_LIMIT, read_connections=READ_CONNECTIONS):
     """A Store for the database URL; package_cache: how many package ids
-    it may keep in memory (0: none)."""
+    it may keep in memory (0: none); read_connections: how many
+    connections a whole-fleet read uses at once."""
     params = parse_database_url(url)
     if params["kind"] == "sqlite":
         from .sqlite import SQLiteDialect
-        return Store(SQLiteDialect(params), package_cache)
+        return Store(SQLiteDialect(params), package_cache, read_connections)
     from .mysql import MySQLDialect
-    return Store(MySQLDialect(params), package_cache)
+    return Store(MySQLDialect(params), package_cache, read_connections)

@@ -14,7 +14,11 @@ from .errors import StoreUnavailable
 CHUNK = 500
 TRANSACTION_ATTEMPTS = 5
 # threads (each with its connection) a fleet-wide read may use besides the caller's
-READ_HELPERS = 2
+# connections a whole-fleet read uses at once (the database server's cores
+# free for the officer), and the parts each one reads in turn: while one
+# part is turned into bitmaps here, the server works on the next
+READ_CONNECTIONS = 2
+PARTS_PER_CONNECTION = 4
 
 
 def chunks(items, size=CHUNK):
@@ -97,9 +101,10 @@ class Database(object):
     """A dialect (sqlite.SQLiteDialect or mysql.MySQLDialect) and this
     thread's connection to it."""
 
-    def __init__(self, dialect):
+    def __init__(self, dialect, read_connections=READ_CONNECTIONS):
         self.dialect = dialect
         self.sql = dialect.sql
+        self.read_connections = read_connections
         self._local = threading.local()
 
     def _connection(self):
@@ -125,7 +130,7 @@ class Database(object):
             self._helpers = None
             # each helper thread closes its own connection (the barrier makes
             # every thread take one of the tasks), then they stop
-            barrier = threading.Barrier(READ_HELPERS)
+            barrier = threading.Barrier(self.read_connections)
 
             def drop(_):
                 try:
@@ -133,21 +138,21 @@ class Database(object):
                 except threading.BrokenBarrierError:
                     pass
                 self._drop_connection()
-            list(helpers.map(drop, range(READ_HELPERS)))
+            list(helpers.map(drop, range(self.read_connections)))
             helpers.shutdown()
 
     def concurrently(self, *works):
-        """The results of the functions `works`, each run in a thread of
-        its own with the thread's own connection (and so transaction): a
-        fleet-wide question reads its parts on several server threads at
-        once. The threads and their connections are kept for the next
-        call, until close()."""
+        """The results of the functions `works`: the first in this
+        thread, the others on read_connections threads, each with its own
+        connection (and so transaction), in turn: a fleet-wide question
+        reads its parts on several server threads at once. The threads and
+        their connections are kept for the next call, until close()."""
         if len(works) == 1:
             return [works[0]()]
         helpers = getattr(self, "_helpers", None)
         if helpers is None:
             from concurrent.futures import ThreadPoolExecutor
-            helpers = self._helpers = ThreadPoolExecutor(max_workers=READ_HELPERS,
+            helpers = self._helpers = ThreadPoolExecutor(max_workers=self.read_connections,
                                                           thread_name_prefix="wlcg-read")
         futures = [helpers.submit(work) for work in works[1:]]
         first = works[0]()  # (the caller's own thread does one part)

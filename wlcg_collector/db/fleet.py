@@ -6,7 +6,8 @@ baselines, what counts as an upgrade) to their callers."""
 
 from collections import defaultdict
 
-from .database import CHUNK, chunks, holder_rows, maker, numbers_to_bitmap
+from .database import (CHUNK, PARTS_PER_CONNECTION, chunks, holder_rows, maker,
+                       numbers_to_bitmap)
 from .records import HostAt, Interval, PackageInterval, PackageRow
 
 
@@ -87,15 +88,20 @@ class FleetQueries(object):
 
     def hosts_and_holders(self, package_ids, at, hosts=True):
         """(hosts_at(at) or None, holder_bitmaps(package_ids, at)) of the
-        whole fleet, read at once on several connections: the hosts, and
-        each half of the package rows (two server threads scan the index)."""
+        whole fleet, read at once on several connections: the hosts on
+        this one, and the package rows in parts on read_connections others
+        (server threads scanning the index), PARTS_PER_CONNECTION parts
+        each: each thread turns a part into bitmaps while the server reads
+        another's. Rows go to the parts in turn, so that each part has
+        rows of every kind."""
         ids = sorted(package_ids)
-        halves = [ids[:len(ids) // 2], ids[len(ids) // 2:]] if len(ids) > 1 else [ids]
+        count = max(1, min(len(ids), PARTS_PER_CONNECTION * self.read_connections))
+        parts = [ids[i::count] for i in range(count)]
 
-        def holders(half):
+        def holders(part):
             return lambda: self.transaction(
-                lambda cursor: self.dialect.holder_bitmaps(cursor, half, at), write=False)
-        works = [holders(half) for half in halves]
+                lambda cursor: self.dialect.holder_bitmaps(cursor, part, at), write=False)
+        works = [holders(part) for part in parts]
         if hosts:
             works.insert(0, lambda: self.hosts_at(at))
         parts = self.concurrently(*works)
