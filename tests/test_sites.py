@@ -12,7 +12,7 @@ import pytest
 from helpers import ROOT, make_report, run_cli, wsgi_call, write_config
 from wlcg_collector import analysis, topology, trust
 from wlcg_collector.baselines import parse_baseline, parse_requirement
-from wlcg_collector.db import SiteError
+from wlcg_collector.db import SiteError, open_store
 from wlcg_collector.history import changes
 from wlcg_collector.report import parse_report
 
@@ -582,3 +582,36 @@ def test_the_list_is_fetched_over_verified_https(tmp_path, database_url):
         assert code == 1 and "only https:// URLs are fetched" in err
     finally:
         server.shutdown()
+
+
+
+@pytest.mark.parametrize("host", ["wn1.lancs.ac.uk", "wn9.lancs.ac.uk"])
+def test_a_report_in_flight_during_a_rename_lands_under_the_new_name(mysql_url, host):
+    """A report read the site's aliases (none yet) in its snapshot; a
+    rename committed before it wrote its host (which had moved away, or was
+    new). It is stored again, under the new name, not as a host under the
+    old one. (SQLite's writers take turns: a rename cannot commit
+    in between.)"""
+    store, officer = open_store(mysql_url), open_store(mysql_url)
+    try:
+        store.init_schema()
+        put(store, "UKI-LT2-LANCS", "wn1.lancs.ac.uk", [BASH, XROOTD_OLD], 0)
+        real, renamed = store.resolve_site, []
+
+        def resolve_site(cursor, report, received, accept):
+            answer = real(cursor, report, received, accept)
+            if not renamed:
+                renamed.append(officer.move_site("UKI-LT2-LANCS", "UKI-NEW", "rename",
+                                                 T0 + DAY, "officer"))
+            return answer
+        store.resolve_site = resolve_site
+        result = put(store, "UKI-LT2-LANCS", host, [BASH, XROOTD_NEW], 1)
+        assert len(renamed) == 1
+        assert result.outcome == "changed"
+        assert "now UKI-NEW" in result.notice
+        assert sorted((h.site, h.name) for h in store.hosts()) == sorted(
+            {("UKI-NEW", "wn1.lancs.ac.uk"), ("UKI-NEW", host)})
+        assert "UKI-LT2-LANCS" not in {row.site for row in store.sites()}
+    finally:
+        store.close()
+        officer.close()

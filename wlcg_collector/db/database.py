@@ -9,7 +9,7 @@ import struct
 import threading
 import time
 
-from .errors import StoreUnavailable
+from .errors import ReadAgain, StoreUnavailable
 
 CHUNK = 500
 TRANSACTION_ATTEMPTS = 5
@@ -177,7 +177,8 @@ class Database(object):
                     conn.rollback()
                 except Exception:  # the connection is gone; it is dropped below
                     pass
-                if self.dialect.is_retryable(exc) and attempt < TRANSACTION_ATTEMPTS:
+                retry = isinstance(exc, ReadAgain) or self.dialect.is_retryable(exc)
+                if retry and attempt < TRANSACTION_ATTEMPTS:
                     time.sleep(random.uniform(0.01, 0.05) * attempt)
                     continue
                 if self.dialect.is_unavailable(exc):

@@ -9,6 +9,12 @@ class StoreUnavailable(StoreError):
     """The database cannot be reached or is overloaded: try again later."""
 
 
+class ReadAgain(StoreUnavailable):
+    """What a transaction read before it held the lock that guards it has
+    changed since: Database.transaction runs it again, as after a deadlock
+    (and says the database is busy if that keeps happening)."""
+
+
 class UnknownHost(StoreError):
     """No such host (or site), or a host name known at several sites."""
 

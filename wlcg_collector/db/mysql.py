@@ -29,6 +29,9 @@ class MySQLSQL(SharedSQL):
                    "ON DUPLICATE KEY UPDATE id = id")
     # the row lock that serialises the writers of one host
     LOCK_HOST = SharedSQL.PEEK_HOST + " FOR UPDATE"
+    # the latest alias, not the transaction's snapshot; a rename or merge
+    # that has not yet written it waits for this report to commit
+    LOCK_SITE_ALIAS = SharedSQL.SELECT_SITE_ALIAS + " LOCK IN SHARE MODE"
     # a rename or merge holds the rows of both sites' hosts
     LOCK_SITE_HOSTS = SharedSQL.SELECT_SITE_HOSTS + " FOR UPDATE"
     # the hosts of a listed site take its spelling (rows already spelled so

@@ -26,6 +26,7 @@ class SQLiteSQL(SharedSQL):
     LOCK_HOST = SharedSQL.PEEK_HOST
     # BEGIN IMMEDIATE holds the write lock: a plain read
     LOCK_SITE_HOSTS = SharedSQL.SELECT_SITE_HOSTS
+    LOCK_SITE_ALIAS = SharedSQL.SELECT_SITE_ALIAS
     # the hosts of a listed site take its spelling (rows already spelled so
     # are left alone: compared as bytes, not as the column compares)
     SET_SITE_SPELLING = ("UPDATE hosts SET site = {p} WHERE site = {p} "

@@ -51,6 +51,10 @@ class SharedSQL(object):
                  "signed_ts, last_received, block_hash, package_count FROM hosts "
                  "WHERE site = {p} AND name = {p}")
 
+    # where a site name leads now, read again before a new host is made
+    # under it; the dialects' LOCK_SITE_ALIAS holds it until the commit
+    SELECT_SITE_ALIAS = "SELECT site FROM site_aliases WHERE alias = {p}"
+
     # the source package a row was built from: set once, never changed
     SELECT_UNSOURCED_PACKAGES = ("SELECT id FROM packages WHERE source IS NULL "
                                  "AND id IN ({marks})")

@@ -15,7 +15,7 @@ from collections import ChainMap
 from .. import trust
 from .database import chunks, split_ids
 from ..report import ReportError
-from .errors import QuotaExceeded, StoreError
+from .errors import QuotaExceeded, ReadAgain, StoreError
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
 from .records import IngestResult
@@ -287,6 +287,14 @@ class ReportWriter(object):
             return self._quarantine(cursor, report, received, sender, signer, decision, limits,
                                     notice)
         if row is None:
+            # a rename or merge of the site that committed after resolve_site
+            # read its alias (in this transaction's snapshot) has moved the
+            # host away: a new host here would be a stale copy under the old
+            # name, so the report is stored again, under the new name
+            cursor.execute(sql.LOCK_SITE_ALIAS, (report.site,))
+            if cursor.fetchone() is not None:
+                raise ReadAgain("site %s was renamed while a report of it was stored"
+                                % report.site)
             if not accept:  # the officer's own decision is no flood
                 self._check_quotas(cursor, report.site, sender, received, limits)
             cursor.execute(sql.INSERT_HOST, (report.site, report.host, report.packager,
