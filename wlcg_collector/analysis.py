@@ -17,6 +17,7 @@ from operator import add, itemgetter
 
 from .baselines import newest_per_arch, parse_baseline
 from .db import UnknownHost
+from .db.records import site_order
 from .history import changes, versions_to_keep
 from .versions import compare, is_ascii_number
 
@@ -284,7 +285,8 @@ class Compliance(object):
             counts[0] += 1
             counts[1] += late
         return [SiteCompliance(site_name, total, late, percent(total - late, total))
-                for site_name, (total, late) in sorted(per_site.items())]
+                for site_name, (total, late) in sorted(per_site.items(),
+                                                       key=lambda item: site_order(item[0]))]
 
     def behind_counts(self):
         """{host name: how many of its rows are behind} of every host with a row."""
@@ -389,7 +391,7 @@ def fleet_changes(store, since, site=None, package=None):
         host = hosts[host_id]
         rows += [Change(host.site, host.name, *event)
                  for event in changes(host.packager, intervals, since)]
-    rows.sort(key=lambda r: (r.time, r.site, r.host, r.name, r.arch))
+    rows.sort(key=lambda r: (r.time, site_order(r.site), r.host, r.name, r.arch))
     return rows
 
 
@@ -402,7 +404,7 @@ def stale(store, days, now):
     for host in store.hosts():
         per_site[host.site].append(host)
     rows = []
-    for site_name in sorted(per_site):
+    for site_name in sorted(per_site, key=site_order):
         hosts = per_site[site_name]
         silent = [h for h in hosts if is_silent(h.last_report, now, days)]
         if silent and len(silent) == len(hosts):

@@ -20,6 +20,7 @@ from .dates import format_time
 from .cli_common import (CommandError, UsageError, config_of, date_arg, decimal_number, emit,
                          emit_records, keeper_of, site_of, store_of, whole_number)
 from .db import StoreError
+from .db.records import site_order
 from .history import changes
 from .ingest import Rejected, is_plaintext, open_body
 from .output import FORMATS
@@ -445,7 +446,7 @@ def cmd_keys(args):
               "fingerprint": trust.short_fingerprint(k.fingerprint),
               "pinned_since": format_time(k.pinned_at), "pinned_by": k.pinned_by}
              for k in store.site_keys(site)]
-    rows.sort(key=lambda r: (r["site"], r["host"] or ""))
+    rows.sort(key=lambda r: (site_order(r["site"]), r["host"] or ""))
     emit(rows, KEYS_COLUMNS, args.format)
 
 

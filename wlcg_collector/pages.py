@@ -28,6 +28,7 @@ from .access import TOKEN_COOKIE, Access
 from .baselines import BaselineError, parse_requirement
 from .dates import format_day, format_time, parse_date
 from .db import StoreError, StoreUnavailable
+from .db.records import site_order
 from .history import changes
 from .versions import ascii_decimal
 from .output import render
@@ -215,7 +216,7 @@ class OfficerPages(object):
         sort = args.get("sort") if args.get("sort") in SORT_KEYS else "site"
         descending = args.get("order") == "desc"
         # ties stay in site order; rows without a value go last either way
-        rows.sort(key=lambda r: r["site"])
+        rows.sort(key=lambda r: site_order(r["site"]))
         known = [r for r in rows if r[sort] is not None]
         known.sort(key=lambda r: r[sort], reverse=descending)
         rows = known + [r for r in rows if r[sort] is None]

@@ -22,6 +22,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 from collections import namedtuple
 
+from .db.records import site_order
 from .report import HEADER_LIMITS, SITE_FORBIDDEN, SITE_RE
 
 FORMATS = ("plain", "cric", "gocdb")
@@ -289,7 +290,7 @@ def site_lines(site_rows, host_sites):
         else:
             lines[site.site.lower()] = lines[site.site.lower()]._replace(
                 hosts=site.hosts, last_report=site.last_report)
-    return sorted(lines.values(), key=lambda line: line.site.lower())
+    return sorted(lines.values(), key=lambda line: site_order(line.site))
 
 
 def unknown_sites(site_rows, hosts, quarantined):

@@ -17,6 +17,7 @@ import statistics
 from collections import defaultdict, namedtuple
 
 from ..db.advisory_store import published_or_seen
+from ..db.records import site_order
 from .matching import affects
 from .records import SEVERITIES, SEVERITY_RANK, SOURCE
 
@@ -164,9 +165,9 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
             site_name, site_hosts[site_name], site_exposed[site_name], len(advisory_ids),
             counts["critical"], counts["important"], counts["moderate"], counts["low"],
             counts["unknown"] + counts["none"]))
-    summary.sort(key=lambda s: (-s.critical, -s.important, -s.exposed, s.site.lower()))
+    summary.sort(key=lambda s: (-s.critical, -s.important, -s.exposed, site_order(s.site)))
     details = []
-    for host_text in sorted(per_host, key=lambda h: (hosts[h][1].lower(), hosts[h][2])):
+    for host_text in sorted(per_host, key=lambda h: (site_order(hosts[h][1]), hosts[h][2])):
         _, site_name, name = hosts[host_text]
         head = (site_name, name)
         for rank, ident, package, arch, version, fixed in sorted(set(per_host[host_text])):
@@ -250,7 +251,7 @@ def exposure(store, table, info, now, site=None):
                                       for start, stop in held[host_id]) else "removed"
         hosts.append(HostExposure(host.site, host.name, host_windows[0][0], end, ended_by,
                                   _days(_exposed_after(host_windows, published, now))))
-    hosts.sort(key=lambda h: (h.site.lower(), h.host))
+    hosts.sort(key=lambda h: (site_order(h.site), h.host))
     per_site = defaultdict(list)
     for host in hosts:
         per_site[host.site].append(host)
@@ -258,7 +259,7 @@ def exposure(store, table, info, now, site=None):
                           _median([m.days_after_published for m in members]),
                           max(m.days_after_published for m in members))
              for name, members in per_site.items()]
-    sites.sort(key=lambda s: (-(s.worst_days or 0), s.site.lower()))
+    sites.sort(key=lambda s: (-(s.worst_days or 0), site_order(s.site)))
     return Exposure(info, hosts, sites, _curve(windows, judge, published, now))
 
 
@@ -319,5 +320,5 @@ def patch_times(store, table, now, since=None, severities=SECURITY_SEVERITIES, s
         still_open = sum(1 for value in advisories.values() if value[1])
         rows.append(PatchTime(site_name, len(advisories), len(advisories) - still_open,
                               still_open, _median(days), max(days)))
-    rows.sort(key=lambda r: (-(r.median_days or 0), r.site.lower()))
+    rows.sort(key=lambda r: (-(r.median_days or 0), site_order(r.site)))
     return rows

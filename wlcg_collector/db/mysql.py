@@ -12,7 +12,7 @@ import re
 from .database import (chunks, holder_rows, maker, split_concatenated, split_concatenated_text,
                        words_to_bitmap)
 from .errors import StoreUnavailable
-from .records import HostAt
+from .records import HostAt, host_order
 from .statements import PARAM, SharedSQL, compile_statements
 
 
@@ -129,13 +129,6 @@ def server_has_json_table(version):
         return tuple(map(int, mariadb.groups())) >= (10, 6, 0)
     mysql = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
     return bool(mysql) and tuple(map(int, mysql.groups())) >= (8, 0, 4)
-
-
-def site_name_order(host):
-    """The order of ORDER BY site, name: the site's collation
-    (utf8mb4_general_ci) orders printable ASCII, all a site name may hold,
-    as its upper case does; host names compare as bytes (utf8mb4_bin)."""
-    return host.site.upper(), host.name
 
 
 def _json(value):
@@ -284,7 +277,7 @@ class MySQLDialect(object):
                        int(set_report) if set_report else None))
                  for host_id, site_name, name, packager, system, set_report
                  in split_concatenated(cursor.fetchone()[0], "\x1e", "\x1f")]
-        hosts.sort(key=site_name_order)
+        hosts.sort(key=host_order)  # (as ORDER BY site, name)
         return hosts
 
     def set_reports(self, cursor):

@@ -9,7 +9,7 @@ import time
 from ..topology import suggestions
 from .database import chunks
 from .errors import StoreError
-from .records import SiteAlias, SiteHost, SiteImport, SiteList, SiteRename, SiteRow
+from .records import SiteAlias, SiteHost, SiteImport, SiteList, SiteRename, SiteRow, host_order
 
 LISTED, RETIRED, ACCEPTED = "listed", "retired", "accepted"
 RENAME, MERGE = "rename", "merge"
@@ -51,7 +51,7 @@ class SiteStore(object):
         for chunk in chunks(sorted(sites)):
             found += self.read(self.sql.SELECT_HOSTS_BY_SITE.format(
                 where=" WHERE site IN (%s)" % self.marks(len(chunk))), chunk, SiteHost)
-        return sorted(found, key=lambda host: (host.site, host.name))
+        return sorted(found, key=host_order)
 
     def quarantined_sites(self, kind):
         """[(site, host, sender, received)] of the quarantined reports of one kind."""
