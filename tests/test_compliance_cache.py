@@ -403,3 +403,20 @@ def test_a_whole_fleet_read_in_parts_gives_the_same_answer(grid, connections, mo
             assert len(parts) == min(len(rows_read), PARTS_PER_CONNECTION * connections)
     finally:
         other.close()
+
+
+def test_a_stored_baseline_found_current_is_not_pushed_out(grid, monkeypatch):
+    """Only the newest rows are kept; baseline keep makes a row it found
+    current count as new, so that compares of other names do not push it
+    out between two runs."""
+    store, clock, requirements = grid
+    monkeypatch.setattr("wlcg_collector.db.holders_cache.HOLDERS_KEPT", 2)
+    key = compliance_cache.names_hash(requirements)
+    compliance_cache.keep_baselines(store, [("osg", requirements)], now=clock())
+    current_compliance(store, parse_baseline("bash >= 6\n", "x1"), now=clock())
+    done = compliance_cache.keep_baselines(store, [("osg", requirements)], now=clock())
+    assert done[0][1].changed == []  # found current: not written, touched
+    assert store.cached_holders(key).computed == clock.now
+    current_compliance(store, parse_baseline("kernel >= 6\n", "x2"), now=clock())
+    assert store.cached_holders(key) is not None
+    assert same_answer(store, requirements).recomputed == []

@@ -197,6 +197,15 @@ def keep_baselines(store, baselines, keeper=None, now=None, errors=None):
             continue
         start = time.time()
         current = current_holders(store, requirements, keeper, now, errors)
+        if current.changed == []:
+            # found current, not written again: it counts as new, so that
+            # a burst of other compares does not push a stored baseline's
+            # row out (the newest rows are kept)
+            try:
+                (keeper or store).touch_holders(names_hash(requirements),
+                                                int(time.time() if now is None else now))
+            except StoreError as exc:
+                errors.write("wlcg-collector: warning: compare's holders not kept: %s\n" % exc)
         done.append((names, current, time.time() - start))
     return done
 

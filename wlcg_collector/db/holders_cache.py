@@ -23,6 +23,16 @@ class HoldersCache(object):
         row = self.read_one(self.sql.SELECT_HOLDERS_CACHE, (names_hash,))
         return CachedHolders(row[0], row[1], bytes(row[2]), bytes(row[3])) if row else None
 
+    def touch_holders(self, names_hash, now):
+        """The row of these names found current at `now`: it counts as
+        new again, so that rows of other names do not push it out.
+        StoreError if the database refuses it."""
+        try:
+            self.transaction(lambda cursor: cursor.execute(self.sql.TOUCH_HOLDERS_CACHE,
+                                                           (now, names_hash)))
+        except self.dialect.errors as exc:
+            raise StoreError("holders_cache: %s" % str(exc).splitlines()[0][:200])
+
     def keep_holders(self, names_hash, cached):
         """Keep a CachedHolders for these names (replacing the one kept),
         and only the HOLDERS_KEPT newest of all. StoreError if the database

@@ -67,7 +67,8 @@ Baseline = namedtuple("Baseline", "name revision created text")
 HostAt = namedtuple("HostAt", "id site name packager system set_report")
 # cached_holders(): compare's holders of a baseline's names as kept (see
 # compliance_cache.py): moves when made (site_moves()), computed (Unix
-# seconds), the hosts' set_reports (column tokens) and the holders, as bytes
+# seconds: when made, or last found current by `baseline keep`), the hosts'
+# set_reports (column tokens) and the holders, as bytes
 CachedHolders = namedtuple("CachedHolders", "moves computed tokens holders")
 # packages_named(): a package row shared by every host that has it
 PackageRow = namedtuple("PackageRow", "id packager name version arch")

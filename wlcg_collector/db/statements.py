@@ -243,6 +243,7 @@ class SharedSQL(object):
                              "holders) VALUES ({p}, {p}, {p}, {p}, {p})")
     SELECT_HOLDERS_CACHE_AGES = "SELECT names_hash FROM holders_cache ORDER BY computed DESC"
     DELETE_HOLDERS_CACHE = "DELETE FROM holders_cache WHERE names_hash = {p}"
+    TOUCH_HOLDERS_CACHE = "UPDATE holders_cache SET computed = {p} WHERE names_hash = {p}"
 
     SELECT_BASELINE_REVISION = "SELECT MAX(revision) FROM baselines WHERE name = {p}"
     INSERT_BASELINE = ("INSERT INTO baselines (name, revision, created, text) "
