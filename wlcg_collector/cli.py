@@ -6,19 +6,18 @@ report rejected, the database unavailable); 2 usage or configuration error.
 
 import argparse
 import os
-import re
 import signal
 import sys
 import time
 
-from . import __version__, analysis, compliance_cache, crypto, devserver, site_commands, trust
+from . import (__version__, analysis, baseline_commands, crypto, devserver, site_commands,
+               trust)
 from .advisories import commands as advisory_commands
-from .baselines import BaselineError, dpkg_caveats, parse_baseline, parse_requirement
-from .compliance_cache import current_compliance
+from .baselines import BaselineError, parse_requirement
 from .config import ConfigError, check_key_pairs
 from .dates import format_time
-from .cli_common import (CommandError, UsageError, config_of, date_arg, decimal_number, emit,
-                         emit_records, keeper_of, site_of, store_of, whole_number)
+from .cli_common import (PROG, CommandError, UsageError, config_of, date_arg, decimal_number,
+                         emit, emit_records, site_of, store_of, whole_number)
 from .db import StoreError
 from .db.records import site_order
 from .history import changes
@@ -27,7 +26,6 @@ from .output import FORMATS
 from .report import ReportError, parse_report
 from .versions import compare
 
-PROG = "wlcg-collector"
 INGEST_MAX = 64 * 1024 * 1024
 INGEST_BATCH = 50  # reports stored a transaction by `ingest`
 
@@ -95,26 +93,7 @@ def build_parser():
     p.add_argument("host", metavar="HOST")
     p.add_argument("--site")
 
-    baseline = command("baseline", "store and read baselines (reference versions)")
-    bsub = baseline.add_subparsers(dest="baseline_command", metavar="ACTION")
-    bsub.required = True
-    p = bsub.add_parser("add", help="store FILE as a new revision of baseline NAME")
-    p.add_argument("name", metavar="NAME")
-    p.add_argument("file", metavar="FILE")
-    with_format(bsub.add_parser("list", help="the stored baselines"))
-    p = bsub.add_parser("show", help="print a stored baseline (NAME or NAME@REVISION)")
-    p.add_argument("name", metavar="NAME[@REVISION]")
-    p = bsub.add_parser("keep", help="bring compare's kept holders of the stored baselines "
-                                     "(or of each NAME) up to date")
-    p.add_argument("names", metavar="NAME", nargs="*")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="print nothing unless something is wrong (for a timer)")
-
-    p = with_format(command("compare", "compliance of the hosts with a baseline (a stored "
-                                       "NAME[@REVISION] or a FILE)"))
-    p.add_argument("baseline", metavar="BASELINE")
-    p.add_argument("--site")
-    p.add_argument("--at", metavar="DATE", type=date_arg)
+    baseline_commands.add_parsers(command)
 
     p = with_format(command("adoption", "hosts and sites meeting a requirement, day by day"))
     p.add_argument("requirement", metavar='"NAME OP VERSION"')
@@ -469,127 +448,6 @@ def cmd_vercmp(args):
     print({-1: "<", 0: "=", 1: ">"}[result])
 
 
-BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
-def read_baseline_file(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read(1024 * 1024)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError("cannot read baseline %s: %s" % (path, getattr(exc, "strerror", exc)
-                                                             or exc))
-    return text, parse_baseline(text, path)
-
-
-def stored_baseline(store, ref):
-    """(Baseline, requirements) of a stored NAME[@REVISION]."""
-    try:
-        return analysis.stored_baseline(store, ref)
-    except ValueError as exc:
-        raise UsageError(str(exc))
-
-
-def cmd_baseline(args):
-    if args.baseline_command == "keep":
-        return keep_baselines(args)
-    store = store_of(args, read=args.baseline_command != "add")
-    if args.baseline_command == "add":
-        if not BASELINE_NAME_RE.match(args.name):
-            raise UsageError("baseline name %r: letters, digits, '.', '_', '-'" % args.name)
-        text, requirements = read_baseline_file(args.file)
-        for warning in dpkg_caveats(requirements):
-            sys.stderr.write("%s: warning: %s:%s\n" % (PROG, args.file, warning[len("line "):]))
-        revision = store.add_baseline(args.name, text, int(time.time()))
-        print("baseline %s revision %d: %d requirement(s)" % (args.name, revision,
-                                                             len(requirements)))
-        sys.stdout.flush()
-        # the officer's first compare of it then reads only the hosts
-        # changed since (a full read of a whole grid takes seconds)
-        try:
-            compliance_cache.current_holders(store, requirements)
-        except StoreError as exc:
-            sys.stderr.write("%s: warning: compare's holders not kept: %s\n" % (PROG, exc))
-    elif args.baseline_command == "list":
-        emit_records(store.baselines(), ["name", "revision", "created", "revisions"],
-                     args.format)
-    else:
-        try:
-            name, revision = analysis.split_baseline_ref(args.name)
-        except ValueError as exc:
-            raise UsageError(str(exc))
-        baseline = store.baseline(name, revision)
-        text = baseline.text
-        sys.stdout.write("# baseline %s revision %d, stored %s\n%s" % (
-            name, baseline.revision, format_time(baseline.created),
-            text if text.endswith("\n") else text + "\n"))
-
-
-def keep_baselines(args):
-    """`baseline keep`: what compare keeps, brought up to date for each
-    stored baseline (its latest revision), newest first."""
-    store = store_of(args, read=True)
-    infos = sorted(store.baselines(), key=lambda info: (-info.created, info.name))
-    unknown = set(args.names) - {info.name for info in infos}
-    if unknown:
-        raise CommandError("unknown baseline(s): %s" % ", ".join(sorted(unknown)))
-    baselines = []
-    for info in infos:
-        if args.names and info.name not in args.names:
-            continue
-        try:
-            baselines.append((info.name, analysis.stored_baseline(store, info.name)[1]))
-        except BaselineError as exc:  # (stored by an older version's rules)
-            sys.stderr.write("%s: warning: %s\n" % (PROG, exc))
-    if not baselines and not args.quiet:
-        print("no stored baseline")
-    for names, current, seconds in compliance_cache.keep_baselines(store, baselines,
-                                                                   keeper_of(args)):
-        if args.quiet:
-            continue
-        if current.changed is None:
-            what = "the whole fleet read (%d hosts)" % len(current.hosts)
-        elif current.changed:
-            what = "%d host(s) read again" % len(current.changed)
-        else:
-            what = "nothing changed"
-        print("%s: %s, %.2f s" % (", ".join(names), what, seconds))
-
-
-def load_requirements(store, ref):
-    """Requirements of a baseline given as a file path or a stored name."""
-    if os.path.isfile(ref):
-        return read_baseline_file(ref)[1]
-    return stored_baseline(store, ref)[1]
-
-
-def cmd_compare(args):
-    store = store_of(args, read=True)
-    site = site_of(store, args)
-    requirements = load_requirements(store, args.baseline)
-    if args.at is None and site is None:
-        # the whole fleet now: what the last compare worked out, brought up to date
-        result = current_compliance(store, requirements, keeper_of(args))
-    else:
-        result = analysis.compliance(store, requirements, args.at, site)
-    columns = analysis.COMPLIANCE_COLUMNS
-    if args.format != "table":
-        emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)
-        return
-    # with a list of sites loaded, each site's tier: compliance by tier at a glance
-    listed = {row.name.lower(): row for row in store.site_rows()}
-    summary = [dict(s._asdict(), compliant="%.1f%%" % s.compliant) for s in result.summary()]
-    summary_columns = analysis.SUMMARY_COLUMNS + (["tier"] if listed else [])
-    for row in summary:
-        meta = listed.get(row["site"].lower())
-        row["tier"] = meta.tier if meta else None
-    emit(summary, summary_columns, "table")
-    behind = result.rows("behind")
-    if behind:
-        sys.stdout.write("\n")
-        emit([dict(zip(columns, row)) for row in behind], columns, "table")
-
-
 def cmd_adoption(args):
     try:
         requirement = parse_requirement(args.requirement)
@@ -631,9 +489,10 @@ def cmd_stale(args):
 COMMANDS = {
     "keygen": cmd_keygen, "init-db": cmd_init_db, "serve": cmd_serve, "ingest": cmd_ingest,
     "hosts": cmd_hosts, "state": cmd_state, "history": cmd_history,
-    "reports": cmd_reports, "vercmp": cmd_vercmp, "baseline": cmd_baseline,
-    "compare": cmd_compare, "adoption": cmd_adoption, "changes": cmd_changes,
+    "reports": cmd_reports, "vercmp": cmd_vercmp,
+    "adoption": cmd_adoption, "changes": cmd_changes,
     "stale": cmd_stale, "quarantine": cmd_quarantine, "keys": cmd_keys, "rollback": cmd_rollback,
 }
 COMMANDS.update(advisory_commands.COMMANDS)
 COMMANDS.update(site_commands.COMMANDS)
+COMMANDS.update(baseline_commands.COMMANDS)

@@ -11,6 +11,8 @@ from .db import StoreError, open_store
 from .output import render
 from .versions import ascii_decimal, is_ascii_number
 
+PROG = "wlcg-collector"
+
 
 class CommandError(Exception):
     """A one-line failure of a command (exit 1)."""

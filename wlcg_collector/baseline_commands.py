@@ -1,0 +1,174 @@
+"""`wlcg-collector baseline` and `compare`: the reference versions the
+officer stores, and the hosts judged against them.
+
+    baseline add NAME FILE        a new revision (its holders kept at once)
+    baseline list | show NAME     the stored baselines, one of them
+    baseline keep [NAME...]       compare's kept holders of each brought up
+                                  to date (the ten-minute timer)
+    compare BASELINE [--site S] [--at DATE]
+"""
+
+import os
+import re
+import sys
+import time
+
+from . import analysis, compliance_cache
+from .baselines import BaselineError, dpkg_caveats, parse_baseline
+from .cli_common import (PROG, CommandError, UsageError, date_arg, emit, emit_records,
+                         keeper_of, site_of, store_of)
+from .dates import format_time
+from .db import StoreError
+from .output import FORMATS
+
+
+def with_format(p):
+    p.add_argument("--format", choices=FORMATS, default="table")
+    return p
+
+
+def add_parsers(command):
+    baseline = command("baseline", "store and read baselines (reference versions)")
+    bsub = baseline.add_subparsers(dest="baseline_command", metavar="ACTION")
+    bsub.required = True
+    p = bsub.add_parser("add", help="store FILE as a new revision of baseline NAME")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("file", metavar="FILE")
+    with_format(bsub.add_parser("list", help="the stored baselines"))
+    p = bsub.add_parser("show", help="print a stored baseline (NAME or NAME@REVISION)")
+    p.add_argument("name", metavar="NAME[@REVISION]")
+    p = bsub.add_parser("keep", help="bring compare's kept holders of the stored baselines "
+                                     "(or of each NAME) up to date")
+    p.add_argument("names", metavar="NAME", nargs="*")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing unless something is wrong (for a timer)")
+
+    p = with_format(command("compare", "compliance of the hosts with a baseline (a stored "
+                                       "NAME[@REVISION] or a FILE)"))
+    p.add_argument("baseline", metavar="BASELINE")
+    p.add_argument("--site")
+    p.add_argument("--at", metavar="DATE", type=date_arg)
+
+
+BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def read_baseline_file(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(1024 * 1024)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError("cannot read baseline %s: %s" % (path, getattr(exc, "strerror", exc)
+                                                             or exc))
+    return text, parse_baseline(text, path)
+
+
+def stored_baseline(store, ref):
+    """(Baseline, requirements) of a stored NAME[@REVISION]."""
+    try:
+        return analysis.stored_baseline(store, ref)
+    except ValueError as exc:
+        raise UsageError(str(exc))
+
+
+def cmd_baseline(args):
+    if args.baseline_command == "keep":
+        return keep_baselines(args)
+    store = store_of(args, read=args.baseline_command != "add")
+    if args.baseline_command == "add":
+        if not BASELINE_NAME_RE.match(args.name):
+            raise UsageError("baseline name %r: letters, digits, '.', '_', '-'" % args.name)
+        text, requirements = read_baseline_file(args.file)
+        for warning in dpkg_caveats(requirements):
+            sys.stderr.write("%s: warning: %s:%s\n" % (PROG, args.file, warning[len("line "):]))
+        revision = store.add_baseline(args.name, text, int(time.time()))
+        print("baseline %s revision %d: %d requirement(s)" % (args.name, revision,
+                                                             len(requirements)))
+        sys.stdout.flush()
+        # the officer's first compare of it then reads only the hosts
+        # changed since (a full read of a whole grid takes seconds)
+        try:
+            compliance_cache.current_holders(store, requirements)
+        except StoreError as exc:
+            sys.stderr.write("%s: warning: compare's holders not kept: %s\n" % (PROG, exc))
+    elif args.baseline_command == "list":
+        emit_records(store.baselines(), ["name", "revision", "created", "revisions"],
+                     args.format)
+    else:
+        try:
+            name, revision = analysis.split_baseline_ref(args.name)
+        except ValueError as exc:
+            raise UsageError(str(exc))
+        baseline = store.baseline(name, revision)
+        text = baseline.text
+        sys.stdout.write("# baseline %s revision %d, stored %s\n%s" % (
+            name, baseline.revision, format_time(baseline.created),
+            text if text.endswith("\n") else text + "\n"))
+
+
+def keep_baselines(args):
+    """`baseline keep`: what compare keeps, brought up to date for each
+    stored baseline (its latest revision), newest first."""
+    store = store_of(args, read=True)
+    infos = sorted(store.baselines(), key=lambda info: (-info.created, info.name))
+    unknown = set(args.names) - {info.name for info in infos}
+    if unknown:
+        raise CommandError("unknown baseline(s): %s" % ", ".join(sorted(unknown)))
+    baselines = []
+    for info in infos:
+        if args.names and info.name not in args.names:
+            continue
+        try:
+            baselines.append((info.name, analysis.stored_baseline(store, info.name)[1]))
+        except BaselineError as exc:  # (stored by an older version's rules)
+            sys.stderr.write("%s: warning: %s\n" % (PROG, exc))
+    if not baselines and not args.quiet:
+        print("no stored baseline")
+    for names, current, seconds in compliance_cache.keep_baselines(store, baselines,
+                                                                   keeper_of(args)):
+        if args.quiet:
+            continue
+        if current.changed is None:
+            what = "the whole fleet read (%d hosts)" % len(current.hosts)
+        elif current.changed:
+            what = "%d host(s) read again" % len(current.changed)
+        else:
+            what = "nothing changed"
+        print("%s: %s, %.2f s" % (", ".join(names), what, seconds))
+
+
+def load_requirements(store, ref):
+    """Requirements of a baseline given as a file path or a stored name."""
+    if os.path.isfile(ref):
+        return read_baseline_file(ref)[1]
+    return stored_baseline(store, ref)[1]
+
+
+def cmd_compare(args):
+    store = store_of(args, read=True)
+    site = site_of(store, args)
+    requirements = load_requirements(store, args.baseline)
+    if args.at is None and site is None:
+        # the whole fleet now: what the last compare worked out, brought up to date
+        result = compliance_cache.current_compliance(store, requirements, keeper_of(args))
+    else:
+        result = analysis.compliance(store, requirements, args.at, site)
+    columns = analysis.COMPLIANCE_COLUMNS
+    if args.format != "table":
+        emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)
+        return
+    # with a list of sites loaded, each site's tier: compliance by tier at a glance
+    listed = {row.name.lower(): row for row in store.site_rows()}
+    summary = [dict(s._asdict(), compliant="%.1f%%" % s.compliant) for s in result.summary()]
+    summary_columns = analysis.SUMMARY_COLUMNS + (["tier"] if listed else [])
+    for row in summary:
+        meta = listed.get(row["site"].lower())
+        row["tier"] = meta.tier if meta else None
+    emit(summary, summary_columns, "table")
+    behind = result.rows("behind")
+    if behind:
+        sys.stdout.write("\n")
+        emit([dict(zip(columns, row)) for row in behind], columns, "table")
+
+
+COMMANDS = {"baseline": cmd_baseline, "compare": cmd_compare}
