@@ -16,15 +16,9 @@ import time
 from . import analysis, compliance_cache
 from .baselines import BaselineError, dpkg_caveats, parse_baseline
 from .cli_common import (PROG, CommandError, UsageError, date_arg, emit, emit_records,
-                         keeper_of, site_of, store_of)
+                         keeper_of, site_of, store_of, with_format)
 from .dates import format_time
 from .db import StoreError
-from .output import FORMATS
-
-
-def with_format(p):
-    p.add_argument("--format", choices=FORMATS, default="table")
-    return p
 
 
 def add_parsers(command):

@@ -17,7 +17,7 @@ from .baselines import BaselineError, parse_requirement
 from .config import ConfigError, check_key_pairs
 from .dates import format_time
 from .cli_common import (PROG, CommandError, UsageError, config_of, date_arg, decimal_number,
-                         emit, emit_records, site_of, store_of, whole_number)
+                         emit, emit_records, site_of, store_of, whole_number, with_format)
 from .db import StoreError
 from .db.records import site_order
 from .history import changes
@@ -52,10 +52,6 @@ def build_parser():
 
     def command(name, help_text):
         return sub.add_parser(name, help=help_text, description=help_text)
-
-    def with_format(p):
-        p.add_argument("--format", choices=FORMATS, default="table")
-        return p
 
     p = command("keygen", "make a new collector key DIR/collector.key (0600) and self-signed "
                           "certificate DIR/collector.pem")

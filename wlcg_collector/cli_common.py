@@ -8,7 +8,7 @@ from . import analysis
 from .config import load_config
 from .dates import format_day, format_time, parse_date
 from .db import StoreError, open_store
-from .output import render
+from .output import FORMATS, render
 from .versions import ascii_decimal, is_ascii_number
 
 PROG = "wlcg-collector"
@@ -20,6 +20,12 @@ class CommandError(Exception):
 
 class UsageError(Exception):
     """A one-line usage or configuration error (exit 2)."""
+
+
+def with_format(parser):
+    """A command's parser, given --format table|csv|json."""
+    parser.add_argument("--format", choices=FORMATS, default="table")
+    return parser
 
 
 def whole_number(text):
