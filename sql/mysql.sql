@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 8.
+-- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 9.
 -- Upgrades: sql/upgrades/mysql/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC). InnoDB for transactions and row locks.
 
@@ -27,7 +27,7 @@ CREATE TABLE hosts (
     last_received BIGINT NOT NULL,
     trust VARCHAR(8) NOT NULL DEFAULT 'unsigned',
     key_fingerprint VARBINARY(32) NULL,
-    key_subject VARCHAR(255) NULL,
+    key_subject TEXT NULL,
     pinned_at BIGINT NULL,
     pinned_by VARCHAR(64) NULL,
     signed_ts BIGINT NOT NULL DEFAULT -1,
@@ -35,6 +35,7 @@ CREATE TABLE hosts (
     created_by VARCHAR(64) NOT NULL DEFAULT '',
     block_hash VARBINARY(32) NULL,
     set_report BIGINT UNSIGNED NULL,
+    facts_hash VARBINARY(32) NULL,
     UNIQUE KEY hosts_site_name (site, name),
     KEY hosts_name (name),
     KEY hosts_site_created (site, created),
@@ -112,6 +113,20 @@ CREATE TABLE baselines (
 -- the fleet-wide change log starts from the reports that changed a set
 CREATE INDEX reports_collected ON reports (collected);
 
+-- A host's facts as they changed (see sqlite.sql).
+CREATE TABLE host_facts (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    host_id INT UNSIGNED NOT NULL,
+    since BIGINT NOT NULL,
+    packager VARCHAR(8) NOT NULL,
+    system VARCHAR(255),
+    kernel VARCHAR(255),
+    arch VARCHAR(64),
+    facts TEXT NOT NULL,
+    KEY host_facts_host (host_id, since),
+    CONSTRAINT host_facts_host_fk FOREIGN KEY (host_id) REFERENCES hosts (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 -- Site keys, pinned on first use (see sqlite.sql).
 CREATE TABLE site_keys (
     site VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci PRIMARY KEY,
@@ -132,7 +147,7 @@ CREATE TABLE quarantine (
     reason VARCHAR(255) NOT NULL,
     fingerprint VARBINARY(32) NULL,
     signer_kind VARCHAR(8) NULL,
-    signer_subject VARCHAR(255) NULL,
+    signer_subject TEXT NULL,
     report MEDIUMBLOB NOT NULL,
     bytes INT NOT NULL,
     UNIQUE KEY quarantine_digest (digest),
@@ -244,4 +259,4 @@ CREATE TABLE holders_cache (
     holders LONGBLOB NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-INSERT INTO schema_version (version) VALUES (8);
+INSERT INTO schema_version (version) VALUES (9);

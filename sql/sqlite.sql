@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, SQLite dialect, version 8.
+-- wlcg-package-reporter collector schema, SQLite dialect, version 9.
 -- Upgrades: sql/upgrades/sqlite/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC).
 
@@ -20,7 +20,8 @@ CREATE TABLE schema_version (
 -- set_report: the id of the report that made the host's present set (after
 -- a rollback, the last report still applied that changed it); it changes
 -- whenever the set does, which is how a cached summary, and compare's
--- cached holders, know they still hold.
+-- cached holders, know they still hold. facts_hash: the sha256 of the
+-- facts without ts (see host_facts), which changes only when they do.
 CREATE TABLE hosts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     site TEXT NOT NULL COLLATE NOCASE,
@@ -45,6 +46,7 @@ CREATE TABLE hosts (
     created_by TEXT NOT NULL DEFAULT '',
     block_hash BLOB,
     set_report INTEGER,
+    facts_hash BLOB,
     UNIQUE (site, name)
 );
 CREATE INDEX hosts_name ON hosts (name);
@@ -120,6 +122,24 @@ CREATE TABLE baselines (
 );
 -- the fleet-wide change log starts from the reports that changed a set
 CREATE INDEX reports_collected ON reports (collected);
+
+-- A host's facts (packager, system, kernel, arch and every header but ts)
+-- as they changed: one row from the report (collected at `since`) whose
+-- facts differed from the ones before; it grows with changes, not with
+-- reports. A rollback to T gives the host the facts of its last row at or
+-- before T, and deletes the rows after T, as it does the intervals opened
+-- after T (a forged `system:` goes with the forged packages).
+CREATE TABLE host_facts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    host_id INTEGER NOT NULL REFERENCES hosts (id),
+    since INTEGER NOT NULL,
+    packager TEXT NOT NULL,
+    system TEXT,
+    kernel TEXT,
+    arch TEXT,
+    facts TEXT NOT NULL
+);
+CREATE INDEX host_facts_host ON host_facts (host_id, since);
 
 -- Site keys, pinned on first use: a host of the site signed with it needs
 -- no review of its own key.
@@ -278,4 +298,4 @@ CREATE TABLE holders_cache (
     holders BLOB NOT NULL
 );
 
-INSERT INTO schema_version (version) VALUES (8);
+INSERT INTO schema_version (version) VALUES (9);

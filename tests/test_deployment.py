@@ -298,7 +298,7 @@ def test_pip_install_and_sdist(tmp_path):
     proc = subprocess.run([str(venv / "bin" / "wlcg-collector"), "--db", db, "init-db"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stdout == b"created schema version 8\n"
+    assert proc.stdout == b"created schema version 9\n"
     assert os.access(venv / "bin" / "wlcg-package-reporter", os.X_OK)
     work = tmp_path / "src"
     shutil.copytree(ROOT, str(work), ignore=shutil.ignore_patterns(

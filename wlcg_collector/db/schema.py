@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def canonical_identity(site, name):
