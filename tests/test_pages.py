@@ -2,8 +2,10 @@
 downloads, the security headers, and hostile text from hosts."""
 
 import csv
+import html.parser
 import io
 import json
+import urllib.parse
 
 import pytest
 
@@ -104,6 +106,134 @@ def test_who_may_not_read(app, environ):
 def test_who_may_read(app, environ):
     status, _, body = get(app, "/officer/", **environ)
     assert status == 200 and "T2_A" in body
+
+
+MOUNT = "/wlcg-collector"  # where the RPM's Apache snippet mounts the application
+
+
+class PageLinks(html.parser.HTMLParser):
+    """What a page points at: every href, src and action as written, and
+    each form as a browser submits it with its fields as they are, or with
+    another option of one of its lists picked."""
+
+    def __init__(self):
+        html.parser.HTMLParser.__init__(self)
+        self.written, self.forms = [], []
+        self._form = self._select = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.written += [attrs[name] for name in ("href", "src", "action")
+                         if attrs.get(name) is not None]
+        if tag == "form":
+            assert attrs.get("method") == "get", attrs  # the pages change nothing
+            self._form = {"action": attrs.get("action") or "", "fields": [], "lists": []}
+            self.forms.append(self._form)
+        elif tag == "input" and self._form is not None and attrs.get("name"):
+            self._form["fields"].append((attrs["name"], attrs.get("value") or ""))
+        elif tag == "select" and self._form is not None:
+            self._select = {"name": attrs.get("name"), "options": [], "chosen": None}
+        elif tag == "option" and self._select is not None:
+            self._select["options"].append(attrs.get("value") or "")
+            if "selected" in attrs:
+                self._select["chosen"] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select is not None:
+            self._form["lists"].append(self._select)
+            self._select = None
+        elif tag == "form":
+            self._form = None
+
+    def urls(self):
+        """Every URL a person can reach from the page: its links and its
+        forms submitted."""
+        found = list(self.written)
+        for form in self.forms:
+            shown = [(s["name"], s["chosen"] if s["chosen"] is not None else s["options"][0])
+                     for s in form["lists"] if s["options"]]
+            choices = [shown]
+            for index, select in enumerate(form["lists"]):
+                choices += [shown[:index] + [(select["name"], option)] + shown[index + 1:]
+                            for option in select["options"]]
+            for fields in choices:
+                query = urllib.parse.urlencode(form["fields"] + fields)
+                found.append(form["action"] + ("?" + query if query else ""))
+        return found
+
+
+def crawl(fetch, starts, cap=1000):
+    """Every page of this site reachable from `starts`, each fetched once
+    (fetch(url) -> (status, content type, body)), following its links and
+    submitting its forms: {url: (status, the links as written)}. Links to
+    other sites are not followed; past `cap` pages the crawl fails."""
+    seen, queue = {}, list(starts)
+    while queue:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        assert len(seen) < cap, "more than %d pages from %s" % (cap, starts)
+        status, kind, body = fetch(url)
+        parser = PageLinks()
+        if kind.startswith("text/html"):
+            parser.feed(body)
+        seen[url] = (status, parser.written)
+        for link in parser.urls():
+            target = urllib.parse.urlsplit(urllib.parse.urljoin(url, link))
+            if not target.scheme and not target.netloc:
+                queue.append(urllib.parse.urlunsplit(("", "", target.path, target.query, "")))
+    return seen
+
+
+def mounted_fetch(app, mount, **environ):
+    """fetch for crawl: the application mounted at `mount`, as a server
+    hands a request over (PATH_INFO decoded, its bytes as Latin-1)."""
+    def fetch(url):
+        parts = urllib.parse.urlsplit(url)
+        assert parts.path.startswith(mount + "/"), url
+        path = urllib.parse.unquote_to_bytes(parts.path[len(mount):]).decode("latin-1")
+        status, headers, body, _ = wsgi_call(app, method="GET", path=path, query=parts.query,
+                                             content_length=False,
+                                             environ_extra=dict(environ, SCRIPT_NAME=mount))
+        return status, headers.get("Content-Type", ""), body.decode("utf-8")
+    return fetch
+
+
+def test_every_link_starts_at_the_mount_point(app):
+    """Behind Apache at /wlcg-collector every link, form and stylesheet
+    of every page reachable from the overview is under it, and works."""
+    pages = crawl(mounted_fetch(app, MOUNT, **OFFICER), [MOUNT + "/officer/"])
+    for url, (status, written) in pages.items():
+        assert status == 200, url
+        for link in written:
+            assert link.startswith(MOUNT + "/officer/"), (url, link)
+    kinds = {urllib.parse.urlsplit(url).path[len(MOUNT + "/officer/"):].split("/")[0]
+             for url in pages}
+    assert kinds == {"", "site", "host", "baseline", "adoption", "quarantine", "advisories",
+                     "advisory", "static"}
+    assert any("format=csv" in url for url in pages)
+    assert any("baseline=osg" in url and "/site/" in url for url in pages)
+
+
+@pytest.mark.parametrize("mount,quoted", [
+    ("", ""),
+    ("/wlcg-collector/", "/wlcg-collector"),
+    # PEP 3333: the request's bytes as Latin-1 (UTF-8 "é" arrives as "Ã©")
+    ("/tools/wlcg coll\u00c3\u00a9ctor", "/tools/wlcg%20coll%C3%A9ctor"),
+    ('/x"><script>alert(1)</script>', "/x%22%3E%3Cscript%3Ealert%281%29%3C/script%3E"),
+])
+def test_the_mount_point_is_quoted(app, mount, quoted):
+    status, headers, body = get(app, "/officer/site/T2_A", SCRIPT_NAME=mount, **OFFICER)
+    assert status == 200
+    written = PageLinks()
+    written.feed(body)
+    assert written.written and all(link.startswith(quoted + "/officer/")
+                                   for link in written.written), written.written
+    assert "<script" not in body
+    status, headers, _ = get(app, "/officer/host/T2_A/a1.example.org", "token=s3cret-token",
+                             SCRIPT_NAME=mount)
+    assert headers["Location"] == quoted + "/officer/host/T2_A/a1.example.org"
+    assert "; Path=%s/officer;" % quoted in headers["Set-Cookie"]
 
 
 def test_token_link_sets_a_cookie(app):

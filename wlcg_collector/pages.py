@@ -14,8 +14,13 @@ the access rules of access.py and a strict Content-Security-Policy.
 
 A host's trust (verified, site, pinned, unsigned) shows wherever it is
 listed: unsigned hosts' rows are ones anybody could have written.
+
+Every link, form, redirect and cookie path starts at the application's
+mount point (SCRIPT_NAME: /wlcg-collector under the RPM's Apache snippet,
+nothing under `wlcg-collector serve`).
 """
 
+import functools
 import http
 import os
 import time
@@ -57,14 +62,27 @@ def _environment():
     import jinja2
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.globals.update(url=page_url, time=format_time, day=format_day,
+    # (url is given with each page: it depends on where the request came in)
+    env.globals.update(time=format_time, day=format_day,
                        key=lambda value: trust.short_fingerprint(value) or "")
     return env
 
 
-def page_url(*segments, **query):
-    """/officer/SEG/SEG?k=v with every part quoted."""
-    path = "/officer/" + "/".join(urllib.parse.quote(str(s), safe="@") for s in segments)
+def mount_point(environ):
+    """The path the application is mounted at (SCRIPT_NAME), URL-quoted:
+    '' at the server's root, '/wlcg-collector' under the RPM's snippet."""
+    script = environ.get("SCRIPT_NAME", "").rstrip("/")
+    try:
+        raw = script.encode("latin-1")  # PEP 3333: the request's bytes, as Latin-1
+    except UnicodeEncodeError:  # a server that decoded them itself
+        raw = script.encode("utf-8")
+    return urllib.parse.quote(raw, safe="/")
+
+
+def page_url(root, *segments, **query):
+    """ROOT/SEG/SEG?k=v with every part quoted; root is where the pages
+    are (mount point + /officer)."""
+    path = root + "/" + "/".join(urllib.parse.quote(str(s), safe="@") for s in segments)
     query = {k: v for k, v in query.items() if v not in (None, "")}
     return path + ("?" + urllib.parse.urlencode(query) if query else "")
 
@@ -84,16 +102,17 @@ class OfficerPages(object):
     def __call__(self, environ, start_response, path):
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
         token = query.get("token", [""])[0]
+        root = mount_point(environ) + "/officer"
         if token and self.access.token and token == self.access.token:
             # the development server's link: keep the token in a cookie
             rest = {k: v[0] for k, v in query.items() if k != "token"}
-            location = page_url(*[urllib.parse.unquote(p) for p in path.split("/") if p],
+            location = page_url(root, *[urllib.parse.unquote(p) for p in path.split("/") if p],
                                 **rest)
             start_response("303 See Other", [
                 ("Location", location), ("Content-Length", "0"),
                 ("Content-Type", "text/plain; charset=utf-8"),
-                ("Set-Cookie", "%s=%s; Path=/officer; HttpOnly; SameSite=Strict"
-                 % (TOKEN_COOKIE, token))] + SECURITY_HEADERS)
+                ("Set-Cookie", "%s=%s; Path=%s; HttpOnly; SameSite=Strict"
+                 % (TOKEN_COOKIE, token, root))] + SECURITY_HEADERS)
             return [b""]
         if self.access.identity(environ) is None:
             return self.text(start_response, 403, "403 Forbidden: the officer's pages need an "
@@ -103,34 +122,35 @@ class OfficerPages(object):
                              [("Allow", "GET, HEAD")])
         args = {k: v[0] for k, v in query.items()}
         parts = [urllib.parse.unquote(p) for p in path.split("/") if p]
+        page = functools.partial(self.html, start_response, root)
         try:
             if parts == ["static", "style.css"]:
                 with open(os.path.join(HERE, "static", "style.css"), "rb") as handle:
                     return self.send(start_response, 200, handle.read(), "text/css")
             if not parts:
-                return self.html(start_response, "overview.html", self.overview(args))
+                return page("overview.html", self.overview(args))
             if parts[0] == "site" and len(parts) == 2:
-                return self.html(start_response, "site.html", self.site(parts[1], args))
+                return page("site.html", self.site(parts[1], args))
             if parts[0] == "host" and len(parts) == 3:
-                return self.html(start_response, "host.html", self.host(parts[1], parts[2], args))
+                return page("host.html", self.host(parts[1], parts[2], args))
             if parts[0] == "baseline" and len(parts) == 2:
-                return self.baseline(start_response, parts[1], args)
+                return self.baseline(start_response, root, parts[1], args)
             if parts == ["adoption"]:
-                return self.html(start_response, "adoption.html", self.adoption(args))
+                return page("adoption.html", self.adoption(args))
             if parts == ["quarantine"]:
-                return self.html(start_response, "quarantine.html", self.quarantine(args))
+                return page("quarantine.html", self.quarantine(args))
             if parts == ["advisories"]:
-                return self.html(start_response, "advisories.html", self.advisories(args))
+                return page("advisories.html", self.advisories(args))
             if parts[0] == "advisory" and len(parts) == 2:
-                return self.html(start_response, "advisory.html", self.advisory(parts[1]))
+                return page("advisory.html", self.advisory(parts[1]))
             raise PageError(404, "no such page")
         except PageError as exc:
-            return self.html(start_response, "error.html", {"message": str(exc)}, exc.status)
+            return page("error.html", {"message": str(exc)}, exc.status)
         except StoreUnavailable:
-            return self.html(start_response, "error.html",
-                             {"message": "the database is unavailable, try again later"}, 503)
+            return page("error.html",
+                        {"message": "the database is unavailable, try again later"}, 503)
         except StoreError as exc:
-            return self.html(start_response, "error.html", {"message": str(exc)}, 404)
+            return page("error.html", {"message": str(exc)}, 404)
 
     # -- responses
 
@@ -144,8 +164,9 @@ class OfficerPages(object):
         return self.send(start_response, status, (message + "\n").encode(),
                          "text/plain; charset=utf-8", extra)
 
-    def html(self, start_response, template, context, status=200):
-        body = self.env.get_template(template).render(**context).encode("utf-8")
+    def html(self, start_response, root, template, context, status=200):
+        body = self.env.get_template(template).render(
+            url=functools.partial(page_url, root), **context).encode("utf-8")
         return self.send(start_response, status, body, "text/html; charset=utf-8")
 
     # -- helpers
@@ -300,7 +321,7 @@ class OfficerPages(object):
         context["chart"] = line_chart(context["curve"], ("hosts", "sites"))
         return context
 
-    def baseline(self, start_response, ref, args):
+    def baseline(self, start_response, root, ref, args):
         baseline, requirements = self.requirements(ref)
         at = self.date_arg(args, "at")
         site = args.get("site") or None
@@ -320,7 +341,7 @@ class OfficerPages(object):
                  % (baseline.name, baseline.revision, fmt))])
         if fmt:
             raise PageError(400, "format=%r: csv or json" % fmt[:20])
-        return self.html(start_response, "baseline.html", {
+        return self.html(start_response, root, "baseline.html", {
             "name": baseline.name, "revision": baseline.revision, "created": baseline.created,
             "at": args.get("at", ""), "site": site or "", "summary": result.summary(),
             "behind": [dict(zip(columns, row)) for row in result.rows("behind")],
