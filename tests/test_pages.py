@@ -262,9 +262,10 @@ def test_dn_forms():
     "/DC=org/CN=a\\/b=c",                           # a slash in a value
 ])
 def test_dns_of_real_certificates_in_both_forms(tmp_path, subject):
-    """What openssl prints of real certificates, RFC 2253 (mod_ssl's form)
-    and the legacy form (an allow list may hold either), reads as one name,
-    and not as any other."""
+    """What openssl prints of real certificates, RFC 2253 and the legacy
+    form (an allow list may hold either), reads as one name, and not as
+    any other; and so does what mod_ssl gives (RFC 2253 in UTF-8) as a
+    server hands it over (PEP 3333: its bytes as Latin-1)."""
     import subprocess
     from helpers import OPENSSL, make_host_key
     from wlcg_collector.access import Access
@@ -275,14 +276,38 @@ def test_dns_of_real_certificates_in_both_forms(tmp_path, subject):
                               form], stdout=subprocess.PIPE, check=True).stdout.decode()
         return out.strip()[len("subject="):]
     rfc, legacy = printed("RFC2253"), printed("compat")
+    mod_ssl = printed("RFC2253,-esc_msb")  # as mod_ssl sets SSL_CLIENT_S_DN
+    served = mod_ssl.encode("utf-8").decode("latin-1")
     assert normalise_dn(rfc) and normalise_dn(rfc) == normalise_dn(legacy), (rfc, legacy)
-    for allowed in (rfc, legacy):
+    assert normalise_dn(mod_ssl) == normalise_dn(rfc)
+    for allowed in (rfc, legacy, mod_ssl):
         access = Access([allowed])
-        for presented in (rfc, legacy):
-            assert access.identity({"SSL_CLIENT_S_DN": presented,
-                                    "SSL_CLIENT_VERIFY": "SUCCESS"}) == presented
+        for presented in (rfc, legacy, mod_ssl, served):
+            found = access.identity({"SSL_CLIENT_S_DN": presented,
+                                     "SSL_CLIENT_VERIFY": "SUCCESS"})
+            assert found and normalise_dn(found) == normalise_dn(rfc), presented
         assert access.identity({"SSL_CLIENT_S_DN": rfc.replace("DC=org", "DC=com"),
                                 "SSL_CLIENT_VERIFY": "SUCCESS"}) is None
+
+
+def test_names_with_accents_as_a_server_hands_them_over():
+    """PEP 3333: the bytes of a variable as Latin-1. A name with accents
+    matches the allow list written with its characters as they are; the
+    same letters in Latin-1, sent as UTF-8, do not."""
+    from wlcg_collector.access import Access
+    access = Access(["CN=J\u00e9r\u00f4me Test,DC=ch", "j\u00e9r\u00f4me@example.org"])
+
+    def served(text):
+        return text.encode("utf-8").decode("latin-1")
+    assert access.identity({"SSL_CLIENT_S_DN": served("CN=J\u00e9r\u00f4me Test,DC=ch"),
+                            "SSL_CLIENT_VERIFY": "SUCCESS"}) == "CN=J\u00e9r\u00f4me Test,DC=ch"
+    assert access.identity({"REMOTE_USER": served("j\u00e9r\u00f4me@example.org")})
+    for dn in ("CN=J\u00c3\u00a9r\u00c3\u00b4me Test,DC=ch",    # the look-alike, as served
+               "CN=J\u00e9r\u00f4me Test\u00ff,DC=ch"):         # not UTF-8: not recovered
+        assert access.identity({"SSL_CLIENT_S_DN": served(dn),
+                                "SSL_CLIENT_VERIFY": "SUCCESS"}) is None
+    lookalike = served("j\u00c3\u00a9r\u00c3\u00b4me@example.org")
+    assert access.identity({"REMOTE_USER": lookalike}) is None
 
 
 def test_overview_shows_sites_stale_and_compliance(app):

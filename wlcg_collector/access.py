@@ -94,6 +94,18 @@ def is_dn(text):
     return "=" in text
 
 
+def server_text(value):
+    """A variable the server set, as the text it was given: under PEP 3333
+    a native string holds the bytes as Latin-1, so that mod_ssl's UTF-8
+    "\u00e9" in a DN (or an SSO's in REMOTE_USER) arrives as "\u00c3\u00a9"; those
+    bytes are read again as UTF-8. A value that is not such bytes (from a
+    server that decoded them itself) is kept as it is."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 class Access(object):
     def __init__(self, allow, token=None):
         self.users = {entry for entry in allow if not is_dn(entry)}
@@ -103,14 +115,14 @@ class Access(object):
 
     def identity(self, environ):
         """The allowed identity of the request, or None."""
-        dn = environ.get("SSL_CLIENT_S_DN")
+        dn = server_text(environ.get("SSL_CLIENT_S_DN") or "")
         # a certificate counts only when mod_ssl says it verified
         if dn and environ.get("SSL_CLIENT_VERIFY") == "SUCCESS":
             name = normalise_dn(dn)
             if name and name in self.dns:
                 return dn
         # user names and DNs are kept apart: a user name is never read as a DN
-        user = environ.get("REMOTE_USER")
+        user = server_text(environ.get("REMOTE_USER") or "")
         if user and user in self.users:
             return user
         if self.token and hmac.compare_digest(self.presented_token(environ), self.token):
@@ -118,8 +130,10 @@ class Access(object):
         return None
 
     def presented_token(self, environ):
+        """The token cookie's value; "" for none, or for one that is not
+        ASCII (the token is, and compare_digest refuses other text)."""
         for cookie in environ.get("HTTP_COOKIE", "").split(";"):
             name, _, value = cookie.strip().partition("=")
             if name == TOKEN_COOKIE:
-                return value
+                return value if value.isascii() else ""
         return ""
