@@ -16,17 +16,19 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
 
 from helpers import (ROOT, ScratchMySQL, collector_command, installed_dpkg_packages,
-                     mysql_available, run_reporter, write_config)
+                     make_report, mysql_available, run_reporter, write_config)
 
 APACHE = shutil.which("apache2", path="/usr/sbin:/usr/bin") or shutil.which(
     "httpd", path="/usr/sbin:/usr/bin")
 MODULES = "/usr/lib/apache2/modules"
 IS_ROOT = os.geteuid() == 0
+QUOTED_SITE = "T3_Q&A+B;C=D@E"  # a site name every link must quote
 
 
 def require(condition, what):
@@ -318,11 +320,12 @@ def test_pip_install_and_sdist(tmp_path):
 # ---------------------------------------------------------------- the officer's pages over TLS
 
 def client_certificate(directory, name, subject, ca_cert, ca_key):
-    """A client certificate of the test CA: (cert, key)."""
+    """A client certificate of the test CA: (cert, key); the subject is
+    read as UTF-8, as grid CAs write names with accents."""
     key, csr, cert = (os.path.join(directory, name + suffix) for suffix in (".key", ".csr",
                                                                            ".pem"))
-    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
-                    csr, "-subj", subject], check=True, stdout=subprocess.DEVNULL,
+    subprocess.run(["openssl", "req", "-utf8", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", csr, "-subj", subject], check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     ext = os.path.join(directory, name + ".ext")
     with open(ext, "w") as handle:
@@ -333,40 +336,88 @@ def client_certificate(directory, name, subject, ca_cert, ca_key):
     return cert, key
 
 
+def store_officer_data(config):
+    """Something on every kind of officer page, in the served database:
+    the officer's test fleet (sites, hosts, a host at a site whose name
+    needs quoting), a baseline, an advisory with exposed hosts, and a list
+    of sites that leaves one site (T2_D) unknown and one listed without
+    reports."""
+    from test_officer import BASELINE, T0, store_advisory, store_fleet
+    from wlcg_collector.config import load_config
+    from wlcg_collector.db import open_store
+    from wlcg_collector.report import parse_report
+    store = open_store(load_config(config).database)
+    try:
+        store_fleet(store)
+        store.store_report(parse_report(make_report(QUOTED_SITE, "q1.example.org", [
+            ("bash", "0:5.1.8-9.el9", "x86_64")], ts=T0 + 3600)), T0 + 3700, "192.0.2.1")
+        store.add_baseline("osg", BASELINE, T0)
+        store_advisory(store)
+    finally:
+        store.close()
+    listed = os.path.join(os.path.dirname(config), "sites.list")
+    with open(listed, "w") as handle:
+        handle.write("T2_A\nT2_B\nT2_C\nT2_TLS\n%s\nT1_LISTED_SILENT\n" % QUOTED_SITE)
+    proc = collector_command(["--config", config, "sites", "import", listed])
+    assert proc.returncode == 0, proc.stderr.decode()
+
+
 def test_officer_pages_behind_apache_with_client_certificates(open_dir, collector_keys,
                                                               tmp_path, home):
     """The shipped snippet under mod_ssl: an allowed DN reads the pages,
     another DN gets 403, no certificate gets no data; hosts still post
-    without one."""
+    without one. DNs with accents, as mod_ssl hands them over, match the
+    allow list written as the officer's guide says. Every page reachable
+    from the overview works, under the snippet's /wlcg-collector."""
     import ssl
     from helpers import make_tls_server_files
+    from test_pages import crawl
     server_key, server_cert, capath = make_tls_server_files(tmp_path / "tls")
     ca_cert, ca_key = str(tmp_path / "tls" / "ca.pem"), str(tmp_path / "tls" / "ca.key")
     officer = client_certificate(str(tmp_path), "officer",
                                  "/DC=org/DC=example/OU=Users/CN=Jane Officer", ca_cert, ca_key)
     mallory = client_certificate(str(tmp_path), "mallory",
                                  "/DC=org/DC=example/OU=Users/CN=Mallory", ca_cert, ca_key)
+    jerome_dn = "/DC=org/DC=example/OU=Users/CN=J\u00e9r\u00f4me Test"
+    zoe_dn = "/DC=org/DC=example/O=\u00c9cole/CN=Zo\u00eb \u0141ukasz"
+    # the same letters as J\u00e9r\u00f4me's UTF-8 bytes, in a name of their own
+    lookalike_dn = "/DC=org/DC=example/OU=Users/CN=J\u00c3\u00a9r\u00c3\u00b4me Test"
+    jerome, zoe, lookalike = (client_certificate(str(tmp_path), name, dn, ca_cert, ca_key)
+                              for name, dn in (("jerome", jerome_dn), ("zoe", zoe_dn),
+                                               ("lookalike", lookalike_dn)))
+    # allow entries as docs/officer.md says: either form, the characters as they are
+    allow = ["CN=Jane Officer,OU=Users,DC=example,DC=org",
+             "CN=J\u00e9r\u00f4me Test,OU=Users,DC=example,DC=org", zoe_dn]
     with serving_apache(open_dir, collector_keys, tls=(server_key, server_cert, ca_cert),
-                        officer_allow=["CN=Jane Officer,OU=Users,DC=example,DC=org"]) as served:
+                        officer_allow=allow) as served:
         base, config = served
 
         def get(path, client=None):
+            status, _, body = fetch(path, client)
+            return status, body
+
+        def fetch(path, client=None):
             context = ssl.create_default_context(cafile=ca_cert)
             context.post_handshake_auth = True  # mod_ssl asks per location (TLS 1.3)
             if client:
                 context.load_cert_chain(*client)
             try:
                 with urllib.request.urlopen(base + path, context=context, timeout=30) as answer:
-                    return answer.status, answer.read().decode()
+                    return (answer.status, answer.headers.get("Content-Type", ""),
+                            answer.read().decode())
             except urllib.error.HTTPError as exc:
-                return exc.code, exc.read().decode()
+                return exc.code, "", exc.read().decode()
             except (ssl.SSLError, urllib.error.URLError, ConnectionError) as exc:
-                return None, str(exc)
+                return None, "", str(exc)
 
         status, body = get("/wlcg-collector/officer/", officer)
         assert status == 200 and "<h1>Sites</h1>" in body
-        status, body = get("/wlcg-collector/officer/", mallory)
-        assert status == 403 and "<table" not in body
+        for client in (jerome, zoe):
+            status, body = get("/wlcg-collector/officer/", client)
+            assert status == 200 and "<h1>Sites</h1>" in body, (client, status, body)
+        for client in (mallory, lookalike):
+            status, body = get("/wlcg-collector/officer/", client)
+            assert status == 403 and "<table" not in body
         status, body = get("/wlcg-collector/officer/")
         # mod_ssl ends the connection (or answers 403) before the application
         assert status in (None, 403), (status, body)
@@ -379,3 +430,18 @@ def test_officer_pages_behind_apache_with_client_certificates(open_dir, collecto
         assert proc.returncode == 0, proc.stderr.decode()
         status, body = get("/wlcg-collector/officer/site/T2_TLS", officer)
         assert status == 200 and "tls.example.org" in body
+
+        store_officer_data(config)
+        pages = crawl(lambda url: fetch(url, officer), ["/wlcg-collector/officer/"])
+        failed = {url: status for url, (status, _) in pages.items() if status != 200}
+        assert not failed, failed
+        for url, (_, links) in pages.items():
+            for link in links:
+                assert link.startswith("/wlcg-collector/officer/"), (url, link)
+        kinds = {url.split("?")[0].split("/")[3] for url in pages}
+        assert kinds == {"", "site", "host", "baseline", "adoption", "quarantine",
+                         "advisories", "advisory", "static"}, kinds
+        assert any(QUOTED_SITE in urllib.parse.unquote(url) and "/host/" in url
+                   for url in pages)
+        status, body = get("/wlcg-collector/officer/", officer)
+        assert 'id="unknown"' in body and 'id="without-reports"' in body
