@@ -213,6 +213,13 @@ def test_every_link_starts_at_the_mount_point(app):
                      "advisory", "static"}
     assert any("format=csv" in url for url in pages)
     assert any("baseline=osg" in url and "/site/" in url for url in pages)
+    # and so do the links of an error page
+    for path, query in (("/officer/nope", ""), ("/officer/", "stale=soon")):
+        status, _, body = get(app, path, query, SCRIPT_NAME=MOUNT, **OFFICER)
+        links = PageLinks()
+        links.feed(body)
+        assert status in (400, 404) and links.written
+        assert all(link.startswith(MOUNT + "/officer/") for link in links.written), path
 
 
 @pytest.mark.parametrize("mount,quoted", [
