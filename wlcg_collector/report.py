@@ -22,6 +22,7 @@ import operator
 import re
 from itertools import islice
 
+from .text import has_invisible
 from .versions import is_ascii_number, split_dpkg_version
 
 MAX_HEADERS = 64
@@ -52,11 +53,9 @@ HOST_LABEL_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,62}$")
 # the site in their paths: a site named with '/' had no page of its own)
 SITE_RE = re.compile(r"^[\x21-\x7e]+$")
 SITE_FORBIDDEN = "/%?#"
-# Header values: printable text (any script), no control characters, and
-# none of the invisible ones that make text display as something else:
-# zero-width characters, bidi embeddings and isolates, line and paragraph
-# separators, the byte order mark ("AlmaLinux 9.4 \u202egnp.exe").
-CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# Header values: printable text (any script), none of the characters
+# text.py's rule refuses (controls, and the invisible ones that make text
+# display as something else: "AlmaLinux 9.4 \u202egnp.exe").
 PUBKEY_NAMES = ("gpg-pubkey", "gpg-pubkey-release")
 # the `version` header of reports whose package lines may carry a fourth
 # field, the source package's name (pakiti-client's reports are version 1:
@@ -159,7 +158,7 @@ def normalise_dpkg_version(version):
 
 
 def _printable(text, what):
-    if CONTROL_RE.search(text):
+    if has_invisible(text):
         raise ReportError("%s holds a control character or an invisible formatting one"
                           % what)
 

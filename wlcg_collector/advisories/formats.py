@@ -23,6 +23,7 @@ import calendar
 import json
 import re
 
+from ..text import without_invisible
 from ..versions import split_dpkg_version
 from .records import BINARY, SOURCE, Advisory, AdvisoryError, Affected, worst_severity
 
@@ -115,13 +116,10 @@ def _version(value, what):
     return _field(value, what, MAX_VERSION)
 
 
-# control characters and the invisible ones that make text display as
-# something else (a title is printed on the officer's terminal)
-INVISIBLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-
-
 def _title(text):
-    text = " ".join(INVISIBLE_RE.sub(" ", str(text or "")).split())
+    # without control characters and the invisible ones that make text
+    # display as something else (a title is printed on the officer's terminal)
+    text = " ".join(without_invisible(str(text or "")).split())
     return text[:MAX_TITLE]
 
 
