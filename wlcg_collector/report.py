@@ -53,6 +53,7 @@ HOST_LABEL_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,62}$")
 # the site in their paths: a site named with '/' had no page of its own)
 SITE_RE = re.compile(r"^[\x21-\x7e]+$")
 SITE_FORBIDDEN = "/%?#"
+SITE_RULE = "printable ASCII without spaces or / % ? #, not only dots"
 # Header values: printable text (any script), none of the characters
 # text.py's rule refuses (controls, and the invisible ones that make text
 # display as something else: "AlmaLinux 9.4 \u202egnp.exe").
@@ -291,15 +292,20 @@ def _parse_headers(lines):
     if not all(HOST_LABEL_RE.match(label) for label in headers["host"].split(".")):
         raise ReportError("header host %r is not a host name (DNS labels, no port)"
                           % headers["host"][:MAX_VALUE])
-    if not SITE_RE.match(headers["site"]) or any(c in headers["site"]
-                                                 for c in SITE_FORBIDDEN):
-        raise ReportError("header site %r is not a site name (printable ASCII without / %% ? #)"
-                          % headers["site"])
+    if not is_site_name(headers["site"]):
+        raise ReportError("header site %r is not a site name (%s)" % (headers["site"], SITE_RULE))
     if "ts" in headers and not (is_ascii_number(headers["ts"]) and len(headers["ts"]) <= 12):
         raise ReportError("header ts %r is not Unix seconds" % headers["ts"])
     if len(facts_json(headers)) > MAX_FACTS:
         raise ReportError("the headers take more than %d bytes" % MAX_FACTS)
     return headers
+
+
+def is_site_name(name):
+    """Whether a report may carry name as its site (SITE_RULE): the pages
+    put it in their paths, where '.' and '..' are no name but a step."""
+    return (bool(SITE_RE.match(name)) and not any(c in name for c in SITE_FORBIDDEN)
+            and name.strip(".") != "" and len(name) <= HEADER_LIMITS["site"])
 
 
 def facts_json(headers):

@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ElementTree
 from collections import namedtuple
 
 from .db.records import site_order
-from .report import HEADER_LIMITS, SITE_FORBIDDEN, SITE_RE
+from .report import HEADER_LIMITS, SITE_RE, SITE_RULE, is_site_name
 
 FORMATS = ("plain", "cric", "gocdb")
 MAX_SITES = 100000
@@ -49,11 +49,9 @@ class SiteListError(Exception):
 
 def check_site_name(name, where):
     """The name, if a report could carry it as its site; else SiteListError."""
-    if not isinstance(name, str) or not SITE_RE.match(name) or \
-            any(c in name for c in SITE_FORBIDDEN) or len(name) > HEADER_LIMITS["site"]:
-        raise SiteListError("%s: %r is not a site name (printable ASCII without spaces or "
-                            "/ %% ? #, at most %d characters)"
-                            % (where, str(name)[:120], HEADER_LIMITS["site"]))
+    if not isinstance(name, str) or not is_site_name(name):
+        raise SiteListError("%s: %r is not a site name (%s, at most %d characters)"
+                            % (where, str(name)[:120], SITE_RULE, HEADER_LIMITS["site"]))
     return name
 
 

@@ -6,6 +6,7 @@ moves, in one transaction) and the aliases they leave."""
 
 import time
 
+from ..report import SITE_RULE, is_site_name
 from ..topology import suggestions
 from .database import chunks
 from .errors import StoreError
@@ -166,6 +167,8 @@ class SiteStore(object):
         becomes an alias of `new`. Returns the SiteRename; SiteError (one
         line, nothing changed) when it cannot be done."""
         sql = self.sql
+        if not is_site_name(new):  # (old may be one: this is how it is repaired)
+            raise SiteError("%r is not a site name (%s)" % (new[:120], SITE_RULE))
         if old.lower() == new.lower():
             raise SiteError("%s and %s are the same site (names are compared without regard to "
                             "case)" % (old, new))
