@@ -13,6 +13,10 @@ from .errors import StoreError, StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
 
+# the collected data are for the collector's user only (the officer's
+# commands run as that user)
+DATABASE_MODE = 0o600
+
 
 def compile_sql(text):
     """A statement for sqlite3: {p} becomes '?'; nothing else changes."""
@@ -74,6 +78,20 @@ for _name in SITE_ORDERED:
                                      getattr(SharedSQL, _name)))
 
 
+def create_private(path):
+    """Make a missing database file, empty, mode DATABASE_MODE: SQLite
+    would make it 0644 (less the umask), readable by every local user,
+    and makes its -wal, -shm and -journal files with the mode the
+    database file has."""
+    if path == ":memory:":
+        return  # SQLite's name for a database of no file
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                         DATABASE_MODE))
+    except FileExistsError:
+        pass  # there already (or made by another process just now): left as it is
+
+
 class SQLiteDialect(object):
     name = "sqlite"
     placeholder = "?"
@@ -93,11 +111,15 @@ class SQLiteDialect(object):
         if not os.path.isdir(directory):
             raise StoreUnavailable("database directory %s does not exist" % directory)
         try:
+            create_private(self.path)
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: index pages of big queries
+        except OSError as exc:  # (create_private's: as SQLite would have failed)
+            raise StoreUnavailable("cannot create SQLite database %s: %s"
+                                   % (self.path, exc.strerror or exc))
         except sqlite3.Error as exc:
             raise StoreUnavailable("cannot open SQLite database %s: %s" % (self.path, exc))
         return conn
