@@ -51,6 +51,7 @@ first request: a missing or unreadable key, a key that group or others can
 read, a key that does not match its certificate, a bad database URL.
 """
 
+import codecs
 import configparser
 import os
 import stat
@@ -68,6 +69,8 @@ DEFAULT_DATABASE = "sqlite:////var/lib/wlcg-collector/collector.db"
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
 # each is a database connection of every process reading the whole fleet
 MAX_READ_CONNECTIONS = 32
+# a config file is a few kB: more is not one
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -146,6 +149,46 @@ def config_path(explicit=None):
     return None
 
 
+def config_file_problem(mode, path):
+    """Why a file of this st_mode may not configure the collector, or None:
+    anybody who may write it decides which keys and database are used."""
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    if mode & stat.S_IWOTH:
+        return "is writable by others (mode %04o): chmod o-w %s" % (stat.S_IMODE(mode), path)
+    return None
+
+
+def config_text(data, path):
+    """The text of a config file's bytes: UTF-8 (a byte order mark
+    allowed), whatever the locale says (mod_wsgi's is often ASCII)."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("config file %s is not UTF-8 text (line %d)"
+                          % (path, data.count(b"\n", 0, exc.start) + 1))
+
+
+def read_config_text(path):
+    """The config file's text; ConfigError for one that cannot be read or
+    may not be used (config_file_problem), judged on what was opened
+    (through any symlink), and without waiting on a FIFO."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            problem = config_file_problem(os.fstat(handle.fileno()).st_mode, path)
+            if problem:
+                raise ConfigError("config file %s %s" % (path, problem))
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError("cannot read config file %s: %s" % (path, exc.strerror or exc))
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError("config file %s is larger than %d bytes" % (path, MAX_CONFIG_BYTES))
+    return config_text(data, path)
+
+
 def _lines(value):
     return [part.strip() for part in value.replace(",", "\n").splitlines() if part.strip()]
 
@@ -157,10 +200,7 @@ def load_config(path=None, database=None, keys=None, certs=None):
     if path is not None:
         parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"))
         try:
-            with open(path) as handle:
-                parser.read_file(handle)
-        except OSError as exc:
-            raise ConfigError("cannot read config file %s: %s" % (path, exc.strerror or exc))
+            parser.read_string(read_config_text(path), source=path)
         except configparser.Error as exc:
             raise ConfigError("config file %s: %s" % (path, str(exc).splitlines()[0]))
         config.path = path

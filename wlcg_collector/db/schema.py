@@ -83,7 +83,7 @@ class Schema(object):
     def run_schema_file(self, path):
         """Run one schema or upgrade file as it is (tests use it to make
         databases of older versions)."""
-        with open(path) as handle:
+        with open(path, encoding="utf-8") as handle:
             text = handle.read()
         try:
             self.dialect.run_script(self._connection(), text)
