@@ -64,6 +64,10 @@ def build_parser():
     p = command("serve", "serve the collector application (development and demo server)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=whole_number, default=8080)
+    p.add_argument("--timeout", type=decimal_number, default=devserver.TIMEOUT, metavar="SECONDS",
+                   help="a client's time to send its whole request, and to take the answer")
+    p.add_argument("--max-connections", type=whole_number, metavar="N",
+                   help="at most N connections (default: 2000, fewer under the open-file limit)")
 
     p = command("ingest", "store reports written by the reporter's --output")
     p.add_argument("files", metavar="FILE", nargs="+")
@@ -206,7 +210,11 @@ def cmd_serve(args):
     app = create_app(args.config, database=args.db, keys=args.key, certs=args.cert,
                      officer_token=token)
     try:
-        server = devserver.make_server(args.host, args.port, app)
+        server = devserver.make_server(args.host, args.port, app, timeout=args.timeout,
+                                       max_connections=args.max_connections,
+                                       max_body=app.config.max_body)
+    except ValueError as exc:  # bounds out of range, or beyond the open-file limit
+        raise UsageError("cannot serve: %s" % exc)
     except OSError as exc:
         raise CommandError("cannot listen on %s:%d: %s" % (args.host, args.port,
                                                           exc.strerror or exc))
