@@ -376,7 +376,7 @@ def test_a_zip_member_name_is_printed_safely(tmp_path):
     with zipfile.ZipFile(str(path), "w") as archive:
         archive.writestr("evil\x1b[2J.json", b"{not json")
     [(name, data)] = list(sources.items_of(str(path)))
-    assert name == "%s:evil?[2J.json" % path
+    assert name == "%s:evil\\x1b[2J.json" % path
 
 
 class _Dripping(_Quiet):

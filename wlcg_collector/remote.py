@@ -7,6 +7,7 @@ https:// URLs, within max_bytes and a deadline. A file must be a regular
 file: a FIFO or a device would hang the read.
 """
 
+import http.client
 import os
 import ssl
 import stat
@@ -24,8 +25,21 @@ class SourceError(Exception):
 
 
 def printable(text, limit=300):
-    """A name from a feed as one line that cannot drive a terminal."""
-    return "".join(c if " " <= c <= "~" else "?" for c in text[:limit])
+    """A name (a file's, a URL, a feed's) as one line that cannot drive a
+    terminal and still says what it is: a byte that is not UTF-8 (a
+    surrogate escape of a file name) as \\xff, a control or invisible
+    character as its escape (\\x1b, \\n, \\u202e). What it returns is
+    returned unchanged: a line made of such names can be passed again."""
+    text = str(text)[:limit]
+    if text.isprintable():
+        return text
+    return "".join(_shown(char) for char in text)
+
+
+def _shown(char):
+    if "\udc80" <= char <= "\udcff":
+        return "\\x%02x" % (ord(char) - 0xdc00)
+    return char if char.isprintable() else ascii(char)[1:-1]
 
 
 def read_bounded(handle, limit, what):
@@ -51,45 +65,63 @@ def read_file(path, limit):
 class _HTTPSOnly(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         if not newurl.lower().startswith("https://"):
-            raise SourceError("%s redirects to %s, which is not https" % (req.full_url,
-                                                                           newurl[:200]))
+            raise SourceError("redirected to %s, which is not https" % printable(newurl, 200))
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def fetch(url, max_bytes, timeout=FETCH_TIMEOUT, deadline=FETCH_DEADLINE,
           ca_file=None, user_agent="wlcg-collector"):
-    """The body of an https:// URL, or SourceError naming what failed."""
+    """The body of an https:// URL, or SourceError naming the URL and
+    what failed: whatever the server answers (a status line, headers or
+    chunks that are not HTTP, too many headers) is one line, never an
+    exception of http.client's."""
+    shown = printable(url, 200)
     if not url.lower().startswith("https://"):
-        raise SourceError("%s: only https:// URLs are fetched" % url[:200])
+        raise SourceError("%s: only https:// URLs are fetched" % shown)
+    try:
+        return _fetch(url, max_bytes, timeout, deadline, ca_file, user_agent)
+    except urllib.error.HTTPError as exc:
+        raise SourceError("%s: HTTP %d %s" % (shown, exc.code, printable(exc.reason, 100)))
+    except urllib.error.URLError as exc:
+        raise SourceError("%s: %s" % (shown, printable(exc.reason)))
+    except SourceError as exc:
+        raise SourceError("%s: %s" % (shown, exc))
+    except http.client.InvalidURL as exc:
+        raise SourceError("%s: not a valid URL (%s)" % (shown, printable(exc, 100)))
+    except http.client.HTTPException as exc:
+        # not an OSError: a status line, a header or a chunk that is not HTTP
+        raise SourceError("%s: not a valid HTTP answer (%s%s)"
+                          % (shown, type(exc).__name__, ": %s" % printable(exc, 100)
+                             if str(exc) else ""))
+    except (OSError, ValueError) as exc:
+        raise SourceError("%s: %s" % (shown, printable(exc)))
+
+
+def _fetch(url, max_bytes, timeout, deadline, ca_file, user_agent):
     context = ssl.create_default_context(cafile=ca_file)
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
                                          _HTTPSOnly())
     request = urllib.request.Request(url, headers={"User-Agent": user_agent})
     started = time.monotonic()
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            length = response.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > max_bytes:
-                raise SourceError("%s: %s bytes, more than the %d bytes allowed"
-                                  % (url[:200], length, max_bytes))
-            parts, size = [], 0
-            while True:
-                # read1: what one receive gives, so that a server sending a
-                # byte a minute meets the deadline too
-                part = response.read1(CHUNK)
-                if not part:
-                    break
-                size += len(part)
-                if size > max_bytes:
-                    raise SourceError("%s: more than the %d bytes allowed" % (url[:200],
-                                                                             max_bytes))
-                if time.monotonic() - started > deadline:
-                    raise SourceError("%s: not fetched within %d s" % (url[:200], deadline))
-                parts.append(part)
-            return b"".join(parts)
-    except urllib.error.HTTPError as exc:
-        raise SourceError("%s: HTTP %d %s" % (url[:200], exc.code, exc.reason))
-    except urllib.error.URLError as exc:
-        raise SourceError("%s: %s" % (url[:200], exc.reason))
-    except (OSError, ssl.SSLError) as exc:
-        raise SourceError("%s: %s" % (url[:200], exc))
+    with opener.open(request, timeout=timeout) as response:
+        length = response.headers.get("Content-Length")
+        # "²".isdigit() is true, and int() refuses it
+        if length is not None and not (length.isascii() and length.strip().isdigit()):
+            raise SourceError("Content-Length %r is not a number" % length[:40])
+        if length is not None and int(length) > max_bytes:
+            raise SourceError("%s bytes, more than the %d bytes allowed" % (length.strip(),
+                                                                              max_bytes))
+        parts, size = [], 0
+        while True:
+            # read1: what one receive gives, so that a server sending a
+            # byte a minute meets the deadline too
+            part = response.read1(CHUNK)
+            if not part:
+                break
+            size += len(part)
+            if size > max_bytes:
+                raise SourceError("more than the %d bytes allowed" % max_bytes)
+            if time.monotonic() - started > deadline:
+                raise SourceError("not fetched within %d s" % deadline)
+            parts.append(part)
+        return b"".join(parts)

@@ -19,7 +19,7 @@ from .cli_common import CommandError, config_of, emit, emit_records, store_of
 from .db.site_store import MERGE, RENAME
 from .dates import format_time
 from .output import FORMATS
-from .remote import SourceError, fetch, read_file
+from .remote import SourceError, fetch, printable, read_file
 from .trust import UNKNOWN_SITE
 
 MAX_LIST_BYTES = 32 * 1024 * 1024  # a whole CRIC site export is a few MB
@@ -110,24 +110,27 @@ def import_sites(args):
     source = args.source or config.site_source
     if not source:
         raise CommandError("sites import: name a file or https:// URL (or set [sites] source)")
+    # the name as every line shows it and the list's rows keep it (a file
+    # name need not be UTF-8, nor free of control characters)
+    shown = printable(source, 255)
     try:
         if source.lower().startswith(("https://", "http://")):
             data = fetch(source, MAX_LIST_BYTES, ca_file=config.site_ca_file)
         else:
             data = read_file(source, MAX_LIST_BYTES)
         fmt = args.list_format or topology.detect_format(data)
-        listed = topology.parse_site_list(data, fmt, source)
+        listed = topology.parse_site_list(data, fmt, shown)
     except (SourceError, topology.SiteListError) as exc:
-        raise CommandError("%s; nothing imported" % exc)
+        raise CommandError("%s; nothing imported" % printable(exc, 1000))
     store = store_of(args)
     refusal = topology.shrink_refusal(store.site_rows(), listed)
     if refusal and not args.force:
-        raise CommandError("%s: %s; nothing imported" % (source, refusal))
-    result = store.import_sites(listed, source, fmt, int(time.time()), officer_name())
+        raise CommandError("%s: %s; nothing imported" % (shown, refusal))
+    result = store.import_sites(listed, shown, fmt, int(time.time()), officer_name())
     if args.quiet:
         return
     print("imported %d site(s) from %s (%s): %d added, %d retired, %d listed again, %d updated"
-          % (result.sites, source, fmt, result.added, result.retired, result.returned,
+          % (result.sites, shown, fmt, result.added, result.retired, result.returned,
              result.updated))
 
 

@@ -137,6 +137,8 @@ def _parse_cric(text, name):
         document = json.loads(text)
     except ValueError as exc:
         raise SiteListError("%s is not JSON: %s" % (name, exc))
+    except RecursionError:  # json's own bound: no export nests a thousand deep
+        raise SiteListError("%s is not JSON: nested too deeply" % name)
     if not isinstance(document, dict):
         raise SiteListError("%s is not a CRIC site export (a JSON object keyed by site name)"
                             % name)
