@@ -128,10 +128,10 @@ def test_dsa_list():
     (b"{\"a\": 1}", "not an advisory format this collector reads"),
     (b"{\"id\": \"bad id!\", \"modified\": \"2024-01-01T00:00:00Z\"}", "advisory id"),
     (b"{\"id\": \"X-1\", \"published\": \"yesterday\", \"affected\": []}",
-     "OSV record X-1 published 'yesterday' is not an ISO 8601 time"),
+     "X-1: published 'yesterday' is not an ISO 8601 time"),
     (b"{\"id\": \"X-1\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:12\", "
      b"\"name\": \"a b\"}}]}", "package name 'a b' is not printable ASCII"),
-    (b"[01 Aug 2002] DSA-141 mpack - x\n\t[woody] - mpack 1.5:-7\n", "DSA list line 2"),
+    (b"[01 Aug 2002] DSA-141 mpack - x\n\t[woody] - mpack 1.5:-7\n", "DSA-141: line 2"),
 ])
 def test_invalid_files_are_one_line_errors(data, message):
     with pytest.raises(AdvisoryError) as caught:
@@ -314,8 +314,8 @@ def test_an_invalid_file_is_named_and_nothing_of_it_stored(database_url, tmp_pat
                                                       str(tmp_path / "missing.json")])
     assert code == 1
     assert err.splitlines() == [
-        "wlcg-collector: %s: OSV record ALSA-2023:4520 fixed '2.20.0 -3.el8' is not printable "
-        "ASCII of at most 200 characters" % (folder / "broken.json"),
+        "wlcg-collector: %s: ALSA-2023:4520: fixed '2.20.0 -3.el8' is not printable ASCII of "
+        "at most 200 characters" % (folder / "broken.json"),
         "wlcg-collector: %s: no such file or directory" % (tmp_path / "missing.json")]
     assert out.endswith("; 2 not valid (nothing of them stored)\n")
     code, out, err = run_cli(db_args(database_url) + ["advisories", "list", "--format", "json"])

@@ -1,9 +1,12 @@
-"""What the importers make of odd input: an answer of an HTTPS server
-that is not HTTP, a site list nested 50,000 deep. Each is one line naming
-the source; the other sources are imported."""
+"""What the importers make of odd input: feed files with a value of the
+wrong type anywhere (each real fixture mutated key by key), values too
+long or out of range for their columns, an answer of an HTTPS server that
+is not HTTP, a site list nested 50,000 deep. Each is one line naming the
+source and the record; the other records and sources are imported."""
 
 import json
 import os
+import shutil
 import socketserver
 import ssl
 import threading
@@ -11,13 +14,52 @@ import threading
 import pytest
 
 from helpers import FIXTURES, make_tls_server_files, run_cli
+from wlcg_collector.advisories import formats
+from wlcg_collector.advisories.records import AdvisoryError, Affected, check_advisory
+from wlcg_collector.db.advisory_store import InvalidAdvisory
 
 ADVISORIES = os.path.join(FIXTURES, "advisories")
+JSON_FIXTURES = [os.path.join(folder, name)
+                 for folder in ("osv-almalinux", "osv-ubuntu", "csaf-redhat", "debian-tracker")
+                 for name in sorted(os.listdir(os.path.join(ADVISORIES, folder)))
+                 if name.endswith(".json")]
+# a value of each JSON type, and text no column holds
+WRONG_VALUES = [7, "x", [1], {"a": 1}, None, "9" * 300]
+T0 = 1767225600  # 2026-01-01T00:00:00Z
 
 
 def fixture(path):
     with open(os.path.join(ADVISORIES, path), "rb") as handle:
         return handle.read()
+
+
+def key_paths(value, prefix=(), shapes=None):
+    """A key path of a JSON value for each of its shapes (a path with its
+    list indices left out: the first item of each list, the second where
+    it has a shape the first has not)."""
+    shapes = set() if shapes is None else shapes
+    shape = tuple("*" if isinstance(key, int) else key for key in prefix)
+    if shape in shapes:
+        return
+    shapes.add(shape)
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from key_paths(item, prefix + (key,), shapes)
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:2]):
+            yield from key_paths(item, prefix + (index,), shapes)
+
+
+def replaced(document, path, value):
+    if not path:
+        return value
+    document = json.loads(json.dumps(document))
+    holder = document
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = value
+    return document
 
 
 def db_args(database_url):
@@ -28,6 +70,158 @@ def stored_advisories(database_url):
     code, out, err = run_cli(db_args(database_url) + ["advisories", "list", "--format", "json"])
     assert code == 0, err
     return sorted(row["advisory"] for row in json.loads(out))
+
+
+# ---------------------------------------------------------------- every value's type
+
+@pytest.mark.parametrize("path", JSON_FIXTURES)
+def test_a_value_of_the_wrong_type_anywhere_is_imported_or_one_line(path):
+    """Each key of a real file given a number, text, a list, an object or
+    null: the file is read or refused with an AdvisoryError (one line),
+    never another exception; what is read fits its columns."""
+    document = json.loads(fixture(path))
+    tried = 0
+    for key_path in key_paths(document):
+        for value in WRONG_VALUES:
+            data = json.dumps(replaced(document, key_path, value)).encode()
+            tried += 1
+            try:
+                advisories = formats.parse(data)
+            except AdvisoryError as exc:
+                assert "\n" not in str(exc) and "unexpected content" not in str(exc), \
+                    (key_path, value, str(exc))
+                continue
+            for advisory in advisories:
+                check_advisory(advisory)
+    assert tried > 100
+
+
+def osv_record(name, **changes):
+    record = json.loads(fixture(os.path.join("osv-almalinux", name)))
+    record.update(changes)
+    return record
+
+
+def test_a_record_of_the_wrong_shape_is_refused_alone_and_later_sources_read(database_url,
+                                                                             tmp_path):
+    """A list of OSV records with numbers where a list or an object belongs,
+    then a CSAF file with one, then good files: one line each, the rest
+    stored."""
+    assert run_cli(db_args(database_url) + ["init-db"])[0] == 0
+    records = [osv_record("almalinux8-ALSA-2023_4520.json", references=7),
+               osv_record("almalinux8-ALSA-2023_5259.json"),
+               osv_record("almalinux9-ALSA-2022_8194.json", severity=7),
+               5,
+               osv_record("almalinux9-ALSA-2024_2433.json")]
+    records[4]["affected"][0]["database_specific"] = {"cves_map": 7}
+    (tmp_path / "osv.json").write_text(json.dumps(records))
+    csaf = json.loads(fixture("csaf-redhat/rhsa-2024_6163.json"))
+    csaf["document"]["aggregate_severity"] = 7
+    (tmp_path / "csaf.json").write_text(json.dumps(csaf))
+    later = os.path.join(ADVISORIES, "csaf-redhat", "rhsa-2025_23414.json")
+    code, out, err = run_cli(db_args(database_url) + [
+        "advisories", "import", str(tmp_path / "osv.json"), str(tmp_path / "csaf.json"), later,
+        os.path.join(ADVISORIES, "osv-ubuntu")])
+    assert code == 1
+    osv, other = tmp_path / "osv.json", tmp_path / "csaf.json"
+    assert err.splitlines() == [
+        "wlcg-collector: %s: ALSA-2023:4520: references is not a JSON list" % osv,
+        "wlcg-collector: %s: ALSA-2022:8194: severity is not a JSON list" % osv,
+        "wlcg-collector: %s: record 4: OSV record is not a JSON object" % osv,
+        "wlcg-collector: %s: ALSA-2024:2433: affected cves_map is not a JSON object" % osv,
+        "wlcg-collector: %s: RHSA-2024:6163: aggregate_severity is not a JSON object" % other]
+    assert out == ("5 file(s) read: 4 new, 0 updated, 0 unchanged, 0 older than stored; "
+                   "5 not valid (nothing of them stored)\n")
+    assert stored_advisories(database_url) == ["ALSA-2023:5259", "RHSA-2025:23414",
+                                               "UBUNTU-CVE-2021-3782", "USN-5614-1"]
+
+
+def test_a_debian_entry_refuses_its_cve_and_a_dsa_line_its_dsa():
+    tracker = json.loads(fixture("debian-tracker/debian.json"))
+    tracker["prototypejs"]["CVE-2008-7220"]["releases"] = 7
+    tracker["evil\x1b[2J"] = 7
+    results = formats.parse_records(json.dumps(tracker).encode(), "debian-tracker")
+    refused = {record: str(result) for record, result in results
+               if isinstance(result, AdvisoryError)}
+    assert refused == {"DEBIAN-CVE-2008-7220": "package prototypejs releases is not a JSON "
+                                               "object",
+                       "package 'evil\\x1b[2J'": "not a JSON object"}
+    assert len(results) - len(refused) == len(formats.parse(fixture(
+        "debian-tracker/debian.json"))) - 1
+    dsa = fixture("debian-tracker/DSA.list").decode()
+    dsa = dsa.replace("[01 Aug 2002] DSA-141", "[41 Aug 2002] DSA-141").replace(
+        "libpng3 1.2.1-1.1.woody.2", "libpng3 1.2.1:-1")
+    results = formats.parse_records(dsa.encode())
+    refused = {record: str(result) for record, result in results
+               if isinstance(result, AdvisoryError)}
+    assert refused == {"DSA-141": "not a date",
+                       "DSA-140": "line 7: '1.2.1:-1': epoch in version is not number"}
+    assert len(results) == len(formats.parse(fixture("debian-tracker/DSA.list")))
+
+
+# ---------------------------------------------------------------- values and columns
+
+def csaf_with_major(major):
+    text = fixture("csaf-redhat/rhsa-2024_6163.json").decode()
+    assert "redhat:enterprise_linux:9" in text
+    return text.replace("redhat:enterprise_linux:9", "redhat:enterprise_linux:" + major)
+
+
+def test_a_csaf_cpe_with_a_70_digit_major_refuses_its_advisory_not_the_batch(database_url,
+                                                                             tmp_path):
+    assert run_cli(db_args(database_url) + ["init-db"])[0] == 0
+    folder = tmp_path / "feed"
+    shutil.copytree(ADVISORIES, str(folder))
+    bad = folder / "csaf-redhat" / "rhsa-2024_6163.json"
+    bad.write_text(csaf_with_major("9" * 70))
+    code, out, err = run_cli(db_args(database_url) + ["advisories", "import", str(folder)])
+    assert code == 1
+    cpe = "cpe:/a:redhat:enterprise_linux:" + "9" * 70
+    assert err == ("wlcg-collector: %s: RHSA-2024:6163: CPE %r names no RHEL release (at most "
+                   "3 digits)\n" % (bad, cpe[:60]))
+    assert out == ("11 file(s) read: 25 new, 0 updated, 0 unchanged, 0 older than stored; "
+                   "1 not valid (nothing of them stored)\n")
+    assert "RHSA-2024:6163" not in stored_advisories(database_url)
+    assert len(stored_advisories(database_url)) == 25
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda r: r.update(published="2024-13-45T00:00:00Z"),
+     "published '2024-13-45T00:00:00Z' is not a date"),
+    (lambda r: r.update(id="ALSA-" + "1" * 200), "advisory id"),
+    (lambda r: r["affected"][0]["package"].update(name="a" * 201),
+     "package name 'aaaa"),
+    (lambda r: r["affected"][0]["package"].update(ecosystem="AlmaLinux:" + "8" * 60),
+     "ecosystem 'AlmaLinux:888"),
+    (lambda r: r["affected"][0]["ranges"][0]["events"][1].update(fixed="1." * 101),
+     "fixed '1.1."),
+])
+def test_a_value_too_long_or_out_of_range_refuses_its_record(change, message):
+    good = osv_record("almalinux8-ALSA-2023_5259.json")
+    bad = osv_record("almalinux8-ALSA-2023_4520.json")
+    change(bad)
+    results = formats.parse_records(json.dumps([bad, good]).encode())
+    assert [type(r).__name__ for _, r in results] == ["AdvisoryError", "Advisory"]
+    assert message in str(results[0][1])
+
+
+@pytest.mark.parametrize("field, value", [
+    ("stream", "Red Hat:" + "9" * 70), ("name", "n" * 201), ("arch", "x" * 33),
+    ("module", "m" * 201), ("fixed", "1" * 201), ("kind", "both")])
+def test_the_store_refuses_a_value_its_column_cannot_hold_and_writes_nothing(store, field,
+                                                                             value):
+    """The last line before the database, whatever made the record: the
+    whole call is refused, nothing written (the parsers refuse such a
+    record alone, so a batch never holds one)."""
+    store.init_schema()
+    [good] = formats.parse(fixture("osv-almalinux/almalinux8-ALSA-2023_5259.json"))
+    [other] = formats.parse(fixture("osv-almalinux/almalinux8-ALSA-2023_4520.json"))
+    row = Affected("AlmaLinux:8", "mariadb", "binary", None, None, None, "1-1.el8", None, False)
+    bad = other._replace(affected=(row._replace(**{field: value}),))
+    with pytest.raises(InvalidAdvisory) as caught:
+        store.import_advisories([good, bad], T0)
+    assert str(caught.value).startswith("advisory 'ALSA-2023:4520': ")
+    assert store.advisories() == []
 
 
 # ---------------------------------------------------------------- HTTPS answers

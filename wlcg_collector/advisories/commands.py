@@ -10,10 +10,10 @@ from ..cli_common import (CommandError, UsageError, config_of, date_arg, emit, e
 from ..db import StoreError
 from ..output import FORMATS
 from . import exposure as judging
-from .formats import parse
+from .formats import parse_records
 from .records import FORMATS as FEED_FORMATS
 from .records import SEVERITIES, AdvisoryError
-from .sources import SourceError, items_of
+from .sources import SourceError, items_of, printable
 from .streams import StreamTable
 
 # advisories stored a transaction (a file's advisories are never split)
@@ -120,27 +120,23 @@ def cmd_import(args):
             total[key] += getattr(result, key)
     for source in sources:
         if not source.lower().startswith(("https://", "http://")) and not os.path.exists(source):
-            sys.stderr.write("wlcg-collector: %s: no such file or directory\n" % source)
-            failed += 1
+            failed += refuse(source, "no such file or directory")
             continue
         advisories = []
         try:
             for name, data in items_of(source, max_bytes=config.max_feed_bytes,
                                        ca_file=config.feed_ca_file):
                 files += 1
-                try:
-                    if isinstance(data, AdvisoryError):
-                        raise data
-                    advisories.extend(parse(data, args.feed_format))
-                except AdvisoryError as exc:
-                    sys.stderr.write("wlcg-collector: %s: %s\n" % (name, exc))
-                    failed += 1
+                for record, result in records_of(data, args.feed_format):
+                    if isinstance(result, AdvisoryError):
+                        failed += refuse(name, record, result)
+                    else:
+                        advisories.append(result)
                 if len(advisories) >= IMPORT_BATCH:
                     store_batch(advisories)  # a whole feed need not fit in memory
                     advisories = []
         except SourceError as exc:
-            sys.stderr.write("wlcg-collector: %s\n" % exc)
-            failed += 1
+            failed += refuse(exc)
         if advisories:
             store_batch(advisories)
     if not args.quiet or failed:
@@ -148,6 +144,25 @@ def cmd_import(args):
               % (files, total["new"], total["updated"], total["unchanged"], total["older"],
                  "; %d not valid (nothing of them stored)" % failed if failed else ""))
     return 1 if failed else 0
+
+
+def records_of(data, feed_format):
+    """[(record, Advisory or AdvisoryError)] of one file (data: its bytes,
+    or the AdvisoryError that refuses it whole; record None then)."""
+    if isinstance(data, AdvisoryError):
+        return [(None, data)]
+    try:
+        return parse_records(data, feed_format)
+    except AdvisoryError as exc:
+        return [(None, exc)]
+
+
+def refuse(*parts):
+    """One line on stderr: SOURCE: RECORD: reason (parts that are None left
+    out), every part made printable; 1, counted as a failure."""
+    sys.stderr.write("wlcg-collector: %s\n" % ": ".join(
+        printable(part, 500) for part in parts if part is not None))
+    return 1
 
 
 def cmd_list(args):

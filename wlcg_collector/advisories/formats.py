@@ -11,34 +11,26 @@ functions, text in, records out; AdvisoryError names what is wrong.
   RHEL major release of the product's CPE. Only `product_status.fixed` is
   read: in an advisory, `known_affected` names what *this* advisory does
   not fix, which says nothing of the versions it does.
-- The Debian security tracker's JSON (package -> CVE -> release ->
-  status, fixed_version, urgency): one advisory per CVE, named
-  DEBIAN-CVE-...; source package names; `fixed_version` 0 is "never
-  affected", status `open` "every version", `undetermined` is left out.
-- The tracker's DSA list (data/DSA/list): one advisory per DSA, dated,
-  with the fixed source version per release.
+- The Debian security tracker's JSON and its DSA list: see debian.py.
 """
 
 import calendar
+import datetime
 import json
 import re
 
 from ..text import without_invisible
-from ..versions import split_dpkg_version
-from .records import BINARY, SOURCE, Advisory, AdvisoryError, Affected, worst_severity
+from .records import (BINARY, MAX_ARCH, MAX_NAME, MAX_STREAM, MAX_TITLE, MAX_VERSION, SOURCE,
+                      Advisory, AdvisoryError, Affected, check_advisory, worst_severity)
 
-MAX_TITLE = 500
-MAX_NAME = 200
-MAX_VERSION = 200
-MAX_STREAM = 64
-MAX_ARCH = 32
-MAX_MODULE = 100
 # the largest real advisories (kernel updates) list a few thousand builds
 MAX_AFFECTED = 20000
+# Red Hat's product trees are four deep; RHEL majors have one or two digits
+MAX_BRANCH_DEPTH = 32
+MAX_MAJOR_DIGITS = 3
 
 IDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,99}$")
 CVE_RE = re.compile(r"CVE-[0-9]{4}-[0-9]{4,19}")
-CODENAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 URL_RE = re.compile(r"^https?://[\x21-\x7e]{1,490}$")
 FIELD_RE = re.compile(r"^[\x21-\x7e]+$")
 TIME_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})"
@@ -57,17 +49,9 @@ CSAF_NEVRA_RE = re.compile(r"^(.+)-([0-9]+):([^-:]+)-([^-:]+)\.([A-Za-z0-9_]{1,%
 CSAF_MODULE_RE = re.compile(r"(?:^|:)([A-Za-z0-9_.+-]{1,60}):([A-Za-z0-9_.+-]{1,39}):[0-9]{8,}:"
                             r"[0-9a-f]{8}:")
 RHEL_CPE_RE = re.compile(r"^cpe:/[aoh]:redhat:(?:enterprise_linux|rhel_[a-z0-9_]+):([0-9]+)")
+# a DSA list's header line (detect() looks for it; debian.py reads the list)
 DSA_HEADER_RE = re.compile(r"^\[([0-9]{1,2}) ([A-Z][a-z]{2}) ([0-9]{4})\] (DSA-[0-9]+(?:-[0-9]+)?)"
                            r" (.+)$")
-DSA_FIX_RE = re.compile(r"^\s+\[([a-z]+)\] - (\S+) (\S+)")
-MONTHS = {name: number for number, name in enumerate(calendar.month_abbr) if name}
-
-# Debian's code names: the tracker and the DSA list use them
-DEBIAN_RELEASES = {"buzz": "1.1", "rex": "1.2", "bo": "1.3", "hamm": "2.0", "slink": "2.1",
-                   "potato": "2.2", "woody": "3.0", "sarge": "3.1", "etch": "4", "lenny": "5",
-                   "squeeze": "6", "wheezy": "7", "jessie": "8", "stretch": "9", "buster": "10",
-                   "bullseye": "11", "bookworm": "12", "trixie": "13", "forky": "14",
-                   "duke": "15"}
 
 # the feeds' words for severity, as records.SEVERITIES
 SEVERITY_WORDS = {
@@ -93,16 +77,25 @@ def parse_time(text, what):
     if not match:
         raise AdvisoryError("%s %r is not an ISO 8601 time" % (what, str(text)[:40]))
     year, month, day, hour, minute, second, zone = match.groups()
-    try:
-        seconds = calendar.timegm((int(year), int(month), int(day), int(hour or 0),
-                                   int(minute or 0), int(second or 0)))
-    except (ValueError, OverflowError):
+    seconds = _seconds(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                       int(second or 0))
+    if seconds is None:
         raise AdvisoryError("%s %r is not a date" % (what, text[:40]))
     if zone and zone != "Z":
         sign = -1 if zone[0] == "+" else 1
         digits = zone[1:].replace(":", "")
         seconds += sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
     return seconds
+
+
+def _seconds(*fields):
+    """Unix seconds of a UTC (year, month, day, hour, minute, second), or
+    None for one that is no real time (month 13, 31 June)."""
+    try:
+        datetime.datetime(*fields)
+    except ValueError:
+        return None
+    return calendar.timegm(fields)
 
 
 def _field(value, what, limit=MAX_NAME):
@@ -155,11 +148,11 @@ def _list(value, what):
 
 def _advisory(ident, fmt, title, severity, published, modified, cves, url, affected):
     if len(affected) > MAX_AFFECTED:
-        raise AdvisoryError("advisory %s lists more than %d affected packages"
-                            % (ident, MAX_AFFECTED))
+        raise AdvisoryError("lists more than %d affected packages" % MAX_AFFECTED)
     url = url if isinstance(url, str) and URL_RE.match(url) else None
-    return Advisory(ident, fmt, _title(title), severity, published, modified, cves, url,
-                    tuple(sorted(set(affected), key=_affected_order)))
+    return check_advisory(Advisory(
+        ident, fmt, _title(title if isinstance(title, str) else ""), severity, published,
+        modified, cves, url, tuple(sorted(set(affected), key=_affected_order))))
 
 
 def _affected_order(row):
@@ -210,23 +203,61 @@ def load_json(data):
         raise AdvisoryError("not valid JSON: nested too deeply")
 
 
-def parse(data, fmt=None):
-    """[Advisory] of one file's bytes, in format fmt (detected if None)."""
+def parse_records(data, fmt=None):
+    """[(record, Advisory or AdvisoryError)] of one file's bytes in format
+    fmt (detected if None): a record that is not valid is refused alone,
+    the file's others are still read. record names it: its id, "record N"
+    in a list where it has none, None for a file of one. AdvisoryError for
+    a file that cannot be read at all."""
+    from . import debian  # here, not above: it imports this module's checks
     fmt = fmt or detect(data)
     if fmt == "dsa-list":
         try:
-            return parse_dsa_list(data.decode("utf-8"))
+            return debian.parse_dsa_list(data.decode("utf-8"))
         except UnicodeDecodeError as exc:
             raise AdvisoryError("not UTF-8 (byte %d)" % exc.start)
     document = load_json(data)
     if fmt == "osv":
-        records = document if isinstance(document, list) else [document]
-        return [parse_osv(_object(r, "OSV record")) for r in records]
+        if isinstance(document, list):
+            return [_one(_label(r, "id", "record %d" % n), parse_osv, r)
+                    for n, r in enumerate(document, 1)]
+        return [_one(_label(document, "id"), parse_osv, document)]
     if fmt == "csaf":
-        return [parse_csaf(_object(document, "CSAF document"))]
+        document = _object(document, "CSAF document")
+        head = document.get("document")
+        tracking = head.get("tracking") if isinstance(head, dict) else None
+        return [_one(_label(tracking, "id"), parse_csaf, document)]
     if fmt == "debian-tracker":
-        return parse_debian_tracker(_object(document, "Debian tracker JSON"))
+        return debian.parse_debian_tracker(_object(document, "Debian tracker JSON"))
     raise AdvisoryError("unknown format %r" % fmt)
+
+
+def parse(data, fmt=None):
+    """[Advisory] of one file's bytes, in format fmt (detected if None);
+    AdvisoryError naming the first record that is not valid."""
+    advisories = []
+    for record, result in parse_records(data, fmt):
+        if isinstance(result, AdvisoryError):
+            raise AdvisoryError("%s: %s" % (record, result) if record else str(result))
+        advisories.append(result)
+    return advisories
+
+
+def _label(record, key, otherwise=None):
+    ident = record.get(key) if isinstance(record, dict) else None
+    return ident if isinstance(ident, str) and IDENT_RE.match(ident) else otherwise
+
+
+def _one(record, parse_one, *args):
+    """(record, what parse_one(*args) returns, or the AdvisoryError that
+    refuses the record)."""
+    try:
+        return record, parse_one(*args)
+    except AdvisoryError as exc:
+        return record, exc
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError) as exc:
+        # a shape no check foresaw: this record is refused, never the run
+        return record, AdvisoryError("unexpected content (%s)" % type(exc).__name__)
 
 
 # ---------------------------------------------------------------- OSV
@@ -242,23 +273,25 @@ def osv_stream(ecosystem):
     return ecosystem, False
 
 
+def _ubuntu_scores(entries, what):
+    return [severity_word(entry.get("score")) for entry in _list(entries or [], what)
+            if isinstance(entry, dict) and entry.get("type") == "Ubuntu"]
+
+
 def _osv_severity(record):
-    words = []
-    specific = record.get("database_specific")
-    if isinstance(specific, dict):
-        words.append(severity_word(specific.get("severity")))
-    for entry in record.get("severity") or []:
-        if isinstance(entry, dict) and entry.get("type") == "Ubuntu":
-            words.append(severity_word(entry.get("score")))
+    """The record's worst severity word; its affected entries are objects
+    (parse_osv checked them)."""
+    specific = _object(record.get("database_specific") or {}, "database_specific")
+    words = [severity_word(specific.get("severity"))]
+    words += _ubuntu_scores(record.get("severity"), "severity")
     for affected in record.get("affected") or []:
-        specific = affected.get("ecosystem_specific") if isinstance(affected, dict) else None
-        cves_map = (affected.get("database_specific") or {}).get("cves_map") \
-            if isinstance(affected, dict) and isinstance(affected.get("database_specific"),
-                                                         dict) else None
-        for cve in (cves_map or {}).get("cves") or []:
-            for entry in (cve.get("severity") or []) if isinstance(cve, dict) else []:
-                if isinstance(entry, dict) and entry.get("type") == "Ubuntu":
-                    words.append(severity_word(entry.get("score")))
+        database = _object(affected.get("database_specific") or {},
+                           "affected database_specific")
+        cves_map = _object(database.get("cves_map") or {}, "affected cves_map")
+        for cve in _list(cves_map.get("cves") or [], "affected cves_map cves"):
+            if isinstance(cve, dict):
+                words += _ubuntu_scores(cve.get("severity"), "affected cves_map severity")
+        specific = affected.get("ecosystem_specific")
         if isinstance(specific, dict):
             words.append(severity_word(specific.get("severity")))
     summary = record.get("summary")
@@ -267,31 +300,31 @@ def _osv_severity(record):
     words = [w for w in words if w]
     if words:
         return worst_severity(words)
-    return "none" if NON_SECURITY_RE.match(record.get("id", "")) else "unknown"
+    return "none" if NON_SECURITY_RE.match(record["id"]) else "unknown"
 
 
-def _osv_ranges(ranges, what):
+def _osv_ranges(ranges):
     """[(introduced, fixed, last_affected)] of an affected entry's
     ECOSYSTEM ranges ("0" introduced: from the first version)."""
     found = []
-    for entry in _list(ranges, what + " ranges"):
-        entry = _object(entry, what + " range")
+    for entry in _list(ranges, "ranges"):
+        entry = _object(entry, "range")
         if entry.get("type") != "ECOSYSTEM":
             continue
         introduced = None
         started = False
-        for event in _list(entry.get("events"), what + " events"):
-            event = _object(event, what + " event")
+        for event in _list(entry.get("events"), "events"):
+            event = _object(event, "event")
             if "introduced" in event:
-                value = _version(event["introduced"], what + " introduced")
+                value = _version(event["introduced"], "introduced")
                 introduced = None if value == "0" else value
                 started = True
             elif "fixed" in event and started:
-                found.append((introduced, _version(event["fixed"], what + " fixed"), None))
+                found.append((introduced, _version(event["fixed"], "fixed"), None))
                 started = False
             elif "last_affected" in event and started:
-                found.append((introduced, None,
-                              _version(event["last_affected"], what + " last_affected")))
+                found.append((introduced, None, _version(event["last_affected"],
+                                                         "last_affected")))
                 started = False
         if started:
             found.append((introduced, None, None))  # no fix yet
@@ -305,76 +338,96 @@ def _module_of(fixed, label):
 
 
 def parse_osv(record):
+    record = _object(record, "OSV record")
     if "id" not in record:
         raise AdvisoryError("not an OSV record (no \"id\")")
     ident = _ident(record.get("id"))
-    what = "OSV record %s" % ident
     summary = record.get("summary") or ""
     label = MODULE_LABEL_RE.search(summary) if isinstance(summary, str) else None
     label = "%s:%s" % label.groups() if label else None
     affected = []
-    for entry in _list(record.get("affected"), what + " affected"):
-        entry = _object(entry, what + " affected entry")
-        package = _object(entry.get("package"), what + " package")
+    for entry in _list(record.get("affected"), "affected"):
+        entry = _object(entry, "affected entry")
+        package = _object(entry.get("package"), "package")
         ecosystem = package.get("ecosystem")
         if not isinstance(ecosystem, str):
-            raise AdvisoryError("%s: a package has no ecosystem" % what)
+            raise AdvisoryError("a package has no ecosystem")
         stream, pro = osv_stream(ecosystem)
-        name = _field(package.get("name"), what + " package name")
+        name = _field(package.get("name"), "package name")
         specific = entry.get("ecosystem_specific")
         binaries = []
         if isinstance(specific, dict):
-            for binary in _list(specific.get("binaries"), what + " binaries"):
+            for binary in _list(specific.get("binaries"), "binaries"):
                 if isinstance(binary, dict):
-                    binaries.append(_field(binary.get("binary_name"), what + " binary name"))
+                    binaries.append(_field(binary.get("binary_name"), "binary name"))
                 elif isinstance(binary, str):
-                    binaries.append(_field(binary, what + " binary name"))
+                    binaries.append(_field(binary, "binary name"))
         names = [(b, BINARY) for b in binaries] or [
             (name, SOURCE if stream.split(":")[0] in ("Debian", "Ubuntu") else BINARY)]
-        for introduced, fixed, last in _osv_ranges(entry.get("ranges"), what):
+        for introduced, fixed, last in _osv_ranges(entry.get("ranges")):
             for package_name, kind in names:
                 affected.append(Affected(stream, package_name, kind, None,
                                          _module_of(fixed or last, label), introduced, fixed,
                                          last, pro))
     url = None
-    for reference in record.get("references") or []:
+    for reference in _list(record.get("references") or [], "references"):
         if isinstance(reference, dict) and isinstance(reference.get("url"), str):
             if url is None or reference.get("type") == "ADVISORY":
                 url = reference["url"]
                 if reference.get("type") == "ADVISORY":
                     break
-    return _advisory(ident, "osv", record.get("summary") or record.get("details") or "",
-                     _osv_severity(record), parse_time(record.get("published"), what + " published"),
-                     parse_time(record.get("modified"), what + " modified"),
+    title = record.get("summary") or record.get("details")
+    return _advisory(ident, "osv", title, _osv_severity(record),
+                     parse_time(record.get("published"), "published"),
+                     parse_time(record.get("modified"), "modified"),
                      _cves(ident, record.get("aliases"), record.get("upstream"),
                            record.get("related")), url, affected)
 
 
 # ---------------------------------------------------------------- CSAF
 
+def _rhel_major(cpe):
+    """The RHEL major release a product's CPE names ("9"), or None."""
+    match = RHEL_CPE_RE.match(cpe) if isinstance(cpe, str) else None
+    if not match:
+        return None
+    if len(match.group(1)) > MAX_MAJOR_DIGITS:
+        raise AdvisoryError("CPE %r names no RHEL release (at most %d digits)"
+                            % (cpe[:60], MAX_MAJOR_DIGITS))
+    return str(int(match.group(1)))
+
+
 def _csaf_products(tree):
     """({product id: RHEL major}, {full product id: (reference, relates to)})."""
     majors = {}
     relations = {}
-
-    def walk(branches):
-        for branch in _list(branches, "CSAF product_tree branches"):
-            branch = _object(branch, "CSAF branch")
+    # a tree of branches, walked without recursion, to a bounded depth
+    pending = [(_list(tree.get("branches"), "product_tree branches"), 1)]
+    while pending:
+        branches, depth = pending.pop()
+        if branches and depth > MAX_BRANCH_DEPTH:
+            raise AdvisoryError("product_tree branches are nested more than %d deep"
+                                % MAX_BRANCH_DEPTH)
+        for branch in branches:
+            branch = _object(branch, "product_tree branch")
             product = branch.get("product")
             if isinstance(product, dict):
-                helper = product.get("product_identification_helper") or {}
-                cpe = helper.get("cpe") if isinstance(helper, dict) else None
-                match = RHEL_CPE_RE.match(cpe) if isinstance(cpe, str) else None
-                if match and isinstance(product.get("product_id"), str):
-                    majors[product["product_id"]] = match.group(1)
-            walk(branch.get("branches"))
-    walk(tree.get("branches"))
-    for relation in _list(tree.get("relationships"), "CSAF relationships"):
-        relation = _object(relation, "CSAF relationship")
-        full = (relation.get("full_product_name") or {}).get("product_id")
+                helper = product.get("product_identification_helper")
+                major = _rhel_major(helper.get("cpe") if isinstance(helper, dict) else None)
+                if major and isinstance(product.get("product_id"), str):
+                    majors[product["product_id"]] = major
+            pending.append((_list(branch.get("branches"), "product_tree branches"), depth + 1))
+    for relation in _list(tree.get("relationships"), "relationships"):
+        relation = _object(relation, "relationship")
+        full = _object(relation.get("full_product_name") or {},
+                       "relationship full_product_name").get("product_id")
         if isinstance(full, str):
-            relations[full] = (relation.get("product_reference"),
-                               relation.get("relates_to_product_reference"))
+            pair = (relation.get("product_reference"),
+                    relation.get("relates_to_product_reference"))
+            if not all(isinstance(p, str) for p in pair):
+                raise AdvisoryError("relationship %r: its product references are not text"
+                                    % full[:60])
+            relations[full] = pair
     return majors, relations
 
 
@@ -392,25 +445,25 @@ def parse_csaf(document):
     head = document["document"]
     tracking = _object(head.get("tracking"), "CSAF document.tracking")
     ident = _ident(tracking.get("id"))
-    what = "CSAF advisory %s" % ident
     majors, relations = _csaf_products(_object(document.get("product_tree") or {},
-                                               what + " product_tree"))
-    severities = [severity_word((head.get("aggregate_severity") or {}).get("text"))]
+                                               "product_tree"))
+    aggregate = _object(head.get("aggregate_severity") or {}, "aggregate_severity")
+    severities = [severity_word(aggregate.get("text"))]
     cves = []
     affected = []
-    for vulnerability in _list(document.get("vulnerabilities"), what + " vulnerabilities"):
-        vulnerability = _object(vulnerability, what + " vulnerability")
+    for vulnerability in _list(document.get("vulnerabilities"), "vulnerabilities"):
+        vulnerability = _object(vulnerability, "vulnerability")
         cves.append(vulnerability.get("cve"))
-        for threat in vulnerability.get("threats") or []:
+        for threat in _list(vulnerability.get("threats") or [], "threats"):
             if isinstance(threat, dict) and threat.get("category") == "impact":
                 severities.append(severity_word(threat.get("details")))
-        status = _object(vulnerability.get("product_status") or {}, what + " product_status")
-        for product in _list(status.get("fixed"), what + " fixed products"):
+        status = _object(vulnerability.get("product_status") or {}, "product_status")
+        for product in _list(status.get("fixed"), "fixed products"):
             if not isinstance(product, str):
-                raise AdvisoryError("%s: a fixed product id is not text" % what)
+                raise AdvisoryError("a fixed product id is not text")
             major = _csaf_major(product, majors, relations)
             reference = relations.get(product, (product, None))[0]
-            if major is None or not isinstance(reference, str):
+            if major is None:
                 continue  # not a RHEL product (or not a package)
             module = CSAF_MODULE_RE.search(product)
             qualifier = CSAF_MODULE_RE.search(reference)
@@ -418,126 +471,21 @@ def parse_csaf(document):
             if not match:
                 continue  # a product that is not a package build (a container, ...)
             name, epoch, version, release, arch = match.groups()
-            fixed = _version("%s:%s-%s" % (epoch, version, release), what + " fixed version")
+            fixed = _version("%s:%s-%s" % (epoch, version, release), "fixed version")
             module_name = "%s:%s" % module.groups() if module else None
             kind = SOURCE if arch == "src" else BINARY
-            affected.append(Affected("Red Hat:%s" % major, _field(name, what + " name"), kind,
+            affected.append(Affected("Red Hat:%s" % major, _field(name, "name"), kind,
                                      None if arch in ("src", "noarch") else arch,
                                      _module_of(fixed, module_name), None, fixed, None, False))
     binary_streams = {a.stream for a in affected if a.kind == BINARY}
     affected = [a for a in affected if a.kind == BINARY or a.stream not in binary_streams]
     url = None
-    for reference in head.get("references") or []:
+    for reference in _list(head.get("references") or [], "references"):
         if isinstance(reference, dict) and reference.get("category") == "self":
             url = reference.get("url") if isinstance(reference.get("url"), str) else None
             break
-    return _advisory(ident, "csaf", head.get("title") or "",
+    return _advisory(ident, "csaf", head.get("title"),
                      worst_severity([s for s in severities if s]),
-                     parse_time(tracking.get("initial_release_date"), what + " release date"),
-                     parse_time(tracking.get("current_release_date"), what + " current date"),
+                     parse_time(tracking.get("initial_release_date"), "release date"),
+                     parse_time(tracking.get("current_release_date"), "current date"),
                      _cves(cves), url, affected)
-
-
-# ---------------------------------------------------------------- Debian
-
-def debian_stream(codename):
-    if not isinstance(codename, str) or not CODENAME_RE.match(codename):
-        raise AdvisoryError("Debian release %r is not a code name" % str(codename)[:40])
-    number = DEBIAN_RELEASES.get(codename)
-    return "Debian:%s" % (number or codename)
-
-
-def parse_debian_tracker(document):
-    """One advisory per CVE (DEBIAN-CVE-...), every package it names."""
-    by_cve = {}
-    for package, entries in document.items():
-        _field(package, "Debian tracker package name")
-        if not isinstance(entries, dict):
-            raise AdvisoryError("Debian tracker: package %s is not a JSON object" % package)
-        for cve, entry in entries.items():
-            if not CVE_RE.fullmatch(cve):
-                continue  # TEMP- entries: no CVE yet
-            entry = _object(entry, "Debian tracker %s %s" % (package, cve))
-            releases = entry.get("releases") or {}
-            if not isinstance(releases, dict):
-                raise AdvisoryError("Debian tracker %s %s: releases is not an object"
-                                    % (package, cve))
-            advisory = by_cve.setdefault(cve, {"affected": [], "severities": [],
-                                               "title": entry.get("description") or ""})
-            for codename, release in releases.items():
-                release = _object(release, "Debian tracker %s %s %s" % (package, cve, codename))
-                status = release.get("status")
-                advisory["severities"].append(severity_word(release.get("urgency")))
-                fixed = release.get("fixed_version")
-                if status == "resolved":
-                    if not isinstance(fixed, str):
-                        raise AdvisoryError("Debian tracker %s %s %s: resolved without a "
-                                            "fixed_version" % (package, cve, codename))
-                    if fixed == "0":
-                        continue  # never affected
-                    _dpkg_version(fixed, "Debian tracker %s %s" % (package, cve))
-                    advisory["affected"].append(Affected(debian_stream(codename), package,
-                                                         SOURCE, None, None, None, fixed, None,
-                                                         False))
-                elif status == "open":
-                    advisory["affected"].append(Affected(debian_stream(codename), package,
-                                                         SOURCE, None, None, None, None, None,
-                                                         False))
-                # "undetermined": not known to be affected; left out
-    return [_advisory("DEBIAN-" + cve, "debian-tracker", "%s: %s" % (cve, found["title"]),
-                      worst_severity([s for s in found["severities"] if s]), None, None,
-                      (cve,), "https://security-tracker.debian.org/tracker/" + cve,
-                      found["affected"])
-            for cve, found in sorted(by_cve.items())]
-
-
-def _dpkg_version(text, what):
-    _version(text, what + " version")
-    try:
-        split_dpkg_version(text)
-    except ValueError as exc:
-        raise AdvisoryError("%s: %r: %s" % (what, text[:60], exc))
-
-
-def parse_dsa_list(text):
-    """[Advisory] of the tracker's DSA list: one per DSA, dated."""
-    advisories = []
-    current = None
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        if line.startswith("["):
-            match = DSA_HEADER_RE.match(line.rstrip())
-            if not match or match.group(2) not in MONTHS:
-                raise AdvisoryError("DSA list line %d is not '[DD Mon YYYY] DSA-N package - what'"
-                                    % number)
-            day, month, year, ident, rest = match.groups()
-            package, _, title = rest.partition(" - ")
-            try:
-                published = calendar.timegm((int(year), MONTHS[month], int(day), 0, 0, 0))
-            except (ValueError, OverflowError):
-                raise AdvisoryError("DSA list line %d: not a date" % number)
-            current = {"ident": ident, "title": "%s: %s" % (package, title or ""),
-                       "published": published, "cves": [], "affected": []}
-            advisories.append(current)
-            continue
-        if current is None:
-            raise AdvisoryError("DSA list line %d comes before any DSA" % number)
-        stripped = line.strip()
-        if stripped.startswith("{"):
-            current["cves"].extend(CVE_RE.findall(stripped))
-            continue
-        match = DSA_FIX_RE.match(line)
-        if match:
-            codename, package, version = match.groups()
-            if version.startswith("<"):
-                continue  # <not-affected>, <removed>, <unfixed>
-            _field(package, "DSA list line %d package" % number)
-            _dpkg_version(version, "DSA list line %d" % number)
-            current["affected"].append(Affected(debian_stream(codename), package, SOURCE, None,
-                                                None, None, version, None, False))
-        # NOTE lines and others: commentary
-    return [_advisory(_ident(a["ident"]), "dsa-list", a["title"], "unknown", a["published"],
-                      None, tuple(sorted(set(a["cves"]))),
-                      "https://security-tracker.debian.org/tracker/" + a["ident"], a["affected"])
-            for a in advisories]

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections import namedtuple
 
+from ..advisories.records import AdvisoryError, check_advisory
 from .database import chunks, maker
 from .errors import StoreError
 
@@ -30,6 +31,11 @@ class UnknownAdvisory(StoreError):
     pass
 
 
+class InvalidAdvisory(StoreError):
+    """An advisory with a value its column cannot hold: the parsers refuse
+    such a record, so this is the last line before the database."""
+
+
 def advisory_content(advisory):
     """The normalised advisory as stored JSON, and its digest (without
     `modified`: a feed that only regenerated a file changes nothing)."""
@@ -50,9 +56,15 @@ class AdvisoryStore(object):
         are added; one whose content changed replaces its stored revision
         (which is kept in advisory_revisions); one equal to what is stored,
         or older than it (by the vendor's modified time), changes nothing.
-        An ident given twice: the last one counts. ImportResult."""
+        An ident given twice: the last one counts. ImportResult;
+        InvalidAdvisory, with nothing written, when a value does not fit
+        its column."""
         latest = {}
         for advisory in advisories:
+            try:
+                check_advisory(advisory)
+            except AdvisoryError as exc:
+                raise InvalidAdvisory("advisory %r: %s" % (str(advisory.ident)[:100], exc))
             latest[advisory.ident] = advisory
         sql = self.sql
 
