@@ -1,8 +1,9 @@
-"""What the importers make of odd input: feed files with a value of the
-wrong type anywhere (each real fixture mutated key by key), values too
-long or out of range for their columns, an answer of an HTTPS server that
-is not HTTP, a site list nested 50,000 deep. Each is one line naming the
-source and the record; the other records and sources are imported."""
+"""What the importers and `ingest` make of odd input: feed files with a
+value of the wrong type anywhere (each real fixture mutated key by key),
+values too long or out of range for their columns, an answer of an HTTPS
+server that is not HTTP, a site list nested 50,000 deep, and file names
+that are not UTF-8 or hold control characters. Each is one line naming
+the source and the record; the other records and sources are imported."""
 
 import json
 import os
@@ -13,7 +14,7 @@ import threading
 
 import pytest
 
-from helpers import FIXTURES, make_tls_server_files, run_cli
+from helpers import FIXTURES, make_report, make_tls_server_files, run_cli
 from wlcg_collector.advisories import formats
 from wlcg_collector.advisories.records import AdvisoryError, Affected, check_advisory
 from wlcg_collector.db.advisory_store import InvalidAdvisory
@@ -26,6 +27,7 @@ JSON_FIXTURES = [os.path.join(folder, name)
 # a value of each JSON type, and text no column holds
 WRONG_VALUES = [7, "x", [1], {"a": 1}, None, "9" * 300]
 T0 = 1767225600  # 2026-01-01T00:00:00Z
+BASH = ("bash", "0:5.1.8-9.el9", "x86_64")
 
 
 def fixture(path):
@@ -321,3 +323,37 @@ def test_a_cric_list_nested_50000_deep_is_one_line(tmp_path, database_url):
     assert err == "wlcg-collector: %s is not JSON: nested too deeply; nothing imported\n" % deep
     code, out, err = run_cli(db_args(database_url) + ["sites", "--format", "json"])
     assert json.loads(out) == []
+
+
+# ---------------------------------------------------------------- ingest
+
+def test_ingest_stores_files_whose_names_are_not_utf8_and_escapes_every_name(tmp_path,
+                                                                            database_url):
+    """A name that is not UTF-8 reaches the command as surrogate escapes,
+    which neither a terminal nor a database column takes: it is shown
+    (and kept as the sender) escaped, and the valid file beside it stored;
+    a name with control characters is one line that drives no terminal."""
+    assert run_cli(db_args(database_url) + ["init-db"])[0] == 0
+    folder = os.fsencode(str(tmp_path))
+    odd = os.path.join(folder, b"wn02-\xff.txt")
+    with open(odd, "wb") as handle:
+        handle.write(make_report(host="wn02.example.org", packages=[BASH], ts=T0))
+    good = tmp_path / "wn01.txt"
+    good.write_bytes(make_report(host="wn01.example.org", packages=[BASH], ts=T0))
+    evil = tmp_path / "evil\x1b[31m\n.txt"
+    evil.write_bytes(b"#\nnot a report\n")
+    code, out, err = run_cli(db_args(database_url) + ["ingest", os.fsdecode(odd), str(good),
+                                                      str(evil)])
+    assert code == 1
+    assert out == "stored 2 of 3 report(s): 2 changed\n"
+    assert err.count("\n") == 1 and "\x1b" not in err
+    assert err.startswith("wlcg-collector: %s: " % os.path.join(str(tmp_path),
+                                                               "evil\\x1b[31m\\n.txt"))
+    code, out, err = run_cli(db_args(database_url) + ["reports", "wn02.example.org", "--site",
+                                                      "T2_TEST", "--format", "json"])
+    assert code == 0, err
+    assert [row["sender"] for row in json.loads(out)] == ["file:wn02-\\xff.txt"]
+    # a name that is not UTF-8 and cannot be read: escaped too
+    code, out, err = run_cli(db_args(database_url) + ["ingest", os.fsdecode(
+        os.path.join(folder, b"gone-\xfe.txt"))])
+    assert code == 1 and "gone-\\xfe.txt: cannot read: No such file or directory\n" in err

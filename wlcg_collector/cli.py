@@ -23,6 +23,7 @@ from .db.records import site_order
 from .history import changes
 from .ingest import Rejected, is_plaintext, open_body
 from .output import FORMATS
+from .remote import printable
 from .report import ReportError, parse_report
 from .versions import compare
 
@@ -244,7 +245,8 @@ def cmd_ingest(args):
     received = int(time.time())
 
     def refuse(path, reason):
-        sys.stderr.write("%s: %s: %s\n" % (PROG, path, reason))
+        # a name need not be UTF-8 nor free of control characters: shown escaped
+        sys.stderr.write("%s: %s: %s\n" % (PROG, printable(path, 1000), printable(reason, 1000)))
         return 1
 
     def flush():
@@ -284,7 +286,7 @@ def cmd_ingest(args):
             failed += refuse(path, exc.reason)
             continue
         del body
-        batch.append((path, (report, received, "file:" + os.path.basename(path)[:59],
+        batch.append((path, (report, received, "file:" + printable(os.path.basename(path), 59),
                              config.clock_skew, signer, config.rules)))
         if len(batch) >= INGEST_BATCH:
             failed += flush()
