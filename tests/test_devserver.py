@@ -127,7 +127,7 @@ def test_at_the_limit_the_oldest_silent_connections_go_first():
     try:
         started = socket.create_connection(("127.0.0.1", made.server_port))
         started.sendall(b"GET / HT")  # on its way: kept while silent ones remain
-        time.sleep(0.2)
+        time.sleep(0.5)
         silent = []
         for _ in range(15):
             silent.append(socket.create_connection(("127.0.0.1", made.server_port)))
@@ -206,7 +206,7 @@ def test_an_answer_the_client_does_not_take_is_cut_at_the_deadline():
         # the one worker is free again for the next request
         began = time.monotonic()
         assert urllib.request.urlopen(url(made, "/small"), timeout=10).read() == b"OK"
-        assert time.monotonic() - began < 3
+        assert time.monotonic() - began < 5  # (held, it would wait for 250 MiB at 160 KiB/s)
     finally:
         stop.set()
         reader.join(5)
@@ -250,7 +250,7 @@ def test_out_of_descriptors_the_server_backs_off_and_makes_room():
         assert cpu_seconds(proc.pid) - before < 0.5  # EMFILE: a pause, not a busy loop
         began = time.monotonic()
         answer = urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=10).read()
-        assert answer == b"OK" and time.monotonic() - began < 5
+        assert answer == b"OK" and time.monotonic() - began < 8
     finally:
         for sock in idle:
             sock.close()
@@ -292,7 +292,7 @@ def test_the_bytes_held_are_bounded_the_oldest_unfinished_request_goes(monkeypat
             sock = socket.create_connection(("127.0.0.1", made.server_port))
             sock.sendall(b"POST / HTTP/1.0\r\nContent-Length: 50000\r\n\r\n" + b"z" * 45000)
             senders.append(sock)
-            time.sleep(0.2)
+            time.sleep(0.3)
         assert [closed(sock) for sock in senders] == [True, False, False, False, False]
         senders[1].sendall(b"z" * 5000)
         senders[1].settimeout(5)

@@ -138,13 +138,13 @@ def test_clients_that_trickle_hold_no_worker_and_meet_the_deadline(served, colle
         began = time.monotonic()
         assert server.post(encrypted_report(collector_keys[1], "wn01.example.org")) \
             == (200, b"OK")
-        assert time.monotonic() - began < 3  # not after the slow ones
+        assert time.monotonic() - began < 10  # not after the slow ones (20 s)
     finally:
         for thread in tricklers:
             thread.join(30)
     # each is closed by the deadline on its whole request, however steadily it sends
     assert len(outcome) == 16
-    assert max(seconds for seconds, _ in outcome) < 3 + 3
+    assert max(seconds for seconds, _ in outcome) < 3 + 5
     assert all(answer == b"" or answer.startswith(b"HTTP/1.0 408 ") for _, answer in outcome)
     assert sum(answer.startswith(b"HTTP/1.0 408 ") for _, answer in outcome) >= 8
 
@@ -163,7 +163,7 @@ def test_more_idle_connections_than_descriptors(served, collector_keys):
         began = time.monotonic()
         assert server.post(encrypted_report(collector_keys[1], "wn02.example.org")) \
             == (200, b"OK")
-        assert time.monotonic() - began < 5
+        assert time.monotonic() - began < 10
         # the oldest idle connections made room; the newest are still open
         closed = 0
         for sock in idle:
