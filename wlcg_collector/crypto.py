@@ -1,16 +1,22 @@
 """The openssl operations of the collector, one function each.
 
-Every call is an argv list (never a shell), has a time limit and has its
-exit status checked; none puts a secret on a command line (the key is a
-file path, the data go through stdin and stdout).
+Every call is an argv list (never a shell), has a time limit and a CPU
+limit and has its exit status checked; none puts a secret on a command
+line (the key is a file path, the data go through stdin and stdout).
 """
 
 import os
+import resource
 import shutil
+import signal
 import subprocess
 import tempfile
 
-OPENSSL_TIMEOUT = 60
+OPENSSL_TIMEOUT = 60  # seconds of wall time
+# Seconds of CPU: a report of max_body bytes takes well under 0.1 s to
+# decrypt and verify; what passed certs.check_signed_data and still takes
+# this long is refused. RLIMIT_CPU counts whole seconds.
+OPENSSL_CPU_SECONDS = 5
 KEY_BITS = 3072
 CERT_DAYS = 1825
 SUBJECT = "/CN=wlcg-package-collector"
@@ -33,6 +39,10 @@ class BadSignature(CryptoError):
     truncated body): not the collector's fault."""
 
 
+class TooCostly(CryptoError):
+    """openssl used up its CPU limit on a body: the body's fault."""
+
+
 # the DER of a CMS/PKCS#7 SignedData: a SEQUENCE, then the OID 1.2.840.113549.1.7.2
 SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
 
@@ -44,15 +54,52 @@ def openssl_path():
     return path
 
 
-def _run(argv, what, data=None):
+def _limit(pid, cpu_seconds):
+    """Bound a child's CPU (SIGKILL at cpu_seconds: soft = hard, so no
+    SIGXCPU and its core dump) and forbid core files (one of a decrypt
+    would hold the collector's key). Set from outside, on the child's pid:
+    a preexec_fn is not safe in the threads of mod_wsgi. The child has not
+    been given its input yet, so nothing it costs escapes the limit."""
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    if hard != resource.RLIM_INFINITY:
+        cpu_seconds = min(cpu_seconds, hard)
     try:
-        proc = subprocess.run(argv, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=OPENSSL_TIMEOUT, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"})
-    except subprocess.TimeoutExpired:
-        raise CryptoError("%s did not finish within %d s" % (what, OPENSSL_TIMEOUT))
+        resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
+        resource.prlimit(pid, resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+    except ProcessLookupError:
+        pass  # it has ended already: nothing left to bound
+
+
+def _run(argv, what, data=None, cpu_seconds=None):
+    """The CompletedProcess of argv, data on its stdin; TooCostly when it
+    is stopped by its CPU limit (cpu_seconds, OPENSSL_CPU_SECONDS if None),
+    CryptoError when it cannot run or does not end in time."""
+    if cpu_seconds is None:
+        cpu_seconds = OPENSSL_CPU_SECONDS
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
+                                env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"})
     except OSError as exc:
         raise CryptoError("cannot run openssl for %s: %s" % (what, exc))
-    return proc
+    try:
+        _limit(proc.pid, cpu_seconds)
+        out, err = proc.communicate(data, timeout=OPENSSL_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise CryptoError("%s did not finish within %d s" % (what, OPENSSL_TIMEOUT))
+    except OSError as exc:
+        proc.kill()
+        proc.communicate()
+        raise CryptoError("cannot bound the CPU of openssl for %s: %s" % (what, exc))
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    if proc.returncode in (-signal.SIGKILL, -signal.SIGXCPU):
+        raise TooCostly("%s was stopped at its limit of %d s of CPU" % (what, cpu_seconds))
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def _first_line(stderr):

@@ -2,15 +2,26 @@
 
 Shared by the WSGI application and `wlcg-collector ingest`; each failure
 is a Rejected with the HTTP status and the one-line reason to give.
+
+What a body may cost is bounded before openssl verifies it: its signed
+data is read in Python first (certs.check_signed_data: one signer, keys
+that verify cheaply), and a report stored already is known by its
+content's digest without verifying it again.
 """
 
 import time
 
 from . import certs, crypto, trust
+from .db.records import IngestResult
 from .report import ReportError, TooManyPackages, parse_report
 
 # the most packages a report may list (the largest real hosts list ~5,000)
 MAX_PACKAGES = 20000
+
+
+class AlreadyStored(Exception):
+    """A signed body whose content is stored already (a resend): not
+    verified again."""
 
 
 class Rejected(Exception):
@@ -36,7 +47,7 @@ def plaintext_of(body, pairs, allow_plaintext):
         return body
     try:
         return crypto.decrypt(body, pairs)
-    except crypto.NotDecryptable as exc:
+    except (crypto.NotDecryptable, crypto.TooCostly) as exc:
         raise Rejected(400, str(exc))
 
 
@@ -51,11 +62,27 @@ def parse(plaintext, max_packages=MAX_PACKAGES):
         raise Rejected(400, "bad report: %s" % exc)
 
 
-def open_signed(signed, received, clock_skew, capath, max_packages=MAX_PACKAGES):
-    """(report, trust.Signer) of CMS signed data whose signature verifies."""
+def check_signed(signed):
+    """The SHA-256 of the content of signed data that openssl may verify;
+    Rejected (400) for any other."""
+    try:
+        return certs.check_signed_data(signed)
+    except certs.MalformedSignedData as exc:
+        raise Rejected(400, "the report's signature does not verify (%s)" % exc)
+    except certs.SignedDataError as exc:
+        raise Rejected(400, "signed report refused before verifying it: %s" % exc)
+
+
+def open_signed(signed, received, clock_skew, capath, max_packages=MAX_PACKAGES, stored=None):
+    """(report, trust.Signer) of CMS signed data whose signature verifies.
+    stored(digest): whether a report of that digest is stored already
+    (AlreadyStored then, before openssl runs)."""
+    digest = check_signed(signed)
+    if stored is not None and stored(digest):
+        raise AlreadyStored()
     try:
         content, signer_cert = crypto.verify(signed)
-    except crypto.BadSignature as exc:
+    except (crypto.BadSignature, crypto.TooCostly) as exc:
         raise Rejected(400, str(exc))
     del signed  # (one copy of the report in memory at a time)
     report = parse(content, max_packages)
@@ -68,21 +95,24 @@ def open_signed(signed, received, clock_skew, capath, max_packages=MAX_PACKAGES)
         return report, trust.identify(signer_cert, report.site, report.host, capath)
     except certs.CertificateError as exc:
         raise Rejected(400, "bad signer certificate: %s" % exc)
+    except crypto.TooCostly as exc:
+        raise Rejected(400, "signer certificate refused: %s" % exc)
 
 
 def open_body(body, pairs, received, allow_plaintext=False, clock_skew=300, rules=None,
-              max_packages=MAX_PACKAGES):
+              max_packages=MAX_PACKAGES, stored=None):
     """(report, trust.Signer or None) of a body, or Rejected.
 
     A body decrypts to a signed report (this project's reporter) or to a
-    plain protocol-5 report (pakiti-client): a signed one is verified, must
-    carry ts and may not be dated more than clock_skew seconds ahead; an
-    unsigned one follows rules.unsigned. What a signer may write is
-    trust.py's to say, inside the store's transaction."""
+    plain protocol-5 report (pakiti-client): a signed one is checked (see
+    check_signed) and verified, must carry ts and may not be dated more
+    than clock_skew seconds ahead; an unsigned one follows rules.unsigned.
+    What a signer may write is trust.py's to say, inside the store's
+    transaction. stored: see open_signed."""
     rules = rules or trust.Rules()
     plaintext = plaintext_of(body, pairs, allow_plaintext)
     if crypto.is_signed(plaintext):
-        return open_signed(plaintext, received, clock_skew, rules.capath, max_packages)
+        return open_signed(plaintext, received, clock_skew, rules.capath, max_packages, stored)
     if rules.unsigned == "reject":
         raise Rejected(403, "unsigned reports are not accepted here: update the reporter "
                             "(it signs its reports)")
@@ -96,8 +126,13 @@ def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clo
     rules = rules or trust.Rules()
     if received is None:
         received = int(time.time())
-    report, signer = open_body(body, pairs, received, allow_plaintext, clock_skew, rules,
-                               max_packages)
+    try:
+        report, signer = open_body(body, pairs, received, allow_plaintext, clock_skew, rules,
+                                   max_packages, stored=store.count_resend)
+    except AlreadyStored:
+        # the same report again (a retry): what store_report would answer,
+        # without openssl verifying it a second time; counted, nothing else
+        return IngestResult("duplicate")
     kwargs = {} if limits is None else {"limits": limits}
     try:
         return store.store_report(report, received, sender, clock_skew, signer=signer,

@@ -80,6 +80,17 @@ class HostReads(object):
         """[ReportRow] of a host, oldest first."""
         return self.read(self.sql.SELECT_REPORTS, (host_id,), ReportRow)
 
+    def count_resend(self, digest):
+        """Whether a report of this digest (the SHA-256 of its plaintext) is
+        stored already; if so it is counted on its row as store_report
+        counts a duplicate, and nothing else changes. (Ingest asks before
+        openssl verifies a signed report again.)"""
+        if self.read_one("SELECT 1 FROM reports WHERE digest = " + self.dialect.placeholder,
+                         (digest,)) is None:
+            return False
+        self.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE, (digest,)))
+        return True
+
     def row_counts(self):
         """{table: rows} of the four tables that grow."""
         return {table: self.read(self.sql.COUNT_ROWS.format(table=table))[0][0]
