@@ -5,10 +5,12 @@ limit and has its exit status checked; none puts a secret on a command
 line (the key is a file path, the data go through stdin and stdout).
 """
 
+import errno
 import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 
@@ -17,9 +19,11 @@ OPENSSL_TIMEOUT = 60  # seconds of wall time
 # decrypt and verify; what passed certs.check_signed_data and still takes
 # this long is refused. RLIMIT_CPU counts whole seconds.
 OPENSSL_CPU_SECONDS = 5
+KEYGEN_CPU_SECONDS = 120  # an RSA key's primes are a random search
 KEY_BITS = 3072
 CERT_DAYS = 1825
 SUBJECT = "/CN=wlcg-package-collector"
+KEY_NAME, CERT_NAME = "collector.key", "collector.pem"
 
 # `openssl smime` exit codes
 SMIME_BAD_INPUT = (2, 3)
@@ -237,30 +241,83 @@ def check_pair(key, cert):
         raise CryptoError("key %s does not belong to certificate %s" % (key, cert))
 
 
+def open_key_directory(directory):
+    """A descriptor of directory (made 0755 if missing) in which keys may
+    be written: owned by root or this user, writable by nobody else (who
+    could otherwise swap or plant the files). CryptoError otherwise."""
+    try:
+        os.makedirs(directory, mode=0o755, exist_ok=True)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise CryptoError("cannot use %s for keys: %s" % (directory, exc.strerror or exc))
+    info = os.fstat(fd)
+    problem = None
+    if info.st_uid not in (0, os.geteuid()):
+        problem = "belongs to uid %d, neither root nor this user" % info.st_uid
+    elif info.st_mode & 0o022:
+        problem = "is writable by group or others (mode %04o)" % stat.S_IMODE(info.st_mode)
+    if problem:
+        os.close(fd)
+        raise CryptoError("%s %s: another user could swap the key files there; use a directory "
+                          "only root or this user can write" % (directory, problem))
+    return fd
+
+
+def write_new_file(directory_fd, name, data, mode, shown):
+    """Write data to a new file `name` of the directory, created mode `mode`
+    through a descriptor of our own: never over an existing file, never
+    through a symlink (not even a dangling one)."""
+    try:
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     mode, dir_fd=directory_fd)
+    except OSError as exc:
+        if exc.errno == errno.EEXIST:
+            raise CryptoError("%s exists (or is a symlink): move it away first" % shown)
+        raise CryptoError("cannot create %s: %s" % (shown, exc.strerror or exc))
+    try:
+        os.fchmod(fd, mode)  # whatever the umask
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except OSError as exc:
+        os.unlink(name, dir_fd=directory_fd)
+        raise CryptoError("cannot write %s: %s" % (shown, exc.strerror or exc))
+    finally:
+        os.close(fd)
+
+
 def keygen(directory, subject=SUBJECT, days=CERT_DAYS):
     """A new key DIR/collector.key (0600) and self-signed DIR/collector.pem.
-    Refuses to overwrite: a lost key makes every spooled report unreadable."""
-    key = os.path.join(directory, "collector.key")
-    cert = os.path.join(directory, "collector.pem")
-    for path in (key, cert):
-        if os.path.exists(path):
-            raise CryptoError("%s exists: move it away first (keep the old pair configured "
-                              "while hosts move to the new certificate)" % path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    # Create the key file 0600 before openssl writes into it.
-    os.close(os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    old_umask = os.umask(0o077)
+    Refuses to overwrite: a lost key makes every spooled report unreadable.
+    openssl writes both to a pipe, never to a path: the files are made
+    here, in a directory that nobody else may write."""
+    fd = open_key_directory(directory)
     try:
-        proc = _run([openssl_path(), "req", "-x509", "-newkey", "rsa:%d" % KEY_BITS, "-nodes",
-                     "-keyout", key, "-out", cert, "-days", str(days), "-subj", subject,
-                     "-sha256"], "openssl req")
+        shown = [os.path.join(directory, name) for name in (KEY_NAME, CERT_NAME)]
+        for name, path in zip((KEY_NAME, CERT_NAME), shown):
+            try:
+                os.lstat(name, dir_fd=fd)
+            except FileNotFoundError:
+                continue
+            raise CryptoError("%s exists (or is a symlink): move it away first (keep the old "
+                              "pair configured while hosts move to the new certificate)" % path)
+        openssl = openssl_path()
+        key = _run([openssl, "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                    "rsa_keygen_bits:%d" % KEY_BITS], "openssl genpkey",
+                   cpu_seconds=KEYGEN_CPU_SECONDS)
+        if key.returncode != 0 or not key.stdout.startswith(b"-----BEGIN"):
+            raise CryptoError("openssl genpkey failed: %s" % _first_line(key.stderr))
+        cert = _run([openssl, "req", "-x509", "-new", "-key", "/dev/stdin", "-subj", subject,
+                     "-days", str(days), "-sha256"], "openssl req", key.stdout)
+        if cert.returncode != 0 or not cert.stdout.startswith(b"-----BEGIN CERTIFICATE"):
+            raise CryptoError("openssl req failed: %s" % _first_line(cert.stderr))
+        write_new_file(fd, KEY_NAME, key.stdout, 0o600, shown[0])
+        try:
+            write_new_file(fd, CERT_NAME, cert.stdout, 0o644, shown[1])
+        except CryptoError:
+            os.unlink(KEY_NAME, dir_fd=fd)
+            raise
     finally:
-        os.umask(old_umask)
-    if proc.returncode != 0:
-        for path in (key, cert):
-            if os.path.exists(path):
-                os.unlink(path)
-        raise CryptoError("openssl req failed: %s" % _first_line(proc.stderr))
-    os.chmod(key, 0o600)
-    os.chmod(cert, 0o644)
-    return key, cert
+        os.close(fd)
+    return shown[0], shown[1]
