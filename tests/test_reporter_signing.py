@@ -7,6 +7,8 @@ import os
 import stat
 import subprocess
 
+import pytest
+
 from helpers import OPENSSL, refused_url, run_reporter, unwrap
 
 PROG = "wlcg-package-reporter: "
@@ -149,3 +151,82 @@ def test_a_notice_about_the_site_name_is_said_once_a_day(collector, reporter_run
     # a plain OK says nothing
     assert reporter_run(base).stderr == b""
     assert len(server.requests) == 4
+
+
+def test_planted_links_in_the_site_key_directory(home, tmp_path):
+    """--make-site-key (often run as root) where someone planted links: a
+    link at site.pem.tmp (a name once written through, then made 0644) is
+    never touched; a link at site.key or site.pem, even dangling, is
+    refused and never followed."""
+    directory = tmp_path / "site"
+    directory.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_text("secret\n")
+    victim.chmod(0o600)
+    (directory / "site.pem.tmp").symlink_to(victim)
+    proc = run_reporter(["--site", "T2_TEST", "--make-site-key", str(directory)], home)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert victim.read_text() == "secret\n" and stat.S_IMODE(victim.stat().st_mode) == 0o600
+    assert subject(directory / "site.pem") == "subject=CN=wlcg-site:T2_TEST"
+    assert stat.S_IMODE(os.stat(str(directory / "site.pem")).st_mode) == 0o644
+    other = tmp_path / "other"
+    other.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    for name in ("site.key", "site.pem"):
+        (other / name).symlink_to(elsewhere)
+        proc = run_reporter(["--site", "T2_TEST", "--make-site-key", str(other)], home)
+        line = proc.stderr.decode()
+        assert proc.returncode == 2 and line.count("\n") == 1, line
+        assert "exists already (or is a symlink): a site key is made once" in line
+        assert not os.path.lexists(str(elsewhere)) and os.listdir(str(other)) == [name]
+        (other / name).unlink()
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o770], ids="{:04o}".format)
+def test_a_site_key_directory_others_can_write_is_refused(home, tmp_path, mode):
+    directory = tmp_path / "site"
+    directory.mkdir()
+    directory.chmod(mode)
+    proc = run_reporter(["--site", "T2_TEST", "--make-site-key", str(directory)], home)
+    line = proc.stderr.decode()
+    assert proc.returncode == 2 and line.count("\n") == 1, line
+    assert line.startswith(PROG + "--make-site-key %s is writable by group or others (mode "
+                                  "%04o): another user could swap the key files there"
+                           % (directory, mode))
+    assert os.listdir(str(directory)) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a directory to another user needs root")
+def test_a_site_key_directory_of_another_user_is_refused(home, tmp_path):
+    directory = tmp_path / "site"
+    directory.mkdir()
+    os.chown(str(directory), 65534, 65534)
+    proc = run_reporter(["--site", "T2_TEST", "--make-site-key", str(directory)], home)
+    assert proc.returncode == 2 and "--make-site-key %s belongs to uid 65534, not to root or " \
+                                    "this user" % directory in proc.stderr.decode()
+    assert os.listdir(str(directory)) == []
+
+
+def test_openssl_writes_the_host_key_to_no_path(reporter_module, reporter_run, tmp_path,
+                                               collector_keys, monkeypatch):
+    """The host key made on the first run, and its certificate made again
+    when lost: openssl hands both back on its stdout (the reporter writes
+    the files), the key never in a file openssl opened."""
+    given = []
+    real_run_command = reporter_module.run_command
+
+    def spy(argv, what, stdin_bytes=None):
+        given.append(list(argv))
+        return real_run_command(argv, what, stdin_bytes)
+    monkeypatch.setattr(reporter_module, "run_command", spy)
+    state = tmp_path / "state"
+    out = str(tmp_path / "r.p7m")
+    assert reporter_run(args(collector_keys, state, "--output", out)).returncode == 0
+    (state / "host.pem").unlink()
+    run = reporter_run(args(collector_keys, state, "--output", out))
+    assert run.returncode == 0, run.stderr.decode()
+    made = [argv for argv in given if "genpkey" in argv or "req" in argv]
+    assert len(made) == 3 and not [a for argv in made for a in argv
+                                   if a in ("-keyout", "-out") or str(state) in a], made
+    assert stat.S_IMODE(os.stat(str(state / "host.key")).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(str(state / "host.pem")).st_mode) == 0o644
