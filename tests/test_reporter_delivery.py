@@ -415,20 +415,28 @@ def test_version(home):
     assert proc.stdout.decode().startswith("wlcg-package-reporter ")
 
 
-def test_output_into_a_fifo_writes_into_it(home, tmp_path, collector_keys):
-    """--output names something that is not a regular file (a FIFO here,
-    /dev/null or a terminal elsewhere): written into, never replaced."""
+def test_a_fifo_or_device_is_refused_as_output_or_input(home, tmp_path, collector_keys):
+    """--output or --input naming a FIFO (whose open or read waits for the
+    other end, without bound), a device or a directory: refused in one
+    line, exit 2, without waiting; '-' is stdout or stdin."""
     import os
     import stat
-    import threading
     fifo = tmp_path / "pipe"
     os.mkfifo(str(fifo))
-    received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
-    reader.start()
-    proc = run_reporter(["--site", "T2_TEST", "--cert", collector_keys[1], "--output",
-                         str(fifo)], home)
-    reader.join(30)
-    assert proc.returncode == 0, proc.stderr.decode()
+    for option, path in (("--output", fifo), ("--output", "/dev/null"),
+                         ("--output", tmp_path), ("--input", fifo), ("--input", "/dev/zero")):
+        more = ["--url", "http://127.0.0.1:9/"] if option == "--input" else []
+        proc = run_reporter(["--site", "T2_TEST", "--cert", collector_keys[1], option,
+                             str(path)] + more, home, timeout=60)
+        line = proc.stderr.decode()
+        assert proc.returncode == 2 and line.count("\n") == 1, (option, path, line)
+        assert ("%s %s is not a regular file (a FIFO, a device or a directory)" % (option, path)
+                in line), line
     assert stat.S_ISFIFO(os.stat(str(fifo)).st_mode)
-    assert unwrap(received[0], *collector_keys)[0].startswith(b"#\n")
+    written = run_reporter(["--site", "T2_TEST", "--cert", collector_keys[1], "--output", "-"],
+                           home)
+    assert written.returncode == 0 and unwrap(written.stdout, *collector_keys)[0].startswith(
+        b"#\n")
+    sent = run_reporter(["--input", "-", "--url", refused_url(), "--retries", "0"], home,
+                        input_bytes=written.stdout)
+    assert sent.returncode == 1 and "kept in" in sent.stderr.decode()  # read, and spooled
