@@ -304,7 +304,7 @@ class PooledWSGIServer(wsgiref.simple_server.WSGIServer):
             conn.length = body_length(bytes(conn.data[:conn.head_end]))
             if conn.length > self.max_body:
                 # (the client reads the answer only once its body is taken)
-                self._refuse(conn, 413, "request body larger than %d bytes" % self.max_body,
+                self._refuse(conn, 413, "report larger than %d bytes" % self.max_body,
                              close=False)
                 conn.drain_left = min(conn.length, DRAIN_LIMIT) - (len(conn.data) - conn.head_end)
                 self._release(conn)
