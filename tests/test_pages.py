@@ -251,6 +251,9 @@ def test_token_link_sets_a_cookie(app):
     status, headers, _ = get(app, "/officer/site/T2_A", "baseline=osg&token=s3cret-token")
     assert headers["Location"] == "/officer/site/T2_A?baseline=osg"
     assert get(app, "/officer/", "token=guess")[0] == 403
+    # compared in constant time, and text that is not ASCII is only a wrong token
+    for wrong in ("s3cret-tok%C3%A9n", "%FF", "s3cret-token%00"):
+        assert get(app, "/officer/", "token=" + wrong)[0] == 403
 
 
 def test_dn_forms():

@@ -125,9 +125,15 @@ class Access(object):
         user = server_text(environ.get("REMOTE_USER") or "")
         if user and user in self.users:
             return user
-        if self.token and hmac.compare_digest(self.presented_token(environ), self.token):
+        if self.token_matches(self.presented_token(environ)):
             return "token"
         return None
+
+    def token_matches(self, presented):
+        """Whether `presented` is the development server's token, compared
+        in constant time (text that is not ASCII is simply wrong)."""
+        return bool(self.token) and presented.isascii() and \
+            hmac.compare_digest(presented, self.token)
 
     def presented_token(self, environ):
         """The token cookie's value; "" for none, or for one that is not

@@ -103,7 +103,7 @@ class OfficerPages(object):
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
         token = query.get("token", [""])[0]
         root = mount_point(environ) + "/officer"
-        if token and self.access.token and token == self.access.token:
+        if token and self.access.token_matches(token):
             # the development server's link: keep the token in a cookie
             rest = {k: v[0] for k, v in query.items() if k != "token"}
             location = page_url(root, *[urllib.parse.unquote(p) for p in path.split("/") if p],
