@@ -259,4 +259,29 @@ CREATE TABLE holders_cache (
     holders LONGBLOB NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- Quotas: what the per-day bounds on changes count, the refusals, and
+-- the indexes the quarantine's bounds count through (see sqlite.sql).
+CREATE TABLE quota_usage (
+    scope VARCHAR(8) NOT NULL,
+    name VARCHAR(100) NOT NULL,
+    day BIGINT NOT NULL,
+    reports INT NOT NULL,
+    new_rows BIGINT NOT NULL,
+    PRIMARY KEY (scope, name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE quota_events (
+    day BIGINT NOT NULL,
+    setting VARCHAR(40) NOT NULL,
+    site VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci,
+    host VARCHAR(255) NOT NULL,
+    sender VARCHAR(64) NOT NULL,
+    refused INT NOT NULL,
+    first_at BIGINT NOT NULL,
+    last_at BIGINT NOT NULL,
+    PRIMARY KEY (day, setting, site, host, sender),
+    KEY quota_events_site (site, day)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX quarantine_host ON quarantine (site, host, bytes);
+CREATE INDEX quarantine_sender ON quarantine (sender, bytes);
+
 INSERT INTO schema_version (version) VALUES (9);

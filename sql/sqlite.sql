@@ -298,4 +298,37 @@ CREATE TABLE holders_cache (
     holders BLOB NOT NULL
 );
 
+-- Quotas (wlcg_collector/db/quotas.py). quota_usage: what the per-day
+-- bounds on changes count, per host (name: its id), sender and site (name
+-- in lower case, only reports that prove nothing): the changed reports and
+-- the install intervals they opened on the UTC day `day` (a row of an
+-- earlier day counts as nothing and starts again). quota_events: the
+-- reports a bound (setting: its [collector] setting) refused on a UTC day,
+-- per site, host and sender ('' for a bound of the site or sender, and
+-- past the rows a day keeps apart), with the first and last time; kept 90
+-- days. The quarantine's bounds count through the two indexes (bytes in
+-- them: the reports' text is never read).
+CREATE TABLE quota_usage (
+    scope TEXT NOT NULL,
+    name TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    reports INTEGER NOT NULL,
+    new_rows INTEGER NOT NULL,
+    PRIMARY KEY (scope, name)
+) WITHOUT ROWID;
+CREATE TABLE quota_events (
+    day INTEGER NOT NULL,
+    setting TEXT NOT NULL,
+    site TEXT NOT NULL COLLATE NOCASE,
+    host TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    refused INTEGER NOT NULL,
+    first_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    PRIMARY KEY (day, setting, site, host, sender)
+) WITHOUT ROWID;
+CREATE INDEX quota_events_site ON quota_events (site, day);
+CREATE INDEX quarantine_host ON quarantine (site, host, bytes);
+CREATE INDEX quarantine_sender ON quarantine (sender, bytes);
+
 INSERT INTO schema_version (version) VALUES (9);

@@ -102,15 +102,15 @@ def test_forgeries_for_a_pinned_host_are_quarantined(collector, collector_keys, 
         status, _, out = post(app, forged, sender="203.0.113.66")
         assert status == 202 and out.startswith("quarantined: ") and out.count("\n") == 1
         assert state(store) == OLD
+    # one entry a signer: the second unsigned one replaced the first
     entries = store.quarantined()
     assert [(e.kind, e.sender) for e in entries] == [
-        ("unsigned", "203.0.113.66"), ("key change", "203.0.113.66"),
-        ("unsigned", "203.0.113.66")]
+        ("key change", "203.0.113.66"), ("unsigned", "203.0.113.66")]
     assert post(app, body(collector_keys, NEW, NOW - 10, keys["host"]))[0] == 200
     assert state(store) == NEW
     # the same forgery again is one entry
-    assert post(app, forgeries[0])[0] == 200
-    assert len(store.quarantined()) == 3
+    assert post(app, forgeries[2])[0] == 200
+    assert len(store.quarantined()) == 2
 
 
 def test_replays_and_modified_bodies(collector, collector_keys, keys, tmp_path):
@@ -301,17 +301,30 @@ def test_limits(collector, collector_keys, keys):
 
 
 def test_the_quarantine_is_bounded(collector, collector_keys, keys):
+    """Full, the quarantine refuses new entries (429) and keeps the ones it
+    holds; within a host, a signer's newer entry replaces its older one.
+    (tests/test_quotas.py: the bounds of a host, site and sender.)"""
     make_app, store, post, cli = collector
     app = make_app(quarantine_max_reports="3")
-    assert post(app, body(collector_keys, OLD, NOW - 60, keys["host"]))[0] == 200
-    for index in range(5):
-        assert post(app, body(collector_keys, OLD, NOW - 50 + index))[0] == 202
+    for index in range(3):
+        host = "wn%02d.example.org" % index
+        assert post(app, body(collector_keys, OLD, NOW - 60, keys["host"], host=host))[0] == 200
+        assert post(app, body(collector_keys, OLD, NOW - 50 + index, host=host))[0] == 202
     kept = store.quarantined()
-    assert len(kept) == 3 and [e.id for e in kept] == sorted(e.id for e in kept)
-    size = sum(e.bytes for e in kept)
-    app = make_app(quarantine_max_bytes=str(size))
-    assert post(app, body(collector_keys, NEW, NOW - 10))[0] == 202
-    assert sum(e.bytes for e in store.quarantined()) <= size
+    assert len(kept) == 3
+    status, headers, out = post(app, body(collector_keys, OLD, NOW - 40, keys["other"],
+                                          host="wn00.example.org"))
+    assert status == 429 and "(quarantine_max_reports)" in out
+    assert 0 < int(headers["Retry-After"]) <= DAY and store.quarantined() == kept
+    # the same host and signer: replaced, not added
+    assert post(app, body(collector_keys, NEW, NOW - 30, host="wn00.example.org"))[0] == 202
+    assert len(store.quarantined()) == 3
+    size = sum(e.bytes for e in store.quarantined())
+    app = make_app(quarantine_max_bytes=str(size + 10))
+    status, _, out = post(app, body(collector_keys, NEW, NOW - 20, keys["other"],
+                                    host="wn01.example.org"))
+    assert status == 429 and "(quarantine_max_bytes)" in out
+    assert sum(e.bytes for e in store.quarantined()) == size
 
 
 def test_grid_host_certificates(collector, collector_keys, tmp_path):

@@ -21,12 +21,15 @@
     # a report for a site not on the list of sites (`sites import`): stored
     # (accept) or kept for the officer's review (quarantine)
     unknown_sites = accept
-    # limits, so that nobody can fill the disk
+    # limits, so that nobody can fill the disk (db/quotas.py: every one)
     max_packages = 20000
-    max_new_hosts_per_site = 2500       # a UTC day
+    max_new_hosts_per_site = 2500       # a UTC day, of reports that prove nothing
     max_new_hosts_per_sender = 2500
+    max_changed_reports_per_host = 4    # a UTC day
+    max_new_rows_per_host = 5000
     quarantine_max_reports = 10000
     quarantine_max_bytes = 268435456
+    quarantine_max_per_host = 4
 
     [advisories]
     # what `wlcg-collector advisories import` reads when given no SOURCE
@@ -60,6 +63,7 @@ from . import crypto, trust
 from .advisories.sources import MAX_FILE
 from .advisories.streams import StreamTableError, parse_config_rows
 from .db import PACKAGE_CACHE_LIMIT, READ_CONNECTIONS, Limits, parse_database_url
+from .db.quotas import SETTINGS as LIMIT_SETTINGS
 from .ingest import MAX_PACKAGES
 from .versions import ascii_decimal, is_ascii_number
 
@@ -103,10 +107,8 @@ class Config(object):
 
 
 # [collector] options of the limits, and the Limits attributes they set
-LIMITS = {"max_new_hosts_per_site": "new_hosts_per_site",
-          "max_new_hosts_per_sender": "new_hosts_per_sender",
-          "quarantine_max_reports": "quarantine_reports",
-          "quarantine_max_bytes": "quarantine_bytes"}
+# (db/quotas.py has them all, with their defaults)
+LIMITS = {setting: attribute for setting, attribute, _, _ in LIMIT_SETTINGS}
 
 
 def ascii_int(text, name):

@@ -46,6 +46,8 @@ SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options",
                     ("Cache-Control", "no-store")]
 SORT_KEYS = ("site", "tier", "country", "hosts", "last_report", "silent", "compliance")
 TIMELINE_LIMIT = 200
+# a site's page shows the reports its quotas refused in this many UTC days
+QUOTA_DAYS = 7
 SUMMARY_CACHE = 16  # baselines whose overview summary a process keeps
 # beyond this many sites changed (or a tenth of them), the overview's
 # summary is computed again in one pass over the fleet, not site by site
@@ -284,9 +286,12 @@ class OfficerPages(object):
             _, requirements = self.requirements(baseline)
             status = analysis.compliance(self.store, requirements, None, site).behind_counts()
         meta = [row for row in self.store.site_rows() if row.name.lower() == site.lower()]
+        now = int(time.time())
         return {"site": site, "baseline": baseline, "status": status,
                 "baselines": self.baseline_names(), "hosts": self.store.hosts(site=site),
-                "meta": meta[0] if meta else None}
+                "meta": meta[0] if meta else None, "quota_days": QUOTA_DAYS,
+                "quota_events": self.store.quota_events(
+                    site, now - now % 86400 - (QUOTA_DAYS - 1) * 86400)}
 
     def host(self, site, name, args):
         host = self.store.host(site, name)

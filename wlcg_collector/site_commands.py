@@ -8,16 +8,20 @@ report under that are not among them, and the repairs of site names.
     sites rename OLD NEW          a site renamed in the topology
     sites merge TYPO INTO         a misspelt site joined to the real one
     sites renames                 the renames and merges done
+    sites show SITE [--days N]    one site: as `sites` lists it, and the
+                                  reports its bounds refused lately
 """
 
 import getpass
+import json
 import os
 import time
 
 from . import topology
-from .cli_common import CommandError, config_of, emit, emit_records, store_of
+from .cli_common import CommandError, config_of, emit, emit_records, store_of, whole_number
 from .db.site_store import MERGE, RENAME
-from .dates import format_time
+from .dates import format_day, format_time
+from .db.quotas import DAY
 from .output import FORMATS
 from .remote import SourceError, fetch, printable, read_file
 from .trust import UNKNOWN_SITE
@@ -28,6 +32,9 @@ UNKNOWN_COLUMNS = ["site", "hosts", "quarantined", "last_report", "suggestions",
                    "senders"]
 RENAME_COLUMNS = ["id", "time", "kind", "old", "new", "hosts", "merged", "reports",
                   "intervals", "by"]
+SHOW_FIELDS = ["site", "status", "tier", "country", "gocdb", "hosts", "last_report",
+               "quarantined"]
+QUOTA_EVENT_COLUMNS = ["day", "setting", "host", "sender", "refused", "first", "last"]
 # a table shows this many host names or senders of an unknown site (CSV
 # and JSON: all of them)
 TABLE_NAMES = 5
@@ -60,6 +67,13 @@ def add_parsers(command):
     s.add_argument("old", metavar="TYPO")
     s.add_argument("new", metavar="INTO")
     s = ssub.add_parser("renames", help="the renames and merges done")
+    s.add_argument("--format", choices=FORMATS, default="table")
+    s = ssub.add_parser("show", help="one site as `sites` lists it, its quarantined reports, "
+                                     "and the reports a quota refused (which setting, which "
+                                     "senders) in the last days; csv: those refusals only")
+    s.add_argument("site", metavar="SITE")
+    s.add_argument("--days", type=whole_number, default=7,
+                   help="the refusals of the last DAYS UTC days, today's included (default 7)")
     s.add_argument("--format", choices=FORMATS, default="table")
 
 
@@ -152,6 +166,47 @@ def list_renames(args):
     emit(rows, RENAME_COLUMNS, args.format)
 
 
+def show_site(args):
+    store = store_of(args, read=True)
+    now = int(time.time())
+    since = now - now % DAY - (max(args.days, 1) - 1) * DAY
+    lines = [line for line in topology.site_lines(store.site_rows(), store.sites())
+             if line.site.lower() == args.site.lower()]
+    events = store.quota_events(args.site, since)
+    if not lines and not events:
+        raise CommandError("unknown site %r" % args.site)
+    line = lines[0] if lines else topology.SiteLine(events[0].site, None, None, None, None, 0,
+                                                    None)
+    shown = dict(line._asdict(), last_report=format_time(line.last_report),
+                 quarantined=len(store.quarantined(line.site)))
+    rows = [quota_event_row(event) for event in events]
+    if args.format == "json":
+        emit_object(dict(shown, quota_events=rows))
+    elif args.format == "csv":
+        emit(rows, QUOTA_EVENT_COLUMNS, "csv")
+    else:
+        print("".join("%s: %s\n" % (k, "-" if shown[k] is None else shown[k])
+                      for k in SHOW_FIELDS))
+        if not rows:
+            print("no report refused by a quota in the last %d UTC day(s)" % args.days)
+            return
+        print("reports refused by a quota, the last %d UTC day(s):" % args.days)
+        emit(rows, QUOTA_EVENT_COLUMNS, "table")
+
+
+def quota_event_row(event):
+    """A QuotaEventRow as shown: no host or sender ('') is None (a bound of
+    the site or sender, or refusals past the rows a day keeps apart)."""
+    return {"day": format_day(event.day), "setting": event.setting, "host": event.host or None,
+            "sender": event.sender or None, "refused": event.refused,
+            "first": format_time(event.first_at), "last": format_time(event.last_at)}
+
+
+def emit_object(value):
+    print(json.dumps(value, indent=1))
+
+
 ACTIONS = {"import": import_sites, "rename": lambda args: move_site(args, RENAME),
-           "merge": lambda args: move_site(args, MERGE), "renames": list_renames}
+           "merge": lambda args: move_site(args, MERGE), "renames": list_renames,
+           "show": show_site}
 COMMANDS = {"sites": cmd_sites}

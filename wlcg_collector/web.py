@@ -7,8 +7,9 @@ one line saying why; 400 malformed, not decryptable, a signature that does
 not verify, a signed ts in the future; 403 plaintext (or unsigned) not
 allowed; 404 other paths; 405 not a POST; 408 the body stalled (the
 server's read timeout); 411 no Content-Length; 413 body
-over max_body, or too many packages; 429 + Retry-After too many new hosts
-today (for the site or from the sender); 500 internal error (details in
+over max_body, or too many packages; 429 + Retry-After a bound of
+db/quotas.py reached (new hosts, changes of the day, the quarantine) until
+the next UTC day; 500 internal error (details in
 the server log only); 503 + Retry-After database unavailable.
 """
 
@@ -98,8 +99,8 @@ class CollectorApp(object):
                 if len(self._quota_logged) > 100000:
                     self._quota_logged.clear()
                 self._quota_logged.add((sender, day))
-                self.log(environ, "refused new hosts from %s until tomorrow (UTC): %s "
-                         "(logged once a day)" % (sender, exc))
+                self.log(environ, "refused reports from %s until tomorrow (UTC): %s "
+                         "(logged once a sender and day)" % (sender, exc))
             return respond(start_response, 429, "%s: try again tomorrow (UTC)" % exc,
                            [("Retry-After", str(exc.retry_after))])
         except StoreUnavailable as exc:

@@ -9,6 +9,7 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     schema.py         creating and upgrading the schema
     packages.py       package rows: their key and the ids kept in memory
     writer.py         storing one report (the only writer of hosts and installs)
+    quotas.py         its bounds: new hosts, a day's changes, the quarantine
     hosts.py          reads of one host or site
     baseline_store.py stored baselines
     holders_cache.py  compare's holders kept between runs

@@ -24,12 +24,14 @@ class UnknownBaseline(StoreError):
 
 
 class QuotaExceeded(StoreError):
-    """Too many new hosts today, for a site or from a sender: the report is
-    refused (HTTP 429) until retry_after seconds from now (the next UTC day)."""
+    """A bound of quotas.py reached (new hosts, changes of a day, the
+    quarantine): the report is refused (HTTP 429) until retry_after seconds
+    from now (the next UTC day); event: the quotas.QuotaEvent it counts as."""
 
-    def __init__(self, message, retry_after):
+    def __init__(self, message, retry_after, event=None):
         StoreError.__init__(self, message)
         self.retry_after = retry_after
+        self.event = event
 
 
 class UnknownQuarantined(StoreError):

@@ -40,6 +40,12 @@ class MySQLSQL(SharedSQL):
                          "AND BINARY site <> {p}")
     INSERT_SITE_KEY = ("INSERT INTO site_keys (site, fingerprint, pinned_at, pinned_by) "
                        "VALUES ({p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE site = site")
+    # quotas.py's rows, made when missing (then counted by the shared UPDATEs)
+    INSERT_QUOTA_USAGE = ("INSERT INTO quota_usage (scope, name, day, reports, new_rows) "
+                          "VALUES ({p}, {p}, {p}, 0, 0) ON DUPLICATE KEY UPDATE day = day")
+    INSERT_QUOTA_EVENT = ("INSERT INTO quota_events (day, setting, site, host, sender, refused, "
+                          "first_at, last_at) VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p}) "
+                          "ON DUPLICATE KEY UPDATE refused = refused")
     INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash, source) "
                       "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE id = id")
     # (an interval the keeper has already stays as it is)

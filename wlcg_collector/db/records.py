@@ -56,6 +56,11 @@ SiteAlias = namedtuple("SiteAlias", "alias site rename_id")
 SiteHost = namedtuple("SiteHost", "site name created_by first_report last_report")
 # site_keys(): a site's pinned key
 SiteKey = namedtuple("SiteKey", "site fingerprint pinned_at pinned_by")
+# quota_events(): the reports one bound (setting, see quotas.py) refused on
+# a UTC day, of a site, host and sender ('': a bound of the site or sender;
+# all three '': past the rows a day keeps apart), how many, first and last
+QuotaEventRow = namedtuple("QuotaEventRow", "day setting site host sender refused first_at "
+                                            "last_at")
 # rollback(): what it changed (or, dry, would change)
 Rollback = namedtuple("Rollback", "intervals_removed intervals_reopened reports_rolled_back")
 # baselines(): the latest revision of each stored baseline

@@ -38,6 +38,12 @@ class SQLiteSQL(SharedSQL):
                          "AND site <> {p} COLLATE BINARY")
     INSERT_SITE_KEY = ("INSERT OR IGNORE INTO site_keys (site, fingerprint, pinned_at, pinned_by) "
                        "VALUES ({p}, {p}, {p}, {p})")
+    # quotas.py's rows, made when missing (then counted by the shared UPDATEs)
+    INSERT_QUOTA_USAGE = ("INSERT OR IGNORE INTO quota_usage (scope, name, day, reports, "
+                          "new_rows) VALUES ({p}, {p}, {p}, 0, 0)")
+    INSERT_QUOTA_EVENT = ("INSERT OR IGNORE INTO quota_events (day, setting, site, host, "
+                          "sender, refused, first_at, last_at) "
+                          "VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p})")
     # (an interval the keeper has already stays as it is)
     MOVE_INSTALLS = ("INSERT OR IGNORE INTO installs (host_id, package_id, installed, removed) "
                      "SELECT {p}, package_id, installed, removed FROM installs "

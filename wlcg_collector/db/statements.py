@@ -72,17 +72,57 @@ class SharedSQL(object):
                        "WHERE site = {p}")
     SELECT_SITE_KEYS = "SELECT site, fingerprint, pinned_at, pinned_by FROM site_keys{where} " \
                        "ORDER BY site"
-    # the new-host quotas: hosts made since a time, by site and by sender
-    COUNT_NEW_HOSTS_OF_SITE = "SELECT COUNT(*) FROM hosts WHERE site = {p} AND created >= {p}"
+    # the new-host quotas (quotas.py): hosts made since a time, by site and
+    # by sender, by reports that prove nothing (pinned on a key nobody
+    # knew, or unsigned); and by site, by its site key or host certificates
+    COUNT_NEW_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} AND created >= {p} "
+                               "AND trust NOT IN ('site', 'verified')")
     COUNT_NEW_HOSTS_OF_SENDER = ("SELECT COUNT(*) FROM hosts WHERE created_by = {p} "
-                                 "AND created >= {p}")
+                                 "AND created >= {p} AND trust NOT IN ('site', 'verified')")
+    COUNT_NEW_PROVEN_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} "
+                                      "AND created >= {p} AND trust IN ('site', 'verified')")
     QUARANTINE_COLUMNS = ("id, received, sender, site, host, kind, reason, fingerprint, "
                           "signer_kind, signer_subject, bytes")
     INSERT_QUARANTINE = ("INSERT INTO quarantine (digest, received, sender, site, host, kind, "
                          "reason, fingerprint, signer_kind, signer_subject, report, bytes) "
                          "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
-    SELECT_QUARANTINE_SIZE = "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM quarantine"
-    SELECT_QUARANTINE_OLDEST = "SELECT id, bytes FROM quarantine ORDER BY id LIMIT 100"
+    # the quarantine's bounds (quotas.py): the entry of a host and signer a
+    # newer one replaces (not the same report: that is a duplicate), and
+    # what a host, its site, a sender and everybody hold (each through an
+    # index that holds bytes: the reports' text is never read)
+    DELETE_QUARANTINED_UNSIGNED = ("DELETE FROM quarantine WHERE site = {p} AND host = {p} "
+                                   "AND fingerprint IS NULL AND digest <> {p}")
+    DELETE_QUARANTINED_OF_SIGNER = ("DELETE FROM quarantine WHERE site = {p} AND host = {p} "
+                                    "AND fingerprint = {p} AND digest <> {p}")
+    SELECT_QUARANTINE_USAGE = (
+        "SELECT (SELECT COUNT(*) FROM quarantine WHERE site = {p} AND host = {p}), "
+        "(SELECT COUNT(*) FROM quarantine WHERE site = {p}), "
+        "(SELECT COALESCE(SUM(bytes), 0) FROM quarantine WHERE site = {p}), "
+        "(SELECT COUNT(*) FROM quarantine WHERE sender = {p}), "
+        "(SELECT COALESCE(SUM(bytes), 0) FROM quarantine WHERE sender = {p}), "
+        "(SELECT COUNT(*) FROM quarantine), (SELECT COALESCE(SUM(bytes), 0) FROM quarantine)")
+    # the per-day bounds on changes (quotas.py): a row per host, sender and
+    # site, of the day it counts; a row of an earlier day starts again at 0
+    # (the day is set last: MySQL's assignments see the ones before them)
+    SELECT_QUOTA_USAGE = ("SELECT scope, name, day, reports, new_rows FROM quota_usage "
+                          "WHERE (scope = {p} AND name = {p}) OR (scope = {p} AND name = {p}) "
+                          "OR (scope = {p} AND name = {p})")
+    ADD_QUOTA_USAGE = ("UPDATE quota_usage SET "
+                       "reports = CASE WHEN day = {p} THEN reports ELSE 0 END + 1, "
+                       "new_rows = CASE WHEN day = {p} THEN new_rows ELSE 0 END + {p}, "
+                       "day = {p} WHERE scope = {p} AND name = {p}")
+    # the refusals, a row a day, setting, site, host and sender
+    ADD_QUOTA_EVENT = ("UPDATE quota_events SET refused = refused + 1, last_at = {p} "
+                       "WHERE day = {p} AND setting = {p} AND site = {p} AND host = {p} "
+                       "AND sender = {p}")
+    COUNT_QUOTA_EVENTS_OF_DAY = (
+        "SELECT (SELECT COUNT(*) FROM quota_events WHERE day = {p} AND site = {p}), "
+        "(SELECT COUNT(*) FROM quota_events WHERE day = {p})")
+    DELETE_QUOTA_EVENTS_BEFORE = "DELETE FROM quota_events WHERE day < {p}"
+    QUOTA_EVENT_COLUMNS = "day, setting, site, host, sender, refused, first_at, last_at"
+    SELECT_QUOTA_EVENTS = "SELECT " + QUOTA_EVENT_COLUMNS + " FROM quota_events WHERE day >= {p}"
+    SELECT_QUOTA_EVENTS_OF_SITE = ("SELECT " + QUOTA_EVENT_COLUMNS + " FROM quota_events "
+                                   "WHERE site = {p} AND day >= {p}")
     SELECT_QUARANTINED = ("SELECT " + QUARANTINE_COLUMNS + " FROM quarantine{where} "
                           "ORDER BY id")
     SELECT_QUARANTINED_ONE = ("SELECT " + QUARANTINE_COLUMNS + ", report FROM quarantine "

@@ -18,27 +18,14 @@ from ..report import ReportError
 from .errors import QuotaExceeded, ReadAgain, StoreError
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
+from .quotas import DEFAULT_LIMITS, Limits, Quotas, proves_sender
 from .records import IngestResult
 
-DAY = 86400
 # a report this large gives its connection's memory back afterwards
 LARGE_REPORT = 5000
 # a report with this many package rows to find or make does that first, in
 # a transaction of its own (see resolve_first)
 RESOLVE_FIRST = 100
-
-
-class Limits(object):
-    """What nobody may exceed, so that nobody can fill the disk: new hosts a
-    UTC day per site and per sender address, and the quarantine's size (the
-    oldest entries go)."""
-
-    def __init__(self, new_hosts_per_site=2500, new_hosts_per_sender=2500,
-                 quarantine_reports=10000, quarantine_bytes=256 * 1024 * 1024):
-        self.new_hosts_per_site = new_hosts_per_site
-        self.new_hosts_per_sender = new_hosts_per_sender
-        self.quarantine_reports = quarantine_reports
-        self.quarantine_bytes = quarantine_bytes
 
 
 def _malloc_trim():
@@ -64,7 +51,7 @@ def release_memory(dialect, conn):
 
 
 DEFAULT_RULES = trust.Rules()
-DEFAULT_LIMITS = Limits()
+__all__ = ["ReportWriter", "Limits", "DEFAULT_LIMITS", "DEFAULT_RULES"]
 
 
 class _Duplicate(Exception):
@@ -76,8 +63,8 @@ class _ResolveFirst(Exception):
     they are made first, in a transaction of their own (_resolve_first)."""
 
 
-class ReportWriter(object):
-    """Mixed into Store: store_report."""
+class ReportWriter(Quotas):
+    """Mixed into Store: store_report (the bounds: quotas.Quotas)."""
 
     def _init_writer(self, package_cache=PACKAGE_CACHE_LIMIT):
         self.package_ids = PackageIds(package_cache)
@@ -125,6 +112,10 @@ class ReportWriter(object):
             self.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE,
                                                            (report.digest,)))
             return IngestResult("duplicate")
+        except QuotaExceeded as exc:  # rolled back: the refusal is all that is kept
+            if exc.event is not None:
+                self.record_quota_event(exc.event, received)
+            raise
         self._after_commit(report, result, learned, created)
         if report.parsed and len(report.packages) >= LARGE_REPORT:  # (unread: nothing built)
             release_memory(self.dialect, self._connection())
@@ -237,11 +228,11 @@ class ReportWriter(object):
             if trust.decide(pin, site_pin, signer, collected, received,
                             rules).action != trust.APPLY:
                 return False
-            if row is None:
-                try:
-                    self._check_quotas(cursor, report.site, sender, received, limits)
-                except QuotaExceeded:
-                    return False
+            try:  # (rows it would make and then refuse would stay)
+                self._check_room(cursor, row, proves_sender(pin, site_pin, signer), report,
+                                 sender, received, limits, len(missing))
+            except QuotaExceeded:
+                return False
             return True
         if not self.transaction(would_apply, write=False):
             return
@@ -296,7 +287,8 @@ class ReportWriter(object):
                 raise ReadAgain("site %s was renamed while a report of it was stored"
                                 % report.site)
             if not accept:  # the officer's own decision is no flood
-                self._check_quotas(cursor, report.site, sender, received, limits)
+                self._check_new_host(cursor, report, sender, received, limits,
+                                     proves_sender(pin, site_pin, signer))
             cursor.execute(sql.INSERT_HOST, (report.site, report.host, report.packager,
                                              collected, received, received, sender[:64]))
             cursor.execute(sql.LOCK_HOST, (report.site, report.host))
@@ -350,12 +342,22 @@ class ReportWriter(object):
             self._update_host(cursor, host_id, report, facts, collected, received,
                               signed_ts=signed_ts)
             return IngestResult("unchanged", note=decision.note)
+        # a day's changes are bounded, but for a host's first set (the
+        # new-host quotas') and the officer's own decision
+        bounded = not accept and set_hash is not None
+        if bounded:
+            proven = proves_sender(pin, site_pin, signer)
+            self._check_changes(cursor, host_id, report, sender, received, limits, proven)
         if resolve:
             known = self.package_ids.table(report.packager)
             if sum(1 for p in report.packages if p not in known) >= RESOLVE_FIRST:
                 raise _ResolveFirst()
-        changes = self._apply_changes(cursor, host_id, report, collected,
-                                      set_hash is not None, last_report, learned, created)
+        changes, opened = self._apply_changes(cursor, host_id, report, collected,
+                                              set_hash is not None, last_report, learned,
+                                              created)
+        if bounded:
+            self._count_changes(cursor, host_id, report, sender, received, limits, proven,
+                                opened)
         report_id = add_report(True, "applied")
         self._update_host(cursor, host_id, report, facts, collected, received,
                           set_report=report_id, signed_ts=signed_ts)
@@ -380,24 +382,13 @@ class ReportWriter(object):
         cursor.execute(self.sql.INSERT_SITE_KEY, (site, fingerprint, received, sender[:64]))
         cursor.execute(self.sql.UPDATE_SITE_KEY, (fingerprint, received, sender[:64], site))
 
-    def _check_quotas(self, cursor, site, sender, received, limits):
-        """QuotaExceeded when a new host would pass a day's quota."""
-        day = received - received % DAY
-        for sql, value, limit, what in (
-                (self.sql.COUNT_NEW_HOSTS_OF_SITE, site, limits.new_hosts_per_site,
-                 "site %s" % site),
-                (self.sql.COUNT_NEW_HOSTS_OF_SENDER, sender[:64], limits.new_hosts_per_sender,
-                 "sender %s" % sender)):
-            cursor.execute(sql, (value, day))
-            if cursor.fetchone()[0] >= limit:
-                raise QuotaExceeded("%s has made %d new hosts today, the most a day" % (
-                    what, limit), day + DAY - received)
-
     def _quarantine(self, cursor, report, received, sender, signer, decision, limits,
                     notice=None):
         """Keep the report aside for the officer, within the quarantine's
-        bounds (the oldest entries go). Only a valid report is kept: its
-        package lines are read now (ReportError: nothing stored)."""
+        bounds (quotas.py: it replaces the entry of the same host and
+        signer; QuotaExceeded rather than evict another). Only a valid
+        report is kept: its package lines are read now (ReportError:
+        nothing stored)."""
         sql = self.sql
         report.read_packages()  # a bad line is this report's error, not the officer's
         try:
@@ -409,17 +400,7 @@ class ReportWriter(object):
                 len(report.plaintext)))
         except self.dialect.integrity_errors:
             raise _Duplicate()
-        while True:
-            cursor.execute(sql.SELECT_QUARANTINE_SIZE)
-            count, size = cursor.fetchone()
-            if count <= limits.quarantine_reports and size <= limits.quarantine_bytes:
-                break
-            cursor.execute(sql.SELECT_QUARANTINE_OLDEST)
-            for entry_id, entry_bytes in cursor.fetchall():
-                if count <= limits.quarantine_reports and size <= limits.quarantine_bytes:
-                    break
-                cursor.execute(sql.DELETE_QUARANTINED, (entry_id,))
-                count, size = count - 1, size - entry_bytes
+        self._bound_quarantine(cursor, report, sender, signer, received, limits)
         if decision.kind == trust.UNKNOWN_SITE:
             message = "quarantined: %s; the officer must review it" % notice
         elif decision.kind == trust.UNSIGNED_REPORT:
@@ -449,7 +430,7 @@ class ReportWriter(object):
         """Close the intervals of the packages gone, open those of the new
         ones; the sets compare as package ids. The ids found or made earlier
         in this transaction (learned: by the reports before this one in a
-        batch) are known too."""
+        batch) are known too. Returns (intervals closed and opened, opened)."""
         known = self.package_ids.table(report.packager)
         if learned:
             known = ChainMap(learned, known)
@@ -472,4 +453,4 @@ class ReportWriter(object):
                            [collected, host_id] + chunk)
         if new:
             self.dialect.insert_installs(cursor, host_id, new, collected)
-        return len(gone) + len(new)
+        return len(gone) + len(new), len(new)
