@@ -188,7 +188,7 @@ def test_dpkg_host(store):
 
 
 def test_init_schema_is_idempotent_and_checked(store):
-    assert store.init_schema() == (8, 8)
+    assert store.init_schema() == (9, 9)
     store.check_schema()
 
 

@@ -169,9 +169,15 @@ def test_unsigned_reports_of_new_hosts(collector, collector_keys, keys):
                           body(collector_keys, OLD, NOW - 60, host="wn03.example.org"))
     assert status == 403 and "unsigned reports are not accepted" in out
     assert [h.name for h in store.hosts()] == [HOST]
-    # a signed one from a host that reported unsigned so far pins its key
-    assert post(make_app(), body(collector_keys, NEW, NOW - 30, keys["host"]))[0] == 200
-    assert store.find_host(HOST).trust == "pinned"
+    # a signed one from a host that reported unsigned so far is a key change
+    # (anyone can sign): held until the officer accepts it, which pins it
+    status, _, out = post(make_app(), body(collector_keys, NEW, NOW - 30, keys["host"]))
+    assert status == 202 and "first signed report" in out
+    assert store.find_host(HOST).trust == "unsigned" and state(store) == OLD
+    [entry] = [e for e in store.quarantined() if e.host == HOST]
+    code, out, _ = cli("quarantine", "accept", str(entry.id))
+    assert code == 0 and "now pinned to key SHA256" in out and "(was unsigned)" in out, out
+    assert store.find_host(HOST).trust == "pinned" and state(store) == NEW
 
 
 def test_the_officer_accepts_or_drops(collector, collector_keys, keys):

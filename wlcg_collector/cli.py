@@ -11,20 +11,19 @@ import sys
 import time
 
 from . import (__version__, analysis, baseline_commands, crypto, devserver, site_commands,
-               trust)
+               trust, trust_commands)
 from .advisories import commands as advisory_commands
 from .baselines import BaselineError, parse_requirement
 from .config import ConfigError, check_key_pairs
 from .dates import format_time
 from .cli_common import (PROG, CommandError, UsageError, config_of, date_arg, decimal_number,
-                         emit, emit_records, site_of, store_of, whole_number, with_format)
+                         emit, emit_records, host_of, site_of, store_of, whole_number,
+                         with_format)
 from .db import StoreError
-from .db.records import site_order
 from .history import changes
 from .ingest import Rejected, is_plaintext, open_body
-from .output import FORMATS
 from .remote import printable
-from .report import ReportError, parse_report
+from .report import ReportError
 from .versions import compare
 
 INGEST_MAX = 64 * 1024 * 1024
@@ -114,29 +113,7 @@ def build_parser():
     p = with_format(command("stale", "hosts and whole sites that stopped reporting"))
     p.add_argument("--days", type=decimal_number, required=True)
 
-    p = command("quarantine", "reports kept aside for review: list them, show, accept or "
-                              "drop one")
-    p.add_argument("action", nargs="?", choices=("list", "show", "accept", "drop"),
-                   default="list")
-    p.add_argument("id", nargs="?", metavar="ID", type=whole_number)
-    p.add_argument("--site", help="list, or accept --key-changes, of one site")
-    p.add_argument("--key-changes", action="store_true",
-                   help="with accept --site S: accept every pending key change of the site")
-    p.add_argument("--unknown-site", action="store_true",
-                   help="with accept --site S: accept every report held because S is not on "
-                        "the list of sites (S becomes an accepted site)")
-    p.add_argument("--format", choices=FORMATS, default="table")
-
-    p = with_format(command("keys", "each host's trust (verified, site, pinned, unsigned), key "
-                                    "fingerprint, pinned since and by which sender"))
-    p.add_argument("--site")
-
-    p = command("rollback", "make a host's state and history what they were at a date (the "
-                            "reports after it stay in the audit trail, marked rolled back)")
-    p.add_argument("host", metavar="HOST")
-    p.add_argument("--site", required=True)
-    p.add_argument("--to", required=True, metavar="DATE", type=date_arg)
-    p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    trust_commands.add_parsers(command, with_format)
 
     advisory_commands.add_parsers(command, with_format)
 
@@ -169,14 +146,6 @@ def main(argv=None):
 
 
 # ---------------------------------------------------------------- helpers
-
-def host_of(store, args):
-    """The Host that HOST [--site SITE] names."""
-    try:
-        return store.find_host(args.host, args.site)
-    except StoreError as exc:
-        raise CommandError(str(exc))
-
 
 # ---------------------------------------------------------------- commands
 
@@ -361,91 +330,6 @@ def cmd_reports(args):
     emit(rows, REPORT_COLUMNS, args.format)
 
 
-QUARANTINE_COLUMNS = ["id", "received", "sender", "site", "host", "kind", "reason",
-                      "fingerprint"]
-
-
-def quarantine_row(entry):
-    return {"id": entry.id, "received": format_time(entry.received), "sender": entry.sender,
-            "site": entry.site, "host": entry.host, "kind": entry.kind, "reason": entry.reason,
-            "fingerprint": trust.short_fingerprint(entry.fingerprint)}
-
-
-def cmd_quarantine(args):
-    store = store_of(args, read=args.action in ("list", "show"))
-    if args.action == "list":
-        emit([quarantine_row(e) for e in store.quarantined(args.site)], QUARANTINE_COLUMNS,
-             args.format)
-        return
-    if args.action == "accept" and (args.key_changes or args.unknown_site):
-        flag = "--key-changes" if args.key_changes else "--unknown-site"
-        if args.site is None or args.id is not None or (args.key_changes and args.unknown_site):
-            raise UsageError("accept %s takes --site SITE and no ID" % flag)
-        kinds = (trust.KEY_CHANGE, trust.SITE_KEY_CHANGE) if args.key_changes else \
-            (trust.UNKNOWN_SITE,)
-        entries = [store.quarantined_one(e.id) for e in store.quarantined(args.site)
-                   if e.kind in kinds]
-        for entry in entries:
-            accept_entry(store, entry)
-        print("accepted %d %s of site %s" % (len(entries), "key change(s)" if args.key_changes
-                                             else "report(s) held for an unknown site",
-                                             args.site))
-        return
-    if args.id is None:
-        raise UsageError("quarantine %s needs the ID of a quarantined report" % args.action)
-    entry = store.quarantined_one(args.id)
-    if args.action == "show":
-        sys.stdout.write("".join("%s: %s\n" % (k, v) for k, v in quarantine_row(entry).items()))
-        if entry.signer_subject:
-            sys.stdout.write("subject: %s\n" % entry.signer_subject)
-        sys.stdout.write("\n" + entry.report.decode("utf-8", "replace"))
-    elif args.action == "drop":
-        store.drop_quarantined(entry.id)
-        print("dropped quarantined report %d of %s at %s" % (entry.id, entry.host, entry.site))
-    else:
-        result = accept_entry(store, entry)
-        print("accepted quarantined report %d of %s at %s: %s%s" % (
-            entry.id, entry.host, entry.site, result.outcome,
-            ", key pinned" if entry.fingerprint is not None else ""))
-
-
-def accept_entry(store, entry):
-    try:
-        report = parse_report(entry.report)
-    except ReportError as exc:  # it was parsed once already: the text is stored as received
-        raise CommandError("quarantined report %d: %s" % (entry.id, exc))
-    return store.accept_quarantined(entry, report, int(time.time()), "officer")
-
-
-KEYS_COLUMNS = ["site", "host", "trust", "fingerprint", "pinned_since", "pinned_by"]
-
-
-def cmd_keys(args):
-    store = store_of(args, read=True)
-    site = site_of(store, args)
-    rows = [{"site": h.site, "host": h.name, "trust": h.trust,
-             "fingerprint": trust.short_fingerprint(h.key_fingerprint),
-             "pinned_since": format_time(h.pinned_at), "pinned_by": h.pinned_by}
-            for h in store.keys(site)]
-    rows += [{"site": k.site, "host": None, "trust": "site key",
-              "fingerprint": trust.short_fingerprint(k.fingerprint),
-              "pinned_since": format_time(k.pinned_at), "pinned_by": k.pinned_by}
-             for k in store.site_keys(site)]
-    rows.sort(key=lambda r: (site_order(r["site"]), r["host"] or ""))
-    emit(rows, KEYS_COLUMNS, args.format)
-
-
-def cmd_rollback(args):
-    store = store_of(args)
-    host = host_of(store, args)
-    done = store.rollback(host, args.to, dry_run=args.dry_run)
-    print("%s %s at %s to %s: %d interval(s) opened since removed, %d closed since reopened, "
-          "%d report(s) marked rolled back" % (
-              "would roll back" if args.dry_run else "rolled back", host.name, host.site,
-              format_time(args.to), done.intervals_removed, done.intervals_reopened,
-              done.reports_rolled_back))
-
-
 def cmd_vercmp(args):
     try:
         result = compare(args.packager, args.a, args.b)
@@ -497,8 +381,9 @@ COMMANDS = {
     "hosts": cmd_hosts, "state": cmd_state, "history": cmd_history,
     "reports": cmd_reports, "vercmp": cmd_vercmp,
     "adoption": cmd_adoption, "changes": cmd_changes,
-    "stale": cmd_stale, "quarantine": cmd_quarantine, "keys": cmd_keys, "rollback": cmd_rollback,
+    "stale": cmd_stale,
 }
 COMMANDS.update(advisory_commands.COMMANDS)
 COMMANDS.update(site_commands.COMMANDS)
 COMMANDS.update(baseline_commands.COMMANDS)
+COMMANDS.update(trust_commands.COMMANDS)

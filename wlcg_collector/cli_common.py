@@ -116,3 +116,11 @@ def site_of(store, args):
     except StoreError as exc:
         raise CommandError(str(exc))
     return args.site
+
+
+def host_of(store, args):
+    """The Host that HOST [--site SITE] names."""
+    try:
+        return store.find_host(args.host, args.site)
+    except StoreError as exc:
+        raise CommandError(str(exc))

@@ -17,7 +17,7 @@ import json
 import os
 import time
 
-from . import topology
+from . import topology, trust
 from .cli_common import CommandError, config_of, emit, emit_records, store_of, whole_number
 from .db.site_store import MERGE, RENAME
 from .dates import format_day, format_time
@@ -156,6 +156,13 @@ def move_site(args, kind):
           % ("renamed" if kind == RENAME else "merged", done.old_name,
              "to" if kind == RENAME else "into", done.new_name, done.hosts, done.merged,
              done.reports, done.intervals, done.old_name, done.new_name))
+    for aside in done.set_aside:
+        print("%s: %s at %s, %s at %s: kept the host of %s; the other's latest report %s, its "
+              "reports are marked set aside" % (
+                  aside.host, trust.describe_pin(*aside.kept), done.new_name,
+                  trust.describe_pin(*aside.aside), done.old_name, done.new_name,
+                  "waits in the quarantine as entry %d (accept or drop it)" % aside.entry
+                  if aside.entry is not None else "was in the quarantine already"))
 
 
 def list_renames(args):

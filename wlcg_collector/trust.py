@@ -34,6 +34,10 @@ APPLY, QUARANTINE, REPLAY = "apply", "quarantine", "replay"
 # kinds of quarantined reports
 KEY_CHANGE, SITE_KEY_CHANGE, UNSIGNED_REPORT = "key change", "site key change", "unsigned"
 UNKNOWN_SITE = "unknown site"
+# a grid host certificate's subject is stored with the pin (a TEXT column);
+# real ones are far shorter
+MAX_SUBJECT = 4096
+MAX_CERTIFICATE = 64 * 1024
 
 # kind: HOST_KEY, SITE_KEY or HOST_CERTIFICATE; fingerprint: sha256 of the
 # public key (of the subject, for a host certificate); subject: the
@@ -69,6 +73,18 @@ def short_fingerprint(fingerprint):
     return bytes(fingerprint).hex()[:16] if fingerprint is not None else None
 
 
+# what kind of key a host's trust says it is pinned to
+KIND_OF_TRUST = {PINNED: HOST_KEY, SITE: SITE_KEY, VERIFIED: HOST_CERTIFICATE}
+
+
+def describe_pin(level, fingerprint, *_):
+    """A host's pin as the officer reads it: `unsigned`, or `pinned to key
+    SHA256 0123456789abcdef` (site, verified)."""
+    if level == UNSIGNED:
+        return "unsigned"
+    return "%s to key SHA256 %s" % (level, short_fingerprint(fingerprint))
+
+
 def trust_of(signer):
     return {HOST_KEY: PINNED, SITE_KEY: SITE, HOST_CERTIFICATE: VERIFIED}[signer.kind]
 
@@ -77,6 +93,9 @@ def identify(cert_pem, site, host, capath=None):
     """The Signer of a report of (site, host) whose signature verified with
     the certificate cert_pem. certs.CertificateError for a certificate that
     cannot be read."""
+    if len(cert_pem) > MAX_CERTIFICATE:
+        raise certs.CertificateError("the signer certificate takes more than %d bytes"
+                                     % MAX_CERTIFICATE)
     cert = certs.from_pem(cert_pem)
     names = cert.common_names()
     if SITE_CN_PREFIX + site in names:
@@ -84,8 +103,11 @@ def identify(cert_pem, site, host, capath=None):
     if capath and host.lower() in {n.lower().rstrip(".") for n in names + cert.dns_names()} \
             and crypto.verify_chain(cert_pem, capath):
         # pinned by subject: a renewed certificate is no key change
-        return Signer(HOST_CERTIFICATE, hashlib.sha256(cert.subject_der).digest(),
-                      crypto.subject_of(cert_pem))
+        subject = crypto.subject_of(cert_pem)
+        if len(subject) > MAX_SUBJECT:
+            raise certs.CertificateError("the certificate's subject is longer than %d "
+                                         "characters" % MAX_SUBJECT)
+        return Signer(HOST_CERTIFICATE, hashlib.sha256(cert.subject_der).digest(), subject)
     return Signer(HOST_KEY, cert.fingerprint, None)
 
 
@@ -123,8 +145,10 @@ def _decide_key(host, site_pin, signer, ts, received, rules):
         if site_pin is None:
             pin_site = signer.fingerprint
     new_pin = (trust_of(signer), signer.fingerprint, signer.subject)
-    if host is None or host.trust == UNSIGNED:
+    if host is None:
         return Decision(APPLY, None, None, new_pin, pin_site, None)
+    if host.trust == UNSIGNED:
+        return _first_signature(host, site_pin, signer, received, rules, new_pin)
     if _holds_pin(host, signer, site_pin):
         if ts <= host.signed_ts:
             return Decision(REPLAY, None, "not newer than the host's latest signed report",
@@ -142,6 +166,30 @@ def _decide_key(host, site_pin, signer, ts, received, rules):
     return _quarantine(KEY_CHANGE, "signed by another key than the one pinned for this host")
 
 
+def _first_signature(host, site_pin, signer, received, rules, new_pin):
+    """The first signed report of a host whose reports were unsigned. Anyone
+    with the collector certificate can sign one with a key of their own, so
+    it is a key change like any other: applied (and pinned) only when it
+    proves more than an unsigned report did (the site's pinned site key, a
+    grid host certificate that verifies) or after rekey_after_silence;
+    otherwise it waits for the officer (a site moving from pakiti-client
+    is one `quarantine accept --site S --key-changes`)."""
+    if signer.kind == SITE_KEY and site_pin is not None and signer.fingerprint == site_pin:
+        return Decision(APPLY, None, None, new_pin, None,
+                        "pinned to its site's key (its earlier reports were unsigned)")
+    if signer.kind == HOST_CERTIFICATE:
+        return Decision(APPLY, None, None, new_pin, None,
+                        "pinned to its grid host certificate (its earlier reports were unsigned)")
+    silence = received - host.last_received
+    if rules.rekey_after_silence is not None and silence >= rules.rekey_after_silence:
+        return Decision(APPLY, None, None, new_pin, None if signer.kind != SITE_KEY or
+                        site_pin is not None else signer.fingerprint,
+                        "key pinned after %d days of silence (rekey_after_silence); its earlier "
+                        "reports were unsigned" % (silence // 86400))
+    return _quarantine(KEY_CHANGE, "the first signed report of a host whose reports were "
+                                   "unsigned (anyone can sign: the officer decides)")
+
+
 def _holds_pin(host, signer, site_pin):
     if host.trust == SITE:
         # a site-pinned host follows its site's pin (an accepted new site key too)
@@ -149,3 +197,36 @@ def _holds_pin(host, signer, site_pin):
     if host.trust == PINNED:
         return signer.kind == HOST_KEY and signer.fingerprint == host.fingerprint
     return signer.kind == HOST_CERTIFICATE and signer.fingerprint == host.fingerprint
+
+
+def conflicting_hosts(entries):
+    """The (site, host) of quarantined entries (anything with site, host,
+    signer_kind and fingerprint) that hold reports of two or more different
+    signers (unsigned counts as one): which of them is the host's is the
+    officer's call, host by host, never a bulk accept's."""
+    signers = {}
+    for entry in entries:
+        key = (entry.site.upper(), entry.host)
+        fingerprint = bytes(entry.fingerprint) if entry.fingerprint is not None else None
+        signers.setdefault(key, set()).add((entry.signer_kind, fingerprint))
+    return {key for key, found in signers.items() if len(found) > 1}
+
+
+def match_fingerprint(text, signers):
+    """The Signer of `signers` whose key `text` names: its SHA-256 in hex
+    (colons allowed), whole or its first 16 digits or more as `keys` and
+    `quarantine` print it; a whole one no signer has is a host key. None
+    when nothing matches; ValueError for text that is no fingerprint or
+    names several keys."""
+    digits = text.replace(":", "").lower()
+    if not 16 <= len(digits) <= 64 or any(c not in "0123456789abcdef" for c in digits):
+        raise ValueError("%r is not a key fingerprint (the SHA-256 in hex, at least its first "
+                         "16 digits, as keys and quarantine print it)" % text)
+    found = [s for s in signers if bytes(s.fingerprint).hex().startswith(digits)]
+    if len(found) > 1:
+        raise ValueError("%s names %d keys: give more digits" % (text, len(found)))
+    if found:
+        return found[0]
+    if len(digits) == 64:
+        return Signer(HOST_KEY, bytes.fromhex(digits), None)
+    return None

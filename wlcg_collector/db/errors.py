@@ -36,3 +36,8 @@ class QuotaExceeded(StoreError):
 
 class UnknownQuarantined(StoreError):
     """No quarantined report of that id."""
+
+
+class RepairRefused(StoreError):
+    """An officer's repair that would hide a host or hand over its pin
+    silently: nothing changed."""

@@ -50,6 +50,20 @@ SiteImport = namedtuple("SiteImport", "sites added retired returned updated")
 # site_renames(): one rename or merge
 SiteRename = namedtuple("SiteRename", "id done kind old_name new_name hosts merged reports "
                                       "intervals done_by")
+
+
+class SiteMove(SiteRename):
+    """move_site(): the SiteRename it recorded, and set_aside: the
+    [SetAside] hosts it met at both sites with different pins."""
+    set_aside = ()
+
+
+# move_site(): a host the merge met at both sites pinned to different keys:
+# the new site's host kept its row and pin (kept: (trust, fingerprint)); the
+# other's latest state waits in the quarantine as entry `entry` (None: the
+# same report was there already), its reports stay in the audit trail,
+# marked set aside
+SetAside = namedtuple("SetAside", "host kept aside entry")
 # site_aliases(): a name renamed or merged away, and what it became
 SiteAlias = namedtuple("SiteAlias", "alias site rename_id")
 # hosts_by_site(): every host's site, name and who made it
@@ -62,7 +76,8 @@ SiteKey = namedtuple("SiteKey", "site fingerprint pinned_at pinned_by")
 QuotaEventRow = namedtuple("QuotaEventRow", "day setting site host sender refused first_at "
                                             "last_at")
 # rollback(): what it changed (or, dry, would change)
-Rollback = namedtuple("Rollback", "intervals_removed intervals_reopened reports_rolled_back")
+Rollback = namedtuple("Rollback", "intervals_removed intervals_reopened reports_rolled_back "
+                                  "facts_rolled_back")
 # baselines(): the latest revision of each stored baseline
 BaselineInfo = namedtuple("BaselineInfo", "name revision created revisions")
 # baseline(): one revision's text

@@ -2,9 +2,13 @@
 or drop a report kept aside), see who is pinned to which key, and roll a
 host back to what it was at a date."""
 
+import json
+import time
+
 from .. import trust
 from ..report import package_set_hash
-from .errors import UnknownQuarantined
+from .errors import RepairRefused, UnknownHost, UnknownQuarantined
+from .writer import facts_hash
 from .records import Quarantined, Rollback, SiteKey
 
 
@@ -73,21 +77,75 @@ class Review(object):
             where, params = " WHERE site = " + self.dialect.placeholder, [site]
         return self.read(self.sql.SELECT_SITE_KEYS.format(where=where), params, SiteKey)
 
+    def signers_of(self, host):
+        """[trust.Signer] of the keys that signed a Host's reports, applied
+        (their kind as the host's pin says, when it is that key) or held in
+        the quarantine."""
+        sql = self.sql
+
+        def work(cursor):
+            found = {}
+            cursor.execute(sql.SELECT_QUARANTINED_SIGNERS, (host.site, host.name))
+            for fingerprint, kind, subject in cursor.fetchall():
+                found[bytes(fingerprint)] = trust.Signer(kind, bytes(fingerprint), subject)
+            cursor.execute(sql.SELECT_REPORT_SIGNERS, (host.id,))
+            for (fingerprint,) in cursor.fetchall():
+                fingerprint = bytes(fingerprint)
+                if fingerprint not in found:
+                    pinned = host.key_fingerprint is not None and \
+                        bytes(host.key_fingerprint) == fingerprint
+                    kind = trust.KIND_OF_TRUST.get(host.trust) if pinned else trust.HOST_KEY
+                    found[fingerprint] = trust.Signer(kind, fingerprint,
+                                                      host.key_subject if pinned else None)
+            return list(found.values())
+        return self.transaction(work, write=False)
+
+    def set_pin(self, host, signer, now, who):
+        """Pin a Host to signer (a trust.Signer), or make it unsigned
+        (signer None): its reports are then judged against that, as they
+        are after its first signed report. Returns the host's pin before,
+        as (trust, fingerprint)."""
+        sql = self.sql
+        level, fingerprint, subject = (trust.UNSIGNED, None, None) if signer is None else (
+            trust.trust_of(signer), signer.fingerprint, signer.subject)
+
+        def work(cursor):
+            cursor.execute(sql.LOCK_HOST, (host.site, host.name))  # no ingest meanwhile
+            row = cursor.fetchone()
+            if row is None:
+                raise UnknownHost("no host %s at site %s" % (host.name, host.site))
+            before = (row[4], bytes(row[5]) if row[5] is not None else None)
+            cursor.execute(sql.UPDATE_HOST_PIN, (level, fingerprint, subject, now, who[:64],
+                                                 row[0]))
+            return before
+        return self.transaction(work)
+
     # -- rollback
 
     def rollback(self, host, to, dry_run=False):
-        """Make a Host's state and history what they were at time `to`: the
-        intervals opened after it go, those closed after it are open again,
-        and the reports applied after it stay in the audit trail, marked
-        rolled back. dry_run: only count. Returns a Rollback."""
+        """Make a Host's state, facts and history what they were at time
+        `to`: the intervals opened after it go, those closed after it are
+        open again, the facts are those of then, and the reports applied
+        after it stay in the audit trail, marked rolled back. The host's
+        pin is not touched (the Rollback says what it is: keys pin and
+        keys unpin change it). A time before the host's first report is
+        refused: the host would vanish from every listing while its rows
+        and pin stay. dry_run: only count. Returns a Rollback."""
         sql = self.sql
+        if to < host.first_report:
+            raise RepairRefused(
+                "%s at %s first reported at %s: roll back to that time or later (a host rolled "
+                "back to before its first report would vanish from every listing)" % (
+                    host.name, host.site, time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                        time.gmtime(host.first_report))))
 
         def work(cursor):
             cursor.execute(sql.LOCK_HOST, (host.site, host.name))  # no ingest meanwhile
             counts = []
             for count, params in ((sql.COUNT_OPENED_AFTER, (host.id, to)),
                                   (sql.COUNT_CLOSED_AFTER, (host.id, to, to)),
-                                  (sql.COUNT_REPORTS_AFTER, (host.id, to))):
+                                  (sql.COUNT_REPORTS_AFTER, (host.id, to)),
+                                  (sql.COUNT_FACTS_AFTER, (host.id, to))):
                 cursor.execute(count, params)
                 counts.append(cursor.fetchone()[0])
             if dry_run:
@@ -95,6 +153,13 @@ class Review(object):
             cursor.execute(sql.DELETE_OPENED_AFTER, (host.id, to))
             cursor.execute(sql.REOPEN_CLOSED_AFTER, (host.id, to, to))
             cursor.execute(sql.MARK_REPORTS_ROLLED_BACK, (host.id, to))
+            if counts[3]:
+                cursor.execute(sql.SELECT_FACTS_AT, (host.id, to))
+                then = cursor.fetchone()
+                if then is not None:  # (none: facts older than schema 9 are not known)
+                    cursor.execute(sql.UPDATE_HOST_FACTS, tuple(then) + (
+                        facts_hash(json.loads(then[4])), host.id))
+                    cursor.execute(sql.DELETE_FACTS_AFTER, (host.id, to))
             cursor.execute(sql.SELECT_STATE_NOW, (host.id,))
             packages = sorted(tuple(row) for row in cursor.fetchall())
             cursor.execute(sql.SELECT_LAST_APPLIED, (host.id,))

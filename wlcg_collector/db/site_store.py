@@ -3,14 +3,17 @@ the imported list (listed, retired, accepted), what ingest asks of a
 reported site, renames and merges (every host, interval, report and pin
 moves, in one transaction) and the aliases they leave."""
 
-
+import hashlib
+import json
 import time
 
+from .. import trust
 from ..report import SITE_RULE, is_site_name
 from ..topology import suggestions
 from .database import chunks
 from .errors import StoreError
-from .records import SiteAlias, SiteHost, SiteImport, SiteList, SiteRename, SiteRow, host_order
+from .records import (SetAside, SiteAlias, SiteHost, SiteImport, SiteList, SiteMove, SiteRename,
+                      SiteRow, host_order)
 
 LISTED, RETIRED, ACCEPTED = "listed", "retired", "accepted"
 RENAME, MERGE = "rename", "merge"
@@ -205,10 +208,15 @@ class SiteStore(object):
                 raise SiteError("sites %s and %s have different site keys pinned: the hosts of "
                                 "one would no longer match their site's key; nothing changed"
                                 % (old, new))
-            pairs, overlapping = [], []
+            pairs, overlapping, set_aside = [], [], []
             for host_id, name, first, last in old_hosts:
                 other = new_hosts.get(name)
                 if other is None:
+                    continue
+                aside = self._set_aside_if_pins_differ(cursor, host_id, other[0], name, old,
+                                                       new_name or new, kind)
+                if aside is not None:
+                    set_aside.append(aside)
                     continue
                 if last < other[2]:
                     pairs.append(((host_id, first), (other[0], other[2])))
@@ -254,10 +262,48 @@ class SiteStore(object):
             cursor.execute(sql.REDIRECT_SITE_ALIASES, (target, old))
             cursor.execute(sql.DELETE_SITE_ALIAS, (old,))
             cursor.execute(sql.INSERT_SITE_ALIAS, (old_name or old, target, rename_id))
-            return SiteRename(rename_id, *record)
+            moved = SiteMove(rename_id, *record)
+            moved.set_aside = tuple(set_aside)
+            return moved
         result = self.transaction(work)
         self._official_names = None
         return result
+
+    def _set_aside_if_pins_differ(self, cursor, twin_id, keeper_id, name, old, new, kind):
+        """A host name at both sites whose two hosts are pinned to different
+        keys (or one unsigned): a merge must not choose between them, since
+        keeping the later pin hands the real host to whoever reported under
+        the typo. The new site's host keeps its row and pin; the other's
+        latest state goes to the quarantine as a key change (the officer
+        accepts it or drops it), its reports stay in the audit trail of the
+        kept host, marked set aside, and its rows go. A SetAside, or None
+        when the pins agree."""
+        sql = self.sql
+        cursor.execute(sql.SELECT_HOST_PIN_OF, (twin_id,))
+        twin = cursor.fetchone()
+        cursor.execute(sql.SELECT_HOST_PIN_OF, (keeper_id,))
+        keeper = cursor.fetchone()
+        pin_of = lambda row: (row[0], bytes(row[1]) if row[1] is not None else None)  # noqa
+        if pin_of(twin) == pin_of(keeper):
+            return None
+        level, fingerprint, subject, sender, received, last_report, facts = twin
+        cursor.execute(sql.SELECT_STATE_NOW, (twin_id,))
+        text = state_as_report(json.loads(facts), last_report, cursor.fetchall())
+        digest = hashlib.sha256(text).digest()
+        cursor.execute(sql.SELECT_QUARANTINED_DIGEST, (digest,))
+        entry = None
+        if cursor.fetchone() is None:
+            cursor.execute(sql.INSERT_QUARANTINE, (
+                digest, received, sender[:64], old, name, trust.KEY_CHANGE,
+                ("set aside by sites %s %s %s: pinned to another key than the host at %s"
+                 % (kind, old, new, new))[:255], pin_of(twin)[1],
+                trust.KIND_OF_TRUST.get(level), subject, text, len(text)))
+            entry = cursor.lastrowid
+        cursor.execute(sql.SET_REPORTS_ASIDE, (keeper_id, twin_id))
+        cursor.execute(sql.DELETE_HOST_INSTALLS, (twin_id,))
+        cursor.execute(sql.DELETE_HOST_FACTS, (twin_id,))
+        cursor.execute(sql.DELETE_HOST, (twin_id,))
+        return SetAside(name, pin_of(keeper), pin_of(twin), entry)
 
     def _merge_host(self, cursor, earlier, later):
         """One host under two sites, reported to in turn: `earlier` and
@@ -284,5 +330,16 @@ class SiteStore(object):
                            [later_first, earlier_id] + chunk)
         cursor.execute(sql.REASSIGN_INSTALLS, (later_id, earlier_id))
         cursor.execute(sql.MOVE_REPORTS, (later_id, earlier_id))
+        cursor.execute(sql.MOVE_HOST_FACTS, (later_id, earlier_id))
         cursor.execute(sql.DELETE_HOST, (earlier_id,))
         cursor.execute(sql.SET_FIRST_REPORT, (earlier_first, later_id))
+
+
+def state_as_report(facts, ts, packages):
+    """A protocol-5 text of a host's present state: its stored headers
+    (facts) with ts, and its packages as (name, version, arch). Its headers
+    and lines were validated when they were received."""
+    headers = dict(facts, ts=str(ts))
+    lines = ["#"] + ["%s: %s" % (key, headers[key]) for key in sorted(headers)] + ["#"]
+    lines += ["%s\t%s\t%s" % tuple(package) for package in packages] + ["#"]
+    return ("\n".join(lines) + "\n").encode("utf-8")

@@ -43,12 +43,16 @@ class SharedSQL(object):
                          "arch = {p}, facts = {p}, set_hash = {p}, block_hash = {p}, "
                          "package_count = {p}, set_report = COALESCE({p}, set_report), "
                          "signed_ts = COALESCE({p}, signed_ts), "
-                         "last_report = {p}, last_received = {p} WHERE id = {p}")
+                         "last_report = {p}, last_received = {p}, facts_hash = {p} "
+                         "WHERE id = {p}")
+    # a host's facts when they differ from its latest row here (host_facts)
+    INSERT_HOST_FACTS = ("INSERT INTO host_facts (host_id, since, packager, system, kernel, "
+                         "arch, facts) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})")
 
     # a host's row as the writer needs it; the dialects' LOCK_HOST reads it
     # under the lock that serialises the host's writers, resolve_first without
     PEEK_HOST = ("SELECT id, set_hash, last_report, first_report, trust, key_fingerprint, "
-                 "signed_ts, last_received, block_hash, package_count FROM hosts "
+                 "signed_ts, last_received, block_hash, package_count, facts_hash FROM hosts "
                  "WHERE site = {p} AND name = {p}")
 
     # where a site name leads now, read again before a new host is made
@@ -67,6 +71,12 @@ class SharedSQL(object):
     UPDATE_HOST_PIN = ("UPDATE hosts SET trust = {p}, key_fingerprint = {p}, key_subject = {p}, "
                        "pinned_at = {p}, pinned_by = {p} WHERE id = {p}")
     UPDATE_HOST_SIGNED_TS = "UPDATE hosts SET signed_ts = {p} WHERE id = {p}"
+    # the keys a host's reports were signed with, applied or held
+    SELECT_REPORT_SIGNERS = ("SELECT DISTINCT signer FROM reports WHERE host_id = {p} "
+                             "AND signer IS NOT NULL")
+    SELECT_QUARANTINED_SIGNERS = ("SELECT DISTINCT fingerprint, signer_kind, signer_subject "
+                                  "FROM quarantine WHERE site = {p} AND host = {p} "
+                                  "AND fingerprint IS NOT NULL")
     SELECT_SITE_KEY = "SELECT fingerprint FROM site_keys WHERE site = {p}"
     UPDATE_SITE_KEY = ("UPDATE site_keys SET fingerprint = {p}, pinned_at = {p}, pinned_by = {p} "
                        "WHERE site = {p}")
@@ -194,6 +204,14 @@ class SharedSQL(object):
     DELETE_HOST_INSTALLS = "DELETE FROM installs WHERE host_id = {p}"
     MOVE_REPORTS = "UPDATE reports SET host_id = {p} WHERE host_id = {p}"
     DELETE_HOST = "DELETE FROM hosts WHERE id = {p}"
+    MOVE_HOST_FACTS = "UPDATE host_facts SET host_id = {p} WHERE host_id = {p}"
+    DELETE_HOST_FACTS = "DELETE FROM host_facts WHERE host_id = {p}"
+    # a host that a merge met with another pin (site_store.set_aside)
+    SELECT_HOST_PIN_OF = ("SELECT trust, key_fingerprint, key_subject, created_by, "
+                          "last_received, last_report, facts FROM hosts WHERE id = {p}")
+    SET_REPORTS_ASIDE = ("UPDATE reports SET host_id = {p}, applied = 0, outcome = 'set aside' "
+                         "WHERE host_id = {p}")
+    SELECT_QUARANTINED_DIGEST = "SELECT id FROM quarantine WHERE digest = {p}"
     RENAME_HOST = "UPDATE hosts SET name = {p}, first_report = {p} WHERE id = {p}"
 
     # -- rollback (repair.py)
@@ -210,6 +228,14 @@ class SharedSQL(object):
                                 "WHERE host_id = {p} AND collected > {p} AND applied = 1")
     SELECT_LAST_APPLIED = ("SELECT MAX(collected) FROM reports WHERE host_id = {p} "
                            "AND applied = 1")
+    # the facts a host had at a time: its last row of host_facts then
+    SELECT_FACTS_AT = ("SELECT packager, system, kernel, arch, facts FROM host_facts "
+                       "WHERE host_id = {p} AND since <= {p} ORDER BY since DESC, id DESC "
+                       "LIMIT 1")
+    COUNT_FACTS_AFTER = "SELECT COUNT(*) FROM host_facts WHERE host_id = {p} AND since > {p}"
+    DELETE_FACTS_AFTER = "DELETE FROM host_facts WHERE host_id = {p} AND since > {p}"
+    UPDATE_HOST_FACTS = ("UPDATE hosts SET packager = {p}, system = {p}, kernel = {p}, "
+                         "arch = {p}, facts = {p}, facts_hash = {p} WHERE id = {p}")
     # set_report: the last report still applied that changed the set, the
     # one that made the set the host is back to (so that its sets token
     # changes, see hosts.set_report)

@@ -10,11 +10,12 @@ may ingest at once."""
 import ctypes
 import ctypes.util
 import gc
+import hashlib
 from collections import ChainMap
 
 from .. import trust
 from .database import chunks, split_ids
-from ..report import ReportError
+from ..report import ReportError, facts_json
 from .errors import QuotaExceeded, ReadAgain, StoreError
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
@@ -26,6 +27,13 @@ LARGE_REPORT = 5000
 # a report with this many package rows to find or make does that first, in
 # a transaction of its own (see resolve_first)
 RESOLVE_FIRST = 100
+
+
+def facts_hash(headers):
+    """What tells a host's facts apart from its last ones: every header but
+    ts (which changes with each report)."""
+    return hashlib.sha256(facts_json(
+        {k: v for k, v in headers.items() if k != "ts"}).encode("utf-8")).digest()
 
 
 def _malloc_trim():
@@ -268,8 +276,13 @@ class ReportWriter(Quotas):
         sql = self.sql
         row, pin, site_pin = self._read_host(cursor, sql.LOCK_HOST, report, signer)
         if accept:
-            decision = trust.Decision(trust.APPLY, None, None, None if signer is None else (
-                trust.trust_of(signer), signer.fingerprint, signer.subject), None, None)
+            # the officer's choice is what the host is pinned to from now on:
+            # an accepted unsigned report leaves the host unsigned, not
+            # pinned to a key that may be a stranger's
+            decision = trust.Decision(trust.APPLY, None, None, (trust.UNSIGNED, None, None)
+                                      if signer is None else (trust.trust_of(signer),
+                                                              signer.fingerprint,
+                                                              signer.subject), None, None)
             if signer is not None and signer.kind == trust.SITE_KEY:
                 decision = decision._replace(pin_site=signer.fingerprint)
         else:
@@ -297,6 +310,7 @@ class ReportWriter(Quotas):
         if set_hash is not None:
             set_hash = bytes(set_hash)
         block_hash, package_count = row[8:10]
+        stored_facts = bytes(row[10]) if row[10] is not None else None
         # the block the host sent last, byte for byte: the same set, validated
         # when it was stored (its packages need not be parsed again)
         same_block = block_hash is not None and bytes(block_hash) == report.block_hash
@@ -317,7 +331,8 @@ class ReportWriter(Quotas):
             return IngestResult("replayed")
         if decision.pin_site is not None:
             self._pin_site(cursor, report.site, decision.pin_site, received, sender)
-        if decision.pin is not None:
+        if decision.pin is not None and (pin is None or (pin.trust, pin.fingerprint)
+                                         != tuple(decision.pin[:2])):
             trust_level, key, subject = decision.pin
             cursor.execute(sql.UPDATE_HOST_PIN, (trust_level, key, subject, received,
                                                  sender[:64], host_id))
@@ -335,12 +350,12 @@ class ReportWriter(Quotas):
         if same_block:
             add_report(False, "applied")
             self._update_host(cursor, host_id, report, facts, collected, received,
-                              (set_hash, package_count), signed_ts=signed_ts)
+                              stored_facts, (set_hash, package_count), signed_ts=signed_ts)
             return IngestResult("unchanged", note=decision.note, parsed=False)
         if set_hash == report.set_hash:
             add_report(False, "applied")
             self._update_host(cursor, host_id, report, facts, collected, received,
-                              signed_ts=signed_ts)
+                              stored_facts, signed_ts=signed_ts)
             return IngestResult("unchanged", note=decision.note)
         # a day's changes are bounded, but for a host's first set (the
         # new-host quotas') and the officer's own decision
@@ -360,7 +375,7 @@ class ReportWriter(Quotas):
                                 opened)
         report_id = add_report(True, "applied")
         self._update_host(cursor, host_id, report, facts, collected, received,
-                          set_report=report_id, signed_ts=signed_ts)
+                          stored_facts, set_report=report_id, signed_ts=signed_ts)
         return IngestResult("changed", changes, note=decision.note)
 
     def _read_host(self, cursor, statement, report, signer):
@@ -412,18 +427,25 @@ class ReportWriter(Quotas):
                        % (decision.reason, trust.short_fingerprint(signer.fingerprint)))
         return IngestResult("quarantined", message=message)
 
-    def _update_host(self, cursor, host_id, report, facts, collected, received, kept=None,
-                     set_report=None, signed_ts=None):
-        """The host's facts and set from the report (kept: the stored set
-        hash and package count, when the report's block is the stored one;
-        set_report: the id of the report that changed the set; signed_ts:
-        the report's ts when it is the host's newest signed one)."""
+    def _update_host(self, cursor, host_id, report, facts, collected, received, stored_facts,
+                     kept=None, set_report=None, signed_ts=None):
+        """The host's facts and set from the report (stored_facts: the
+        host's facts_hash; kept: the stored set hash and package count,
+        when the report's block is the stored one; set_report: the id of
+        the report that changed the set; signed_ts: the report's ts when it
+        is the host's newest signed one). Facts that differ from the
+        host's last ones (ts aside) get a row of host_facts: a rollback
+        takes them back."""
         headers = report.headers
         set_hash, count = kept if kept is not None else (report.set_hash, len(report.packages))
+        system, kernel, arch = headers.get("system"), headers.get("kernel"), headers.get("arch")
+        new_facts = facts_hash(headers)
+        if new_facts != stored_facts:
+            cursor.execute(self.sql.INSERT_HOST_FACTS, (
+                host_id, collected, report.packager, system, kernel, arch, facts))
         cursor.execute(self.sql.UPDATE_HOST_STATE, (
-            report.packager, headers.get("system"), headers.get("kernel"), headers.get("arch"),
-            facts, set_hash, report.block_hash, count, set_report, signed_ts, collected,
-            received, host_id))
+            report.packager, system, kernel, arch, facts, set_hash, report.block_hash, count,
+            set_report, signed_ts, collected, received, new_facts, host_id))
 
     def _apply_changes(self, cursor, host_id, report, collected, has_set, last_report, learned,
                        created):

@@ -1,0 +1,314 @@
+"""The edges of trust on first use, tried as a stranger holding the public
+collector certificate would: taking over an unsigned host with a key of
+one's own, a typo twin that a merge would hand the real host's pin, two
+keys queued for one host, facts that a rollback left forged, a grid
+certificate with a long subject. On SQLite and MariaDB, through the WSGI
+application, with real openssl."""
+
+import json
+import subprocess
+import time
+
+import pytest
+
+from helpers import OPENSSL, make_host_key, make_report, run_cli, write_config, wsgi_call
+from wlcg_collector import create_app
+from wlcg_collector.crypto import encrypt, sign
+from wlcg_collector.db import open_store
+
+NOW = int(time.time())
+DAY = 86400
+OLD = [("bash", "0:5.1.8-9.el9", "x86_64"), ("xrootd", "1:5.7.1-1.el9", "x86_64")]
+NEW = [("bash", "0:5.2.0-1.el9", "x86_64"), ("xrootd", "1:5.7.1-1.el9", "x86_64")]
+FORGED = [("bash", "0:5.1.8-9.el9", "x86_64"), ("xrootd", "1:5.6.9-1.el9", "x86_64")]
+HOST = "wn01.example.org"
+SITE = "T2_TEST"
+
+
+@pytest.fixture
+def keys(tmp_path):
+    directory = tmp_path / "signers"
+    directory.mkdir()
+    return {name: make_host_key(directory, name, "/CN=" + cn) for name, cn in (
+        ("host", HOST), ("stranger", HOST), ("other", HOST),
+        ("site", "wlcg-site:" + SITE))}
+
+
+@pytest.fixture
+def collector(tmp_path, database_url, collector_keys):
+    store = open_store(database_url)
+    store.init_schema()
+    app = create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys]))
+
+    def post(plaintext, signer=None, sender="192.0.2.7"):
+        if signer is not None:
+            plaintext = sign(plaintext, *signer)
+        status, _, out, _ = wsgi_call(app, encrypt(plaintext, collector_keys[1]),
+                                      environ_extra={"REMOTE_ADDR": sender})
+        return status, out.decode()
+
+    def cli(*args):
+        return run_cli(["--db", database_url] + list(args))
+    yield store, post, cli
+    store.close()
+
+
+def state(store, host=HOST, site=None):
+    return [tuple(p) for p in store.state(store.find_host(host, site).id)]
+
+
+def iso(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def test_a_stranger_cannot_take_an_unsigned_host(collector, keys):
+    """A pakiti-client host: a report signed with a stranger's key is held,
+    not applied, and does not pin the host; the genuine unsigned reports
+    keep being applied."""
+    store, post, cli = collector
+    assert post(make_report(SITE, HOST, OLD, ts=NOW - 3 * DAY))[0] == 200
+    status, out = post(make_report(SITE, HOST, FORGED, ts=NOW - 2 * DAY), keys["stranger"],
+                       sender="203.0.113.66")
+    assert status == 202 and "first signed report" in out
+    host = store.find_host(HOST)
+    assert (host.trust, host.key_fingerprint) == ("unsigned", None) and state(store) == OLD
+    assert post(make_report(SITE, HOST, NEW, ts=NOW - DAY))[0] == 200
+    assert state(store) == NEW
+    [entry] = store.quarantined()
+    assert entry.kind == "key change" and entry.sender == "203.0.113.66"
+
+
+def test_a_site_key_or_a_pinned_site_moves_without_review(collector, keys):
+    """A site moving from pakiti-client signs with its site key: once that
+    key is pinned (by a new host, or by the officer accepting one report),
+    its unsigned hosts' first signed reports are applied."""
+    store, post, cli = collector
+    for name in ("wn01", "wn02"):
+        assert post(make_report(SITE, name + ".example.org", OLD, ts=NOW - 2 * DAY))[0] == 200
+    # the site key is unknown yet: held like any other first signature
+    assert post(make_report(SITE, "wn01.example.org", NEW, ts=NOW - DAY), keys["site"])[0] == 202
+    code, out, _ = cli("quarantine", "accept", "--site", SITE, "--key-changes")
+    assert code == 0 and out.startswith("accepted 1 key change(s)"), out
+    assert store.find_host("wn01.example.org").trust == "site"
+    assert len(store.site_keys()) == 1
+    status, _ = post(make_report(SITE, "wn02.example.org", NEW, ts=NOW - 60), keys["site"])
+    assert status == 200 and store.find_host("wn02.example.org").trust == "site"
+
+
+def test_keys_pin_and_unpin(collector, keys):
+    store, post, cli = collector
+    assert post(make_report(SITE, HOST, OLD, ts=NOW - 3 * DAY), keys["host"])[0] == 200
+    genuine = store.find_host(HOST).key_fingerprint
+    # the host was reinstalled with a new key: the officer pins it by the
+    # fingerprint the quarantine shows
+    assert post(make_report(SITE, HOST, NEW, ts=NOW - 2 * DAY), keys["other"])[0] == 202
+    [entry] = store.quarantined()
+    short = bytes(entry.fingerprint).hex()[:16]
+    code, out, _ = cli("keys", "pin", HOST, "--site", SITE, "--fingerprint", short)
+    assert code == 0 and out == "%s at %s: now pinned to key SHA256 %s (was pinned to key " \
+        "SHA256 %s)\n" % (HOST, SITE, short, bytes(genuine).hex()[:16]), out
+    assert bytes(store.find_host(HOST).key_fingerprint) == bytes(entry.fingerprint)
+    assert post(make_report(SITE, HOST, NEW, ts=NOW - DAY), keys["other"])[0] == 200
+    assert post(make_report(SITE, HOST, OLD, ts=NOW - DAY + 60), keys["host"])[0] == 202
+    # unpinned: unsigned reports apply again, a signed one is a key change
+    code, out, _ = cli("keys", "unpin", HOST, "--site", SITE)
+    assert code == 0 and out.endswith("now unsigned (was pinned to key SHA256 %s)\n" % short)
+    assert store.find_host(HOST).trust == "unsigned"
+    assert post(make_report(SITE, HOST, FORGED, ts=NOW - 600))[0] == 200
+    assert post(make_report(SITE, HOST, OLD, ts=NOW - 60), keys["stranger"])[0] == 202
+    # refusals, one line each
+    code, _, err = cli("keys", "pin", HOST, "--site", SITE, "--fingerprint", "0123456789abcdef")
+    assert code == 1 and "no report of %s at %s was signed by a key" % (HOST, SITE) in err
+    code, _, err = cli("keys", "pin", HOST, "--site", SITE, "--fingerprint", "xyz")
+    assert code == 2 and "not a key fingerprint" in err
+    code, _, err = cli("keys", "pin", HOST, "--site", SITE)
+    assert code == 2 and "--fingerprint" in err
+    code, _, err = cli("keys", "unpin", HOST)
+    assert code == 2 and "--site" in err
+    # a whole fingerprint no report carried is a host key
+    code, out, _ = cli("keys", "pin", HOST, "--site", SITE, "--fingerprint", "ab" * 32)
+    assert code == 0 and "now pinned to key SHA256 abababababababab" in out
+    code, out, _ = cli("keys", "--format", "json")
+    assert json.loads(out)[0]["fingerprint"] == "abababababababab"
+
+
+def test_accepting_an_unsigned_report_unpins_the_host(collector, keys):
+    """quarantine accept pins what it accepts: an unsigned report accepted
+    for a pinned host leaves the host unsigned (no stranger's pin kept),
+    and says so."""
+    store, post, cli = collector
+    assert post(make_report(SITE, HOST, OLD, ts=NOW - 2 * DAY), keys["stranger"])[0] == 200
+    assert post(make_report(SITE, HOST, NEW, ts=NOW - DAY))[0] == 202
+    [entry] = store.quarantined()
+    code, out, _ = cli("quarantine", "accept", str(entry.id))
+    assert code == 0 and "%s at %s: now unsigned (was pinned to key SHA256" % (HOST, SITE) in out
+    host = store.find_host(HOST)
+    assert (host.trust, host.key_fingerprint) == ("unsigned", None) and state(store) == NEW
+    # and the stranger's key is no longer the host's
+    assert post(make_report(SITE, HOST, FORGED, ts=NOW - 60), keys["stranger"])[0] == 202
+
+
+def test_bulk_accept_skips_a_host_with_two_keys(collector, keys):
+    """Two key changes queued for one host (a reinstall and a stranger):
+    the bulk accept applies neither and names the host; the other hosts'
+    key changes are accepted."""
+    store, post, cli = collector
+    for name in ("wn01", "wn02"):
+        assert post(make_report(SITE, name + ".example.org", OLD, ts=NOW - 3 * DAY),
+                    keys["host"])[0] == 200
+    assert post(make_report(SITE, HOST, NEW, ts=NOW - 2 * DAY), keys["other"])[0] == 202
+    assert post(make_report(SITE, HOST, FORGED, ts=NOW - DAY), keys["stranger"],
+                sender="203.0.113.66")[0] == 202
+    assert post(make_report(SITE, "wn02.example.org", NEW, ts=NOW - DAY),
+                keys["other"])[0] == 202
+    code, out, _ = cli("quarantine", "accept", "--site", SITE, "--key-changes")
+    assert code == 0 and out.splitlines() == [
+        "accepted 1 key change(s) of site %s" % SITE,
+        "skipped %s at %s: its reports are signed by different keys; accept the host's own "
+        "one by ID (wlcg-collector quarantine --site %s)" % (HOST, SITE, SITE)]
+    assert state(store, "wn02.example.org") == NEW and state(store) == OLD
+    assert bytes(store.find_host(HOST).key_fingerprint) != bytes(
+        store.find_host("wn02.example.org").key_fingerprint)
+    assert sorted(e.host for e in store.quarantined()) == [HOST, HOST]
+
+
+def test_rollback_takes_forged_facts_away(collector, keys):
+    """A forged report of an unsigned host claimed another system: rolling
+    back restores the facts with the packages, and the host is matched to
+    its OS stream again."""
+    store, post, cli = collector
+    assert post(make_report(SITE, HOST, OLD, ts=NOW - 3 * DAY))[0] == 200
+    assert post(make_report(SITE, HOST, NEW, ts=NOW - 2 * DAY,
+                            kernel="5.14.0-503.el9.x86_64"))[0] == 200
+    assert post(make_report(SITE, HOST, FORGED, ts=NOW - DAY, system="Windows 3.1",
+                            kernel="3.1", arch="i386"), sender="203.0.113.66")[0] == 200
+    assert store.find_host(HOST).system == "Windows 3.1"
+    code, out, _ = cli("rollback", HOST, "--site", SITE, "--to", iso(NOW - DAY - 60))
+    assert code == 0 and "1 change(s) of its facts undone" in out, out
+    host = store.find_host(HOST)
+    assert (host.system, host.kernel, host.arch) == ("AlmaLinux 9.4", "5.14.0-503.el9.x86_64",
+                                                     "x86_64")
+    assert state(store) == NEW
+    code, out, _ = cli("hosts", "--format", "json")
+    assert json.loads(out)[0]["system"] == "AlmaLinux 9.4"
+    # the facts' history grows with changes, not with reports
+    for day in (3, 2, 1):
+        assert post(make_report(SITE, HOST, NEW, ts=NOW - day * 3600,
+                                kernel="5.14.0-503.el9.x86_64"))[0] == 200
+    count = store.read("SELECT COUNT(*) FROM host_facts WHERE host_id = %d"
+                       % store.find_host(HOST).id)[0][0]
+    assert count == 2
+    # rolling back to the first facts, then the next report brings them again
+    assert cli("rollback", HOST, "--site", SITE, "--to", iso(NOW - 3 * DAY))[0] == 0
+    assert store.find_host(HOST).kernel == "5.14.0-427.13.1.el9_4.x86_64"
+    assert post(make_report(SITE, HOST, NEW, ts=NOW - 60, kernel="5.14.0-503.el9.x86_64"))[0] \
+        == 200
+    assert store.find_host(HOST).kernel == "5.14.0-503.el9.x86_64"
+
+
+def test_rollback_never_hides_a_host_and_says_its_pin(collector, keys):
+    store, post, cli = collector
+    assert post(make_report(SITE, HOST, OLD, ts=NOW - 2 * DAY), keys["host"])[0] == 200
+    assert post(make_report(SITE, HOST, NEW, ts=NOW - DAY), keys["host"])[0] == 200
+    first = store.find_host(HOST).first_report
+    code, _, err = cli("rollback", HOST, "--site", SITE, "--to", iso(first - 60))
+    assert code == 1 and err.count("\n") == 1 and "first reported at %s" % iso(first) in err
+    assert state(store) == NEW
+    code, out, _ = cli("rollback", HOST, "--site", SITE, "--to", iso(first))
+    assert code == 0 and state(store) == OLD
+    fingerprint = bytes(store.find_host(HOST).key_fingerprint).hex()[:16]
+    assert out.splitlines()[1].startswith(
+        "its pin is unchanged: pinned to key SHA256 %s, since " % fingerprint)
+    assert "keys pin or keys unpin" in out
+    assert [h.name for h in store.hosts()] == [HOST]
+    assert json.loads(cli("keys", "--format", "json")[1])[0]["host"] == HOST
+
+
+def test_a_merge_never_hands_a_pin_to_a_typo_twin(collector, keys):
+    """A stranger reports the real host's name under a typo of its site,
+    just after the real daily report, signed with the stranger's key. The
+    documented merge of the typo into the real site keeps the real host and
+    its pin; the twin's state waits in the quarantine, its report in the
+    audit trail marked set aside; one line says so."""
+    store, post, cli = collector
+    assert post(make_report(SITE, HOST, OLD, ts=NOW - 2 * DAY), keys["host"])[0] == 200
+    assert post(make_report(SITE, "wn02.example.org", OLD, ts=NOW - 2 * DAY),
+                keys["host"])[0] == 200
+    genuine = bytes(store.find_host(HOST, SITE).key_fingerprint)
+    typo = "T2_TEZT"
+    assert post(make_report(typo, HOST, FORGED, ts=NOW - DAY, system="Windows 3.1"),
+                keys["stranger"], sender="203.0.113.66")[0] == 200
+    # and a host that is at the typo only moves as before
+    assert post(make_report(typo, "wn03.example.org", OLD, ts=NOW - DAY))[0] == 200
+    code, out, err = cli("sites", "merge", typo, SITE)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2 and lines[1].startswith(
+        "%s: pinned to key SHA256 %s at %s, pinned to key SHA256 " % (HOST, genuine.hex()[:16],
+                                                                      SITE))
+    assert "kept the host of %s" % SITE in lines[1] and "quarantine as entry" in lines[1]
+    host = store.find_host(HOST)
+    assert bytes(host.key_fingerprint) == genuine and state(store) == OLD
+    assert host.system == "AlmaLinux 9.4"
+    assert sorted(h.name for h in store.hosts()) == [HOST, "wn02.example.org",
+                                                     "wn03.example.org"]
+    [entry] = store.quarantined()
+    assert (entry.site, entry.host, entry.kind, entry.sender) == (SITE, HOST, "key change",
+                                                                  "203.0.113.66")
+    text = store.quarantined_one(entry.id).report.decode()
+    assert "system: Windows 3.1\n" in text and "xrootd\t1:5.6.9-1.el9\tx86_64\n" in text
+    assert [r.outcome for r in store.reports(host.id)] == ["applied", "set aside"]
+    # the real host's next report is applied; the stranger's is held
+    assert post(make_report(SITE, HOST, NEW, ts=NOW - 60), keys["host"])[0] == 200
+    assert post(make_report(typo, HOST, FORGED, ts=NOW - 30), keys["stranger"])[0] == 202
+    assert state(store) == NEW
+
+
+def test_a_merge_with_the_same_pin_joins_the_hosts(collector, keys):
+    store, post, cli = collector
+    typo = "T2_TEZT"
+    assert post(make_report(typo, HOST, OLD, ts=NOW - 2 * DAY), keys["host"])[0] == 200
+    assert post(make_report(SITE, HOST, NEW, ts=NOW - DAY), keys["host"])[0] == 200
+    code, out, _ = cli("sites", "merge", typo, SITE)
+    assert code == 0 and len(out.splitlines()) == 1 and "1 merged" in out
+    host = store.find_host(HOST)
+    assert state(store) == NEW and store.quarantined() == []
+    assert [r.outcome for r in store.reports(host.id)] == ["applied", "applied"]
+    # the facts' history followed the merged host: a rollback to the typo's days works
+    assert cli("rollback", HOST, "--site", SITE, "--to", iso(NOW - 2 * DAY))[0] == 0
+    assert state(store) == OLD
+
+
+def test_a_long_certificate_subject(collector, collector_keys, tmp_path, database_url):
+    """A grid host certificate whose subject is over 255 characters pins
+    the host (and is held in the quarantine) on MariaDB as on SQLite."""
+    from helpers import make_tls_server_files
+    store, post, cli = collector
+    _, _, capath = make_tls_server_files(tmp_path / "ca")
+    ca_key, ca_cert = str(tmp_path / "ca" / "ca.key"), str(tmp_path / "ca" / "ca.pem")
+    app = create_app(write_config(tmp_path / "v.conf", database_url, [collector_keys],
+                                  capath=capath))
+
+    def certificate(name, units):
+        key, csr, cert = (str(tmp_path / (name + suffix)) for suffix in (".key", ".csr", ".pem"))
+        subject = "/DC=org/DC=example" + "".join("/OU=unit-%02d-of-a-long-grid-subject" % i
+                                                 for i in range(units)) + "/CN=" + HOST
+        subprocess.run([OPENSSL, "req", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr,
+                        "-subj", subject], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        subprocess.run([OPENSSL, "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
+                        "-CAcreateserial", "-out", cert, "-days", "2"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return cert, key
+
+    def send(plaintext, signer):
+        status, _, out, _ = wsgi_call(app, encrypt(sign(plaintext, *signer), collector_keys[1]))
+        return status, out.decode()
+    assert send(make_report(SITE, HOST, OLD, ts=NOW - DAY), certificate("one", 10))[0] == 200
+    host = store.find_host(HOST)
+    assert host.trust == "verified" and len(host.key_subject) > 255
+    status, _ = send(make_report(SITE, HOST, NEW, ts=NOW - 60), certificate("two", 12))
+    assert status == 202
+    [entry] = store.quarantined()
+    assert len(store.quarantined_one(entry.id).signer_subject) > len(host.key_subject)

@@ -1,0 +1,220 @@
+"""`wlcg-collector quarantine`, `keys` and `rollback`: the officer's
+decisions about who may write a host's rows.
+
+    quarantine [list|show ID|accept ID|drop ID]
+                                  the reports kept aside; accept --site S
+                                  --key-changes (or --unknown-site) for a
+                                  whole site, skipping hosts with two keys
+    keys [--site S]               each host's trust, key and pin
+    keys pin HOST --site S --fingerprint FP
+    keys unpin HOST --site S      the officer says which key a host answers to
+    rollback HOST --site S --to DATE [--dry-run]
+                                  a host's state, facts and history as they
+                                  were at DATE; its pin is said, not changed
+"""
+
+import sys
+import time
+
+from . import trust
+from .cli_common import (CommandError, UsageError, date_arg, emit, host_of, site_of, store_of,
+                         whole_number)
+from .dates import format_time
+from .db import StoreError
+from .db.errors import RepairRefused
+from .db.records import site_order
+from .output import FORMATS
+from .report import ReportError, parse_report
+
+
+def add_parsers(command, with_format):
+    p = command("quarantine", "reports kept aside for review: list them, show, accept or "
+                              "drop one")
+    p.add_argument("action", nargs="?", choices=("list", "show", "accept", "drop"),
+                   default="list")
+    p.add_argument("id", nargs="?", metavar="ID", type=whole_number)
+    p.add_argument("--site", help="list, or accept --key-changes, of one site")
+    p.add_argument("--key-changes", action="store_true",
+                   help="with accept --site S: accept every pending key change of the site")
+    p.add_argument("--unknown-site", action="store_true",
+                   help="with accept --site S: accept every report held because S is not on "
+                        "the list of sites (S becomes an accepted site)")
+    p.add_argument("--format", choices=FORMATS, default="table")
+
+    p = with_format(command("keys", "each host's trust (verified, site, pinned, unsigned), key "
+                                    "fingerprint, pinned since and by which sender; pin a host "
+                                    "to a key, or unpin it"))
+    p.add_argument("action", nargs="?", choices=("list", "pin", "unpin"), default="list",
+                   help="list (the default); pin HOST --site SITE --fingerprint FP: judge the "
+                        "host's reports against that key from now on; unpin HOST --site SITE: "
+                        "the host is unsigned again (its next signed report waits in the "
+                        "quarantine)")
+    p.add_argument("host", nargs="?", metavar="HOST")
+    p.add_argument("--site")
+    p.add_argument("--fingerprint", metavar="FP",
+                   help="with pin: the key's SHA-256 in hex, whole or its first 16 digits or "
+                        "more when a report of the host was signed with it")
+
+    p = command("rollback", "make a host's state and history what they were at a date (the "
+                            "reports after it stay in the audit trail, marked rolled back)")
+    p.add_argument("host", metavar="HOST")
+    p.add_argument("--site", required=True)
+    p.add_argument("--to", required=True, metavar="DATE", type=date_arg)
+    p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+
+
+
+QUARANTINE_COLUMNS = ["id", "received", "sender", "site", "host", "kind", "reason",
+                      "fingerprint"]
+
+
+def quarantine_row(entry):
+    return {"id": entry.id, "received": format_time(entry.received), "sender": entry.sender,
+            "site": entry.site, "host": entry.host, "kind": entry.kind, "reason": entry.reason,
+            "fingerprint": trust.short_fingerprint(entry.fingerprint)}
+
+
+def cmd_quarantine(args):
+    store = store_of(args, read=args.action in ("list", "show"))
+    if args.action == "list":
+        emit([quarantine_row(e) for e in store.quarantined(args.site)], QUARANTINE_COLUMNS,
+             args.format)
+        return
+    if args.action == "accept" and (args.key_changes or args.unknown_site):
+        flag = "--key-changes" if args.key_changes else "--unknown-site"
+        if args.site is None or args.id is not None or (args.key_changes and args.unknown_site):
+            raise UsageError("accept %s takes --site SITE and no ID" % flag)
+        kinds = (trust.KEY_CHANGE, trust.SITE_KEY_CHANGE) if args.key_changes else \
+            (trust.UNKNOWN_SITE,)
+        entries = [e for e in store.quarantined(args.site) if e.kind in kinds]
+        conflicts = trust.conflicting_hosts(entries) if args.key_changes else set()
+        skipped = sorted({(e.site, e.host) for e in entries
+                          if (e.site.upper(), e.host) in conflicts})
+        entries = [store.quarantined_one(e.id) for e in entries
+                   if (e.site.upper(), e.host) not in conflicts]
+        for entry in entries:
+            accept_entry(store, entry)
+        print("accepted %d %s of site %s" % (len(entries), "key change(s)" if args.key_changes
+                                             else "report(s) held for an unknown site",
+                                             args.site))
+        for site, host in skipped:
+            print("skipped %s at %s: its reports are signed by different keys; accept the "
+                  "host's own one by ID (wlcg-collector quarantine --site %s)" % (host, site,
+                                                                                  site))
+        return
+    if args.id is None:
+        raise UsageError("quarantine %s needs the ID of a quarantined report" % args.action)
+    entry = store.quarantined_one(args.id)
+    if args.action == "show":
+        sys.stdout.write("".join("%s: %s\n" % (k, v) for k, v in quarantine_row(entry).items()))
+        if entry.signer_subject:
+            sys.stdout.write("subject: %s\n" % entry.signer_subject)
+        sys.stdout.write("\n" + entry.report.decode("utf-8", "replace"))
+    elif args.action == "drop":
+        store.drop_quarantined(entry.id)
+        print("dropped quarantined report %d of %s at %s" % (entry.id, entry.host, entry.site))
+    else:
+        result, pin_line = accept_entry(store, entry)
+        print("accepted quarantined report %d of %s at %s: %s%s" % (
+            entry.id, entry.host, entry.site, result.outcome,
+            ", key pinned" if entry.fingerprint is not None else ""))
+        if pin_line:
+            print(pin_line)
+
+
+def accept_entry(store, entry):
+    """Apply a quarantined entry; (its IngestResult, the line that says
+    how the host's pin changed, or None when it did not)."""
+    try:
+        report = parse_report(entry.report)
+    except ReportError as exc:  # it was parsed once already: the text is stored as received
+        raise CommandError("quarantined report %d: %s" % (entry.id, exc))
+    before = pin_of(store, entry.site, entry.host)
+    result = store.accept_quarantined(entry, report, int(time.time()), "officer")
+    after = pin_of(store, entry.site, entry.host)
+    if before is None or before[:2] == after[:2]:
+        return result, None
+    return result, "%s at %s: now %s (was %s)" % (entry.host, entry.site, trust.describe_pin(*after),
+                                                  trust.describe_pin(*before))
+
+
+def pin_of(store, site, name):
+    """(trust, fingerprint, pinned_at, pinned_by) of a host, None for none."""
+    try:
+        host = store.host(site, name)
+    except StoreError:
+        return None
+    return (host.trust, host.key_fingerprint, host.pinned_at, host.pinned_by)
+
+
+KEYS_COLUMNS = ["site", "host", "trust", "fingerprint", "pinned_since", "pinned_by"]
+
+
+def cmd_keys(args):
+    if args.action != "list":
+        return change_pin(args)
+    if args.host is not None or args.fingerprint is not None:
+        raise UsageError("keys lists every host (--site SITE: one site's); pin and unpin take "
+                         "HOST")
+    store = store_of(args, read=True)
+    site = site_of(store, args)
+    rows = [{"site": h.site, "host": h.name, "trust": h.trust,
+             "fingerprint": trust.short_fingerprint(h.key_fingerprint),
+             "pinned_since": format_time(h.pinned_at), "pinned_by": h.pinned_by}
+            for h in store.keys(site)]
+    rows += [{"site": k.site, "host": None, "trust": "site key",
+              "fingerprint": trust.short_fingerprint(k.fingerprint),
+              "pinned_since": format_time(k.pinned_at), "pinned_by": k.pinned_by}
+             for k in store.site_keys(site)]
+    rows.sort(key=lambda r: (site_order(r["site"]), r["host"] or ""))
+    emit(rows, KEYS_COLUMNS, args.format)
+
+
+def change_pin(args):
+    """keys pin / keys unpin: the officer says which key a host answers to."""
+    if args.host is None or args.site is None:
+        raise UsageError("keys %s takes HOST and --site SITE" % args.action)
+    if (args.action == "pin") != (args.fingerprint is not None):
+        raise UsageError("keys pin takes --fingerprint FP; keys unpin takes none")
+    store = store_of(args)
+    host = host_of(store, args)
+    signer = None
+    if args.action == "pin":
+        signers = store.signers_of(host)
+        site_keys = store.site_keys(host.site)
+        signers += [trust.Signer(trust.SITE_KEY, bytes(k.fingerprint), None) for k in site_keys]
+        try:
+            signer = trust.match_fingerprint(args.fingerprint, signers)
+        except ValueError as exc:
+            raise UsageError(str(exc))
+        if signer is None:
+            raise CommandError("no report of %s at %s was signed by a key %s...: give the whole "
+                               "SHA-256 (64 hex digits)" % (host.name, host.site,
+                                                            args.fingerprint))
+    before = store.set_pin(host, signer, int(time.time()), "officer")
+    after = (trust.UNSIGNED, None) if signer is None else (trust.trust_of(signer),
+                                                           signer.fingerprint)
+    print("%s at %s: now %s (was %s)" % (host.name, host.site, trust.describe_pin(*after),
+                                         trust.describe_pin(*before)))
+
+
+def cmd_rollback(args):
+    store = store_of(args)
+    host = host_of(store, args)
+    try:
+        done = store.rollback(host, args.to, dry_run=args.dry_run)
+    except RepairRefused as exc:
+        raise CommandError(str(exc))
+    print("%s %s at %s to %s: %d interval(s) opened since removed, %d closed since reopened, "
+          "%d report(s) marked rolled back, %d change(s) of its facts undone" % (
+              "would roll back" if args.dry_run else "rolled back", host.name, host.site,
+              format_time(args.to), done.intervals_removed, done.intervals_reopened,
+              done.reports_rolled_back, done.facts_rolled_back))
+    # the pin is the officer's own decision, never a rollback's side effect
+    print("its pin is unchanged: %s%s (wlcg-collector keys pin or keys unpin change it)" % (
+        trust.describe_pin(host.trust, host.key_fingerprint),
+        ", since %s by %s" % (format_time(host.pinned_at), host.pinned_by)
+        if host.pinned_at is not None else ""))
+
+
+COMMANDS = {"quarantine": cmd_quarantine, "keys": cmd_keys, "rollback": cmd_rollback}
