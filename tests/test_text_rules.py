@@ -172,3 +172,17 @@ def test_no_site_is_renamed_or_merged_to_dots(database_url):
         assert [h.site for h in store.hosts()] == ["T2_OLD"] and store.site_renames() == []
     finally:
         store.close()
+
+
+def test_tables_never_drive_the_terminal():
+    """What a sender or an old row wrote (an escape sequence, a newline, a
+    bidi override, a byte that is not UTF-8) is shown escaped in a table,
+    on one line; CSV and JSON keep the value as it is."""
+    import json as json_module
+    from wlcg_collector.output import render
+    hostile = "\x1b]0;OWNED\x07\x1b[2J10.0.0.1\r\nwn\u202egnp.exe \udcff"
+    table = render([{"sender": hostile, "n": 1}], ["sender", "n"], "table")
+    assert table.count("\n") == 2 and "\x1b" not in table and "\r" not in table
+    assert "\\x1b]0;OWNED\\x07\\x1b[2J10.0.0.1\\r\\nwn\\u202egnp.exe \\xff" in table
+    assert json_module.loads(render([{"sender": "a\x1bb"}], ["sender"], "json")) == [
+        {"sender": "a\x1bb"}]

@@ -202,9 +202,14 @@ def test_trusted_proxy_forwards_the_client_address(setup, collector_keys):
     untrusted = make_app(allow_plaintext="yes")
     call(untrusted, make_report(packages=PACKAGES, ts=2), environ_extra={
         "HTTP_X_FORWARDED_FOR": "198.51.100.99"})
+    # what the client wrote is passed on by the proxy: only an address is one
+    for ts, claimed in ((3, "\x1b]0;OWNED\x07\x1b[2J10.0.0.1\r\n"), (4, "not-an-address"),
+                        (5, " 2001:DB8::1 ")):
+        call(app, make_report(packages=PACKAGES, ts=ts), environ_extra={
+            "HTTP_X_FORWARDED_FOR": "198.51.100.1, " + claimed})
     store = open_store(app.config.database)
     senders = [r.sender for r in store.reports(store.find_host("wn01.example.org").id)]
-    assert senders == ["198.51.100.20", "192.0.2.7"]
+    assert senders == ["198.51.100.20", "192.0.2.7", "192.0.2.7", "192.0.2.7", "2001:db8::1"]
 
 
 @pytest.mark.parametrize("url", ["mysql://root@127.0.0.1:1/nowhere",

@@ -4,6 +4,8 @@ import csv
 import io
 import json
 
+from .text import escaped
+
 FORMATS = ("table", "csv", "json")
 
 
@@ -40,8 +42,10 @@ def _text(value):
 
 
 def table(rows, columns):
+    # what a report or a sender wrote never drives the officer's terminal
     cells = [[c.upper() for c in columns]]
-    cells += [["-" if row[c] is None else _text(row[c]) for c in columns] for row in rows]
+    cells += [["-" if row[c] is None else escaped(_text(row[c])) for c in columns]
+              for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
              for line in cells]

@@ -15,6 +15,8 @@ import time
 import urllib.error
 import urllib.request
 
+from .text import escaped
+
 FETCH_TIMEOUT = 60                 # seconds without a byte
 FETCH_DEADLINE = 900               # seconds for the whole download
 CHUNK = 1024 * 1024
@@ -26,20 +28,8 @@ class SourceError(Exception):
 
 def printable(text, limit=300):
     """A name (a file's, a URL, a feed's) as one line that cannot drive a
-    terminal and still says what it is: a byte that is not UTF-8 (a
-    surrogate escape of a file name) as \\xff, a control or invisible
-    character as its escape (\\x1b, \\n, \\u202e). What it returns is
-    returned unchanged: a line made of such names can be passed again."""
-    text = str(text)[:limit]
-    if text.isprintable():
-        return text
-    return "".join(_shown(char) for char in text)
-
-
-def _shown(char):
-    if "\udc80" <= char <= "\udcff":
-        return "\\x%02x" % (ord(char) - 0xdc00)
-    return char if char.isprintable() else ascii(char)[1:-1]
+    terminal (text.escaped), at most `limit` characters of it."""
+    return escaped(text, limit)
 
 
 def read_bounded(handle, limit, what):

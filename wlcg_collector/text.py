@@ -45,3 +45,23 @@ def without_invisible(text, replacement=" "):
     if text.isprintable():
         return text
     return "".join(replacement if is_invisible(char) else char for char in text)
+
+
+def escaped(text, limit=None):
+    """Text as one line that cannot drive a terminal and still says what
+    it is: a byte that is not UTF-8 (a surrogate escape of a file name) as
+    \\xff, a control or invisible character as its escape (\\x1b, \\n,
+    \\u202e); limit: at most that many characters of text. What it returns
+    is returned unchanged: a line made of such parts can be escaped again."""
+    text = str(text)
+    if limit is not None:
+        text = text[:limit]
+    if text.isprintable():
+        return text
+    return "".join(_shown(char) for char in text)
+
+
+def _shown(char):
+    if "\udc80" <= char <= "\udcff":
+        return "\\x%02x" % (ord(char) - 0xdc00)
+    return char if char.isprintable() else ascii(char)[1:-1]

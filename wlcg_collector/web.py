@@ -14,6 +14,7 @@ the server log only); 503 + Retry-After database unavailable.
 """
 
 import http
+import ipaddress
 import sys
 import time
 import traceback
@@ -61,11 +62,18 @@ class CollectorApp(object):
         stream.flush()
 
     def sender(self, environ):
-        """The client address; behind a trusted proxy, the one it forwarded."""
+        """The client address; behind a trusted proxy, the one it forwarded
+        when that is an IP address (the proxy passes on what the client
+        wrote: anything else, say terminal escapes for the officer's
+        listings, is not an address, and the proxy's own is kept)."""
         address = environ.get("REMOTE_ADDR", "") or "unknown"
         forwarded = environ.get("HTTP_X_FORWARDED_FOR")
         if forwarded and address in self.config.trusted_proxies:
-            address = forwarded.split(",")[-1].strip() or address
+            claimed = forwarded.split(",")[-1].strip()
+            try:
+                address = str(ipaddress.ip_address(claimed))
+            except ValueError:
+                pass
         return address[:64]
 
     def _handle(self, environ, start_response):
