@@ -225,8 +225,19 @@ def test_site_keys(collector, collector_keys, keys):
     for index in (1, 2):
         assert post(app, body(collector_keys, NEW, NOW - 20, keys["other_site"],
                               host="wn%02d.example.org" % index))[0] == 202
+    # the bulk accept never re-pins the site's key: that is one entry, by ID
     code, out, _ = cli("quarantine", "accept", "--site", "T2_TEST", "--key-changes")
-    assert code == 0 and out == "accepted 3 key change(s) of site T2_TEST\n"
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "accepted 1 key change(s) of site T2_TEST"
+    assert [line.split(" at ")[0] for line in lines[1:]] == [
+        "skipped wn01.example.org", "skipped wn02.example.org"]
+    assert "signed by a new site key" in lines[1] and "accept it by ID" in lines[1]
+    first = min(e.id for e in store.quarantined())
+    code, out, _ = cli("quarantine", "accept", str(first))
+    assert code == 0 and "key pinned" in out
+    # the other host's entry carries the key now pinned: the bulk takes it
+    code, out, _ = cli("quarantine", "accept", "--site", "T2_TEST", "--key-changes")
+    assert code == 0 and out == "accepted 1 key change(s) of site T2_TEST\n"
     assert store.quarantined() == []
     assert all(state(store, "wn%02d.example.org" % i) == NEW for i in range(3))
     # the site now answers to its new key

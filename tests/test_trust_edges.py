@@ -79,20 +79,95 @@ def test_a_stranger_cannot_take_an_unsigned_host(collector, keys):
 
 
 def test_a_site_key_or_a_pinned_site_moves_without_review(collector, keys):
-    """A site moving from pakiti-client signs with its site key: once that
-    key is pinned (by a new host, or by the officer accepting one report),
-    its unsigned hosts' first signed reports are applied."""
+    """A site moving from pakiti-client signs with its site key: once the
+    officer has accepted one report signed with it (by ID: a bulk accept
+    never pins a site key), its unsigned hosts' first signed reports are
+    applied."""
     store, post, cli = collector
     for name in ("wn01", "wn02"):
         assert post(make_report(SITE, name + ".example.org", OLD, ts=NOW - 2 * DAY))[0] == 200
-    # the site key is unknown yet: held like any other first signature
-    assert post(make_report(SITE, "wn01.example.org", NEW, ts=NOW - DAY), keys["site"])[0] == 202
+    # the site has hosts: its first site key is held like any first signature
+    status, out = post(make_report(SITE, "wn01.example.org", NEW, ts=NOW - DAY), keys["site"])
+    assert status == 202 and "first site key of a site that has hosts" in out
     code, out, _ = cli("quarantine", "accept", "--site", SITE, "--key-changes")
-    assert code == 0 and out.startswith("accepted 1 key change(s)"), out
+    assert code == 0 and out.startswith("accepted 0 key change(s)") and "by ID" in out, out
+    [entry] = store.quarantined()
+    assert cli("quarantine", "accept", str(entry.id))[0] == 0
     assert store.find_host("wn01.example.org").trust == "site"
     assert len(store.site_keys()) == 1
     status, _ = post(make_report(SITE, "wn02.example.org", NEW, ts=NOW - 60), keys["site"])
     assert status == 200 and store.find_host("wn02.example.org").trust == "site"
+
+
+def test_a_self_made_site_key_vouches_for_nothing(collector, keys, tmp_path):
+    """Anyone can make a key named wlcg-site:SITE. At a site with hosts it
+    is not pinned on first use by an invented host, so it never takes the
+    site's unsigned hosts; at a new site (no hosts) it is, as before."""
+    store, post, cli = collector
+    fake = make_host_key(tmp_path / "signers", "fake", "/CN=wlcg-site:" + SITE)
+    assert post(make_report(SITE, HOST, OLD, ts=NOW - 3 * DAY))[0] == 200
+    status, _ = post(make_report(SITE, "evil.example.org", OLD, ts=NOW - 2 * DAY), fake,
+                     sender="203.0.113.66")
+    assert status == 202 and store.site_keys() == []
+    assert [h.name for h in store.hosts()] == [HOST]
+    assert post(make_report(SITE, HOST, FORGED, ts=NOW - DAY), fake, sender="203.0.113.66")[0] \
+        == 202
+    assert store.find_host(HOST).trust == "unsigned" and state(store) == OLD
+    assert post(make_report(SITE, HOST, NEW, ts=NOW - 60))[0] == 200 and state(store) == NEW
+    # a brand-new site: its first site key is trusted on first use
+    other = make_host_key(tmp_path / "signers", "new", "/CN=wlcg-site:T2_NEW")
+    assert post(make_report("T2_NEW", "wn01.new.org", OLD, ts=NOW - 60), other)[0] == 200
+    assert [k.site for k in store.site_keys()] == ["T2_NEW"]
+
+
+def test_accepting_an_unknown_site_accepts_the_site_not_the_key(collector, keys, tmp_path,
+                                                                 database_url, collector_keys):
+    """With unknown_sites = quarantine, a stranger's unsigned report for a
+    host whose genuine report (signed) waits beside it: the bulk accept of
+    the site applies the genuine one and holds the stranger's as what it
+    is, an unsigned report for a pinned host."""
+    store, post, cli = collector
+    app = create_app(write_config(tmp_path / "u.conf", database_url, [collector_keys],
+                                  unknown_sites="quarantine"))
+    listed = tmp_path / "sites.txt"
+    listed.write_text("T2_LISTED\n")
+    assert cli("sites", "import", str(listed))[0] == 0
+
+    def send(plaintext, signer=None, sender="192.0.2.7"):
+        if signer is not None:
+            plaintext = sign(plaintext, *signer)
+        return wsgi_call(app, encrypt(plaintext, collector_keys[1]),
+                         environ_extra={"REMOTE_ADDR": sender})[0]
+    assert send(make_report(SITE, HOST, OLD, ts=NOW - DAY), keys["host"]) == 202
+    assert send(make_report(SITE, HOST, FORGED, ts=NOW - 60), sender="203.0.113.66") == 202
+    # two signers for one host: the bulk accept of the site leaves both
+    code, out, err = cli("quarantine", "accept", "--site", SITE, "--unknown-site")
+    assert code == 0 and out.splitlines()[1].startswith(
+        "skipped %s at %s: its reports are signed by different keys" % (HOST, SITE)), out + err
+    genuine, forged = sorted(store.quarantined(), key=lambda e: e.sender)
+    # accepting an entry held for its site accepts the site, not the key
+    assert cli("quarantine", "accept", str(genuine.id))[0] == 0
+    assert store.find_host(HOST).trust == "pinned" and state(store) == OLD
+    code, out, _ = cli("quarantine", "accept", str(forged.id))
+    assert code == 0 and out.startswith(
+        "accepted the site of quarantined report %d of %s at %s; the report is quarantined: "
+        "an unsigned report for a host whose key is pinned" % (forged.id, HOST, SITE)), out
+    host = store.find_host(HOST)
+    assert host.trust == "pinned" and state(store) == OLD
+    [held] = store.quarantined()
+    assert (held.kind, held.sender) == ("unsigned", "203.0.113.66")
+
+
+def test_rekey_after_silence_is_at_least_a_day(tmp_path, database_url, collector_keys):
+    from wlcg_collector.config import ConfigError, load_config
+    for value in ("0.000001", "0.5"):
+        with pytest.raises(ConfigError, match="rekey_after_silence = %s: at least 1 day"
+                           % value):
+            load_config(write_config(tmp_path / "r.conf", database_url, [collector_keys],
+                                     rekey_after_silence=value))
+    config = load_config(write_config(tmp_path / "r.conf", database_url, [collector_keys],
+                                      rekey_after_silence="1"))
+    assert config.rules.rekey_after_silence == DAY
 
 
 def test_keys_pin_and_unpin(collector, keys):
@@ -224,7 +299,7 @@ def test_rollback_never_hides_a_host_and_says_its_pin(collector, keys):
     assert json.loads(cli("keys", "--format", "json")[1])[0]["host"] == HOST
 
 
-def test_a_merge_never_hands_a_pin_to_a_typo_twin(collector, keys):
+def test_a_merge_never_hands_a_pin_to_a_typo_twin(collector, keys, tmp_path):
     """A stranger reports the real host's name under a typo of its site,
     just after the real daily report, signed with the stranger's key. The
     documented merge of the typo into the real site keeps the real host and
@@ -236,22 +311,27 @@ def test_a_merge_never_hands_a_pin_to_a_typo_twin(collector, keys):
                 keys["host"])[0] == 200
     genuine = bytes(store.find_host(HOST, SITE).key_fingerprint)
     typo = "T2_TEZT"
+    # a host that is at the typo only moves as before; so does a site key
+    # pinned there on first use, but never onto a site that has hosts
+    fake = make_host_key(tmp_path / "signers", "fake", "/CN=wlcg-site:" + typo)
+    assert post(make_report(typo, "wn09.example.org", OLD, ts=NOW - DAY), fake)[0] == 200
     assert post(make_report(typo, HOST, FORGED, ts=NOW - DAY, system="Windows 3.1"),
                 keys["stranger"], sender="203.0.113.66")[0] == 200
-    # and a host that is at the typo only moves as before
     assert post(make_report(typo, "wn03.example.org", OLD, ts=NOW - DAY))[0] == 200
     code, out, err = cli("sites", "merge", typo, SITE)
     assert code == 0, err
     lines = out.splitlines()
-    assert len(lines) == 2 and lines[1].startswith(
+    assert len(lines) == 3 and lines[2].startswith(
         "%s: pinned to key SHA256 %s at %s, pinned to key SHA256 " % (HOST, genuine.hex()[:16],
                                                                       SITE))
-    assert "kept the host of %s" % SITE in lines[1] and "quarantine as entry" in lines[1]
+    assert "kept the host of %s" % SITE in lines[2] and "quarantine as entry" in lines[2]
+    assert lines[1].startswith("the site key of %s (SHA256 " % typo) and "not moved" in lines[1]
+    assert store.site_keys() == []
     host = store.find_host(HOST)
     assert bytes(host.key_fingerprint) == genuine and state(store) == OLD
     assert host.system == "AlmaLinux 9.4"
     assert sorted(h.name for h in store.hosts()) == [HOST, "wn02.example.org",
-                                                     "wn03.example.org"]
+                                                     "wn03.example.org", "wn09.example.org"]
     [entry] = store.quarantined()
     assert (entry.site, entry.host, entry.kind, entry.sender) == (SITE, HOST, "key change",
                                                                   "203.0.113.66")

@@ -75,6 +75,8 @@ DEFAULT_MAX_BODY = 4 * 1024 * 1024
 MAX_READ_CONNECTIONS = 32
 # a config file is a few kB: more is not one
 MAX_CONFIG_BYTES = 1024 * 1024
+# rekey_after_silence below a day would let any key replace any pin at once
+MIN_REKEY_DAYS = 1
 
 
 class ConfigError(Exception):
@@ -238,10 +240,14 @@ def load_config(path=None, database=None, keys=None, certs=None):
                 config.allow_plaintext = parser.getboolean("collector", "allow_plaintext",
                                                            fallback=False)
             rekey = section.get("rekey_after_silence", "").strip()
+            rekey_days = positive_float(rekey, "rekey_after_silence") \
+                if rekey and rekey != "off" else None
+            if rekey_days is not None and rekey_days < MIN_REKEY_DAYS:
+                raise ValueError("rekey_after_silence = %s: at least %d day(s), or off"
+                                 % (rekey, MIN_REKEY_DAYS))
             config.rules = trust.Rules(
                 unsigned=section.get("unsigned", "accept").strip(),
-                rekey_after_silence=int(positive_float(rekey, "rekey_after_silence") * 86400)
-                if rekey and rekey != "off" else None,
+                rekey_after_silence=int(rekey_days * 86400) if rekey_days is not None else None,
                 capath=section.get("capath", "").strip() or None,
                 unknown_sites=section.get("unknown_sites", "accept").strip())
         except ValueError as exc:

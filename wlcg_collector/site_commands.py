@@ -156,6 +156,12 @@ def move_site(args, kind):
           % ("renamed" if kind == RENAME else "merged", done.old_name,
              "to" if kind == RENAME else "into", done.new_name, done.hosts, done.merged,
              done.reports, done.intervals, done.old_name, done.new_name))
+    if done.site_key_dropped is not None:
+        print("the site key of %s (SHA256 %s) was not moved: %s has hosts, and a key pinned on "
+              "first use at %s may be anyone's; its hosts' next reports signed with it wait in "
+              "the quarantine (accept one by ID to pin it for %s)" % (
+                  done.old_name, trust.short_fingerprint(done.site_key_dropped), done.new_name,
+                  done.old_name, done.new_name))
     for aside in done.set_aside:
         print("%s: %s at %s, %s at %s: kept the host of %s; the other's latest report %s, its "
               "reports are marked set aside" % (

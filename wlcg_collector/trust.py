@@ -3,12 +3,15 @@
 A report is signed by the host's own key (made by the reporter on its first
 run), by its site's key (for hosts reinstalled often), or by a grid host
 certificate; or it is unsigned (pakiti-client). The first signed report of a
-host pins its key, as SSH pins a host key; a site key is pinned per site on
-first use. A report signed by another key than the pinned one, or unsigned
-for a host whose key is pinned, is quarantined: kept aside, not applied,
-until the officer accepts or drops it. A signed report whose ts is not newer
-than the host's latest applied signed one is a replay: recorded, never
-applied.
+new host pins its key, as SSH pins a host key; a site key is pinned per site
+on first use at a site with no hosts yet. A report signed by another key
+than the pinned one, or unsigned for a host whose key is pinned, is
+quarantined: kept aside, not applied, until the officer accepts or drops it.
+So is the first signed report of a host that was unsigned, and the first
+site key of a site that has hosts (anyone can sign, and anyone can name a
+key for a site), unless it proves more (see _first_signature). A signed
+report whose ts is not newer than the host's latest applied signed one is a
+replay: recorded, never applied.
 
 identify() says what signed a report; decide() what to do with it, given
 the host's pin. Both are pure but for identify's certificate checks; the
@@ -115,21 +118,23 @@ def _quarantine(kind, reason):
     return Decision(QUARANTINE, kind, reason, None, None, None)
 
 
-def decide(host, site_pin, signer, ts, received, rules, unknown_site=False):
+def decide(host, site_pin, signer, ts, received, rules, unknown_site=False,
+           site_has_hosts=False):
     """What to do with a report: host is the HostPin (None: a new host),
     site_pin the fingerprint of the site's pinned key (or None), signer the
     Signer (None: unsigned), ts the report's signed time; unknown_site:
-    the report's site is not on the officer's list. A report the key rules
-    would apply waits for review when its site is unknown and the rules say
-    unknown_sites = quarantine."""
-    decision = _decide_key(host, site_pin, signer, ts, received, rules)
+    the report's site is not on the officer's list; site_has_hosts: the
+    site has hosts (when a site key signed and none is pinned). A report
+    the key rules would apply waits for review when its site is unknown
+    and the rules say unknown_sites = quarantine."""
+    decision = _decide_key(host, site_pin, signer, ts, received, rules, site_has_hosts)
     if unknown_site and decision.action == APPLY and rules.unknown_sites == "quarantine":
         return _quarantine(UNKNOWN_SITE, "a site not on the list of sites (unknown_sites = "
                                          "quarantine)")
     return decision
 
 
-def _decide_key(host, site_pin, signer, ts, received, rules):
+def _decide_key(host, site_pin, signer, ts, received, rules, site_has_hosts=False):
     if signer is None:
         if host is not None and host.trust != UNSIGNED:
             return _quarantine(UNSIGNED_REPORT, "an unsigned report for a host whose key is "
@@ -142,6 +147,12 @@ def _decide_key(host, site_pin, signer, ts, received, rules):
         if site_pin is not None and site_pin != signer.fingerprint:
             return _quarantine(SITE_KEY_CHANGE, "signed by another site key than the one "
                                                 "pinned for the site")
+        if site_pin is None and site_has_hosts:
+            # anyone can make a key named wlcg-site:SITE: pinned on first use
+            # only at a site with no hosts yet, else one invented host would
+            # pin it and vouch for the site's unsigned hosts
+            return _quarantine(SITE_KEY_CHANGE, "the first site key of a site that has hosts "
+                                                "(anyone can make one: the officer decides)")
         if site_pin is None:
             pin_site = signer.fingerprint
     new_pin = (trust_of(signer), signer.fingerprint, signer.subject)

@@ -17,14 +17,15 @@ import sys
 import time
 
 from . import trust
-from .cli_common import (CommandError, UsageError, date_arg, emit, host_of, site_of, store_of,
-                         whole_number)
+from .cli_common import (CommandError, UsageError, config_of, date_arg, emit, host_of, site_of,
+                         store_of, whole_number)
 from .dates import format_time
 from .db import StoreError
 from .db.errors import RepairRefused
 from .db.records import site_order
 from .output import FORMATS
 from .report import ReportError, parse_report
+from .text import escaped
 
 
 def add_parsers(command, with_format):
@@ -87,13 +88,18 @@ def cmd_quarantine(args):
         kinds = (trust.KEY_CHANGE, trust.SITE_KEY_CHANGE) if args.key_changes else \
             (trust.UNKNOWN_SITE,)
         entries = [e for e in store.quarantined(args.site) if e.kind in kinds]
-        conflicts = trust.conflicting_hosts(entries) if args.key_changes else set()
+        conflicts = trust.conflicting_hosts(entries)
+        site_keys = {bytes(k.fingerprint) for k in store.site_keys(args.site)}
+        # a new site key re-pins every host of the site: only ever by ID
+        new_site_keys = [e for e in entries if e.kind == trust.SITE_KEY_CHANGE
+                         and bytes(e.fingerprint) not in site_keys]
         skipped = sorted({(e.site, e.host) for e in entries
                           if (e.site.upper(), e.host) in conflicts})
         entries = [store.quarantined_one(e.id) for e in entries
-                   if (e.site.upper(), e.host) not in conflicts]
+                   if (e.site.upper(), e.host) not in conflicts and e not in new_site_keys]
+        rules = config_of(args).rules
         for entry in entries:
-            accept_entry(store, entry)
+            accept_entry(store, entry, rules)
         print("accepted %d %s of site %s" % (len(entries), "key change(s)" if args.key_changes
                                              else "report(s) held for an unknown site",
                                              args.site))
@@ -101,20 +107,32 @@ def cmd_quarantine(args):
             print("skipped %s at %s: its reports are signed by different keys; accept the "
                   "host's own one by ID (wlcg-collector quarantine --site %s)" % (host, site,
                                                                                   site))
+        for entry in new_site_keys:
+            if (entry.site.upper(), entry.host) not in conflicts:
+                print("skipped %s at %s: signed by a new site key (SHA256 %s), which would "
+                      "answer for every host of the site; accept it by ID (quarantine accept "
+                      "%d) once the site confirms it" % (
+                          entry.host, entry.site, trust.short_fingerprint(entry.fingerprint),
+                          entry.id))
         return
     if args.id is None:
         raise UsageError("quarantine %s needs the ID of a quarantined report" % args.action)
     entry = store.quarantined_one(args.id)
     if args.action == "show":
-        sys.stdout.write("".join("%s: %s\n" % (k, v) for k, v in quarantine_row(entry).items()))
+        sys.stdout.write("".join("%s: %s\n" % (k, escaped(v)) for k, v in
+                                 quarantine_row(entry).items()))
         if entry.signer_subject:
-            sys.stdout.write("subject: %s\n" % entry.signer_subject)
+            sys.stdout.write("subject: %s\n" % escaped(entry.signer_subject))
         sys.stdout.write("\n" + entry.report.decode("utf-8", "replace"))
     elif args.action == "drop":
         store.drop_quarantined(entry.id)
         print("dropped quarantined report %d of %s at %s" % (entry.id, entry.host, entry.site))
     else:
-        result, pin_line = accept_entry(store, entry)
+        result, pin_line = accept_entry(store, entry, config_of(args).rules)
+        if result.outcome == "quarantined":  # its site accepted, its key held again
+            print("accepted the site of quarantined report %d of %s at %s; the report is %s"
+                  % (entry.id, entry.host, entry.site, result.message))
+            return
         print("accepted quarantined report %d of %s at %s: %s%s" % (
             entry.id, entry.host, entry.site, result.outcome,
             ", key pinned" if entry.fingerprint is not None else ""))
@@ -122,15 +140,16 @@ def cmd_quarantine(args):
             print(pin_line)
 
 
-def accept_entry(store, entry):
-    """Apply a quarantined entry; (its IngestResult, the line that says
-    how the host's pin changed, or None when it did not)."""
+def accept_entry(store, entry, rules):
+    """Apply a quarantined entry (`rules`: the collector's, for an entry
+    held for its site only); (its IngestResult, the line that says how the
+    host's pin changed, or None when it did not)."""
     try:
         report = parse_report(entry.report)
     except ReportError as exc:  # it was parsed once already: the text is stored as received
         raise CommandError("quarantined report %d: %s" % (entry.id, exc))
     before = pin_of(store, entry.site, entry.host)
-    result = store.accept_quarantined(entry, report, int(time.time()), "officer")
+    result = store.accept_quarantined(entry, report, int(time.time()), "officer", rules)
     after = pin_of(store, entry.site, entry.host)
     if before is None or before[:2] == after[:2]:
         return result, None

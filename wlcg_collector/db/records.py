@@ -53,9 +53,12 @@ SiteRename = namedtuple("SiteRename", "id done kind old_name new_name hosts merg
 
 
 class SiteMove(SiteRename):
-    """move_site(): the SiteRename it recorded, and set_aside: the
-    [SetAside] hosts it met at both sites with different pins."""
+    """move_site(): the SiteRename it recorded; set_aside: the [SetAside]
+    hosts it met at both sites with different pins; site_key_dropped: the
+    fingerprint of the old site's key when it was not moved to a target
+    that has hosts (None: moved, or there was none)."""
     set_aside = ()
+    site_key_dropped = None
 
 
 # move_site(): a host the merge met at both sites pinned to different keys:

@@ -8,7 +8,7 @@ import time
 from .. import trust
 from ..report import package_set_hash
 from .errors import RepairRefused, UnknownHost, UnknownQuarantined
-from .writer import facts_hash
+from .writer import ACCEPT_SITE, DEFAULT_LIMITS, facts_hash
 from .records import Quarantined, Rollback, SiteKey
 
 
@@ -39,15 +39,20 @@ class Review(object):
                 raise UnknownQuarantined("no quarantined report %s" % entry_id)
         self.transaction(work)
 
-    def accept_quarantined(self, entry, report, received, who):
+    def accept_quarantined(self, entry, report, received, who, rules=None):
         """Apply a quarantined report (`report` its parsed text) as the
         officer `who` decided: a signed one pins its key to the host (and a
-        site key to the site); the entry leaves the quarantine in the same
-        transaction."""
+        site key to the site), an unsigned one leaves the host unsigned;
+        the entry leaves the quarantine in the same transaction. An entry
+        held only because its site was unknown accepts the site, not the
+        key: its key is judged by `rules` (the collector's) as any other
+        report's, and may be held again, as a key change."""
         signer = None
         if entry.fingerprint is not None:
             signer = trust.Signer(entry.signer_kind, bytes(entry.fingerprint),
                                   entry.signer_subject)
+        accept = ACCEPT_SITE if entry.kind == trust.UNKNOWN_SITE else True
+        rules = rules or trust.Rules()
         learned, created = {}, set()
 
         def work(cursor):
@@ -57,9 +62,11 @@ class Review(object):
             if cursor.rowcount != 1:
                 raise UnknownQuarantined("no quarantined report %s" % entry.id)
             collected = report.ts if report.ts is not None else entry.received
-            return self._store(cursor, report, received, min(collected, received), who,
-                               report.facts, learned, created, signer,
-                               trust.Rules(), None, True)
+            # (judged as ingest would: from the address it came from)
+            sender = entry.sender if accept == ACCEPT_SITE else who
+            return self._store(cursor, report, received, min(collected, received), sender,
+                               report.facts, learned, created, signer, rules, DEFAULT_LIMITS,
+                               accept)
         result = self.transaction(work)
         self._after_commit(report, result, learned, created)
         return result

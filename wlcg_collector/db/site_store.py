@@ -239,11 +239,16 @@ class SiteStore(object):
             target = new_name or new
             cursor.execute(sql.MOVE_SITE_HOSTS, (target, old))
             cursor.execute(sql.MOVE_QUARANTINE, (target, old))
+            dropped_key = None
             if keys[old] is not None:
-                if keys[new] is None:
+                if keys[new] is None and not new_hosts:
                     cursor.execute(sql.MOVE_SITE_KEY, (target, old))
                 else:
+                    # a key pinned on first use at a typo site (anyone may have
+                    # made it) never answers for the hosts of the target: its
+                    # hosts' next reports wait for the officer
                     cursor.execute(sql.DELETE_SITE_KEY, (old,))
+                    dropped_key = keys[old] if keys[new] is None else None
             if new_name is None and listed:
                 # the officer vouches for the new name: it is no unknown site
                 if old_status == ACCEPTED:
@@ -263,7 +268,7 @@ class SiteStore(object):
             cursor.execute(sql.DELETE_SITE_ALIAS, (old,))
             cursor.execute(sql.INSERT_SITE_ALIAS, (old_name or old, target, rename_id))
             moved = SiteMove(rename_id, *record)
-            moved.set_aside = tuple(set_aside)
+            moved.set_aside, moved.site_key_dropped = tuple(set_aside), dropped_key
             return moved
         result = self.transaction(work)
         self._official_names = None

@@ -78,6 +78,8 @@ class SharedSQL(object):
                                   "FROM quarantine WHERE site = {p} AND host = {p} "
                                   "AND fingerprint IS NOT NULL")
     SELECT_SITE_KEY = "SELECT fingerprint FROM site_keys WHERE site = {p}"
+    # whether a site has a host (its first site key is then not trusted on first use)
+    SELECT_ONE_HOST_OF_SITE = "SELECT id FROM hosts WHERE site = {p} LIMIT 1"
     UPDATE_SITE_KEY = ("UPDATE site_keys SET fingerprint = {p}, pinned_at = {p}, pinned_by = {p} "
                        "WHERE site = {p}")
     SELECT_SITE_KEYS = "SELECT site, fingerprint, pinned_at, pinned_by FROM site_keys{where} " \

@@ -59,6 +59,8 @@ def release_memory(dialect, conn):
 
 
 DEFAULT_RULES = trust.Rules()
+# store_report's accept: the officer accepts a report's site, not its key
+ACCEPT_SITE = "site"
 __all__ = ["ReportWriter", "Limits", "DEFAULT_LIMITS", "DEFAULT_RULES"]
 
 
@@ -83,7 +85,8 @@ class ReportWriter(Quotas):
         """Store one validated report (see report.Report) in one
         transaction; an IngestResult says what it did. signer: the
         trust.Signer of a signed report (None: unsigned). accept: the
-        officer accepts it (from the quarantine): applied, and the host
+        officer accepts it (from the quarantine; ACCEPT_SITE: accepts its
+        site, and its key is judged by the rules): applied, and the host
         pinned to its signer, whatever the host's pin."""
         collected = report.ts
         if collected is None or collected > received + clock_skew:
@@ -232,9 +235,10 @@ class ReportWriter(Quotas):
             return
 
         def would_apply(cursor):
-            row, pin, site_pin = self._read_host(cursor, self.sql.PEEK_HOST, report, signer)
-            if trust.decide(pin, site_pin, signer, collected, received,
-                            rules).action != trust.APPLY:
+            row, pin, site_pin, site_has_hosts = self._read_host(cursor, self.sql.PEEK_HOST,
+                                                                 report, signer)
+            if trust.decide(pin, site_pin, signer, collected, received, rules,
+                            site_has_hosts=site_has_hosts).action != trust.APPLY:
                 return False
             try:  # (rows it would make and then refuse would stay)
                 self._check_room(cursor, row, proves_sender(pin, site_pin, signer), report,
@@ -274,8 +278,9 @@ class ReportWriter(Quotas):
         # is inserted (rolling back whatever was done): one query less for
         # every report that is not a retry.
         sql = self.sql
-        row, pin, site_pin = self._read_host(cursor, sql.LOCK_HOST, report, signer)
-        if accept:
+        row, pin, site_pin, site_has_hosts = self._read_host(cursor, sql.LOCK_HOST, report,
+                                                             signer)
+        if accept is True:
             # the officer's choice is what the host is pinned to from now on:
             # an accepted unsigned report leaves the host unsigned, not
             # pinned to a key that may be a stranger's
@@ -286,7 +291,9 @@ class ReportWriter(Quotas):
             if signer is not None and signer.kind == trust.SITE_KEY:
                 decision = decision._replace(pin_site=signer.fingerprint)
         else:
-            decision = trust.decide(pin, site_pin, signer, collected, received, rules, unknown)
+            # (accepted for its site only: its key is judged as any other's)
+            decision = trust.decide(pin, site_pin, signer, collected, received, rules,
+                                    unknown and not accept, site_has_hosts)
         if decision.action == trust.QUARANTINE:
             return self._quarantine(cursor, report, received, sender, signer, decision, limits,
                                     notice)
@@ -380,18 +387,22 @@ class ReportWriter(Quotas):
 
     def _read_host(self, cursor, statement, report, signer):
         """(the host's row or None, its trust.HostPin or None, the pinned
-        key of its site when a site key signed), read with `statement`
+        key of its site when a site key signed, whether the site has hosts
+        when that key is the site's first), read with `statement`
         (PEEK_HOST, or LOCK_HOST under the host's lock)."""
         cursor.execute(statement, (report.site, report.host))
         row = cursor.fetchone()
-        site_pin = None
+        site_pin, site_has_hosts = None, False
         if signer is not None and signer.kind == trust.SITE_KEY:
             cursor.execute(self.sql.SELECT_SITE_KEY, (report.site,))
             found = cursor.fetchone()
             site_pin = bytes(found[0]) if found else None
+            if site_pin is None:
+                cursor.execute(self.sql.SELECT_ONE_HOST_OF_SITE, (report.site,))
+                site_has_hosts = cursor.fetchone() is not None
         pin = None if row is None else trust.HostPin(
             row[4], bytes(row[5]) if row[5] is not None else None, row[6], row[7])
-        return row, pin, site_pin
+        return row, pin, site_pin, site_has_hosts
 
     def _pin_site(self, cursor, site, fingerprint, received, sender):
         cursor.execute(self.sql.INSERT_SITE_KEY, (site, fingerprint, received, sender[:64]))
