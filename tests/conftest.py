@@ -3,8 +3,10 @@ import sys
 
 import pytest
 
-from helpers import (ScriptedCollector, build_rpm_db, load_reporter, make_key_pair,
-                     run_reporter_in_process)
+from helpers import (ScriptedCollector, build_rpm_db, load_reporter, make_key_pair, run_cli,
+                     run_reporter_in_process, write_config, wsgi_call)
+from wlcg_collector import create_app
+from wlcg_collector.db import open_store
 
 
 @pytest.fixture(scope="session")
@@ -117,4 +119,37 @@ def store(database_url):
     store = open_store(database_url)
     store.init_schema()
     yield store
+    store.close()
+
+
+@pytest.fixture
+def wsgi_collector(tmp_path, database_url, collector_keys):
+    """A collector on the test's database, driven as a stranger and the
+    officer would: (make_app(**options), the store, post(app, body, sender)
+    -> (status, headers, text), cli(args))."""
+    store = open_store(database_url)
+    store.init_schema()
+
+    def make_app(**options):
+        return create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
+                                       **options))
+
+    def post(app, body, sender="192.0.2.7"):
+        status, headers, out, _ = wsgi_call(app, body, environ_extra={"REMOTE_ADDR": sender})
+        return status, headers, out.decode()
+
+    def cli(*args):
+        return run_cli(["--db", database_url] + list(args))
+    yield make_app, store, post, cli
+    store.close()
+
+
+@pytest.fixture
+def app_and_store(tmp_path, database_url, collector_keys):
+    """(the WSGI application taking plaintext reports, its store)."""
+    store = open_store(database_url)
+    store.init_schema()
+    app = create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
+                                  allow_plaintext="yes"))
+    yield app, store
     store.close()

@@ -627,3 +627,9 @@ def installed_dpkg_packages(sources=False):
     return sorted(set((name, version, arch, source)[:4 if sources else 3]
                       for status, name, version, arch, source in rows if status == "installed"))
 
+
+def post_plaintext(app, plaintext):
+    """(status, text) of a plaintext report posted to app; never a traceback."""
+    status, _, out, log = wsgi_call(app, plaintext)
+    assert "Traceback" not in log
+    return status, out.decode()

@@ -10,11 +10,10 @@ import time
 
 import pytest
 
-from helpers import (OPENSSL, make_host_key, make_report, make_tls_server_files, run_cli,
-                     write_config, wsgi_call)
-from wlcg_collector import certs, create_app, trust
+from helpers import OPENSSL, make_host_key, make_report, make_tls_server_files, write_config
+from wlcg_collector import certs, trust
 from wlcg_collector.crypto import encrypt, sign
-from wlcg_collector.db import Limits, QuotaExceeded, open_store
+from wlcg_collector.db import Limits, QuotaExceeded
 from wlcg_collector.db import quotas
 from wlcg_collector.report import parse_report
 
@@ -37,27 +36,6 @@ def keys(tmp_path):
     return {name: make_host_key(directory, name, "/CN=" + cn) for name, cn in (
         ("host", HOST), ("new", HOST), ("junk1", HOST), ("junk2", HOST), ("junk3", HOST),
         ("own", "wn-own.example.org"), ("site", "wlcg-site:" + SITE))}
-
-
-@pytest.fixture
-def collector(tmp_path, database_url, collector_keys):
-    """(make_app(**options), the store, post(app, body, sender) -> (status,
-    headers, text), cli(args))."""
-    store = open_store(database_url)
-    store.init_schema()
-
-    def make_app(**options):
-        return create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
-                                       **options))
-
-    def post(app, body, sender="192.0.2.7"):
-        status, headers, out, _ = wsgi_call(app, body, environ_extra={"REMOTE_ADDR": sender})
-        return status, headers, out.decode()
-
-    def cli(*args):
-        return run_cli(["--db", database_url] + list(args))
-    yield make_app, store, post, cli
-    store.close()
 
 
 def body(collector_keys, listed, ts, signer=None, host=HOST, site=SITE):
@@ -93,12 +71,12 @@ def events(cli, site=SITE):
 
 # ------------------------------------------------------------ the quarantine
 
-def test_a_flood_never_evicts_a_genuine_key_change(collector, collector_keys, keys):
+def test_a_flood_never_evicts_a_genuine_key_change(wsgi_collector, collector_keys, keys):
     """Issue 23, 3: unsigned forgeries from rotating addresses, then keys of
     the stranger's own, for a pinned host whose genuine new key waits in the
     quarantine: junk replaces junk, a new signer past the host's bound is
     refused, and the genuine entry stays for the officer to accept."""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     app = make_app(quarantine_max_reports="8", quarantine_max_per_host="3")
     assert post(app, body(collector_keys, OLD, NOW - 600, keys["host"]))[0] == 200
     # reinstalled: the host's new key waits for the officer
@@ -127,10 +105,10 @@ def test_a_flood_never_evicts_a_genuine_key_change(collector, collector_keys, ke
         "quarantine_max_per_host", HOST, "203.0.113.51", 1)
 
 
-def test_the_quarantine_is_bounded_per_sender_and_per_site(collector, collector_keys):
+def test_the_quarantine_is_bounded_per_sender_and_per_site(wsgi_collector, collector_keys):
     """One sender, or one site, cannot take the whole quarantine: past their
     bounds their next entry is refused and others' still get in."""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     app = make_app(unsigned="quarantine", quarantine_max_per_sender="2",
                    quarantine_max_per_site="3")
 
@@ -162,13 +140,13 @@ def test_the_quarantine_is_bounded_per_sender_and_per_site(collector, collector_
 
 # ------------------------------------------------------------ new hosts
 
-def test_junk_new_hosts_do_not_block_reports_that_prove_their_sender(collector, collector_keys,
+def test_junk_new_hosts_do_not_block_reports_that_prove_their_sender(wsgi_collector, collector_keys,
                                                                      keys, tmp_path):
     """Issue 23, 5: tiny unsigned reports for invented hosts from three
     addresses use up the site's new-host quota; a new host signed with the
     site's pinned key or a verified host certificate, and a host already
     pinned, still get through; `sites show` names the senders."""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     _, _, capath = make_tls_server_files(tmp_path / "ca")
     app = make_app(max_new_hosts_per_site="3", max_new_proven_hosts_per_site="3",
                    capath=capath)
@@ -227,12 +205,12 @@ def host_certificate(tmp_path, name):
 
 # ------------------------------------------------------------ changes a day
 
-def test_a_hosts_changes_are_bounded_a_day(collector, collector_keys, keys):
+def test_a_hosts_changes_are_bounded_a_day(wsgi_collector, collector_keys, keys):
     """Issue 23, 7: a host the sender holds (its own pinned key) changes
     its set again and again: past the day's changed reports, or new
     intervals, 429 with Retry-After and nothing stored; its first set is
     not counted, an unchanged report still gets through."""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     app = make_app(max_changed_reports_per_host="2", max_new_rows_per_host="5")
     first = packages(8)  # more new intervals than a day's bound: a first set
     assert post(app, body(collector_keys, first, NOW - 600, keys["host"]))[0] == 200
@@ -262,10 +240,10 @@ def test_a_hosts_changes_are_bounded_a_day(collector, collector_keys, keys):
                      ("max_new_rows_per_host", other, 2)}
 
 
-def test_many_new_package_rows_past_the_bound_make_none(collector, collector_keys):
+def test_many_new_package_rows_past_the_bound_make_none(wsgi_collector, collector_keys):
     """A changed report with many package rows to make does that first, in a
     transaction of its own: not when the day's bound would refuse it."""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     app = make_app(max_new_rows_per_host="120")
     assert post(app, body(collector_keys, OLD, NOW - 600))[0] == 200
     counts = store.row_counts()
@@ -275,11 +253,11 @@ def test_many_new_package_rows_past_the_bound_make_none(collector, collector_key
     assert post(app, body(collector_keys, OLD + packages(110, "many"), NOW - 400))[0] == 200
 
 
-def test_changes_are_bounded_per_sender_and_per_site(collector, collector_keys, keys):
+def test_changes_are_bounded_per_sender_and_per_site(wsgi_collector, collector_keys, keys):
     """A sender's changed reports are bounded whatever they prove; a site's
     only those that prove nothing, so that a stranger writing to the site's
     unsigned hosts does not block its pinned ones."""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     app = make_app(max_changed_reports_per_sender="2", max_changed_reports_per_site="2")
     unsigned = ["u%d.example.org" % index for index in range(4)]
     for index, host in enumerate(unsigned):  # first sets: not counted

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from helpers import make_report, run_cli, write_config, wsgi_call
+from helpers import make_report, post_plaintext as post, run_cli, write_config, wsgi_call
 from wlcg_collector import create_app
 from wlcg_collector.db import open_store
 from wlcg_collector.report import ReportError, parse_report
@@ -16,22 +16,6 @@ from wlcg_collector.versions import compare
 
 T0 = 1767225600
 PACKAGES = [("bash", "0:5.1.8-9.el9", "x86_64")]
-
-
-@pytest.fixture
-def app_and_store(tmp_path, database_url, collector_keys):
-    store = open_store(database_url)
-    store.init_schema()
-    app = create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
-                                  allow_plaintext="yes"))
-    yield app, store
-    store.close()
-
-
-def post(app, plaintext):
-    status, _, out, log = wsgi_call(app, plaintext)
-    assert "Traceback" not in log
-    return status, out.decode()
 
 
 @pytest.mark.parametrize("headers,reason", [

@@ -10,8 +10,8 @@ import unicodedata
 
 import pytest
 
-from helpers import make_report, run_cli, wsgi_call, write_config
-from wlcg_collector import create_app, text, trust
+from helpers import make_report, post_plaintext as post, run_cli
+from wlcg_collector import text, trust
 from wlcg_collector.advisories import formats
 from wlcg_collector.db import SiteError, open_store
 from wlcg_collector.report import ReportError, is_site_name, parse_report
@@ -86,22 +86,6 @@ def test_an_advisory_title_keeps_none_of_them():
     [advisory] = formats.parse(json.dumps(record).encode())
     assert advisory.title == "Important: open ssl update x (fix)"
     assert not text.has_invisible(advisory.title)
-
-
-@pytest.fixture
-def app_and_store(tmp_path, database_url, collector_keys):
-    store = open_store(database_url)
-    store.init_schema()
-    app = create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
-                                  allow_plaintext="yes"))
-    yield app, store
-    store.close()
-
-
-def post(app, plaintext):
-    status, _, out, log = wsgi_call(app, plaintext)
-    assert "Traceback" not in log
-    return status, out.decode()
 
 
 def test_ingest_answers_400_for_each_and_stores_nothing(app_and_store):

@@ -9,10 +9,8 @@ import time
 
 import pytest
 
-from helpers import OPENSSL, make_host_key, make_report, run_cli, write_config, wsgi_call
-from wlcg_collector import create_app
+from helpers import OPENSSL, make_host_key, make_report, wsgi_call
 from wlcg_collector.crypto import encrypt, sign
-from wlcg_collector.db import open_store
 
 NOW = int(time.time())
 DAY = 86400
@@ -31,26 +29,6 @@ def keys(tmp_path):
         ("other_site", "wlcg-site:T2_TEST"))}
 
 
-@pytest.fixture
-def collector(tmp_path, database_url, collector_keys):
-    """(make_app(**options), the store, post(app, body), cli(args))."""
-    store = open_store(database_url)
-    store.init_schema()
-
-    def make_app(**options):
-        return create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
-                                       **options))
-
-    def post(app, body, sender="192.0.2.7"):
-        status, headers, out, _ = wsgi_call(app, body, environ_extra={"REMOTE_ADDR": sender})
-        return status, headers, out.decode()
-
-    def cli(*args):
-        return run_cli(["--db", database_url] + list(args))
-    yield make_app, store, post, cli
-    store.close()
-
-
 def body(collector_keys, packages, ts, signer=None, host=HOST, site="T2_TEST", **headers):
     """An encrypted report as the reporter sends it: signed by signer (a
     (cert, key) pair), or unsigned as pakiti-client sends it."""
@@ -64,8 +42,8 @@ def state(store, host=HOST):
     return [tuple(p) for p in store.state(store.find_host(host).id)]
 
 
-def test_first_signed_report_pins_the_key(collector, collector_keys, keys):
-    make_app, store, post, cli = collector
+def test_first_signed_report_pins_the_key(wsgi_collector, collector_keys, keys):
+    make_app, store, post, cli = wsgi_collector
     app = make_app()
     assert post(app, body(collector_keys, OLD, NOW - 60, keys["host"]))[0] == 200
     host = store.find_host(HOST)
@@ -88,11 +66,11 @@ def test_first_signed_report_pins_the_key(collector, collector_keys, keys):
         (fingerprint[:16], "applied"), (fingerprint[:16], "applied")]
 
 
-def test_forgeries_for_a_pinned_host_are_quarantined(collector, collector_keys, keys):
+def test_forgeries_for_a_pinned_host_are_quarantined(wsgi_collector, collector_keys, keys):
     """Unsigned, signed by another key, and unsigned with ts just under the
     skew ahead: none changes what the officer sees; the genuine host's next
     report is applied."""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     app = make_app()
     assert post(app, body(collector_keys, OLD, NOW - 60, keys["host"]))[0] == 200
     forgeries = [body(collector_keys, ROLLED_BACK, NOW - 50),
@@ -113,8 +91,8 @@ def test_forgeries_for_a_pinned_host_are_quarantined(collector, collector_keys, 
     assert len(store.quarantined()) == 2
 
 
-def test_replays_and_modified_bodies(collector, collector_keys, keys, tmp_path):
-    make_app, store, post, cli = collector
+def test_replays_and_modified_bodies(wsgi_collector, collector_keys, keys, tmp_path):
+    make_app, store, post, cli = wsgi_collector
     app = make_app()
     first = body(collector_keys, OLD, NOW - 60, keys["host"])
     second = body(collector_keys, NEW, NOW - 30, keys["host"])
@@ -145,8 +123,8 @@ def test_replays_and_modified_bodies(collector, collector_keys, keys, tmp_path):
     assert state(store) == NEW and store.quarantined() == []
 
 
-def test_signed_reports_need_a_ts_not_in_the_future(collector, collector_keys, keys):
-    make_app, store, post, cli = collector
+def test_signed_reports_need_a_ts_not_in_the_future(wsgi_collector, collector_keys, keys):
+    make_app, store, post, cli = wsgi_collector
     app = make_app()
     plaintext = make_report("T2_TEST", HOST, OLD)  # no ts
     status, _, out = post(app, encrypt(sign(plaintext, *keys["host"]), collector_keys[1]))
@@ -156,10 +134,10 @@ def test_signed_reports_need_a_ts_not_in_the_future(collector, collector_keys, k
     assert store.row_counts()["hosts"] == 0
 
 
-def test_unsigned_reports_of_new_hosts(collector, collector_keys, keys):
+def test_unsigned_reports_of_new_hosts(wsgi_collector, collector_keys, keys):
     """pakiti-client's unsigned reports: accepted and marked unsigned by
     default; quarantined or refused when the operator says so."""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     assert post(make_app(), body(collector_keys, OLD, NOW - 60))[0] == 200
     assert store.find_host(HOST).trust == "unsigned"
     status, _, out = post(make_app(unsigned="quarantine"),
@@ -180,8 +158,8 @@ def test_unsigned_reports_of_new_hosts(collector, collector_keys, keys):
     assert store.find_host(HOST).trust == "pinned" and state(store) == NEW
 
 
-def test_the_officer_accepts_or_drops(collector, collector_keys, keys):
-    make_app, store, post, cli = collector
+def test_the_officer_accepts_or_drops(wsgi_collector, collector_keys, keys):
+    make_app, store, post, cli = wsgi_collector
     app = make_app()
     assert post(app, body(collector_keys, OLD, NOW - 60, keys["host"]))[0] == 200
     # the host was reinstalled: a new key
@@ -206,11 +184,11 @@ def test_the_officer_accepts_or_drops(collector, collector_keys, keys):
     assert code == 2 and "needs the ID" in err
 
 
-def test_site_keys(collector, collector_keys, keys):
+def test_site_keys(wsgi_collector, collector_keys, keys):
     """Hosts signed with their site's key: the first pins the site key, new
     hosts of the site are applied without review, another site key is
     quarantined, and the officer accepts the site's key changes at once."""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     app = make_app()
     for index in range(3):
         assert post(app, body(collector_keys, OLD, NOW - 60 + index, keys["site"],
@@ -245,10 +223,10 @@ def test_site_keys(collector, collector_keys, keys):
                           host="wn05.example.org"))[0] == 200
 
 
-def test_a_host_silent_long_enough_may_come_back_with_a_new_key(collector, collector_keys,
+def test_a_host_silent_long_enough_may_come_back_with_a_new_key(wsgi_collector, collector_keys,
                                                                 keys):
     from wlcg_collector.ingest import ingest
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     # its last report arrived 40 days ago
     ingest(store, body(collector_keys, OLD, NOW - 40 * DAY, keys["host"]), [collector_keys],
            "192.0.2.7", received=NOW - 40 * DAY)
@@ -260,11 +238,11 @@ def test_a_host_silent_long_enough_may_come_back_with_a_new_key(collector, colle
     assert status == 200 and "new key accepted after" in log and state(store) == NEW
 
 
-def test_rollback(collector, collector_keys, keys):
+def test_rollback(wsgi_collector, collector_keys, keys):
     """A forged report got through (an unsigned host): rolling back to
     before it gives the state and history of then, marks the forged report,
     and the host's next genuine report is applied."""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     app = make_app()
     assert post(app, body(collector_keys, OLD, NOW - 3 * DAY))[0] == 200
     assert post(app, body(collector_keys, NEW, NOW - 2 * DAY))[0] == 200
@@ -291,8 +269,8 @@ def test_rollback(collector, collector_keys, keys):
     assert code == 2  # --site is required
 
 
-def test_limits(collector, collector_keys, keys):
-    make_app, store, post, cli = collector
+def test_limits(wsgi_collector, collector_keys, keys):
+    make_app, store, post, cli = wsgi_collector
     app = make_app(max_new_hosts_per_site="2", max_new_hosts_per_sender="3",
                    max_packages="3")
     for index in range(2):
@@ -317,11 +295,11 @@ def test_limits(collector, collector_keys, keys):
     assert store.row_counts()["hosts"] == 4
 
 
-def test_the_quarantine_is_bounded(collector, collector_keys, keys):
+def test_the_quarantine_is_bounded(wsgi_collector, collector_keys, keys):
     """Full, the quarantine refuses new entries (429) and keeps the ones it
     holds; within a host, a signer's newer entry replaces its older one.
     (tests/test_quotas.py: the bounds of a host, site and sender.)"""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     app = make_app(quarantine_max_reports="3")
     for index in range(3):
         host = "wn%02d.example.org" % index
@@ -344,12 +322,12 @@ def test_the_quarantine_is_bounded(collector, collector_keys, keys):
     assert sum(e.bytes for e in store.quarantined()) == size
 
 
-def test_grid_host_certificates(collector, collector_keys, tmp_path):
+def test_grid_host_certificates(wsgi_collector, collector_keys, tmp_path):
     """A host certificate of a CA in capath that names the host makes it
     verified, pinned by subject: a renewed certificate (a new key) is no
     key change; one that names another host is only a key."""
     from helpers import make_tls_server_files
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     _, _, capath = make_tls_server_files(tmp_path / "ca")
     ca_key, ca_cert = str(tmp_path / "ca" / "ca.key"), str(tmp_path / "ca" / "ca.pem")
 
@@ -375,10 +353,10 @@ def test_grid_host_certificates(collector, collector_keys, tmp_path):
     assert status == 202 and state(store) == NEW
 
 
-def test_reports_shows_what_became_of_each(collector, collector_keys, keys):
+def test_reports_shows_what_became_of_each(wsgi_collector, collector_keys, keys):
     """Applied, a duplicate (counted on its row), older, replayed,
     quarantined and rolled back, with sender and signer."""
-    make_app, store, post, cli = collector
+    make_app, store, post, cli = wsgi_collector
     app = make_app()
     first = body(collector_keys, OLD, NOW - 60, keys["host"])
     captured = body(collector_keys, ROLLED_BACK, NOW - 50, keys["host"])
