@@ -4,7 +4,7 @@ questions about them."""
 
 import sys
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 
 def create_app(config_path=None, database=None, keys=None, certs=None, officer_token=None):
