@@ -3,9 +3,14 @@ questions the officer asks of them over the install history.
 
     records.py    the normalised advisory (Advisory, Affected), severities,
                   and the check that every value fits its column
-    formats.py    reading OSV and Red Hat CSAF into records, record by
-                  record (pure: text in, records out)
-    debian.py     the same for the Debian tracker JSON and the DSA list
+    formats.py    a feed file's format, and the one entry point that reads
+                  any format into records, record by record (pure: text
+                  in, records out)
+    osv.py        reading OSV (AlmaLinux, Rocky, Debian, Ubuntu)
+    csaf.py       reading Red Hat CSAF
+    debian.py     reading the Debian tracker JSON and the DSA list
+    checks.py     what the readers share: the checks every value passes,
+                  severity words, times, one record refused alone
     sources.py    where the text comes from: files, directories, zips of
                   OSV records, https URLs (bounded in size and time)
     streams.py    a host's OS stream from its `system` header

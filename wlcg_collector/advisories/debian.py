@@ -1,5 +1,5 @@
 """Reading the Debian security tracker into records.Advisory: pure
-functions, text in, records out, with formats.py's checks of each value.
+functions, text in, records out, with checks.py's checks of each value.
 
 - The Debian security tracker's JSON (package -> CVE -> release ->
   status, fixed_version, urgency): one advisory per CVE, named
@@ -13,10 +13,13 @@ import calendar
 import re
 
 from ..versions import split_dpkg_version
-from .formats import (CVE_RE, DSA_HEADER_RE, _advisory, _field, _ident, _object, _one, _seconds,
-                      _version, severity_word)
+from .checks import (CVE_RE, advisory_id, field, json_object, make_advisory, read_record,
+                     severity_word, utc_seconds, version_field)
 from .records import SOURCE, AdvisoryError, Affected, worst_severity
 
+# a DSA list's header line (formats.detect looks for it too)
+DSA_HEADER_RE = re.compile(r"^\[([0-9]{1,2}) ([A-Z][a-z]{2}) ([0-9]{4})\] (DSA-[0-9]+(?:-[0-9]+)?)"
+                           r" (.+)$")
 CODENAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 DSA_FIX_RE = re.compile(r"^\s+\[([a-z]+)\] - (\S+) (\S+)")
 MONTHS = {name: number for number, name in enumerate(calendar.month_abbr) if name}
@@ -36,11 +39,12 @@ def debian_stream(codename):
     return "Debian:%s" % (number or codename)
 
 
-def parse_debian_tracker(document):
-    """[(record, Advisory or AdvisoryError)]: one advisory per CVE
-    (DEBIAN-CVE-...), every package it names. An entry that is not valid
-    refuses its CVE's advisory (a package left out would read as not
-    affected), never the others."""
+def tracker_records(document):
+    """[(record, Advisory or AdvisoryError)] of the tracker's JSON: one
+    advisory per CVE (DEBIAN-CVE-...), every package it names. An entry
+    that is not valid refuses its CVE's advisory (a package left out would
+    read as not affected), never the others."""
+    document = json_object(document, "Debian tracker JSON")
     results = []
     by_cve = {}
     for package, entries in document.items():
@@ -53,23 +57,23 @@ def parse_debian_tracker(document):
             found = by_cve.setdefault(cve, {"affected": [], "severities": [], "title": "",
                                             "error": None})
             if found["error"] is None:
-                found["error"] = _one(None, _tracker_entry, package, entry, found)[1]
+                found["error"] = read_record(None, _tracker_entry, package, entry, found)[1]
     for cve, found in sorted(by_cve.items()):
         results.append(("DEBIAN-" + cve, found["error"]) if found["error"] else
-                       _one("DEBIAN-" + cve, _tracker_advisory, cve, found))
+                       read_record("DEBIAN-" + cve, _tracker_advisory, cve, found))
     return results
 
 
 def _tracker_entry(package, entry, found):
     """Adds what one package's entry says of a CVE to found."""
-    _field(package, "package name")
-    entry = _object(entry, "package %s" % package)
-    releases = _object(entry.get("releases") or {}, "package %s releases" % package)
+    field(package, "package name")
+    entry = json_object(entry, "package %s" % package)
+    releases = json_object(entry.get("releases") or {}, "package %s releases" % package)
     if not found["title"] and isinstance(entry.get("description"), str):
         found["title"] = entry["description"]
     for codename, release in releases.items():
         where = "package %s release %r" % (package, codename[:40])
-        release = _object(release, where)
+        release = json_object(release, where)
         status = release.get("status")
         found["severities"].append(severity_word(release.get("urgency")))
         fixed = release.get("fixed_version")
@@ -88,20 +92,21 @@ def _tracker_entry(package, entry, found):
 
 
 def _tracker_advisory(cve, found):
-    return _advisory("DEBIAN-" + cve, "debian-tracker", "%s: %s" % (cve, found["title"]),
-                     worst_severity([s for s in found["severities"] if s]), None, None, (cve,),
-                     "https://security-tracker.debian.org/tracker/" + cve, found["affected"])
+    return make_advisory("DEBIAN-" + cve, "debian-tracker", "%s: %s" % (cve, found["title"]),
+                         worst_severity([s for s in found["severities"] if s]), None, None,
+                         (cve,), "https://security-tracker.debian.org/tracker/" + cve,
+                         found["affected"])
 
 
 def _dpkg_version(text, what):
-    _version(text, what + " version")
+    version_field(text, what + " version")
     try:
         split_dpkg_version(text)
     except ValueError as exc:
         raise AdvisoryError("%s: %r: %s" % (what, text[:60], exc))
 
 
-def parse_dsa_list(text):
+def dsa_list_records(text):
     """[(record, Advisory or AdvisoryError)] of the tracker's DSA list:
     one advisory per DSA, dated; a line that is not valid refuses its DSA
     (or, a header, the lines up to the next one)."""
@@ -113,12 +118,12 @@ def parse_dsa_list(text):
         if line.startswith("[") or current is None:
             current = {"record": "line %d" % number, "cves": [], "affected": []}
             found.append(current)
-            current["error"] = _one(None, _dsa_header, current, line)[1] \
+            current["error"] = read_record(None, _dsa_header, current, line)[1] \
                 if line.startswith("[") else AdvisoryError("comes before any DSA")
         elif current["error"] is None:
-            current["error"] = _one(None, _dsa_line, current, line, number)[1]
-    return [(d["record"], d["error"]) if d["error"] else _one(d["record"], _dsa_advisory, d)
-            for d in found]
+            current["error"] = read_record(None, _dsa_line, current, line, number)[1]
+    return [(d["record"], d["error"]) if d["error"] else
+            read_record(d["record"], _dsa_advisory, d) for d in found]
 
 
 def _dsa_header(current, line):
@@ -128,10 +133,10 @@ def _dsa_header(current, line):
     day, month, year, ident, rest = match.groups()
     current["record"] = ident
     package, _, title = rest.partition(" - ")
-    current["published"] = _seconds(int(year), MONTHS[month], int(day), 0, 0, 0)
+    current["published"] = utc_seconds(int(year), MONTHS[month], int(day), 0, 0, 0)
     if current["published"] is None:
         raise AdvisoryError("not a date")
-    current.update(ident=_ident(ident), title="%s: %s" % (package, title))
+    current.update(ident=advisory_id(ident), title="%s: %s" % (package, title))
 
 
 def _dsa_line(current, line, number):
@@ -144,14 +149,14 @@ def _dsa_line(current, line, number):
         codename, package, version = match.groups()
         if version.startswith("<"):
             return  # <not-affected>, <removed>, <unfixed>
-        _field(package, "line %d package" % number)
+        field(package, "line %d package" % number)
         _dpkg_version(version, "line %d" % number)
         current["affected"].append(Affected(debian_stream(codename), package, SOURCE, None,
                                             None, None, version, None, False))
 
 
 def _dsa_advisory(found):
-    return _advisory(found["ident"], "dsa-list", found["title"], "unknown", found["published"],
-                     None, tuple(sorted(set(found["cves"]))),
-                     "https://security-tracker.debian.org/tracker/" + found["ident"],
-                     found["affected"])
+    return make_advisory(found["ident"], "dsa-list", found["title"], "unknown",
+                         found["published"], None, tuple(sorted(set(found["cves"]))),
+                         "https://security-tracker.debian.org/tracker/" + found["ident"],
+                         found["affected"])

@@ -20,7 +20,7 @@ packager's own comparison (versions.compare: rpm's labelCompare, dpkg's
 import re
 
 from ..versions import compare, split_rpm_evr
-from .formats import MODULE_BUILD_RE
+from .checks import MODULE_BUILD_RE
 from .records import SOURCE
 
 NUMERIC_STREAM_RE = re.compile(r"^[0-9]+(?:\.[0-9]+)*$")
