@@ -386,15 +386,15 @@ def chart(rows):
 
 def line_chart(rows, keys, width=760, height=300, margin=40):
     """Polylines of the `keys` of day rows (records with .day), in SVG
-    coordinates (the template draws them: no script, no inline style)."""
+    coordinates (the template draws them: no script, no inline style),
+    drawn as steps."""
     top = max([1] + [max(getattr(r, key) for key in keys) for r in rows])
     count = max(1, len(rows) - 1)
 
     def points(key):
-        return " ".join("%.1f,%.1f" % (margin + i * (width - 2 * margin) / count,
-                                       height - margin - getattr(r, key) * (height - 2 * margin)
-                                       / top)
-                        for i, r in enumerate(rows))
+        return step_points([(margin + i * (width - 2 * margin) / count,
+                             height - margin - getattr(r, key) * (height - 2 * margin) / top)
+                            for i, r in enumerate(rows)])
 
     ticks = [{"y": height - margin - v * (height - 2 * margin) / top, "label": v}
              for v in sorted({0, top // 2, top})]
@@ -403,3 +403,16 @@ def line_chart(rows, keys, width=760, height=300, margin=40):
               (len(rows) > 2 and i == len(rows) // 2)]
     return {"width": width, "height": height, "margin": margin, "ticks": ticks,
             "labels": labels, "lines": {key: points(key) for key in keys}}
+
+
+def step_points(corners):
+    """SVG points of a line through (x, y) corners as steps: a count holds
+    until the next day's x, then the line goes straight up or down (a
+    diagonal would read as hosts changing gradually between two days).
+    Corner i is point 2i."""
+    drawn = []
+    for i, (x, y) in enumerate(corners):
+        if i:
+            drawn.append((x, corners[i - 1][1]))
+        drawn.append((x, y))
+    return " ".join("%.1f,%.1f" % xy for xy in drawn)

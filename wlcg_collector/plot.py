@@ -1,5 +1,14 @@
-"""The adoption curve as a picture, with matplotlib (an optional dependency
-of the officer tools: `pip install 'wlcg-package-reporter[plot]'`)."""
+"""The adoption and exposure curves as pictures, with matplotlib (an
+optional dependency of the officer tools: `pip install
+'wlcg-package-reporter[plot]'`).
+
+Counts change at discrete moments, so they are drawn as steps: a day's
+count holds until the next day's, where the line goes straight up or down.
+A diagonal from 3 to 1 across a day would read as hosts fixing themselves
+gradually."""
+
+# a day's count holds from its point to the next one's
+STEPS = "steps-post"
 
 
 class PlotUnavailable(Exception):
@@ -27,33 +36,33 @@ def _days(rows):
 
 def plot_adoption(rows, title, path):
     """Draw hosts (and sites) meeting / not meeting the requirement per day
-    (analysis.AdoptionDay rows) into path; the format follows its extension
-    (.svg, .png, .pdf)."""
+    (analysis.AdoptionDay rows), as steps, into path; the format follows its
+    extension (.svg, .png, .pdf)."""
     plt, mdates, MaxNLocator = _pyplot()
     days = _days(rows)
     figure, axes = plt.subplots(figsize=(9, 4.5))
     axes.plot(days, [r.hosts_ok for r in rows], color="tab:green", marker=".",
-              label="hosts meeting it")
+              drawstyle=STEPS, label="hosts meeting it")
     axes.plot(days, [r.hosts_behind for r in rows], color="tab:red", marker=".",
-              label="hosts behind")
+              drawstyle=STEPS, label="hosts behind")
     axes.plot(days, [r.sites_ok for r in rows], color="tab:green", linestyle="--",
-              label="sites meeting it")
+              drawstyle=STEPS, label="sites meeting it")
     axes.plot(days, [r.sites_behind for r in rows], color="tab:red", linestyle="--",
-              label="sites behind")
+              drawstyle=STEPS, label="sites behind")
     axes.set_title("Adoption of %s" % title)
     _finish(plt, mdates, MaxNLocator, figure, axes, days, path)
 
 
 def plot_exposure(rows, title, path):
     """Draw the hosts and sites exposed to an advisory per day
-    (advisories.exposure.ExposureDay rows) into path."""
+    (advisories.exposure.ExposureDay rows), as steps, into path."""
     plt, mdates, MaxNLocator = _pyplot()
     days = _days(rows)
     figure, axes = plt.subplots(figsize=(9, 4.5))
     axes.plot(days, [r.hosts for r in rows], color="tab:red", marker=".",
-              label="hosts exposed")
+              drawstyle=STEPS, label="hosts exposed")
     axes.plot(days, [r.sites for r in rows], color="tab:red", linestyle="--",
-              label="sites with exposed hosts")
+              drawstyle=STEPS, label="sites with exposed hosts")
     axes.set_title("Exposure to %s" % title)
     _finish(plt, mdates, MaxNLocator, figure, axes, days, path)
 
