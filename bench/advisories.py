@@ -80,7 +80,7 @@ def import_zip(store, path):
     advisories = []
     for _, data in items_of(path):
         advisories.extend(parse(data))
-    return store.import_advisories(advisories, int(time.time()))
+    return store.advisories.import_records(advisories, int(time.time()))
 
 
 def measure_advisories(store, fleet, directory, log):
@@ -107,7 +107,7 @@ def measure_advisories(store, fleet, directory, log):
     results["vulnerable_10k_s"] = sorted(times)[1]
     log("vulnerable over %d hosts: %d sites, %d (host, advisory, package) rows in %.3f s"
         % (fleet.hosts, len(summary), len(details), results["vulnerable_10k_s"]))
-    info = store.advisory("ALSA-BENCH:00000")[0]
+    info = store.advisories.get("ALSA-BENCH:00000")[0]
     times = []
     for _ in range(3):
         began = time.perf_counter()

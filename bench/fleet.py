@@ -121,7 +121,7 @@ def load_history(store, fleet, progress=None):
         days = {0} | {fleet.upgrade_day(index, i) for i in range(len(fleet.staged))}
         reports += [(index, fleet.start + day * DAY, len(fleet.packages))
                     for day in sorted(days - {None})]
-    store.bulk_load("rpm", packages, hosts, intervals(), reports, progress)
+    store.testing.bulk_load("rpm", packages, hosts, intervals(), reports, progress)
 
 
 def varied_package_sets(hosts, seed=17):

@@ -117,7 +117,7 @@ def mysql_url():
 def store(database_url):
     from wlcg_collector.db import open_store
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     yield store
     store.close()
 
@@ -128,7 +128,7 @@ def wsgi_collector(tmp_path, database_url, collector_keys):
     officer would: (make_app(**options), the store, post(app, body, sender)
     -> (status, headers, text), cli(args))."""
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
 
     def make_app(**options):
         return create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
@@ -148,7 +148,7 @@ def wsgi_collector(tmp_path, database_url, collector_keys):
 def app_and_store(tmp_path, database_url, collector_keys):
     """(the WSGI application taking plaintext reports, its store)."""
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     app = create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
                                   allow_plaintext="yes"))
     yield app, store

@@ -418,9 +418,9 @@ def test_a_large_feed_is_stored_in_batches(tmp_path, monkeypatch):
     from wlcg_collector.advisories import commands
     monkeypatch.setattr(commands, "IMPORT_BATCH", 3)
     stored = []
-    from wlcg_collector.db import Store
-    original = Store.import_advisories
-    monkeypatch.setattr(Store, "import_advisories", lambda self, advisories, now: (
+    from wlcg_collector.db.advisory_store import AdvisoryStore
+    original = AdvisoryStore.import_records
+    monkeypatch.setattr(AdvisoryStore, "import_records", lambda self, advisories, now: (
         stored.append(len(advisories)), original(self, advisories, now))[1])
     database = "sqlite:///%s" % (tmp_path / "c.db")
     assert run_cli(["--db", database, "init-db"])[0] == 0

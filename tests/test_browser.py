@@ -35,13 +35,13 @@ def served(tmp_path_factory, collector_keys):
     directory = tmp_path_factory.mktemp("browser")
     url = "sqlite:///%s" % (directory / "fleet.db")
     store = open_store(url)
-    store.init_schema()
+    store.schema.init()
     store_fleet(store)
-    store.store_report(parse_report(make_report(
+    store.writer.store_report(parse_report(make_report(
         "T2_EVIL", "evil.example.org",
         [("<img_src=x_onerror=document.title='pwned'>", "0:1-1", "x86_64")],
         ts=T0 + 4 * DAY, system=HOSTILE)), T0 + 4 * DAY, "192.0.2.1")
-    store.add_baseline("osg", BASELINE, T0)
+    store.baselines.add("osg", BASELINE, T0)
     store_advisory(store)
     store.close()
     config = write_config(directory / "c.conf", url, [collector_keys])

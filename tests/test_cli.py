@@ -88,9 +88,9 @@ def test_startup_checks(tmp_path, collector_keys, database_url):
 
     assert create_app(config([(key, cert)])).config.pairs == [(key, cert)]
     app = create_app(config([(key, cert)], package_cache="2000"))
-    assert app.store.package_ids.limit == 2000
-    assert app.store.read_connections == 2
-    assert create_app(config([(key, cert)], read_connections="6")).store.read_connections == 6
+    assert app.store.writer.package_ids.limit == 2000
+    assert app.store.db.read_connections == 2
+    assert create_app(config([(key, cert)], read_connections="6")).store.db.read_connections == 6
     loose = tmp_path / "loose.key"
     loose.write_bytes(open(key, "rb").read())
     loose.chmod(0o640)
@@ -245,14 +245,14 @@ def test_ingest_stores_in_batches_and_a_failure_fails_alone(tmp_path, database_u
     that fails (a bad line found late, a duplicate) is stored again one
     report a transaction, so that only that report fails."""
     from wlcg_collector import cli
-    from wlcg_collector.db import Store
+    from wlcg_collector.db.writer import ReportWriter
     run("--db", database_url, "init-db")
     monkeypatch.setattr(cli, "INGEST_BATCH", 3)
     batches, singles = [], []
-    real_batch, real_single = Store.store_reports, Store.store_report
-    monkeypatch.setattr(Store, "store_reports", lambda self, items, *a: (
+    real_batch, real_single = ReportWriter.store_reports, ReportWriter.store_report
+    monkeypatch.setattr(ReportWriter, "store_reports", lambda self, items, *a: (
         batches.append(len(items)), real_batch(self, items, *a))[1])
-    monkeypatch.setattr(Store, "store_report", lambda self, *a, **k: (
+    monkeypatch.setattr(ReportWriter, "store_report", lambda self, *a, **k: (
         singles.append(1), real_single(self, *a, **k))[1])
     files = []
     for index in range(7):

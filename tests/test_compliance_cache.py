@@ -47,8 +47,8 @@ class Clock(object):
 
 def report(store, clock, site, host, packages, system="AlmaLinux 9.4"):
     ts = clock()
-    return store.store_report(parse_report(make_report(site, host, packages, ts=ts,
-                                                       system=system)), ts, "192.0.2.1")
+    return store.writer.store_report(parse_report(make_report(site, host, packages, ts=ts,
+                                                              system=system)), ts, "192.0.2.1")
 
 
 def small_grid(store, clock):
@@ -81,12 +81,12 @@ def test_nothing_changed_reads_the_kept_holders(grid):
     store, clock, requirements = grid
     assert same_answer(store, requirements).recomputed is None  # the first: a full run
     assert same_answer(store, requirements).recomputed == []
-    row = store.cached_holders(compliance_cache.names_hash(requirements))
+    row = store.holders.cached(compliance_cache.names_hash(requirements))
     assert row is not None
-    hosts = store.hosts_at(analysis.FAR_FUTURE)
+    hosts = store.fleet.hosts_at(analysis.FAR_FUTURE)
     assert compliance_cache.decode_sets(row.tokens) == {host.id: host.set_report
                                                         for host in hosts}
-    assert store.set_reports() == {host.id: host.set_report for host in hosts}
+    assert store.fleet.set_reports() == {host.id: host.set_report for host in hosts}
 
 
 def test_a_set_changed_while_the_holders_are_read_is_read_again(grid, monkeypatch):
@@ -95,7 +95,7 @@ def test_a_set_changed_while_the_holders_are_read_is_read_again(grid, monkeypatc
     before the changed hosts' holders (a kept row brought up to date):
     what is kept must not vouch for that host's new set."""
     store, clock, requirements = grid
-    read_both, read_holders = store.hosts_and_holders, store.holder_bitmaps
+    read_both, read_holders = store.fleet.hosts_and_holders, store.fleet.holder_bitmaps
 
     def a_report(host):
         assert report(store, clock, "T2_S0", host, [X_NEW, BASH, K_NEW]).outcome == "changed"
@@ -103,7 +103,7 @@ def test_a_set_changed_while_the_holders_are_read_is_read_again(grid, monkeypatc
     def holders_then_a_report_then_hosts(packages, at, hosts=True):
         _, holders = read_both(packages, at, hosts=False)
         a_report("h04.example.org")
-        return store.hosts_at(at), holders
+        return store.fleet.hosts_at(at), holders
 
     def a_report_then_holders(packages, at, host_ids=None):
         a_report("h08.example.org")
@@ -113,10 +113,10 @@ def test_a_set_changed_while_the_holders_are_read_is_read_again(grid, monkeypatc
                               ("holder_bitmaps", a_report_then_holders, "h08.example.org")):
         same_answer(store, requirements)
         if name == "hosts_and_holders":  # nothing kept: a full read
-            store.transaction(lambda cursor: cursor.execute("DELETE FROM holders_cache"))
+            store.db.transaction(lambda cursor: cursor.execute("DELETE FROM holders_cache"))
         else:  # one host to read again
             assert report(store, clock, "T2_S1", "h05.example.org", [BASH]).outcome == "changed"
-        monkeypatch.setattr(store, name, patch)
+        monkeypatch.setattr(store.fleet, name, patch)
         assert current_compliance(store, requirements, errors=io.StringIO()).recomputed == (
             None if name == "hosts_and_holders" else [("T2_S1", "h05.example.org")])
         monkeypatch.undo()
@@ -126,16 +126,16 @@ def test_a_set_changed_while_the_holders_are_read_is_read_again(grid, monkeypatc
 def test_a_host_that_comes_during_a_run_waits_for_the_next(grid, monkeypatch):
     store, clock, requirements = grid
     same_answer(store, requirements)
-    store.transaction(lambda cursor: cursor.execute("DELETE FROM holders_cache"))
-    vouch = store.set_reports
+    store.db.transaction(lambda cursor: cursor.execute("DELETE FROM holders_cache"))
+    vouch = store.fleet.set_reports
 
     def vouched_then_a_new_host():
         found = vouch()
         report(store, clock, "T2_S3", "late.example.org", [X_OLD, BASH])
         return found
-    monkeypatch.setattr(store, "set_reports", vouched_then_a_new_host)
+    monkeypatch.setattr(store.fleet, "set_reports", vouched_then_a_new_host)
     result = current_compliance(store, requirements, errors=io.StringIO())
-    monkeypatch.setattr(store, "set_reports", vouch)
+    monkeypatch.setattr(store.fleet, "set_reports", vouch)
     assert "late.example.org" not in {host.name for host in result.hosts}
     assert result.recomputed is None
     assert same_answer(store, requirements).recomputed == [("T2_S3", "late.example.org")]
@@ -175,11 +175,11 @@ def test_a_rollback_has_the_host_read_again(grid):
     second = clock()
     report(store, clock, "T2_S2", "h06.example.org", [X_NEW, BASH, K_NEW])
     same_answer(store, requirements)
-    host = store.find_host("h06.example.org", "T2_S2")
+    host = store.hosts.find("h06.example.org", "T2_S2")
     wanted = ("T2_S2", "h06.example.org", "xrootd", "x86_64", X_OLD[1],
               "xrootd >= 1:5.7.1-1.el9", "behind")
     for back_to, behind in ((second, False), (first, True)):
-        assert store.rollback(host, back_to).reports_rolled_back == 1
+        assert store.review.rollback(host, back_to).reports_rolled_back == 1
         kept = same_answer(store, requirements)
         assert kept.recomputed == [("T2_S2", "h06.example.org")]
         assert (wanted in kept.rows()) is behind
@@ -188,7 +188,7 @@ def test_a_rollback_has_the_host_read_again(grid):
 def test_renames_and_many_changed_hosts_start_again(grid, monkeypatch):
     store, clock, requirements = grid
     same_answer(store, requirements)
-    store.move_site("T2_S3", "T2_RENAMED", RENAME, clock(), "officer")
+    store.sites.move("T2_S3", "T2_RENAMED", RENAME, clock(), "officer")
     assert same_answer(store, requirements).recomputed is None
     assert same_answer(store, requirements).recomputed == []
     monkeypatch.setattr(compliance_cache, "FEW_HOSTS", 1)
@@ -210,7 +210,7 @@ def test_unreadable_or_refused_kept_holders_cost_a_full_run(grid, monkeypatch):
     store, clock, requirements = grid
     same_answer(store, requirements)
     for column, what in (("holders", "holders"), ("tokens", "sets")):
-        store.transaction(lambda cursor: cursor.execute(store.dialect.compile(
+        store.db.transaction(lambda cursor: cursor.execute(store.db.dialect.compile(
             "UPDATE holders_cache SET %s = {p}" % column), (b"junk",)))
         errors = io.StringIO()
         assert same_answer(store, requirements, errors).recomputed is None
@@ -220,18 +220,21 @@ def test_unreadable_or_refused_kept_holders_cost_a_full_run(grid, monkeypatch):
         assert same_answer(store, requirements).recomputed == []  # kept again, good this time
 
     class Refusing(object):
-        def cached_holders(self, key):
+        def cached(self, key):
             return None
 
-        def keep_holders(self, key, kept):
+        def keep(self, key, kept):
             raise StoreError("holders_cache: packet too large")
+
+    class RefusingStore(object):
+        holders = Refusing()
     errors = io.StringIO()
-    kept = current_compliance(store, requirements, Refusing(), errors=errors)
+    kept = current_compliance(store, requirements, RefusingStore(), errors=errors)
     assert kept.rows() == analysis.compliance(store, requirements, None).rows()
     assert errors.getvalue() == ("wlcg-collector: warning: compare's holders not kept: "
                                  "holders_cache: packet too large\n")
     # too big to keep: not kept, and nothing said
-    store.transaction(lambda cursor: cursor.execute("DELETE FROM holders_cache"))
+    store.db.transaction(lambda cursor: cursor.execute("DELETE FROM holders_cache"))
     monkeypatch.setattr(compliance_cache, "KEPT_LIMIT", 10)
     errors = io.StringIO()
     assert same_answer(store, requirements, errors).recomputed is None
@@ -245,9 +248,9 @@ def test_only_the_newest_rows_are_kept(grid, monkeypatch):
     for text in ("bash >= 5\n", "kernel >= 5\n", "xrootd >= 5\n"):
         clock()
         current_compliance(store, parse_baseline(text, "b"), now=clock.now)
-    kept = store.read("SELECT COUNT(*) FROM holders_cache")[0][0]
+    kept = store.db.read("SELECT COUNT(*) FROM holders_cache")[0][0]
     assert kept == 2
-    assert store.cached_holders(compliance_cache.names_hash(parse_baseline(
+    assert store.holders.cached(compliance_cache.names_hash(parse_baseline(
         "bash >= 5\n", "b"))) is None  # the oldest went
 
 
@@ -266,10 +269,10 @@ def test_compare_command_keeps_its_holders(grid, tmp_path):
     store, clock, requirements = grid
     path = tmp_path / "osg.txt"
     path.write_text(BASELINE)
-    db = store.dialect.describe()
+    db = store.db.dialect.describe()
     first = run_cli(["--db", db, "compare", str(path), "--format", "json"])
     assert first[0] == 0 and first[2] == ""
-    assert store.cached_holders(compliance_cache.names_hash(requirements)) is not None
+    assert store.holders.cached(compliance_cache.names_hash(requirements)) is not None
     report(store, clock, "T2_S1", "h05.example.org", [X_NEW, BASH, K_NEW])
     second = run_cli(["--db", db, "compare", str(path), "--format", "json"])
     fresh = analysis.compliance(store, requirements, None).rows()
@@ -295,9 +298,9 @@ def test_a_stored_baseline_is_kept_when_added(grid, tmp_path):
     store, clock, requirements = grid
     path = tmp_path / "osg.txt"
     path.write_text(BASELINE)
-    code, out, err = run_cli(["--db", store.dialect.describe(), "baseline", "add", "osg", path])
+    code, out, err = run_cli(["--db", store.db.dialect.describe(), "baseline", "add", "osg", path])
     assert (code, out, err) == (0, "baseline osg revision 1: 3 requirement(s)\n", "")
-    assert store.cached_holders(compliance_cache.names_hash(requirements)) is not None
+    assert store.holders.cached(compliance_cache.names_hash(requirements)) is not None
     assert same_answer(store, requirements).recomputed == []
 
 
@@ -310,20 +313,20 @@ def test_a_baseline_stored_while_its_holders_cannot_be_kept_is_stored(grid, tmp_
     def refuse(*args, **kwargs):
         raise StoreError("database unavailable")
     monkeypatch.setattr(compliance_cache, "current_holders", refuse)
-    code, out, err = run_cli(["--db", store.dialect.describe(), "baseline", "add", "osg", path])
+    code, out, err = run_cli(["--db", store.db.dialect.describe(), "baseline", "add", "osg", path])
     assert code == 0 and out == "baseline osg revision 1: 3 requirement(s)\n"
     assert err == "wlcg-collector: warning: compare's holders not kept: database unavailable\n"
-    assert store.baseline("osg").revision == 1
+    assert store.baselines.get("osg").revision == 1
 
 
 def test_baseline_keep_brings_every_stored_baseline_up_to_date(grid, tmp_path):
     store, clock, requirements = grid
-    db = store.dialect.describe()
+    db = store.db.dialect.describe()
     for name, text in (("osg", BASELINE), ("bash-only", "bash >= 6\n"),
                        ("osg-again", "bash >= 6\nkernel >= 5.14.0-600\nxrootd >= 1:5.6\n")):
         (tmp_path / name).write_text(text)
         clock()
-        store.add_baseline(name, text, clock.now)  # stored, not kept
+        store.baselines.add(name, text, clock.now)  # stored, not kept
     report(store, clock, "T2_S1", "h05.example.org", [X_NEW, BASH, K_NEW])
     code, out, err = run_cli(["--db", db, "baseline", "keep"])
     assert code == 0 and err == ""
@@ -353,11 +356,11 @@ def test_baseline_keep_says_which_baselines_it_cannot_keep(grid, monkeypatch):
     assert [names for names, _, _ in done] == [["new"]]
     assert errors.getvalue() == ("wlcg-collector: warning: holders not kept for old: only "
                                  "the 1 newest baselines' package names are kept\n")
-    assert store.cached_holders(compliance_cache.names_hash(requirements)) is not None
+    assert store.holders.cached(compliance_cache.names_hash(requirements)) is not None
     # a stored text that no longer parses is named, the others are kept
-    store.add_baseline("good", "kernel >= 6\n", clock())
-    store.add_baseline("broken", "xrootd ?? 5\n", clock())
-    code, out, err = run_cli(["--db", store.dialect.describe(), "baseline", "keep"])
+    store.baselines.add("good", "kernel >= 6\n", clock())
+    store.baselines.add("broken", "xrootd ?? 5\n", clock())
+    code, out, err = run_cli(["--db", store.db.dialect.describe(), "baseline", "keep"])
     assert code == 0
     assert err.startswith("wlcg-collector: warning: broken@1:1: ") and len(err.splitlines()) == 1
     assert out.startswith("good: the whole fleet read (80 hosts), ")
@@ -366,14 +369,14 @@ def test_baseline_keep_says_which_baselines_it_cannot_keep(grid, monkeypatch):
 def test_the_timer_keeps_every_stored_baseline_quietly(grid):
     """What wlcg-collector-baselines.service runs, as it runs it."""
     store, clock, requirements = grid
-    store.add_baseline("osg", BASELINE, clock())
+    store.baselines.add("osg", BASELINE, clock())
     with open(os.path.join(ROOT, "conf", "wlcg-collector-baselines.service")) as unit:
         command = [line.split("=", 1)[1] for line in unit.read().splitlines()
                    if line.startswith("ExecStart=")]
     assert len(command) == 1
     argv = shlex.split(command[0])
     assert argv[0] == "/usr/bin/wlcg-collector"
-    assert run_cli(["--db", store.dialect.describe()] + argv[1:]) == (0, "", "")
+    assert run_cli(["--db", store.db.dialect.describe()] + argv[1:]) == (0, "", "")
     assert same_answer(store, requirements).recomputed == []
 
 
@@ -386,20 +389,20 @@ def test_a_whole_fleet_read_in_parts_gives_the_same_answer(grid, connections, mo
     report(store, clock, "T2_S1", "h05.example.org", [X_NEW, BASH, K_NEW])
     report(store, clock, "T2_S2", "h06.example.org", [K_OLD])
     expected = {at: analysis.compliance(store, requirements, at).rows() for at in (middle, None)}
-    other = open_store(store.dialect.describe(), read_connections=connections)
+    other = open_store(store.db.dialect.describe(), read_connections=connections)
     parts = []
-    real = other.dialect.holder_bitmaps
+    real = other.db.dialect.holder_bitmaps
 
     def holder_bitmaps(cursor, package_ids, at):
         parts.append(sorted(package_ids))
         return real(cursor, package_ids, at)
-    monkeypatch.setattr(other.dialect, "holder_bitmaps", holder_bitmaps)
+    monkeypatch.setattr(other.db.dialect, "holder_bitmaps", holder_bitmaps)
     try:
         for at, rows in expected.items():
             del parts[:]
             assert analysis.compliance(other, requirements, at).rows() == rows
             rows_read = sorted(p for part in parts for p in part)
-            assert rows_read == sorted(other.packages_named({r.name for r in requirements}))
+            assert rows_read == sorted(other.fleet.packages_named({r.name for r in requirements}))
             assert len(parts) == min(len(rows_read), PARTS_PER_CONNECTION * connections)
     finally:
         other.close()
@@ -416,7 +419,7 @@ def test_a_stored_baseline_found_current_is_not_pushed_out(grid, monkeypatch):
     current_compliance(store, parse_baseline("bash >= 6\n", "x1"), now=clock())
     done = compliance_cache.keep_baselines(store, [("osg", requirements)], now=clock())
     assert done[0][1].changed == []  # found current: not written, touched
-    assert store.cached_holders(key).computed == clock.now
+    assert store.holders.cached(key).computed == clock.now
     current_compliance(store, parse_baseline("kernel >= 6\n", "x2"), now=clock())
-    assert store.cached_holders(key) is not None
+    assert store.holders.cached(key) is not None
     assert same_answer(store, requirements).recomputed == []

@@ -70,7 +70,7 @@ def test_a_config_naming_jerome_works_under_an_ascii_locale(tmp_path, database_u
     assert out.startswith(b"Status: 200 OK\r\n") and out.endswith(b"OK"), (out, errors)
     store = open_store(database_url)
     try:
-        assert store.row_counts()["reports"] == 1
+        assert store.testing.row_counts()["reports"] == 1
     finally:
         store.close()
     assert load_config(config).officer_allow == [OFFICER]
@@ -163,8 +163,8 @@ def test_a_new_sqlite_database_and_its_wal_files_are_private(tmp_path, collector
         code, out, err = run_cli(["--db", url, "init-db"])
         assert code == 0, err
         store = open_store(url)
-        store.store_report(parse_report(make_report(packages=PACKAGES, ts=1767225600)),
-                           1767225660, "192.0.2.1", rules=trust.Rules())
+        store.writer.store_report(parse_report(make_report(packages=PACKAGES, ts=1767225600)),
+                                  1767225660, "192.0.2.1", rules=trust.Rules())
         # while the store is open, SQLite keeps its -wal and -shm files
         assert modes(directory) == {"collector.db": 0o600, "collector.db-shm": 0o600,
                                     "collector.db-wal": 0o600}
@@ -176,11 +176,11 @@ def test_a_new_sqlite_database_and_its_wal_files_are_private(tmp_path, collector
 def test_an_existing_database_keeps_the_mode_it_has(tmp_path):
     url = "sqlite:///%s" % (tmp_path / "collector.db")
     store = open_store(url)
-    store.init_schema()
+    store.schema.init()
     store.close()
     os.chmod(str(tmp_path / "collector.db"), 0o640)  # the operator's choice
     store = open_store(url)
-    store.init_schema()
+    store.schema.init()
     store.close()
     assert stat.S_IMODE(os.stat(str(tmp_path / "collector.db")).st_mode) == 0o640
 

@@ -323,7 +323,7 @@ def client_certificate(directory, name, subject, ca_cert, ca_key):
     """A client certificate of the test CA: (cert, key); the subject is
     read as UTF-8, as grid CAs write names with accents."""
     key, csr, cert = (os.path.join(directory, name + suffix) for suffix in (".key", ".csr",
-                                                                           ".pem"))
+                                                                            ".pem"))
     subprocess.run(["openssl", "req", "-utf8", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
                     "-out", csr, "-subj", subject], check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
@@ -349,9 +349,9 @@ def store_officer_data(config):
     store = open_store(load_config(config).database)
     try:
         store_fleet(store)
-        store.store_report(parse_report(make_report(QUOTED_SITE, "q1.example.org", [
+        store.writer.store_report(parse_report(make_report(QUOTED_SITE, "q1.example.org", [
             ("bash", "0:5.1.8-9.el9", "x86_64")], ts=T0 + 3600)), T0 + 3700, "192.0.2.1")
-        store.add_baseline("osg", BASELINE, T0)
+        store.baselines.add("osg", BASELINE, T0)
         store_advisory(store)
     finally:
         store.close()

@@ -54,7 +54,7 @@ def test_rpm_host_end_to_end(served, home, tmp_path, rpm_dbpath, collector_keys)
     # the report named each package's source package (format 2)
     store = open_store(load_config(config).database)
     try:
-        rows = store.package_rows(names=["python3-scitokens", "bash"])
+        rows = store.advisories.package_rows(names=["python3-scitokens", "bash"])
     finally:
         store.close()
     assert {(r.name, r.source) for r in rows.values()} == {

@@ -134,13 +134,13 @@ def import_fixtures(store):
             for name in sorted(os.listdir(path)):
                 with open(os.path.join(path, name), "rb") as handle:
                     advisories.extend(parse(handle.read()))
-    return store.import_advisories(advisories, T0 - 30 * DAY)
+    return store.advisories.import_records(advisories, T0 - 30 * DAY)
 
 
 @pytest.fixture(scope="module")
 def fleet(module_database_url, collector_keys):
     store = open_store(module_database_url)
-    store.init_schema()
+    store.schema.init()
     ingest_fleet(store, collector_keys)
     import_fixtures(store)
     yield store
@@ -148,7 +148,7 @@ def fleet(module_database_url, collector_keys):
 
 
 def run(store, *args):
-    return run_cli(["--db", store.dialect.describe()] + list(args))
+    return run_cli(["--db", store.db.dialect.describe()] + list(args))
 
 
 def exposed_now(store, **kwargs):
@@ -207,7 +207,7 @@ def test_verdicts_agree_with_rpm_and_dpkg(fleet):
     if not os.environ.get("CI") and (not os.path.exists(SYSTEM_PYTHON) or subprocess.run(
             [SYSTEM_PYTHON, "-c", "import rpm"], stderr=subprocess.DEVNULL).returncode):
         pytest.skip("python3-rpm is not installed")
-    rows = fleet.affected_rows()
+    rows = fleet.advisories.affected_rows()
     pairs = {"rpm": set(), "dpkg": set()}
     for _, _, _, packager, days in FLEET:
         for package in (p for packages in days.values() for p in packages):
@@ -244,7 +244,7 @@ def test_verdicts_agree_with_rpm_and_dpkg(fleet):
 
 
 def test_exposure_windows_follow_the_reports(fleet):
-    info = fleet.advisory("ALSA-2024:2433")[0]
+    info = fleet.advisories.get("ALSA-2024:2433")[0]
     result = judging.exposure(fleet, StreamTable(), info, NOW)
     hosts = {h.host.split(".")[0]: h for h in result.hosts}
     assert set(hosts) == {"a-before", "a-fixed", "a-removed", "a-late"}
@@ -272,8 +272,8 @@ def test_exposure_counts_only_days_after_publication(store, collector_keys):
     with open(os.path.join(ADVISORIES, "osv-almalinux", "almalinux9-ALSA-2024_2433.json")) as f:
         record = json.load(f)
     record["published"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at(1)))
-    store.import_advisories(parse(json.dumps(record).encode()), NOW)
-    info = store.advisory("ALSA-2024:2433")[0]
+    store.advisories.import_records(parse(json.dumps(record).encode()), NOW)
+    info = store.advisories.get("ALSA-2024:2433")[0]
     result = judging.exposure(store, StreamTable(), info, NOW)
     days = {h.host.split(".")[0]: h.days_after_published for h in result.hosts}
     assert days["a-fixed"] == 1.0 and days["a-removed"] == 2.0
@@ -340,18 +340,18 @@ def test_the_commands(fleet, tmp_path):
 def test_sources_are_stored_once_and_never_rewritten(fleet, collector_keys):
     """The fourth field fills a package row's source once; a later report
     naming another source for the same build changes nothing."""
-    rows = fleet.package_rows(names=["python3-libs", "libsope1"])
+    rows = fleet.advisories.package_rows(names=["python3-libs", "libsope1"])
     sources = {(r.name, r.version): r.source for r in rows.values()}
     assert sources[("python3-libs", PY_LIBS_OLD[1])] == "python3.9"
     assert sources[("libsope1", "5.8.0-1")] == "sope"
     key, cert = collector_keys
     liar = make_report("T2_EVIL", "liar.example.org", [BASH9, PY_LIBS_OLD[:3] + ("nothing",)],
                        ts=NOW - 60, system=ROCKY9, version="2")
-    store = open_store(fleet.dialect.describe())
+    store = open_store(fleet.db.dialect.describe())
     try:
         assert ingest(store, encrypt(liar, cert), [collector_keys], "192.0.2.9").outcome \
             == "changed"
-        rows = store.package_rows(names=["python3-libs"])
+        rows = store.advisories.package_rows(names=["python3-libs"])
         assert {r.source for r in rows.values()} == {"python3.9"}
         _, exposed = exposed_now(store)
         assert ("liar", "RHSA-2024:6163", "python3-libs", "x86_64") in exposed
@@ -365,18 +365,21 @@ def test_a_host_moving_to_format_2_names_its_sources(store):
     none), and a report that makes a row gives it its source at once."""
     from wlcg_collector.report import parse_report
     packages = [BASH9, PY_LIBS_OLD[:3]]
-    store.store_report(parse_report(make_report("T2_X", "x.example.org", packages, ts=at(0))),
-                       at(0), "192.0.2.1")
-    assert {r.source for r in store.package_rows(names=["python3-libs"]).values()} == {None}
-    result = store.store_report(parse_report(make_report(
+    store.writer.store_report(
+        parse_report(make_report("T2_X", "x.example.org", packages, ts=at(0))), at(0),
+        "192.0.2.1")
+    rows = store.advisories.package_rows(names=["python3-libs"])
+    assert {r.source for r in rows.values()} == {None}
+    result = store.writer.store_report(parse_report(make_report(
         "T2_X", "x.example.org", [BASH9 + ("bash",), PY_LIBS_OLD], ts=at(1), version="2")),
         at(1), "192.0.2.1")
     assert result.outcome == "unchanged"
-    assert {(r.name, r.source) for r in store.package_rows(
+    assert {(r.name, r.source) for r in store.advisories.package_rows(
         names=["python3-libs", "bash"]).values()} == {("python3-libs", "python3.9"),
-                                                       ("bash", "bash")}
-    store.store_report(parse_report(make_report(
+                                                      ("bash", "bash")}
+    store.writer.store_report(parse_report(make_report(
         "T2_X", "x.example.org", [BASH9 + ("bash",), PY_LIBS_FIX], ts=at(2), version="2")),
         at(2), "192.0.2.1")
-    assert {(r.version, r.source) for r in store.package_rows(names=["python3-libs"]).values()} \
+    rows = store.advisories.package_rows(names=["python3-libs"])
+    assert {(r.version, r.source) for r in rows.values()} \
         == {(PY_LIBS_OLD[1], "python3.9"), (PY_LIBS_FIX[1], "python3.9")}

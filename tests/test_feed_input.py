@@ -215,15 +215,15 @@ def test_the_store_refuses_a_value_its_column_cannot_hold_and_writes_nothing(sto
     """The last line before the database, whatever made the record: the
     whole call is refused, nothing written (the parsers refuse such a
     record alone, so a batch never holds one)."""
-    store.init_schema()
+    store.schema.init()
     [good] = formats.parse(fixture("osv-almalinux/almalinux8-ALSA-2023_5259.json"))
     [other] = formats.parse(fixture("osv-almalinux/almalinux8-ALSA-2023_4520.json"))
     row = Affected("AlmaLinux:8", "mariadb", "binary", None, None, None, "1-1.el8", None, False)
     bad = other._replace(affected=(row._replace(**{field: value}),))
     with pytest.raises(InvalidAdvisory) as caught:
-        store.import_advisories([good, bad], T0)
+        store.advisories.import_records([good, bad], T0)
     assert str(caught.value).startswith("advisory 'ALSA-2023:4520': ")
-    assert store.advisories() == []
+    assert store.advisories.listed() == []
 
 
 # ---------------------------------------------------------------- HTTPS answers
@@ -283,7 +283,7 @@ def config_with_ca(tmp_path, database_url, ca_file):
 
 
 def test_an_answer_that_is_not_http_is_one_line_and_later_feeds_are_read(tmp_path,
-                                                                          odd_server):
+                                                                         odd_server):
     base, ca_file = odd_server
     config = config_with_ca(tmp_path, "sqlite:///%s" % (tmp_path / "c.db"), ca_file)
     assert run_cli(["--config", config, "init-db"])[0] == 0
@@ -328,7 +328,7 @@ def test_a_cric_list_nested_50000_deep_is_one_line(tmp_path, database_url):
 # ---------------------------------------------------------------- ingest
 
 def test_ingest_stores_files_whose_names_are_not_utf8_and_escapes_every_name(tmp_path,
-                                                                            database_url):
+                                                                             database_url):
     """A name that is not UTF-8 reaches the command as surrogate escapes,
     which neither a terminal nor a database column takes: it is shown
     (and kept as the sender) escaped, and the valid file beside it stored;
@@ -348,7 +348,7 @@ def test_ingest_stores_files_whose_names_are_not_utf8_and_escapes_every_name(tmp
     assert out == "stored 2 of 3 report(s): 2 changed\n"
     assert err.count("\n") == 1 and "\x1b" not in err
     assert err.startswith("wlcg-collector: %s: " % os.path.join(str(tmp_path),
-                                                               "evil\\x1b[31m\\n.txt"))
+                                                                "evil\\x1b[31m\\n.txt"))
     code, out, err = run_cli(db_args(database_url) + ["reports", "wn02.example.org", "--site",
                                                       "T2_TEST", "--format", "json"])
     assert code == 0, err

@@ -49,20 +49,20 @@ def cluster():
 
 def counting_conflicts(store, conflicts):
     """Record each retried error of the store's transactions."""
-    retryable = store.dialect.is_retryable
+    retryable = store.db.dialect.is_retryable
 
     def counted(exc):
         if retryable(exc):
             conflicts.append(exc.args[0])
             return True
         return False
-    store.dialect.is_retryable = counted
+    store.db.dialect.is_retryable = counted
 
 
 def committing_together(store, barrier):
     """The store's first commit waits for the other store's: two
     transactions that did their work on two nodes certify at once."""
-    connect = store.dialect.connect
+    connect = store.db.dialect.connect
     waited = []
 
     def connected():
@@ -76,7 +76,7 @@ def committing_together(store, barrier):
             commit()
         conn.commit = together
         return conn
-    store.dialect.connect = connected
+    store.db.dialect.connect = connected
 
 
 def reports_of(site, host, system, packager, days):
@@ -86,7 +86,7 @@ def reports_of(site, host, system, packager, days):
 
 
 def store_text(store, text, day):
-    return store.store_report(parse_report(text), T0 + day * DAY + 3700, "192.0.2.1").outcome
+    return store.writer.store_report(parse_report(text), T0 + day * DAY + 3700, "192.0.2.1").outcome
 
 
 def synced(nodes):
@@ -99,8 +99,8 @@ def test_every_mysql_table_has_a_primary_key(mysql_url):
     """Galera replicates a DELETE safely only through a primary key."""
     store = open_store(mysql_url)
     try:
-        store.init_schema()
-        missing = store.read(
+        store.schema.init()
+        missing = store.db.read(
             "SELECT t.table_name FROM information_schema.tables t "
             "WHERE t.table_schema = DATABASE() AND NOT EXISTS (SELECT 1 FROM "
             "information_schema.table_constraints c WHERE c.table_schema = t.table_schema "
@@ -162,12 +162,12 @@ def test_collectors_write_through_both_nodes(cluster, tmp_path):
         from wlcg_collector.advisories.formats import parse
         record = json.loads(xrootd_advisory())
         for store in (stores[0], control):
-            store.import_advisories(parse(json.dumps(record).encode()), T0)
+            store.advisories.import_records(parse(json.dumps(record).encode()), T0)
         synced(cluster)
         record["modified"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(T0 + 120))
         record["affected"][0]["ranges"][0]["events"][1]["fixed"] = "1:5.7.2-1.el9"
         for store in (stores[1], control):
-            store.import_advisories(parse(json.dumps(record).encode()), T0 + DAY)
+            store.advisories.import_records(parse(json.dumps(record).encode()), T0 + DAY)
     finally:
         for store in stores + [control]:
             store.close()

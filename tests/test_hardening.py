@@ -153,7 +153,7 @@ def test_fuzz_ingest(tmp_path, collector_keys, backend, count):
         scratch, url = None, "sqlite:///%s" % (tmp_path / "fuzz.db")
     try:
         store = open_store(url)
-        store.init_schema()
+        store.schema.init()
         store.close()
         app = create_app(write_config(tmp_path / "c.conf", url, [collector_keys],
                                       allow_plaintext="yes", max_body=1024 * 1024,
@@ -188,13 +188,13 @@ def test_fuzz_ingest(tmp_path, collector_keys, backend, count):
         check = open_store(url)
         try:
             # one report row for each distinct body answered 200, and no other
-            assert check.row_counts()["reports"] == len(accepted)
-            assert check.orphan_intervals() == 0
+            assert check.testing.row_counts()["reports"] == len(accepted)
+            assert check.testing.orphan_intervals() == 0
             # names with SQL metacharacters are stored as text, exactly
             assert len(quoted) > 10
             for host, name in quoted:
-                found = check.find_host(host)
-                assert name in {p.name for p in check.state(found.id)}
+                found = check.hosts.find(host)
+                assert name in {p.name for p in check.hosts.state(found.id)}
         finally:
             check.close()
     finally:
@@ -242,7 +242,7 @@ def test_eight_collectors_at_once_on_mariadb(tmp_path):
         config = write_config(tmp_path / "c.conf", scratch.url, [(key, cert)],
                               allow_plaintext="yes", **NO_DAY_BOUNDS)
         store = open_store(scratch.url)
-        store.init_schema()
+        store.schema.init()
         # 1,600 reports: 12 hosts x ~133 steps, dealt out so that every
         # process sends reports of every host, many of the same host at once
         jobs = [(h, s) for s in range(134) for h in range(len(HOSTS))][:1600]
@@ -253,31 +253,31 @@ def test_eight_collectors_at_once_on_mariadb(tmp_path):
         assert time.monotonic() - began < 300
         assert all(status == 200 for process in answers for status in process)
         assert sum(len(process) for process in answers) == 1600
-        assert store.row_counts()["reports"] == 1600  # each stored exactly once
+        assert store.testing.row_counts()["reports"] == 1600  # each stored exactly once
         replay_url = "sqlite:///%s" % (tmp_path / "replay.db")
         replay = open_store(replay_url)
-        replay.init_schema()
+        replay.schema.init()
         unbounded = load_config(config).limits
         for host_index, host in enumerate(HOSTS):
-            host_id = store.find_host(host).id
+            host_id = store.hosts.find(host).id
             # the latest report always wins, whatever the arrival order
             last = max(step for h, step in jobs if h == host_index)
-            assert store.state(host_id) == sorted(
+            assert store.hosts.state(host_id) == sorted(
                 report_sequence(host_index, last), key=lambda p: (p[0], p[2], p[1]))
             # the history equals a replay, one by one, of the reports the
             # collector applied, in the order it applied them
             # (in the order they were applied: their row order)
-            applied = [r.collected for r in sorted(store.reports(host_id)) if r.applied]
+            applied = [r.collected for r in sorted(store.hosts.reports(host_id)) if r.applied]
             for collected in applied:
                 step = (collected - 1767225600) // 600
-                replay.store_report(parse_report(make_report(
+                replay.writer.store_report(parse_report(make_report(
                     site="T2_CONC", host=host, packages=report_sequence(host_index, step),
                     ts=collected)), collected, "replay", limits=unbounded)
-            mine = store.intervals(host_id)
-            theirs = replay.intervals(replay.find_host(host).id)
+            mine = store.hosts.intervals(host_id)
+            theirs = replay.hosts.intervals(replay.hosts.find(host).id)
             assert sorted(mine) == sorted(theirs)
             assert changes("rpm", mine) == changes("rpm", theirs)
-        assert store.orphan_intervals() == 0
+        assert store.testing.orphan_intervals() == 0
         replay.close()
         store.close()
     finally:
@@ -327,7 +327,7 @@ def test_database_outage(home, collector_keys):
         hosts = sorted(h["host"] for h in json.loads(listed.stdout))
         assert hosts == ["a.example.org", "b.example.org", "c.example.org", "d.example.org"]
         store = open_store(url)
-        assert store.row_counts()["reports"] == 4  # each stored once
+        assert store.testing.row_counts()["reports"] == 4  # each stored once
         store.close()
     finally:
         if server is not None:

@@ -65,7 +65,7 @@ def store_fleet(store):
     for day in range(5):
         for site, host, system, packager, days in FLEET:
             if day in days:
-                store.store_report(parse_report(make_report(
+                store.writer.store_report(parse_report(make_report(
                     site, host, days[day], ts=T0 + day * DAY + 3600, packager=packager,
                     system=system)), T0 + day * DAY + 3700, "192.0.2.1")
 
@@ -88,7 +88,7 @@ def store_advisory(store, title="Important: xrootd security update"):
     """The fleet's advisory: a1, a2 (fixed on day 1) and d1 (never fixed:
     silent since day 0) were exposed; b2 runs Rocky Linux, another stream."""
     from wlcg_collector.advisories.formats import parse
-    store.import_advisories(parse(xrootd_advisory(title)), T0)
+    store.advisories.import_records(parse(xrootd_advisory(title)), T0)
 
 
 def ingest_fleet(store, collector_keys, fleet=None, t0=T0, name=lambda host: host):
@@ -122,13 +122,13 @@ def shared_fleet(module_database_url, collector_keys):
     """The fleet in one database a module and back end, for the tests that
     only read it."""
     store = open_store(module_database_url)
-    store.init_schema()
+    store.schema.init()
     yield ingest_fleet(store, collector_keys)
     store.close()
 
 
 def run(store, *args):
-    return run_cli(["--db", store.dialect.describe()] + list(args))
+    return run_cli(["--db", store.db.dialect.describe()] + list(args))
 
 
 def compact(rows):
@@ -358,49 +358,49 @@ def test_schema_upgrade(tmp_path, database_url, version):
     from wlcg_collector.report import parse_report
     from wlcg_collector.db import SCHEMA_VERSION
     store = open_store(database_url)
-    dialect = store.dialect.name
-    store.run_schema_file(os.path.join(ROOT, "tests", "fixtures", "schema-v%d" % version,
+    dialect = store.db.dialect.name
+    store.schema.run_file(os.path.join(ROOT, "tests", "fixtures", "schema-v%d" % version,
                                        dialect + ".sql"))
-    assert store.schema_version() == version
+    assert store.schema.version() == version
     write_old_history(store)
     if version >= 4:  # a collector of schema 4 wrote the outcome itself
-        store.transaction(lambda cursor: cursor.execute(
+        store.db.transaction(lambda cursor: cursor.execute(
             "UPDATE reports SET outcome = 'older' WHERE applied = 0"))
     advisory_rows = [(1, "AlmaLinux:9", "xrootd", "binary", "1:5.7.1-1.el9"),
                      (1, "AlmaLinux:8", "xrootd", "binary", "1:5.7.1-1.el8")]
     if version >= 5:  # advisories came with schema 5 (schema 8 gave the rows a key)
-        store.transaction(lambda cursor: cursor.executemany(store.dialect.compile(
+        store.db.transaction(lambda cursor: cursor.executemany(store.db.dialect.compile(
             "INSERT INTO advisory_packages (advisory_id, stream, name, kind, fixed) "
             "VALUES ({p}, {p}, {p}, {p}, {p})"), advisory_rows))
     store.close()
     assert run_cli(["--db", database_url, "init-db"])[1] == \
         "upgraded schema from version %d to %d\n" % (version, SCHEMA_VERSION)
     store = open_store(database_url)
-    assert store.schema_version() == SCHEMA_VERSION
-    found = store.find_host("wn01.example.org")
+    assert store.schema.version() == SCHEMA_VERSION
+    found = store.hosts.find("wn01.example.org")
     host = found.id
-    assert store.state(host, T0) == EL7
-    assert store.state(host) == EL7[1:]
+    assert store.hosts.state(host, T0) == EL7
+    assert store.hosts.state(host) == EL7[1:]
     # what was there is unsigned, and the report older than the latest is "older"
     assert (found.trust, found.key_fingerprint) == ("unsigned", None)
-    assert [(r.outcome, r.signer) for r in store.reports(host)] == [
+    assert [(r.outcome, r.signer) for r in store.hosts.reports(host)] == [
         ("applied", None), ("applied", None), ("older", None)]
-    assert store.quarantined() == [] and store.site_keys() == []
+    assert store.review.quarantined() == [] and store.review.site_keys() == []
     # and it takes new reports
-    store.store_report(parse_report(make_report(packages=EL7, ts=T0 + 2 * DAY)), T0 + 2 * DAY,
-                       "192.0.2.1")
-    assert store.state(host) == EL7
-    assert store.add_baseline("osg", "x >= 1\n", T0) == 1
+    store.writer.store_report(parse_report(make_report(packages=EL7, ts=T0 + 2 * DAY)),
+                              T0 + 2 * DAY, "192.0.2.1")
+    assert store.hosts.state(host) == EL7
+    assert store.baselines.add("osg", "x >= 1\n", T0) == 1
     if version >= 5:
-        assert sorted(store.read("SELECT advisory_id, stream, name, kind, fixed FROM "
-                                 "advisory_packages")) == sorted(advisory_rows)
-    upgraded = store.schema_shape()
+        assert sorted(store.db.read("SELECT advisory_id, stream, name, kind, fixed FROM "
+                                    "advisory_packages")) == sorted(advisory_rows)
+    upgraded = store.testing.schema_shape()
     store.close()
     scratch = ScratchMySQL() if dialect == "mysql" else None
     fresh = open_store(scratch.url if scratch else "sqlite:///%s" % (tmp_path / "fresh.db"))
     try:
-        fresh.init_schema()
-        assert fresh.schema_shape() == upgraded
+        fresh.schema.init()
+        assert fresh.testing.schema_shape() == upgraded
     finally:
         fresh.close()
         if scratch:
@@ -413,7 +413,7 @@ def write_old_history(store):
     1, and a report older than its latest (recorded, not applied)."""
     from wlcg_collector.db.packages import package_key
     from wlcg_collector.report import package_set_hash
-    sql = store.dialect.compile
+    sql = store.db.dialect.compile
 
     def work(cursor):
         cursor.execute(sql(
@@ -437,7 +437,7 @@ def write_old_history(store):
                 "INSERT INTO reports (host_id, digest, received, collected, sender, packages, "
                 "changed, applied) VALUES ({p}, {p}, {p}, {p}, '192.0.2.1', 2, {p}, {p})"),
                 (host, bytes([day]) * 32, received, collected, applied, applied))
-    store.transaction(work)
+    store.db.transaction(work)
 
 
 def test_compliance_result_order_newest_row_and_scope(store):
@@ -450,8 +450,8 @@ def test_compliance_result_order_newest_row_and_scope(store):
     from wlcg_collector.report import parse_report
 
     def put(host, packages, day):
-        store.store_report(parse_report(make_report("T2_X", host, packages, ts=T0 + day * DAY)),
-                           T0 + day * DAY, "192.0.2.1")
+        report = make_report("T2_X", host, packages, ts=T0 + day * DAY)
+        store.writer.store_report(parse_report(report), T0 + day * DAY, "192.0.2.1")
     glibc = [("glibc", "0:2.34-100.el9", "x86_64"), ("glibc", "0:2.34-100.el9", "i686")]
     put("h1.example.org", [K_NEW] + glibc, 0)         # K_NEW's row is made first
     put("h2.example.org", [K_OLD] + glibc[:1], 0)
@@ -514,8 +514,11 @@ def test_adoption_counts_equal_a_day_by_day_count():
         def package_intervals(self, name, start, end, site=None):
             return [row for row in intervals if row[5] <= end and
                     (row[6] is None or row[6] > start)]
+
+    class Store(object):
+        fleet = Intervals()
     last = first + 20 * DAY
-    rows = analysis.adoption(Intervals(), requirement, first, last)
+    rows = analysis.adoption(Store(), requirement, first, last)
     assert len(rows) == 21
     for day, row in enumerate(rows):
         end = first + (day + 1) * DAY - 1
@@ -545,8 +548,8 @@ def test_fleet_changes_tell_a_kernel_beside_another_from_an_upgrade(store):
     k2, k3 = ("kernel", "0:5.14.0-200.el9", "x86_64"), ("kernel", "0:5.14.0-300.el9", "x86_64")
 
     def put(host, packages, day):
-        store.store_report(parse_report(make_report("T2_K", host, packages, ts=T0 + day * DAY)),
-                           T0 + day * DAY, "192.0.2.1")
+        report = make_report("T2_K", host, packages, ts=T0 + day * DAY)
+        store.writer.store_report(parse_report(report), T0 + day * DAY, "192.0.2.1")
     put("side.example.org", [k1, k2], 0)
     put("side.example.org", [k1, k3], 3)    # k1 stays: k2 removed, k3 installed
     put("swap.example.org", [k2], 0)
@@ -616,9 +619,9 @@ def test_upgrade_merges_hosts_that_were_one_under_two_spellings(database_url):
     from wlcg_collector.report import package_set_hash, parse_report
     from wlcg_collector.db import SCHEMA_VERSION
     store = open_store(database_url)
-    store.run_schema_file(os.path.join(ROOT, "tests", "fixtures", "schema-v3",
-                                       store.dialect.name + ".sql"))
-    sql = store.dialect.compile
+    store.schema.run_file(os.path.join(ROOT, "tests", "fixtures", "schema-v3",
+                                       store.db.dialect.name + ".sql"))
+    sql = store.db.dialect.compile
     old, new = EL7[:1], EL7[1:]
 
     def work(cursor):
@@ -646,22 +649,23 @@ def test_upgrade_merges_hosts_that_were_one_under_two_spellings(database_url):
                                "sender, packages, changed, applied) VALUES ({p}, {p}, {p}, {p}, "
                                "'192.0.2.1', 1, 1, 1)"), (host_id, bytes([host_id]) * 32,
                                                           last, last))
-    store.transaction(work)
+    store.db.transaction(work)
     store.close()
     assert run_cli(["--db", database_url, "init-db"])[1] == \
         "upgraded schema from version 3 to %d\n" % SCHEMA_VERSION
     store = open_store(database_url)
     try:
-        [host] = store.hosts()
+        [host] = store.hosts.listed()
         assert (host.site, host.name, host.first_report) == ("t2_dup", "wn1.dup.org", T0)
-        assert store.row_counts() == {"hosts": 1, "packages": 2, "installs": 2, "reports": 2}
-        assert store.state(host.id) == new                 # the spelling heard from last
-        assert store.state(host.id, T0 + DAY) == old + new  # every interval kept
+        assert store.testing.row_counts() == {"hosts": 1, "packages": 2, "installs": 2,
+                                              "reports": 2}
+        assert store.hosts.state(host.id) == new                 # the spelling heard from last
+        assert store.hosts.state(host.id, T0 + DAY) == old + new  # every interval kept
         # any spelling is this host now
         report = parse_report(make_report("T2_DUP", "WN1.dup.org.", new, ts=T0 + 3 * DAY))
-        assert store.store_report(report, T0 + 3 * DAY, "192.0.2.1").outcome == "unchanged"
-        assert [h.id for h in store.hosts("T2_dUP")] == [host.id]
-        assert store.find_host("wn1.dup.org", "T2_DUP").id == host.id
+        assert store.writer.store_report(report, T0 + 3 * DAY, "192.0.2.1").outcome == "unchanged"
+        assert [h.id for h in store.hosts.listed("T2_dUP")] == [host.id]
+        assert store.hosts.find("wn1.dup.org", "T2_DUP").id == host.id
     finally:
         store.close()
 
@@ -678,17 +682,17 @@ def test_compare_over_many_hosts_equals_a_host_by_host_judgement(store):
     for n in range(150):
         packages = [x_new if n % 3 == 0 else x_old, ("bash", "0:5.1.8-9.el9", "x86_64")] + \
             ([K_OLD] if n % 5 else []) + ([K_NEW] if n % 7 == 0 else [])
-        store.store_report(parse_report(make_report(
+        store.writer.store_report(parse_report(make_report(
             "T2_S%d" % (n % 4), "h%03d.example.org" % n, packages, ts=T0)), T0, "192.0.2.1")
         if n % 11 == 0:  # then its xrootd goes: absent from day 1 on
-            store.store_report(parse_report(make_report(
+            store.writer.store_report(parse_report(make_report(
                 "T2_S%d" % (n % 4), "h%03d.example.org" % n, packages[1:], ts=T0 + DAY)),
                 T0 + DAY, "192.0.2.1")
     requirements = parse_baseline("xrootd >= 1:5.7.1-1.el9\nkernel >= 5.14.0-500\n", "b")
     for at in (T0 + 3600, T0 + 2 * DAY):
         expected = set()
-        for host in store.hosts():
-            state = store.state(host.id, at)
+        for host in store.hosts.listed():
+            state = store.hosts.state(host.id, at)
             for requirement in requirements:
                 held = [(p.version, p.arch) for p in state if p.name == requirement.name]
                 if not held:

@@ -35,14 +35,14 @@ def app(tmp_path_factory, module_database_url, collector_keys):
     database_url = module_database_url
     tmp_path = tmp_path_factory.mktemp("pages")
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     store_fleet(store)
     # a host whose report is made of HTML and script
-    store.store_report(parse_report(make_report(
+    store.writer.store_report(parse_report(make_report(
         "T2_EVIL", "evil.example.org", [("<img_src=x_onerror=alert(1)>", "0:1-1", "x86_64"),
                                         ("bash", "0:5.1-1", "x86_64")],
         ts=T0 + 4 * DAY, system=HOSTILE, tag="<b>bold</b>")), T0 + 4 * DAY, "192.0.2.1")
-    store.add_baseline("osg", BASELINE, T0)
+    store.baselines.add("osg", BASELINE, T0)
     store_advisory(store, "Important: " + HOSTILE)
     store.close()
     config = tmp_path / "collector.conf"
@@ -440,7 +440,7 @@ def test_trust_is_shown(tmp_path, collector_keys):
     from wlcg_collector.ingest import ingest
     url = "sqlite:///%s" % (tmp_path / "trust.db")
     store = open_store(url)
-    store.init_schema()
+    store.schema.init()
     cert, key = make_host_key(tmp_path, "h", "/CN=signed.example.org")
     packages = [("bash", "0:5.1-1", "x86_64")]
     signed = make_report("T2_T", "signed.example.org", packages, ts=T0)
@@ -452,7 +452,7 @@ def test_trust_is_shown(tmp_path, collector_keys):
                          ts=T0 + 60)
     assert ingest(store, encrypt(forged, collector_keys[1]), [collector_keys], "203.0.113.9",
                   received=T0 + 70).outcome == "quarantined"
-    fingerprint = bytes(store.find_host("signed.example.org").key_fingerprint).hex()[:16]
+    fingerprint = bytes(store.hosts.find("signed.example.org").key_fingerprint).hex()[:16]
     store.close()
     config = tmp_path / "c.conf"
     write_config(config, url, [collector_keys])
@@ -501,18 +501,18 @@ def test_advisory_pages(app):
 
 
 def test_the_overview_summary_is_cached_and_never_stale(database_url, tmp_path, collector_keys,
-                                                         monkeypatch):
+                                                        monkeypatch):
     """The overview's compliance is computed again only when some host's
     set changed (a new host, a changed set, a rollback) or the baseline has
     a new revision; an unchanged report, or nothing, reuses it."""
     from wlcg_collector import analysis, compliance_cache
     from test_officer import K_NEW, K_OLD, BASE9, X_NEW, X_OLD
     store = open_store(database_url)
-    store.init_schema()
-    store.add_baseline("osg", "xrootd >= 1:5.7.1\n", T0)
+    store.schema.init()
+    store.baselines.add("osg", "xrootd >= 1:5.7.1\n", T0)
 
     def put(host, packages, day):
-        return store.store_report(parse_report(make_report(
+        return store.writer.store_report(parse_report(make_report(
             "T2_C", host, packages, ts=T0 + day * DAY)), T0 + day * DAY, "192.0.2.1")
     put("c1.example.org", BASE9 + [K_OLD, X_OLD], 0)
     config = write_config(tmp_path / "c.conf", database_url, [collector_keys])
@@ -532,7 +532,7 @@ def test_the_overview_summary_is_cached_and_never_stale(database_url, tmp_path, 
         return row.split('"num">')[-2].split("<")[0], len(computed)
     assert compliant() == ("0.0%", 1)
     # what it worked out is kept for the next process (compliance_cache)
-    assert store.read("SELECT COUNT(*) FROM holders_cache")[0][0] == 1
+    assert store.db.read("SELECT COUNT(*) FROM holders_cache")[0][0] == 1
     assert compliant() == ("0.0%", 1)                                   # nothing changed
     assert put("c1.example.org", BASE9 + [K_OLD, X_OLD], 1).outcome == "unchanged"
     assert compliant() == ("0.0%", 1)
@@ -540,9 +540,9 @@ def test_the_overview_summary_is_cached_and_never_stale(database_url, tmp_path, 
     assert compliant() == ("100.0%", 2)                                 # never stale
     put("c2.example.org", BASE9 + [X_OLD], 2)                           # a new host
     assert compliant() == ("50.0%", 3)
-    store.rollback(store.find_host("c1.example.org"), T0 + DAY)
+    store.review.rollback(store.hosts.find("c1.example.org"), T0 + DAY)
     assert compliant() == ("0.0%", 4)
-    store.add_baseline("osg", "xrootd >= 1:5.6\n", T0)                  # a new revision
+    store.baselines.add("osg", "xrootd >= 1:5.6\n", T0)                  # a new revision
     assert compliant() == ("100.0%", 5)
     store.close()
 
@@ -555,11 +555,11 @@ def test_the_overview_recomputes_only_the_sites_that_changed(database_url, tmp_p
     from wlcg_collector import analysis, compliance_cache
     from test_officer import BASE9, X_NEW, X_OLD
     store = open_store(database_url)
-    store.init_schema()
-    store.add_baseline("osg", "xrootd >= 1:5.7.1\n", T0)
+    store.schema.init()
+    store.baselines.add("osg", "xrootd >= 1:5.7.1\n", T0)
 
     def put(site, host, packages, day):
-        return store.store_report(parse_report(make_report(
+        return store.writer.store_report(parse_report(make_report(
             site, host, packages, ts=T0 + day * DAY)), T0 + day * DAY, "192.0.2.1")
     for n in range(30):
         put("T2_S%d" % (n % 3), "h%02d.example.org" % n, BASE9 + [X_OLD if n % 2 else X_NEW], 0)
@@ -589,7 +589,7 @@ def test_the_overview_recomputes_only_the_sites_that_changed(database_url, tmp_p
     assert sites_computed == [None, "T2_S1"]             # that site only
     overview()
     assert sites_computed == [None, "T2_S1"]             # nothing changed: nothing computed
-    store.move_site("T2_S2", "T2_S0", "merge", T0 + 2 * DAY, "officer")
+    store.sites.move("T2_S2", "T2_S0", "merge", T0 + 2 * DAY, "officer")
     assert overview() == {"T2_S0": "50.0%", "T2_S1": "60.0%"}
     assert sorted(sites_computed[2:], key=str) == ["T2_S0"]  # T2_S2 is gone
     store.close()

@@ -52,7 +52,7 @@ def fingerprint(signer):
 
 
 def state(store, host=HOST):
-    return [tuple(p) for p in store.state(store.find_host(host).id)]
+    return [tuple(p) for p in store.hosts.state(store.hosts.find(host).id)]
 
 
 def refused(answer, setting):
@@ -89,13 +89,13 @@ def test_a_flood_never_evicts_a_genuine_key_change(wsgi_collector, collector_key
                 sender="203.0.113.50")[0] == 202
     assert refused(post(app, body(collector_keys, OLD, NOW - 290, keys["junk2"]),
                         sender="203.0.113.51"), "quarantine_max_per_host")
-    entries = store.quarantined()
+    entries = store.review.quarantined()
     assert sorted((e.kind, e.sender) for e in entries) == [
         ("key change", "192.0.2.7"), ("key change", "203.0.113.50"),
         ("unsigned", "203.0.113.11")]
     [genuine] = [e for e in entries if e.fingerprint is not None
                  and bytes(e.fingerprint) == fingerprint(keys["new"])]
-    assert b"bash\t0:5.2.0-1.el9\tx86_64" in store.quarantined_one(genuine.id).report
+    assert b"bash\t0:5.2.0-1.el9\tx86_64" in store.review.quarantined_one(genuine.id).report
     assert state(store) == OLD
     code, out, _ = cli("quarantine", "accept", str(genuine.id))
     assert code == 0 and state(store) == NEW
@@ -120,16 +120,16 @@ def test_the_quarantine_is_bounded_per_sender_and_per_site(wsgi_collector, colle
     assert send("b1.example.org", "203.0.113.2")[0] == 202
     assert refused(send("b2.example.org", "203.0.113.2"), "quarantine_max_per_site")
     assert send("c1.example.org", "203.0.113.2", site="T2_OTHER")[0] == 202
-    assert len(store.quarantined()) == 4
+    assert len(store.review.quarantined()) == 4
     # and in bytes
-    size = store.quarantined()[0].bytes  # (a host name of that length, at T2_TEST)
+    size = store.review.quarantined()[0].bytes  # (a host name of that length, at T2_TEST)
     app = make_app(unsigned="quarantine", quarantine_max_bytes_per_sender=str(size * 5 // 2),
                    quarantine_max_bytes_per_site=str(size * 4 - 1))
     assert refused(send("a4.example.org", "203.0.113.1", site="T2_OTHER"),
                    "quarantine_max_bytes_per_sender")
     assert send("b3.example.org", "203.0.113.3", site="T2_OTHER")[0] == 202
     assert refused(send("b4.example.org", "203.0.113.4"), "quarantine_max_bytes_per_site")
-    assert len(store.quarantined()) == 5
+    assert len(store.review.quarantined()) == 5
     shown = {(e["setting"], e["sender"]) for e in events(cli)["quota_events"]}
     assert shown == {("quarantine_max_per_sender", "203.0.113.1"),
                      ("quarantine_max_per_site", "203.0.113.2"),
@@ -169,7 +169,7 @@ def test_junk_new_hosts_do_not_block_reports_that_prove_their_sender(wsgi_collec
     assert post(app, body(collector_keys, NEW, NOW - 400,
                           host_certificate(tmp_path, "wn-grid.example.org"),
                           host="wn-grid.example.org"))[0] == 200
-    assert store.find_host("wn-grid.example.org").trust == "verified"
+    assert store.hosts.find("wn-grid.example.org").trust == "verified"
     # what does not is still refused: a key of one's own, unsigned
     assert refused(post(app, body(collector_keys, OLD, NOW - 300, keys["junk1"],
                                   host="junk99.example.org")), "max_new_hosts_per_site")
@@ -218,20 +218,20 @@ def test_a_hosts_changes_are_bounded_a_day(wsgi_collector, collector_keys, keys)
         assert post(app, body(collector_keys, first + packages(step, "q"), NOW - 600 + step,
                               keys["host"]))[0] == 200
     now = state(store)
-    counts = store.row_counts()
+    counts = store.testing.row_counts()
     assert refused(post(app, body(collector_keys, first + packages(3, "q"), NOW - 500,
                                   keys["host"])), "max_changed_reports_per_host")
-    assert state(store) == now and store.row_counts() == counts
+    assert state(store) == now and store.testing.row_counts() == counts
     assert post(app, body(collector_keys, first + packages(2, "q"), NOW - 400,
                           keys["host"]))[0] == 200  # unchanged
     # new intervals: five fit a day, six do not
     other = "wn02.example.org"
     assert post(app, body(collector_keys, OLD, NOW - 600, host=other))[0] == 200
-    counts = store.row_counts()
+    counts = store.testing.row_counts()
     assert refused(post(app, body(collector_keys, OLD + packages(6), NOW - 500, host=other)),
                    "max_new_rows_per_host")
-    assert store.row_counts()["installs"] == counts["installs"]
-    assert store.row_counts()["packages"] == counts["packages"]
+    assert store.testing.row_counts()["installs"] == counts["installs"]
+    assert store.testing.row_counts()["packages"] == counts["packages"]
     assert post(app, body(collector_keys, OLD + packages(5), NOW - 400, host=other))[0] == 200
     assert refused(post(app, body(collector_keys, OLD + packages(6), NOW - 300, host=other)),
                    "max_new_rows_per_host")
@@ -246,10 +246,10 @@ def test_many_new_package_rows_past_the_bound_make_none(wsgi_collector, collecto
     make_app, store, post, cli = wsgi_collector
     app = make_app(max_new_rows_per_host="120")
     assert post(app, body(collector_keys, OLD, NOW - 600))[0] == 200
-    counts = store.row_counts()
+    counts = store.testing.row_counts()
     assert refused(post(app, body(collector_keys, OLD + packages(150, "many"), NOW - 500)),
                    "max_new_rows_per_host")
-    assert store.row_counts()["packages"] == counts["packages"]
+    assert store.testing.row_counts()["packages"] == counts["packages"]
     assert post(app, body(collector_keys, OLD + packages(110, "many"), NOW - 400))[0] == 200
 
 
@@ -297,18 +297,18 @@ def test_a_batch_applies_the_same_bounds(store):
         return (parse_report(make_report(SITE, host, listed, ts=at)), at, "192.0.2.9", 300,
                 None, trust.Rules())
     first = [item("a.example.org", OLD, day + 10), item("b.example.org", OLD, day + 10)]
-    assert [r.outcome for r in store.store_reports(first, limits)] == ["changed", "changed"]
+    assert [r.outcome for r in store.writer.store_reports(first, limits)] == ["changed", "changed"]
     batch = [item("a.example.org", NEW, day + 20), item("a.example.org", OLD, day + 30),
              item("b.example.org", NEW, day + 20)]
-    results = store.store_reports(batch, limits)
+    results = store.writer.store_reports(batch, limits)
     assert [r.outcome for r in results[::2]] == ["changed", "changed"]
     assert isinstance(results[1], QuotaExceeded) and results[1].retry_after == DAY - 30
     assert "(max_changed_reports_per_host)" in str(results[1])
-    assert [(e.setting, e.host, e.refused) for e in store.quota_events(SITE)] == [
+    assert [(e.setting, e.host, e.refused) for e in store.quotas.events(SITE)] == [
         ("max_changed_reports_per_host", "a.example.org", 1)]
     # the next UTC day starts again
-    assert store.store_reports([item("a.example.org", OLD, day + DAY + 5)],
-                               limits)[0].outcome == "changed"
+    assert store.writer.store_reports([item("a.example.org", OLD, day + DAY + 5)],
+                                      limits)[0].outcome == "changed"
 
 
 def test_the_events_table_is_bounded(store, monkeypatch):
@@ -318,19 +318,19 @@ def test_the_events_table_is_bounded(store, monkeypatch):
     monkeypatch.setattr(quotas, "EVENT_ROWS_PER_DAY", 5)
     at = NOW - NOW % DAY + 100
     for index in range(5):
-        store.record_quota_event(quotas.QuotaEvent("max_new_hosts_per_site", SITE, "",
-                                                   "203.0.113.%d" % index), at + index)
+        store.quotas.record_event(quotas.QuotaEvent("max_new_hosts_per_site", SITE, "",
+                                                    "203.0.113.%d" % index), at + index)
     for site, index in (("T2_B", 9), ("T2_C", 0), ("T2_C", 1), ("T2_C", 2)):
-        store.record_quota_event(quotas.QuotaEvent("max_new_hosts_per_site", site, "",
-                                                   "203.0.113.%d" % index), at + 10)
-    found = [(e.site, e.sender, e.refused, e.first_at, e.last_at) for e in store.quota_events()]
+        store.quotas.record_event(quotas.QuotaEvent("max_new_hosts_per_site", site, "",
+                                                    "203.0.113.%d" % index), at + 10)
+    found = [(e.site, e.sender, e.refused, e.first_at, e.last_at) for e in store.quotas.events()]
     assert found == [(SITE, "", 3, at + 2, at + 4),    # past the site's rows
                      ("", "", 2, at + 10, at + 10),    # past the day's
                      ("T2_B", "203.0.113.9", 1, at + 10, at + 10),
                      ("T2_C", "203.0.113.0", 1, at + 10, at + 10),
                      (SITE, "203.0.113.0", 1, at, at),
                      (SITE, "203.0.113.1", 1, at + 1, at + 1)]
-    assert store.quota_events(SITE, since=at + DAY) == []
+    assert store.quotas.events(SITE, since=at + DAY) == []
 
 
 def test_the_limits_are_settings(tmp_path):

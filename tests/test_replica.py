@@ -83,7 +83,7 @@ def test_the_officer_reads_from_the_replica(pair, collector_keys, tmp_path):
     # compare read the replica and kept its holders in the primary
     store = open_store(url)
     try:
-        assert store.read("SELECT COUNT(*) FROM holders_cache")[0][0] == 1
+        assert store.db.read("SELECT COUNT(*) FROM holders_cache")[0][0] == 1
     finally:
         store.close()
     assert {r["host"] for r in answers["vulnerable"]} == {"d1.example.org"}
@@ -98,7 +98,7 @@ def test_the_officer_reads_from_the_replica(pair, collector_keys, tmp_path):
     try:
         from helpers import make_report
         from wlcg_collector.report import parse_report
-        store.store_report(parse_report(make_report(
+        store.writer.store_report(parse_report(make_report(
             "T2_NEW", "new.example.org", [("bash", "0:5.1.8-9.el9", "x86_64")],
             ts=int(time.time()))), int(time.time()), "192.0.2.1")
     finally:

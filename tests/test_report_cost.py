@@ -107,7 +107,7 @@ def collector(tmp_path, database_url, collector_keys, monkeypatch):
     """(post(body) -> (status, text, seconds), the store, the openssl
     commands run, as "openssl smime -verify" and so on)."""
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     app = create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys]))
     commands = []
     real_run = crypto._run
@@ -139,16 +139,16 @@ def test_the_crafted_report_costs_no_more_than_a_normal_one(collector, collector
     status, out, normal_seconds = post(normal)
     assert status == 200, out
     del commands[:]
-    before = store.row_counts()
+    before = store.testing.row_counts()
     status, out, seconds = post(crafted)
     assert status == 400 and out == ("signed report refused before verifying it: signed by "
                                      "more than one signer (one is accepted)\n"), out
-    assert "openssl smime -verify" not in commands and store.row_counts() == before
+    assert "openssl smime -verify" not in commands and store.testing.row_counts() == before
     assert seconds < 5 * normal_seconds, (seconds, normal_seconds)
     # one signer with that key is refused as well
     status, out, _ = post(encrypted(collector_keys, signed))
     assert status == 400 and "an RSA key whose public exponent has 3071 bits" in out, out
-    assert "openssl smime -verify" not in commands and store.row_counts() == before
+    assert "openssl smime -verify" not in commands and store.testing.row_counts() == before
 
 
 @pytest.mark.parametrize("name, reason", [
@@ -159,7 +159,7 @@ def test_the_crafted_report_costs_no_more_than_a_normal_one(collector, collector
     ("secp256k1-explicit", "an EC key on another curve than P-256 and P-384"),
 ])
 def test_costly_or_unknown_keys_are_refused_before_openssl(collector, collector_keys, signers,
-                                                            name, reason):
+                                                           name, reason):
     post, store, commands = collector
     signed = crypto.sign(make_report("T2_TEST", HOST, [("bash", "0:5.1-1", "x86_64")],
                                      ts=NOW - 60), *signers[name])
@@ -171,11 +171,11 @@ def test_costly_or_unknown_keys_are_refused_before_openssl(collector, collector_
     assert out.count("\n") == 1 and "EC P-256 or P-384, or RSA of 2048 to 4096 bits with " \
                                     "exponent 65537 are accepted" in out
     assert commands == ["openssl smime -decrypt"]
-    assert store.row_counts()["reports"] == 0
+    assert store.testing.row_counts()["reports"] == 0
 
 
 def test_two_signers_are_refused_and_the_accepted_keys_verify(collector, collector_keys,
-                                                               signers):
+                                                              signers):
     post, store, commands = collector
     plaintext = make_report("T2_TEST", HOST, [("bash", "0:5.1-1", "x86_64")], ts=NOW - 60)
     (cert, key), (cert2, key2) = signers["host"], signers["p-384"]
@@ -194,7 +194,7 @@ def test_two_signers_are_refused_and_the_accepted_keys_verify(collector, collect
                              *signers[name])
         status, out, _ = post(encrypted(collector_keys, signed))
         assert status == 200, (name, out)
-    assert store.row_counts()["reports"] == 3
+    assert store.testing.row_counts()["reports"] == 3
 
 
 def test_a_stored_report_sent_again_is_not_verified_again(collector, collector_keys, signers,
@@ -208,8 +208,9 @@ def test_a_stored_report_sent_again_is_not_verified_again(collector, collector_k
     signed = crypto.sign(plaintext, *signers["host"])
     body = encrypted(collector_keys, signed)
     assert post(body)[:2] == (200, "OK")
-    host = store.find_host(HOST)
-    before = (store.row_counts(), store.state(host.id), host.trust, host.key_fingerprint)
+    host = store.hosts.find(HOST)
+    before = (store.testing.row_counts(), store.hosts.state(host.id), host.trust,
+              host.key_fingerprint)
 
     def verify(signed):
         raise AssertionError("verified again")
@@ -217,9 +218,10 @@ def test_a_stored_report_sent_again_is_not_verified_again(collector, collector_k
     forged = signed[:-3] + bytes([signed[-3] ^ 0x40]) + signed[-2:]
     for again in (body, encrypted(collector_keys, signed), encrypted(collector_keys, forged)):
         assert post(again)[:2] == (200, "OK")
-    host = store.find_host(HOST)
-    assert (store.row_counts(), store.state(host.id), host.trust, host.key_fingerprint) == before
-    [row] = store.reports(host.id)
+    host = store.hosts.find(HOST)
+    assert (store.testing.row_counts(), store.hosts.state(host.id), host.trust,
+            host.key_fingerprint) == before
+    [row] = store.hosts.reports(host.id)
     assert row.duplicates == 3 and row.outcome == "applied"
     assert hashlib.sha256(plaintext).digest() == ingest.check_signed(signed)
 
@@ -240,4 +242,4 @@ def test_every_openssl_call_is_bounded_in_cpu(collector, collector_keys, signers
     assert status == 400 and out == ("openssl smime -verify was stopped at its limit of 1 s "
                                      "of CPU\n"), out
     assert after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime < 4
-    assert store.row_counts()["reports"] == 0
+    assert store.testing.row_counts()["reports"] == 0

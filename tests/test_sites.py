@@ -34,19 +34,19 @@ def fixture(name):
 
 def put(store, site, host, packages, day, rules=None, sender="192.0.2.1"):
     report = parse_report(make_report(site, host, packages, ts=T0 + day * DAY))
-    return store.store_report(report, T0 + day * DAY + 60, sender,
-                              rules=rules or trust.Rules())
+    return store.writer.store_report(report, T0 + day * DAY + 60, sender,
+                                     rules=rules or trust.Rules())
 
 
 def load(store, name="cric.json", now=T0):
     data = fixture(name)
     listed = topology.parse_site_list(data, None, name)
-    return store.import_sites(listed, name, topology.detect_format(data), now, "officer")
+    return store.sites.import_list(listed, name, topology.detect_format(data), now, "officer")
 
 
 def history(store, host, site):
-    found = store.host(site, host)
-    return changes(found.packager, store.intervals(found.id), None)
+    found = store.hosts.get(site, host)
+    return changes(found.packager, store.hosts.intervals(found.id), None)
 
 
 # ---------------------------------------------------------------- the formats
@@ -70,7 +70,7 @@ def test_each_format_is_read_from_its_fixture():
     # get_site_list's form: the country as an attribute
     assert by_name["UKI-NORTHGRID-LANCS-HEP"].country == "United Kingdom"
     assert [topology.detect_format(fixture(n)) for n in ("plain.list", "cric.json",
-                                                          "gocdb.xml")] == FORMATS_SEEN
+                                                         "gocdb.xml")] == FORMATS_SEEN
 
 
 FORMATS_SEEN = ["plain", "cric", "gocdb"]
@@ -115,28 +115,28 @@ def test_suggestions_catch_case_separators_typos_and_gocdb_names():
 def test_import_adds_retires_and_lists_again(store):
     put(store, "t2_ch_cern", "wn1.cern.ch", [BASH], 0)
     assert load(store) == (6, 6, 0, 0, 0)
-    rows = {row.name: row for row in store.site_rows()}
+    rows = {row.name: row for row in store.sites.rows()}
     assert rows["T2_CH_CERN"].tier == 2 and rows["T2_CH_CERN"].gocdb == "CERN-PROD"
     assert rows["praguelcg2"].status == "listed"
     # the hosts of a listed site take its spelling
-    assert [h.site for h in store.hosts()] == ["T2_CH_CERN"]
+    assert [h.site for h in store.hosts.listed()] == ["T2_CH_CERN"]
     # a shorter list retires what it lacks, and keeps it
     shorter = [s for s in topology.parse_site_list(fixture("cric.json"))
                if s.name != "praguelcg2"]
-    assert store.import_sites(shorter, "x", "cric", T0 + DAY, "officer") == (5, 0, 1, 0, 0)
-    rows = {row.name: row for row in store.site_rows()}
+    assert store.sites.import_list(shorter, "x", "cric", T0 + DAY, "officer") == (5, 0, 1, 0, 0)
+    rows = {row.name: row for row in store.sites.rows()}
     assert rows["praguelcg2"].status == "retired" and rows["praguelcg2"].since == T0 + DAY
     assert rows["praguelcg2"].tier == 2
     # the same list again changes nothing
-    assert store.import_sites(shorter, "x", "cric", T0 + DAY, "officer") == (5, 0, 0, 0, 0)
+    assert store.sites.import_list(shorter, "x", "cric", T0 + DAY, "officer") == (5, 0, 0, 0, 0)
     # the full one lists it again, and a changed tier is an update
     changed = [s._replace(tier=1) if s.name == "UKI-NORTHGRID-LANCS-HEP" else s
                for s in topology.parse_site_list(fixture("cric.json"))]
-    assert store.import_sites(changed, "y", "cric", T0 + 2 * DAY, "officer") == (6, 0, 0, 1, 1)
-    rows = {row.name: row for row in store.site_rows()}
+    assert store.sites.import_list(changed, "y", "cric", T0 + 2 * DAY, "officer") == (6, 0, 0, 1, 1)
+    rows = {row.name: row for row in store.sites.rows()}
     assert rows["praguelcg2"].status == "listed" and rows["praguelcg2"].since == T0 + 2 * DAY
     assert rows["T2_CH_CERN"].since == T0  # listed all along
-    assert [(s.sites, s.added, s.retired) for s in store.site_lists()] == [
+    assert [(s.sites, s.added, s.retired) for s in store.sites.lists()] == [
         (6, 6, 0), (5, 0, 1), (5, 0, 0), (6, 0, 0)]
 
 
@@ -205,8 +205,8 @@ def test_a_report_for_an_unknown_site_is_stored_and_its_reporter_told(store):
                              "mean T2_CH_CERN?): check --site")
     assert put(store, "T2_CH_CERN", "wn3.cern.ch", [BASH], 0).notice is None
     assert put(store, "t2_ch_cern", "wn4.cern.ch", [BASH], 0).notice is None
-    assert {h.site for h in store.hosts()} == {"T2_CH_CERM", "T2_CH_CERN"}
-    found = topology.unknown_sites(store.site_rows(), store.hosts_by_site(), [])
+    assert {h.site for h in store.hosts.listed()} == {"T2_CH_CERM", "T2_CH_CERN"}
+    found = topology.unknown_sites(store.sites.rows(), store.sites.hosts(), [])
     assert [(u.site, u.hosts, u.suggestions, u.host_names) for u in found] == [
         ("T2_CH_CERM", 2, ["T2_CH_CERN"], ["wn1.cern.ch", "wn2.cern.ch"])]
 
@@ -216,7 +216,7 @@ def test_the_collector_answers_200_with_the_line_and_ends_in_ok(tmp_path, databa
     from wlcg_collector import create_app
     from wlcg_collector.db import open_store
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     load(store)
     store.close()
     app = create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
@@ -239,31 +239,31 @@ def test_unknown_sites_quarantine_holds_the_report_until_the_officer_accepts(sto
     result = put(store, "T2_NEW_SITE", "wn1.new.org", [BASH], 0, rules=rules)
     assert result.outcome == "quarantined"
     assert "site T2_NEW_SITE is not on the collector's list of sites" in result.message
-    assert store.hosts() == []
-    [entry] = store.quarantined()
+    assert store.hosts.listed() == []
+    [entry] = store.review.quarantined()
     assert (entry.kind, entry.site) == (trust.UNKNOWN_SITE, "T2_NEW_SITE")
-    found = topology.unknown_sites(store.site_rows(), store.hosts_by_site(),
-                                   store.quarantined_sites(trust.UNKNOWN_SITE))
+    found = topology.unknown_sites(store.sites.rows(), store.sites.hosts(),
+                                   store.sites.quarantined(trust.UNKNOWN_SITE))
     assert [(u.site, u.hosts, u.quarantined) for u in found] == [("T2_NEW_SITE", 1, 1)]
     # a listed site is applied as ever
     assert put(store, "RAL-LCG2", "wn1.rl.ac.uk", [BASH], 0, rules=rules).outcome == "changed"
-    entry = store.quarantined_one(entry.id)
-    assert store.accept_quarantined(entry, parse_report(entry.report), T0 + 100,
-                                    "officer").outcome == "changed"
-    status = {row.name: row.status for row in store.site_rows()}
+    entry = store.review.quarantined_one(entry.id)
+    assert store.review.accept(entry, parse_report(entry.report), T0 + 100,
+                               "officer").outcome == "changed"
+    status = {row.name: row.status for row in store.sites.rows()}
     assert status["T2_NEW_SITE"] == "accepted"
     # accepted: its next report goes straight in
     result = put(store, "T2_NEW_SITE", "wn2.new.org", [BASH], 1, rules=rules)
     assert result.outcome == "changed" and result.notice is None
     # and a re-import of the list keeps it accepted
     load(store, now=T0 + 2 * DAY)
-    assert {row.name: row.status for row in store.site_rows()}["T2_NEW_SITE"] == "accepted"
+    assert {row.name: row.status for row in store.sites.rows()}["T2_NEW_SITE"] == "accepted"
 
 
 def test_the_cli_accepts_every_report_held_for_one_unknown_site(tmp_path, database_url):
     from wlcg_collector.db import open_store
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     load(store)
     rules = trust.Rules(unknown_sites="quarantine")
     for n in range(3):
@@ -274,7 +274,7 @@ def test_the_cli_accepts_every_report_held_for_one_unknown_site(tmp_path, databa
     assert code == 0, err
     assert out == "accepted 3 report(s) held for an unknown site of site T3_LOCAL\n"
     store = open_store(database_url)
-    assert len(store.hosts("T3_LOCAL")) == 3 and store.quarantined() == []
+    assert len(store.hosts.listed("T3_LOCAL")) == 3 and store.review.quarantined() == []
     store.close()
 
 
@@ -285,47 +285,47 @@ def test_a_rename_moves_hosts_history_reports_and_the_site_key(store):
         for host in ("wn1.lancs.ac.uk", "wn2.lancs.ac.uk"):
             put(store, "UKI-LT2-LANCS", host, packages, day)
     before = history(store, "wn1.lancs.ac.uk", "UKI-LT2-LANCS")
-    reports = store.reports(store.host("UKI-LT2-LANCS", "wn1.lancs.ac.uk").id)
-    store.transaction(lambda c: c.execute(store.sql.INSERT_SITE_KEY,
-                                          ("UKI-LT2-LANCS", b"k" * 32, T0, "192.0.2.1")))
+    reports = store.hosts.reports(store.hosts.get("UKI-LT2-LANCS", "wn1.lancs.ac.uk").id)
+    store.db.transaction(lambda c: c.execute(store.db.sql.INSERT_SITE_KEY,
+                                             ("UKI-LT2-LANCS", b"k" * 32, T0, "192.0.2.1")))
     load(store)
-    done = store.move_site("UKI-LT2-LANCS", "UKI-NORTHGRID-LANCS-HEP", "rename", T0 + 3 * DAY,
-                           "officer")
+    done = store.sites.move("UKI-LT2-LANCS", "UKI-NORTHGRID-LANCS-HEP", "rename", T0 + 3 * DAY,
+                            "officer")
     assert (done.kind, done.old_name, done.new_name, done.hosts, done.merged, done.reports,
             done.intervals) == ("rename", "UKI-LT2-LANCS", "UKI-NORTHGRID-LANCS-HEP", 2, 0, 4,
                                 6)
-    assert {h.site for h in store.hosts()} == {"UKI-NORTHGRID-LANCS-HEP"}
+    assert {h.site for h in store.hosts.listed()} == {"UKI-NORTHGRID-LANCS-HEP"}
     assert history(store, "wn1.lancs.ac.uk", "UKI-NORTHGRID-LANCS-HEP") == before
-    moved = store.host("UKI-NORTHGRID-LANCS-HEP", "wn1.lancs.ac.uk")
-    assert store.reports(moved.id) == reports
-    assert [(k.site, bytes(k.fingerprint)) for k in store.site_keys()] == [
+    moved = store.hosts.get("UKI-NORTHGRID-LANCS-HEP", "wn1.lancs.ac.uk")
+    assert store.hosts.reports(moved.id) == reports
+    assert [(k.site, bytes(k.fingerprint)) for k in store.review.site_keys()] == [
         ("UKI-NORTHGRID-LANCS-HEP", b"k" * 32)]
-    assert store.site_renames() == [done]
+    assert store.sites.renames() == [done]
     # a report still naming the old site is stored under the new one, and told so
     result = put(store, "uki-lt2-lancs", "wn1.lancs.ac.uk", [BASH, XROOTD_NEW, KERNEL1], 2)
     assert result.outcome == "changed"
     assert result.notice == ("site uki-lt2-lancs is now UKI-NORTHGRID-LANCS-HEP at the collector "
                              "(renamed by the officer): change --site to UKI-NORTHGRID-LANCS-HEP")
-    assert [h.site for h in store.hosts()] == ["UKI-NORTHGRID-LANCS-HEP"] * 2
+    assert [h.site for h in store.hosts.listed()] == ["UKI-NORTHGRID-LANCS-HEP"] * 2
     # renaming to a site that has hosts is a merge
     put(store, "T2_OTHER", "wn1.other.org", [BASH], 0)
     with pytest.raises(SiteError) as caught:
-        store.move_site("T2_OTHER", "UKI-NORTHGRID-LANCS-HEP", "rename", T0, "officer")
+        store.sites.move("T2_OTHER", "UKI-NORTHGRID-LANCS-HEP", "rename", T0, "officer")
     assert "already has 2 host(s)" in str(caught.value) and "sites merge" in str(caught.value)
     # an alias chain: renaming the new name on again leads the oldest name there too
-    store.move_site("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS", "rename", T0 + 4 * DAY, "officer")
-    assert {(a.alias, a.site) for a in store.site_aliases()} == {
+    store.sites.move("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS", "rename", T0 + 4 * DAY, "officer")
+    assert {(a.alias, a.site) for a in store.sites.aliases()} == {
         ("UKI-LT2-LANCS", "UKI-LANCS"), ("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS")}
     result = put(store, "UKI-LT2-LANCS", "wn2.lancs.ac.uk", [BASH], 3)
-    assert "now UKI-LANCS" in result.notice and store.host("UKI-LANCS", "wn2.lancs.ac.uk")
+    assert "now UKI-LANCS" in result.notice and store.hosts.get("UKI-LANCS", "wn2.lancs.ac.uk")
     # a name renamed away can only be named through what it became...
     put(store, "T2_ELSE", "wn1.else.org", [BASH], 0)
     with pytest.raises(SiteError) as caught:
-        store.move_site("T2_ELSE", "UKI-LT2-LANCS", "merge", T0, "officer")
+        store.sites.move("T2_ELSE", "UKI-LT2-LANCS", "merge", T0, "officer")
     assert "UKI-LT2-LANCS was renamed or merged into UKI-LANCS" in str(caught.value)
     # ... but the rename can be undone
-    store.move_site("UKI-LANCS", "UKI-NORTHGRID-LANCS-HEP", "rename", T0 + 5 * DAY, "officer")
-    assert {(a.alias, a.site) for a in store.site_aliases()} == {
+    store.sites.move("UKI-LANCS", "UKI-NORTHGRID-LANCS-HEP", "rename", T0 + 5 * DAY, "officer")
+    assert {(a.alias, a.site) for a in store.sites.aliases()} == {
         ("UKI-LT2-LANCS", "UKI-NORTHGRID-LANCS-HEP"), ("UKI-LANCS", "UKI-NORTHGRID-LANCS-HEP")}
     assert put(store, "UKI-NORTHGRID-LANCS-HEP", "wn2.lancs.ac.uk", [BASH], 4).notice is None
     assert history(store, "wn1.lancs.ac.uk", "UKI-NORTHGRID-LANCS-HEP")[:len(before)] == before
@@ -357,23 +357,23 @@ def test_a_merge_joins_a_host_that_reported_under_both_names_in_turn(store):
         store, requirements, T0 + day * DAY + 3600).rows(), stale if day >= 2 else ())
         for day in range(4)}
     adoption_before = analysis.adoption(store, requirement, T0, T0 + 3 * DAY)
-    done = store.move_site("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer")
+    done = store.sites.move("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer")
     assert (done.hosts, done.merged, done.reports) == (2, 1, 4)
-    hosts = store.hosts()
+    hosts = store.hosts.listed()
     assert [(h.site, h.name) for h in hosts] == [
         ("T2_CH_CERN", "control.cern.ch"), ("T2_CH_CERN", "wn1.cern.ch"),
         ("T2_CH_CERN", "wn2.cern.ch")]
-    merged = store.host("T2_CH_CERN", "wn1.cern.ch")
-    control = store.host("T2_CH_CERN", "control.cern.ch")
+    merged = store.hosts.get("T2_CH_CERN", "wn1.cern.ch")
+    control = store.hosts.get("T2_CH_CERN", "control.cern.ch")
     assert merged.first_report == control.first_report == T0
     assert history(store, "wn1.cern.ch", "T2_CH_CERN") == \
         history(store, "control.cern.ch", "T2_CH_CERN")
     assert [(i.name, i.version, i.installed, i.removed)
-            for i in sorted(store.intervals(merged.id))] == \
+            for i in sorted(store.hosts.intervals(merged.id))] == \
         [(i.name, i.version, i.installed, i.removed)
-         for i in sorted(store.intervals(control.id))]
-    assert len(store.reports(merged.id)) == 4
-    assert store.orphan_intervals() == 0
+         for i in sorted(store.hosts.intervals(control.id))]
+    assert len(store.hosts.reports(merged.id)) == 4
+    assert store.testing.orphan_intervals() == 0
     # compare at each day and adoption: the same answers for the same hosts
     for day in range(4):
         assert by_host(analysis.compliance(store, requirements,
@@ -385,8 +385,8 @@ def test_a_merge_joins_a_host_that_reported_under_both_names_in_turn(store):
     # two sites before (the typo's), one after
     assert [d.sites_behind + d.sites_ok for d in adoption_before] == [2, 2, 2, 2]
     assert [d.sites_behind + d.sites_ok for d in adoption_after] == [1, 1, 1, 1]
-    assert store.site_renames()[0].kind == "merge"
-    assert [u.site for u in topology.unknown_sites(store.site_rows(), store.hosts_by_site(),
+    assert store.sites.renames()[0].kind == "merge"
+    assert [u.site for u in topology.unknown_sites(store.sites.rows(), store.sites.hosts(),
                                                    [])] == []
 
 
@@ -396,14 +396,15 @@ def test_a_merge_is_refused_when_a_host_reported_to_both_in_the_same_period(stor
         put(store, "T2_CH_CERM", "wn1.cern.ch", [BASH], day)
         put(store, "T2_CH_CERN", "wn1.cern.ch", [BASH, KERNEL1], day)
         put(store, "T2_CH_CERM", "wn2.cern.ch", [BASH], day)
-    counts = store.row_counts()
+    counts = store.testing.row_counts()
     with pytest.raises(SiteError) as caught:
-        store.move_site("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer")
+        store.sites.move("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer")
     assert str(caught.value) == ("host wn1.cern.ch is at both T2_CH_CERM and T2_CH_CERN and "
                                  "reported to both in the same period: nothing changed")
-    assert store.row_counts() == counts
-    assert sorted(h.site for h in store.hosts()) == ["T2_CH_CERM", "T2_CH_CERM", "T2_CH_CERN"]
-    assert store.site_renames() == [] and store.site_aliases() == []
+    assert store.testing.row_counts() == counts
+    assert sorted(h.site for h in store.hosts.listed()) == ["T2_CH_CERM", "T2_CH_CERM",
+                                                            "T2_CH_CERN"]
+    assert store.sites.renames() == [] and store.sites.aliases() == []
 
 
 def test_merges_and_renames_refuse_what_makes_no_sense(store):
@@ -414,23 +415,23 @@ def test_merges_and_renames_refuse_what_makes_no_sense(store):
             ("T2_CH_CERM", "t2_ch_cerm", "merge", "are the same site"),
             ("T2_NOBODY", "T2_CH_CERN", "merge", "site T2_NOBODY has no hosts"),
             ("T2_CH_CERM", "T2_ELSEWHERE", "merge", "is not on the list of sites: to give "
-                                                   "T2_CH_CERM a new name, use sites rename")):
+             "T2_CH_CERM a new name, use sites rename")):
         with pytest.raises(SiteError) as caught:
-            store.move_site(old, new, kind, T0, "officer")
+            store.sites.move(old, new, kind, T0, "officer")
         assert message in str(caught.value)
     # different site keys pinned at both: the hosts of one would be held
     for site, key in (("T2_CH_CERM", b"a" * 32), ("T2_CH_CERN", b"b" * 32)):
-        store.transaction(lambda c: c.execute(store.sql.INSERT_SITE_KEY,
-                                              (site, key, T0, "192.0.2.1")))
+        store.db.transaction(lambda c: c.execute(store.db.sql.INSERT_SITE_KEY,
+                                                 (site, key, T0, "192.0.2.1")))
     with pytest.raises(SiteError) as caught:
-        store.move_site("T2_CH_CERM", "T2_CH_CERN", "merge", T0, "officer")
+        store.sites.move("T2_CH_CERM", "T2_CH_CERN", "merge", T0, "officer")
     assert "different site keys pinned" in str(caught.value)
 
 
 def test_the_cli_renames_merges_and_lists_them(database_url):
     from wlcg_collector.db import open_store
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     load(store)
     put(store, "T2_CH_CERM", "wn1.cern.ch", [BASH], 0)
     put(store, "T2_CH_CERN", "wn2.cern.ch", [BASH], 1)
@@ -460,7 +461,7 @@ def test_the_overview_shows_tiers_sorts_by_them_and_shows_unknown_sites_apart(
     from wlcg_collector import create_app
     from wlcg_collector.db import open_store
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     load(store)
     for site, host in (("CERN-PROD", "a.cern.ch"), ("RAL-LCG2", "a.rl.ac.uk"),
                        ("UKI-NORTHGRID-LANCS-HEP", "a.lancs.ac.uk"),
@@ -505,7 +506,7 @@ def test_the_overview_shows_tiers_sorts_by_them_and_shows_unknown_sites_apart(
 def test_compare_shows_each_sites_tier_once_a_list_is_loaded(database_url, tmp_path):
     from wlcg_collector.db import open_store
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     put(store, "RAL-LCG2", "a.rl.ac.uk", [BASH, XROOTD_OLD], 0)
     put(store, "T2_CH_CERN", "a.cern.ch", [BASH, XROOTD_NEW], 0)
     baseline = tmp_path / "b.txt"
@@ -528,7 +529,7 @@ def test_compare_shows_each_sites_tier_once_a_list_is_loaded(database_url, tmp_p
 def test_ingest_says_each_site_notice_once(tmp_path, database_url):
     from wlcg_collector.db import open_store
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     load(store)
     store.close()
     files = []
@@ -594,24 +595,24 @@ def test_a_report_in_flight_during_a_rename_lands_under_the_new_name(mysql_url, 
     in between.)"""
     store, officer = open_store(mysql_url), open_store(mysql_url)
     try:
-        store.init_schema()
+        store.schema.init()
         put(store, "UKI-LT2-LANCS", "wn1.lancs.ac.uk", [BASH, XROOTD_OLD], 0)
-        real, renamed = store.resolve_site, []
+        real, renamed = store.sites.resolve_site, []
 
         def resolve_site(cursor, report, received, accept):
             answer = real(cursor, report, received, accept)
             if not renamed:
-                renamed.append(officer.move_site("UKI-LT2-LANCS", "UKI-NEW", "rename",
-                                                 T0 + DAY, "officer"))
+                renamed.append(officer.sites.move("UKI-LT2-LANCS", "UKI-NEW", "rename",
+                                                  T0 + DAY, "officer"))
             return answer
-        store.resolve_site = resolve_site
+        store.sites.resolve_site = resolve_site
         result = put(store, "UKI-LT2-LANCS", host, [BASH, XROOTD_NEW], 1)
         assert len(renamed) == 1
         assert result.outcome == "changed"
         assert "now UKI-NEW" in result.notice
-        assert sorted((h.site, h.name) for h in store.hosts()) == sorted(
+        assert sorted((h.site, h.name) for h in store.hosts.listed()) == sorted(
             {("UKI-NEW", "wn1.lancs.ac.uk"), ("UKI-NEW", host)})
-        assert "UKI-LT2-LANCS" not in {row.site for row in store.sites()}
+        assert "UKI-LT2-LANCS" not in {row.site for row in store.sites.reported()}
     finally:
         store.close()
         officer.close()

@@ -22,12 +22,12 @@ def put(store, packages, day, host="wn01.example.org", site="T2_TEST", received=
     report = parse_report(make_report(site, host, packages, ts=T0 + day * DAY,
                                       packager=packager, **headers))
     when = received if received is not None else T0 + day * DAY + 60
-    return store.store_report(report, when, "192.0.2.1")
+    return store.writer.store_report(report, when, "192.0.2.1")
 
 
 def history(store, host="wn01.example.org", site=None, since=None):
-    found = store.find_host(host, site)
-    return changes(found.packager, store.intervals(found.id, since), since)
+    found = store.hosts.find(host, site)
+    return changes(found.packager, store.hosts.intervals(found.id, since), since)
 
 
 KERNEL1 = ("kernel", "0:5.14.0-427.13.1.el9_4", "x86_64")
@@ -68,13 +68,13 @@ def test_history_over_several_days(store):
     outcomes = [put(store, packages, day).outcome for day, packages in enumerate(DAYS)]
     assert outcomes == ["changed"] * 4
     assert history(store) == EXPECTED_HISTORY
-    host = store.find_host("wn01.example.org").id
+    host = store.hosts.find("wn01.example.org").id
     for day, packages in enumerate(DAYS):
         # the state during each day, and at the very second of its report
-        assert store.state(host, T0 + day * DAY + 3600) == sorted(packages, key=sort_key)
-        assert store.state(host, T0 + day * DAY) == sorted(packages, key=sort_key)
-    assert store.state(host, T0 - 1) == []
-    assert store.state(host) == sorted(DAYS[-1], key=sort_key)
+        assert store.hosts.state(host, T0 + day * DAY + 3600) == sorted(packages, key=sort_key)
+        assert store.hosts.state(host, T0 + day * DAY) == sorted(packages, key=sort_key)
+    assert store.hosts.state(host, T0 - 1) == []
+    assert store.hosts.state(host) == sorted(DAYS[-1], key=sort_key)
     assert history(store, since=_t[2]) == history(store)[7:]
 
 
@@ -85,36 +85,36 @@ def sort_key(package):
 
 def test_unchanged_report_costs_one_report_row(store):
     put(store, DAYS[0], 0)
-    before = store.row_counts()
+    before = store.testing.row_counts()
     for day in range(1, 6):
         assert put(store, DAYS[0], day).outcome == "unchanged"
-    after = store.row_counts()
+    after = store.testing.row_counts()
     assert after["installs"] == before["installs"]
     assert after["packages"] == before["packages"]
     assert after["reports"] == before["reports"] + 5
-    [row] = store.hosts()
+    [row] = store.hosts.listed()
     assert row.last_report == T0 + 5 * DAY  # last report moves on
     assert row.first_report == T0 and row.packages == len(DAYS[0])
 
 
 def test_same_report_twice_changes_nothing(store):
     report = parse_report(make_report(packages=DAYS[0], ts=T0))
-    assert store.store_report(report, T0 + 5, "192.0.2.1").outcome == "changed"
-    before = store.row_counts()
-    assert store.store_report(report, T0 + 50, "192.0.2.9").outcome == "duplicate"
-    assert store.row_counts() == before
+    assert store.writer.store_report(report, T0 + 5, "192.0.2.1").outcome == "changed"
+    before = store.testing.row_counts()
+    assert store.writer.store_report(report, T0 + 50, "192.0.2.9").outcome == "duplicate"
+    assert store.testing.row_counts() == before
 
 
 def test_older_report_is_recorded_but_never_rewrites(store):
     put(store, DAYS[0], 0)
     put(store, DAYS[2], 2)
-    state = store.state(store.find_host("wn01.example.org").id)
+    state = store.hosts.state(store.hosts.find("wn01.example.org").id)
     events = history(store)
     assert put(store, DAYS[1], 1, received=T0 + 3 * DAY).outcome == "older"
-    host = store.find_host("wn01.example.org")
-    assert store.state(host.id) == state
+    host = store.hosts.find("wn01.example.org")
+    assert store.hosts.state(host.id) == state
     assert history(store) == events
-    reports = store.reports(host.id)
+    reports = store.hosts.reports(host.id)
     assert len(reports) == 3
     assert [(r.changed, r.applied) for r in reports] == [(1, 1), (1, 1), (0, 0)]
     assert host.first_report == T0 and host.last_report == T0 + 2 * DAY
@@ -124,30 +124,30 @@ def test_same_host_name_at_two_sites(store):
     put(store, DAYS[0], 0, site="T2_ALPHA", host="ce01.example.org")
     put(store, DAYS[3], 0, site="T2_BETA", host="ce01.example.org")
     with pytest.raises(UnknownHost) as err:
-        store.find_host("ce01.example.org")
+        store.hosts.find("ce01.example.org")
     assert "T2_ALPHA, T2_BETA" in str(err.value)
-    alpha = store.find_host("ce01.example.org", "T2_ALPHA")
-    beta = store.find_host("ce01.example.org", "T2_BETA")
+    alpha = store.hosts.find("ce01.example.org", "T2_ALPHA")
+    beta = store.hosts.find("ce01.example.org", "T2_BETA")
     assert (alpha.site, beta.site) == ("T2_ALPHA", "T2_BETA") and alpha.id != beta.id
-    assert store.host("T2_BETA", "CE01.example.org") == beta
-    assert store.state(alpha.id) == sorted(DAYS[0], key=sort_key)
-    assert store.state(beta.id) == sorted(DAYS[3], key=sort_key)
-    assert [(s.site, s.hosts) for s in store.sites()] == [("T2_ALPHA", 1), ("T2_BETA", 1)]
-    assert store.site_exists("T2_ALPHA") and not store.site_exists("T2_GAMMA")
+    assert store.hosts.get("T2_BETA", "CE01.example.org") == beta
+    assert store.hosts.state(alpha.id) == sorted(DAYS[0], key=sort_key)
+    assert store.hosts.state(beta.id) == sorted(DAYS[3], key=sort_key)
+    assert [(s.site, s.hosts) for s in store.sites.reported()] == [("T2_ALPHA", 1), ("T2_BETA", 1)]
+    assert store.sites.exists("T2_ALPHA") and not store.sites.exists("T2_GAMMA")
     with pytest.raises(UnknownHost) as err:
-        store.find_host("ce01.example.org", "T2_GAMMA")
+        store.hosts.find("ce01.example.org", "T2_GAMMA")
     assert str(err.value) == "unknown site 'T2_GAMMA'"
     with pytest.raises(UnknownHost) as err:
-        store.host("T2_ALPHA", "ce02.example.org")
+        store.hosts.get("T2_ALPHA", "ce02.example.org")
     assert str(err.value) == "unknown host 'ce02.example.org' at site 'T2_ALPHA'"
     with pytest.raises(UnknownHost):
-        store.find_host("nowhere.example.org")
+        store.hosts.find("nowhere.example.org")
 
 
 def test_package_rows_are_shared(store):
     for index in range(5):
         put(store, DAYS[0], 0, host="wn%02d.example.org" % index)
-    counts = store.row_counts()
+    counts = store.testing.row_counts()
     assert counts["packages"] == len(DAYS[0])
     assert counts["installs"] == 5 * len(DAYS[0])
     assert counts["hosts"] == 5
@@ -156,25 +156,25 @@ def test_package_rows_are_shared(store):
 def test_host_names_are_case_insensitive(store):
     put(store, DAYS[0], 0, host="WN01.Example.ORG")
     assert put(store, DAYS[0], 1, host="wn01.example.org").outcome == "unchanged"
-    assert store.find_host("Wn01.example.org").name == "wn01.example.org"
+    assert store.hosts.find("Wn01.example.org").name == "wn01.example.org"
 
 
 def test_future_ts_is_replaced_by_the_receive_time(store):
     received = T0 + 1000
     report = parse_report(make_report(packages=DAYS[0], ts=received + 3600))
-    store.store_report(report, received, "192.0.2.1")
-    assert store.reports(store.find_host("wn01.example.org").id)[0].collected == received
+    store.writer.store_report(report, received, "192.0.2.1")
+    assert store.hosts.reports(store.hosts.find("wn01.example.org").id)[0].collected == received
     # within the allowed skew, the host's own time is kept
     report = parse_report(make_report(packages=DAYS[1], ts=received + 2000 + 120))
-    store.store_report(report, received + 2000, "192.0.2.1")
-    assert store.reports(store.find_host("wn01.example.org").id)[1].collected == \
+    store.writer.store_report(report, received + 2000, "192.0.2.1")
+    assert store.hosts.reports(store.hosts.find("wn01.example.org").id)[1].collected == \
         received + 2120
 
 
 def test_report_without_ts_uses_receive_time(store):
     report = parse_report(make_report(packages=DAYS[0]))
-    store.store_report(report, T0 + 77, "192.0.2.1")
-    assert store.hosts()[0].last_report == T0 + 77
+    store.writer.store_report(report, T0 + 77, "192.0.2.1")
+    assert store.hosts.listed()[0].last_report == T0 + 77
 
 
 def test_dpkg_host(store):
@@ -188,8 +188,8 @@ def test_dpkg_host(store):
 
 
 def test_init_schema_is_idempotent_and_checked(store):
-    assert store.init_schema() == (9, 9)
-    store.check_schema()
+    assert store.schema.init() == (9, 9)
+    store.schema.check()
 
 
 def test_check_schema_on_empty_database(database_url):
@@ -197,7 +197,7 @@ def test_check_schema_on_empty_database(database_url):
     empty = open_store(database_url)
     try:
         with pytest.raises(StoreError) as err:
-            empty.check_schema()
+            empty.schema.check()
         assert "init-db" in str(err.value)
     finally:
         empty.close()
@@ -208,9 +208,9 @@ def test_a_second_set_at_the_same_time_replaces_the_first(store):
     in the first never had an interval (none begins and ends at once)."""
     put(store, DAYS[0], 0)
     assert put(store, DAYS[1], 0, received=T0 + 120).outcome == "changed"
-    host = store.find_host("wn01.example.org").id
-    assert store.state(host) == sorted(DAYS[1], key=sort_key)
-    intervals = store.intervals(host)
+    host = store.hosts.find("wn01.example.org").id
+    assert store.hosts.state(host) == sorted(DAYS[1], key=sort_key)
+    intervals = store.hosts.intervals(host)
     assert sorted((n, v, a) for n, v, a, start, end in intervals) == sorted(DAYS[1])
     assert all(start == T0 and end is None for _, _, _, start, end in intervals)
 
@@ -220,18 +220,18 @@ def test_package_ids_are_remembered_only_after_a_commit(store, monkeypatch):
     behind: the next report makes the rows again and stores right."""
     def broken(*args):
         raise RuntimeError("the disk is full")
-    monkeypatch.setattr(store.dialect, "insert_installs", broken)
+    monkeypatch.setattr(store.db.dialect, "insert_installs", broken)
     with pytest.raises(RuntimeError):
         put(store, DAYS[0], 0)
-    assert len(store.package_ids) == 0
-    assert store.row_counts()["packages"] == 0
+    assert len(store.writer.package_ids) == 0
+    assert store.testing.row_counts()["packages"] == 0
     monkeypatch.undo()
     put(store, DAYS[0], 0)
-    assert len(store.package_ids) == len(DAYS[0])
+    assert len(store.writer.package_ids) == len(DAYS[0])
     put(store, DAYS[1], 1, host="wn02.example.org")
     for host, day in (("wn01.example.org", 0), ("wn02.example.org", 1)):
-        assert store.state(store.find_host(host).id) == sorted(DAYS[day], key=sort_key)
-    assert store.orphan_intervals() == 0
+        assert store.hosts.state(store.hosts.find(host).id) == sorted(DAYS[day], key=sort_key)
+    assert store.testing.orphan_intervals() == 0
 
 
 def test_package_ids_are_bounded():
@@ -252,10 +252,10 @@ def test_a_store_with_no_remembered_ids_stores_the_same(database_url):
     from wlcg_collector.db import open_store
     store = open_store(database_url, package_cache=0)
     try:
-        store.init_schema()
+        store.schema.init()
         for day, packages in enumerate(DAYS):
             put(store, packages, day)
-            assert len(store.package_ids) == 0
+            assert len(store.writer.package_ids) == 0
         assert history(store) == EXPECTED_HISTORY
     finally:
         store.close()
@@ -281,12 +281,12 @@ def test_mysql_without_json_table_inserts_row_by_row(mysql_url):
     from wlcg_collector.db import open_store
     store = open_store(mysql_url)
     try:
-        store.init_schema()
-        assert store.dialect.json_table is True
-        store.dialect.json_table = False
+        store.schema.init()
+        assert store.db.dialect.json_table is True
+        store.db.dialect.json_table = False
         for day, packages in enumerate(DAYS):
             put(store, packages, day)
-        assert store.dialect.json_table is False
+        assert store.db.dialect.json_table is False
         assert history(store) == EXPECTED_HISTORY
     finally:
         store.close()
@@ -301,8 +301,8 @@ def test_hosts_at_keeps_systems_as_reported(store):
                              "bash\t0:5.1-1\tx86_64\n#\n" % (host, system_line, T0)).encode())
     for host, line in (("a.example.org", ""), ("b.example.org", "system:\n"),
                        ("c.example.org", "system: Rocky Linux 9.4 (Blue Onyx) ñ\n")):
-        store.store_report(report(host, line), T0, "192.0.2.1")
-    hosts = store.hosts_at(T0)
+        store.writer.store_report(report(host, line), T0, "192.0.2.1")
+    hosts = store.fleet.hosts_at(T0)
     assert [h[1:5] for h in hosts] == [
         ("T2_AS", "a.example.org", "rpm", None),
         ("T2_AS", "b.example.org", "rpm", ""),
@@ -310,9 +310,9 @@ def test_hosts_at_keeps_systems_as_reported(store):
     assert all(isinstance(h[0], int) for h in hosts)
     # the report that made each one's set: its first
     assert [h.set_report for h in hosts] == [r.id for h in hosts
-                                             for r in store.reports(h.id)]
-    assert store.hosts_at(T0 - 1) == []
-    assert store.hosts_at(T0, site="T2_OTHER") == []
+                                             for r in store.hosts.reports(h.id)]
+    assert store.fleet.hosts_at(T0 - 1) == []
+    assert store.fleet.hosts_at(T0, site="T2_OTHER") == []
 
 
 def test_every_listing_orders_sites_alike_on_both_back_ends(store):
@@ -322,38 +322,38 @@ def test_every_listing_orders_sites_alike_on_both_back_ends(store):
     sites = ["T2_a", "T2A", "t2_B", "T2-Z", "T2~x", "T2.9", "t2[1]", "T2^", "T2`q", "T2{}"]
     for index, site in enumerate(sites):
         for host in ("wn%d.example.org" % index, "Wn.example.org", "_x.example.org"):
-            store.store_report(parse_report(("#\nhost: %s\npackager: rpm\nsite: %s\n"
-                                             "ts: %d\n#\nbash\t0:5.1-1\tx86_64\n#\n"
-                                             % (host, site, T0)).encode()), T0, "192.0.2.1")
-    ordered = sorted(store.read("SELECT site, name FROM hosts"),
+            store.writer.store_report(parse_report(("#\nhost: %s\npackager: rpm\nsite: %s\n"
+                                                    "ts: %d\n#\nbash\t0:5.1-1\tx86_64\n#\n"
+                                                    % (host, site, T0)).encode()), T0, "192.0.2.1")
+    ordered = sorted(store.db.read("SELECT site, name FROM hosts"),
                      key=lambda row: (site_order(row[0]), row[1]))
     assert len(ordered) == 30
-    if store.dialect.name == "mysql":  # the rule is the server's own
-        assert store.read("SELECT site, name FROM hosts ORDER BY site, name") == ordered
+    if store.db.dialect.name == "mysql":  # the rule is the server's own
+        assert store.db.read("SELECT site, name FROM hosts ORDER BY site, name") == ordered
     order = []
     for site, _ in ordered:
         if site not in order:
             order.append(site)
     assert [order.index(s) for s in sorted(sites, key=site_order)] == list(range(10))
-    assert [(h.site, h.name) for h in store.hosts_at(T0)] == ordered
-    assert [(h.site, h.name) for h in store.hosts()] == ordered
-    assert [(h.site, h.name) for h in store.hosts_by_site()] == ordered
-    assert [(h.site, h.name) for h in store.hosts_by_site(sites)] == ordered
-    assert [s.site for s in store.sites()] == order
-    assert [row[0] for row in store.site_overview(T0)[0]] == order
+    assert [(h.site, h.name) for h in store.fleet.hosts_at(T0)] == ordered
+    assert [(h.site, h.name) for h in store.hosts.listed()] == ordered
+    assert [(h.site, h.name) for h in store.sites.hosts()] == ordered
+    assert [(h.site, h.name) for h in store.sites.hosts(sites)] == ordered
+    assert [s.site for s in store.sites.reported()] == order
+    assert [row[0] for row in store.sites.overview(T0)[0]] == order
     assert [s.site for s in stale(store, 1, T0 + 30 * 86400)] == order
     result = compliance(store, parse_baseline("bash >= 6\n", "b"), None)
     assert [s.site for s in result.summary()] == order
-    assert [h.name for h in store.hosts_at(T0, site="t2_b")] == [
+    assert [h.name for h in store.fleet.hosts_at(T0, site="t2_b")] == [
         name for site, name in ordered if site == "t2_B"]
 
 
 def test_a_question_mark_or_percent_in_a_literal_is_kept(store):
     """Only {p} is a placeholder: '?', '%' and '%s' inside literals stay
     text on both dialects, with and without other parameters."""
-    sql = store.dialect.compile("SELECT '?', '%', '%s', 'a%%b', {p}")
-    assert store.read(sql, (7,)) == [("?", "%", "%s", "a%%b", 7)]
-    assert store.read(store.dialect.compile("SELECT '?%'")) == [("?%",)]
+    sql = store.db.dialect.compile("SELECT '?', '%', '%s', 'a%%b', {p}")
+    assert store.db.read(sql, (7,)) == [("?", "%", "%s", "a%%b", 7)]
+    assert store.db.read(store.db.dialect.compile("SELECT '?%'")) == [("?%",)]
 
 
 def test_bulk_load_leaves_what_ingest_leaves(database_url, tmp_path):
@@ -365,26 +365,26 @@ def test_bulk_load_leaves_what_ingest_leaves(database_url, tmp_path):
     ingested = open_store("sqlite:///%s" % (tmp_path / "ingested.db"))
     loaded = open_store(database_url)
     try:
-        ingested.init_schema()
-        loaded.init_schema()
-        shape = loaded.schema_shape()
+        ingested.schema.init()
+        loaded.schema.init()
+        shape = loaded.testing.schema_shape()
         for day, day_packages in enumerate(DAYS):
             put(ingested, day_packages, day)
         index = {p: i for i, p in enumerate(packages)}
         intervals = [(0, index[(i.name, i.version, i.arch)], i.installed, i.removed)
-                     for i in ingested.intervals(ingested.find_host("wn01.example.org").id)]
+                     for i in ingested.hosts.intervals(ingested.hosts.find("wn01.example.org").id)]
         host = BulkHost("T2_TEST", "wn01.example.org", "rpm", "AlmaLinux 9.4", "5.14.0",
                         "x86_64", {}, len(DAYS[-1]), T0, T0 + 3 * DAY)
-        host_ids, package_ids = loaded.bulk_load(
+        host_ids, package_ids = loaded.testing.bulk_load(
             "rpm", packages, [host], iter(intervals),
             [(0, T0 + day * DAY, len(DAYS[day])) for day in range(4)])
         assert len(host_ids) == 1 and len(package_ids) == len(packages)
         assert history(loaded) == EXPECTED_HISTORY
-        assert loaded.row_counts() == ingested.row_counts()
-        assert loaded.schema_shape() == shape  # the indexes a bulk load drops are back
+        assert loaded.testing.row_counts() == ingested.testing.row_counts()
+        assert loaded.testing.schema_shape() == shape  # the indexes a bulk load drops are back
         # and it takes reports afterwards
         assert put(loaded, DAYS[0], 4).outcome == "changed"
-        assert loaded.orphan_intervals() == 0
+        assert loaded.testing.orphan_intervals() == 0
     finally:
         ingested.close()
         loaded.close()
@@ -399,15 +399,15 @@ def test_a_mysql_deadlock_is_retried(mysql_url):
     from helpers import MYSQL
     from wlcg_collector.db import open_store
     store = open_store(mysql_url)
-    store.init_schema()
+    store.schema.init()
     try:
         for index in range(20):
             put(store, DAYS[0], 0, host="h%02d.example.org" % index)
-        lock = store.sql.LOCK_HOST
+        lock = store.db.sql.LOCK_HOST
         holds_b, attempts, failures = threading.Event(), [], []
 
         def other():
-            conn = pymysql.connect(database=store.dialect.params["database"], **MYSQL)
+            conn = pymysql.connect(database=store.db.dialect.params["database"], **MYSQL)
             try:
                 with conn.cursor() as cursor:
                     # (READ COMMITTED, as the store's: a scan passes over the
@@ -437,10 +437,10 @@ def test_a_mysql_deadlock_is_retried(mysql_url):
             return len(attempts)
 
         thread = threading.Thread(target=other)
-        assert store.transaction(work) == 2
+        assert store.db.transaction(work) == 2
         thread.join(30)
         assert failures == []
-        assert store.find_host("h00.example.org").last_received == 1
+        assert store.hosts.find("h00.example.org").last_received == 1
     finally:
         store.close()
 
@@ -452,21 +452,21 @@ def test_many_new_package_rows_are_made_before_the_hosts_transaction(store, monk
     from wlcg_collector import trust
     many = [("p%03d" % i, "0:1.0-1.el9", "x86_64") for i in range(150)]
     report = parse_report(make_report(packages=many, ts=T0))
-    quarantined = store.store_report(report, T0 + 60, "192.0.2.1",
-                                     rules=trust.Rules(unsigned="quarantine"))
-    assert quarantined.outcome == "quarantined" and store.row_counts()["packages"] == 0
+    quarantined = store.writer.store_report(report, T0 + 60, "192.0.2.1",
+                                            rules=trust.Rules(unsigned="quarantine"))
+    assert quarantined.outcome == "quarantined" and store.testing.row_counts()["packages"] == 0
 
     def broken(*args):
         raise RuntimeError("the disk is full")
-    monkeypatch.setattr(store.dialect, "insert_installs", broken)
+    monkeypatch.setattr(store.db.dialect, "insert_installs", broken)
     with pytest.raises(RuntimeError):
-        store.store_report(report, T0 + 60, "192.0.2.1")
-    counts = store.row_counts()
+        store.writer.store_report(report, T0 + 60, "192.0.2.1")
+    counts = store.testing.row_counts()
     assert (counts["packages"], counts["hosts"], counts["installs"]) == (150, 0, 0)
-    assert len(store.package_ids) == 150  # committed: remembered
+    assert len(store.writer.package_ids) == 150  # committed: remembered
     monkeypatch.undo()
-    assert store.store_report(report, T0 + 60, "192.0.2.1").outcome == "changed"
-    assert store.state(store.find_host("wn01.example.org").id) == sorted(many, key=sort_key)
+    assert store.writer.store_report(report, T0 + 60, "192.0.2.1").outcome == "changed"
+    assert store.hosts.state(store.hosts.find("wn01.example.org").id) == sorted(many, key=sort_key)
 
 
 def test_a_block_sent_again_is_not_parsed_again(store, monkeypatch):
@@ -480,14 +480,14 @@ def test_a_block_sent_again_is_not_parsed_again(store, monkeypatch):
     real = module._parse_block
     monkeypatch.setattr(module, "_parse_block", lambda *a: parsed.append(1) or real(*a))
     again = parse_report(make_report(packages=DAYS[0], ts=T0 + DAY), lazy=True)
-    result = store.store_report(again, T0 + DAY, "192.0.2.1")
+    result = store.writer.store_report(again, T0 + DAY, "192.0.2.1")
     assert (result.outcome, result.parsed, parsed) == ("unchanged", False, [])
-    host = store.find_host("wn01.example.org")
+    host = store.hosts.find("wn01.example.org")
     assert host.packages == len(DAYS[0]) and host.last_report == T0 + DAY
-    assert store.reports(host.id)[-1].packages == len(DAYS[0])
+    assert store.hosts.reports(host.id)[-1].packages == len(DAYS[0])
     shuffled = parse_report(make_report(packages=list(reversed(DAYS[0])), ts=T0 + 2 * DAY),
                             lazy=True)
-    result = store.store_report(shuffled, T0 + 2 * DAY, "192.0.2.1")
+    result = store.writer.store_report(shuffled, T0 + 2 * DAY, "192.0.2.1")
     assert (result.outcome, result.parsed, parsed) == ("unchanged", True, [1])
     # a header that changes how the block reads makes it another block
     assert parse_report(make_report(packages=DAYS[0], ts=1, version="2")).block_hash != \
@@ -502,9 +502,9 @@ def test_a_bad_line_found_late_stores_nothing(store):
                                    packages=[("a", "0:1-1", "x86_64"), ("b", "x", "y z")],
                                    ts=T0), lazy=True)
     with pytest.raises(ReportError) as caught:
-        store.store_report(bad, T0, "192.0.2.1")
+        store.writer.store_report(bad, T0, "192.0.2.1")
     assert "package line" in str(caught.value)
-    counts = store.row_counts()
+    counts = store.testing.row_counts()
     assert (counts["hosts"], counts["reports"], counts["packages"]) == (0, 0, 0)
 
 
@@ -516,5 +516,5 @@ def test_a_report_with_bad_lines_is_not_quarantined(store):
     bad = parse_report(make_report(packages=[("a", "0:1-1", "x86_64"), ("b", "x", "y z")],
                                    ts=T0), lazy=True)
     with pytest.raises(ReportError):
-        store.store_report(bad, T0, "192.0.2.1", rules=trust.Rules(unsigned="quarantine"))
-    assert store.quarantined() == []
+        store.writer.store_report(bad, T0, "192.0.2.1", rules=trust.Rules(unsigned="quarantine"))
+    assert store.review.quarantined() == []

@@ -32,7 +32,7 @@ def test_headers_a_stranger_controls_are_400_never_500(app_and_store, headers, r
     app, store = app_and_store
     status, out = post(app, make_report(packages=PACKAGES, **headers))
     assert status == 400 and reason in out, out
-    assert store.row_counts()["hosts"] == 0
+    assert store.testing.row_counts()["hosts"] == 0
 
 
 def test_the_longest_headers_the_parser_takes_fit_their_columns(app_and_store):
@@ -43,7 +43,7 @@ def test_the_longest_headers_the_parser_takes_fit_their_columns(app_and_store):
         ("n" * 200, "0:" + "1" * 196 + "-1", "a" * 32)], arch="x" * 64, system="s" * 255,
         kernel="k" * 255, **many)
     assert post(app, plaintext) == (200, "OK")
-    [host] = store.hosts()
+    [host] = store.hosts.listed()
     assert (len(host.site), len(host.name), len(host.arch)) == (100, 255, 64)
 
 
@@ -53,8 +53,8 @@ def test_parser_limits_match_the_mysql_columns(mysql_url):
     from wlcg_collector import report
     store = open_store(mysql_url)
     try:
-        store.init_schema()
-        shape = store.schema_shape()
+        store.schema.init()
+        shape = store.testing.schema_shape()
         columns = {(table[:-len(" columns")], name): kind for table, rows in shape.items()
                    if table.endswith(" columns") for _, name, kind, _ in rows}
     finally:
@@ -84,15 +84,15 @@ def test_an_old_ts_does_not_date_a_host_back(app_and_store):
     app, store = app_and_store
     assert post(app, make_report(packages=PACKAGES, ts=T0))[0] == 200
     assert post(app, make_report(packages=[("zsh", "0:5.8-1", "x86_64")], ts=1))[0] == 200
-    host = store.find_host("wn01.example.org")
+    host = store.hosts.find("wn01.example.org")
     assert host.first_report == T0
-    assert [r.outcome for r in store.reports(host.id)] == ["applied", "older"]
-    assert store.hosts_at(T0 - 1) == []  # compare --at 1990 counts no such host
+    assert [r.outcome for r in store.hosts.reports(host.id)] == ["applied", "older"]
+    assert store.fleet.hosts_at(T0 - 1) == []  # compare --at 1990 counts no such host
 
 
 def test_a_huge_baseline_revision_is_a_clear_error(tmp_path, app_and_store):
     app, store = app_and_store
-    code, _, err = run_cli(["--db", store.dialect.describe(), "compare",
+    code, _, err = run_cli(["--db", store.db.dialect.describe(), "compare",
                             "x@99999999999999999999999"])
     assert code == 2 and "bad baseline revision" in err
 
@@ -105,7 +105,7 @@ def test_csv_values_a_spreadsheet_would_run_are_neutralised(app_and_store):
         ("=HYPERLINK(\"x\")", "0:1-1", "x86_64"), ("@SUM(1)", "0:1-1", "x86_64"),
         ("-2+3", "0:1-1", "x86_64"), ("+cmd", "0:1-1", "x86_64"), ("plain", "0:1-1", "x86_64")],
         ts=T0))[0] == 200
-    url = store.dialect.describe()
+    url = store.db.dialect.describe()
     code, out, _ = run_cli(["--db", url, "state", "wn01.example.org", "--format", "csv"])
     names = [row["name"] for row in csv.DictReader(io.StringIO(out))]
     assert sorted(names) == sorted(["'+cmd", "'-2+3", "'=HYPERLINK(\"x\")", "'@SUM(1)", "plain"])
@@ -157,7 +157,7 @@ def test_a_database_the_collector_may_not_write(tmp_path, collector_keys):
         os.chmod(directory, 0o755)
         database = os.path.join(directory, "collector.db")
         store = open_store("sqlite:///" + database)
-        store.init_schema()
+        store.schema.init()
         store.close()
         key, cert = os.path.join(directory, "collector.key"), os.path.join(directory, "c.pem")
         shutil.copy(collector_keys[0], key)
@@ -182,7 +182,7 @@ def test_a_database_the_collector_may_not_write(tmp_path, collector_keys):
                        % (database, NEIGHBOUR)), (out, proc.stderr.decode())
         # at run time (a read-only connection, as another user would have): 503
         app = create_app(config)
-        app.store.dialect.connect = lambda: sqlite3.connect(
+        app.store.db.dialect.connect = lambda: sqlite3.connect(
             "file:%s?mode=ro" % database, uri=True, isolation_level=None)
         from wlcg_collector.crypto import encrypt
         status, headers, out, log = wsgi_call(app, encrypt(make_report(packages=PACKAGES, ts=T0),
@@ -225,10 +225,10 @@ def test_site_names_are_compared_without_regard_to_case(app_and_store):
                                  ts=T0))[0] == 200
     assert post(app, make_report(site="t2_CASE", host="WN1.case.org", packages=PACKAGES,
                                  ts=T0 + 60))[0] == 200
-    [host] = store.hosts()
+    [host] = store.hosts.listed()
     assert (host.site, host.name) == ("T2_Case", "wn1.case.org")
-    assert store.site_exists("T2_CASE") and store.hosts("t2_case") == [host]
-    assert [r.outcome for r in store.reports(host.id)] == ["applied", "applied"]
+    assert store.sites.exists("T2_CASE") and store.hosts.listed("t2_case") == [host]
+    assert [r.outcome for r in store.hosts.reports(host.id)] == ["applied", "applied"]
 
 
 def test_numbers_from_urls_options_and_pages_are_ascii(tmp_path):

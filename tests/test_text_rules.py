@@ -97,7 +97,7 @@ def test_ingest_answers_400_for_each_and_stores_nothing(app_and_store):
         assert status == 400 and out.count("\n") == 1, (char, out)
         assert "header system holds a control character or an invisible" in out
     assert post(app, make_report(packages=PACKAGES, system="J\u00e9r\u00f4me OS")) == (200, "OK")
-    assert store.row_counts()["reports"] == 1
+    assert store.testing.row_counts()["reports"] == 1
 
 
 # ---------------------------------------------------------------- site names
@@ -128,7 +128,7 @@ def test_a_report_naming_dots_is_400(app_and_store):
     for name in NO_NAMES:
         status, out = post(app, make_report(site=name, packages=PACKAGES))
         assert status == 400 and "is not a site name" in out and out.count("\n") == 1
-    assert store.row_counts()["hosts"] == 0
+    assert store.testing.row_counts()["hosts"] == 0
 
 
 def test_a_cric_export_keyed_by_dots_is_refused():
@@ -140,12 +140,12 @@ def test_a_cric_export_keyed_by_dots_is_refused():
 
 def test_no_site_is_renamed_or_merged_to_dots(database_url):
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     report = parse_report(make_report(site="T2_OLD", packages=PACKAGES, ts=T0))
-    store.store_report(report, T0 + 60, "192.0.2.1", rules=trust.Rules())
+    store.writer.store_report(report, T0 + 60, "192.0.2.1", rules=trust.Rules())
     for new in ("..", ".", "a/b", "T2 X"):
         with pytest.raises(SiteError) as caught:
-            store.move_site("T2_OLD", new, "rename", T0, "officer")
+            store.sites.move("T2_OLD", new, "rename", T0, "officer")
         assert "%r is not a site name" % new in str(caught.value)
     store.close()
     for kind in ("rename", "merge"):
@@ -153,7 +153,7 @@ def test_no_site_is_renamed_or_merged_to_dots(database_url):
         assert code == 1 and err.count("\n") == 1 and "'..' is not a site name" in err, err
     store = open_store(database_url)
     try:
-        assert [h.site for h in store.hosts()] == ["T2_OLD"] and store.site_renames() == []
+        assert [h.site for h in store.hosts.listed()] == ["T2_OLD"] and store.sites.renames() == []
     finally:
         store.close()
 

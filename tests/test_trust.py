@@ -39,14 +39,14 @@ def body(collector_keys, packages, ts, signer=None, host=HOST, site="T2_TEST", *
 
 
 def state(store, host=HOST):
-    return [tuple(p) for p in store.state(store.find_host(host).id)]
+    return [tuple(p) for p in store.hosts.state(store.hosts.find(host).id)]
 
 
 def test_first_signed_report_pins_the_key(wsgi_collector, collector_keys, keys):
     make_app, store, post, cli = wsgi_collector
     app = make_app()
     assert post(app, body(collector_keys, OLD, NOW - 60, keys["host"]))[0] == 200
-    host = store.find_host(HOST)
+    host = store.hosts.find(HOST)
     assert host.trust == "pinned" and host.pinned_by == "192.0.2.7"
     fingerprint = subprocess.run(
         "%s x509 -in %s -noout -pubkey | %s pkey -pubin -outform DER | sha256sum"
@@ -81,14 +81,14 @@ def test_forgeries_for_a_pinned_host_are_quarantined(wsgi_collector, collector_k
         assert status == 202 and out.startswith("quarantined: ") and out.count("\n") == 1
         assert state(store) == OLD
     # one entry a signer: the second unsigned one replaced the first
-    entries = store.quarantined()
+    entries = store.review.quarantined()
     assert [(e.kind, e.sender) for e in entries] == [
         ("key change", "203.0.113.66"), ("unsigned", "203.0.113.66")]
     assert post(app, body(collector_keys, NEW, NOW - 10, keys["host"]))[0] == 200
     assert state(store) == NEW
     # the same forgery again is one entry
     assert post(app, forgeries[2])[0] == 200
-    assert len(store.quarantined()) == 2
+    assert len(store.review.quarantined()) == 2
 
 
 def test_replays_and_modified_bodies(wsgi_collector, collector_keys, keys, tmp_path):
@@ -97,14 +97,14 @@ def test_replays_and_modified_bodies(wsgi_collector, collector_keys, keys, tmp_p
     first = body(collector_keys, OLD, NOW - 60, keys["host"])
     second = body(collector_keys, NEW, NOW - 30, keys["host"])
     assert post(app, first)[0] == post(app, second)[0] == 200
-    before = store.row_counts()
+    before = store.testing.row_counts()
     # the same body again: a harmless duplicate
-    assert post(app, first)[0] == 200 and store.row_counts() == before
+    assert post(app, first)[0] == 200 and store.testing.row_counts() == before
     # a signed report captured on its way and kept from the collector, sent
     # after a newer one: a replay, recorded and not applied
     captured = body(collector_keys, ROLLED_BACK, NOW - 45, keys["host"])
     assert post(app, captured)[0] == 200 and state(store) == NEW
-    assert [r.outcome for r in store.reports(store.find_host(HOST).id)] == [
+    assert [r.outcome for r in store.hosts.reports(store.hosts.find(HOST).id)] == [
         "applied", "applied", "replayed"]
     # a bit of the AES-CBC IV flipped changes the same bit of the first
     # block of the signed data: in its header, or past it, never accepted
@@ -120,7 +120,7 @@ def test_replays_and_modified_bodies(wsgi_collector, collector_keys, keys, tmp_p
                    signed[:len(signed) // 2]):
         status, _, out = post(app, encrypt(broken, collector_keys[1]))
         assert status == 400 and "signature does not verify" in out, out
-    assert state(store) == NEW and store.quarantined() == []
+    assert state(store) == NEW and store.review.quarantined() == []
 
 
 def test_signed_reports_need_a_ts_not_in_the_future(wsgi_collector, collector_keys, keys):
@@ -131,7 +131,7 @@ def test_signed_reports_need_a_ts_not_in_the_future(wsgi_collector, collector_ke
     assert status == 400 and "must carry ts" in out
     status, _, out = post(app, body(collector_keys, OLD, NOW + 3600, keys["host"]))
     assert status == 400 and "in the future" in out
-    assert store.row_counts()["hosts"] == 0
+    assert store.testing.row_counts()["hosts"] == 0
 
 
 def test_unsigned_reports_of_new_hosts(wsgi_collector, collector_keys, keys):
@@ -139,23 +139,23 @@ def test_unsigned_reports_of_new_hosts(wsgi_collector, collector_keys, keys):
     default; quarantined or refused when the operator says so."""
     make_app, store, post, cli = wsgi_collector
     assert post(make_app(), body(collector_keys, OLD, NOW - 60))[0] == 200
-    assert store.find_host(HOST).trust == "unsigned"
+    assert store.hosts.find(HOST).trust == "unsigned"
     status, _, out = post(make_app(unsigned="quarantine"),
                           body(collector_keys, OLD, NOW - 60, host="wn02.example.org"))
     assert status == 202 and "unsigned = quarantine" in out
     status, _, out = post(make_app(unsigned="reject"),
                           body(collector_keys, OLD, NOW - 60, host="wn03.example.org"))
     assert status == 403 and "unsigned reports are not accepted" in out
-    assert [h.name for h in store.hosts()] == [HOST]
+    assert [h.name for h in store.hosts.listed()] == [HOST]
     # a signed one from a host that reported unsigned so far is a key change
     # (anyone can sign): held until the officer accepts it, which pins it
     status, _, out = post(make_app(), body(collector_keys, NEW, NOW - 30, keys["host"]))
     assert status == 202 and "first signed report" in out
-    assert store.find_host(HOST).trust == "unsigned" and state(store) == OLD
-    [entry] = [e for e in store.quarantined() if e.host == HOST]
+    assert store.hosts.find(HOST).trust == "unsigned" and state(store) == OLD
+    [entry] = [e for e in store.review.quarantined() if e.host == HOST]
     code, out, _ = cli("quarantine", "accept", str(entry.id))
     assert code == 0 and "now pinned to key SHA256" in out and "(was unsigned)" in out, out
-    assert store.find_host(HOST).trust == "pinned" and state(store) == NEW
+    assert store.hosts.find(HOST).trust == "pinned" and state(store) == NEW
 
 
 def test_the_officer_accepts_or_drops(wsgi_collector, collector_keys, keys):
@@ -177,7 +177,7 @@ def test_the_officer_accepts_or_drops(wsgi_collector, collector_keys, keys):
     assert post(app, body(collector_keys, OLD, NOW - 5, keys["host"]))[0] == 202  # the old key
     code, out, _ = cli("quarantine", "drop", str(listed[1]["id"]))
     assert code == 0 and state(store) == NEW
-    assert [e.kind for e in store.quarantined()] == ["key change"]
+    assert [e.kind for e in store.review.quarantined()] == ["key change"]
     code, _, err = cli("quarantine", "drop", "999999")
     assert code == 1 and err == "wlcg-collector: no quarantined report 999999\n"
     code, _, err = cli("quarantine", "show")
@@ -193,8 +193,8 @@ def test_site_keys(wsgi_collector, collector_keys, keys):
     for index in range(3):
         assert post(app, body(collector_keys, OLD, NOW - 60 + index, keys["site"],
                               host="wn%02d.example.org" % index))[0] == 200
-    assert {h.trust for h in store.hosts()} == {"site"}
-    [site_key] = store.site_keys()
+    assert {h.trust for h in store.hosts.listed()} == {"site"}
+    [site_key] = store.review.site_keys()
     assert site_key.site == "T2_TEST"
     # reinstalled with a new host key of its own, not the site's: reviewed
     assert post(app, body(collector_keys, NEW, NOW - 30, keys["host"],
@@ -210,13 +210,13 @@ def test_site_keys(wsgi_collector, collector_keys, keys):
     assert [line.split(" at ")[0] for line in lines[1:]] == [
         "skipped wn01.example.org", "skipped wn02.example.org"]
     assert "signed by a new site key" in lines[1] and "accept it by ID" in lines[1]
-    first = min(e.id for e in store.quarantined())
+    first = min(e.id for e in store.review.quarantined())
     code, out, _ = cli("quarantine", "accept", str(first))
     assert code == 0 and "key pinned" in out
     # the other host's entry carries the key now pinned: the bulk takes it
     code, out, _ = cli("quarantine", "accept", "--site", "T2_TEST", "--key-changes")
     assert code == 0 and out == "accepted 1 key change(s) of site T2_TEST\n"
-    assert store.quarantined() == []
+    assert store.review.quarantined() == []
     assert all(state(store, "wn%02d.example.org" % i) == NEW for i in range(3))
     # the site now answers to its new key
     assert post(app, body(collector_keys, OLD, NOW - 10, keys["other_site"],
@@ -230,7 +230,7 @@ def test_a_host_silent_long_enough_may_come_back_with_a_new_key(wsgi_collector, 
     # its last report arrived 40 days ago
     ingest(store, body(collector_keys, OLD, NOW - 40 * DAY, keys["host"]), [collector_keys],
            "192.0.2.7", received=NOW - 40 * DAY)
-    assert store.find_host(HOST).trust == "pinned"
+    assert store.hosts.find(HOST).trust == "pinned"
     back = body(collector_keys, NEW, NOW - 60, keys["other"])
     assert post(make_app(rekey_after_silence="60"), back)[0] == 202  # not silent 60 days
     status, _, _, log = wsgi_call(make_app(rekey_after_silence="30"),
@@ -258,12 +258,12 @@ def test_rollback(wsgi_collector, collector_keys, keys):
     assert code == 0 and out.startswith("rolled back")
     assert cli("state", HOST, "--format", "json")[1] == before
     assert cli("history", HOST, "--format", "json")[1] == history_before
-    assert [r.outcome for r in store.reports(store.find_host(HOST).id)] == [
+    assert [r.outcome for r in store.hosts.reports(store.hosts.find(HOST).id)] == [
         "applied", "applied", "rolled back"]
-    assert store.orphan_intervals() == 0
+    assert store.testing.orphan_intervals() == 0
     # an unchanged genuine report is seen as unchanged, a changed one applies
     assert post(app, body(collector_keys, NEW, NOW - 60))[0] == 200
-    assert [r.changed for r in store.reports(store.find_host(HOST).id)][-1] == 0
+    assert [r.changed for r in store.hosts.reports(store.hosts.find(HOST).id)][-1] == 0
     assert post(app, body(collector_keys, OLD, NOW - 30))[0] == 200 and state(store) == OLD
     code, _, err = cli("rollback", HOST, "--to", to)
     assert code == 2  # --site is required
@@ -292,7 +292,7 @@ def test_limits(wsgi_collector, collector_keys, keys):
     status, _, out = post(app, body(collector_keys, big, NOW - 20, host="a0.example.org"))
     assert status == 413 and out == "report lists more than 3 packages: this collector " \
         "takes 3 at most\n"
-    assert store.row_counts()["hosts"] == 4
+    assert store.testing.row_counts()["hosts"] == 4
 
 
 def test_the_quarantine_is_bounded(wsgi_collector, collector_keys, keys):
@@ -305,21 +305,21 @@ def test_the_quarantine_is_bounded(wsgi_collector, collector_keys, keys):
         host = "wn%02d.example.org" % index
         assert post(app, body(collector_keys, OLD, NOW - 60, keys["host"], host=host))[0] == 200
         assert post(app, body(collector_keys, OLD, NOW - 50 + index, host=host))[0] == 202
-    kept = store.quarantined()
+    kept = store.review.quarantined()
     assert len(kept) == 3
     status, headers, out = post(app, body(collector_keys, OLD, NOW - 40, keys["other"],
                                           host="wn00.example.org"))
     assert status == 429 and "(quarantine_max_reports)" in out
-    assert 0 < int(headers["Retry-After"]) <= DAY and store.quarantined() == kept
+    assert 0 < int(headers["Retry-After"]) <= DAY and store.review.quarantined() == kept
     # the same host and signer: replaced, not added
     assert post(app, body(collector_keys, NEW, NOW - 30, host="wn00.example.org"))[0] == 202
-    assert len(store.quarantined()) == 3
-    size = sum(e.bytes for e in store.quarantined())
+    assert len(store.review.quarantined()) == 3
+    size = sum(e.bytes for e in store.review.quarantined())
     app = make_app(quarantine_max_bytes=str(size + 10))
     status, _, out = post(app, body(collector_keys, NEW, NOW - 20, keys["other"],
                                     host="wn01.example.org"))
     assert status == 429 and "(quarantine_max_bytes)" in out
-    assert sum(e.bytes for e in store.quarantined()) == size
+    assert sum(e.bytes for e in store.review.quarantined()) == size
 
 
 def test_grid_host_certificates(wsgi_collector, collector_keys, tmp_path):
@@ -343,7 +343,7 @@ def test_grid_host_certificates(wsgi_collector, collector_keys, tmp_path):
         return cert, key
     app = make_app(capath=capath)
     assert post(app, body(collector_keys, OLD, NOW - 60, host_certificate("one", HOST)))[0] == 200
-    host = store.find_host(HOST)
+    host = store.hosts.find(HOST)
     assert host.trust == "verified" and host.key_subject == "CN=%s,DC=example,DC=org" % HOST
     assert post(app, body(collector_keys, NEW, NOW - 30, host_certificate("renewed", HOST)))[0] \
         == 200
@@ -368,4 +368,4 @@ def test_reports_shows_what_became_of_each(wsgi_collector, collector_keys, keys)
     assert [(r["outcome"], r["duplicates"]) for r in rows] == [
         ("applied", 2), ("applied", 0), ("replayed", 0), ("quarantined", 0)]
     assert len({r["signer"] for r in rows}) == 2
-    assert store.row_counts()["reports"] == 3  # a retry adds no row
+    assert store.testing.row_counts()["reports"] == 3  # a retry adds no row

@@ -37,7 +37,7 @@ def keys(tmp_path):
 @pytest.fixture
 def collector(tmp_path, database_url, collector_keys):
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     app = create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys]))
 
     def post(plaintext, signer=None, sender="192.0.2.7"):
@@ -54,7 +54,7 @@ def collector(tmp_path, database_url, collector_keys):
 
 
 def state(store, host=HOST, site=None):
-    return [tuple(p) for p in store.state(store.find_host(host, site).id)]
+    return [tuple(p) for p in store.hosts.state(store.hosts.find(host, site).id)]
 
 
 def iso(seconds):
@@ -70,11 +70,11 @@ def test_a_stranger_cannot_take_an_unsigned_host(collector, keys):
     status, out = post(make_report(SITE, HOST, FORGED, ts=NOW - 2 * DAY), keys["stranger"],
                        sender="203.0.113.66")
     assert status == 202 and "first signed report" in out
-    host = store.find_host(HOST)
+    host = store.hosts.find(HOST)
     assert (host.trust, host.key_fingerprint) == ("unsigned", None) and state(store) == OLD
     assert post(make_report(SITE, HOST, NEW, ts=NOW - DAY))[0] == 200
     assert state(store) == NEW
-    [entry] = store.quarantined()
+    [entry] = store.review.quarantined()
     assert entry.kind == "key change" and entry.sender == "203.0.113.66"
 
 
@@ -91,12 +91,12 @@ def test_a_site_key_or_a_pinned_site_moves_without_review(collector, keys):
     assert status == 202 and "first site key of a site that has hosts" in out
     code, out, _ = cli("quarantine", "accept", "--site", SITE, "--key-changes")
     assert code == 0 and out.startswith("accepted 0 key change(s)") and "by ID" in out, out
-    [entry] = store.quarantined()
+    [entry] = store.review.quarantined()
     assert cli("quarantine", "accept", str(entry.id))[0] == 0
-    assert store.find_host("wn01.example.org").trust == "site"
-    assert len(store.site_keys()) == 1
+    assert store.hosts.find("wn01.example.org").trust == "site"
+    assert len(store.review.site_keys()) == 1
     status, _ = post(make_report(SITE, "wn02.example.org", NEW, ts=NOW - 60), keys["site"])
-    assert status == 200 and store.find_host("wn02.example.org").trust == "site"
+    assert status == 200 and store.hosts.find("wn02.example.org").trust == "site"
 
 
 def test_a_self_made_site_key_vouches_for_nothing(collector, keys, tmp_path):
@@ -108,20 +108,20 @@ def test_a_self_made_site_key_vouches_for_nothing(collector, keys, tmp_path):
     assert post(make_report(SITE, HOST, OLD, ts=NOW - 3 * DAY))[0] == 200
     status, _ = post(make_report(SITE, "evil.example.org", OLD, ts=NOW - 2 * DAY), fake,
                      sender="203.0.113.66")
-    assert status == 202 and store.site_keys() == []
-    assert [h.name for h in store.hosts()] == [HOST]
+    assert status == 202 and store.review.site_keys() == []
+    assert [h.name for h in store.hosts.listed()] == [HOST]
     assert post(make_report(SITE, HOST, FORGED, ts=NOW - DAY), fake, sender="203.0.113.66")[0] \
         == 202
-    assert store.find_host(HOST).trust == "unsigned" and state(store) == OLD
+    assert store.hosts.find(HOST).trust == "unsigned" and state(store) == OLD
     assert post(make_report(SITE, HOST, NEW, ts=NOW - 60))[0] == 200 and state(store) == NEW
     # a brand-new site: its first site key is trusted on first use
     other = make_host_key(tmp_path / "signers", "new", "/CN=wlcg-site:T2_NEW")
     assert post(make_report("T2_NEW", "wn01.new.org", OLD, ts=NOW - 60), other)[0] == 200
-    assert [k.site for k in store.site_keys()] == ["T2_NEW"]
+    assert [k.site for k in store.review.site_keys()] == ["T2_NEW"]
 
 
 def test_accepting_an_unknown_site_accepts_the_site_not_the_key(collector, keys, tmp_path,
-                                                                 database_url, collector_keys):
+                                                                database_url, collector_keys):
     """With unknown_sites = quarantine, a stranger's unsigned report for a
     host whose genuine report (signed) waits beside it: the bulk accept of
     the site applies the genuine one and holds the stranger's as what it
@@ -144,17 +144,17 @@ def test_accepting_an_unknown_site_accepts_the_site_not_the_key(collector, keys,
     code, out, err = cli("quarantine", "accept", "--site", SITE, "--unknown-site")
     assert code == 0 and out.splitlines()[1].startswith(
         "skipped %s at %s: its reports are signed by different keys" % (HOST, SITE)), out + err
-    genuine, forged = sorted(store.quarantined(), key=lambda e: e.sender)
+    genuine, forged = sorted(store.review.quarantined(), key=lambda e: e.sender)
     # accepting an entry held for its site accepts the site, not the key
     assert cli("quarantine", "accept", str(genuine.id))[0] == 0
-    assert store.find_host(HOST).trust == "pinned" and state(store) == OLD
+    assert store.hosts.find(HOST).trust == "pinned" and state(store) == OLD
     code, out, _ = cli("quarantine", "accept", str(forged.id))
     assert code == 0 and out.startswith(
         "accepted the site of quarantined report %d of %s at %s; the report is quarantined: "
         "an unsigned report for a host whose key is pinned" % (forged.id, HOST, SITE)), out
-    host = store.find_host(HOST)
+    host = store.hosts.find(HOST)
     assert host.trust == "pinned" and state(store) == OLD
-    [held] = store.quarantined()
+    [held] = store.review.quarantined()
     assert (held.kind, held.sender) == ("unsigned", "203.0.113.66")
 
 
@@ -173,22 +173,22 @@ def test_rekey_after_silence_is_at_least_a_day(tmp_path, database_url, collector
 def test_keys_pin_and_unpin(collector, keys):
     store, post, cli = collector
     assert post(make_report(SITE, HOST, OLD, ts=NOW - 3 * DAY), keys["host"])[0] == 200
-    genuine = store.find_host(HOST).key_fingerprint
+    genuine = store.hosts.find(HOST).key_fingerprint
     # the host was reinstalled with a new key: the officer pins it by the
     # fingerprint the quarantine shows
     assert post(make_report(SITE, HOST, NEW, ts=NOW - 2 * DAY), keys["other"])[0] == 202
-    [entry] = store.quarantined()
+    [entry] = store.review.quarantined()
     short = bytes(entry.fingerprint).hex()[:16]
     code, out, _ = cli("keys", "pin", HOST, "--site", SITE, "--fingerprint", short)
     assert code == 0 and out == "%s at %s: now pinned to key SHA256 %s (was pinned to key " \
         "SHA256 %s)\n" % (HOST, SITE, short, bytes(genuine).hex()[:16]), out
-    assert bytes(store.find_host(HOST).key_fingerprint) == bytes(entry.fingerprint)
+    assert bytes(store.hosts.find(HOST).key_fingerprint) == bytes(entry.fingerprint)
     assert post(make_report(SITE, HOST, NEW, ts=NOW - DAY), keys["other"])[0] == 200
     assert post(make_report(SITE, HOST, OLD, ts=NOW - DAY + 60), keys["host"])[0] == 202
     # unpinned: unsigned reports apply again, a signed one is a key change
     code, out, _ = cli("keys", "unpin", HOST, "--site", SITE)
     assert code == 0 and out.endswith("now unsigned (was pinned to key SHA256 %s)\n" % short)
-    assert store.find_host(HOST).trust == "unsigned"
+    assert store.hosts.find(HOST).trust == "unsigned"
     assert post(make_report(SITE, HOST, FORGED, ts=NOW - 600))[0] == 200
     assert post(make_report(SITE, HOST, OLD, ts=NOW - 60), keys["stranger"])[0] == 202
     # refusals, one line each
@@ -214,10 +214,10 @@ def test_accepting_an_unsigned_report_unpins_the_host(collector, keys):
     store, post, cli = collector
     assert post(make_report(SITE, HOST, OLD, ts=NOW - 2 * DAY), keys["stranger"])[0] == 200
     assert post(make_report(SITE, HOST, NEW, ts=NOW - DAY))[0] == 202
-    [entry] = store.quarantined()
+    [entry] = store.review.quarantined()
     code, out, _ = cli("quarantine", "accept", str(entry.id))
     assert code == 0 and "%s at %s: now unsigned (was pinned to key SHA256" % (HOST, SITE) in out
-    host = store.find_host(HOST)
+    host = store.hosts.find(HOST)
     assert (host.trust, host.key_fingerprint) == ("unsigned", None) and state(store) == NEW
     # and the stranger's key is no longer the host's
     assert post(make_report(SITE, HOST, FORGED, ts=NOW - 60), keys["stranger"])[0] == 202
@@ -242,9 +242,9 @@ def test_bulk_accept_skips_a_host_with_two_keys(collector, keys):
         "skipped %s at %s: its reports are signed by different keys; accept the host's own "
         "one by ID (wlcg-collector quarantine --site %s)" % (HOST, SITE, SITE)]
     assert state(store, "wn02.example.org") == NEW and state(store) == OLD
-    assert bytes(store.find_host(HOST).key_fingerprint) != bytes(
-        store.find_host("wn02.example.org").key_fingerprint)
-    assert sorted(e.host for e in store.quarantined()) == [HOST, HOST]
+    assert bytes(store.hosts.find(HOST).key_fingerprint) != bytes(
+        store.hosts.find("wn02.example.org").key_fingerprint)
+    assert sorted(e.host for e in store.review.quarantined()) == [HOST, HOST]
 
 
 def test_rollback_takes_forged_facts_away(collector, keys):
@@ -257,10 +257,10 @@ def test_rollback_takes_forged_facts_away(collector, keys):
                             kernel="5.14.0-503.el9.x86_64"))[0] == 200
     assert post(make_report(SITE, HOST, FORGED, ts=NOW - DAY, system="Windows 3.1",
                             kernel="3.1", arch="i386"), sender="203.0.113.66")[0] == 200
-    assert store.find_host(HOST).system == "Windows 3.1"
+    assert store.hosts.find(HOST).system == "Windows 3.1"
     code, out, _ = cli("rollback", HOST, "--site", SITE, "--to", iso(NOW - DAY - 60))
     assert code == 0 and "1 change(s) of its facts undone" in out, out
-    host = store.find_host(HOST)
+    host = store.hosts.find(HOST)
     assert (host.system, host.kernel, host.arch) == ("AlmaLinux 9.4", "5.14.0-503.el9.x86_64",
                                                      "x86_64")
     assert state(store) == NEW
@@ -270,32 +270,32 @@ def test_rollback_takes_forged_facts_away(collector, keys):
     for day in (3, 2, 1):
         assert post(make_report(SITE, HOST, NEW, ts=NOW - day * 3600,
                                 kernel="5.14.0-503.el9.x86_64"))[0] == 200
-    count = store.read("SELECT COUNT(*) FROM host_facts WHERE host_id = %d"
-                       % store.find_host(HOST).id)[0][0]
+    count = store.db.read("SELECT COUNT(*) FROM host_facts WHERE host_id = %d"
+                          % store.hosts.find(HOST).id)[0][0]
     assert count == 2
     # rolling back to the first facts, then the next report brings them again
     assert cli("rollback", HOST, "--site", SITE, "--to", iso(NOW - 3 * DAY))[0] == 0
-    assert store.find_host(HOST).kernel == "5.14.0-427.13.1.el9_4.x86_64"
+    assert store.hosts.find(HOST).kernel == "5.14.0-427.13.1.el9_4.x86_64"
     assert post(make_report(SITE, HOST, NEW, ts=NOW - 60, kernel="5.14.0-503.el9.x86_64"))[0] \
         == 200
-    assert store.find_host(HOST).kernel == "5.14.0-503.el9.x86_64"
+    assert store.hosts.find(HOST).kernel == "5.14.0-503.el9.x86_64"
 
 
 def test_rollback_never_hides_a_host_and_says_its_pin(collector, keys):
     store, post, cli = collector
     assert post(make_report(SITE, HOST, OLD, ts=NOW - 2 * DAY), keys["host"])[0] == 200
     assert post(make_report(SITE, HOST, NEW, ts=NOW - DAY), keys["host"])[0] == 200
-    first = store.find_host(HOST).first_report
+    first = store.hosts.find(HOST).first_report
     code, _, err = cli("rollback", HOST, "--site", SITE, "--to", iso(first - 60))
     assert code == 1 and err.count("\n") == 1 and "first reported at %s" % iso(first) in err
     assert state(store) == NEW
     code, out, _ = cli("rollback", HOST, "--site", SITE, "--to", iso(first))
     assert code == 0 and state(store) == OLD
-    fingerprint = bytes(store.find_host(HOST).key_fingerprint).hex()[:16]
+    fingerprint = bytes(store.hosts.find(HOST).key_fingerprint).hex()[:16]
     assert out.splitlines()[1].startswith(
         "its pin is unchanged: pinned to key SHA256 %s, since " % fingerprint)
     assert "keys pin or keys unpin" in out
-    assert [h.name for h in store.hosts()] == [HOST]
+    assert [h.name for h in store.hosts.listed()] == [HOST]
     assert json.loads(cli("keys", "--format", "json")[1])[0]["host"] == HOST
 
 
@@ -309,7 +309,7 @@ def test_a_merge_never_hands_a_pin_to_a_typo_twin(collector, keys, tmp_path):
     assert post(make_report(SITE, HOST, OLD, ts=NOW - 2 * DAY), keys["host"])[0] == 200
     assert post(make_report(SITE, "wn02.example.org", OLD, ts=NOW - 2 * DAY),
                 keys["host"])[0] == 200
-    genuine = bytes(store.find_host(HOST, SITE).key_fingerprint)
+    genuine = bytes(store.hosts.find(HOST, SITE).key_fingerprint)
     typo = "T2_TEZT"
     # a host that is at the typo only moves as before; so does a site key
     # pinned there on first use, but never onto a site that has hosts
@@ -326,18 +326,18 @@ def test_a_merge_never_hands_a_pin_to_a_typo_twin(collector, keys, tmp_path):
                                                                       SITE))
     assert "kept the host of %s" % SITE in lines[2] and "quarantine as entry" in lines[2]
     assert lines[1].startswith("the site key of %s (SHA256 " % typo) and "not moved" in lines[1]
-    assert store.site_keys() == []
-    host = store.find_host(HOST)
+    assert store.review.site_keys() == []
+    host = store.hosts.find(HOST)
     assert bytes(host.key_fingerprint) == genuine and state(store) == OLD
     assert host.system == "AlmaLinux 9.4"
-    assert sorted(h.name for h in store.hosts()) == [HOST, "wn02.example.org",
-                                                     "wn03.example.org", "wn09.example.org"]
-    [entry] = store.quarantined()
+    assert sorted(h.name for h in store.hosts.listed()) == [HOST, "wn02.example.org",
+                                                            "wn03.example.org", "wn09.example.org"]
+    [entry] = store.review.quarantined()
     assert (entry.site, entry.host, entry.kind, entry.sender) == (SITE, HOST, "key change",
                                                                   "203.0.113.66")
-    text = store.quarantined_one(entry.id).report.decode()
+    text = store.review.quarantined_one(entry.id).report.decode()
     assert "system: Windows 3.1\n" in text and "xrootd\t1:5.6.9-1.el9\tx86_64\n" in text
-    assert [r.outcome for r in store.reports(host.id)] == ["applied", "set aside"]
+    assert [r.outcome for r in store.hosts.reports(host.id)] == ["applied", "set aside"]
     # the real host's next report is applied; the stranger's is held
     assert post(make_report(SITE, HOST, NEW, ts=NOW - 60), keys["host"])[0] == 200
     assert post(make_report(typo, HOST, FORGED, ts=NOW - 30), keys["stranger"])[0] == 202
@@ -351,9 +351,9 @@ def test_a_merge_with_the_same_pin_joins_the_hosts(collector, keys):
     assert post(make_report(SITE, HOST, NEW, ts=NOW - DAY), keys["host"])[0] == 200
     code, out, _ = cli("sites", "merge", typo, SITE)
     assert code == 0 and len(out.splitlines()) == 1 and "1 merged" in out
-    host = store.find_host(HOST)
-    assert state(store) == NEW and store.quarantined() == []
-    assert [r.outcome for r in store.reports(host.id)] == ["applied", "applied"]
+    host = store.hosts.find(HOST)
+    assert state(store) == NEW and store.review.quarantined() == []
+    assert [r.outcome for r in store.hosts.reports(host.id)] == ["applied", "applied"]
     # the facts' history followed the merged host: a rollback to the typo's days works
     assert cli("rollback", HOST, "--site", SITE, "--to", iso(NOW - 2 * DAY))[0] == 0
     assert state(store) == OLD
@@ -386,9 +386,9 @@ def test_a_long_certificate_subject(collector, collector_keys, tmp_path, databas
         status, _, out, _ = wsgi_call(app, encrypt(sign(plaintext, *signer), collector_keys[1]))
         return status, out.decode()
     assert send(make_report(SITE, HOST, OLD, ts=NOW - DAY), certificate("one", 10))[0] == 200
-    host = store.find_host(HOST)
+    host = store.hosts.find(HOST)
     assert host.trust == "verified" and len(host.key_subject) > 255
     status, _ = send(make_report(SITE, HOST, NEW, ts=NOW - 60), certificate("two", 12))
     assert status == 202
-    [entry] = store.quarantined()
-    assert len(store.quarantined_one(entry.id).signer_subject) > len(host.key_subject)
+    [entry] = store.review.quarantined()
+    assert len(store.review.quarantined_one(entry.id).signer_subject) > len(host.key_subject)

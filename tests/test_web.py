@@ -21,7 +21,7 @@ PACKAGES = [("bash", "0:5.1.8-9.el9", "x86_64"), ("xrootd", "1:5.6.9-1.el9", "x8
 def setup(tmp_path, database_url, collector_keys):
     """(make_app(**options), counts()) for a collector on the database."""
     store = open_store(database_url)
-    store.init_schema()
+    store.schema.init()
     store.close()
 
     def make_app(pairs=(collector_keys,), **options):
@@ -31,7 +31,7 @@ def setup(tmp_path, database_url, collector_keys):
     def counts():
         probe = open_store(database_url)
         try:
-            return probe.row_counts()
+            return probe.testing.row_counts()
         finally:
             probe.close()
 
@@ -50,9 +50,9 @@ def test_encrypted_report_is_stored(setup, collector_keys):
     assert call(app, body)[:3:2] == (200, b"OK")
     assert counts() == {"hosts": 1, "packages": 2, "installs": 2, "reports": 1}
     store = open_store(app.config.database)
-    host = store.find_host("wn01.example.org")
-    assert store.state(host.id) == PACKAGES
-    assert store.reports(host.id)[0].sender == "192.0.2.7"
+    host = store.hosts.find("wn01.example.org")
+    assert store.hosts.state(host.id) == PACKAGES
+    assert store.hosts.reports(host.id)[0].sender == "192.0.2.7"
 
 
 def test_pakiti_client_report_is_accepted(setup, collector_keys):
@@ -68,8 +68,8 @@ def test_pakiti_client_report_is_accepted(setup, collector_keys):
     status, _, out, log = call(app, proc.stdout, query="")
     assert (status, out) == (200, b"OK"), log
     store = open_store(app.config.database)
-    host = store.find_host("ubuntu1.example.org", "prague_cesnet_lcg2")
-    state = store.state(host.id)
+    host = store.hosts.find("ubuntu1.example.org", "prague_cesnet_lcg2")
+    state = store.hosts.state(host.id)
     assert ("adduser", "3.118ubuntu5", "all") in state
     assert ("bsdutils", "1:2.37.2-4ubuntu3", "all") in state
     assert len(state) == counts()["installs"] == 101
@@ -172,7 +172,7 @@ def test_internal_error_is_500_without_traceback(setup, collector_keys):
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    app.store.store_report = broken
+    app.store.writer.store_report = broken
     status, _, out, log = call(app, encrypt(make_report(packages=PACKAGES), collector_keys[1]))
     assert (status, out) == (500, b"internal error\n")
     assert "Traceback" in log and "disk on fire" in log
@@ -208,7 +208,7 @@ def test_trusted_proxy_forwards_the_client_address(setup, collector_keys):
         call(app, make_report(packages=PACKAGES, ts=ts), environ_extra={
             "HTTP_X_FORWARDED_FOR": "198.51.100.1, " + claimed})
     store = open_store(app.config.database)
-    senders = [r.sender for r in store.reports(store.find_host("wn01.example.org").id)]
+    senders = [r.sender for r in store.hosts.reports(store.hosts.find("wn01.example.org").id)]
     assert senders == ["198.51.100.20", "192.0.2.7", "192.0.2.7", "192.0.2.7", "2001:db8::1"]
 
 

@@ -21,8 +21,8 @@ def create_app(config_path=None, database=None, keys=None, certs=None, officer_t
     check_key_pairs(config)
     store = open_store(config.database, config.package_cache, config.read_connections)
     try:
-        store.check_writable()
-        store.check_schema()
+        store.schema.check_writable()
+        store.schema.check()
     except StoreUnavailable as exc:
         # Start anyway: ingest answers 503 until the database is back.
         sys.stderr.write("wlcg-collector: warning: %s\n" % exc)

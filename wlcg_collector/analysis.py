@@ -60,7 +60,7 @@ def stored_baseline(store, ref):
     if there is none, ValueError for a bad reference, BaselineError if its
     text does not parse."""
     name, revision = split_baseline_ref(ref)
-    baseline = store.baseline(name, revision)
+    baseline = store.baselines.get(name, revision)
     return baseline, parse_baseline(baseline.text, "%s@%d" % (name, baseline.revision))
 
 
@@ -81,7 +81,7 @@ def day_range(first, last, now):
 
 def require_site(store, site):
     """UnknownHost unless `site` is None or has a host."""
-    if site is not None and not store.site_exists(site):
+    if site is not None and not store.sites.exists(site):
         raise UnknownHost("unknown site %r" % site)
 
 
@@ -114,14 +114,14 @@ def compliance(store, requirements, at, site=None):
     ids: no host id is handled one by one."""
     if at is None:
         at = FAR_FUTURE
-    packages = store.packages_named({r.name for r in requirements})
+    packages = store.fleet.packages_named({r.name for r in requirements})
     if site is None:
         # the hosts and the holders, read at once on several connections
-        hosts, holders = store.hosts_and_holders(packages, at)
+        hosts, holders = store.fleet.hosts_and_holders(packages, at)
     else:
         # a site of a few hosts is read host by host; a big one, package by package
-        hosts = store.hosts_at(at, site)
-        holders = store.holder_bitmaps(
+        hosts = store.fleet.hosts_at(at, site)
+        holders = store.fleet.holder_bitmaps(
             packages, at, [h.id for h in hosts] if len(hosts) <= FEW_HOSTS else None)
     masks = HostMasks(hosts)
     return judge(requirements, packages, hosts, masks, newest_holders(packages, holders, masks))
@@ -325,7 +325,7 @@ def adoption(store, requirement, first_day, last_day, site=None):
     per_host = defaultdict(list)
     host_site, host_packager = {}, {}
     for host_id, site_name, packager, version, arch, installed, removed in \
-            store.package_intervals(requirement.name, first_day, ends[-1], site):
+            store.fleet.package_intervals(requirement.name, first_day, ends[-1], site):
         per_host[host_id].append((version, arch, installed, removed))
         host_site[host_id], host_packager[host_id] = site_name, packager
     verdicts = {}
@@ -374,9 +374,9 @@ def adoption(store, requirement, first_day, last_day, site=None):
 def fleet_changes(store, since, site=None, package=None):
     """[Change] of every change at or after `since`, by time, site, host,
     name and arch."""
-    host_ids = store.changed_hosts(since, site, package)
-    hosts = store.host_names(host_ids)
-    per_host = store.changed_intervals(host_ids, since, package)
+    host_ids = store.fleet.changed_hosts(since, site, package)
+    hosts = store.fleet.host_names(host_ids)
+    per_host = store.fleet.changed_intervals(host_ids, since, package)
     # the versions installed before `since` and kept across a change tell an
     # upgrade from a second version installed beside the first: history.py
     # says which (name, arch) need them
@@ -384,7 +384,7 @@ def fleet_changes(store, since, site=None, package=None):
     for host_id, intervals in per_host.items():
         for key in versions_to_keep(intervals, since):
             wanted[key].add(host_id)
-    for host_id, intervals in store.kept_intervals(wanted, since).items():
+    for host_id, intervals in store.fleet.kept_intervals(wanted, since).items():
         per_host[host_id] += intervals
     rows = []
     for host_id, intervals in per_host.items():
@@ -401,7 +401,7 @@ def stale(store, days, now):
     """[Silent]: whole sites whose every host has been silent for more than
     `days` (host None), then the silent hosts of other sites."""
     per_site = defaultdict(list)
-    for host in store.hosts():
+    for host in store.hosts.listed():
         per_site[host.site].append(host)
     rows = []
     for site_name in sorted(per_site, key=site_order):

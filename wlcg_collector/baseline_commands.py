@@ -53,7 +53,7 @@ def read_baseline_file(path):
             text = handle.read(1024 * 1024)
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError("cannot read baseline %s: %s" % (path, getattr(exc, "strerror", exc)
-                                                             or exc))
+                                                            or exc))
     return text, parse_baseline(text, path)
 
 
@@ -75,9 +75,9 @@ def cmd_baseline(args):
         text, requirements = read_baseline_file(args.file)
         for warning in dpkg_caveats(requirements):
             sys.stderr.write("%s: warning: %s:%s\n" % (PROG, args.file, warning[len("line "):]))
-        revision = store.add_baseline(args.name, text, int(time.time()))
+        revision = store.baselines.add(args.name, text, int(time.time()))
         print("baseline %s revision %d: %d requirement(s)" % (args.name, revision,
-                                                             len(requirements)))
+                                                              len(requirements)))
         sys.stdout.flush()
         # the officer's first compare of it then reads only the hosts
         # changed since (a full read of a whole grid takes seconds)
@@ -86,14 +86,14 @@ def cmd_baseline(args):
         except StoreError as exc:
             sys.stderr.write("%s: warning: compare's holders not kept: %s\n" % (PROG, exc))
     elif args.baseline_command == "list":
-        emit_records(store.baselines(), ["name", "revision", "created", "revisions"],
+        emit_records(store.baselines.latest(), ["name", "revision", "created", "revisions"],
                      args.format)
     else:
         try:
             name, revision = analysis.split_baseline_ref(args.name)
         except ValueError as exc:
             raise UsageError(str(exc))
-        baseline = store.baseline(name, revision)
+        baseline = store.baselines.get(name, revision)
         text = baseline.text
         sys.stdout.write("# baseline %s revision %d, stored %s\n%s" % (
             name, baseline.revision, format_time(baseline.created),
@@ -104,7 +104,7 @@ def keep_baselines(args):
     """`baseline keep`: what compare keeps, brought up to date for each
     stored baseline (its latest revision), newest first."""
     store = store_of(args, read=True)
-    infos = sorted(store.baselines(), key=lambda info: (-info.created, info.name))
+    infos = sorted(store.baselines.latest(), key=lambda info: (-info.created, info.name))
     unknown = set(args.names) - {info.name for info in infos}
     if unknown:
         raise CommandError("unknown baseline(s): %s" % ", ".join(sorted(unknown)))
@@ -152,7 +152,7 @@ def cmd_compare(args):
         emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)
         return
     # with a list of sites loaded, each site's tier: compliance by tier at a glance
-    listed = {row.name.lower(): row for row in store.site_rows()}
+    listed = {row.name.lower(): row for row in store.sites.rows()}
     summary = [dict(s._asdict(), compliant="%.1f%%" % s.compliant) for s in result.summary()]
     summary_columns = analysis.SUMMARY_COLUMNS + (["tier"] if listed else [])
     for row in summary:

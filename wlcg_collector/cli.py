@@ -156,9 +156,9 @@ def cmd_keygen(args):
 
 def cmd_init_db(args):
     store = store_of(args, check=False)
-    before, after = store.init_schema()
-    if store.init_note:
-        print(store.init_note)
+    before, after = store.schema.init()
+    if store.schema.init_note:
+        print(store.schema.init_note)
     if before is None:
         print("created schema version %d" % after)
     elif before == after:
@@ -220,7 +220,7 @@ def cmd_ingest(args):
 
     def flush():
         refused = 0
-        results = store.store_reports([item for _, item in batch], config.limits)
+        results = store.writer.store_reports([item for _, item in batch], config.limits)
         for (path, _), result in zip(batch, results):
             if isinstance(result, ReportError):
                 refused += refuse(path, "bad report: %s" % result)
@@ -275,9 +275,9 @@ def cmd_hosts(args):
     before = None
     if args.stale is not None:
         before = int(time.time() - args.stale * analysis.DAY)
-    listed = {row.name.lower(): row for row in store.site_rows()}
+    listed = {row.name.lower(): row for row in store.sites.rows()}
     rows = []
-    for host in store.hosts(site, before):
+    for host in store.hosts.listed(site, before):
         row = listed.get(host.site.lower())
         rows.append({"site": host.site, "host": host.name, "system": host.system,
                      "packager": host.packager, "last_report": format_time(host.last_report),
@@ -292,7 +292,7 @@ HOST_COLUMNS = ["site", "host", "system", "packager", "last_report", "packages",
 
 def cmd_state(args):
     store = store_of(args, read=True)
-    emit_records(store.state(host_of(store, args).id, args.at), ["name", "version", "arch"],
+    emit_records(store.hosts.state(host_of(store, args).id, args.at), ["name", "version", "arch"],
                  args.format)
 
 
@@ -302,7 +302,7 @@ HISTORY_COLUMNS = ["time", "action", "name", "arch", "old", "new"]
 def cmd_history(args):
     store = store_of(args, read=True)
     host = host_of(store, args)
-    events = changes(host.packager, store.intervals(host.id, args.since), args.since)
+    events = changes(host.packager, store.hosts.intervals(host.id, args.since), args.since)
     emit([dict(zip(HISTORY_COLUMNS, (format_time(event[0]),) + tuple(event[1:])))
           for event in events], HISTORY_COLUMNS, args.format)
 
@@ -317,12 +317,12 @@ def cmd_reports(args):
     rows = [{"received": r.received, "collected": r.collected, "sender": r.sender,
              "signer": trust.short_fingerprint(r.signer), "packages": r.packages,
              "changed": bool(r.changed), "outcome": r.outcome, "duplicates": r.duplicates}
-            for r in store.reports(host.id)]
+            for r in store.hosts.reports(host.id)]
     # the ones kept aside are reports received too
     rows += [{"received": q.received, "collected": None, "sender": q.sender,
               "signer": trust.short_fingerprint(q.fingerprint), "packages": None,
               "changed": False, "outcome": "quarantined", "duplicates": 0}
-             for q in store.quarantined(host.site) if q.host == host.name]
+             for q in store.review.quarantined(host.site) if q.host == host.name]
     rows.sort(key=lambda r: r["received"])
     for row in rows:
         row["received"], row["collected"] = (format_time(row["received"]),

@@ -61,7 +61,7 @@ def store_of(args, check=True, read=False):
     store = open_store(url, config.package_cache, config.read_connections)
     args.stores.append(store)
     if check:
-        store.check_schema()
+        store.schema.check()
     return store
 
 
@@ -121,6 +121,6 @@ def site_of(store, args):
 def host_of(store, args):
     """The Host that HOST [--site SITE] names."""
     try:
-        return store.find_host(args.host, args.site)
+        return store.hosts.find(args.host, args.site)
     except StoreError as exc:
         raise CommandError(str(exc))

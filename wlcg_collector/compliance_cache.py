@@ -133,28 +133,28 @@ def current_holders(store, requirements, keeper=None, now=None, errors=None):
     keeper = keeper or store
     errors = sys.stderr if errors is None else errors
     key = names_hash(requirements)
-    packages = store.packages_named({r.name for r in requirements})
+    packages = store.fleet.packages_named({r.name for r in requirements})
     kept = _kept(keeper, key, errors)
     changed = None
     if kept is not None:
         # the hosts first: their set_reports vouch for the holders read after
-        hosts = store.hosts_at(FAR_FUTURE)
+        hosts = store.fleet.hosts_at(FAR_FUTURE)
         vouched = {host.id: host.set_report or 0 for host in hosts}
-        moves = store.site_moves()
+        moves = store.holders.site_moves()
         sets, kept_holders, kept_moves = kept
         changed = [host.id for host in hosts if sets.get(host.id) != vouched[host.id]]
         if kept_moves != moves or len(changed) > FEW_HOSTS:
             kept, changed = None, None
-            holders = store.holder_bitmaps(packages, FAR_FUTURE)
+            holders = store.fleet.holder_bitmaps(packages, FAR_FUTURE)
         else:
-            holders = store.holder_bitmaps(packages, FAR_FUTURE, changed) if changed else {}
+            holders = store.fleet.holder_bitmaps(packages, FAR_FUTURE, changed) if changed else {}
     else:
         # a full read: the set_reports first, then the hosts beside the
         # holders (on several connections); a host that came in between
         # waits for the next run
-        vouched = store.set_reports()
-        moves = store.site_moves()
-        hosts, holders = store.hosts_and_holders(packages, FAR_FUTURE)
+        vouched = store.fleet.set_reports()
+        moves = store.holders.site_moves()
+        hosts, holders = store.fleet.hosts_and_holders(packages, FAR_FUTURE)
         hosts = [host for host in hosts if host.id in vouched]
     masks = HostMasks(hosts)
     won = analysis.newest_holders(packages, holders, masks)
@@ -172,7 +172,7 @@ def current_holders(store, requirements, keeper=None, now=None, errors=None):
                                 encode_sets({host.id: vouched[host.id] for host in hosts}),
                                 holders)
             try:
-                keeper.keep_holders(key, row)
+                keeper.holders.keep(key, row)
             except StoreError as exc:
                 errors.write("wlcg-collector: warning: compare's holders not kept: %s\n" % exc)
     return Current(packages, hosts, masks, won, changed)
@@ -202,7 +202,7 @@ def keep_baselines(store, baselines, keeper=None, now=None, errors=None):
             # a burst of other compares does not push a stored baseline's
             # row out (the newest rows are kept)
             try:
-                (keeper or store).touch_holders(names_hash(requirements),
+                (keeper or store).holders.touch(names_hash(requirements),
                                                 int(time.time() if now is None else now))
             except StoreError as exc:
                 errors.write("wlcg-collector: warning: compare's holders not kept: %s\n" % exc)
@@ -214,7 +214,7 @@ def _kept(keeper, key, errors):
     """(kept set_reports, kept holders, moves then) of the kept row, or
     None when there is none or it cannot be read."""
     try:
-        kept = keeper.cached_holders(key)
+        kept = keeper.holders.cached(key)
         if kept is None:
             return None
         return decode_sets(kept.tokens), decode_holders(kept.holders), kept.moves

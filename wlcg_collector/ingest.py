@@ -128,14 +128,14 @@ def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clo
         received = int(time.time())
     try:
         report, signer = open_body(body, pairs, received, allow_plaintext, clock_skew, rules,
-                                   max_packages, stored=store.count_resend)
+                                   max_packages, stored=store.writer.count_resend)
     except AlreadyStored:
         # the same report again (a retry): what store_report would answer,
         # without openssl verifying it a second time; counted, nothing else
         return IngestResult("duplicate")
     kwargs = {} if limits is None else {"limits": limits}
     try:
-        return store.store_report(report, received, sender, clock_skew, signer=signer,
-                                  rules=rules, **kwargs)
+        return store.writer.store_report(report, received, sender, clock_skew, signer=signer,
+                                         rules=rules, **kwargs)
     except ReportError as exc:  # a package line, read only now (nothing was stored)
         raise Rejected(400, "bad report: %s" % exc)

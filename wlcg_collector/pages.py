@@ -200,14 +200,14 @@ class OfficerPages(object):
             raise PageError(400, str(exc))
 
     def baseline_names(self):
-        return [b.name for b in self.store.baselines()]
+        return [b.name for b in self.store.baselines.latest()]
 
     # -- pages
 
     def overview(self, args):
         now = int(time.time())
         stale_days = self.number_arg(args, "stale", self.stale_days)
-        overview, tokens = self.store.site_overview(now - stale_days * analysis.DAY)
+        overview, tokens = self.store.sites.overview(now - stale_days * analysis.DAY)
         sites = {site: {"site": site, "hosts": hosts, "last_report": last, "silent": silent,
                         "compliance": None, "behind": None}
                  for site, hosts, last, silent in overview}
@@ -220,7 +220,7 @@ class OfficerPages(object):
                     row["compliance"] = summary.compliant
                     row["behind"] = summary.behind
         # the list of sites: tier and country; names not on it shown apart
-        site_rows = self.store.site_rows()
+        site_rows = self.store.sites.rows()
         listed = {row.name.lower(): row for row in site_rows}
         unknown = [name for name in sites if site_rows and name.lower() not in listed]
         rows = [row for name, row in sites.items() if name not in unknown]
@@ -234,8 +234,8 @@ class OfficerPages(object):
         without_reports = [row.name for row in site_rows
                            if row.status == "listed" and row.name.lower() not in reporting]
         unknown_sites = topology.unknown_sites(
-            site_rows, self.store.hosts_by_site(unknown) if unknown else [],
-            self.store.quarantined_sites(trust.UNKNOWN_SITE)) if site_rows else []
+            site_rows, self.store.sites.hosts(unknown) if unknown else [],
+            self.store.sites.quarantined(trust.UNKNOWN_SITE)) if site_rows else []
         sort = args.get("sort") if args.get("sort") in SORT_KEYS else "site"
         descending = args.get("order") == "desc"
         # ties stay in site order; rows without a value go last either way
@@ -285,22 +285,22 @@ class OfficerPages(object):
         if baseline:
             _, requirements = self.requirements(baseline)
             status = analysis.compliance(self.store, requirements, None, site).behind_counts()
-        meta = [row for row in self.store.site_rows() if row.name.lower() == site.lower()]
+        meta = [row for row in self.store.sites.rows() if row.name.lower() == site.lower()]
         now = int(time.time())
         return {"site": site, "baseline": baseline, "status": status,
-                "baselines": self.baseline_names(), "hosts": self.store.hosts(site=site),
+                "baselines": self.baseline_names(), "hosts": self.store.hosts.listed(site=site),
                 "meta": meta[0] if meta else None, "quota_days": QUOTA_DAYS,
-                "quota_events": self.store.quota_events(
+                "quota_events": self.store.quotas.events(
                     site, now - now % 86400 - (QUOTA_DAYS - 1) * 86400)}
 
     def host(self, site, name, args):
-        host = self.store.host(site, name)
+        host = self.store.hosts.get(site, name)
         at = self.date_arg(args, "at")
         needle = args.get("q", "").lower()
-        packages = [p for p in self.store.state(host.id, at) if needle in p.name.lower()]
+        packages = [p for p in self.store.hosts.state(host.id, at) if needle in p.name.lower()]
         timeline = []
         for when, action, package, arch, old, new in reversed(
-                changes(host.packager, self.store.intervals(host.id))):
+                changes(host.packager, self.store.hosts.intervals(host.id))):
             if not timeline or timeline[-1]["time"] != when:
                 timeline.append({"time": when, "changes": []})
             timeline[-1]["changes"].append({"action": action, "name": package, "arch": arch,
@@ -311,7 +311,7 @@ class OfficerPages(object):
 
     def quarantine(self, args):
         site = args.get("site") or None
-        return {"site": site or "", "entries": self.store.quarantined(site)}
+        return {"site": site or "", "entries": self.store.review.quarantined(site)}
 
     def advisories(self, args):
         try:

@@ -94,17 +94,17 @@ def cmd_sites(args):
 
 def list_sites(args):
     store = store_of(args, read=True)
-    rows = store.site_rows()
+    rows = store.sites.rows()
     if args.unknown:
-        found = topology.unknown_sites(rows, store.hosts_by_site(),
-                                       store.quarantined_sites(UNKNOWN_SITE))
+        found = topology.unknown_sites(rows, store.sites.hosts(),
+                                       store.sites.quarantined(UNKNOWN_SITE))
         if not rows and args.format == "table":
             raise CommandError("no list of sites is loaded (wlcg-collector sites import): "
                                "every site is as good as any other")
         emit([unknown_row(site, args.format) for site in found], UNKNOWN_COLUMNS, args.format)
         return
     # the list's columns once a list is loaded
-    emit_records(topology.site_lines(rows, store.sites()),
+    emit_records(topology.site_lines(rows, store.sites.reported()),
                  SITE_COLUMNS if rows else ["site", "hosts", "last_report"], args.format)
 
 
@@ -137,10 +137,10 @@ def import_sites(args):
     except (SourceError, topology.SiteListError) as exc:
         raise CommandError("%s; nothing imported" % printable(exc, 1000))
     store = store_of(args)
-    refusal = topology.shrink_refusal(store.site_rows(), listed)
+    refusal = topology.shrink_refusal(store.sites.rows(), listed)
     if refusal and not args.force:
         raise CommandError("%s: %s; nothing imported" % (shown, refusal))
-    result = store.import_sites(listed, shown, fmt, int(time.time()), officer_name())
+    result = store.sites.import_list(listed, shown, fmt, int(time.time()), officer_name())
     if args.quiet:
         return
     print("imported %d site(s) from %s (%s): %d added, %d retired, %d listed again, %d updated"
@@ -150,7 +150,7 @@ def import_sites(args):
 
 def move_site(args, kind):
     store = store_of(args)
-    done = store.move_site(args.old, args.new, kind, int(time.time()), officer_name())
+    done = store.sites.move(args.old, args.new, kind, int(time.time()), officer_name())
     print("%s site %s %s %s: %d host(s) moved (%d merged with a host of the same name), "
           "%d report(s), %d interval(s); reports naming %s are stored under %s from now on"
           % ("renamed" if kind == RENAME else "merged", done.old_name,
@@ -175,7 +175,7 @@ def list_renames(args):
     rows = [{"id": r.id, "time": format_time(r.done), "kind": r.kind, "old": r.old_name,
              "new": r.new_name, "hosts": r.hosts, "merged": r.merged, "reports": r.reports,
              "intervals": r.intervals, "by": r.done_by}
-            for r in store_of(args, read=True).site_renames()]
+            for r in store_of(args, read=True).sites.renames()]
     emit(rows, RENAME_COLUMNS, args.format)
 
 
@@ -183,15 +183,15 @@ def show_site(args):
     store = store_of(args, read=True)
     now = int(time.time())
     since = now - now % DAY - (max(args.days, 1) - 1) * DAY
-    lines = [line for line in topology.site_lines(store.site_rows(), store.sites())
+    lines = [line for line in topology.site_lines(store.sites.rows(), store.sites.reported())
              if line.site.lower() == args.site.lower()]
-    events = store.quota_events(args.site, since)
+    events = store.quotas.events(args.site, since)
     if not lines and not events:
         raise CommandError("unknown site %r" % args.site)
     line = lines[0] if lines else topology.SiteLine(events[0].site, None, None, None, None, 0,
                                                     None)
     shown = dict(line._asdict(), last_report=format_time(line.last_report),
-                 quarantined=len(store.quarantined(line.site)))
+                 quarantined=len(store.review.quarantined(line.site)))
     rows = [quota_event_row(event) for event in events]
     if args.format == "json":
         emit_object(dict(shown, quota_events=rows))

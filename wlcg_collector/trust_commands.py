@@ -78,7 +78,7 @@ def quarantine_row(entry):
 def cmd_quarantine(args):
     store = store_of(args, read=args.action in ("list", "show"))
     if args.action == "list":
-        emit([quarantine_row(e) for e in store.quarantined(args.site)], QUARANTINE_COLUMNS,
+        emit([quarantine_row(e) for e in store.review.quarantined(args.site)], QUARANTINE_COLUMNS,
              args.format)
         return
     if args.action == "accept" and (args.key_changes or args.unknown_site):
@@ -87,15 +87,15 @@ def cmd_quarantine(args):
             raise UsageError("accept %s takes --site SITE and no ID" % flag)
         kinds = (trust.KEY_CHANGE, trust.SITE_KEY_CHANGE) if args.key_changes else \
             (trust.UNKNOWN_SITE,)
-        entries = [e for e in store.quarantined(args.site) if e.kind in kinds]
+        entries = [e for e in store.review.quarantined(args.site) if e.kind in kinds]
         conflicts = trust.conflicting_hosts(entries)
-        site_keys = {bytes(k.fingerprint) for k in store.site_keys(args.site)}
+        site_keys = {bytes(k.fingerprint) for k in store.review.site_keys(args.site)}
         # a new site key re-pins every host of the site: only ever by ID
         new_site_keys = [e for e in entries if e.kind == trust.SITE_KEY_CHANGE
                          and bytes(e.fingerprint) not in site_keys]
         skipped = sorted({(e.site, e.host) for e in entries
                           if (e.site.upper(), e.host) in conflicts})
-        entries = [store.quarantined_one(e.id) for e in entries
+        entries = [store.review.quarantined_one(e.id) for e in entries
                    if (e.site.upper(), e.host) not in conflicts and e not in new_site_keys]
         rules = config_of(args).rules
         for entry in entries:
@@ -117,7 +117,7 @@ def cmd_quarantine(args):
         return
     if args.id is None:
         raise UsageError("quarantine %s needs the ID of a quarantined report" % args.action)
-    entry = store.quarantined_one(args.id)
+    entry = store.review.quarantined_one(args.id)
     if args.action == "show":
         sys.stdout.write("".join("%s: %s\n" % (k, escaped(v)) for k, v in
                                  quarantine_row(entry).items()))
@@ -125,7 +125,7 @@ def cmd_quarantine(args):
             sys.stdout.write("subject: %s\n" % escaped(entry.signer_subject))
         sys.stdout.write("\n" + entry.report.decode("utf-8", "replace"))
     elif args.action == "drop":
-        store.drop_quarantined(entry.id)
+        store.review.drop(entry.id)
         print("dropped quarantined report %d of %s at %s" % (entry.id, entry.host, entry.site))
     else:
         result, pin_line = accept_entry(store, entry, config_of(args).rules)
@@ -149,7 +149,7 @@ def accept_entry(store, entry, rules):
     except ReportError as exc:  # it was parsed once already: the text is stored as received
         raise CommandError("quarantined report %d: %s" % (entry.id, exc))
     before = pin_of(store, entry.site, entry.host)
-    result = store.accept_quarantined(entry, report, int(time.time()), "officer", rules)
+    result = store.review.accept(entry, report, int(time.time()), "officer", rules)
     after = pin_of(store, entry.site, entry.host)
     if before is None or before[:2] == after[:2]:
         return result, None
@@ -160,7 +160,7 @@ def accept_entry(store, entry, rules):
 def pin_of(store, site, name):
     """(trust, fingerprint, pinned_at, pinned_by) of a host, None for none."""
     try:
-        host = store.host(site, name)
+        host = store.hosts.get(site, name)
     except StoreError:
         return None
     return (host.trust, host.key_fingerprint, host.pinned_at, host.pinned_by)
@@ -180,11 +180,11 @@ def cmd_keys(args):
     rows = [{"site": h.site, "host": h.name, "trust": h.trust,
              "fingerprint": trust.short_fingerprint(h.key_fingerprint),
              "pinned_since": format_time(h.pinned_at), "pinned_by": h.pinned_by}
-            for h in store.keys(site)]
+            for h in store.review.keys(site)]
     rows += [{"site": k.site, "host": None, "trust": "site key",
               "fingerprint": trust.short_fingerprint(k.fingerprint),
               "pinned_since": format_time(k.pinned_at), "pinned_by": k.pinned_by}
-             for k in store.site_keys(site)]
+             for k in store.review.site_keys(site)]
     rows.sort(key=lambda r: (site_order(r["site"]), r["host"] or ""))
     emit(rows, KEYS_COLUMNS, args.format)
 
@@ -199,8 +199,8 @@ def change_pin(args):
     host = host_of(store, args)
     signer = None
     if args.action == "pin":
-        signers = store.signers_of(host)
-        site_keys = store.site_keys(host.site)
+        signers = store.review.signers_of(host)
+        site_keys = store.review.site_keys(host.site)
         signers += [trust.Signer(trust.SITE_KEY, bytes(k.fingerprint), None) for k in site_keys]
         try:
             signer = trust.match_fingerprint(args.fingerprint, signers)
@@ -210,7 +210,7 @@ def change_pin(args):
             raise CommandError("no report of %s at %s was signed by a key %s...: give the whole "
                                "SHA-256 (64 hex digits)" % (host.name, host.site,
                                                             args.fingerprint))
-    before = store.set_pin(host, signer, int(time.time()), "officer")
+    before = store.review.set_pin(host, signer, int(time.time()), "officer")
     after = (trust.UNSIGNED, None) if signer is None else (trust.trust_of(signer),
                                                            signer.fingerprint)
     print("%s at %s: now %s (was %s)" % (host.name, host.site, trust.describe_pin(*after),
@@ -221,7 +221,7 @@ def cmd_rollback(args):
     store = store_of(args)
     host = host_of(store, args)
     try:
-        done = store.rollback(host, args.to, dry_run=args.dry_run)
+        done = store.review.rollback(host, args.to, dry_run=args.dry_run)
     except RepairRefused as exc:
         raise CommandError(str(exc))
     print("%s %s at %s to %s: %d interval(s) opened since removed, %d closed since reopened, "

@@ -115,7 +115,7 @@ def cmd_import(args):
     files = 0
 
     def store_batch(advisories):
-        result = store.import_advisories(advisories, int(time.time()))
+        result = store.advisories.import_records(advisories, int(time.time()))
         for key in total:
             total[key] += getattr(result, key)
     for source in sources:
@@ -168,9 +168,9 @@ def refuse(*parts):
 def cmd_list(args):
     store = store_of(args, read=True)
     severities = severity_list(args.severity) if args.severity else None
-    infos = store.advisories(cve=args.cve.upper() if args.cve else None, severities=severities,
-                             since=args.since)
-    cves = store.advisory_cves([i.id for i in infos]) if infos else {}
+    infos = store.advisories.listed(cve=args.cve.upper() if args.cve else None,
+                                    severities=severities, since=args.since)
+    cves = store.advisories.cves([i.id for i in infos]) if infos else {}
     rows = [{"advisory": i.ident, "severity": i.severity, "published": i.published,
              "cves": " ".join(cves.get(i.id, [])), "title": i.title} for i in infos]
     emit_records([_Row(r) for r in rows], LIST_COLUMNS, args.format)
@@ -185,7 +185,7 @@ class _Row(object):
 
 def _info(store, ident):
     try:
-        return store.advisory(ident)
+        return store.advisories.get(ident)
     except StoreError as exc:
         raise CommandError(str(exc))
 
@@ -194,7 +194,7 @@ def cmd_show(args):
     store = store_of(args, read=True)
     info, content = _info(store, args.ident)
     if args.format == "json":
-        content["revisions"] = [r._asdict() for r in store.advisory_revisions(info.id)]
+        content["revisions"] = [r._asdict() for r in store.advisories.revisions(info.id)]
         content["first_seen"] = info.first_seen
         content["revision"] = info.revision
         import json
@@ -212,7 +212,7 @@ def cmd_show(args):
         print("url: %s" % content["url"])
     sys.stdout.write("\n")
     emit(rows, SHOW_COLUMNS, "table")
-    revisions = store.advisory_revisions(info.id)
+    revisions = store.advisories.revisions(info.id)
     if revisions:
         sys.stdout.write("\nearlier revisions:\n")
         emit_records(revisions, REVISION_COLUMNS, "table")
@@ -240,7 +240,7 @@ def cmd_vulnerable(args):
 def advisories_named(store, ident):
     """The AdvisoryInfo rows an ADVISORY|CVE argument names."""
     if ident.upper().startswith("CVE-"):
-        infos = store.advisories(cve=ident.upper())
+        infos = store.advisories.listed(cve=ident.upper())
         if not infos:
             raise CommandError("no stored advisory names %s" % ident.upper())
         return infos

@@ -67,8 +67,8 @@ def affected_rows(store, advisory_ids):
     """The affected rows of these advisories (None: of every advisory)
     that a package row may match."""
     if advisory_ids is not None and len(advisory_ids) <= FEW_ADVISORIES:
-        return store.affected_rows(advisory_ids)
-    return store.affected_rows(advisory_ids, present=True)
+        return store.advisories.affected_rows(advisory_ids)
+    return store.advisories.affected_rows(advisory_ids, present=True)
 
 
 class Judge(object):
@@ -79,13 +79,13 @@ class Judge(object):
     def __init__(self, store, table, rows, at):
         self.store = store
         self.rows = rows
-        table.loaded = store.advisory_streams()
+        table.loaded = store.advisories.streams()
         self.table = table
         by_name = defaultdict(list)
         by_source = defaultdict(list)
         for row in self.rows:
             (by_source if row.kind == SOURCE else by_name)[row.name].append(row)
-        self.packages = store.package_rows(set(by_name) | set(by_source), set(by_source))
+        self.packages = store.advisories.package_rows(set(by_name) | set(by_source), set(by_source))
         # package id -> {stream: [(advisory id, range)]} of the ranges it is in
         self.vulnerable = {}
         for package in self.packages.values():
@@ -100,7 +100,7 @@ class Judge(object):
                         found.append((row.advisory_id, row))
             if streams:
                 self.vulnerable[package.id] = streams
-        self.hosts = {host.id: host for host in store.hosts_at(at)}
+        self.hosts = {host.id: host for host in store.fleet.hosts_at(at)}
         # host id -> its stream (None: no advisory applies to its system)
         self.streams = {host.id: table.stream_of(host.system) for host in self.hosts.values()}
 
@@ -118,7 +118,7 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
     # (a whole grid's feeds hold some 150,000 advisories, most about
     # packages nobody here has)
     rows = affected_rows(store, None)
-    infos = {advisory_id: info for advisory_id, info in store.advisories_by_id(
+    infos = {advisory_id: info for advisory_id, info in store.advisories.by_id(
         {row.advisory_id for row in rows}).items() if info.severity in severities}
     judge = Judge(store, table, [row for row in rows if row.advisory_id in infos], at)
     wanted = None if site is None else site.lower()
@@ -126,7 +126,7 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
     hosts = {str(host.id): (judge.streams[host.id], host.site, host.name)
              for host in judge.hosts.values()
              if wanted is None or host.site.lower() == wanted}
-    holders = store.hosts_with_packages(sorted(judge.vulnerable), at)
+    holders = store.fleet.hosts_with_packages(sorted(judge.vulnerable), at)
     per_host = defaultdict(list)  # host id text -> [(rank, ident, name, arch, version, fixed)]
     site_advisories = defaultdict(set)
     for package_id, host_ids in holders.items():
@@ -230,7 +230,7 @@ class Exposure(object):
 def exposure(store, table, info, now, site=None):
     """Exposure of the advisory `info` (AdvisoryInfo)."""
     judge = Judge(store, table, affected_rows(store, [info.id]), EVER)
-    history = store.package_history(sorted(judge.packages))
+    history = store.advisories.package_history(sorted(judge.packages))
     windows = _host_windows(judge, history, _hosts_of(judge, site))
     # what each exposed host had of the advisory's packages, to tell a fix
     # from a removal
@@ -297,11 +297,11 @@ def _curve(windows, judge, published, now):
 
 def patch_times(store, table, now, since=None, severities=SECURITY_SEVERITIES, site=None):
     """[PatchTime], slowest sites first."""
-    infos = {info.id: info for info in store.advisories(severities=severities, since=since)}
+    infos = {info.id: info for info in store.advisories.listed(severities=severities, since=since)}
     if not infos:
         return []
     judge = Judge(store, table, affected_rows(store, sorted(infos)), EVER)
-    history = store.package_history(sorted(judge.vulnerable))
+    history = store.advisories.package_history(sorted(judge.vulnerable))
     windows = _host_windows(judge, history, _hosts_of(judge, site))
     published_of = {advisory_id: published_or_seen(info) for advisory_id, info in infos.items()}
     per_site = defaultdict(dict)  # site -> advisory id -> [days, open]

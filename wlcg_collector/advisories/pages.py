@@ -32,8 +32,8 @@ def advisories_context(store, table, args):
         entry = exposed.setdefault(advisory, {"hosts": set(), "sites": set()})
         entry["hosts"].add((site, host))
         entry["sites"].add(site)
-    infos = {info.ident: info for info in store.advisories(severities=severities)}
-    cves = store.advisory_cves([infos[ident].id for ident in exposed]) if exposed else {}
+    infos = {info.ident: info for info in store.advisories.listed(severities=severities)}
+    cves = store.advisories.cves([infos[ident].id for ident in exposed]) if exposed else {}
     rows = []
     for ident, entry in exposed.items():
         info = infos[ident]
@@ -55,7 +55,7 @@ def advisories_context(store, table, args):
 
 
 def advisory_context(store, table, ident):
-    info, content = store.advisory(ident)
+    info, content = store.advisories.get(ident)
     result = judging.exposure(store, table, info, int(time.time()))
     now_exposed = [h for h in result.hosts if h.fixed_at is None]
     return {"info": info, "content": content, "published": published_or_seen(info),

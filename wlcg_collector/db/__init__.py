@@ -18,15 +18,17 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     site_store.py     the list of sites, and renames and merges of sites
     advisory_store.py security advisories: imports and the reads exposure needs
     bulk.py           bulk loads of a whole history (benchmarks, tests)
+    testing.py        store.testing: bulk loads, row counts, schema shapes (tests only)
     records.py        the named records every read returns
 
 Only the dialect modules know which database they talk to: everything else
 uses the statements and methods a dialect provides (see SQLiteDialect).
 """
 
+import functools
+
 from .advisory_store import AdvisoryStore, UnknownAdvisory
 from .baseline_store import BaselineStore
-from .bulk import BulkLoader
 from .database import READ_CONNECTIONS, Database
 from .errors import (QuotaExceeded, StoreError, StoreUnavailable, UnknownBaseline, UnknownHost,
                      UnknownQuarantined)
@@ -34,6 +36,7 @@ from .fleet import FleetQueries
 from .holders_cache import HoldersCache
 from .hosts import HostReads
 from .packages import PACKAGE_CACHE_LIMIT
+from .quotas import Quotas
 from .records import IngestResult
 from .review import Review
 from .schema import SCHEMA_VERSION, Schema
@@ -47,15 +50,36 @@ __all__ = ["open_store", "Store", "StoreError", "StoreUnavailable", "UnknownHost
            "redact", "UnknownAdvisory", "SiteError"]
 
 
-class Store(Database, Schema, ReportWriter, HostReads, BaselineStore, FleetQueries, Review,
-            BulkLoader, AdvisoryStore, SiteStore, HoldersCache):
-    """The storage interface the collector, the CLI and the tests use; each
-    part lives in the module named above."""
+class Store(object):
+    """The storage the collector, the CLI and the tests use: one Database
+    (connections, transactions, the dialect) shared by parts, each with
+    its own state and tables, that use one another through public methods
+    only. A caller names the part it uses: store.sites.move(...),
+    store.fleet.hosts_at(...)."""
 
     def __init__(self, dialect, package_cache=PACKAGE_CACHE_LIMIT,
                  read_connections=READ_CONNECTIONS):
-        Database.__init__(self, dialect, read_connections)
-        self._init_writer(package_cache)
+        self.db = Database(dialect, read_connections)
+        self.schema = Schema(self.db)
+        self.sites = SiteStore(self.db)
+        self.quotas = Quotas(self.db)
+        self.writer = ReportWriter(self.db, self.sites, self.quotas, package_cache)
+        self.hosts = HostReads(self.db, self.sites)
+        self.fleet = FleetQueries(self.db)
+        self.baselines = BaselineStore(self.db)
+        self.advisories = AdvisoryStore(self.db)
+        self.review = Review(self.db, self.writer, self.hosts)
+        self.holders = HoldersCache(self.db)
+
+    @functools.cached_property
+    def testing(self):
+        """What only tests and benchmarks ask (testing.Testing): made on
+        first use, never by the collector itself."""
+        from .testing import Testing
+        return Testing(self.db)
+
+    def close(self):
+        self.db.close()
 
 
 def open_store(url, package_cache=PACKAGE_CACHE_LIMIT, read_connections=READ_CONNECTIONS):

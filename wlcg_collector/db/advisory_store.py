@@ -7,7 +7,7 @@ import json
 from collections import namedtuple
 
 from ..advisories.records import AdvisoryError, check_advisory
-from .database import chunks, maker
+from .database import Part, chunks, maker
 from .errors import StoreError
 
 # advisories(): one stored advisory (times in Unix seconds; revision counts
@@ -48,10 +48,12 @@ def advisory_content(advisory):
     return content, digest
 
 
-class AdvisoryStore(object):
-    """Mixed into Store."""
+class AdvisoryStore(Part):
+    """Security advisories (tables: advisories, advisory_cves,
+    advisory_packages, advisory_revisions), and the package rows and
+    histories exposure reads."""
 
-    def import_advisories(self, advisories, now):
+    def import_records(self, advisories, now):
         """Store advisories (records.Advisory) in one transaction: new ones
         are added; one whose content changed replaces its stored revision
         (which is kept in advisory_revisions); one equal to what is stored,
@@ -105,44 +107,44 @@ class AdvisoryStore(object):
                         (advisory_id,) + tuple(a[:-1]) + (int(a.pro),)
                         for a in advisory.affected])
             return ImportResult(**counts)
-        return self.transaction(work)
+        return self.db.transaction(work)
 
-    def advisories(self, cve=None, severities=None, since=None):
+    def listed(self, cve=None, severities=None, since=None):
         """[AdvisoryInfo], by ident (of one CVE; of these severities;
         published, or first seen when the feed gives no date, at or after
         `since`)."""
         if cve is not None:
-            rows = self.read(self.sql.SELECT_ADVISORIES_OF_CVE, (cve,), AdvisoryInfo)
+            rows = self.db.read(self.sql.SELECT_ADVISORIES_OF_CVE, (cve,), AdvisoryInfo)
         else:
-            rows = self.read(self.sql.SELECT_ADVISORIES.format(where=""), (), AdvisoryInfo)
+            rows = self.db.read(self.sql.SELECT_ADVISORIES.format(where=""), (), AdvisoryInfo)
         if severities:
             rows = [r for r in rows if r.severity in severities]
         if since is not None:
             rows = [r for r in rows if published_or_seen(r) >= since]
         return rows
 
-    def advisories_by_id(self, advisory_ids):
+    def by_id(self, advisory_ids):
         """{id: AdvisoryInfo} of these advisories."""
         make = maker(AdvisoryInfo)
         found = {}
         for chunk in chunks(sorted(advisory_ids)):
-            for row in self.read(self.sql.SELECT_ADVISORIES.format(
-                    where=" WHERE a.id IN (%s)" % self.marks(len(chunk))), chunk):
+            for row in self.db.read(self.sql.SELECT_ADVISORIES.format(
+                    where=" WHERE a.id IN (%s)" % self.db.marks(len(chunk))), chunk):
                 found[row[0]] = make(row)
         return found
 
-    def advisory(self, ident):
+    def get(self, ident):
         """(AdvisoryInfo, its content as a dict) of one advisory."""
-        found = self.read(self.sql.SELECT_ADVISORY_BY_IDENT, (ident,), AdvisoryInfo)
+        found = self.db.read(self.sql.SELECT_ADVISORY_BY_IDENT, (ident,), AdvisoryInfo)
         if not found:
             raise UnknownAdvisory("no advisory %s" % ident)
-        content = self.read_one(self.sql.SELECT_ADVISORY_CONTENT, (found[0].id,))[0]
+        content = self.db.read_one(self.sql.SELECT_ADVISORY_CONTENT, (found[0].id,))[0]
         return found[0], json.loads(content)
 
-    def advisory_revisions(self, advisory_id):
-        return self.read(self.sql.SELECT_ADVISORY_REVISIONS, (advisory_id,), AdvisoryRevision)
+    def revisions(self, advisory_id):
+        return self.db.read(self.sql.SELECT_ADVISORY_REVISIONS, (advisory_id,), AdvisoryRevision)
 
-    def advisory_cves(self, advisory_ids=None):
+    def cves(self, advisory_ids=None):
         """{advisory id: [CVE]}."""
         found = {}
         for advisory_id, cve in self._rows_of_advisories(self.sql.SELECT_ADVISORY_CVES,
@@ -155,26 +157,26 @@ class AdvisoryStore(object):
         those a package row of some host may match (by name or source)."""
         make = maker(AffectedRow)
         if present:
-            rows = self.read(self.sql.SELECT_PRESENT_ADVISORY_PACKAGES)
+            rows = self.db.read(self.sql.SELECT_PRESENT_ADVISORY_PACKAGES)
             if advisory_ids is not None:
                 wanted = set(advisory_ids)
                 rows = [row for row in rows if row[0] in wanted]
             return [make(row) for row in rows]
         return [make(row) for row in self._rows_of_advisories(self.sql.SELECT_ADVISORY_PACKAGES,
-                                                               advisory_ids)]
+                                                              advisory_ids)]
 
     def _rows_of_advisories(self, statement, advisory_ids):
         if advisory_ids is None:
-            return self.read(statement.format(where=""))
+            return self.db.read(statement.format(where=""))
         rows = []
         for chunk in chunks(sorted(advisory_ids)):
-            rows.extend(self.read(statement.format(
-                where=" WHERE advisory_id IN (%s)" % self.marks(len(chunk))), chunk))
+            rows.extend(self.db.read(statement.format(
+                where=" WHERE advisory_id IN (%s)" % self.db.marks(len(chunk))), chunk))
         return rows
 
-    def advisory_streams(self):
+    def streams(self):
         """The OS streams some advisory names."""
-        return {row[0] for row in self.read(self.sql.SELECT_ADVISORY_STREAMS)}
+        return {row[0] for row in self.db.read(self.sql.SELECT_ADVISORY_STREAMS)}
 
     def package_rows(self, names=(), sources=()):
         """{package id: SourcedPackage} of the rows called one of `names`
@@ -184,7 +186,7 @@ class AdvisoryStore(object):
         for statement, values in ((self.sql.SELECT_PACKAGE_ROWS_NAMED, names),
                                   (self.sql.SELECT_PACKAGE_ROWS_OF_SOURCES, sources)):
             for chunk in chunks(sorted(set(values))):
-                for row in self.read(statement.format(marks=self.marks(len(chunk))), chunk):
+                for row in self.db.read(statement.format(marks=self.db.marks(len(chunk))), chunk):
                     found[row[0]] = make(row)
         return found
 
@@ -198,7 +200,7 @@ class AdvisoryStore(object):
             found = {}
             for chunk in chunks(sorted(package_ids)):
                 cursor.execute(sql.SELECT_PACKAGE_HISTORY_CONCAT.format(
-                    marks=self.marks(len(chunk))), chunk)
+                    marks=self.db.marks(len(chunk))), chunk)
                 for package_id, text in cursor.fetchall():
                     if isinstance(text, bytes):
                         text = text.decode("ascii")
@@ -208,7 +210,7 @@ class AdvisoryStore(object):
                         intervals.append((int(host_id), int(installed),
                                           int(removed) if removed else None))
             return found
-        return self.transaction(work, write=False)
+        return self.db.transaction(work, write=False)
 
 
 def published_or_seen(info):

@@ -1,14 +1,15 @@
 """Stored baselines: the officer's reference versions, one revision per
 `baseline add`, never changed afterwards."""
 
+from .database import Part
 from .errors import StoreError, UnknownBaseline
 from .records import Baseline, BaselineInfo
 
 
-class BaselineStore(object):
-    """Mixed into Store."""
+class BaselineStore(Part):
+    """The officer's baselines (table: baselines)."""
 
-    def add_baseline(self, name, text, created):
+    def add(self, name, text, created):
         """Store a new revision of baseline `name`; returns the revision."""
         sql = self.sql
 
@@ -18,19 +19,19 @@ class BaselineStore(object):
             cursor.execute(sql.INSERT_BASELINE, (name, revision, created, text))
             return revision
         try:
-            return self.transaction(work)
+            return self.db.transaction(work)
         except self.dialect.integrity_errors:
             raise StoreError("baseline %r was changed at the same time: try again" % name)
 
-    def baselines(self):
+    def latest(self):
         """[BaselineInfo] of the latest revision of each, by name."""
-        return self.read(self.sql.SELECT_BASELINES, (), BaselineInfo)
+        return self.db.read(self.sql.SELECT_BASELINES, (), BaselineInfo)
 
-    def baseline(self, name, revision=None):
+    def get(self, name, revision=None):
         """Baseline `name` at `revision` (default: the latest)."""
         if revision is None:
-            revision = self.read(self.sql.SELECT_BASELINE_REVISION, (name,))[0][0]
-        row = self.read_one(self.sql.SELECT_BASELINE, (name, revision)) if revision else None
+            revision = self.db.read(self.sql.SELECT_BASELINE_REVISION, (name,))[0][0]
+        row = self.db.read_one(self.sql.SELECT_BASELINE, (name, revision)) if revision else None
         if row is None:
             raise UnknownBaseline("unknown baseline %r%s" % (
                 name, " revision %s" % revision if revision else ""))

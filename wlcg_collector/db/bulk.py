@@ -6,14 +6,14 @@ checked one by one."""
 import hashlib
 import json
 
-from .database import chunks
+from .database import Part, chunks
 from .packages import package_key
 
 BATCH = 200000
 
 
-class BulkLoader(object):
-    """Mixed into Store."""
+class BulkLoader(Part):
+    """Whole histories written at once (store.testing: never by ingest)."""
 
     def bulk_load(self, packager, packages, hosts, intervals, reports=(), progress=None):
         """Write package rows, hosts, their intervals and report rows into an
@@ -35,9 +35,9 @@ class BulkLoader(object):
                 dialect.bulk_installs(cursor, batch)
                 if report_batch:
                     cursor.executemany(sql.INSERT_REPORT, report_batch)
-            self.transaction(work)
+            self.db.transaction(work)
 
-        conn = self._connection()
+        conn = self.db.connection()
         cursor = conn.cursor()
         state = dialect.bulk_begin(cursor)
         try:
@@ -73,7 +73,7 @@ class BulkLoader(object):
                     for name, version, arch in part])
             cursor.execute(sql.SELECT_PACKAGE_KEYS, (packager,))
             return {bytes(key): package_id for key, package_id in cursor.fetchall()}
-        ids = self.transaction(work)
+        ids = self.db.transaction(work)
         return [ids[package_key(packager, *p)] for p in packages]
 
     def _bulk_hosts(self, hosts):
@@ -86,5 +86,5 @@ class BulkLoader(object):
                  h.last_report, h.last_report) for h in hosts])
             cursor.execute(sql.SELECT_HOST_IDS)
             return {(site, name): host_id for site, name, host_id in cursor.fetchall()}
-        ids = self.transaction(work)
+        ids = self.db.transaction(work)
         return [ids[(h.site, h.name)] for h in hosts]

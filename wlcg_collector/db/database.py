@@ -99,22 +99,27 @@ def numbers_to_bitmap(numbers):
 
 class Database(object):
     """A dialect (sqlite.SQLiteDialect or mysql.MySQLDialect) and this
-    thread's connection to it."""
+    thread's connection to it: the one thing every part of the store
+    shares."""
 
     def __init__(self, dialect, read_connections=READ_CONNECTIONS):
         self.dialect = dialect
         self.sql = dialect.sql
         self.read_connections = read_connections
         self._local = threading.local()
+        # the threads (and their connections) of concurrently(), made on first use
+        self._helpers = None
 
-    def _connection(self):
+    def connection(self):
+        """This thread's connection, opened on first use."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self.dialect.connect()
             self._local.conn = conn
         return conn
 
-    def _drop_connection(self):
+    def drop_connection(self):
+        """Close this thread's connection (the next use opens another)."""
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
         if conn is not None:
@@ -124,8 +129,8 @@ class Database(object):
                 pass
 
     def close(self):
-        self._drop_connection()
-        helpers = getattr(self, "_helpers", None)
+        self.drop_connection()
+        helpers = self._helpers
         if helpers is not None:
             self._helpers = None
             # each helper thread closes its own connection (the barrier makes
@@ -137,7 +142,7 @@ class Database(object):
                     barrier.wait(timeout=5)
                 except threading.BrokenBarrierError:
                     pass
-                self._drop_connection()
+                self.drop_connection()
             list(helpers.map(drop, range(self.read_connections)))
             helpers.shutdown()
 
@@ -149,11 +154,11 @@ class Database(object):
         their connections are kept for the next call, until close()."""
         if len(works) == 1:
             return [works[0]()]
-        helpers = getattr(self, "_helpers", None)
+        helpers = self._helpers
         if helpers is None:
             from concurrent.futures import ThreadPoolExecutor
             helpers = self._helpers = ThreadPoolExecutor(max_workers=self.read_connections,
-                                                          thread_name_prefix="wlcg-read")
+                                                         thread_name_prefix="wlcg-read")
         futures = [helpers.submit(work) for work in works[1:]]
         first = works[0]()  # (the caller's own thread does one part)
         return [first] + [future.result() for future in futures]
@@ -162,7 +167,7 @@ class Database(object):
         """Run work(cursor) in one transaction; retry deadlocks and lock
         timeouts; StoreUnavailable when the database cannot be reached."""
         for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
-            conn = self._connection()
+            conn = self.connection()
             try:
                 self.dialect.begin(conn, write)
                 cursor = conn.cursor()
@@ -182,7 +187,7 @@ class Database(object):
                     time.sleep(random.uniform(0.01, 0.05) * attempt)
                     continue
                 if self.dialect.is_unavailable(exc):
-                    self._drop_connection()
+                    self.drop_connection()
                     raise StoreUnavailable("database %s: %s" % (self.dialect.describe(), exc))
                 raise
 
@@ -204,3 +209,14 @@ class Database(object):
     def marks(self, count):
         """count placeholders, comma separated, for an IN list."""
         return ", ".join([self.dialect.placeholder] * count)
+
+
+class Part(object):
+    """A part of the store (the writer, the fleet's reads, the sites...):
+    its own state, declared by its __init__, over the one Database all
+    parts share."""
+
+    def __init__(self, db):
+        self.db = db
+        self.dialect = db.dialect
+        self.sql = db.sql

@@ -6,25 +6,26 @@ baselines, what counts as an upgrade) to their callers."""
 
 from collections import defaultdict
 
-from .database import (CHUNK, PARTS_PER_CONNECTION, chunks, holder_rows, maker,
+from .database import (CHUNK, PARTS_PER_CONNECTION, Part, chunks, holder_rows, maker,
                        numbers_to_bitmap)
 from .records import HostAt, Interval, PackageInterval, PackageRow
 
 
-class FleetQueries(object):
-    """Mixed into Store."""
+class FleetQueries(Part):
+    """The officer's questions over the whole fleet (reads of hosts,
+    packages and installs)."""
 
     def hosts_at(self, at, site=None):
         """[HostAt] of the hosts known at `at`, in site and name order."""
-        return self.transaction(lambda cursor: self.dialect.hosts_at(cursor, at, site),
-                                write=False)
+        return self.db.transaction(lambda cursor: self.dialect.hosts_at(cursor, at, site),
+                                   write=False)
 
     def host_names(self, host_ids):
         """{host id: HostAt} of these hosts."""
         found = {}
         for chunk in chunks(sorted(host_ids)):
-            for row in self.read(self.sql.SELECT_HOST_NAMES.format(marks=self.marks(len(chunk))),
-                                 chunk):
+            statement = self.sql.SELECT_HOST_NAMES.format(marks=self.db.marks(len(chunk)))
+            for row in self.db.read(statement, chunk):
                 found[row[0]] = HostAt(*row)
         return found
 
@@ -32,8 +33,8 @@ class FleetQueries(object):
         """{package id: PackageRow} of every package row called one of `names`."""
         found = {}
         for chunk in chunks(sorted(names)):
-            for row in self.read(self.sql.SELECT_PACKAGES_NAMED.format(
-                    marks=self.marks(len(chunk))), chunk):
+            for row in self.db.read(self.sql.SELECT_PACKAGES_NAMED.format(
+                    marks=self.db.marks(len(chunk))), chunk):
                 found[row[0]] = PackageRow(*row)
         return found
 
@@ -41,8 +42,8 @@ class FleetQueries(object):
         """{package id: PackageRow} of these ids."""
         found = {}
         for chunk in chunks(sorted(set(package_ids))):
-            for row in self.read(self.sql.SELECT_PACKAGES_BY_ID.format(
-                    marks=self.marks(len(chunk))), chunk):
+            for row in self.db.read(self.sql.SELECT_PACKAGES_BY_ID.format(
+                    marks=self.db.marks(len(chunk))), chunk):
                 found[row[0]] = PackageRow(*row)
         return found
 
@@ -62,7 +63,7 @@ class FleetQueries(object):
                     ids = ids.decode("ascii")
                 found.setdefault(package_id, []).extend(ids.split(","))
             return found
-        return self.transaction(work, write=False)
+        return self.db.transaction(work, write=False)
 
     def holder_bitmaps(self, package_ids, at, host_ids=None):
         """{package id: bitmap}: who had each package installed at `at`,
@@ -75,8 +76,8 @@ class FleetQueries(object):
         for hosts in chunks(sorted(host_ids)):
             for packages in chunks(sorted(package_ids)):
                 statement = self.sql.SELECT_HOST_HOLDINGS.format(
-                    hosts=self.marks(len(hosts)), marks=self.marks(len(packages)))
-                for package_id, host_id in self.read(statement, hosts + packages + [at, at]):
+                    hosts=self.db.marks(len(hosts)), marks=self.db.marks(len(packages)))
+                for package_id, host_id in self.db.read(statement, hosts + packages + [at, at]):
                     found[package_id].append(host_id)
         return {package_id: numbers_to_bitmap(ids) for package_id, ids in found.items()}
 
@@ -84,7 +85,7 @@ class FleetQueries(object):
         """{host id: set_report or 0} of the hosts known now: a few
         hundred kilobytes at 100,000 hosts, read before anything they
         vouch for (compliance_cache)."""
-        return self.transaction(self.dialect.set_reports, write=False)
+        return self.db.transaction(self.dialect.set_reports, write=False)
 
     def hosts_and_holders(self, package_ids, at, hosts=True):
         """(hosts_at(at) or None, holder_bitmaps(package_ids, at)) of the
@@ -95,16 +96,16 @@ class FleetQueries(object):
         another's. Rows go to the parts in turn, so that each part has
         rows of every kind."""
         ids = sorted(package_ids)
-        count = max(1, min(len(ids), PARTS_PER_CONNECTION * self.read_connections))
+        count = max(1, min(len(ids), PARTS_PER_CONNECTION * self.db.read_connections))
         parts = [ids[i::count] for i in range(count)]
 
         def holders(part):
-            return lambda: self.transaction(
+            return lambda: self.db.transaction(
                 lambda cursor: self.dialect.holder_bitmaps(cursor, part, at), write=False)
         works = [holders(part) for part in parts]
         if hosts:
             works.insert(0, lambda: self.hosts_at(at))
-        parts = self.concurrently(*works)
+        parts = self.db.concurrently(*works)
         found = {}
         for part in parts[1:] if hosts else parts:
             found.update(part)
@@ -116,7 +117,7 @@ class FleetQueries(object):
         where, params = "", []
         if site is not None:
             where, params = " AND site = " + self.dialect.placeholder, [site]
-        hosts = {row[0]: row[1:] for row in self.read(
+        hosts = {row[0]: row[1:] for row in self.db.read(
             self.sql.SELECT_HOST_SITES.format(where=where), params)}
         packages = self.packages_named([name])
         version_arch = {package_id: (row.version, row.arch)
@@ -124,10 +125,10 @@ class FleetQueries(object):
         make = maker(PackageInterval)
         rows = []
         for chunk in chunks(sorted(packages)):
-            marks = self.marks(len(chunk))
+            marks = self.db.marks(len(chunk))
             for statement, extra in ((self.sql.SELECT_OPEN_PACKAGE_INTERVALS, [end]),
                                      (self.sql.SELECT_CLOSED_PACKAGE_INTERVALS, [start, end])):
-                for host_id, package_id, installed, removed in self.read(
+                for host_id, package_id, installed, removed in self.db.read(
                         statement.format(marks=marks), chunk + extra):
                     site_packager = hosts.get(host_id)
                     if site_packager is not None:
@@ -143,18 +144,18 @@ class FleetQueries(object):
             if site is not None:
                 where = " AND h.site = " + self.dialect.placeholder
                 params.append(site)
-            return {row[0] for row in self.read(self.sql.SELECT_CHANGED_HOSTS.format(
+            return {row[0] for row in self.db.read(self.sql.SELECT_CHANGED_HOSTS.format(
                 where=where), params)}
         found = set()
         for chunk in chunks(sorted(self.packages_named([package]))):
-            marks = self.marks(len(chunk))
+            marks = self.db.marks(len(chunk))
             if site is None:
                 sql, params = self.sql.SELECT_HOSTS_CHANGING_PACKAGE, \
                     chunk + [since] + chunk + [since]
             else:
                 sql, params = self.sql.SELECT_SITE_HOSTS_CHANGING_PACKAGE, \
                     chunk + [since, site] + chunk + [since, site]
-            found.update(row[0] for row in self.read(sql.format(marks=marks), params))
+            found.update(row[0] for row in self.db.read(sql.format(marks=marks), params))
         return found
 
     def changed_intervals(self, host_ids, since, package=None):
@@ -166,14 +167,14 @@ class FleetQueries(object):
         if named is not None and len(named) > CHUNK:
             named = None  # (a name with that many builds: filtered here instead)
         for chunk in chunks(sorted(host_ids)):
-            marks = self.marks(len(chunk))
+            marks = self.db.marks(len(chunk))
             if named is None:
-                changed = self.read(self.sql.SELECT_CHANGED_INSTALLS.format(marks=marks),
-                                    chunk + [since] + chunk + [since])
+                changed = self.db.read(self.sql.SELECT_CHANGED_INSTALLS.format(marks=marks),
+                                       chunk + [since] + chunk + [since])
             else:  # that package's rows only: a fifth of the rows, or less
                 statement = self.sql.SELECT_CHANGED_INSTALLS_OF.format(
-                    marks=marks, packages=self.marks(len(named)))
-                changed = self.read(statement, chunk + named + [since] + chunk + named + [since])
+                    marks=marks, packages=self.db.marks(len(named)))
+                changed = self.db.read(statement, chunk + named + [since] + chunk + named + [since])
             rows.update(self.packages_by_id({row[1] for row in changed} - set(rows)))
             for host_id, package_id, installed, removed in changed:
                 row = rows[package_id]
@@ -194,8 +195,8 @@ class FleetQueries(object):
         for chunk in chunks(ids):
             # one string of "host installed" pairs a package row: every
             # holder of the row is listed, few are wanted
-            for package_id, pairs in self.read(self.sql.SELECT_KEPT_INSTALLS.format(
-                    marks=self.marks(len(chunk))), chunk + [since]):
+            for package_id, pairs in self.db.read(self.sql.SELECT_KEPT_INSTALLS.format(
+                    marks=self.db.marks(len(chunk))), chunk + [since]):
                 row = packages[package_id]
                 hosts = {str(h) for h in wanted[(row.name, row.arch)]}
                 if isinstance(pairs, bytes):

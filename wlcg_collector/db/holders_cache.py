@@ -3,6 +3,7 @@ bytes the compliance cache (wlcg_collector/compliance_cache.py) makes and
 reads. Only a cache: a row lost, refused or unreadable costs one full
 compare, never a wrong answer."""
 
+from .database import Part
 from .errors import StoreError
 from .records import CachedHolders
 
@@ -10,30 +11,30 @@ from .records import CachedHolders
 HOLDERS_KEPT = 20
 
 
-class HoldersCache(object):
-    """Mixed into Store."""
+class HoldersCache(Part):
+    """compare's holders kept between runs (table: holders_cache)."""
 
     def site_moves(self):
         """A text that changes with every rename or merge of sites."""
-        count, last = self.read(self.sql.SELECT_SITE_MOVES)[0]
+        count, last = self.db.read(self.sql.SELECT_SITE_MOVES)[0]
         return "%d:%d" % (count, last or 0)
 
-    def cached_holders(self, names_hash):
+    def cached(self, names_hash):
         """The CachedHolders of these names, or None."""
-        row = self.read_one(self.sql.SELECT_HOLDERS_CACHE, (names_hash,))
+        row = self.db.read_one(self.sql.SELECT_HOLDERS_CACHE, (names_hash,))
         return CachedHolders(row[0], row[1], bytes(row[2]), bytes(row[3])) if row else None
 
-    def touch_holders(self, names_hash, now):
+    def touch(self, names_hash, now):
         """The row of these names found current at `now`: it counts as
         new again, so that rows of other names do not push it out.
         StoreError if the database refuses it."""
         try:
-            self.transaction(lambda cursor: cursor.execute(self.sql.TOUCH_HOLDERS_CACHE,
-                                                           (now, names_hash)))
+            self.db.transaction(lambda cursor: cursor.execute(self.sql.TOUCH_HOLDERS_CACHE,
+                                                              (now, names_hash)))
         except self.dialect.errors as exc:
             raise StoreError("holders_cache: %s" % str(exc).splitlines()[0][:200])
 
-    def keep_holders(self, names_hash, cached):
+    def keep(self, names_hash, cached):
         """Keep a CachedHolders for these names (replacing the one kept),
         and only the HOLDERS_KEPT newest of all. StoreError if the database
         refuses it (a row larger than it takes, say)."""
@@ -46,6 +47,6 @@ class HoldersCache(object):
             for (old,) in cursor.fetchall()[HOLDERS_KEPT:]:
                 cursor.execute(sql.DELETE_HOLDERS_CACHE, (old,))
         try:
-            self.transaction(work)
+            self.db.transaction(work)
         except self.dialect.errors as exc:
             raise StoreError("holders_cache: %s" % str(exc).splitlines()[0][:200])

@@ -29,6 +29,7 @@ transaction of its own, once the refused report's has rolled back."""
 from collections import namedtuple
 
 from .. import trust
+from .database import Part
 from .errors import QuotaExceeded, StoreError
 from .records import QuotaEventRow, site_order
 
@@ -205,11 +206,12 @@ def over_quarantine_bounds(limits, usage, size):
     return None
 
 
-class Quotas(object):
-    """Mixed into ReportWriter: the bounds, applied inside a report's
-    transaction, and the events of the refusals."""
+class Quotas(Part):
+    """The bounds (tables: quota_usage, quota_events), checked by the
+    writer inside a report's transaction (with its cursor), and the
+    events of the refusals."""
 
-    def _check_new_host(self, cursor, report, sender, received, limits, proven):
+    def check_new_host(self, cursor, report, sender, received, limits, proven):
         """QuotaExceeded when a new host would pass a day's quota: the
         junk quotas of its site and sender, or, for a report that proves
         its sender, its site's own quota."""
@@ -227,15 +229,15 @@ class Quotas(object):
                 raise refusal(limits, attribute, count, received, report.site, report.host,
                               sender, counts_host=False)
 
-    def _check_room(self, cursor, row, proven, report, sender, received, limits, rows):
+    def check_room(self, cursor, row, proven, report, sender, received, limits, rows):
         """QuotaExceeded when a report the rules would apply has no room
         left today (row: its host's PEEK_HOST row, None for a new host;
         rows: no more intervals than it would open)."""
         if row is None:
-            self._check_new_host(cursor, report, sender, received, limits, proven)
+            self.check_new_host(cursor, report, sender, received, limits, proven)
         elif row[1] is not None:  # (a host's first set is the new-host quotas')
-            self._check_changes(cursor, row[0], report, sender, received, limits, proven,
-                                rows)
+            self.check_changes(cursor, row[0], report, sender, received, limits, proven,
+                               rows)
 
     def _read_usage(self, cursor, keys):
         cursor.execute(self.sql.SELECT_QUOTA_USAGE, [part for key in keys for part in key]
@@ -243,8 +245,8 @@ class Quotas(object):
         return {(scope, name): (day, reports, rows) for scope, name, day, reports, rows
                 in cursor.fetchall()}
 
-    def _check_changes(self, cursor, host_id, report, sender, received, limits, proven,
-                       rows=0):
+    def check_changes(self, cursor, host_id, report, sender, received, limits, proven,
+                      rows=0):
         """Before a changed report's work: QuotaExceeded when its host,
         sender or (proving nothing) site has sent the day's most changed
         reports already, or would pass the day's new intervals with `rows`
@@ -256,8 +258,8 @@ class Quotas(object):
             raise refusal(limits, over[0], over[1], received, report.site, report.host, sender,
                           counts_host=over[0].endswith("host"))
 
-    def _count_changes(self, cursor, host_id, report, sender, received, limits, proven,
-                       opened):
+    def count_changes(self, cursor, host_id, report, sender, received, limits, proven,
+                      opened):
         """Count a changed report that opened `opened` intervals on its
         host's, sender's and (proving nothing) site's rows of the day;
         QuotaExceeded (its transaction rolls back: nothing stored) when
@@ -277,7 +279,7 @@ class Quotas(object):
             raise refusal(limits, over[0], over[1], received, report.site, report.host, sender,
                           counts_host=over[0].endswith("host"))
 
-    def _bound_quarantine(self, cursor, report, sender, signer, received, limits):
+    def bound_quarantine(self, cursor, report, sender, signer, received, limits):
         """A report just quarantined replaces the entry of its host and
         signer (junk replaces junk; an entry of another signer never goes);
         QuotaExceeded (nothing kept) when the host, its site, the sender or
@@ -298,7 +300,7 @@ class Quotas(object):
 
     # -- the events
 
-    def record_quota_event(self, event, at):
+    def record_event(self, event, at):
         """Count a refusal on quota_events, in a transaction of its own
         (the refused report's has rolled back): one row a UTC day, setting,
         site, host and sender, with the first and last time. A database
@@ -321,17 +323,17 @@ class Quotas(object):
             cursor.execute(sql.INSERT_QUOTA_EVENT, key + (at, at))
             cursor.execute(sql.ADD_QUOTA_EVENT, (at,) + key)
         try:
-            self.transaction(work)
+            self.db.transaction(work)
         except (StoreError,) + tuple(self.dialect.errors):
             pass
 
-    def quota_events(self, site=None, since=0):
+    def events(self, site=None, since=0):
         """[QuotaEventRow] of the UTC days from `since` on (of one site, if
         given), newest day first, the most refused first."""
         if site is None:
-            rows = self.read(self.sql.SELECT_QUOTA_EVENTS, (day_of(since),), QuotaEventRow)
+            rows = self.db.read(self.sql.SELECT_QUOTA_EVENTS, (day_of(since),), QuotaEventRow)
         else:
-            rows = self.read(self.sql.SELECT_QUOTA_EVENTS_OF_SITE, (site, day_of(since)),
-                             QuotaEventRow)
+            rows = self.db.read(self.sql.SELECT_QUOTA_EVENTS_OF_SITE, (site, day_of(since)),
+                                QuotaEventRow)
         return sorted(rows, key=lambda e: (-e.day, -e.refused, e.setting, site_order(e.site),
                                            e.host, e.sender))

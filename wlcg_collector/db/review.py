@@ -7,13 +7,22 @@ import time
 
 from .. import trust
 from ..report import package_set_hash
+from .database import Part
 from .errors import RepairRefused, UnknownHost, UnknownQuarantined
-from .writer import ACCEPT_SITE, DEFAULT_LIMITS, facts_hash
+from .writer import ACCEPT_SITE, facts_hash
 from .records import Quarantined, Rollback, SiteKey
 
 
-class Review(object):
-    """Mixed into Store."""
+class Review(Part):
+    """The officer's repairs (tables: quarantine, site_keys, and the pins
+    and history of hosts): `writer` (writer.ReportWriter) applies an
+    accepted report, `hosts` (hosts.HostReads) lists hosts with their
+    keys."""
+
+    def __init__(self, db, writer, hosts):
+        Part.__init__(self, db)
+        self.writer = writer
+        self.hosts = hosts
 
     # -- the quarantine
 
@@ -22,24 +31,24 @@ class Review(object):
         where, params = "", []
         if site is not None:
             where, params = " WHERE site = " + self.dialect.placeholder, [site]
-        return [Quarantined(*(row + (None,))) for row in self.read(
+        return [Quarantined(*(row + (None,))) for row in self.db.read(
             self.sql.SELECT_QUARANTINED.format(where=where), params)]
 
     def quarantined_one(self, entry_id):
         """The Quarantined entry `entry_id`, with its report text."""
-        row = self.read_one(self.sql.SELECT_QUARANTINED_ONE, (entry_id,))
+        row = self.db.read_one(self.sql.SELECT_QUARANTINED_ONE, (entry_id,))
         if row is None:
             raise UnknownQuarantined("no quarantined report %s" % entry_id)
         return Quarantined(*row[:-1] + (bytes(row[-1]),))
 
-    def drop_quarantined(self, entry_id):
+    def drop(self, entry_id):
         def work(cursor):
             cursor.execute(self.sql.DELETE_QUARANTINED, (entry_id,))
             if cursor.rowcount != 1:
                 raise UnknownQuarantined("no quarantined report %s" % entry_id)
-        self.transaction(work)
+        self.db.transaction(work)
 
-    def accept_quarantined(self, entry, report, received, who, rules=None):
+    def accept(self, entry, report, received, who, rules=None):
         """Apply a quarantined report (`report` its parsed text) as the
         officer `who` decided: a signed one pins its key to the host (and a
         site key to the site), an unsigned one leaves the host unsigned;
@@ -53,36 +62,29 @@ class Review(object):
                                   entry.signer_subject)
         accept = ACCEPT_SITE if entry.kind == trust.UNKNOWN_SITE else True
         rules = rules or trust.Rules()
-        learned, created = {}, set()
+        collected = report.ts if report.ts is not None else entry.received
+        # (judged as ingest would: from the address it came from)
+        sender = entry.sender if accept == ACCEPT_SITE else who
 
-        def work(cursor):
-            learned.clear()
-            created.clear()
+        def take_out(cursor):
             cursor.execute(self.sql.DELETE_QUARANTINED, (entry.id,))
             if cursor.rowcount != 1:
                 raise UnknownQuarantined("no quarantined report %s" % entry.id)
-            collected = report.ts if report.ts is not None else entry.received
-            # (judged as ingest would: from the address it came from)
-            sender = entry.sender if accept == ACCEPT_SITE else who
-            return self._store(cursor, report, received, min(collected, received), sender,
-                               report.facts, learned, created, signer, rules, DEFAULT_LIMITS,
-                               accept)
-        result = self.transaction(work)
-        self._after_commit(report, result, learned, created)
-        return result
+        return self.writer.store_accepted(report, received, min(collected, received), sender,
+                                          signer, rules, accept, take_out)
 
     # -- keys
 
     def keys(self, site=None):
         """[Host] with their trust, in site and name order."""
-        return self.hosts(site)
+        return self.hosts.listed(site)
 
     def site_keys(self, site=None):
         """[SiteKey] pinned per site."""
         where, params = "", []
         if site is not None:
             where, params = " WHERE site = " + self.dialect.placeholder, [site]
-        return self.read(self.sql.SELECT_SITE_KEYS.format(where=where), params, SiteKey)
+        return self.db.read(self.sql.SELECT_SITE_KEYS.format(where=where), params, SiteKey)
 
     def signers_of(self, host):
         """[trust.Signer] of the keys that signed a Host's reports, applied
@@ -105,7 +107,7 @@ class Review(object):
                     found[fingerprint] = trust.Signer(kind, fingerprint,
                                                       host.key_subject if pinned else None)
             return list(found.values())
-        return self.transaction(work, write=False)
+        return self.db.transaction(work, write=False)
 
     def set_pin(self, host, signer, now, who):
         """Pin a Host to signer (a trust.Signer), or make it unsigned
@@ -125,7 +127,7 @@ class Review(object):
             cursor.execute(sql.UPDATE_HOST_PIN, (level, fingerprint, subject, now, who[:64],
                                                  row[0]))
             return before
-        return self.transaction(work)
+        return self.db.transaction(work)
 
     # -- rollback
 
@@ -175,4 +177,4 @@ class Review(object):
                 package_set_hash(host.packager, packages) if packages else None, host.id,
                 len(packages), last if last is not None else -1, host.id))
             return Rollback(*counts)
-        return self.transaction(work)
+        return self.db.transaction(work)

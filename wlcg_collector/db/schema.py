@@ -5,6 +5,7 @@ import os
 import sys
 from collections import defaultdict
 
+from .database import Part
 from .errors import StoreError
 
 SCHEMA_VERSION = 9
@@ -18,14 +19,14 @@ def canonical_identity(site, name):
     return site.lower(), name[:-1] if name.endswith(".") else name
 
 
-def merge_duplicate_hosts(store):
+def merge_duplicate_hosts(db):
     """Before schema 4: hosts that were one host under two spellings (a site
     in another case, a host name with a trailing dot) become one, keeping
     every interval and report. The host heard from last keeps its row; the
     intervals the others left open are closed just after their last report
     (that spelling reported no more), then move to it. Returns how many
     rows went."""
-    sql = store.sql
+    sql = db.sql
 
     def work(cursor):
         cursor.execute(sql.SELECT_HOST_IDENTITIES)
@@ -47,7 +48,7 @@ def merge_duplicate_hosts(store):
             if len(members) > 1 or members[0][2] != name:
                 cursor.execute(sql.RENAME_HOST, (name, min(m[3] for m in members), keeper))
         return merged
-    return store.transaction(work)
+    return db.transaction(work)
 
 
 # work done in Python before an upgrade file (version it upgrades to: function)
@@ -68,53 +69,59 @@ def sql_dir():
                      % ", ".join(c for c in candidates if c))
 
 
-class Schema(object):
-    """Mixed into Store."""
+class Schema(Part):
+    """The schema's version, creating and upgrading it (tables: schema_version)."""
 
-    def schema_version(self):
+    def __init__(self, db):
+        Part.__init__(self, db)
+        # what init() has to say about a database it made (the dialect's
+        # after_create), or None
+        self.init_note = None
+
+    def version(self):
         """The version the database is at; None when it has no schema."""
         def work(cursor):
             if not self.dialect.table_exists(cursor, "schema_version"):
                 return None
             cursor.execute(self.sql.SELECT_SCHEMA_VERSION)
             return cursor.fetchone()[0]
-        return self.transaction(work, write=False)
+        return self.db.transaction(work, write=False)
 
-    def run_schema_file(self, path):
+    def run_file(self, path):
         """Run one schema or upgrade file as it is (tests use it to make
         databases of older versions)."""
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
         try:
-            self.dialect.run_script(self._connection(), text)
+            self.dialect.run_script(self.db.connection(), text)
         except StoreError:
             raise
         except Exception as exc:
             raise StoreError("schema file %s: %s" % (path, exc))
 
-    def init_schema(self):
+    def init(self):
         """Create the schema, or upgrade it to SCHEMA_VERSION; returns
         (old version or None, new version)."""
         new = not self.dialect.exists()
         self.init_note = None
         try:
-            current = self.schema_version()
+            current = self.version()
             directory = sql_dir()
             if current is not None and current > SCHEMA_VERSION:
                 raise StoreError("database schema version %d is newer than this collector's "
                                  "(%d): upgrade the collector" % (current, SCHEMA_VERSION))
             if current is None:
-                self.run_schema_file(os.path.join(directory, "%s.sql" % self.dialect.name))
+                self.run_file(os.path.join(directory, "%s.sql" % self.dialect.name))
             else:
                 for version in range(current, SCHEMA_VERSION):
                     if version + 1 in BEFORE_UPGRADE:
-                        BEFORE_UPGRADE[version + 1](self)
-                    self.run_schema_file(os.path.join(directory, "upgrades", self.dialect.name,
-                                                      "%d-%d.sql" % (version, version + 1)))
-            result = current, self.schema_version()
+                        BEFORE_UPGRADE[version + 1](self.db)
+                    self.run_file(os.path.join(directory, "upgrades", self.dialect.name,
+                                               "%d-%d.sql" % (version, version + 1)))
+            result = current, self.version()
         except BaseException:
             if new:  # leave no empty database behind
-                self._drop_connection()
+                self.db.drop_connection()
                 self.dialect.discard_new()
             raise
         if new:
@@ -125,8 +132,8 @@ class Schema(object):
         """StoreError unless this process may write the database."""
         self.dialect.check_writable()
 
-    def check_schema(self):
-        version = self.schema_version()
+    def check(self):
+        version = self.version()
         if version is None:
             raise StoreError("database has no schema: run wlcg-collector init-db")
         if version != SCHEMA_VERSION:
@@ -136,10 +143,5 @@ class Schema(object):
     def storage_bytes(self):
         """Bytes the tables and indexes take, compacted first (so that two
         sizes compare data, not free space in pages)."""
-        return self.dialect.storage_bytes(self._connection())
+        return self.dialect.storage_bytes(self.db.connection())
 
-    def schema_shape(self):
-        """The tables, columns, indexes and foreign keys as the database
-        reports them: two databases of one dialect with equal shapes have
-        the same schema."""
-        return self.transaction(self.dialect.schema_shape, write=False)

@@ -10,10 +10,10 @@ import time
 from .. import trust
 from ..report import SITE_RULE, is_site_name
 from ..topology import suggestions
-from .database import chunks
+from .database import Part, chunks
 from .errors import StoreError
-from .records import (SetAside, SiteAlias, SiteHost, SiteImport, SiteList, SiteMove, SiteRename,
-                      SiteRow, host_order)
+from .records import (SetAside, Site, SiteAlias, SiteHost, SiteImport, SiteList, SiteMove,
+                      SiteRename, SiteRow, host_order)
 
 LISTED, RETIRED, ACCEPTED = "listed", "retired", "accepted"
 RENAME, MERGE = "rename", "merge"
@@ -26,44 +26,74 @@ class SiteError(StoreError):
     """A rename or merge that cannot be done: nothing changed."""
 
 
-class SiteStore(object):
-    """Mixed into Store."""
+class SiteStore(Part):
+    """The sites (tables: sites, site_lists, site_renames, site_aliases,
+    and the hosts' site names): what is expected, what reported, renames
+    and merges."""
+
+    def __init__(self, db):
+        Part.__init__(self, db)
+        # (monotonic time read, [(name, [GOCDB name])]) of the names
+        # suggestions are made from, or None: read again
+        self._official_names = None
 
     # -- reads
 
-    def site_rows(self):
+    def reported(self):
+        """[Site] of the hosts' sites, in name order."""
+        return self.db.read(self.sql.SELECT_SITES, (), Site)
+
+    def overview(self, silent_before):
+        """([(site, hosts, last report, hosts silent since silent_before)]
+        of the sites with a host that has reported, {site: its sets token}
+        of every site), in one read: a site's token changes whenever one of
+        its hosts' sets does (a changed set, a new host, a rollback), or a
+        host comes or goes."""
+        rows, tokens = [], {}
+        for site, hosts, last, silent, count, with_set, total in self.db.read(
+                self.sql.SELECT_SITE_OVERVIEW, (silent_before,)):
+            tokens[site] = (count, with_set, int(total) if total is not None else None)
+            if hosts:
+                rows.append((site, int(hosts), last, int(silent)))
+        return rows, tokens
+
+    def exists(self, site):
+        """Whether a host has that site."""
+        return self.db.read_one(self.sql.SELECT_SITE_EXISTS, (site,)) is not None
+
+    def rows(self):
         """[SiteRow] of every site the officer expects or expected, by name."""
-        return self.read(self.sql.SELECT_SITE_ROWS, (), SiteRow)
+        return self.db.read(self.sql.SELECT_SITE_ROWS, (), SiteRow)
 
-    def site_lists(self):
+    def lists(self):
         """[SiteList] of every import, oldest first."""
-        return self.read(self.sql.SELECT_SITE_LISTS, (), SiteList)
+        return self.db.read(self.sql.SELECT_SITE_LISTS, (), SiteList)
 
-    def site_renames(self):
+    def renames(self):
         """[SiteRename] oldest first."""
-        return self.read(self.sql.SELECT_SITE_RENAMES, (), SiteRename)
+        return self.db.read(self.sql.SELECT_SITE_RENAMES, (), SiteRename)
 
-    def site_aliases(self):
-        return self.read(self.sql.SELECT_SITE_ALIASES, (), SiteAlias)
+    def aliases(self):
+        return self.db.read(self.sql.SELECT_SITE_ALIASES, (), SiteAlias)
 
-    def hosts_by_site(self, sites=None):
+    def hosts(self, sites=None):
         """[SiteHost] of every host (of these sites, if given), in site and
         name order."""
         if sites is None:
-            return self.read(self.sql.SELECT_HOSTS_BY_SITE.format(where=""), (), SiteHost)
+            return self.db.read(self.sql.SELECT_HOSTS_BY_SITE.format(where=""), (), SiteHost)
         found = []
         for chunk in chunks(sorted(sites)):
-            found += self.read(self.sql.SELECT_HOSTS_BY_SITE.format(
-                where=" WHERE site IN (%s)" % self.marks(len(chunk))), chunk, SiteHost)
+            found += self.db.read(self.sql.SELECT_HOSTS_BY_SITE.format(
+                where=" WHERE site IN (%s)" % self.db.marks(len(chunk))), chunk, SiteHost)
         return sorted(found, key=host_order)
 
-    def quarantined_sites(self, kind):
+    def quarantined(self, kind):
         """[(site, host, sender, received)] of the quarantined reports of one kind."""
-        return self.read(self.sql.SELECT_QUARANTINED_SITES, (kind,))
+        return self.db.read(self.sql.SELECT_QUARANTINED_SITES, (kind,))
 
     # -- the list
 
-    def import_sites(self, listed, source, fmt, now, who):
+    def import_list(self, listed, source, fmt, now, who):
         """Make `listed` ([topology.ListedSite]) the list of sites: new ones
         are added, known ones updated, listed ones missing from it retired
         (kept, never deleted), retired ones on it listed again; the hosts
@@ -99,7 +129,7 @@ class SiteStore(object):
             cursor.execute(sql.INSERT_SITE_LIST, (now, source[:255], fmt, len(listed), added,
                                                   retired, who[:64]))
             return SiteImport(len(listed), added, retired, returned, updated)
-        result = self.transaction(work)
+        result = self.db.transaction(work)
         self._official_names = None
         return result
 
@@ -142,7 +172,7 @@ class SiteStore(object):
 
     def _official_names_in(self, cursor):
         """official_names(), read with the report's cursor when not cached."""
-        cached = getattr(self, "_official_names", None)
+        cached = self._official_names
         if cached is None or time.monotonic() - cached[0] >= SUGGESTION_NAMES_TTL:
             cursor.execute(self.sql.SELECT_SITE_ROWS)
             rows = [SiteRow(*row) for row in cursor.fetchall()]
@@ -160,7 +190,7 @@ class SiteStore(object):
 
     # -- renames and merges
 
-    def move_site(self, old, new, kind, now, who):
+    def move(self, old, new, kind, now, who):
         """Move every host of site `old` to `new` (kind RENAME: `new` has no
         hosts; MERGE: it has, or is listed), with their intervals, reports,
         pins and quarantined reports, in one transaction. A host name at
@@ -270,7 +300,7 @@ class SiteStore(object):
             moved = SiteMove(rename_id, *record)
             moved.set_aside, moved.site_key_dropped = tuple(set_aside), dropped_key
             return moved
-        result = self.transaction(work)
+        result = self.db.transaction(work)
         self._official_names = None
         return result
 
@@ -331,7 +361,7 @@ class SiteStore(object):
                 cursor.execute(sql.EXTEND_INTERVAL, (reopened[package_id], earlier_id,
                                                      package_id))
         for chunk in chunks(sorted(still_open - joined)):
-            cursor.execute(sql.CLOSE_INSTALLS.format(marks=self.marks(len(chunk))),
+            cursor.execute(sql.CLOSE_INSTALLS.format(marks=self.db.marks(len(chunk))),
                            [later_first, earlier_id] + chunk)
         cursor.execute(sql.REASSIGN_INSTALLS, (later_id, earlier_id))
         cursor.execute(sql.MOVE_REPORTS, (later_id, earlier_id))

@@ -14,12 +14,12 @@ import hashlib
 from collections import ChainMap
 
 from .. import trust
-from .database import chunks, split_ids
+from .database import Part, chunks, split_ids
 from ..report import ReportError, facts_json
 from .errors import QuotaExceeded, ReadAgain, StoreError
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
-from .quotas import DEFAULT_LIMITS, Limits, Quotas, proves_sender
+from .quotas import DEFAULT_LIMITS, Limits, proves_sender
 from .records import IngestResult
 
 # a report this large gives its connection's memory back afterwards
@@ -73,12 +73,30 @@ class _ResolveFirst(Exception):
     they are made first, in a transaction of their own (_resolve_first)."""
 
 
-class ReportWriter(Quotas):
-    """Mixed into Store: store_report (the bounds: quotas.Quotas)."""
+class ReportWriter(Part):
+    """Storing reports (tables: hosts, host_facts, installs, reports,
+    packages, quarantine, site_keys): `sites` (site_store.SiteStore)
+    resolves a report's site, `quotas` (quotas.Quotas) bounds what it may
+    write. package_cache: how many package ids it keeps in memory."""
 
-    def _init_writer(self, package_cache=PACKAGE_CACHE_LIMIT):
+    def __init__(self, db, sites, quotas, package_cache=PACKAGE_CACHE_LIMIT):
+        Part.__init__(self, db)
+        self.sites = sites
+        self.quotas = quotas
         self.package_ids = PackageIds(package_cache)
         self.package_sources = PackageSources(package_cache)
+
+    def count_resend(self, digest):
+        """Whether a report of this digest (the SHA-256 of its plaintext) is
+        stored already; if so it is counted on its row as store_report
+        counts a duplicate, and nothing else changes. (Ingest asks before
+        openssl verifies a signed report again.)"""
+        if self.db.read_one("SELECT 1 FROM reports WHERE digest = " + self.dialect.placeholder,
+                            (digest,)) is None:
+            return False
+        self.db.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE, (digest,)))
+        return True
+
 
     def store_report(self, report, received, sender, clock_skew=300, signer=None,
                      rules=DEFAULT_RULES, limits=DEFAULT_LIMITS, accept=False):
@@ -98,7 +116,7 @@ class ReportWriter(Quotas):
             # row locks, it is read inside, holding its host's row only: a
             # round trip less.) The host's latest block, byte for byte, is
             # not read at all.
-            stored = self.read_one(self.sql.PEEK_BLOCK, (report.site, report.host))
+            stored = self.db.read_one(self.sql.PEEK_BLOCK, (report.site, report.host))
             if stored is None or stored[0] is None or bytes(stored[0]) != report.block_hash:
                 report.read_packages()
         learned, created = {}, set()
@@ -111,25 +129,42 @@ class ReportWriter(Quotas):
                                created, signer, rules, limits, accept, resolve[0])
         try:
             try:
-                result = self.transaction(work)
+                result = self.db.transaction(work)
             except _ResolveFirst:
                 self._resolve_first(report, collected, received, sender, signer, rules,
                                     limits)
                 resolve[0] = False
-                result = self.transaction(work)
+                result = self.db.transaction(work)
         except _Duplicate:
             # the same report again (a retry, or committed by another process
             # meanwhile): counted on its row, nothing else
-            self.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE,
-                                                           (report.digest,)))
+            self.db.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE,
+                                                              (report.digest,)))
             return IngestResult("duplicate")
         except QuotaExceeded as exc:  # rolled back: the refusal is all that is kept
             if exc.event is not None:
-                self.record_quota_event(exc.event, received)
+                self.quotas.record_event(exc.event, received)
             raise
         self._after_commit(report, result, learned, created)
         if report.parsed and len(report.packages) >= LARGE_REPORT:  # (unread: nothing built)
-            release_memory(self.dialect, self._connection())
+            release_memory(self.dialect, self.db.connection())
+        return result
+
+    def store_accepted(self, report, received, collected, sender, signer, rules, accept,
+                       before):
+        """Apply a report the officer accepted (accept: True, or ACCEPT_SITE
+        for its site only) in one transaction with before(cursor), which
+        takes it out of the quarantine; its IngestResult."""
+        learned, created = {}, set()
+
+        def work(cursor):
+            learned.clear()  # from an attempt rolled back
+            created.clear()
+            before(cursor)
+            return self._store(cursor, report, received, collected, sender, report.facts,
+                               learned, created, signer, rules, DEFAULT_LIMITS, accept)
+        result = self.db.transaction(work)
+        self._after_commit(report, result, learned, created)
         return result
 
     def _after_commit(self, report, result, learned, created):
@@ -166,7 +201,7 @@ class ReportWriter(Quotas):
                     False))
             return results
         try:
-            results = self.transaction(work)
+            results = self.db.transaction(work)
         except (_Duplicate, ReportError, QuotaExceeded):
             results = []
             for report, received, sender, clock_skew, signer, rules in items:
@@ -180,7 +215,7 @@ class ReportWriter(Quotas):
             self._after_commit(report, result, learned.pop(report.packager, None),
                                created[report.packager])
         if any(r.parsed and len(r.packages) >= LARGE_REPORT for r, _, _, _, _, _ in items):
-            release_memory(self.dialect, self._connection())
+            release_memory(self.dialect, self.db.connection())
         return results
 
     def _record_sources(self, report):
@@ -213,9 +248,9 @@ class ReportWriter(Quotas):
             for key, package_id in self.dialect.select_package_ids(cursor, unknown).items():
                 package, found[package_id] = unknown[key]
                 learned[package] = package_id
-            record_sources(self.sql, cursor, self.marks, found)
+            record_sources(self.sql, cursor, self.db.marks, found)
         try:
-            self.transaction(work)
+            self.db.transaction(work)
         except StoreError:
             return
         self.package_ids.add(report.packager, learned)
@@ -241,12 +276,12 @@ class ReportWriter(Quotas):
                             site_has_hosts=site_has_hosts).action != trust.APPLY:
                 return False
             try:  # (rows it would make and then refuse would stay)
-                self._check_room(cursor, row, proves_sender(pin, site_pin, signer), report,
-                                 sender, received, limits, len(missing))
+                self.quotas.check_room(cursor, row, proves_sender(pin, site_pin, signer),
+                                       report, sender, received, limits, len(missing))
             except QuotaExceeded:
                 return False
             return True
-        if not self.transaction(would_apply, write=False):
+        if not self.db.transaction(would_apply, write=False):
             return
         learned, created = {}, set()
 
@@ -255,7 +290,7 @@ class ReportWriter(Quotas):
             created.clear()
             find_or_create_ids(self.dialect, cursor, {}, report.packager, missing, learned,
                                report.sources, created)
-        self.transaction(work)
+        self.db.transaction(work)
         self.package_ids.add(report.packager, learned)
         if report.sources:
             self.package_sources.settle(report.packager, created)
@@ -265,7 +300,7 @@ class ReportWriter(Quotas):
         """Store one report inside the transaction `cursor` is in, under
         the site its name resolves to; the result carries the line its
         reporter is told about that name (notice), if any."""
-        unknown, notice = self.resolve_site(cursor, report, received, accept)
+        unknown, notice = self.sites.resolve_site(cursor, report, received, accept)
         result = self._store_host(cursor, report, received, collected, sender, facts, learned,
                                   created, signer, rules, limits, accept, resolve, unknown,
                                   notice)
@@ -307,8 +342,8 @@ class ReportWriter(Quotas):
                 raise ReadAgain("site %s was renamed while a report of it was stored"
                                 % report.site)
             if not accept:  # the officer's own decision is no flood
-                self._check_new_host(cursor, report, sender, received, limits,
-                                     proves_sender(pin, site_pin, signer))
+                self.quotas.check_new_host(cursor, report, sender, received, limits,
+                                           proves_sender(pin, site_pin, signer))
             cursor.execute(sql.INSERT_HOST, (report.site, report.host, report.packager,
                                              collected, received, received, sender[:64]))
             cursor.execute(sql.LOCK_HOST, (report.site, report.host))
@@ -369,7 +404,8 @@ class ReportWriter(Quotas):
         bounded = not accept and set_hash is not None
         if bounded:
             proven = proves_sender(pin, site_pin, signer)
-            self._check_changes(cursor, host_id, report, sender, received, limits, proven)
+            self.quotas.check_changes(cursor, host_id, report, sender, received, limits,
+                                      proven)
         if resolve:
             known = self.package_ids.table(report.packager)
             if sum(1 for p in report.packages if p not in known) >= RESOLVE_FIRST:
@@ -378,8 +414,8 @@ class ReportWriter(Quotas):
                                               set_hash is not None, last_report, learned,
                                               created)
         if bounded:
-            self._count_changes(cursor, host_id, report, sender, received, limits, proven,
-                                opened)
+            self.quotas.count_changes(cursor, host_id, report, sender, received, limits,
+                                      proven, opened)
         report_id = add_report(True, "applied")
         self._update_host(cursor, host_id, report, facts, collected, received,
                           stored_facts, set_report=report_id, signed_ts=signed_ts)
@@ -426,7 +462,7 @@ class ReportWriter(Quotas):
                 len(report.plaintext)))
         except self.dialect.integrity_errors:
             raise _Duplicate()
-        self._bound_quarantine(cursor, report, sender, signer, received, limits)
+        self.quotas.bound_quarantine(cursor, report, sender, signer, received, limits)
         if decision.kind == trust.UNKNOWN_SITE:
             message = "quarantined: %s; the officer must review it" % notice
         elif decision.kind == trust.UNSIGNED_REPORT:
@@ -476,7 +512,7 @@ class ReportWriter(Quotas):
         gone = sorted(current - wanted)
         new = sorted(wanted - current)  # in key order: the rows go in one after another
         for chunk in chunks(gone):
-            marks = self.marks(len(chunk))
+            marks = self.db.marks(len(chunk))
             if collected <= last_report:
                 # opened by a report of this same time: an interval that would
                 # end where it began never existed
