@@ -271,3 +271,44 @@ def test_ingest_stores_in_batches_and_a_failure_fails_alone(tmp_path, database_u
     assert batches == [3, 3, 2]
     # the batches with a failure, again one report a transaction; the other committed
     assert len(singles) == 3 + 2
+
+
+# ---------------------------------------------------------------- commands declared once
+
+def leaf_parsers():
+    """(words, parser) of every command and action: `sites`, `sites merge`, ..."""
+    import argparse
+    from wlcg_collector import cli
+
+    def leaves(parser, words):
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs or not subs[0].required:
+            yield words, parser
+        for sub in subs:
+            for name, child in sub.choices.items():
+                yield from leaves(child, words + [name])
+    return list(leaves(cli.build_parser(), []))[1:]
+
+
+def test_every_command_and_action_runs_a_function_named_for_it():
+    """One scheme: cmd_COMMAND runs a command, COMMAND_ACTION an action; a
+    command whose action may be left out runs its list (`sites`, `keys`)."""
+    leaves = leaf_parsers()
+    assert len(leaves) > 30
+    for words, parser in leaves:
+        func = parser.get_default("func")
+        assert func is not None, words
+        name = "_".join(words).replace("-", "_")
+        assert func.__name__ in ("cmd_" + name, name, name + "_list"), (words, func.__name__)
+
+
+def test_an_option_before_the_action_counts(loaded, tmp_path):
+    """`sites --format json renames` is `sites renames --format json`: the
+    action's own default does not undo what was given before it."""
+    assert run("--db", loaded, "sites", "merge", "T2_BETA", "T2_ALPHA")[0] == 0
+    before = run("--db", loaded, "sites", "--format", "json", "renames")
+    after = run("--db", loaded, "sites", "renames", "--format", "json")
+    assert before == after and json.loads(after[1])[0]["old"] == "T2_BETA"
+    before = run("--db", loaded, "sites", "--format", "csv", "show", "T2_ALPHA")
+    assert before == run("--db", loaded, "sites", "show", "T2_ALPHA", "--format", "csv")
+    assert before[1].startswith("day,setting,")

@@ -15,33 +15,11 @@ import time
 
 from . import analysis, compliance_cache
 from .baselines import BaselineError, dpkg_caveats, parse_baseline
-from .cli_common import (PROG, CommandError, UsageError, date_arg, emit, emit_records,
-                         keeper_of, site_of, store_of, with_format)
+from .cli_common import (PROG, CommandError, UsageError, actions_of, command, emit,
+                         emit_records, keeper_of, site_of, store_of, with_at, with_format,
+                         with_site)
 from .dates import format_time
 from .db import StoreError
-
-
-def add_parsers(command):
-    baseline = command("baseline", "store and read baselines (reference versions)")
-    bsub = baseline.add_subparsers(dest="baseline_command", metavar="ACTION")
-    bsub.required = True
-    p = bsub.add_parser("add", help="store FILE as a new revision of baseline NAME")
-    p.add_argument("name", metavar="NAME")
-    p.add_argument("file", metavar="FILE")
-    with_format(bsub.add_parser("list", help="the stored baselines"))
-    p = bsub.add_parser("show", help="print a stored baseline (NAME or NAME@REVISION)")
-    p.add_argument("name", metavar="NAME[@REVISION]")
-    p = bsub.add_parser("keep", help="bring compare's kept holders of the stored baselines "
-                                     "(or of each NAME) up to date")
-    p.add_argument("names", metavar="NAME", nargs="*")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="print nothing unless something is wrong (for a timer)")
-
-    p = with_format(command("compare", "compliance of the hosts with a baseline (a stored "
-                                       "NAME[@REVISION] or a FILE)"))
-    p.add_argument("baseline", metavar="BASELINE")
-    p.add_argument("--site")
-    p.add_argument("--at", metavar="DATE", type=date_arg)
 
 
 BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -65,42 +43,62 @@ def stored_baseline(store, ref):
         raise UsageError(str(exc))
 
 
-def cmd_baseline(args):
-    if args.baseline_command == "keep":
-        return keep_baselines(args)
-    store = store_of(args, read=args.baseline_command != "add")
-    if args.baseline_command == "add":
-        if not BASELINE_NAME_RE.match(args.name):
-            raise UsageError("baseline name %r: letters, digits, '.', '_', '-'" % args.name)
-        text, requirements = read_baseline_file(args.file)
-        for warning in dpkg_caveats(requirements):
-            sys.stderr.write("%s: warning: %s:%s\n" % (PROG, args.file, warning[len("line "):]))
-        revision = store.baselines.add(args.name, text, int(time.time()))
-        print("baseline %s revision %d: %d requirement(s)" % (args.name, revision,
-                                                              len(requirements)))
-        sys.stdout.flush()
-        # the officer's first compare of it then reads only the hosts
-        # changed since (a full read of a whole grid takes seconds)
-        try:
-            compliance_cache.current_holders(store, requirements)
-        except StoreError as exc:
-            sys.stderr.write("%s: warning: compare's holders not kept: %s\n" % (PROG, exc))
-    elif args.baseline_command == "list":
-        emit_records(store.baselines.latest(), ["name", "revision", "created", "revisions"],
-                     args.format)
-    else:
-        try:
-            name, revision = analysis.split_baseline_ref(args.name)
-        except ValueError as exc:
-            raise UsageError(str(exc))
-        baseline = store.baselines.get(name, revision)
-        text = baseline.text
-        sys.stdout.write("# baseline %s revision %d, stored %s\n%s" % (
-            name, baseline.revision, format_time(baseline.created),
-            text if text.endswith("\n") else text + "\n"))
+def declare_baseline(commands):
+    baseline = command(commands, "baseline", "store and read baselines (reference versions)",
+                       None)
+    actions = actions_of(baseline)
+    p = command(actions, "add", "store FILE as a new revision of baseline NAME", baseline_add)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("file", metavar="FILE")
+    with_format(command(actions, "list", "the stored baselines", baseline_list))
+    p = command(actions, "show", "print a stored baseline (NAME or NAME@REVISION)",
+                baseline_show)
+    p.add_argument("name", metavar="NAME[@REVISION]")
+    p = command(actions, "keep", "bring compare's kept holders of the stored baselines (or of "
+                                 "each NAME) up to date", baseline_keep)
+    p.add_argument("names", metavar="NAME", nargs="*")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing unless something is wrong (for a timer)")
 
 
-def keep_baselines(args):
+def baseline_add(args):
+    store = store_of(args)
+    if not BASELINE_NAME_RE.match(args.name):
+        raise UsageError("baseline name %r: letters, digits, '.', '_', '-'" % args.name)
+    text, requirements = read_baseline_file(args.file)
+    for warning in dpkg_caveats(requirements):
+        sys.stderr.write("%s: warning: %s:%s\n" % (PROG, args.file, warning[len("line "):]))
+    revision = store.baselines.add(args.name, text, int(time.time()))
+    print("baseline %s revision %d: %d requirement(s)" % (args.name, revision,
+                                                          len(requirements)))
+    sys.stdout.flush()
+    # the officer's first compare of it then reads only the hosts
+    # changed since (a full read of a whole grid takes seconds)
+    try:
+        compliance_cache.current_holders(store, requirements)
+    except StoreError as exc:
+        sys.stderr.write("%s: warning: compare's holders not kept: %s\n" % (PROG, exc))
+
+
+def baseline_list(args):
+    emit_records(store_of(args, read=True).baselines.latest(),
+                 ["name", "revision", "created", "revisions"], args.format)
+
+
+def baseline_show(args):
+    store = store_of(args, read=True)
+    try:
+        name, revision = analysis.split_baseline_ref(args.name)
+    except ValueError as exc:
+        raise UsageError(str(exc))
+    baseline = store.baselines.get(name, revision)
+    text = baseline.text
+    sys.stdout.write("# baseline %s revision %d, stored %s\n%s" % (
+        name, baseline.revision, format_time(baseline.created),
+        text if text.endswith("\n") else text + "\n"))
+
+
+def baseline_keep(args):
     """`baseline keep`: what compare keeps, brought up to date for each
     stored baseline (its latest revision), newest first."""
     store = store_of(args, read=True)
@@ -138,6 +136,15 @@ def load_requirements(store, ref):
     return stored_baseline(store, ref)[1]
 
 
+def declare_compare(commands):
+    p = with_format(command(commands, "compare", "compliance of the hosts with a baseline (a "
+                                                 "stored NAME[@REVISION] or a FILE)",
+                            cmd_compare))
+    p.add_argument("baseline", metavar="BASELINE")
+    with_site(p)
+    with_at(p)
+
+
 def cmd_compare(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
@@ -163,6 +170,3 @@ def cmd_compare(args):
     if behind:
         sys.stdout.write("\n")
         emit([dict(zip(columns, row)) for row in behind], columns, "table")
-
-
-COMMANDS = {"baseline": cmd_baseline, "compare": cmd_compare}

@@ -16,12 +16,13 @@ from .advisories import commands as advisory_commands
 from .baselines import BaselineError, parse_requirement
 from .config import ConfigError, check_key_pairs
 from .dates import format_time
-from .cli_common import (PROG, CommandError, UsageError, config_of, date_arg, decimal_number,
-                         emit, emit_records, host_of, site_of, store_of, whole_number,
-                         with_format)
+from .cli_common import (PROG, CommandError, UsageError, command, config_of, date_arg,
+                         decimal_number, draw_plot, emit, emit_records, host_of, site_of,
+                         store_of, whole_number, with_at, with_format, with_plot, with_site)
 from .db import StoreError
 from .history import changes
 from .ingest import Rejected, is_plaintext, open_body
+from .plot import plot_adoption
 from .remote import printable
 from .report import ReportError
 from .versions import compare
@@ -31,6 +32,8 @@ INGEST_BATCH = 50  # reports stored a transaction by `ingest`
 
 
 def build_parser():
+    """The whole command line: the options every command takes, then each
+    command as its module declares it, in the order --help lists them."""
     parser = argparse.ArgumentParser(prog=PROG, description=(
         "The WLCG package collector: receives encrypted package reports, keeps them with "
         "their history, and answers questions about them."), epilog=(
@@ -47,80 +50,18 @@ def build_parser():
     parser.add_argument("--cert", metavar="FILE", action="append",
                         help="collector certificate (repeat, in the order of --key)")
     parser.add_argument("--version", action="version", version="%s %s" % (PROG, __version__))
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
-    def command(name, help_text):
-        return sub.add_parser(name, help=help_text, description=help_text)
-
-    p = command("keygen", "make a new collector key DIR/collector.key (0600) and self-signed "
-                          "certificate DIR/collector.pem")
-    p.add_argument("directory", metavar="DIR")
-    p.add_argument("--subject", default=crypto.SUBJECT)
-    p.add_argument("--days", type=whole_number, default=crypto.CERT_DAYS)
-
-    command("init-db", "create the database schema, or upgrade it")
-
-    p = command("serve", "serve the collector application (development and demo server)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=whole_number, default=8080)
-    p.add_argument("--timeout", type=decimal_number, default=devserver.TIMEOUT, metavar="SECONDS",
-                   help="a client's time to send its whole request, and to take the answer")
-    p.add_argument("--max-connections", type=whole_number, metavar="N",
-                   help="at most N connections (default: 2000, fewer under the open-file limit)")
-
-    p = command("ingest", "store reports written by the reporter's --output")
-    p.add_argument("files", metavar="FILE", nargs="+")
-
-    site_commands.add_parsers(command)
-
-    p = with_format(command("hosts", "hosts with system, packager, last report, packages"))
-    p.add_argument("--site")
-    p.add_argument("--stale", metavar="DAYS", type=decimal_number,
-                   help="only hosts whose last report is older than DAYS days")
-
-    p = with_format(command("state", "the packages installed on a host (now or at a date)"))
-    p.add_argument("host", metavar="HOST")
-    p.add_argument("--site")
-    p.add_argument("--at", metavar="DATE", type=date_arg)
-
-    p = with_format(command("history", "the changes of a host, one row per change"))
-    p.add_argument("host", metavar="HOST")
-    p.add_argument("--site")
-    p.add_argument("--since", metavar="DATE", type=date_arg)
-
-    p = with_format(command("reports", "the reports received from a host (audit trail)"))
-    p.add_argument("host", metavar="HOST")
-    p.add_argument("--site")
-
-    baseline_commands.add_parsers(command)
-
-    p = with_format(command("adoption", "hosts and sites meeting a requirement, day by day"))
-    p.add_argument("requirement", metavar='"NAME OP VERSION"')
-    p.add_argument("--site")
-    p.add_argument("--from", dest="first", metavar="DATE", type=date_arg,
-                   help="first day (default: 29 days before --to)")
-    p.add_argument("--to", dest="last", metavar="DATE", type=date_arg,
-                   help="last day (default: today)")
-    p.add_argument("--plot", metavar="FILE", help="draw the curve into FILE (.svg or .png)")
-
-    p = with_format(command("changes", "the fleet's changes, one row per change"))
-    p.add_argument("--site")
-    p.add_argument("--since", metavar="DATE", type=date_arg,
-                   help="default: 7 days ago")
-    p.add_argument("--package", metavar="NAME")
-
-    p = with_format(command("stale", "hosts and whole sites that stopped reporting"))
-    p.add_argument("--days", type=decimal_number, required=True)
-
-    trust_commands.add_parsers(command, with_format)
-
-    advisory_commands.add_parsers(command, with_format)
-
-    p = command("vercmp", "compare two versions as rpm or dpkg does: prints <, = or >")
-    p.add_argument("packager", choices=("rpm", "dpkg"))
-    p.add_argument("a", metavar="A")
-    p.add_argument("b", metavar="B")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    for declare in (declare_keygen, declare_init_db, declare_serve, declare_ingest,
+                    site_commands.declare_sites, declare_hosts, declare_state,
+                    declare_history, declare_reports, baseline_commands.declare_baseline,
+                    baseline_commands.declare_compare, declare_adoption, declare_changes,
+                    declare_stale, trust_commands.declare_quarantine,
+                    trust_commands.declare_keys, trust_commands.declare_rollback,
+                    advisory_commands.declare_advisories, advisory_commands.declare_vulnerable,
+                    advisory_commands.declare_exposure, advisory_commands.declare_patch_times,
+                    declare_vercmp):
+        declare(commands)
     return parser
 
 
@@ -129,7 +70,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.stores = []  # closed when the command is done
     try:
-        return COMMANDS[args.command](args) or 0
+        return args.func(args) or 0
     except (UsageError, ConfigError) as exc:
         sys.stderr.write("%s: %s\n" % (PROG, exc))
         return 2
@@ -145,13 +86,23 @@ def main(argv=None):
             store.close()
 
 
-# ---------------------------------------------------------------- helpers
-
 # ---------------------------------------------------------------- commands
+
+def declare_keygen(commands):
+    p = command(commands, "keygen", "make a new collector key DIR/collector.key (0600) and "
+                                    "self-signed certificate DIR/collector.pem", cmd_keygen)
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--subject", default=crypto.SUBJECT)
+    p.add_argument("--days", type=whole_number, default=crypto.CERT_DAYS)
+
 
 def cmd_keygen(args):
     key, cert = crypto.keygen(args.directory, args.subject, args.days)
     print("key %s (mode 0600) and certificate %s written" % (key, cert))
+
+
+def declare_init_db(commands):
+    command(commands, "init-db", "create the database schema, or upgrade it", cmd_init_db)
 
 
 def cmd_init_db(args):
@@ -165,6 +116,17 @@ def cmd_init_db(args):
         print("schema version %d is current" % after)
     else:
         print("upgraded schema from version %d to %d" % (before, after))
+
+
+def declare_serve(commands):
+    p = command(commands, "serve", "serve the collector application (development and demo "
+                                   "server)", cmd_serve)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=whole_number, default=8080)
+    p.add_argument("--timeout", type=decimal_number, default=devserver.TIMEOUT, metavar="SECONDS",
+                   help="a client's time to send its whole request, and to take the answer")
+    p.add_argument("--max-connections", type=whole_number, metavar="N",
+                   help="at most N connections (default: 2000, fewer under the open-file limit)")
 
 
 def _stop(signum, frame):
@@ -200,6 +162,12 @@ def cmd_serve(args):
         pass
     finally:
         server.server_close()
+
+
+def declare_ingest(commands):
+    p = command(commands, "ingest", "store reports written by the reporter's --output",
+                cmd_ingest)
+    p.add_argument("files", metavar="FILE", nargs="+")
 
 
 def cmd_ingest(args):
@@ -269,6 +237,14 @@ def cmd_ingest(args):
     return 1 if failed else 0
 
 
+def declare_hosts(commands):
+    p = with_format(command(commands, "hosts", "hosts with system, packager, last report, "
+                                               "packages", cmd_hosts))
+    with_site(p)
+    p.add_argument("--stale", metavar="DAYS", type=decimal_number,
+                   help="only hosts whose last report is older than DAYS days")
+
+
 def cmd_hosts(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
@@ -290,10 +266,26 @@ def cmd_hosts(args):
 HOST_COLUMNS = ["site", "host", "system", "packager", "last_report", "packages", "trust"]
 
 
+def declare_state(commands):
+    p = with_format(command(commands, "state", "the packages installed on a host (now or at a "
+                                               "date)", cmd_state))
+    p.add_argument("host", metavar="HOST")
+    with_site(p)
+    with_at(p)
+
+
 def cmd_state(args):
     store = store_of(args, read=True)
     emit_records(store.hosts.state(host_of(store, args).id, args.at), ["name", "version", "arch"],
                  args.format)
+
+
+def declare_history(commands):
+    p = with_format(command(commands, "history", "the changes of a host, one row per change",
+                            cmd_history))
+    p.add_argument("host", metavar="HOST")
+    with_site(p)
+    p.add_argument("--since", metavar="DATE", type=date_arg)
 
 
 HISTORY_COLUMNS = ["time", "action", "name", "arch", "old", "new"]
@@ -305,6 +297,13 @@ def cmd_history(args):
     events = changes(host.packager, store.hosts.intervals(host.id, args.since), args.since)
     emit([dict(zip(HISTORY_COLUMNS, (format_time(event[0]),) + tuple(event[1:])))
           for event in events], HISTORY_COLUMNS, args.format)
+
+
+def declare_reports(commands):
+    p = with_format(command(commands, "reports", "the reports received from a host (audit "
+                                                 "trail)", cmd_reports))
+    p.add_argument("host", metavar="HOST")
+    with_site(p)
 
 
 REPORT_COLUMNS = ["received", "collected", "sender", "signer", "packages", "changed", "outcome",
@@ -330,12 +329,32 @@ def cmd_reports(args):
     emit(rows, REPORT_COLUMNS, args.format)
 
 
+def declare_vercmp(commands):
+    p = command(commands, "vercmp", "compare two versions as rpm or dpkg does: prints <, = or >",
+                cmd_vercmp)
+    p.add_argument("packager", choices=("rpm", "dpkg"))
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+
+
 def cmd_vercmp(args):
     try:
         result = compare(args.packager, args.a, args.b)
     except ValueError as exc:
         raise UsageError("bad %s version: %s" % (args.packager, exc))
     print({-1: "<", 0: "=", 1: ">"}[result])
+
+
+def declare_adoption(commands):
+    p = with_format(command(commands, "adoption", "hosts and sites meeting a requirement, day "
+                                                  "by day", cmd_adoption))
+    p.add_argument("requirement", metavar='"NAME OP VERSION"')
+    with_site(p)
+    p.add_argument("--from", dest="first", metavar="DATE", type=date_arg,
+                   help="first day (default: 29 days before --to)")
+    p.add_argument("--to", dest="last", metavar="DATE", type=date_arg,
+                   help="last day (default: today)")
+    with_plot(p, "the curve")
 
 
 def cmd_adoption(args):
@@ -351,16 +370,17 @@ def cmd_adoption(args):
     site = site_of(store, args)
     days = analysis.adoption(store, requirement, first, last, site)
     if args.plot:
-        from .plot import PlotUnavailable, plot_adoption
-        if not args.plot.lower().endswith((".svg", ".png", ".pdf")):
-            raise UsageError("--plot %s: name a .svg, .png or .pdf file" % args.plot)
-        try:
-            plot_adoption(days, requirement.text, args.plot)
-        except PlotUnavailable as exc:
-            raise UsageError(str(exc))
-        except OSError as exc:
-            raise CommandError("cannot write %s: %s" % (args.plot, exc.strerror or exc))
+        draw_plot(args.plot, plot_adoption, days, requirement.text)
     emit_records(days, analysis.ADOPTION_COLUMNS, args.format, {"date": "day"})
+
+
+def declare_changes(commands):
+    p = with_format(command(commands, "changes", "the fleet's changes, one row per change",
+                            cmd_changes))
+    with_site(p)
+    p.add_argument("--since", metavar="DATE", type=date_arg,
+                   help="default: 7 days ago")
+    p.add_argument("--package", metavar="NAME")
 
 
 def cmd_changes(args):
@@ -371,19 +391,12 @@ def cmd_changes(args):
                  analysis.CHANGES_COLUMNS, args.format)
 
 
+def declare_stale(commands):
+    p = with_format(command(commands, "stale", "hosts and whole sites that stopped reporting",
+                            cmd_stale))
+    p.add_argument("--days", type=decimal_number, required=True)
+
+
 def cmd_stale(args):
     emit_records(analysis.stale(store_of(args, read=True), args.days, int(time.time())),
                  analysis.STALE_COLUMNS, args.format)
-
-
-COMMANDS = {
-    "keygen": cmd_keygen, "init-db": cmd_init_db, "serve": cmd_serve, "ingest": cmd_ingest,
-    "hosts": cmd_hosts, "state": cmd_state, "history": cmd_history,
-    "reports": cmd_reports, "vercmp": cmd_vercmp,
-    "adoption": cmd_adoption, "changes": cmd_changes,
-    "stale": cmd_stale,
-}
-COMMANDS.update(advisory_commands.COMMANDS)
-COMMANDS.update(site_commands.COMMANDS)
-COMMANDS.update(baseline_commands.COMMANDS)
-COMMANDS.update(trust_commands.COMMANDS)

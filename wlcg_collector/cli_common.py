@@ -1,5 +1,12 @@
-"""What every `wlcg-collector` command shares: its errors, argument
-types, the store it opens and how it prints records."""
+"""What every `wlcg-collector` command shares: how a command is declared,
+the options many take, its errors, argument types, the store it opens and
+how it prints records.
+
+A command module declares each command's parser beside its function:
+`command(commands, NAME, HELP, cmd_NAME)` and, for a command with actions
+(`sites merge`, `keys pin`), `actions_of(parser)` and `command(actions,
+ACTION, HELP, NAME_ACTION)`; `main` runs `args.func(args)`.
+"""
 
 import argparse
 import sys
@@ -22,10 +29,73 @@ class UsageError(Exception):
     """A one-line usage or configuration error (exit 2)."""
 
 
-def with_format(parser):
-    """A command's parser, given --format table|csv|json."""
-    parser.add_argument("--format", choices=FORMATS, default="table")
+PLOT_SUFFIXES = (".svg", ".png", ".pdf")
+
+
+def command(commands, name, help_text, func):
+    """The parser of command (or action) `name` among `commands` (an
+    argparse subparsers object); parsed, it runs func(args)."""
+    parser = commands.add_parser(name, help=help_text, description=help_text)
+    if func is not None:  # None: a command that is only its actions (`baseline`)
+        parser.set_defaults(func=func)
     return parser
+
+
+def actions_of(parser, required=True, help_text=None):
+    """The actions of a command (`sites merge`, `keys pin`), each declared
+    with command(); not `required`, the command's own func runs when none
+    is given (`sites`, `keys`)."""
+    actions = parser.add_subparsers(dest="action", metavar="ACTION" if required else "[ACTION]",
+                                    help=help_text)
+    actions.required = required
+    return actions
+
+
+# An option a command takes both before its action and after it (`keys
+# --site S pin HOST`, `keys pin HOST --site S`) is declared on the action
+# `inherited`: given there it wins; absent, what came before stands.
+def _inherited(default, inherited):
+    return argparse.SUPPRESS if inherited else default
+
+
+def with_format(parser, inherited=False):
+    """A command's parser, given --format table|csv|json."""
+    parser.add_argument("--format", choices=FORMATS, default=_inherited("table", inherited))
+    return parser
+
+
+def with_site(parser, help_text=None, required=False, inherited=False):
+    """A command's parser, given --site SITE."""
+    parser.add_argument("--site", help=help_text, required=required,
+                        default=_inherited(None, inherited))
+    return parser
+
+
+def with_at(parser, help_text=None):
+    """A command's parser, given --at DATE (an ISO 8601 UTC date)."""
+    parser.add_argument("--at", metavar="DATE", type=date_arg, help=help_text)
+    return parser
+
+
+def with_plot(parser, what):
+    """A command's parser, given --plot FILE (drawn with draw_plot)."""
+    parser.add_argument("--plot", metavar="FILE", help="draw %s into FILE (.svg or .png)" % what)
+    return parser
+
+
+def draw_plot(path, draw, *data):
+    """--plot FILE: draw(*data, FILE), every failure one line: a name that
+    is no picture or no matplotlib is a usage error, a file that cannot be
+    written a failed request."""
+    from .plot import PlotUnavailable
+    if not path.lower().endswith(PLOT_SUFFIXES):
+        raise UsageError("--plot %s: name a .svg, .png or .pdf file" % path)
+    try:
+        draw(*data, path)
+    except PlotUnavailable as exc:
+        raise UsageError(str(exc))
+    except OSError as exc:
+        raise CommandError("cannot write %s: %s" % (path, exc.strerror or exc))
 
 
 def whole_number(text):

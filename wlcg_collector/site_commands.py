@@ -18,11 +18,11 @@ import os
 import time
 
 from . import topology, trust
-from .cli_common import CommandError, config_of, emit, emit_records, store_of, whole_number
+from .cli_common import (CommandError, actions_of, command, config_of, emit, emit_records,
+                         store_of, whole_number, with_format)
 from .db.site_store import MERGE, RENAME
 from .dates import format_day, format_time
 from .db.quotas import DAY
-from .output import FORMATS
 from .remote import SourceError, fetch, printable, read_file
 from .trust import UNKNOWN_SITE
 
@@ -40,43 +40,6 @@ QUOTA_EVENT_COLUMNS = ["day", "setting", "host", "sender", "refused", "first", "
 TABLE_NAMES = 5
 
 
-def add_parsers(command):
-    p = command("sites", "sites: the list the officer expects, hosts and last report; import "
-                         "the list, rename and merge sites")
-    p.add_argument("--unknown", action="store_true",
-                   help="only the site names not on the list, with the closest official names "
-                        "and the hosts and senders behind them")
-    p.add_argument("--format", choices=FORMATS, default="table")
-    ssub = p.add_subparsers(dest="site_action", metavar="[ACTION]",
-                            help="none: list the sites")
-    s = ssub.add_parser("import", help="make a file or https:// URL the list of sites (none: "
-                                       "[sites] source); sites no longer on it are retired")
-    s.add_argument("source", metavar="SOURCE", nargs="?")
-    s.add_argument("--list-format", choices=topology.FORMATS,
-                   help="plain, cric or gocdb (default: told from the content)")
-    s.add_argument("--force", action="store_true",
-                   help="import even a list that would retire most listed sites")
-    s.add_argument("-q", "--quiet", action="store_true",
-                   help="print nothing unless the import failed (for the timer)")
-    s = ssub.add_parser("rename", help="a site renamed in the topology: its hosts, history, "
-                                       "reports and pins move to the new name")
-    s.add_argument("old", metavar="OLD")
-    s.add_argument("new", metavar="NEW")
-    s = ssub.add_parser("merge", help="a misspelt site: its hosts join site INTO (a host under "
-                                      "both becomes one when they reported in turn)")
-    s.add_argument("old", metavar="TYPO")
-    s.add_argument("new", metavar="INTO")
-    s = ssub.add_parser("renames", help="the renames and merges done")
-    s.add_argument("--format", choices=FORMATS, default="table")
-    s = ssub.add_parser("show", help="one site as `sites` lists it, its quarantined reports, "
-                                     "and the reports a quota refused (which setting, which "
-                                     "senders) in the last days; csv: those refusals only")
-    s.add_argument("site", metavar="SITE")
-    s.add_argument("--days", type=whole_number, default=7,
-                   help="the refusals of the last DAYS UTC days, today's included (default 7)")
-    s.add_argument("--format", choices=FORMATS, default="table")
-
-
 def officer_name():
     """Who runs the command, for the record (the user sudo was run by)."""
     try:
@@ -85,14 +48,44 @@ def officer_name():
         return "uid %d" % os.getuid()
 
 
-def cmd_sites(args):
-    action = getattr(args, "site_action", None)
-    if action is None:
-        return list_sites(args)
-    return ACTIONS[action](args)
+def declare_sites(commands):
+    p = command(commands, "sites", "sites: the list the officer expects, hosts and last report; "
+                                   "import the list, rename and merge sites", sites_list)
+    p.add_argument("--unknown", action="store_true",
+                   help="only the site names not on the list, with the closest official names "
+                        "and the hosts and senders behind them")
+    with_format(p)
+    actions = actions_of(p, required=False, help_text="none: list the sites")
+    s = command(actions, "import", "make a file or https:// URL the list of sites (none: "
+                                   "[sites] source); sites no longer on it are retired",
+                sites_import)
+    s.add_argument("source", metavar="SOURCE", nargs="?")
+    s.add_argument("--list-format", choices=topology.FORMATS,
+                   help="plain, cric or gocdb (default: told from the content)")
+    s.add_argument("--force", action="store_true",
+                   help="import even a list that would retire most listed sites")
+    s.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing unless the import failed (for the timer)")
+    s = command(actions, "rename", "a site renamed in the topology: its hosts, history, "
+                                   "reports and pins move to the new name", sites_rename)
+    s.add_argument("old", metavar="OLD")
+    s.add_argument("new", metavar="NEW")
+    s = command(actions, "merge", "a misspelt site: its hosts join site INTO (a host under "
+                                  "both becomes one when they reported in turn)", sites_merge)
+    s.add_argument("old", metavar="TYPO")
+    s.add_argument("new", metavar="INTO")
+    with_format(command(actions, "renames", "the renames and merges done", sites_renames),
+                inherited=True)
+    s = command(actions, "show", "one site as `sites` lists it, its quarantined reports, and "
+                                 "the reports a quota refused (which setting, which senders) "
+                                 "in the last days; csv: those refusals only", sites_show)
+    s.add_argument("site", metavar="SITE")
+    s.add_argument("--days", type=whole_number, default=7,
+                   help="the refusals of the last DAYS UTC days, today's included (default 7)")
+    with_format(s, inherited=True)
 
 
-def list_sites(args):
+def sites_list(args):
     store = store_of(args, read=True)
     rows = store.sites.rows()
     if args.unknown:
@@ -119,7 +112,7 @@ def unknown_row(site, fmt):
             "host_names": names(site.host_names), "senders": names(site.senders)}
 
 
-def import_sites(args):
+def sites_import(args):
     config = config_of(args)
     source = args.source or config.site_source
     if not source:
@@ -148,6 +141,14 @@ def import_sites(args):
              result.updated))
 
 
+def sites_rename(args):
+    move_site(args, RENAME)
+
+
+def sites_merge(args):
+    move_site(args, MERGE)
+
+
 def move_site(args, kind):
     store = store_of(args)
     done = store.sites.move(args.old, args.new, kind, int(time.time()), officer_name())
@@ -171,7 +172,7 @@ def move_site(args, kind):
                   if aside.entry is not None else "was in the quarantine already"))
 
 
-def list_renames(args):
+def sites_renames(args):
     rows = [{"id": r.id, "time": format_time(r.done), "kind": r.kind, "old": r.old_name,
              "new": r.new_name, "hosts": r.hosts, "merged": r.merged, "reports": r.reports,
              "intervals": r.intervals, "by": r.done_by}
@@ -179,7 +180,7 @@ def list_renames(args):
     emit(rows, RENAME_COLUMNS, args.format)
 
 
-def show_site(args):
+def sites_show(args):
     store = store_of(args, read=True)
     now = int(time.time())
     since = now - now % DAY - (max(args.days, 1) - 1) * DAY
@@ -217,9 +218,3 @@ def quota_event_row(event):
 
 def emit_object(value):
     print(json.dumps(value, indent=1))
-
-
-ACTIONS = {"import": import_sites, "rename": lambda args: move_site(args, RENAME),
-           "merge": lambda args: move_site(args, MERGE), "renames": list_renames,
-           "show": show_site}
-COMMANDS = {"sites": cmd_sites}

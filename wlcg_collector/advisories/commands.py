@@ -5,10 +5,11 @@ import os
 import sys
 import time
 
-from ..cli_common import (CommandError, UsageError, config_of, date_arg, emit, emit_records,
-                          site_of, store_of)
+from ..cli_common import (CommandError, UsageError, actions_of, command, config_of, date_arg,
+                          draw_plot, emit, emit_records, site_of, store_of, with_at,
+                          with_format, with_plot, with_site)
 from ..db import StoreError
-from ..output import FORMATS
+from ..plot import plot_exposure
 from . import exposure as judging
 from .formats import parse_records
 from .records import FORMATS as FEED_FORMATS
@@ -43,67 +44,38 @@ def severity_list(text):
     return tuple(names)
 
 
-def add_parsers(command, with_format):
-    p = command("advisories", "security advisories: import the vendors' feeds, list them, "
-                              "show one")
-    asub = p.add_subparsers(dest="action", metavar="ACTION")
-    asub.required = True
-    p = asub.add_parser("import", help="import advisories from files, directories, zips of "
-                                       "OSV records or https:// URLs (none: the configured "
-                                       "feeds)")
-    p.add_argument("sources", metavar="SOURCE", nargs="*")
-    p.add_argument("--format", dest="feed_format", choices=FEED_FORMATS,
-                   help="the files' format (default: detected from each file's content)")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="print nothing unless something failed (for cron)")
-    p = asub.add_parser("list", help="the stored advisories")
-    p.add_argument("--cve", metavar="CVE")
-    p.add_argument("--severity", metavar="S", help="%s (one: it and worse)"
-                   % ", ".join(SEVERITIES))
-    p.add_argument("--since", metavar="DATE", type=date_arg,
-                   help="published (or first seen) at or after DATE")
-    p.add_argument("--format", choices=FORMATS, default="table")
-    p = asub.add_parser("show", help="one advisory: what it says is affected, its revisions")
-    p.add_argument("ident", metavar="ID")
-    p.add_argument("--format", choices=FORMATS, default="table")
-
-    p = with_format(command("vulnerable", "per site, the hosts exposed to advisories (critical "
-                                          "and important first); then per host the "
-                                          "advisories, installed and fixed versions"))
-    p.add_argument("--site")
-    p.add_argument("--severity", metavar="S", help="%s (one: it and worse; default: all but "
-                                                   "none)" % ", ".join(SEVERITIES))
-    p.add_argument("--at", metavar="DATE", type=date_arg, help="default: now")
-
-    p = with_format(command("exposure", "the hosts ever exposed to an advisory (or a CVE's "
-                                        "advisories): since when, fixed when, days exposed "
-                                        "after publication; per site median and worst"))
-    p.add_argument("ident", metavar="ADVISORY|CVE")
-    p.add_argument("--site")
-    p.add_argument("--curve", action="store_true",
-                   help="print the exposed hosts per day instead")
-    p.add_argument("--plot", metavar="FILE", help="draw the exposed hosts per day into FILE "
-                                                  "(.svg or .png)")
-
-    p = with_format(command("patch-times", "per site, the median days from an advisory's "
-                                           "publication until the site's hosts were fixed"))
-    p.add_argument("--since", metavar="DATE", type=date_arg,
-                   help="advisories published at or after DATE (default: 365 days ago)")
-    p.add_argument("--severity", metavar="S")
-    p.add_argument("--site")
-
-
 def stream_table(args):
     return StreamTable(config_of(args).os_streams)
 
 
 # ---------------------------------------------------------------- advisories
 
-def cmd_advisories(args):
-    return {"import": cmd_import, "list": cmd_list, "show": cmd_show}[args.action](args)
+def declare_advisories(commands):
+    p = command(commands, "advisories", "security advisories: import the vendors' feeds, list "
+                                        "them, show one", None)
+    actions = actions_of(p)
+    p = command(actions, "import", "import advisories from files, directories, zips of OSV "
+                                   "records or https:// URLs (none: the configured feeds)",
+                advisories_import)
+    p.add_argument("sources", metavar="SOURCE", nargs="*")
+    p.add_argument("--format", dest="feed_format", choices=FEED_FORMATS,
+                   help="the files' format (default: detected from each file's content)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing unless something failed (for cron)")
+    p = command(actions, "list", "the stored advisories", advisories_list)
+    p.add_argument("--cve", metavar="CVE")
+    p.add_argument("--severity", metavar="S", help="%s (one: it and worse)"
+                   % ", ".join(SEVERITIES))
+    p.add_argument("--since", metavar="DATE", type=date_arg,
+                   help="published (or first seen) at or after DATE")
+    with_format(p)
+    p = command(actions, "show", "one advisory: what it says is affected, its revisions",
+                advisories_show)
+    p.add_argument("ident", metavar="ID")
+    with_format(p)
 
 
-def cmd_import(args):
+def advisories_import(args):
     config = config_of(args)
     sources = args.sources or config.feeds
     if not sources:
@@ -165,7 +137,7 @@ def refuse(*parts):
     return 1
 
 
-def cmd_list(args):
+def advisories_list(args):
     store = store_of(args, read=True)
     severities = severity_list(args.severity) if args.severity else None
     infos = store.advisories.listed(cve=args.cve.upper() if args.cve else None,
@@ -190,7 +162,7 @@ def _info(store, ident):
         raise CommandError(str(exc))
 
 
-def cmd_show(args):
+def advisories_show(args):
     store = store_of(args, read=True)
     info, content = _info(store, args.ident)
     if args.format == "json":
@@ -220,6 +192,17 @@ def cmd_show(args):
 
 # ---------------------------------------------------------------- questions
 
+def declare_vulnerable(commands):
+    p = with_format(command(commands, "vulnerable", "per site, the hosts exposed to advisories "
+                                                    "(critical and important first); then per "
+                                                    "host the advisories, installed and fixed "
+                                                    "versions", cmd_vulnerable))
+    with_site(p)
+    p.add_argument("--severity", metavar="S", help="%s (one: it and worse; default: all but "
+                                                   "none)" % ", ".join(SEVERITIES))
+    with_at(p, "default: now")
+
+
 def cmd_vulnerable(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
@@ -247,6 +230,18 @@ def advisories_named(store, ident):
     return [_info(store, ident)[0]]
 
 
+def declare_exposure(commands):
+    p = with_format(command(commands, "exposure", "the hosts ever exposed to an advisory (or a "
+                                                  "CVE's advisories): since when, fixed when, "
+                                                  "days exposed after publication; per site "
+                                                  "median and worst", cmd_exposure))
+    p.add_argument("ident", metavar="ADVISORY|CVE")
+    with_site(p)
+    p.add_argument("--curve", action="store_true",
+                   help="print the exposed hosts per day instead")
+    with_plot(p, "the exposed hosts per day")
+
+
 def cmd_exposure(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
@@ -258,15 +253,7 @@ def cmd_exposure(args):
         if len(results) != 1:
             raise UsageError("--plot draws one advisory: name it, not a CVE of %d"
                              % len(results))
-        from ..plot import PlotUnavailable, plot_exposure
-        if not args.plot.lower().endswith((".svg", ".png", ".pdf")):
-            raise UsageError("--plot %s: name a .svg, .png or .pdf file" % args.plot)
-        try:
-            plot_exposure(results[0].curve, results[0].info.ident, args.plot)
-        except PlotUnavailable as exc:
-            raise UsageError(str(exc))
-        except OSError as exc:
-            raise CommandError("cannot write %s: %s" % (args.plot, exc.strerror or exc))
+        draw_plot(args.plot, plot_exposure, results[0].curve, results[0].info.ident)
     if args.curve:
         rows = [_Row(dict(advisory=result.info.ident, date=day.day, hosts=day.hosts,
                           sites=day.sites)) for result in results for day in result.curve]
@@ -298,6 +285,16 @@ def _day(seconds):
     return time.strftime("%Y-%m-%d", time.gmtime(seconds))
 
 
+def declare_patch_times(commands):
+    p = with_format(command(commands, "patch-times", "per site, the median days from an "
+                                                     "advisory's publication until the site's "
+                                                     "hosts were fixed", cmd_patch_times))
+    p.add_argument("--since", metavar="DATE", type=date_arg,
+                   help="advisories published at or after DATE (default: 365 days ago)")
+    p.add_argument("--severity", metavar="S")
+    with_site(p)
+
+
 def cmd_patch_times(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
@@ -306,7 +303,3 @@ def cmd_patch_times(args):
     severities = severity_list(args.severity) if args.severity else judging.SECURITY_SEVERITIES
     emit_records(judging.patch_times(store, stream_table(args), now, since, severities, site),
                  PATCH_COLUMNS, args.format)
-
-
-COMMANDS = {"advisories": cmd_advisories, "vulnerable": cmd_vulnerable,
-            "exposure": cmd_exposure, "patch-times": cmd_patch_times}
