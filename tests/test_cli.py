@@ -302,6 +302,20 @@ def test_every_command_and_action_runs_a_function_named_for_it():
         assert func.__name__ in ("cmd_" + name, name, name + "_list"), (words, func.__name__)
 
 
+@pytest.mark.parametrize("words", [["sites", "import"], ["advisories", "import"]])
+def test_a_missing_source_is_a_usage_error_exit_2(tmp_path, words):
+    """Nothing named and nothing configured: the same usage error (exit 2)
+    in both imports; a source named that is not there is a failed request
+    (exit 1) in both."""
+    config = write_config(tmp_path / "c.conf", "sqlite:///%s" % (tmp_path / "c.db"), [])
+    assert run("--config", config, "init-db")[0] == 0
+    code, out, err = run("--config", config, *words)
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith("wlcg-collector: %s: name a" % " ".join(words))
+    code, out, err = run("--config", config, *words, str(tmp_path / "missing"))
+    assert code == 1 and str(tmp_path / "missing") in err, err
+
+
 def test_an_option_before_the_action_counts(loaded, tmp_path):
     """`sites --format json renames` is `sites renames --format json`: the
     action's own default does not undo what was given before it."""

@@ -18,8 +18,8 @@ import os
 import time
 
 from . import topology, trust
-from .cli_common import (CommandError, actions_of, command, config_of, emit, emit_records,
-                         store_of, whole_number, with_format)
+from .cli_common import (CommandError, UsageError, actions_of, command, config_of, emit,
+                         emit_records, store_of, whole_number, with_format)
 from .db.site_store import MERGE, RENAME
 from .dates import format_day, format_time
 from .db.quotas import DAY
@@ -116,7 +116,7 @@ def sites_import(args):
     config = config_of(args)
     source = args.source or config.site_source
     if not source:
-        raise CommandError("sites import: name a file or https:// URL (or set [sites] source)")
+        raise UsageError("sites import: name a file or https:// URL (or set [sites] source)")
     # the name as every line shows it and the list's rows keep it (a file
     # name need not be UTF-8, nor free of control characters)
     shown = printable(source, 255)
