@@ -2,7 +2,7 @@
 `baseline add`, never changed afterwards."""
 
 from .database import Part
-from .errors import StoreError, UnknownBaseline
+from .errors import DuplicateRow, StoreError, UnknownBaseline
 from .records import Baseline, BaselineInfo
 
 
@@ -16,11 +16,11 @@ class BaselineStore(Part):
         def work(cursor):
             cursor.execute(sql.SELECT_BASELINE_REVISION, (name,))
             revision = (cursor.fetchone()[0] or 0) + 1
-            cursor.execute(sql.INSERT_BASELINE, (name, revision, created, text))
+            self.db.execute_unique(cursor, sql.INSERT_BASELINE, (name, revision, created, text))
             return revision
         try:
             return self.db.transaction(work)
-        except self.dialect.integrity_errors:
+        except DuplicateRow:
             raise StoreError("baseline %r was changed at the same time: try again" % name)
 
     def latest(self):

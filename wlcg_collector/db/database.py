@@ -9,7 +9,8 @@ import struct
 import threading
 import time
 
-from .errors import ReadAgain, StoreUnavailable
+from .dialect import execute_unique, first_line
+from .errors import DatabaseRefused, ReadAgain, StoreUnavailable
 
 CHUNK = 500
 TRANSACTION_ATTEMPTS = 5
@@ -163,9 +164,12 @@ class Database(object):
         first = works[0]()  # (the caller's own thread does one part)
         return [first] + [future.result() for future in futures]
 
-    def transaction(self, work, write=True):
+    def transaction(self, work, write=True, refused=None):
         """Run work(cursor) in one transaction; retry deadlocks and lock
-        timeouts; StoreUnavailable when the database cannot be reached."""
+        timeouts; StoreUnavailable when the database cannot be reached.
+        refused: what the work is, for a caller that goes on without it:
+        anything else the database refuses is then DatabaseRefused
+        ("refused: first line of the database's message")."""
         for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
             conn = self.connection()
             try:
@@ -189,6 +193,8 @@ class Database(object):
                 if self.dialect.is_unavailable(exc):
                     self.drop_connection()
                     raise StoreUnavailable("database %s: %s" % (self.dialect.describe(), exc))
+                if refused is not None and self.dialect.is_refusal(exc):
+                    raise DatabaseRefused("%s: %s" % (refused, first_line(exc)))
                 raise
 
     def read(self, sql, params=(), record=tuple):
@@ -205,6 +211,10 @@ class Database(object):
         """The first row of a statement, or None."""
         rows = self.read(sql, params)
         return rows[0] if rows else None
+
+    def execute_unique(self, cursor, statement, params):
+        """cursor.execute of an INSERT a unique key may refuse: DuplicateRow if it does."""
+        execute_unique(self.dialect, cursor, statement, params)
 
     def marks(self, count):
         """count placeholders, comma separated, for an IN list."""

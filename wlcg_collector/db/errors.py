@@ -15,6 +15,17 @@ class ReadAgain(StoreUnavailable):
     (and says the database is busy if that keeps happening)."""
 
 
+class DuplicateRow(StoreError):
+    """A row that a unique key already holds (the same report again, a
+    baseline revision written at the same time): the driver's integrity
+    error, as storage's own (see dialect.execute_unique)."""
+
+
+class DatabaseRefused(StoreError):
+    """The database refused what a part asked (a row larger than it takes,
+    say), where the part goes on without it: one line naming what."""
+
+
 class UnknownHost(StoreError):
     """No such host (or site), or a host name known at several sites."""
 

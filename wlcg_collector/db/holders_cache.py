@@ -4,7 +4,6 @@ reads. Only a cache: a row lost, refused or unreadable costs one full
 compare, never a wrong answer."""
 
 from .database import Part
-from .errors import StoreError
 from .records import CachedHolders
 
 # the rows kept (the newest); each is a baseline's set of package names
@@ -27,12 +26,10 @@ class HoldersCache(Part):
     def touch(self, names_hash, now):
         """The row of these names found current at `now`: it counts as
         new again, so that rows of other names do not push it out.
-        StoreError if the database refuses it."""
-        try:
-            self.db.transaction(lambda cursor: cursor.execute(self.sql.TOUCH_HOLDERS_CACHE,
-                                                              (now, names_hash)))
-        except self.dialect.errors as exc:
-            raise StoreError("holders_cache: %s" % str(exc).splitlines()[0][:200])
+        errors.DatabaseRefused if the database refuses it."""
+        self.db.transaction(lambda cursor: cursor.execute(self.sql.TOUCH_HOLDERS_CACHE,
+                                                          (now, names_hash)),
+                            refused="holders_cache")
 
     def keep(self, names_hash, cached):
         """Keep a CachedHolders for these names (replacing the one kept),
@@ -46,7 +43,4 @@ class HoldersCache(Part):
             cursor.execute(sql.SELECT_HOLDERS_CACHE_AGES)
             for (old,) in cursor.fetchall()[HOLDERS_KEPT:]:
                 cursor.execute(sql.DELETE_HOLDERS_CACHE, (old,))
-        try:
-            self.db.transaction(work)
-        except self.dialect.errors as exc:
-            raise StoreError("holders_cache: %s" % str(exc).splitlines()[0][:200])
+        self.db.transaction(work, refused="holders_cache")

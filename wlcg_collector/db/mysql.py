@@ -11,6 +11,7 @@ import re
 
 from .database import (chunks, holder_rows, maker, split_concatenated, split_concatenated_text,
                        words_to_bitmap)
+from .dialect import Dialect
 from .errors import StoreUnavailable
 from .records import HostAt, host_order
 from .statements import PARAM, SharedSQL, compile_statements
@@ -145,7 +146,10 @@ def _message(exc):
     return str(exc.args[1]) if len(exc.args) > 1 else str(exc)
 
 
-class MySQLDialect(object):
+class MySQLDialect(Dialect):
+    """dialect.Dialect for MySQL and MariaDB: a server, writers serialised
+    per host row."""
+
     name = "mysql"
     placeholder = "%s"
     compile = staticmethod(compile_sql)
@@ -191,18 +195,13 @@ class MySQLDialect(object):
                 p["host"], p["port"], p["database"], _message(exc)))
         return conn
 
-    def release_memory(self, conn):
-        pass  # the server holds the cache
-
-    def begin(self, conn, write):
-        # autocommit is off: the first statement opens the transaction, and
-        # an explicit BEGIN would cost a round trip to the server each time
-        pass
-
     def _code(self, exc):
         if isinstance(exc, self.pymysql.err.MySQLError) and exc.args:
             return exc.args[0]
         return None
+
+    # (begin: autocommit is off, so the first statement opens the
+    # transaction; an explicit BEGIN would cost a round trip each time)
 
     def is_retryable(self, exc):
         return self._code(exc) in self.RETRYABLE
@@ -220,18 +219,6 @@ class MySQLDialect(object):
                 if statement.strip():
                     cursor.execute(statement)  # no parameters: no '%' formatting
         conn.commit()
-
-    def exists(self):
-        return True  # the operator creates the database; init-db fills it
-
-    def check_writable(self):
-        pass  # the server's grants decide; a refused write is an error at once
-
-    def after_create(self):
-        return None
-
-    def discard_new(self):
-        pass  # nothing to remove: init-db never makes a MySQL database
 
     def table_exists(self, cursor, table):
         cursor.execute(self.sql.SELECT_TABLE_EXISTS, (table,))
@@ -315,7 +302,7 @@ class MySQLDialect(object):
     def bulk_installs(self, cursor, rows):
         """Insert (host id, package id, installed, removed) rows."""
         if not self.json_table:
-            cursor.executemany(self.sql.INSERT_INTERVAL, rows)
+            Dialect.bulk_installs(self, cursor, rows)
             return
         # PyMySQL escapes a parameter at a time: one JSON string a batch
         for part in chunks(rows, 50000):

@@ -323,8 +323,8 @@ class Quotas(Part):
             cursor.execute(sql.INSERT_QUOTA_EVENT, key + (at, at))
             cursor.execute(sql.ADD_QUOTA_EVENT, (at,) + key)
         try:
-            self.db.transaction(work)
-        except (StoreError,) + tuple(self.dialect.errors):
+            self.db.transaction(work, refused="quota_events")
+        except StoreError:
             pass
 
     def events(self, site=None, since=0):

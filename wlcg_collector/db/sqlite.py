@@ -9,6 +9,7 @@ import re
 import sqlite3
 
 from .database import chunks, holder_rows, ids_to_bitmap, maker, split_concatenated
+from .dialect import Dialect
 from .errors import StoreError, StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
@@ -98,7 +99,9 @@ def create_private(path):
         pass  # there already (or made by another process just now): left as it is
 
 
-class SQLiteDialect(object):
+class SQLiteDialect(Dialect):
+    """dialect.Dialect for SQLite: a file, one writer at a time."""
+
     name = "sqlite"
     placeholder = "?"
     integrity_errors = (sqlite3.IntegrityError,)
@@ -249,10 +252,6 @@ class SQLiteDialect(object):
         for name, _ in indexes:
             cursor.execute("DROP INDEX %s" % name)
         return indexes
-
-    def bulk_installs(self, cursor, rows):
-        """Insert (host id, package id, installed, removed) rows."""
-        cursor.executemany(self.sql.INSERT_INTERVAL, rows)
 
     def bulk_end(self, cursor, indexes):
         for _, statement in indexes:

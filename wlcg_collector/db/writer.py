@@ -16,7 +16,7 @@ from collections import ChainMap
 from .. import trust
 from .database import Part, chunks, split_ids
 from ..report import ReportError, facts_json
-from .errors import QuotaExceeded, ReadAgain, StoreError
+from .errors import DuplicateRow, QuotaExceeded, ReadAgain, StoreError
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
 from .quotas import DEFAULT_LIMITS, Limits, proves_sender
@@ -62,10 +62,6 @@ DEFAULT_RULES = trust.Rules()
 # store_report's accept: the officer accepts a report's site, not its key
 ACCEPT_SITE = "site"
 __all__ = ["ReportWriter", "Limits", "DEFAULT_LIMITS", "DEFAULT_RULES"]
-
-
-class _Duplicate(Exception):
-    """The report's digest is stored already."""
 
 
 class _ResolveFirst(Exception):
@@ -135,7 +131,7 @@ class ReportWriter(Part):
                                     limits)
                 resolve[0] = False
                 result = self.db.transaction(work)
-        except _Duplicate:
+        except DuplicateRow:
             # the same report again (a retry, or committed by another process
             # meanwhile): counted on its row, nothing else
             self.db.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE,
@@ -202,7 +198,7 @@ class ReportWriter(Part):
             return results
         try:
             results = self.db.transaction(work)
-        except (_Duplicate, ReportError, QuotaExceeded):
+        except (DuplicateRow, ReportError, QuotaExceeded):
             results = []
             for report, received, sender, clock_skew, signer, rules in items:
                 try:
@@ -359,13 +355,11 @@ class ReportWriter(Part):
         fingerprint = signer.fingerprint if signer is not None else None
 
         def add_report(changed, outcome):
-            try:
-                cursor.execute(sql.INSERT_REPORT, (
-                    host_id, report.digest, received, collected, sender[:64],
-                    package_count if same_block else len(report.packages), int(changed),
-                    int(outcome == "applied"), fingerprint, outcome))
-            except self.dialect.integrity_errors:
-                raise _Duplicate()
+            # DuplicateRow: the report's digest is stored already
+            self.db.execute_unique(cursor, sql.INSERT_REPORT, (
+                host_id, report.digest, received, collected, sender[:64],
+                package_count if same_block else len(report.packages), int(changed),
+                int(outcome == "applied"), fingerprint, outcome))
             return cursor.lastrowid
 
         if decision.action == trust.REPLAY:
@@ -453,15 +447,12 @@ class ReportWriter(Part):
         nothing stored)."""
         sql = self.sql
         report.read_packages()  # a bad line is this report's error, not the officer's
-        try:
-            cursor.execute(sql.INSERT_QUARANTINE, (
-                report.digest, received, sender[:64], report.site, report.host, decision.kind,
-                decision.reason, None if signer is None else signer.fingerprint,
-                None if signer is None else signer.kind,
-                None if signer is None else signer.subject, report.plaintext,
-                len(report.plaintext)))
-        except self.dialect.integrity_errors:
-            raise _Duplicate()
+        self.db.execute_unique(cursor, sql.INSERT_QUARANTINE, (  # DuplicateRow: kept already
+            report.digest, received, sender[:64], report.site, report.host, decision.kind,
+            decision.reason, None if signer is None else signer.fingerprint,
+            None if signer is None else signer.kind,
+            None if signer is None else signer.subject, report.plaintext,
+            len(report.plaintext)))
         self.quotas.bound_quarantine(cursor, report, sender, signer, received, limits)
         if decision.kind == trust.UNKNOWN_SITE:
             message = "quarantined: %s; the officer must review it" % notice
