@@ -11,12 +11,14 @@ PYTEST_ARGS ?=
 check:
 	tests/check
 
-# on a machine already set up: the whole suite, and beside it (a core of
-# its own) the reporter's tests under the oldest Python here, whose output
+# on a machine already set up: the whole suite in parallel (TEST_WORKERS
+# processes; every test has its own databases, ports and directories), and
+# beside it the reporter's tests under the oldest Python here, whose output
 # follows the suite's
+TEST_WORKERS ?= 4
 test: $(VENV)/.installed
 	@mkdir -p build; PYTHON=$(PYTHON) tests/oldest-python > build/oldest-python.log 2>&1 & oldest=$$!; \
-	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS) tests; suite=$$?; \
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) tests; suite=$$?; \
 	wait $$oldest; older=$$?; cat build/oldest-python.log; \
 	[ $$suite -eq 0 ] && [ $$older -eq 0 ]
 

@@ -5,8 +5,6 @@ import pytest
 
 from helpers import (ScriptedCollector, build_rpm_db, load_reporter, make_key_pair, run_cli,
                      run_reporter_in_process, write_config, wsgi_call)
-from wlcg_collector import create_app
-from wlcg_collector.db import open_store
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +61,27 @@ def collector():
 def pytest_configure(config):
     os.environ.pop("http_proxy", None)
     os.environ.pop("https_proxy", None)
+    config.addinivalue_line("markers", "xdist_group(name): the tests run on one worker")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """The tests that share fixtures of their module (a fleet, a server, a
+    build) form one group, which pytest-xdist's --dist loadgroup (make
+    test) runs on one worker: each such fixture is made once a run, not
+    once a worker. Other fixtures, or their parameters (the back end),
+    make other groups, which may run on other workers."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        shared = sorted(name for name, defs in info.name2fixturedefs.items()
+                        if defs and defs[-1].scope == "module")
+        if shared:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            item.add_marker(pytest.mark.xdist_group("-".join(
+                [item.module.__name__] + ["%s=%s" % (name, params[name]) if name in params
+                                          else name for name in shared])))
 
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -127,6 +146,8 @@ def wsgi_collector(tmp_path, database_url, collector_keys):
     """A collector on the test's database, driven as a stranger and the
     officer would: (make_app(**options), the store, post(app, body, sender)
     -> (status, headers, text), cli(args))."""
+    from wlcg_collector import create_app
+    from wlcg_collector.db import open_store
     store = open_store(database_url)
     store.schema.init()
 
@@ -147,6 +168,8 @@ def wsgi_collector(tmp_path, database_url, collector_keys):
 @pytest.fixture
 def app_and_store(tmp_path, database_url, collector_keys):
     """(the WSGI application taking plaintext reports, its store)."""
+    from wlcg_collector import create_app
+    from wlcg_collector.db import open_store
     store = open_store(database_url)
     store.schema.init()
     app = create_app(write_config(tmp_path / "c.conf", database_url, [collector_keys],
