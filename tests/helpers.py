@@ -284,13 +284,18 @@ class ScriptedCollector(object):
         self.server.server_close()
 
 
+_REFUSING = []
+
+
 def refused_url():
-    """An http URL on a loopback port where nothing listens."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return "http://127.0.0.1:%d/report" % port
+    """An http URL on a loopback port where nothing listens: a socket of
+    this process keeps the port bound without listening, so that no other
+    process (another test run on this machine) can take it meanwhile."""
+    if not _REFUSING:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        _REFUSING.append(sock)
+    return "http://127.0.0.1:%d/report" % _REFUSING[0].getsockname()[1]
 
 
 class InProcessRun(object):
@@ -402,7 +407,8 @@ INSTALL_DB = shutil.which("mariadb-install-db", path="/usr/bin:/usr/sbin") or sh
 
 
 def free_port():
-    """A loopback port nobody listens on now."""
+    """A loopback port nobody listens on now (another process may take it
+    before the caller does: servers started on it check they got it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -418,9 +424,13 @@ class OwnMariaDB(object):
         self.server_id = server_id
         self.log_bin = log_bin
         self.datadir = os.path.join(directory, "data")
-        self.port = free_port()
+        self.choose_ports()
         self.install()
         self.proc = None
+        self.started = False
+
+    def choose_ports(self):
+        self.port = free_port()
 
     def user(self):
         """mariadbd's --user option: as root it must be given one."""
@@ -439,6 +449,27 @@ class OwnMariaDB(object):
                 + (["--server-id=%d" % self.server_id] if self.server_id else []))
 
     def start(self):
+        """Start the server and wait until it answers. On its first start,
+        a port another process took since choose_ports (another test run on
+        this machine) is given up for new ones; a restart keeps its port."""
+        for _ in range(5):
+            log = os.path.join(self.directory, "err.log")
+            logged = os.path.getsize(log) if os.path.exists(log) else 0
+            if self.start_once():
+                self.started = True
+                return
+            with open(log) as handle:
+                handle.seek(logged)
+                failure = handle.read()
+            if self.started or "Address already in use" not in failure:
+                break
+            self.choose_ports()
+        raise AssertionError("own mariadbd did not start: " +
+                             open(os.path.join(self.directory, "err.log")).read()[-2000:])
+
+    def start_once(self):
+        """Whether the server started and answers on our port (not another
+        run's server that holds it)."""
         self.proc = subprocess.Popen(
             [MARIADBD, "--no-defaults", "--datadir=" + self.datadir,
              "--port=%d" % self.port, "--bind-address=127.0.0.1",
@@ -446,18 +477,20 @@ class OwnMariaDB(object):
              "--pid-file=" + os.path.join(self.directory, "mysqld.pid"),
              "--innodb-buffer-pool-size=32M"] + self.options() + self.user(),
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.directory, "err.log"), "a"))
-        import pymysql
         for _ in range(600):
             if self.proc.poll() is not None:
-                break
+                self.proc = None
+                return False
             try:
-                pymysql.connect(host="127.0.0.1", port=self.port, user="root",
-                                connect_timeout=1).close()
-                return
+                datadir = self.execute("SELECT @@datadir")[0][0]
             except Exception:
                 time.sleep(0.1)
-        raise AssertionError("own mariadbd did not start: " +
-                             open(os.path.join(self.directory, "err.log")).read()[-2000:])
+                continue
+            if os.path.realpath(datadir) == os.path.realpath(self.datadir):
+                return True
+            time.sleep(0.1)  # another server's port: ours fails to bind and exits
+        self.stop()
+        return False
 
     def stop(self):
         if self.proc is not None:
@@ -501,8 +534,11 @@ class GaleraNode(OwnMariaDB):
 
     def __init__(self, directory, join=None):
         self.join = join
-        self.gcomm_port, self.ist_port, self.sst_port = free_port(), free_port(), free_port()
         OwnMariaDB.__init__(self, directory)
+
+    def choose_ports(self):
+        OwnMariaDB.choose_ports(self)
+        self.gcomm_port, self.ist_port, self.sst_port = free_port(), free_port(), free_port()
 
     def user(self):
         return ["--user=mysql"] if os.geteuid() == 0 else []

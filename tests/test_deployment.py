@@ -109,12 +109,11 @@ def serving_apache(open_dir, collector_keys, tls=None, officer_allow=None):
     with open(os.path.join(open_dir, "wlcg-collector.conf"), "w") as handle:
         handle.write(snippet)
 
-    port = free_port()
     modules = ["mpm_event", "authz_core", "alias", "env", "cgid", "wsgi"]
     if tls:
         require(os.path.exists(os.path.join(MODULES, "mod_ssl.so")), "mod_ssl is not installed")
         modules += ["socache_shmcb", "ssl"]
-    lines = ["ServerRoot %s" % open_dir, "ServerName 127.0.0.1", "Listen 127.0.0.1:%d" % port,
+    lines = ["ServerRoot %s" % open_dir, "ServerName 127.0.0.1",
              "PidFile %s/httpd.pid" % open_dir, "ErrorLog %s/error.log" % open_dir,
              "LogLevel warn", "DocumentRoot %s" % open_dir,
              "ScriptSock %s/cgid.sock" % open_dir, "WSGISocketPrefix %s/wsgi" % open_dir]
@@ -131,14 +130,24 @@ def serving_apache(open_dir, collector_keys, tls=None, officer_allow=None):
               "<Location /cgi>", "  SetEnv WLCG_COLLECTOR_CONFIG %s" % config,
               "  SetEnv PYTHONPATH %s" % lib, "  Require all granted", "</Location>"]
     httpd_conf = os.path.join(open_dir, "httpd.conf")
-    with open(httpd_conf, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
     # mod_wsgi's daemon processes inherit httpd's environment
     env = {"PATH": "/usr/sbin:/usr/bin:/bin", "WLCG_COLLECTOR_CONFIG": config, "LANG": "C"}
-    check = subprocess.run([APACHE, "-f", httpd_conf, "-t"], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT)
-    assert check.returncode == 0, check.stdout.decode()
-    subprocess.run([APACHE, "-f", httpd_conf, "-k", "start"], env=env, check=True)
+    for _ in range(5):
+        port = free_port()
+        with open(httpd_conf, "w") as handle:
+            handle.write("\n".join(["Listen 127.0.0.1:%d" % port] + lines) + "\n")
+        check = subprocess.run([APACHE, "-f", httpd_conf, "-t"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert check.returncode == 0, check.stdout.decode()
+        started = subprocess.run([APACHE, "-f", httpd_conf, "-k", "start"], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if started.returncode == 0:
+            break
+        # another process (another test run) took the port free_port chose
+        failure = started.stdout.decode() + apache_log(open_dir)
+        assert "Address already in use" in failure, failure
+    else:
+        raise AssertionError("apache found no free port in five tries")
     base = "%s://127.0.0.1:%d" % ("https" if tls else "http", port)
     try:
         for _ in range(100):
@@ -154,16 +163,30 @@ def serving_apache(open_dir, collector_keys, tls=None, officer_allow=None):
             if not os.path.exists(os.path.join(open_dir, "httpd.pid")):
                 break
             time.sleep(0.1)
-        with open(os.path.join(open_dir, "error.log")) as handle:
-            log = handle.read()
+        log = apache_log(open_dir)
         scratch.close()
         assert "Traceback" not in log, log
 
 
-@pytest.fixture
-def apache(open_dir, collector_keys):
-    with serving_apache(open_dir, collector_keys) as served:
-        yield served
+def apache_log(directory):
+    path = os.path.join(directory, "error.log")
+    if not os.path.exists(path):
+        return ""
+    with open(path) as handle:
+        return handle.read()
+
+
+@pytest.fixture(scope="module")
+def apache(collector_keys):
+    """One Apache for the tests that post to it and read back only their
+    own hosts."""
+    directory = tempfile.mkdtemp(prefix="wlcg-deploy-")
+    os.chmod(directory, 0o755)
+    try:
+        with serving_apache(directory, collector_keys) as served:
+            yield served
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def state(config, host):
