@@ -14,13 +14,23 @@ check:
 # on a machine already set up: the whole suite in parallel (TEST_WORKERS
 # processes; every test has its own databases, ports and directories), and
 # beside it the reporter's tests under the oldest Python here, whose output
-# follows the suite's
+# follows the suite's. Nothing is built or written into the checkout: a
+# file the run left in it (tests/checkout-files lists them before and
+# after) fails the target.
 TEST_WORKERS ?= 4
 test: $(VENV)/.installed
-	@mkdir -p build; PYTHON=$(PYTHON) tests/oldest-python > build/oldest-python.log 2>&1 & oldest=$$!; \
+	@scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	tests/checkout-files > "$$scratch/before"; \
+	PYTHON=$(PYTHON) tests/oldest-python > "$$scratch/oldest-python.log" 2>&1 & oldest=$$!; \
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) tests; suite=$$?; \
-	wait $$oldest; older=$$?; cat build/oldest-python.log; \
-	[ $$suite -eq 0 ] && [ $$older -eq 0 ]
+	wait $$oldest; older=$$?; cat "$$scratch/oldest-python.log"; \
+	tests/checkout-files > "$$scratch/after"; \
+	written=$$(comm -13 "$$scratch/before" "$$scratch/after" | cut -d' ' -f2-); \
+	if [ -n "$$written" ]; then \
+	    echo "make test: the run wrote into the checkout (new or changed since it began):" >&2; \
+	    echo "$$written" | sed 's/^/    /' >&2; \
+	fi; \
+	[ $$suite -eq 0 ] && [ $$older -eq 0 ] && [ -z "$$written" ]
 
 test-oldest-python:
 	PYTHON=$(PYTHON) tests/oldest-python
@@ -37,12 +47,15 @@ demo:
 # The source tarball: every file git tracks (or would track) in this tree.
 NAME := wlcg-package-reporter
 VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' wlcg-package-reporter)
-TARBALL := dist/$(NAME)-$(VERSION).tar.gz
+# DIST and RPMTOP may point elsewhere (the tests build there, outside the
+# checkout)
+DIST ?= dist
+TARBALL := $(DIST)/$(NAME)-$(VERSION).tar.gz
 
 dist: $(TARBALL)
 
 $(TARBALL): $(shell git ls-files --cached --others --exclude-standard 2>/dev/null)
-	mkdir -p dist
+	mkdir -p $(DIST)
 	git ls-files --cached --others --exclude-standard -z \
 	    | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
 	    | tar --null --files-from=- --transform 's,^,$(NAME)-$(VERSION)/,' \
@@ -54,7 +67,7 @@ $(TARBALL): $(shell git ls-files --cached --others --exclude-standard 2>/dev/nul
 # made (for tests only: such packages cannot reach the real collector).
 COLLECTOR_CERT ?=
 PACKAGER ?= WLCG package reporter maintainers
-RPMTOP := $(CURDIR)/build/rpm
+RPMTOP ?= $(CURDIR)/build/rpm
 # On a builder that is not rpm-based (Debian CI) the build requirements are
 # Debian packages rpm cannot see.
 RPMBUILD_FLAGS ?= $(shell rpm -q --quiet python3 2>/dev/null || echo --nodeps)
@@ -70,11 +83,11 @@ rpm: $(TARBALL)
 	fi
 	rpmbuild -ba $(RPMBUILD_FLAGS) spec/$(NAME).spec --define "_topdir $(RPMTOP)" \
 	    --define "packager $(PACKAGER)"
-	find $(RPMTOP)/RPMS $(RPMTOP)/SRPMS -name '*.rpm' -exec cp {} dist/ \;
-	ls dist/*.rpm
+	find $(RPMTOP)/RPMS $(RPMTOP)/SRPMS -name '*.rpm' -exec cp {} $(DIST)/ \;
+	ls $(DIST)/*.rpm
 
 rpmlint: rpm
-	rpmlint -r spec/$(NAME).rpmlintrc dist/*-$(VERSION)-*.rpm
+	rpmlint -r spec/$(NAME).rpmlintrc $(DIST)/*-$(VERSION)-*.rpm
 
 clean:
 	rm -rf $(VENV) .venv-oldest build dist *.egg-info .pytest_cache

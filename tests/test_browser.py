@@ -2,8 +2,9 @@
 chromium and chromium-driver, driven with Selenium; no browser download at
 run time) loads each page from a running `wlcg-collector serve` with a small
 ingested fleet, through the token link the server prints; the test checks
-what a person would see and keeps a screenshot of each page in
-build/screenshots/."""
+what a person would see and keeps a screenshot of each page in pytest's
+temporary directory (browser-screenshots*/ under the run's base: pytest
+keeps the last three runs), never in the checkout."""
 
 import os
 import re
@@ -22,7 +23,6 @@ from wlcg_collector.db import open_store
 
 CHROMIUM = shutil.which("chromium", path="/usr/bin:/bin")
 CHROMEDRIVER = shutil.which("chromedriver", path="/usr/bin:/bin")
-SCREENSHOTS = os.path.join(ROOT, "build", "screenshots")
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +51,13 @@ def served(tmp_path_factory, collector_keys):
     proc.stderr.readline()
     link = re.search(r"officer pages: (\S+)", proc.stderr.readline().decode()).group(1)
     base, token = link.split("/officer/?token=")
-    os.makedirs(SCREENSHOTS, exist_ok=True)
     yield base, token
     proc.terminate()
     proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def browser(served):
+def browser(served, tmp_path_factory):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     options = webdriver.ChromeOptions()
@@ -71,6 +70,7 @@ def browser(served):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
+    driver.screenshots = str(tmp_path_factory.mktemp("browser-screenshots"))
     base, token = served
     driver.get("%s/officer/?token=%s" % (base, token))  # the link sets the cookie
     yield driver
@@ -82,7 +82,7 @@ def load(browser, served, path, name):
     """Open the page as a person would, keep a screenshot, return the driver."""
     browser.get(served[0] + path)
     assert browser.current_url.startswith(served[0] + "/officer/")
-    browser.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
+    browser.save_screenshot(os.path.join(browser.screenshots, name + ".png"))
     return browser
 
 
@@ -99,7 +99,7 @@ def test_overview(browser, served):
     assert set(rows) == {"T2_A", "T2_B", "T2_C", "T2_D", "T2_EVIL"}
     assert rows["T2_A"][1:] == ["2", rows["T2_A"][2], "0", "50.0%", "1"]
     assert rows["T2_D"][0] == "T2_D silent" and rows["T2_D"][4] == "0.0%"
-    assert os.path.getsize(os.path.join(SCREENSHOTS, "overview.png")) > 5000
+    assert os.path.getsize(os.path.join(driver.screenshots, "overview.png")) > 5000
     # sorting by a column header, as a click would
     from selenium.webdriver.common.by import By
     driver.find_element(By.LINK_TEXT, "Hosts").click()
@@ -165,7 +165,7 @@ def test_advisories_and_one_advisory(browser, served):
     [row] = cells(driver, "advisories")
     assert row[:2] == ["ALSA-2026:0001", "important"] and row[3:6] == ["CVE-2026-0001", "1", "1"]
     driver.find_element(By.LINK_TEXT, "ALSA-2026:0001").click()
-    browser.save_screenshot(os.path.join(SCREENSHOTS, "advisory.png"))
+    browser.save_screenshot(os.path.join(browser.screenshots, "advisory.png"))
     assert driver.title.startswith("ALSA-2026:0001")
     assert driver.find_element(By.ID, "counts").text == "1 host(s) exposed now, 3 ever."
     chart = driver.find_element(By.ID, "chart")

@@ -2,7 +2,9 @@
 shipped Apache snippet) on MariaDB, and as collector.cgi under mod_cgid,
 with the real reporter sending to both; the RPMs built by `make rpm`,
 checked with rpmlint and installed into a scratch rpm root; `pip install .`
-and the sdist."""
+and the sdist. Everything is built in temporary directories, never in the
+checkout, and each server and build is made once for the tests that use
+it."""
 
 import contextlib
 import json
@@ -242,14 +244,18 @@ def test_reporter_to_collector_cgi(apache, home, tmp_path, collector_keys):
 # ---------------------------------------------------------------- packages
 
 @pytest.fixture(scope="module")
-def built_rpms():
+def built_rpms(tmp_path_factory):
+    """`make rpm` of this checkout, its tarball, build tree and packages
+    in a temporary directory."""
     require(shutil.which("rpmbuild"), "rpmbuild is not installed")
-    proc = subprocess.run(["make", "-C", ROOT, "rpm", "PYTHON=%s" % sys.executable],
+    build = tmp_path_factory.mktemp("make-rpm")
+    dist = str(build / "dist")
+    proc = subprocess.run(["make", "-C", ROOT, "rpm", "PYTHON=%s" % sys.executable,
+                           "DIST=" + dist, "RPMTOP=%s" % (build / "rpm")],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
     assert proc.returncode == 0, proc.stdout.decode()[-3000:]
     version = re.search(r'^VERSION = "([^"]+)"', open(os.path.join(ROOT,
                         "wlcg-package-reporter")).read(), re.M).group(1)
-    dist = os.path.join(ROOT, "dist")
     return {name: os.path.join(dist, "%s-%s-1.noarch.rpm" % (name, version))
             for name in ("wlcg-package-reporter", "wlcg-package-collector")}
 
@@ -313,10 +319,34 @@ def test_rpms_install_into_a_scratch_root(built_rpms, tmp_path):
     assert {"python3", "openssl"} <= set(requires.split())
 
 
+def source_copy(directory):
+    """The files of this checkout that git tracks or would track (those
+    `make dist` packs), copied to directory: setuptools builds where it is
+    run, and never in the checkout. Outside a git checkout (an unpacked
+    sdist), everything but the build products."""
+    listed = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    if listed.returncode != 0:
+        shutil.copytree(ROOT, directory, ignore=shutil.ignore_patterns(
+            ".venv*", ".git", "dist", "build", "*.egg-info", "__pycache__", ".pytest_cache"))
+        return directory
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source = os.path.join(ROOT, name)
+        if os.path.isfile(source):  # (a file deleted but still in the index is not)
+            os.makedirs(os.path.dirname(os.path.join(directory, name)), exist_ok=True)
+            shutil.copy2(source, os.path.join(directory, name))
+    return directory
+
+
 def test_pip_install_and_sdist(tmp_path):
+    work = source_copy(str(tmp_path / "src"))
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", ROOT],
+    # an empty virtualenv, pip run into it from outside (the same install,
+    # without installing pip itself first)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+                          "install", "-q", work],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
     assert pip.returncode == 0, pip.stdout.decode()[-2000:]
     db = "sqlite:///%s" % (tmp_path / "x.db")
@@ -325,11 +355,8 @@ def test_pip_install_and_sdist(tmp_path):
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout == b"created schema version 9\n"
     assert os.access(venv / "bin" / "wlcg-package-reporter", os.X_OK)
-    work = tmp_path / "src"
-    shutil.copytree(ROOT, str(work), ignore=shutil.ignore_patterns(
-        ".venv", ".git", "dist", "build", "*.egg-info", "__pycache__"))
     sdist = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path)],
-                           cwd=str(work), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                           cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert sdist.returncode == 0, sdist.stdout.decode()[-2000:]
     [tarball] = [p for p in os.listdir(str(tmp_path)) if p.endswith(".tar.gz")]
     names = subprocess.run(["tar", "tzf", str(tmp_path / tarball)], stdout=subprocess.PIPE,
