@@ -64,3 +64,31 @@ def test_what_the_database_refuses_is_named_when_the_caller_goes_on(store):
     with pytest.raises(Exception) as raised:  # unnamed: the driver's own, as before
         store.db.transaction(work)
     assert not isinstance(raised.value, StoreError)
+
+
+def test_rows_are_read_by_name_not_by_position():
+    """A row of more than one column is read as a named record (defined
+    beside its statement), not as row[4] or row[8:10]."""
+    import glob
+    import os
+    import re
+    from helpers import ROOT
+    positional = re.compile(r"(?<![`\w])row\[(-|[1-9]|:|0:)")
+    found = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "wlcg_collector", "db", "*.py"))):
+        with open(path, encoding="utf-8") as source:
+            for number, line in enumerate(source, 1):
+                code = line.split("#")[0]
+                if positional.search(code):
+                    found.append("%s:%d" % (os.path.basename(path), number))
+    assert found == []
+
+
+def test_a_host_s_row_read_by_name_has_its_hashes_and_key_as_bytes():
+    from wlcg_collector.db.statements import HostState, SharedSQL
+    assert SharedSQL.PEEK_HOST.startswith("SELECT " + ", ".join(HostState._fields) + " FROM")
+    row = HostState.of((7, memoryview(b"s"), 3, 1, "signed", bytearray(b"k"), 5, 6,
+                        memoryview(b"b"), 2, None))
+    assert (row.id, row.set_hash, row.key_fingerprint, row.block_hash, row.facts_hash) == (
+        7, b"s", b"k", b"b", None)
+    assert HostState.of(None) is None

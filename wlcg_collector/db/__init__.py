@@ -2,9 +2,12 @@
 audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
 
     url.py            database URLs
+    dialect.py        what every dialect must provide (the base class)
+    errors.py         what storage raises (never the driver's exceptions)
     sqlite.py         the SQLite dialect: connections, errors, its own SQL
     mysql.py          the MySQL dialect: the same for MySQL and MariaDB
-    statements.py     the SQL both dialects share
+    statements.py     the SQL both dialects share, and the records of the
+                      rows read by name that it yields (HostState, ...)
     database.py       connections and transactions (retries, unavailability)
     schema.py         creating and upgrading the schema
     packages.py       package rows: their key and the ids kept in memory
@@ -22,7 +25,7 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     records.py        the named records every read returns
 
 Only the dialect modules know which database they talk to: everything else
-uses the statements and methods a dialect provides (see SQLiteDialect).
+uses the statements and methods a dialect provides (see dialect.Dialect).
 """
 
 import functools

@@ -9,6 +9,7 @@ from collections import namedtuple
 from ..advisories.records import AdvisoryError, check_advisory
 from .database import Part, chunks, maker
 from .errors import StoreError
+from .statements import AdvisoryState
 
 # advisories(): one stored advisory (times in Unix seconds; revision counts
 # the versions stored, 1 for one never updated)
@@ -72,7 +73,8 @@ class AdvisoryStore(Part):
 
         def work(cursor):
             cursor.execute(sql.SELECT_ADVISORY_STATES)
-            stored = {row[0]: row[1:] for row in cursor.fetchall()}
+            stored = {state.ident: state
+                      for state in map(AdvisoryState._make, cursor.fetchall())}
             counts = {"new": 0, "updated": 0, "unchanged": 0, "older": 0}
             for ident, advisory in sorted(latest.items()):
                 content, digest = advisory_content(advisory)
@@ -85,12 +87,12 @@ class AdvisoryStore(Part):
                     advisory_id = cursor.lastrowid
                     counts["new"] += 1
                 else:
-                    advisory_id, old_digest, old_modified, _ = state
-                    if bytes(old_digest) == digest:
+                    advisory_id = state.id
+                    if bytes(state.digest) == digest:
                         counts["unchanged"] += 1
                         continue
-                    if (old_modified is not None and advisory.modified is not None
-                            and advisory.modified < old_modified):
+                    if (state.modified is not None and advisory.modified is not None
+                            and advisory.modified < state.modified):
                         counts["older"] += 1
                         continue
                     cursor.execute(sql.KEEP_ADVISORY_REVISION, (now, advisory_id))

@@ -9,6 +9,7 @@ from collections import defaultdict
 from .database import (CHUNK, PARTS_PER_CONNECTION, Part, chunks, holder_rows, maker,
                        numbers_to_bitmap)
 from .records import HostAt, Interval, PackageInterval, PackageRow
+from .statements import HostSite
 
 
 class FleetQueries(Part):
@@ -117,8 +118,8 @@ class FleetQueries(Part):
         where, params = "", []
         if site is not None:
             where, params = " AND site = " + self.dialect.placeholder, [site]
-        hosts = {row[0]: row[1:] for row in self.db.read(
-            self.sql.SELECT_HOST_SITES.format(where=where), params)}
+        hosts = {host.id: (host.site, host.packager) for host in self.db.read(
+            self.sql.SELECT_HOST_SITES.format(where=where), params, HostSite)}
         packages = self.packages_named([name])
         version_arch = {package_id: (row.version, row.arch)
                         for package_id, row in packages.items()}
@@ -175,7 +176,7 @@ class FleetQueries(Part):
                 statement = self.sql.SELECT_CHANGED_INSTALLS_OF.format(
                     marks=marks, packages=self.db.marks(len(named)))
                 changed = self.db.read(statement, chunk + named + [since] + chunk + named + [since])
-            rows.update(self.packages_by_id({row[1] for row in changed} - set(rows)))
+            rows.update(self.packages_by_id({package_id for _, package_id, _, _ in changed} - set(rows)))
             for host_id, package_id, installed, removed in changed:
                 row = rows[package_id]
                 if package is None or row.name == package:

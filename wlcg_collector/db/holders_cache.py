@@ -20,8 +20,10 @@ class HoldersCache(Part):
 
     def cached(self, names_hash):
         """The CachedHolders of these names, or None."""
-        row = self.db.read_one(self.sql.SELECT_HOLDERS_CACHE, (names_hash,))
-        return CachedHolders(row[0], row[1], bytes(row[2]), bytes(row[3])) if row else None
+        rows = self.db.read(self.sql.SELECT_HOLDERS_CACHE, (names_hash,), CachedHolders)
+        if not rows:
+            return None
+        return rows[0]._replace(tokens=bytes(rows[0].tokens), holders=bytes(rows[0].holders))
 
     def touch(self, names_hash, now):
         """The row of these names found current at `now`: it counts as

@@ -234,7 +234,7 @@ class MySQLDialect(Dialect):
         """Package rows (name, version, arch, key, source), unless there already."""
         if self.json_table:
             cursor.execute(self.sql.INSERT_PACKAGES_JSON, (packager, _json(
-                [tuple(row[:3]) + (row[3].hex(), row[4]) for row in rows])))
+                [tuple(package[:3]) + (package[3].hex(), package[4]) for package in rows])))
         else:
             cursor.executemany(self.sql.INSERT_PACKAGE,
                                [(packager,) + tuple(row) for row in rows])

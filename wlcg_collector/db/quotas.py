@@ -229,14 +229,14 @@ class Quotas(Part):
                 raise refusal(limits, attribute, count, received, report.site, report.host,
                               sender, counts_host=False)
 
-    def check_room(self, cursor, row, proven, report, sender, received, limits, rows):
+    def check_room(self, cursor, host, proven, report, sender, received, limits, rows):
         """QuotaExceeded when a report the rules would apply has no room
-        left today (row: its host's PEEK_HOST row, None for a new host;
+        left today (host: its statements.HostState, None for a new host;
         rows: no more intervals than it would open)."""
-        if row is None:
+        if host is None:
             self.check_new_host(cursor, report, sender, received, limits, proven)
-        elif row[1] is not None:  # (a host's first set is the new-host quotas')
-            self.check_changes(cursor, row[0], report, sender, received, limits, proven,
+        elif host.set_hash is not None:  # (a host's first set is the new-host quotas')
+            self.check_changes(cursor, host.id, report, sender, received, limits, proven,
                                rows)
 
     def _read_usage(self, cursor, keys):

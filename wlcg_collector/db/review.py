@@ -11,6 +11,7 @@ from .database import Part
 from .errors import RepairRefused, UnknownHost, UnknownQuarantined
 from .writer import ACCEPT_SITE, facts_hash
 from .records import Quarantined, Rollback, SiteKey
+from .statements import HostState
 
 
 class Review(Part):
@@ -39,7 +40,8 @@ class Review(Part):
         row = self.db.read_one(self.sql.SELECT_QUARANTINED_ONE, (entry_id,))
         if row is None:
             raise UnknownQuarantined("no quarantined report %s" % entry_id)
-        return Quarantined(*row[:-1] + (bytes(row[-1]),))
+        entry = Quarantined._make(row)
+        return entry._replace(report=bytes(entry.report))
 
     def drop(self, entry_id):
         def work(cursor):
@@ -120,13 +122,12 @@ class Review(Part):
 
         def work(cursor):
             cursor.execute(sql.LOCK_HOST, (host.site, host.name))  # no ingest meanwhile
-            row = cursor.fetchone()
-            if row is None:
+            state = HostState.of(cursor.fetchone())
+            if state is None:
                 raise UnknownHost("no host %s at site %s" % (host.name, host.site))
-            before = (row[4], bytes(row[5]) if row[5] is not None else None)
             cursor.execute(sql.UPDATE_HOST_PIN, (level, fingerprint, subject, now, who[:64],
-                                                 row[0]))
-            return before
+                                                 state.id))
+            return state.trust, state.key_fingerprint
         return self.db.transaction(work)
 
     # -- rollback

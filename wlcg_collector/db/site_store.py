@@ -14,6 +14,7 @@ from .database import Part, chunks
 from .errors import StoreError
 from .records import (SetAside, Site, SiteAlias, SiteHost, SiteImport, SiteList, SiteMove,
                       SiteRename, SiteRow, host_order)
+from .statements import HostPinOf, MovingHost
 
 LISTED, RETIRED, ACCEPTED = "listed", "retired", "accepted"
 RENAME, MERGE = "rename", "merge"
@@ -214,9 +215,9 @@ class SiteStore(Part):
                 raise SiteError("%s was renamed or merged into %s: name %s instead"
                                 % (new, new_alias, new_alias))
             cursor.execute(sql.LOCK_SITE_HOSTS, (old,))
-            old_hosts = cursor.fetchall()
+            old_hosts = list(map(MovingHost._make, cursor.fetchall()))
             cursor.execute(sql.LOCK_SITE_HOSTS, (new,))
-            new_hosts = {row[1]: row for row in cursor.fetchall()}
+            new_hosts = {host.name: host for host in map(MovingHost._make, cursor.fetchall())}
             cursor.execute(sql.SELECT_QUARANTINED.format(where=" WHERE site = "
                                                          + self.dialect.placeholder), (old,))
             quarantined = len(cursor.fetchall())
@@ -239,21 +240,21 @@ class SiteStore(Part):
                                 "one would no longer match their site's key; nothing changed"
                                 % (old, new))
             pairs, overlapping, set_aside = [], [], []
-            for host_id, name, first, last in old_hosts:
-                other = new_hosts.get(name)
+            for host in old_hosts:
+                other = new_hosts.get(host.name)
                 if other is None:
                     continue
-                aside = self._set_aside_if_pins_differ(cursor, host_id, other[0], name, old,
-                                                       new_name or new, kind)
+                aside = self._set_aside_if_pins_differ(cursor, host.id, other.id, host.name,
+                                                       old, new_name or new, kind)
                 if aside is not None:
                     set_aside.append(aside)
                     continue
-                if last < other[2]:
-                    pairs.append(((host_id, first), (other[0], other[2])))
-                elif other[3] < first:
-                    pairs.append(((other[0], other[2]), (host_id, first)))
+                if host.last_report < other.first_report:
+                    pairs.append(((host.id, host.first_report), (other.id, other.first_report)))
+                elif other.last_report < host.first_report:
+                    pairs.append(((other.id, other.first_report), (host.id, host.first_report)))
                 else:
-                    overlapping.append(name)
+                    overlapping.append(host.name)
             if overlapping:
                 raise SiteError("host %s is at both %s and %s and reported to both in the same "
                                 "period%s: nothing changed" % (
@@ -315,30 +316,28 @@ class SiteStore(Part):
         when the pins agree."""
         sql = self.sql
         cursor.execute(sql.SELECT_HOST_PIN_OF, (twin_id,))
-        twin = cursor.fetchone()
+        twin = HostPinOf.of(cursor.fetchone())
         cursor.execute(sql.SELECT_HOST_PIN_OF, (keeper_id,))
-        keeper = cursor.fetchone()
-        pin_of = lambda row: (row[0], bytes(row[1]) if row[1] is not None else None)  # noqa
-        if pin_of(twin) == pin_of(keeper):
+        keeper = HostPinOf.of(cursor.fetchone())
+        if twin.pin == keeper.pin:
             return None
-        level, fingerprint, subject, sender, received, last_report, facts = twin
         cursor.execute(sql.SELECT_STATE_NOW, (twin_id,))
-        text = state_as_report(json.loads(facts), last_report, cursor.fetchall())
+        text = state_as_report(json.loads(twin.facts), twin.last_report, cursor.fetchall())
         digest = hashlib.sha256(text).digest()
         cursor.execute(sql.SELECT_QUARANTINED_DIGEST, (digest,))
         entry = None
         if cursor.fetchone() is None:
             cursor.execute(sql.INSERT_QUARANTINE, (
-                digest, received, sender[:64], old, name, trust.KEY_CHANGE,
+                digest, twin.last_received, twin.created_by[:64], old, name, trust.KEY_CHANGE,
                 ("set aside by sites %s %s %s: pinned to another key than the host at %s"
-                 % (kind, old, new, new))[:255], pin_of(twin)[1],
-                trust.KIND_OF_TRUST.get(level), subject, text, len(text)))
+                 % (kind, old, new, new))[:255], twin.key_fingerprint,
+                trust.KIND_OF_TRUST.get(twin.trust), twin.key_subject, text, len(text)))
             entry = cursor.lastrowid
         cursor.execute(sql.SET_REPORTS_ASIDE, (keeper_id, twin_id))
         cursor.execute(sql.DELETE_HOST_INSTALLS, (twin_id,))
         cursor.execute(sql.DELETE_HOST_FACTS, (twin_id,))
         cursor.execute(sql.DELETE_HOST, (twin_id,))
-        return SetAside(name, pin_of(keeper), pin_of(twin), entry)
+        return SetAside(name, keeper.pin, twin.pin, entry)
 
     def _merge_host(self, cursor, earlier, later):
         """One host under two sites, reported to in turn: `earlier` and

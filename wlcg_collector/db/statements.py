@@ -9,7 +9,21 @@ function puts its own placeholder there and changes nothing else: a '?' or
 filled in per call with text built from constants.
 """
 
+from collections import namedtuple
+
 PARAM = "{p}"
+
+
+def _blob(value):
+    """A BLOB column's value as bytes (drivers give bytes, bytearray or
+    memoryview), None kept."""
+    return None if value is None else bytes(value)
+
+
+def _select(record, rest):
+    """SELECT of a record's fields, in their order: the statement and the
+    record that names its columns cannot disagree."""
+    return "SELECT " + ", ".join(record._fields) + " " + rest
 
 
 def compile_statements(statements, compile_sql):
@@ -51,9 +65,23 @@ class SharedSQL(object):
 
     # a host's row as the writer needs it; the dialects' LOCK_HOST reads it
     # under the lock that serialises the host's writers, resolve_first without
-    PEEK_HOST = ("SELECT id, set_hash, last_report, first_report, trust, key_fingerprint, "
-                 "signed_ts, last_received, block_hash, package_count, facts_hash FROM hosts "
-                 "WHERE site = {p} AND name = {p}")
+    class HostState(namedtuple("HostState", "id set_hash last_report first_report trust "
+                               "key_fingerprint signed_ts last_received block_hash "
+                               "package_count facts_hash")):
+        """A row of PEEK_HOST or LOCK_HOST, its hashes and key as bytes."""
+        __slots__ = ()
+
+        @classmethod
+        def of(cls, row):
+            """The HostState of a fetched row (None: None)."""
+            if row is None:
+                return None
+            (host_id, set_hash, last_report, first_report, trust, key, signed_ts, last_received,
+             block_hash, package_count, facts_hash) = row
+            return cls(host_id, _blob(set_hash), last_report, first_report, trust, _blob(key),
+                       signed_ts, last_received, _blob(block_hash), package_count,
+                       _blob(facts_hash))
+    PEEK_HOST = _select(HostState, "FROM hosts WHERE site = {p} AND name = {p}")
 
     # where a site name leads now, read again before a new host is made
     # under it; the dialects' LOCK_SITE_ALIAS holds it until the commit
@@ -160,8 +188,9 @@ class SharedSQL(object):
     SELECT_SITE_LISTS = ("SELECT id, imported, source, format, sites, added, retired, "
                          "imported_by FROM site_lists ORDER BY id")
     # the hosts of a site as a rename or merge reads them (its dialect locks them)
-    SELECT_SITE_HOSTS = ("SELECT id, name, first_report, last_report FROM hosts "
-                         "WHERE site = {p}")
+    # a site's hosts as a rename or merge weighs them (LOCK_SITE_HOSTS)
+    MovingHost = namedtuple("MovingHost", "id name first_report last_report")
+    SELECT_SITE_HOSTS = _select(MovingHost, "FROM hosts WHERE site = {p}")
     COUNT_SITE_REPORTS = ("SELECT COUNT(*) FROM reports r JOIN hosts h ON h.id = r.host_id "
                           "WHERE h.site = {p}")
     COUNT_SITE_INTERVALS = ("SELECT COUNT(*) FROM installs i JOIN hosts h ON h.id = i.host_id "
@@ -209,8 +238,23 @@ class SharedSQL(object):
     MOVE_HOST_FACTS = "UPDATE host_facts SET host_id = {p} WHERE host_id = {p}"
     DELETE_HOST_FACTS = "DELETE FROM host_facts WHERE host_id = {p}"
     # a host that a merge met with another pin (site_store.set_aside)
-    SELECT_HOST_PIN_OF = ("SELECT trust, key_fingerprint, key_subject, created_by, "
-                          "last_received, last_report, facts FROM hosts WHERE id = {p}")
+    class HostPinOf(namedtuple("HostPinOf", "trust key_fingerprint key_subject created_by "
+                               "last_received last_report facts")):
+        """A row of SELECT_HOST_PIN_OF, its key as bytes."""
+        __slots__ = ()
+
+        @classmethod
+        def of(cls, row):
+            if row is None:
+                return None
+            made = cls._make(row)
+            return made._replace(key_fingerprint=_blob(made.key_fingerprint))
+
+        @property
+        def pin(self):
+            """(trust, key fingerprint): what two hosts must share to be one."""
+            return self.trust, self.key_fingerprint
+    SELECT_HOST_PIN_OF = _select(HostPinOf, "FROM hosts WHERE id = {p}")
     SET_REPORTS_ASIDE = ("UPDATE reports SET host_id = {p}, applied = 0, outcome = 'set aside' "
                          "WHERE host_id = {p}")
     SELECT_QUARANTINED_DIGEST = "SELECT id FROM quarantine WHERE digest = {p}"
@@ -324,7 +368,9 @@ class SharedSQL(object):
                        "AND revision = {p}")
 
     # -- advisories (advisory_store.py)
-    SELECT_ADVISORY_STATES = "SELECT ident, id, digest, modified, revision FROM advisories"
+    # what an import compares a feed's advisory with (advisory_store.add)
+    AdvisoryState = namedtuple("AdvisoryState", "ident id digest modified revision")
+    SELECT_ADVISORY_STATES = _select(AdvisoryState, "FROM advisories")
     INSERT_ADVISORY = (
         "INSERT INTO advisories (ident, format, severity, title, published, modified, "
         "first_seen, changed, revision, digest, content) "
@@ -403,7 +449,8 @@ class SharedSQL(object):
     SELECT_CLOSED_PACKAGE_INTERVALS = (
         "SELECT host_id, package_id, installed, removed FROM installs "
         "WHERE package_id IN ({marks}) AND removed > {p} AND installed <= {p}")
-    SELECT_HOST_SITES = "SELECT id, site, packager FROM hosts WHERE last_report >= 0{where}"
+    HostSite = namedtuple("HostSite", "id site packager")
+    SELECT_HOST_SITES = _select(HostSite, "FROM hosts WHERE last_report >= 0{where}")
     # Every change of a host's set came with a report marked changed.
     SELECT_CHANGED_HOSTS = (
         "SELECT DISTINCT r.host_id FROM reports r JOIN hosts h ON h.id = r.host_id "
@@ -439,3 +486,11 @@ class SharedSQL(object):
                              "WHERE id IN ({marks})")
     SELECT_HOST_NAMES = ("SELECT id, site, name, packager, system, set_report FROM hosts "
                          "WHERE id IN ({marks})")
+
+
+# the records of the statements above, by name for the modules that read them
+HostState = SharedSQL.HostState
+HostPinOf = SharedSQL.HostPinOf
+MovingHost = SharedSQL.MovingHost
+AdvisoryState = SharedSQL.AdvisoryState
+HostSite = SharedSQL.HostSite

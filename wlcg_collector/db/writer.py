@@ -21,6 +21,7 @@ from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_
                        package_key, record_sources)
 from .quotas import DEFAULT_LIMITS, Limits, proves_sender
 from .records import IngestResult
+from .statements import HostState
 
 # a report this large gives its connection's memory back afterwards
 LARGE_REPORT = 5000
@@ -343,15 +344,12 @@ class ReportWriter(Part):
             cursor.execute(sql.INSERT_HOST, (report.site, report.host, report.packager,
                                              collected, received, received, sender[:64]))
             cursor.execute(sql.LOCK_HOST, (report.site, report.host))
-            row = cursor.fetchone()
-        host_id, set_hash, last_report, first_report = row[:4]
-        if set_hash is not None:
-            set_hash = bytes(set_hash)
-        block_hash, package_count = row[8:10]
-        stored_facts = bytes(row[10]) if row[10] is not None else None
+            row = HostState.of(cursor.fetchone())
+        host_id, set_hash, last_report = row.id, row.set_hash, row.last_report
+        package_count, stored_facts = row.package_count, row.facts_hash
         # the block the host sent last, byte for byte: the same set, validated
         # when it was stored (its packages need not be parsed again)
-        same_block = block_hash is not None and bytes(block_hash) == report.block_hash
+        same_block = row.block_hash is not None and row.block_hash == report.block_hash
         fingerprint = signer.fingerprint if signer is not None else None
 
         def add_report(changed, outcome):
@@ -421,7 +419,7 @@ class ReportWriter(Part):
         when that key is the site's first), read with `statement`
         (PEEK_HOST, or LOCK_HOST under the host's lock)."""
         cursor.execute(statement, (report.site, report.host))
-        row = cursor.fetchone()
+        row = HostState.of(cursor.fetchone())
         site_pin, site_has_hosts = None, False
         if signer is not None and signer.kind == trust.SITE_KEY:
             cursor.execute(self.sql.SELECT_SITE_KEY, (report.site,))
@@ -430,8 +428,8 @@ class ReportWriter(Part):
             if site_pin is None:
                 cursor.execute(self.sql.SELECT_ONE_HOST_OF_SITE, (report.site,))
                 site_has_hosts = cursor.fetchone() is not None
-        pin = None if row is None else trust.HostPin(
-            row[4], bytes(row[5]) if row[5] is not None else None, row[6], row[7])
+        pin = None if row is None else trust.HostPin(row.trust, row.key_fingerprint,
+                                                      row.signed_ts, row.last_received)
         return row, pin, site_pin, site_has_hosts
 
     def _pin_site(self, cursor, site, fingerprint, received, sender):
