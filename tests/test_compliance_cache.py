@@ -2,7 +2,6 @@
 always the answer a full compare gives, reading again only the hosts whose
 sets changed."""
 
-import io
 import json
 import os
 import shlex
@@ -60,13 +59,16 @@ def small_grid(store, clock):
                system="CentOS Linux 7" if n % 13 == 0 else "AlmaLinux 9.4")
 
 
-def same_answer(store, requirements, errors=None):
-    """The kept compare, checked against a full one; returns it."""
-    kept = current_compliance(store, requirements, errors=errors or io.StringIO())
+def same_answer(store, requirements, warnings=None):
+    """The kept compare (a CurrentCompliance), checked against a full one;
+    its warnings go on the list `warnings`, if given."""
+    kept = current_compliance(store, requirements)
     fresh = analysis.compliance(store, requirements, None)
-    assert kept.rows() == fresh.rows()
-    assert kept.summary() == fresh.summary()
-    assert kept.behind_counts() == fresh.behind_counts()
+    assert kept.compliance.rows() == fresh.rows()
+    assert kept.compliance.summary() == fresh.summary()
+    assert kept.compliance.behind_counts() == fresh.behind_counts()
+    if warnings is not None:
+        warnings.extend(kept.warnings)
     return kept
 
 
@@ -117,7 +119,7 @@ def test_a_set_changed_while_the_holders_are_read_is_read_again(grid, monkeypatc
         else:  # one host to read again
             assert report(store, clock, "T2_S1", "h05.example.org", [BASH]).outcome == "changed"
         monkeypatch.setattr(store.fleet, name, patch)
-        assert current_compliance(store, requirements, errors=io.StringIO()).recomputed == (
+        assert current_compliance(store, requirements).recomputed == (
             None if name == "hosts_and_holders" else [("T2_S1", "h05.example.org")])
         monkeypatch.undo()
         assert same_answer(store, requirements).recomputed == [("T2_S0", host)]
@@ -134,9 +136,9 @@ def test_a_host_that_comes_during_a_run_waits_for_the_next(grid, monkeypatch):
         report(store, clock, "T2_S3", "late.example.org", [X_OLD, BASH])
         return found
     monkeypatch.setattr(store.fleet, "set_reports", vouched_then_a_new_host)
-    result = current_compliance(store, requirements, errors=io.StringIO())
+    result = current_compliance(store, requirements)
     monkeypatch.setattr(store.fleet, "set_reports", vouch)
-    assert "late.example.org" not in {host.name for host in result.hosts}
+    assert "late.example.org" not in {host.name for host in result.compliance.hosts}
     assert result.recomputed is None
     assert same_answer(store, requirements).recomputed == [("T2_S3", "late.example.org")]
 
@@ -162,7 +164,8 @@ def test_only_the_hosts_whose_sets_changed_are_read_again(grid):
                   system="CentOS Linux 7").outcome == "unchanged"
     kept = same_answer(store, requirements)
     assert kept.recomputed == []
-    assert not any(row[1] == "h03.example.org" and row[2] == "kernel" for row in kept.rows())
+    assert not any(row[1] == "h03.example.org" and row[2] == "kernel"
+                   for row in kept.compliance.rows())
 
 
 def test_a_rollback_has_the_host_read_again(grid):
@@ -182,7 +185,7 @@ def test_a_rollback_has_the_host_read_again(grid):
         assert store.review.rollback(host, back_to).reports_rolled_back == 1
         kept = same_answer(store, requirements)
         assert kept.recomputed == [("T2_S2", "h06.example.org")]
-        assert (wanted in kept.rows()) is behind
+        assert (wanted in kept.compliance.rows()) is behind
 
 
 def test_renames_and_many_changed_hosts_start_again(grid, monkeypatch):
@@ -212,11 +215,11 @@ def test_unreadable_or_refused_kept_holders_cost_a_full_run(grid, monkeypatch):
     for column, what in (("holders", "holders"), ("tokens", "sets")):
         store.db.transaction(lambda cursor: cursor.execute(store.db.dialect.compile(
             "UPDATE holders_cache SET %s = {p}" % column), (b"junk",)))
-        errors = io.StringIO()
-        assert same_answer(store, requirements, errors).recomputed is None
-        assert errors.getvalue().startswith("wlcg-collector: warning: compare's kept holders "
-                                            "not used: kept %s unreadable" % what)
-        assert len(errors.getvalue().splitlines()) == 1
+        warnings = []
+        assert same_answer(store, requirements, warnings).recomputed is None
+        assert len(warnings) == 1 and "\n" not in warnings[0]
+        assert warnings[0].startswith("compare's kept holders not used: kept %s unreadable"
+                                      % what)
         assert same_answer(store, requirements).recomputed == []  # kept again, good this time
 
     class Refusing(object):
@@ -228,18 +231,52 @@ def test_unreadable_or_refused_kept_holders_cost_a_full_run(grid, monkeypatch):
 
     class RefusingStore(object):
         holders = Refusing()
-    errors = io.StringIO()
-    kept = current_compliance(store, requirements, RefusingStore(), errors=errors)
-    assert kept.rows() == analysis.compliance(store, requirements, None).rows()
-    assert errors.getvalue() == ("wlcg-collector: warning: compare's holders not kept: "
-                                 "holders_cache: packet too large\n")
+    kept = current_compliance(store, requirements, RefusingStore())
+    assert kept.compliance.rows() == analysis.compliance(store, requirements, None).rows()
+    assert kept.warnings == ["compare's holders not kept: holders_cache: packet too large"]
     # too big to keep: not kept, and nothing said
     store.db.transaction(lambda cursor: cursor.execute("DELETE FROM holders_cache"))
     monkeypatch.setattr(compliance_cache, "KEPT_LIMIT", 10)
-    errors = io.StringIO()
-    assert same_answer(store, requirements, errors).recomputed is None
-    assert same_answer(store, requirements, errors).recomputed is None
-    assert errors.getvalue() == ""
+    warnings = []
+    assert same_answer(store, requirements, warnings).recomputed is None
+    assert same_answer(store, requirements, warnings).recomputed is None
+    assert warnings == []
+
+
+def test_warnings_come_back_as_data_and_nothing_is_printed(grid, capsys):
+    """compare now is officer logic: what went wrong with a kept row comes
+    back for the command or the pages to show, and the Compliance carries
+    no attribute of the cache's."""
+    store, clock, requirements = grid
+    same_answer(store, requirements)
+    store.db.transaction(lambda cursor: cursor.execute(store.db.dialect.compile(
+        "UPDATE holders_cache SET holders = {p}"), (b"junk",)))
+    capsys.readouterr()
+    answer = current_compliance(store, requirements)
+    kept = compliance_cache.keep_baselines(store, [("osg", requirements)])
+    assert capsys.readouterr() == ("", "")
+    assert answer.recomputed is None and not hasattr(answer.compliance, "recomputed")
+    assert [w.split(":")[0] for w in answer.warnings] == ["compare's kept holders not used"]
+    assert kept.warnings == []  # (the row was kept again, good, by the compare)
+
+
+def test_the_command_and_the_pages_print_the_warnings_as_before(grid, tmp_path, capsys):
+    from wlcg_collector.pages import OfficerPages
+
+    class Config(object):
+        stale_days, os_streams, officer_allow = 14, [], []
+    store, clock, requirements = grid
+    store.baselines.add("osg", BASELINE, clock())
+    warned = "wlcg-collector: warning: compare's kept holders not used: kept holders unreadable"
+    for show in (lambda: run_cli(["--db", store.db.dialect.describe(), "compare", "osg"])[2],
+                 lambda: OfficerPages(Config(), store).compare_now(requirements) and
+                 capsys.readouterr().err):
+        same_answer(store, requirements)
+        store.db.transaction(lambda cursor: cursor.execute(store.db.dialect.compile(
+            "UPDATE holders_cache SET holders = {p}"), (b"junk",)))
+        capsys.readouterr()
+        err = show()
+        assert err.startswith(warned) and len(err.splitlines()) == 1
 
 
 def test_only_the_newest_rows_are_kept(grid, monkeypatch):
@@ -349,13 +386,11 @@ def test_baseline_keep_brings_every_stored_baseline_up_to_date(grid, tmp_path):
 def test_baseline_keep_says_which_baselines_it_cannot_keep(grid, monkeypatch):
     store, clock, requirements = grid
     monkeypatch.setattr(compliance_cache, "HOLDERS_KEPT", 1)
-    errors = io.StringIO()
-    done = compliance_cache.keep_baselines(
-        store, [("new", requirements), ("old", parse_baseline("bash >= 6\n", "old"))],
-        errors=errors)
-    assert [names for names, _, _ in done] == [["new"]]
-    assert errors.getvalue() == ("wlcg-collector: warning: holders not kept for old: only "
-                                 "the 1 newest baselines' package names are kept\n")
+    kept = compliance_cache.keep_baselines(
+        store, [("new", requirements), ("old", parse_baseline("bash >= 6\n", "old"))])
+    assert [names for names, _, _ in kept.done] == [["new"]]
+    assert kept.warnings == ["holders not kept for old: only the 1 newest baselines' package "
+                             "names are kept"]
     assert store.holders.cached(compliance_cache.names_hash(requirements)) is not None
     # a stored text that no longer parses is named, the others are kept
     store.baselines.add("good", "kernel >= 6\n", clock())
@@ -417,7 +452,7 @@ def test_a_stored_baseline_found_current_is_not_pushed_out(grid, monkeypatch):
     key = compliance_cache.names_hash(requirements)
     compliance_cache.keep_baselines(store, [("osg", requirements)], now=clock())
     current_compliance(store, parse_baseline("bash >= 6\n", "x1"), now=clock())
-    done = compliance_cache.keep_baselines(store, [("osg", requirements)], now=clock())
+    done = compliance_cache.keep_baselines(store, [("osg", requirements)], now=clock()).done
     assert done[0][1].changed == []  # found current: not written, touched
     assert store.holders.cached(key).computed == clock.now
     current_compliance(store, parse_baseline("kernel >= 6\n", "x2"), now=clock())

@@ -239,8 +239,6 @@ class Compliance(object):
     groups: [(row tail, host mask)] in baseline order, a row tail being
     (package, arch, installed, requirement, status)."""
 
-    recomputed = None  # compliance_cache: the sites worked out again (None: all)
-
     def __init__(self, hosts, masks, groups):
         self.hosts = hosts
         self.masks = masks

@@ -75,9 +75,15 @@ def baseline_add(args):
     # the officer's first compare of it then reads only the hosts
     # changed since (a full read of a whole grid takes seconds)
     try:
-        compliance_cache.current_holders(store, requirements)
+        warn(compliance_cache.current_holders(store, requirements).warnings)
     except StoreError as exc:
-        sys.stderr.write("%s: warning: compare's holders not kept: %s\n" % (PROG, exc))
+        warn([compliance_cache.NOT_KEPT % exc])
+
+
+def warn(warnings):
+    """Print compliance_cache's warnings, one line each."""
+    for warning in warnings:
+        sys.stderr.write("%s: warning: %s\n" % (PROG, warning))
 
 
 def baseline_list(args):
@@ -116,8 +122,9 @@ def baseline_keep(args):
             sys.stderr.write("%s: warning: %s\n" % (PROG, exc))
     if not baselines and not args.quiet:
         print("no stored baseline")
-    for names, current, seconds in compliance_cache.keep_baselines(store, baselines,
-                                                                   keeper_of(args)):
+    kept = compliance_cache.keep_baselines(store, baselines, keeper_of(args))
+    warn(kept.warnings)
+    for names, current, seconds in kept.done:
         if args.quiet:
             continue
         if current.changed is None:
@@ -151,7 +158,9 @@ def cmd_compare(args):
     requirements = load_requirements(store, args.baseline)
     if args.at is None and site is None:
         # the whole fleet now: what the last compare worked out, brought up to date
-        result = compliance_cache.current_compliance(store, requirements, keeper_of(args))
+        answer = compliance_cache.current_compliance(store, requirements, keeper_of(args))
+        warn(answer.warnings)
+        result = answer.compliance
     else:
         result = analysis.compliance(store, requirements, args.at, site)
     columns = analysis.COMPLIANCE_COLUMNS

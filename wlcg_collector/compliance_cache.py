@@ -21,7 +21,10 @@ so everything kept is at least as new as what vouches for it: with the
 hosts, or, in a full read without a kept row, on their own before the
 hosts are read beside the holders (a host whose set changes in between
 is read again next time; a host that came in between waits for the next
-run). A kept row that cannot be read costs one full run."""
+run). A kept row that cannot be read costs one full run.
+
+Nothing here prints: what went wrong with a kept row comes back as
+warnings (one line each), for the command or the pages to show."""
 
 import array
 import hashlib
@@ -45,8 +48,19 @@ _HEADER = struct.Struct("<II")  # size of the host lanes, number of rows
 # the holders of a baseline's package names now: its package rows, the
 # hosts, their lanes, {package id: mask of the hosts for which the row is
 # the newest of its name and arch}, and the ids of the hosts read again
-# (None: the whole fleet was)
-Current = namedtuple("Current", "packages hosts masks won changed")
+# (None: the whole fleet was), and the warnings of the kept row (lines)
+Current = namedtuple("Current", "packages hosts masks won changed warnings")
+# compare now: the analysis.Compliance, the (site, host name) of the hosts
+# read again (None: the whole fleet was), and the warnings (lines)
+CurrentCompliance = namedtuple("CurrentCompliance", "compliance recomputed warnings")
+# keep_baselines: [(names, Current, seconds)] of the baselines brought up
+# to date, and the warnings (lines)
+BaselinesKept = namedtuple("BaselinesKept", "done warnings")
+
+# the warnings, worded once
+NOT_KEPT = "compare's holders not kept: %s"
+NOT_USED = "compare's kept holders not used: %s"
+TOO_MANY = "holders not kept for %s: only the %d newest baselines' package names are kept"
 
 
 def names_hash(requirements):
@@ -108,33 +122,32 @@ def decode_holders(data):
             for i, package_id in enumerate(ids)}
 
 
-def current_compliance(store, requirements, keeper=None, now=None, errors=None):
-    """analysis.compliance(store, requirements, None), with what the last
-    run found kept in `keeper` (a Store that can write: the primary when
-    `store` reads a replica; default `store`). The Compliance it returns
-    has `recomputed`: the (site, host name) of the hosts read again (None:
-    the whole fleet was). A kept row that cannot be read or written is
-    reported on `errors` in one line and costs a full run; the answer is
-    the same."""
-    current = current_holders(store, requirements, keeper, now, errors)
+def current_compliance(store, requirements, keeper=None, now=None):
+    """A CurrentCompliance: analysis.compliance(store, requirements, None),
+    with what the last run found kept in `keeper` (a Store that can write:
+    the primary when `store` reads a replica; default `store`). A kept row
+    that cannot be read or written is a warning and costs a full run; the
+    answer is the same."""
+    current = current_holders(store, requirements, keeper, now)
     result = analysis.judge(requirements, current.packages, current.hosts, current.masks,
                             current.won)
+    recomputed = None
     if current.changed is not None:
         changed = set(current.changed)
-        result.recomputed = sorted((host.site, host.name) for host in current.hosts
-                                   if host.id in changed)
-    return result
+        recomputed = sorted((host.site, host.name) for host in current.hosts
+                            if host.id in changed)
+    return CurrentCompliance(result, recomputed, current.warnings)
 
 
-def current_holders(store, requirements, keeper=None, now=None, errors=None):
+def current_holders(store, requirements, keeper=None, now=None):
     """The holders of the requirements' package names now (a Current),
     from the kept row brought up to date, or read whole; what was found is
     kept again (see current_compliance)."""
     keeper = keeper or store
-    errors = sys.stderr if errors is None else errors
+    warnings = []
     key = names_hash(requirements)
     packages = store.fleet.packages_named({r.name for r in requirements})
-    kept = _kept(keeper, key, errors)
+    kept = _kept(keeper, key, warnings)
     changed = None
     if kept is not None:
         # the hosts first: their set_reports vouch for the holders read after
@@ -174,29 +187,29 @@ def current_holders(store, requirements, keeper=None, now=None, errors=None):
             try:
                 keeper.holders.keep(key, row)
             except StoreError as exc:
-                errors.write("wlcg-collector: warning: compare's holders not kept: %s\n" % exc)
-    return Current(packages, hosts, masks, won, changed)
+                warnings.append(NOT_KEPT % exc)
+    return Current(packages, hosts, masks, won, changed, warnings)
 
 
-def keep_baselines(store, baselines, keeper=None, now=None, errors=None):
+def keep_baselines(store, baselines, keeper=None, now=None):
     """Bring the kept holders of stored baselines up to date, so that the
     officer's compare of any of them reads only the hosts changed since.
     `baselines`: [(name, requirements)], the newest first; baselines of the
     same package names share one row. Only the HOLDERS_KEPT newest sets of
     names can be kept (more would push each other out on every run): the
-    rest are named on `errors`. Returns [(names, Current, seconds)]."""
-    errors = sys.stderr if errors is None else errors
+    rest are named in the warnings. Returns BaselinesKept."""
+    warnings = []
     groups = {}
     for name, requirements in baselines:
         groups.setdefault(names_hash(requirements), (requirements, []))[1].append(name)
     done = []
     for number, (requirements, names) in enumerate(groups.values()):
         if number >= HOLDERS_KEPT:
-            errors.write("wlcg-collector: warning: holders not kept for %s: only the %d newest "
-                         "baselines' package names are kept\n" % (", ".join(names), HOLDERS_KEPT))
+            warnings.append(TOO_MANY % (", ".join(names), HOLDERS_KEPT))
             continue
         start = time.time()
-        current = current_holders(store, requirements, keeper, now, errors)
+        current = current_holders(store, requirements, keeper, now)
+        warnings.extend(current.warnings)
         if current.changed == []:
             # found current, not written again: it counts as new, so that
             # a burst of other compares does not push a stored baseline's
@@ -205,19 +218,20 @@ def keep_baselines(store, baselines, keeper=None, now=None, errors=None):
                 (keeper or store).holders.touch(names_hash(requirements),
                                                 int(time.time() if now is None else now))
             except StoreError as exc:
-                errors.write("wlcg-collector: warning: compare's holders not kept: %s\n" % exc)
+                warnings.append(NOT_KEPT % exc)
         done.append((names, current, time.time() - start))
-    return done
+    return BaselinesKept(done, warnings)
 
 
-def _kept(keeper, key, errors):
+def _kept(keeper, key, warnings):
     """(kept set_reports, kept holders, moves then) of the kept row, or
-    None when there is none or it cannot be read."""
+    None when there is none or it cannot be read (then a line on
+    `warnings`, a list)."""
     try:
         kept = keeper.holders.cached(key)
         if kept is None:
             return None
         return decode_sets(kept.tokens), decode_holders(kept.holders), kept.moves
     except (StoreError, ValueError) as exc:
-        errors.write("wlcg-collector: warning: compare's kept holders not used: %s\n" % exc)
+        warnings.append(NOT_USED % exc)
         return None

@@ -23,6 +23,7 @@ nothing under `wlcg-collector serve`).
 import functools
 import http
 import os
+import sys
 import time
 import urllib.parse
 
@@ -99,7 +100,6 @@ class OfficerPages(object):
         self.env = _environment()  # ImportError without Jinja2: the caller answers 503
         # (baseline, revision) -> {site: (its sets token, its SiteCompliance or None)}
         self._summaries = {}
-        self.recomputed = 0  # sites the last compliance summary computed again
 
     def __call__(self, environ, start_response, path):
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
@@ -264,8 +264,7 @@ class OfficerPages(object):
                    if site not in cached or cached[site][0] != token]
         if len(changed) > max(SITES_RECOMPUTED, len(tokens) // 10) or not cached:
             # (a process's first summary starts from compare's kept holders)
-            found = {s.site: s for s in compliance_cache.current_compliance(
-                self.store, requirements, self.keeper).summary()}
+            found = {s.site: s for s in self.compare_now(requirements).summary()}
             fresh = {site: (token, found.get(site)) for site, token in tokens.items()}
         else:
             fresh = {site: entry for site, entry in cached.items() if site in tokens}
@@ -275,8 +274,15 @@ class OfficerPages(object):
         if key not in self._summaries and len(self._summaries) >= SUMMARY_CACHE:
             self._summaries.clear()
         self._summaries[key] = fresh
-        self.recomputed = len(changed)
         return [entry[1] for _, entry in sorted(fresh.items()) if entry[1] is not None]
+
+    def compare_now(self, requirements):
+        """The whole fleet's compliance now, from compare's kept holders
+        (compliance_cache); its warnings go to the error log."""
+        answer = compliance_cache.current_compliance(self.store, requirements, self.keeper)
+        for warning in answer.warnings:
+            sys.stderr.write("wlcg-collector: warning: %s\n" % warning)
+        return answer.compliance
 
     def site(self, site, args):
         analysis.require_site(self.store, site)
@@ -332,7 +338,7 @@ class OfficerPages(object):
         site = args.get("site") or None
         analysis.require_site(self.store, site)
         if at is None and site is None:  # as the command: from compare's kept holders
-            result = compliance_cache.current_compliance(self.store, requirements, self.keeper)
+            result = self.compare_now(requirements)
         else:
             result = analysis.compliance(self.store, requirements, at, site)
         columns = analysis.COMPLIANCE_COLUMNS
