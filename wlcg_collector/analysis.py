@@ -16,16 +16,13 @@ from itertools import compress, repeat
 from operator import add, itemgetter
 
 from .baselines import newest_per_arch, parse_baseline
+from .dates import DAY, FAR_FUTURE, MAX_DAYS
 from .db import UnknownHost
 from .db.records import site_order
 from .history import changes, versions_to_keep
-from .versions import compare, is_ascii_number
+from .numerals import is_digits
+from .versions import compare
 
-DAY = 86400
-# "now" for interval queries: later than any report, so the latest state
-FAR_FUTURE = 2 ** 62
-# the longest adoption curve, in days
-MAX_DAYS = 3660
 # the adoption curve's default length, in days
 DEFAULT_DAYS = 30
 COMPLIANCE_COLUMNS = ["site", "host", "package", "arch", "installed", "requirement", "status"]
@@ -50,7 +47,7 @@ def split_baseline_ref(ref):
     """(name, revision or None) of "NAME" or "NAME@REVISION"; ValueError
     for a revision that is not a number."""
     name, _, revision = ref.partition("@")
-    if revision and not (is_ascii_number(revision) and len(revision) <= 9):
+    if revision and not (is_digits(revision) and len(revision) <= 9):
         raise ValueError("bad baseline revision in %r (NAME@REVISION)" % ref[:120])
     return name, int(revision) if revision else None
 

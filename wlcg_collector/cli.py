@@ -25,6 +25,7 @@ from .ingest import Rejected, is_plaintext, open_body
 from .plot import plot_adoption
 from .remote import printable
 from .report import ReportError
+from .statuses import QUARANTINED
 from .versions import compare
 
 INGEST_MAX = 64 * 1024 * 1024
@@ -320,7 +321,7 @@ def cmd_reports(args):
     # the ones kept aside are reports received too
     rows += [{"received": q.received, "collected": None, "sender": q.sender,
               "signer": trust.short_fingerprint(q.fingerprint), "packages": None,
-              "changed": False, "outcome": "quarantined", "duplicates": 0}
+              "changed": False, "outcome": QUARANTINED, "duplicates": 0}
              for q in store.review.quarantined(host.site) if q.host == host.name]
     rows.sort(key=lambda r: r["received"])
     for row in rows:

@@ -11,12 +11,11 @@ ACTION, HELP, NAME_ACTION)`; `main` runs `args.func(args)`.
 import argparse
 import sys
 
-from . import analysis
+from . import analysis, numerals
 from .config import load_config
 from .dates import format_day, format_time, parse_date
 from .db import StoreError, open_store
 from .output import FORMATS, render
-from .versions import ascii_decimal, is_ascii_number
 
 PROG = "wlcg-collector"
 
@@ -99,20 +98,23 @@ def draw_plot(path, draw, *data):
 
 
 def whole_number(text):
-    """argparse type: an int in ASCII digits (int() also reads other scripts')."""
-    if not is_ascii_number(text):
-        raise argparse.ArgumentTypeError("%r is not a whole number" % text)
-    return int(text)
+    """argparse type: a whole number as numerals reads it."""
+    try:
+        return numerals.whole_number(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
 
 
 def decimal_number(text):
+    """argparse type: a number, 1.5 allowed, as numerals reads it."""
     try:
-        return ascii_decimal(text)
+        return numerals.decimal_number(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc))
 
 
 def date_arg(text):
+    """argparse type: an ISO 8601 UTC date (dates.parse_date) in Unix seconds."""
     try:
         return parse_date(text)
     except ValueError as exc:

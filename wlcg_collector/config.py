@@ -62,10 +62,11 @@ import stat
 from . import crypto, trust
 from .advisories.sources import MAX_FILE
 from .advisories.streams import StreamTableError, parse_config_rows
+from .dates import DAY
 from .db import PACKAGE_CACHE_LIMIT, READ_CONNECTIONS, Limits, parse_database_url
 from .db.quotas import SETTINGS as LIMIT_SETTINGS
-from .ingest import MAX_PACKAGES
-from .versions import ascii_decimal, is_ascii_number
+from .limits import MAX_PACKAGES
+from .numerals import decimal_number, whole_number
 
 DEFAULT_CONFIG = "/etc/wlcg-collector/collector.conf"
 ENV_CONFIG = "WLCG_COLLECTOR_CONFIG"
@@ -113,12 +114,14 @@ class Config(object):
 LIMITS = {setting: attribute for setting, attribute, _, _ in LIMIT_SETTINGS}
 
 
-def ascii_int(text, name):
-    """An integer written in ASCII digits (int() also reads other scripts')."""
-    text = str(text).strip()
-    if not is_ascii_number(text.lstrip("-")):
-        raise ValueError("%s = %r: not a whole number" % (name, text))
-    return int(text)
+def ascii_int(text, name, signed=True):
+    """A whole number, '-' allowed when signed (a negative one then gets
+    its own message where it is refused); ValueError naming the option
+    otherwise."""
+    try:
+        return whole_number(text, signed=signed)
+    except ValueError:
+        raise ValueError("%s = %r: not a whole number" % (name, str(text).strip()))
 
 
 def positive_int(section, name, default):
@@ -131,13 +134,15 @@ def positive_int(section, name, default):
     return value
 
 
-def positive_float(text, name):
+def positive_float(text, name, what="a number of days, more than 0 (or off)"):
+    """A number more than 0 (1.5 allowed; nan, inf, 1e3 and signs are no
+    number); ValueError naming the option otherwise."""
     try:
-        value = ascii_decimal(text)
+        value = decimal_number(text)
     except ValueError:
-        raise ValueError("%s = %s: a number of days, more than 0 (or off)" % (name, text))
-    if not 0 < value < float("inf"):
-        raise ValueError("%s = %s: a number of days, more than 0 (or off)" % (name, text))
+        value = 0
+    if not value > 0:
+        raise ValueError("%s = %s: %s" % (name, str(text).strip(), what))
     return value
 
 
@@ -223,8 +228,9 @@ def load_config(path=None, database=None, keys=None, certs=None):
         certs = certs or _lines(section.get("cert", ""))
         try:
             config.max_body = ascii_int(section.get("max_body", config.max_body), "max_body")
+            # seconds a signed report's ts may be ahead: no sign makes sense
             config.clock_skew = ascii_int(section.get("clock_skew", config.clock_skew),
-                                          "clock_skew")
+                                          "clock_skew", signed=False)
             config.package_cache = ascii_int(section.get("package_cache", config.package_cache),
                                              "package_cache")
             config.max_packages = positive_int(section, "max_packages", config.max_packages)
@@ -247,7 +253,7 @@ def load_config(path=None, database=None, keys=None, certs=None):
                                  % (rekey, MIN_REKEY_DAYS))
             config.rules = trust.Rules(
                 unsigned=section.get("unsigned", "accept").strip(),
-                rekey_after_silence=int(rekey_days * 86400) if rekey_days is not None else None,
+                rekey_after_silence=int(rekey_days * DAY) if rekey_days is not None else None,
                 capath=section.get("capath", "").strip() or None,
                 unknown_sites=section.get("unknown_sites", "accept").strip())
         except ValueError as exc:
@@ -266,9 +272,11 @@ def load_config(path=None, database=None, keys=None, certs=None):
             config.officer_allow = [line.strip() for line in officer.get("allow", "").splitlines()
                                     if line.strip()]
             try:
-                config.stale_days = float(officer.get("stale_days", config.stale_days))
+                if "stale_days" in officer:
+                    config.stale_days = positive_float(officer["stale_days"], "stale_days",
+                                                       "a number of days, more than 0")
             except ValueError as exc:
-                raise ConfigError("config file %s: [officer] stale_days: %s" % (path, exc))
+                raise ConfigError("config file %s: [officer] %s" % (path, exc))
         if parser.has_section("advisories"):
             _load_advisories(config, parser["advisories"], path)
         if parser.has_section("sites"):

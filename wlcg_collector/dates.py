@@ -1,12 +1,23 @@
-"""ISO 8601 dates in UTC, in and out."""
+"""ISO 8601 dates in UTC, in and out, and the lengths of time every
+question shares."""
 
 import datetime
 import re
 import time
 
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?"
-                       r"(?:Z|\+00:?00)?$")
+DAY = 86400  # seconds
+# a time later than any report: "hosts known then" is every host, and the
+# state then is the latest
+FAR_FUTURE = 2 ** 62
+# the longest curve (adoption, exposure), in days
+MAX_DAYS = 3660
+
+# ASCII digits written out: \d would also take other scripts' digits,
+# which int() then reads ('\u0662\u0660\u0662\u0666-\u0660\u0661-\u0660\u0661'
+# as 2026-01-01)
+_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+_DATETIME = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})"
+                       r"(?::([0-9]{2}))?(?:Z|\+00:?00)?$")
 
 
 def parse_date(text):

@@ -13,10 +13,9 @@ import time
 
 from . import certs, crypto, trust
 from .db.records import IngestResult
+from .limits import MAX_PACKAGES
 from .report import ReportError, TooManyPackages, parse_report
-
-# the most packages a report may list (the largest real hosts list ~5,000)
-MAX_PACKAGES = 20000
+from .statuses import DUPLICATE
 
 
 class AlreadyStored(Exception):
@@ -132,7 +131,7 @@ def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clo
     except AlreadyStored:
         # the same report again (a retry): what store_report would answer,
         # without openssl verifying it a second time; counted, nothing else
-        return IngestResult("duplicate")
+        return IngestResult(DUPLICATE)
     kwargs = {} if limits is None else {"limits": limits}
     try:
         return store.writer.store_report(report, received, sender, clock_skew, signer=signer,

@@ -32,12 +32,13 @@ from .advisories import pages as advisory_pages
 from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access
 from .baselines import BaselineError, parse_requirement
-from .dates import format_day, format_time, parse_date
+from .dates import DAY, format_day, format_time, parse_date
 from .db import StoreError, StoreUnavailable
 from .db.records import site_order
 from .history import changes
-from .versions import ascii_decimal
+from .numerals import decimal_number
 from .output import render
+from .statuses import LISTED, RETIRED
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -66,7 +67,8 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     # (url is given with each page: it depends on where the request came in)
-    env.globals.update(time=format_time, day=format_day,
+    env.globals.update(time=format_time, day=format_day, RETIRED=RETIRED,
+                       UNSIGNED=trust.UNSIGNED,
                        key=lambda value: trust.short_fingerprint(value) or "")
     return env
 
@@ -185,10 +187,10 @@ class OfficerPages(object):
         if not args.get(name):
             return default
         try:
-            value = ascii_decimal(args[name])
+            value = decimal_number(args[name])
         except ValueError:
             raise PageError(400, "%s=%r is not a number" % (name, args[name][:20]))
-        if not value > 0 or value == float("inf"):
+        if not value > 0:
             raise PageError(400, "%s must be a positive number of days" % name)
         return value
 
@@ -207,7 +209,7 @@ class OfficerPages(object):
     def overview(self, args):
         now = int(time.time())
         stale_days = self.number_arg(args, "stale", self.stale_days)
-        overview, tokens = self.store.sites.overview(now - stale_days * analysis.DAY)
+        overview, tokens = self.store.sites.overview(now - stale_days * DAY)
         sites = {site: {"site": site, "hosts": hosts, "last_report": last, "silent": silent,
                         "compliance": None, "behind": None}
                  for site, hosts, last, silent in overview}
@@ -232,7 +234,7 @@ class OfficerPages(object):
             row["status"] = meta.status if meta else None
         reporting = {name.lower() for name in sites}
         without_reports = [row.name for row in site_rows
-                           if row.status == "listed" and row.name.lower() not in reporting]
+                           if row.status == LISTED and row.name.lower() not in reporting]
         unknown_sites = topology.unknown_sites(
             site_rows, self.store.sites.hosts(unknown) if unknown else [],
             self.store.sites.quarantined(trust.UNKNOWN_SITE)) if site_rows else []
@@ -297,7 +299,7 @@ class OfficerPages(object):
                 "baselines": self.baseline_names(), "hosts": self.store.hosts.listed(site=site),
                 "meta": meta[0] if meta else None, "quota_days": QUOTA_DAYS,
                 "quota_events": self.store.quotas.events(
-                    site, now - now % 86400 - (QUOTA_DAYS - 1) * 86400)}
+                    site, now - now % DAY - (QUOTA_DAYS - 1) * DAY)}
 
     def host(self, site, name, args):
         host = self.store.hosts.get(site, name)

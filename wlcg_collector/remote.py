@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 
+from .numerals import is_digits
 from .text import escaped
 
 FETCH_TIMEOUT = 60                 # seconds without a byte
@@ -95,8 +96,7 @@ def _fetch(url, max_bytes, timeout, deadline, ca_file, user_agent):
     started = time.monotonic()
     with opener.open(request, timeout=timeout) as response:
         length = response.headers.get("Content-Length")
-        # "²".isdigit() is true, and int() refuses it
-        if length is not None and not (length.isascii() and length.strip().isdigit()):
+        if length is not None and not is_digits(length.strip()):
             raise SourceError("Content-Length %r is not a number" % length[:40])
         if length is not None and int(length) > max_bytes:
             raise SourceError("%s bytes, more than the %d bytes allowed" % (length.strip(),

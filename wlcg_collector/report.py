@@ -22,21 +22,12 @@ import operator
 import re
 from itertools import islice
 
+from .limits import (HEADER_LIMITS, MAX_ARCH, MAX_FACTS, MAX_HEADERS, MAX_KEY, MAX_NAME,
+                     MAX_PACKAGES, MAX_VALUE, MAX_VERSION)
+from .numerals import is_digits
 from .text import has_invisible
-from .versions import is_ascii_number, split_dpkg_version
+from .versions import split_dpkg_version
 
-MAX_HEADERS = 64
-MAX_KEY = 32
-MAX_VALUE = 255
-# headers kept in columns of their own have those columns' sizes (sql/):
-# hosts.site VARCHAR(100), hosts.arch VARCHAR(64); the others take MAX_VALUE
-HEADER_LIMITS = {"site": 100, "arch": 64}
-# all headers, as stored in hosts.facts (MySQL TEXT: 65,535 bytes)
-MAX_FACTS = 65535
-MAX_PACKAGES = 100000
-MAX_NAME = 200
-MAX_VERSION = 200
-MAX_ARCH = 32
 PACKAGERS = ("rpm", "dpkg")
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
@@ -294,7 +285,7 @@ def _parse_headers(lines):
                           % headers["host"][:MAX_VALUE])
     if not is_site_name(headers["site"]):
         raise ReportError("header site %r is not a site name (%s)" % (headers["site"], SITE_RULE))
-    if "ts" in headers and not (is_ascii_number(headers["ts"]) and len(headers["ts"]) <= 12):
+    if "ts" in headers and not (is_digits(headers["ts"]) and len(headers["ts"]) <= 12):
         raise ReportError("header ts %r is not Unix seconds" % headers["ts"])
     if len(facts_json(headers)) > MAX_FACTS:
         raise ReportError("the headers take more than %d bytes" % MAX_FACTS)
@@ -351,9 +342,8 @@ STORED_RPM_BLOCK_SOURCES = re.compile(r"%s(?:\n%s)*" % (STORED_RPM_LINE_SOURCE,
 
 
 def _parse_packages(lines, packager, first_number):
-    """(sorted packages, their lines joined or None) of the package block."""
-    if len(lines) > MAX_PACKAGES:
-        raise ReportError("report lists more than %d packages" % MAX_PACKAGES)
+    """(sorted packages, their lines joined or None) of the package block
+    (parse_report counted its lines against the caller's max_packages)."""
     block = "\n".join(lines)
     if packager == "rpm" and STORED_RPM_BLOCK.fullmatch(block):
         return _stored_rpm_lines(lines, block)

@@ -21,8 +21,7 @@ from . import topology, trust
 from .cli_common import (CommandError, UsageError, actions_of, command, config_of, emit,
                          emit_records, store_of, whole_number, with_format)
 from .db.site_store import MERGE, RENAME
-from .dates import format_day, format_time
-from .db.quotas import DAY
+from .dates import DAY, format_day, format_time
 from .remote import SourceError, fetch, printable, read_file
 from .trust import UNKNOWN_SITE
 

@@ -23,11 +23,12 @@ import xml.etree.ElementTree as ElementTree
 from collections import namedtuple
 
 from .db.records import site_order
+from .limits import MAX_SITE_FIELD as MAX_FIELD
 from .report import HEADER_LIMITS, SITE_RE, SITE_RULE, is_site_name
+from .statuses import ACCEPTED, LISTED
 
 FORMATS = ("plain", "cric", "gocdb")
 MAX_SITES = 100000
-MAX_FIELD = 100
 # how far (edits, after case and separators) a name may be from an
 # official one to be offered as what was meant
 MAX_DISTANCE = 3
@@ -255,7 +256,7 @@ def shrink_refusal(current, listed):
     sites (a truncated export, a query that went wrong), or None: current
     is [SiteRow], listed [ListedSite]."""
     names = {site.name.lower() for site in listed}
-    before = [row for row in current if row.status == "listed"]
+    before = [row for row in current if row.status == LISTED]
     gone = [row.name for row in before if row.name.lower() not in names]
     if len(gone) > SHRINK_MINIMUM and len(gone) > SHRINK_SHARE * len(before):
         return ("the new list would retire %d of the %d listed sites (%s, ...): if that is "
@@ -302,7 +303,7 @@ def unknown_sites(site_rows, hosts, quarantined):
         return []
     known = {row.name.lower() for row in site_rows}
     official = [(row.name, [row.gocdb] if row.gocdb else []) for row in site_rows
-                if row.status in ("listed", "accepted")]
+                if row.status in (LISTED, ACCEPTED)]
     found = {}
 
     def entry(site):

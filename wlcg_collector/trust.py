@@ -23,6 +23,7 @@ import hashlib
 from collections import namedtuple
 
 from . import certs, crypto
+from .dates import DAY
 
 UNSIGNED, PINNED, SITE, VERIFIED = "unsigned", "pinned", "site", "verified"
 TRUST_LEVELS = (UNSIGNED, PINNED, SITE, VERIFIED)
@@ -173,7 +174,7 @@ def _decide_key(host, site_pin, signer, ts, received, rules, site_has_hosts=Fals
     if rules.rekey_after_silence is not None and silence >= rules.rekey_after_silence:
         return Decision(APPLY, None, None, new_pin, pin_site,
                         "new key accepted after %d days of silence (rekey_after_silence)"
-                        % (silence // 86400))
+                        % (silence // DAY))
     return _quarantine(KEY_CHANGE, "signed by another key than the one pinned for this host")
 
 
@@ -196,7 +197,7 @@ def _first_signature(host, site_pin, signer, received, rules, new_pin):
         return Decision(APPLY, None, None, new_pin, None if signer.kind != SITE_KEY or
                         site_pin is not None else signer.fingerprint,
                         "key pinned after %d days of silence (rekey_after_silence); its earlier "
-                        "reports were unsigned" % (silence // 86400))
+                        "reports were unsigned" % (silence // DAY))
     return _quarantine(KEY_CHANGE, "the first signed report of a host whose reports were "
                                    "unsigned (anyone can sign: the officer decides)")
 

@@ -24,6 +24,7 @@ from .db import StoreError
 from .db.errors import RepairRefused
 from .db.records import site_order
 from .report import ReportError, parse_report
+from .statuses import QUARANTINED
 from .text import escaped
 
 
@@ -99,7 +100,7 @@ def quarantine_accept(args):
     store = store_of(args)
     entry = quarantined_entry(store, args, "accept")
     result, pin_line = accept_entry(store, entry, config_of(args).rules)
-    if result.outcome == "quarantined":  # its site accepted, its key held again
+    if result.outcome == QUARANTINED:  # its site accepted, its key held again
         print("accepted the site of quarantined report %d of %s at %s; the report is %s"
               % (entry.id, entry.host, entry.site, result.message))
         return
@@ -153,7 +154,8 @@ def accept_entry(store, entry, rules):
     held for its site only); (its IngestResult, the line that says how the
     host's pin changed, or None when it did not)."""
     try:
-        report = parse_report(entry.report)
+        # counted against the collector's max_packages when it arrived
+        report = parse_report(entry.report, max_packages=entry.report.count(b"\n"))
     except ReportError as exc:  # it was parsed once already: the text is stored as received
         raise CommandError("quarantined report %d: %s" % (entry.id, exc))
     before = pin_of(store, entry.site, entry.host)

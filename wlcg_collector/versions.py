@@ -8,6 +8,8 @@ digits count as alphanumeric, as in the C code (rislower/risdigit).
 
 from functools import lru_cache
 
+from .numerals import is_digits
+
 
 def _isalnum(c):
     return ("0" <= c <= "9") or ("a" <= c <= "z") or ("A" <= c <= "Z")
@@ -116,27 +118,12 @@ def rpm_labelcompare(evr1, evr2):
             or _compare_values(r1, r2))
 
 
-def is_ascii_number(text):
-    """Digits 0-9 only: str.isdigit() also takes '²' and '١', which rpm and
-    dpkg refuse (and int() reads)."""
-    return bool(text) and text.isascii() and text.isdigit()
-
-
-def ascii_decimal(text):
-    """A float written 123 or 1.5 in ASCII digits; ValueError otherwise
-    (float() also reads '\u0663', 'nan', '-1', '1e3')."""
-    whole, dot, fraction = text.strip().partition(".")
-    if not is_ascii_number(whole) or (dot and not is_ascii_number(fraction)):
-        raise ValueError("%r is not a number" % text[:20])
-    return float(text)
-
-
 def split_rpm_evr(text):
     """(epoch, version, release) of '[E:]V[-R]'; None for a part not given."""
     epoch = None
     if ":" in text:
         head, rest = text.split(":", 1)
-        if is_ascii_number(head):
+        if is_digits(head):
             epoch, text = head, rest
     release = None
     if "-" in text:
@@ -204,7 +191,7 @@ def split_dpkg_version(text):
         head, text = text.split(":", 1)
         if not head:
             raise ValueError("epoch in version is empty")
-        if not is_ascii_number(head):
+        if not is_digits(head):
             raise ValueError("epoch in version is not number")
         epoch = int(head)
         if epoch > 2147483647:

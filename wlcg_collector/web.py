@@ -21,8 +21,12 @@ import traceback
 import urllib.parse
 
 from .crypto import CryptoError
+from .dates import DAY
 from .db import QuotaExceeded, StoreError, StoreUnavailable
 from .ingest import Rejected, ingest
+from .limits import MAX_SENDER
+from .numerals import whole_number
+from .statuses import QUARANTINED
 
 RETRY_AFTER = "60"
 READ_CHUNK = 64 * 1024
@@ -74,7 +78,7 @@ class CollectorApp(object):
                 address = str(ipaddress.ip_address(claimed))
             except ValueError:
                 pass
-        return address[:64]
+        return address[:MAX_SENDER]
 
     def _handle(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -102,7 +106,7 @@ class CollectorApp(object):
             self.log(environ, "rejected report from %s: %d %s" % (sender, exc.status, exc.reason))
             return respond(start_response, exc.status, exc.reason)
         except QuotaExceeded as exc:
-            day = received // 86400
+            day = received // DAY
             if (sender, day) not in self._quota_logged:
                 if len(self._quota_logged) > 100000:
                     self._quota_logged.clear()
@@ -121,7 +125,7 @@ class CollectorApp(object):
             return respond(start_response, 500, "internal error")
         if result.note:
             self.log(environ, "report from %s: %s" % (sender, result.note))
-        if result.outcome == "quarantined":
+        if result.outcome == QUARANTINED:
             self.log(environ, "report from %s %s" % (sender, result.message))
             return respond(start_response, 202, result.message)
         if result.notice:
@@ -134,10 +138,8 @@ class CollectorApp(object):
         if not length:
             raise Rejected(411, "Content-Length required")
         try:
-            length = int(length)
+            length = whole_number(length)
         except ValueError:
-            raise Rejected(400, "bad Content-Length")
-        if length < 0:
             raise Rejected(400, "bad Content-Length")
         stream = environ["wsgi.input"]
         if length > self.config.max_body:

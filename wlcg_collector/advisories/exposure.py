@@ -16,14 +16,12 @@ import bisect
 import statistics
 from collections import defaultdict, namedtuple
 
+from ..dates import DAY, FAR_FUTURE, MAX_DAYS
 from ..db.advisory_store import published_or_seen
 from ..db.records import site_order
 from .matching import affects
 from .records import SEVERITIES, SEVERITY_RANK, SOURCE
 
-DAY = 86400
-MAX_DAYS = 3660
-EVER = 2 ** 62  # hosts known at this time: every host
 # the severities `vulnerable` and `patch-times` count unless told
 SECURITY_SEVERITIES = tuple(s for s in SEVERITIES if s != "none")
 
@@ -229,7 +227,7 @@ class Exposure(object):
 
 def exposure(store, table, info, now, site=None):
     """Exposure of the advisory `info` (AdvisoryInfo)."""
-    judge = Judge(store, table, affected_rows(store, [info.id]), EVER)
+    judge = Judge(store, table, affected_rows(store, [info.id]), FAR_FUTURE)
     history = store.advisories.package_history(sorted(judge.packages))
     windows = _host_windows(judge, history, _hosts_of(judge, site))
     # what each exposed host had of the advisory's packages, to tell a fix
@@ -300,7 +298,7 @@ def patch_times(store, table, now, since=None, severities=SECURITY_SEVERITIES, s
     infos = {info.id: info for info in store.advisories.listed(severities=severities, since=since)}
     if not infos:
         return []
-    judge = Judge(store, table, affected_rows(store, sorted(infos)), EVER)
+    judge = Judge(store, table, affected_rows(store, sorted(infos)), FAR_FUTURE)
     history = store.advisories.package_history(sorted(judge.vulnerable))
     windows = _host_windows(judge, history, _hosts_of(judge, site))
     published_of = {advisory_id: published_or_seen(info) for advisory_id, info in infos.items()}

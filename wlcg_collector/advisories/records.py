@@ -3,6 +3,9 @@
 import json
 from collections import namedtuple
 
+from ..limits import (MAX_ARCH, MAX_CVE, MAX_IDENT, MAX_MODULE, MAX_NAME, MAX_STREAM,
+                      MAX_TITLE, MAX_VERSION)
+
 # most severe first; "none": a bug fix or enhancement advisory (no
 # security impact), "unknown": the feed gives no severity
 SEVERITIES = ("critical", "important", "moderate", "low", "none", "unknown")
@@ -12,16 +15,8 @@ FORMATS = ("osv", "csaf", "debian-tracker", "dsa-list")
 
 BINARY, SOURCE = "binary", "source"
 
-# the columns a feed's values are stored in (sql/mysql.sql): a value that
-# does not fit refuses its advisory, never a batch of others
-MAX_IDENT = 100
-MAX_TITLE = 500
-MAX_CVE = 32
-MAX_STREAM = 64
-MAX_NAME = 200
-MAX_ARCH = 32
-MAX_MODULE = 200
-MAX_VERSION = 200
+# the columns a feed's values are stored in (limits.py has their sizes): a
+# value that does not fit refuses its advisory, never a batch of others
 # content and its revisions are MEDIUMTEXT; the JSON's keys need a little
 # more than the values' list form measured here
 MAX_CONTENT = (1 << 24) - 1 - 4096
