@@ -70,7 +70,9 @@ def pytest_collection_modifyitems(config, items):
     build) form one group, which pytest-xdist's --dist loadgroup (make
     test) runs on one worker: each such fixture is made once a run, not
     once a worker. Other fixtures, or their parameters (the back end),
-    make other groups, which may run on other workers."""
+    make other groups, which may run on other workers. (pytest-xdist 3.8
+    applies groups by rewriting item._nodeid, which pytest 9 no longer
+    reads: there each worker still makes such a fixture itself.)"""
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         if info is None:
