@@ -22,7 +22,7 @@ test: $(VENV)/.installed
 	@scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
 	tests/checkout-files > "$$scratch/before"; \
 	PYTHON=$(PYTHON) tests/oldest-python > "$$scratch/oldest-python.log" 2>&1 & oldest=$$!; \
-	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) tests; suite=$$?; \
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) tests; suite=$$?; \
 	wait $$oldest; older=$$?; cat "$$scratch/oldest-python.log"; \
 	tests/checkout-files > "$$scratch/after"; \
 	written=$$(comm -13 "$$scratch/before" "$$scratch/after" | cut -d' ' -f2-); \

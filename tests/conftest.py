@@ -61,29 +61,6 @@ def collector():
 def pytest_configure(config):
     os.environ.pop("http_proxy", None)
     os.environ.pop("https_proxy", None)
-    config.addinivalue_line("markers", "xdist_group(name): the tests run on one worker")
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(config, items):
-    """The tests that share fixtures of their module (a fleet, a server, a
-    build) form one group, which pytest-xdist's --dist loadgroup (make
-    test) runs on one worker: each such fixture is made once a run, not
-    once a worker. Other fixtures, or their parameters (the back end),
-    make other groups, which may run on other workers. (pytest-xdist 3.8
-    applies groups by rewriting item._nodeid, which pytest 9 no longer
-    reads: there each worker still makes such a fixture itself.)"""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        shared = sorted(name for name, defs in info.name2fixturedefs.items()
-                        if defs and defs[-1].scope == "module")
-        if shared:
-            params = getattr(getattr(item, "callspec", None), "params", {})
-            item.add_marker(pytest.mark.xdist_group("-".join(
-                [item.module.__name__] + ["%s=%s" % (name, params[name]) if name in params
-                                          else name for name in shared])))
 
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
