@@ -199,10 +199,9 @@ STATUS_WORDS = set(statuses.SITE_STATUSES + statuses.AUDIT_OUTCOMES
 
 
 def collector_sources():
-    """(path inside the package, its syntax tree) of every module but the
-    storage package's (db/ keeps its own copies until it is switched)."""
+    """(path inside the package, its syntax tree) of every module."""
     for directory, subdirectories, names in os.walk(PACKAGE):
-        subdirectories[:] = [d for d in subdirectories if d not in ("db", "__pycache__")]
+        subdirectories[:] = [d for d in subdirectories if d != "__pycache__"]
         for name in names:
             if name.endswith(".py"):
                 path = os.path.join(directory, name)

@@ -6,6 +6,7 @@ checked one by one."""
 import hashlib
 import json
 
+from ..statuses import APPLIED
 from .database import Part, chunks
 from .packages import package_key
 
@@ -54,7 +55,7 @@ class BulkLoader(Part):
                 name = hosts[host].site + "/" + hosts[host].name
                 digest = hashlib.sha256(("bulk/%s/%d" % (name, collected)).encode()).digest()
                 report_rows.append((host_ids[host], digest, collected, collected, "bulk", count,
-                                    1, 1, None, "applied"))
+                                    1, 1, None, APPLIED))
             write(batch, report_rows)
             if progress:
                 progress(written + len(batch))

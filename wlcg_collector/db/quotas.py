@@ -29,11 +29,11 @@ transaction of its own, once the refused report's has rolled back."""
 from collections import namedtuple
 
 from .. import trust
+from ..dates import DAY
 from .database import Part
 from .errors import QuotaExceeded, StoreError
 from .records import QuotaEventRow, site_order
 
-DAY = 86400
 MIB = 1024 * 1024
 # quota_usage scopes
 HOST, SENDER, SITE = "host", "sender", "site"

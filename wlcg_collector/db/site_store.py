@@ -9,6 +9,7 @@ import time
 
 from .. import trust
 from ..report import SITE_RULE, is_site_name
+from ..statuses import ACCEPTED, LISTED, RETIRED
 from ..topology import suggestions
 from .database import Part, chunks
 from .errors import StoreError
@@ -16,7 +17,6 @@ from .records import (SetAside, Site, SiteAlias, SiteHost, SiteImport, SiteList,
                       SiteRename, SiteRow, host_order)
 from .statements import HostPinOf, MovingHost
 
-LISTED, RETIRED, ACCEPTED = "listed", "retired", "accepted"
 RENAME, MERGE = "rename", "merge"
 # how long a process keeps the official names it suggests from (a
 # suggestion is a hint: one a few minutes old is as good)

@@ -14,6 +14,8 @@ import hashlib
 from collections import ChainMap
 
 from .. import trust
+from ..statuses import (APPLIED, CHANGED, DUPLICATE, OLDER, QUARANTINED, REPLAYED,
+                        UNCHANGED)
 from .database import Part, chunks, split_ids
 from ..report import ReportError, facts_json
 from .errors import DuplicateRow, QuotaExceeded, ReadAgain, StoreError
@@ -137,7 +139,7 @@ class ReportWriter(Part):
             # meanwhile): counted on its row, nothing else
             self.db.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE,
                                                               (report.digest,)))
-            return IngestResult("duplicate")
+            return IngestResult(DUPLICATE)
         except QuotaExceeded as exc:  # rolled back: the refusal is all that is kept
             if exc.event is not None:
                 self.quotas.record_event(exc.event, received)
@@ -170,7 +172,7 @@ class ReportWriter(Part):
         of the rows it made (created) and of the rows it found without one."""
         if learned:
             self.package_ids.add(report.packager, learned)
-        if result.parsed and report.sources and result.outcome in ("changed", "unchanged"):
+        if result.parsed and report.sources and result.outcome in (CHANGED, UNCHANGED):
             self.package_sources.settle(report.packager, created)  # made with their sources
             self._record_sources(report)
 
@@ -357,12 +359,12 @@ class ReportWriter(Part):
             self.db.execute_unique(cursor, sql.INSERT_REPORT, (
                 host_id, report.digest, received, collected, sender[:64],
                 package_count if same_block else len(report.packages), int(changed),
-                int(outcome == "applied"), fingerprint, outcome))
+                int(outcome == APPLIED), fingerprint, outcome))
             return cursor.lastrowid
 
         if decision.action == trust.REPLAY:
-            add_report(False, "replayed")
-            return IngestResult("replayed")
+            add_report(False, REPLAYED)
+            return IngestResult(REPLAYED)
         if decision.pin_site is not None:
             self._pin_site(cursor, report.site, decision.pin_site, received, sender)
         if decision.pin is not None and (pin is None or (pin.trust, pin.fingerprint)
@@ -379,18 +381,18 @@ class ReportWriter(Part):
             # even first_report: a forged old ts would date the host back)
             if signed_ts is not None:
                 cursor.execute(sql.UPDATE_HOST_SIGNED_TS, (signed_ts, host_id))
-            add_report(False, "older")
-            return IngestResult("older", note=decision.note)
+            add_report(False, OLDER)
+            return IngestResult(OLDER, note=decision.note)
         if same_block:
-            add_report(False, "applied")
+            add_report(False, APPLIED)
             self._update_host(cursor, host_id, report, facts, collected, received,
                               stored_facts, (set_hash, package_count), signed_ts=signed_ts)
-            return IngestResult("unchanged", note=decision.note, parsed=False)
+            return IngestResult(UNCHANGED, note=decision.note, parsed=False)
         if set_hash == report.set_hash:
-            add_report(False, "applied")
+            add_report(False, APPLIED)
             self._update_host(cursor, host_id, report, facts, collected, received,
                               stored_facts, signed_ts=signed_ts)
-            return IngestResult("unchanged", note=decision.note)
+            return IngestResult(UNCHANGED, note=decision.note)
         # a day's changes are bounded, but for a host's first set (the
         # new-host quotas') and the officer's own decision
         bounded = not accept and set_hash is not None
@@ -408,10 +410,10 @@ class ReportWriter(Part):
         if bounded:
             self.quotas.count_changes(cursor, host_id, report, sender, received, limits,
                                       proven, opened)
-        report_id = add_report(True, "applied")
+        report_id = add_report(True, APPLIED)
         self._update_host(cursor, host_id, report, facts, collected, received,
                           stored_facts, set_report=report_id, signed_ts=signed_ts)
-        return IngestResult("changed", changes, note=decision.note)
+        return IngestResult(CHANGED, changes, note=decision.note)
 
     def _read_host(self, cursor, statement, report, signer):
         """(the host's row or None, its trust.HostPin or None, the pinned
@@ -461,7 +463,7 @@ class ReportWriter(Part):
             message = ("quarantined: %s (SHA256 %s): the officer must accept the new key "
                        "(wlcg-collector quarantine accept)"
                        % (decision.reason, trust.short_fingerprint(signer.fingerprint)))
-        return IngestResult("quarantined", message=message)
+        return IngestResult(QUARANTINED, message=message)
 
     def _update_host(self, cursor, host_id, report, facts, collected, received, stored_facts,
                      kept=None, set_report=None, signed_ts=None):
