@@ -7,9 +7,6 @@ writers of one host serialise on its row (see the dialects' LOCK_HOST),
 never through a process-wide lock, so any number of collector processes
 may ingest at once."""
 
-import ctypes
-import ctypes.util
-import gc
 import hashlib
 from collections import ChainMap
 
@@ -19,6 +16,7 @@ from ..statuses import (APPLIED, CHANGED, DUPLICATE, OLDER, QUARANTINED, REPLAYE
 from .database import Part, chunks, split_ids
 from ..report import ReportError, facts_json
 from .errors import DuplicateRow, QuotaExceeded, ReadAgain, StoreError
+from .memory import release_memory
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
 from .quotas import DEFAULT_LIMITS, Limits, proves_sender
@@ -37,28 +35,6 @@ def facts_hash(headers):
     ts (which changes with each report)."""
     return hashlib.sha256(facts_json(
         {k: v for k, v in headers.items() if k != "ts"}).encode("utf-8")).digest()
-
-
-def _malloc_trim():
-    """glibc's malloc_trim, where there is one: returns the freed arenas of
-    a large report to the system (None elsewhere)."""
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-MALLOC_TRIM = _malloc_trim()
-
-
-def release_memory(dialect, conn):
-    """After a large report: its lists are garbage now (some in reference
-    cycles, which wait for the cyclic collector), the database's cache and
-    the allocator hold what they took; a worker process keeps none of it."""
-    gc.collect()
-    dialect.release_memory(conn)
-    if MALLOC_TRIM is not None:
-        MALLOC_TRIM(0)
 
 
 DEFAULT_RULES = trust.Rules()
