@@ -326,3 +326,19 @@ def test_an_option_before_the_action_counts(loaded, tmp_path):
     before = run("--db", loaded, "sites", "--format", "csv", "show", "T2_ALPHA")
     assert before == run("--db", loaded, "sites", "show", "T2_ALPHA", "--format", "csv")
     assert before[1].startswith("day,setting,")
+
+
+def test_a_host_name_at_two_sites_asks_for_site(tmp_path, database_url):
+    """Storage says the sites a name is known at; the command line says
+    which option chooses."""
+    assert run("--db", database_url, "init-db")[0] == 0
+    for site in ("T2_B", "T2_A"):
+        path = tmp_path / ("%s.txt" % site)
+        path.write_bytes(make_report(site, "wn1.example.org", [("bash", "0:5.1-1", "x86_64")],
+                                     ts=int(time.time()) - 60))
+        assert run("--db", database_url, "ingest", str(path))[0] == 0
+    code, out, err = run("--db", database_url, "state", "wn1.example.org")
+    assert (code, out) == (1, "")
+    assert err == ("wlcg-collector: host 'wn1.example.org' is known at several sites "
+                   "(T2_A, T2_B): give --site\n")
+    assert run("--db", database_url, "state", "wn1.example.org", "--site", "T2_B")[0] == 0

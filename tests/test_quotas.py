@@ -13,7 +13,7 @@ import pytest
 from helpers import OPENSSL, make_host_key, make_report, make_tls_server_files, write_config
 from wlcg_collector import certs, trust
 from wlcg_collector.crypto import encrypt, sign
-from wlcg_collector.db import Limits, QuotaExceeded
+from wlcg_collector.db import Limits, PendingReport, QuotaExceeded
 from wlcg_collector.db import quotas
 from wlcg_collector.report import parse_report
 
@@ -294,8 +294,8 @@ def test_a_batch_applies_the_same_bounds(store):
     day = NOW - NOW % DAY
 
     def item(host, listed, at):
-        return (parse_report(make_report(SITE, host, listed, ts=at)), at, "192.0.2.9", 300,
-                None, trust.Rules())
+        return PendingReport(parse_report(make_report(SITE, host, listed, ts=at)), at,
+                             "192.0.2.9", 300, None, trust.Rules())
     first = [item("a.example.org", OLD, day + 10), item("b.example.org", OLD, day + 10)]
     assert [r.outcome for r in store.writer.store_reports(first, limits)] == ["changed", "changed"]
     batch = [item("a.example.org", NEW, day + 20), item("a.example.org", OLD, day + 30),

@@ -255,3 +255,19 @@ def test_status_words_are_compared_as_constants():
         literal += ["templates/%s %s" % (name, found) for found in re.findall(
             r"""(?:==|!=|\bin)\s*\(?\s*['"]([a-z ]+)['"]""", text) if found in STATUS_WORDS]
     assert literal == []
+
+
+def test_storage_words_no_command():
+    """Storage says what happened as data; the command line, ingest and
+    the pages word it. A sentence in db/ that names a command or one of its
+    options ("run wlcg-collector init-db", "give --site") is a front end's
+    wording in the wrong place."""
+    worded = []
+    for path, tree in collector_sources():
+        if not path.startswith("db" + os.sep):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                    re.search(r"wlcg-collector \w|(?<![\w-])--[a-z]", node.value):
+                worded.append("%s:%d %r" % (path, node.lineno, node.value))
+    assert worded == []

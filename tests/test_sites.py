@@ -10,6 +10,8 @@ import os
 import pytest
 
 from helpers import ROOT, make_report, run_cli, wsgi_call, write_config
+from wlcg_collector.db.records import SiteResolution
+from wlcg_collector.ingest import quarantine_answer, site_notice
 from wlcg_collector import analysis, topology, trust
 from wlcg_collector.baselines import parse_baseline, parse_requirement
 from wlcg_collector.db import SiteError, open_store
@@ -197,14 +199,16 @@ def test_an_import_that_would_retire_most_sites_needs_force(tmp_path, database_u
 
 def test_a_report_for_an_unknown_site_is_stored_and_its_reporter_told(store):
     result = put(store, "T2_CH_CERM", "wn1.cern.ch", [BASH], 0)
-    assert result.outcome == "changed" and result.notice is None  # no list: no opinion
+    # no list: no opinion
+    assert result.outcome == "changed" and site_notice(result.site) is None
     load(store)
     result = put(store, "T2_CH_CERM", "wn2.cern.ch", [BASH], 0)
     assert result.outcome == "changed"
-    assert result.notice == ("site T2_CH_CERM is not on the collector's list of sites (did you "
+    assert site_notice(result.site) == (
+        "site T2_CH_CERM is not on the collector's list of sites (did you "
                              "mean T2_CH_CERN?): check --site")
-    assert put(store, "T2_CH_CERN", "wn3.cern.ch", [BASH], 0).notice is None
-    assert put(store, "t2_ch_cern", "wn4.cern.ch", [BASH], 0).notice is None
+    assert site_notice(put(store, "T2_CH_CERN", "wn3.cern.ch", [BASH], 0).site) is None
+    assert site_notice(put(store, "t2_ch_cern", "wn4.cern.ch", [BASH], 0).site) is None
     assert {h.site for h in store.hosts.listed()} == {"T2_CH_CERM", "T2_CH_CERN"}
     found = topology.unknown_sites(store.sites.rows(), store.sites.hosts(), [])
     assert [(u.site, u.hosts, u.suggestions, u.host_names) for u in found] == [
@@ -238,7 +242,7 @@ def test_unknown_sites_quarantine_holds_the_report_until_the_officer_accepts(sto
     rules = trust.Rules(unknown_sites="quarantine")
     result = put(store, "T2_NEW_SITE", "wn1.new.org", [BASH], 0, rules=rules)
     assert result.outcome == "quarantined"
-    assert "site T2_NEW_SITE is not on the collector's list of sites" in result.message
+    assert "site T2_NEW_SITE is not on the collector's list of sites" in quarantine_answer(result)
     assert store.hosts.listed() == []
     [entry] = store.review.quarantined()
     assert (entry.kind, entry.site) == (trust.UNKNOWN_SITE, "T2_NEW_SITE")
@@ -254,7 +258,7 @@ def test_unknown_sites_quarantine_holds_the_report_until_the_officer_accepts(sto
     assert status["T2_NEW_SITE"] == "accepted"
     # accepted: its next report goes straight in
     result = put(store, "T2_NEW_SITE", "wn2.new.org", [BASH], 1, rules=rules)
-    assert result.outcome == "changed" and result.notice is None
+    assert result.outcome == "changed" and site_notice(result.site) is None
     # and a re-import of the list keeps it accepted
     load(store, now=T0 + 2 * DAY)
     assert {row.name: row.status for row in store.sites.rows()}["T2_NEW_SITE"] == "accepted"
@@ -304,8 +308,9 @@ def test_a_rename_moves_hosts_history_reports_and_the_site_key(store):
     # a report still naming the old site is stored under the new one, and told so
     result = put(store, "uki-lt2-lancs", "wn1.lancs.ac.uk", [BASH, XROOTD_NEW, KERNEL1], 2)
     assert result.outcome == "changed"
-    assert result.notice == ("site uki-lt2-lancs is now UKI-NORTHGRID-LANCS-HEP at the collector "
-                             "(renamed by the officer): change --site to UKI-NORTHGRID-LANCS-HEP")
+    assert site_notice(result.site) == (
+        "site uki-lt2-lancs is now UKI-NORTHGRID-LANCS-HEP at the collector (renamed by the "
+        "officer): change --site to UKI-NORTHGRID-LANCS-HEP")
     assert [h.site for h in store.hosts.listed()] == ["UKI-NORTHGRID-LANCS-HEP"] * 2
     # renaming to a site that has hosts is a merge
     put(store, "T2_OTHER", "wn1.other.org", [BASH], 0)
@@ -317,7 +322,8 @@ def test_a_rename_moves_hosts_history_reports_and_the_site_key(store):
     assert {(a.alias, a.site) for a in store.sites.aliases()} == {
         ("UKI-LT2-LANCS", "UKI-LANCS"), ("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS")}
     result = put(store, "UKI-LT2-LANCS", "wn2.lancs.ac.uk", [BASH], 3)
-    assert "now UKI-LANCS" in result.notice and store.hosts.get("UKI-LANCS", "wn2.lancs.ac.uk")
+    assert "now UKI-LANCS" in site_notice(result.site)
+    assert store.hosts.get("UKI-LANCS", "wn2.lancs.ac.uk")
     # a name renamed away can only be named through what it became...
     put(store, "T2_ELSE", "wn1.else.org", [BASH], 0)
     with pytest.raises(SiteError) as caught:
@@ -327,8 +333,31 @@ def test_a_rename_moves_hosts_history_reports_and_the_site_key(store):
     store.sites.move("UKI-LANCS", "UKI-NORTHGRID-LANCS-HEP", "rename", T0 + 5 * DAY, "officer")
     assert {(a.alias, a.site) for a in store.sites.aliases()} == {
         ("UKI-LT2-LANCS", "UKI-NORTHGRID-LANCS-HEP"), ("UKI-LANCS", "UKI-NORTHGRID-LANCS-HEP")}
-    assert put(store, "UKI-NORTHGRID-LANCS-HEP", "wn2.lancs.ac.uk", [BASH], 4).notice is None
+    assert site_notice(put(store, "UKI-NORTHGRID-LANCS-HEP", "wn2.lancs.ac.uk", [BASH],
+                           4).site) is None
     assert history(store, "wn1.lancs.ac.uk", "UKI-NORTHGRID-LANCS-HEP")[:len(before)] == before
+
+
+def test_storage_says_where_a_site_name_led_and_leaves_the_report_alone(store):
+    """The store answers with data (the name sent, the name stored, why)
+    and never rewrites the parsed report: what the reporter is told is
+    ingest's wording."""
+    load(store)
+    put(store, "UKI-LT2-LANCS", "wn1.lancs.ac.uk", [BASH], 0)
+    store.sites.move("UKI-LT2-LANCS", "UKI-NORTHGRID-LANCS-HEP", "rename", T0 + DAY, "officer")
+    report = parse_report(make_report("uki-lt2-lancs", "wn1.lancs.ac.uk", [BASH, XROOTD_NEW],
+                                      ts=T0 + 2 * DAY))
+    result = store.writer.store_report(report, T0 + 2 * DAY + 60, "192.0.2.1",
+                                       rules=trust.Rules())
+    assert report.site == "uki-lt2-lancs" and report.headers["site"] == "uki-lt2-lancs"
+    assert result.site == SiteResolution("uki-lt2-lancs", "UKI-NORTHGRID-LANCS-HEP", True,
+                                         False, ())
+    report = parse_report(make_report("T2_CH_CERM", "wn9.cern.ch", [BASH], ts=T0))
+    result = store.writer.store_report(report, T0 + 60, "192.0.2.1", rules=trust.Rules())
+    assert report.site == "T2_CH_CERM"
+    assert (result.site.site, result.site.renamed, result.site.unknown) == (
+        "T2_CH_CERM", False, True)
+    assert "T2_CH_CERN" in result.site.suggestions
 
 
 MERGE_DAYS = [[BASH, XROOTD_OLD, KERNEL1], [BASH, XROOTD_OLD, KERNEL1, KERNEL2],
@@ -599,8 +628,8 @@ def test_a_report_in_flight_during_a_rename_lands_under_the_new_name(mysql_url, 
         put(store, "UKI-LT2-LANCS", "wn1.lancs.ac.uk", [BASH, XROOTD_OLD], 0)
         real, renamed = store.sites.resolve_site, []
 
-        def resolve_site(cursor, report, received, accept):
-            answer = real(cursor, report, received, accept)
+        def resolve_site(cursor, sent, received, accept):
+            answer = real(cursor, sent, received, accept)
             if not renamed:
                 renamed.append(officer.sites.move("UKI-LT2-LANCS", "UKI-NEW", "rename",
                                                   T0 + DAY, "officer"))
@@ -609,7 +638,7 @@ def test_a_report_in_flight_during_a_rename_lands_under_the_new_name(mysql_url, 
         result = put(store, "UKI-LT2-LANCS", host, [BASH, XROOTD_NEW], 1)
         assert len(renamed) == 1
         assert result.outcome == "changed"
-        assert "now UKI-NEW" in result.notice
+        assert "now UKI-NEW" in site_notice(result.site)
         assert sorted((h.site, h.name) for h in store.hosts.listed()) == sorted(
             {("UKI-NEW", "wn1.lancs.ac.uk"), ("UKI-NEW", host)})
         assert "UKI-LT2-LANCS" not in {row.site for row in store.sites.reported()}

@@ -91,6 +91,28 @@ def test_forgeries_for_a_pinned_host_are_quarantined(wsgi_collector, collector_k
     assert len(store.review.quarantined()) == 2
 
 
+def test_storage_answers_a_quarantine_with_data(store):
+    """The writer says why a report is held (trust's kind and reason, the
+    key that signed it); the answer the reporter reads is ingest's."""
+    from wlcg_collector import trust
+    from wlcg_collector.db.records import Held
+    from wlcg_collector.ingest import quarantine_answer
+    from wlcg_collector.report import parse_report
+
+    def put(packages, ts, key):
+        return store.writer.store_report(
+            parse_report(make_report("T2_TEST", HOST, packages, ts=ts)), ts + 1, "192.0.2.7",
+            signer=trust.Signer(trust.HOST_KEY, key, None), rules=trust.Rules())
+    assert put(OLD, NOW - 60, b"a" * 32).outcome == "changed"
+    result = put(NEW, NOW - 30, b"b" * 32)
+    assert (result.outcome, result.held) == ("quarantined", Held(
+        trust.KEY_CHANGE, "signed by another key than the one pinned for this host",
+        b"b" * 32))
+    assert quarantine_answer(result) == (
+        "quarantined: signed by another key than the one pinned for this host (SHA256 %s): "
+        "the officer must accept the new key (wlcg-collector quarantine accept)" % ("62" * 8))
+
+
 def test_replays_and_modified_bodies(wsgi_collector, collector_keys, keys, tmp_path):
     make_app, store, post, cli = wsgi_collector
     app = make_app()

@@ -7,6 +7,18 @@ import sys
 __version__ = "0.5.0"
 
 
+def check_schema(store):
+    """StoreError, saying what to run, unless the database has this
+    collector's schema: the start-up check of the command line and of the
+    WSGI application (storage says which version it found, not what to
+    run)."""
+    from .db.errors import SchemaNotCurrent, StoreError
+    try:
+        store.schema.check()
+    except SchemaNotCurrent as exc:
+        raise StoreError("%s: run wlcg-collector init-db" % exc)
+
+
 def create_app(config_path=None, database=None, keys=None, certs=None, officer_token=None):
     """The WSGI application, configured from the INI file (config_path, else
     $WLCG_COLLECTOR_CONFIG, else /etc/wlcg-collector/collector.conf) and
@@ -22,7 +34,7 @@ def create_app(config_path=None, database=None, keys=None, certs=None, officer_t
     store = open_store(config.database, config.package_cache, config.read_connections)
     try:
         store.schema.check_writable()
-        store.schema.check()
+        check_schema(store)
     except StoreUnavailable as exc:
         # Start anyway: ingest answers 503 until the database is back.
         sys.stderr.write("wlcg-collector: warning: %s\n" % exc)

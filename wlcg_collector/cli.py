@@ -19,9 +19,9 @@ from .dates import format_time
 from .cli_common import (PROG, CommandError, UsageError, command, config_of, date_arg,
                          decimal_number, draw_plot, emit, emit_records, host_of, site_of,
                          store_of, whole_number, with_at, with_format, with_plot, with_site)
-from .db import StoreError
+from .db import PendingReport, StoreError
 from .history import changes
-from .ingest import Rejected, is_plaintext, open_body
+from .ingest import Rejected, is_plaintext, open_body, site_notice
 from .plot import plot_adoption
 from .remote import printable
 from .report import ReportError
@@ -197,8 +197,9 @@ def cmd_ingest(args):
                 refused += refuse(path, result)
             else:
                 counts[result.outcome] = counts.get(result.outcome, 0) + 1
-                if result.notice:
-                    notices[result.notice] = notices.get(result.notice, 0) + 1
+                notice = site_notice(result.site)
+                if notice:
+                    notices[notice] = notices.get(notice, 0) + 1
         del batch[:]
         return refused
 
@@ -224,8 +225,9 @@ def cmd_ingest(args):
             failed += refuse(path, exc.reason)
             continue
         del body
-        batch.append((path, (report, received, "file:" + printable(os.path.basename(path), 59),
-                             config.clock_skew, signer, config.rules)))
+        batch.append((path, PendingReport(
+            report, received, "file:" + printable(os.path.basename(path), 59),
+            config.clock_skew, signer, config.rules)))
         if len(batch) >= INGEST_BATCH:
             failed += flush()
     if batch:

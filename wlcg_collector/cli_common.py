@@ -14,7 +14,9 @@ import sys
 from . import analysis, numerals
 from .config import load_config
 from .dates import format_day, format_time, parse_date
+from . import check_schema
 from .db import StoreError, open_store
+from .db.errors import AmbiguousHost
 from .output import FORMATS, render
 
 PROG = "wlcg-collector"
@@ -133,7 +135,7 @@ def store_of(args, check=True, read=False):
     store = open_store(url, config.package_cache, config.read_connections)
     args.stores.append(store)
     if check:
-        store.schema.check()
+        check_schema(store)
     return store
 
 
@@ -194,5 +196,7 @@ def host_of(store, args):
     """The Host that HOST [--site SITE] names."""
     try:
         return store.hosts.find(args.host, args.site)
+    except AmbiguousHost as exc:
+        raise CommandError("%s: give --site" % exc)
     except StoreError as exc:
         raise CommandError(str(exc))

@@ -138,3 +138,34 @@ def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clo
                                          rules=rules, **kwargs)
     except ReportError as exc:  # a package line, read only now (nothing was stored)
         raise Rejected(400, "bad report: %s" % exc)
+
+
+# -- what the reporter is told (storage says what happened; these word it)
+
+def site_notice(site):
+    """The line for the reporter's admin about its site name (a
+    SiteResolution: renamed, or not on the list), or None."""
+    if site is None:
+        return None
+    if site.renamed:
+        return ("site %s is now %s at the collector (renamed by the officer): change --site "
+                "to %s" % (site.sent, site.site, site.site))
+    if site.unknown:
+        return "site %s is not on the collector's list of sites%s: check --site" % (
+            site.site, " (did you mean %s?)" % " or ".join(site.suggestions)
+            if site.suggestions else "")
+    return None
+
+
+def quarantine_answer(result):
+    """The answer to a quarantined report (its IngestResult): why it is
+    held and who decides."""
+    held = result.held
+    if held.kind == trust.UNKNOWN_SITE:
+        return "quarantined: %s; the officer must review it" % site_notice(result.site)
+    if held.kind == trust.UNSIGNED_REPORT:
+        return ("quarantined: %s; the officer must accept it (the collector keeps it aside)"
+                % held.reason)
+    return ("quarantined: %s (SHA256 %s): the officer must accept the new key "
+            "(wlcg-collector quarantine accept)"
+            % (held.reason, trust.short_fingerprint(held.fingerprint)))

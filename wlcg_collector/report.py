@@ -72,7 +72,6 @@ class Report(object):
     def __init__(self, headers, plaintext, package_lines, first_number):
         self.headers = headers
         self.site = headers["site"]
-        self.sent_site = self.site  # as sent (site becomes the name the store keeps it under)
         self.host = headers["host"]
         self.packager = headers["packager"]
         self.ts = int(headers["ts"]) if "ts" in headers else None
@@ -302,6 +301,13 @@ def is_site_name(name):
 def facts_json(headers):
     """The headers as the store keeps them (ASCII JSON, keys sorted)."""
     return json.dumps(headers, sort_keys=True)
+
+
+def facts_hash(headers):
+    """What tells a host's facts apart from its last ones: every header but
+    ts (which changes with each report)."""
+    return hashlib.sha256(facts_json(
+        {k: v for k, v in headers.items() if k != "ts"}).encode("utf-8")).digest()
 
 
 # ---------------------------------------------------------------- package lines

@@ -50,10 +50,15 @@ Signer = namedtuple("Signer", "kind fingerprint subject")
 # what the store knows of a host: its pin, its latest applied signed ts and
 # when it was last heard of
 HostPin = namedtuple("HostPin", "trust fingerprint signed_ts last_received")
+# what a host is pinned to: its trust level, the key's fingerprint (None
+# for unsigned) and a certificate's subject (for VERIFIED)
+Pin = namedtuple("Pin", "trust fingerprint subject")
 # action: APPLY, QUARANTINE or REPLAY; kind and reason: why it is
-# quarantined; pin: the host's new (trust, fingerprint, subject), or None to
-# keep it; pin_site: the site key to pin first; note: a line for the log
-Decision = namedtuple("Decision", "action kind reason pin pin_site note")
+# quarantined (reason: why it is a replay, too); pin: the host's new Pin,
+# or None to keep it; pin_site: the site key to pin first; note: a line
+# for the log. Only the action is always given.
+Decision = namedtuple("Decision", "action kind reason pin pin_site note",
+                      defaults=(None, None, None, None, None))
 
 
 class Rules(object):
@@ -115,8 +120,25 @@ def identify(cert_pem, site, host, capath=None):
     return Signer(HOST_KEY, cert.fingerprint, None)
 
 
+def pin_of(signer):
+    """The Pin a report's signer gives its host (unsigned: None signer)."""
+    if signer is None:
+        return Pin(UNSIGNED, None, None)
+    return Pin(trust_of(signer), signer.fingerprint, signer.subject)
+
+
+def accepted(signer):
+    """The officer's decision for a report taken from the quarantine: it is
+    applied and its host pinned to what signed it. An accepted unsigned
+    report leaves the host unsigned, not pinned to a key that may be a
+    stranger's; an accepted site key is pinned for its site too."""
+    return Decision(APPLY, pin=pin_of(signer),
+                    pin_site=signer.fingerprint if signer is not None
+                    and signer.kind == SITE_KEY else None)
+
+
 def _quarantine(kind, reason):
-    return Decision(QUARANTINE, kind, reason, None, None, None)
+    return Decision(QUARANTINE, kind=kind, reason=reason)
 
 
 def decide(host, site_pin, signer, ts, received, rules, unknown_site=False,
@@ -142,7 +164,7 @@ def _decide_key(host, site_pin, signer, ts, received, rules, site_has_hosts=Fals
                                                 "pinned")
         if rules.unsigned == "quarantine":
             return _quarantine(UNSIGNED_REPORT, "an unsigned report (unsigned = quarantine)")
-        return Decision(APPLY, None, None, None, None, None)
+        return Decision(APPLY)
     pin_site = None
     if signer.kind == SITE_KEY:
         if site_pin is not None and site_pin != signer.fingerprint:
@@ -156,25 +178,24 @@ def _decide_key(host, site_pin, signer, ts, received, rules, site_has_hosts=Fals
                                                 "(anyone can make one: the officer decides)")
         if site_pin is None:
             pin_site = signer.fingerprint
-    new_pin = (trust_of(signer), signer.fingerprint, signer.subject)
+    new_pin = pin_of(signer)
     if host is None:
-        return Decision(APPLY, None, None, new_pin, pin_site, None)
+        return Decision(APPLY, pin=new_pin, pin_site=pin_site)
     if host.trust == UNSIGNED:
         return _first_signature(host, site_pin, signer, received, rules, new_pin)
     if _holds_pin(host, signer, site_pin):
         if ts <= host.signed_ts:
-            return Decision(REPLAY, None, "not newer than the host's latest signed report",
-                            None, None, None)
-        return Decision(APPLY, None, None, None, pin_site, None)
+            return Decision(REPLAY, reason="not newer than the host's latest signed report")
+        return Decision(APPLY, pin_site=pin_site)
     if signer.kind == HOST_CERTIFICATE and host.trust != VERIFIED:
         # a grid certificate that names the host outranks a key pinned on first use
-        return Decision(APPLY, None, None, new_pin, pin_site,
-                        "pinned to its grid host certificate instead of its %s key" % host.trust)
+        return Decision(APPLY, pin=new_pin, pin_site=pin_site, note=(
+            "pinned to its grid host certificate instead of its %s key" % host.trust))
     silence = received - host.last_received
     if rules.rekey_after_silence is not None and silence >= rules.rekey_after_silence:
-        return Decision(APPLY, None, None, new_pin, pin_site,
-                        "new key accepted after %d days of silence (rekey_after_silence)"
-                        % (silence // DAY))
+        return Decision(APPLY, pin=new_pin, pin_site=pin_site, note=(
+            "new key accepted after %d days of silence (rekey_after_silence)"
+            % (silence // DAY)))
     return _quarantine(KEY_CHANGE, "signed by another key than the one pinned for this host")
 
 
@@ -187,17 +208,18 @@ def _first_signature(host, site_pin, signer, received, rules, new_pin):
     otherwise it waits for the officer (a site moving from pakiti-client
     is one `quarantine accept --site S --key-changes`)."""
     if signer.kind == SITE_KEY and site_pin is not None and signer.fingerprint == site_pin:
-        return Decision(APPLY, None, None, new_pin, None,
-                        "pinned to its site's key (its earlier reports were unsigned)")
+        return Decision(APPLY, pin=new_pin,
+                        note="pinned to its site's key (its earlier reports were unsigned)")
     if signer.kind == HOST_CERTIFICATE:
-        return Decision(APPLY, None, None, new_pin, None,
-                        "pinned to its grid host certificate (its earlier reports were unsigned)")
+        return Decision(APPLY, pin=new_pin, note=(
+            "pinned to its grid host certificate (its earlier reports were unsigned)"))
     silence = received - host.last_received
     if rules.rekey_after_silence is not None and silence >= rules.rekey_after_silence:
-        return Decision(APPLY, None, None, new_pin, None if signer.kind != SITE_KEY or
-                        site_pin is not None else signer.fingerprint,
-                        "key pinned after %d days of silence (rekey_after_silence); its earlier "
-                        "reports were unsigned" % (silence // DAY))
+        first_site_key = signer.kind == SITE_KEY and site_pin is None
+        return Decision(APPLY, pin=new_pin,
+                        pin_site=signer.fingerprint if first_site_key else None, note=(
+                            "key pinned after %d days of silence (rekey_after_silence); its "
+                            "earlier reports were unsigned" % (silence // DAY)))
     return _quarantine(KEY_CHANGE, "the first signed report of a host whose reports were "
                                    "unsigned (anyone can sign: the officer decides)")
 

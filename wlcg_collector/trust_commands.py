@@ -20,6 +20,7 @@ from . import trust
 from .cli_common import (CommandError, UsageError, actions_of, command, config_of, date_arg,
                          emit, host_of, site_of, store_of, whole_number, with_format, with_site)
 from .dates import format_time
+from .ingest import quarantine_answer
 from .db import StoreError
 from .db.errors import RepairRefused
 from .db.records import site_order
@@ -102,7 +103,7 @@ def quarantine_accept(args):
     result, pin_line = accept_entry(store, entry, config_of(args).rules)
     if result.outcome == QUARANTINED:  # its site accepted, its key held again
         print("accepted the site of quarantined report %d of %s at %s; the report is %s"
-              % (entry.id, entry.host, entry.site, result.message))
+              % (entry.id, entry.host, entry.site, quarantine_answer(result)))
         return
     print("accepted quarantined report %d of %s at %s: %s%s" % (
         entry.id, entry.host, entry.site, result.outcome,

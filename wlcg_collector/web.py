@@ -23,7 +23,7 @@ import urllib.parse
 from .crypto import CryptoError
 from .dates import DAY
 from .db import QuotaExceeded, StoreError, StoreUnavailable
-from .ingest import Rejected, ingest
+from .ingest import Rejected, ingest, quarantine_answer, site_notice
 from .limits import MAX_SENDER
 from .numerals import whole_number
 from .statuses import QUARANTINED
@@ -126,11 +126,13 @@ class CollectorApp(object):
         if result.note:
             self.log(environ, "report from %s: %s" % (sender, result.note))
         if result.outcome == QUARANTINED:
-            self.log(environ, "report from %s %s" % (sender, result.message))
-            return respond(start_response, 202, result.message)
-        if result.notice:
+            answer = quarantine_answer(result)
+            self.log(environ, "report from %s %s" % (sender, answer))
+            return respond(start_response, 202, answer)
+        notice = site_notice(result.site)
+        if notice:
             # a line for the site admin first; pakiti-client wants the body to end in OK
-            return respond(start_response, 200, "%s\nOK" % result.notice, newline=False)
+            return respond(start_response, 200, "%s\nOK" % notice, newline=False)
         return respond(start_response, 200, "OK", newline=False)
 
     def read_body(self, environ):

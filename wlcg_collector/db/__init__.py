@@ -40,7 +40,7 @@ from .holders_cache import HoldersCache
 from .hosts import HostReads
 from .packages import PACKAGE_CACHE_LIMIT
 from .quotas import Quotas
-from .records import IngestResult
+from .records import IngestResult, PendingReport
 from .review import Review
 from .schema import SCHEMA_VERSION, Schema
 from .site_store import SiteError, SiteStore
@@ -48,9 +48,9 @@ from .url import parse_database_url, redact
 from .writer import DEFAULT_LIMITS, Limits, ReportWriter
 
 __all__ = ["open_store", "Store", "StoreError", "StoreUnavailable", "UnknownHost",
-           "UnknownBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult", "Limits",
-           "DEFAULT_LIMITS", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT", "READ_CONNECTIONS", "parse_database_url",
-           "redact", "UnknownAdvisory", "SiteError"]
+           "UnknownBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult",
+           "PendingReport", "Limits", "DEFAULT_LIMITS", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT",
+           "READ_CONNECTIONS", "parse_database_url", "redact", "UnknownAdvisory", "SiteError"]
 
 
 class Store(object):

@@ -30,6 +30,28 @@ class UnknownHost(StoreError):
     """No such host (or site), or a host name known at several sites."""
 
 
+class AmbiguousHost(UnknownHost):
+    """A host name known at several sites (`sites`): which one is meant is
+    the caller's to ask."""
+
+    def __init__(self, name, sites):
+        UnknownHost.__init__(self, "host %r is known at several sites (%s)"
+                             % (name, ", ".join(sites)))
+        self.sites = list(sites)
+
+
+class SchemaNotCurrent(StoreError):
+    """The database has no schema (version None) or another version than
+    this collector's (needed)."""
+
+    def __init__(self, version, needed):
+        StoreError.__init__(self, "database has no schema" if version is None else
+                            "database schema version is %s, this collector needs %d"
+                            % (version, needed))
+        self.version = version
+        self.needed = needed
+
+
 class UnknownBaseline(StoreError):
     """No stored baseline of that name (or revision)."""
 

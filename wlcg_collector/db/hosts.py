@@ -2,7 +2,7 @@
 packages now or at any time, their intervals and their reports."""
 
 from .database import Part
-from .errors import UnknownHost
+from .errors import AmbiguousHost, UnknownHost
 from .records import Host, Interval, Package, ReportRow
 
 
@@ -45,8 +45,7 @@ class HostReads(Part):
         if not rows:
             raise UnknownHost("unknown host %r" % name)
         if len(rows) > 1:
-            raise UnknownHost("host %r is known at several sites (%s): give --site"
-                              % (name, ", ".join(Host(*r).site for r in rows)))
+            raise AmbiguousHost(name, [Host(*r).site for r in rows])
         return Host(*rows[0])
 
     def state(self, host_id, at=None):

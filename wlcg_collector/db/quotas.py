@@ -211,33 +211,33 @@ class Quotas(Part):
     writer inside a report's transaction (with its cursor), and the
     events of the refusals."""
 
-    def check_new_host(self, cursor, report, sender, received, limits, proven):
-        """QuotaExceeded when a new host would pass a day's quota: the
-        junk quotas of its site and sender, or, for a report that proves
-        its sender, its site's own quota."""
+    def check_new_host(self, cursor, pending, site, limits, proven):
+        """QuotaExceeded when a new host at `site` (of a PendingReport)
+        would pass a day's quota: the junk quotas of its site and sender,
+        or, for a report that proves its sender, its site's own quota."""
+        received, sender = pending.received, pending.sender
         day = day_of(received)
         if proven:
-            checks = ((self.sql.COUNT_NEW_PROVEN_HOSTS_OF_SITE, report.site,
+            checks = ((self.sql.COUNT_NEW_PROVEN_HOSTS_OF_SITE, site,
                        "new_proven_hosts_per_site"),)
         else:
-            checks = ((self.sql.COUNT_NEW_HOSTS_OF_SITE, report.site, "new_hosts_per_site"),
+            checks = ((self.sql.COUNT_NEW_HOSTS_OF_SITE, site, "new_hosts_per_site"),
                       (self.sql.COUNT_NEW_HOSTS_OF_SENDER, sender[:64], "new_hosts_per_sender"))
         for statement, value, attribute in checks:
             cursor.execute(statement, (value, day))
             count = cursor.fetchone()[0]
             if count >= getattr(limits, attribute):
-                raise refusal(limits, attribute, count, received, report.site, report.host,
+                raise refusal(limits, attribute, count, received, site, pending.report.host,
                               sender, counts_host=False)
 
-    def check_room(self, cursor, host, proven, report, sender, received, limits, rows):
+    def check_room(self, cursor, host, proven, pending, site, limits, rows):
         """QuotaExceeded when a report the rules would apply has no room
         left today (host: its statements.HostState, None for a new host;
         rows: no more intervals than it would open)."""
         if host is None:
-            self.check_new_host(cursor, report, sender, received, limits, proven)
+            self.check_new_host(cursor, pending, site, limits, proven)
         elif host.set_hash is not None:  # (a host's first set is the new-host quotas')
-            self.check_changes(cursor, host.id, report, sender, received, limits, proven,
-                               rows)
+            self.check_changes(cursor, host.id, pending, site, limits, proven, rows)
 
     def _read_usage(self, cursor, keys):
         cursor.execute(self.sql.SELECT_QUOTA_USAGE, [part for key in keys for part in key]
@@ -245,28 +245,26 @@ class Quotas(Part):
         return {(scope, name): (day, reports, rows) for scope, name, day, reports, rows
                 in cursor.fetchall()}
 
-    def check_changes(self, cursor, host_id, report, sender, received, limits, proven,
-                      rows=0):
+    def check_changes(self, cursor, host_id, pending, site, limits, proven, rows=0):
         """Before a changed report's work: QuotaExceeded when its host,
         sender or (proving nothing) site has sent the day's most changed
         reports already, or would pass the day's new intervals with `rows`
         more (an estimate no larger than what the report opens)."""
-        keys = usage_keys(host_id, report.site, sender, proven)
-        over = over_change_bounds(limits, day_of(received), self._read_usage(cursor, keys),
-                                  keys, rows)
+        keys = usage_keys(host_id, site, pending.sender, proven)
+        over = over_change_bounds(limits, day_of(pending.received),
+                                  self._read_usage(cursor, keys), keys, rows)
         if over is not None:
-            raise refusal(limits, over[0], over[1], received, report.site, report.host, sender,
-                          counts_host=over[0].endswith("host"))
+            raise refusal(limits, over[0], over[1], pending.received, site, pending.report.host,
+                          pending.sender, counts_host=over[0].endswith("host"))
 
-    def count_changes(self, cursor, host_id, report, sender, received, limits, proven,
-                      opened):
+    def count_changes(self, cursor, host_id, pending, site, limits, proven, opened):
         """Count a changed report that opened `opened` intervals on its
         host's, sender's and (proving nothing) site's rows of the day;
         QuotaExceeded (its transaction rolls back: nothing stored) when
         that passes a bound. The rows are locked from here to the commit,
         so two collectors cannot both take the last place."""
-        today = day_of(received)
-        keys = usage_keys(host_id, report.site, sender, proven)
+        today = day_of(pending.received)
+        keys = usage_keys(host_id, site, pending.sender, proven)
         for scope, name in keys:
             cursor.execute(self.sql.INSERT_QUOTA_USAGE, (scope, name, today))
             cursor.execute(self.sql.ADD_QUOTA_USAGE, (today, today, opened, today, scope, name))
@@ -276,26 +274,26 @@ class Quotas(Part):
                   usage.items()}
         over = over_change_bounds(limits, today, before, keys, opened)
         if over is not None:
-            raise refusal(limits, over[0], over[1], received, report.site, report.host, sender,
-                          counts_host=over[0].endswith("host"))
+            raise refusal(limits, over[0], over[1], pending.received, site, pending.report.host,
+                          pending.sender, counts_host=over[0].endswith("host"))
 
-    def bound_quarantine(self, cursor, report, sender, signer, received, limits):
-        """A report just quarantined replaces the entry of its host and
-        signer (junk replaces junk; an entry of another signer never goes);
-        QuotaExceeded (nothing kept) when the host, its site, the sender or
-        the quarantine would hold more than it may."""
-        sql = self.sql
+    def bound_quarantine(self, cursor, pending, site, limits):
+        """A report (a PendingReport) just quarantined at `site` replaces
+        the entry of its host and signer (junk replaces junk; an entry of
+        another signer never goes); QuotaExceeded (nothing kept) when the
+        host, its site, the sender or the quarantine would hold more than
+        it may."""
+        sql, report, signer, sender = self.sql, pending.report, pending.signer, pending.sender
         if signer is None:
-            cursor.execute(sql.DELETE_QUARANTINED_UNSIGNED, (report.site, report.host,
-                                                             report.digest))
+            cursor.execute(sql.DELETE_QUARANTINED_UNSIGNED, (site, report.host, report.digest))
         else:
-            cursor.execute(sql.DELETE_QUARANTINED_OF_SIGNER, (report.site, report.host,
+            cursor.execute(sql.DELETE_QUARANTINED_OF_SIGNER, (site, report.host,
                                                               signer.fingerprint, report.digest))
-        cursor.execute(sql.SELECT_QUARANTINE_USAGE, (report.site, report.host, report.site,
-                                                     report.site, sender[:64], sender[:64]))
+        cursor.execute(sql.SELECT_QUARANTINE_USAGE, (site, report.host, site, site, sender[:64],
+                                                     sender[:64]))
         over = over_quarantine_bounds(limits, cursor.fetchone(), len(report.plaintext))
         if over is not None:
-            raise refusal(limits, over[0], over[1], received, report.site, report.host, sender,
+            raise refusal(limits, over[0], over[1], pending.received, site, report.host, sender,
                           counts_host=over[0] == "quarantine_per_host")
 
     # -- the events

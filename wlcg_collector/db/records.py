@@ -105,21 +105,59 @@ BulkInstall = namedtuple("BulkInstall", "host package installed removed")
 BulkReport = namedtuple("BulkReport", "host digest collected packages")
 
 
+class PendingReport(namedtuple("PendingReport", "report received sender clock_skew signer rules")):
+    """A report on its way into the store (the writer's store_reports):
+    the parsed report.Report (storage never changes it), when it arrived,
+    the address it came from, how far past `received` its ts may be,
+    its trust.Signer (None: unsigned), the trust.Rules (None: the
+    defaults)."""
+    __slots__ = ()
+
+    def __new__(cls, report, received, sender, clock_skew=300, signer=None, rules=None):
+        return super().__new__(cls, report, received, sender, clock_skew, signer, rules)
+
+    @property
+    def collected(self):
+        """When the report says it was made; its arrival when it says
+        nothing or a time too far ahead."""
+        ts = self.report.ts
+        if ts is None or ts > self.received + self.clock_skew:
+            return self.received
+        return ts
+
+
+# resolve_site(): where a report's site name led. sent: the name in the
+# report; site: the name its host is stored under (as the list spells it,
+# or what a rename made of it); renamed: a rename led there; unknown: a
+# list is loaded and the site is not on it (nor did the officer accept
+# it); suggestions: the listed names closest to an unknown one
+SiteResolution = namedtuple("SiteResolution", "sent site renamed unknown suggestions")
+# what the writer reads of a host before it decides: its row (a
+# statements.HostState, None for a new host), its trust.HostPin (None for
+# a new host), the pinned key of its site when a site key signed, and
+# whether the site has hosts when that key is the site's first
+HostFound = namedtuple("HostFound", "row pin site_pin site_has_hosts")
+# IngestResult.held, for a quarantined report: why (trust's kind and
+# reason) and the fingerprint of the key that signed it (None: unsigned)
+Held = namedtuple("Held", "kind reason fingerprint")
+
+
 class IngestResult(object):
     """What storing one report did: outcome "duplicate", "older",
     "replayed", "quarantined", "unchanged" or "changed"; changes: intervals
-    opened + closed; message: for a quarantined report, the line to answer;
-    note: a line for the collector's log; parsed: False when the report's
-    package block was the host's stored one, not parsed again; notice: a
-    line for the reporter about its site name (not on the list, renamed)."""
+    opened + closed; note: a line for the collector's log; parsed: False
+    when the report's package block was the host's stored one, not parsed
+    again; site: the SiteResolution of its site name (None for a
+    duplicate); held: why a quarantined report is held (a Held). What the
+    reporter is told of them is ingest's wording, not storage's."""
 
-    def __init__(self, outcome, changes=0, message=None, note=None, parsed=True, notice=None):
+    def __init__(self, outcome, changes=0, note=None, parsed=True, site=None, held=None):
         self.outcome = outcome
         self.changes = changes
-        self.message = message
         self.note = note
         self.parsed = parsed
-        self.notice = notice
+        self.site = site
+        self.held = held
 
     def __repr__(self):
         return "IngestResult(%r, %d)" % (self.outcome, self.changes)

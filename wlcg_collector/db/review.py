@@ -6,11 +6,11 @@ import json
 import time
 
 from .. import trust
-from ..report import package_set_hash
+from ..report import facts_hash, package_set_hash
 from .database import Part
 from .errors import RepairRefused, UnknownHost, UnknownQuarantined
-from .writer import ACCEPT_SITE, facts_hash
-from .records import Quarantined, Rollback, SiteKey
+from .writer import ACCEPT_SITE
+from .records import PendingReport, Quarantined, Rollback, SiteKey
 from .statements import HostState
 
 
@@ -72,8 +72,9 @@ class Review(Part):
             cursor.execute(self.sql.DELETE_QUARANTINED, (entry.id,))
             if cursor.rowcount != 1:
                 raise UnknownQuarantined("no quarantined report %s" % entry.id)
-        return self.writer.store_accepted(report, received, min(collected, received), sender,
-                                          signer, rules, accept, take_out)
+        return self.writer.store_accepted(PendingReport(report, received, sender, signer=signer,
+                                                        rules=rules),
+                                          min(collected, received), accept, take_out)
 
     # -- keys
 

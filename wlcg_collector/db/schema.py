@@ -6,7 +6,7 @@ import sys
 from collections import defaultdict
 
 from .database import Part
-from .errors import StoreError
+from .errors import SchemaNotCurrent, StoreError
 
 SCHEMA_VERSION = 9
 
@@ -133,12 +133,10 @@ class Schema(Part):
         self.dialect.check_writable()
 
     def check(self):
+        """SchemaNotCurrent unless the database has this collector's schema."""
         version = self.version()
-        if version is None:
-            raise StoreError("database has no schema: run wlcg-collector init-db")
         if version != SCHEMA_VERSION:
-            raise StoreError("database schema version is %s, this collector needs %d: run "
-                             "wlcg-collector init-db" % (version, SCHEMA_VERSION))
+            raise SchemaNotCurrent(version, SCHEMA_VERSION)
 
     def storage_bytes(self):
         """Bytes the tables and indexes take, compacted first (so that two

@@ -14,7 +14,7 @@ from ..topology import suggestions
 from .database import Part, chunks
 from .errors import StoreError
 from .records import (SetAside, Site, SiteAlias, SiteHost, SiteImport, SiteList, SiteMove,
-                      SiteRename, SiteRow, host_order)
+                      SiteRename, SiteResolution, SiteRow, host_order)
 from .statements import HostPinOf, MovingHost
 
 RENAME, MERGE = "rename", "merge"
@@ -144,32 +144,24 @@ class SiteStore(Part):
         lists, name, status, alias = cursor.fetchone()
         return bool(lists), name, status, alias
 
-    def resolve_site(self, cursor, report, received, accept):
-        """Where the report's site name leads: report.site becomes the
-        site's name as the list spells it, or the site a rename made of it.
-        Returns (unknown: a list is loaded and the site is not on it, the
-        line to tell the reporter or None). A report the officer accepts
-        makes its unknown site an accepted one."""
-        sent = report.sent_site
+    def resolve_site(self, cursor, sent, received, accept):
+        """Where a report's site name `sent` leads: its SiteResolution (the
+        site's name as the list spells it, or the site a rename made of
+        it; whether a list is loaded and the site is not on it). A report
+        the officer accepts makes its unknown site an accepted one."""
         listed, name, _, alias = self.check_site(cursor, sent)
-        notice = None
-        if alias is not None:
+        renamed = alias is not None
+        if renamed:
             listed, name, _, _ = self.check_site(cursor, alias)
-            notice = ("site %s is now %s at the collector (renamed by the officer): change "
-                      "--site to %s" % (sent, name or alias, name or alias))
-            report.site = name or alias
-        else:
-            report.site = name or sent
+        site = name or alias or sent
         if not listed or name is not None:
-            return False, notice
+            return SiteResolution(sent, site, renamed, False, ())
         if accept:
-            self.accept_site(cursor, report.site, received, "officer")
-            return False, notice
-        if notice is not None:  # renamed to a name not on the list: that is the news
-            return True, notice
-        closest = suggestions(report.site, self._official_names_in(cursor))
-        return True, "site %s is not on the collector's list of sites%s: check --site" % (
-            report.site, " (did you mean %s?)" % " or ".join(closest) if closest else "")
+            self.accept_site(cursor, site, received, "officer")
+            return SiteResolution(sent, site, renamed, False, ())
+        # (renamed to a name not on the list: the rename is the news)
+        closest = () if renamed else tuple(suggestions(site, self._official_names_in(cursor)))
+        return SiteResolution(sent, site, renamed, True, closest)
 
     def _official_names_in(self, cursor):
         """official_names(), read with the report's cursor when not cached."""

@@ -7,20 +7,19 @@ writers of one host serialise on its row (see the dialects' LOCK_HOST),
 never through a process-wide lock, so any number of collector processes
 may ingest at once."""
 
-import hashlib
 from collections import ChainMap
 
 from .. import trust
 from ..statuses import (APPLIED, CHANGED, DUPLICATE, OLDER, QUARANTINED, REPLAYED,
                         UNCHANGED)
 from .database import Part, chunks, split_ids
-from ..report import ReportError, facts_json
+from ..report import ReportError, facts_hash
 from .errors import DuplicateRow, QuotaExceeded, ReadAgain, StoreError
 from .memory import release_memory
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
 from .quotas import DEFAULT_LIMITS, Limits, proves_sender
-from .records import IngestResult
+from .records import Held, HostFound, IngestResult, PendingReport
 from .statements import HostState
 
 # a report this large gives its connection's memory back afterwards
@@ -28,13 +27,6 @@ LARGE_REPORT = 5000
 # a report with this many package rows to find or make does that first, in
 # a transaction of its own (see resolve_first)
 RESOLVE_FIRST = 100
-
-
-def facts_hash(headers):
-    """What tells a host's facts apart from its last ones: every header but
-    ts (which changes with each report)."""
-    return hashlib.sha256(facts_json(
-        {k: v for k, v in headers.items() if k != "ts"}).encode("utf-8")).digest()
 
 
 DEFAULT_RULES = trust.Rules()
@@ -45,7 +37,33 @@ __all__ = ["ReportWriter", "Limits", "DEFAULT_LIMITS", "DEFAULT_RULES"]
 
 class _ResolveFirst(Exception):
     """The report's changed set has many package rows to find or make:
-    they are made first, in a transaction of their own (_resolve_first)."""
+    they are made first, in a transaction of their own (_resolve_first),
+    for the site its name led to (`site`)."""
+
+    def __init__(self, site):
+        Exception.__init__(self, site)
+        self.site = site
+
+
+class _Attempt(object):
+    """One report stored inside a transaction: what it is (a
+    PendingReport), what the officer decided of it (accept), and what the
+    transaction found or made of package rows (learned: ids by package;
+    created: the rows it made). resolve_first: it may stop to make many
+    package rows first (see _ResolveFirst)."""
+
+    def __init__(self, pending, limits, accept=False, learned=None, created=None,
+                 resolve_first=False, collected=None):
+        self.pending = pending
+        self.report = pending.report
+        self.collected = pending.collected if collected is None else collected
+        self.signer = pending.signer
+        self.rules = pending.rules or DEFAULT_RULES
+        self.limits = limits
+        self.accept = accept
+        self.learned = {} if learned is None else learned
+        self.created = set() if created is None else created
+        self.resolve_first = resolve_first
 
 
 class ReportWriter(Part):
@@ -72,7 +90,6 @@ class ReportWriter(Part):
         self.db.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE, (digest,)))
         return True
 
-
     def store_report(self, report, received, sender, clock_skew=300, signer=None,
                      rules=DEFAULT_RULES, limits=DEFAULT_LIMITS, accept=False):
         """Store one validated report (see report.Report) in one
@@ -81,10 +98,7 @@ class ReportWriter(Part):
         officer accepts it (from the quarantine; ACCEPT_SITE: accepts its
         site, and its key is judged by the rules): applied, and the host
         pinned to its signer, whatever the host's pin."""
-        collected = report.ts
-        if collected is None or collected > received + clock_skew:
-            collected = received
-        facts = report.facts
+        pending = PendingReport(report, received, sender, clock_skew, signer, rules)
         if not report.parsed and self.dialect.lock_is_global:
             # A block other than the host's latest is read now, before the
             # transaction: a bad one never holds the database's lock. (With
@@ -94,21 +108,18 @@ class ReportWriter(Part):
             stored = self.db.read_one(self.sql.PEEK_BLOCK, (report.site, report.host))
             if stored is None or stored[0] is None or bytes(stored[0]) != report.block_hash:
                 report.read_packages()
-        learned, created = {}, set()
-        resolve = [not accept]  # may stop to make many package rows first
+        attempt = _Attempt(pending, limits, accept, resolve_first=not accept)
 
         def work(cursor):
-            learned.clear()  # from an attempt rolled back
-            created.clear()
-            return self._store(cursor, report, received, collected, sender, facts, learned,
-                               created, signer, rules, limits, accept, resolve[0])
+            attempt.learned.clear()  # from an attempt rolled back
+            attempt.created.clear()
+            return self._store(cursor, attempt)
         try:
             try:
                 result = self.db.transaction(work)
-            except _ResolveFirst:
-                self._resolve_first(report, collected, received, sender, signer, rules,
-                                    limits)
-                resolve[0] = False
+            except _ResolveFirst as first:
+                self._resolve_first(attempt, first.site)
+                attempt.resolve_first = False
                 result = self.db.transaction(work)
         except DuplicateRow:
             # the same report again (a retry, or committed by another process
@@ -120,26 +131,25 @@ class ReportWriter(Part):
             if exc.event is not None:
                 self.quotas.record_event(exc.event, received)
             raise
-        self._after_commit(report, result, learned, created)
+        self._after_commit(report, result, attempt.learned, attempt.created)
         if report.parsed and len(report.packages) >= LARGE_REPORT:  # (unread: nothing built)
             release_memory(self.dialect, self.db.connection())
         return result
 
-    def store_accepted(self, report, received, collected, sender, signer, rules, accept,
-                       before):
-        """Apply a report the officer accepted (accept: True, or ACCEPT_SITE
-        for its site only) in one transaction with before(cursor), which
-        takes it out of the quarantine; its IngestResult."""
-        learned, created = {}, set()
+    def store_accepted(self, pending, collected, accept, before):
+        """Apply a report the officer accepted (a PendingReport, collected
+        at `collected`; accept: True, or ACCEPT_SITE for its site only) in
+        one transaction with before(cursor), which takes it out of the
+        quarantine; its IngestResult."""
+        attempt = _Attempt(pending, DEFAULT_LIMITS, accept, collected=collected)
 
         def work(cursor):
-            learned.clear()  # from an attempt rolled back
-            created.clear()
+            attempt.learned.clear()  # from an attempt rolled back
+            attempt.created.clear()
             before(cursor)
-            return self._store(cursor, report, received, collected, sender, report.facts,
-                               learned, created, signer, rules, DEFAULT_LIMITS, accept)
+            return self._store(cursor, attempt)
         result = self.db.transaction(work)
-        self._after_commit(report, result, learned, created)
+        self._after_commit(pending.report, result, attempt.learned, attempt.created)
         return result
 
     def _after_commit(self, report, result, learned, created):
@@ -152,44 +162,37 @@ class ReportWriter(Part):
             self.package_sources.settle(report.packager, created)  # made with their sources
             self._record_sources(report)
 
-    def store_reports(self, items, limits=DEFAULT_LIMITS):
-        """Store several reports in one transaction (the bulk path: one
-        commit for many): items are (report, received, sender, clock_skew,
-        signer, rules). Returns, in order, each one's IngestResult or the
-        ReportError or QuotaExceeded that refused it. When any of them
-        fails (or is a duplicate), the batch is rolled back and each is
-        stored in a transaction of its own: a failed report fails alone."""
+    def store_reports(self, batch, limits=DEFAULT_LIMITS):
+        """Store several reports (PendingReports) in one transaction (the
+        bulk path: one commit for many). Returns, in order, each one's
+        IngestResult or the ReportError or QuotaExceeded that refused it.
+        When any of them fails (or is a duplicate), the batch is rolled
+        back and each is stored in a transaction of its own: a failed
+        report fails alone."""
         learned, created = {}, {}  # per packager: package ids are
 
         def work(cursor):
             learned.clear()
             created.clear()
-            results = []
-            for report, received, sender, clock_skew, signer, rules in items:
-                collected = report.ts
-                if collected is None or collected > received + clock_skew:
-                    collected = received
-                results.append(self._store(
-                    cursor, report, received, collected, sender, report.facts,
-                    learned.setdefault(report.packager, {}),
-                    created.setdefault(report.packager, set()), signer, rules, limits, False,
-                    False))
-            return results
+            return [self._store(cursor, _Attempt(
+                pending, limits, learned=learned.setdefault(pending.report.packager, {}),
+                created=created.setdefault(pending.report.packager, set())))
+                for pending in batch]
         try:
             results = self.db.transaction(work)
         except (DuplicateRow, ReportError, QuotaExceeded):
             results = []
-            for report, received, sender, clock_skew, signer, rules in items:
+            for pending in batch:
                 try:
-                    results.append(self.store_report(report, received, sender, clock_skew,
-                                                     signer, rules, limits))
+                    results.append(self.store_report(*pending, limits=limits))
                 except (ReportError, QuotaExceeded) as exc:
                     results.append(exc)
             return results
-        for (report, _, _, _, _, _), result in zip(items, results):
-            self._after_commit(report, result, learned.pop(report.packager, None),
-                               created[report.packager])
-        if any(r.parsed and len(r.packages) >= LARGE_REPORT for r, _, _, _, _, _ in items):
+        for pending, result in zip(batch, results):
+            packager = pending.report.packager
+            self._after_commit(pending.report, result, learned.pop(packager, None),
+                               created[packager])
+        if any(p.report.parsed and len(p.report.packages) >= LARGE_REPORT for p in batch):
             release_memory(self.dialect, self.db.connection())
         return results
 
@@ -231,7 +234,7 @@ class ReportWriter(Part):
         self.package_ids.add(report.packager, learned)
         self.package_sources.settle(report.packager, claimed)
 
-    def _resolve_first(self, report, collected, received, sender, signer, rules, limits):
+    def _resolve_first(self, attempt, site):
         """Find or make a report's many new package rows in a transaction of
         their own, before the host's: the write lock (SQLite) or the host's
         row lock is then held for its intervals only, and a large forged
@@ -239,20 +242,19 @@ class ReportWriter(Part):
         apply now (a quarantined or refused one makes no rows). Package rows
         are shared and never change: one made for a report that ends up
         otherwise (its host's pin changed meanwhile) is no harm."""
+        report = attempt.report
         known = self.package_ids.table(report.packager)
         missing = [p for p in report.packages if p not in known]
         if len(missing) < RESOLVE_FIRST:
             return
 
         def would_apply(cursor):
-            row, pin, site_pin, site_has_hosts = self._read_host(cursor, self.sql.PEEK_HOST,
-                                                                 report, signer)
-            if trust.decide(pin, site_pin, signer, collected, received, rules,
-                            site_has_hosts=site_has_hosts).action != trust.APPLY:
+            found = self._find_host(cursor, self.sql.PEEK_HOST, site, attempt)
+            if self._decide(attempt, found).action != trust.APPLY:
                 return False
             try:  # (rows it would make and then refuse would stay)
-                self.quotas.check_room(cursor, row, proves_sender(pin, site_pin, signer),
-                                       report, sender, received, limits, len(missing))
+                self.quotas.check_room(cursor, found.row, self._proven(attempt, found),
+                                       attempt.pending, site, attempt.limits, len(missing))
             except QuotaExceeded:
                 return False
             return True
@@ -270,223 +272,223 @@ class ReportWriter(Part):
         if report.sources:
             self.package_sources.settle(report.packager, created)
 
-    def _store(self, cursor, report, received, collected, sender, facts, learned, created,
-               signer, rules, limits, accept, resolve=False):
+    # -- one report, inside its transaction: where it goes, what the rules
+    # decide, the host it is for, what it changes
+
+    def _store(self, cursor, attempt):
         """Store one report inside the transaction `cursor` is in, under
-        the site its name resolves to; the result carries the line its
-        reporter is told about that name (notice), if any."""
-        unknown, notice = self.sites.resolve_site(cursor, report, received, accept)
-        result = self._store_host(cursor, report, received, collected, sender, facts, learned,
-                                  created, signer, rules, limits, accept, resolve, unknown,
-                                  notice)
-        result.notice = notice
+        the site its name leads to. (A report already stored is caught by
+        the unique digest when its row is inserted, rolling back whatever
+        was done: one query less for every report that is not a retry.)"""
+        site = self.sites.resolve_site(cursor, attempt.report.site, attempt.pending.received,
+                                       attempt.accept)
+        found = self._find_host(cursor, self.sql.LOCK_HOST, site.site, attempt)
+        decision = self._decide(attempt, found, site.unknown)
+        if decision.action == trust.QUARANTINE:
+            result = self._quarantine(cursor, attempt, site.site, decision)
+        else:
+            host = found.row or self._new_host(cursor, attempt, site.site, found)
+            result = self._apply(cursor, attempt, site.site, found, host, decision)
+        result.site = site
         return result
 
-    def _store_host(self, cursor, report, received, collected, sender, facts, learned, created,
-                    signer, rules, limits, accept, resolve, unknown, notice):
-        # A report already stored is caught by the unique digest when its row
-        # is inserted (rolling back whatever was done): one query less for
-        # every report that is not a retry.
-        sql = self.sql
-        row, pin, site_pin, site_has_hosts = self._read_host(cursor, sql.LOCK_HOST, report,
-                                                             signer)
-        if accept is True:
-            # the officer's choice is what the host is pinned to from now on:
-            # an accepted unsigned report leaves the host unsigned, not
-            # pinned to a key that may be a stranger's
-            decision = trust.Decision(trust.APPLY, None, None, (trust.UNSIGNED, None, None)
-                                      if signer is None else (trust.trust_of(signer),
-                                                              signer.fingerprint,
-                                                              signer.subject), None, None)
-            if signer is not None and signer.kind == trust.SITE_KEY:
-                decision = decision._replace(pin_site=signer.fingerprint)
-        else:
-            # (accepted for its site only: its key is judged as any other's)
-            decision = trust.decide(pin, site_pin, signer, collected, received, rules,
-                                    unknown and not accept, site_has_hosts)
-        if decision.action == trust.QUARANTINE:
-            return self._quarantine(cursor, report, received, sender, signer, decision, limits,
-                                    notice)
-        if row is None:
-            # a rename or merge of the site that committed after resolve_site
-            # read its alias (in this transaction's snapshot) has moved the
-            # host away: a new host here would be a stale copy under the old
-            # name, so the report is stored again, under the new name
-            cursor.execute(sql.LOCK_SITE_ALIAS, (report.site,))
-            if cursor.fetchone() is not None:
-                raise ReadAgain("site %s was renamed while a report of it was stored"
-                                % report.site)
-            if not accept:  # the officer's own decision is no flood
-                self.quotas.check_new_host(cursor, report, sender, received, limits,
-                                           proves_sender(pin, site_pin, signer))
-            cursor.execute(sql.INSERT_HOST, (report.site, report.host, report.packager,
-                                             collected, received, received, sender[:64]))
-            cursor.execute(sql.LOCK_HOST, (report.site, report.host))
-            row = HostState.of(cursor.fetchone())
-        host_id, set_hash, last_report = row.id, row.set_hash, row.last_report
-        package_count, stored_facts = row.package_count, row.facts_hash
-        # the block the host sent last, byte for byte: the same set, validated
-        # when it was stored (its packages need not be parsed again)
-        same_block = row.block_hash is not None and row.block_hash == report.block_hash
-        fingerprint = signer.fingerprint if signer is not None else None
-
-        def add_report(changed, outcome):
-            # DuplicateRow: the report's digest is stored already
-            self.db.execute_unique(cursor, sql.INSERT_REPORT, (
-                host_id, report.digest, received, collected, sender[:64],
-                package_count if same_block else len(report.packages), int(changed),
-                int(outcome == APPLIED), fingerprint, outcome))
-            return cursor.lastrowid
-
-        if decision.action == trust.REPLAY:
-            add_report(False, REPLAYED)
-            return IngestResult(REPLAYED)
-        if decision.pin_site is not None:
-            self._pin_site(cursor, report.site, decision.pin_site, received, sender)
-        if decision.pin is not None and (pin is None or (pin.trust, pin.fingerprint)
-                                         != tuple(decision.pin[:2])):
-            trust_level, key, subject = decision.pin
-            cursor.execute(sql.UPDATE_HOST_PIN, (trust_level, key, subject, received,
-                                                 sender[:64], host_id))
-        # the host's latest signed ts: with its state when that is written
-        # (one statement less), else on its own
-        signed_ts = collected if signer is not None and (
-            pin is None or collected > pin.signed_ts) else None
-        if collected < last_report:
-            # older than what we know: on the record, but never rewrites (not
-            # even first_report: a forged old ts would date the host back)
-            if signed_ts is not None:
-                cursor.execute(sql.UPDATE_HOST_SIGNED_TS, (signed_ts, host_id))
-            add_report(False, OLDER)
-            return IngestResult(OLDER, note=decision.note)
-        if same_block:
-            add_report(False, APPLIED)
-            self._update_host(cursor, host_id, report, facts, collected, received,
-                              stored_facts, (set_hash, package_count), signed_ts=signed_ts)
-            return IngestResult(UNCHANGED, note=decision.note, parsed=False)
-        if set_hash == report.set_hash:
-            add_report(False, APPLIED)
-            self._update_host(cursor, host_id, report, facts, collected, received,
-                              stored_facts, signed_ts=signed_ts)
-            return IngestResult(UNCHANGED, note=decision.note)
-        # a day's changes are bounded, but for a host's first set (the
-        # new-host quotas') and the officer's own decision
-        bounded = not accept and set_hash is not None
-        if bounded:
-            proven = proves_sender(pin, site_pin, signer)
-            self.quotas.check_changes(cursor, host_id, report, sender, received, limits,
-                                      proven)
-        if resolve:
-            known = self.package_ids.table(report.packager)
-            if sum(1 for p in report.packages if p not in known) >= RESOLVE_FIRST:
-                raise _ResolveFirst()
-        changes, opened = self._apply_changes(cursor, host_id, report, collected,
-                                              set_hash is not None, last_report, learned,
-                                              created)
-        if bounded:
-            self.quotas.count_changes(cursor, host_id, report, sender, received, limits,
-                                      proven, opened)
-        report_id = add_report(True, APPLIED)
-        self._update_host(cursor, host_id, report, facts, collected, received,
-                          stored_facts, set_report=report_id, signed_ts=signed_ts)
-        return IngestResult(CHANGED, changes, note=decision.note)
-
-    def _read_host(self, cursor, statement, report, signer):
-        """(the host's row or None, its trust.HostPin or None, the pinned
-        key of its site when a site key signed, whether the site has hosts
-        when that key is the site's first), read with `statement`
-        (PEEK_HOST, or LOCK_HOST under the host's lock)."""
-        cursor.execute(statement, (report.site, report.host))
+    def _find_host(self, cursor, statement, site, attempt):
+        """The HostFound of the report's host at `site`, read with
+        `statement` (PEEK_HOST, or LOCK_HOST under the host's lock)."""
+        cursor.execute(statement, (site, attempt.report.host))
         row = HostState.of(cursor.fetchone())
         site_pin, site_has_hosts = None, False
-        if signer is not None and signer.kind == trust.SITE_KEY:
-            cursor.execute(self.sql.SELECT_SITE_KEY, (report.site,))
+        if attempt.signer is not None and attempt.signer.kind == trust.SITE_KEY:
+            cursor.execute(self.sql.SELECT_SITE_KEY, (site,))
             found = cursor.fetchone()
             site_pin = bytes(found[0]) if found else None
             if site_pin is None:
-                cursor.execute(self.sql.SELECT_ONE_HOST_OF_SITE, (report.site,))
+                cursor.execute(self.sql.SELECT_ONE_HOST_OF_SITE, (site,))
                 site_has_hosts = cursor.fetchone() is not None
         pin = None if row is None else trust.HostPin(row.trust, row.key_fingerprint,
                                                       row.signed_ts, row.last_received)
-        return row, pin, site_pin, site_has_hosts
+        return HostFound(row, pin, site_pin, site_has_hosts)
+
+    @staticmethod
+    def _decide(attempt, found, unknown_site=False):
+        """The trust.Decision for the report: the officer's (accepted: the
+        host is pinned to what signed it), or the rules' (accepted for its
+        site only: its key is judged as any other's)."""
+        if attempt.accept is True:
+            return trust.accepted(attempt.signer)
+        return trust.decide(found.pin, found.site_pin, attempt.signer, attempt.collected,
+                            attempt.pending.received, attempt.rules,
+                            unknown_site and not attempt.accept, found.site_has_hosts)
+
+    @staticmethod
+    def _proven(attempt, found):
+        return proves_sender(found.pin, found.site_pin, attempt.signer)
+
+    def _new_host(self, cursor, attempt, site, found):
+        """Make the row of a host the store has not seen, within the day's
+        new-host quotas; its HostState (locked)."""
+        sql, pending = self.sql, attempt.pending
+        # a rename or merge of the site that committed after resolve_site
+        # read its alias (in this transaction's snapshot) has moved the host
+        # away: a new host here would be a stale copy under the old name, so
+        # the report is stored again, under the new name
+        cursor.execute(sql.LOCK_SITE_ALIAS, (site,))
+        if cursor.fetchone() is not None:
+            raise ReadAgain("site %s was renamed while a report of it was stored" % site)
+        if not attempt.accept:  # the officer's own decision is no flood
+            self.quotas.check_new_host(cursor, pending, site, attempt.limits,
+                                       self._proven(attempt, found))
+        report, received = attempt.report, pending.received
+        cursor.execute(sql.INSERT_HOST, (site, report.host, report.packager, attempt.collected,
+                                         received, received, pending.sender[:64]))
+        cursor.execute(sql.LOCK_HOST, (site, report.host))
+        return HostState.of(cursor.fetchone())
+
+    def _add_report(self, cursor, attempt, host, changed, outcome, unread=False):
+        """The report's row on the audit trail (unread: its block is the
+        host's stored one, of host.package_count packages); its id.
+        DuplicateRow: the report's digest is stored already."""
+        pending, report = attempt.pending, attempt.report
+        self.db.execute_unique(cursor, self.sql.INSERT_REPORT, (
+            host.id, report.digest, pending.received, attempt.collected, pending.sender[:64],
+            host.package_count if unread else len(report.packages), int(changed),
+            int(outcome == APPLIED), None if attempt.signer is None
+            else attempt.signer.fingerprint, outcome))
+        return cursor.lastrowid
+
+    def _apply(self, cursor, attempt, site, found, host, decision):
+        """Apply a report the rules let through to its host's row (host: a
+        HostState): pins first, then the set, unless the report is a
+        replay or older than what the host has."""
+        sql, pending = self.sql, attempt.pending
+        if decision.action == trust.REPLAY:
+            self._add_report(cursor, attempt, host, False, REPLAYED)
+            return IngestResult(REPLAYED)
+        if decision.pin_site is not None:
+            self._pin_site(cursor, site, decision.pin_site, pending.received, pending.sender)
+        pin = found.pin
+        if decision.pin is not None and (pin is None or (pin.trust, pin.fingerprint)
+                                         != (decision.pin.trust, decision.pin.fingerprint)):
+            cursor.execute(sql.UPDATE_HOST_PIN, tuple(decision.pin) + (
+                pending.received, pending.sender[:64], host.id))
+        # the host's latest signed ts: with its state when that is written
+        # (one statement less), else on its own
+        collected = attempt.collected
+        signed_ts = collected if attempt.signer is not None and (
+            pin is None or collected > pin.signed_ts) else None
+        if collected < host.last_report:
+            # older than what we know: on the record, but never rewrites (not
+            # even first_report: a forged old ts would date the host back)
+            if signed_ts is not None:
+                cursor.execute(sql.UPDATE_HOST_SIGNED_TS, (signed_ts, host.id))
+            self._add_report(cursor, attempt, host, False, OLDER)
+            return IngestResult(OLDER, note=decision.note)
+        # the block the host sent last, byte for byte: the same set, validated
+        # when it was stored (its packages need not be parsed again)
+        if host.block_hash is not None and host.block_hash == attempt.report.block_hash:
+            self._add_report(cursor, attempt, host, False, APPLIED, unread=True)
+            self._update_host(cursor, host, attempt, kept=(host.set_hash, host.package_count),
+                              signed_ts=signed_ts)
+            return IngestResult(UNCHANGED, note=decision.note, parsed=False)
+        if host.set_hash == attempt.report.set_hash:
+            self._add_report(cursor, attempt, host, False, APPLIED)
+            self._update_host(cursor, host, attempt, signed_ts=signed_ts)
+            return IngestResult(UNCHANGED, note=decision.note)
+        changes = self._change_set(cursor, attempt, site, found, host)
+        report_id = self._add_report(cursor, attempt, host, True, APPLIED)
+        self._update_host(cursor, host, attempt, set_report=report_id, signed_ts=signed_ts)
+        return IngestResult(CHANGED, changes, note=decision.note)
+
+    def _change_set(self, cursor, attempt, site, found, host):
+        """The report's set replaces the host's, within the day's bounds of
+        changes (but for a host's first set, the new-host quotas', and the
+        officer's own decision); the intervals closed and opened."""
+        bounded = not attempt.accept and host.set_hash is not None
+        if bounded:
+            proven = self._proven(attempt, found)
+            self.quotas.check_changes(cursor, host.id, attempt.pending, site, attempt.limits,
+                                      proven)
+        report = attempt.report
+        if attempt.resolve_first:
+            known = self.package_ids.table(report.packager)
+            if sum(1 for p in report.packages if p not in known) >= RESOLVE_FIRST:
+                raise _ResolveFirst(site)
+        changes, opened = self._apply_changes(cursor, host, attempt)
+        if bounded:
+            self.quotas.count_changes(cursor, host.id, attempt.pending, site, attempt.limits,
+                                      proven, opened)
+        return changes
 
     def _pin_site(self, cursor, site, fingerprint, received, sender):
         cursor.execute(self.sql.INSERT_SITE_KEY, (site, fingerprint, received, sender[:64]))
         cursor.execute(self.sql.UPDATE_SITE_KEY, (fingerprint, received, sender[:64], site))
 
-    def _quarantine(self, cursor, report, received, sender, signer, decision, limits,
-                    notice=None):
+    def _quarantine(self, cursor, attempt, site, decision):
         """Keep the report aside for the officer, within the quarantine's
         bounds (quotas.py: it replaces the entry of the same host and
         signer; QuotaExceeded rather than evict another). Only a valid
         report is kept: its package lines are read now (ReportError:
         nothing stored)."""
-        sql = self.sql
+        report, pending, signer = attempt.report, attempt.pending, attempt.signer
         report.read_packages()  # a bad line is this report's error, not the officer's
-        self.db.execute_unique(cursor, sql.INSERT_QUARANTINE, (  # DuplicateRow: kept already
-            report.digest, received, sender[:64], report.site, report.host, decision.kind,
-            decision.reason, None if signer is None else signer.fingerprint,
+        self.db.execute_unique(cursor, self.sql.INSERT_QUARANTINE, (  # DuplicateRow: kept already
+            report.digest, pending.received, pending.sender[:64], site, report.host,
+            decision.kind, decision.reason, None if signer is None else signer.fingerprint,
             None if signer is None else signer.kind,
             None if signer is None else signer.subject, report.plaintext,
             len(report.plaintext)))
-        self.quotas.bound_quarantine(cursor, report, sender, signer, received, limits)
-        if decision.kind == trust.UNKNOWN_SITE:
-            message = "quarantined: %s; the officer must review it" % notice
-        elif decision.kind == trust.UNSIGNED_REPORT:
-            message = ("quarantined: %s; the officer must accept it (the collector keeps it "
-                       "aside)" % decision.reason)
-        else:
-            message = ("quarantined: %s (SHA256 %s): the officer must accept the new key "
-                       "(wlcg-collector quarantine accept)"
-                       % (decision.reason, trust.short_fingerprint(signer.fingerprint)))
-        return IngestResult(QUARANTINED, message=message)
+        self.quotas.bound_quarantine(cursor, pending, site, attempt.limits)
+        return IngestResult(QUARANTINED, held=Held(
+            decision.kind, decision.reason, None if signer is None else signer.fingerprint))
 
-    def _update_host(self, cursor, host_id, report, facts, collected, received, stored_facts,
-                     kept=None, set_report=None, signed_ts=None):
-        """The host's facts and set from the report (stored_facts: the
-        host's facts_hash; kept: the stored set hash and package count,
-        when the report's block is the stored one; set_report: the id of
-        the report that changed the set; signed_ts: the report's ts when it
-        is the host's newest signed one). Facts that differ from the
-        host's last ones (ts aside) get a row of host_facts: a rollback
-        takes them back."""
+    def _update_host(self, cursor, host, attempt, kept=None, set_report=None, signed_ts=None):
+        """The host's facts and set from the report (host: its HostState;
+        kept: the stored set hash and package count, when the report's
+        block is the stored one; set_report: the id of the report that
+        changed the set; signed_ts: the report's ts when it is the host's
+        newest signed one). Facts that differ from the host's last ones (ts
+        aside) get a row of host_facts: a rollback takes them back."""
+        report, collected = attempt.report, attempt.collected
         headers = report.headers
         set_hash, count = kept if kept is not None else (report.set_hash, len(report.packages))
         system, kernel, arch = headers.get("system"), headers.get("kernel"), headers.get("arch")
         new_facts = facts_hash(headers)
-        if new_facts != stored_facts:
+        if new_facts != host.facts_hash:
             cursor.execute(self.sql.INSERT_HOST_FACTS, (
-                host_id, collected, report.packager, system, kernel, arch, facts))
+                host.id, collected, report.packager, system, kernel, arch, report.facts))
         cursor.execute(self.sql.UPDATE_HOST_STATE, (
-            report.packager, system, kernel, arch, facts, set_hash, report.block_hash, count,
-            set_report, signed_ts, collected, received, new_facts, host_id))
+            report.packager, system, kernel, arch, report.facts, set_hash, report.block_hash,
+            count, set_report, signed_ts, collected, attempt.pending.received, new_facts,
+            host.id))
 
-    def _apply_changes(self, cursor, host_id, report, collected, has_set, last_report, learned,
-                       created):
+    def _apply_changes(self, cursor, host, attempt):
         """Close the intervals of the packages gone, open those of the new
         ones; the sets compare as package ids. The ids found or made earlier
-        in this transaction (learned: by the reports before this one in a
-        batch) are known too. Returns (intervals closed and opened, opened)."""
+        in this transaction (attempt.learned: by the reports before this
+        one in a batch) are known too. Returns (intervals closed and
+        opened, opened)."""
+        report, collected, learned = attempt.report, attempt.collected, attempt.learned
         known = self.package_ids.table(report.packager)
         if learned:
             known = ChainMap(learned, known)
         wanted = set(find_or_create_ids(self.dialect, cursor, known, report.packager,
-                                        report.packages, learned, report.sources, created))
+                                        report.packages, learned, report.sources,
+                                        attempt.created))
         current = set()
-        if has_set:  # a host's first applied report finds nothing open
-            cursor.execute(self.sql.SELECT_OPEN_PACKAGE_IDS, (host_id,))
+        if host.set_hash is not None:  # a host's first applied report finds nothing open
+            cursor.execute(self.sql.SELECT_OPEN_PACKAGE_IDS, (host.id,))
             current = split_ids(cursor.fetchone()[0])
         gone = sorted(current - wanted)
         new = sorted(wanted - current)  # in key order: the rows go in one after another
         for chunk in chunks(gone):
             marks = self.db.marks(len(chunk))
-            if collected <= last_report:
+            if collected <= host.last_report:
                 # opened by a report of this same time: an interval that would
                 # end where it began never existed
                 cursor.execute(self.sql.DELETE_OPENED_SINCE.format(marks=marks),
-                               [host_id, collected] + chunk)
+                               [host.id, collected] + chunk)
             cursor.execute(self.sql.CLOSE_INSTALLS.format(marks=marks),
-                           [collected, host_id] + chunk)
+                           [collected, host.id] + chunk)
         if new:
-            self.dialect.insert_installs(cursor, host_id, new, collected)
+            self.dialect.insert_installs(cursor, host.id, new, collected)
         return len(gone) + len(new), len(new)
