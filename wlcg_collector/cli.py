@@ -10,8 +10,8 @@ import signal
 import sys
 import time
 
-from . import (__version__, analysis, baseline_commands, crypto, devserver, site_commands,
-               trust, trust_commands)
+from . import (__version__, analysis, baseline_commands, campaign_commands, crypto, devserver,
+               site_commands, trust, trust_commands)
 from .advisories import commands as advisory_commands
 from .baselines import BaselineError, parse_requirement
 from .config import ConfigError, check_key_pairs
@@ -61,7 +61,7 @@ def build_parser():
                     trust_commands.declare_keys, trust_commands.declare_rollback,
                     advisory_commands.declare_advisories, advisory_commands.declare_vulnerable,
                     advisory_commands.declare_exposure, advisory_commands.declare_patch_times,
-                    declare_vercmp):
+                    campaign_commands.declare_campaign, declare_vercmp):
         declare(commands)
     return parser
 

@@ -67,6 +67,23 @@ def plot_exposure(rows, title, path):
     _finish(plt, mdates, MaxNLocator, figure, axes, days, path)
 
 
+def plot_burndown(rows, title, deadline, path):
+    """Draw a campaign's burn-down (campaigns.BurnDay rows: hosts still
+    exposed, sites not done), as steps, the deadline marked, into path."""
+    import datetime
+    plt, mdates, MaxNLocator = _pyplot()
+    days = _days(rows)
+    figure, axes = plt.subplots(figsize=(9, 4.5))
+    axes.plot(days, [r.hosts for r in rows], color="tab:red", marker=".",
+              drawstyle=STEPS, label="hosts still exposed")
+    axes.plot(days, [r.sites for r in rows], color="tab:red", linestyle="--",
+              drawstyle=STEPS, label="sites not done")
+    axes.axvline(datetime.datetime.fromtimestamp(deadline, datetime.timezone.utc).replace(
+        tzinfo=None), color="black", linestyle=":", label="deadline")
+    axes.set_title("Campaign %s" % title)
+    _finish(plt, mdates, MaxNLocator, figure, axes, days, path)
+
+
 def _finish(plt, mdates, MaxNLocator, figure, axes, days, path):
     axes.set_xlabel("day (UTC, state at the end of the day)")
     axes.set_ylabel("count")

@@ -32,6 +32,7 @@ import functools
 
 from .advisory_store import AdvisoryStore, UnknownAdvisory
 from .baseline_store import BaselineStore
+from .campaign_store import CampaignStore
 from .database import READ_CONNECTIONS, Database
 from .errors import (QuotaExceeded, StoreError, StoreUnavailable, UnknownBaseline, UnknownHost,
                      UnknownQuarantined)
@@ -73,6 +74,7 @@ class Store(object):
         self.advisories = AdvisoryStore(self.db)
         self.review = Review(self.db, self.writer, self.hosts)
         self.holders = HoldersCache(self.db)
+        self.campaigns = CampaignStore(self.db)
 
     @functools.cached_property
     def testing(self):

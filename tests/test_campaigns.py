@@ -1,0 +1,200 @@
+"""Campaigns: a target the sites must meet by a deadline, on a fleet
+stored through ingest over five days with the vendors' real advisory
+files. Each site's state (done, open, overdue, unknown) and each host's
+(fixed, exposed, silent) follow the history at any date; a rename keeps a
+host one host, a rollback changes the status; a closed campaign keeps its
+final status. Both databases, through the command line."""
+
+import json
+
+import pytest
+
+import test_officer as officer_fleet
+from helpers import run_cli
+from test_exposure import (ALMA9, AVAHI_FIX, AVAHI_OLD, BASH9, DAY, T0, at, host_name,
+                           import_fixtures)
+from wlcg_collector.db import open_store
+
+# the campaign starts on day 1, its deadline is day 3 (two days later)
+START = T0 + DAY
+DEADLINE = START + 2 * DAY
+ADVISORY = "ALSA-2024:2433"  # avahi on AlmaLinux 9, fixed in 0:0.8-20.el9
+
+FLEET = [
+    ("T2_ALMA", "c-before", ALMA9, "rpm", {d: [BASH9, AVAHI_OLD] for d in range(5)}),
+    ("T2_ALMA", "c-fixed", ALMA9, "rpm",
+     {d: [BASH9, AVAHI_OLD if d < 2 else AVAHI_FIX] for d in range(5)}),
+    ("T2_ALMA", "c-removed", ALMA9, "rpm",
+     {d: [BASH9] + ([AVAHI_OLD] if d < 3 else []) for d in range(5)}),
+    ("T2_ALMA", "c-late", ALMA9, "rpm", {d: [BASH9, AVAHI_OLD] for d in (3, 4)}),
+    ("T2_ALMA", "c-silent", ALMA9, "rpm", {0: [BASH9, AVAHI_OLD]}),
+    ("T2_ALMA", "c-never", ALMA9, "rpm", {d: [BASH9, AVAHI_FIX] for d in range(5)}),
+    ("T2_DONE", "d-fixed", ALMA9, "rpm",
+     {d: [BASH9, AVAHI_OLD if d < 2 else AVAHI_FIX] for d in range(5)}),
+    ("T2_QUIET", "q-silent", ALMA9, "rpm", {0: [BASH9, AVAHI_OLD]}),
+]
+
+
+@pytest.fixture
+def fleet(store, collector_keys):
+    officer_fleet.ingest_fleet(store, collector_keys, FLEET, T0, host_name)
+    import_fixtures(store)
+    return store
+
+
+def cli(store, *args):
+    return run_cli(["--db", store.db.dialect.describe()] + list(args))
+
+
+def iso(seconds):
+    import time
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def add(store, *args):
+    code, out, err = cli(store, "campaign", "add", *args)
+    assert (code, err) == (0, ""), err
+    return out
+
+
+def status(store, name, *args):
+    code, out, err = cli(store, "campaign", "status", name, "--format", "json", *args)
+    assert (code, err) == (0, ""), err
+    return {site["site"]: site for site in json.loads(out)}
+
+
+def counts(site):
+    return tuple(site[k] for k in ("state", "affected", "fixed", "exposed", "excepted",
+                                   "silent"))
+
+
+def test_each_site_from_the_history(fleet):
+    out = add(fleet, "avahi", "--advisory", ADVISORY, "--start", iso(START), "--days", "2")
+    assert out == "campaign avahi: advisory %s, from %s, deadline %s\n" % (
+        ADVISORY, iso(START), iso(DEADLINE))
+    now = status(fleet, "avahi")
+    # overdue: two hosts still exposed (one joined exposed), one fixed, one
+    # removed the package, one silent since before the start
+    assert counts(now["T2_ALMA"]) == ("overdue", 5, 2, 2, 0, 1)
+    assert now["T2_ALMA"]["overdue_days"] >= 1 and now["T2_ALMA"]["deadline"] == DEADLINE
+    assert [(h["host"], h["package"], h["installed"], h["fixed"], h["advisories"])
+            for h in now["T2_ALMA"]["hosts"]] == [
+        (host_name(h), "avahi", AVAHI_OLD[1], "0.8-20.el9", [ADVISORY])
+        for h in ("c-before", "c-late", "c-silent")]
+    assert counts(now["T2_DONE"]) == ("done", 1, 1, 0, 0, 0) and now["T2_DONE"]["hosts"] == []
+    assert counts(now["T2_QUIET"]) == ("unknown", 1, 0, 0, 0, 1)
+    assert now["T2_QUIET"]["overdue_days"] is None
+    assert set(now) == {"T2_ALMA", "T2_DONE", "T2_QUIET"}  # never-exposed hosts: not affected
+    # before the deadline, as it stood then: open; c-late had not joined
+    then = status(fleet, "avahi", "--at", iso(at(2) + 600))
+    assert counts(then["T2_ALMA"]) == ("open", 4, 1, 2, 0, 1)
+    assert counts(then["T2_DONE"]) == ("done", 1, 1, 0, 0, 0)
+    # one site
+    assert list(status(fleet, "avahi", "--site", "t2_done")) == ["T2_DONE"]
+
+
+def test_the_table_lists_overdue_sites_first(fleet):
+    add(fleet, "avahi", "--advisory", ADVISORY, "--start", iso(START), "--days", "2")
+    code, out, err = cli(fleet, "campaign", "status", "avahi")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].startswith("campaign avahi: advisory %s; deadline %s (passed); status at "
+                               % (ADVISORY, iso(DEADLINE)))
+    sites = [line.split()[0] for line in lines[3:6]]
+    assert sites == ["T2_ALMA", "T2_QUIET", "T2_DONE"]
+    assert "hosts still exposed:" in lines
+    assert sum(1 for line in lines if "c-before.example.org" in line) == 1
+
+
+def test_a_requirement_and_a_cve(fleet):
+    add(fleet, "avahi-req", "--requirement", "avahi >= 0:0.8-20.el9", "--start", iso(START),
+        "--deadline", iso(DEADLINE), "--system", "el9")
+    assert counts(status(fleet, "avahi-req")["T2_ALMA"]) == ("overdue", 5, 2, 2, 0, 1)
+    add(fleet, "avahi-cve", "--cve", "cve-2023-38469", "--start", iso(START), "--days", "2")
+    assert counts(status(fleet, "avahi-cve")["T2_ALMA"]) == ("overdue", 5, 2, 2, 0, 1)
+    # a system pattern no host has: nobody is affected
+    add(fleet, "none", "--advisory", ADVISORY, "--start", iso(START), "--days", "2",
+        "--system", "Debian*")
+    assert status(fleet, "none") == {}
+
+
+def test_a_rename_keeps_a_host_one_host_and_a_rollback_counts(fleet):
+    add(fleet, "avahi", "--advisory", ADVISORY, "--start", iso(START), "--days", "2")
+    fleet.sites.move("T2_DONE", "T2_DONE_NEW", "rename", T0 + 5 * DAY, "officer")
+    now = status(fleet, "avahi")
+    assert "T2_DONE" not in now and counts(now["T2_DONE_NEW"]) == ("done", 1, 1, 0, 0, 0)
+    host = fleet.hosts.find(host_name("d-fixed"))
+    fleet.review.rollback(host, at(1) + 600)  # back to before its fix
+    assert counts(status(fleet, "avahi")["T2_DONE_NEW"])[:4] == ("overdue", 1, 0, 1)
+
+
+def test_the_burndown(fleet, tmp_path):
+    add(fleet, "avahi", "--advisory", ADVISORY, "--start", iso(START), "--days", "2")
+    code, out, err = cli(fleet, "campaign", "status", "avahi", "--burndown", "--format", "json")
+    assert code == 0 and err == ""
+    days = [(d["hosts"], d["sites"]) for d in json.loads(out)]
+    # day 1: before, fixed, removed, silent (T2_ALMA), d-fixed, q-silent; day 2: fixes;
+    # day 3: c-removed gone, c-late joins; day 4 as day 3
+    assert days == [(6, 3), (4, 2), (4, 2), (4, 2)]
+    picture = tmp_path / "burndown.svg"
+    code, out, err = cli(fleet, "campaign", "status", "avahi", "--plot", str(picture),
+                         "--burndown")
+    assert code == 0 and picture.read_bytes().startswith(b"<?xml")
+
+
+def test_a_closed_campaign_keeps_its_final_status(fleet, collector_keys):
+    add(fleet, "avahi", "--advisory", ADVISORY, "--start", iso(START), "--days", "2")
+    before = status(fleet, "avahi")
+    code, out, err = cli(fleet, "campaign", "close", "avahi", "--by", "officer")
+    assert (code, err) == (0, "")
+    assert out == "closed campaign avahi: 1 site(s) done, 0 open, 1 overdue, 1 unknown\n"
+    # the last exposed hosts are fixed afterwards: the final status stays
+    later = [(site, host, system, packager, {4: [BASH9, AVAHI_FIX]})
+             for site, host, system, packager, _ in FLEET if host in ("c-before", "c-late")]
+    officer_fleet.ingest_fleet(fleet, collector_keys, later, T0 + 3600, host_name)
+    assert status(fleet, "avahi") == before
+    assert status(fleet, "avahi", "--at", iso(T0 + 6 * DAY))["T2_ALMA"]["exposed"] == 0
+    code, out, err = cli(fleet, "campaign", "close", "avahi")
+    assert code == 1 and err.startswith("wlcg-collector: campaign avahi was closed on ")
+    code, out, err = cli(fleet, "campaign", "list", "--format", "json")
+    [listed] = json.loads(out)
+    assert (listed["campaign"], listed["done"], listed["overdue"], listed["unknown"]) == (
+        "avahi", 1, 1, 1) and listed["closed"] is not None
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["x", "--advisory", "ALSA-1999:0001", "--days", "7"], 1, "no advisory ALSA-1999:0001"),
+    (["x", "--cve", "CVE-1999-0001", "--days", "7"], 1, "no stored advisory names CVE-1999-0001"),
+    (["x", "--advisory", ADVISORY, "--start", "2026-01-10", "--deadline", "2026-01-09"], 2,
+     "the deadline must come after the start"),
+    (["x", "--advisory", ADVISORY, "--days", "0"], 2, "the deadline must come after the start"),
+    (["x", "--requirement", "avahi", "--days", "7"], 2, "requirement 'avahi': expected"),
+    (["../x", "--advisory", ADVISORY, "--days", "7"], 2, "campaign name '../x'"),
+    (["x", "--advisory", ADVISORY], 2, "one of the arguments --deadline --days is required"),
+])
+def test_bad_campaigns_are_one_line(fleet, args, code, message):
+    got, out, err = cli(fleet, "campaign", "add", *args)
+    # (argparse's own errors come after its usage lines)
+    assert (got, out) == (code, "") and message in err.splitlines()[-1]
+    assert err.count("\n") == 1 or err.startswith("usage: ")
+    assert fleet.campaigns.listed() == []
+
+
+def test_unknown_campaigns_and_a_second_of_one_name(fleet):
+    for action in ("status", "show", "close"):
+        code, out, err = cli(fleet, "campaign", action, "nope")
+        assert (code, out, err) == (1, "", "wlcg-collector: unknown campaign 'nope'\n")
+    add(fleet, "avahi", "--advisory", ADVISORY, "--days", "7")
+    code, out, err = cli(fleet, "campaign", "add", "avahi", "--advisory", ADVISORY, "--days", "7")
+    assert (code, err) == (1, "wlcg-collector: campaign 'avahi' exists already\n")
+    code, out, err = cli(fleet, "campaign", "status", "avahi", "--at", iso(T0))
+    assert code == 2 and "before the campaign started" in err
+
+
+def test_the_store_keeps_campaigns_across_connections(store):
+    store.campaigns.add("c1", "advisory", ADVISORY, None, START, DEADLINE, START, "officer")
+    other = open_store(store.db.dialect.describe())
+    try:
+        assert [c.name for c in other.campaigns.listed()] == ["c1"]
+    finally:
+        other.close()

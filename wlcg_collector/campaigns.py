@@ -1,0 +1,317 @@
+"""Campaigns: a target the sites must meet by a deadline, and where each
+site stands, worked out from the install history so that any date works.
+
+EGI's critical-vulnerability procedure (SEC03) gives a site 7 calendar
+days, once an advisory is assessed critical and a fix exists, to upgrade
+or mitigate. A campaign names what must go (an advisory, every advisory of
+a CVE or of a tag, or a package below a version: a requirement), which
+hosts it concerns (a system pattern, as baselines have) and by when.
+
+A host is affected when it held a failing package row at the start or at
+any time since (a host that joins exposed counts). At a time T it is
+fixed (nothing failing held), still exposed, excepted (what it still holds
+is covered by exceptions in force at T) or silent: no report applied since
+the start, so that what it holds is not known; a silent host is never
+counted as fixed. A site is done when every affected host is fixed or
+excepted, open before the deadline, overdue after it, and unknown when
+only silent hosts are left. Hosts renamed or merged with their site stay
+one host (the history moves with them); a rollback changes the status as
+the history changes.
+"""
+
+import bisect
+from collections import defaultdict, namedtuple
+
+from .advisories.exposure import Judge, affected_rows
+from .baselines import parse_requirement, system_matches
+from .dates import DAY, FAR_FUTURE, MAX_DAYS
+from .db.records import site_order
+
+ADVISORY, CVE, TAG, REQUIREMENT = "advisory", "cve", "tag", "requirement"
+KINDS = (ADVISORY, CVE, TAG, REQUIREMENT)
+# a site's state
+DONE, OPEN, OVERDUE, UNKNOWN = "done", "open", "overdue", "unknown"
+STATES = (OVERDUE, OPEN, UNKNOWN, DONE)  # the order sites are listed in
+# a host's state
+FIXED, EXPOSED, EXCEPTED, SILENT = "fixed", "exposed", "excepted", "silent"
+# the stages of the notices a site is sent
+NOTICE, OVERDUE_NOTICE = "notice", "overdue"
+# SEC03: days from the start
+DEFAULT_DAYS = 7
+# a campaign's name: what a URL and a file name may hold
+NAME_RULE = "1 to 100 letters, digits and . _ - (starting with a letter or digit)"
+MAX_NAME = 100
+
+# status(): one site (hosts: [ExposedPackage] of the hosts still exposed;
+# excepted_hosts: [ExceptedPackage])
+CampaignSite = namedtuple("CampaignSite", "site state affected fixed exposed excepted silent "
+                                          "deadline overdue_days hosts excepted_hosts")
+# a package a host still holds that fails the campaign (fixed: the version
+# that fixes it, or what the requirement asks)
+ExposedPackage = namedtuple("ExposedPackage", "host package installed fixed advisories")
+# a failing package an exception covers, with the exception's id and reason
+ExceptedPackage = namedtuple("ExceptedPackage", "host package installed exception reason")
+# status(): hosts still exposed and sites not done at the end of each UTC day
+BurnDay = namedtuple("BurnDay", "day hosts sites")
+CampaignStatus = namedtuple("CampaignStatus", "campaign at sites burndown")
+# one failing package row a host held: from installed until removed (None:
+# still held); key: the advisory id (None for a requirement)
+Finding = namedtuple("Finding", "package_id key fixed installed removed")
+
+
+class CampaignError(ValueError):
+    """A campaign that cannot be: the message is one line."""
+
+
+def is_campaign_name(name):
+    return (0 < len(name) <= MAX_NAME and name.isascii() and name[0].isalnum()
+            and all(c.isalnum() or c in "._-" for c in name))
+
+
+def check_definition(kind, target, start, deadline):
+    """CampaignError for a definition that cannot be met: a deadline not
+    after the start, a requirement that is none."""
+    if kind not in KINDS:
+        raise CampaignError("unknown kind %r (%s)" % (kind, ", ".join(KINDS)))
+    if deadline <= start:
+        raise CampaignError("the deadline must come after the start")
+    if kind == REQUIREMENT:
+        try:
+            parse_requirement(target)
+        except ValueError as exc:
+            raise CampaignError("requirement %r: %s" % (target, exc))
+
+
+class Target(object):
+    """What a campaign asks of the hosts: the package rows that fail it
+    (failing: {package id: {stream: [(key, fixed)]}}, stream None for
+    every host), the hosts it concerns ({id: HostAt}), each host's stream,
+    the package rows, and of each advisory its ident and CVEs."""
+
+    def __init__(self, hosts, streams, packages, failing, idents=None, cves=None):
+        self.hosts = hosts
+        self.streams = streams
+        self.packages = packages
+        self.failing = failing
+        self.idents = idents or {}
+        self.cves = cves or {}
+
+    def failing_for(self, package_id, host_id):
+        found = self.failing.get(package_id)
+        if not found:
+            return ()
+        if None in found:
+            return found[None]
+        return found.get(self.streams.get(host_id), ())
+
+
+def advisory_target(store, table, advisory_ids):
+    """The Target of advisories (ids): their affected ranges, for each
+    host's own OS stream."""
+    judge = Judge(store, table, affected_rows(store, sorted(advisory_ids)), FAR_FUTURE)
+    failing = {}
+    for package_id, streams in judge.vulnerable.items():
+        failing[package_id] = {stream: [(advisory_id, row.fixed or (
+            "<= %s" % row.last_affected if row.last_affected else None))
+            for advisory_id, row in found] for stream, found in streams.items()}
+    idents = {advisory_id: info.ident
+              for advisory_id, info in store.advisories.by_id(advisory_ids).items()}
+    return Target(judge.hosts, judge.streams, judge.packages, failing, idents,
+                  store.advisories.cves(sorted(advisory_ids)))
+
+
+def requirement_target(store, text):
+    """The Target of a requirement "NAME OP VERSION": the rows of NAME
+    that do not meet it (a host without the package is not concerned, as
+    compare counts it)."""
+    requirement = parse_requirement(text)
+    packages = store.advisories.package_rows([requirement.name])
+    fixed = "%s %s" % (requirement.op, requirement.version)
+    failing = {package_id: {None: [(None, fixed)]} for package_id, row in packages.items()
+               if row.name == requirement.name
+               and not requirement.satisfied_by(row.packager, row.version)}
+    hosts = {host.id: host for host in store.fleet.hosts_at(FAR_FUTURE)}
+    return Target(hosts, {}, packages, failing)
+
+
+def _subtract(start, end, ranges):
+    """[start, end) (end None: open) without the [from, to) ranges."""
+    pieces = [(start, end)]
+    for low, high in ranges:
+        kept = []
+        for a, b in pieces:
+            if (b is not None and b <= low) or (high is not None and a >= high):
+                kept.append((a, b))
+                continue
+            if a < low:
+                kept.append((a, low))
+            if high is not None and (b is None or b > high):
+                kept.append((high, b))
+        pieces = kept
+    return pieces
+
+
+def _merged(intervals):
+    merged = []
+    for start, end in sorted(intervals, key=lambda i: i[0]):
+        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
+            if merged[-1][1] is not None and (end is None or end > merged[-1][1]):
+                merged[-1][1] = end
+            continue
+        merged.append([start, end])
+    return merged
+
+
+def _inside(windows, at):
+    return any(start <= at and (end is None or end > at) for start, end in windows)
+
+
+class Exceptions(object):
+    """The exceptions a campaign's findings are checked against: anything
+    with id, advisory (an ident), cve, package, version, site, host,
+    reason and the times it was in force (added; until and ended, None:
+    no end)."""
+
+    def __init__(self, exceptions=()):
+        self.exceptions = list(exceptions)
+
+    def covering(self, target, host, finding, package):
+        """The exceptions that ever cover a finding of `host`."""
+        if not self.exceptions or finding.key is None:
+            return []
+        ident = target.idents.get(finding.key)
+        cves = target.cves.get(finding.key, ())
+        found = []
+        for exception in self.exceptions:
+            if exception.advisory is not None and exception.advisory != ident:
+                continue
+            if exception.cve is not None and exception.cve not in cves:
+                continue
+            if exception.package is not None and exception.package != package.name:
+                continue
+            if exception.version is not None and exception.version != package.version:
+                continue
+            if exception.site is not None and site_order(exception.site) != site_order(host.site):
+                continue
+            if exception.host is not None and exception.host != host.name:
+                continue
+            found.append(exception)
+        return found
+
+    @staticmethod
+    def in_force(exception):
+        """[from, to) of an exception (to None: no end)."""
+        ends = [t for t in (exception.until, exception.ended) if t is not None]
+        return exception.added, min(ends) if ends else None
+
+
+def status(store, target, campaign, at, site=None, exceptions=None):
+    """The CampaignStatus of a campaign at `at` (of one site, if given)."""
+    exceptions = exceptions or Exceptions()
+    start = campaign.start
+    wanted = None if site is None else site_order(site)
+    hosts = {host_id: host for host_id, host in target.hosts.items()
+             if (wanted is None or site_order(host.site) == wanted)
+             and (campaign.system is None or system_matches(campaign.system, host.system or ""))}
+    findings = defaultdict(list)
+    history = store.advisories.package_history(sorted(target.failing))
+    for package_id, rows in history.items():
+        for host_id, installed, removed in rows:
+            if host_id in hosts and installed <= at and (removed is None or removed > start):
+                for key, fixed in target.failing_for(package_id, host_id):
+                    findings[host_id].append(Finding(package_id, key, fixed, installed, removed))
+    reporting = store.campaigns.hosts_reporting(start, at)
+    per_site = defaultdict(lambda: defaultdict(list))  # site -> state -> [(host, details)]
+    windows = {}  # host id -> windows exposed and not excepted
+    for host_id, found in findings.items():
+        host = hosts[host_id]
+        exposed_now, excepted_now, pieces = [], [], []
+        for finding in found:
+            package = target.packages[finding.package_id]
+            covering = exceptions.covering(target, host, finding, package)
+            ranges = [Exceptions.in_force(e) for e in covering]
+            pieces += _subtract(finding.installed, finding.removed, ranges)
+            if not (finding.installed <= at and (finding.removed is None or finding.removed > at)):
+                continue
+            active = [e for e, (low, high) in zip(covering, ranges)
+                      if low <= at and (high is None or high > at)]
+            if active:
+                excepted_now.append(ExceptedPackage(host.name, package.name, package.version,
+                                                    active[0].id, active[0].reason))
+            else:
+                exposed_now.append((package, finding))
+        windows[host_id] = _merged(pieces)
+        if exposed_now:
+            state = EXPOSED if host_id in reporting else SILENT
+        elif excepted_now:
+            state = EXCEPTED
+        else:
+            state = FIXED if host_id in reporting else SILENT
+        per_site[host.site][state].append((host, exposed_now, excepted_now))
+    sites = [_site_status(name, states, campaign, at, target)
+             for name, states in per_site.items()]
+    sites.sort(key=lambda s: (STATES.index(s.state), -(s.overdue_days or 0),
+                              site_order(s.site)))
+    return CampaignStatus(campaign, at, sites, _burndown(windows, hosts, start, at))
+
+
+def _site_status(name, states, campaign, at, target):
+    exposed_hosts = []
+    for host, exposed_now, _ in states[EXPOSED] + states[SILENT]:
+        by_package = {}
+        for package, finding in exposed_now:
+            key = (package.name, package.version, finding.fixed)
+            entry = by_package.setdefault(key, [])
+            if finding.key is not None:
+                entry.append(target.idents.get(finding.key))
+        exposed_hosts += [ExposedPackage(host.name, package_name, version, fixed,
+                                         sorted(set(a for a in idents if a)))
+                          for (package_name, version, fixed), idents in by_package.items()]
+    exposed_hosts.sort(key=lambda h: (h.host, h.package, h.installed))
+    excepted = sorted((e for _, _, found in states[EXCEPTED] for e in found),
+                      key=lambda e: (e.host, e.package))
+    counts = {state: len(states[state]) for state in (FIXED, EXPOSED, EXCEPTED, SILENT)}
+    affected = sum(counts.values())
+    overdue_days = None
+    if counts[EXPOSED]:
+        state = OVERDUE if at > campaign.deadline else OPEN
+        if state == OVERDUE:
+            overdue_days = -(-(at - campaign.deadline) // DAY)
+    elif counts[SILENT]:
+        state = UNKNOWN
+    else:
+        state = DONE
+    return CampaignSite(name, state, affected, counts[FIXED], counts[EXPOSED],
+                        counts[EXCEPTED], counts[SILENT], campaign.deadline, overdue_days,
+                        exposed_hosts, excepted)
+
+
+def _burndown(windows, hosts, start, at):
+    """[BurnDay] from the start's day to `at`'s (at most MAX_DAYS): hosts
+    exposed (excepted time aside; a silent host still counts) and sites
+    with such a host, at the end of each day."""
+    first = start - start % DAY
+    last = at - at % DAY
+    first = max(first, last - (MAX_DAYS - 1) * DAY)
+    ends = [min(day + DAY - 1, at) for day in range(first, last + DAY, DAY)]
+    host_deltas = [0] * (len(ends) + 1)
+    site_spans = defaultdict(list)
+    for host_id, host_windows in windows.items():
+        for low, high in host_windows:
+            lo = bisect.bisect_left(ends, low)
+            hi = len(ends) if high is None else bisect.bisect_left(ends, high)
+            if lo < hi:
+                host_deltas[lo] += 1
+                host_deltas[hi] -= 1
+                site_spans[site_order(hosts[host_id].site)].append((lo, hi))
+    site_deltas = [0] * (len(ends) + 1)
+    for spans in site_spans.values():
+        for lo, hi in _merged(spans):
+            site_deltas[lo] += 1
+            site_deltas[hi] -= 1
+    days, exposed, sites = [], 0, 0
+    for index, end in enumerate(ends):
+        exposed += host_deltas[index]
+        sites += site_deltas[index]
+        days.append(BurnDay(end - end % DAY, exposed, sites))
+    return days
