@@ -43,6 +43,13 @@
     source = https://wlcg-cric.cern.ch/api/core/site/query/?json
     ca_file = /etc/pki/tls/certs/cern-ca.pem   # verify its server with it
 
+    [mail]
+    # the relay the officer's notices go through (campaign notices --send)
+    smtp_host = smtp.example.org
+    smtp_port = 25
+    starttls = yes               # verified TLS before anything is sent (no: a trusted relay)
+    ca_file = /etc/pki/tls/certs/smtp-ca.pem   # verify the relay with it (default: the system's)
+    from = wlcg-security@example.org
     [officer]
     # who may read the web pages: certificate DNs (either form) or SSO users
     allow = /DC=ch/DC=cern/OU=Users/CN=officer
@@ -66,6 +73,7 @@ from .dates import DAY
 from .db import PACKAGE_CACHE_LIMIT, READ_CONNECTIONS, Limits, parse_database_url
 from .db.quotas import SETTINGS as LIMIT_SETTINGS
 from .limits import MAX_PACKAGES
+from .mail import DEFAULT_PORT as SMTP_PORT, MailSettings, parse_sender
 from .numerals import decimal_number, whole_number
 
 DEFAULT_CONFIG = "/etc/wlcg-collector/collector.conf"
@@ -107,6 +115,7 @@ class Config(object):
         self.os_streams = []  # [(regex, streams)] before advisories/streams.py's table
         self.feed_ca_file = None
         self.max_feed_bytes = MAX_FILE
+        self.mail = MailSettings()  # [mail]: the relay notices go through
 
 
 # [collector] options of the limits, and the Limits attributes they set
@@ -281,6 +290,8 @@ def load_config(path=None, database=None, keys=None, certs=None):
             _load_advisories(config, parser["advisories"], path)
         if parser.has_section("sites"):
             _load_sites(config, parser["sites"], path)
+        if parser.has_section("mail"):
+            _load_mail(config, parser["mail"], path)
     if database:
         config.database = database
         config.read_database = None  # --db names the one database to use
@@ -361,3 +372,27 @@ def _load_advisories(config, section, path):
         config.os_streams = parse_config_rows(section.get("os_streams", ""))
     except (ValueError, StreamTableError) as exc:
         raise ConfigError("config file %s: [advisories] %s" % (path, exc))
+
+
+def _load_mail(config, section, path):
+    for name in section:
+        if name not in ("smtp_host", "smtp_port", "starttls", "ca_file", "from"):
+            raise ConfigError("config file %s: unknown option %r in [mail]" % (path, name))
+    mail = config.mail
+    mail.smtp_host = section.get("smtp_host", "").strip() or None
+    try:
+        mail.smtp_port = positive_int(section, "smtp_port", SMTP_PORT)
+        if mail.smtp_port > 65535:
+            raise ValueError("smtp_port = %d: not a TCP port" % mail.smtp_port)
+        starttls = section.get("starttls", "yes").strip().lower()
+        if starttls not in ("yes", "no"):
+            raise ValueError("starttls = %r: yes or no" % starttls)
+        mail.starttls = starttls == "yes"
+        if section.get("from", "").strip():
+            mail.sender = parse_sender(section["from"])
+    except ValueError as exc:
+        raise ConfigError("config file %s: [mail] %s" % (path, exc))
+    mail.ca_file = section.get("ca_file", "").strip() or None
+    if mail.ca_file and not os.path.isfile(mail.ca_file):
+        raise ConfigError("config file %s: [mail] ca_file %s is not a file"
+                          % (path, mail.ca_file))
