@@ -2,18 +2,23 @@
 (campaigns.py has the rules)."""
 
 import json
+import os
+import stat
 import sys
 import time
 
-from . import campaigns
+from . import campaigns, notices
 from .advisories.commands import stream_table
-from .campaigns import ADVISORY, CVE, REQUIREMENT, TAG, CampaignError, Exceptions
-from .cli_common import (CommandError, UsageError, actions_of, command, date_arg, draw_plot,
-                         emit, site_of, store_of, whole_number, with_at, with_format,
-                         with_plot, with_site)
+from .campaigns import (ADVISORY, CVE, NOTICE, OVERDUE_NOTICE, REQUIREMENT, TAG, CampaignError,
+                        Exceptions)
+from .cli_common import (PROG, CommandError, UsageError, actions_of, command, config_of,
+                         date_arg, draw_plot, emit, site_of, store_of, whole_number, with_at,
+                         with_format, with_plot, with_site)
 from .dates import DAY, format_day, format_time
 from .db import StoreError
 from .db.advisory_store import UnknownAdvisory
+from .db.records import site_order
+from .mail import Mailer, MailError, write_message
 from .site_commands import officer_name
 
 SITE_COLUMNS = ["site", "state", "affected", "fixed", "exposed", "excepted", "silent",
@@ -22,6 +27,7 @@ HOST_COLUMNS = ["site", "host", "package", "installed", "fixed", "advisories"]
 LIST_COLUMNS = ["campaign", "target", "system", "start", "deadline", "closed", "done", "open",
                 "overdue", "unknown"]
 BURNDOWN_COLUMNS = ["date", "hosts", "sites"]
+LOG_COLUMNS = ["sent", "site", "stage", "recipients", "message_id", "sent_by"]
 
 
 def declare_campaign(commands):
@@ -57,6 +63,20 @@ def declare_campaign(commands):
                    help="print the hosts still exposed and the sites not done per day instead")
     with_plot(s, "the burn-down (hosts still exposed and sites not done per day)")
     with_format(s)
+    s = command(actions, "notices", "write one message a site that has something to do into "
+                                    "DIR, to its CSIRT (else its security officer, else its "
+                                    "administrators); --send sends them", campaign_notices)
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("--overdue", action="store_true",
+                   help="the second stage: only the overdue sites")
+    s.add_argument("--out", metavar="DIR", required=True,
+                   help="where the messages go (made if missing; only you may write it)")
+    s.add_argument("--send", action="store_true", help="send them through [mail] too")
+    s.add_argument("--again", action="store_true",
+                   help="send to the sites sent this stage already, too")
+    s.add_argument("--by", metavar="WHO", help="who sent them (default: your login)")
+    with_format(command(actions, "log", "the notices sent: when, to which site, which stage, "
+                                        "to whom", campaign_log))
     s = command(actions, "close", "close a campaign: it keeps the status it has now",
                 campaign_close)
     s.add_argument("name", metavar="NAME")
@@ -267,3 +287,106 @@ def campaign_close(args):
         campaign.name, states.count(campaigns.DONE), states.count(campaigns.OPEN),
         states.count(campaigns.OVERDUE), states.count(campaigns.UNKNOWN)))
 
+
+
+def _out_dir(path):
+    """The directory notices are written to: made (0700) if missing;
+    UsageError when others may write it (they could put a link where a
+    notice goes) or it is no directory."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        info = os.stat(path)
+    except OSError as exc:
+        raise CommandError("--out %s: %s" % (path, exc.strerror or exc))
+    if not stat.S_ISDIR(info.st_mode):
+        raise UsageError("--out %s is not a directory" % path)
+    if info.st_mode & 0o022:
+        raise UsageError("--out %s may be written by others (mode %04o): use a directory of "
+                         "your own" % (path, stat.S_IMODE(info.st_mode)))
+    return path
+
+
+def campaign_notices(args):
+    config = config_of(args)
+    if not config.mail.sender:
+        raise UsageError("notices need a sender: set from in [mail]")
+    store = store_of(args)
+    campaign = _campaign(store, args.name)
+    if campaign.closed is not None:
+        raise CommandError("campaign %s is closed" % campaign.name)
+    out = _out_dir(args.out)
+    now = int(time.time())
+    stage = OVERDUE_NOTICE if args.overdue else NOTICE
+    status = campaign_status_at(store, stream_table(args), campaign, now)
+    failed, messages = 0, []
+    for site in notices.sites_to_notify(status, stage):
+        recipients = store.contacts.recipients(site.site)
+        if not recipients:
+            _warn("site %s has no contact (no CSIRT, security officer or administrator "
+                  "imported: sites contacts import): no notice" % site.site)
+            failed += 1
+            continue
+        try:
+            message = notices.notice_message(campaign, _describe(campaign), site, now, stage,
+                                             config.mail.sender, recipients)
+            write_message(out, site.site, message)
+        except MailError as exc:
+            _warn("site %s: %s: no notice" % (site.site, exc))
+            failed += 1
+            continue
+        except OSError as exc:
+            raise CommandError("cannot write into %s: %s" % (out, exc.strerror or exc))
+        messages.append((site, message))
+    print("wrote %d notice(s) (%s) into %s" % (len(messages), stage, out))
+    if args.send:
+        failed += _send(store, config.mail, campaign, stage, messages, now, args)
+    if failed:
+        raise CommandError("%d site(s) not notified (above)" % failed)
+
+
+def _send(store, settings, campaign, stage, messages, now, args):
+    """Send the messages not sent this stage before (unless --again);
+    record each the relay took. Returns how many sites it failed."""
+    done = {(site_order(notice.site), notice.stage) for notice in store.campaigns.notices(campaign)}
+    pending = [(site, message) for site, message in messages
+               if args.again or (site_order(site.site), stage) not in done]
+    if len(pending) < len(messages):
+        print("skipped %d site(s) sent this stage already (--again sends to them too)"
+              % (len(messages) - len(pending)))
+    if not pending:
+        return 0
+    failed, sent_count, who = 0, 0, args.by or officer_name()
+    try:
+        with Mailer(settings) as mailer:
+            for site, message in pending:
+                try:
+                    sent = mailer.send(message)
+                except MailError as exc:
+                    _warn("site %s: %s: not sent" % (site.site, exc))
+                    failed += 1
+                    continue
+                for address, reason in sorted(sent.refused.items()):
+                    _warn("site %s: the relay refused %s: %s" % (site.site, address, reason))
+                if not sent.accepted:
+                    failed += 1
+                    continue
+                store.campaigns.record_notice(campaign, site.site, stage, now, sent.accepted,
+                                              sent.message_id, who)
+                sent_count += 1
+    except MailError as exc:
+        raise CommandError("%s; %d notice(s) sent before" % (exc, sent_count))
+    print("sent %d notice(s)" % sent_count)
+    return failed
+
+
+def _warn(line):
+    sys.stderr.write("%s: %s\n" % (PROG, line))
+
+
+def campaign_log(args):
+    store = store_of(args, read=True)
+    campaign = _campaign(store, args.name)
+    emit([{"sent": format_time(notice.sent), "site": notice.site, "stage": notice.stage,
+           "recipients": notice.recipients, "message_id": notice.message_id,
+           "sent_by": notice.sent_by} for notice in store.campaigns.notices(campaign)],
+         LOG_COLUMNS, args.format)
