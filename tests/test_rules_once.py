@@ -1,5 +1,6 @@
 """Rules kept in one place: numbers as a person or a file writes them,
-the limits on a report, the lengths of time every question shares."""
+the limits on a report, the lengths of time every question shares, the
+status words, when two site names are one site."""
 
 import ast
 import os
@@ -255,3 +256,39 @@ def test_status_words_are_compared_as_constants():
         literal += ["templates/%s %s" % (name, found) for found in re.findall(
             r"""(?:==|!=|\bin)\s*\(?\s*['"]([a-z ]+)['"]""", text) if found in STATUS_WORDS]
     assert literal == []
+
+
+# trust.py's conflicting_hosts keys a host by its site's upper case, and
+# the command that looks its entries up in those keys writes them alike
+SITE_CASE_ELSEWHERE = {("trust.py", "entry.site.upper()"),
+                       ("trust_commands.py", "e.site.upper()"),
+                       ("trust_commands.py", "entry.site.upper()")}
+
+
+def names_a_site(node):
+    """Whether an expression reads a site: a variable, an attribute or a
+    key with 'site' in its name."""
+    for part in ast.walk(node):
+        word = part.id if isinstance(part, ast.Name) else \
+            part.attr if isinstance(part, ast.Attribute) else \
+            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else ""
+        if "site" in word.lower():
+            return True
+    return False
+
+
+def test_site_names_are_compared_and_ordered_by_site_names():
+    """When two site names are one site and the order sites are listed in
+    are site_names' rules: a site's case changed anywhere else is a second
+    rule, one edit away from disagreeing with the first."""
+    changed = []
+    for path, tree in collector_sources():
+        if path == "site_names.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in ("lower", "upper", "casefold") and \
+                    names_a_site(node.func.value) and \
+                    (path, ast.unparse(node)) not in SITE_CASE_ELSEWHERE:
+                changed.append("%s:%d %s" % (path, node.lineno, ast.unparse(node)))
+    assert changed == []

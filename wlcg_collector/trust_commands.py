@@ -22,8 +22,8 @@ from .cli_common import (CommandError, UsageError, actions_of, command, config_o
 from .dates import format_time
 from .db import StoreError
 from .db.errors import RepairRefused
-from .db.records import site_order
 from .report import ReportError, parse_report
+from .site_names import site_order
 from .statuses import QUARANTINED
 from .text import escaped
 
