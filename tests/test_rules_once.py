@@ -258,6 +258,19 @@ def test_status_words_are_compared_as_constants():
     assert literal == []
 
 
+def test_status_words_are_parameters_of_statements():
+    """A status word written into SQL is a second spelling of its constant:
+    a statement takes it as a parameter."""
+    words = statuses.SITE_STATUSES + statuses.AUDIT_OUTCOMES + statuses.INGEST_OUTCOMES
+    quoted = re.compile("'(%s)'" % "|".join(map(re.escape, words)))
+    written = []
+    for path, tree in collector_sources():
+        written += ["%s:%d %s" % (path, node.lineno, quoted.search(node.value).group())
+                    for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                    and isinstance(node.value, str) and quoted.search(node.value)]
+    assert written == []
+
+
 # trust.py's conflicting_hosts keys a host by its site's upper case, and
 # the command that looks its entries up in those keys writes them alike
 SITE_CASE_ELSEWHERE = {("trust.py", "entry.site.upper()"),

@@ -211,8 +211,8 @@ class SharedSQL(object):
     MOVE_QUARANTINE = "UPDATE quarantine SET site = {p} WHERE site = {p}"
     MOVE_SITE_KEY = "UPDATE site_keys SET site = {p} WHERE site = {p}"
     DELETE_SITE_KEY = "DELETE FROM site_keys WHERE site = {p}"
-    MOVE_SITE_ROW = "UPDATE sites SET name = {p} WHERE name = {p} AND status = 'accepted'"
-    DELETE_ACCEPTED_SITE = "DELETE FROM sites WHERE name = {p} AND status = 'accepted'"
+    MOVE_SITE_ROW = "UPDATE sites SET name = {p} WHERE name = {p} AND status = {p}"
+    DELETE_ACCEPTED_SITE = "DELETE FROM sites WHERE name = {p} AND status = {p}"
     INSERT_SITE_RENAME = ("INSERT INTO site_renames (done, kind, old_name, new_name, hosts, "
                           "merged, reports, intervals, done_by) "
                           "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
@@ -258,7 +258,7 @@ class SharedSQL(object):
             """(trust, key fingerprint): what two hosts must share to be one."""
             return self.trust, self.key_fingerprint
     SELECT_HOST_PIN_OF = _select(HostPinOf, "FROM hosts WHERE id = {p}")
-    SET_REPORTS_ASIDE = ("UPDATE reports SET host_id = {p}, applied = 0, outcome = 'set aside' "
+    SET_REPORTS_ASIDE = ("UPDATE reports SET host_id = {p}, applied = 0, outcome = {p} "
                          "WHERE host_id = {p}")
     SELECT_QUARANTINED_DIGEST = "SELECT id FROM quarantine WHERE digest = {p}"
     RENAME_HOST = "UPDATE hosts SET name = {p}, first_report = {p} WHERE id = {p}"
@@ -273,7 +273,7 @@ class SharedSQL(object):
                            "AND removed > {p} AND installed <= {p}")
     COUNT_REPORTS_AFTER = ("SELECT COUNT(*) FROM reports WHERE host_id = {p} AND collected > {p} "
                            "AND applied = 1")
-    MARK_REPORTS_ROLLED_BACK = ("UPDATE reports SET applied = 0, outcome = 'rolled back' "
+    MARK_REPORTS_ROLLED_BACK = ("UPDATE reports SET applied = 0, outcome = {p} "
                                 "WHERE host_id = {p} AND collected > {p} AND applied = 1")
     SELECT_LAST_APPLIED = ("SELECT MAX(collected) FROM reports WHERE host_id = {p} "
                            "AND applied = 1")
