@@ -1,5 +1,6 @@
 """Rules kept in one place: numbers as a person or a file writes them,
-the limits on a report, the lengths of time every question shares."""
+the limits on a report, the lengths of time every question shares, the
+status words, when two site names are one site."""
 
 import ast
 import os
@@ -271,3 +272,44 @@ def test_storage_words_no_command():
                     re.search(r"wlcg-collector \w|(?<![\w-])--[a-z]", node.value):
                 worded.append("%s:%d %r" % (path, node.lineno, node.value))
     assert worded == []
+
+
+def test_status_words_are_parameters_of_statements():
+    """A status word written into SQL is a second spelling of its constant:
+    a statement takes it as a parameter."""
+    words = statuses.SITE_STATUSES + statuses.AUDIT_OUTCOMES + statuses.INGEST_OUTCOMES
+    quoted = re.compile("'(%s)'" % "|".join(map(re.escape, words)))
+    written = []
+    for path, tree in collector_sources():
+        written += ["%s:%d %s" % (path, node.lineno, quoted.search(node.value).group())
+                    for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                    and isinstance(node.value, str) and quoted.search(node.value)]
+    assert written == []
+
+
+def names_a_site(node):
+    """Whether an expression reads a site: a variable, an attribute or a
+    key with 'site' in its name."""
+    for part in ast.walk(node):
+        word = part.id if isinstance(part, ast.Name) else \
+            part.attr if isinstance(part, ast.Attribute) else \
+            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else ""
+        if "site" in word.lower():
+            return True
+    return False
+
+
+def test_site_names_are_compared_and_ordered_by_site_names():
+    """When two site names are one site and the order sites are listed in
+    are site_names' rules: a site's case changed anywhere else is a second
+    rule, one edit away from disagreeing with the first."""
+    changed = []
+    for path, tree in collector_sources():
+        if path == "site_names.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in ("lower", "upper", "casefold") and \
+                    names_a_site(node.func.value):
+                changed.append("%s:%d %s" % (path, node.lineno, ast.unparse(node)))
+    assert changed == []

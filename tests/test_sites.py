@@ -17,6 +17,7 @@ from wlcg_collector.baselines import parse_baseline, parse_requirement
 from wlcg_collector.db import SiteError, open_store
 from wlcg_collector.history import changes
 from wlcg_collector.report import parse_report
+from wlcg_collector.statuses import ACCEPTED
 
 DAY = 86400
 T0 = 1767225600  # 2026-01-01T00:00:00Z
@@ -455,6 +456,22 @@ def test_merges_and_renames_refuse_what_makes_no_sense(store):
     with pytest.raises(SiteError) as caught:
         store.sites.move("T2_CH_CERM", "T2_CH_CERN", "merge", T0, "officer")
     assert "different site keys pinned" in str(caught.value)
+
+
+def test_an_accepted_sites_row_follows_its_renames_and_goes_in_a_merge(store):
+    """A name a rename gives is accepted; renamed on, the accepted row takes
+    the newest name; merged into a listed site, it goes."""
+    load(store)
+    put(store, "T3_ONE", "wn1.one.org", [BASH], 0)
+
+    def accepted():
+        return [row.name for row in store.sites.rows() if row.status == ACCEPTED]
+    store.sites.move("T3_ONE", "T3_TWO", "rename", T0 + DAY, "officer")
+    assert accepted() == ["T3_TWO"]
+    store.sites.move("T3_TWO", "T3_THREE", "rename", T0 + 2 * DAY, "officer")
+    assert accepted() == ["T3_THREE"]
+    store.sites.move("T3_THREE", "RAL-LCG2", "merge", T0 + 3 * DAY, "officer")
+    assert accepted() == [] and {h.site for h in store.hosts.listed()} == {"RAL-LCG2"}
 
 
 def test_the_cli_renames_merges_and_lists_them(database_url):

@@ -18,9 +18,9 @@ from operator import add, itemgetter
 from .baselines import newest_per_arch, parse_baseline
 from .dates import DAY, FAR_FUTURE, MAX_DAYS
 from .db import UnknownHost
-from .db.records import site_order
 from .history import changes, versions_to_keep
 from .numerals import is_digits
+from .site_names import site_order
 from .versions import compare
 
 # the adoption curve's default length, in days

@@ -20,6 +20,7 @@ from .cli_common import (PROG, CommandError, UsageError, actions_of, command, em
                          with_site)
 from .dates import format_time
 from .db import StoreError
+from .site_names import site_key
 
 
 BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -168,11 +169,11 @@ def cmd_compare(args):
         emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)
         return
     # with a list of sites loaded, each site's tier: compliance by tier at a glance
-    listed = {row.name.lower(): row for row in store.sites.rows()}
+    listed = {site_key(row.name): row for row in store.sites.rows()}
     summary = [dict(s._asdict(), compliant="%.1f%%" % s.compliant) for s in result.summary()]
     summary_columns = analysis.SUMMARY_COLUMNS + (["tier"] if listed else [])
     for row in summary:
-        meta = listed.get(row["site"].lower())
+        meta = listed.get(site_key(row["site"]))
         row["tier"] = meta.tier if meta else None
     emit(summary, summary_columns, "table")
     behind = result.rows("behind")

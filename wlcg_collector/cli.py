@@ -25,6 +25,7 @@ from .ingest import Rejected, is_plaintext, open_body, site_notice
 from .plot import plot_adoption
 from .remote import printable
 from .report import ReportError
+from .site_names import site_key
 from .statuses import QUARANTINED
 from .versions import compare
 
@@ -254,10 +255,10 @@ def cmd_hosts(args):
     before = None
     if args.stale is not None:
         before = int(time.time() - args.stale * analysis.DAY)
-    listed = {row.name.lower(): row for row in store.sites.rows()}
+    listed = {site_key(row.name): row for row in store.sites.rows()}
     rows = []
     for host in store.hosts.listed(site, before):
-        row = listed.get(host.site.lower())
+        row = listed.get(site_key(host.site))
         rows.append({"site": host.site, "host": host.name, "system": host.system,
                      "packager": host.packager, "last_report": format_time(host.last_report),
                      "packages": host.packages, "trust": host.trust,

@@ -34,10 +34,10 @@ from .access import TOKEN_COOKIE, Access
 from .baselines import BaselineError, parse_requirement
 from .dates import DAY, format_day, format_time, parse_date
 from .db import StoreError, StoreUnavailable
-from .db.records import site_order
 from .history import changes
 from .numerals import decimal_number
 from .output import render
+from .site_names import same_site, site_key, site_order
 from .statuses import LISTED, RETIRED
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -215,26 +215,26 @@ class OfficerPages(object):
                  for site, hosts, last, silent in overview}
         baseline = args.get("baseline") or ""
         if baseline:
-            by_name = {name.lower(): row for name, row in sites.items()}
+            by_name = {site_key(name): row for name, row in sites.items()}
             for summary in self.compliance_summary(baseline, tokens):
-                row = by_name.get(summary.site.lower())
+                row = by_name.get(site_key(summary.site))
                 if row is not None:
                     row["compliance"] = summary.compliant
                     row["behind"] = summary.behind
         # the list of sites: tier and country; names not on it shown apart
         site_rows = self.store.sites.rows()
-        listed = {row.name.lower(): row for row in site_rows}
-        unknown = [name for name in sites if site_rows and name.lower() not in listed]
+        listed = {site_key(row.name): row for row in site_rows}
+        unknown = [name for name in sites if site_rows and site_key(name) not in listed]
         rows = [row for name, row in sites.items() if name not in unknown]
         for row in rows:
             row["stale"] = row["silent"] == row["hosts"]
-            meta = listed.get(row["site"].lower())
+            meta = listed.get(site_key(row["site"]))
             row["tier"] = meta.tier if meta else None
             row["country"] = meta.country if meta else None
             row["status"] = meta.status if meta else None
-        reporting = {name.lower() for name in sites}
+        reporting = {site_key(name) for name in sites}
         without_reports = [row.name for row in site_rows
-                           if row.status == LISTED and row.name.lower() not in reporting]
+                           if row.status == LISTED and site_key(row.name) not in reporting]
         unknown_sites = topology.unknown_sites(
             site_rows, self.store.sites.hosts(unknown) if unknown else [],
             self.store.sites.quarantined(trust.UNKNOWN_SITE)) if site_rows else []
@@ -293,7 +293,7 @@ class OfficerPages(object):
         if baseline:
             _, requirements = self.requirements(baseline)
             status = analysis.compliance(self.store, requirements, None, site).behind_counts()
-        meta = [row for row in self.store.sites.rows() if row.name.lower() == site.lower()]
+        meta = [row for row in self.store.sites.rows() if same_site(row.name, site)]
         now = int(time.time())
         return {"site": site, "baseline": baseline, "status": status,
                 "baselines": self.baseline_names(), "hosts": self.store.hosts.listed(site=site),

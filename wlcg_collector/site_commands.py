@@ -23,6 +23,7 @@ from .cli_common import (CommandError, UsageError, actions_of, command, config_o
 from .db.site_store import MERGE, RENAME
 from .dates import DAY, format_day, format_time
 from .remote import SourceError, fetch, printable, read_file
+from .site_names import same_site
 from .trust import UNKNOWN_SITE
 
 MAX_LIST_BYTES = 32 * 1024 * 1024  # a whole CRIC site export is a few MB
@@ -184,7 +185,7 @@ def sites_show(args):
     now = int(time.time())
     since = now - now % DAY - (max(args.days, 1) - 1) * DAY
     lines = [line for line in topology.site_lines(store.sites.rows(), store.sites.reported())
-             if line.site.lower() == args.site.lower()]
+             if same_site(line.site, args.site)]
     events = store.quotas.events(args.site, since)
     if not lines and not events:
         raise CommandError("unknown site %r" % args.site)

@@ -18,7 +18,7 @@ from collections import defaultdict, namedtuple
 
 from ..dates import DAY, FAR_FUTURE, MAX_DAYS
 from ..db.advisory_store import published_or_seen
-from ..db.records import site_order
+from ..site_names import site_key, site_order
 from .matching import affects
 from .records import SEVERITIES, SEVERITY_RANK, SOURCE
 
@@ -119,11 +119,11 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
     infos = {advisory_id: info for advisory_id, info in store.advisories.by_id(
         {row.advisory_id for row in rows}).items() if info.severity in severities}
     judge = Judge(store, table, [row for row in rows if row.advisory_id in infos], at)
-    wanted = None if site is None else site.lower()
+    wanted = None if site is None else site_key(site)
     # each host once, as the database writes its id: (stream, site, name)
     hosts = {str(host.id): (judge.streams[host.id], host.site, host.name)
              for host in judge.hosts.values()
-             if wanted is None or host.site.lower() == wanted}
+             if wanted is None or site_key(host.site) == wanted}
     holders = store.fleet.hosts_with_packages(sorted(judge.vulnerable), at)
     per_host = defaultdict(list)  # host id text -> [(rank, ident, name, arch, version, fixed)]
     site_advisories = defaultdict(set)
@@ -149,7 +149,7 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
                     advisories.add(advisory_id)
     site_hosts = defaultdict(int)
     for host in judge.hosts.values():
-        if wanted is None or host.site.lower() == wanted:
+        if wanted is None or site_key(host.site) == wanted:
             site_hosts[host.site] += 1
     site_exposed = defaultdict(int)
     for host_text in per_host:
@@ -211,8 +211,8 @@ def _host_windows(judge, history, hosts):
 def _hosts_of(judge, site):
     if site is None:
         return judge.hosts
-    wanted = site.lower()
-    return {i: h for i, h in judge.hosts.items() if h.site.lower() == wanted}
+    wanted = site_key(site)
+    return {i: h for i, h in judge.hosts.items() if site_key(h.site) == wanted}
 
 
 class Exposure(object):

@@ -30,9 +30,10 @@ from collections import namedtuple
 
 from .. import trust
 from ..dates import DAY
+from ..site_names import site_key, site_order
 from .database import Part
 from .errors import QuotaExceeded, StoreError
-from .records import QuotaEventRow, site_order
+from .records import QuotaEventRow
 
 MIB = 1024 * 1024
 # quota_usage scopes
@@ -169,7 +170,7 @@ def usage_keys(host_id, site, sender, proven):
     are locked (always the same: no deadlock between two reports)."""
     keys = [(HOST, str(host_id)), (SENDER, sender[:64])]
     if not proven:
-        keys.append((SITE, site.lower()))
+        keys.append((SITE, site_key(site)))
     return keys
 
 

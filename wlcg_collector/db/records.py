@@ -3,20 +3,13 @@ never `row[1]`. (Named tuples: they still unpack like the tuples they are.)"""
 
 from collections import namedtuple
 
-
-def site_order(site):
-    """The key sites are listed by, everywhere: as MariaDB's collation of
-    the site columns (utf8mb4_general_ci) orders printable ASCII, all a
-    site name may hold, which is as its upper case does: 'T2A' before
-    'T2_X' (SQLite's NOCASE: after), 'praguelcg2' before 'T2_X' (Python's
-    own order: after). SQLite's statements sort by UPPER(site) to match,
-    and Python by this key."""
-    return site.upper()
+from ..site_names import site_order
 
 
 def host_order(host):
     """The key of a host (anything with .site and .name) in site and name
-    order; host names compare as bytes (utf8mb4_bin, SQLite's BINARY)."""
+    order (ORDER BY statements.SITE_ORDER, name); host names compare as
+    bytes (utf8mb4_bin, SQLite's BINARY)."""
     return site_order(host.site), host.name
 
 # sites(): a site, how many hosts it has and its newest report

@@ -5,6 +5,7 @@ import os
 import sys
 from collections import defaultdict
 
+from ..site_names import site_key
 from .database import Part
 from .errors import SchemaNotCurrent, StoreError
 
@@ -16,7 +17,7 @@ def canonical_identity(site, name):
     names without regard to case, host names lower case without a trailing
     dot."""
     name = name.lower()
-    return site.lower(), name[:-1] if name.endswith(".") else name
+    return site_key(site), name[:-1] if name.endswith(".") else name
 
 
 def merge_duplicate_hosts(db):

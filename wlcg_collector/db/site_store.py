@@ -9,7 +9,8 @@ import time
 
 from .. import trust
 from ..report import SITE_RULE, is_site_name
-from ..statuses import ACCEPTED, LISTED, RETIRED
+from ..site_names import same_site, site_key
+from ..statuses import ACCEPTED, LISTED, RETIRED, SET_ASIDE
 from ..topology import suggestions
 from .database import Part, chunks
 from .errors import StoreError
@@ -104,10 +105,10 @@ class SiteStore(Part):
 
         def work(cursor):
             cursor.execute(sql.SELECT_SITE_ROWS)
-            current = {row[0].lower(): SiteRow(*row) for row in cursor.fetchall()}
+            current = {site_key(row[0]): SiteRow(*row) for row in cursor.fetchall()}
             added = returned = updated = 0
             for site in listed:
-                old = current.pop(site.name.lower(), None)
+                old = current.pop(site_key(site.name), None)
                 values = (site.name, LISTED, site.tier, site.country, site.gocdb, site.state,
                           source[:255])
                 if old is None:
@@ -195,14 +196,14 @@ class SiteStore(Part):
         sql = self.sql
         if not is_site_name(new):  # (old may be one: this is how it is repaired)
             raise SiteError("%r is not a site name (%s)" % (new[:120], SITE_RULE))
-        if old.lower() == new.lower():
+        if same_site(old, new):
             raise SiteError("%s and %s are the same site (names are compared without regard to "
                             "case)" % (old, new))
 
         def work(cursor):
             listed, old_name, old_status, _ = self.check_site(cursor, old)
             _, new_name, _, new_alias = self.check_site(cursor, new)
-            if new_alias is not None and new_alias.lower() != old.lower():
+            if new_alias is not None and not same_site(new_alias, old):
                 # (a name renamed away may be taken back: the undo of a rename)
                 raise SiteError("%s was renamed or merged into %s: name %s instead"
                                 % (new, new_alias, new_alias))
@@ -275,13 +276,13 @@ class SiteStore(Part):
             if new_name is None and listed:
                 # the officer vouches for the new name: it is no unknown site
                 if old_status == ACCEPTED:
-                    cursor.execute(sql.MOVE_SITE_ROW, (target, old))
+                    cursor.execute(sql.MOVE_SITE_ROW, (target, old, ACCEPTED))
                 else:
                     cursor.execute(sql.INSERT_SITE, (target, ACCEPTED, None, None, None, None,
                                                      ("%s of %s by %s" % (kind, old, who))[:255],
                                                      now, now))
             elif old_status == ACCEPTED:
-                cursor.execute(sql.DELETE_ACCEPTED_SITE, (old,))
+                cursor.execute(sql.DELETE_ACCEPTED_SITE, (old, ACCEPTED))
             record = (now, kind, old_name or old, target, len(old_hosts), len(pairs),
                       int(reports), int(intervals), who[:64])
             cursor.execute(sql.INSERT_SITE_RENAME, record)
@@ -325,7 +326,7 @@ class SiteStore(Part):
                  % (kind, old, new, new))[:255], twin.key_fingerprint,
                 trust.KIND_OF_TRUST.get(twin.trust), twin.key_subject, text, len(text)))
             entry = cursor.lastrowid
-        cursor.execute(sql.SET_REPORTS_ASIDE, (keeper_id, twin_id))
+        cursor.execute(sql.SET_REPORTS_ASIDE, (keeper_id, SET_ASIDE, twin_id))
         cursor.execute(sql.DELETE_HOST_INSTALLS, (twin_id,))
         cursor.execute(sql.DELETE_HOST_FACTS, (twin_id,))
         cursor.execute(sql.DELETE_HOST, (twin_id,))

@@ -5,7 +5,6 @@ Writers serialise on the database write lock (BEGIN IMMEDIATE); readers
 work beside them (WAL)."""
 
 import os
-import re
 import sqlite3
 
 from .database import chunks, holder_rows, ids_to_bitmap, maker, split_concatenated
@@ -72,17 +71,6 @@ class SQLiteSQL(SharedSQL):
                     "AND name NOT LIKE 'sqlite_%'"
     SELECT_INDEXES = ("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' "
                       "AND name NOT LIKE 'sqlite_autoindex%'")
-
-
-# Sites are listed in one order on both back ends (records.site_order):
-# SQLite's NOCASE orders as the lower case does ('_' before the letters),
-# MariaDB's collation as the upper case (after), so these sort by UPPER()
-SITE_ORDERED = ("SELECT_SITE_KEYS", "SELECT_SITE_ROWS", "SELECT_SITE_ALIASES",
-                "SELECT_HOSTS_BY_SITE", "SELECT_QUARANTINED_SITES", "SELECT_SITES",
-                "SELECT_SITE_OVERVIEW", "SELECT_HOSTS", "SELECT_HOSTS_NAMED", "SELECT_HOSTS_AT")
-for _name in SITE_ORDERED:
-    setattr(SQLiteSQL, _name, re.sub(r"ORDER BY (site|name|alias)\b", r"ORDER BY UPPER(\1)",
-                                     getattr(SharedSQL, _name)))
 
 
 def create_private(path):
