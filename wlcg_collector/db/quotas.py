@@ -30,6 +30,7 @@ from collections import namedtuple
 
 from .. import trust
 from ..dates import DAY
+from ..limits import MAX_SENDER
 from .database import Part
 from .errors import QuotaExceeded, StoreError
 from .records import QuotaEventRow, site_order
@@ -161,13 +162,14 @@ def refusal(limits, attribute, count, received, site, host, sender, counts_host=
     message = MESSAGES[setting].format(site=site, host=host, sender=sender, count=count,
                                        bound=getattr(limits, attribute))
     return QuotaExceeded("%s (%s)" % (message, setting), day_of(received) + DAY - received,
-                         QuotaEvent(setting, site, host if counts_host else "", sender[:64]))
+                         QuotaEvent(setting, site, host if counts_host else "",
+                                    sender[:MAX_SENDER]))
 
 
 def usage_keys(host_id, site, sender, proven):
     """The quota_usage rows a changed report counts on, in the order they
     are locked (always the same: no deadlock between two reports)."""
-    keys = [(HOST, str(host_id)), (SENDER, sender[:64])]
+    keys = [(HOST, str(host_id)), (SENDER, sender[:MAX_SENDER])]
     if not proven:
         keys.append((SITE, site.lower()))
     return keys
@@ -221,7 +223,8 @@ class Quotas(Part):
                        "new_proven_hosts_per_site"),)
         else:
             checks = ((self.sql.COUNT_NEW_HOSTS_OF_SITE, report.site, "new_hosts_per_site"),
-                      (self.sql.COUNT_NEW_HOSTS_OF_SENDER, sender[:64], "new_hosts_per_sender"))
+                      (self.sql.COUNT_NEW_HOSTS_OF_SENDER, sender[:MAX_SENDER],
+                       "new_hosts_per_sender"))
         for statement, value, attribute in checks:
             cursor.execute(statement, (value, day))
             count = cursor.fetchone()[0]
@@ -291,8 +294,9 @@ class Quotas(Part):
         else:
             cursor.execute(sql.DELETE_QUARANTINED_OF_SIGNER, (report.site, report.host,
                                                               signer.fingerprint, report.digest))
-        cursor.execute(sql.SELECT_QUARANTINE_USAGE, (report.site, report.host, report.site,
-                                                     report.site, sender[:64], sender[:64]))
+        cursor.execute(sql.SELECT_QUARANTINE_USAGE, (
+            report.site, report.host, report.site, report.site, sender[:MAX_SENDER],
+            sender[:MAX_SENDER]))
         over = over_quarantine_bounds(limits, cursor.fetchone(), len(report.plaintext))
         if over is not None:
             raise refusal(limits, over[0], over[1], received, report.site, report.host, sender,

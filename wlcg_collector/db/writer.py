@@ -11,6 +11,7 @@ import hashlib
 from collections import ChainMap
 
 from .. import trust
+from ..limits import MAX_SENDER
 from ..statuses import (APPLIED, CHANGED, DUPLICATE, OLDER, QUARANTINED, REPLAYED,
                         UNCHANGED)
 from .database import Part, chunks, split_ids
@@ -320,7 +321,7 @@ class ReportWriter(Part):
                 self.quotas.check_new_host(cursor, report, sender, received, limits,
                                            proves_sender(pin, site_pin, signer))
             cursor.execute(sql.INSERT_HOST, (report.site, report.host, report.packager,
-                                             collected, received, received, sender[:64]))
+                                             collected, received, received, sender[:MAX_SENDER]))
             cursor.execute(sql.LOCK_HOST, (report.site, report.host))
             row = HostState.of(cursor.fetchone())
         host_id, set_hash, last_report = row.id, row.set_hash, row.last_report
@@ -333,7 +334,7 @@ class ReportWriter(Part):
         def add_report(changed, outcome):
             # DuplicateRow: the report's digest is stored already
             self.db.execute_unique(cursor, sql.INSERT_REPORT, (
-                host_id, report.digest, received, collected, sender[:64],
+                host_id, report.digest, received, collected, sender[:MAX_SENDER],
                 package_count if same_block else len(report.packages), int(changed),
                 int(outcome == APPLIED), fingerprint, outcome))
             return cursor.lastrowid
@@ -347,7 +348,7 @@ class ReportWriter(Part):
                                          != tuple(decision.pin[:2])):
             trust_level, key, subject = decision.pin
             cursor.execute(sql.UPDATE_HOST_PIN, (trust_level, key, subject, received,
-                                                 sender[:64], host_id))
+                                                 sender[:MAX_SENDER], host_id))
         # the host's latest signed ts: with its state when that is written
         # (one statement less), else on its own
         signed_ts = collected if signer is not None and (
@@ -411,8 +412,8 @@ class ReportWriter(Part):
         return row, pin, site_pin, site_has_hosts
 
     def _pin_site(self, cursor, site, fingerprint, received, sender):
-        cursor.execute(self.sql.INSERT_SITE_KEY, (site, fingerprint, received, sender[:64]))
-        cursor.execute(self.sql.UPDATE_SITE_KEY, (fingerprint, received, sender[:64], site))
+        cursor.execute(self.sql.INSERT_SITE_KEY, (site, fingerprint, received, sender[:MAX_SENDER]))
+        cursor.execute(self.sql.UPDATE_SITE_KEY, (fingerprint, received, sender[:MAX_SENDER], site))
 
     def _quarantine(self, cursor, report, received, sender, signer, decision, limits,
                     notice=None):
@@ -424,7 +425,7 @@ class ReportWriter(Part):
         sql = self.sql
         report.read_packages()  # a bad line is this report's error, not the officer's
         self.db.execute_unique(cursor, sql.INSERT_QUARANTINE, (  # DuplicateRow: kept already
-            report.digest, received, sender[:64], report.site, report.host, decision.kind,
+            report.digest, received, sender[:MAX_SENDER], report.site, report.host, decision.kind,
             decision.reason, None if signer is None else signer.fingerprint,
             None if signer is None else signer.kind,
             None if signer is None else signer.subject, report.plaintext,
