@@ -262,6 +262,20 @@ def test_storage_cuts_its_own_values_to_the_named_limits():
     assert literal == []
 
 
+def test_statements_hold_no_status_word():
+    """A status word of statuses.py or trust.py goes into a statement as a
+    parameter: written into the SQL, it is one rename away from matching
+    nothing."""
+    from wlcg_collector.db.mysql import MySQLSQL
+    from wlcg_collector.db.sqlite import SQLiteSQL
+    words = STATUS_WORDS | set(TRUST_LEVELS)
+    literal = ["%s.%s %r" % (sql.__name__, name, word)
+               for sql in (MySQLSQL, SQLiteSQL) for name in dir(sql) if name.isupper()
+               and isinstance(getattr(sql, name), str) for word in words
+               if "'%s'" % word in getattr(sql, name)]
+    assert literal == []
+
+
 def test_status_words_are_compared_as_constants():
     """A status compared as a literal is one typo away from never matching."""
     literal = []

@@ -45,6 +45,9 @@ HOST, SENDER, SITE = "host", "sender", "site"
 EVENT_ROWS_PER_SITE = 100
 EVENT_ROWS_PER_DAY = 10000
 EVENT_DAYS_KEPT = 90
+# the trust of a host its first report made proving who sent it (a site
+# key or a host certificate): the new-host quotas count those hosts apart
+PROVEN_TRUST = (trust.SITE, trust.VERIFIED)
 
 # [collector] setting, Limits attribute, default, what it bounds
 SETTINGS = (
@@ -226,7 +229,7 @@ class Quotas(Part):
                       (self.sql.COUNT_NEW_HOSTS_OF_SENDER, sender[:MAX_SENDER],
                        "new_hosts_per_sender"))
         for statement, value, attribute in checks:
-            cursor.execute(statement, (value, day))
+            cursor.execute(statement, (value, day) + PROVEN_TRUST)
             count = cursor.fetchone()[0]
             if count >= getattr(limits, attribute):
                 raise refusal(limits, attribute, count, received, report.site, report.host,

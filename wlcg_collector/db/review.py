@@ -8,6 +8,7 @@ import time
 from .. import trust
 from ..limits import MAX_OFFICER
 from ..report import package_set_hash
+from ..statuses import ROLLED_BACK
 from .database import Part
 from .errors import RepairRefused, UnknownHost, UnknownQuarantined
 from .writer import ACCEPT_SITE, facts_hash
@@ -163,7 +164,7 @@ class Review(Part):
                 return Rollback(*counts)
             cursor.execute(sql.DELETE_OPENED_AFTER, (host.id, to))
             cursor.execute(sql.REOPEN_CLOSED_AFTER, (host.id, to, to))
-            cursor.execute(sql.MARK_REPORTS_ROLLED_BACK, (host.id, to))
+            cursor.execute(sql.MARK_REPORTS_ROLLED_BACK, (ROLLED_BACK, host.id, to))
             if counts[3]:
                 cursor.execute(sql.SELECT_FACTS_AT, (host.id, to))
                 then = cursor.fetchone()

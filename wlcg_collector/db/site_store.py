@@ -10,7 +10,7 @@ import time
 from .. import trust
 from ..limits import MAX_OFFICER, MAX_REASON, MAX_SENDER, MAX_SITE_SOURCE
 from ..report import SITE_RULE, is_site_name
-from ..statuses import ACCEPTED, LISTED, RETIRED
+from ..statuses import ACCEPTED, LISTED, RETIRED, SET_ASIDE
 from ..topology import suggestions
 from .database import Part, chunks
 from .errors import StoreError
@@ -285,13 +285,13 @@ class SiteStore(Part):
             if new_name is None and listed:
                 # the officer vouches for the new name: it is no unknown site
                 if old_status == ACCEPTED:
-                    cursor.execute(sql.MOVE_SITE_ROW, (target, old))
+                    cursor.execute(sql.MOVE_SITE_ROW, (target, old, ACCEPTED))
                 else:
                     made = ("%s of %s by %s" % (kind, old, who))[:MAX_SITE_SOURCE]
                     cursor.execute(sql.INSERT_SITE, (target, ACCEPTED, None, None, None, None,
                                                      made, now, now))
             elif old_status == ACCEPTED:
-                cursor.execute(sql.DELETE_ACCEPTED_SITE, (old,))
+                cursor.execute(sql.DELETE_ACCEPTED_SITE, (old, ACCEPTED))
             record = (now, kind, old_name or old, target, len(old_hosts), len(pairs),
                       int(reports), int(intervals), who[:MAX_OFFICER])
             cursor.execute(sql.INSERT_SITE_RENAME, record)
@@ -336,7 +336,7 @@ class SiteStore(Part):
                  % (kind, old, new, new))[:MAX_REASON], twin.key_fingerprint,
                 trust.KIND_OF_TRUST.get(twin.trust), twin.key_subject, text, len(text)))
             entry = cursor.lastrowid
-        cursor.execute(sql.SET_REPORTS_ASIDE, (keeper_id, twin_id))
+        cursor.execute(sql.SET_REPORTS_ASIDE, (keeper_id, SET_ASIDE, twin_id))
         cursor.execute(sql.DELETE_HOST_INSTALLS, (twin_id,))
         cursor.execute(sql.DELETE_HOST_FACTS, (twin_id,))
         cursor.execute(sql.DELETE_HOST, (twin_id,))

@@ -2,7 +2,8 @@
 mysql.py) subclasses SharedSQL with its own text for the statements that
 differ, and compiles the lot once, at import.
 
-A statement writes {p} where a parameter goes; the dialect's compile
+A statement writes {p} where a parameter goes (a status word of
+statuses.py or trust.py too: never a literal); the dialect's compile
 function puts its own placeholder there and changes nothing else: a '?' or
 '%' inside an SQL literal stays what it is. Some statements also hold
 {marks} (a list of placeholders, see Database.marks), {where} or {table},
@@ -113,14 +114,15 @@ class SharedSQL(object):
     SELECT_SITE_KEYS = "SELECT site, fingerprint, pinned_at, pinned_by FROM site_keys{where} " \
                        "ORDER BY site"
     # the new-host quotas (quotas.py): hosts made since a time, by site and
-    # by sender, by reports that prove nothing (pinned on a key nobody
-    # knew, or unsigned); and by site, by its site key or host certificates
+    # by sender, by reports that prove nothing (pinned on a key nobody knew,
+    # or unsigned); and by site, by its site key or host certificates (the
+    # trust levels of those two, quotas.PROVEN_TRUST, are the last parameters)
     COUNT_NEW_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} AND created >= {p} "
-                               "AND trust NOT IN ('site', 'verified')")
+                               "AND trust NOT IN ({p}, {p})")
     COUNT_NEW_HOSTS_OF_SENDER = ("SELECT COUNT(*) FROM hosts WHERE created_by = {p} "
-                                 "AND created >= {p} AND trust NOT IN ('site', 'verified')")
+                                 "AND created >= {p} AND trust NOT IN ({p}, {p})")
     COUNT_NEW_PROVEN_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} "
-                                      "AND created >= {p} AND trust IN ('site', 'verified')")
+                                      "AND created >= {p} AND trust IN ({p}, {p})")
     QUARANTINE_COLUMNS = ("id, received, sender, site, host, kind, reason, fingerprint, "
                           "signer_kind, signer_subject, bytes")
     INSERT_QUARANTINE = ("INSERT INTO quarantine (digest, received, sender, site, host, kind, "
@@ -209,8 +211,8 @@ class SharedSQL(object):
     MOVE_QUARANTINE = "UPDATE quarantine SET site = {p} WHERE site = {p}"
     MOVE_SITE_KEY = "UPDATE site_keys SET site = {p} WHERE site = {p}"
     DELETE_SITE_KEY = "DELETE FROM site_keys WHERE site = {p}"
-    MOVE_SITE_ROW = "UPDATE sites SET name = {p} WHERE name = {p} AND status = 'accepted'"
-    DELETE_ACCEPTED_SITE = "DELETE FROM sites WHERE name = {p} AND status = 'accepted'"
+    MOVE_SITE_ROW = "UPDATE sites SET name = {p} WHERE name = {p} AND status = {p}"
+    DELETE_ACCEPTED_SITE = "DELETE FROM sites WHERE name = {p} AND status = {p}"
     INSERT_SITE_RENAME = ("INSERT INTO site_renames (done, kind, old_name, new_name, hosts, "
                           "merged, reports, intervals, done_by) "
                           "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
@@ -255,7 +257,7 @@ class SharedSQL(object):
             """(trust, key fingerprint): what two hosts must share to be one."""
             return self.trust, self.key_fingerprint
     SELECT_HOST_PIN_OF = _select(HostPinOf, "FROM hosts WHERE id = {p}")
-    SET_REPORTS_ASIDE = ("UPDATE reports SET host_id = {p}, applied = 0, outcome = 'set aside' "
+    SET_REPORTS_ASIDE = ("UPDATE reports SET host_id = {p}, applied = 0, outcome = {p} "
                          "WHERE host_id = {p}")
     SELECT_QUARANTINED_DIGEST = "SELECT id FROM quarantine WHERE digest = {p}"
     RENAME_HOST = "UPDATE hosts SET name = {p}, first_report = {p} WHERE id = {p}"
@@ -270,7 +272,7 @@ class SharedSQL(object):
                            "AND removed > {p} AND installed <= {p}")
     COUNT_REPORTS_AFTER = ("SELECT COUNT(*) FROM reports WHERE host_id = {p} AND collected > {p} "
                            "AND applied = 1")
-    MARK_REPORTS_ROLLED_BACK = ("UPDATE reports SET applied = 0, outcome = 'rolled back' "
+    MARK_REPORTS_ROLLED_BACK = ("UPDATE reports SET applied = 0, outcome = {p} "
                                 "WHERE host_id = {p} AND collected > {p} AND applied = 1")
     SELECT_LAST_APPLIED = ("SELECT MAX(collected) FROM reports WHERE host_id = {p} "
                            "AND applied = 1")
