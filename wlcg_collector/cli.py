@@ -19,7 +19,7 @@ from .dates import format_time
 from .cli_common import (PROG, CommandError, UsageError, command, config_of, date_arg,
                          decimal_number, draw_plot, emit, emit_records, host_of, site_of,
                          store_of, whole_number, with_at, with_format, with_plot, with_site)
-from .db import PendingReport, StoreError
+from .db import PendingReport, StoreError, StoreFault
 from .history import changes
 from .ingest import Rejected, is_plaintext, open_body, site_notice
 from .plot import plot_adoption
@@ -76,7 +76,7 @@ def main(argv=None):
     except (UsageError, ConfigError) as exc:
         sys.stderr.write("%s: %s\n" % (PROG, exc))
         return 2
-    except (CommandError, StoreError, crypto.CryptoError, BaselineError) as exc:
+    except (CommandError, StoreError, StoreFault, crypto.CryptoError, BaselineError) as exc:
         sys.stderr.write("%s: %s\n" % (PROG, exc))
         return 1
     except KeyboardInterrupt:

@@ -33,8 +33,8 @@ import functools
 from .advisory_store import AdvisoryStore, UnknownAdvisory
 from .baseline_store import BaselineStore
 from .database import READ_CONNECTIONS, Database
-from .errors import (QuotaExceeded, StoreError, StoreUnavailable, UnknownBaseline, UnknownHost,
-                     UnknownQuarantined)
+from .errors import (QuotaExceeded, StoreError, StoreFault, StoreUnavailable, UnknownBaseline,
+                     UnknownHost, UnknownQuarantined, ValueRefused)
 from .fleet import FleetQueries
 from .holders_cache import HoldersCache
 from .hosts import HostReads
@@ -47,8 +47,8 @@ from .site_store import SiteError, SiteStore
 from .url import parse_database_url, redact
 from .writer import DEFAULT_LIMITS, Limits, ReportWriter
 
-__all__ = ["open_store", "Store", "StoreError", "StoreUnavailable", "UnknownHost",
-           "UnknownBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult",
+__all__ = ["open_store", "Store", "StoreError", "StoreFault", "StoreUnavailable", "ValueRefused",
+           "UnknownHost", "UnknownBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult",
            "PendingReport", "Limits", "DEFAULT_LIMITS", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT",
            "READ_CONNECTIONS", "parse_database_url", "redact", "UnknownAdvisory", "SiteError"]
 

@@ -6,6 +6,7 @@ import json
 import time
 
 from .. import trust
+from ..limits import MAX_OFFICER
 from ..report import facts_hash, package_set_hash
 from ..statuses import ROLLED_BACK
 from .database import Part
@@ -127,8 +128,8 @@ class Review(Part):
             state = HostState.of(cursor.fetchone())
             if state is None:
                 raise UnknownHost("no host %s at site %s" % (host.name, host.site))
-            cursor.execute(sql.UPDATE_HOST_PIN, (level, fingerprint, subject, now, who[:64],
-                                                 state.id))
+            cursor.execute(sql.UPDATE_HOST_PIN, (level, fingerprint, subject, now,
+                                                 who[:MAX_OFFICER], state.id))
             return state.trust, state.key_fingerprint
         return self.db.transaction(work)
 

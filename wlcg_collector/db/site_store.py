@@ -8,6 +8,7 @@ import json
 import time
 
 from .. import trust
+from ..limits import MAX_OFFICER, MAX_REASON, MAX_SENDER, MAX_SITE_SOURCE
 from ..report import SITE_RULE, is_site_name
 from ..site_names import same_site, site_key
 from ..statuses import ACCEPTED, LISTED, RETIRED, SET_ASIDE
@@ -110,7 +111,7 @@ class SiteStore(Part):
             for site in listed:
                 old = current.pop(site_key(site.name), None)
                 values = (site.name, LISTED, site.tier, site.country, site.gocdb, site.state,
-                          source[:255])
+                          source[:MAX_SITE_SOURCE])
                 if old is None:
                     cursor.execute(sql.INSERT_SITE, values + (now, now))
                     added += 1
@@ -128,8 +129,8 @@ class SiteStore(Part):
                     cursor.execute(sql.UPDATE_SITE, (old.name, RETIRED) + tuple(old[2:7])
                                    + (now, now, old.name))
                     retired += 1
-            cursor.execute(sql.INSERT_SITE_LIST, (now, source[:255], fmt, len(listed), added,
-                                                  retired, who[:64]))
+            cursor.execute(sql.INSERT_SITE_LIST, (now, source[:MAX_SITE_SOURCE], fmt, len(listed),
+                                                  added, retired, who[:MAX_OFFICER]))
             return SiteImport(len(listed), added, retired, returned, updated)
         result = self.db.transaction(work)
         self._official_names = None
@@ -179,7 +180,8 @@ class SiteStore(Part):
         """The officer accepted a report of a site not on the list: the
         site is known from now on (its later reports are not held)."""
         cursor.execute(self.sql.INSERT_SITE, (site, ACCEPTED, None, None, None, None,
-                                              ("accepted by %s" % who)[:255], now, now))
+                                              ("accepted by %s" % who)[:MAX_SITE_SOURCE], now,
+                                              now))
         self._official_names = None
 
     # -- renames and merges
@@ -278,13 +280,13 @@ class SiteStore(Part):
                 if old_status == ACCEPTED:
                     cursor.execute(sql.MOVE_SITE_ROW, (target, old, ACCEPTED))
                 else:
+                    made = ("%s of %s by %s" % (kind, old, who))[:MAX_SITE_SOURCE]
                     cursor.execute(sql.INSERT_SITE, (target, ACCEPTED, None, None, None, None,
-                                                     ("%s of %s by %s" % (kind, old, who))[:255],
-                                                     now, now))
+                                                     made, now, now))
             elif old_status == ACCEPTED:
                 cursor.execute(sql.DELETE_ACCEPTED_SITE, (old, ACCEPTED))
             record = (now, kind, old_name or old, target, len(old_hosts), len(pairs),
-                      int(reports), int(intervals), who[:64])
+                      int(reports), int(intervals), who[:MAX_OFFICER])
             cursor.execute(sql.INSERT_SITE_RENAME, record)
             rename_id = cursor.lastrowid
             cursor.execute(sql.DELETE_SITE_ALIAS, (target,))
@@ -321,9 +323,10 @@ class SiteStore(Part):
         entry = None
         if cursor.fetchone() is None:
             cursor.execute(sql.INSERT_QUARANTINE, (
-                digest, twin.last_received, twin.created_by[:64], old, name, trust.KEY_CHANGE,
+                digest, twin.last_received, twin.created_by[:MAX_SENDER], old, name,
+                trust.KEY_CHANGE,
                 ("set aside by sites %s %s %s: pinned to another key than the host at %s"
-                 % (kind, old, new, new))[:255], twin.key_fingerprint,
+                 % (kind, old, new, new))[:MAX_REASON], twin.key_fingerprint,
                 trust.KIND_OF_TRUST.get(twin.trust), twin.key_subject, text, len(text)))
             entry = cursor.lastrowid
         cursor.execute(sql.SET_REPORTS_ASIDE, (keeper_id, SET_ASIDE, twin_id))

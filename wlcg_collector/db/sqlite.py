@@ -5,10 +5,11 @@ Writers serialise on the database write lock (BEGIN IMMEDIATE); readers
 work beside them (WAL)."""
 
 import os
+import re
 import sqlite3
 
 from .database import chunks, holder_rows, ids_to_bitmap, maker, split_concatenated
-from .dialect import Dialect
+from .dialect import Dialect, first_line
 from .errors import StoreError, StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
@@ -93,6 +94,7 @@ class SQLiteDialect(Dialect):
     name = "sqlite"
     placeholder = "?"
     integrity_errors = (sqlite3.IntegrityError,)
+    value_errors = (sqlite3.DataError,)  # a string or blob beyond SQLite's limit
     errors = (sqlite3.Error,)  # whatever the database refuses
     compile = staticmethod(compile_sql)
     sql = compile_statements(SQLiteSQL, compile_sql)
@@ -124,13 +126,20 @@ class SQLiteDialect(Dialect):
     def release_memory(self, conn):
         """Give back the page cache a large write filled (it is sized for
         the officer's large reads: 64 MiB a connection)."""
-        conn.execute("PRAGMA shrink_memory")
+        try:
+            conn.execute("PRAGMA shrink_memory")
+        except sqlite3.Error:  # the report is stored; its memory goes with the connection
+            pass
 
     def begin(self, conn, write):
         conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     def is_retryable(self, exc):
         return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+    def error_line(self, exc):
+        # (SQLite quotes the statement near a syntax error: left out)
+        return re.sub(r'"[^"]*"?', '"..."', first_line(exc))
 
     def is_unavailable(self, exc):
         # (a database this user may not write is 503 too: the operator's

@@ -2,9 +2,9 @@
 mysql.py) subclasses SharedSQL with its own text for the statements that
 differ, and compiles the lot once, at import.
 
-A statement writes {p} where a parameter goes; the dialect's compile
-function puts its own placeholder there and changes nothing else: a '?' or
-'%' inside an SQL literal stays what it is. Some statements also hold
+A statement writes {p} where a parameter goes (a status word too: never a
+literal); the dialect's compile function puts its own placeholder there
+and changes nothing else: a '?' or '%' inside an SQL literal stays. Some statements also hold
 {marks} (a list of placeholders, see Database.marks), {where} or {table},
 filled in per call with text built from constants.
 """
@@ -116,14 +116,15 @@ class SharedSQL(object):
     SELECT_SITE_KEYS = "SELECT site, fingerprint, pinned_at, pinned_by FROM site_keys{where} " \
                        "ORDER BY " + SITE_ORDER
     # the new-host quotas (quotas.py): hosts made since a time, by site and
-    # by sender, by reports that prove nothing (pinned on a key nobody
-    # knew, or unsigned); and by site, by its site key or host certificates
+    # by sender, by reports that prove nothing (pinned on a key nobody knew,
+    # or unsigned); and by site, by its site key or host certificates
+    # (their trust levels, quotas.PROVEN_TRUST, are the last parameters)
     COUNT_NEW_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} AND created >= {p} "
-                               "AND trust NOT IN ('site', 'verified')")
+                               "AND trust NOT IN ({p}, {p})")
     COUNT_NEW_HOSTS_OF_SENDER = ("SELECT COUNT(*) FROM hosts WHERE created_by = {p} "
-                                 "AND created >= {p} AND trust NOT IN ('site', 'verified')")
+                                 "AND created >= {p} AND trust NOT IN ({p}, {p})")
     COUNT_NEW_PROVEN_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} "
-                                      "AND created >= {p} AND trust IN ('site', 'verified')")
+                                      "AND created >= {p} AND trust IN ({p}, {p})")
     QUARANTINE_COLUMNS = ("id, received, sender, site, host, kind, reason, fingerprint, "
                           "signer_kind, signer_subject, bytes")
     INSERT_QUARANTINE = ("INSERT INTO quarantine (digest, received, sender, site, host, kind, "
