@@ -60,7 +60,7 @@ def small_grid(store, clock):
 
 
 def same_answer(store, requirements, warnings=None):
-    """The kept compare (a CurrentCompliance), checked against a full one;
+    """The kept compare (a ComplianceAnswer), checked against a full one;
     its warnings go on the list `warnings`, if given."""
     kept = current_compliance(store, requirements)
     fresh = analysis.compliance(store, requirements, None)
@@ -269,7 +269,7 @@ def test_the_command_and_the_pages_print_the_warnings_as_before(grid, tmp_path, 
     store.baselines.add("osg", BASELINE, clock())
     warned = "wlcg-collector: warning: compare's kept holders not used: kept holders unreadable"
     for show in (lambda: run_cli(["--db", store.db.dialect.describe(), "compare", "osg"])[2],
-                 lambda: OfficerPages(Config(), store).compare_now(requirements) and
+                 lambda: OfficerPages(Config(), store).compliance(requirements) and
                  capsys.readouterr().err):
         same_answer(store, requirements)
         store.db.transaction(lambda cursor: cursor.execute(store.db.dialect.compile(

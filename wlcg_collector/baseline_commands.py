@@ -156,13 +156,10 @@ def cmd_compare(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
     requirements = load_requirements(store, args.baseline)
-    if args.at is None and site is None:
-        # the whole fleet now: what the last compare worked out, brought up to date
-        answer = compliance_cache.current_compliance(store, requirements, keeper_of(args))
-        warn(answer.warnings)
-        result = answer.compliance
-    else:
-        result = analysis.compliance(store, requirements, args.at, site)
+    answer = compliance_cache.compliance_answer(store, requirements, args.at, site,
+                                                keeper_of(args))
+    warn(answer.warnings)
+    result = answer.compliance
     columns = analysis.COMPLIANCE_COLUMNS
     if args.format != "table":
         emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)

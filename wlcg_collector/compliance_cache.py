@@ -23,6 +23,10 @@ hosts are read beside the holders (a host whose set changes in between
 is read again next time; a host that came in between waits for the next
 run). A kept row that cannot be read costs one full run.
 
+compliance_answer decides, for `compare` and the pages alike, when this
+serves: for the whole fleet now; a site's hosts, or any past time, are a
+full read (analysis.compliance), as nothing kept covers them.
+
 Nothing here prints: what went wrong with a kept row comes back as
 warnings (one line each), for the command or the pages to show."""
 
@@ -50,9 +54,10 @@ _HEADER = struct.Struct("<II")  # size of the host lanes, number of rows
 # the newest of its name and arch}, and the ids of the hosts read again
 # (None: the whole fleet was), and the warnings of the kept row (lines)
 Current = namedtuple("Current", "packages hosts masks won changed warnings")
-# compare now: the analysis.Compliance, the (site, host name) of the hosts
-# read again (None: the whole fleet was), and the warnings (lines)
-CurrentCompliance = namedtuple("CurrentCompliance", "compliance recomputed warnings")
+# compare's answer: the analysis.Compliance, the (site, host name) of the
+# hosts read again (None: every host asked about was), and the warnings
+# (lines)
+ComplianceAnswer = namedtuple("ComplianceAnswer", "compliance recomputed warnings")
 # keep_baselines: [(names, Current, seconds)] of the baselines brought up
 # to date, and the warnings (lines)
 BaselinesKept = namedtuple("BaselinesKept", "done warnings")
@@ -122,8 +127,18 @@ def decode_holders(data):
             for i, package_id in enumerate(ids)}
 
 
+def compliance_answer(store, requirements, at=None, site=None, keeper=None):
+    """compare's ComplianceAnswer to a question (at: None for now; site:
+    None for the whole fleet), the command's and the pages' alike: the
+    whole fleet now from the kept holders (current_compliance), anything
+    else read in full."""
+    if at is None and site is None:
+        return current_compliance(store, requirements, keeper)
+    return ComplianceAnswer(analysis.compliance(store, requirements, at, site), None, [])
+
+
 def current_compliance(store, requirements, keeper=None, now=None):
-    """A CurrentCompliance: analysis.compliance(store, requirements, None),
+    """A ComplianceAnswer: analysis.compliance(store, requirements, None),
     with what the last run found kept in `keeper` (a Store that can write:
     the primary when `store` reads a replica; default `store`). A kept row
     that cannot be read or written is a warning and costs a full run; the
@@ -136,7 +151,7 @@ def current_compliance(store, requirements, keeper=None, now=None):
         changed = set(current.changed)
         recomputed = sorted((host.site, host.name) for host in current.hosts
                             if host.id in changed)
-    return CurrentCompliance(result, recomputed, current.warnings)
+    return ComplianceAnswer(result, recomputed, current.warnings)
 
 
 def current_holders(store, requirements, keeper=None, now=None):
