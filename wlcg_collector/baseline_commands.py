@@ -35,14 +35,6 @@ def read_baseline_file(path):
     return text, parse_baseline(text, path)
 
 
-def stored_baseline(store, ref):
-    """(Baseline, requirements) of a stored NAME[@REVISION]."""
-    try:
-        return analysis.stored_baseline(store, ref)
-    except ValueError as exc:
-        raise UsageError(str(exc))
-
-
 def declare_baseline(commands):
     baseline = command(commands, "baseline", "store and read baselines (reference versions)",
                        None)
@@ -122,7 +114,7 @@ def baseline_keep(args):
             sys.stderr.write("%s: warning: %s\n" % (PROG, exc))
     if not baselines and not args.quiet:
         print("no stored baseline")
-    kept = compliance_cache.keep_baselines(store, baselines, keeper_of(args))
+    kept = compliance_cache.keep_holders(store, baselines, keeper_of(args))
     warn(kept.warnings)
     for names, current, seconds in kept.done:
         if args.quiet:
@@ -140,7 +132,10 @@ def load_requirements(store, ref):
     """Requirements of a baseline given as a file path or a stored name."""
     if os.path.isfile(ref):
         return read_baseline_file(ref)[1]
-    return stored_baseline(store, ref)[1]
+    try:
+        return analysis.stored_baseline(store, ref)[1]
+    except ValueError as exc:
+        raise UsageError(str(exc))
 
 
 def declare_compare(commands):
