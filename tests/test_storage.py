@@ -247,11 +247,11 @@ def test_package_ids_are_bounded():
     from wlcg_collector.db.packages import PackageIds
     ids = PackageIds(limit=3)
     ids.add("rpm", {("a", "0:1-1", "x"): 1, ("b", "0:1-1", "x"): 2})
-    kept = ids.table("rpm")
+    held = ids.table("rpm")
     ids.add("rpm", {("c", "0:1-1", "x"): 3, ("d", "0:1-1", "x"): 4})
     assert ids.table("rpm") == {("c", "0:1-1", "x"): 3, ("d", "0:1-1", "x"): 4}
     # a reader holding the old table still finds what it held
-    assert kept == {("a", "0:1-1", "x"): 1, ("b", "0:1-1", "x"): 2}
+    assert held == {("a", "0:1-1", "x"): 1, ("b", "0:1-1", "x"): 2}
     assert ids.table("dpkg") == {}
     assert len(ids) == 2
 

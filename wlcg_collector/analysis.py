@@ -18,7 +18,7 @@ from operator import add, itemgetter
 from .baselines import newest_per_arch, parse_baseline
 from .dates import DAY, FAR_FUTURE, MAX_DAYS
 from .db import UnknownHost
-from .history import changes, versions_to_keep
+from .history import changes, replaced_pairs
 from .numerals import is_digits
 from .site_names import site_order
 from .versions import compare
@@ -121,7 +121,8 @@ def compliance(store, requirements, at, site=None):
         holders = store.fleet.holder_bitmaps(
             packages, at, [h.id for h in hosts] if len(hosts) <= FEW_HOSTS else None)
     masks = HostMasks(hosts)
-    return judge(requirements, packages, hosts, masks, newest_holders(packages, holders, masks))
+    return compliance_from_holders(requirements, packages, hosts, masks,
+                                   newest_holders(packages, holders, masks))
 
 
 def newest_holders(packages, holders, masks):
@@ -139,7 +140,7 @@ def newest_holders(packages, holders, masks):
     return won
 
 
-def judge(requirements, packages, hosts, masks, won):
+def compliance_from_holders(requirements, packages, hosts, masks, won):
     """The Compliance of `hosts` (their HostMasks `masks`) with the
     requirements, given newest_holders' masks `won`."""
     newest = defaultdict(list)  # (name, arch) -> [(package id, hosts it is the newest of)]
@@ -377,9 +378,9 @@ def fleet_changes(store, since, site=None, package=None):
     # says which (name, arch) need them
     wanted = defaultdict(set)
     for host_id, intervals in per_host.items():
-        for key in versions_to_keep(intervals, since):
+        for key in replaced_pairs(intervals, since):
             wanted[key].add(host_id)
-    for host_id, intervals in store.fleet.kept_intervals(wanted, since).items():
+    for host_id, intervals in store.fleet.open_intervals_before(wanted, since).items():
         per_host[host_id] += intervals
     rows = []
     for host_id, intervals in per_host.items():

@@ -36,14 +36,6 @@ def read_baseline_file(path):
     return text, parse_baseline(text, path)
 
 
-def stored_baseline(store, ref):
-    """(Baseline, requirements) of a stored NAME[@REVISION]."""
-    try:
-        return analysis.stored_baseline(store, ref)
-    except ValueError as exc:
-        raise UsageError(str(exc))
-
-
 def declare_baseline(commands):
     baseline = command(commands, "baseline", "store and read baselines (reference versions)",
                        None)
@@ -123,7 +115,7 @@ def baseline_keep(args):
             sys.stderr.write("%s: warning: %s\n" % (PROG, exc))
     if not baselines and not args.quiet:
         print("no stored baseline")
-    kept = compliance_cache.keep_baselines(store, baselines, keeper_of(args))
+    kept = compliance_cache.keep_holders(store, baselines, keeper_of(args))
     warn(kept.warnings)
     for names, current, seconds in kept.done:
         if args.quiet:
@@ -141,7 +133,10 @@ def load_requirements(store, ref):
     """Requirements of a baseline given as a file path or a stored name."""
     if os.path.isfile(ref):
         return read_baseline_file(ref)[1]
-    return stored_baseline(store, ref)[1]
+    try:
+        return analysis.stored_baseline(store, ref)[1]
+    except ValueError as exc:
+        raise UsageError(str(exc))
 
 
 def declare_compare(commands):
@@ -157,13 +152,10 @@ def cmd_compare(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
     requirements = load_requirements(store, args.baseline)
-    if args.at is None and site is None:
-        # the whole fleet now: what the last compare worked out, brought up to date
-        answer = compliance_cache.current_compliance(store, requirements, keeper_of(args))
-        warn(answer.warnings)
-        result = answer.compliance
-    else:
-        result = analysis.compliance(store, requirements, args.at, site)
+    answer = compliance_cache.compliance_answer(store, requirements, args.at, site,
+                                                keeper_of(args))
+    warn(answer.warnings)
+    result = answer.compliance
     columns = analysis.COMPLIANCE_COLUMNS
     if args.format != "table":
         emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)

@@ -166,8 +166,8 @@ def move_site(args, kind):
     for aside in done.set_aside:
         print("%s: %s at %s, %s at %s: kept the host of %s; the other's latest report %s, its "
               "reports are marked set aside" % (
-                  aside.host, trust.describe_pin(*aside.kept), done.new_name,
-                  trust.describe_pin(*aside.aside), done.old_name, done.new_name,
+                  aside.host, trust.describe_pin(*aside.target_pin), done.new_name,
+                  trust.describe_pin(*aside.twin_pin), done.old_name, done.new_name,
                   "waits in the quarantine as entry %d (accept or drop it)" % aside.entry
                   if aside.entry is not None else "was in the quarantine already"))
 

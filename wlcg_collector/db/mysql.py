@@ -49,14 +49,14 @@ class MySQLSQL(SharedSQL):
                           "ON DUPLICATE KEY UPDATE refused = refused")
     INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash, source) "
                       "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE id = id")
-    # (an interval the keeper has already stays as it is)
+    # (an interval the surviving host has already stays as it is)
     MOVE_INSTALLS = ("INSERT IGNORE INTO installs (host_id, package_id, installed, removed) "
                      "SELECT {p}, package_id, installed, removed FROM installs "
                      "WHERE host_id = {p}")
     # package ids by key as one string: rows by newlines, fields by spaces
     SELECT_PACKAGE_IDS = ("SELECT GROUP_CONCAT(CONCAT_WS(' ', HEX(key_hash), id) SEPARATOR '\n') "
                           "FROM packages WHERE key_hash IN ({marks})")
-    SELECT_KEPT_INSTALLS = (
+    SELECT_OPEN_INSTALLS_BEFORE = (
         "SELECT package_id, GROUP_CONCAT(CONCAT_WS(' ', host_id, installed)) FROM installs "
         "WHERE package_id IN ({marks}) AND removed IS NULL AND installed < {p} "
         "GROUP BY package_id")

@@ -45,7 +45,7 @@ HOST, SENDER, SITE = "host", "sender", "site"
 # from rotating addresses cannot grow the table without bound either
 EVENT_ROWS_PER_SITE = 100
 EVENT_ROWS_PER_DAY = 10000
-EVENT_DAYS_KEPT = 90
+EVENT_RETENTION_DAYS = 90
 # the trust of a host its first report made proving who sent it (a site
 # key or a host certificate): the new-host quotas count those hosts apart
 PROVEN_TRUST = (trust.SITE, trust.VERIFIED)
@@ -324,7 +324,7 @@ class Quotas(Part):
                 key = (day, event.setting, "", "", "")
             elif of_site >= EVENT_ROWS_PER_SITE:
                 key = (day, event.setting, event.site, "", "")
-            cursor.execute(sql.DELETE_QUOTA_EVENTS_BEFORE, (day - EVENT_DAYS_KEPT * DAY,))
+            cursor.execute(sql.DELETE_QUOTA_EVENTS_BEFORE, (day - EVENT_RETENTION_DAYS * DAY,))
             cursor.execute(sql.INSERT_QUOTA_EVENT, key + (at, at))
             cursor.execute(sql.ADD_QUOTA_EVENT, (at,) + key)
         try:

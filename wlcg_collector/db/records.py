@@ -55,11 +55,11 @@ class SiteMove(SiteRename):
 
 
 # move_site(): a host the merge met at both sites pinned to different keys:
-# the new site's host kept its row and pin (kept: (trust, fingerprint)); the
-# other's latest state waits in the quarantine as entry `entry` (None: the
-# same report was there already), its reports stay in the audit trail,
-# marked set aside
-SetAside = namedtuple("SetAside", "host kept aside entry")
+# the new site's host kept its row and pin (target_pin: (trust,
+# fingerprint)); the other's (twin_pin) latest state waits in the quarantine
+# as entry `entry` (None: the same report was there already), its reports
+# stay in the audit trail, marked set aside
+SetAside = namedtuple("SetAside", "host target_pin twin_pin entry")
 # site_aliases(): a name renamed or merged away, and what it became
 SiteAlias = namedtuple("SiteAlias", "alias site rename_id")
 # hosts_by_site(): every host's site, name and who made it
@@ -85,7 +85,7 @@ HostAt = namedtuple("HostAt", "id site name packager system set_report")
 # compliance_cache.py): moves when made (site_moves()), computed (Unix
 # seconds: when made, or last found current by `baseline keep`), the hosts'
 # set_reports (column tokens) and the holders, as bytes
-CachedHolders = namedtuple("CachedHolders", "moves computed tokens holders")
+CachedHolders = namedtuple("CachedHolders", "moves computed set_reports holders")
 # packages_named(): a package row shared by every host that has it
 PackageRow = namedtuple("PackageRow", "id packager name version arch")
 # package_intervals(): an interval of one package name on a host

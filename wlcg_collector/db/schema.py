@@ -37,17 +37,17 @@ def merge_duplicate_hosts(db):
         merged = 0
         for (_, name), members in groups.items():
             members.sort(reverse=True)
-            keeper = -members[0][1]
+            survivor = -members[0][1]
             for last, negative_id, _, _ in members[1:]:
                 other = -negative_id
                 cursor.execute(sql.CLOSE_OPEN_INTERVALS, (last + 1, other))
-                cursor.execute(sql.MOVE_INSTALLS, (keeper, other))
+                cursor.execute(sql.MOVE_INSTALLS, (survivor, other))
                 cursor.execute(sql.DELETE_HOST_INSTALLS, (other,))
-                cursor.execute(sql.MOVE_REPORTS, (keeper, other))
+                cursor.execute(sql.MOVE_REPORTS, (survivor, other))
                 cursor.execute(sql.DELETE_HOST, (other,))
                 merged += 1
             if len(members) > 1 or members[0][2] != name:
-                cursor.execute(sql.RENAME_HOST, (name, min(m[3] for m in members), keeper))
+                cursor.execute(sql.RENAME_HOST, (name, min(m[3] for m in members), survivor))
         return merged
     return db.transaction(work)
 

@@ -45,7 +45,7 @@ class SQLiteSQL(SharedSQL):
     INSERT_QUOTA_EVENT = ("INSERT OR IGNORE INTO quota_events (day, setting, site, host, "
                           "sender, refused, first_at, last_at) "
                           "VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p})")
-    # (an interval the keeper has already stays as it is)
+    # (an interval the surviving host has already stays as it is)
     MOVE_INSTALLS = ("INSERT OR IGNORE INTO installs (host_id, package_id, installed, removed) "
                      "SELECT {p}, package_id, installed, removed FROM installs "
                      "WHERE host_id = {p}")
@@ -57,7 +57,7 @@ class SQLiteSQL(SharedSQL):
                           "FROM packages WHERE key_hash IN ({marks})")
     # for each package row, "host installed" pairs of the intervals open
     # since before T
-    SELECT_KEPT_INSTALLS = (
+    SELECT_OPEN_INSTALLS_BEFORE = (
         "SELECT package_id, GROUP_CONCAT(host_id || ' ' || installed) FROM installs "
         "WHERE package_id IN ({marks}) AND removed IS NULL AND installed < {p} "
         "GROUP BY package_id")
