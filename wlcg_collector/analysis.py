@@ -33,6 +33,8 @@ STALE_COLUMNS = ["site", "host", "last_report"]
 
 # a site's hosts, those behind, and the percentage of those not behind
 SiteCompliance = namedtuple("SiteCompliance", "site hosts behind compliant")
+# a host behind on at least one requirement: their texts, in baseline order
+HostBehind = namedtuple("HostBehind", "site host requirements")
 # one UTC day (the Unix time of its midnight), judged at its end
 AdoptionDay = namedtuple("AdoptionDay", "day hosts_ok hosts_behind sites_ok sites_behind")
 # one change of one host; time in Unix seconds
@@ -292,6 +294,23 @@ class Compliance(object):
             for name in self.masks.select(names, mask):
                 counts[name] = counts.get(name, 0) + late
         return counts
+
+    def hosts_behind(self):
+        """[HostBehind] of the hosts behind on some requirement, in host
+        order: the texts of those requirements, each once (a requirement
+        behind on two arches is one), in baseline order."""
+        indexes = range(len(self.hosts))
+        behind = defaultdict(list)  # host index -> requirement texts
+        for tail, mask in self.groups:
+            if mask and tail[-1] == "behind":
+                text = tail[3]
+                for index in self.masks.select(indexes, mask):
+                    texts = behind[index]
+                    # (a requirement's groups come one after another)
+                    if not texts or texts[-1] != text:
+                        texts.append(text)
+        return [HostBehind(self.hosts[index].site, self.hosts[index].name, tuple(texts))
+                for index, texts in sorted(behind.items())]
 
 
 # ---------------------------------------------------------------- adoption

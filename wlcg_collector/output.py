@@ -7,6 +7,9 @@ import json
 from .text import escaped
 
 FORMATS = ("table", "csv", "json")
+# a cell that lists a host's requirements or advisories names this many,
+# then how many more there are: a line per host stays a line
+FEW = 3
 
 
 # A CSV value starting with one of these is a formula to a spreadsheet (a
@@ -17,6 +20,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def csv_text(value):
     text = _text(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def first_few(texts):
+    """The first FEW texts joined by ", ", then "+N more" for the rest."""
+    shown = ", ".join(texts[:FEW])
+    return shown if len(texts) <= FEW else "%s +%d more" % (shown, len(texts) - FEW)
 
 
 def render(rows, columns, fmt):
