@@ -34,6 +34,9 @@ SiteVulnerability = namedtuple("SiteVulnerability", "site hosts exposed advisori
 # each would cost a third of the question's time)
 VULNERABLE_COLUMNS = ["site", "host", "advisory", "severity", "package", "arch", "installed",
                       "fixed"]
+# hosts_exposed(): one exposed host, its advisories as (advisory, severity)
+# pairs, each once, the most severe first (then by advisory)
+HostExposed = namedtuple("HostExposed", "site host advisories")
 # exposure(): one host that was ever exposed (ended_by: fixed, removed or
 # None while exposed)
 HostExposure = namedtuple("HostExposure", "site host exposed_since fixed_at ended_by "
@@ -171,6 +174,20 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
         for rank, ident, package, arch, version, fixed in sorted(set(per_host[host_text])):
             details.append(head + (ident, SEVERITIES[rank], package, arch, version, fixed))
     return summary, details
+
+
+def hosts_exposed(details):
+    """[HostExposed] of vulnerable()'s rows, in their order (by site and
+    host; each host's by severity and advisory)."""
+    hosts = []
+    for site_name, host, advisory, severity, *_ in details:
+        if not hosts or hosts[-1].host != host or hosts[-1].site != site_name:
+            hosts.append(HostExposed(site_name, host, []))
+        advisories = hosts[-1].advisories
+        # (an advisory's rows, one per package, come one after another)
+        if not advisories or advisories[-1][0] != advisory:
+            advisories.append((advisory, severity))
+    return [host._replace(advisories=tuple(host.advisories)) for host in hosts]
 
 
 def _windows(intervals):
