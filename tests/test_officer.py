@@ -232,6 +232,31 @@ def test_compare_names_a_hosts_first_few_requirements_and_how_many_more(shared_f
     assert len(lines) == 1 + 5 * 5
 
 
+def test_hosts_behind_agree_with_the_rows_behind(shared_fleet):
+    """Each host's count and first requirements, worked out on masks, are
+    what its rows behind say, for any number named."""
+    from wlcg_collector import analysis
+    requirements = parse_baseline(
+        "xrootd >= 1:5.7.1\nkernel >= 5.14.0-500\nglibc >= 2.35\nbash >= 5.2\n"
+        "[system: el7]\nxrootd >= 1:4.12.6\nbash >= 9\n[system: Debian*]\nlibc6 >= 2.37\n",
+        "b")
+    result = analysis.compliance(shared_fleet, requirements, None)
+    texts = {}
+    for site, host, _, _, _, requirement, _ in result.rows("behind"):
+        texts.setdefault((site, host), [])
+        if requirement not in texts[(site, host)]:
+            texts[(site, host)].append(requirement)
+    order = [text.text for text in requirements]
+    for few in (1, 2, 3, 4, 10):
+        assert [(h.site, h.host, h.behind, h.first) for h in result.hosts_behind(few)] == [
+            (site, host, len(found), tuple(sorted(found, key=order.index)[:few]))
+            for (site, host), found in sorted(texts.items(),
+                                              key=lambda item: (item[0][0], item[0][1]))]
+    # more than three: c-el7 (the first four lines apply to every host) and d1
+    assert [(h.host, h.behind) for h in result.hosts_behind(3) if h.behind > 3] == [
+        ("c-el7.example.org", 4), ("d1.example.org", 4)]
+
+
 def test_compare_at_a_past_date_and_for_one_site(shared_fleet, tmp_path):
     fleet = shared_fleet
     path = tmp_path / "osg.txt"

@@ -20,7 +20,7 @@ from .cli_common import (PROG, CommandError, UsageError, actions_of, command, em
                          with_rows, with_site)
 from .dates import format_time
 from .db import StoreError
-from .output import first_few
+from .output import FEW, first_few
 
 
 BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -185,7 +185,7 @@ def cmd_compare(args):
             sys.stdout.write("\n")
             emit([dict(zip(columns, row)) for row in behind], columns, "table")
         return
-    emit_hosts_behind(result.hosts_behind())
+    emit_hosts_behind(result.hosts_behind(FEW))
 
 
 def emit_hosts_behind(hosts):
@@ -193,6 +193,6 @@ def emit_hosts_behind(hosts):
     many requirements and the first few of them."""
     if hosts:
         sys.stdout.write("\n")
-        emit([{"site": host.site, "host": host.host, "behind": len(host.requirements),
-               "requirements": first_few(host.requirements)} for host in hosts],
+        emit([{"site": host.site, "host": host.host, "behind": host.behind,
+               "requirements": first_few(host.first, host.behind)} for host in hosts],
              HOSTS_BEHIND_COLUMNS, "table")

@@ -22,10 +22,12 @@ def csv_text(value):
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def first_few(texts):
-    """The first FEW texts joined by ", ", then "+N more" for the rest."""
+def first_few(texts, count=None):
+    """The first FEW of `count` items (default: as many as texts), joined by
+    ", ", then "+N more" for the rest; texts need hold only the first FEW."""
+    count = len(texts) if count is None else count
     shown = ", ".join(texts[:FEW])
-    return shown if len(texts) <= FEW else "%s +%d more" % (shown, len(texts) - FEW)
+    return shown if count <= FEW else "%s +%d more" % (shown, count - FEW)
 
 
 def render(rows, columns, fmt):

@@ -9,7 +9,7 @@ from ..cli_common import (CommandError, UsageError, actions_of, command, config_
                           draw_plot, emit, emit_records, site_of, store_of, with_at,
                           with_format, with_plot, with_rows, with_site)
 from ..db import StoreError
-from ..output import first_few
+from ..output import FEW, first_few
 from ..plot import plot_exposure
 from . import exposure as judging
 from .formats import parse_records
@@ -229,7 +229,8 @@ def cmd_vulnerable(args):
     if hosts:
         sys.stdout.write("\n")
         emit([{"site": host.site, "host": host.host, "advisories": len(host.advisories),
-               "most_severe": first_few(["%s (%s)" % pair for pair in host.advisories])}
+               "most_severe": first_few(["%s (%s)" % pair for pair in host.advisories[:FEW]],
+                                        len(host.advisories))}
               for host in hosts], VULNERABLE_HOSTS, "table")
 
 

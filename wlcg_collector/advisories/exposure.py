@@ -15,6 +15,8 @@ for a feed that gives no date, first seen by this collector).
 import bisect
 import statistics
 from collections import defaultdict, namedtuple
+from itertools import groupby
+from operator import itemgetter
 
 from ..dates import DAY, FAR_FUTURE, MAX_DAYS
 from ..db.advisory_store import published_or_seen
@@ -37,6 +39,8 @@ VULNERABLE_COLUMNS = ["site", "host", "advisory", "severity", "package", "arch",
 # hosts_exposed(): one exposed host, its advisories as (advisory, severity)
 # pairs, each once, the most severe first (then by advisory)
 HostExposed = namedtuple("HostExposed", "site host advisories")
+_HOST_OF_ROW = itemgetter(0, 1)
+_ADVISORY_OF_ROW = itemgetter(2, 3)
 # exposure(): one host that was ever exposed (ended_by: fixed, removed or
 # None while exposed)
 HostExposure = namedtuple("HostExposure", "site host exposed_since fixed_at ended_by "
@@ -179,15 +183,8 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
 def hosts_exposed(details):
     """[HostExposed] of vulnerable()'s rows, in their order (by site and
     host; each host's by severity and advisory)."""
-    hosts = []
-    for site_name, host, advisory, severity, *_ in details:
-        if not hosts or hosts[-1].host != host or hosts[-1].site != site_name:
-            hosts.append(HostExposed(site_name, host, []))
-        advisories = hosts[-1].advisories
-        # (an advisory's rows, one per package, come one after another)
-        if not advisories or advisories[-1][0] != advisory:
-            advisories.append((advisory, severity))
-    return [host._replace(advisories=tuple(host.advisories)) for host in hosts]
+    return [HostExposed(site_name, host, tuple(dict.fromkeys(map(_ADVISORY_OF_ROW, rows))))
+            for (site_name, host), rows in groupby(details, _HOST_OF_ROW)]
 
 
 def _windows(intervals):
