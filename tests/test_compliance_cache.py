@@ -67,6 +67,7 @@ def same_answer(store, requirements, warnings=None):
     assert kept.compliance.rows() == fresh.rows()
     assert kept.compliance.summary() == fresh.summary()
     assert kept.compliance.behind_counts() == fresh.behind_counts()
+    assert kept.compliance.hosts_behind(3) == fresh.hosts_behind(3)
     if warnings is not None:
         warnings.extend(kept.warnings)
     return kept

@@ -564,9 +564,13 @@ def test_compare_shows_each_sites_tier_once_a_list_is_loaded(database_url, tmp_p
     load(store)
     store.close()
     code, out, _ = run_cli(["--db", database_url, "compare", str(baseline)])
-    assert [line.split() for line in out.splitlines()] == [
-        ["SITE", "HOSTS", "BEHIND", "COMPLIANT", "TIER"],
-        ["RAL-LCG2", "1", "1", "0.0%", "1"], ["T2_CH_CERN", "1", "0", "100.0%", "2"], [],
+    summary = [["SITE", "HOSTS", "BEHIND", "COMPLIANT", "TIER"],
+               ["RAL-LCG2", "1", "1", "0.0%", "1"], ["T2_CH_CERN", "1", "0", "100.0%", "2"], []]
+    assert [line.split() for line in out.splitlines()] == summary + [
+        ["SITE", "HOST", "BEHIND", "REQUIREMENTS"],
+        ["RAL-LCG2", "a.rl.ac.uk", "1", "xrootd", ">=", "1:5.7.1-1.el9"]]
+    code, out, _ = run_cli(["--db", database_url, "compare", str(baseline), "--rows"])
+    assert [line.split() for line in out.splitlines()] == summary + [
         ["SITE", "HOST", "PACKAGE", "ARCH", "INSTALLED", "REQUIREMENT", "STATUS"],
         ["RAL-LCG2", "a.rl.ac.uk", "xrootd", "x86_64", "1:5.6.9-1.el9", "xrootd", ">=",
          "1:5.7.1-1.el9", "behind"]]

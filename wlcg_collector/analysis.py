@@ -33,6 +33,9 @@ STALE_COLUMNS = ["site", "host", "last_report"]
 
 # a site's hosts, those behind, and the percentage of those not behind
 SiteCompliance = namedtuple("SiteCompliance", "site hosts behind compliant")
+# a host behind on `behind` requirements: the texts of the first few, in
+# baseline order
+HostBehind = namedtuple("HostBehind", "site host behind first")
 # one UTC day (the Unix time of its midnight), judged at its end
 AdoptionDay = namedtuple("AdoptionDay", "day hosts_ok hosts_behind sites_ok sites_behind")
 # one change of one host; time in Unix seconds
@@ -293,6 +296,32 @@ class Compliance(object):
             for name in self.masks.select(names, mask):
                 counts[name] = counts.get(name, 0) + late
         return counts
+
+    def hosts_behind(self, few):
+        """[HostBehind] of the hosts behind on some requirement, in host
+        order: on how many (a requirement behind on two arches is one), and
+        the first `few` of them in baseline order. (Worked out on masks, a
+        requirement at a time: a fleet has hundreds of thousands of rows
+        behind.)"""
+        behind = {}  # requirement text -> mask of the hosts behind on it
+        for tail, mask in self.groups:
+            if mask and tail[-1] == "behind":
+                behind[tail[3]] = behind.get(tail[3], 0) | mask
+        counts = [0] * len(self.hosts)
+        indexes = range(len(self.hosts))
+        first = defaultdict(list)  # host index -> the texts named so far
+        named = [0] * few  # named[k]: mask of the hosts with more than k named
+        for text, mask in behind.items():
+            counts = list(map(add, counts, self.masks.flags(mask)))
+            taking = mask & ~named[-1]  # the hosts with fewer than `few` named
+            if taking:
+                for index in self.masks.select(indexes, taking):
+                    first[index].append(text)
+                for level in range(few - 1, 0, -1):  # (the level below as it was)
+                    named[level] |= taking & named[level - 1]
+                named[0] |= taking
+        return [HostBehind(host.site, host.name, count, tuple(first[index]))
+                for index, (host, count) in enumerate(zip(self.hosts, counts)) if count]
 
 
 # ---------------------------------------------------------------- adoption

@@ -5,7 +5,7 @@ officer stores, and the hosts judged against them.
     baseline list | show NAME     the stored baselines, one of them
     baseline keep [NAME...]       compare's kept holders of each brought up
                                   to date (the ten-minute timer)
-    compare BASELINE [--site S] [--at DATE]
+    compare BASELINE [--site S] [--at DATE] [--rows]
 """
 
 import os
@@ -17,13 +17,16 @@ from . import analysis, compliance_cache
 from .baselines import BaselineError, dpkg_caveats, parse_baseline
 from .cli_common import (PROG, CommandError, UsageError, actions_of, command, emit,
                          emit_records, keeper_of, site_of, store_of, with_at, with_format,
-                         with_site)
+                         with_rows, with_site)
 from .dates import format_time
 from .db import StoreError
+from .output import FEW, first_few
 from .site_names import site_key
 
 
 BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# compare's table: one line per host behind (`--rows`: every row behind)
+HOSTS_BEHIND_COLUMNS = ["site", "host", "behind", "requirements"]
 
 
 def read_baseline_file(path):
@@ -146,6 +149,7 @@ def declare_compare(commands):
     p.add_argument("baseline", metavar="BASELINE")
     with_site(p)
     with_at(p)
+    with_rows(p, "(host, package) row behind")
 
 
 def cmd_compare(args):
@@ -168,7 +172,20 @@ def cmd_compare(args):
         meta = listed.get(site_key(row["site"]))
         row["tier"] = meta.tier if meta else None
     emit(summary, summary_columns, "table")
-    behind = result.rows("behind")
-    if behind:
+    if args.rows:
+        behind = result.rows("behind")
+        if behind:
+            sys.stdout.write("\n")
+            emit([dict(zip(columns, row)) for row in behind], columns, "table")
+        return
+    emit_hosts_behind(result.hosts_behind(FEW))
+
+
+def emit_hosts_behind(hosts):
+    """compare's table after the summary: one line per host behind, how
+    many requirements and the first few of them."""
+    if hosts:
         sys.stdout.write("\n")
-        emit([dict(zip(columns, row)) for row in behind], columns, "table")
+        emit([{"site": host.site, "host": host.host, "behind": host.behind,
+               "requirements": first_few(host.first, host.behind)} for host in hosts],
+             HOSTS_BEHIND_COLUMNS, "table")

@@ -15,6 +15,8 @@ for a feed that gives no date, first seen by this collector).
 import bisect
 import statistics
 from collections import defaultdict, namedtuple
+from itertools import groupby
+from operator import itemgetter
 
 from ..dates import DAY, FAR_FUTURE, MAX_DAYS
 from ..db.advisory_store import published_or_seen
@@ -34,6 +36,11 @@ SiteVulnerability = namedtuple("SiteVulnerability", "site hosts exposed advisori
 # each would cost a third of the question's time)
 VULNERABLE_COLUMNS = ["site", "host", "advisory", "severity", "package", "arch", "installed",
                       "fixed"]
+# hosts_exposed(): one exposed host, its advisories as (advisory, severity)
+# pairs, each once, the most severe first (then by advisory)
+HostExposed = namedtuple("HostExposed", "site host advisories")
+_HOST_OF_ROW = itemgetter(0, 1)
+_ADVISORY_OF_ROW = itemgetter(2, 3)
 # exposure(): one host that was ever exposed (ended_by: fixed, removed or
 # None while exposed)
 HostExposure = namedtuple("HostExposure", "site host exposed_since fixed_at ended_by "
@@ -171,6 +178,13 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
         for rank, ident, package, arch, version, fixed in sorted(set(per_host[host_text])):
             details.append(head + (ident, SEVERITIES[rank], package, arch, version, fixed))
     return summary, details
+
+
+def hosts_exposed(details):
+    """[HostExposed] of vulnerable()'s rows, in their order (by site and
+    host; each host's by severity and advisory)."""
+    return [HostExposed(site_name, host, tuple(dict.fromkeys(map(_ADVISORY_OF_ROW, rows))))
+            for (site_name, host), rows in groupby(details, _HOST_OF_ROW)]
 
 
 def _windows(intervals):
