@@ -361,7 +361,7 @@ def test_every_listing_orders_sites_alike_on_both_back_ends(store):
     assert [(h.site, h.name) for h in store.sites.hosts()] == ordered
     assert [(h.site, h.name) for h in store.sites.hosts(sites)] == ordered
     assert [s.site for s in store.sites.reported()] == order
-    assert [row[0] for row in store.sites.overview(T0)[0]] == order
+    assert [row[0] for row in store.sites.overview(T0)] == order
     assert [s.site for s in stale(store, 1, T0 + 30 * 86400)] == order
     result = compliance(store, parse_baseline("bash >= 6\n", "b"), None)
     assert [s.site for s in result.summary()] == order

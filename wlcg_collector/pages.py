@@ -203,7 +203,7 @@ class OfficerPages(object):
     def overview(self, args):
         now = int(time.time())
         stale_days = self.number_arg(args, "stale", self.stale_days)
-        overview, _ = self.store.sites.overview(now - stale_days * DAY)
+        overview = self.store.sites.overview(now - stale_days * DAY)
         sites = {site: {"site": site, "hosts": hosts, "last_report": last, "silent": silent,
                         "compliance": None, "behind": None}
                  for site, hosts, last, silent in overview}

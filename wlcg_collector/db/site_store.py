@@ -47,18 +47,10 @@ class SiteStore(Part):
         return self.db.read(self.sql.SELECT_SITES, (), Site)
 
     def overview(self, silent_before):
-        """([(site, hosts, last report, hosts silent since silent_before)]
-        of the sites with a host that has reported, {site: its sets token}
-        of every site), in one read: a site's token changes whenever one of
-        its hosts' sets does (a changed set, a new host, a rollback), or a
-        host comes or goes."""
-        rows, tokens = [], {}
-        for site, hosts, last, silent, count, with_set, total in self.db.read(
-                self.sql.SELECT_SITE_OVERVIEW, (silent_before,)):
-            tokens[site] = (count, with_set, int(total) if total is not None else None)
-            if hosts:
-                rows.append((site, int(hosts), last, int(silent)))
-        return rows, tokens
+        """[(site, hosts, last report, hosts silent since silent_before)]
+        of the sites with a host that has reported, in one read."""
+        return [(site, int(hosts), last, int(silent)) for site, hosts, last, silent
+                in self.db.read(self.sql.SELECT_SITE_OVERVIEW, (silent_before,)) if hosts]
 
     def exists(self, site):
         """Whether a host has that site."""

@@ -317,8 +317,8 @@ class SharedSQL(object):
     # (see hosts.set_report), a host comes or goes
     SELECT_SITE_OVERVIEW = (
         "SELECT site, SUM(CASE WHEN last_report >= 0 THEN 1 ELSE 0 END), MAX(last_report), "
-        "SUM(CASE WHEN last_report >= 0 AND last_report < {p} THEN 1 ELSE 0 END), COUNT(*), "
-        "COUNT(set_report), SUM(set_report) FROM hosts GROUP BY site ORDER BY " + SITE_ORDER)
+        "SUM(CASE WHEN last_report >= 0 AND last_report < {p} THEN 1 ELSE 0 END) "
+        "FROM hosts GROUP BY site ORDER BY " + SITE_ORDER)
     SELECT_HOSTS = ("SELECT " + HOST_COLUMNS + " FROM hosts "
                     "WHERE last_report >= 0{where} ORDER BY " + SITE_ORDER + ", name")
     SELECT_HOST = "SELECT " + HOST_COLUMNS + " FROM hosts WHERE site = {p} AND name = {p}"

@@ -389,7 +389,8 @@ class ReportWriter(Part):
         # when it was stored (its packages need not be parsed again)
         if host.block_hash is not None and host.block_hash == attempt.report.block_hash:
             self._add_report(cursor, attempt, host, False, APPLIED, unread=True)
-            self._update_host(cursor, host, attempt, kept=(host.set_hash, host.package_count),
+            self._update_host(cursor, host, attempt,
+                              stored_set=(host.set_hash, host.package_count),
                               signed_ts=signed_ts)
             return IngestResult(UNCHANGED, note=decision.note, parsed=False)
         if host.set_hash == attempt.report.set_hash:
@@ -444,16 +445,18 @@ class ReportWriter(Part):
         return IngestResult(QUARANTINED, held=Held(
             decision.kind, decision.reason, None if signer is None else signer.fingerprint))
 
-    def _update_host(self, cursor, host, attempt, kept=None, set_report=None, signed_ts=None):
+    def _update_host(self, cursor, host, attempt, stored_set=None, set_report=None,
+                     signed_ts=None):
         """The host's facts and set from the report (host: its HostState;
-        kept: the stored set hash and package count, when the report's
+        stored_set: the stored set hash and package count, when the report's
         block is the stored one; set_report: the id of the report that
         changed the set; signed_ts: the report's ts when it is the host's
         newest signed one). Facts that differ from the host's last ones (ts
         aside) get a row of host_facts: a rollback takes them back."""
         report, collected = attempt.report, attempt.collected
         headers = report.headers
-        set_hash, count = kept if kept is not None else (report.set_hash, len(report.packages))
+        set_hash, count = stored_set if stored_set is not None else (report.set_hash,
+                                                                     len(report.packages))
         system, kernel, arch = headers.get("system"), headers.get("kernel"), headers.get("arch")
         new_facts = facts_hash(headers)
         if new_facts != host.facts_hash:
