@@ -3,10 +3,17 @@ addresses (get_site_security_info) imported from GOCDB, replaced per site
 by each import of their layout, and the addresses a notice to a site goes
 to."""
 
+from collections import namedtuple
+
 from ..contacts import CONTACTS, Contact, recipients
 from .database import Part
 from .records import ContactImport, SiteContacts
 from .statements import compile_statements
+
+# a row of site_contacts: the site as stored, and the Contact
+StoredContact = namedtuple("StoredContact", ("site",) + Contact._fields)
+# a row of site_csirts
+StoredCSIRT = namedtuple("StoredCSIRT", "site email")
 
 
 class ContactSQL(object):
@@ -22,11 +29,12 @@ class ContactSQL(object):
     INSERT_SITE_CONTACT = ("INSERT INTO site_contacts (site, role, forename, surname, email, "
                            "certdn, import_id) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})")
     # (in the answer's order: GOCDB lists a site's contacts as its portal does)
-    SELECT_SITE_CONTACTS = ("SELECT site, " + ", ".join(Contact._fields)
+    SELECT_SITE_CONTACTS = ("SELECT " + ", ".join(StoredContact._fields)
                             + " FROM site_contacts WHERE site = {p} ORDER BY id")
     DELETE_SITE_CSIRT = "DELETE FROM site_csirts WHERE site = {p}"
     INSERT_SITE_CSIRT = "INSERT INTO site_csirts (site, email, import_id) VALUES ({p}, {p}, {p})"
-    SELECT_SITE_CSIRT = "SELECT site, email FROM site_csirts WHERE site = {p}"
+    SELECT_SITE_CSIRT = ("SELECT " + ", ".join(StoredCSIRT._fields)
+                         + " FROM site_csirts WHERE site = {p}")
 
 
 class ContactStore(Part):
@@ -79,12 +87,13 @@ class ContactStore(Part):
 
         def work(cursor):
             cursor.execute(sql.SELECT_SITE_CSIRT, (site,))
-            csirt = cursor.fetchone()
+            csirt = [StoredCSIRT._make(found) for found in cursor.fetchall()]
             cursor.execute(sql.SELECT_SITE_CONTACTS, (site,))
-            rows = cursor.fetchall()
-            stored = csirt[0] if csirt else rows[0][0] if rows else site
-            return SiteContacts(stored, csirt[1] if csirt else None,
-                                [Contact(*row[1:]) for row in rows])
+            stored = [StoredContact._make(found) for found in cursor.fetchall()]
+            name = (csirt or stored)[0].site if csirt or stored else site
+            return SiteContacts(name, csirt[0].email if csirt else None,
+                                [Contact(found.role, found.forename, found.surname,
+                                         found.email, found.certdn) for found in stored])
         return self.db.transaction(work, write=False)
 
     def recipients(self, site):
