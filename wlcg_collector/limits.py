@@ -52,6 +52,12 @@ COLUMNS = {
     ("advisory_packages", "introduced"): 200,
     ("advisory_packages", "fixed"): 200,
     ("advisory_packages", "last_affected"): 200,
+    ("site_contacts", "role"): 100,
+    ("site_contacts", "forename"): 100,
+    ("site_contacts", "surname"): 100,
+    ("site_contacts", "email"): 255,
+    ("site_contacts", "certdn"): 500,
+    ("site_csirts", "email"): 255,
 }
 
 # a report's headers: how many, a key's length, a value's length (those

@@ -270,6 +270,7 @@ class OfficerPages(object):
         return {"site": site, "baseline": baseline, "status": status,
                 "baselines": self.baseline_names(), "hosts": self.store.hosts.listed(site=site),
                 "meta": meta[0] if meta else None, "quota_days": QUOTA_DAYS,
+                "contacts": self.store.contacts.of_site(site),
                 "quota_events": self.store.quotas.events(
                     site, now - now % DAY - (QUOTA_DAYS - 1) * DAY)}
 

@@ -19,6 +19,7 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     fleet.py          the officer's reads over the whole fleet
     review.py         the quarantine, keys and rollback: the officer's repairs
     site_store.py     the list of sites, and renames and merges of sites
+    contact_store.py  whom the sites name (GOCDB's contacts and CSIRT addresses)
     advisory_store.py security advisories: imports and the reads exposure needs
     bulk.py           bulk loads of a whole history (benchmarks, tests)
     testing.py        store.testing: bulk loads, row counts, schema shapes (tests only)
@@ -32,6 +33,7 @@ import functools
 
 from .advisory_store import AdvisoryStore, UnknownAdvisory
 from .baseline_store import BaselineStore
+from .contact_store import ContactStore
 from .database import READ_CONNECTIONS, Database
 from .errors import (QuotaExceeded, StoreError, StoreFault, StoreUnavailable, UnknownBaseline,
                      UnknownHost, UnknownQuarantined, ValueRefused)
@@ -73,6 +75,7 @@ class Store(object):
         self.advisories = AdvisoryStore(self.db)
         self.review = Review(self.db, self.writer, self.hosts)
         self.holders = HoldersCache(self.db)
+        self.contacts = ContactStore(self.db)
 
     @functools.cached_property
     def testing(self):

@@ -154,3 +154,9 @@ class IngestResult(object):
 
     def __repr__(self):
         return "IngestResult(%r, %d)" % (self.outcome, self.changes)
+# contact_imports(): one import of GOCDB's contacts or security info
+ContactImport = namedtuple("ContactImport", "id imported source layout sites contacts skipped "
+                                            "imported_by")
+# site_contacts(): whom a site names: its CSIRT address (None: none
+# imported) and its contacts ([contacts.Contact], by role and name)
+SiteContacts = namedtuple("SiteContacts", "site csirt contacts")

@@ -9,7 +9,7 @@ from ..site_names import site_key
 from .database import Part
 from .errors import SchemaNotCurrent, StoreError
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def canonical_identity(site, name):
