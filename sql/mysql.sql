@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 9.
+-- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 10.
 -- Upgrades: sql/upgrades/mysql/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC). InnoDB for transactions and row locks.
 
@@ -284,6 +284,33 @@ CREATE TABLE quota_events (
 CREATE INDEX quarantine_host ON quarantine (site, host, bytes);
 CREATE INDEX quarantine_sender ON quarantine (sender, bytes);
 
+-- Site contacts from GOCDB (`sites contacts import`; see sqlite.sql).
+CREATE TABLE contact_imports (
+    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    imported BIGINT NOT NULL,
+    source VARCHAR(255) NOT NULL,
+    layout VARCHAR(32) NOT NULL,
+    sites INT NOT NULL,
+    contacts INT NOT NULL,
+    skipped INT NOT NULL,
+    imported_by VARCHAR(64) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE site_contacts (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    site VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci,
+    role VARCHAR(100) NOT NULL,
+    forename VARCHAR(100) NULL,
+    surname VARCHAR(100) NULL,
+    email VARCHAR(255) NOT NULL,
+    certdn VARCHAR(500) NULL,
+    import_id INT UNSIGNED NOT NULL,
+    KEY site_contacts_site (site)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE site_csirts (
+    site VARCHAR(100) NOT NULL COLLATE utf8mb4_general_ci PRIMARY KEY,
+    email VARCHAR(255) NOT NULL,
+    import_id INT UNSIGNED NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 -- Campaigns (schema 10; see sqlite.sql).
 CREATE TABLE campaigns (
     id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,

@@ -43,6 +43,7 @@ def served(tmp_path_factory, collector_keys):
         ts=T0 + 4 * DAY, system=HOSTILE)), T0 + 4 * DAY, "192.0.2.1")
     store.baselines.add("osg", BASELINE, T0)
     store_advisory(store)
+    store_contacts(store)
     store.close()
     config = write_config(directory / "c.conf", url, [collector_keys])
     proc = subprocess.Popen([sys.executable, "-m", "wlcg_collector", "--config", config,
@@ -54,6 +55,20 @@ def served(tmp_path_factory, collector_keys):
     yield base, token
     proc.terminate()
     proc.wait(timeout=10)
+
+
+def store_contacts(store):
+    """Whom T2_B names, and a T2_EVIL whose contact's name and DN are
+    script (GOCDB is one more stranger to the pages)."""
+    from wlcg_collector.contacts import CONTACTS, SECURITY, Contact, ContactSite
+    store.contacts.replace(CONTACTS, [
+        ContactSite("T2_B", [Contact("Site Administrator", "Bo", "Beta", "bo@b.example.org",
+                                     "/DC=org/DC=example/CN=Bo Beta")], None),
+        ContactSite("T2_EVIL", [Contact("Site Security Officer", HOSTILE, "Evil",
+                                        "evil@evil.example.org", "/CN=" + HOSTILE)], None)],
+        "contacts.xml", 0, T0, "officer")
+    store.contacts.replace(SECURITY, [ContactSite("T2_B", None, "csirt@b.example.org")],
+                           "security.xml", 0, T0, "officer")
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +133,22 @@ def test_site_and_host(browser, served):
     driver = load(browser, served, "/officer/host/T2_A/a1.example.org?at=%sT12:00:00Z"
                   % date(0), "host-at")
     assert ["xrootd", "1:5.6.9-1.el9", "x86_64"] in cells(driver, "packages")
+
+
+def test_site_contacts(browser, served):
+    driver = load(browser, served, "/officer/site/T2_B", "site-contacts")
+    from selenium.webdriver.common.by import By
+    assert driver.find_element(By.ID, "csirt").text == "CSIRT: csirt@b.example.org"
+    assert cells(driver, "contacts") == [["Site Administrator", "Bo Beta", "bo@b.example.org",
+                                          "/DC=org/DC=example/CN=Bo Beta"]]
+    # a contact made of script is shown as text, and runs nothing
+    driver = load(browser, served, "/officer/site/T2_EVIL", "evil-contacts")
+    assert cells(driver, "contacts") == [["Site Security Officer", HOSTILE + " Evil",
+                                          "evil@evil.example.org", "/CN=" + HOSTILE]]
+    assert driver.find_element(By.ID, "csirt").text == "CSIRT: none imported"
+    assert driver.execute_script("return document.body.getAttribute('data-pwned')") is None
+    driver = load(browser, served, "/officer/site/T2_A", "no-contacts")
+    assert driver.find_element(By.ID, "contacts").text.startswith("None imported")
 
 
 def test_baseline(browser, served):

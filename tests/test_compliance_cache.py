@@ -60,13 +60,14 @@ def small_grid(store, clock):
 
 
 def same_answer(store, requirements, warnings=None):
-    """The kept compare (a CurrentCompliance), checked against a full one;
+    """The kept compare (a ComplianceAnswer), checked against a full one;
     its warnings go on the list `warnings`, if given."""
     kept = current_compliance(store, requirements)
     fresh = analysis.compliance(store, requirements, None)
     assert kept.compliance.rows() == fresh.rows()
     assert kept.compliance.summary() == fresh.summary()
     assert kept.compliance.behind_counts() == fresh.behind_counts()
+    assert kept.compliance.hosts_behind(3) == fresh.hosts_behind(3)
     if warnings is not None:
         warnings.extend(kept.warnings)
     return kept
@@ -86,7 +87,7 @@ def test_nothing_changed_reads_the_kept_holders(grid):
     row = store.holders.cached(compliance_cache.names_hash(requirements))
     assert row is not None
     hosts = store.fleet.hosts_at(analysis.FAR_FUTURE)
-    assert compliance_cache.decode_sets(row.tokens) == {host.id: host.set_report
+    assert compliance_cache.decode_sets(row.set_reports) == {host.id: host.set_report
                                                         for host in hosts}
     assert store.fleet.set_reports() == {host.id: host.set_report for host in hosts}
 
@@ -253,7 +254,7 @@ def test_warnings_come_back_as_data_and_nothing_is_printed(grid, capsys):
         "UPDATE holders_cache SET holders = {p}"), (b"junk",)))
     capsys.readouterr()
     answer = current_compliance(store, requirements)
-    kept = compliance_cache.keep_baselines(store, [("osg", requirements)])
+    kept = compliance_cache.keep_holders(store, [("osg", requirements)])
     assert capsys.readouterr() == ("", "")
     assert answer.recomputed is None and not hasattr(answer.compliance, "recomputed")
     assert [w.split(":")[0] for w in answer.warnings] == ["compare's kept holders not used"]
@@ -269,7 +270,7 @@ def test_the_command_and_the_pages_print_the_warnings_as_before(grid, tmp_path, 
     store.baselines.add("osg", BASELINE, clock())
     warned = "wlcg-collector: warning: compare's kept holders not used: kept holders unreadable"
     for show in (lambda: run_cli(["--db", store.db.dialect.describe(), "compare", "osg"])[2],
-                 lambda: OfficerPages(Config(), store).compare_now(requirements) and
+                 lambda: OfficerPages(Config(), store).compliance(requirements) and
                  capsys.readouterr().err):
         same_answer(store, requirements)
         store.db.transaction(lambda cursor: cursor.execute(store.db.dialect.compile(
@@ -386,7 +387,7 @@ def test_baseline_keep_brings_every_stored_baseline_up_to_date(grid, tmp_path):
 def test_baseline_keep_says_which_baselines_it_cannot_keep(grid, monkeypatch):
     store, clock, requirements = grid
     monkeypatch.setattr(compliance_cache, "HOLDERS_KEPT", 1)
-    kept = compliance_cache.keep_baselines(
+    kept = compliance_cache.keep_holders(
         store, [("new", requirements), ("old", parse_baseline("bash >= 6\n", "old"))])
     assert [names for names, _, _ in kept.done] == [["new"]]
     assert kept.warnings == ["holders not kept for old: only the 1 newest baselines' package "
@@ -450,9 +451,9 @@ def test_a_stored_baseline_found_current_is_not_pushed_out(grid, monkeypatch):
     store, clock, requirements = grid
     monkeypatch.setattr("wlcg_collector.db.holders_cache.HOLDERS_KEPT", 2)
     key = compliance_cache.names_hash(requirements)
-    compliance_cache.keep_baselines(store, [("osg", requirements)], now=clock())
+    compliance_cache.keep_holders(store, [("osg", requirements)], now=clock())
     current_compliance(store, parse_baseline("bash >= 6\n", "x1"), now=clock())
-    done = compliance_cache.keep_baselines(store, [("osg", requirements)], now=clock()).done
+    done = compliance_cache.keep_holders(store, [("osg", requirements)], now=clock()).done
     assert done[0][1].changed == []  # found current: not written, touched
     assert store.holders.cached(key).computed == clock.now
     current_compliance(store, parse_baseline("kernel >= 6\n", "x2"), now=clock())

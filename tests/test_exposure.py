@@ -300,9 +300,19 @@ def test_patch_times_per_site(fleet):
 def test_the_commands(fleet, tmp_path):
     code, out, err = run(fleet, "vulnerable", "--site", "T2_ALMA")
     assert code == 0, err
-    assert out.splitlines()[0].split() == ["SITE", "HOSTS", "EXPOSED", "ADVISORIES", "CRITICAL",
-                                           "IMPORTANT", "MODERATE", "LOW", "OTHER"]
+    # per site, then one line per exposed host
+    assert out.splitlines() == [
+        "SITE     HOSTS  EXPOSED  ADVISORIES  CRITICAL  IMPORTANT  MODERATE  LOW  OTHER",
+        "T2_ALMA  7      2        1           0         0          1         0    0",
+        "",
+        "SITE     HOST                  ADVISORIES  MOST_SEVERE",
+        "T2_ALMA  a-before.example.org  1           ALSA-2024:2433 (moderate)",
+        "T2_ALMA  a-late.example.org    1           ALSA-2024:2433 (moderate)"]
+    code, out, err = run(fleet, "vulnerable", "--site", "T2_ALMA", "--rows")
+    assert code == 0, err
     rows = [line.split() for line in out.splitlines()]
+    assert rows[3] == ["SITE", "HOST", "ADVISORY", "SEVERITY", "PACKAGE", "ARCH", "INSTALLED",
+                       "FIXED"]
     assert ["T2_ALMA", "a-before.example.org", "ALSA-2024:2433", "moderate", "avahi", "x86_64",
             "0:0.8-15.el9", "0.8-20.el9"] in rows
     assert ["T2_ALMA", "7", "2", "1", "0", "0", "1", "0", "0"] in rows
@@ -335,6 +345,73 @@ def test_the_commands(fleet, tmp_path):
     assert (code, out) == (1, "") and err == "wlcg-collector: no advisory NO-SUCH-1\n"
     code, out, err = run(fleet, "vulnerable", "--severity", "dire")
     assert code == 2 and err.startswith("wlcg-collector: --severity dire: one of critical")
+
+
+def osv_record(ident, summary, names):
+    """An AlmaLinux 9 OSV record fixing these packages in xrootd 1:5.7.1
+    (the severity is the summary's first word, as in AlmaLinux's)."""
+    return {"id": ident, "summary": summary, "related": [],
+            "published": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(T0)),
+            "modified": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(T0)),
+            "affected": [{"package": {"ecosystem": "AlmaLinux:9", "name": name},
+                          "ranges": [{"type": "ECOSYSTEM", "events": [
+                              {"introduced": "0"}, {"fixed": "1:5.7.1-1.el9"}]}]}
+                         for name in names]}
+
+
+XROOTD_OLD = ("xrootd", "1:5.6.9-1.el9", "x86_64")
+XROOTD_LIBS_OLD = ("xrootd-libs", "1:5.6.9-1.el9", "x86_64")
+
+
+def test_vulnerable_names_a_hosts_most_severe_advisories_first(store, collector_keys):
+    """One line per exposed host, sites as their upper case sorts: how many
+    advisories (one fixing two of its packages counts once), the three most
+    severe (critical, important, moderate, low, unknown; then by id), then
+    "+N more". --rows gives every row; CSV and JSON are every row with or
+    without it."""
+    ingest_fleet(store, collector_keys, [
+        ("T2_W", "v1", ALMA9, "rpm", {0: [BASH9, XROOTD_OLD, XROOTD_LIBS_OLD]}),
+        ("T2_W", "v2", ALMA9, "rpm", {0: [BASH9, XROOTD_OLD]}),
+        ("t2_v", "w1", ALMA9, "rpm", {0: [BASH9, XROOTD_LIBS_OLD]})])
+    records = [osv_record("ALSA-2026:0005", "Low: xrootd update", ["xrootd"]),
+               osv_record("ALSA-2026:0004", "Critical: xrootd update", ["xrootd"]),
+               osv_record("ALSA-2026:0003", "Moderate: xrootd update", ["xrootd"]),
+               osv_record("ALSA-2026:0002", "High: xrootd update", ["xrootd", "xrootd-libs"]),
+               osv_record("ALSA-2026:0001", "Critical: xrootd-libs update", ["xrootd-libs"]),
+               osv_record("ALSA-2026:0006", "xrootd update", ["xrootd"])]
+    for record in records:
+        store.advisories.import_records(parse(json.dumps(record).encode()), T0)
+    code, out, err = run(store, "vulnerable")
+    assert code == 0, err
+    assert out.split("\n\n")[1].splitlines() == [
+        "SITE  HOST            ADVISORIES  MOST_SEVERE",
+        "t2_v  w1.example.org  2           ALSA-2026:0001 (critical), ALSA-2026:0002 (important)",
+        "T2_W  v1.example.org  6           ALSA-2026:0001 (critical), ALSA-2026:0004 (critical), "
+        "ALSA-2026:0002 (important) +3 more",
+        "T2_W  v2.example.org  5           ALSA-2026:0004 (critical), ALSA-2026:0002 (important), "
+        "ALSA-2026:0003 (moderate) +2 more"]
+    code, out, err = run(store, "vulnerable", "--rows")
+    rows = [line.split()[:4] for line in out.split("\n\n")[1].splitlines()]
+    assert rows == [["SITE", "HOST", "ADVISORY", "SEVERITY"],
+                    ["t2_v", "w1.example.org", "ALSA-2026:0001", "critical"],
+                    ["t2_v", "w1.example.org", "ALSA-2026:0002", "important"],
+                    ["T2_W", "v1.example.org", "ALSA-2026:0001", "critical"],
+                    ["T2_W", "v1.example.org", "ALSA-2026:0004", "critical"],
+                    ["T2_W", "v1.example.org", "ALSA-2026:0002", "important"],
+                    ["T2_W", "v1.example.org", "ALSA-2026:0002", "important"],
+                    ["T2_W", "v1.example.org", "ALSA-2026:0003", "moderate"],
+                    ["T2_W", "v1.example.org", "ALSA-2026:0005", "low"],
+                    ["T2_W", "v1.example.org", "ALSA-2026:0006", "unknown"],
+                    ["T2_W", "v2.example.org", "ALSA-2026:0004", "critical"],
+                    ["T2_W", "v2.example.org", "ALSA-2026:0002", "important"],
+                    ["T2_W", "v2.example.org", "ALSA-2026:0003", "moderate"],
+                    ["T2_W", "v2.example.org", "ALSA-2026:0005", "low"],
+                    ["T2_W", "v2.example.org", "ALSA-2026:0006", "unknown"]]
+    for fmt in ("json", "csv"):
+        code, every, err = run(store, "vulnerable", "--format", fmt)
+        assert code == 0, err
+        assert run(store, "vulnerable", "--format", fmt, "--rows") == (0, every, "")
+        assert len(json.loads(every) if fmt == "json" else every.splitlines()[1:]) == 14
 
 
 def test_sources_are_stored_once_and_never_rewritten(fleet, collector_keys):

@@ -180,9 +180,81 @@ def test_compare_table_summary_and_stored_baseline(fleet, tmp_path):
         ["T2_A", "2", "1", "50.0%"], ["T2_B", "2", "2", "0.0%"], ["T2_C", "2", "1", "50.0%"],
         ["T2_D", "1", "1", "0.0%"]]
     assert lines[5] == ""
-    assert lines[6].split()[:3] == ["SITE", "HOST", "PACKAGE"]
-    assert len(lines) == 7 + 6  # the six behind rows
-    assert all(line.split()[-1] == "behind" for line in lines[7:])
+    # then one line per host behind: how many requirements, which
+    assert lines[6:] == [
+        "SITE  HOST               BEHIND  REQUIREMENTS",
+        "T2_A  a2.example.org     1       kernel >= 5.14.0-500",
+        "T2_B  b1.example.org     1       kernel >= 5.14.0-500",
+        "T2_B  b2.example.org     1       xrootd >= 1:5.7.1",
+        "T2_C  c-el7.example.org  1       xrootd >= 1:4.12.6",
+        "T2_D  d1.example.org     2       xrootd >= 1:5.7.1, kernel >= 5.14.0-500"]
+    # --rows: the summary, then every (host, package) row behind
+    code, out, err = run(fleet, "compare", "osg", "--rows")
+    rows = out.splitlines()
+    assert rows[:6] == lines[:6]
+    assert rows[6].split()[:3] == ["SITE", "HOST", "PACKAGE"]
+    assert len(rows) == 7 + 6  # the six behind rows
+    assert all(line.split()[-1] == "behind" for line in rows[7:])
+
+
+def test_compare_names_a_hosts_first_few_requirements_and_how_many_more(shared_fleet,
+                                                                          tmp_path):
+    """The default table names three of a host's requirements behind, in
+    baseline order, then "+N more"; a requirement behind on two arches
+    (glibc) counts once. --rows changes nothing in CSV and JSON: every row."""
+    path = tmp_path / "el9.txt"
+    path.write_text("[system: el9]\nxrootd >= 1:5.7.1\nkernel >= 5.14.0-500\nglibc >= 2.35\n"
+                    "bash >= 5.2\n")
+    code, out, err = run(shared_fleet, "compare", str(path))
+    assert code == 0, err
+    lines = out.split("\n\n")[1].splitlines()
+    assert lines == [
+        "SITE  HOST            BEHIND  REQUIREMENTS",
+        "T2_A  a1.example.org  2       glibc >= 2.35, bash >= 5.2",
+        "T2_A  a2.example.org  3       kernel >= 5.14.0-500, glibc >= 2.35, bash >= 5.2",
+        "T2_B  b1.example.org  3       kernel >= 5.14.0-500, glibc >= 2.35, bash >= 5.2",
+        "T2_B  b2.example.org  3       xrootd >= 1:5.7.1, glibc >= 2.35, bash >= 5.2",
+        "T2_D  d1.example.org  4       xrootd >= 1:5.7.1, kernel >= 5.14.0-500, glibc >= 2.35 "
+        "+1 more"]
+    every = {}
+    for fmt in ("json", "csv"):
+        code, every[fmt], err = run(shared_fleet, "compare", str(path), "--format", fmt)
+        assert code == 0, err
+        assert run(shared_fleet, "compare", str(path), "--format", fmt, "--rows") == \
+            (0, every[fmt], "")
+    # five EL9 hosts, five rows each (glibc's two arches)
+    rows = json.loads(every["json"])
+    assert len(rows) == 5 * 5 and {r["status"] for r in rows} == {"ok", "behind"}
+    assert [r["arch"] for r in rows if r["host"] == "d1.example.org" and
+            r["package"] == "glibc"] == ["i686", "x86_64"]
+    lines = every["csv"].splitlines()
+    assert lines[0] == "site,host,package,arch,installed,requirement,status"
+    assert len(lines) == 1 + 5 * 5
+
+
+def test_hosts_behind_agree_with_the_rows_behind(shared_fleet):
+    """Each host's count and first requirements, worked out on masks, are
+    what its rows behind say, for any number named."""
+    from wlcg_collector import analysis
+    requirements = parse_baseline(
+        "xrootd >= 1:5.7.1\nkernel >= 5.14.0-500\nglibc >= 2.35\nbash >= 5.2\n"
+        "[system: el7]\nxrootd >= 1:4.12.6\nbash >= 9\n[system: Debian*]\nlibc6 >= 2.37\n",
+        "b")
+    result = analysis.compliance(shared_fleet, requirements, None)
+    texts = {}
+    for site, host, _, _, _, requirement, _ in result.rows("behind"):
+        texts.setdefault((site, host), [])
+        if requirement not in texts[(site, host)]:
+            texts[(site, host)].append(requirement)
+    order = [text.text for text in requirements]
+    for few in (1, 2, 3, 4, 10):
+        assert [(h.site, h.host, h.behind, h.first) for h in result.hosts_behind(few)] == [
+            (site, host, len(found), tuple(sorted(found, key=order.index)[:few]))
+            for (site, host), found in sorted(texts.items(),
+                                              key=lambda item: (item[0][0], item[0][1]))]
+    # more than three: c-el7 (the first four lines apply to every host) and d1
+    assert [(h.host, h.behind) for h in result.hosts_behind(3) if h.behind > 3] == [
+        ("c-el7.example.org", 4), ("d1.example.org", 4)]
 
 
 def test_compare_at_a_past_date_and_for_one_site(shared_fleet, tmp_path):

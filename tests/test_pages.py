@@ -500,11 +500,12 @@ def test_advisory_pages(app):
     assert status == 400 and "severity=&#39;dire&#39;" in body
 
 
-def test_the_overview_summary_is_cached_and_never_stale(database_url, tmp_path, collector_keys,
-                                                        monkeypatch):
-    """The overview's compliance is computed again only when some host's
-    set changed (a new host, a changed set, a rollback) or the baseline has
-    a new revision; an unchanged report, or nothing, reuses it."""
+def test_the_overview_summary_is_never_stale_and_reads_only_the_changed_hosts(
+        database_url, tmp_path, collector_keys, monkeypatch):
+    """The overview's compliance is compare's, from the holders compare
+    keeps: a host is read again only when its set changed (a new host, a
+    changed set, a rollback); an unchanged report, or nothing, reads none;
+    a new revision of the baseline is judged at once."""
     from wlcg_collector import analysis, compliance_cache
     from test_officer import K_NEW, K_OLD, BASE9, X_NEW, X_OLD
     store = open_store(database_url)
@@ -517,41 +518,114 @@ def test_the_overview_summary_is_cached_and_never_stale(database_url, tmp_path, 
     put("c1.example.org", BASE9 + [K_OLD, X_OLD], 0)
     config = write_config(tmp_path / "c.conf", database_url, [collector_keys])
     app = create_app(str(config), officer_token="tok")
-    computed = []
+    read_again = []
     real, real_current = analysis.compliance, compliance_cache.current_compliance
-    monkeypatch.setattr(analysis, "compliance", lambda *a, **k: computed.append(1) or
+    monkeypatch.setattr(analysis, "compliance", lambda *a, **k: read_again.append("full") or
                         real(*a, **k))
-    monkeypatch.setattr(compliance_cache, "current_compliance",
-                        lambda *a, **k: computed.append(1) or real_current(*a, **k))
+
+    def current(*args, **kwargs):
+        answer = real_current(*args, **kwargs)
+        read_again.append(answer.recomputed)
+        return answer
+    monkeypatch.setattr(compliance_cache, "current_compliance", current)
 
     def compliant():
+        del read_again[:]
         status, _, body = get(app, "/officer/", "baseline=osg",
                               HTTP_COOKIE="wlcg_officer=tok")
         assert status == 200
         row = body.split("<tbody>")[1].split("</tr>")[0]
-        return row.split('"num">')[-2].split("<")[0], len(computed)
-    assert compliant() == ("0.0%", 1)
+        return row.split('"num">')[-2].split("<")[0], read_again
+    assert compliant() == ("0.0%", [None])                        # the first: the whole fleet
     # what it worked out is kept for the next process (compliance_cache)
     assert store.db.read("SELECT COUNT(*) FROM holders_cache")[0][0] == 1
-    assert compliant() == ("0.0%", 1)                                   # nothing changed
+    assert compliant() == ("0.0%", [[]])                            # nothing changed
     assert put("c1.example.org", BASE9 + [K_OLD, X_OLD], 1).outcome == "unchanged"
-    assert compliant() == ("0.0%", 1)
+    assert compliant() == ("0.0%", [[]])
     assert put("c1.example.org", BASE9 + [K_NEW, X_NEW], 2).outcome == "changed"
-    assert compliant() == ("100.0%", 2)                                 # never stale
-    put("c2.example.org", BASE9 + [X_OLD], 2)                           # a new host
-    assert compliant() == ("50.0%", 3)
+    c1 = ("T2_C", "c1.example.org")
+    assert compliant() == ("100.0%", [[c1]])                        # never stale
+    put("c2.example.org", BASE9 + [X_OLD], 2)                       # a new host
+    assert compliant() == ("50.0%", [[("T2_C", "c2.example.org")]])
     store.review.rollback(store.hosts.find("c1.example.org"), T0 + DAY)
-    assert compliant() == ("0.0%", 4)
-    store.baselines.add("osg", "xrootd >= 1:5.6\n", T0)                  # a new revision
-    assert compliant() == ("100.0%", 5)
+    assert compliant() == ("0.0%", [[c1]])
+    store.baselines.add("osg", "xrootd >= 1:5.6\n", T0)            # a new revision
+    assert compliant() == ("100.0%", [[]])
     store.close()
 
 
-def test_the_overview_recomputes_only_the_sites_that_changed(database_url, tmp_path,
-                                                             collector_keys, monkeypatch):
-    """A changed set at one site costs that site's compliance only (read
-    host by host); the summary is always what a full compare gives; a
-    merge of sites changes both sites' part."""
+def test_the_pages_and_compare_decide_now_alike(database_url, tmp_path, collector_keys):
+    """The pages and `compare` work a question out the same way: the whole
+    fleet now from compare's kept holders, a site or a past time in full.
+    The kept row is made to say what a full read does not (c1 up to date),
+    so that the way each went shows in its numbers; it is stale too (c2's
+    set changed since), as a page load meets it."""
+    from wlcg_collector import compliance_cache
+    from wlcg_collector.analysis import FAR_FUTURE
+    from helpers import run_cli
+    from test_officer import BASE9, K_OLD, X_NEW, X_OLD
+    store = open_store(database_url)
+    store.schema.init()
+    store.baselines.add("osg", "xrootd >= 1:5.7.1\n", T0)
+
+    def put(site, host, packages, day):
+        return store.writer.store_report(parse_report(make_report(
+            site, host, packages, ts=T0 + day * DAY)), T0 + day * DAY, "192.0.2.1")
+    put("T2_C", "c1.example.org", BASE9 + [X_OLD], 0)
+    put("T2_C", "c2.example.org", BASE9 + [X_NEW], 0)
+    put("T2_D", "d1.example.org", BASE9 + [X_OLD], 0)
+    config = write_config(tmp_path / "c.conf", database_url, [collector_keys])
+    app = create_app(str(config), officer_token="tok")
+    cookie = {"HTTP_COOKIE": "wlcg_officer=tok"}
+
+    def overview():
+        status, _, body = get(app, "/officer/", "baseline=osg", **cookie)
+        assert status == 200
+        rows = body.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
+        return {r.split("</a>")[0].rsplit(">", 1)[1]: r.split('"num">')[-2].split("<")[0]
+                for r in rows}
+
+    def page_rows(query):
+        status, _, body = get(app, "/officer/baseline/osg", "format=json&" + query, **cookie)
+        assert status == 200
+        return json.loads(body)
+
+    def command(*args):
+        code, out, err = run_cli(["--config", config, "compare", "osg"] + list(args))
+        assert code == 0 and err == "", err
+        return out
+    assert overview() == {"T2_C": "50.0%", "T2_D": "0.0%"}    # the kept row made
+    key = compliance_cache.names_hash(parse_baseline("xrootd >= 1:5.7.1\n"))
+    kept = store.holders.cached(key)
+    won = compliance_cache.decode_holders(kept.holders)
+    packages = {(row.name, row.version, row.arch): row.id
+                for row in store.fleet.packages_named({"xrootd"}).values()}
+    c1 = 1 << 8 * store.hosts.find("c1.example.org").id
+    won[packages[X_OLD]] &= ~c1
+    won[packages[X_NEW]] |= c1
+    size = max(host.id for host in store.fleet.hosts_at(FAR_FUTURE)) + 1
+    store.holders.keep(key, kept._replace(holders=compliance_cache.encode_holders(won, size)))
+    assert put("T2_C", "c2.example.org", BASE9 + [X_NEW, K_OLD], 1).outcome == "changed"
+    # the whole fleet now: both from the kept row (c1 counted up to date)
+    assert overview() == {"T2_C": "100.0%", "T2_D": "0.0%"}
+    assert ["T2_C", "2", "0", "100.0%"] in [line.split()[:4] for line in command().splitlines()]
+    assert page_rows("") == json.loads(command("--format", "json"))
+    # a site, or a past time: both read in full (c1 behind)
+    assert ["c1.example.org", "behind"] in [[row["host"], row["status"]]
+                                            for row in page_rows("site=T2_C")]
+    assert page_rows("site=T2_C") == json.loads(command("--site", "T2_C", "--format", "json"))
+    at = date(2)
+    assert page_rows("at=" + at) == json.loads(command("--at", at, "--format", "json"))
+    assert ["c1.example.org", "behind"] in [[row["host"], row["status"]]
+                                            for row in page_rows("at=" + at)]
+    store.close()
+
+
+def test_the_overview_reads_again_only_the_hosts_that_changed(database_url, tmp_path,
+                                                              collector_keys, monkeypatch):
+    """A changed set at one site costs that host's holders only; the
+    summary is always what a full compare gives; a merge of sites costs
+    one read of the whole fleet."""
     from wlcg_collector import analysis, compliance_cache
     from test_officer import BASE9, X_NEW, X_OLD
     store = open_store(database_url)
@@ -565,12 +639,14 @@ def test_the_overview_recomputes_only_the_sites_that_changed(database_url, tmp_p
         put("T2_S%d" % (n % 3), "h%02d.example.org" % n, BASE9 + [X_OLD if n % 2 else X_NEW], 0)
     config = write_config(tmp_path / "c.conf", database_url, [collector_keys])
     app = create_app(str(config), officer_token="tok")
-    sites_computed = []
+    read_again = []
     real, real_current = analysis.compliance, compliance_cache.current_compliance
-    monkeypatch.setattr(analysis, "compliance", lambda store, req, at, site=None:
-                        sites_computed.append(site) or real(store, req, at, site))
-    monkeypatch.setattr(compliance_cache, "current_compliance", lambda *a, **k:
-                        sites_computed.append(None) or real_current(*a, **k))
+
+    def current(*args, **kwargs):
+        answer = real_current(*args, **kwargs)
+        read_again.append(answer.recomputed)
+        return answer
+    monkeypatch.setattr(compliance_cache, "current_compliance", current)
 
     def overview():
         status, _, body = get(app, "/officer/", "baseline=osg", HTTP_COOKIE="wlcg_officer=tok")
@@ -583,13 +659,13 @@ def test_the_overview_recomputes_only_the_sites_that_changed(database_url, tmp_p
         assert shown == full
         return shown
     assert overview() == {"T2_S0": "50.0%", "T2_S1": "50.0%", "T2_S2": "50.0%"}
-    assert sites_computed == [None]                      # the first: one pass over the fleet
+    assert read_again == [None]                          # the first: one pass over the fleet
     put("T2_S1", "h01.example.org", BASE9 + [X_NEW], 1)
     assert overview()["T2_S1"] == "60.0%"
-    assert sites_computed == [None, "T2_S1"]             # that site only
+    assert read_again == [None, [("T2_S1", "h01.example.org")]]   # that host only
     overview()
-    assert sites_computed == [None, "T2_S1"]             # nothing changed: nothing computed
+    assert read_again == [None, [("T2_S1", "h01.example.org")], []]  # nothing changed
     store.sites.move("T2_S2", "T2_S0", "merge", T0 + 2 * DAY, "officer")
     assert overview() == {"T2_S0": "50.0%", "T2_S1": "60.0%"}
-    assert sorted(sites_computed[2:], key=str) == ["T2_S0"]  # T2_S2 is gone
+    assert read_again[3:] == [None]                      # sites moved: the whole fleet again
     store.close()

@@ -1,5 +1,6 @@
 """Rules kept in one place: numbers as a person or a file writes them,
-the limits on a report, the lengths of time every question shares."""
+the limits on a report, the lengths of time every question shares, the
+status words, when two site names are one site."""
 
 import ast
 import os
@@ -191,7 +192,8 @@ PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # the names each rule's module alone assigns
 DEFINED_IN = {"limits.py": {"MAX_PACKAGES", "MAX_NAME", "MAX_VERSION", "MAX_ARCH", "MAX_KEY",
                             "MAX_VALUE", "MAX_HEADERS", "MAX_FACTS", "HEADER_LIMITS",
-                            "MAX_IDENT", "MAX_TITLE", "MAX_CVE", "MAX_STREAM", "MAX_MODULE"},
+                            "MAX_IDENT", "MAX_TITLE", "MAX_CVE", "MAX_STREAM", "MAX_MODULE",
+                            "MAX_SENDER", "MAX_OFFICER", "MAX_SITE_SOURCE", "MAX_REASON"},
               "dates.py": {"DAY", "FAR_FUTURE", "EVER", "MAX_DAYS"}}
 # (the trust level "site" is also a page's and a column's name: left out)
 STATUS_WORDS = set(statuses.SITE_STATUSES + statuses.AUDIT_OUTCOMES
@@ -229,6 +231,50 @@ def test_limits_and_lengths_of_time_are_assigned_once():
                     getattr(node.right, "value", None) == 62:
                 assigned.append("%s:%d 2 ** 62" % (path, node.lineno))
     assert assigned == []
+
+
+# the columns each value storage writes of its own goes to, by the limit
+# of limits.py it is cut to
+CUT_TO = {
+    "MAX_SENDER": [("reports", "sender"), ("hosts", "created_by"), ("hosts", "pinned_by"),
+                   ("site_keys", "pinned_by"), ("quarantine", "sender"),
+                   ("quota_events", "sender")],
+    "MAX_OFFICER": [("hosts", "pinned_by"), ("site_lists", "imported_by"),
+                    ("site_renames", "done_by")],
+    "MAX_SITE_SOURCE": [("sites", "source"), ("site_lists", "source")],
+    "MAX_REASON": [("quarantine", "reason")],
+}
+
+
+def test_storage_cuts_its_own_values_to_the_named_limits():
+    """What storage writes of its own (who, from where, why) is cut to a
+    limit of limits.py that every column it goes to has (and the table is
+    the schema: test_the_table_of_limits_is_the_schema), never to a length
+    written out again."""
+    for name, columns in CUT_TO.items():
+        assert {limits.COLUMNS[column] for column in columns} == {getattr(limits, name)}, name
+    lengths = set(limits.COLUMNS.values())
+    literal = []
+    for path, tree in collector_sources():
+        if path.startswith("db" + os.sep):
+            literal += ["%s:%d [:%d]" % (path, node.lineno, node.upper.value)
+                        for node in ast.walk(tree) if isinstance(node, ast.Slice)
+                        and isinstance(node.upper, ast.Constant) and node.upper.value in lengths]
+    assert literal == []
+
+
+def test_statements_hold_no_status_word():
+    """A status word of statuses.py or trust.py goes into a statement as a
+    parameter: written into the SQL, it is one rename away from matching
+    nothing."""
+    from wlcg_collector.db.mysql import MySQLSQL
+    from wlcg_collector.db.sqlite import SQLiteSQL
+    words = STATUS_WORDS | set(TRUST_LEVELS)
+    literal = ["%s.%s %r" % (sql.__name__, name, word)
+               for sql in (MySQLSQL, SQLiteSQL) for name in dir(sql) if name.isupper()
+               and isinstance(getattr(sql, name), str) for word in words
+               if "'%s'" % word in getattr(sql, name)]
+    assert literal == []
 
 
 def test_status_words_are_compared_as_constants():
@@ -271,3 +317,31 @@ def test_storage_words_no_command():
                     re.search(r"wlcg-collector \w|(?<![\w-])--[a-z]", node.value):
                 worded.append("%s:%d %r" % (path, node.lineno, node.value))
     assert worded == []
+
+
+def names_a_site(node):
+    """Whether an expression reads a site: a variable, an attribute or a
+    key with 'site' in its name."""
+    for part in ast.walk(node):
+        word = part.id if isinstance(part, ast.Name) else \
+            part.attr if isinstance(part, ast.Attribute) else \
+            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else ""
+        if "site" in word.lower():
+            return True
+    return False
+
+
+def test_site_names_are_compared_and_ordered_by_site_names():
+    """When two site names are one site and the order sites are listed in
+    are site_names' rules: a site's case changed anywhere else is a second
+    rule, one edit away from disagreeing with the first."""
+    changed = []
+    for path, tree in collector_sources():
+        if path == "site_names.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in ("lower", "upper", "casefold") and \
+                    names_a_site(node.func.value):
+                changed.append("%s:%d %s" % (path, node.lineno, ast.unparse(node)))
+    assert changed == []

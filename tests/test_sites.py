@@ -17,6 +17,7 @@ from wlcg_collector.baselines import parse_baseline, parse_requirement
 from wlcg_collector.db import SiteError, open_store
 from wlcg_collector.history import changes
 from wlcg_collector.report import parse_report
+from wlcg_collector.statuses import ACCEPTED
 
 DAY = 86400
 T0 = 1767225600  # 2026-01-01T00:00:00Z
@@ -457,6 +458,22 @@ def test_merges_and_renames_refuse_what_makes_no_sense(store):
     assert "different site keys pinned" in str(caught.value)
 
 
+def test_an_accepted_sites_row_follows_its_renames_and_goes_in_a_merge(store):
+    """A name a rename gives is accepted; renamed on, the accepted row takes
+    the newest name; merged into a listed site, it goes."""
+    load(store)
+    put(store, "T3_ONE", "wn1.one.org", [BASH], 0)
+
+    def accepted():
+        return [row.name for row in store.sites.rows() if row.status == ACCEPTED]
+    store.sites.move("T3_ONE", "T3_TWO", "rename", T0 + DAY, "officer")
+    assert accepted() == ["T3_TWO"]
+    store.sites.move("T3_TWO", "T3_THREE", "rename", T0 + 2 * DAY, "officer")
+    assert accepted() == ["T3_THREE"]
+    store.sites.move("T3_THREE", "RAL-LCG2", "merge", T0 + 3 * DAY, "officer")
+    assert accepted() == [] and {h.site for h in store.hosts.listed()} == {"RAL-LCG2"}
+
+
 def test_the_cli_renames_merges_and_lists_them(database_url):
     from wlcg_collector.db import open_store
     store = open_store(database_url)
@@ -547,9 +564,13 @@ def test_compare_shows_each_sites_tier_once_a_list_is_loaded(database_url, tmp_p
     load(store)
     store.close()
     code, out, _ = run_cli(["--db", database_url, "compare", str(baseline)])
-    assert [line.split() for line in out.splitlines()] == [
-        ["SITE", "HOSTS", "BEHIND", "COMPLIANT", "TIER"],
-        ["RAL-LCG2", "1", "1", "0.0%", "1"], ["T2_CH_CERN", "1", "0", "100.0%", "2"], [],
+    summary = [["SITE", "HOSTS", "BEHIND", "COMPLIANT", "TIER"],
+               ["RAL-LCG2", "1", "1", "0.0%", "1"], ["T2_CH_CERN", "1", "0", "100.0%", "2"], []]
+    assert [line.split() for line in out.splitlines()] == summary + [
+        ["SITE", "HOST", "BEHIND", "REQUIREMENTS"],
+        ["RAL-LCG2", "a.rl.ac.uk", "1", "xrootd", ">=", "1:5.7.1-1.el9"]]
+    code, out, _ = run_cli(["--db", database_url, "compare", str(baseline), "--rows"])
+    assert [line.split() for line in out.splitlines()] == summary + [
         ["SITE", "HOST", "PACKAGE", "ARCH", "INSTALLED", "REQUIREMENT", "STATUS"],
         ["RAL-LCG2", "a.rl.ac.uk", "xrootd", "x86_64", "1:5.6.9-1.el9", "xrootd", ">=",
          "1:5.7.1-1.el9", "behind"]]

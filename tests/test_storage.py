@@ -6,12 +6,15 @@ import time
 import pytest
 
 from helpers import make_report
+from wlcg_collector import trust
 from wlcg_collector.analysis import compliance, stale
 from wlcg_collector.baselines import parse_baseline
 from wlcg_collector.db import StoreError, UnknownHost
-from wlcg_collector.db.records import site_order
 from wlcg_collector.history import changes
-from wlcg_collector.report import parse_report
+from wlcg_collector.report import is_site_name, parse_report
+from wlcg_collector.site_names import site_order
+from wlcg_collector.statuses import QUARANTINED
+from wlcg_collector.topology import ListedSite
 
 DAY = 86400
 T0 = 1767225600  # 2026-01-01T00:00:00Z
@@ -188,17 +191,23 @@ def test_dpkg_host(store):
 
 
 def test_init_schema_is_idempotent_and_checked(store):
-    assert store.schema.init() == (9, 9)
+    assert store.schema.init() == (10, 10)
     store.schema.check()
 
 
 def test_check_schema_on_empty_database(database_url):
+    """Storage says what it found; the start-up check says what to run."""
+    from wlcg_collector import check_schema
     from wlcg_collector.db import open_store
+    from wlcg_collector.db.errors import SchemaNotCurrent
     empty = open_store(database_url)
     try:
-        with pytest.raises(StoreError) as err:
+        with pytest.raises(SchemaNotCurrent) as err:
             empty.schema.check()
-        assert "init-db" in str(err.value)
+        assert (str(err.value), err.value.version) == ("database has no schema", None)
+        with pytest.raises(StoreError) as err:
+            check_schema(empty)
+        assert str(err.value) == "database has no schema: run wlcg-collector init-db"
     finally:
         empty.close()
 
@@ -238,11 +247,11 @@ def test_package_ids_are_bounded():
     from wlcg_collector.db.packages import PackageIds
     ids = PackageIds(limit=3)
     ids.add("rpm", {("a", "0:1-1", "x"): 1, ("b", "0:1-1", "x"): 2})
-    kept = ids.table("rpm")
+    held = ids.table("rpm")
     ids.add("rpm", {("c", "0:1-1", "x"): 3, ("d", "0:1-1", "x"): 4})
     assert ids.table("rpm") == {("c", "0:1-1", "x"): 3, ("d", "0:1-1", "x"): 4}
     # a reader holding the old table still finds what it held
-    assert kept == {("a", "0:1-1", "x"): 1, ("b", "0:1-1", "x"): 2}
+    assert held == {("a", "0:1-1", "x"): 1, ("b", "0:1-1", "x"): 2}
     assert ids.table("dpkg") == {}
     assert len(ids) == 2
 
@@ -315,11 +324,23 @@ def test_hosts_at_keeps_systems_as_reported(store):
     assert store.fleet.hosts_at(T0, site="T2_OTHER") == []
 
 
+# site names that three orders put apart: their upper case (site_order,
+# MariaDB's collation), their lower case (SQLite's NOCASE: '_' before the
+# letters) and Python's own ('t2_B' after every 'T')
+MIXED_SITES = ["T2_a", "T2A", "t2_B", "T2-Z", "T2~x", "T2.9", "t2[1]", "T2^", "T2`q", "T2{}"]
+
+
+def mixed_sites(letter):
+    """MIXED_SITES beginning with another letter, in the same case."""
+    return [(letter if site[0] == "T" else letter.lower()) + site[1:] for site in MIXED_SITES]
+
+
 def test_every_listing_orders_sites_alike_on_both_back_ends(store):
-    """Sites in MariaDB's order (records.site_order: as their upper case),
-    on SQLite too, whose NOCASE would put '_' before the letters; and in
-    Python's sorts, whose own order would put 't2_B' after every 'T'."""
-    sites = ["T2_a", "T2A", "t2_B", "T2-Z", "T2~x", "T2.9", "t2[1]", "T2^", "T2`q", "T2{}"]
+    """Sites in MariaDB's order (site_names.site_order: as their upper
+    case), on SQLite too, whose NOCASE would put '_' before the letters;
+    and in Python's sorts, whose own order would put 't2_B' after every
+    'T'."""
+    sites = MIXED_SITES
     for index, site in enumerate(sites):
         for host in ("wn%d.example.org" % index, "Wn.example.org", "_x.example.org"):
             store.writer.store_report(parse_report(("#\nhost: %s\npackager: rpm\nsite: %s\n"
@@ -340,12 +361,57 @@ def test_every_listing_orders_sites_alike_on_both_back_ends(store):
     assert [(h.site, h.name) for h in store.sites.hosts()] == ordered
     assert [(h.site, h.name) for h in store.sites.hosts(sites)] == ordered
     assert [s.site for s in store.sites.reported()] == order
-    assert [row[0] for row in store.sites.overview(T0)[0]] == order
+    assert [row[0] for row in store.sites.overview(T0)] == order
     assert [s.site for s in stale(store, 1, T0 + 30 * 86400)] == order
     result = compliance(store, parse_baseline("bash >= 6\n", "b"), None)
     assert [s.site for s in result.summary()] == order
     assert [h.name for h in store.fleet.hosts_at(T0, site="t2_b")] == [
         name for site, name in ordered if site == "t2_B"]
+
+
+def test_the_list_aliases_keys_and_held_reports_are_in_site_order(store):
+    """The other listings of sites, in site_order on both back ends as the
+    hosts are (above): the list of sites, the aliases renames leave, the
+    pinned site keys, the reports held for unknown sites, and the sites a
+    host name is known at."""
+    for old, new in zip(mixed_sites("R"), mixed_sites("N")):
+        put(store, [BASH], 0, site=old)
+        store.sites.move(old, new, "rename", T0 + DAY, "officer")
+    assert [a.alias for a in store.sites.aliases()] == sorted(mixed_sites("R"), key=site_order)
+    for site in MIXED_SITES:
+        put(store, [BASH], 0, host="wn.example.org", site=site)
+        store.db.transaction(lambda cursor: cursor.execute(
+            store.db.sql.INSERT_SITE_KEY, (site, b"k" * 32, T0, "officer")))
+    in_order = sorted(MIXED_SITES, key=site_order)
+    assert [k.site for k in store.review.site_keys()] == in_order
+    with pytest.raises(UnknownHost) as caught:
+        store.hosts.find("wn.example.org")
+    assert "known at several sites (%s)" % ", ".join(in_order) in str(caught.value)
+    store.sites.import_list([ListedSite(site, None, None, None, None) for site in MIXED_SITES],
+                            "test", "plain", T0 + DAY, "officer")
+    assert [row.name for row in store.sites.rows()] == in_order
+    for site in mixed_sites("U"):
+        report = parse_report(make_report(site, "wn.example.org", [BASH], ts=T0 + DAY))
+        assert store.writer.store_report(report, T0 + DAY, "192.0.2.1", rules=trust.Rules(
+            unknown_sites="quarantine")).outcome == QUARANTINED
+    assert [held[0] for held in store.sites.quarantined(trust.UNKNOWN_SITE)] == sorted(
+        mixed_sites("U"), key=site_order)
+
+
+def test_sql_and_python_order_site_names_alike(store):
+    """site_order_sql over a site column of either back end orders every
+    printable ASCII character as site_order does in Python."""
+    names = [prefix + chr(code) for prefix in ("", "T2") for code in range(0x21, 0x7f)
+             if is_site_name(prefix + chr(code))]
+    hosts = [(site, "h%03d.example.org" % number) for number, site in enumerate(names)]
+
+    def insert(cursor):
+        for site, name in hosts:
+            cursor.execute(store.db.sql.INSERT_HOST, (site, name, "rpm", T0, T0, T0, "officer"))
+    store.db.transaction(insert)
+    assert len(names) == 179  # (not / % ? #, nor a lone '.')
+    assert [(h.site, h.name) for h in store.sites.hosts()] == sorted(
+        hosts, key=lambda host: (site_order(host[0]), host[1]))
 
 
 def test_a_question_mark_or_percent_in_a_literal_is_kept(store):

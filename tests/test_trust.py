@@ -327,12 +327,12 @@ def test_the_quarantine_is_bounded(wsgi_collector, collector_keys, keys):
         host = "wn%02d.example.org" % index
         assert post(app, body(collector_keys, OLD, NOW - 60, keys["host"], host=host))[0] == 200
         assert post(app, body(collector_keys, OLD, NOW - 50 + index, host=host))[0] == 202
-    kept = store.review.quarantined()
-    assert len(kept) == 3
+    quarantined = store.review.quarantined()
+    assert len(quarantined) == 3
     status, headers, out = post(app, body(collector_keys, OLD, NOW - 40, keys["other"],
                                           host="wn00.example.org"))
     assert status == 429 and "(quarantine_max_reports)" in out
-    assert 0 < int(headers["Retry-After"]) <= DAY and store.review.quarantined() == kept
+    assert 0 < int(headers["Retry-After"]) <= DAY and store.review.quarantined() == quarantined
     # the same host and signer: replaced, not added
     assert post(app, body(collector_keys, NEW, NOW - 30, host="wn00.example.org"))[0] == 202
     assert len(store.review.quarantined()) == 3

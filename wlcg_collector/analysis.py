@@ -18,9 +18,9 @@ from operator import add, itemgetter
 from .baselines import newest_per_arch, parse_baseline
 from .dates import DAY, FAR_FUTURE, MAX_DAYS
 from .db import UnknownHost
-from .db.records import site_order
-from .history import changes, versions_to_keep
+from .history import changes, replaced_pairs
 from .numerals import is_digits
+from .site_names import site_order
 from .versions import compare
 
 # the adoption curve's default length, in days
@@ -33,6 +33,9 @@ STALE_COLUMNS = ["site", "host", "last_report"]
 
 # a site's hosts, those behind, and the percentage of those not behind
 SiteCompliance = namedtuple("SiteCompliance", "site hosts behind compliant")
+# a host behind on `behind` requirements: the texts of the first few, in
+# baseline order
+HostBehind = namedtuple("HostBehind", "site host behind first")
 # one UTC day (the Unix time of its midnight), judged at its end
 AdoptionDay = namedtuple("AdoptionDay", "day hosts_ok hosts_behind sites_ok sites_behind")
 # one change of one host; time in Unix seconds
@@ -121,7 +124,8 @@ def compliance(store, requirements, at, site=None):
         holders = store.fleet.holder_bitmaps(
             packages, at, [h.id for h in hosts] if len(hosts) <= FEW_HOSTS else None)
     masks = HostMasks(hosts)
-    return judge(requirements, packages, hosts, masks, newest_holders(packages, holders, masks))
+    return compliance_from_holders(requirements, packages, hosts, masks,
+                                   newest_holders(packages, holders, masks))
 
 
 def newest_holders(packages, holders, masks):
@@ -139,7 +143,7 @@ def newest_holders(packages, holders, masks):
     return won
 
 
-def judge(requirements, packages, hosts, masks, won):
+def compliance_from_holders(requirements, packages, hosts, masks, won):
     """The Compliance of `hosts` (their HostMasks `masks`) with the
     requirements, given newest_holders' masks `won`."""
     newest = defaultdict(list)  # (name, arch) -> [(package id, hosts it is the newest of)]
@@ -293,6 +297,32 @@ class Compliance(object):
                 counts[name] = counts.get(name, 0) + late
         return counts
 
+    def hosts_behind(self, few):
+        """[HostBehind] of the hosts behind on some requirement, in host
+        order: on how many (a requirement behind on two arches is one), and
+        the first `few` of them in baseline order. (Worked out on masks, a
+        requirement at a time: a fleet has hundreds of thousands of rows
+        behind.)"""
+        behind = {}  # requirement text -> mask of the hosts behind on it
+        for tail, mask in self.groups:
+            if mask and tail[-1] == "behind":
+                behind[tail[3]] = behind.get(tail[3], 0) | mask
+        counts = [0] * len(self.hosts)
+        indexes = range(len(self.hosts))
+        first = defaultdict(list)  # host index -> the texts named so far
+        named = [0] * few  # named[k]: mask of the hosts with more than k named
+        for text, mask in behind.items():
+            counts = list(map(add, counts, self.masks.flags(mask)))
+            taking = mask & ~named[-1]  # the hosts with fewer than `few` named
+            if taking:
+                for index in self.masks.select(indexes, taking):
+                    first[index].append(text)
+                for level in range(few - 1, 0, -1):  # (the level below as it was)
+                    named[level] |= taking & named[level - 1]
+                named[0] |= taking
+        return [HostBehind(host.site, host.name, count, tuple(first[index]))
+                for index, (host, count) in enumerate(zip(self.hosts, counts)) if count]
+
 
 # ---------------------------------------------------------------- adoption
 
@@ -377,9 +407,9 @@ def fleet_changes(store, since, site=None, package=None):
     # says which (name, arch) need them
     wanted = defaultdict(set)
     for host_id, intervals in per_host.items():
-        for key in versions_to_keep(intervals, since):
+        for key in replaced_pairs(intervals, since):
             wanted[key].add(host_id)
-    for host_id, intervals in store.fleet.kept_intervals(wanted, since).items():
+    for host_id, intervals in store.fleet.open_intervals_before(wanted, since).items():
         per_host[host_id] += intervals
     rows = []
     for host_id, intervals in per_host.items():

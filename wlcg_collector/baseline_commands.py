@@ -5,7 +5,7 @@ officer stores, and the hosts judged against them.
     baseline list | show NAME     the stored baselines, one of them
     baseline keep [NAME...]       compare's kept holders of each brought up
                                   to date (the ten-minute timer)
-    compare BASELINE [--site S] [--at DATE]
+    compare BASELINE [--site S] [--at DATE] [--rows]
 """
 
 import os
@@ -17,12 +17,16 @@ from . import analysis, compliance_cache
 from .baselines import BaselineError, dpkg_caveats, parse_baseline
 from .cli_common import (PROG, CommandError, UsageError, actions_of, command, emit,
                          emit_records, keeper_of, site_of, store_of, with_at, with_format,
-                         with_site)
+                         with_rows, with_site)
 from .dates import format_time
 from .db import StoreError
+from .output import FEW, first_few
+from .site_names import site_key
 
 
 BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# compare's table: one line per host behind (`--rows`: every row behind)
+HOSTS_BEHIND_COLUMNS = ["site", "host", "behind", "requirements"]
 
 
 def read_baseline_file(path):
@@ -33,14 +37,6 @@ def read_baseline_file(path):
         raise CommandError("cannot read baseline %s: %s" % (path, getattr(exc, "strerror", exc)
                                                             or exc))
     return text, parse_baseline(text, path)
-
-
-def stored_baseline(store, ref):
-    """(Baseline, requirements) of a stored NAME[@REVISION]."""
-    try:
-        return analysis.stored_baseline(store, ref)
-    except ValueError as exc:
-        raise UsageError(str(exc))
 
 
 def declare_baseline(commands):
@@ -122,7 +118,7 @@ def baseline_keep(args):
             sys.stderr.write("%s: warning: %s\n" % (PROG, exc))
     if not baselines and not args.quiet:
         print("no stored baseline")
-    kept = compliance_cache.keep_baselines(store, baselines, keeper_of(args))
+    kept = compliance_cache.keep_holders(store, baselines, keeper_of(args))
     warn(kept.warnings)
     for names, current, seconds in kept.done:
         if args.quiet:
@@ -140,7 +136,10 @@ def load_requirements(store, ref):
     """Requirements of a baseline given as a file path or a stored name."""
     if os.path.isfile(ref):
         return read_baseline_file(ref)[1]
-    return stored_baseline(store, ref)[1]
+    try:
+        return analysis.stored_baseline(store, ref)[1]
+    except ValueError as exc:
+        raise UsageError(str(exc))
 
 
 def declare_compare(commands):
@@ -150,32 +149,43 @@ def declare_compare(commands):
     p.add_argument("baseline", metavar="BASELINE")
     with_site(p)
     with_at(p)
+    with_rows(p, "(host, package) row behind")
 
 
 def cmd_compare(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
     requirements = load_requirements(store, args.baseline)
-    if args.at is None and site is None:
-        # the whole fleet now: what the last compare worked out, brought up to date
-        answer = compliance_cache.current_compliance(store, requirements, keeper_of(args))
-        warn(answer.warnings)
-        result = answer.compliance
-    else:
-        result = analysis.compliance(store, requirements, args.at, site)
+    answer = compliance_cache.compliance_answer(store, requirements, args.at, site,
+                                                keeper_of(args))
+    warn(answer.warnings)
+    result = answer.compliance
     columns = analysis.COMPLIANCE_COLUMNS
     if args.format != "table":
         emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)
         return
     # with a list of sites loaded, each site's tier: compliance by tier at a glance
-    listed = {row.name.lower(): row for row in store.sites.rows()}
+    listed = {site_key(row.name): row for row in store.sites.rows()}
     summary = [dict(s._asdict(), compliant="%.1f%%" % s.compliant) for s in result.summary()]
     summary_columns = analysis.SUMMARY_COLUMNS + (["tier"] if listed else [])
     for row in summary:
-        meta = listed.get(row["site"].lower())
+        meta = listed.get(site_key(row["site"]))
         row["tier"] = meta.tier if meta else None
     emit(summary, summary_columns, "table")
-    behind = result.rows("behind")
-    if behind:
+    if args.rows:
+        behind = result.rows("behind")
+        if behind:
+            sys.stdout.write("\n")
+            emit([dict(zip(columns, row)) for row in behind], columns, "table")
+        return
+    emit_hosts_behind(result.hosts_behind(FEW))
+
+
+def emit_hosts_behind(hosts):
+    """compare's table after the summary: one line per host behind, how
+    many requirements and the first few of them."""
+    if hosts:
         sys.stdout.write("\n")
-        emit([dict(zip(columns, row)) for row in behind], columns, "table")
+        emit([{"site": host.site, "host": host.host, "behind": host.behind,
+               "requirements": first_few(host.first, host.behind)} for host in hosts],
+             HOSTS_BEHIND_COLUMNS, "table")

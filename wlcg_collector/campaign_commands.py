@@ -17,7 +17,7 @@ from .cli_common import (PROG, CommandError, UsageError, actions_of, command, co
 from .dates import DAY, format_day, format_time
 from .db import StoreError
 from .db.advisory_store import UnknownAdvisory
-from .db.records import site_order
+from .site_names import same_site, site_key
 from .mail import Mailer, MailError, write_message
 from .site_commands import officer_name
 
@@ -225,7 +225,7 @@ def campaign_status(args):
         if args.burndown or args.plot:
             raise UsageError("campaign %s is closed: give --at for its burn-down" % campaign.name)
         sites = [site_document for site_document in _final_status(campaign)
-                 if site is None or site_document["site"].upper() == site.upper()]
+                 if site is None or same_site(site_document["site"], site)]
         _print_status(campaign, campaign.closed, sites, args.format, closed=True)
         return
     at = args.at if args.at is not None else int(time.time())
@@ -347,9 +347,9 @@ def campaign_notices(args):
 def _send(store, settings, campaign, stage, messages, now, args):
     """Send the messages not sent this stage before (unless --again);
     record each the relay took. Returns how many sites it failed."""
-    done = {(site_order(notice.site), notice.stage) for notice in store.campaigns.notices(campaign)}
+    done = {(site_key(notice.site), notice.stage) for notice in store.campaigns.notices(campaign)}
     pending = [(site, message) for site, message in messages
-               if args.again or (site_order(site.site), stage) not in done]
+               if args.again or (site_key(site.site), stage) not in done]
     if len(pending) < len(messages):
         print("skipped %d site(s) sent this stage already (--again sends to them too)"
               % (len(messages) - len(pending)))

@@ -25,7 +25,7 @@ from collections import defaultdict, namedtuple
 from .advisories.exposure import Judge, affected_rows
 from .baselines import parse_requirement, system_matches
 from .dates import DAY, FAR_FUTURE, MAX_DAYS
-from .db.records import site_order
+from .site_names import same_site, site_key, site_order
 
 ADVISORY, CVE, TAG, REQUIREMENT = "advisory", "cve", "tag", "requirement"
 KINDS = (ADVISORY, CVE, TAG, REQUIREMENT)
@@ -191,7 +191,7 @@ class Exceptions(object):
                 continue
             if exception.version is not None and exception.version != package.version:
                 continue
-            if exception.site is not None and site_order(exception.site) != site_order(host.site):
+            if exception.site is not None and not same_site(exception.site, host.site):
                 continue
             if exception.host is not None and exception.host != host.name:
                 continue
@@ -209,9 +209,9 @@ def status(store, target, campaign, at, site=None, exceptions=None):
     """The CampaignStatus of a campaign at `at` (of one site, if given)."""
     exceptions = exceptions or Exceptions()
     start = campaign.start
-    wanted = None if site is None else site_order(site)
+    wanted = None if site is None else site_key(site)
     hosts = {host_id: host for host_id, host in target.hosts.items()
-             if (wanted is None or site_order(host.site) == wanted)
+             if (wanted is None or site_key(host.site) == wanted)
              and (campaign.system is None or system_matches(campaign.system, host.system or ""))}
     findings = defaultdict(list)
     history = store.advisories.package_history(sorted(target.failing))
@@ -303,7 +303,7 @@ def _burndown(windows, hosts, start, at):
             if lo < hi:
                 host_deltas[lo] += 1
                 host_deltas[hi] -= 1
-                site_spans[site_order(hosts[host_id].site)].append((lo, hi))
+                site_spans[site_key(hosts[host_id].site)].append((lo, hi))
     site_deltas = [0] * (len(ends) + 1)
     for spans in site_spans.values():
         for lo, hi in _merged(spans):

@@ -19,12 +19,13 @@ from .dates import format_time
 from .cli_common import (PROG, CommandError, UsageError, command, config_of, date_arg,
                          decimal_number, draw_plot, emit, emit_records, host_of, site_of,
                          store_of, whole_number, with_at, with_format, with_plot, with_site)
-from .db import PendingReport, StoreError
+from .db import PendingReport, StoreError, StoreFault
 from .history import changes
 from .ingest import Rejected, is_plaintext, open_body, site_notice
 from .plot import plot_adoption
 from .remote import printable
 from .report import ReportError
+from .site_names import site_key
 from .statuses import QUARANTINED
 from .versions import compare
 
@@ -75,7 +76,7 @@ def main(argv=None):
     except (UsageError, ConfigError) as exc:
         sys.stderr.write("%s: %s\n" % (PROG, exc))
         return 2
-    except (CommandError, StoreError, crypto.CryptoError, BaselineError) as exc:
+    except (CommandError, StoreError, StoreFault, crypto.CryptoError, BaselineError) as exc:
         sys.stderr.write("%s: %s\n" % (PROG, exc))
         return 1
     except KeyboardInterrupt:
@@ -254,10 +255,10 @@ def cmd_hosts(args):
     before = None
     if args.stale is not None:
         before = int(time.time() - args.stale * analysis.DAY)
-    listed = {row.name.lower(): row for row in store.sites.rows()}
+    listed = {site_key(row.name): row for row in store.sites.rows()}
     rows = []
     for host in store.hosts.listed(site, before):
-        row = listed.get(host.site.lower())
+        row = listed.get(site_key(host.site))
         rows.append({"site": host.site, "host": host.name, "system": host.system,
                      "packager": host.packager, "last_report": format_time(host.last_report),
                      "packages": host.packages, "trust": host.trust,

@@ -65,6 +65,16 @@ def with_format(parser, inherited=False):
     return parser
 
 
+def with_rows(parser, what):
+    """A command's parser, given --rows: its table lists every row (`what`,
+    as "(host, package) row behind") rather than one line per host; CSV and
+    JSON give every row whatever it says."""
+    parser.add_argument("--rows", action="store_true",
+                        help="list every %s, not one line per host (--format csv and json "
+                             "always give every row)" % what)
+    return parser
+
+
 def with_site(parser, help_text=None, required=False, inherited=False):
     """A command's parser, given --site SITE."""
     parser.add_argument("--site", help=help_text, required=required,

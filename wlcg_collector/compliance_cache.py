@@ -23,6 +23,10 @@ hosts are read beside the holders (a host whose set changes in between
 is read again next time; a host that came in between waits for the next
 run). A kept row that cannot be read costs one full run.
 
+compliance_answer decides, for `compare` and the pages alike, when this
+serves: for the whole fleet now; a site's hosts, or any past time, are a
+full read (analysis.compliance), as nothing kept covers them.
+
 Nothing here prints: what went wrong with a kept row comes back as
 warnings (one line each), for the command or the pages to show."""
 
@@ -50,12 +54,13 @@ _HEADER = struct.Struct("<II")  # size of the host lanes, number of rows
 # the newest of its name and arch}, and the ids of the hosts read again
 # (None: the whole fleet was), and the warnings of the kept row (lines)
 Current = namedtuple("Current", "packages hosts masks won changed warnings")
-# compare now: the analysis.Compliance, the (site, host name) of the hosts
-# read again (None: the whole fleet was), and the warnings (lines)
-CurrentCompliance = namedtuple("CurrentCompliance", "compliance recomputed warnings")
-# keep_baselines: [(names, Current, seconds)] of the baselines brought up
-# to date, and the warnings (lines)
-BaselinesKept = namedtuple("BaselinesKept", "done warnings")
+# compare's answer: the analysis.Compliance, the (site, host name) of the
+# hosts read again (None: every host asked about was), and the warnings
+# (lines)
+ComplianceAnswer = namedtuple("ComplianceAnswer", "compliance recomputed warnings")
+# keep_holders: [(names, Current, seconds)] of the baselines whose holders
+# were brought up to date, and the warnings (lines)
+HoldersKept = namedtuple("HoldersKept", "done warnings")
 
 # the warnings, worded once
 NOT_KEPT = "compare's holders not kept: %s"
@@ -122,21 +127,31 @@ def decode_holders(data):
             for i, package_id in enumerate(ids)}
 
 
+def compliance_answer(store, requirements, at=None, site=None, keeper=None):
+    """compare's ComplianceAnswer to a question (at: None for now; site:
+    None for the whole fleet), the command's and the pages' alike: the
+    whole fleet now from the kept holders (current_compliance), anything
+    else read in full."""
+    if at is None and site is None:
+        return current_compliance(store, requirements, keeper)
+    return ComplianceAnswer(analysis.compliance(store, requirements, at, site), None, [])
+
+
 def current_compliance(store, requirements, keeper=None, now=None):
-    """A CurrentCompliance: analysis.compliance(store, requirements, None),
+    """A ComplianceAnswer: analysis.compliance(store, requirements, None),
     with what the last run found kept in `keeper` (a Store that can write:
     the primary when `store` reads a replica; default `store`). A kept row
     that cannot be read or written is a warning and costs a full run; the
     answer is the same."""
     current = current_holders(store, requirements, keeper, now)
-    result = analysis.judge(requirements, current.packages, current.hosts, current.masks,
-                            current.won)
+    result = analysis.compliance_from_holders(requirements, current.packages, current.hosts,
+                                              current.masks, current.won)
     recomputed = None
     if current.changed is not None:
         changed = set(current.changed)
         recomputed = sorted((host.site, host.name) for host in current.hosts
                             if host.id in changed)
-    return CurrentCompliance(result, recomputed, current.warnings)
+    return ComplianceAnswer(result, recomputed, current.warnings)
 
 
 def current_holders(store, requirements, keeper=None, now=None):
@@ -174,10 +189,10 @@ def current_holders(store, requirements, keeper=None, now=None):
     if kept is not None:
         # the changed hosts' bits go from what was kept, and come back as
         # their packages are now
-        keep = masks.known & ~masks.of(changed)
+        unchanged = masks.known & ~masks.of(changed)
         for package_id, mask in kept_holders.items():
             if package_id in packages:
-                won[package_id] = won.get(package_id, 0) | (mask & keep)
+                won[package_id] = won.get(package_id, 0) | (mask & unchanged)
     if kept is None or changed:
         holders = encode_holders(won, masks.size)
         if len(holders) <= KEPT_LIMIT:
@@ -191,13 +206,13 @@ def current_holders(store, requirements, keeper=None, now=None):
     return Current(packages, hosts, masks, won, changed, warnings)
 
 
-def keep_baselines(store, baselines, keeper=None, now=None):
+def keep_holders(store, baselines, keeper=None, now=None):
     """Bring the kept holders of stored baselines up to date, so that the
     officer's compare of any of them reads only the hosts changed since.
     `baselines`: [(name, requirements)], the newest first; baselines of the
     same package names share one row. Only the HOLDERS_KEPT newest sets of
     names can be kept (more would push each other out on every run): the
-    rest are named in the warnings. Returns BaselinesKept."""
+    rest are named in the warnings. Returns HoldersKept."""
     warnings = []
     groups = {}
     for name, requirements in baselines:
@@ -220,7 +235,7 @@ def keep_baselines(store, baselines, keeper=None, now=None):
             except StoreError as exc:
                 warnings.append(NOT_KEPT % exc)
         done.append((names, current, time.time() - start))
-    return BaselinesKept(done, warnings)
+    return HoldersKept(done, warnings)
 
 
 def _kept(keeper, key, warnings):
@@ -231,7 +246,7 @@ def _kept(keeper, key, warnings):
         kept = keeper.holders.cached(key)
         if kept is None:
             return None
-        return decode_sets(kept.tokens), decode_holders(kept.holders), kept.moves
+        return decode_sets(kept.set_reports), decode_holders(kept.holders), kept.moves
     except (StoreError, ValueError) as exc:
         warnings.append(NOT_USED % exc)
         return None

@@ -36,9 +36,9 @@ MAX_HEAD = 32 * 1024  # request line and headers
 BUFFERED = 256 * 1024 * 1024  # the bytes of all requests held at once
 DRAIN_LIMIT = 64 * 1024 * 1024  # as web.py: past this, a 413's body is not read
 BACKLOG = 256
-# descriptors kept back from connections: the process's own, and each
+# descriptors reserved, not given to connections: the process's own, and each
 # worker's (database connections, openssl's pipes, files it reads)
-KEPT_DESCRIPTORS = 32
+RESERVED_DESCRIPTORS = 32
 DESCRIPTORS_PER_WORKER = 8
 MIN_DESCRIPTORS = 64  # an open-file limit below this leaves too few to serve
 RECV_SIZE = 64 * 1024
@@ -73,11 +73,11 @@ def connection_limit(requested, limit, workers):
         if limit < MIN_DESCRIPTORS:
             raise ValueError("the open-file limit of %d is too low to serve (at least %d)"
                              % (limit, MIN_DESCRIPTORS))
-        kept = min(KEPT_DESCRIPTORS + DESCRIPTORS_PER_WORKER * workers, limit // 2)
-        if requested is not None and requested > limit - kept:
+        reserved = min(RESERVED_DESCRIPTORS + DESCRIPTORS_PER_WORKER * workers, limit // 2)
+        if requested is not None and requested > limit - reserved:
             raise ValueError("max connections %d: the open-file limit of %d leaves room for "
-                             "%d (ulimit -n, LimitNOFILE=)" % (requested, limit, limit - kept))
-        room = min(room, limit - kept)
+                             "%d (ulimit -n, LimitNOFILE=)" % (requested, limit, limit - reserved))
+        room = min(room, limit - reserved)
     return room
 
 

@@ -32,10 +32,10 @@ def _replacements(opened, closed, since):
             and len(closed[key]) == 1 and (since is None or key[0] >= since)}
 
 
-def versions_to_keep(intervals, since):
+def replaced_pairs(intervals, since):
     """The (name, arch) for which changes() must also be given the
     intervals open since before `since`: those with a replacement at or
-    after `since` (without them, a version replaced beside a kept one
+    after `since` (without them, a version replaced beside one that stayed
     would pass for an upgrade). `intervals` need only be those opened or
     closed at or after `since`."""
     opened, closed = _ends(intervals)
@@ -47,7 +47,7 @@ def changes(packager, intervals, since=None):
 
     intervals: (name, version, arch, installed, removed) rows of one host:
     all of them, or those opened or closed since `since` and, for the
-    (name, arch) of versions_to_keep, those still open."""
+    (name, arch) of replaced_pairs, those still open."""
     by_key = defaultdict(list)
     for name, version, arch, installed, removed in intervals:
         by_key[(name, arch)].append((installed, removed))
@@ -59,9 +59,9 @@ def changes(packager, intervals, since=None):
         if since is not None and time < since:
             continue
         new, old = sorted(opened.get(key, ())), sorted(closed.get(key, ()))
-        kept = key in replaced and any(start < time and (end is None or end > time)
-                                       for start, end in by_key[(name, arch)])
-        if key in replaced and not kept:
+        other_stayed = key in replaced and any(start < time and (end is None or end > time)
+                                               for start, end in by_key[(name, arch)])
+        if key in replaced and not other_stayed:
             order = compare(packager, new[0], old[0])
             if order:
                 action = "upgraded" if order > 0 else "downgraded"

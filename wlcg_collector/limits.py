@@ -4,8 +4,10 @@ values, in one table.
 Every value a stranger sends or a feed says is stored in a column of
 sql/mysql.sql; the parsers refuse what is longer than its column, with one
 line naming it, so that the database never refuses a batch (MySQL in strict
-mode) or cuts a value short. tests/test_rules_once.py checks this table
-against the schema.
+mode) or cuts a value short. What storage writes of its own (who sent a
+report, which officer did a thing, where a site's row came from) it cuts to
+its column's length. tests/test_rules_once.py checks this table against the
+schema.
 """
 
 # the most packages a report may list (the largest real hosts list ~5,000);
@@ -21,15 +23,25 @@ COLUMNS = {
     ("hosts", "kernel"): 255,
     ("hosts", "arch"): 64,
     ("hosts", "facts"): 65535,
+    ("hosts", "created_by"): 64,
+    ("hosts", "pinned_by"): 64,
     ("packages", "name"): 200,
     ("packages", "version"): 200,
     ("packages", "arch"): 32,
     ("packages", "source"): 200,
     ("reports", "sender"): 64,
+    ("site_keys", "pinned_by"): 64,
+    ("quarantine", "sender"): 64,
+    ("quarantine", "reason"): 255,
+    ("quota_events", "sender"): 64,
     ("sites", "name"): 100,
     ("sites", "country"): 100,
     ("sites", "gocdb"): 100,
     ("sites", "state"): 100,
+    ("sites", "source"): 255,
+    ("site_lists", "source"): 255,
+    ("site_lists", "imported_by"): 64,
+    ("site_renames", "done_by"): 64,
     ("advisories", "ident"): 100,
     ("advisories", "title"): 500,
     ("advisory_cves", "cve"): 32,
@@ -40,6 +52,12 @@ COLUMNS = {
     ("advisory_packages", "introduced"): 200,
     ("advisory_packages", "fixed"): 200,
     ("advisory_packages", "last_affected"): 200,
+    ("site_contacts", "role"): 100,
+    ("site_contacts", "forename"): 100,
+    ("site_contacts", "surname"): 100,
+    ("site_contacts", "email"): 255,
+    ("site_contacts", "certdn"): 500,
+    ("site_csirts", "email"): 255,
 }
 
 # a report's headers: how many, a key's length, a value's length (those
@@ -59,7 +77,22 @@ MAX_VERSION = COLUMNS["packages", "version"]
 MAX_ARCH = COLUMNS["packages", "arch"]
 
 # who sent a report: its IP address, or file:NAME when `ingest` read it
+# (also who made a host, pinned a host or a site key, sent a quarantined
+# or a refused report: hosts.created_by and pinned_by, site_keys.pinned_by,
+# quarantine.sender, quota_events.sender)
 MAX_SENDER = COLUMNS["reports", "sender"]
+
+# which officer did a thing: pinned a host, imported a list of sites,
+# renamed or merged a site (hosts.pinned_by, site_renames.done_by)
+MAX_OFFICER = COLUMNS["site_lists", "imported_by"]
+
+# where a site's row, or a list of sites, came from: the list's URL or
+# file, or the officer's acceptance, rename or merge (sites.source,
+# site_lists.source)
+MAX_SITE_SOURCE = COLUMNS["sites", "source"]
+
+# why a report is in the quarantine
+MAX_REASON = COLUMNS["quarantine", "reason"]
 
 # what a list of sites says of a site besides its name (country, GOCDB
 # name, state)

@@ -7,6 +7,9 @@ import json
 from .text import escaped
 
 FORMATS = ("table", "csv", "json")
+# a cell that lists a host's requirements or advisories names this many,
+# then how many more there are: a line per host stays a line
+FEW = 3
 
 
 # A CSV value starting with one of these is a formula to a spreadsheet (a
@@ -17,6 +20,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def csv_text(value):
     text = _text(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def first_few(texts, count=None):
+    """The first FEW of `count` items (default: as many as texts), joined by
+    ", ", then "+N more" for the rest; texts need hold only the first FEW."""
+    count = len(texts) if count is None else count
+    shown = ", ".join(texts[:FEW])
+    return shown if count <= FEW else "%s +%d more" % (shown, count - FEW)
 
 
 def render(rows, columns, fmt):

@@ -34,10 +34,10 @@ from .access import TOKEN_COOKIE, Access
 from .baselines import BaselineError, parse_requirement
 from .dates import DAY, format_day, format_time, parse_date
 from .db import StoreError, StoreUnavailable
-from .db.records import site_order
 from .history import changes
 from .numerals import decimal_number
 from .output import render
+from .site_names import same_site, site_key, site_order
 from .statuses import LISTED, RETIRED
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,10 +50,6 @@ SORT_KEYS = ("site", "tier", "country", "hosts", "last_report", "silent", "compl
 TIMELINE_LIMIT = 200
 # a site's page shows the reports its quotas refused in this many UTC days
 QUOTA_DAYS = 7
-SUMMARY_CACHE = 16  # baselines whose overview summary a process keeps
-# beyond this many sites changed (or a tenth of them), the overview's
-# summary is computed again in one pass over the fleet, not site by site
-SITES_RECOMPUTED = 20
 
 
 class PageError(Exception):
@@ -100,8 +96,6 @@ class OfficerPages(object):
         self.os_streams = config.os_streams
         self.access = Access(config.officer_allow, token)
         self.env = _environment()  # ImportError without Jinja2: the caller answers 503
-        # (baseline, revision) -> {site: (its sets token, its SiteCompliance or None)}
-        self._summaries = {}
 
     def __call__(self, environ, start_response, path):
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
@@ -209,32 +203,37 @@ class OfficerPages(object):
     def overview(self, args):
         now = int(time.time())
         stale_days = self.number_arg(args, "stale", self.stale_days)
-        overview, tokens = self.store.sites.overview(now - stale_days * DAY)
+        overview = self.store.sites.overview(now - stale_days * DAY)
         sites = {site: {"site": site, "hosts": hosts, "last_report": last, "silent": silent,
                         "compliance": None, "behind": None}
                  for site, hosts, last, silent in overview}
         baseline = args.get("baseline") or ""
         if baseline:
-            by_name = {name.lower(): row for name, row in sites.items()}
-            for summary in self.compliance_summary(baseline, tokens):
-                row = by_name.get(summary.site.lower())
+            _, requirements = self.requirements(baseline)
+            # (a site as the overview spells it: hosts of the same site
+            # spelt in another case are a site of their own in compare)
+            summaries = [summary for summary in self.compliance(requirements).summary()
+                         if summary.site in sites]
+            by_name = {site_key(name): row for name, row in sites.items()}
+            for summary in summaries:
+                row = by_name.get(site_key(summary.site))
                 if row is not None:
                     row["compliance"] = summary.compliant
                     row["behind"] = summary.behind
         # the list of sites: tier and country; names not on it shown apart
         site_rows = self.store.sites.rows()
-        listed = {row.name.lower(): row for row in site_rows}
-        unknown = [name for name in sites if site_rows and name.lower() not in listed]
+        listed = {site_key(row.name): row for row in site_rows}
+        unknown = [name for name in sites if site_rows and site_key(name) not in listed]
         rows = [row for name, row in sites.items() if name not in unknown]
         for row in rows:
             row["stale"] = row["silent"] == row["hosts"]
-            meta = listed.get(row["site"].lower())
+            meta = listed.get(site_key(row["site"]))
             row["tier"] = meta.tier if meta else None
             row["country"] = meta.country if meta else None
             row["status"] = meta.status if meta else None
-        reporting = {name.lower() for name in sites}
+        reporting = {site_key(name) for name in sites}
         without_reports = [row.name for row in site_rows
-                           if row.status == LISTED and row.name.lower() not in reporting]
+                           if row.status == LISTED and site_key(row.name) not in reporting]
         unknown_sites = topology.unknown_sites(
             site_rows, self.store.sites.hosts(unknown) if unknown else [],
             self.store.sites.quarantined(trust.UNKNOWN_SITE)) if site_rows else []
@@ -250,38 +249,11 @@ class OfficerPages(object):
                 "unknown": unknown_sites, "without_reports": without_reports,
                 "listed": bool(site_rows)}
 
-    def compliance_summary(self, ref, tokens):
-        """The per-site compliance with a stored baseline now, as compare
-        gives it, kept per site and computed again only for the sites one
-        of whose hosts' sets changed since (a changed set, a new host, a
-        rollback, hosts moved by a rename or merge), or for all when many
-        did or the baseline has a new revision: never stale, and a page
-        load costs nothing more than the overview's own read of the hosts
-        (`tokens`: each site's sets token, from site_overview) while nothing
-        changed."""
-        stored, requirements = self.requirements(ref)
-        key = (stored.name, stored.revision)
-        cached = self._summaries.get(key, {})
-        changed = [site for site, token in tokens.items()
-                   if site not in cached or cached[site][0] != token]
-        if len(changed) > max(SITES_RECOMPUTED, len(tokens) // 10) or not cached:
-            # (a process's first summary starts from compare's kept holders)
-            found = {s.site: s for s in self.compare_now(requirements).summary()}
-            fresh = {site: (token, found.get(site)) for site, token in tokens.items()}
-        else:
-            fresh = {site: entry for site, entry in cached.items() if site in tokens}
-            for site in changed:
-                found = analysis.compliance(self.store, requirements, None, site).summary()
-                fresh[site] = (tokens[site], found[0] if found else None)
-        if key not in self._summaries and len(self._summaries) >= SUMMARY_CACHE:
-            self._summaries.clear()
-        self._summaries[key] = fresh
-        return [entry[1] for _, entry in sorted(fresh.items()) if entry[1] is not None]
-
-    def compare_now(self, requirements):
-        """The whole fleet's compliance now, from compare's kept holders
-        (compliance_cache); its warnings go to the error log."""
-        answer = compliance_cache.current_compliance(self.store, requirements, self.keeper)
+    def compliance(self, requirements, at=None, site=None):
+        """compare's answer to the question (compliance_cache decides how it
+        is worked out); its warnings go to the error log."""
+        answer = compliance_cache.compliance_answer(self.store, requirements, at, site,
+                                                    self.keeper)
         for warning in answer.warnings:
             sys.stderr.write("wlcg-collector: warning: %s\n" % warning)
         return answer.compliance
@@ -292,12 +264,13 @@ class OfficerPages(object):
         baseline = args.get("baseline") or ""
         if baseline:
             _, requirements = self.requirements(baseline)
-            status = analysis.compliance(self.store, requirements, None, site).behind_counts()
-        meta = [row for row in self.store.sites.rows() if row.name.lower() == site.lower()]
+            status = self.compliance(requirements, None, site).behind_counts()
+        meta = [row for row in self.store.sites.rows() if same_site(row.name, site)]
         now = int(time.time())
         return {"site": site, "baseline": baseline, "status": status,
                 "baselines": self.baseline_names(), "hosts": self.store.hosts.listed(site=site),
                 "meta": meta[0] if meta else None, "quota_days": QUOTA_DAYS,
+                "contacts": self.store.contacts.of_site(site),
                 "quota_events": self.store.quotas.events(
                     site, now - now % DAY - (QUOTA_DAYS - 1) * DAY)}
 
@@ -339,10 +312,7 @@ class OfficerPages(object):
         at = self.date_arg(args, "at")
         site = args.get("site") or None
         analysis.require_site(self.store, site)
-        if at is None and site is None:  # as the command: from compare's kept holders
-            result = self.compare_now(requirements)
-        else:
-            result = analysis.compliance(self.store, requirements, at, site)
+        result = self.compliance(requirements, at, site)
         columns = analysis.COMPLIANCE_COLUMNS
         fmt = args.get("format")
         if fmt in ("csv", "json"):

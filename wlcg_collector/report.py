@@ -239,7 +239,7 @@ def _split_sources(lines, first_number):
     if found is not None:
         return found
     sources = {}
-    kept = []
+    three_fields = []
     for number, line in enumerate(lines, first_number):
         separator = "\t" if "\t" in line else " "
         fields = line.split(separator)
@@ -249,8 +249,8 @@ def _split_sources(lines, first_number):
                 raise ReportError("package line %d: bad source package name" % number)
             sources[fields[0]] = source
             line = separator.join(fields[:3])
-        kept.append(line)
-    return kept, sources
+        three_fields.append(line)
+    return three_fields, sources
 
 
 def _parse_headers(lines):
@@ -359,7 +359,7 @@ def _parse_packages(lines, packager, first_number):
         packages = _fast_dpkg_lines(block, len(lines))
     if packages is None:
         return strict_packages(lines, packager, first_number), None
-    return _keep_packages(packages), None
+    return _installed_packages(packages), None
 
 
 def strict_packages(lines, packager, first_number):
@@ -369,10 +369,12 @@ def strict_packages(lines, packager, first_number):
     packages = {_parse_line(line, number, normalise)
                 for number, line in enumerate(lines, first_number)}
     packages.discard(None)
-    return _keep_packages(packages)
+    return _installed_packages(packages)
 
 
-def _keep_packages(packages):
+def _installed_packages(packages):
+    """The installed packages of a block, sorted, signing keys left out;
+    ReportError when none is left."""
     packages = sorted(p for p in packages if p[0] not in PUBKEY_NAMES)
     if not packages:
         raise ReportError("report lists no package")

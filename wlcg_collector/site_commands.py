@@ -8,21 +8,26 @@ report under that are not among them, and the repairs of site names.
     sites rename OLD NEW          a site renamed in the topology
     sites merge TYPO INTO         a misspelt site joined to the real one
     sites renames                 the renames and merges done
-    sites show SITE [--days N]    one site: as `sites` lists it, and the
-                                  reports its bounds refused lately
+    sites show SITE [--days N]    one site: as `sites` lists it, whom it
+                                  names, and the reports its bounds
+                                  refused lately
+    sites contacts import SOURCE  GOCDB's contacts or CSIRT addresses of
+                                  the sites: a file or https:// URL
 """
 
 import getpass
 import json
 import os
+import sys
 import time
 
-from . import topology, trust
+from . import contacts, topology, trust
 from .cli_common import (CommandError, UsageError, actions_of, command, config_of, emit,
                          emit_records, store_of, whole_number, with_format)
 from .db.site_store import MERGE, RENAME
 from .dates import DAY, format_day, format_time
 from .remote import SourceError, fetch, printable, read_file
+from .site_names import same_site
 from .trust import UNKNOWN_SITE
 
 MAX_LIST_BYTES = 32 * 1024 * 1024  # a whole CRIC site export is a few MB
@@ -32,7 +37,8 @@ UNKNOWN_COLUMNS = ["site", "hosts", "quarantined", "last_report", "suggestions",
 RENAME_COLUMNS = ["id", "time", "kind", "old", "new", "hosts", "merged", "reports",
                   "intervals", "by"]
 SHOW_FIELDS = ["site", "status", "tier", "country", "gocdb", "hosts", "last_report",
-               "quarantined"]
+               "quarantined", "csirt"]
+CONTACT_COLUMNS = ["role", "name", "email", "certdn"]
 QUOTA_EVENT_COLUMNS = ["day", "setting", "host", "sender", "refused", "first", "last"]
 # a table shows this many host names or senders of an unknown site (CSV
 # and JSON: all of them)
@@ -75,13 +81,22 @@ def declare_sites(commands):
     s.add_argument("new", metavar="INTO")
     with_format(command(actions, "renames", "the renames and merges done", sites_renames),
                 inherited=True)
-    s = command(actions, "show", "one site as `sites` lists it, its quarantined reports, and "
-                                 "the reports a quota refused (which setting, which senders) "
-                                 "in the last days; csv: those refusals only", sites_show)
+    s = command(actions, "show", "one site as `sites` lists it, its quarantined reports, its "
+                                 "CSIRT address and contacts, and the reports a quota refused "
+                                 "(which setting, which senders) in the last days; csv: those "
+                                 "refusals only", sites_show)
     s.add_argument("site", metavar="SITE")
     s.add_argument("--days", type=whole_number, default=7,
                    help="the refusals of the last DAYS UTC days, today's included (default 7)")
     with_format(s, inherited=True)
+    s = command(actions, "contacts", "whom the sites name, from GOCDB", None)
+    s = command(actions_of(s), "import", "GOCDB's get_site_contacts or get_site_security_info "
+                                         "answer (a file or https:// URL): each site it names "
+                                         "gets its contacts, or its CSIRT address, replaced",
+                sites_contacts_import)
+    s.add_argument("source", metavar="SOURCE")
+    s.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing unless something was not imported (for the timer)")
 
 
 def sites_list(args):
@@ -140,6 +155,36 @@ def sites_import(args):
              result.updated))
 
 
+def sites_contacts_import(args):
+    config = config_of(args)
+    shown = printable(args.source, 255)
+    try:
+        if args.source.lower().startswith(("https://", "http://")):
+            data = fetch(args.source, MAX_LIST_BYTES, ca_file=config.site_ca_file)
+        else:
+            data = read_file(args.source, MAX_LIST_BYTES)
+        answer = contacts.parse_contacts(data, shown)
+    except (SourceError, contacts.ContactsError) as exc:
+        raise CommandError("%s; nothing imported" % printable(exc, 1000))
+    store = store_of(args)
+    kept, missing = contacts.on_the_list(answer.sites, store.sites.rows())
+    refused = list(answer.skipped)
+    if missing:
+        refused.append("%s: %d site(s) not on the list of sites, not imported: %s"
+                       % (shown, len(missing), " ".join(missing)))
+    result = store.contacts.replace(answer.layout, kept, shown,
+                                    len(answer.skipped) + len(missing), int(time.time()),
+                                    officer_name())
+    for line in refused:
+        sys.stderr.write("wlcg-collector: %s\n" % printable(line, None))
+    if not args.quiet or refused:
+        print("imported %s from %s: %d site(s), %d %s%s" % (
+            result.layout, shown, result.sites, result.contacts,
+            "contact(s)" if result.layout == contacts.CONTACTS else "CSIRT address(es)",
+            "; %d not imported (above)" % result.skipped if result.skipped else ""))
+    return 1 if refused else 0
+
+
 def sites_rename(args):
     move_site(args, RENAME)
 
@@ -165,8 +210,8 @@ def move_site(args, kind):
     for aside in done.set_aside:
         print("%s: %s at %s, %s at %s: kept the host of %s; the other's latest report %s, its "
               "reports are marked set aside" % (
-                  aside.host, trust.describe_pin(*aside.kept), done.new_name,
-                  trust.describe_pin(*aside.aside), done.old_name, done.new_name,
+                  aside.host, trust.describe_pin(*aside.target_pin), done.new_name,
+                  trust.describe_pin(*aside.twin_pin), done.old_name, done.new_name,
                   "waits in the quarantine as entry %d (accept or drop it)" % aside.entry
                   if aside.entry is not None else "was in the quarantine already"))
 
@@ -184,27 +229,41 @@ def sites_show(args):
     now = int(time.time())
     since = now - now % DAY - (max(args.days, 1) - 1) * DAY
     lines = [line for line in topology.site_lines(store.sites.rows(), store.sites.reported())
-             if line.site.lower() == args.site.lower()]
+             if same_site(line.site, args.site)]
     events = store.quotas.events(args.site, since)
-    if not lines and not events:
+    named = store.contacts.of_site(args.site)
+    if not lines and not events and named.csirt is None and not named.contacts:
         raise CommandError("unknown site %r" % args.site)
-    line = lines[0] if lines else topology.SiteLine(events[0].site, None, None, None, None, 0,
-                                                    None)
+    line = lines[0] if lines else topology.SiteLine(events[0].site if events else named.site,
+                                                    None, None, None, None, 0, None)
     shown = dict(line._asdict(), last_report=format_time(line.last_report),
-                 quarantined=len(store.review.quarantined(line.site)))
+                 quarantined=len(store.review.quarantined(line.site)), csirt=named.csirt)
     rows = [quota_event_row(event) for event in events]
     if args.format == "json":
-        emit_object(dict(shown, quota_events=rows))
+        emit_object(dict(shown, contacts=[c._asdict() for c in named.contacts],
+                         quota_events=rows))
     elif args.format == "csv":
         emit(rows, QUOTA_EVENT_COLUMNS, "csv")
     else:
         print("".join("%s: %s\n" % (k, "-" if shown[k] is None else shown[k])
                       for k in SHOW_FIELDS))
+        if named.contacts:
+            print("contacts (GOCDB):")
+            emit([contact_row(c) for c in named.contacts], CONTACT_COLUMNS, "table")
+            print()
+        else:
+            print("no contacts imported (wlcg-collector sites contacts import)\n")
         if not rows:
             print("no report refused by a quota in the last %d UTC day(s)" % args.days)
             return
         print("reports refused by a quota, the last %d UTC day(s):" % args.days)
         emit(rows, QUOTA_EVENT_COLUMNS, "table")
+
+
+def contact_row(contact):
+    """A contacts.Contact as `sites show` lists it."""
+    return {"role": contact.role, "email": contact.email, "certdn": contact.certdn,
+            "name": " ".join(n for n in (contact.forename, contact.surname) if n) or None}
 
 
 def quota_event_row(event):

@@ -22,9 +22,9 @@ import re
 import xml.etree.ElementTree as ElementTree
 from collections import namedtuple
 
-from .db.records import site_order
 from .limits import MAX_SITE_FIELD as MAX_FIELD
 from .report import HEADER_LIMITS, SITE_RE, SITE_RULE, is_site_name
+from .site_names import same_site, site_key, site_order
 from .statuses import ACCEPTED, LISTED
 
 FORMATS = ("plain", "cric", "gocdb")
@@ -110,7 +110,7 @@ def parse_site_list(data, fmt=None, name="the list"):
         raise SiteListError("%s names more than %d sites" % (name, MAX_SITES))
     seen = {}
     for site in sites:
-        key = site.name.lower()
+        key = site_key(site.name)
         if key in seen:
             raise SiteListError("%s names site %s twice (%s and %s: names are compared "
                                 "without regard to case)" % (name, site.name, seen[key],
@@ -202,7 +202,7 @@ def _parse_gocdb(text, name):
 
 def folded(name):
     """A name as people confuse it: case and the separators - _ . ignored."""
-    return re.sub(r"[-_.]", "", name.lower())
+    return re.sub(r"[-_.]", "", site_key(name))
 
 
 def edit_distance(a, b, limit):
@@ -233,7 +233,7 @@ def suggestions(name, official, limit=SUGGESTIONS):
     key = folded(name)
     scored = []
     for site, aliases in official:
-        if site.lower() == name.lower():
+        if same_site(site, name):
             continue  # the same name: not a suggestion
         best = None
         for candidate in [site] + [a for a in aliases if a]:
@@ -255,9 +255,9 @@ def shrink_refusal(current, listed):
     """The line refusing an import that would retire most of the listed
     sites (a truncated export, a query that went wrong), or None: current
     is [SiteRow], listed [ListedSite]."""
-    names = {site.name.lower() for site in listed}
+    names = {site_key(site.name) for site in listed}
     before = [row for row in current if row.status == LISTED]
-    gone = [row.name for row in before if row.name.lower() not in names]
+    gone = [row.name for row in before if site_key(row.name) not in names]
     if len(gone) > SHRINK_MINIMUM and len(gone) > SHRINK_SHARE * len(before):
         return ("the new list would retire %d of the %d listed sites (%s, ...): if that is "
                 "right, import it with --force" % (len(gone), len(before), ", ".join(gone[:3])))
@@ -278,19 +278,18 @@ def site_lines(site_rows, host_sites):
     store's [Site] (hosts and newest report of each site hosts report
     under). A site hosts report under that is not on a loaded list is
     "unknown"; with no list loaded, its status is None."""
-    listed = {row.name.lower(): row for row in site_rows}
+    listed = {site_key(row.name): row for row in site_rows}
     lines = {}
     for row in site_rows:
-        lines[row.name.lower()] = SiteLine(row.name, row.status, row.tier, row.country,
-                                           row.gocdb, 0, None)
+        lines[site_key(row.name)] = SiteLine(row.name, row.status, row.tier, row.country,
+                                             row.gocdb, 0, None)
     for site in host_sites:
-        row = listed.get(site.site.lower())
-        if row is None:
-            lines[site.site.lower()] = SiteLine(site.site, "unknown" if site_rows else None,
-                                                None, None, None, site.hosts, site.last_report)
+        key = site_key(site.site)
+        if key not in listed:
+            lines[key] = SiteLine(site.site, "unknown" if site_rows else None, None, None, None,
+                                  site.hosts, site.last_report)
         else:
-            lines[site.site.lower()] = lines[site.site.lower()]._replace(
-                hosts=site.hosts, last_report=site.last_report)
+            lines[key] = lines[key]._replace(hosts=site.hosts, last_report=site.last_report)
     return sorted(lines.values(), key=lambda line: site_order(line.site))
 
 
@@ -301,16 +300,16 @@ def unknown_sites(site_rows, hosts, quarantined):
     closest official names. Empty when no list is loaded."""
     if not site_rows:
         return []
-    known = {row.name.lower() for row in site_rows}
+    known = {site_key(row.name) for row in site_rows}
     official = [(row.name, [row.gocdb] if row.gocdb else []) for row in site_rows
                 if row.status in (LISTED, ACCEPTED)]
     found = {}
 
     def entry(site):
-        return found.setdefault(site.lower(), {"site": site, "hosts": set(), "held": 0,
-                                               "last": None, "senders": set()})
+        return found.setdefault(site_key(site), {"site": site, "hosts": set(), "held": 0,
+                                                 "last": None, "senders": set()})
     for host in hosts:
-        if host.site.lower() in known:
+        if site_key(host.site) in known:
             continue
         item = entry(host.site)
         item["hosts"].add(host.name)
@@ -318,7 +317,7 @@ def unknown_sites(site_rows, hosts, quarantined):
         if host.last_report >= 0 and (item["last"] is None or host.last_report > item["last"]):
             item["last"] = host.last_report
     for site, host, sender, received in quarantined:
-        if site.lower() in known:
+        if site_key(site) in known:
             continue
         item = entry(site)
         item["held"] += 1

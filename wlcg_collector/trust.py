@@ -24,6 +24,7 @@ from collections import namedtuple
 
 from . import certs, crypto
 from .dates import DAY
+from .site_names import site_key
 
 UNSIGNED, PINNED, SITE, VERIFIED = "unsigned", "pinned", "site", "verified"
 TRUST_LEVELS = (UNSIGNED, PINNED, SITE, VERIFIED)
@@ -240,7 +241,7 @@ def conflicting_hosts(entries):
     officer's call, host by host, never a bulk accept's."""
     signers = {}
     for entry in entries:
-        key = (entry.site.upper(), entry.host)
+        key = (site_key(entry.site), entry.host)
         fingerprint = bytes(entry.fingerprint) if entry.fingerprint is not None else None
         signers.setdefault(key, set()).add((entry.signer_kind, fingerprint))
     return {key for key, found in signers.items() if len(found) > 1}

@@ -23,8 +23,8 @@ from .dates import format_time
 from .ingest import quarantine_answer
 from .db import StoreError
 from .db.errors import RepairRefused
-from .db.records import site_order
 from .report import ReportError, parse_report
+from .site_names import site_key, site_order
 from .statuses import QUARANTINED
 from .text import escaped
 
@@ -128,9 +128,9 @@ def accept_site_entries(args):
     new_site_keys = [e for e in entries if e.kind == trust.SITE_KEY_CHANGE
                      and bytes(e.fingerprint) not in site_keys]
     skipped = sorted({(e.site, e.host) for e in entries
-                      if (e.site.upper(), e.host) in conflicts})
+                      if (site_key(e.site), e.host) in conflicts})
     entries = [store.review.quarantined_one(e.id) for e in entries
-               if (e.site.upper(), e.host) not in conflicts and e not in new_site_keys]
+               if (site_key(e.site), e.host) not in conflicts and e not in new_site_keys]
     rules = config_of(args).rules
     for entry in entries:
         accept_entry(store, entry, rules)
@@ -142,7 +142,7 @@ def accept_site_entries(args):
               "host's own one by ID (wlcg-collector quarantine --site %s)" % (host, site,
                                                                               site))
     for entry in new_site_keys:
-        if (entry.site.upper(), entry.host) not in conflicts:
+        if (site_key(entry.site), entry.host) not in conflicts:
             print("skipped %s at %s: signed by a new site key (SHA256 %s), which would "
                   "answer for every host of the site; accept it by ID (quarantine accept "
                   "%d) once the site confirms it" % (

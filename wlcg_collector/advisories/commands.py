@@ -7,8 +7,9 @@ import time
 
 from ..cli_common import (CommandError, UsageError, actions_of, command, config_of, date_arg,
                           draw_plot, emit, emit_records, site_of, store_of, with_at,
-                          with_format, with_plot, with_site)
+                          with_format, with_plot, with_rows, with_site)
 from ..db import StoreError
+from ..output import FEW, first_few
 from ..plot import plot_exposure
 from . import exposure as judging
 from .formats import parse_records
@@ -25,6 +26,8 @@ SHOW_COLUMNS = ["stream", "name", "kind", "arch", "module", "introduced", "fixed
 REVISION_COLUMNS = ["revision", "modified", "stored", "replaced"]
 VULNERABLE_SUMMARY = ["site", "hosts", "exposed", "advisories", "critical", "important",
                       "moderate", "low", "other"]
+# then one line per exposed host (`--rows`: every exposed package)
+VULNERABLE_HOSTS = ["site", "host", "advisories", "most_severe"]
 EXPOSURE_SITES = ["site", "hosts", "exposed_now", "median_days", "worst_days"]
 EXPOSURE_HOSTS = ["site", "host", "exposed_since", "fixed_at", "ended_by",
                   "days_after_published"]
@@ -195,12 +198,15 @@ def advisories_show(args):
 def declare_vulnerable(commands):
     p = with_format(command(commands, "vulnerable", "per site, the hosts exposed to advisories "
                                                     "(critical and important first); then per "
-                                                    "host the advisories, installed and fixed "
-                                                    "versions", cmd_vulnerable))
+                                                    "host how many advisories, the most severe "
+                                                    "first (--rows: each exposed package, "
+                                                    "installed and fixed versions)",
+                            cmd_vulnerable))
     with_site(p)
     p.add_argument("--severity", metavar="S", help="%s (one: it and worse; default: all but "
                                                    "none)" % ", ".join(SEVERITIES))
     with_at(p, "default: now")
+    with_rows(p, "(host, advisory, package) row")
 
 
 def cmd_vulnerable(args):
@@ -210,14 +216,22 @@ def cmd_vulnerable(args):
     severities = severity_list(args.severity) if args.severity else judging.SECURITY_SEVERITIES
     summary, details = judging.vulnerable(store, stream_table(args), at, site, severities)
     columns = judging.VULNERABLE_COLUMNS
-    rows = [dict(zip(columns, row)) for row in details]
     if args.format != "table":
-        emit(rows, columns, args.format)
+        emit([dict(zip(columns, row)) for row in details], columns, args.format)
         return
     emit_records(summary, VULNERABLE_SUMMARY, "table")
-    if rows:
+    if args.rows:
+        if details:
+            sys.stdout.write("\n")
+            emit([dict(zip(columns, row)) for row in details], columns, "table")
+        return
+    hosts = judging.hosts_exposed(details)
+    if hosts:
         sys.stdout.write("\n")
-        emit(rows, columns, "table")
+        emit([{"site": host.site, "host": host.host, "advisories": len(host.advisories),
+               "most_severe": first_few(["%s (%s)" % pair for pair in host.advisories[:FEW]],
+                                        len(host.advisories))}
+              for host in hosts], VULNERABLE_HOSTS, "table")
 
 
 def advisories_named(store, ident):

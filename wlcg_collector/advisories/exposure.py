@@ -15,10 +15,12 @@ for a feed that gives no date, first seen by this collector).
 import bisect
 import statistics
 from collections import defaultdict, namedtuple
+from itertools import groupby
+from operator import itemgetter
 
 from ..dates import DAY, FAR_FUTURE, MAX_DAYS
 from ..db.advisory_store import published_or_seen
-from ..db.records import site_order
+from ..site_names import site_key, site_order
 from .matching import affects
 from .records import SEVERITIES, SEVERITY_RANK, SOURCE
 
@@ -34,6 +36,11 @@ SiteVulnerability = namedtuple("SiteVulnerability", "site hosts exposed advisori
 # each would cost a third of the question's time)
 VULNERABLE_COLUMNS = ["site", "host", "advisory", "severity", "package", "arch", "installed",
                       "fixed"]
+# hosts_exposed(): one exposed host, its advisories as (advisory, severity)
+# pairs, each once, the most severe first (then by advisory)
+HostExposed = namedtuple("HostExposed", "site host advisories")
+_HOST_OF_ROW = itemgetter(0, 1)
+_ADVISORY_OF_ROW = itemgetter(2, 3)
 # exposure(): one host that was ever exposed (ended_by: fixed, removed or
 # None while exposed)
 HostExposure = namedtuple("HostExposure", "site host exposed_since fixed_at ended_by "
@@ -69,7 +76,7 @@ def affected_rows(store, advisory_ids):
     return store.advisories.affected_rows(advisory_ids, present=True)
 
 
-class Judge(object):
+class AffectedPackages(object):
     """The affected ranges `rows` (AffectedRow) and the package rows they
     concern, with the stream of each host known at `at`: built once per
     question."""
@@ -118,24 +125,24 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
     rows = affected_rows(store, None)
     infos = {advisory_id: info for advisory_id, info in store.advisories.by_id(
         {row.advisory_id for row in rows}).items() if info.severity in severities}
-    judge = Judge(store, table, [row for row in rows if row.advisory_id in infos], at)
-    wanted = None if site is None else site.lower()
+    affected = AffectedPackages(store, table, [row for row in rows if row.advisory_id in infos], at)
+    wanted = None if site is None else site_key(site)
     # each host once, as the database writes its id: (stream, site, name)
-    hosts = {str(host.id): (judge.streams[host.id], host.site, host.name)
-             for host in judge.hosts.values()
-             if wanted is None or host.site.lower() == wanted}
-    holders = store.fleet.hosts_with_packages(sorted(judge.vulnerable), at)
+    hosts = {str(host.id): (affected.streams[host.id], host.site, host.name)
+             for host in affected.hosts.values()
+             if wanted is None or site_key(host.site) == wanted}
+    holders = store.fleet.hosts_with_packages(sorted(affected.vulnerable), at)
     per_host = defaultdict(list)  # host id text -> [(rank, ident, name, arch, version, fixed)]
     site_advisories = defaultdict(set)
     for package_id, host_ids in holders.items():
-        package = judge.packages[package_id]
+        package = affected.packages[package_id]
         # what a host of each stream is exposed to through this package
         by_stream = {stream: [(advisory_id, (
             SEVERITY_RANK[infos[advisory_id].severity], infos[advisory_id].ident, package.name,
             package.arch, package.version,
             row.fixed or ("<= %s" % row.last_affected if row.last_affected else None)))
             for advisory_id, row in found]
-            for stream, found in judge.vulnerable[package_id].items()}
+            for stream, found in affected.vulnerable[package_id].items()}
         for host_text in set(host_ids):
             host = hosts.get(host_text)
             if host is None:
@@ -148,8 +155,8 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
                     rows.append(row)
                     advisories.add(advisory_id)
     site_hosts = defaultdict(int)
-    for host in judge.hosts.values():
-        if wanted is None or host.site.lower() == wanted:
+    for host in affected.hosts.values():
+        if wanted is None or site_key(host.site) == wanted:
             site_hosts[host.site] += 1
     site_exposed = defaultdict(int)
     for host_text in per_host:
@@ -173,6 +180,13 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
     return summary, details
 
 
+def hosts_exposed(details):
+    """[HostExposed] of vulnerable()'s rows, in their order (by site and
+    host; each host's by severity and advisory)."""
+    return [HostExposed(site_name, host, tuple(dict.fromkeys(map(_ADVISORY_OF_ROW, rows))))
+            for (site_name, host), rows in groupby(details, _HOST_OF_ROW)]
+
+
 def _windows(intervals):
     """Merged [start, end) windows (end None: open) of (start, end) pairs."""
     if len(intervals) == 1:  # the common case: one interval
@@ -192,13 +206,13 @@ def _exposed_after(windows, published, now):
                for start, end in windows)
 
 
-def _host_windows(judge, history, hosts):
+def _host_windows(affected, history, hosts):
     """{(host id, advisory id): windows} of the intervals in `history`
     ({package id: [(host id, installed, removed)]}) of these hosts."""
     intervals = defaultdict(list)
-    streams = judge.streams
+    streams = affected.streams
     for package_id, rows in history.items():
-        found = judge.vulnerable.get(package_id)
+        found = affected.vulnerable.get(package_id)
         if not found:
             continue
         for host_id, installed, removed in rows:
@@ -208,11 +222,11 @@ def _host_windows(judge, history, hosts):
     return {key: _windows(value) for key, value in intervals.items()}
 
 
-def _hosts_of(judge, site):
+def _hosts_of(affected, site):
     if site is None:
-        return judge.hosts
-    wanted = site.lower()
-    return {i: h for i, h in judge.hosts.items() if h.site.lower() == wanted}
+        return affected.hosts
+    wanted = site_key(site)
+    return {i: h for i, h in affected.hosts.items() if site_key(h.site) == wanted}
 
 
 class Exposure(object):
@@ -227,9 +241,9 @@ class Exposure(object):
 
 def exposure(store, table, info, now, site=None):
     """Exposure of the advisory `info` (AdvisoryInfo)."""
-    judge = Judge(store, table, affected_rows(store, [info.id]), FAR_FUTURE)
-    history = store.advisories.package_history(sorted(judge.packages))
-    windows = _host_windows(judge, history, _hosts_of(judge, site))
+    affected = AffectedPackages(store, table, affected_rows(store, [info.id]), FAR_FUTURE)
+    history = store.advisories.package_history(sorted(affected.packages))
+    windows = _host_windows(affected, history, _hosts_of(affected, site))
     # what each exposed host had of the advisory's packages, to tell a fix
     # from a removal
     exposed = {host_id for host_id, _ in windows}
@@ -241,7 +255,7 @@ def exposure(store, table, info, now, site=None):
     published = published_or_seen(info)
     hosts = []
     for (host_id, _), host_windows in windows.items():
-        host = judge.hosts[host_id]
+        host = affected.hosts[host_id]
         end = host_windows[-1][1]
         ended_by = None
         if end is not None:
@@ -258,10 +272,10 @@ def exposure(store, table, info, now, site=None):
                           max(m.days_after_published for m in members))
              for name, members in per_site.items()]
     sites.sort(key=lambda s: (-(s.worst_days or 0), site_order(s.site)))
-    return Exposure(info, hosts, sites, _curve(windows, judge, published, now))
+    return Exposure(info, hosts, sites, _curve(windows, affected, published, now))
 
 
-def _curve(windows, judge, published, now):
+def _curve(windows, affected, published, now):
     """[ExposureDay] from the day the advisory was published (or the first
     exposure, if earlier) to today, at most MAX_DAYS."""
     starts = [w[0][0] for w in windows.values()] + [published]
@@ -279,7 +293,7 @@ def _curve(windows, judge, published, now):
             if lo < hi:
                 host_deltas[lo] += 1
                 host_deltas[hi] -= 1
-                site_spans[judge.hosts[host_id].site].append((lo, hi))
+                site_spans[affected.hosts[host_id].site].append((lo, hi))
     site_deltas = [0] * (days + 1)
     for spans in site_spans.values():
         for lo, hi in _windows(spans):  # a site counts once a day
@@ -298,13 +312,13 @@ def patch_times(store, table, now, since=None, severities=SECURITY_SEVERITIES, s
     infos = {info.id: info for info in store.advisories.listed(severities=severities, since=since)}
     if not infos:
         return []
-    judge = Judge(store, table, affected_rows(store, sorted(infos)), FAR_FUTURE)
-    history = store.advisories.package_history(sorted(judge.vulnerable))
-    windows = _host_windows(judge, history, _hosts_of(judge, site))
+    affected = AffectedPackages(store, table, affected_rows(store, sorted(infos)), FAR_FUTURE)
+    history = store.advisories.package_history(sorted(affected.vulnerable))
+    windows = _host_windows(affected, history, _hosts_of(affected, site))
     published_of = {advisory_id: published_or_seen(info) for advisory_id, info in infos.items()}
     per_site = defaultdict(dict)  # site -> advisory id -> [days, open]
     for (host_id, advisory_id), host_windows in windows.items():
-        host = judge.hosts[host_id]
+        host = affected.hosts[host_id]
         published = published_of[advisory_id]
         if host_windows[-1][1] is not None and host_windows[-1][1] <= published:
             continue  # fixed before the advisory was out: nothing to patch after it

@@ -19,6 +19,8 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     fleet.py          the officer's reads over the whole fleet
     review.py         the quarantine, keys and rollback: the officer's repairs
     site_store.py     the list of sites, and renames and merges of sites
+    contact_store.py  whom the sites name (GOCDB's contacts and CSIRT addresses)
+    campaign_store.py campaigns with deadlines, and the notices sent for them
     advisory_store.py security advisories: imports and the reads exposure needs
     bulk.py           bulk loads of a whole history (benchmarks, tests)
     testing.py        store.testing: bulk loads, row counts, schema shapes (tests only)
@@ -33,9 +35,10 @@ import functools
 from .advisory_store import AdvisoryStore, UnknownAdvisory
 from .baseline_store import BaselineStore
 from .campaign_store import CampaignStore
+from .contact_store import ContactStore
 from .database import READ_CONNECTIONS, Database
-from .errors import (QuotaExceeded, StoreError, StoreUnavailable, UnknownBaseline, UnknownHost,
-                     UnknownQuarantined)
+from .errors import (QuotaExceeded, StoreError, StoreFault, StoreUnavailable, UnknownBaseline,
+                     UnknownHost, UnknownQuarantined, ValueRefused)
 from .fleet import FleetQueries
 from .holders_cache import HoldersCache
 from .hosts import HostReads
@@ -48,8 +51,8 @@ from .site_store import SiteError, SiteStore
 from .url import parse_database_url, redact
 from .writer import DEFAULT_LIMITS, Limits, ReportWriter
 
-__all__ = ["open_store", "Store", "StoreError", "StoreUnavailable", "UnknownHost",
-           "UnknownBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult",
+__all__ = ["open_store", "Store", "StoreError", "StoreFault", "StoreUnavailable", "ValueRefused",
+           "UnknownHost", "UnknownBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult",
            "PendingReport", "Limits", "DEFAULT_LIMITS", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT",
            "READ_CONNECTIONS", "parse_database_url", "redact", "UnknownAdvisory", "SiteError"]
 
@@ -75,6 +78,7 @@ class Store(object):
         self.review = Review(self.db, self.writer, self.hosts)
         self.holders = HoldersCache(self.db)
         self.campaigns = CampaignStore(self.db)
+        self.contacts = ContactStore(self.db)
 
     @functools.cached_property
     def testing(self):

@@ -7,6 +7,7 @@ import json
 from collections import namedtuple
 
 from ..advisories.records import AdvisoryError, check_advisory
+from ..limits import MAX_IDENT
 from .database import Part, chunks, maker
 from .errors import StoreError
 from .statements import AdvisoryState
@@ -67,7 +68,7 @@ class AdvisoryStore(Part):
             try:
                 check_advisory(advisory)
             except AdvisoryError as exc:
-                raise InvalidAdvisory("advisory %r: %s" % (str(advisory.ident)[:100], exc))
+                raise InvalidAdvisory("advisory %r: %s" % (str(advisory.ident)[:MAX_IDENT], exc))
             latest[advisory.ident] = advisory
         sql = self.sql
 

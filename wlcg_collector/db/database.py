@@ -1,6 +1,7 @@
 """Connections and transactions: one connection per thread, one transaction
 per unit of work, deadlocks and lock timeouts retried, a database that is
-away turned into StoreUnavailable. Every other module of the package reads
+away turned into StoreUnavailable, and whatever else the driver raises into
+storage's own errors (errors.py). Every other module of the package reads
 and writes through Database.transaction and Database.read."""
 
 import functools
@@ -9,8 +10,8 @@ import struct
 import threading
 import time
 
-from .dialect import execute_unique, first_line
-from .errors import DatabaseRefused, ReadAgain, StoreUnavailable
+from .dialect import execute_unique
+from .errors import DatabaseRefused, ReadAgain, StoreFault, StoreUnavailable, ValueRefused
 
 CHUNK = 500
 TRANSACTION_ATTEMPTS = 5
@@ -166,10 +167,12 @@ class Database(object):
 
     def transaction(self, work, write=True, refused=None):
         """Run work(cursor) in one transaction; retry deadlocks and lock
-        timeouts; StoreUnavailable when the database cannot be reached.
-        refused: what the work is, for a caller that goes on without it:
-        anything else the database refuses is then DatabaseRefused
-        ("refused: first line of the database's message")."""
+        timeouts; StoreUnavailable when the database cannot be reached (or
+        a deadlock comes back every time). refused: what the work is, for a
+        caller that goes on without it: anything else the database refuses
+        is then DatabaseRefused ("refused: what"). Without it, a value its
+        column cannot hold is ValueRefused, anything else the driver raises
+        a StoreFault; what the work raises itself goes on as it is."""
         for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
             conn = self.connection()
             try:
@@ -193,9 +196,17 @@ class Database(object):
                 if self.dialect.is_unavailable(exc):
                     self.drop_connection()
                     raise StoreUnavailable("database %s: %s" % (self.dialect.describe(), exc))
-                if refused is not None and self.dialect.is_refusal(exc):
-                    raise DatabaseRefused("%s: %s" % (refused, first_line(exc)))
-                raise
+                if not self.dialect.is_refusal(exc):
+                    raise  # the work's own (a StoreError, a ReportError...)
+                database, line = self.dialect.describe(), self.dialect.error_line(exc)
+                if retry:
+                    raise StoreUnavailable("database %s is busy: %s" % (database, line)) from exc
+                if refused is not None:
+                    raise DatabaseRefused("%s: %s" % (refused, line)) from exc
+                if self.dialect.is_value_refusal(exc):
+                    raise ValueRefused("database %s refused a value: %s"
+                                       % (database, line)) from exc
+                raise StoreFault("database %s failed: %s" % (database, line)) from exc
 
     def read(self, sql, params=(), record=tuple):
         """The rows of one compiled statement, made `record`s (a named tuple

@@ -33,9 +33,11 @@ class Dialect(object):
     placeholder = None
     # the dialect's SQL: statements.compile_statements of its SharedSQL subclass
     sql = None
-    # the driver's exceptions: a unique or foreign key refused, and anything
-    # the database refuses (never seen outside the dialect and Database)
+    # the driver's exceptions: a unique or foreign key refused, a value too
+    # long or out of range for its column, and anything the database
+    # refuses (never seen outside the dialect and Database)
     integrity_errors = ()
+    value_errors = ()
     errors = ()
 
     # -- capabilities
@@ -88,6 +90,17 @@ class Dialect(object):
         """Whether exc is anything the database refused (a statement, a row
         too large, a constraint): raised by the driver, not by the store."""
         return isinstance(exc, tuple(self.errors))
+
+    def is_value_refusal(self, exc):
+        """Whether exc is the database refusing a value its column cannot
+        hold (too long, out of range)."""
+        return isinstance(exc, tuple(self.value_errors))
+
+    def error_line(self, exc):
+        """What the database refused, in one line to show: never the
+        statement nor a value it was given (a value may be anything a
+        stranger sent). The default: the first line of its message."""
+        return first_line(exc)
 
     def describe(self):
         """The database as a URL without its password, for messages."""
@@ -183,5 +196,5 @@ def execute_unique(dialect, cursor, statement, params):
         cursor.execute(statement, params)
     except Exception as exc:
         if dialect.is_duplicate(exc):
-            raise DuplicateRow(first_line(exc))
+            raise DuplicateRow(dialect.error_line(exc))
         raise

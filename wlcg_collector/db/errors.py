@@ -1,4 +1,7 @@
-"""What the storage package raises: every message is one line."""
+"""What the storage package raises: every message is one line, and none
+holds a statement or a value the database was given. No exception of a
+database driver leaves the package: Database.transaction turns each into
+one of these."""
 
 
 class StoreError(Exception):
@@ -24,6 +27,22 @@ class DuplicateRow(StoreError):
 class DatabaseRefused(StoreError):
     """The database refused what a part asked (a row larger than it takes,
     say), where the part goes on without it: one line naming what."""
+
+
+class ValueRefused(StoreError):
+    """A value too long or out of range for its column (the driver's data
+    error), which the limits of limits.py should have refused first: one
+    line naming the column where the database names it, never the value."""
+
+
+class StoreFault(Exception):
+    """Anything else the database raised: a statement it does not take, a
+    table or column that is not there, a constraint broken. A bug, or a
+    database that is not this collector's schema: one line naming what
+    failed, raised from the driver's exception (whose traceback the WSGI
+    application writes to the server log, answering 500). Not a StoreError,
+    which the front ends answer as a known condition (no such host: 404):
+    a fault must never pass for one."""
 
 
 class UnknownHost(StoreError):

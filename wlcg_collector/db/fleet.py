@@ -184,7 +184,7 @@ class FleetQueries(Part):
                                                    removed))
         return found
 
-    def kept_intervals(self, wanted, since):
+    def open_intervals_before(self, wanted, since):
         """{host id: [Interval]} still open that began before `since`, of
         the (name, arch) pairs and hosts in `wanted` ({(name, arch): host
         ids})."""
@@ -196,7 +196,7 @@ class FleetQueries(Part):
         for chunk in chunks(ids):
             # one string of "host installed" pairs a package row: every
             # holder of the row is listed, few are wanted
-            for package_id, pairs in self.db.read(self.sql.SELECT_KEPT_INSTALLS.format(
+            for package_id, pairs in self.db.read(self.sql.SELECT_OPEN_INSTALLS_BEFORE.format(
                     marks=self.db.marks(len(chunk))), chunk + [since]):
                 row = packages[package_id]
                 hosts = {str(h) for h in wanted[(row.name, row.arch)]}

@@ -23,7 +23,8 @@ class HoldersCache(Part):
         rows = self.db.read(self.sql.SELECT_HOLDERS_CACHE, (names_hash,), CachedHolders)
         if not rows:
             return None
-        return rows[0]._replace(tokens=bytes(rows[0].tokens), holders=bytes(rows[0].holders))
+        return rows[0]._replace(set_reports=bytes(rows[0].set_reports),
+                                holders=bytes(rows[0].holders))
 
     def touch(self, names_hash, now):
         """The row of these names found current at `now`: it counts as
@@ -41,7 +42,7 @@ class HoldersCache(Part):
 
         def work(cursor):
             cursor.execute(sql.REPLACE_HOLDERS_CACHE, (names_hash, cached.moves, cached.computed,
-                                                       cached.tokens, cached.holders))
+                                                       cached.set_reports, cached.holders))
             cursor.execute(sql.SELECT_HOLDERS_CACHE_AGES)
             for (old,) in cursor.fetchall()[HOLDERS_KEPT:]:
                 cursor.execute(sql.DELETE_HOLDERS_CACHE, (old,))

@@ -11,7 +11,7 @@ import re
 
 from .database import (chunks, holder_rows, maker, split_concatenated, split_concatenated_text,
                        words_to_bitmap)
-from .dialect import Dialect
+from .dialect import Dialect, first_line
 from .errors import StoreUnavailable
 from .records import HostAt, host_order
 from .statements import PARAM, SharedSQL, compile_statements
@@ -49,14 +49,14 @@ class MySQLSQL(SharedSQL):
                           "ON DUPLICATE KEY UPDATE refused = refused")
     INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash, source) "
                       "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE id = id")
-    # (an interval the keeper has already stays as it is)
+    # (an interval the surviving host has already stays as it is)
     MOVE_INSTALLS = ("INSERT IGNORE INTO installs (host_id, package_id, installed, removed) "
                      "SELECT {p}, package_id, installed, removed FROM installs "
                      "WHERE host_id = {p}")
     # package ids by key as one string: rows by newlines, fields by spaces
     SELECT_PACKAGE_IDS = ("SELECT GROUP_CONCAT(CONCAT_WS(' ', HEX(key_hash), id) SEPARATOR '\n') "
                           "FROM packages WHERE key_hash IN ({marks})")
-    SELECT_KEPT_INSTALLS = (
+    SELECT_OPEN_INSTALLS_BEFORE = (
         "SELECT package_id, GROUP_CONCAT(CONCAT_WS(' ', host_id, installed)) FROM installs "
         "WHERE package_id IN ({marks}) AND removed IS NULL AND installed < {p} "
         "GROUP BY package_id")
@@ -162,12 +162,17 @@ class MySQLDialect(Dialect):
     # client error codes: can't connect, gone away, lost connection, ... and
     # server ones meaning "not now": too many connections, read-only, shutdown
     UNAVAILABLE = (2002, 2003, 2005, 2006, 2013, 2055, 1040, 1053, 1290, 1836)
+    # server errors whose message names a table, column or key but never a
+    # value or the statement: null, unknown column, table full, no such
+    # table, lock wait timeout, deadlock, out of range, too long, foreign key
+    NAMES_ONLY = (1048, 1054, 1114, 1146, 1205, 1213, 1264, 1406, 1451, 1452)
 
     def __init__(self, params):
         import pymysql  # only MySQL users need it
         self.pymysql = pymysql
         self.params = params
         self.integrity_errors = (pymysql.err.IntegrityError,)
+        self.value_errors = (pymysql.err.DataError,)
         self.errors = (pymysql.err.MySQLError,)  # whatever the server refuses
         self.json_table = None  # known once connected
 
@@ -199,6 +204,19 @@ class MySQLDialect(Dialect):
         if isinstance(exc, self.pymysql.err.MySQLError) and exc.args:
             return exc.args[0]
         return None
+
+    def error_line(self, exc):
+        """The server's message when it names no value; else its error
+        number, and the column or key it ends by naming (a duplicate entry
+        or an incorrect string quotes the value before it)."""
+        code, message = self._code(exc), _message(exc)
+        if code in self.NAMES_ONLY:
+            return "MySQL error %d: %s" % (code, first_line(message))
+        what = ("MySQL error %d" % code if isinstance(code, int) and code
+                else "MySQL client error") + " (%s)" % type(exc).__name__
+        # (at the end of the whole message: what a value holds comes before)
+        named = re.search(r" for (column|key) ([`'][^ \n]*[`'])( at row \d+)?\Z", message)
+        return what + (" for %s %s" % named.group(1, 2) if named else "")
 
     # (begin: autocommit is off, so the first statement opens the
     # transaction; an explicit BEGIN would cost a round trip each time)

@@ -30,9 +30,11 @@ from collections import namedtuple
 
 from .. import trust
 from ..dates import DAY
+from ..site_names import site_key, site_order
+from ..limits import MAX_SENDER
 from .database import Part
 from .errors import QuotaExceeded, StoreError
-from .records import QuotaEventRow, site_order
+from .records import QuotaEventRow
 
 MIB = 1024 * 1024
 # quota_usage scopes
@@ -43,7 +45,10 @@ HOST, SENDER, SITE = "host", "sender", "site"
 # from rotating addresses cannot grow the table without bound either
 EVENT_ROWS_PER_SITE = 100
 EVENT_ROWS_PER_DAY = 10000
-EVENT_DAYS_KEPT = 90
+EVENT_RETENTION_DAYS = 90
+# the trust of a host its first report made proving who sent it (a site
+# key or a host certificate): the new-host quotas count those hosts apart
+PROVEN_TRUST = (trust.SITE, trust.VERIFIED)
 
 # [collector] setting, Limits attribute, default, what it bounds
 SETTINGS = (
@@ -161,15 +166,16 @@ def refusal(limits, attribute, count, received, site, host, sender, counts_host=
     message = MESSAGES[setting].format(site=site, host=host, sender=sender, count=count,
                                        bound=getattr(limits, attribute))
     return QuotaExceeded("%s (%s)" % (message, setting), day_of(received) + DAY - received,
-                         QuotaEvent(setting, site, host if counts_host else "", sender[:64]))
+                         QuotaEvent(setting, site, host if counts_host else "",
+                                    sender[:MAX_SENDER]))
 
 
 def usage_keys(host_id, site, sender, proven):
     """The quota_usage rows a changed report counts on, in the order they
     are locked (always the same: no deadlock between two reports)."""
-    keys = [(HOST, str(host_id)), (SENDER, sender[:64])]
+    keys = [(HOST, str(host_id)), (SENDER, sender[:MAX_SENDER])]
     if not proven:
-        keys.append((SITE, site.lower()))
+        keys.append((SITE, site_key(site)))
     return keys
 
 
@@ -222,9 +228,10 @@ class Quotas(Part):
                        "new_proven_hosts_per_site"),)
         else:
             checks = ((self.sql.COUNT_NEW_HOSTS_OF_SITE, site, "new_hosts_per_site"),
-                      (self.sql.COUNT_NEW_HOSTS_OF_SENDER, sender[:64], "new_hosts_per_sender"))
+                      (self.sql.COUNT_NEW_HOSTS_OF_SENDER, sender[:MAX_SENDER],
+                       "new_hosts_per_sender"))
         for statement, value, attribute in checks:
-            cursor.execute(statement, (value, day))
+            cursor.execute(statement, (value, day) + PROVEN_TRUST)
             count = cursor.fetchone()[0]
             if count >= getattr(limits, attribute):
                 raise refusal(limits, attribute, count, received, site, pending.report.host,
@@ -289,8 +296,8 @@ class Quotas(Part):
         else:
             cursor.execute(sql.DELETE_QUARANTINED_OF_SIGNER, (site, report.host,
                                                               signer.fingerprint, report.digest))
-        cursor.execute(sql.SELECT_QUARANTINE_USAGE, (site, report.host, site, site, sender[:64],
-                                                     sender[:64]))
+        cursor.execute(sql.SELECT_QUARANTINE_USAGE, (site, report.host, site, site,
+                                                     sender[:MAX_SENDER], sender[:MAX_SENDER]))
         over = over_quarantine_bounds(limits, cursor.fetchone(), len(report.plaintext))
         if over is not None:
             raise refusal(limits, over[0], over[1], pending.received, site, report.host, sender,
@@ -317,7 +324,7 @@ class Quotas(Part):
                 key = (day, event.setting, "", "", "")
             elif of_site >= EVENT_ROWS_PER_SITE:
                 key = (day, event.setting, event.site, "", "")
-            cursor.execute(sql.DELETE_QUOTA_EVENTS_BEFORE, (day - EVENT_DAYS_KEPT * DAY,))
+            cursor.execute(sql.DELETE_QUOTA_EVENTS_BEFORE, (day - EVENT_RETENTION_DAYS * DAY,))
             cursor.execute(sql.INSERT_QUOTA_EVENT, key + (at, at))
             cursor.execute(sql.ADD_QUOTA_EVENT, (at,) + key)
         try:

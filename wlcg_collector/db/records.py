@@ -3,20 +3,13 @@ never `row[1]`. (Named tuples: they still unpack like the tuples they are.)"""
 
 from collections import namedtuple
 
-
-def site_order(site):
-    """The key sites are listed by, everywhere: as MariaDB's collation of
-    the site columns (utf8mb4_general_ci) orders printable ASCII, all a
-    site name may hold, which is as its upper case does: 'T2A' before
-    'T2_X' (SQLite's NOCASE: after), 'praguelcg2' before 'T2_X' (Python's
-    own order: after). SQLite's statements sort by UPPER(site) to match,
-    and Python by this key."""
-    return site.upper()
+from ..site_names import site_order
 
 
 def host_order(host):
     """The key of a host (anything with .site and .name) in site and name
-    order; host names compare as bytes (utf8mb4_bin, SQLite's BINARY)."""
+    order (ORDER BY statements.SITE_ORDER, name); host names compare as
+    bytes (utf8mb4_bin, SQLite's BINARY)."""
     return site_order(host.site), host.name
 
 # sites(): a site, how many hosts it has and its newest report
@@ -62,11 +55,11 @@ class SiteMove(SiteRename):
 
 
 # move_site(): a host the merge met at both sites pinned to different keys:
-# the new site's host kept its row and pin (kept: (trust, fingerprint)); the
-# other's latest state waits in the quarantine as entry `entry` (None: the
-# same report was there already), its reports stay in the audit trail,
-# marked set aside
-SetAside = namedtuple("SetAside", "host kept aside entry")
+# the new site's host kept its row and pin (target_pin: (trust,
+# fingerprint)); the other's (twin_pin) latest state waits in the quarantine
+# as entry `entry` (None: the same report was there already), its reports
+# stay in the audit trail, marked set aside
+SetAside = namedtuple("SetAside", "host target_pin twin_pin entry")
 # site_aliases(): a name renamed or merged away, and what it became
 SiteAlias = namedtuple("SiteAlias", "alias site rename_id")
 # hosts_by_site(): every host's site, name and who made it
@@ -92,7 +85,7 @@ HostAt = namedtuple("HostAt", "id site name packager system set_report")
 # compliance_cache.py): moves when made (site_moves()), computed (Unix
 # seconds: when made, or last found current by `baseline keep`), the hosts'
 # set_reports (column tokens) and the holders, as bytes
-CachedHolders = namedtuple("CachedHolders", "moves computed tokens holders")
+CachedHolders = namedtuple("CachedHolders", "moves computed set_reports holders")
 # packages_named(): a package row shared by every host that has it
 PackageRow = namedtuple("PackageRow", "id packager name version arch")
 # package_intervals(): an interval of one package name on a host
@@ -161,3 +154,9 @@ class IngestResult(object):
 
     def __repr__(self):
         return "IngestResult(%r, %d)" % (self.outcome, self.changes)
+# contact_imports(): one import of GOCDB's contacts or security info
+ContactImport = namedtuple("ContactImport", "id imported source layout sites contacts skipped "
+                                            "imported_by")
+# site_contacts(): whom a site names: its CSIRT address (None: none
+# imported) and its contacts ([contacts.Contact], by role and name)
+SiteContacts = namedtuple("SiteContacts", "site csirt contacts")

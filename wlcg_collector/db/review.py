@@ -6,7 +6,9 @@ import json
 import time
 
 from .. import trust
+from ..limits import MAX_OFFICER
 from ..report import facts_hash, package_set_hash
+from ..statuses import ROLLED_BACK
 from .database import Part
 from .errors import RepairRefused, UnknownHost, UnknownQuarantined
 from .writer import ACCEPT_SITE
@@ -126,8 +128,8 @@ class Review(Part):
             state = HostState.of(cursor.fetchone())
             if state is None:
                 raise UnknownHost("no host %s at site %s" % (host.name, host.site))
-            cursor.execute(sql.UPDATE_HOST_PIN, (level, fingerprint, subject, now, who[:64],
-                                                 state.id))
+            cursor.execute(sql.UPDATE_HOST_PIN, (level, fingerprint, subject, now,
+                                                 who[:MAX_OFFICER], state.id))
             return state.trust, state.key_fingerprint
         return self.db.transaction(work)
 
@@ -163,7 +165,7 @@ class Review(Part):
                 return Rollback(*counts)
             cursor.execute(sql.DELETE_OPENED_AFTER, (host.id, to))
             cursor.execute(sql.REOPEN_CLOSED_AFTER, (host.id, to, to))
-            cursor.execute(sql.MARK_REPORTS_ROLLED_BACK, (host.id, to))
+            cursor.execute(sql.MARK_REPORTS_ROLLED_BACK, (ROLLED_BACK, host.id, to))
             if counts[3]:
                 cursor.execute(sql.SELECT_FACTS_AT, (host.id, to))
                 then = cursor.fetchone()

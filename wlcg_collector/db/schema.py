@@ -5,6 +5,7 @@ import os
 import sys
 from collections import defaultdict
 
+from ..site_names import site_key
 from .database import Part
 from .errors import SchemaNotCurrent, StoreError
 
@@ -16,7 +17,7 @@ def canonical_identity(site, name):
     names without regard to case, host names lower case without a trailing
     dot."""
     name = name.lower()
-    return site.lower(), name[:-1] if name.endswith(".") else name
+    return site_key(site), name[:-1] if name.endswith(".") else name
 
 
 def merge_duplicate_hosts(db):
@@ -36,17 +37,17 @@ def merge_duplicate_hosts(db):
         merged = 0
         for (_, name), members in groups.items():
             members.sort(reverse=True)
-            keeper = -members[0][1]
+            survivor = -members[0][1]
             for last, negative_id, _, _ in members[1:]:
                 other = -negative_id
                 cursor.execute(sql.CLOSE_OPEN_INTERVALS, (last + 1, other))
-                cursor.execute(sql.MOVE_INSTALLS, (keeper, other))
+                cursor.execute(sql.MOVE_INSTALLS, (survivor, other))
                 cursor.execute(sql.DELETE_HOST_INSTALLS, (other,))
-                cursor.execute(sql.MOVE_REPORTS, (keeper, other))
+                cursor.execute(sql.MOVE_REPORTS, (survivor, other))
                 cursor.execute(sql.DELETE_HOST, (other,))
                 merged += 1
             if len(members) > 1 or members[0][2] != name:
-                cursor.execute(sql.RENAME_HOST, (name, min(m[3] for m in members), keeper))
+                cursor.execute(sql.RENAME_HOST, (name, min(m[3] for m in members), survivor))
         return merged
     return db.transaction(work)
 

@@ -8,8 +8,10 @@ import json
 import time
 
 from .. import trust
+from ..limits import MAX_OFFICER, MAX_REASON, MAX_SENDER, MAX_SITE_SOURCE
 from ..report import SITE_RULE, is_site_name
-from ..statuses import ACCEPTED, LISTED, RETIRED
+from ..site_names import same_site, site_key
+from ..statuses import ACCEPTED, LISTED, RETIRED, SET_ASIDE
 from ..topology import suggestions
 from .database import Part, chunks
 from .errors import StoreError
@@ -45,18 +47,10 @@ class SiteStore(Part):
         return self.db.read(self.sql.SELECT_SITES, (), Site)
 
     def overview(self, silent_before):
-        """([(site, hosts, last report, hosts silent since silent_before)]
-        of the sites with a host that has reported, {site: its sets token}
-        of every site), in one read: a site's token changes whenever one of
-        its hosts' sets does (a changed set, a new host, a rollback), or a
-        host comes or goes."""
-        rows, tokens = [], {}
-        for site, hosts, last, silent, count, with_set, total in self.db.read(
-                self.sql.SELECT_SITE_OVERVIEW, (silent_before,)):
-            tokens[site] = (count, with_set, int(total) if total is not None else None)
-            if hosts:
-                rows.append((site, int(hosts), last, int(silent)))
-        return rows, tokens
+        """[(site, hosts, last report, hosts silent since silent_before)]
+        of the sites with a host that has reported, in one read."""
+        return [(site, int(hosts), last, int(silent)) for site, hosts, last, silent
+                in self.db.read(self.sql.SELECT_SITE_OVERVIEW, (silent_before,)) if hosts]
 
     def exists(self, site):
         """Whether a host has that site."""
@@ -104,12 +98,12 @@ class SiteStore(Part):
 
         def work(cursor):
             cursor.execute(sql.SELECT_SITE_ROWS)
-            current = {row[0].lower(): SiteRow(*row) for row in cursor.fetchall()}
+            current = {site_key(row[0]): SiteRow(*row) for row in cursor.fetchall()}
             added = returned = updated = 0
             for site in listed:
-                old = current.pop(site.name.lower(), None)
+                old = current.pop(site_key(site.name), None)
                 values = (site.name, LISTED, site.tier, site.country, site.gocdb, site.state,
-                          source[:255])
+                          source[:MAX_SITE_SOURCE])
                 if old is None:
                     cursor.execute(sql.INSERT_SITE, values + (now, now))
                     added += 1
@@ -127,8 +121,8 @@ class SiteStore(Part):
                     cursor.execute(sql.UPDATE_SITE, (old.name, RETIRED) + tuple(old[2:7])
                                    + (now, now, old.name))
                     retired += 1
-            cursor.execute(sql.INSERT_SITE_LIST, (now, source[:255], fmt, len(listed), added,
-                                                  retired, who[:64]))
+            cursor.execute(sql.INSERT_SITE_LIST, (now, source[:MAX_SITE_SOURCE], fmt, len(listed),
+                                                  added, retired, who[:MAX_OFFICER]))
             return SiteImport(len(listed), added, retired, returned, updated)
         result = self.db.transaction(work)
         self._official_names = None
@@ -178,7 +172,8 @@ class SiteStore(Part):
         """The officer accepted a report of a site not on the list: the
         site is known from now on (its later reports are not held)."""
         cursor.execute(self.sql.INSERT_SITE, (site, ACCEPTED, None, None, None, None,
-                                              ("accepted by %s" % who)[:255], now, now))
+                                              ("accepted by %s" % who)[:MAX_SITE_SOURCE], now,
+                                              now))
         self._official_names = None
 
     # -- renames and merges
@@ -195,14 +190,14 @@ class SiteStore(Part):
         sql = self.sql
         if not is_site_name(new):  # (old may be one: this is how it is repaired)
             raise SiteError("%r is not a site name (%s)" % (new[:120], SITE_RULE))
-        if old.lower() == new.lower():
+        if same_site(old, new):
             raise SiteError("%s and %s are the same site (names are compared without regard to "
                             "case)" % (old, new))
 
         def work(cursor):
             listed, old_name, old_status, _ = self.check_site(cursor, old)
             _, new_name, _, new_alias = self.check_site(cursor, new)
-            if new_alias is not None and new_alias.lower() != old.lower():
+            if new_alias is not None and not same_site(new_alias, old):
                 # (a name renamed away may be taken back: the undo of a rename)
                 raise SiteError("%s was renamed or merged into %s: name %s instead"
                                 % (new, new_alias, new_alias))
@@ -275,15 +270,15 @@ class SiteStore(Part):
             if new_name is None and listed:
                 # the officer vouches for the new name: it is no unknown site
                 if old_status == ACCEPTED:
-                    cursor.execute(sql.MOVE_SITE_ROW, (target, old))
+                    cursor.execute(sql.MOVE_SITE_ROW, (target, old, ACCEPTED))
                 else:
+                    made = ("%s of %s by %s" % (kind, old, who))[:MAX_SITE_SOURCE]
                     cursor.execute(sql.INSERT_SITE, (target, ACCEPTED, None, None, None, None,
-                                                     ("%s of %s by %s" % (kind, old, who))[:255],
-                                                     now, now))
+                                                     made, now, now))
             elif old_status == ACCEPTED:
-                cursor.execute(sql.DELETE_ACCEPTED_SITE, (old,))
+                cursor.execute(sql.DELETE_ACCEPTED_SITE, (old, ACCEPTED))
             record = (now, kind, old_name or old, target, len(old_hosts), len(pairs),
-                      int(reports), int(intervals), who[:64])
+                      int(reports), int(intervals), who[:MAX_OFFICER])
             cursor.execute(sql.INSERT_SITE_RENAME, record)
             rename_id = cursor.lastrowid
             cursor.execute(sql.DELETE_SITE_ALIAS, (target,))
@@ -320,12 +315,13 @@ class SiteStore(Part):
         entry = None
         if cursor.fetchone() is None:
             cursor.execute(sql.INSERT_QUARANTINE, (
-                digest, twin.last_received, twin.created_by[:64], old, name, trust.KEY_CHANGE,
+                digest, twin.last_received, twin.created_by[:MAX_SENDER], old, name,
+                trust.KEY_CHANGE,
                 ("set aside by sites %s %s %s: pinned to another key than the host at %s"
-                 % (kind, old, new, new))[:255], twin.key_fingerprint,
+                 % (kind, old, new, new))[:MAX_REASON], twin.key_fingerprint,
                 trust.KIND_OF_TRUST.get(twin.trust), twin.key_subject, text, len(text)))
             entry = cursor.lastrowid
-        cursor.execute(sql.SET_REPORTS_ASIDE, (keeper_id, twin_id))
+        cursor.execute(sql.SET_REPORTS_ASIDE, (keeper_id, SET_ASIDE, twin_id))
         cursor.execute(sql.DELETE_HOST_INSTALLS, (twin_id,))
         cursor.execute(sql.DELETE_HOST_FACTS, (twin_id,))
         cursor.execute(sql.DELETE_HOST, (twin_id,))

@@ -9,7 +9,7 @@ import re
 import sqlite3
 
 from .database import chunks, holder_rows, ids_to_bitmap, maker, split_concatenated
-from .dialect import Dialect
+from .dialect import Dialect, first_line
 from .errors import StoreError, StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
@@ -45,7 +45,7 @@ class SQLiteSQL(SharedSQL):
     INSERT_QUOTA_EVENT = ("INSERT OR IGNORE INTO quota_events (day, setting, site, host, "
                           "sender, refused, first_at, last_at) "
                           "VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p})")
-    # (an interval the keeper has already stays as it is)
+    # (an interval the surviving host has already stays as it is)
     MOVE_INSTALLS = ("INSERT OR IGNORE INTO installs (host_id, package_id, installed, removed) "
                      "SELECT {p}, package_id, installed, removed FROM installs "
                      "WHERE host_id = {p}")
@@ -57,7 +57,7 @@ class SQLiteSQL(SharedSQL):
                           "FROM packages WHERE key_hash IN ({marks})")
     # for each package row, "host installed" pairs of the intervals open
     # since before T
-    SELECT_KEPT_INSTALLS = (
+    SELECT_OPEN_INSTALLS_BEFORE = (
         "SELECT package_id, GROUP_CONCAT(host_id || ' ' || installed) FROM installs "
         "WHERE package_id IN ({marks}) AND removed IS NULL AND installed < {p} "
         "GROUP BY package_id")
@@ -72,17 +72,6 @@ class SQLiteSQL(SharedSQL):
                     "AND name NOT LIKE 'sqlite_%'"
     SELECT_INDEXES = ("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' "
                       "AND name NOT LIKE 'sqlite_autoindex%'")
-
-
-# Sites are listed in one order on both back ends (records.site_order):
-# SQLite's NOCASE orders as the lower case does ('_' before the letters),
-# MariaDB's collation as the upper case (after), so these sort by UPPER()
-SITE_ORDERED = ("SELECT_SITE_KEYS", "SELECT_SITE_ROWS", "SELECT_SITE_ALIASES",
-                "SELECT_HOSTS_BY_SITE", "SELECT_QUARANTINED_SITES", "SELECT_SITES",
-                "SELECT_SITE_OVERVIEW", "SELECT_HOSTS", "SELECT_HOSTS_NAMED", "SELECT_HOSTS_AT")
-for _name in SITE_ORDERED:
-    setattr(SQLiteSQL, _name, re.sub(r"ORDER BY (site|name|alias)\b", r"ORDER BY UPPER(\1)",
-                                     getattr(SharedSQL, _name)))
 
 
 def create_private(path):
@@ -105,6 +94,7 @@ class SQLiteDialect(Dialect):
     name = "sqlite"
     placeholder = "?"
     integrity_errors = (sqlite3.IntegrityError,)
+    value_errors = (sqlite3.DataError,)  # a string or blob beyond SQLite's limit
     errors = (sqlite3.Error,)  # whatever the database refuses
     compile = staticmethod(compile_sql)
     sql = compile_statements(SQLiteSQL, compile_sql)
@@ -136,13 +126,20 @@ class SQLiteDialect(Dialect):
     def release_memory(self, conn):
         """Give back the page cache a large write filled (it is sized for
         the officer's large reads: 64 MiB a connection)."""
-        conn.execute("PRAGMA shrink_memory")
+        try:
+            conn.execute("PRAGMA shrink_memory")
+        except sqlite3.Error:  # the report is stored; its memory goes with the connection
+            pass
 
     def begin(self, conn, write):
         conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     def is_retryable(self, exc):
         return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+    def error_line(self, exc):
+        # (SQLite quotes the statement near a syntax error: left out)
+        return re.sub(r'"[^"]*"?', '"..."', first_line(exc))
 
     def is_unavailable(self, exc):
         # (a database this user may not write is 503 too: the operator's

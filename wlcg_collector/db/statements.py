@@ -2,16 +2,19 @@
 mysql.py) subclasses SharedSQL with its own text for the statements that
 differ, and compiles the lot once, at import.
 
-A statement writes {p} where a parameter goes; the dialect's compile
-function puts its own placeholder there and changes nothing else: a '?' or
-'%' inside an SQL literal stays what it is. Some statements also hold
+A statement writes {p} where a parameter goes (a status word too: never a
+literal); the dialect's compile function puts its own placeholder there
+and changes nothing else: a '?' or '%' inside an SQL literal stays. Some statements also hold
 {marks} (a list of placeholders, see Database.marks), {where} or {table},
 filled in per call with text built from constants.
 """
 
 from collections import namedtuple
 
+from ..site_names import site_order_sql
+
 PARAM = "{p}"
+SITE_ORDER = site_order_sql("site")  # (one order on both back ends: site_names)
 
 
 def _blob(value):
@@ -111,16 +114,17 @@ class SharedSQL(object):
     UPDATE_SITE_KEY = ("UPDATE site_keys SET fingerprint = {p}, pinned_at = {p}, pinned_by = {p} "
                        "WHERE site = {p}")
     SELECT_SITE_KEYS = "SELECT site, fingerprint, pinned_at, pinned_by FROM site_keys{where} " \
-                       "ORDER BY site"
+                       "ORDER BY " + SITE_ORDER
     # the new-host quotas (quotas.py): hosts made since a time, by site and
-    # by sender, by reports that prove nothing (pinned on a key nobody
-    # knew, or unsigned); and by site, by its site key or host certificates
+    # by sender, by reports that prove nothing (pinned on a key nobody knew,
+    # or unsigned); and by site, by its site key or host certificates
+    # (their trust levels, quotas.PROVEN_TRUST, are the last parameters)
     COUNT_NEW_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} AND created >= {p} "
-                               "AND trust NOT IN ('site', 'verified')")
+                               "AND trust NOT IN ({p}, {p})")
     COUNT_NEW_HOSTS_OF_SENDER = ("SELECT COUNT(*) FROM hosts WHERE created_by = {p} "
-                                 "AND created >= {p} AND trust NOT IN ('site', 'verified')")
+                                 "AND created >= {p} AND trust NOT IN ({p}, {p})")
     COUNT_NEW_PROVEN_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} "
-                                      "AND created >= {p} AND trust IN ('site', 'verified')")
+                                      "AND created >= {p} AND trust IN ({p}, {p})")
     QUARANTINE_COLUMNS = ("id, received, sender, site, host, kind, reason, fingerprint, "
                           "signer_kind, signer_subject, bytes")
     INSERT_QUARANTINE = ("INSERT INTO quarantine (digest, received, sender, site, host, kind, "
@@ -177,7 +181,7 @@ class SharedSQL(object):
                          "(SELECT status FROM sites WHERE name = {p}), "
                          "(SELECT site FROM site_aliases WHERE alias = {p})")
     SITE_COLUMNS = "name, status, tier, country, gocdb, state, source, since, changed"
-    SELECT_SITE_ROWS = "SELECT " + SITE_COLUMNS + " FROM sites ORDER BY name"
+    SELECT_SITE_ROWS = "SELECT " + SITE_COLUMNS + " FROM sites ORDER BY " + site_order_sql("name")
     INSERT_SITE = ("INSERT INTO sites (" + SITE_COLUMNS + ") "
                    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
     UPDATE_SITE = ("UPDATE sites SET name = {p}, status = {p}, tier = {p}, country = {p}, "
@@ -187,7 +191,6 @@ class SharedSQL(object):
                         "imported_by) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})")
     SELECT_SITE_LISTS = ("SELECT id, imported, source, format, sites, added, retired, "
                          "imported_by FROM site_lists ORDER BY id")
-    # the hosts of a site as a rename or merge reads them (its dialect locks them)
     # a site's hosts as a rename or merge weighs them (LOCK_SITE_HOSTS)
     MovingHost = namedtuple("MovingHost", "id name first_report last_report")
     SELECT_SITE_HOSTS = _select(MovingHost, "FROM hosts WHERE site = {p}")
@@ -209,8 +212,8 @@ class SharedSQL(object):
     MOVE_QUARANTINE = "UPDATE quarantine SET site = {p} WHERE site = {p}"
     MOVE_SITE_KEY = "UPDATE site_keys SET site = {p} WHERE site = {p}"
     DELETE_SITE_KEY = "DELETE FROM site_keys WHERE site = {p}"
-    MOVE_SITE_ROW = "UPDATE sites SET name = {p} WHERE name = {p} AND status = 'accepted'"
-    DELETE_ACCEPTED_SITE = "DELETE FROM sites WHERE name = {p} AND status = 'accepted'"
+    MOVE_SITE_ROW = "UPDATE sites SET name = {p} WHERE name = {p} AND status = {p}"
+    DELETE_ACCEPTED_SITE = "DELETE FROM sites WHERE name = {p} AND status = {p}"
     INSERT_SITE_RENAME = ("INSERT INTO site_renames (done, kind, old_name, new_name, hosts, "
                           "merged, reports, intervals, done_by) "
                           "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
@@ -221,12 +224,13 @@ class SharedSQL(object):
     DELETE_SITE_ALIAS = "DELETE FROM site_aliases WHERE alias = {p}"
     REDIRECT_SITE_ALIASES = "UPDATE site_aliases SET site = {p} WHERE site = {p}"
     INSERT_SITE_ALIAS = "INSERT INTO site_aliases (alias, site, rename_id) VALUES ({p}, {p}, {p})"
-    SELECT_SITE_ALIASES = "SELECT alias, site, rename_id FROM site_aliases ORDER BY alias"
+    SELECT_SITE_ALIASES = ("SELECT alias, site, rename_id FROM site_aliases ORDER BY "
+                           + site_order_sql("alias"))
     # the hosts of every site, with who made them, for the unknown sites
     SELECT_HOSTS_BY_SITE = ("SELECT site, name, created_by, first_report, last_report FROM hosts"
-                            "{where} ORDER BY site, name")
+                            "{where} ORDER BY " + SITE_ORDER + ", name")
     SELECT_QUARANTINED_SITES = ("SELECT site, host, sender, received FROM quarantine "
-                                "WHERE kind = {p} ORDER BY site, host")
+                                "WHERE kind = {p} ORDER BY " + SITE_ORDER + ", host")
 
     # -- the merge of hosts that were one host under two spellings (schema.py)
     SELECT_HOST_IDENTITIES = "SELECT id, site, name, first_report, last_report FROM hosts"
@@ -255,7 +259,7 @@ class SharedSQL(object):
             """(trust, key fingerprint): what two hosts must share to be one."""
             return self.trust, self.key_fingerprint
     SELECT_HOST_PIN_OF = _select(HostPinOf, "FROM hosts WHERE id = {p}")
-    SET_REPORTS_ASIDE = ("UPDATE reports SET host_id = {p}, applied = 0, outcome = 'set aside' "
+    SET_REPORTS_ASIDE = ("UPDATE reports SET host_id = {p}, applied = 0, outcome = {p} "
                          "WHERE host_id = {p}")
     SELECT_QUARANTINED_DIGEST = "SELECT id FROM quarantine WHERE digest = {p}"
     RENAME_HOST = "UPDATE hosts SET name = {p}, first_report = {p} WHERE id = {p}"
@@ -270,7 +274,7 @@ class SharedSQL(object):
                            "AND removed > {p} AND installed <= {p}")
     COUNT_REPORTS_AFTER = ("SELECT COUNT(*) FROM reports WHERE host_id = {p} AND collected > {p} "
                            "AND applied = 1")
-    MARK_REPORTS_ROLLED_BACK = ("UPDATE reports SET applied = 0, outcome = 'rolled back' "
+    MARK_REPORTS_ROLLED_BACK = ("UPDATE reports SET applied = 0, outcome = {p} "
                                 "WHERE host_id = {p} AND collected > {p} AND applied = 1")
     SELECT_LAST_APPLIED = ("SELECT MAX(collected) FROM reports WHERE host_id = {p} "
                            "AND applied = 1")
@@ -306,20 +310,20 @@ class SharedSQL(object):
                     "last_received, package_count, trust, key_fingerprint, key_subject, "
                     "pinned_at, pinned_by")
     SELECT_SITES = ("SELECT site, COUNT(*), MAX(last_report) FROM hosts WHERE last_report >= 0 "
-                    "GROUP BY site ORDER BY site")
+                    "GROUP BY site ORDER BY " + SITE_ORDER)
     # the overview, in one pass over the hosts: per site, the hosts that
     # have reported, the newest report, those silent since T, and the
     # site's sets token, which changes whenever one of its hosts' sets does
     # (see hosts.set_report), a host comes or goes
     SELECT_SITE_OVERVIEW = (
         "SELECT site, SUM(CASE WHEN last_report >= 0 THEN 1 ELSE 0 END), MAX(last_report), "
-        "SUM(CASE WHEN last_report >= 0 AND last_report < {p} THEN 1 ELSE 0 END), "
-        "COUNT(*), COUNT(set_report), SUM(set_report) FROM hosts GROUP BY site ORDER BY site")
+        "SUM(CASE WHEN last_report >= 0 AND last_report < {p} THEN 1 ELSE 0 END) "
+        "FROM hosts GROUP BY site ORDER BY " + SITE_ORDER)
     SELECT_HOSTS = ("SELECT " + HOST_COLUMNS + " FROM hosts "
-                    "WHERE last_report >= 0{where} ORDER BY site, name")
+                    "WHERE last_report >= 0{where} ORDER BY " + SITE_ORDER + ", name")
     SELECT_HOST = "SELECT " + HOST_COLUMNS + " FROM hosts WHERE site = {p} AND name = {p}"
     SELECT_HOSTS_NAMED = ("SELECT " + HOST_COLUMNS + " FROM hosts WHERE name = {p} "
-                          "ORDER BY site")
+                          "ORDER BY " + SITE_ORDER)
     SELECT_SITE_EXISTS = "SELECT 1 FROM hosts WHERE site = {p} LIMIT 1"
     SELECT_STATE_NOW = ("SELECT p.name, p.version, p.arch FROM installs i "
                         "JOIN packages p ON p.id = i.package_id "
@@ -420,7 +424,7 @@ class SharedSQL(object):
     # -- fleet queries
     SELECT_HOSTS_AT = ("SELECT id, site, name, packager, system, set_report FROM hosts "
                        "WHERE last_report >= 0 AND first_report <= {p}{where} "
-                       "ORDER BY site, name")
+                       "ORDER BY " + SITE_ORDER + ", name")
     SELECT_PACKAGES_NAMED = ("SELECT id, packager, name, version, arch FROM packages "
                              "WHERE name IN ({marks})")
     # each host's set_report, of the hosts known now (compliance_cache)

@@ -10,6 +10,7 @@ may ingest at once."""
 from collections import ChainMap
 
 from .. import trust
+from ..limits import MAX_SENDER
 from ..statuses import (APPLIED, CHANGED, DUPLICATE, OLDER, QUARANTINED, REPLAYED,
                         UNCHANGED)
 from .database import Part, chunks, split_ids
@@ -340,7 +341,7 @@ class ReportWriter(Part):
                                        self._proven(attempt, found))
         report, received = attempt.report, pending.received
         cursor.execute(sql.INSERT_HOST, (site, report.host, report.packager, attempt.collected,
-                                         received, received, pending.sender[:64]))
+                                         received, received, pending.sender[:MAX_SENDER]))
         cursor.execute(sql.LOCK_HOST, (site, report.host))
         return HostState.of(cursor.fetchone())
 
@@ -350,7 +351,8 @@ class ReportWriter(Part):
         DuplicateRow: the report's digest is stored already."""
         pending, report = attempt.pending, attempt.report
         self.db.execute_unique(cursor, self.sql.INSERT_REPORT, (
-            host.id, report.digest, pending.received, attempt.collected, pending.sender[:64],
+            host.id, report.digest, pending.received, attempt.collected,
+            pending.sender[:MAX_SENDER],
             host.package_count if unread else len(report.packages), int(changed),
             int(outcome == APPLIED), None if attempt.signer is None
             else attempt.signer.fingerprint, outcome))
@@ -370,7 +372,7 @@ class ReportWriter(Part):
         if decision.pin is not None and (pin is None or (pin.trust, pin.fingerprint)
                                          != (decision.pin.trust, decision.pin.fingerprint)):
             cursor.execute(sql.UPDATE_HOST_PIN, tuple(decision.pin) + (
-                pending.received, pending.sender[:64], host.id))
+                pending.received, pending.sender[:MAX_SENDER], host.id))
         # the host's latest signed ts: with its state when that is written
         # (one statement less), else on its own
         collected = attempt.collected
@@ -387,7 +389,8 @@ class ReportWriter(Part):
         # when it was stored (its packages need not be parsed again)
         if host.block_hash is not None and host.block_hash == attempt.report.block_hash:
             self._add_report(cursor, attempt, host, False, APPLIED, unread=True)
-            self._update_host(cursor, host, attempt, kept=(host.set_hash, host.package_count),
+            self._update_host(cursor, host, attempt,
+                              stored_set=(host.set_hash, host.package_count),
                               signed_ts=signed_ts)
             return IngestResult(UNCHANGED, note=decision.note, parsed=False)
         if host.set_hash == attempt.report.set_hash:
@@ -420,8 +423,9 @@ class ReportWriter(Part):
         return changes
 
     def _pin_site(self, cursor, site, fingerprint, received, sender):
-        cursor.execute(self.sql.INSERT_SITE_KEY, (site, fingerprint, received, sender[:64]))
-        cursor.execute(self.sql.UPDATE_SITE_KEY, (fingerprint, received, sender[:64], site))
+        sender = sender[:MAX_SENDER]
+        cursor.execute(self.sql.INSERT_SITE_KEY, (site, fingerprint, received, sender))
+        cursor.execute(self.sql.UPDATE_SITE_KEY, (fingerprint, received, sender, site))
 
     def _quarantine(self, cursor, attempt, site, decision):
         """Keep the report aside for the officer, within the quarantine's
@@ -432,7 +436,7 @@ class ReportWriter(Part):
         report, pending, signer = attempt.report, attempt.pending, attempt.signer
         report.read_packages()  # a bad line is this report's error, not the officer's
         self.db.execute_unique(cursor, self.sql.INSERT_QUARANTINE, (  # DuplicateRow: kept already
-            report.digest, pending.received, pending.sender[:64], site, report.host,
+            report.digest, pending.received, pending.sender[:MAX_SENDER], site, report.host,
             decision.kind, decision.reason, None if signer is None else signer.fingerprint,
             None if signer is None else signer.kind,
             None if signer is None else signer.subject, report.plaintext,
@@ -441,16 +445,18 @@ class ReportWriter(Part):
         return IngestResult(QUARANTINED, held=Held(
             decision.kind, decision.reason, None if signer is None else signer.fingerprint))
 
-    def _update_host(self, cursor, host, attempt, kept=None, set_report=None, signed_ts=None):
+    def _update_host(self, cursor, host, attempt, stored_set=None, set_report=None,
+                     signed_ts=None):
         """The host's facts and set from the report (host: its HostState;
-        kept: the stored set hash and package count, when the report's
+        stored_set: the stored set hash and package count, when the report's
         block is the stored one; set_report: the id of the report that
         changed the set; signed_ts: the report's ts when it is the host's
         newest signed one). Facts that differ from the host's last ones (ts
         aside) get a row of host_facts: a rollback takes them back."""
         report, collected = attempt.report, attempt.collected
         headers = report.headers
-        set_hash, count = kept if kept is not None else (report.set_hash, len(report.packages))
+        set_hash, count = stored_set if stored_set is not None else (report.set_hash,
+                                                                     len(report.packages))
         system, kernel, arch = headers.get("system"), headers.get("kernel"), headers.get("arch")
         new_facts = facts_hash(headers)
         if new_facts != host.facts_hash:

@@ -1,4 +1,39 @@
--- Schema 9 -> 10: campaigns with deadlines, and the notices sent for them.
+-- Schema 9 -> 10: site contacts from GOCDB (`sites contacts import`), and
+-- campaigns with deadlines and the notices sent for them.
+-- Site contacts from GOCDB (`sites contacts import`). contact_imports:
+-- each import, of either of GOCDB's answers (layout: get_site_contacts or
+-- get_site_security_info), with the sites and contacts it stored and the
+-- entries it skipped. site_contacts: per site, one row for each site-level
+-- role a person holds (get_site_contacts); site_csirts: per site, its CSIRT
+-- address (get_site_security_info). An import replaces the rows of its
+-- layout for the sites the answer names, under the names the list of
+-- sites spells them (import_id: the import they came from).
+CREATE TABLE contact_imports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    imported INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    layout TEXT NOT NULL,
+    sites INTEGER NOT NULL,
+    contacts INTEGER NOT NULL,
+    skipped INTEGER NOT NULL,
+    imported_by TEXT NOT NULL
+);
+CREATE TABLE site_contacts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    site TEXT NOT NULL COLLATE NOCASE,
+    role TEXT NOT NULL,
+    forename TEXT,
+    surname TEXT,
+    email TEXT NOT NULL,
+    certdn TEXT,
+    import_id INTEGER NOT NULL
+);
+CREATE INDEX site_contacts_site ON site_contacts (site);
+CREATE TABLE site_csirts (
+    site TEXT PRIMARY KEY COLLATE NOCASE,
+    email TEXT NOT NULL,
+    import_id INTEGER NOT NULL
+);
 -- Campaigns (schema 10): a target the sites must meet by a deadline
 -- (EGI SEC03: 7 days). kind: advisory, cve, tag or requirement, target
 -- its ID, CVE, tag name or "NAME OP VERSION"; system: a glob the hosts'
@@ -31,4 +66,4 @@ CREATE TABLE campaign_notices (
 );
 CREATE INDEX campaign_notices_site ON campaign_notices (campaign_id, site, stage);
 
-INSERT INTO schema_version (version) VALUES (10);
+UPDATE schema_version SET version = 10;
