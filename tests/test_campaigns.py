@@ -5,12 +5,15 @@ files. Each site's state (done, open, overdue, unknown) and each host's
 host one host, a rollback changes the status; a closed campaign keeps its
 final status. Both databases, through the command line."""
 
+import email
 import json
+import os
+from email.policy import default as DEFAULT_POLICY
 
 import pytest
 
 import test_officer as officer_fleet
-from helpers import run_cli
+from helpers import ROOT, run_cli, write_config
 from test_exposure import (ALMA9, AVAHI_FIX, AVAHI_OLD, BASH9, DAY, T0, at, host_name,
                            import_fixtures)
 from wlcg_collector.db import open_store
@@ -198,3 +201,143 @@ def test_the_store_keeps_campaigns_across_connections(store):
         assert [c.name for c in other.campaigns.listed()] == ["c1"]
     finally:
         other.close()
+
+
+# -- notices: each site told what to do, through a real SMTP server
+
+CONTACTS_FILE = os.path.join(ROOT, "tests", "fixtures", "sites", "gocdb-get_site_contacts.xml")
+NOTICE_FLEET = [
+    ("T2_XX_Alpha", "x-old", ALMA9, "rpm", {d: [BASH9, AVAHI_OLD] for d in range(5)}),
+    ("T2_XX_Alpha", "x-fixed", ALMA9, "rpm",
+     {d: [BASH9, AVAHI_OLD if d < 2 else AVAHI_FIX] for d in range(5)}),
+    ("T2_YY_Beta", "y-old", ALMA9, "rpm", {d: [BASH9, AVAHI_OLD] for d in range(5)}),
+    ("T2_ZZ_Nobody", "z-old", ALMA9, "rpm", {d: [BASH9, AVAHI_OLD] for d in range(5)}),
+    ("T2_WW_Done", "w-fixed", ALMA9, "rpm",
+     {d: [BASH9, AVAHI_OLD if d < 2 else AVAHI_FIX] for d in range(5)}),
+]
+
+
+@pytest.fixture
+def noticed(store, collector_keys, tmp_path):
+    """The notice fleet, GOCDB's contacts of two of its sites (the third
+    has none), a campaign overdue, and run(args, port) -> (code, out, err)
+    with a config whose [mail] relay is 127.0.0.1:port."""
+    officer_fleet.ingest_fleet(store, collector_keys, NOTICE_FLEET, T0, host_name)
+    import_fixtures(store)
+    url = store.db.dialect.describe()
+    assert run_cli(["--db", url, "sites", "contacts", "import", CONTACTS_FILE])[0] == 0
+    add(store, "avahi", "--advisory", ADVISORY, "--start", iso(START), "--days", "2")
+
+    def run(args, port=1):
+        path = write_config(tmp_path / "collector.conf", url, [])
+        with open(path, "a") as handle:
+            handle.write("[mail]\nsmtp_host = 127.0.0.1\nsmtp_port = %d\nstarttls = no\n"
+                         "from = wlcg-security@example.org\n" % port)
+        return run_cli(["--config", path, "campaign"] + list(args))
+    return store, run
+
+
+def read_messages(directory):
+    found = {}
+    for name in sorted(os.listdir(str(directory))):
+        with open(os.path.join(str(directory), name), "rb") as handle:
+            found[name] = email.message_from_bytes(handle.read(), policy=DEFAULT_POLICY)
+    return found
+
+
+def test_notices_are_written_one_a_site_to_whom_it_names(noticed, tmp_path):
+    store, run = noticed
+    out_dir = tmp_path / "notices"
+    code, out, err = run(["notices", "avahi", "--out", str(out_dir)])
+    # a site with no contact is said, never skipped silently
+    assert code == 1 and out == "wrote 2 notice(s) (notice) into %s\n" % out_dir
+    assert err == ("wlcg-collector: site T2_ZZ_Nobody has no contact (no CSIRT, security "
+                   "officer or administrator imported: sites contacts import): no notice\n"
+                   "wlcg-collector: 1 site(s) not notified (above)\n")
+    messages = read_messages(out_dir)
+    assert sorted(messages) == ["T2_XX_Alpha.eml", "T2_YY_Beta.eml"]
+    alpha, beta = messages["T2_XX_Alpha.eml"], messages["T2_YY_Beta.eml"]
+    # the security officer (no CSIRT imported), else the administrators
+    assert (alpha["To"], beta["To"]) == ("sam.security@alpha.example.org", "bo@beta.example.net")
+    assert alpha["From"] == "wlcg-security@example.org"
+    assert alpha["Subject"] == "[WLCG] campaign avahi at T2_XX_Alpha: deadline %s" % (
+        iso(DEADLINE)[:10])
+    body = alpha.get_content()
+    assert host_name("x-old") in body and AVAHI_OLD[1] in body and "0.8-20.el9" in body
+    # nothing of another site, nor a host already fixed
+    assert host_name("y-old") not in body and host_name("x-fixed") not in body
+    assert host_name("y-old") in beta.get_content()
+    assert oct(os.stat(str(out_dir)).st_mode & 0o777) == "0o700"
+    assert store.campaigns.notices(store.campaigns.get("avahi")) == []  # written, not sent
+
+
+def test_notices_are_sent_once_a_stage(noticed, tmp_path):
+    from test_mail import Inbox, free_port
+    from aiosmtpd.controller import Controller
+    store, run = noticed
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        code, out, err = run(["notices", "avahi", "--out", str(tmp_path / "1"), "--send"],
+                             controller.port)
+        assert code == 1 and "T2_ZZ_Nobody has no contact" in err
+        assert out.endswith("sent 2 notice(s)\n")
+        assert sorted(rcpt[0] for _, rcpt, _, _ in inbox.received) == [
+            "bo@beta.example.net", "sam.security@alpha.example.org"]
+        log = json.loads(run(["log", "avahi", "--format", "json"])[1])
+        assert sorted((e["site"], e["stage"], e["recipients"]) for e in log) == [
+            ("T2_XX_Alpha", "notice", "sam.security@alpha.example.org"),
+            ("T2_YY_Beta", "notice", "bo@beta.example.net")]
+        sent = {e["message_id"] for e in log}
+        assert sent == {email.message_from_bytes(content, policy=DEFAULT_POLICY)["Message-ID"]
+                        for _, _, content, _ in inbox.received}
+        # the same stage again: nothing sent, unless --again
+        code, out, err = run(["notices", "avahi", "--out", str(tmp_path / "2"), "--send"],
+                             controller.port)
+        assert "skipped 2 site(s) sent this stage already" in out and len(inbox.received) == 2
+        run(["notices", "avahi", "--out", str(tmp_path / "3"), "--send", "--again"],
+            controller.port)
+        assert len(inbox.received) == 4
+        # the overdue stage is a stage of its own, for overdue sites only
+        code, out, err = run(["notices", "avahi", "--overdue", "--out", str(tmp_path / "4"),
+                              "--send"], controller.port)
+        assert len(inbox.received) == 6
+        subjects = [email.message_from_bytes(c, policy=DEFAULT_POLICY)["Subject"]
+                    for _, _, c, _ in inbox.received[4:]]
+        assert all(s.startswith("[WLCG] OVERDUE campaign avahi at ") for s in subjects), subjects
+        assert len(json.loads(run(["log", "avahi", "--format", "json"])[1])) == 6
+    finally:
+        controller.stop()
+
+
+def test_a_refused_recipient_and_a_relay_away_are_not_recorded(noticed, tmp_path):
+    from test_mail import Inbox, free_port
+    from aiosmtpd.controller import Controller
+    store, run = noticed
+    code, out, err = run(["notices", "avahi", "--out", str(tmp_path / "1"), "--send"],
+                         free_port())
+    assert code == 1 and err.splitlines()[-1].startswith(
+        "wlcg-collector: mail relay 127.0.0.1:") and "unreachable" in err
+    assert store.campaigns.notices(store.campaigns.get("avahi")) == []
+    inbox = Inbox(refuse={"bo@beta.example.net"})
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        code, out, err = run(["notices", "avahi", "--out", str(tmp_path / "2"), "--send"],
+                             controller.port)
+    finally:
+        controller.stop()
+    assert code == 1 and ("wlcg-collector: site T2_YY_Beta: the relay refused "
+                          "bo@beta.example.net: 550 5.1.1 no such mailbox\n") in err
+    assert [n.site for n in store.campaigns.notices(store.campaigns.get("avahi"))] == [
+        "T2_XX_Alpha"]
+
+
+def test_notices_go_only_into_a_directory_of_ones_own(noticed, tmp_path):
+    store, run = noticed
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(str(shared), 0o777)
+    code, out, err = run(["notices", "avahi", "--out", str(shared)])
+    assert code == 2 and "may be written by others" in err and os.listdir(str(shared)) == []

@@ -75,8 +75,9 @@ def declare_campaign(commands):
     s.add_argument("--again", action="store_true",
                    help="send to the sites sent this stage already, too")
     s.add_argument("--by", metavar="WHO", help="who sent them (default: your login)")
-    with_format(command(actions, "log", "the notices sent: when, to which site, which stage, "
-                                        "to whom", campaign_log))
+    s = with_format(command(actions, "log", "the notices sent: when, to which site, which "
+                                            "stage, to whom", campaign_log))
+    s.add_argument("name", metavar="NAME")
     s = command(actions, "close", "close a campaign: it keeps the status it has now",
                 campaign_close)
     s.add_argument("name", metavar="NAME")

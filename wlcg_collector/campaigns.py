@@ -22,7 +22,7 @@ the history changes.
 import bisect
 from collections import defaultdict, namedtuple
 
-from .advisories.exposure import Judge, affected_rows
+from .advisories.exposure import AffectedPackages, affected_rows
 from .baselines import parse_requirement, system_matches
 from .dates import DAY, FAR_FUTURE, MAX_DAYS
 from .site_names import same_site, site_key, site_order
@@ -108,15 +108,16 @@ class Target(object):
 def advisory_target(store, table, advisory_ids):
     """The Target of advisories (ids): their affected ranges, for each
     host's own OS stream."""
-    judge = Judge(store, table, affected_rows(store, sorted(advisory_ids)), FAR_FUTURE)
+    affected = AffectedPackages(store, table, affected_rows(store, sorted(advisory_ids)),
+                                FAR_FUTURE)
     failing = {}
-    for package_id, streams in judge.vulnerable.items():
+    for package_id, streams in affected.vulnerable.items():
         failing[package_id] = {stream: [(advisory_id, row.fixed or (
             "<= %s" % row.last_affected if row.last_affected else None))
             for advisory_id, row in found] for stream, found in streams.items()}
     idents = {advisory_id: info.ident
               for advisory_id, info in store.advisories.by_id(advisory_ids).items()}
-    return Target(judge.hosts, judge.streams, judge.packages, failing, idents,
+    return Target(affected.hosts, affected.streams, affected.packages, failing, idents,
                   store.advisories.cves(sorted(advisory_ids)))
 
 

@@ -17,7 +17,7 @@ def sites_to_notify(status, stage):
 
 def subject_of(campaign, site, stage):
     if stage == OVERDUE_NOTICE:
-        return "[WLCG] OVERDUE: campaign %s at %s, deadline was %s" % (
+        return "[WLCG] OVERDUE campaign %s at %s: deadline %s" % (
             campaign.name, site.site, format_day(campaign.deadline))
     return "[WLCG] campaign %s at %s: deadline %s" % (campaign.name, site.site,
                                                       format_day(campaign.deadline))
