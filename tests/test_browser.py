@@ -44,6 +44,8 @@ def served(tmp_path_factory, collector_keys):
     store.baselines.add("osg", BASELINE, T0)
     store_advisory(store)
     store_contacts(store)
+    store.campaigns.add("xrootd", "advisory", "ALSA-2026:0001", None, T0 + 7200, T0 + 2 * DAY,
+                        T0, HOSTILE[:64])
     store.close()
     config = write_config(directory / "c.conf", url, [collector_keys])
     proc = subprocess.Popen([sys.executable, "-m", "wlcg_collector", "--config", config,
@@ -209,3 +211,23 @@ def test_advisories_and_one_advisory(browser, served):
     assert sites["T2_A"] == ["2", "0", "1.0", "1.0"]
     assert sites["T2_D"][:2] == ["1", "1"]
     assert [row[:2] for row in cells(driver, "exposed")] == [["T2_D", "d1.example.org"]]
+
+
+def test_campaign(browser, served):
+    driver = load(browser, served, "/officer/campaigns", "campaigns")
+    from selenium.webdriver.common.by import By
+    assert [row[:2] + row[4:8] for row in cells(driver, "campaigns")] == [
+        ["xrootd", "advisory ALSA-2026:0001", "0", "0", "1", "1"]]
+    driver.find_element(By.LINK_TEXT, "xrootd").click()
+    driver.save_screenshot(os.path.join(browser.screenshots, "campaign.png"))
+    assert [row[:2] for row in cells(driver, "sites")] == [["T2_D", "unknown"], ["T2_A", "done"]]
+    chart = driver.find_element(By.ID, "chart")
+    assert chart.size["width"] > 500 and chart.size["height"] > 200
+    assert [line.get_attribute("class") for line in driver.find_elements(
+        By.CSS_SELECTOR, "#chart polyline")] == ["behind", "sites"]
+    deadline = driver.find_element(By.ID, "deadline")
+    # two days after the start's day, of five drawn: half way across
+    x = float(deadline.get_attribute("x1"))
+    assert 40 + (760 - 80) * 0.4 < x < 40 + (760 - 80) * 0.6
+    assert HOSTILE[:64] in driver.find_element(By.TAG_NAME, "main").text  # shown, as text
+    assert driver.execute_script("return document.body.getAttribute('data-pwned')") is None

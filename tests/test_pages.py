@@ -44,6 +44,11 @@ def app(tmp_path_factory, module_database_url, collector_keys):
         ts=T0 + 4 * DAY, system=HOSTILE, tag="<b>bold</b>")), T0 + 4 * DAY, "192.0.2.1")
     store.baselines.add("osg", BASELINE, T0)
     store_advisory(store, "Important: " + HOSTILE)
+    # a campaign on the fleet's advisory, by someone whose name is script
+    campaign = store.campaigns.add("xrootd", "advisory", "ALSA-2026:0001", None, T0 + 7200,
+                                   T0 + 2 * DAY, T0, HOSTILE)
+    store.campaigns.record_notice(campaign, "T2_D", "notice", T0 + DAY,
+                                  ["csirt@d.example.org"], "<%s@example.org>" % HOSTILE, "jdoe")
     store.close()
     config = tmp_path / "collector.conf"
     write_config(config, database_url, [collector_keys])
@@ -65,6 +70,7 @@ PAGES = [
     ("/officer/host/T2_EVIL/evil.example.org", ""), ("/officer/static/style.css", ""),
     ("/officer/advisories", ""), ("/officer/advisories", "sort=hosts&order=desc"),
     ("/officer/advisories", "severity=low"), ("/officer/advisory/ALSA-2026:0001", ""),
+    ("/officer/campaigns", ""), ("/officer/campaign/xrootd", ""),
 ]
 
 
@@ -669,3 +675,52 @@ def test_the_overview_reads_again_only_the_hosts_that_changed(database_url, tmp_
     assert overview() == {"T2_S0": "50.0%", "T2_S1": "60.0%"}
     assert read_again[3:] == [None]                      # sites moved: the whole fleet again
     store.close()
+
+
+def table_rows(body, table_id):
+    """The cells' text of each body row of table `table_id`."""
+    class Rows(html.parser.HTMLParser):
+        def __init__(self):
+            html.parser.HTMLParser.__init__(self)
+            self.inside, self.rows, self.cell = False, [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.inside = dict(attrs).get("id") == table_id
+            elif self.inside and tag == "tr":
+                self.rows.append([])
+            elif self.inside and tag == "td":
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag == "table":
+                self.inside = False
+            elif self.inside and tag == "td":
+                self.rows[-1].append(self.cell.strip())
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+    parser = Rows()
+    parser.feed(body)
+    return [row for row in parser.rows if row]
+
+
+def test_the_campaign_pages(app):
+    """Each campaign with its sites' states; a campaign's sites (the one
+    only silent hosts are left at: unknown), its burn-down with the
+    deadline marked, the notices sent; everything escaped."""
+    status, _, body = get(app, "/officer/campaigns", **OFFICER)
+    assert status == 200 and 'href="/officer/campaign/xrootd"' in body
+    assert "advisory ALSA-2026:0001" in body
+    status, _, body = get(app, "/officer/campaign/xrootd", **OFFICER)
+    assert status == 200
+    rows = [row for row in table_rows(body, "sites")]
+    assert rows == [["T2_D", "unknown", "1", "0", "0", "0", "1", ""],
+                    ["T2_A", "done", "2", "2", "0", "0", "0", ""]]
+    assert 'id="deadline"' in body and body.count("<polyline") == 2
+    assert HOSTILE not in body and "&lt;script&gt;" in body
+    assert [row[1:3] for row in table_rows(body, "notices")] == [["T2_D", "notice"]]
+    status, _, body = get(app, "/officer/campaign/nope", **OFFICER)
+    assert status == 404 and "unknown campaign" in body

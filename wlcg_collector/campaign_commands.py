@@ -9,8 +9,7 @@ import time
 
 from . import campaigns, notices
 from .advisories.commands import stream_table
-from .campaigns import (ADVISORY, CVE, NOTICE, OVERDUE_NOTICE, REQUIREMENT, TAG, CampaignError,
-                        Exceptions)
+from .campaigns import ADVISORY, CVE, NOTICE, OVERDUE_NOTICE, REQUIREMENT, TAG, CampaignError
 from .cli_common import (PROG, CommandError, UsageError, actions_of, command, config_of,
                          date_arg, draw_plot, emit, site_of, store_of, whole_number, with_at,
                          with_format, with_plot, with_site)
@@ -91,14 +90,6 @@ def _campaign(store, name):
         raise CommandError(str(exc))
 
 
-def _describe(campaign):
-    text = {ADVISORY: "advisory %s", CVE: "the advisories of %s", TAG: "the advisories tagged %s",
-            REQUIREMENT: "requirement %s"}[campaign.kind] % campaign.target
-    if campaign.system:
-        text += " on %s" % campaign.system
-    return text
-
-
 def campaign_add(args):
     if not campaigns.is_campaign_name(args.name):
         raise UsageError("campaign name %r: %s" % (args.name, campaigns.NAME_RULE))
@@ -122,7 +113,7 @@ def campaign_add(args):
     except StoreError as exc:
         raise CommandError(str(exc))
     print("campaign %s: %s, from %s, deadline %s" % (
-        campaign.name, _describe(campaign), format_time(start), format_time(deadline)))
+        campaign.name, campaigns.describe(campaign), format_time(start), format_time(deadline)))
 
 
 def _check_target(store, kind, target):
@@ -135,54 +126,19 @@ def _check_target(store, kind, target):
     elif kind == CVE and not store.advisories.listed(cve=target):
         raise CommandError("no stored advisory names %s" % target)
     elif kind == TAG:
-        advisory_ids_of_tag(store, target)
-
-
-def advisory_ids_of_tag(store, name):
-    """The ids of the advisories tag `name` names; CommandError when there
-    is no such tag."""
-    raise CommandError("unknown tag %r" % name)
-
-
-def exceptions_of(store):
-    """Every exception ever recorded (ended ones too: a past date uses
-    them as they stood)."""
-    return Exceptions()
-
-
-def target_of(store, table, campaign):
-    """The campaigns.Target of a campaign."""
-    if campaign.kind == REQUIREMENT:
-        return campaigns.requirement_target(store, campaign.target)
-    if campaign.kind == ADVISORY:
         try:
-            ids = [store.advisories.get(campaign.target)[0].id]
-        except UnknownAdvisory as exc:
+            campaigns.advisory_ids_of_tag(store, target)
+        except CampaignError as exc:
             raise CommandError(str(exc))
-    elif campaign.kind == CVE:
-        ids = [info.id for info in store.advisories.listed(cve=campaign.target)]
-    else:
-        ids = advisory_ids_of_tag(store, campaign.target)
-    return campaigns.advisory_target(store, table, ids)
 
 
 def campaign_status_at(store, table, campaign, at, site=None):
-    """The CampaignStatus of a campaign at `at`, from the history."""
-    return campaigns.status(store, target_of(store, table, campaign), campaign, at, site,
-                            exceptions_of(store))
-
-
-def status_document(status):
-    """A CampaignStatus as the JSON document `status --format json`
-    prints and a closed campaign keeps: one object a site."""
-    return [dict(site._asdict(), hosts=[h._asdict() for h in site.hosts],
-                 excepted_hosts=[e._asdict() for e in site.excepted_hosts])
-            for site in status.sites]
-
-
-def _final_status(campaign):
-    """The status a closed campaign kept (its sites, as documents)."""
-    return json.loads(campaign.final) if campaign.final else []
+    """The CampaignStatus of a campaign at `at`; CommandError for a target
+    the store no longer knows."""
+    try:
+        return campaigns.status_at(store, table, campaign, at, site)
+    except CampaignError as exc:
+        raise CommandError(str(exc))
 
 
 def campaign_list(args):
@@ -192,7 +148,7 @@ def campaign_list(args):
     rows = []
     for campaign in store.campaigns.listed():
         if campaign.closed is not None:
-            states = [site["state"] for site in _final_status(campaign)]
+            states = [site["state"] for site in campaigns.final_status(campaign)]
         else:
             states = [site.state for site in campaign_status_at(store, table, campaign,
                                                                  now).sites]
@@ -210,7 +166,7 @@ def campaign_list(args):
 def campaign_show(args):
     store = store_of(args, read=True)
     campaign = _campaign(store, args.name)
-    print("campaign %s: %s" % (campaign.name, _describe(campaign)))
+    print("campaign %s: %s" % (campaign.name, campaigns.describe(campaign)))
     print("start: %s" % format_time(campaign.start))
     print("deadline: %s" % format_time(campaign.deadline))
     print("added: %s by %s" % (format_time(campaign.created), campaign.created_by))
@@ -225,7 +181,7 @@ def campaign_status(args):
     if campaign.closed is not None and args.at is None:
         if args.burndown or args.plot:
             raise UsageError("campaign %s is closed: give --at for its burn-down" % campaign.name)
-        sites = [site_document for site_document in _final_status(campaign)
+        sites = [site_document for site_document in campaigns.final_status(campaign)
                  if site is None or same_site(site_document["site"], site)]
         _print_status(campaign, campaign.closed, sites, args.format, closed=True)
         return
@@ -241,7 +197,7 @@ def campaign_status(args):
         emit([{"date": format_day(day.day), "hosts": day.hosts, "sites": day.sites}
               for day in status.burndown], BURNDOWN_COLUMNS, args.format)
         return
-    _print_status(campaign, at, status_document(status), args.format)
+    _print_status(campaign, at, campaigns.status_document(status), args.format)
 
 
 def _print_status(campaign, at, sites, fmt, closed=False):
@@ -254,7 +210,7 @@ def _print_status(campaign, at, sites, fmt, closed=False):
         return
     left = campaign.deadline - at
     print("campaign %s: %s; deadline %s (%s)%s" % (
-        campaign.name, _describe(campaign), format_time(campaign.deadline),
+        campaign.name, campaigns.describe(campaign), format_time(campaign.deadline),
         "%d day(s) left" % -(-left // DAY) if left > 0 else "passed",
         "; closed %s, final status" % format_time(at) if closed else
         "; status at %s" % format_time(at)))
@@ -279,7 +235,7 @@ def campaign_close(args):
     now = int(time.time())
     status = campaign_status_at(store, stream_table(args), campaign, now)
     try:
-        store.campaigns.close(campaign, json.dumps(status_document(status), sort_keys=True),
+        store.campaigns.close(campaign, json.dumps(campaigns.status_document(status), sort_keys=True),
                               now, args.by or officer_name())
     except StoreError as exc:
         raise CommandError(str(exc))
@@ -328,7 +284,7 @@ def campaign_notices(args):
             failed += 1
             continue
         try:
-            message = notices.notice_message(campaign, _describe(campaign), site, now, stage,
+            message = notices.notice_message(campaign, campaigns.describe(campaign), site, now, stage,
                                              config.mail.sender, recipients)
             write_message(out, site.site, message)
         except MailError as exc:

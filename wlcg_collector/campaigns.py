@@ -20,11 +20,13 @@ the history changes.
 """
 
 import bisect
+import json
 from collections import defaultdict, namedtuple
 
 from .advisories.exposure import AffectedPackages, affected_rows
 from .baselines import parse_requirement, system_matches
 from .dates import DAY, FAR_FUTURE, MAX_DAYS
+from .db.advisory_store import UnknownAdvisory
 from .site_names import same_site, site_key, site_order
 
 ADVISORY, CVE, TAG, REQUIREMENT = "advisory", "cve", "tag", "requirement"
@@ -204,6 +206,65 @@ class Exceptions(object):
         """[from, to) of an exception (to None: no end)."""
         ends = [t for t in (exception.until, exception.ended) if t is not None]
         return exception.added, min(ends) if ends else None
+
+
+def describe(campaign):
+    """What a campaign asks, in words: `advisory ALSA-2024:2433 on el9`."""
+    text = {ADVISORY: "advisory %s", CVE: "the advisories of %s",
+            TAG: "the advisories tagged %s", REQUIREMENT: "requirement %s"}[campaign.kind] \
+        % campaign.target
+    if campaign.system:
+        text += " on %s" % campaign.system
+    return text
+
+
+def advisory_ids_of_tag(store, name):
+    """The ids of the advisories tag `name` names; CampaignError when there
+    is no such tag."""
+    raise CampaignError("unknown tag %r" % name)
+
+
+def exceptions_of(store):
+    """Every exception ever recorded (ended ones too: a past date uses
+    them as they stood)."""
+    return Exceptions()
+
+
+def target_of(store, table, campaign):
+    """The Target of a campaign; CampaignError for an advisory or tag the
+    store does not know."""
+    if campaign.kind == REQUIREMENT:
+        return requirement_target(store, campaign.target)
+    if campaign.kind == ADVISORY:
+        try:
+            ids = [store.advisories.get(campaign.target)[0].id]
+        except UnknownAdvisory as exc:
+            raise CampaignError(str(exc))
+    elif campaign.kind == CVE:
+        ids = [info.id for info in store.advisories.listed(cve=campaign.target)]
+    else:
+        ids = advisory_ids_of_tag(store, campaign.target)
+    return advisory_target(store, table, ids)
+
+
+def status_at(store, table, campaign, at, site=None):
+    """The CampaignStatus of a campaign at `at` (of one site, if given),
+    from the history, with the exceptions as they stood then."""
+    return status(store, target_of(store, table, campaign), campaign, at, site,
+                  exceptions_of(store))
+
+
+def status_document(status):
+    """A CampaignStatus as the JSON document `status --format json`
+    prints and a closed campaign keeps: one object a site."""
+    return [dict(site._asdict(), hosts=[h._asdict() for h in site.hosts],
+                 excepted_hosts=[e._asdict() for e in site.excepted_hosts])
+            for site in status.sites]
+
+
+def final_status(campaign):
+    """The status a closed campaign kept (its sites, as documents)."""
+    return json.loads(campaign.final) if campaign.final else []
 
 
 def status(store, target, campaign, at, site=None, exceptions=None):

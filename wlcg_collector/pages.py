@@ -11,6 +11,8 @@ the access rules of access.py and a strict Content-Security-Policy.
     /officer/quarantine[?site=SITE]    reports kept aside for review (actions: the CLI)
     /officer/advisories                advisories with hosts exposed now (advisories/pages.py)
     /officer/advisory/ID               one advisory: who is exposed, since when, per site
+    /officer/campaigns                 campaigns: deadline, sites done, open, overdue
+    /officer/campaign/NAME             one campaign: each site's state, the burn-down
 
 A host's trust (verified, site, pinned, unsigned) shows wherever it is
 listed: unsigned hosts' rows are ones anybody could have written.
@@ -27,11 +29,12 @@ import sys
 import time
 import urllib.parse
 
-from . import analysis, compliance_cache, topology, trust
+from . import analysis, campaign_pages, compliance_cache, topology, trust
 from .advisories import pages as advisory_pages
 from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access
 from .baselines import BaselineError, parse_requirement
+from .campaigns import CampaignError
 from .dates import DAY, format_day, format_time, parse_date
 from .db import StoreError, StoreUnavailable
 from .history import changes
@@ -141,6 +144,10 @@ class OfficerPages(object):
                 return page("advisories.html", self.advisories(args))
             if parts[0] == "advisory" and len(parts) == 2:
                 return page("advisory.html", self.advisory(parts[1]))
+            if parts == ["campaigns"]:
+                return page("campaigns.html", self.campaigns())
+            if parts[0] == "campaign" and len(parts) == 2:
+                return page("campaign.html", self.campaign(parts[1]))
             raise PageError(404, "no such page")
         except PageError as exc:
             return page("error.html", {"message": str(exc)}, exc.status)
@@ -305,6 +312,30 @@ class OfficerPages(object):
         context = advisory_pages.advisory_context(self.store, StreamTable(self.os_streams),
                                                   ident)
         context["chart"] = line_chart(context["curve"], ("hosts", "sites"))
+        return context
+
+    def campaigns(self):
+        try:
+            return campaign_pages.campaigns_context(self.store, StreamTable(self.os_streams))
+        except CampaignError as exc:
+            raise PageError(404, str(exc))
+
+    def campaign(self, name):
+        try:
+            context = campaign_pages.campaign_context(self.store,
+                                                      StreamTable(self.os_streams), name)
+        except CampaignError as exc:
+            raise PageError(404, str(exc))
+        burndown = context["burndown"]
+        context["chart"] = line_chart(burndown, ("hosts", "sites")) if burndown else None
+        context["deadline_x"] = None
+        if len(burndown) > 1:  # where the deadline falls among the days drawn
+            chart, first, last = context["chart"], burndown[0].day, burndown[-1].day
+            deadline = context["campaign"].deadline
+            if first <= deadline <= last:
+                span = chart["width"] - 2 * chart["margin"]
+                context["deadline_x"] = round(chart["margin"] + span * (
+                    (deadline - first) / DAY) / (len(burndown) - 1), 1)
         return context
 
     def baseline(self, start_response, root, ref, args):
