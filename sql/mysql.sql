@@ -255,7 +255,7 @@ CREATE TABLE holders_cache (
     names_hash VARBINARY(32) NOT NULL PRIMARY KEY,
     moves VARCHAR(40) NOT NULL,
     computed BIGINT NOT NULL,
-    tokens MEDIUMBLOB NOT NULL,
+    set_reports MEDIUMBLOB NOT NULL,
     holders LONGBLOB NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 

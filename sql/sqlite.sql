@@ -286,7 +286,7 @@ CREATE INDEX site_aliases_site ON site_aliases (site);
 -- What compare worked out of who holds a baseline's packages now, kept
 -- between runs: per package row of the names (names_hash: sha256 of them,
 -- sorted, one a line), the hosts for which it is the newest row of its
--- name and arch, and (tokens) each host's set_report when it was read
+-- name and arch, and (set_reports) each host's set_report when it was read
 -- (zlib-compressed). A host whose set_report differs now is read again,
 -- and the whole fleet when sites were renamed or merged since (moves).
 -- Only a cache: deleting its rows loses nothing.
@@ -294,7 +294,7 @@ CREATE TABLE holders_cache (
     names_hash BLOB PRIMARY KEY,
     moves TEXT NOT NULL,
     computed INTEGER NOT NULL,
-    tokens BLOB NOT NULL,
+    set_reports BLOB NOT NULL,
     holders BLOB NOT NULL
 );
 

@@ -213,7 +213,7 @@ def test_baselines_of_the_same_names_share_what_is_kept(grid):
 def test_unreadable_or_refused_kept_holders_cost_a_full_run(grid, monkeypatch):
     store, clock, requirements = grid
     same_answer(store, requirements)
-    for column, what in (("holders", "holders"), ("tokens", "sets")):
+    for column, what in (("holders", "holders"), ("set_reports", "sets")):
         store.db.transaction(lambda cursor: cursor.execute(store.db.dialect.compile(
             "UPDATE holders_cache SET %s = {p}" % column), (b"junk",)))
         warnings = []

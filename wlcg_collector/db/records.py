@@ -84,7 +84,7 @@ HostAt = namedtuple("HostAt", "id site name packager system set_report")
 # cached_holders(): compare's holders of a baseline's names as kept (see
 # compliance_cache.py): moves when made (site_moves()), computed (Unix
 # seconds: when made, or last found current by `baseline keep`), the hosts'
-# set_reports (column tokens) and the holders, as bytes
+# set_reports and the holders, as bytes
 CachedHolders = namedtuple("CachedHolders", "moves computed set_reports holders")
 # packages_named(): a package row shared by every host that has it
 PackageRow = namedtuple("PackageRow", "id packager name version arch")

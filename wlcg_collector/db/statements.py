@@ -352,10 +352,10 @@ class SharedSQL(object):
     # -- baselines
     # -- compare's holders kept between runs (holders_cache.py)
     SELECT_SITE_MOVES = "SELECT COUNT(*), MAX(id) FROM site_renames"
-    SELECT_HOLDERS_CACHE = ("SELECT moves, computed, tokens, holders FROM holders_cache "
+    SELECT_HOLDERS_CACHE = ("SELECT moves, computed, set_reports, holders FROM holders_cache "
                             "WHERE names_hash = {p}")
     # (REPLACE INTO: the same words in SQLite and MySQL)
-    REPLACE_HOLDERS_CACHE = ("REPLACE INTO holders_cache (names_hash, moves, computed, tokens, "
+    REPLACE_HOLDERS_CACHE = ("REPLACE INTO holders_cache (names_hash, moves, computed, set_reports, "
                              "holders) VALUES ({p}, {p}, {p}, {p}, {p})")
     SELECT_HOLDERS_CACHE_AGES = "SELECT names_hash FROM holders_cache ORDER BY computed DESC"
     DELETE_HOLDERS_CACHE = "DELETE FROM holders_cache WHERE names_hash = {p}"

@@ -65,5 +65,7 @@ CREATE TABLE campaign_notices (
     sent_by TEXT NOT NULL
 );
 CREATE INDEX campaign_notices_site ON campaign_notices (campaign_id, site, stage);
+-- compare's kept row names what it holds: each host's set_report
+ALTER TABLE holders_cache RENAME COLUMN tokens TO set_reports;
 
 UPDATE schema_version SET version = 10;
