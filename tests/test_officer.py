@@ -349,7 +349,7 @@ def test_requirement_semantics(packager, installed, requirement, ok):
     assert parse_requirement(requirement).satisfied_by(packager, installed) is ok
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, 8])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, 8, 9])
 def test_schema_upgrade(tmp_path, database_url, version):
     """A database made with an older schema (with data) is upgraded by
     init-db, keeps its data, and has the schema a new database gets."""

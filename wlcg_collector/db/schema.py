@@ -8,7 +8,7 @@ from collections import defaultdict
 from .database import Part
 from .errors import SchemaNotCurrent, StoreError
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def canonical_identity(site, name):
