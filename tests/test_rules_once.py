@@ -191,7 +191,9 @@ PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # the names each rule's module alone assigns
 DEFINED_IN = {"limits.py": {"MAX_PACKAGES", "MAX_NAME", "MAX_VERSION", "MAX_ARCH", "MAX_KEY",
                             "MAX_VALUE", "MAX_HEADERS", "MAX_FACTS", "HEADER_LIMITS",
-                            "MAX_IDENT", "MAX_TITLE", "MAX_CVE", "MAX_STREAM", "MAX_MODULE"},
+                            "MAX_IDENT", "MAX_TITLE", "MAX_CVE", "MAX_STREAM", "MAX_MODULE",
+                            "MAX_TAG_NAME", "MAX_TAG_URL", "MAX_TAG_DESCRIPTION", "MAX_REASON",
+                            "MAX_WHO"},
               "dates.py": {"DAY", "FAR_FUTURE", "EVER", "MAX_DAYS"}}
 # (the trust level "site" is also a page's and a column's name: left out)
 STATUS_WORDS = set(statuses.SITE_STATUSES + statuses.AUDIT_OUTCOMES

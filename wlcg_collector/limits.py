@@ -40,6 +40,16 @@ COLUMNS = {
     ("advisory_packages", "introduced"): 200,
     ("advisory_packages", "fixed"): 200,
     ("advisory_packages", "last_affected"): 200,
+    ("advisory_tags", "name"): 64,
+    ("advisory_tags", "url"): 500,
+    ("advisory_tags", "description"): 1000,
+    ("advisory_tag_targets", "target"): 100,
+    ("advisory_exceptions", "package"): 200,
+    ("advisory_exceptions", "version"): 200,
+    ("advisory_exceptions", "site"): 100,
+    ("advisory_exceptions", "host"): 255,
+    ("advisory_exceptions", "reason"): 1000,
+    ("advisory_exceptions", "added_by"): 64,
 }
 
 # a report's headers: how many, a key's length, a value's length (those
@@ -71,3 +81,11 @@ MAX_TITLE = COLUMNS["advisories", "title"]
 MAX_CVE = COLUMNS["advisory_cves", "cve"]
 MAX_STREAM = COLUMNS["advisory_packages", "stream"]
 MAX_MODULE = COLUMNS["advisory_packages", "module"]
+
+# what the officer writes of a tag and an exception (tags.py checks them);
+# who did it: a login or --by
+MAX_TAG_NAME = COLUMNS["advisory_tags", "name"]
+MAX_TAG_URL = COLUMNS["advisory_tags", "url"]
+MAX_TAG_DESCRIPTION = COLUMNS["advisory_tags", "description"]
+MAX_REASON = COLUMNS["advisory_exceptions", "reason"]
+MAX_WHO = COLUMNS["advisory_exceptions", "added_by"]

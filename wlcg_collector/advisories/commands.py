@@ -68,6 +68,7 @@ def declare_advisories(commands):
                    % ", ".join(SEVERITIES))
     p.add_argument("--since", metavar="DATE", type=date_arg,
                    help="published (or first seen) at or after DATE")
+    p.add_argument("--tag", metavar="NAME", help="those the tag names")
     with_format(p)
     p = command(actions, "show", "one advisory: what it says is affected, its revisions",
                 advisories_show)
@@ -142,6 +143,9 @@ def advisories_list(args):
     severities = severity_list(args.severity) if args.severity else None
     infos = store.advisories.listed(cve=args.cve.upper() if args.cve else None,
                                     severities=severities, since=args.since)
+    if args.tag is not None:
+        tagged = store.tags.advisory_ids(args.tag)
+        infos = [i for i in infos if i.id in tagged]
     cves = store.advisories.cves([i.id for i in infos]) if infos else {}
     rows = [{"advisory": i.ident, "severity": i.severity, "published": i.published,
              "cves": " ".join(cves.get(i.id, [])), "title": i.title} for i in infos]
