@@ -433,3 +433,132 @@ def test_import_over_https_verified_and_bounded(tmp_path, store):
     finally:
         server.shutdown()
     shutil.rmtree(str(root))
+
+
+# ---------------------------------------------------------------- what `vulnerable` and
+# `exposure` make of them
+
+def vulnerable_json(store, *args):
+    code, out, err = cli(store, "vulnerable", "--format", "json", *args)
+    assert code == 0, err
+    return [(r["site"], r["host"].split(".")[0], r["advisory"], r["excepted_by"])
+            for r in json.loads(out)]
+
+
+EXPOSED = [("T2_ALMA", "a-old", ALSA, None), ("T2_DEB", "d12", "DEBIAN-CVE-2025-53603", None),
+           ("T2_DEB", "d12", "DSA-5970-1", None), ("T2_OTHER", "a-old", ALSA, None)]
+
+
+def test_vulnerable_counts_excepted_findings_apart_with_the_reason(fleet):
+    everything = "none,unknown,low,moderate,important,critical"
+    assert vulnerable_json(fleet, "--severity", everything) == EXPOSED
+    code, before, err = cli(fleet, "vulnerable", "--severity", everything)
+    assert cli(fleet, "exceptions", "add", "--advisory", ALSA, "--host", "a-old.example.org",
+               "--site", "T2_ALMA", "--reason", "avahi-daemon is masked")[0] == 0
+    code, out, err = cli(fleet, "vulnerable", "--severity", everything)
+    summary, rows, excepted = out.split("\n\n")
+    assert [line.split()[:3] for line in summary.splitlines()[1:]] == [
+        ["T2_DEB", "1", "1"], ["T2_OTHER", "1", "1"]]  # T2_ALMA: nothing left
+    assert "a-old.example.org" in before.split("\n\n")[1] and "T2_ALMA" not in rows
+    assert excepted.splitlines()[0] == "excepted: 1 finding(s) on 1 host(s), not counted above"
+    assert excepted.splitlines()[1].split() == ["SITE", "HOST", "ADVISORY", "PACKAGE",
+                                                "INSTALLED", "EXCEPTION", "REASON"]
+    assert excepted.splitlines()[2].split(None, 6) == [
+        "T2_ALMA", "a-old.example.org", ALSA, "avahi", AVAHI_OLD[1], "1",
+        "avahi-daemon is masked"]
+    code, out, err = cli(fleet, "vulnerable", "--format", "csv", "--severity", everything)
+    assert out.splitlines()[0] == ("site,host,advisory,severity,package,arch,installed,fixed,"
+                                   "excepted_by,reason")
+    assert out.splitlines()[-1].endswith(",1,avahi-daemon is masked")
+    # one CVE of the five ALSA names: the finding stands
+    fleet.exceptions.add(None, ALSA_CVES[0], None, None, "T2_OTHER", None, "one of five",
+                         NOW - 60, "jdoe")
+    assert ("T2_OTHER", "a-old", ALSA, None) in vulnerable_json(fleet, "--severity", everything)
+    for cve in ALSA_CVES[1:]:
+        fleet.exceptions.add(None, cve, "avahi", "0.8-15.el9", "t2_other", None, "all five",
+                             NOW - 60, "jdoe")
+    # the CVE the sope advisories name, a version that is not the installed one
+    fleet.exceptions.add(None, SOPE_CVE, "libsope1", "5.8.0-2", None, None, "not this build",
+                         NOW - 60, "jdoe")
+    assert vulnerable_json(fleet, "--severity", everything) == [
+        ("T2_DEB", "d12", "DEBIAN-CVE-2025-53603", None), ("T2_DEB", "d12", "DSA-5970-1", None),
+        ("T2_ALMA", "a-old", ALSA, [1]), ("T2_OTHER", "a-old", ALSA, [2, 3, 4, 5, 6])]
+    fleet.exceptions.add(None, SOPE_CVE, None, None, None, "d12.example.org", "backported",
+                         NOW - 60, "jdoe")
+    assert [row for row in vulnerable_json(fleet, "--severity", everything) if row[0] == "T2_DEB"] \
+        == [("T2_DEB", "d12", "DEBIAN-CVE-2025-53603", [8]), ("T2_DEB", "d12", "DSA-5970-1", [8])]
+    code, out, err = cli(fleet, "vulnerable", "--severity", everything)
+    assert out.startswith("SITE ") and out.count("\n\n") == 1  # nothing exposed is left
+    assert "excepted: 4 finding(s) on 3 host(s), not counted above" in out
+
+
+def test_vulnerable_at_a_past_date_uses_the_exceptions_and_the_tag_as_they_stood(fleet):
+    everything = "none,unknown,low,moderate,important,critical"
+    ended = fleet.exceptions.add(ALSA, None, "avahi", None, None, "a-old.example.org",
+                                 "retiring", at(2), "jdoe")
+    fleet.exceptions.add(ALSA, None, "avahi", None, None, None, "until day 4", at(2), "jdoe",
+                         expires=at(3) + 10)
+    fleet.exceptions.end(ended.id, at(3), "jdoe")
+    fleet.tags.add("EGI-Critical", None, None, at(0), "jdoe")
+    fleet.tags.apply("EGI-Critical", [("advisory", ALSA)], at(1), "jdoe")
+    fleet.tags.apply("EGI-Critical", [("cve", SOPE_CVE)], at(3), "jdoe")
+
+    def when(seconds):
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+    day1 = vulnerable_json(fleet, "--severity", everything, "--at", when(at(1) + 10))
+    assert ("T2_ALMA", "a-fixed", ALSA, None) in day1 and ("T2_ALMA", "a-old", ALSA, None) in day1
+    day2 = vulnerable_json(fleet, "--severity", everything, "--at", when(at(2) + 10))
+    assert [row for row in day2 if row[2] == ALSA] == [
+        ("T2_ALMA", "a-old", ALSA, [1, 2]), ("T2_OTHER", "a-old", ALSA, [1, 2])]
+    day3 = vulnerable_json(fleet, "--severity", everything, "--at", when(at(3) + 5))
+    assert [row for row in day3 if row[2] == ALSA] == [
+        ("T2_ALMA", "a-old", ALSA, [2]), ("T2_OTHER", "a-old", ALSA, [2])]
+    assert [row for row in vulnerable_json(fleet, "--severity", everything, "--at",
+                                           when(at(3) + 20)) if row[2] == ALSA] == [
+        ("T2_ALMA", "a-old", ALSA, None), ("T2_OTHER", "a-old", ALSA, None)]
+    # the tag: the advisory from day 1, the CVE's advisories from day 3
+    assert vulnerable_json(fleet, "--severity", everything, "--tag", "egi-critical", "--at",
+                           when(at(0) + 10)) == []
+    assert {row[2] for row in vulnerable_json(fleet, "--severity", everything, "--tag",
+                                              "EGI-Critical", "--at", when(at(2)))} == {ALSA}
+    assert vulnerable_json(fleet, "--severity", everything, "--tag", "EGI-Critical") == EXPOSED
+    code, out, err = cli(fleet, "vulnerable", "--tag", "NOPE")
+    assert one_line(code, err, 1) and "no tag NOPE" in err
+
+
+def test_exposure_uses_the_exceptions_as_they_stood_at_each_time(fleet):
+    from wlcg_collector.advisories import exposure as judging
+    from wlcg_collector.advisories.streams import StreamTable
+    # a-old at T2_ALMA excepted on day 2 only; a-old at T2_OTHER from day 3 on
+    retired = fleet.exceptions.add(ALSA, None, None, None, "T2_ALMA", "a-old.example.org",
+                                   "being retired", at(2), "jdoe")
+    fleet.exceptions.end(retired.id, at(3), "jdoe")
+    fleet.exceptions.add(ALSA, None, None, None, "T2_OTHER", "a-old.example.org", "mitigated",
+                         at(3), "jdoe")
+    info = fleet.advisories.get(ALSA)[0]
+    result = judging.exposure(fleet, StreamTable(), info, NOW,
+                              excepting=rules.excepting(fleet, fleet.exceptions.listed()))
+    hosts = {(h.site, h.host.split(".")[0]): h for h in result.hosts}
+    assert (hosts["T2_ALMA", "a-fixed"].fixed_at, hosts["T2_ALMA", "a-fixed"].ended_by) == (
+        at(2), "fixed")
+    assert (hosts["T2_ALMA", "a-old"].fixed_at, hosts["T2_ALMA", "a-old"].ended_by) == (
+        None, None)
+    # one day excepted is one day less exposed after publication
+    assert hosts["T2_ALMA", "a-old"].days_after_published == round((NOW - at(0)) / DAY - 1, 1)
+    assert (hosts["T2_OTHER", "a-old"].fixed_at, hosts["T2_OTHER", "a-old"].ended_by) == (
+        at(3), "excepted")
+    assert {day.day: day.hosts for day in result.curve[-5:]} == {
+        T0: 3, T0 + DAY: 3, T0 + 2 * DAY: 1, T0 + 3 * DAY: 1, T0 + 4 * DAY: 1}
+    assert [(h.site, h.host, h.exceptions[0].reason) for h in result.excepted] == [
+        ("T2_OTHER", "a-old.example.org", "mitigated")]
+    without = judging.exposure(fleet, StreamTable(), info, NOW)
+    assert {day.day: day.hosts for day in without.curve[-3:]} == {
+        T0 + 2 * DAY: 2, T0 + 3 * DAY: 2, T0 + 4 * DAY: 2} and without.excepted == []
+    code, out, err = cli(fleet, "exposure", ALSA)
+    assert code == 0, err
+    assert out.splitlines()[0].endswith(": 3 host(s) ever exposed, 1 now, 1 excepted now")
+    assert out.split("excepted now:\n")[1].splitlines()[1].split(None, 6) == [
+        "T2_OTHER", "a-old.example.org", ALSA, "avahi", AVAHI_OLD[1], "2", "mitigated"]
+    # patch times: the site whose host was excepted has nothing open
+    code, out, err = cli(fleet, "patch-times", "--since", "2000-01-01", "--format", "json")
+    assert {r["site"]: r["open"] for r in json.loads(out)}["T2_OTHER"] == 0

@@ -11,6 +11,7 @@ from ..cli_common import (CommandError, UsageError, actions_of, command, config_
 from ..db import StoreError
 from ..plot import plot_exposure
 from . import exposure as judging
+from .exceptions import excepting
 from .formats import parse_records
 from .records import FORMATS as FEED_FORMATS
 from .records import SEVERITIES, AdvisoryError
@@ -30,6 +31,8 @@ EXPOSURE_HOSTS = ["site", "host", "exposed_since", "fixed_at", "ended_by",
                   "days_after_published"]
 CURVE_COLUMNS = ["date", "hosts", "sites"]
 PATCH_COLUMNS = ["site", "advisories", "fixed", "open", "median_days", "worst_days"]
+# a finding an exception took out, as `vulnerable` and `exposure` show it apart
+EXCEPTED_TABLE = ["site", "host", "advisory", "package", "installed", "exception", "reason"]
 
 
 def severity_list(text):
@@ -204,6 +207,8 @@ def declare_vulnerable(commands):
     with_site(p)
     p.add_argument("--severity", metavar="S", help="%s (one: it and worse; default: all but "
                                                    "none)" % ", ".join(SEVERITIES))
+    p.add_argument("--tag", metavar="NAME", help="only the advisories the tag names (as it "
+                                                 "stood at --at)")
     with_at(p, "default: now")
 
 
@@ -212,16 +217,42 @@ def cmd_vulnerable(args):
     site = site_of(store, args)
     at = args.at if args.at is not None else int(time.time())
     severities = severity_list(args.severity) if args.severity else judging.SECURITY_SEVERITIES
-    summary, details = judging.vulnerable(store, stream_table(args), at, site, severities)
+    tagged = store.tags.advisory_ids(args.tag, args.at) if args.tag is not None else None
+    exceptions = excepting(store, store.exceptions.in_force(at))
+    result = judging.vulnerable(store, stream_table(args), at, site, severities, tagged,
+                                exceptions)
+    summary, details = result
     columns = judging.VULNERABLE_COLUMNS
     rows = [dict(zip(columns, row)) for row in details]
     if args.format != "table":
-        emit(rows, columns, args.format)
+        rows = [dict(row, excepted_by=None, reason=None) for row in rows]
+        emit(rows + excepted_rows(result.excepted, exceptions, args.format),
+             columns + ["excepted_by", "reason"], args.format)
         return
     emit_records(summary, VULNERABLE_SUMMARY, "table")
     if rows:
         sys.stdout.write("\n")
         emit(rows, columns, "table")
+    if result.excepted:
+        sys.stdout.write("\nexcepted: %d finding(s) on %d host(s), not counted above\n" % (
+            len(result.excepted), len({row[:2] for row in result.excepted})))
+        emit(excepted_rows(result.excepted, exceptions, "table"), EXCEPTED_TABLE, "table")
+
+
+def excepted_rows(excepted, exceptions, fmt):
+    """The rows of excepted findings (judging.EXCEPTED_COLUMNS) as
+    `vulnerable` prints them: with the ids of the exceptions (a list in
+    JSON) and their reasons."""
+    by_id = {e.id: e for e in exceptions.exceptions}
+    rows = []
+    for values in excepted:
+        row = dict(zip(judging.EXCEPTED_COLUMNS, values))
+        ids = row["excepted_by"]
+        row["reason"] = "; ".join(by_id[i].reason for i in ids)
+        row["exception"] = " ".join(map(str, ids))
+        row["excepted_by"] = list(ids) if fmt == "json" else row["exception"]
+        rows.append(row)
+    return rows
 
 
 def advisories_named(store, ident):
@@ -251,7 +282,8 @@ def cmd_exposure(args):
     site = site_of(store, args)
     now = int(time.time())
     table = stream_table(args)
-    results = [judging.exposure(store, table, info, now, site)
+    exceptions = excepting(store, store.exceptions.listed())
+    results = [judging.exposure(store, table, info, now, site, exceptions)
                for info in advisories_named(store, args.ident)]
     if args.plot:
         if len(results) != 1:
@@ -273,16 +305,24 @@ def cmd_exposure(args):
         if number:
             sys.stdout.write("\n")
         info = result.info
-        print("%s (%s), published %s: %d host(s) ever exposed, %d now"
+        print("%s (%s), published %s: %d host(s) ever exposed, %d now%s"
               % (info.ident, info.severity,
                  _day(info.published) if info.published is not None
                  else "%s (first seen)" % _day(info.first_seen),
-                 len(result.hosts), sum(1 for h in result.hosts if h.fixed_at is None)))
+                 len(result.hosts), sum(1 for h in result.hosts if h.fixed_at is None),
+                 ", %d excepted now" % len(result.excepted) if result.excepted else ""))
         if result.hosts:
             sys.stdout.write("\n")
             emit_records(result.sites, EXPOSURE_SITES, "table")
             sys.stdout.write("\n")
             emit_records(result.hosts, EXPOSURE_HOSTS, "table")
+        if result.excepted:
+            sys.stdout.write("\nexcepted now:\n")
+            emit([{"site": h.site, "host": h.host, "advisory": info.ident,
+                   "package": h.package, "installed": h.installed,
+                   "exception": " ".join(str(e.id) for e in h.exceptions),
+                   "reason": "; ".join(e.reason for e in h.exceptions)}
+                  for h in result.excepted], EXCEPTED_TABLE, "table")
 
 
 def _day(seconds):
@@ -305,5 +345,6 @@ def cmd_patch_times(args):
     now = int(time.time())
     since = args.since if args.since is not None else now - 365 * judging.DAY
     severities = severity_list(args.severity) if args.severity else judging.SECURITY_SEVERITIES
-    emit_records(judging.patch_times(store, stream_table(args), now, since, severities, site),
+    emit_records(judging.patch_times(store, stream_table(args), now, since, severities, site,
+                                     excepting(store, store.exceptions.listed())),
                  PATCH_COLUMNS, args.format)
