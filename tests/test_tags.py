@@ -562,3 +562,86 @@ def test_exposure_uses_the_exceptions_as_they_stood_at_each_time(fleet):
     # patch times: the site whose host was excepted has nothing open
     code, out, err = cli(fleet, "patch-times", "--since", "2000-01-01", "--format", "json")
     assert {r["site"]: r["open"] for r in json.loads(out)}["T2_OTHER"] == 0
+
+
+# ---------------------------------------------------------------- the advisory pages
+
+HOSTILE = "<script>document.body.setAttribute('data-pwned','1')</script>"
+
+
+def officer_app(store, tmp_path, collector_keys):
+    from wlcg_collector import create_app
+    config = tmp_path / "collector.conf"
+    write_config(config, store.db.dialect.describe(), [collector_keys])
+    with open(str(config), "a") as handle:
+        handle.write("[officer]\nallow = jdoe\n")
+    return create_app(str(config))
+
+
+def page(app, path, query="", **environ):
+    from helpers import wsgi_call
+    status, headers, body, _ = wsgi_call(app, method="GET", path=path, query=query,
+                                         content_length=False,
+                                         environ_extra=environ or {"REMOTE_USER": "jdoe"})
+    return status, dict(headers), body.decode("utf-8")
+
+
+def test_the_advisory_pages_show_tags_and_exceptions(fleet, tmp_path, collector_keys):
+    fleet.tags.add("EGI-Critical", "https://wiki.egi.eu/wiki/SEC03", "act " + HOSTILE, at(0),
+                   "jdoe")
+    fleet.tags.apply("EGI-Critical", [("cve", ALSA_CVES[2])], at(0), "jdoe")
+    # stored around the checks (an older collector, a hand-edited database):
+    # a URL that is not a link is shown as text, never as a link
+    fleet.tags.add("Local", "javascript:alert(1)", None, at(0), "jdoe")
+    fleet.tags.apply("Local", [("cve", SOPE_CVE)], at(0), "jdoe")
+    fleet.exceptions.add(ALSA, None, "avahi", None, "T2_ALMA", "a-old.example.org",
+                         "masked " + HOSTILE, at(2), "jdoe")
+    ended = fleet.exceptions.add(None, ALSA_CVES[0], None, None, None, None, "old", at(1),
+                                 "ksmith")
+    fleet.exceptions.end(ended.id, at(2), "ksmith")
+    app = officer_app(fleet, tmp_path, collector_keys)
+    status, headers, body = page(app, "/officer/advisories")
+    assert status == 200 and "<script" not in body and "&lt;script&gt;" not in body
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    row = body[body.index('<a href="/officer/advisory/ALSA-2024%3A2433">'):]
+    row = row[:row.index("</tr>")]
+    # a-old at T2_OTHER exposed, a-old at T2_ALMA excepted
+    assert '<td class="num">1</td><td class="num">1</td><td class="num">1</td>' in row
+    assert '<a href="/officer/advisories?tag=EGI-Critical">EGI-Critical</a>' in row
+    assert '<p id="excepted">Excepted: 1 host(s)' in body
+    assert '<option value="EGI-Critical">EGI-Critical</option>' in body
+    status, _, body = page(app, "/officer/advisories", "tag=egi-critical&sort=hosts")
+    assert status == 200
+    assert "1 of the 1 stored advisories tagged EGI-Critical apply" in body
+    assert '<p id="tag">EGI-Critical: act &lt;script&gt;' in body
+    assert '<a href="https://wiki.egi.eu/wiki/SEC03" rel="noreferrer">' in body
+    assert '<option value="EGI-Critical" selected>' in body
+    assert "sort=advisory&amp;tag=egi-critical" in body or "tag=egi-critical&amp;sort=" in body
+    assert "DSA-5970-1" not in body
+    status, _, body = page(app, "/officer/advisories", "tag=Local&severity=unknown")
+    assert "javascript:" in body and 'href="javascript:' not in body
+    assert "DSA-5970-1" in body and ALSA not in body
+    status, _, body = page(app, "/officer/advisories", "tag=NOPE")
+    assert status == 404 and "no tag NOPE" in body
+    status, _, body = page(app, "/officer/advisory/ALSA-2024%3A2433")
+    assert status == 200 and "<script" not in body
+    assert '<p id="counts">1 host(s) exposed now, 3 ever. Excepted: 1 (not counted as ' \
+           'exposed).</p>' in body
+    assert '<p id="tags">Tags: <a href="/officer/advisories?tag=EGI-Critical">EGI-Critical</a>' \
+        in body
+    excepted = body[body.index('<table id="excepted">'):]
+    excepted = excepted[:excepted.index("</table>")]
+    assert ">a-old.example.org</a></td><td>avahi</td><td>0:0.8-15.el9</td><td>1</td>" \
+           "<td>masked &lt;script&gt;" in excepted and "T2_OTHER" not in excepted
+    listed = body[body.index('<table id="exceptions">'):]
+    listed = listed[:listed.index("</table>")]
+    assert listed.count("<tr><td") == 2 and "<td>in force</td>" in listed
+    assert "<td>ended %s by ksmith</td>" % time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                         time.gmtime(at(2))) in listed
+    exposed = body[body.index('<table id="exposed">'):body.index('<table id="excepted">')]
+    assert "T2_OTHER" in exposed and "T2_ALMA" not in exposed
+    # the pages' access rules: nothing of it for anybody else
+    for path, query in (("/officer/advisories", "tag=EGI-Critical"),
+                        ("/officer/advisory/ALSA-2024%3A2433", "")):
+        status, _, body = page(app, path, query, REMOTE_USER="mallory")
+        assert status == 403 and "EGI-Critical" not in body and "masked" not in body
