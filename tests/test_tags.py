@@ -169,6 +169,7 @@ def test_a_tag_as_it_stood_at_a_time(store):
     (["tags", "add", "T", "--url", "javascript:alert(1)"], 2,
      "URL 'javascript:alert(1)': an https:// or http:// address"),
     (["tags", "add", "T", "--url", "https://a b"], 2, "an https:// or http:// address"),
+    (["tags", "add", "T", "--url", "http://"], 2, "an https:// or http:// address"),
     (["tags", "add", "T", "--description", "a\x1b[2Jb"], 2, "control or invisible character"),
     (["tags", "add", "T", "--by", " "], 2, "who is empty"),
     (["tags", "apply", "NOPE", ALSA], 1, "no tag NOPE"),
@@ -238,6 +239,35 @@ def test_an_exception_in_force_at_a_time(store):
     with pytest.raises(Exception) as raised:
         store.exceptions.end(first.id, at(4), "jdoe")
     assert str(raised.value) == "exception 1 is past its date already"
+
+
+def test_the_spans_an_advisory_and_its_cves_except():
+    """Excepted while an exception on the advisory is in force, or while
+    every CVE it names is; the exceptions that do it, at a time."""
+    from collections import namedtuple
+    from wlcg_collector.db.tag_statements import AdvisoryException
+    build = namedtuple("Build", "name version packager")("avahi", "0:0.8-15.el9", "rpm")
+
+    def exception(number, advisory, cve, added, expires=None, ended=None, **scope):
+        fields = dict(dict(package=None, version=None, site=None, host=None), **scope)
+        return AdvisoryException(number, advisory, cve, fields["package"], fields["version"],
+                                 fields["site"], fields["host"], "why", added, "jdoe", expires,
+                                 ended, "jdoe" if ended is not None else None)
+    excepting = rules.Excepting([
+        exception(1, ALSA, None, 10, ended=20),
+        exception(2, None, ALSA_CVES[0], 15),
+        exception(3, None, ALSA_CVES[1], 25, expires=40, version="0.8-15.el9"),
+        exception(4, None, ALSA_CVES[1], 5, site="T2_OTHER"),
+        exception(5, None, ALSA_CVES[1], 0, package="avahi-libs")],
+        {7: (ALSA, ALSA_CVES[:2])})
+    assert excepting.spans(7, build, "T2_ALMA", "a.example.org") == [[10, 20], [25, 40]]
+    assert excepting.spans(7, build, "t2_other", "a.example.org") == [[10, 2 ** 62]]
+    found = [[e.id for e in excepting.at(7, build, "T2_ALMA", "a.example.org", when)]
+             for when in (9, 10, 20, 30, 40)]
+    assert found == [[], [1], [], [2, 3], []]
+    assert rules.outside(0, 50, [[10, 20], [25, 40]]) == [(0, 10, True), (20, 25, True),
+                                                          (40, 50, False)]
+    assert rules.outside(12, 18, [[10, 20]]) == []
 
 
 @pytest.mark.parametrize("args, code, message", [

@@ -108,8 +108,9 @@ def excepted_by(exceptions, finding, at):
 # -- spans of time: [start, end) pairs, end FAR_FUTURE for no end
 
 def union(spans):
+    """The merged, sorted spans of (start, end) pairs and lists."""
     merged = []
-    for start, end in sorted(spans):
+    for start, end in sorted(tuple(s) for s in spans):
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:

@@ -47,8 +47,8 @@ def tag_url(text):
     if text is None:
         return None
     if not isinstance(text, str) or not text.lower().startswith(LINK_SCHEMES) or \
-            not text.isascii() or not text.isprintable() or " " in text or \
-            len(text) > MAX_TAG_URL:
+            not text.split("://", 1)[1] or not text.isascii() or not text.isprintable() or \
+            " " in text or len(text) > MAX_TAG_URL:
         raise DecisionError("URL %r: an https:// or http:// address of at most %d characters"
                             % (str(text)[:80], MAX_TAG_URL))
     return text
