@@ -21,6 +21,9 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     site_store.py     the list of sites, and renames and merges of sites
     contact_store.py  whom the sites name (GOCDB's contacts and CSIRT addresses)
     advisory_store.py security advisories: imports and the reads exposure needs
+    tag_store.py      tags on advisories and CVEs, and imports of tags and exceptions
+    exception_store.py exceptions to what advisories find (never deleted, ended)
+    tag_statements.py the SQL of tags and exceptions, and their records
     bulk.py           bulk loads of a whole history (benchmarks, tests)
     testing.py        store.testing: bulk loads, row counts, schema shapes (tests only)
     records.py        the named records every read returns
@@ -35,6 +38,7 @@ from .advisory_store import AdvisoryStore, UnknownAdvisory
 from .baseline_store import BaselineStore
 from .contact_store import ContactStore
 from .database import READ_CONNECTIONS, Database
+from .exception_store import ExceptionStore
 from .errors import (QuotaExceeded, StoreError, StoreFault, StoreUnavailable, UnknownBaseline,
                      UnknownHost, UnknownQuarantined, ValueRefused)
 from .fleet import FleetQueries
@@ -46,6 +50,7 @@ from .records import IngestResult, PendingReport
 from .review import Review
 from .schema import SCHEMA_VERSION, Schema
 from .site_store import SiteError, SiteStore
+from .tag_store import TagStore
 from .url import parse_database_url, redact
 from .writer import DEFAULT_LIMITS, Limits, ReportWriter
 
@@ -76,6 +81,8 @@ class Store(object):
         self.review = Review(self.db, self.writer, self.hosts)
         self.holders = HoldersCache(self.db)
         self.contacts = ContactStore(self.db)
+        self.exceptions = ExceptionStore(self.db)
+        self.tags = TagStore(self.db, self.exceptions)
 
     @functools.cached_property
     def testing(self):
