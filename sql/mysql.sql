@@ -311,6 +311,44 @@ CREATE TABLE site_csirts (
     email VARCHAR(255) NOT NULL,
     import_id INT UNSIGNED NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+-- Tags and exceptions for advisories (see sqlite.sql).
+CREATE TABLE advisory_tags (
+    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(64) NOT NULL COLLATE utf8mb4_general_ci,
+    url VARCHAR(500) NULL,
+    description VARCHAR(1000) NULL,
+    created BIGINT NOT NULL,
+    created_by VARCHAR(64) NOT NULL,
+    changed BIGINT NOT NULL,
+    UNIQUE KEY advisory_tags_name (name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE advisory_tag_targets (
+    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    tag_id INT UNSIGNED NOT NULL,
+    kind VARCHAR(8) NOT NULL,
+    target VARCHAR(100) NOT NULL,
+    added BIGINT NOT NULL,
+    added_by VARCHAR(64) NOT NULL,
+    removed BIGINT NULL,
+    removed_by VARCHAR(64) NULL,
+    KEY advisory_tag_targets_tag (tag_id, removed),
+    CONSTRAINT advisory_tag_targets_tag_fk FOREIGN KEY (tag_id) REFERENCES advisory_tags (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE advisory_exceptions (
+    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    advisory VARCHAR(100) NULL,
+    cve VARCHAR(32) NULL,
+    package VARCHAR(200) NULL,
+    version VARCHAR(200) NULL,
+    site VARCHAR(100) NULL COLLATE utf8mb4_general_ci,
+    host VARCHAR(255) NULL,
+    reason VARCHAR(1000) NOT NULL,
+    added BIGINT NOT NULL,
+    added_by VARCHAR(64) NOT NULL,
+    expires BIGINT NULL,
+    ended BIGINT NULL,
+    ended_by VARCHAR(64) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 -- Campaigns (schema 10; see sqlite.sql).
 CREATE TABLE campaigns (
     id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,

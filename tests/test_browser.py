@@ -25,13 +25,17 @@ CHROMIUM = shutil.which("chromium", path="/usr/bin:/bin")
 CHROMEDRIVER = shutil.which("chromedriver", path="/usr/bin:/bin")
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory, collector_keys):
+def need_chromium():
     if CHROMIUM is None or CHROMEDRIVER is None:
         if os.environ.get("CI"):
             pytest.fail("chromium and chromium-driver are needed: in CI the browser tests "
                         "must run")
         pytest.skip("chromium or chromium-driver is not installed")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, collector_keys):
+    need_chromium()
     directory = tmp_path_factory.mktemp("browser")
     url = "sqlite:///%s" % (directory / "fleet.db")
     store = open_store(url)
@@ -47,6 +51,12 @@ def served(tmp_path_factory, collector_keys):
     store.campaigns.add("xrootd", "advisory", "ALSA-2026:0001", None, T0 + 7200, T0 + 2 * DAY,
                         T0, HOSTILE[:64])
     store.close()
+    yield from serve(directory, url, collector_keys)
+
+
+def serve(directory, url, collector_keys):
+    """`wlcg-collector serve` on the database: (base URL, token) until
+    the module is done."""
     config = write_config(directory / "c.conf", url, [collector_keys])
     proc = subprocess.Popen([sys.executable, "-m", "wlcg_collector", "--config", config,
                              "serve", "--port", "0"], stderr=subprocess.PIPE,
@@ -75,6 +85,11 @@ def store_contacts(store):
 
 @pytest.fixture(scope="module")
 def browser(served, tmp_path_factory):
+    yield from chromium(served, tmp_path_factory)
+
+
+def chromium(served, tmp_path_factory):
+    """A headless Chromium that has followed the server's token link."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     options = webdriver.ChromeOptions()
@@ -231,3 +246,76 @@ def test_campaign(browser, served):
     assert 40 + (760 - 80) * 0.4 < x < 40 + (760 - 80) * 0.6
     assert HOSTILE[:64] in driver.find_element(By.TAG_NAME, "main").text  # shown, as text
     assert driver.execute_script("return document.body.getAttribute('data-pwned')") is None
+
+
+@pytest.fixture(scope="module")
+def served_decisions(tmp_path_factory, collector_keys):
+    """The fleet with the officer's decisions: a tag (hostile description, a
+    URL), a tag whose URL is no link, and d1 (exposed, silent since day 0)
+    excepted, with a hostile reason."""
+    need_chromium()
+    directory = tmp_path_factory.mktemp("decisions")
+    url = "sqlite:///%s" % (directory / "fleet.db")
+    store = open_store(url)
+    store.schema.init()
+    store_fleet(store)
+    store_advisory(store)
+    store.tags.add("EGI-Critical", "https://wiki.egi.eu/wiki/SEC03", "act " + HOSTILE, T0,
+                   "jdoe")
+    store.tags.apply("EGI-Critical", [("cve", "CVE-2026-0001")], T0, "jdoe")
+    store.tags.add("Local", "javascript:document.title='pwned'", None, T0, "jdoe")
+    store.tags.apply("Local", [("advisory", "ALSA-2026:0001")], T0, "jdoe")
+    store.exceptions.add("ALSA-2026:0001", None, "xrootd", None, "T2_D", "d1.example.org",
+                         "being retired " + HOSTILE, T0 + 2 * DAY, "jdoe")
+    store.close()
+    yield from serve(directory, url, collector_keys)
+
+
+@pytest.fixture(scope="module")
+def decisions_browser(served_decisions, tmp_path_factory):
+    yield from chromium(served_decisions, tmp_path_factory)
+
+
+def test_tags_and_exceptions_on_the_advisory_pages(decisions_browser, served_decisions):
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+    driver = load(decisions_browser, served_decisions, "/officer/advisories", "tagged")
+    [row] = cells(driver, "advisories")
+    # d1 excepted: nobody is exposed, one host excepted; both tags shown
+    assert row[:2] == ["ALSA-2026:0001", "important"]
+    assert row[3:7] == ["CVE-2026-0001", "0", "0", "1"] and row[8] == "EGI-Critical Local"
+    assert driver.find_element(By.ID, "excepted").text.startswith("Excepted: 1 host(s)")
+    driver.find_element(By.LINK_TEXT, "EGI-Critical").click()
+    assert "tag=EGI-Critical" in driver.current_url
+    assert driver.find_element(By.ID, "tag").text == (
+        "EGI-Critical: act %s https://wiki.egi.eu/wiki/SEC03" % HOSTILE)
+    assert driver.find_element(By.LINK_TEXT, "https://wiki.egi.eu/wiki/SEC03").get_attribute(
+        "href") == "https://wiki.egi.eu/wiki/SEC03"
+    # the form keeps the tag: choosing a severity filters within it
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element(By.NAME, "severity")).select_by_value("low")
+    driver.find_element(By.CSS_SELECTOR, "form.controls button").click()
+    assert "tag=EGI-Critical" in driver.current_url and "severity=low" in driver.current_url
+    assert cells(driver, "advisories") == [["No host is exposed to a stored advisory."]]
+    driver = load(decisions_browser, served_decisions, "/officer/advisory/ALSA-2026:0001",
+                  "excepted")
+    assert driver.find_element(By.ID, "counts").text == (
+        "0 host(s) exposed now, 3 ever. Excepted: 1 (not counted as exposed).")
+    assert [r[:5] for r in cells(driver, "excepted")] == [
+        ["T2_D", "d1.example.org", "xrootd", "1:5.6.9-1.el9", "1"]]
+    assert cells(driver, "excepted")[0][5] == "being retired " + HOSTILE
+    [listed] = cells(driver, "exceptions")
+    assert listed[0:2] == ["1", "ALSA-2026:0001"] and listed[-1] == "in force"
+    tags = driver.find_element(By.ID, "tags")
+    assert "javascript:document.title='pwned'" in tags.text
+    assert [a.get_attribute("href") for a in tags.find_elements(By.TAG_NAME, "a")
+            if "javascript" in (a.get_attribute("href") or "")] == []
+    assert driver.execute_script("return document.body.getAttribute('data-pwned')") is None
+    assert "pwned" not in driver.title
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text
+    # d1 was exposed from day 0 until the exception: the curve drops to none
+    hosts = driver.find_element(By.CSS_SELECTOR, "#chart polyline.behind").get_attribute(
+        "points")
+    ys = [float(xy.split(",")[1]) for xy in hosts.split()][::2]
+    assert ys[-5] < ys[-4] < ys[-3] == ys[-1]

@@ -121,6 +121,41 @@ def test_a_requirement_and_a_cve(fleet):
     assert status(fleet, "none") == {}
 
 
+def test_a_tag_and_exceptions(fleet):
+    """A tag's advisories (one named through its CVE); an exception in
+    force excepts a host (never counted as exposed nor fixed, shown with its
+    reason), and a past date sees the exceptions as they stood."""
+    assert cli(fleet, "tags", "add", "EGI-Critical")[0] == 0
+    assert cli(fleet, "tags", "apply", "EGI-Critical", "CVE-2023-38469")[0] == 0
+    add(fleet, "critical", "--tag", "EGI-Critical", "--start", iso(START), "--days", "2")
+    assert counts(status(fleet, "critical")["T2_ALMA"]) == ("overdue", 5, 2, 2, 0, 1)
+    # c-before's avahi is mitigated; the silent q-silent's site too
+    code, out, err = cli(fleet, "exceptions", "add", "--advisory", ADVISORY, "--reason",
+                         "avahi-daemon masked", "--host", host_name("c-before"))
+    assert code == 0, err
+    exception_id = int(out.split()[2].rstrip(":"))
+    assert cli(fleet, "exceptions", "add", "--cve", "CVE-2023-38469", "--reason",
+               "retiring", "--site", "T2_QUIET", "--by", "jdoe")[0] == 0
+    # (one CVE of the advisory's several: not enough to except it)
+    now = status(fleet, "critical")
+    assert counts(now["T2_ALMA"]) == ("overdue", 5, 2, 1, 1, 1)
+    assert [(e["host"], e["package"], e["exception"], e["reason"])
+            for e in now["T2_ALMA"]["excepted_hosts"]] == [
+        (host_name("c-before"), "avahi", exception_id, "avahi-daemon masked")]
+    assert host_name("c-before") not in [h["host"] for h in now["T2_ALMA"]["hosts"]]
+    assert counts(now["T2_QUIET"]) == ("unknown", 1, 0, 0, 0, 1)
+    # before the exception was added, c-before was exposed
+    then = status(fleet, "critical", "--at", iso(at(2) + 600))
+    assert counts(then["T2_ALMA"])[3:5] == (2, 0)
+    # every exposed host excepted or fixed: done
+    assert cli(fleet, "exceptions", "add", "--advisory", ADVISORY, "--reason", "retired",
+               "--site", "T2_ALMA")[0] == 0
+    # (the silent host too: what it held is excepted, whatever it holds now)
+    assert counts(status(fleet, "critical")["T2_ALMA"]) == ("done", 5, 2, 0, 3, 0)
+    code, out, err = cli(fleet, "campaign", "add", "x", "--tag", "nope", "--days", "7")
+    assert (code, out) == (1, "") and err.count("\n") == 1 and "nope" in err
+
+
 def test_a_rename_keeps_a_host_one_host_and_a_rollback_counts(fleet):
     add(fleet, "avahi", "--advisory", ADVISORY, "--start", iso(START), "--days", "2")
     fleet.sites.move("T2_DONE", "T2_DONE_NEW", "rename", T0 + 5 * DAY, "officer")
@@ -174,6 +209,11 @@ def test_a_closed_campaign_keeps_its_final_status(fleet, collector_keys):
     (["x", "--requirement", "avahi", "--days", "7"], 2, "requirement 'avahi': expected"),
     (["../x", "--advisory", ADVISORY, "--days", "7"], 2, "campaign name '../x'"),
     (["x", "--advisory", ADVISORY], 2, "one of the arguments --deadline --days is required"),
+    (["x", "--advisory", ADVISORY, "--days", "7", "--system", "el9\x1b[2J"], 2,
+     "--system 'el9\\x1b[2J': a pattern of 255 visible characters or fewer"),
+    (["x", "--advisory", ADVISORY, "--days", "7", "--by", "x" * 65], 2,
+     "who is longer than 64 characters"),
+    (["x" * 101, "--advisory", ADVISORY, "--days", "7"], 2, "campaign name"),
 ])
 def test_bad_campaigns_are_one_line(fleet, args, code, message):
     got, out, err = cli(fleet, "campaign", "add", *args)

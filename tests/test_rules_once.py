@@ -193,7 +193,9 @@ PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DEFINED_IN = {"limits.py": {"MAX_PACKAGES", "MAX_NAME", "MAX_VERSION", "MAX_ARCH", "MAX_KEY",
                             "MAX_VALUE", "MAX_HEADERS", "MAX_FACTS", "HEADER_LIMITS",
                             "MAX_IDENT", "MAX_TITLE", "MAX_CVE", "MAX_STREAM", "MAX_MODULE",
-                            "MAX_SENDER", "MAX_OFFICER", "MAX_SITE_SOURCE", "MAX_REASON"},
+                            "MAX_SENDER", "MAX_OFFICER", "MAX_SITE_SOURCE", "MAX_REASON",
+                            "MAX_TAG_NAME", "MAX_TAG_URL", "MAX_TAG_DESCRIPTION",
+                            "MAX_EXCEPTION_REASON"},
               "dates.py": {"DAY", "FAR_FUTURE", "EVER", "MAX_DAYS"}}
 # (the trust level "site" is also a page's and a column's name: left out)
 STATUS_WORDS = set(statuses.SITE_STATUSES + statuses.AUDIT_OUTCOMES
@@ -240,8 +242,10 @@ CUT_TO = {
                    ("site_keys", "pinned_by"), ("quarantine", "sender"),
                    ("quota_events", "sender")],
     "MAX_OFFICER": [("hosts", "pinned_by"), ("site_lists", "imported_by"),
-                    ("site_renames", "done_by")],
-    "MAX_SITE_SOURCE": [("sites", "source"), ("site_lists", "source")],
+                    ("site_renames", "done_by"), ("advisory_exceptions", "added_by"),
+                    ("contact_imports", "imported_by")],
+    "MAX_SITE_SOURCE": [("sites", "source"), ("site_lists", "source"),
+                        ("contact_imports", "source")],
     "MAX_REASON": [("quarantine", "reason")],
 }
 

@@ -9,6 +9,7 @@ import time
 
 from . import campaigns, notices
 from .advisories.commands import stream_table
+from .advisories.tags import DecisionError, who_of
 from .campaigns import ADVISORY, CVE, NOTICE, OVERDUE_NOTICE, REQUIREMENT, TAG, CampaignError
 from .cli_common import (PROG, CommandError, UsageError, actions_of, command, config_of,
                          date_arg, draw_plot, emit, site_of, store_of, whole_number, with_at,
@@ -102,14 +103,15 @@ def campaign_add(args):
     start = args.start if args.start is not None else now
     deadline = args.deadline if args.deadline is not None else start + args.days * DAY
     try:
-        campaigns.check_definition(kind, target, start, deadline)
-    except CampaignError as exc:
+        campaigns.check_definition(kind, target, args.system, start, deadline)
+        who = who_of(args.by or officer_name())
+    except (CampaignError, DecisionError) as exc:
         raise UsageError(str(exc))
     store = store_of(args)
     _check_target(store, kind, target)
     try:
         campaign = store.campaigns.add(args.name, kind, target, args.system, start, deadline,
-                                       now, args.by or officer_name())
+                                       now, who)
     except StoreError as exc:
         raise CommandError(str(exc))
     print("campaign %s: %s, from %s, deadline %s" % (
@@ -227,6 +229,10 @@ def _print_status(campaign, at, sites, fmt, closed=False):
 
 
 def campaign_close(args):
+    try:
+        who = who_of(args.by or officer_name())
+    except DecisionError as exc:
+        raise UsageError(str(exc))
     store = store_of(args)
     campaign = _campaign(store, args.name)
     if campaign.closed is not None:
@@ -235,8 +241,8 @@ def campaign_close(args):
     now = int(time.time())
     status = campaign_status_at(store, stream_table(args), campaign, now)
     try:
-        store.campaigns.close(campaign, json.dumps(campaigns.status_document(status), sort_keys=True),
-                              now, args.by or officer_name())
+        store.campaigns.close(campaign, json.dumps(campaigns.status_document(status),
+                                                   sort_keys=True), now, who)
     except StoreError as exc:
         raise CommandError(str(exc))
     states = [site.state for site in status.sites]
@@ -267,6 +273,10 @@ def campaign_notices(args):
     config = config_of(args)
     if not config.mail.sender:
         raise UsageError("notices need a sender: set from in [mail]")
+    try:
+        args.who = who_of(args.by or officer_name())
+    except DecisionError as exc:
+        raise UsageError(str(exc))
     store = store_of(args)
     campaign = _campaign(store, args.name)
     if campaign.closed is not None:
@@ -312,7 +322,7 @@ def _send(store, settings, campaign, stage, messages, now, args):
               % (len(messages) - len(pending)))
     if not pending:
         return 0
-    failed, sent_count, who = 0, 0, args.by or officer_name()
+    failed, sent_count, who = 0, 0, args.who
     try:
         with Mailer(settings) as mailer:
             for site, message in pending:

@@ -23,11 +23,15 @@ import bisect
 import json
 from collections import defaultdict, namedtuple
 
+from .advisories.exceptions import excepting, outside
 from .advisories.exposure import AffectedPackages, affected_rows
 from .baselines import parse_requirement, system_matches
 from .dates import DAY, FAR_FUTURE, MAX_DAYS
+from .limits import MAX_CAMPAIGN_NAME, MAX_CAMPAIGN_SYSTEM, MAX_CAMPAIGN_TARGET
+from .text import has_invisible
 from .db.advisory_store import UnknownAdvisory
-from .site_names import same_site, site_key, site_order
+from .db.tag_store import UnknownTag
+from .site_names import site_key, site_order
 
 ADVISORY, CVE, TAG, REQUIREMENT = "advisory", "cve", "tag", "requirement"
 KINDS = (ADVISORY, CVE, TAG, REQUIREMENT)
@@ -42,7 +46,6 @@ NOTICE, OVERDUE_NOTICE = "notice", "overdue"
 DEFAULT_DAYS = 7
 # a campaign's name: what a URL and a file name may hold
 NAME_RULE = "1 to 100 letters, digits and . _ - (starting with a letter or digit)"
-MAX_NAME = 100
 
 # status(): one site (hosts: [ExposedPackage] of the hosts still exposed;
 # excepted_hosts: [ExceptedPackage])
@@ -66,15 +69,23 @@ class CampaignError(ValueError):
 
 
 def is_campaign_name(name):
-    return (0 < len(name) <= MAX_NAME and name.isascii() and name[0].isalnum()
+    return (0 < len(name) <= MAX_CAMPAIGN_NAME and name.isascii() and name[0].isalnum()
             and all(c.isalnum() or c in "._-" for c in name))
 
 
-def check_definition(kind, target, start, deadline):
+def check_definition(kind, target, system, start, deadline):
     """CampaignError for a definition that cannot be met: a deadline not
-    after the start, a requirement that is none."""
+    after the start, a requirement that is none, a system pattern or
+    target that is no text or too long for its column."""
     if kind not in KINDS:
         raise CampaignError("unknown kind %r (%s)" % (kind, ", ".join(KINDS)))
+    if len(target) > MAX_CAMPAIGN_TARGET or has_invisible(target):
+        raise CampaignError("the target is not %d visible characters or fewer"
+                            % MAX_CAMPAIGN_TARGET)
+    if system is not None and (not system.strip() or len(system) > MAX_CAMPAIGN_SYSTEM
+                               or has_invisible(system)):
+        raise CampaignError("--system %r: a pattern of %d visible characters or fewer"
+                            % (system[:40], MAX_CAMPAIGN_SYSTEM))
     if deadline <= start:
         raise CampaignError("the deadline must come after the start")
     if kind == REQUIREMENT:
@@ -137,23 +148,6 @@ def requirement_target(store, text):
     return Target(hosts, {}, packages, failing)
 
 
-def _subtract(start, end, ranges):
-    """[start, end) (end None: open) without the [from, to) ranges."""
-    pieces = [(start, end)]
-    for low, high in ranges:
-        kept = []
-        for a, b in pieces:
-            if (b is not None and b <= low) or (high is not None and a >= high):
-                kept.append((a, b))
-                continue
-            if a < low:
-                kept.append((a, low))
-            if high is not None and (b is None or b > high):
-                kept.append((high, b))
-        pieces = kept
-    return pieces
-
-
 def _merged(intervals):
     merged = []
     for start, end in sorted(intervals, key=lambda i: i[0]):
@@ -169,45 +163,6 @@ def _inside(windows, at):
     return any(start <= at and (end is None or end > at) for start, end in windows)
 
 
-class Exceptions(object):
-    """The exceptions a campaign's findings are checked against: anything
-    with id, advisory (an ident), cve, package, version, site, host,
-    reason and the times it was in force (added; until and ended, None:
-    no end)."""
-
-    def __init__(self, exceptions=()):
-        self.exceptions = list(exceptions)
-
-    def covering(self, target, host, finding, package):
-        """The exceptions that ever cover a finding of `host`."""
-        if not self.exceptions or finding.key is None:
-            return []
-        ident = target.idents.get(finding.key)
-        cves = target.cves.get(finding.key, ())
-        found = []
-        for exception in self.exceptions:
-            if exception.advisory is not None and exception.advisory != ident:
-                continue
-            if exception.cve is not None and exception.cve not in cves:
-                continue
-            if exception.package is not None and exception.package != package.name:
-                continue
-            if exception.version is not None and exception.version != package.version:
-                continue
-            if exception.site is not None and not same_site(exception.site, host.site):
-                continue
-            if exception.host is not None and exception.host != host.name:
-                continue
-            found.append(exception)
-        return found
-
-    @staticmethod
-    def in_force(exception):
-        """[from, to) of an exception (to None: no end)."""
-        ends = [t for t in (exception.until, exception.ended) if t is not None]
-        return exception.added, min(ends) if ends else None
-
-
 def describe(campaign):
     """What a campaign asks, in words: `advisory ALSA-2024:2433 on el9`."""
     text = {ADVISORY: "advisory %s", CVE: "the advisories of %s",
@@ -218,21 +173,24 @@ def describe(campaign):
     return text
 
 
-def advisory_ids_of_tag(store, name):
-    """The ids of the advisories tag `name` names; CampaignError when there
-    is no such tag."""
-    raise CampaignError("unknown tag %r" % name)
+def advisory_ids_of_tag(store, name, at=None):
+    """The ids of the advisories tag `name` names (as it stood at `at`;
+    None: now); CampaignError when there is no such tag."""
+    try:
+        return store.tags.advisory_ids(name, at)
+    except UnknownTag as exc:
+        raise CampaignError(str(exc))
 
 
 def exceptions_of(store):
-    """Every exception ever recorded (ended ones too: a past date uses
-    them as they stood)."""
-    return Exceptions()
+    """An Excepting of every exception ever recorded (ended ones too: a
+    past date uses them as they stood, and the burn-down each day's)."""
+    return excepting(store, store.exceptions.listed())
 
 
-def target_of(store, table, campaign):
-    """The Target of a campaign; CampaignError for an advisory or tag the
-    store does not know."""
+def target_of(store, table, campaign, at=None):
+    """The Target of a campaign (a tag's as it stood at `at`); CampaignError
+    for an advisory or tag the store does not know."""
     if campaign.kind == REQUIREMENT:
         return requirement_target(store, campaign.target)
     if campaign.kind == ADVISORY:
@@ -243,15 +201,17 @@ def target_of(store, table, campaign):
     elif campaign.kind == CVE:
         ids = [info.id for info in store.advisories.listed(cve=campaign.target)]
     else:
-        ids = advisory_ids_of_tag(store, campaign.target)
+        ids = advisory_ids_of_tag(store, campaign.target, at)
     return advisory_target(store, table, ids)
 
 
 def status_at(store, table, campaign, at, site=None):
     """The CampaignStatus of a campaign at `at` (of one site, if given),
-    from the history, with the exceptions as they stood then."""
-    return status(store, target_of(store, table, campaign), campaign, at, site,
-                  exceptions_of(store))
+    from the history, with the exceptions as they stood then. A tag's
+    advisories are those it named at `at`, or when the campaign was added
+    if that is later (a start set in the past reaches back before it)."""
+    return status(store, target_of(store, table, campaign, max(at, campaign.created)),
+                  campaign, at, site, exceptions_of(store))
 
 
 def status_document(status):
@@ -267,9 +227,8 @@ def final_status(campaign):
     return json.loads(campaign.final) if campaign.final else []
 
 
-def status(store, target, campaign, at, site=None, exceptions=None):
+def status(store, target, campaign, at, site=None, excepted=None):
     """The CampaignStatus of a campaign at `at` (of one site, if given)."""
-    exceptions = exceptions or Exceptions()
     start = campaign.start
     wanted = None if site is None else site_key(site)
     hosts = {host_id: host for host_id, host in target.hosts.items()
@@ -290,13 +249,16 @@ def status(store, target, campaign, at, site=None, exceptions=None):
         exposed_now, excepted_now, pieces = [], [], []
         for finding in found:
             package = target.packages[finding.package_id]
-            covering = exceptions.covering(target, host, finding, package)
-            ranges = [Exceptions.in_force(e) for e in covering]
-            pieces += _subtract(finding.installed, finding.removed, ranges)
+            # (a requirement's findings name no advisory: no exception covers them)
+            spans = excepted.spans(finding.key, package, host.site, host.name) \
+                if excepted and finding.key is not None else []
+            end = FAR_FUTURE if finding.removed is None else finding.removed
+            pieces += [(low, None if high == FAR_FUTURE else high)
+                       for low, high, _ in outside(finding.installed, end, spans)]
             if not (finding.installed <= at and (finding.removed is None or finding.removed > at)):
                 continue
-            active = [e for e, (low, high) in zip(covering, ranges)
-                      if low <= at and (high is None or high > at)]
+            active = excepted.at(finding.key, package, host.site, host.name, at) \
+                if spans else []
             if active:
                 excepted_now.append(ExceptedPackage(host.name, package.name, package.version,
                                                     active[0].id, active[0].reason))

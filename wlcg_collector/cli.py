@@ -13,6 +13,7 @@ import time
 from . import (__version__, analysis, baseline_commands, campaign_commands, crypto, devserver,
                site_commands, trust, trust_commands)
 from .advisories import commands as advisory_commands
+from .advisories import tag_commands
 from .baselines import BaselineError, parse_requirement
 from .config import ConfigError, check_key_pairs
 from .dates import format_time
@@ -62,6 +63,7 @@ def build_parser():
                     trust_commands.declare_keys, trust_commands.declare_rollback,
                     advisory_commands.declare_advisories, advisory_commands.declare_vulnerable,
                     advisory_commands.declare_exposure, advisory_commands.declare_patch_times,
+                    tag_commands.declare_tags, tag_commands.declare_exceptions,
                     campaign_commands.declare_campaign, declare_vercmp):
         declare(commands)
     return parser

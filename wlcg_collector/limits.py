@@ -58,6 +58,23 @@ COLUMNS = {
     ("site_contacts", "email"): 255,
     ("site_contacts", "certdn"): 500,
     ("site_csirts", "email"): 255,
+    ("contact_imports", "source"): 255,
+    ("contact_imports", "imported_by"): 64,
+    ("campaigns", "name"): 100,
+    ("campaigns", "target"): 500,
+    ("campaigns", "system"): 255,
+    ("campaigns", "created_by"): 64,
+    ("campaign_notices", "sent_by"): 64,
+    ("advisory_tags", "name"): 64,
+    ("advisory_tags", "url"): 500,
+    ("advisory_tags", "description"): 1000,
+    ("advisory_tag_targets", "target"): 100,
+    ("advisory_exceptions", "package"): 200,
+    ("advisory_exceptions", "version"): 200,
+    ("advisory_exceptions", "site"): 100,
+    ("advisory_exceptions", "host"): 255,
+    ("advisory_exceptions", "reason"): 1000,
+    ("advisory_exceptions", "added_by"): 64,
 }
 
 # a report's headers: how many, a key's length, a value's length (those
@@ -83,12 +100,13 @@ MAX_ARCH = COLUMNS["packages", "arch"]
 MAX_SENDER = COLUMNS["reports", "sender"]
 
 # which officer did a thing: pinned a host, imported a list of sites,
-# renamed or merged a site (hosts.pinned_by, site_renames.done_by)
+# renamed or merged a site, added or ended an exception (hosts.pinned_by,
+# site_renames.done_by, advisory_exceptions.added_by and ended_by)
 MAX_OFFICER = COLUMNS["site_lists", "imported_by"]
 
-# where a site's row, or a list of sites, came from: the list's URL or
-# file, or the officer's acceptance, rename or merge (sites.source,
-# site_lists.source)
+# where a site's row, a list of sites or their contacts came from: the
+# list's URL or file, or the officer's acceptance, rename or merge
+# (sites.source, site_lists.source, contact_imports.source)
 MAX_SITE_SOURCE = COLUMNS["sites", "source"]
 
 # why a report is in the quarantine
@@ -104,3 +122,17 @@ MAX_TITLE = COLUMNS["advisories", "title"]
 MAX_CVE = COLUMNS["advisory_cves", "cve"]
 MAX_STREAM = COLUMNS["advisory_packages", "stream"]
 MAX_MODULE = COLUMNS["advisory_packages", "module"]
+
+# what the officer writes of a tag and an exception (tags.py checks them;
+# who did it is MAX_OFFICER long, as advisory_exceptions.added_by is)
+MAX_TAG_NAME = COLUMNS["advisory_tags", "name"]
+MAX_TAG_URL = COLUMNS["advisory_tags", "url"]
+MAX_TAG_DESCRIPTION = COLUMNS["advisory_tags", "description"]
+MAX_EXCEPTION_REASON = COLUMNS["advisory_exceptions", "reason"]
+
+# a campaign: its name, what it asks (a requirement's text) and of which
+# hosts (a system pattern); who added it or sent its notices is
+# MAX_OFFICER long (campaigns.created_by, campaign_notices.sent_by)
+MAX_CAMPAIGN_NAME = COLUMNS["campaigns", "name"]
+MAX_CAMPAIGN_TARGET = COLUMNS["campaigns", "target"]
+MAX_CAMPAIGN_SYSTEM = COLUMNS["campaigns", "system"]

@@ -16,9 +16,16 @@ questions the officer asks of them over the install history.
     streams.py    a host's OS stream from its `system` header
     matching.py   whether a package build is inside an affected range
     exposure.py   who is exposed now, exposure windows, patch times
+    tags.py       the checks of what the officer writes of a tag or an
+                  exception (names, URLs, reasons, advisories, CVEs)
+    exceptions.py the rules of exceptions: in force when, covering what,
+                  and the spans of time they except a finding
+    exchange.py   the JSON document of every tag and exception
     commands.py   the `advisories`, `vulnerable`, `exposure` and
                   `patch-times` commands
+    tag_commands.py the `tags` and `exceptions` commands
 
-Storage is db/advisory_store.py. Exposure is computed when asked, from the
+Storage is db/advisory_store.py (tags and exceptions: db/tag_store.py,
+db/exception_store.py). Exposure is computed when asked, from the
 install intervals, never inside ingest.
 """

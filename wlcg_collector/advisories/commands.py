@@ -12,6 +12,7 @@ from ..db import StoreError
 from ..output import FEW, first_few
 from ..plot import plot_exposure
 from . import exposure as judging
+from .exceptions import excepting
 from .formats import parse_records
 from .records import FORMATS as FEED_FORMATS
 from .records import SEVERITIES, AdvisoryError
@@ -33,6 +34,8 @@ EXPOSURE_HOSTS = ["site", "host", "exposed_since", "fixed_at", "ended_by",
                   "days_after_published"]
 CURVE_COLUMNS = ["date", "hosts", "sites"]
 PATCH_COLUMNS = ["site", "advisories", "fixed", "open", "median_days", "worst_days"]
+# a finding an exception took out, as `vulnerable` and `exposure` show it apart
+EXCEPTED_TABLE = ["site", "host", "advisory", "package", "installed", "exception", "reason"]
 
 
 def severity_list(text):
@@ -71,6 +74,7 @@ def declare_advisories(commands):
                    % ", ".join(SEVERITIES))
     p.add_argument("--since", metavar="DATE", type=date_arg,
                    help="published (or first seen) at or after DATE")
+    p.add_argument("--tag", metavar="NAME", help="those the tag names")
     with_format(p)
     p = command(actions, "show", "one advisory: what it says is affected, its revisions",
                 advisories_show)
@@ -145,6 +149,9 @@ def advisories_list(args):
     severities = severity_list(args.severity) if args.severity else None
     infos = store.advisories.listed(cve=args.cve.upper() if args.cve else None,
                                     severities=severities, since=args.since)
+    if args.tag is not None:
+        tagged = store.tags.advisory_ids(args.tag)
+        infos = [i for i in infos if i.id in tagged]
     cves = store.advisories.cves([i.id for i in infos]) if infos else {}
     rows = [{"advisory": i.ident, "severity": i.severity, "published": i.published,
              "cves": " ".join(cves.get(i.id, [])), "title": i.title} for i in infos]
@@ -205,6 +212,8 @@ def declare_vulnerable(commands):
     with_site(p)
     p.add_argument("--severity", metavar="S", help="%s (one: it and worse; default: all but "
                                                    "none)" % ", ".join(SEVERITIES))
+    p.add_argument("--tag", metavar="NAME", help="only the advisories the tag names (as it "
+                                                 "stood at --at)")
     with_at(p, "default: now")
     with_rows(p, "(host, advisory, package) row")
 
@@ -214,24 +223,51 @@ def cmd_vulnerable(args):
     site = site_of(store, args)
     at = args.at if args.at is not None else int(time.time())
     severities = severity_list(args.severity) if args.severity else judging.SECURITY_SEVERITIES
-    summary, details = judging.vulnerable(store, stream_table(args), at, site, severities)
+    tagged = store.tags.advisory_ids(args.tag, args.at) if args.tag is not None else None
+    exceptions = excepting(store, store.exceptions.in_force(at))
+    result = judging.vulnerable(store, stream_table(args), at, site, severities, tagged,
+                                exceptions)
+    summary, details = result
     columns = judging.VULNERABLE_COLUMNS
     if args.format != "table":
-        emit([dict(zip(columns, row)) for row in details], columns, args.format)
+        rows = [dict(zip(columns, row), excepted_by=None, reason=None) for row in details]
+        emit(rows + excepted_rows(result.excepted, exceptions, args.format),
+             columns + ["excepted_by", "reason"], args.format)
         return
     emit_records(summary, VULNERABLE_SUMMARY, "table")
     if args.rows:
         if details:
             sys.stdout.write("\n")
             emit([dict(zip(columns, row)) for row in details], columns, "table")
-        return
-    hosts = judging.hosts_exposed(details)
-    if hosts:
-        sys.stdout.write("\n")
-        emit([{"site": host.site, "host": host.host, "advisories": len(host.advisories),
-               "most_severe": first_few(["%s (%s)" % pair for pair in host.advisories[:FEW]],
-                                        len(host.advisories))}
-              for host in hosts], VULNERABLE_HOSTS, "table")
+    else:
+        hosts = judging.hosts_exposed(details)
+        if hosts:
+            sys.stdout.write("\n")
+            emit([{"site": host.site, "host": host.host, "advisories": len(host.advisories),
+                   "most_severe": first_few(["%s (%s)" % pair
+                                             for pair in host.advisories[:FEW]],
+                                            len(host.advisories))}
+                  for host in hosts], VULNERABLE_HOSTS, "table")
+    if result.excepted:
+        sys.stdout.write("\nexcepted: %d finding(s) on %d host(s), not counted above\n" % (
+            len(result.excepted), len({row[:2] for row in result.excepted})))
+        emit(excepted_rows(result.excepted, exceptions, "table"), EXCEPTED_TABLE, "table")
+
+
+def excepted_rows(excepted, exceptions, fmt):
+    """The rows of excepted findings (judging.EXCEPTED_COLUMNS) as
+    `vulnerable` prints them: with the ids of the exceptions (a list in
+    JSON) and their reasons."""
+    by_id = {e.id: e for e in exceptions.exceptions}
+    rows = []
+    for values in excepted:
+        row = dict(zip(judging.EXCEPTED_COLUMNS, values))
+        ids = row["excepted_by"]
+        row["reason"] = "; ".join(by_id[i].reason for i in ids)
+        row["exception"] = " ".join(map(str, ids))
+        row["excepted_by"] = list(ids) if fmt == "json" else row["exception"]
+        rows.append(row)
+    return rows
 
 
 def advisories_named(store, ident):
@@ -261,7 +297,8 @@ def cmd_exposure(args):
     site = site_of(store, args)
     now = int(time.time())
     table = stream_table(args)
-    results = [judging.exposure(store, table, info, now, site)
+    exceptions = excepting(store, store.exceptions.listed())
+    results = [judging.exposure(store, table, info, now, site, exceptions)
                for info in advisories_named(store, args.ident)]
     if args.plot:
         if len(results) != 1:
@@ -283,16 +320,24 @@ def cmd_exposure(args):
         if number:
             sys.stdout.write("\n")
         info = result.info
-        print("%s (%s), published %s: %d host(s) ever exposed, %d now"
+        print("%s (%s), published %s: %d host(s) ever exposed, %d now%s"
               % (info.ident, info.severity,
                  _day(info.published) if info.published is not None
                  else "%s (first seen)" % _day(info.first_seen),
-                 len(result.hosts), sum(1 for h in result.hosts if h.fixed_at is None)))
+                 len(result.hosts), sum(1 for h in result.hosts if h.fixed_at is None),
+                 ", %d excepted now" % len(result.excepted) if result.excepted else ""))
         if result.hosts:
             sys.stdout.write("\n")
             emit_records(result.sites, EXPOSURE_SITES, "table")
             sys.stdout.write("\n")
             emit_records(result.hosts, EXPOSURE_HOSTS, "table")
+        if result.excepted:
+            sys.stdout.write("\nexcepted now:\n")
+            emit([{"site": h.site, "host": h.host, "advisory": info.ident,
+                   "package": h.package, "installed": h.installed,
+                   "exception": " ".join(str(e.id) for e in h.exceptions),
+                   "reason": "; ".join(e.reason for e in h.exceptions)}
+                  for h in result.excepted], EXCEPTED_TABLE, "table")
 
 
 def _day(seconds):
@@ -315,5 +360,6 @@ def cmd_patch_times(args):
     now = int(time.time())
     since = args.since if args.since is not None else now - 365 * judging.DAY
     severities = severity_list(args.severity) if args.severity else judging.SECURITY_SEVERITIES
-    emit_records(judging.patch_times(store, stream_table(args), now, since, severities, site),
+    emit_records(judging.patch_times(store, stream_table(args), now, since, severities, site,
+                                     excepting(store, store.exceptions.listed())),
                  PATCH_COLUMNS, args.format)

@@ -21,6 +21,7 @@ from operator import itemgetter
 from ..dates import DAY, FAR_FUTURE, MAX_DAYS
 from ..db.advisory_store import published_or_seen
 from ..site_names import site_key, site_order
+from .exceptions import outside
 from .matching import affects
 from .records import SEVERITIES, SEVERITY_RANK, SOURCE
 
@@ -41,10 +42,15 @@ VULNERABLE_COLUMNS = ["site", "host", "advisory", "severity", "package", "arch",
 HostExposed = namedtuple("HostExposed", "site host advisories")
 _HOST_OF_ROW = itemgetter(0, 1)
 _ADVISORY_OF_ROW = itemgetter(2, 3)
+# vulnerable(): a finding an exception took out, the ids of the exceptions after
+EXCEPTED_COLUMNS = VULNERABLE_COLUMNS + ["excepted_by"]
 # exposure(): one host that was ever exposed (ended_by: fixed, removed or
 # None while exposed)
 HostExposure = namedtuple("HostExposure", "site host exposed_since fixed_at ended_by "
                                           "days_after_published")
+# exposure(): a host whose finding is excepted now (exceptions: the
+# AdvisoryException records that except it)
+ExceptedHost = namedtuple("ExceptedHost", "site host package installed exceptions")
 # exposure(): per site, over its hosts that were ever exposed
 SiteExposure = namedtuple("SiteExposure", "site hosts exposed_now median_days worst_days")
 # exposure(): hosts (and sites) exposed at the end of a UTC day
@@ -115,14 +121,27 @@ class AffectedPackages(object):
         return self.vulnerable.get(package_id, {}).get(self.streams.get(host_id), ())
 
 
-def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
-    """([SiteVulnerability], [row]) at time `at`: the sites with the most
-    critical and important advisories first; the rows (VULNERABLE_COLUMNS)
-    by site, host, severity and advisory."""
+class Vulnerability(tuple):
+    """vulnerable(): ([SiteVulnerability], [row]), and `excepted`: the
+    findings exceptions took out of both, rows in EXCEPTED_COLUMNS."""
+
+    def __new__(cls, summary, details, excepted):
+        self = tuple.__new__(cls, (summary, details))
+        self.excepted = excepted
+        return self
+
+
+def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES, advisory_ids=None,
+               excepting=None):
+    """Vulnerability at time `at`: the sites with the most critical and
+    important advisories first; the rows (VULNERABLE_COLUMNS) by site,
+    host, severity and advisory. advisory_ids: only these (a tag's);
+    excepting (exceptions.Excepting of those in force at `at`): the
+    findings it excepts are neither counted nor rows, but `excepted`."""
     # the advisories some package row may match, then of those severities
     # (a whole grid's feeds hold some 150,000 advisories, most about
     # packages nobody here has)
-    rows = affected_rows(store, None)
+    rows = affected_rows(store, None if advisory_ids is None else sorted(advisory_ids))
     infos = {advisory_id: info for advisory_id, info in store.advisories.by_id(
         {row.advisory_id for row in rows}).items() if info.severity in severities}
     affected = AffectedPackages(store, table, [row for row in rows if row.advisory_id in infos], at)
@@ -133,6 +152,7 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
              if wanted is None or site_key(host.site) == wanted}
     holders = store.fleet.hosts_with_packages(sorted(affected.vulnerable), at)
     per_host = defaultdict(list)  # host id text -> [(rank, ident, name, arch, version, fixed)]
+    excepted = defaultdict(list)  # the same, and the ids of the exceptions
     site_advisories = defaultdict(set)
     for package_id, host_ids in holders.items():
         package = affected.packages[package_id]
@@ -148,6 +168,15 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
             if host is None:
                 continue
             found = by_stream.get(host[0])
+            if found and excepting:
+                standing = []
+                for advisory_id, row in found:
+                    by = excepting.at(advisory_id, package, host[1], host[2], at)
+                    if by:
+                        excepted[host_text].append(row + (tuple(e.id for e in by),))
+                    else:
+                        standing.append((advisory_id, row))
+                found = standing
             if found:
                 rows = per_host[host_text]
                 advisories = site_advisories[host[1]]
@@ -177,7 +206,12 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES):
         head = (site_name, name)
         for rank, ident, package, arch, version, fixed in sorted(set(per_host[host_text])):
             details.append(head + (ident, SEVERITIES[rank], package, arch, version, fixed))
-    return summary, details
+    apart = []
+    for host_text in sorted(excepted, key=lambda h: (site_order(hosts[h][1]), hosts[h][2])):
+        head = hosts[host_text][1:]
+        for row in sorted(set(excepted[host_text])):
+            apart.append(head + (row[1], SEVERITIES[row[0]]) + row[2:])
+    return Vulnerability(summary, details, apart)
 
 
 def hosts_exposed(details):
@@ -206,9 +240,11 @@ def _exposed_after(windows, published, now):
                for start, end in windows)
 
 
-def _host_windows(affected, history, hosts):
+def _host_windows(affected, history, hosts, excepting=None, cuts=None):
     """{(host id, advisory id): windows} of the intervals in `history`
-    ({package id: [(host id, installed, removed)]}) of these hosts."""
+    ({package id: [(host id, installed, removed)]}) of these hosts, less
+    the time `excepting` (exceptions.Excepting) excepts them; cuts: a set
+    given the (host id, advisory id, time) where an exception ended one."""
     intervals = defaultdict(list)
     streams = affected.streams
     for package_id, rows in history.items():
@@ -218,7 +254,18 @@ def _host_windows(affected, history, hosts):
         for host_id, installed, removed in rows:
             if host_id in hosts:
                 for advisory_id, _ in found.get(streams[host_id], ()):
-                    intervals[(host_id, advisory_id)].append((installed, removed))
+                    spans = excepting.spans(advisory_id, affected.packages[package_id],
+                                            hosts[host_id].site, hosts[host_id].name) \
+                        if excepting else None
+                    if not spans:
+                        intervals[(host_id, advisory_id)].append((installed, removed))
+                        continue
+                    end = FAR_FUTURE if removed is None else removed
+                    for start, stop, cut in outside(installed, end, spans):
+                        intervals[(host_id, advisory_id)].append(
+                            (start, None if stop == FAR_FUTURE else stop))
+                        if cut and cuts is not None:
+                            cuts.add((host_id, advisory_id, stop))
     return {key: _windows(value) for key, value in intervals.items()}
 
 
@@ -232,18 +279,22 @@ def _hosts_of(affected, site):
 class Exposure(object):
     """exposure(): the hosts, the sites and the curve of one advisory."""
 
-    def __init__(self, info, hosts, sites, curve):
+    def __init__(self, info, hosts, sites, curve, excepted=()):
         self.info = info
         self.hosts = hosts
         self.sites = sites
         self.curve = curve
+        self.excepted = list(excepted)  # [ExceptedHost] now
 
 
-def exposure(store, table, info, now, site=None):
-    """Exposure of the advisory `info` (AdvisoryInfo)."""
+def exposure(store, table, info, now, site=None, excepting=None):
+    """Exposure of the advisory `info` (AdvisoryInfo); excepting
+    (exceptions.Excepting of every exception, ended ones too): a host is
+    not exposed while an exception in force then excepts it."""
     affected = AffectedPackages(store, table, affected_rows(store, [info.id]), FAR_FUTURE)
     history = store.advisories.package_history(sorted(affected.packages))
-    windows = _host_windows(affected, history, _hosts_of(affected, site))
+    cuts = set()
+    windows = _host_windows(affected, history, _hosts_of(affected, site), excepting, cuts)
     # what each exposed host had of the advisory's packages, to tell a fix
     # from a removal
     exposed = {host_id for host_id, _ in windows}
@@ -254,11 +305,13 @@ def exposure(store, table, info, now, site=None):
                 held[host_id].append((installed, removed))
     published = published_or_seen(info)
     hosts = []
-    for (host_id, _), host_windows in windows.items():
+    for (host_id, advisory_id), host_windows in windows.items():
         host = affected.hosts[host_id]
         end = host_windows[-1][1]
         ended_by = None
-        if end is not None:
+        if (host_id, advisory_id, end) in cuts:
+            ended_by = "excepted"
+        elif end is not None:
             ended_by = "fixed" if any(start <= end and (stop is None or stop > end)
                                       for start, stop in held[host_id]) else "removed"
         hosts.append(HostExposure(host.site, host.name, host_windows[0][0], end, ended_by,
@@ -272,7 +325,29 @@ def exposure(store, table, info, now, site=None):
                           max(m.days_after_published for m in members))
              for name, members in per_site.items()]
     sites.sort(key=lambda s: (-(s.worst_days or 0), site_order(s.site)))
-    return Exposure(info, hosts, sites, _curve(windows, affected, published, now))
+    return Exposure(info, hosts, sites, _curve(windows, affected, published, now),
+                    _excepted_now(affected, history, _hosts_of(affected, site), info, now, excepting))
+
+
+def _excepted_now(affected, history, hosts, info, now, excepting):
+    """[ExceptedHost] holding a build of the advisory's ranges now that an
+    exception in force excepts."""
+    if not excepting:
+        return []
+    found = set()
+    for package_id, rows in history.items():
+        package = affected.packages[package_id]
+        for host_id, _, removed in rows:
+            host = hosts.get(host_id)
+            if host is None or removed is not None or not any(
+                    advisory_id == info.id
+                    for advisory_id, _ in affected.exposures(package_id, host_id)):
+                continue
+            by = excepting.at(info.id, package, host.site, host.name, now)
+            if by:
+                found.add(ExceptedHost(host.site, host.name, package.name, package.version,
+                                       tuple(by)))
+    return sorted(found, key=lambda h: (site_order(h.site), h.host, h.package))
 
 
 def _curve(windows, affected, published, now):
@@ -307,14 +382,15 @@ def _curve(windows, affected, published, now):
     return curve
 
 
-def patch_times(store, table, now, since=None, severities=SECURITY_SEVERITIES, site=None):
-    """[PatchTime], slowest sites first."""
+def patch_times(store, table, now, since=None, severities=SECURITY_SEVERITIES, site=None,
+                excepting=None):
+    """[PatchTime], slowest sites first (excepting: as exposure's)."""
     infos = {info.id: info for info in store.advisories.listed(severities=severities, since=since)}
     if not infos:
         return []
     affected = AffectedPackages(store, table, affected_rows(store, sorted(infos)), FAR_FUTURE)
     history = store.advisories.package_history(sorted(affected.vulnerable))
-    windows = _host_windows(affected, history, _hosts_of(affected, site))
+    windows = _host_windows(affected, history, _hosts_of(affected, site), excepting)
     published_of = {advisory_id: published_or_seen(info) for advisory_id, info in infos.items()}
     per_site = defaultdict(dict)  # site -> advisory id -> [days, open]
     for (host_id, advisory_id), host_windows in windows.items():

@@ -1,17 +1,22 @@
 """What the officer's advisory pages show (pages.py renders them):
 
     /officer/advisories          advisories with hosts exposed now, sortable
-                                 (severity, exposed hosts, sites, published)
+                                 (severity, exposed hosts, sites, published),
+                                 of a tag (?tag=NAME); their tags, and the
+                                 findings exceptions took out, counted apart
     /officer/advisory/ID         hosts exposed now, the exposure curve, per
                                  site: hosts ever exposed, median and worst
-                                 days exposed after publication
+                                 days exposed after publication; its tags,
+                                 its exceptions, the hosts they except now
 """
 
 import time
 
 from ..db.advisory_store import published_or_seen
 from . import exposure as judging
+from .exceptions import excepting, state_of
 from .records import SEVERITIES, SEVERITY_RANK
+from .tags import is_link
 
 SORT_KEYS = ("advisory", "severity", "published", "hosts", "sites")
 
@@ -25,15 +30,25 @@ def advisories_context(store, table, args):
     if severity and severity not in SEVERITIES:
         raise PageArgumentError("severity=%r: one of %s" % (severity[:20], ", ".join(SEVERITIES)))
     severities = (severity,) if severity else judging.SECURITY_SEVERITIES
+    tag = args.get("tag") or ""
+    tagged = store.tags.advisory_ids(tag) if tag else None  # an unknown tag: 404
     now = int(time.time())
-    _, details = judging.vulnerable(store, table, now, severities=severities)
+    result = judging.vulnerable(store, table, now, severities=severities, advisory_ids=tagged,
+                                excepting=excepting(store, store.exceptions.in_force(now)))
     exposed = {}
-    for site, host, advisory in (row[:3] for row in details):
-        entry = exposed.setdefault(advisory, {"hosts": set(), "sites": set()})
-        entry["hosts"].add((site, host))
-        entry["sites"].add(site)
-    infos = {info.ident: info for info in store.advisories.listed(severities=severities)}
+    for excepted, rows in ((False, result[1]), (True, result.excepted)):
+        for site, host, advisory in (row[:3] for row in rows):
+            entry = exposed.setdefault(advisory, {"hosts": set(), "sites": set(),
+                                                  "excepted": set()})
+            if excepted:
+                entry["excepted"].add((site, host))
+            else:
+                entry["hosts"].add((site, host))
+                entry["sites"].add(site)
+    infos = {info.ident: info for info in store.advisories.listed(severities=severities)
+             if tagged is None or info.id in tagged}
     cves = store.advisories.cves([infos[ident].id for ident in exposed]) if exposed else {}
+    tags = store.tags.names_of()
     rows = []
     for ident, entry in exposed.items():
         info = infos[ident]
@@ -41,7 +56,8 @@ def advisories_context(store, table, args):
                      "rank": SEVERITY_RANK[info.severity], "title": info.title,
                      "published": published_or_seen(info), "dated": info.published is not None,
                      "cves": cves.get(info.id, []), "hosts": len(entry["hosts"]),
-                     "sites": len(entry["sites"])})
+                     "sites": len(entry["sites"]), "excepted": len(entry["excepted"]),
+                     "tags": tags.get(info.id, [])})
     sort = args.get("sort") if args.get("sort") in SORT_KEYS else "severity"
     descending = args.get("order") == "desc"
     key = {"severity": lambda r: (r["rank"], -r["hosts"], r["advisory"]),
@@ -51,13 +67,23 @@ def advisories_context(store, table, args):
            "advisory": lambda r: r["advisory"]}[sort]
     rows.sort(key=key, reverse=descending)
     return {"rows": rows, "sort": sort, "descending": descending, "severity": severity,
-            "severities": SEVERITIES, "stored": len(infos)}
+            "severities": SEVERITIES, "stored": len(infos), "tag": tag,
+            "tag_info": store.tags.get(tag) if tag else None, "tags": store.tags.listed(),
+            "excepted": sum(row["excepted"] for row in rows), "is_link": is_link}
 
 
 def advisory_context(store, table, ident):
     info, content = store.advisories.get(ident)
-    result = judging.exposure(store, table, info, int(time.time()))
+    now = int(time.time())
+    exceptions = store.exceptions.listed()
+    result = judging.exposure(store, table, info, now,
+                              excepting=excepting(store, exceptions))
     now_exposed = [h for h in result.hosts if h.fixed_at is None]
+    names = store.tags.names_of().get(info.id, [])
+    cves = set(content["cves"])
     return {"info": info, "content": content, "published": published_or_seen(info),
             "hosts": now_exposed, "ever": len(result.hosts), "sites": result.sites,
-            "curve": result.curve}
+            "curve": result.curve, "excepted": result.excepted, "is_link": is_link,
+            "tags": [tag for tag in store.tags.listed() if tag.name in names],
+            "exceptions": [(e, state_of(e, now)) for e in exceptions
+                           if e.advisory == info.ident or e.cve in cves]}

@@ -22,6 +22,9 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     contact_store.py  whom the sites name (GOCDB's contacts and CSIRT addresses)
     campaign_store.py campaigns with deadlines, and the notices sent for them
     advisory_store.py security advisories: imports and the reads exposure needs
+    tag_store.py      tags on advisories and CVEs, and imports of tags and exceptions
+    exception_store.py exceptions to what advisories find (never deleted, ended)
+    tag_statements.py the SQL of tags and exceptions, and their records
     bulk.py           bulk loads of a whole history (benchmarks, tests)
     testing.py        store.testing: bulk loads, row counts, schema shapes (tests only)
     records.py        the named records every read returns
@@ -37,6 +40,7 @@ from .baseline_store import BaselineStore
 from .campaign_store import CampaignStore
 from .contact_store import ContactStore
 from .database import READ_CONNECTIONS, Database
+from .exception_store import ExceptionStore
 from .errors import (QuotaExceeded, StoreError, StoreFault, StoreUnavailable, UnknownBaseline,
                      UnknownHost, UnknownQuarantined, ValueRefused)
 from .fleet import FleetQueries
@@ -48,6 +52,7 @@ from .records import IngestResult, PendingReport
 from .review import Review
 from .schema import SCHEMA_VERSION, Schema
 from .site_store import SiteError, SiteStore
+from .tag_store import TagStore
 from .url import parse_database_url, redact
 from .writer import DEFAULT_LIMITS, Limits, ReportWriter
 
@@ -79,6 +84,8 @@ class Store(object):
         self.holders = HoldersCache(self.db)
         self.campaigns = CampaignStore(self.db)
         self.contacts = ContactStore(self.db)
+        self.exceptions = ExceptionStore(self.db)
+        self.tags = TagStore(self.db, self.exceptions)
 
     @functools.cached_property
     def testing(self):

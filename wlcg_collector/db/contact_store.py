@@ -6,6 +6,7 @@ to."""
 from collections import namedtuple
 
 from ..contacts import CONTACTS, Contact, recipients
+from ..limits import MAX_OFFICER, MAX_SITE_SOURCE
 from .database import Part
 from .records import ContactImport, SiteContacts
 from .statements import compile_statements
@@ -57,7 +58,8 @@ class ContactStore(Part):
             stored = sum(len(entry.contacts) for entry in sites)
         else:
             stored = sum(1 for entry in sites if entry.csirt is not None)
-        record = (now, source[:255], layout, len(sites), stored, skipped, who[:64])
+        record = (now, source[:MAX_SITE_SOURCE], layout, len(sites), stored, skipped,
+                  who[:MAX_OFFICER])
 
         def work(cursor):
             cursor.execute(sql.INSERT_CONTACT_IMPORT, record)

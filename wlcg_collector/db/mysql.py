@@ -15,6 +15,7 @@ from .dialect import Dialect, first_line
 from .errors import StoreUnavailable
 from .records import HostAt, host_order
 from .statements import PARAM, SharedSQL, compile_statements
+from .tag_statements import TagSQL
 
 
 def compile_sql(text):
@@ -23,7 +24,7 @@ def compile_sql(text):
     return text.replace("%", "%%").replace(PARAM, "%s")
 
 
-class MySQLSQL(SharedSQL):
+class MySQLSQL(SharedSQL, TagSQL):
     INSERT_HOST = ("INSERT INTO hosts (site, name, packager, facts, package_count, first_report, "
                    "last_report, last_received, created, created_by) "
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p}) "

@@ -13,6 +13,7 @@ from .dialect import Dialect, first_line
 from .errors import StoreError, StoreUnavailable
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
+from .tag_statements import TagSQL
 
 # the collected data are for the collector's user only (the officer's
 # commands run as that user)
@@ -24,7 +25,7 @@ def compile_sql(text):
     return text.replace(PARAM, "?")
 
 
-class SQLiteSQL(SharedSQL):
+class SQLiteSQL(SharedSQL, TagSQL):
     INSERT_HOST = ("INSERT OR IGNORE INTO hosts (site, name, packager, facts, package_count, "
                    "first_report, last_report, last_received, created, created_by) "
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p})")

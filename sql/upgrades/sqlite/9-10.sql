@@ -1,5 +1,6 @@
 -- Schema 9 -> 10: site contacts from GOCDB (`sites contacts import`), and
--- campaigns with deadlines and the notices sent for them.
+-- tags and exceptions for advisories, campaigns with deadlines and the
+-- notices sent for them.
 -- Site contacts from GOCDB (`sites contacts import`). contact_imports:
 -- each import, of either of GOCDB's answers (layout: get_site_contacts or
 -- get_site_security_info), with the sites and contacts it stored and the
@@ -33,6 +34,53 @@ CREATE TABLE site_csirts (
     site TEXT PRIMARY KEY COLLATE NOCASE,
     email TEXT NOT NULL,
     import_id INTEGER NOT NULL
+);
+-- Tags and exceptions for advisories (`tags`, `exceptions`). A tag
+-- (name unique without regard to case; url and description for the
+-- officer) names advisories and CVEs: advisory_tag_targets, kind
+-- 'advisory' (target: its ident) or 'cve' (a CVE: every advisory naming
+-- it, those imported later too, resolved when asked). A target is never
+-- deleted: unapplied, it gets removed and removed_by, so that a tag can be
+-- read as it stood at a past time. An exception says that what one
+-- advisory or CVE finds does not apply here, narrowed by package, version
+-- (needs package), site and host; reason, who added it and when; in force
+-- from added until expires (NULL: no end) or until ended (by ended_by).
+-- Never deleted: ended only, so that a past date uses the exceptions as
+-- they stood then.
+CREATE TABLE advisory_tags (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    url TEXT,
+    description TEXT,
+    created INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    changed INTEGER NOT NULL
+);
+CREATE TABLE advisory_tag_targets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tag_id INTEGER NOT NULL REFERENCES advisory_tags (id),
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    added_by TEXT NOT NULL,
+    removed INTEGER,
+    removed_by TEXT
+);
+CREATE INDEX advisory_tag_targets_tag ON advisory_tag_targets (tag_id, removed);
+CREATE TABLE advisory_exceptions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    advisory TEXT,
+    cve TEXT,
+    package TEXT,
+    version TEXT,
+    site TEXT COLLATE NOCASE,
+    host TEXT,
+    reason TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    added_by TEXT NOT NULL,
+    expires INTEGER,
+    ended INTEGER,
+    ended_by TEXT
 );
 -- Campaigns (schema 10): a target the sites must meet by a deadline
 -- (EGI SEC03: 7 days). kind: advisory, cve, tag or requirement, target
