@@ -1,8 +1,8 @@
 """The advisory measures of bench/run, on the query fleet (bench/fleet.py):
 5,000 OSV records of 3 affected packages each, in the form of AlmaLinux's
 feed (one JSON file a record, in a zip), imported the way an operator
-does; then `vulnerable` over the fleet, `exposure` of one advisory and
-`patch-times`.
+does; then `vulnerable` over the fleet, `exposure` of one advisory,
+`patch-times`, and `campaign status` of a campaign on a tag of 40 of them.
 
 Most records name versions older than the fleet's (nobody is exposed, as
 with most of a real feed); 15 name a fix newer than every host's version
@@ -17,6 +17,7 @@ import time
 import zipfile
 
 from bench.fleet import DAY, upgraded
+from wlcg_collector import campaigns
 from wlcg_collector.advisories import exposure as judging
 from wlcg_collector.advisories.formats import parse
 from wlcg_collector.advisories.sources import items_of
@@ -124,4 +125,31 @@ def measure_advisories(store, fleet, directory, log):
     results["patch_times_s"] = time.perf_counter() - began
     log("patch-times of the %d advisories published in the fleet's 90 days, %d sites, in "
         "%.3f s" % (STAGED_RECORDS + OPEN_RECORDS, len(rows), results["patch_times_s"]))
+    results.update(measure_campaign(store, fleet, end, log))
     return results
+
+
+def measure_campaign(store, fleet, end, log):
+    """`campaign status` of a 7-day campaign on a tag of the 40 advisories
+    the fleet is exposed to (SEC03's case: a tag of the grid's critical
+    ones), begun half way through the fleet's days."""
+    tagged = [("advisory", "ALSA-BENCH:%05d" % index)
+              for index in range(STAGED_RECORDS + OPEN_RECORDS)]
+    store.tags.add("BENCH-Critical", None, None, fleet.start, "bench")
+    store.tags.apply("BENCH-Critical", tagged, fleet.start, "bench")
+    start = fleet.start + fleet.days // 2 * DAY
+    campaign = store.campaigns.add("bench", campaigns.TAG, "BENCH-Critical", None, start,
+                                   start + 7 * DAY, fleet.start, "bench")
+    times = []
+    for _ in range(3):
+        began = time.perf_counter()
+        status = campaigns.status_at(store, StreamTable(), campaign, end)
+        times.append(time.perf_counter() - began)
+    seconds = sorted(times)[1]
+    states = [site.state for site in status.sites]
+    log("campaign status of a tag of %d advisories over %d hosts: %d sites (%d overdue, %d "
+        "done, %d unknown), %d hosts still exposed, a burn-down of %d days, in %.3f s"
+        % (len(tagged), fleet.hosts, len(states), states.count(campaigns.OVERDUE),
+           states.count(campaigns.DONE), states.count(campaigns.UNKNOWN),
+           sum(site.exposed for site in status.sites), len(status.burndown), seconds))
+    return {"campaign_status_10k_s": seconds}

@@ -19,14 +19,15 @@ one host (the history moves with them); a rollback changes the status as
 the history changes.
 """
 
-import bisect
 import json
 from collections import defaultdict, namedtuple
+from collections.abc import Sequence
 
 from .advisories.exceptions import excepting, outside
 from .advisories.exposure import AffectedPackages, affected_rows
 from .baselines import parse_requirement, system_matches
 from .dates import DAY, FAR_FUTURE, MAX_DAYS
+from .db.database import maker
 from .limits import MAX_CAMPAIGN_NAME, MAX_CAMPAIGN_SYSTEM, MAX_CAMPAIGN_TARGET
 from .text import has_invisible
 from .db.advisory_store import UnknownAdvisory
@@ -59,10 +60,6 @@ ExceptedPackage = namedtuple("ExceptedPackage", "host package installed exceptio
 # status(): hosts still exposed and sites not done at the end of each UTC day
 BurnDay = namedtuple("BurnDay", "day hosts sites")
 CampaignStatus = namedtuple("CampaignStatus", "campaign at sites burndown")
-# one failing package row a host held: from installed until removed (None:
-# still held); key: the advisory id (None for a requirement)
-Finding = namedtuple("Finding", "package_id key fixed installed removed")
-
 
 class CampaignError(ValueError):
     """A campaign that cannot be: the message is one line."""
@@ -148,21 +145,6 @@ def requirement_target(store, text):
     return Target(hosts, {}, packages, failing)
 
 
-def _merged(intervals):
-    merged = []
-    for start, end in sorted(intervals, key=lambda i: i[0]):
-        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
-            if merged[-1][1] is not None and (end is None or end > merged[-1][1]):
-                merged[-1][1] = end
-            continue
-        merged.append([start, end])
-    return merged
-
-
-def _inside(windows, at):
-    return any(start <= at and (end is None or end > at) for start, end in windows)
-
-
 def describe(campaign):
     """What a campaign asks, in words: `advisory ALSA-2024:2433 on el9`."""
     text = {ADVISORY: "advisory %s", CVE: "the advisories of %s",
@@ -228,43 +210,80 @@ def final_status(campaign):
 
 
 def status(store, target, campaign, at, site=None, excepted=None):
-    """The CampaignStatus of a campaign at `at` (of one site, if given)."""
+    """The CampaignStatus of a campaign at `at` (of one site, if given);
+    excepted: the exceptions.Excepting of every exception. Each of a
+    host's failing intervals is read once: the days it covers are a bit
+    mask, and only a package an exception may cover is judged advisory by
+    advisory (a fleet holds hundreds of thousands of such intervals)."""
     start = campaign.start
     wanted = None if site is None else site_key(site)
     hosts = {host_id: host for host_id, host in target.hosts.items()
              if (wanted is None or site_key(host.site) == wanted)
              and (campaign.system is None or system_matches(campaign.system, host.system or ""))}
-    findings = defaultdict(list)
-    history = store.advisories.package_history(sorted(target.failing))
-    for package_id, rows in history.items():
-        for host_id, installed, removed in rows:
-            if host_id in hosts and installed <= at and (removed is None or removed > start):
-                for key, fixed in target.failing_for(package_id, host_id):
-                    findings[host_id].append(Finding(package_id, key, fixed, installed, removed))
     reporting = store.campaigns.hosts_reporting(start, at)
-    per_site = defaultdict(lambda: defaultdict(list))  # site -> state -> [(host, details)]
-    windows = {}  # host id -> windows exposed and not excepted
-    for host_id, found in findings.items():
-        host = hosts[host_id]
-        exposed_now, excepted_now, pieces = [], [], []
-        for finding in found:
-            package = target.packages[finding.package_id]
-            # (a requirement's findings name no advisory: no exception covers them)
-            spans = excepted.spans(finding.key, package, host.site, host.name) \
-                if excepted and finding.key is not None else []
-            end = FAR_FUTURE if finding.removed is None else finding.removed
-            pieces += [(low, None if high == FAR_FUTURE else high)
-                       for low, high, _ in outside(finding.installed, end, spans)]
-            if not (finding.installed <= at and (finding.removed is None or finding.removed > at)):
+    days = _Days(start, at)
+    candidates = excepted.candidates if excepted else {}
+    listing = _Listing(target)
+    # what a package row is for a host of a stream, worked out once:
+    # [failing, whether an exception may cover it, its listing]
+    kinds = {}
+    masks = defaultdict(int)  # host id -> the days it was exposed, at their end
+    exposed = defaultdict(list)  # host id -> the listings of the rows it still holds
+    judged = defaultdict(list)  # host id -> [(package id, installed, removed, failing)]
+    count, base = days.count, days.first + DAY - 1  # (the first day's end)
+    streams = target.streams
+    for package_id, rows in store.advisories.package_history(
+            sorted(target.failing), start, at).items():
+        for host_id, installed, removed in rows:
+            if host_id not in hosts:
                 continue
-            active = excepted.at(finding.key, package, host.site, host.name, at) \
-                if spans else []
-            if active:
-                excepted_now.append(ExceptedPackage(host.name, package.name, package.version,
-                                                    active[0].id, active[0].reason))
-            else:
-                exposed_now.append((package, finding))
-        windows[host_id] = _merged(pieces)
+            kind = kinds.get((package_id, streams.get(host_id)))
+            if kind is None:
+                failing = target.failing_for(package_id, host_id)
+                kind = kinds[package_id, streams.get(host_id)] = [
+                    failing, any(key in candidates for key, _ in failing), None]
+            if not kind[0]:
+                continue
+            if kind[1]:  # an exception may cover it: below
+                judged[host_id].append((package_id, installed, removed, kind[0]))
+                masks[host_id] |= 0  # (affected, whatever the exceptions leave)
+                continue
+            # the days it covers at their end (as _Days.mask, inline: a fleet
+            # has hundreds of thousands of these)
+            held = removed is None or removed > at
+            lo = max(0, -(-(installed - base) // DAY))
+            hi = count if held else min(count, max(0, -(-(removed - base) // DAY)))
+            if lo < hi:
+                masks[host_id] |= (1 << hi) - (1 << lo)
+            if held:
+                exposed[host_id].append(kind[2] if kind[2] is not None
+                                        else listing.of(package_id, kind))
+    per_site = defaultdict(lambda: defaultdict(list))  # site -> state -> [(host, ...)]
+    for host_id in list(masks):
+        host, mask = hosts[host_id], masks[host_id]
+        exposed_now, excepted_now = exposed.get(host_id, []), []
+        for package_id, installed, removed, failing in judged.get(host_id, ()):
+            # advisory by advisory (a requirement's findings name none, and
+            # no exception covers them)
+            held = removed is None or removed > at
+            package = target.packages[package_id]
+            end = FAR_FUTURE if removed is None else removed
+            standing = []
+            for key, fixed in failing:
+                spans = excepted.spans(key, package, host.site, host.name) \
+                    if key in candidates else []
+                for low, high, _ in outside(installed, end, spans):
+                    mask |= days.mask(low, None if high == FAR_FUTURE else high)
+                by = excepted.at(key, package, host.site, host.name, at) if held and spans \
+                    else []
+                if by:
+                    excepted_now.append(ExceptedPackage(host.name, package.name,
+                                                        package.version, by[0].id, by[0].reason))
+                elif held:
+                    standing.append((key, fixed))
+            if standing:
+                exposed_now.append(listing.of(package_id, [tuple(standing), True, None]))
+        masks[host_id] = mask
         if exposed_now:
             state = EXPOSED if host_id in reporting else SILENT
         elif excepted_now:
@@ -272,26 +291,100 @@ def status(store, target, campaign, at, site=None, excepted=None):
         else:
             state = FIXED if host_id in reporting else SILENT
         per_site[host.site][state].append((host, exposed_now, excepted_now))
-    sites = [_site_status(name, states, campaign, at, target)
+    sites = [_site_status(name, states, campaign, at)
              for name, states in per_site.items()]
     sites.sort(key=lambda s: (STATES.index(s.state), -(s.overdue_days or 0),
                               site_order(s.site)))
-    return CampaignStatus(campaign, at, sites, _burndown(windows, hosts, start, at))
+    return CampaignStatus(campaign, at, sites, days.burndown(masks, hosts))
 
 
-def _site_status(name, states, campaign, at, target):
-    exposed_hosts = []
-    for host, exposed_now, _ in states[EXPOSED] + states[SILENT]:
-        by_package = {}
-        for package, finding in exposed_now:
-            key = (package.name, package.version, finding.fixed)
-            entry = by_package.setdefault(key, [])
-            if finding.key is not None:
-                entry.append(target.idents.get(finding.key))
-        exposed_hosts += [ExposedPackage(host.name, package_name, version, fixed,
-                                         sorted(set(a for a in idents if a)))
-                          for (package_name, version, fixed), idents in by_package.items()]
-    exposed_hosts.sort(key=lambda h: (h.host, h.package, h.installed))
+class _Days(object):
+    """The UTC days from a campaign's start to `at` (at most MAX_DAYS, the
+    last ending at `at`): which of them an interval covers at their end,
+    as a bit mask."""
+
+    def __init__(self, start, at):
+        first, last = start - start % DAY, at - at % DAY
+        self.first = max(first, last - (MAX_DAYS - 1) * DAY)
+        self.count = (last - self.first) // DAY + 1
+        self.ends = [min(day + DAY - 1, at) for day in range(self.first, last + DAY, DAY)]
+
+    def index(self, t):
+        """The first day whose end is at or after t."""
+        return min(self.count, max(0, -(-(t - self.first - DAY + 1) // DAY)))
+
+    def mask(self, start, end):
+        lo = self.index(start)
+        hi = self.count if end is None else self.index(end)
+        return (1 << hi) - (1 << lo) if lo < hi else 0
+
+    def burndown(self, masks, hosts):
+        """[BurnDay]: the hosts exposed (excepted time aside; a silent
+        host counts) and the sites with one, at the end of each day."""
+        site_masks = defaultdict(int)
+        for host_id, mask in masks.items():
+            site_masks[site_key(hosts[host_id].site)] |= mask
+        return [BurnDay(end - end % DAY, sum(1 for m in masks.values() if m >> i & 1),
+                        sum(1 for m in site_masks.values() if m >> i & 1))
+                for i, end in enumerate(self.ends)]
+
+
+class _Listing(object):
+    """What a host still holding a failing package row is listed with: the
+    row's name and version, each fixed version and the advisories that
+    give it."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def of(self, package_id, kind):
+        """The listing of a row (kind: [failing, exceptable, listing]),
+        worked out once a kind."""
+        if kind[2] is None:
+            package = self.target.packages[package_id]
+            by_fixed = defaultdict(set)
+            for key, fixed in kind[0]:
+                ident = self.target.idents.get(key)
+                by_fixed[fixed].update([ident] if ident else [])
+            kind[2] = [(package.name, package.version, fixed, sorted(idents))
+                       for fixed, idents in by_fixed.items()]
+        return kind[2]
+
+
+class _HostsExposed(Sequence):
+    """A site's [ExposedPackage], in host, package and version order, made
+    when first read: a whole fleet's can be hundreds of thousands, and
+    where the sites stand needs none of them."""
+
+    def __init__(self, groups):
+        self._groups = groups  # [(host name, [listing])]
+        self._rows = None
+
+    def _all(self):
+        if self._rows is None:
+            make = maker(ExposedPackage)
+            self._rows = sorted((make((host,) + entry) for host, listings in self._groups
+                                 for listing in listings for entry in listing),
+                                key=lambda h: (h.host, h.package, h.installed))
+            self._groups = None
+        return self._rows
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self):
+        return len(self._all())
+
+    def __eq__(self, other):
+        return list(self) == list(other)
+
+    def __repr__(self):
+        return repr(self._all())
+
+
+def _site_status(name, states, campaign, at):
+    exposed_hosts = _HostsExposed([(host.name, exposed_now) for host, exposed_now, _
+                                   in states[EXPOSED] + states[SILENT]])
     excepted = sorted((e for _, _, found in states[EXCEPTED] for e in found),
                       key=lambda e: (e.host, e.package))
     counts = {state: len(states[state]) for state in (FIXED, EXPOSED, EXCEPTED, SILENT)}
@@ -308,34 +401,3 @@ def _site_status(name, states, campaign, at, target):
     return CampaignSite(name, state, affected, counts[FIXED], counts[EXPOSED],
                         counts[EXCEPTED], counts[SILENT], campaign.deadline, overdue_days,
                         exposed_hosts, excepted)
-
-
-def _burndown(windows, hosts, start, at):
-    """[BurnDay] from the start's day to `at`'s (at most MAX_DAYS): hosts
-    exposed (excepted time aside; a silent host still counts) and sites
-    with such a host, at the end of each day."""
-    first = start - start % DAY
-    last = at - at % DAY
-    first = max(first, last - (MAX_DAYS - 1) * DAY)
-    ends = [min(day + DAY - 1, at) for day in range(first, last + DAY, DAY)]
-    host_deltas = [0] * (len(ends) + 1)
-    site_spans = defaultdict(list)
-    for host_id, host_windows in windows.items():
-        for low, high in host_windows:
-            lo = bisect.bisect_left(ends, low)
-            hi = len(ends) if high is None else bisect.bisect_left(ends, high)
-            if lo < hi:
-                host_deltas[lo] += 1
-                host_deltas[hi] -= 1
-                site_spans[site_key(hosts[host_id].site)].append((lo, hi))
-    site_deltas = [0] * (len(ends) + 1)
-    for spans in site_spans.values():
-        for lo, hi in _merged(spans):
-            site_deltas[lo] += 1
-            site_deltas[hi] -= 1
-    days, exposed, sites = [], 0, 0
-    for index, end in enumerate(ends):
-        exposed += host_deltas[index]
-        sites += site_deltas[index]
-        days.append(BurnDay(end - end % DAY, exposed, sites))
-    return days

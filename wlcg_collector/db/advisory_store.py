@@ -193,17 +193,22 @@ class AdvisoryStore(Part):
                     found[row[0]] = make(row)
         return found
 
-    def package_history(self, package_ids):
+    def package_history(self, package_ids, since=None, until=None):
         """{package id: [(host id, installed, removed)]}: every interval of
-        these package rows, read in one transaction (one string a package
+        these package rows (given since and until: those held at some time
+        in (since, until]), read in one transaction (one string a package
         row: a driver builds far fewer rows)."""
         sql = self.sql
+        if since is None:
+            statement, bounds = sql.SELECT_PACKAGE_HISTORY_CONCAT, []
+        else:
+            statement, bounds = sql.SELECT_PACKAGE_HISTORY_BETWEEN_CONCAT, [until, since]
 
         def work(cursor):
             found = {}
             for chunk in chunks(sorted(package_ids)):
-                cursor.execute(sql.SELECT_PACKAGE_HISTORY_CONCAT.format(
-                    marks=self.db.marks(len(chunk))), chunk)
+                cursor.execute(statement.format(marks=self.db.marks(len(chunk))),
+                               list(chunk) + bounds)
                 for package_id, text in cursor.fetchall():
                     if isinstance(text, bytes):
                         text = text.decode("ascii")

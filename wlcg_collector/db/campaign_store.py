@@ -35,9 +35,12 @@ class CampaignSQL(object):
                      "message_id, sent_by) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})")
     SELECT_NOTICES = ("SELECT " + ", ".join(CampaignNotice._fields) + " FROM campaign_notices "
                       "WHERE campaign_id = {p} ORDER BY sent, id")
-    # the hosts that had a report applied in (start, end]: not silent
+    # the hosts that had a report applied in (start, end]: not silent; when
+    # no report is later than end, each host's latest tells
     SELECT_HOSTS_REPORTING = ("SELECT DISTINCT host_id FROM reports WHERE collected > {p} "
                               "AND collected <= {p} AND applied = 1")
+    SELECT_LATEST_REPORT = "SELECT MAX(last_report) FROM hosts"
+    SELECT_HOSTS_REPORTED_SINCE = "SELECT id FROM hosts WHERE last_report > {p}"
 
 
 class CampaignStore(Part):
@@ -91,5 +94,8 @@ class CampaignStore(Part):
 
     def hosts_reporting(self, start, end):
         """{host id} of the hosts that had a report applied in (start, end]."""
-        return {row[0] for row in self.db.read(self.statements.SELECT_HOSTS_REPORTING,
-                                               (start, end))}
+        sql = self.statements
+        newest = self.db.read_one(sql.SELECT_LATEST_REPORT)[0]
+        if newest is None or newest <= end:  # (now: the hosts' rows say, a read less)
+            return {row[0] for row in self.db.read(sql.SELECT_HOSTS_REPORTED_SINCE, (start,))}
+        return {row[0] for row in self.db.read(sql.SELECT_HOSTS_REPORTING, (start, end))}

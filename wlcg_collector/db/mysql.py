@@ -64,6 +64,10 @@ class MySQLSQL(SharedSQL, TagSQL):
     SELECT_PACKAGE_HISTORY_CONCAT = (
         "SELECT package_id, GROUP_CONCAT(CONCAT_WS(' ', host_id, installed, IFNULL(removed, ''))) "
         "FROM installs WHERE package_id IN ({marks}) GROUP BY package_id")
+    SELECT_PACKAGE_HISTORY_BETWEEN_CONCAT = (
+        "SELECT package_id, GROUP_CONCAT(CONCAT_WS(' ', host_id, installed, IFNULL(removed, ''))) "
+        "FROM installs WHERE package_id IN ({marks}) AND installed <= {p} "
+        "AND (removed IS NULL OR removed > {p}) GROUP BY package_id")
     # Keys travel as hex.
     INSERT_INSTALLS_JSON = (
         "INSERT INTO installs (host_id, package_id, installed) SELECT {p}, j.id, {p} "

@@ -67,6 +67,10 @@ class SQLiteSQL(SharedSQL, TagSQL):
     SELECT_PACKAGE_HISTORY_CONCAT = (
         "SELECT package_id, GROUP_CONCAT(host_id || ' ' || installed || ' ' || "
         "IFNULL(removed, '')) FROM installs WHERE package_id IN ({marks}) GROUP BY package_id")
+    SELECT_PACKAGE_HISTORY_BETWEEN_CONCAT = (
+        "SELECT package_id, GROUP_CONCAT(host_id || ' ' || installed || ' ' || "
+        "IFNULL(removed, '')) FROM installs WHERE package_id IN ({marks}) AND installed <= {p} "
+        "AND (removed IS NULL OR removed > {p}) GROUP BY package_id")
     SELECT_INSTALLS_INDEXES = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
                                "AND tbl_name = 'installs' AND sql IS NOT NULL")
     SELECT_TABLES = "SELECT name, sql FROM sqlite_master WHERE type = 'table' " \
