@@ -149,19 +149,17 @@ def campaign_list(args):
     now = int(time.time())
     rows = []
     for campaign in store.campaigns.listed():
-        if campaign.closed is not None:
-            states = [site["state"] for site in campaigns.final_status(campaign)]
-        else:
-            states = [site.state for site in campaign_status_at(store, table, campaign,
-                                                                 now).sites]
+        try:
+            counts = campaigns.site_counts(store, table, campaign, now)
+        except CampaignError as exc:
+            raise CommandError(str(exc))
         rows.append({"campaign": campaign.name, "target": "%s %s" % (campaign.kind,
                                                                       campaign.target),
                      "system": campaign.system, "start": format_day(campaign.start),
                      "deadline": format_time(campaign.deadline),
                      "closed": format_time(campaign.closed) if campaign.closed else None,
-                     "done": states.count(campaigns.DONE), "open": states.count(campaigns.OPEN),
-                     "overdue": states.count(campaigns.OVERDUE),
-                     "unknown": states.count(campaigns.UNKNOWN)})
+                     "done": counts[campaigns.DONE], "open": counts[campaigns.OPEN],
+                     "overdue": counts[campaigns.OVERDUE], "unknown": counts[campaigns.UNKNOWN]})
     emit(rows, LIST_COLUMNS, args.format)
 
 

@@ -16,13 +16,8 @@ def campaigns_context(store, table):
     now = int(time.time())
     rows = []
     for campaign in store.campaigns.listed():
-        if campaign.closed is not None:
-            states = [site["state"] for site in campaigns.final_status(campaign)]
-        else:
-            states = [site.state for site in campaigns.status_at(store, table, campaign,
-                                                                 now).sites]
         rows.append({"campaign": campaign, "target": campaigns.describe(campaign),
-                     "counts": {state: states.count(state) for state in campaigns.STATES}})
+                     "counts": campaigns.site_counts(store, table, campaign, now)})
     return {"rows": rows, "now": now}
 
 

@@ -204,6 +204,16 @@ def status_document(status):
             for site in status.sites]
 
 
+def site_counts(store, table, campaign, now):
+    """{state: how many sites are in it} of a campaign now (a closed one:
+    as it was closed)."""
+    if campaign.closed is not None:
+        states = [site["state"] for site in final_status(campaign)]
+    else:
+        states = [site.state for site in status_at(store, table, campaign, now).sites]
+    return {state: states.count(state) for state in STATES}
+
+
 def final_status(campaign):
     """The status a closed campaign kept (its sites, as documents)."""
     return json.loads(campaign.final) if campaign.final else []
