@@ -216,7 +216,7 @@ def test_every_link_starts_at_the_mount_point(app):
     kinds = {urllib.parse.urlsplit(url).path[len(MOUNT + "/officer/"):].split("/")[0]
              for url in pages}
     assert kinds == {"", "site", "host", "baseline", "adoption", "quarantine", "advisories",
-                     "advisory", "static"}
+                     "advisory", "campaigns", "campaign", "static"}
     assert any("format=csv" in url for url in pages)
     assert any("baseline=osg" in url and "/site/" in url for url in pages)
     # and so do the links of an error page
