@@ -214,6 +214,12 @@ def test_a_closed_campaign_keeps_its_final_status(fleet, collector_keys):
     (["x", "--advisory", ADVISORY, "--days", "7", "--by", "x" * 65], 2,
      "who is longer than 64 characters"),
     (["x" * 101, "--advisory", ADVISORY, "--days", "7"], 2, "campaign name"),
+    # a deadline no date can print, and a date a time prints in fewer digits
+    (["x", "--advisory", ADVISORY, "--days", "100000000000000"], 2,
+     "the deadline must come within 3660 days of the start"),
+    (["x", "--advisory", ADVISORY, "--start", "0001-01-01", "--days", "7"], 2,
+     "is not a date from 1970 to 9999"),
+    (["x", "--cve", "NOTACVE", "--days", "7"], 2, "'NOTACVE' is not a CVE id"),
 ])
 def test_bad_campaigns_are_one_line(fleet, args, code, message):
     got, out, err = cli(fleet, "campaign", "add", *args)
@@ -232,6 +238,13 @@ def test_unknown_campaigns_and_a_second_of_one_name(fleet):
     assert (code, err) == (1, "wlcg-collector: campaign 'avahi' exists already\n")
     code, out, err = cli(fleet, "campaign", "status", "avahi", "--at", iso(T0))
     assert code == 2 and "before the campaign started" in err
+    # names that differ in case only are one campaign
+    code, out, err = cli(fleet, "campaign", "add", "AVAHI", "--advisory", ADVISORY, "--days", "7")
+    assert (code, err) == (1, "wlcg-collector: campaign 'avahi' exists already\n")
+    # one that has not started yet has nothing to tell
+    add(fleet, "later", "--advisory", ADVISORY, "--start", iso(T0 + 30 * DAY), "--days", "7")
+    code, out, err = cli(fleet, "campaign", "status", "later")
+    assert (code, err) == (0, "") and out.endswith("nothing to tell yet\n")
 
 
 def test_the_store_keeps_campaigns_across_connections(store):
@@ -351,6 +364,26 @@ def test_notices_are_sent_once_a_stage(noticed, tmp_path):
         controller.stop()
 
 
+def test_an_address_that_would_become_others_never_reaches_a_header(noticed, tmp_path):
+    """An RFC 2047 encoded word in a contact's address would be decoded
+    into other recipients (or a line break) when the header is made: the
+    import refuses it, and a site left without an address is said."""
+    store, run = noticed
+    hostile = tmp_path / "contacts.xml"
+    with open(CONTACTS_FILE, encoding="utf-8") as handle:
+        text = handle.read()
+    hostile.write_text(text.replace(
+        "bo@beta.example.net", "=?utf-8?b?ZXZpbEBhdHRhY2tlci5vcmcsIHZpY3RpbQ==?=@beta.example.net"),
+        encoding="utf-8")
+    code, out, err = run_cli(["--db", store.db.dialect.describe(), "sites", "contacts", "import",
+                              str(hostile)])
+    assert code == 1 and "=?utf-8?b?" in err  # named, and skipped
+    code, out, err = run(["notices", "avahi", "--out", str(tmp_path / "n")])
+    assert "site T2_YY_Beta has no contact" in err
+    assert sorted(os.listdir(str(tmp_path / "n"))) == ["T2_XX_Alpha.eml"]
+    assert b"attacker" not in (tmp_path / "n" / "T2_XX_Alpha.eml").read_bytes()
+
+
 def test_a_refused_recipient_and_a_relay_away_are_not_recorded(noticed, tmp_path):
     from test_mail import Inbox, free_port
     from aiosmtpd.controller import Controller
@@ -381,3 +414,19 @@ def test_notices_go_only_into_a_directory_of_ones_own(noticed, tmp_path):
     os.chmod(str(shared), 0o777)
     code, out, err = run(["notices", "avahi", "--out", str(shared)])
     assert code == 2 and "may be written by others" in err and os.listdir(str(shared)) == []
+    # a link to a directory of one's own is not taken either: where it leads
+    # may change between the check and the writing
+    own = tmp_path / "own"
+    own.mkdir(mode=0o700)
+    os.symlink(str(own), str(tmp_path / "link"))
+    code, out, err = run(["notices", "avahi", "--out", str(tmp_path / "link")])
+    assert code == 2 and "is not a directory" in err and os.listdir(str(own)) == []
+    (tmp_path / "file").write_text("")
+    code, out, err = run(["notices", "avahi", "--out", str(tmp_path / "file")])
+    assert code == 2 and "is not a directory" in err
+    if os.geteuid() == 0:  # (only root can give a directory away)
+        theirs = tmp_path / "theirs"
+        theirs.mkdir(mode=0o755)
+        os.chown(str(theirs), 65534, 65534)
+        code, out, err = run(["notices", "avahi", "--out", str(theirs)])
+        assert code == 2 and "belongs to another user" in err and os.listdir(str(theirs)) == []

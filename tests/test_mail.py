@@ -80,9 +80,10 @@ def test_a_message_goes_through_a_plain_relay(smtp_server):
     inbox = Inbox()
     port, _ = smtp_server(inbox)
     settings = MailSettings("127.0.0.1", port, starttls=False, sender=SENDER)
-    message = notice(["csirt@site-a.example.org", "admin@site-a.example.org"])
+    recipients = ["csirt@site-a.example.org", "admin@site-a.example.org"]
+    message = notice(recipients)
     with Mailer(settings) as mailer:
-        sent = mailer.send(message)
+        sent = mailer.send(message, recipients)
     assert sent.accepted == ["csirt@site-a.example.org", "admin@site-a.example.org"]
     assert sent.refused == {} and sent.message_id == message["Message-ID"]
     [(mail_from, rcpt_tos, content, tls)] = inbox.received
@@ -100,8 +101,8 @@ def test_starttls_verifies_the_relay(smtp_server, tmp_path):
     port, ca_file = smtp_server(inbox, tls=True)
     settings = MailSettings("127.0.0.1", port, starttls=True, sender=SENDER, ca_file=ca_file)
     with Mailer(settings) as mailer:
-        assert mailer.send(notice(["csirt@site-a.example.org"])).accepted == [
-            "csirt@site-a.example.org"]
+        assert mailer.send(notice(["csirt@site-a.example.org"]),
+                           ["csirt@site-a.example.org"]).accepted == ["csirt@site-a.example.org"]
     assert [tls for _, _, _, tls in inbox.received] == [True]
     # a relay whose certificate this collector does not trust gets nothing
     make_tls_server_files(tmp_path / "other")
@@ -125,11 +126,12 @@ def test_a_refused_recipient_is_said_and_the_others_get_it(smtp_server):
     port, _ = smtp_server(inbox)
     settings = MailSettings("127.0.0.1", port, starttls=False, sender=SENDER)
     with Mailer(settings) as mailer:
-        sent = mailer.send(notice(["gone@site-a.example.org", "csirt@site-a.example.org"]))
+        both = ["gone@site-a.example.org", "csirt@site-a.example.org"]
+        sent = mailer.send(notice(both), both)
         assert sent.accepted == ["csirt@site-a.example.org"]
         assert sent.refused == {"gone@site-a.example.org": "550 5.1.1 no such mailbox"}
         # every recipient refused: nothing sent, each said
-        sent = mailer.send(notice(["gone@site-a.example.org"]))
+        sent = mailer.send(notice(["gone@site-a.example.org"]), ["gone@site-a.example.org"])
         assert sent.accepted == [] and list(sent.refused) == ["gone@site-a.example.org"]
     assert [rcpt for _, rcpt, _, _ in inbox.received] == [["csirt@site-a.example.org"]]
 
@@ -149,6 +151,14 @@ def test_a_relay_away_is_one_line():
     (["csirt@site-a.example.org\r\nBcc: x@evil.example"], "s", "is not an e-mail address"),
     (["<csirt@site-a.example.org>"], "s", "is not an e-mail address"),
     (["csirt@site-a.example.org"], "deadline\r\nBcc: x@evil.example", "a subject is one line"),
+    # an RFC 2047 encoded word is decoded when the header is made: here
+    # into "evil@attacker.org, victim", and into a line break
+    (["=?utf-8?b?ZXZpbEBhdHRhY2tlci5vcmcsIHZpY3RpbQ==?=@alma.example.org"], "s",
+     "is not an e-mail address"),
+    (["=?utf-8?b?eA0KQmNjOiBldmlsQGF0dGFja2VyLm9yZw==?=@quiet.example.org"], "s",
+     "is not an e-mail address"),
+    (["user%other@relay.example.org"], "s", "is not an e-mail address"),
+    (["a!b@relay.example.org"], "s", "is not an e-mail address"),
     ([], "s", "at least one recipient")])
 def test_nothing_can_add_a_header(recipients, subject, reason):
     with pytest.raises(MailError) as caught:
@@ -156,11 +166,21 @@ def test_nothing_can_add_a_header(recipients, subject, reason):
     assert reason in str(caught.value)
 
 
+def test_site_names_made_file_names_stay_apart(tmp_path):
+    names = ["T2<X", "T2>X", ".T2_X", "T2_X"]
+    assert len({file_name(name) for name in names}) == 4
+    assert file_name("T2_X") == "T2_X.eml"
+    for name in names:
+        write_message(str(tmp_path), name, notice(["csirt@site-a.example.org"]))
+    assert len(os.listdir(str(tmp_path))) == 4
+
+
 def test_a_message_on_disk_is_rfc_5322_for_its_owner_only(tmp_path):
     message = notice(["csirt@site-a.example.org"])
     path = write_message(str(tmp_path), "../T2_ÜBER/site", message)
     assert os.path.dirname(path) == str(tmp_path)
-    assert os.path.basename(path) == "_T2__BER_site.eml" == file_name("../T2_ÜBER/site")
+    assert os.path.basename(path) == file_name("../T2_ÜBER/site")
+    assert os.path.basename(path).startswith("_T2__BER_site-")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with open(path, "rb") as handle:
         data = handle.read()
@@ -168,14 +188,19 @@ def test_a_message_on_disk_is_rfc_5322_for_its_owner_only(tmp_path):
         b"\r\n", b"")
     got = email.message_from_bytes(data, policy=DEFAULT_POLICY)
     assert got["To"] == "csirt@site-a.example.org"
-    # a link planted where the file goes is not followed
+    # a link or a FIFO planted where the file goes is replaced, never
+    # written through (nor waited on)
     os.remove(path)
     target = tmp_path / "elsewhere"
     target.write_text("keep")
     os.symlink(str(target), path)
-    with pytest.raises(OSError):
-        write_message(str(tmp_path), "../T2_ÜBER/site", message)
-    assert target.read_text() == "keep"
+    write_message(str(tmp_path), "../T2_ÜBER/site", message)
+    assert target.read_text() == "keep" and not os.path.islink(path)
+    os.remove(path)
+    os.mkfifo(path)
+    write_message(str(tmp_path), "../T2_ÜBER/site", message)
+    assert stat.S_ISREG(os.stat(path).st_mode) and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert sorted(os.listdir(str(tmp_path))) == sorted(["elsewhere", os.path.basename(path)])
 
 
 def mail_config(tmp_path, text):

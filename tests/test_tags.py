@@ -409,6 +409,16 @@ def document(**changes):
     (document(exceptions__0__ended="2026-01-02T00:00:00Z"),
      "\"ended\" and \"ended_by\" go together"),
     (document(exceptions__0__until=5), "'until' is not a time"),
+    # nested past what the parser recurses into
+    ("[" * 100000 + "]" * 100000, "not a JSON document: nested too deeply"),
+    # a year a time prints in fewer than four digits: its own export could
+    # not be read again
+    (document(tags__0__created="0001-01-01T00:00:00Z"), "is not a date from 1970 to 9999"),
+    # a decision dated ahead would wait, unseen, until then (a campaign on
+    # the tag would find nothing)
+    (document(tags__0__targets__0__added="9999-12-31T00:00:00Z"),
+     "added 9999-12-31T00:00:00Z is later than this collector's clock"),
+    (document(exceptions__0__until="2000-01-01T00:00:00Z"), "it ends before it was added"),
 ])
 def test_a_malformed_document_is_one_line_and_nothing_is_imported(store, tmp_path, text,
                                                                   message):

@@ -9,7 +9,7 @@ import time
 
 from . import campaigns, notices
 from .advisories.commands import stream_table
-from .advisories.tags import DecisionError, who_of
+from .advisories.tags import DecisionError, cve_of, who_of
 from .campaigns import ADVISORY, CVE, NOTICE, OVERDUE_NOTICE, REQUIREMENT, TAG, CampaignError
 from .cli_common import (PROG, CommandError, UsageError, actions_of, command, config_of,
                          date_arg, draw_plot, emit, site_of, store_of, whole_number, with_at,
@@ -18,7 +18,8 @@ from .dates import DAY, format_day, format_time
 from .db import StoreError
 from .db.advisory_store import UnknownAdvisory
 from .site_names import same_site, site_key
-from .mail import Mailer, MailError, write_message
+from .mail import Mailer, MailError, RelayLost, write_message
+from .text import escaped
 from .site_commands import officer_name
 
 SITE_COLUMNS = ["site", "state", "affected", "fixed", "exposed", "excepted", "silent",
@@ -98,7 +99,10 @@ def campaign_add(args):
         (ADVISORY, args.advisory), (CVE, args.cve), (TAG, args.tag),
         (REQUIREMENT, args.requirement)) if value is not None)
     if kind == CVE:
-        target = target.upper()
+        try:
+            target = cve_of(target)
+        except DecisionError as exc:
+            raise UsageError(str(exc))
     now = int(time.time())
     start = args.start if args.start is not None else now
     deadline = args.deadline if args.deadline is not None else start + args.days * DAY
@@ -109,6 +113,10 @@ def campaign_add(args):
         raise UsageError(str(exc))
     store = store_of(args)
     _check_target(store, kind, target)
+    # (names that differ in case only would be one on a case-blind file system or URL)
+    same = [c.name for c in store.campaigns.listed() if c.name.lower() == args.name.lower()]
+    if same:
+        raise CommandError("campaign %r exists already" % same[0])
     try:
         campaign = store.campaigns.add(args.name, kind, target, args.system, start, deadline,
                                        now, who)
@@ -187,6 +195,10 @@ def campaign_status(args):
         return
     at = args.at if args.at is not None else int(time.time())
     if at < campaign.start:
+        if args.at is None:
+            print("campaign %s: %s; it starts at %s: nothing to tell yet" % (
+                campaign.name, campaigns.describe(campaign), format_time(campaign.start)))
+            return
         raise UsageError("--at %s is before the campaign started (%s)"
                          % (format_time(at), format_time(campaign.start)))
     status = campaign_status_at(store, stream_table(args), campaign, at, site)
@@ -252,15 +264,24 @@ def campaign_close(args):
 
 def _out_dir(path):
     """The directory notices are written to: made (0700) if missing;
-    UsageError when others may write it (they could put a link where a
-    notice goes) or it is no directory."""
+    UsageError when it is no directory of this user's own, or others may
+    write it (they could put a link where a notice goes)."""
     try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
-        info = os.stat(path)
+        info = os.lstat(path)
+    except FileNotFoundError:
+        try:
+            os.makedirs(path, mode=0o700)
+            info = os.lstat(path)
+        except OSError as exc:
+            raise CommandError("--out %s: %s" % (path, exc.strerror or exc))
     except OSError as exc:
         raise CommandError("--out %s: %s" % (path, exc.strerror or exc))
     if not stat.S_ISDIR(info.st_mode):
-        raise UsageError("--out %s is not a directory" % path)
+        raise UsageError("--out %s is not a directory (a link to one is not taken either)"
+                         % path)
+    if info.st_uid != os.geteuid():
+        raise UsageError("--out %s belongs to another user: use a directory of your own"
+                         % path)
     if info.st_mode & 0o022:
         raise UsageError("--out %s may be written by others (mode %04o): use a directory of "
                          "your own" % (path, stat.S_IMODE(info.st_mode)))
@@ -295,13 +316,14 @@ def campaign_notices(args):
             message = notices.notice_message(campaign, campaigns.describe(campaign), site, now, stage,
                                              config.mail.sender, recipients)
             write_message(out, site.site, message)
-        except MailError as exc:
-            _warn("site %s: %s: no notice" % (site.site, exc))
+        except (MailError, ValueError) as exc:
+            # (an address the contacts import let through that a header cannot carry)
+            _warn("site %s: %s: no notice" % (site.site, escaped(exc)))
             failed += 1
             continue
         except OSError as exc:
             raise CommandError("cannot write into %s: %s" % (out, exc.strerror or exc))
-        messages.append((site, message))
+        messages.append((site, message, recipients))
     print("wrote %d notice(s) (%s) into %s" % (len(messages), stage, out))
     if args.send:
         failed += _send(store, config.mail, campaign, stage, messages, now, args)
@@ -313,7 +335,7 @@ def _send(store, settings, campaign, stage, messages, now, args):
     """Send the messages not sent this stage before (unless --again);
     record each the relay took. Returns how many sites it failed."""
     done = {(site_key(notice.site), notice.stage) for notice in store.campaigns.notices(campaign)}
-    pending = [(site, message) for site, message in messages
+    pending = [(site, message, recipients) for site, message, recipients in messages
                if args.again or (site_key(site.site), stage) not in done]
     if len(pending) < len(messages):
         print("skipped %d site(s) sent this stage already (--again sends to them too)"
@@ -323,17 +345,21 @@ def _send(store, settings, campaign, stage, messages, now, args):
     failed, sent_count, who = 0, 0, args.who
     try:
         with Mailer(settings) as mailer:
-            for site, message in pending:
+            for site, message, recipients in pending:
                 try:
-                    sent = mailer.send(message)
+                    sent = mailer.send(message, recipients)
+                except RelayLost:
+                    raise  # (the connection is gone: the rest are not tried)
                 except MailError as exc:
                     _warn("site %s: %s: not sent" % (site.site, exc))
                     failed += 1
                     continue
                 for address, reason in sorted(sent.refused.items()):
-                    _warn("site %s: the relay refused %s: %s" % (site.site, address, reason))
-                if not sent.accepted:
+                    _warn("site %s: the relay refused %s: %s"
+                          % (site.site, escaped(address), escaped(reason)))
+                if sent.refused:  # (sent to the others, and recorded so: said, exit 1)
                     failed += 1
+                if not sent.accepted:
                     continue
                 store.campaigns.record_notice(campaign, site.site, stage, now, sent.accepted,
                                               sent.message_id, who)

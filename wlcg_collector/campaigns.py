@@ -43,8 +43,8 @@ STATES = (OVERDUE, OPEN, UNKNOWN, DONE)  # the order sites are listed in
 FIXED, EXPOSED, EXCEPTED, SILENT = "fixed", "exposed", "excepted", "silent"
 # the stages of the notices a site is sent
 NOTICE, OVERDUE_NOTICE = "notice", "overdue"
-# SEC03: days from the start
-DEFAULT_DAYS = 7
+# a campaign of more than ten years is a typo (SEC03's is 7 days)
+MAX_CAMPAIGN_DAYS = 3660
 # a campaign's name: what a URL and a file name may hold
 NAME_RULE = "1 to 100 letters, digits and . _ - (starting with a letter or digit)"
 
@@ -85,6 +85,9 @@ def check_definition(kind, target, system, start, deadline):
                             % (system[:40], MAX_CAMPAIGN_SYSTEM))
     if deadline <= start:
         raise CampaignError("the deadline must come after the start")
+    if deadline - start > MAX_CAMPAIGN_DAYS * DAY:
+        raise CampaignError("the deadline must come within %d days of the start"
+                            % MAX_CAMPAIGN_DAYS)
     if kind == REQUIREMENT:
         try:
             parse_requirement(target)

@@ -12,11 +12,12 @@ within one, a site or a contact that cannot be stored is skipped with one
 line naming it, and the rest is read. Pure: bytes in, records out.
 """
 
-import re
 import xml.etree.ElementTree as ElementTree
 from collections import namedtuple
 
 from .limits import COLUMNS
+from .mail import is_address
+from .site_names import site_key
 from .report import SITE_RULE, is_site_name
 from .statuses import ACCEPTED, LISTED
 from .text import escaped, has_invisible
@@ -34,20 +35,10 @@ OWN_ELEMENT = {CONTACTS: "CONTACT", SECURITY: "CSIRT_EMAIL"}
 CONTACT_FIELDS = (("FORENAME", "forename"), ("SURNAME", "surname"), ("EMAIL", "email"),
                   ("CERTDN", "certdn"))
 MAX_ROLE = COLUMNS["site_contacts", "role"]
-MAX_EMAIL = 254  # RFC 5321's longest path, within the column's 255
-MAX_LOCAL_PART = 64
 # the roles a notice falls back to, in turn, when a site names no CSIRT address
 SECURITY_OFFICER = "Site Security Officer"
 SITE_ADMINISTRATOR = "Site Administrator"
 NOTICE_ROLES = (SECURITY_OFFICER, SITE_ADMINISTRATOR)
-# an address as a notice's To: may carry it unquoted: RFC 5322's dot-atom
-# before the @ (ASCII only), host names of letters, digits and hyphens
-# after it, the last a name (no address literal, no bare number)
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-EMAIL_RE = re.compile(r"%s(?:\.%s)*@(?:%s\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z"
-                      % (_ATOM, _ATOM, _LABEL))
-
 # one role a person holds at a site (a person with two roles: two Contacts)
 Contact = namedtuple("Contact", "role forename surname email certdn")
 # a site of an answer: its name, and its contacts ([Contact], CONTACTS) or
@@ -63,17 +54,10 @@ class ContactsError(Exception):
     the one-line reason, and nothing of it is imported."""
 
 
-def site_key(name):
-    """A site name as names are compared: without regard to case."""
-    return name.lower()
-
-
 def is_email(address):
-    """Whether `address` looks like an e-mail address (a conservative check:
-    what it passes can be written unquoted in a mail header)."""
-    if len(address) > MAX_EMAIL or not EMAIL_RE.match(address):
-        return False
-    return len(address.rsplit("@", 1)[0]) <= MAX_LOCAL_PART
+    """Whether `address` is one a notice may go to (mail.is_address: the
+    one rule for addresses)."""
+    return is_address(address)
 
 
 def parse_contacts(data, name="the file"):

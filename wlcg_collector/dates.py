@@ -20,6 +20,9 @@ _DATETIME = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{
                        r"(?::([0-9]{2}))?(?:Z|\+00:?00)?$")
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 9999
+
+
 def parse_date(text):
     """Unix seconds of '2026-01-31' (its 00:00:00 UTC) or
     '2026-01-31T18:00:00Z'; ValueError with the reason otherwise."""
@@ -29,6 +32,9 @@ def parse_date(text):
         raise ValueError("%r is not an ISO 8601 UTC date (2026-01-31 or 2026-01-31T18:00:00Z)"
                          % text)
     parts = [int(p) if p else 0 for p in match.groups()]
+    if not FIRST_YEAR <= parts[0] <= LAST_YEAR:
+        # (before the first report and after what a time prints as four digits)
+        raise ValueError("%r is not a date from %d to %d" % (text, FIRST_YEAR, LAST_YEAR))
     try:
         when = datetime.datetime(*parts, tzinfo=datetime.timezone.utc)
     except ValueError as exc:

@@ -9,25 +9,35 @@ officer can read. What the relay refused is said recipient by recipient;
 only the recipients it took count as sent.
 """
 
+import hashlib
 import os
 import re
 import smtplib
 import ssl
+import tempfile
 from collections import namedtuple
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid, parseaddr
 
+from .text import escaped
+
 DEFAULT_PORT = 25
 # seconds for the relay to answer each step
 TIMEOUT = 30
-# a conservative address: what GOCDB's contacts hold, nothing a header or
-# the SMTP envelope could be tricked with (no spaces, quotes, brackets)
-ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]"
-                     r"(?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
-                     r"[A-Za-z0-9])?)+$")
-MAX_ADDRESS = 254
+# a conservative address, the one rule for every address a notice goes
+# to or comes from: a dot-atom of letters, digits and _ + - ' before the
+# @ (no = or ?: an RFC 2047 encoded word would be decoded into other
+# addresses, or a line break, when the header is made; no % ! or /: the old
+# relay routings), host names of letters, digits and hyphens after it, the
+# last a name (no address literal, no bare number)
+_LOCAL = r"[A-Za-z0-9_+'-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+ADDRESS = re.compile(r"%s(?:\.%s)*@(?:%s\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z"
+                     % (_LOCAL, _LOCAL, _LABEL))
+MAX_ADDRESS = 254  # RFC 5321's longest path
+MAX_LOCAL_PART = 64
 # a file name made of a site name: these characters, the rest as _
 FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -38,6 +48,11 @@ Sent = namedtuple("Sent", "message_id accepted refused")
 
 class MailError(Exception):
     """A message could not be built or sent; one line naming why."""
+
+
+class RelayLost(MailError):
+    """The relay went away (or stalled) in a message: nothing more can be
+    sent through this connection."""
 
 
 class MailSettings(object):
@@ -57,8 +72,11 @@ class MailSettings(object):
 
 
 def is_address(text):
-    """Whether text is one plain e-mail address (local@domain)."""
-    return isinstance(text, str) and len(text) <= MAX_ADDRESS and bool(ADDRESS.match(text))
+    """Whether text is one plain e-mail address (local@domain) by ADDRESS's
+    rule: what it passes is written into a header and the SMTP envelope as
+    it is."""
+    return (isinstance(text, str) and len(text) <= MAX_ADDRESS and bool(ADDRESS.match(text))
+            and len(text.rsplit("@", 1)[0]) <= MAX_LOCAL_PART)
 
 
 def make_message(sender, recipients, subject, body, at, message_id=None):
@@ -89,26 +107,32 @@ def message_bytes(message):
 
 def file_name(name, suffix=".eml"):
     """A file name of `name` (a site's) that holds no path nor control
-    character."""
-    cleaned = FILE_NAME.sub("_", name).lstrip(".") or "_"
-    return cleaned[:200] + suffix
+    character; a name changed to make it is told apart from the names it
+    might meet (T2<X, T2>X and T2_X) by a digest of what it was."""
+    cleaned = FILE_NAME.sub("_", name).lstrip(".")[:200] or "_"
+    if cleaned != name:
+        cleaned += "-" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return cleaned + suffix
 
 
 def write_message(directory, name, message):
     """Write the message to DIRECTORY/<name>.eml, readable by its owner
-    only (a notice lists hosts still exposed); its path. OSError when the
-    file cannot be made; a symbolic link there is not followed."""
+    only (a notice lists hosts still exposed); its path. It is written
+    to a new file of its own and then put in place: whatever was at that
+    name (a file, a link, a FIFO) is replaced, never written through.
+    OSError when the file cannot be made."""
     path = os.path.join(directory, file_name(name))
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags, 0o600)
+    fd, scratch = tempfile.mkstemp(dir=directory, prefix=".notice-")
     try:
-        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            fd = None
             handle.write(message_bytes(message))
-    finally:
-        if fd is not None:
-            os.close(fd)
+        os.replace(scratch, path)
+    except BaseException:
+        try:
+            os.unlink(scratch)
+        except OSError:
+            pass
+        raise
     return path
 
 
@@ -170,10 +194,11 @@ class Mailer(object):
                 pass
             self.smtp = None
 
-    def send(self, message):
-        """Send one message to its To: recipients; a Sent. Recipients the
-        relay refuses are in Sent.refused (none taken: accepted is empty)."""
-        recipients = [address.strip() for address in message["To"].split(",")]
+    def send(self, message, recipients):
+        """Send one message to `recipients` (the addresses it was made for:
+        never read back out of its header); a Sent. Recipients the relay
+        refuses are in Sent.refused (none taken: accepted is empty).
+        RelayLost when the connection is gone: the rest cannot be sent."""
         try:
             refused = self.smtp.send_message(message, self.settings.sender, recipients)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -185,7 +210,8 @@ class Mailer(object):
             raise MailError("mail relay %s refused the message: %s %s"
                             % (self.where(), exc.smtp_code, _reply(exc.smtp_error)))
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailError("mail relay %s: %s" % (self.where(), _one_line(exc)))
+            self._close()
+            raise RelayLost("mail relay %s: %s" % (self.where(), _one_line(exc)))
         refused = {address: "%s %s" % (code, _reply(reply))
                    for address, (code, reply) in refused.items()}
         return Sent(message["Message-ID"], [a for a in recipients if a not in refused], refused)
@@ -198,8 +224,10 @@ def _reply(reply):
 
 
 def _one_line(value):
+    """One line of a reply or an error, control characters escaped (a
+    relay's words reach the officer's terminal)."""
     text = str(value).strip() or value.__class__.__name__
-    return " ".join(text.split())[:300]
+    return escaped(" ".join(text.split())[:300])
 
 
 def parse_sender(text):

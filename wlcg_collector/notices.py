@@ -32,8 +32,11 @@ def body_of(campaign, description, site, at, stage):
         lines.append("The deadline of campaign %s passed on %s (%d day(s) ago) and hosts of "
                      "%s are still affected." % (campaign.name, format_time(campaign.deadline),
                                                 site.overdue_days or 0, site.site))
+    elif campaign.deadline <= at:
+        lines.append("Campaign %s asked every site to fix %s by %s: that deadline has passed."
+                     % (campaign.name, description, format_time(campaign.deadline)))
     else:
-        days = max(0, -(-(campaign.deadline - at) // DAY))
+        days = -(-(campaign.deadline - at) // DAY)
         lines.append("Campaign %s asks every site to fix %s by %s (%d day(s) from now)."
                      % (campaign.name, description, format_time(campaign.deadline), days))
     lines += ["", "As the hosts' own daily reports showed on %s, these hosts of %s still hold "

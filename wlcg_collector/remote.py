@@ -47,9 +47,10 @@ def read_file(path, limit):
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise SourceError("%s: %s" % (path, exc.strerror))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # (before fdopen, which refuses a directory)
+        os.close(fd)
+        raise SourceError("%s is not a regular file" % path)
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise SourceError("%s is not a regular file" % path)
         return read_bounded(handle, limit, path)
 
 

@@ -24,7 +24,7 @@ alone, so a later version may add some.
 import json
 from collections import namedtuple
 
-from ..dates import format_time, parse_date
+from ..dates import DAY, format_time, parse_date
 from .exceptions import check_scope, identity
 from .tags import (ADVISORY, CVE, DecisionError, advisory_of, cve_of, description_of,
                    reason_of, scope_value, tag_name, tag_url, who_of)
@@ -62,26 +62,32 @@ def document(tags, exceptions, now):
                        for e in exceptions]}
 
 
-def parse_document(data):
-    """([DocumentTag], [DocumentException]) of a document's bytes."""
+def parse_document(data, now=None):
+    """([DocumentTag], [DocumentException]) of a document's bytes; now (the
+    importing collector's clock): no time of the document may be later
+    than a day past it (a decision dated ahead would wait, unseen, until
+    then: a campaign on a tag would find nothing)."""
     try:
         value = json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+    except RecursionError:
+        raise DocumentError("not a JSON document: nested too deeply")
     except (UnicodeDecodeError, ValueError) as exc:
         raise DocumentError("not a JSON document: %s" % str(exc).splitlines()[0][:200])
+    latest = None if now is None else now + DAY
     if not isinstance(value, dict) or value.get("format") != FORMAT:
         raise DocumentError("not a document of tags and exceptions (\"format\": %r expected)"
                             % FORMAT)
     if value.get("version") != VERSION:
         raise DocumentError("version %s: this collector reads version %d" % (
             json.dumps(value.get("version"))[:20], VERSION))
-    tags = [_tag(item, "tags[%d]" % number)
+    tags = [_tag(item, "tags[%d]" % number, latest)
             for number, item in enumerate(_list(value, "tags", "document"))]
     seen = set()
     for number, tag in enumerate(tags):
         if tag.name.lower() in seen:
             raise DocumentError("tags[%d]: tag %s is given twice" % (number, tag.name))
         seen.add(tag.name.lower())
-    exceptions = [_exception(item, "exceptions[%d]" % number)
+    exceptions = [_exception(item, "exceptions[%d]" % number, latest)
                   for number, item in enumerate(_list(value, "exceptions", "document"))]
     seen = set()
     for number, exception in enumerate(exceptions):
@@ -108,19 +114,23 @@ def _checked(where, check, value):
         raise DocumentError("%s: %s" % (where, exc))
 
 
-def _time(item, key, where, optional=False):
+def _time(item, key, where, latest, optional=False):
     value = item.get(key)
     if value is None and optional:
         return None
     if not isinstance(value, str):
         raise DocumentError("%s: %r is not a time (2026-01-31T18:00:00Z)" % (where, key))
     try:
-        return parse_date(value)
+        when = parse_date(value)
     except ValueError as exc:
         raise DocumentError("%s: %s: %s" % (where, key, exc))
+    if key != "until" and latest is not None and when > latest:
+        raise DocumentError("%s: %s %s is later than this collector's clock" % (where, key,
+                                                                               value))
+    return when
 
 
-def _tag(item, where):
+def _tag(item, where, latest):
     name = _checked(where, tag_name, item.get("name"))
     where = "%s (%s)" % (where, name)
     targets = []
@@ -131,17 +141,17 @@ def _tag(item, where):
             raise DocumentError("%s: names one advisory or one CVE" % at)
         check = advisory_of if kinds[0] == ADVISORY else cve_of
         targets.append((kinds[0], _checked(at, check, target[kinds[0]]),
-                        _time(target, "added", at),
+                        _time(target, "added", at, latest),
                         _checked(at, who_of, target.get("added_by"))))
     if len({(kind, value) for kind, value, _, _ in targets}) != len(targets):
         raise DocumentError("%s: a target is given twice" % where)
     return DocumentTag(name, _checked(where, tag_url, item.get("url")),
                        _checked(where, description_of, item.get("description")),
-                       _time(item, "created", where),
+                       _time(item, "created", where, latest),
                        _checked(where, who_of, item.get("created_by")), targets)
 
 
-def _exception(item, where):
+def _exception(item, where, latest):
     def optional(key, check):
         return None if item.get(key) is None else _checked(where, check, item[key])
 
@@ -152,11 +162,14 @@ def _exception(item, where):
         optional("advisory", advisory_of), optional("cve", cve_of),
         optional("package", word("package")), optional("version", word("version")),
         optional("site", word("site")), optional("host", word("host")),
-        _checked(where, reason_of, item.get("reason")), _time(item, "added", where),
-        _checked(where, who_of, item.get("added_by")), _time(item, "until", where, True),
-        _time(item, "ended", where, True), optional("ended_by", who_of))
+        _checked(where, reason_of, item.get("reason")), _time(item, "added", where, latest),
+        _checked(where, who_of, item.get("added_by")),
+        _time(item, "until", where, latest, True), _time(item, "ended", where, latest, True),
+        optional("ended_by", who_of))
     _checked(where, lambda e: check_scope(e.advisory, e.cve, e.package, e.version, e.site,
                                           e.host), exception)
     if (exception.ended is None) != (exception.ended_by is None):
         raise DocumentError("%s: \"ended\" and \"ended_by\" go together" % where)
+    if any(t is not None and t < exception.added for t in (exception.expires, exception.ended)):
+        raise DocumentError("%s: it ends before it was added" % where)
     return exception

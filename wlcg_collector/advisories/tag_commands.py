@@ -184,7 +184,7 @@ def tags_import(args):
     except SourceError as exc:
         raise CommandError("%s; nothing imported" % printable(exc, 1000))
     try:
-        tags, exceptions = exchange.parse_document(data)
+        tags, exceptions = exchange.parse_document(data, int(time.time()))
     except exchange.DocumentError as exc:
         raise UsageError("%s: %s; nothing imported" % (shown, printable(exc, 1000)))
     counts = store_of(args).tags.import_decisions(tags, exceptions, int(time.time()), by)
