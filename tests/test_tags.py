@@ -297,6 +297,15 @@ def test_bad_exception_input_is_one_line_and_writes_nothing(fleet, args, code, m
     assert fleet.exceptions.listed() == []
 
 
+@pytest.mark.parametrize("args", [["exceptions", "end", "99999999999999999999999"],
+                                  ["quarantine", "drop", "99999999999999999999999"]])
+def test_an_id_no_database_holds_is_a_usage_error(store, args):
+    """(SQLite raised OverflowError binding it.)"""
+    code, out, err = cli(store, *args)
+    assert (code, out) == (2, "") and err.splitlines()[-1].endswith(
+        "argument ID: 99999999999999999999999 is no id (at most 9223372036854775807)")
+
+
 # ---------------------------------------------------------------- export and import
 
 def decide(store):

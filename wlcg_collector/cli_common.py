@@ -117,6 +117,20 @@ def whole_number(text):
         raise argparse.ArgumentTypeError(str(exc))
 
 
+# the largest id a database row may have (a signed 64-bit column)
+MAX_ROW_ID = 2 ** 63 - 1
+
+
+def row_id(text):
+    """argparse type: the id of a stored row (a quarantined report, an
+    exception): a whole number a database can hold."""
+    value = whole_number(text)
+    if value > MAX_ROW_ID:
+        raise argparse.ArgumentTypeError("%s is no id (at most %d)" % (text.strip()[:40],
+                                                                       MAX_ROW_ID))
+    return value
+
+
 def decimal_number(text):
     """argparse type: a number, 1.5 allowed, as numerals reads it."""
     try:

@@ -18,7 +18,7 @@ import time
 
 from . import trust
 from .cli_common import (CommandError, UsageError, actions_of, command, config_of, date_arg,
-                         emit, host_of, site_of, store_of, whole_number, with_format, with_site)
+                         emit, host_of, row_id, site_of, store_of, with_format, with_site)
 from .dates import format_time
 from .ingest import quarantine_answer
 from .db import StoreError
@@ -50,11 +50,11 @@ def declare_quarantine(commands):
     with_site(s, inherited=True)
     with_format(s, inherited=True)
     command(actions, "show", "one quarantined report: why it was kept aside, and its text",
-            quarantine_show).add_argument("id", nargs="?", metavar="ID", type=whole_number)
+            quarantine_show).add_argument("id", nargs="?", metavar="ID", type=row_id)
     s = command(actions, "accept", "apply a quarantined report (a key change: pin its key); "
                                    "or, with --site, every key change of a site",
                 quarantine_accept)
-    s.add_argument("id", nargs="?", metavar="ID", type=whole_number)
+    s.add_argument("id", nargs="?", metavar="ID", type=row_id)
     with_site(s, inherited=True)
     s.add_argument("--key-changes", action="store_true",
                    help="with --site S: accept every pending key change of the site")
@@ -62,7 +62,7 @@ def declare_quarantine(commands):
                    help="with --site S: accept every report held because S is not on the list "
                         "of sites (S becomes an accepted site)")
     command(actions, "drop", "delete a quarantined report",
-            quarantine_drop).add_argument("id", nargs="?", metavar="ID", type=whole_number)
+            quarantine_drop).add_argument("id", nargs="?", metavar="ID", type=row_id)
 
 
 def quarantine_list(args):

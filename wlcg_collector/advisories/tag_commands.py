@@ -20,7 +20,7 @@ import sys
 import time
 
 from ..cli_common import (CommandError, UsageError, actions_of, command, config_of, date_arg,
-                          emit, host_of, site_of, store_of, whole_number, with_format)
+                          emit, host_of, row_id, site_of, store_of, with_format)
 from ..dates import format_time
 from ..remote import SourceError, fetch, printable, read_file
 from ..site_commands import officer_name
@@ -224,7 +224,7 @@ def declare_exceptions(commands):
                    help="in force until DATE (default: until ended)")
     s = with_by(command(actions, "end", "end an exception: its findings count again from now",
                         exceptions_end))
-    s.add_argument("id", metavar="ID", type=whole_number)
+    s.add_argument("id", metavar="ID", type=row_id)
 
 
 def exceptions_list(args):
