@@ -86,9 +86,46 @@ def _scratch_mysql_url():
         scratch.close()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A new SQLite database, copied for each test that asks for one."""
+    from databases import SQLiteTemplate
+    return SQLiteTemplate(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def mysql_pool():
+    """This process's MariaDB databases, each like a new one when handed out."""
+    from databases import MySQLPool
+    pool = MySQLPool()
+    yield pool
+    pool.close()
+
+
+def _pooled_mysql_url(pool):
+    _require_mysql()
+    name, url = pool.acquire()
+    try:
+        yield url
+    finally:
+        pool.release(name)
+
+
 @pytest.fixture(params=["sqlite", "mysql"])
-def database_url(request, tmp_path):
-    """A fresh, empty database URL of each back end."""
+def database_url(request, tmp_path, sqlite_template, mysql_pool):
+    """A database URL of each back end, the database as a new one after
+    init-db: the schema of this version and nothing else (see databases.py;
+    fresh_database_url for one without the schema)."""
+    if request.param == "sqlite":
+        yield sqlite_template.url(tmp_path / "collector.db")
+    else:
+        yield from _pooled_mysql_url(mysql_pool)
+
+
+@pytest.fixture(params=["sqlite", "mysql"])
+def fresh_database_url(request, tmp_path):
+    """A database URL of each back end with nothing in it yet, not even
+    the schema: for init-db itself and schema upgrades."""
     if request.param == "sqlite":
         yield "sqlite:///%s" % (tmp_path / "collector.db")
     else:
@@ -96,19 +133,20 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture(scope="module", params=["sqlite", "mysql"])
-def module_database_url(request, tmp_path_factory):
-    """A fresh, empty database URL of each back end, shared by the tests of
-    one module that only read it."""
+def module_database_url(request, tmp_path_factory, sqlite_template, mysql_pool):
+    """A database URL of each back end as database_url's, shared by the
+    tests of one module that only read it."""
     if request.param == "sqlite":
-        yield "sqlite:///%s" % (tmp_path_factory.mktemp("db") / "collector.db")
+        yield sqlite_template.url(tmp_path_factory.mktemp("db") / "collector.db")
     else:
-        yield from _scratch_mysql_url()
+        yield from _pooled_mysql_url(mysql_pool)
 
 
 @pytest.fixture
-def mysql_url():
-    """A fresh, empty MariaDB database, for what only the MySQL dialect does."""
-    yield from _scratch_mysql_url()
+def mysql_url(mysql_pool):
+    """A MariaDB database as database_url's, for what only the MySQL
+    dialect does."""
+    yield from _pooled_mysql_url(mysql_pool)
 
 
 @pytest.fixture

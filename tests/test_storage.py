@@ -192,9 +192,9 @@ def test_init_schema_is_idempotent_and_checked(store):
     store.schema.check()
 
 
-def test_check_schema_on_empty_database(database_url):
+def test_check_schema_on_empty_database(fresh_database_url):
     from wlcg_collector.db import open_store
-    empty = open_store(database_url)
+    empty = open_store(fresh_database_url)
     try:
         with pytest.raises(StoreError) as err:
             empty.schema.check()
