@@ -349,8 +349,30 @@ def test_requirement_semantics(packager, installed, requirement, ok):
     assert parse_requirement(requirement).satisfied_by(packager, installed) is ok
 
 
+@pytest.fixture(scope="module")
+def new_schema_shape(tmp_path_factory):
+    """new_schema_shape(dialect): the schema_shape() of a database init-db
+    made with nothing in it, one a back end for the module's upgrades."""
+    shapes = {}
+
+    def shape_of(dialect):
+        if dialect not in shapes:
+            scratch = ScratchMySQL() if dialect == "mysql" else None
+            fresh = open_store(scratch.url if scratch else "sqlite:///%s"
+                               % (tmp_path_factory.mktemp("fresh") / "fresh.db"))
+            try:
+                fresh.schema.init()
+                shapes[dialect] = fresh.testing.schema_shape()
+            finally:
+                fresh.close()
+                if scratch:
+                    scratch.close()
+        return shapes[dialect]
+    return shape_of
+
+
 @pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, 8])
-def test_schema_upgrade(tmp_path, fresh_database_url, version):
+def test_schema_upgrade(fresh_database_url, new_schema_shape, version):
     """A database made with an older schema (with data) is upgraded by
     init-db, keeps its data, and has the schema a new database gets."""
     import os
@@ -396,15 +418,7 @@ def test_schema_upgrade(tmp_path, fresh_database_url, version):
                                     "advisory_packages")) == sorted(advisory_rows)
     upgraded = store.testing.schema_shape()
     store.close()
-    scratch = ScratchMySQL() if dialect == "mysql" else None
-    fresh = open_store(scratch.url if scratch else "sqlite:///%s" % (tmp_path / "fresh.db"))
-    try:
-        fresh.schema.init()
-        assert fresh.testing.schema_shape() == upgraded
-    finally:
-        fresh.close()
-        if scratch:
-            scratch.close()
+    assert upgraded == new_schema_shape(dialect)
 
 
 def write_old_history(store):
