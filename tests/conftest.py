@@ -63,6 +63,28 @@ def pytest_configure(config):
     os.environ.pop("https_proxy", None)
 
 
+# Files of few tests that take long (builds, servers of their own, fuzzing,
+# waiting out deadlines), in the order they start: pytest-xdist hands out
+# the files with the most tests first, so these came last, and a worker
+# began one when the others were done. make test keeps this order
+# (--no-loadscope-reorder); the other files follow, the most tests first.
+SLOW_FILES = ("test_deployment.py", "test_hardening.py", "test_galera.py", "test_replica.py",
+              "test_end_to_end.py", "test_serve.py", "test_devserver.py", "test_report_cost.py",
+              "test_browser.py", "test_demo.py")
+
+
+def pytest_collection_modifyitems(items):
+    files = [item.nodeid.split("::")[0].rsplit("/", 1)[-1] for item in items]
+    tests = {name: files.count(name) for name in set(files)}
+
+    def rank(name):
+        if name in SLOW_FILES:
+            return 0, SLOW_FILES.index(name)
+        return 1, -tests[name]
+    order = {id(item): rank(name) for item, name in zip(items, files)}
+    items.sort(key=lambda item: order[id(item)])  # (stable: a file's order is kept)
+
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from helpers import ScratchMySQL, mysql_available  # noqa: E402
