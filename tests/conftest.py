@@ -61,6 +61,8 @@ def collector():
 def pytest_configure(config):
     os.environ.pop("http_proxy", None)
     os.environ.pop("https_proxy", None)
+    from databases import share_ssl_contexts
+    share_ssl_contexts()
 
 
 # Files of few tests that take long (builds, servers of their own, fuzzing,
