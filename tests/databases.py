@@ -216,13 +216,14 @@ class MySQLPool(object):
             cursor.execute("SELECT table_name, auto_increment FROM information_schema.tables "
                            "WHERE table_schema = %s", (name,))
             shape["counters"] = dict(cursor.fetchall())
-            for what, column in (("triggers", "trigger_schema"), ("routines", "routine_schema"),
-                                 ("events", "event_schema"),
-                                 ("schema_privileges", "table_schema"),
-                                 ("table_privileges", "table_schema"),
-                                 ("column_privileges", "table_schema")):
-                cursor.execute("SELECT * FROM information_schema.%s WHERE %s = %%s"
-                               % (what, column), (name,))
+            # (routines and events from their own tables: information_schema
+            # makes a temporary table on disk for them)
+            for what, column in (("information_schema.triggers", "trigger_schema"),
+                                 ("mysql.proc", "db"), ("mysql.event", "db"),
+                                 ("information_schema.schema_privileges", "table_schema"),
+                                 ("information_schema.table_privileges", "table_schema"),
+                                 ("information_schema.column_privileges", "table_schema")):
+                cursor.execute("SELECT * FROM %s WHERE %s = %%s" % (what, column), (name,))
                 shape[what] = sorted(tuple(str(v).replace(name, "?") for v in row)
                                      for row in cursor.fetchall())
         return shape
