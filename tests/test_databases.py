@@ -6,7 +6,7 @@ import os
 import pytest
 
 from helpers import FIXTURES, ScratchMySQL, make_report, run_cli
-from wlcg_collector.db import open_store
+from wlcg_collector.db import SCHEMA_VERSION, open_store
 from wlcg_collector.report import parse_report
 
 T0 = 1767225600
@@ -135,7 +135,7 @@ def test_a_sqlite_database_is_a_copy_of_a_new_one(sqlite_template, tmp_path):
     copy, new = open_store(url), open_store("sqlite:///%s" % fresh)
     try:
         assert copy.testing.schema_shape() == new.testing.schema_shape()
-        assert copy.db.read("SELECT * FROM schema_version") == [(9,)]
+        assert copy.db.read("SELECT * FROM schema_version") == [(SCHEMA_VERSION,)]
         assert copy.testing.row_counts() == new.testing.row_counts()
     finally:
         copy.close()
