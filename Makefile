@@ -12,7 +12,8 @@ check:
 	tests/check
 
 # on a machine already set up: the whole suite in parallel (TEST_WORKERS
-# processes; every test has its own databases, ports and directories), and
+# processes, given whole test files, the slow ones first: conftest's
+# SLOW_FILES; every test has its own databases, ports and directories), and
 # beside it the reporter's tests under the oldest Python here, whose output
 # follows the suite's. Nothing is built or written into the checkout: a
 # file the run left in it (tests/checkout-files lists them before and
@@ -22,7 +23,8 @@ test: $(VENV)/.installed
 	@scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
 	tests/checkout-files > "$$scratch/before"; \
 	PYTHON=$(PYTHON) tests/oldest-python > "$$scratch/oldest-python.log" 2>&1 & oldest=$$!; \
-	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) tests; suite=$$?; \
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+	    $(PYTEST_ARGS) tests; suite=$$?; \
 	wait $$oldest; older=$$?; cat "$$scratch/oldest-python.log"; \
 	tests/checkout-files > "$$scratch/after"; \
 	written=$$(comm -13 "$$scratch/before" "$$scratch/after" | cut -d' ' -f2-); \

@@ -61,6 +61,30 @@ def collector():
 def pytest_configure(config):
     os.environ.pop("http_proxy", None)
     os.environ.pop("https_proxy", None)
+    from databases import share_ssl_contexts
+    share_ssl_contexts()
+
+
+# Files of few tests that take long (builds, servers of their own, fuzzing,
+# waiting out deadlines), in the order they start: pytest-xdist hands out
+# the files with the most tests first, so these came last, and a worker
+# began one when the others were done. make test keeps this order
+# (--no-loadscope-reorder); the other files follow, the most tests first.
+SLOW_FILES = ("test_deployment.py", "test_hardening.py", "test_galera.py", "test_replica.py",
+              "test_end_to_end.py", "test_serve.py", "test_devserver.py", "test_report_cost.py",
+              "test_browser.py", "test_demo.py")
+
+
+def pytest_collection_modifyitems(items):
+    files = [item.nodeid.split("::")[0].rsplit("/", 1)[-1] for item in items]
+    tests = {name: files.count(name) for name in set(files)}
+
+    def rank(name):
+        if name in SLOW_FILES:
+            return 0, SLOW_FILES.index(name)
+        return 1, -tests[name]
+    order = {id(item): rank(name) for item, name in zip(items, files)}
+    items.sort(key=lambda item: order[id(item)])  # (stable: a file's order is kept)
 
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -86,9 +110,46 @@ def _scratch_mysql_url():
         scratch.close()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A new SQLite database, copied for each test that asks for one."""
+    from databases import SQLiteTemplate
+    return SQLiteTemplate(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def mysql_pool():
+    """This process's MariaDB databases, each like a new one when handed out."""
+    from databases import MySQLPool
+    pool = MySQLPool()
+    yield pool
+    pool.close()
+
+
+def _pooled_mysql_url(pool):
+    _require_mysql()
+    name, url = pool.acquire()
+    try:
+        yield url
+    finally:
+        pool.release(name)
+
+
 @pytest.fixture(params=["sqlite", "mysql"])
-def database_url(request, tmp_path):
-    """A fresh, empty database URL of each back end."""
+def database_url(request, tmp_path, sqlite_template, mysql_pool):
+    """A database URL of each back end, the database as a new one after
+    init-db: the schema of this version and nothing else (see databases.py;
+    fresh_database_url for one without the schema)."""
+    if request.param == "sqlite":
+        yield sqlite_template.url(tmp_path / "collector.db")
+    else:
+        yield from _pooled_mysql_url(mysql_pool)
+
+
+@pytest.fixture(params=["sqlite", "mysql"])
+def fresh_database_url(request, tmp_path):
+    """A database URL of each back end with nothing in it yet, not even
+    the schema: for init-db itself and schema upgrades."""
     if request.param == "sqlite":
         yield "sqlite:///%s" % (tmp_path / "collector.db")
     else:
@@ -96,19 +157,20 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture(scope="module", params=["sqlite", "mysql"])
-def module_database_url(request, tmp_path_factory):
-    """A fresh, empty database URL of each back end, shared by the tests of
-    one module that only read it."""
+def module_database_url(request, tmp_path_factory, sqlite_template, mysql_pool):
+    """A database URL of each back end as database_url's, shared by the
+    tests of one module that only read it."""
     if request.param == "sqlite":
-        yield "sqlite:///%s" % (tmp_path_factory.mktemp("db") / "collector.db")
+        yield sqlite_template.url(tmp_path_factory.mktemp("db") / "collector.db")
     else:
-        yield from _scratch_mysql_url()
+        yield from _pooled_mysql_url(mysql_pool)
 
 
 @pytest.fixture
-def mysql_url():
-    """A fresh, empty MariaDB database, for what only the MySQL dialect does."""
-    yield from _scratch_mysql_url()
+def mysql_url(mysql_pool):
+    """A MariaDB database as database_url's, for what only the MySQL
+    dialect does."""
+    yield from _pooled_mysql_url(mysql_pool)
 
 
 @pytest.fixture

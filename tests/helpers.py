@@ -416,7 +416,10 @@ def free_port():
 
 class OwnMariaDB(object):
     """A mariadbd of the test's own, on a scratch data directory and port
-    (server_id and log_bin: for a replication primary or replica)."""
+    (server_id and log_bin: for a replication primary or replica), with a
+    temporary directory of its own: a starting mariadbd deletes every
+    #sql file in its tmpdir, and in /tmp those are the temporary tables
+    other servers (the shared MariaDB) are using."""
 
     def __init__(self, directory, server_id=None, log_bin=False):
         self.directory = directory
@@ -424,6 +427,8 @@ class OwnMariaDB(object):
         self.server_id = server_id
         self.log_bin = log_bin
         self.datadir = os.path.join(directory, "data")
+        self.tmpdir = os.path.join(directory, "tmp")
+        os.makedirs(self.tmpdir, exist_ok=True)
         self.choose_ports()
         self.install()
         self.proc = None
@@ -438,6 +443,7 @@ class OwnMariaDB(object):
 
     def install(self):
         proc = subprocess.run([INSTALL_DB, "--no-defaults", "--datadir=" + self.datadir,
+                               "--tmpdir=" + self.tmpdir,
                                "--auth-root-authentication-method=normal",
                                "--skip-test-db"] + self.user(),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
@@ -472,6 +478,7 @@ class OwnMariaDB(object):
         run's server that holds it)."""
         self.proc = subprocess.Popen(
             [MARIADBD, "--no-defaults", "--datadir=" + self.datadir,
+             "--tmpdir=" + self.tmpdir,
              "--port=%d" % self.port, "--bind-address=127.0.0.1",
              "--socket=" + os.path.join(self.directory, "mysql.sock"),
              "--pid-file=" + os.path.join(self.directory, "mysqld.pid"),
@@ -544,6 +551,8 @@ class GaleraNode(OwnMariaDB):
         return ["--user=mysql"] if os.geteuid() == 0 else []
 
     def install(self):
+        if os.geteuid() == 0:  # (the bootstrap server writes its tmpdir)
+            shutil.chown(self.tmpdir, "mysql", "mysql")
         if self.join is None:
             OwnMariaDB.install(self)
         else:

@@ -60,9 +60,9 @@ def test_keygen(tmp_path):
     assert code == 1 and "exists" in err and err.count("\n") == 1
 
 
-def test_init_db_creates_then_reports_current(database_url):
-    assert run("--db", database_url, "init-db")[1] == "created schema version 10\n"
-    assert run("--db", database_url, "init-db")[1] == "schema version 10 is current\n"
+def test_init_db_creates_then_reports_current(fresh_database_url):
+    assert run("--db", fresh_database_url, "init-db")[1] == "created schema version 10\n"
+    assert run("--db", fresh_database_url, "init-db")[1] == "schema version 10 is current\n"
 
 
 @pytest.mark.parametrize("url", ["postgres://x/y", "mysql://host-without-db", "sqlite:///"])

@@ -246,14 +246,19 @@ def test_reporter_to_collector_cgi(apache, home, tmp_path, collector_keys):
 @pytest.fixture(scope="module")
 def built_rpms(tmp_path_factory):
     """`make rpm` of this checkout, its tarball, build tree and packages
-    in a temporary directory."""
+    in a temporary directory. The spec's %check runs unit tests this suite
+    runs itself: here pytest collects them in the build tree (the command
+    works, the files are packed) and does not run them a second time."""
     require(shutil.which("rpmbuild"), "rpmbuild is not installed")
     build = tmp_path_factory.mktemp("make-rpm")
     dist = str(build / "dist")
     proc = subprocess.run(["make", "-C", ROOT, "rpm", "PYTHON=%s" % sys.executable,
                            "DIST=" + dist, "RPMTOP=%s" % (build / "rpm")],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900,
+                          env=dict(os.environ, PYTEST_ADDOPTS="--collect-only"))
     assert proc.returncode == 0, proc.stdout.decode()[-3000:]
+    assert re.search(r"^\d+/\d+ tests collected \(\d+ deselected\)", proc.stdout.decode(),
+                     re.M), proc.stdout.decode()[-3000:]
     version = re.search(r'^VERSION = "([^"]+)"', open(os.path.join(ROOT,
                         "wlcg-package-reporter")).read(), re.M).group(1)
     return {name: os.path.join(dist, "%s-%s-1.noarch.rpm" % (name, version))

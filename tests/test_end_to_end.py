@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from helpers import (RPM_PACKAGES, ROOT, collector_command, installed_dpkg_packages, rpm_evr,
-                     run_reporter, write_config)
+                     run_cli, run_reporter, write_config)
 from wlcg_collector.config import load_config
 from wlcg_collector.db import open_store
 
@@ -22,7 +22,7 @@ def served(tmp_path, database_url, collector_keys):
     """(url, config path) of a collector served on a free loopback port."""
     config = write_config(tmp_path / "collector.conf", database_url, [collector_keys],
                           max_body=1024 * 1024)
-    assert collector_command(["--config", config, "init-db"]).returncode == 0
+    assert run_cli(["--config", config, "init-db"])[0] == 0
     env = dict(os.environ, PYTHONPATH=ROOT)
     proc = subprocess.Popen([sys.executable, "-m", "wlcg_collector", "--config", config,
                              "serve", "--port", "0"], stderr=subprocess.PIPE, env=env)

@@ -421,15 +421,37 @@ def test_requirement_semantics(packager, installed, requirement, ok):
     assert parse_requirement(requirement).satisfied_by(packager, installed) is ok
 
 
+@pytest.fixture(scope="module")
+def new_schema_shape(tmp_path_factory):
+    """new_schema_shape(dialect): the schema_shape() of a database init-db
+    made with nothing in it, one a back end for the module's upgrades."""
+    shapes = {}
+
+    def shape_of(dialect):
+        if dialect not in shapes:
+            scratch = ScratchMySQL() if dialect == "mysql" else None
+            fresh = open_store(scratch.url if scratch else "sqlite:///%s"
+                               % (tmp_path_factory.mktemp("fresh") / "fresh.db"))
+            try:
+                fresh.schema.init()
+                shapes[dialect] = fresh.testing.schema_shape()
+            finally:
+                fresh.close()
+                if scratch:
+                    scratch.close()
+        return shapes[dialect]
+    return shape_of
+
+
 @pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6, 7, 8, 9])
-def test_schema_upgrade(tmp_path, database_url, version):
+def test_schema_upgrade(fresh_database_url, new_schema_shape, version):
     """A database made with an older schema (with data) is upgraded by
     init-db, keeps its data, and has the schema a new database gets."""
     import os
     from helpers import ROOT
     from wlcg_collector.report import parse_report
     from wlcg_collector.db import SCHEMA_VERSION
-    store = open_store(database_url)
+    store = open_store(fresh_database_url)
     dialect = store.db.dialect.name
     store.schema.run_file(os.path.join(ROOT, "tests", "fixtures", "schema-v%d" % version,
                                        dialect + ".sql"))
@@ -445,9 +467,9 @@ def test_schema_upgrade(tmp_path, database_url, version):
             "INSERT INTO advisory_packages (advisory_id, stream, name, kind, fixed) "
             "VALUES ({p}, {p}, {p}, {p}, {p})"), advisory_rows))
     store.close()
-    assert run_cli(["--db", database_url, "init-db"])[1] == \
+    assert run_cli(["--db", fresh_database_url, "init-db"])[1] == \
         "upgraded schema from version %d to %d\n" % (version, SCHEMA_VERSION)
-    store = open_store(database_url)
+    store = open_store(fresh_database_url)
     assert store.schema.version() == SCHEMA_VERSION
     found = store.hosts.find("wn01.example.org")
     host = found.id
@@ -468,15 +490,7 @@ def test_schema_upgrade(tmp_path, database_url, version):
                                     "advisory_packages")) == sorted(advisory_rows)
     upgraded = store.testing.schema_shape()
     store.close()
-    scratch = ScratchMySQL() if dialect == "mysql" else None
-    fresh = open_store(scratch.url if scratch else "sqlite:///%s" % (tmp_path / "fresh.db"))
-    try:
-        fresh.schema.init()
-        assert fresh.testing.schema_shape() == upgraded
-    finally:
-        fresh.close()
-        if scratch:
-            scratch.close()
+    assert upgraded == new_schema_shape(dialect)
 
 
 def write_old_history(store):
@@ -681,7 +695,7 @@ def test_baseline_add_warns_of_dpkg_relations_without_a_revision(store, tmp_path
     assert parse_requirement("libc6 > 2.36-0").satisfied_by("dpkg", "2.36-9+deb12u7")
 
 
-def test_upgrade_merges_hosts_that_were_one_under_two_spellings(database_url):
+def test_upgrade_merges_hosts_that_were_one_under_two_spellings(fresh_database_url):
     """Schema 3 told 'T2_Dup' from 't2_dup' and 'wn1.dup.org.' from
     'wn1.dup.org'; schema 4 does not: the upgrade merges them, keeping every
     interval and report, and later reports in any spelling go to the one."""
@@ -690,7 +704,7 @@ def test_upgrade_merges_hosts_that_were_one_under_two_spellings(database_url):
     from wlcg_collector.db.packages import package_key
     from wlcg_collector.report import package_set_hash, parse_report
     from wlcg_collector.db import SCHEMA_VERSION
-    store = open_store(database_url)
+    store = open_store(fresh_database_url)
     store.schema.run_file(os.path.join(ROOT, "tests", "fixtures", "schema-v3",
                                        store.db.dialect.name + ".sql"))
     sql = store.db.dialect.compile
@@ -723,9 +737,9 @@ def test_upgrade_merges_hosts_that_were_one_under_two_spellings(database_url):
                                                           last, last))
     store.db.transaction(work)
     store.close()
-    assert run_cli(["--db", database_url, "init-db"])[1] == \
+    assert run_cli(["--db", fresh_database_url, "init-db"])[1] == \
         "upgraded schema from version 3 to %d\n" % SCHEMA_VERSION
-    store = open_store(database_url)
+    store = open_store(fresh_database_url)
     try:
         [host] = store.hosts.listed()
         assert (host.site, host.name, host.first_report) == ("t2_dup", "wn1.dup.org", T0)

@@ -120,3 +120,11 @@ def test_the_officer_reads_from_the_replica(pair, collector_keys, tmp_path):
                                    content_length=False,
                                    environ_extra={"HTTP_COOKIE": "wlcg_officer=t0ken"})
     assert status == 200 and b"T2_NEW" in body
+
+
+def test_the_servers_keep_their_temporary_files_to_themselves(pair):
+    """A starting mariadbd deletes the #sql files in its tmpdir: in /tmp,
+    the temporary tables of the shared MariaDB and of other runs'."""
+    for server in pair:
+        assert os.path.realpath(server.execute("SELECT @@tmpdir")[0][0]) == \
+            os.path.realpath(server.tmpdir)

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from helpers import OPENSSL, ROOT, collector_command, make_report, run_cli, write_config
+from helpers import OPENSSL, ROOT, make_report, run_cli, write_config
 from wlcg_collector.access import Access
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -82,7 +82,7 @@ class Served(object):
 @pytest.fixture
 def config(tmp_path, database_url, collector_keys):
     path = write_config(tmp_path / "collector.conf", database_url, [collector_keys])
-    assert collector_command(["--config", path, "init-db"]).returncode == 0
+    assert run_cli(["--config", path, "init-db"])[0] == 0
     return path
 
 

@@ -195,12 +195,12 @@ def test_init_schema_is_idempotent_and_checked(store):
     store.schema.check()
 
 
-def test_check_schema_on_empty_database(database_url):
+def test_check_schema_on_empty_database(fresh_database_url):
     """Storage says what it found; the start-up check says what to run."""
     from wlcg_collector import check_schema
     from wlcg_collector.db import open_store
     from wlcg_collector.db.errors import SchemaNotCurrent
-    empty = open_store(database_url)
+    empty = open_store(fresh_database_url)
     try:
         with pytest.raises(SchemaNotCurrent) as err:
             empty.schema.check()
