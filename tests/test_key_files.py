@@ -85,3 +85,19 @@ def test_a_directory_of_another_user_is_refused(tmp_path):
     assert code == 1 and "%s belongs to uid 65534, neither root nor this user" % directory \
         in err
     assert os.listdir(str(directory)) == []
+
+
+def test_a_pair_checked_once_is_checked_again_when_a_file_changes(tmp_path):
+    """(create_app checks each pair: two openssl runs, once a process.) A
+    key replaced in place by another is found out all the same."""
+    import shutil
+    from helpers import make_key_pair
+    from wlcg_collector import crypto
+    key, cert = make_key_pair(tmp_path / "a")
+    other_key, _ = make_key_pair(tmp_path / "b")
+    crypto.check_pair(key, cert)
+    crypto.check_pair(key, cert)  # (known: no openssl)
+    shutil.copyfile(other_key, key)
+    with pytest.raises(crypto.CryptoError) as caught:
+        crypto.check_pair(key, cert)
+    assert "does not belong to certificate" in str(caught.value)

@@ -235,10 +235,29 @@ def public_key_of_key(key):
     return proc.stdout
 
 
+# pairs found to match, by what identifies the two files as they are
+# (device, inode, size, change time): two openssl runs a pair, once a
+# process, not at each application the process makes
+_MATCHING_PAIRS = set()
+
+
+def _identity(path):
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
 def check_pair(key, cert):
     """CryptoError unless key is the private key of cert."""
+    identity = (_identity(key), _identity(cert))
+    if None not in identity and identity in _MATCHING_PAIRS:
+        return
     if public_key_of_key(key) != public_key_of_cert(cert):
         raise CryptoError("key %s does not belong to certificate %s" % (key, cert))
+    if None not in identity:
+        _MATCHING_PAIRS.add(identity)
 
 
 def open_key_directory(directory):
