@@ -243,3 +243,34 @@ def test_every_openssl_call_is_bounded_in_cpu(collector, collector_keys, signers
                                      "of CPU\n"), out
     assert after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime < 4
     assert store.testing.row_counts()["reports"] == 0
+
+
+def test_a_body_that_is_not_enveloped_data_is_refused_before_openssl(collector,
+                                                                       collector_keys):
+    """Junk that cannot be PKCS#7 enveloped data (random bytes, a
+    truncated header, other signed data, a length past the body) is
+    refused without starting openssl; what openssl writes, DER and BER of
+    indefinite length (-stream), still reaches it and is stored."""
+    post, store, commands = collector
+    plaintext = make_report("T2_TEST", HOST, [("bash", "0:5.1-1", "x86_64")], ts=NOW - 60)
+    der = crypto.encrypt(plaintext, collector_keys[1])
+    assert der[:2] == b"\x30\x82"  # a definite length: the header is 4 bytes
+    length = int.from_bytes(der[2:4], "big")
+    junk = [b"\x30", b"\x00" * 40, b"hello world", der[:3], der[:20],
+            der[:2] + (length + 1).to_bytes(2, "big") + der[4:],  # a length past the body
+            der[:4] + der[4:14] + b"\x02" + der[15:],  # another content type
+            b"\x30\x80" + b"\x06\x09" + bytes(9), b"\x30\x85" + bytes(60)]
+    for body in junk:
+        del commands[:]
+        status, out, _ = post(body)
+        assert (status, out) == (400, "body is not DER PKCS#7 enveloped data\n"), body
+        assert commands == [], body
+    streamed = openssl("smime", "-encrypt", "-binary", "-aes-256-cbc", "-outform", "DER",
+                       "-stream", collector_keys[1], data=make_report(
+                           "T2_TEST", HOST, [("bash", "0:5.2-1", "x86_64")], ts=NOW - 30))
+    assert streamed[:2] == b"\x30\x80"  # BER: indefinite length
+    for body in (der, streamed):
+        del commands[:]
+        status, out, _ = post(body)
+        assert (status, commands) == (200, ["openssl smime -decrypt"]), out
+    assert store.testing.row_counts()["reports"] == 2

@@ -49,6 +49,8 @@ class TooCostly(CryptoError):
 
 # the DER of a CMS/PKCS#7 SignedData: a SEQUENCE, then the OID 1.2.840.113549.1.7.2
 SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
+# and of EnvelopedData, 1.2.840.113549.1.7.3
+ENVELOPED_DATA_OID = bytes.fromhex("06092a864886f70d010703")
 
 
 def openssl_path():
@@ -111,10 +113,36 @@ def _first_line(stderr):
     return lines[0][:300] if lines else "no message"
 
 
+def is_enveloped(data):
+    """Whether data opens as PKCS#7 enveloped data does: a SEQUENCE (of
+    indefinite length, or of a definite one the data holds) whose first
+    element is the EnvelopedData OID. What does not cannot decrypt, and
+    is refused without starting openssl (a fork and a key load, about
+    4 ms of CPU, for each body of junk anybody may send)."""
+    if len(data) < 2 or data[0] != 0x30:
+        return False
+    if data[1] == 0x80:  # BER's indefinite length
+        header = 2
+    elif data[1] < 0x80:
+        header, length = 2, data[1]
+        if length > len(data) - header:
+            return False
+    else:
+        size = data[1] & 0x7f
+        if size > 4 or len(data) < 2 + size:
+            return False
+        header, length = 2 + size, int.from_bytes(data[2:2 + size], "big")
+        if length > len(data) - header:
+            return False
+    return data[header:header + len(ENVELOPED_DATA_OID)] == ENVELOPED_DATA_OID
+
+
 def decrypt(der, pairs):
     """Plaintext of a DER PKCS#7 enveloped body, trying each (key, cert)
     pair in order. -recip is always given: without it openssl may 'decrypt'
     with a random key and exit 0."""
+    if not is_enveloped(der):
+        raise NotDecryptable("body is not DER PKCS#7 enveloped data")
     openssl = openssl_path()
     reasons = []
     for key, cert in pairs:
