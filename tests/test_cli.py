@@ -180,6 +180,17 @@ def test_hosts(loaded):
     assert code == 1 and err == "wlcg-collector: unknown site 'T2_NOWHERE'\n"
 
 
+def test_the_parser_is_built_once_and_each_command_parses_afresh(loaded):
+    """main() reuses one parser a process; what one command was given
+    (its --site, its --format) is not what the next one gets."""
+    from wlcg_collector import cli
+    assert cli.command_line() is cli.command_line()
+    code, out, _ = run("--db", loaded, "hosts", "--site", "T2_BETA", "--format", "json")
+    assert [h["host"] for h in json.loads(out)] == ["ce.beta.org"]
+    code, out, _ = run("--db", loaded, "hosts")
+    assert code == 0 and out.startswith("SITE") and "wn01.alpha.org" in out
+
+
 def test_state_now_and_at(loaded):
     code, out, _ = run("--db", loaded, "state", "wn01.alpha.org", "--format", "json")
     assert json.loads(out) == [{"name": n, "version": v, "arch": a} for n, v, a in

@@ -5,6 +5,7 @@ report rejected, the database unavailable); 2 usage or configuration error.
 """
 
 import argparse
+import functools
 import os
 import signal
 import sys
@@ -69,9 +70,17 @@ def build_parser():
     return parser
 
 
+@functools.lru_cache(maxsize=1)
+def command_line():
+    """The parser, built once a process: building it (some 200 parsers, each
+    asking gettext for its words) takes about 14 ms, paid on every call by
+    a process that runs many commands (the tests run thousands). Parsing
+    leaves it as it was."""
+    return build_parser()
+
+
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = command_line().parse_args(argv)
     args.stores = []  # closed when the command is done
     try:
         return args.func(args) or 0
