@@ -195,7 +195,8 @@ DEFINED_IN = {"limits.py": {"MAX_PACKAGES", "MAX_NAME", "MAX_VERSION", "MAX_ARCH
                             "MAX_IDENT", "MAX_TITLE", "MAX_CVE", "MAX_STREAM", "MAX_MODULE",
                             "MAX_SENDER", "MAX_OFFICER", "MAX_SITE_SOURCE", "MAX_REASON",
                             "MAX_TAG_NAME", "MAX_TAG_URL", "MAX_TAG_DESCRIPTION",
-                            "MAX_EXCEPTION_REASON"},
+                            "MAX_EXCEPTION_REASON", "PER_PAGE", "MAX_PER_PAGE",
+                            "MAX_PAGE"},
               "dates.py": {"DAY", "FAR_FUTURE", "EVER", "MAX_DAYS"}}
 # (the trust level "site" is also a page's and a column's name: left out)
 STATUS_WORDS = set(statuses.SITE_STATUSES + statuses.AUDIT_OUTCOMES

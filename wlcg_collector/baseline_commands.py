@@ -20,7 +20,7 @@ from .cli_common import (PROG, CommandError, UsageError, actions_of, command, em
                          with_rows, with_site)
 from .dates import format_time
 from .db import StoreError
-from .output import FEW, first_few
+from .output import FEW, first_few, record_rows
 from .site_names import site_key
 
 
@@ -150,6 +150,8 @@ def declare_compare(commands):
     with_site(p)
     with_at(p)
     with_rows(p, "(host, package) row behind")
+    p.add_argument("--summary", action="store_true",
+                   help="only the summary, a line per site (in every format)")
 
 
 def cmd_compare(args):
@@ -160,18 +162,14 @@ def cmd_compare(args):
                                                 keeper_of(args))
     warn(answer.warnings)
     result = answer.compliance
+    if args.summary:
+        emit(*summary_rows(store, result), args.format)
+        return
     columns = analysis.COMPLIANCE_COLUMNS
     if args.format != "table":
-        emit([dict(zip(columns, row)) for row in result.rows()], columns, args.format)
+        emit(compliance_rows(result), columns, args.format)
         return
-    # with a list of sites loaded, each site's tier: compliance by tier at a glance
-    listed = {site_key(row.name): row for row in store.sites.rows()}
-    summary = [dict(s._asdict(), compliant="%.1f%%" % s.compliant) for s in result.summary()]
-    summary_columns = analysis.SUMMARY_COLUMNS + (["tier"] if listed else [])
-    for row in summary:
-        meta = listed.get(site_key(row["site"]))
-        row["tier"] = meta.tier if meta else None
-    emit(summary, summary_columns, "table")
+    emit(*summary_rows(store, result), "table")
     if args.rows:
         behind = result.rows("behind")
         if behind:
@@ -179,6 +177,24 @@ def cmd_compare(args):
             emit([dict(zip(columns, row)) for row in behind], columns, "table")
         return
     emit_hosts_behind(result.hosts_behind(FEW))
+
+
+def compliance_rows(result):
+    """compare's rows (analysis.COMPLIANCE_COLUMNS) of a Compliance, in its
+    order (Compliance.rows)."""
+    return [dict(zip(analysis.COMPLIANCE_COLUMNS, row)) for row in result.rows()]
+
+
+def summary_rows(store, result):
+    """(rows, columns) of compare's summary: a row a site, by name
+    (analysis.SUMMARY_COLUMNS); with a list of sites loaded, each site's
+    tier too (compliance by tier at a glance)."""
+    listed = {site_key(row.name): row for row in store.sites.rows()}
+    rows = record_rows(result.summary(), analysis.SUMMARY_COLUMNS)
+    for row in rows:
+        meta = listed.get(site_key(row["site"]))
+        row["tier"] = meta.tier if meta else None
+    return rows, analysis.SUMMARY_COLUMNS + (["tier"] if listed else [])
 
 
 def emit_hosts_behind(hosts):

@@ -152,15 +152,21 @@ def campaign_status_at(store, table, campaign, at, site=None):
 
 
 def campaign_list(args):
-    store = store_of(args, read=True)
-    table = stream_table(args)
-    now = int(time.time())
+    try:
+        rows = campaign_rows(store_of(args, read=True), stream_table(args), int(time.time()))
+    except CampaignError as exc:
+        raise CommandError(str(exc))
+    emit(rows, LIST_COLUMNS, args.format)
+
+
+def campaign_rows(store, table, now):
+    """`campaign list`'s rows (LIST_COLUMNS), the newest deadline first:
+    each campaign with how many sites are in each state now (a closed one:
+    as it was closed). CampaignError for a target the store no longer
+    knows."""
     rows = []
     for campaign in store.campaigns.listed():
-        try:
-            counts = campaigns.site_counts(store, table, campaign, now)
-        except CampaignError as exc:
-            raise CommandError(str(exc))
+        counts = campaigns.site_counts(store, table, campaign, now)
         rows.append({"campaign": campaign.name, "target": "%s %s" % (campaign.kind,
                                                                       campaign.target),
                      "system": campaign.system, "start": format_day(campaign.start),
@@ -168,7 +174,7 @@ def campaign_list(args):
                      "closed": format_time(campaign.closed) if campaign.closed else None,
                      "done": counts[campaigns.DONE], "open": counts[campaigns.OPEN],
                      "overdue": counts[campaigns.OVERDUE], "unknown": counts[campaigns.UNKNOWN]})
-    emit(rows, LIST_COLUMNS, args.format)
+    return rows
 
 
 def campaign_show(args):
@@ -189,9 +195,8 @@ def campaign_status(args):
     if campaign.closed is not None and args.at is None:
         if args.burndown or args.plot:
             raise UsageError("campaign %s is closed: give --at for its burn-down" % campaign.name)
-        sites = [site_document for site_document in campaigns.final_status(campaign)
-                 if site is None or same_site(site_document["site"], site)]
-        _print_status(campaign, campaign.closed, sites, args.format, closed=True)
+        _print_status(campaign, campaign.closed, closed_status(campaign, site), args.format,
+                      closed=True)
         return
     at = args.at if args.at is not None else int(time.time())
     if at < campaign.start:
@@ -206,10 +211,23 @@ def campaign_status(args):
         from .plot import plot_burndown
         draw_plot(args.plot, plot_burndown, status.burndown, campaign.name, campaign.deadline)
     if args.burndown:
-        emit([{"date": format_day(day.day), "hosts": day.hosts, "sites": day.sites}
-              for day in status.burndown], BURNDOWN_COLUMNS, args.format)
+        emit(burndown_rows(status), BURNDOWN_COLUMNS, args.format)
         return
     _print_status(campaign, at, campaigns.status_document(status), args.format)
+
+
+def closed_status(campaign, site=None):
+    """The site documents (`campaign status --format json`) a closed
+    campaign kept, of `site` if given."""
+    return [site_document for site_document in campaigns.final_status(campaign)
+            if site is None or same_site(site_document["site"], site)]
+
+
+def burndown_rows(status):
+    """`campaign status --burndown`'s rows (BURNDOWN_COLUMNS) of a
+    CampaignStatus: hosts still exposed and sites not done, a row a day."""
+    return [{"date": format_day(day.day), "hosts": day.hosts, "sites": day.sites}
+            for day in status.burndown]
 
 
 def _print_status(campaign, at, sites, fmt, closed=False):
@@ -376,8 +394,11 @@ def _warn(line):
 
 def campaign_log(args):
     store = store_of(args, read=True)
-    campaign = _campaign(store, args.name)
-    emit([{"sent": format_time(notice.sent), "site": notice.site, "stage": notice.stage,
-           "recipients": notice.recipients, "message_id": notice.message_id,
-           "sent_by": notice.sent_by} for notice in store.campaigns.notices(campaign)],
-         LOG_COLUMNS, args.format)
+    emit(notice_rows(store, _campaign(store, args.name)), LOG_COLUMNS, args.format)
+
+
+def notice_rows(store, campaign):
+    """`campaign log`'s rows (LOG_COLUMNS): the notices sent, oldest first."""
+    return [{"sent": format_time(notice.sent), "site": notice.site, "stage": notice.stage,
+             "recipients": notice.recipients, "message_id": notice.message_id,
+             "sent_by": notice.sent_by} for notice in store.campaigns.notices(campaign)]

@@ -24,6 +24,7 @@ from .cli_common import (PROG, CommandError, UsageError, command, config_of, dat
 from .db import PendingReport, StoreError, StoreFault
 from .history import changes
 from .ingest import Rejected, is_plaintext, open_body, site_notice
+from .output import record_rows
 from .plot import plot_adoption
 from .remote import printable
 from .report import ReportError
@@ -266,6 +267,17 @@ def cmd_hosts(args):
     before = None
     if args.stale is not None:
         before = int(time.time() - args.stale * analysis.DAY)
+    emit(*host_rows(store, site, before), args.format)
+
+
+HOST_COLUMNS = ["site", "host", "system", "packager", "last_report", "packages", "trust"]
+
+
+def host_rows(store, site=None, before=None):
+    """(rows, columns) of `hosts` (and the site page's JSON): each host of
+    `site` (None: every host) whose last report is older than `before`
+    (None: every one), by site and name; with a list of sites loaded, each
+    host's site's tier and country."""
     listed = {site_key(row.name): row for row in store.sites.rows()}
     rows = []
     for host in store.hosts.listed(site, before):
@@ -274,11 +286,7 @@ def cmd_hosts(args):
                      "packager": host.packager, "last_report": format_time(host.last_report),
                      "packages": host.packages, "trust": host.trust,
                      "tier": row.tier if row else None, "country": row.country if row else None})
-    # with a list of sites loaded, each host's site's tier and country
-    emit(rows, HOST_COLUMNS + (["tier", "country"] if listed else []), args.format)
-
-
-HOST_COLUMNS = ["site", "host", "system", "packager", "last_report", "packages", "trust"]
+    return rows, HOST_COLUMNS + (["tier", "country"] if listed else [])
 
 
 def declare_state(commands):
@@ -289,10 +297,18 @@ def declare_state(commands):
     with_at(p)
 
 
+STATE_COLUMNS = ["name", "version", "arch"]
+
+
 def cmd_state(args):
     store = store_of(args, read=True)
-    emit_records(store.hosts.state(host_of(store, args).id, args.at), ["name", "version", "arch"],
-                 args.format)
+    emit(state_rows(store, host_of(store, args), args.at), STATE_COLUMNS, args.format)
+
+
+def state_rows(store, host, at=None):
+    """`state`'s rows (STATE_COLUMNS): the packages on a Host now or at
+    `at`, by name, arch and version."""
+    return record_rows(store.hosts.state(host.id, at), STATE_COLUMNS)
 
 
 def declare_history(commands):
@@ -308,10 +324,15 @@ HISTORY_COLUMNS = ["time", "action", "name", "arch", "old", "new"]
 
 def cmd_history(args):
     store = store_of(args, read=True)
-    host = host_of(store, args)
-    events = changes(host.packager, store.hosts.intervals(host.id, args.since), args.since)
-    emit([dict(zip(HISTORY_COLUMNS, (format_time(event[0]),) + tuple(event[1:])))
-          for event in events], HISTORY_COLUMNS, args.format)
+    emit(history_rows(store, host_of(store, args), args.since), HISTORY_COLUMNS, args.format)
+
+
+def history_rows(store, host, since=None):
+    """`history`'s rows (HISTORY_COLUMNS): a Host's changes since `since`
+    (None: all), by time, name and arch."""
+    events = changes(host.packager, store.hosts.intervals(host.id, since), since)
+    return [dict(zip(HISTORY_COLUMNS, (format_time(event[0]),) + tuple(event[1:])))
+            for event in events]
 
 
 def declare_reports(commands):
@@ -386,7 +407,12 @@ def cmd_adoption(args):
     days = analysis.adoption(store, requirement, first, last, site)
     if args.plot:
         draw_plot(args.plot, plot_adoption, days, requirement.text)
-    emit_records(days, analysis.ADOPTION_COLUMNS, args.format, {"date": "day"})
+    emit(adoption_rows(days), analysis.ADOPTION_COLUMNS, args.format)
+
+
+def adoption_rows(days):
+    """`adoption`'s rows (analysis.ADOPTION_COLUMNS) of its AdoptionDays."""
+    return record_rows(days, analysis.ADOPTION_COLUMNS, {"date": "day"})
 
 
 def declare_changes(commands):

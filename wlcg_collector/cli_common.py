@@ -13,11 +13,11 @@ import sys
 
 from . import analysis, numerals
 from .config import load_config
-from .dates import format_day, format_time, parse_date
+from .dates import parse_date
 from . import check_schema
 from .db import StoreError, open_store
 from .db.errors import AmbiguousHost
-from .output import FORMATS, render
+from .output import FORMATS, record_rows, render
 
 PROG = "wlcg-collector"
 
@@ -179,32 +179,11 @@ def emit(rows, columns, fmt):
     sys.stdout.write(render(rows, columns, fmt))
 
 
-# how a record's fields are shown: times as ISO 8601, shares as percentages
-def _percent(value):
-    return "%.1f%%" % value
-
-
-FIELD_FORMATS = {"last_report": format_time, "received": format_time,
-                 "collected": format_time, "created": format_time, "time": format_time,
-                 "date": format_day, "compliant": _percent, "published": format_time,
-                 "modified": format_time, "first_seen": format_time, "changed": format_time,
-                 "stored": format_time, "replaced": format_time, "exposed_since": format_time,
-                 "fixed_at": format_time}
-
-
 def emit_records(records, columns, fmt, renamed=None):
     """Print named records: columns are their fields (or, through `renamed`,
-    {column: field}); times and shares are formatted here, at the edge."""
-    renamed = renamed or {}
-    rows = []
-    for record in records:
-        row = {}
-        for column in columns:
-            value = getattr(record, renamed.get(column, column))
-            form = FIELD_FORMATS.get(column)
-            row[column] = form(value) if form is not None and value is not None else value
-        rows.append(row)
-    emit(rows, columns, fmt)
+    {column: field}); times and shares are formatted at the edge
+    (output.record_rows)."""
+    emit(record_rows(records, columns, renamed), columns, fmt)
 
 
 def site_of(store, args):

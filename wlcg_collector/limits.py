@@ -136,3 +136,11 @@ MAX_EXCEPTION_REASON = COLUMNS["advisory_exceptions", "reason"]
 MAX_CAMPAIGN_NAME = COLUMNS["campaigns", "name"]
 MAX_CAMPAIGN_TARGET = COLUMNS["campaigns", "target"]
 MAX_CAMPAIGN_SYSTEM = COLUMNS["campaigns", "system"]
+
+# the officer's pages as JSON: the items of a list answered at a time
+# (`per_page`: this many unless asked, at most MAX_PER_PAGE), and the
+# highest `page` asked for (far past any list's last: a page past the last
+# is an empty list, a larger number a bad one)
+PER_PAGE = 100
+MAX_PER_PAGE = 1000
+MAX_PAGE = 10 ** 9

@@ -1,9 +1,12 @@
-"""Rendering rows for the terminal: an aligned table, CSV or JSON."""
+"""Rendering rows for the terminal: an aligned table, CSV or JSON; and
+named records made rows, their times and shares formatted (the rows a
+command prints and a page's JSON holds)."""
 
 import csv
 import io
 import json
 
+from .dates import format_day, format_time
 from .text import escaped
 
 FORMATS = ("table", "csv", "json")
@@ -30,10 +33,16 @@ def first_few(texts, count=None):
     return shown if count <= FEW else "%s +%d more" % (shown, count - FEW)
 
 
+def json_rows(rows, columns):
+    """rows (dicts) as `--format json` gives them: each only its `columns`,
+    in their order."""
+    return [{c: row[c] for c in columns} for row in rows]
+
+
 def render(rows, columns, fmt):
     """rows: list of dicts; columns: the keys, in order."""
     if fmt == "json":
-        return json.dumps([{c: row[c] for c in columns} for row in rows], indent=1) + "\n"
+        return json.dumps(json_rows(rows, columns), indent=1) + "\n"
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -61,3 +70,32 @@ def table(rows, columns):
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
              for line in cells]
     return "\n".join(lines) + "\n"
+
+
+# how a record's fields are shown: times as ISO 8601, shares as percentages
+def _percent(value):
+    return "%.1f%%" % value
+
+
+FIELD_FORMATS = {"last_report": format_time, "received": format_time,
+                 "collected": format_time, "created": format_time, "time": format_time,
+                 "date": format_day, "compliant": _percent, "published": format_time,
+                 "modified": format_time, "first_seen": format_time, "changed": format_time,
+                 "stored": format_time, "replaced": format_time, "exposed_since": format_time,
+                 "fixed_at": format_time}
+
+
+def record_rows(records, columns, renamed=None):
+    """Named records as rows (dicts of `columns`, each the field of that
+    name or, through `renamed`, {column: field}); times and shares are
+    formatted here, at the edge."""
+    renamed = renamed or {}
+    rows = []
+    for record in records:
+        row = {}
+        for column in columns:
+            value = getattr(record, renamed.get(column, column))
+            form = FIELD_FORMATS.get(column)
+            row[column] = form(value) if form is not None and value is not None else value
+        rows.append(row)
+    return rows

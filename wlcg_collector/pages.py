@@ -17,6 +17,9 @@ the access rules of access.py and a strict Content-Security-Policy.
 A host's trust (verified, site, pinned, unsigned) shows wherever it is
 listed: unsigned hosts' rows are ones anybody could have written.
 
+Every page answers JSON for scripts too (`?format=json`, or an Accept
+header that prefers application/json): page_json.py.
+
 Every link, form, redirect and cookie path starts at the application's
 mount point (SCRIPT_NAME: /wlcg-collector under the RPM's Apache snippet,
 nothing under `wlcg-collector serve`).
@@ -29,10 +32,11 @@ import sys
 import time
 import urllib.parse
 
-from . import analysis, campaign_pages, compliance_cache, topology, trust
+from . import analysis, campaign_pages, compliance_cache, page_json, topology, trust
 from .advisories import pages as advisory_pages
 from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access
+from .baseline_commands import compliance_rows
 from .baselines import BaselineError, parse_requirement
 from .campaigns import CampaignError
 from .dates import DAY, format_day, format_time, parse_date
@@ -91,7 +95,7 @@ def page_url(root, *segments, **query):
     return path + ("?" + urllib.parse.urlencode(query) if query else "")
 
 
-class OfficerPages(object):
+class OfficerPages(page_json.JsonPages):
     def __init__(self, config, store, token=None, keeper=None):
         self.store = store
         self.keeper = keeper  # where compare's holders are kept (see compliance_cache)
@@ -104,6 +108,10 @@ class OfficerPages(object):
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
         token = query.get("token", [""])[0]
         root = mount_point(environ) + "/officer"
+        args = {k: v[0] for k, v in query.items()}
+        # a script's request: every answer JSON, its errors too
+        json_asked = page_json.wants_json(args, environ.get("HTTP_ACCEPT", ""))
+        error = functools.partial(self.error, start_response, root, json_asked)
         if token and self.access.token_matches(token):
             # the development server's link: keep the token in a cookie
             rest = {k: v[0] for k, v in query.items() if k != "token"}
@@ -116,18 +124,29 @@ class OfficerPages(object):
                  % (TOKEN_COOKIE, token, root))] + SECURITY_HEADERS)
             return [b""]
         if self.access.identity(environ) is None:
-            return self.text(start_response, 403, "403 Forbidden: the officer's pages need an "
-                                                  "authenticated member of the team")
+            message = "the officer's pages need an authenticated member of the team"
+            if json_asked:
+                return self.send_json(start_response, 403, {"error": message})
+            return self.text(start_response, 403, "403 Forbidden: " + message)
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            if json_asked:
+                return self.send_json(start_response, 405, {"error": "these pages are read-only"},
+                                      [("Allow", "GET, HEAD")])
             return self.text(start_response, 405, "405: these pages are read-only",
                              [("Allow", "GET, HEAD")])
-        args = {k: v[0] for k, v in query.items()}
         parts = [urllib.parse.unquote(p) for p in path.split("/") if p]
         page = functools.partial(self.html, start_response, root)
         try:
             if parts == ["static", "style.css"]:
                 with open(os.path.join(HERE, "static", "style.css"), "rb") as handle:
                     return self.send(start_response, 200, handle.read(), "text/css")
+            if json_asked:
+                answer = self.json_page(parts, args)
+                if answer is None:
+                    raise PageError(404, "no such page")
+                return self.send_json(start_response, 200, *answer)
+            if args.get("format") and parts[:1] != ["baseline"]:
+                raise PageError(400, "format=%r: json" % args["format"][:20])
             if not parts:
                 return page("overview.html", self.overview(args))
             if parts[0] == "site" and len(parts) == 2:
@@ -149,13 +168,12 @@ class OfficerPages(object):
             if parts[0] == "campaign" and len(parts) == 2:
                 return page("campaign.html", self.campaign(parts[1]))
             raise PageError(404, "no such page")
-        except PageError as exc:
-            return page("error.html", {"message": str(exc)}, exc.status)
+        except (PageError, page_json.Refused) as exc:
+            return error(exc.status, str(exc))
         except StoreUnavailable:
-            return page("error.html",
-                        {"message": "the database is unavailable, try again later"}, 503)
+            return error(503, "the database is unavailable, try again later")
         except StoreError as exc:
-            return page("error.html", {"message": str(exc)}, 404)
+            return error(404, str(exc))
 
     # -- responses
 
@@ -168,6 +186,12 @@ class OfficerPages(object):
     def text(self, start_response, status, message, extra=()):
         return self.send(start_response, status, (message + "\n").encode(),
                          "text/plain; charset=utf-8", extra)
+
+    def error(self, start_response, root, json_asked, status, message):
+        """An error as the request asked: {"error": message} or the error page."""
+        if json_asked:
+            return self.send_json(start_response, status, {"error": message})
+        return self.html(start_response, root, "error.html", {"message": message}, status)
 
     def html(self, start_response, root, template, context, status=200):
         body = self.env.get_template(template).render(
@@ -346,11 +370,9 @@ class OfficerPages(object):
         result = self.compliance(requirements, at, site)
         columns = analysis.COMPLIANCE_COLUMNS
         fmt = args.get("format")
-        if fmt in ("csv", "json"):
-            body = render([dict(zip(columns, row)) for row in result.rows()], columns,
-                          fmt).encode("utf-8")
-            kind = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
-            return self.send(start_response, 200, body, kind, [
+        if fmt == "csv":  # (format=json: JsonPages.baseline_json)
+            body = render(compliance_rows(result), columns, fmt).encode("utf-8")
+            return self.send(start_response, 200, body, "text/csv; charset=utf-8", [
                 ("Content-Disposition", 'attachment; filename="%s-%d.%s"'
                  % (baseline.name, baseline.revision, fmt))])
         if fmt:

@@ -66,9 +66,13 @@ def declare_quarantine(commands):
 
 
 def quarantine_list(args):
-    store = store_of(args, read=True)
-    emit([quarantine_row(e) for e in store.review.quarantined(args.site)], QUARANTINE_COLUMNS,
-         args.format)
+    emit(quarantine_rows(store_of(args, read=True), args.site), QUARANTINE_COLUMNS, args.format)
+
+
+def quarantine_rows(store, site=None):
+    """The rows `quarantine` lists (QUARANTINE_COLUMNS): the reports kept
+    aside (of `site`, if given), oldest entry first."""
+    return [quarantine_row(entry) for entry in store.review.quarantined(site)]
 
 
 def quarantined_entry(store, args, action):

@@ -1,6 +1,7 @@
 """The officer's advisory commands: `advisories import|list|show`,
 `vulnerable`, `exposure` and `patch-times`."""
 
+import json
 import os
 import sys
 import time
@@ -9,7 +10,7 @@ from ..cli_common import (CommandError, UsageError, actions_of, command, config_
                           draw_plot, emit, emit_records, site_of, store_of, with_at,
                           with_format, with_plot, with_rows, with_site)
 from ..db import StoreError
-from ..output import FEW, first_few
+from ..output import FEW, first_few, record_rows
 from ..plot import plot_exposure
 from . import exposure as judging
 from .exceptions import excepting
@@ -147,15 +148,23 @@ def refuse(*parts):
 def advisories_list(args):
     store = store_of(args, read=True)
     severities = severity_list(args.severity) if args.severity else None
-    infos = store.advisories.listed(cve=args.cve.upper() if args.cve else None,
-                                    severities=severities, since=args.since)
-    if args.tag is not None:
-        tagged = store.tags.advisory_ids(args.tag)
+    emit(advisory_list_rows(store, severities, args.cve, args.since, args.tag), LIST_COLUMNS,
+         args.format)
+
+
+def advisory_list_rows(store, severities=None, cve=None, since=None, tag=None):
+    """`advisories list`'s rows (LIST_COLUMNS), by advisory: the stored
+    advisories of `severities` (None: all), naming `cve`, published (or
+    first seen) at or after `since`, named by tag `tag` (each None: any)."""
+    infos = store.advisories.listed(cve=cve.upper() if cve else None,
+                                    severities=severities, since=since)
+    if tag is not None:
+        tagged = store.tags.advisory_ids(tag)
         infos = [i for i in infos if i.id in tagged]
     cves = store.advisories.cves([i.id for i in infos]) if infos else {}
     rows = [{"advisory": i.ident, "severity": i.severity, "published": i.published,
              "cves": " ".join(cves.get(i.id, [])), "title": i.title} for i in infos]
-    emit_records([_Row(r) for r in rows], LIST_COLUMNS, args.format)
+    return record_rows([_Row(r) for r in rows], LIST_COLUMNS)
 
 
 class _Row(object):
@@ -163,6 +172,13 @@ class _Row(object):
 
     def __init__(self, values):
         self.__dict__.update(values)
+
+
+def advisory_document(store, info, content):
+    """`advisories show --format json`: what a stored advisory says (its
+    content, as stored), with its revisions, first seen and revision."""
+    return dict(content, revisions=[r._asdict() for r in store.advisories.revisions(info.id)],
+                first_seen=info.first_seen, revision=info.revision)
 
 
 def _info(store, ident):
@@ -176,11 +192,8 @@ def advisories_show(args):
     store = store_of(args, read=True)
     info, content = _info(store, args.ident)
     if args.format == "json":
-        content["revisions"] = [r._asdict() for r in store.advisories.revisions(info.id)]
-        content["first_seen"] = info.first_seen
-        content["revision"] = info.revision
-        import json
-        sys.stdout.write(json.dumps(content, indent=1, sort_keys=True) + "\n")
+        sys.stdout.write(json.dumps(advisory_document(store, info, content), indent=1,
+                                    sort_keys=True) + "\n")
         return
     rows = [dict(zip(SHOW_COLUMNS, a)) for a in content["affected"]]
     if args.format == "csv":
@@ -221,18 +234,13 @@ def declare_vulnerable(commands):
 def cmd_vulnerable(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
-    at = args.at if args.at is not None else int(time.time())
     severities = severity_list(args.severity) if args.severity else judging.SECURITY_SEVERITIES
-    tagged = store.tags.advisory_ids(args.tag, args.at) if args.tag is not None else None
-    exceptions = excepting(store, store.exceptions.in_force(at))
-    result = judging.vulnerable(store, stream_table(args), at, site, severities, tagged,
-                                exceptions)
+    result, exceptions = vulnerable_at(store, stream_table(args), args.at, site, severities,
+                                       args.tag)
     summary, details = result
     columns = judging.VULNERABLE_COLUMNS
     if args.format != "table":
-        rows = [dict(zip(columns, row), excepted_by=None, reason=None) for row in details]
-        emit(rows + excepted_rows(result.excepted, exceptions, args.format),
-             columns + ["excepted_by", "reason"], args.format)
+        emit(vulnerable_rows(result, exceptions, args.format), VULNERABLE_ROWS, args.format)
         return
     emit_records(summary, VULNERABLE_SUMMARY, "table")
     if args.rows:
@@ -252,6 +260,33 @@ def cmd_vulnerable(args):
         sys.stdout.write("\nexcepted: %d finding(s) on %d host(s), not counted above\n" % (
             len(result.excepted), len({row[:2] for row in result.excepted})))
         emit(excepted_rows(result.excepted, exceptions, "table"), EXCEPTED_TABLE, "table")
+
+
+def vulnerable_at(store, table, at=None, site=None, severities=judging.SECURITY_SEVERITIES,
+                  tag=None):
+    """(judging.vulnerable's result, the Excepting it was judged with) at
+    `at` (None: now): the findings of `severities` (of the advisories tag
+    `tag` named then, if given; UnknownTag), of `site` if given, with the
+    exceptions in force then taken out."""
+    when = at if at is not None else int(time.time())
+    tagged = store.tags.advisory_ids(tag, at) if tag is not None else None
+    exceptions = excepting(store, store.exceptions.in_force(when))
+    return judging.vulnerable(store, table, when, site, severities, tagged,
+                              exceptions), exceptions
+
+
+# `vulnerable --format csv|json`: every finding, the excepted ones last
+VULNERABLE_ROWS = judging.VULNERABLE_COLUMNS + ["excepted_by", "reason"]
+
+
+def vulnerable_rows(result, exceptions, fmt="json"):
+    """`vulnerable`'s rows in CSV and JSON (VULNERABLE_ROWS) of a
+    judging.vulnerable result: the findings by site, host, severity and
+    advisory, then those exceptions took out (`exceptions`: the
+    Excepting it was judged with), in the same order."""
+    rows = [dict(zip(judging.VULNERABLE_COLUMNS, row), excepted_by=None, reason=None)
+            for row in result[1]]
+    return rows + excepted_rows(result.excepted, exceptions, fmt)
 
 
 def excepted_rows(excepted, exceptions, fmt):
@@ -295,26 +330,17 @@ def declare_exposure(commands):
 def cmd_exposure(args):
     store = store_of(args, read=True)
     site = site_of(store, args)
-    now = int(time.time())
-    table = stream_table(args)
-    exceptions = excepting(store, store.exceptions.listed())
-    results = [judging.exposure(store, table, info, now, site, exceptions)
-               for info in advisories_named(store, args.ident)]
+    results = exposures(store, stream_table(args), advisories_named(store, args.ident), site)
     if args.plot:
         if len(results) != 1:
             raise UsageError("--plot draws one advisory: name it, not a CVE of %d"
                              % len(results))
         draw_plot(args.plot, plot_exposure, results[0].curve, results[0].info.ident)
     if args.curve:
-        rows = [_Row(dict(advisory=result.info.ident, date=day.day, hosts=day.hosts,
-                          sites=day.sites)) for result in results for day in result.curve]
-        emit_records(rows, ["advisory"] + CURVE_COLUMNS, args.format)
+        emit(curve_rows(results), ["advisory"] + CURVE_COLUMNS, args.format)
         return
     if args.format != "table":
-        rows = []
-        for result in results:
-            rows.extend(dict(advisory=result.info.ident, **h._asdict()) for h in result.hosts)
-        emit_records([_Row(r) for r in rows], ["advisory"] + EXPOSURE_HOSTS, args.format)
+        emit(exposure_rows(results), ["advisory"] + EXPOSURE_HOSTS, args.format)
         return
     for number, result in enumerate(results):
         if number:
@@ -338,6 +364,32 @@ def cmd_exposure(args):
                    "exception": " ".join(str(e.id) for e in h.exceptions),
                    "reason": "; ".join(e.reason for e in h.exceptions)}
                   for h in result.excepted], EXCEPTED_TABLE, "table")
+
+
+def exposures(store, table, infos, site=None):
+    """judging.exposure's result of each advisory (AdvisoryInfo) now, of
+    `site` if given, with every exception (each in its span of time)."""
+    now = int(time.time())
+    exceptions = excepting(store, store.exceptions.listed())
+    return [judging.exposure(store, table, info, now, site, exceptions) for info in infos]
+
+
+def exposure_rows(results):
+    """`exposure`'s rows in CSV and JSON (advisory + EXPOSURE_HOSTS) of
+    judging.exposure results: each advisory's hosts ever exposed, by site
+    and host."""
+    rows = []
+    for result in results:
+        rows.extend(dict(advisory=result.info.ident, **h._asdict()) for h in result.hosts)
+    return record_rows([_Row(r) for r in rows], ["advisory"] + EXPOSURE_HOSTS)
+
+
+def curve_rows(results):
+    """`exposure --curve`'s rows (advisory + CURVE_COLUMNS): each
+    advisory's hosts and sites exposed, a row a day."""
+    return record_rows([_Row(dict(advisory=result.info.ident, date=day.day, hosts=day.hosts,
+                                  sites=day.sites)) for result in results
+                        for day in result.curve], ["advisory"] + CURVE_COLUMNS)
 
 
 def _day(seconds):

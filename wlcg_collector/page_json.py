@@ -1,0 +1,275 @@
+"""The officer's pages as JSON, for scripts. A page asked with
+`?format=json`, or with an Accept header that prefers application/json to
+text/html, answers what its command's `--format json` prints (made by the
+same functions), under the same access rules; an error is {"error":
+"..."} with its status.
+
+A list is answered a page at a time, in the command's order: `page` from
+1 (past the last: an empty list), `per_page` PER_PAGE unless asked, at
+most MAX_PER_PAGE; the headers X-Total, X-Page and X-Per-Page say how
+many there are and which page this is (as GitLab's API does), so that the
+body stays the command's own JSON. A page that shows several commands'
+data answers an object with a key a part, each list paged alike; X-Total
+is the longest part's, X-Total-PART each list part's.
+
+JsonPages is a part of pages.OfficerPages: each page's answer, taking the
+page's own arguments, read through the page's helpers.
+"""
+
+import json
+import time
+
+from . import analysis, topology
+from .advisories.commands import (advisory_document, advisory_list_rows, curve_rows,
+                                  exposure_rows, exposures, vulnerable_at, vulnerable_rows)
+from .advisories.exposure import SECURITY_SEVERITIES
+from .advisories.records import SEVERITIES
+from .advisories.streams import StreamTable
+from .baseline_commands import compliance_rows, summary_rows
+from .campaign_commands import burndown_rows, campaign_rows, closed_status, notice_rows
+from .campaigns import CampaignError, status_at, status_document
+from .cli import adoption_rows, history_rows, host_rows, state_rows
+from .limits import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
+from .numerals import decimal_number, whole_number
+from .output import json_rows, record_rows
+from .site_commands import SITE_COLUMNS, UNKNOWN_COLUMNS, unknown_row
+from .trust import UNKNOWN_SITE
+from .trust_commands import quarantine_rows
+
+CONTENT_TYPE = "application/json; charset=utf-8"
+# `sites` with no list of sites loaded: only what the hosts tell
+UNLISTED_SITE_COLUMNS = ["site", "hosts", "last_report"]
+# how specific a media range of an Accept header is
+EXACT, SUBTYPES, ANY = 3, 2, 1
+
+
+class Refused(Exception):
+    """A question a JSON answer refuses, with its status (400, 404)."""
+
+    def __init__(self, status, message):
+        Exception.__init__(self, message)
+        self.status = status
+
+
+def wants_json(args, accept):
+    """Whether a request asks for JSON: format=json, or an Accept header
+    that prefers it (prefers_json)."""
+    return args.get("format") == "json" or (not args.get("format") and prefers_json(accept))
+
+
+def prefers_json(accept):
+    """Whether an Accept header names JSON (application/json or
+    application/*) with a quality above 0 and not below text/html's. A
+    browser's (text/html first, */*;q=0.8 for the rest) and */* alone get
+    the HTML."""
+    json_match = html_match = (0, 0.0)  # (how specific, quality) of the best match
+    for item in accept.split(","):
+        fields = item.split(";")
+        kind = fields[0].strip().lower()
+        quality = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = decimal_number(value)
+                except ValueError:
+                    quality = 0.0
+        json_match = max(json_match, (_specificity(kind, "application", "json"), quality))
+        html_match = max(html_match, (_specificity(kind, "text", "html"), quality))
+    return json_match[0] >= SUBTYPES and json_match[1] > 0 and json_match[1] >= html_match[1]
+
+
+def _specificity(kind, main, sub):
+    """How specifically media range `kind` names main/sub (0: not)."""
+    if kind == "%s/%s" % (main, sub):
+        return EXACT
+    if kind == main + "/*":
+        return SUBTYPES
+    return ANY if kind == "*/*" else 0
+
+
+def paging(args):
+    """(page, per_page) of a request; Refused (400) for a value that is
+    not a whole number in range."""
+    return (_whole(args, "page", 1, MAX_PAGE), _whole(args, "per_page", PER_PAGE, MAX_PER_PAGE))
+
+
+def _whole(args, name, default, most):
+    text = args.get(name)
+    if not text:
+        return default
+    try:
+        # (more digits than the largest has: refused unread)
+        value = whole_number(text) if len(text) <= len(str(most)) else 0
+    except ValueError:
+        value = 0
+    if not 1 <= value <= most:
+        raise Refused(400, "%s=%r: a whole number from 1 to %d" % (name, text[:20], most))
+    return value
+
+
+def answer(data, page, per_page):
+    """(body, headers) of a page's data: a list, the page of it, or an
+    object of parts, each list part the page of it and other values as
+    they are; the headers say the totals and the page."""
+    start = (page - 1) * per_page
+    if isinstance(data, list):
+        body, totals = data[start:start + per_page], [("X-Total", len(data))]
+    else:
+        body = {part: value[start:start + per_page] if isinstance(value, list) else value
+                for part, value in data.items()}
+        totals = [("X-Total-" + part.capitalize(), len(value)) for part, value in data.items()
+                  if isinstance(value, list)]
+        totals.insert(0, ("X-Total", max([total for _, total in totals] or [0])))
+    return body, [(name, str(value)) for name, value in
+                  totals + [("X-Page", page), ("X-Per-Page", per_page)]]
+
+
+def json_body(value):
+    """The bytes of a JSON answer: ASCII, and no '<', '>' or '&' even
+    inside a string (hosts write these values: nothing in them can read as
+    markup to a client that guesses a type)."""
+    text = json.dumps(value, indent=1)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escape)
+    return (text + "\n").encode("ascii")
+
+
+class JsonPages(object):
+    """The JSON answer of each officer page (a part of OfficerPages)."""
+
+    def json_page(self, parts, args):
+        """(body, headers) of the page `parts` names (None: no such page)."""
+        page, per_page = paging(args)
+        if not parts:
+            data = self.overview_json(args)
+        elif parts[0] == "site" and len(parts) == 2:
+            data = self.site_json(parts[1], args)
+        elif parts[0] == "host" and len(parts) == 3:
+            data = self.host_json(parts[1], parts[2], args)
+        elif parts[0] == "baseline" and len(parts) == 2:
+            data = self.baseline_json(parts[1], args)
+        elif parts == ["adoption"]:
+            data = self.adoption_json(args)
+        elif parts == ["quarantine"]:
+            data = self.quarantine_json(args)
+        elif parts == ["advisories"]:
+            data = self.advisories_json(args)
+        elif parts[0] == "advisory" and len(parts) == 2:
+            data = self.advisory_json(parts[1])
+        elif parts == ["campaigns"]:
+            data = self.campaigns_json()
+        elif parts[0] == "campaign" and len(parts) == 2:
+            data = self.campaign_json(parts[1])
+        else:
+            return None
+        return answer(data, page, per_page)
+
+    def send_json(self, start_response, status, value, extra=()):
+        return self.send(start_response, status, json_body(value), CONTENT_TYPE, extra)
+
+    # -- each page: its command's records
+
+    def overview_json(self, args):
+        """`sites`, `sites --unknown`, `stale --days STALE` and, with a
+        baseline, `compare BASELINE --summary`."""
+        stale_days = self.number_arg(args, "stale", self.stale_days)
+        listed = self.store.sites.rows()
+        sites = topology.site_lines(listed, self.store.sites.reported())
+        unknown = topology.unknown_sites(listed, self.store.sites.hosts(),
+                                         self.store.sites.quarantined(UNKNOWN_SITE))
+        data = {"sites": record_rows(sites, SITE_COLUMNS if listed else UNLISTED_SITE_COLUMNS),
+                "unknown": json_rows([unknown_row(site, "json") for site in unknown],
+                                     UNKNOWN_COLUMNS),
+                "stale": record_rows(analysis.stale(self.store, stale_days, int(time.time())),
+                                     analysis.STALE_COLUMNS)}
+        if args.get("baseline"):
+            _, requirements = self.requirements(args["baseline"])
+            data["compliance"] = json_rows(*summary_rows(self.store,
+                                                         self.compliance(requirements)))
+        return data
+
+    def site_json(self, site, args):
+        """`hosts --site SITE` and, with a baseline, `compare BASELINE --site SITE`."""
+        analysis.require_site(self.store, site)
+        data = {"hosts": json_rows(*host_rows(self.store, site))}
+        if args.get("baseline"):
+            _, requirements = self.requirements(args["baseline"])
+            data["compliance"] = compliance_rows(self.compliance(requirements, None, site))
+        return data
+
+    def host_json(self, site, name, args):
+        """`state HOST --site SITE [--at DATE]` (q=TEXT: the packages whose
+        name holds TEXT, case ignored) and `history HOST --site SITE`."""
+        host = self.store.hosts.get(site, name)
+        at = self.date_arg(args, "at")
+        needle = args.get("q", "").lower()
+        return {"state": [row for row in state_rows(self.store, host, at)
+                          if needle in row["name"].lower()],
+                "history": history_rows(self.store, host)}
+
+    def baseline_json(self, ref, args):
+        """`compare NAME[@REV] [--site S] [--at DATE]`."""
+        _, requirements = self.requirements(ref)
+        at = self.date_arg(args, "at")
+        site = args.get("site") or None
+        analysis.require_site(self.store, site)
+        return compliance_rows(self.compliance(requirements, at, site))
+
+    def adoption_json(self, args):
+        """`adoption REQUIREMENT [--from] [--to] [--site]`, as the page works it out."""
+        if not args.get("requirement"):
+            raise Refused(400, "requirement=: name a requirement, as NAME OP VERSION")
+        context = self.adoption(args)
+        if context["error"]:
+            raise Refused(400, context["error"])
+        return adoption_rows(context["rows"])
+
+    def quarantine_json(self, args):
+        """`quarantine [--site S]`."""
+        return quarantine_rows(self.store, args.get("site") or None)
+
+    def advisories_json(self, args):
+        """`advisories list` and `vulnerable`, of the severity asked (one:
+        that one only, as the page) or the security ones, of tag=NAME if
+        given."""
+        severity = args.get("severity") or ""
+        if severity and severity not in SEVERITIES:
+            raise Refused(400, "severity=%r: one of %s" % (severity[:20], ", ".join(SEVERITIES)))
+        severities = (severity,) if severity else SECURITY_SEVERITIES
+        tag = args.get("tag") or None
+        result, exceptions = vulnerable_at(self.store, StreamTable(self.os_streams), None, None,
+                                           severities, tag)
+        return {"advisories": advisory_list_rows(self.store, severities, tag=tag),
+                "vulnerable": vulnerable_rows(result, exceptions)}
+
+    def advisory_json(self, ident):
+        """`advisories show ID`, `exposure ID` and `exposure ID --curve`."""
+        info, content = self.store.advisories.get(ident)
+        results = exposures(self.store, StreamTable(self.os_streams), [info])
+        return {"advisory": advisory_document(self.store, info, content),
+                "exposure": exposure_rows(results), "curve": curve_rows(results)}
+
+    def campaigns_json(self):
+        """`campaign list`."""
+        try:
+            return campaign_rows(self.store, StreamTable(self.os_streams), int(time.time()))
+        except CampaignError as exc:
+            raise Refused(404, str(exc))
+
+    def campaign_json(self, name):
+        """`campaign status NAME`, `campaign status NAME --burndown` (a
+        closed campaign: its final status, no burn-down) and `campaign log
+        NAME`."""
+        campaign = self.store.campaigns.get(name)
+        if campaign.closed is not None:
+            status, burndown = closed_status(campaign), []
+        else:
+            try:
+                current = status_at(self.store, StreamTable(self.os_streams), campaign,
+                                    int(time.time()))
+            except CampaignError as exc:
+                raise Refused(404, str(exc))
+            status, burndown = status_document(current), burndown_rows(current)
+        return {"status": status, "burndown": burndown,
+                "notices": notice_rows(self.store, campaign)}
