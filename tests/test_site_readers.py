@@ -380,6 +380,29 @@ def test_the_campaign_pages_count_as_the_commands(world):
     assert table_rows(team, "campaigns")[0][4:8] == ["2", "0", "1", "1"]
 
 
+def test_a_reader_of_two_sites_counts_their_hosts_together(world, tmp_path, collector_keys):
+    """A reader of T2_D and T2_E: both rows, and each curve is the sum of
+    the two sites' own."""
+    app = create_app(officer_config(tmp_path, world[2], collector_keys,
+                                    readers="T2_E erin\nt2_d erin\n"))
+    others = [name for name in ELSEWHERE if name not in ("T2_D", "d1.example", "csirt@d.example")]
+    for url in ("/officer/", "/officer/advisory/ALSA-2026%3A0001", "/officer/campaign/xrootd"):
+        status, _, body = get(app, url, **FILE_USER)
+        assert status == 200 and [name for name in others if name in body] == [], url
+    _, _, body = get(app, "/officer/", **FILE_USER)
+    assert [row[0].split()[0] for row in table_rows(body, "sites")] == ["T2_D", READ]
+    assert 'id="scope">your sites: t2_d, T2_E<' in body
+    _, _, body = get(app, "/officer/adoption", "requirement=xrootd+>%%3D+1:5.7.1&from=%s&to=%s"
+                     % (date(0), date(4)), **FILE_USER)
+    days = [cli_json(world, "adoption", "xrootd >= 1:5.7.1", "--site", site, "--from", date(0),
+                     "--to", date(4)) for site in ("T2_D", READ)]
+    assert table_rows(body, "adoption") == [
+        [d["date"]] + [str(d[k] + e[k]) for k in ("hosts_ok", "hosts_behind", "sites_ok",
+                                                  "sites_behind")] for d, e in zip(*days)]
+    _, _, body = get(app, "/officer/campaigns", **FILE_USER)
+    assert table_rows(body, "campaigns")[0][4:8] == ["1", "0", "1", "0"]
+
+
 # ---------------------------------------------------------------- renames and merges
 
 def test_a_reader_follows_its_site_through_a_merge_and_a_rename(database_url, tmp_path,
