@@ -263,9 +263,10 @@ def test_warnings_come_back_as_data_and_nothing_is_printed(grid, capsys):
 
 def test_the_command_and_the_pages_print_the_warnings_as_before(grid, tmp_path, capsys):
     from wlcg_collector.pages import OfficerPages
+    from wlcg_collector.readers import SiteReaders
 
     class Config(object):
-        stale_days, os_streams, officer_allow = 14, [], []
+        stale_days, os_streams, officer_allow, site_readers = 14, [], [], SiteReaders()
     store, clock, requirements = grid
     store.baselines.add("osg", BASELINE, clock())
     warned = "wlcg-collector: warning: compare's kept holders not used: kept holders unreadable"

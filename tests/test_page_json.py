@@ -296,7 +296,8 @@ def test_who_may_not_read_gets_no_json(fleet, environ):
             assert status == 403, path
             assert headers["Content-Type"] == "application/json; charset=utf-8"
             assert json.loads(body) == {
-                "error": "the officer's pages need an authenticated member of the team"}
+                "error": "the officer's pages need an authenticated member of the team or "
+                         "reader of a site"}
 
 
 @pytest.mark.parametrize("path,query,status,message", [

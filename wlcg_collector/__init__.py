@@ -19,6 +19,15 @@ def check_schema(store):
         raise StoreError("%s: run wlcg-collector init-db" % exc)
 
 
+def check_site_readers(store, config):
+    """ConfigError naming the file and line of a site reader's site that
+    the collector does not know (a typo reads nothing, silently)."""
+    from .config import ConfigError
+    problem = config.site_readers.unknown_site(store)
+    if problem:
+        raise ConfigError("config file %s: [officer] site_readers %s" % (config.path, problem))
+
+
 def create_app(config_path=None, database=None, keys=None, certs=None, officer_token=None):
     """The WSGI application, configured from the INI file (config_path, else
     $WLCG_COLLECTOR_CONFIG, else /etc/wlcg-collector/collector.conf) and
@@ -35,6 +44,7 @@ def create_app(config_path=None, database=None, keys=None, certs=None, officer_t
     try:
         store.schema.check_writable()
         check_schema(store)
+        check_site_readers(store, config)
     except StoreUnavailable as exc:
         # Start anyway: ingest answers 503 until the database is back.
         sys.stderr.write("wlcg-collector: warning: %s\n" % exc)

@@ -1,6 +1,7 @@
 """Who may read the officer's pages: the identity Apache established (the
 client certificate DN, or REMOTE_USER from the site's SSO), checked against
-the allow list; or, on the development server, a random token."""
+the allow list; or, on the development server, a random token. (Who reads
+some sites only, by the same identities, is readers.py's.)"""
 
 import hmac
 import re
@@ -106,6 +107,18 @@ def server_text(value):
         return value
 
 
+def verified_dn(environ):
+    """The client certificate's DN as the server gave it, "" when there is
+    none or mod_ssl does not say it verified."""
+    dn = server_text(environ.get("SSL_CLIENT_S_DN") or "")
+    return dn if dn and environ.get("SSL_CLIENT_VERIFY") == "SUCCESS" else ""
+
+
+def remote_user(environ):
+    """The user name the server established (an SSO's), or ""."""
+    return server_text(environ.get("REMOTE_USER") or "")
+
+
 class Access(object):
     def __init__(self, allow, token=None):
         self.users = {entry for entry in allow if not is_dn(entry)}
@@ -115,14 +128,14 @@ class Access(object):
 
     def identity(self, environ):
         """The allowed identity of the request, or None."""
-        dn = server_text(environ.get("SSL_CLIENT_S_DN") or "")
         # a certificate counts only when mod_ssl says it verified
-        if dn and environ.get("SSL_CLIENT_VERIFY") == "SUCCESS":
+        dn = verified_dn(environ)
+        if dn:
             name = normalise_dn(dn)
             if name and name in self.dns:
                 return dn
         # user names and DNs are kept apart: a user name is never read as a DN
-        user = server_text(environ.get("REMOTE_USER") or "")
+        user = remote_user(environ)
         if user and user in self.users:
             return user
         if self.token_matches(self.presented_token(environ)):

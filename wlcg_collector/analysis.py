@@ -20,7 +20,7 @@ from .dates import DAY, FAR_FUTURE, MAX_DAYS
 from .db import UnknownHost
 from .history import changes, replaced_pairs
 from .numerals import is_digits
-from .site_names import site_order
+from .site_names import named_sites, site_order
 from .versions import compare
 
 # the adoption curve's default length, in days
@@ -104,7 +104,8 @@ FEW_HOSTS = 2000
 
 def compliance(store, requirements, at, site=None):
     """The Compliance of the hosts known at `at` (None: now) with the
-    requirements.
+    requirements; of one site, or of a collection of sites (a site
+    reader's), if given.
 
     The work goes by package row, not host by host, on sets of hosts kept
     as HostMasks integers; a host is judged on the newest row of a (name,
@@ -120,7 +121,7 @@ def compliance(store, requirements, at, site=None):
         hosts, holders = store.fleet.hosts_and_holders(packages, at)
     else:
         # a site of a few hosts is read host by host; a big one, package by package
-        hosts = store.fleet.hosts_at(at, site)
+        hosts = [host for name in named_sites(site) for host in store.fleet.hosts_at(at, name)]
         holders = store.fleet.holder_bitmaps(
             packages, at, [h.id for h in hosts] if len(hosts) <= FEW_HOSTS else None)
     masks = HostMasks(hosts)
@@ -345,12 +346,15 @@ def host_status_timeline(packager, intervals, verdict):
 
 def adoption(store, requirement, first_day, last_day, site=None):
     """[AdoptionDay], one per UTC day from first_day to last_day (Unix
-    seconds of their midnights), judged at the end of each day."""
+    seconds of their midnights), judged at the end of each day; of one
+    site, or of a collection of sites (a site reader's), if given."""
     ends = list(range(first_day + DAY - 1, last_day + DAY, DAY))
     per_host = defaultdict(list)
     host_site, host_packager = {}, {}
-    for host_id, site_name, packager, version, arch, installed, removed in \
-            store.fleet.package_intervals(requirement.name, first_day, ends[-1], site):
+    held = []
+    for name in named_sites(site) if site is not None else [None]:
+        held += store.fleet.package_intervals(requirement.name, first_day, ends[-1], name)
+    for host_id, site_name, packager, version, arch, installed, removed in held:
         per_host[host_id].append((version, arch, installed, removed))
         host_site[host_id], host_packager[host_id] = site_name, packager
     verdicts = {}

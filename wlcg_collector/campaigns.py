@@ -32,7 +32,7 @@ from .limits import MAX_CAMPAIGN_NAME, MAX_CAMPAIGN_SYSTEM, MAX_CAMPAIGN_TARGET
 from .text import has_invisible
 from .db.advisory_store import UnknownAdvisory
 from .db.tag_store import UnknownTag
-from .site_names import site_key, site_order
+from .site_names import site_key, site_keys, site_order
 
 ADVISORY, CVE, TAG, REQUIREMENT = "advisory", "cve", "tag", "requirement"
 KINDS = (ADVISORY, CVE, TAG, REQUIREMENT)
@@ -191,7 +191,8 @@ def target_of(store, table, campaign, at=None):
 
 
 def status_at(store, table, campaign, at, site=None):
-    """The CampaignStatus of a campaign at `at` (of one site, if given),
+    """The CampaignStatus of a campaign at `at` (of one site, or of a
+    collection of sites, if given),
     from the history, with the exceptions as they stood then. A tag's
     advisories are those it named at `at`, or when the campaign was added
     if that is later (a start set in the past reaches back before it)."""
@@ -207,31 +208,35 @@ def status_document(status):
             for site in status.sites]
 
 
-def site_counts(store, table, campaign, now):
+def site_counts(store, table, campaign, now, site=None):
     """{state: how many sites are in it} of a campaign now (a closed one:
-    as it was closed)."""
+    as it was closed); of one site, or of a collection of sites, if
+    given."""
     if campaign.closed is not None:
-        states = [site["state"] for site in final_status(campaign)]
+        states = [found["state"] for found in final_status(campaign, site)]
     else:
-        states = [site.state for site in status_at(store, table, campaign, now).sites]
+        states = [found.state for found in status_at(store, table, campaign, now, site).sites]
     return {state: states.count(state) for state in STATES}
 
 
-def final_status(campaign):
-    """The status a closed campaign kept (its sites, as documents)."""
-    return json.loads(campaign.final) if campaign.final else []
+def final_status(campaign, site=None):
+    """The status a closed campaign kept (its sites, as documents); of
+    one site, or of a collection of sites, if given."""
+    kept = json.loads(campaign.final) if campaign.final else []
+    wanted = site_keys(site)
+    return [found for found in kept if wanted is None or site_key(found["site"]) in wanted]
 
 
 def status(store, target, campaign, at, site=None, excepted=None):
-    """The CampaignStatus of a campaign at `at` (of one site, if given);
-    excepted: the exceptions.Excepting of every exception. Each of a
+    """The CampaignStatus of a campaign at `at` (of one site, or of a
+    collection of sites, if given); excepted: the exceptions.Excepting of every exception. Each of a
     host's failing intervals is read once: the days it covers are a bit
     mask, and only a package an exception may cover is judged advisory by
     advisory (a fleet holds hundreds of thousands of such intervals)."""
     start = campaign.start
-    wanted = None if site is None else site_key(site)
+    wanted = site_keys(site)
     hosts = {host_id: host for host_id, host in target.hosts.items()
-             if (wanted is None or site_key(host.site) == wanted)
+             if (wanted is None or site_key(host.site) in wanted)
              and (campaign.system is None or system_matches(campaign.system, host.system or ""))}
     reporting = store.campaigns.hosts_reporting(start, at)
     days = _Days(start, at)

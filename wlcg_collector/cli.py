@@ -12,7 +12,7 @@ import sys
 import time
 
 from . import (__version__, analysis, baseline_commands, campaign_commands, crypto, devserver,
-               site_commands, trust, trust_commands)
+               reader_commands, site_commands, trust, trust_commands)
 from .advisories import commands as advisory_commands
 from .advisories import tag_commands
 from .baselines import BaselineError, parse_requirement
@@ -66,7 +66,8 @@ def build_parser():
                     advisory_commands.declare_advisories, advisory_commands.declare_vulnerable,
                     advisory_commands.declare_exposure, advisory_commands.declare_patch_times,
                     tag_commands.declare_tags, tag_commands.declare_exceptions,
-                    campaign_commands.declare_campaign, declare_vercmp):
+                    campaign_commands.declare_campaign, reader_commands.declare_readers,
+                    declare_vercmp):
         declare(commands)
     return parser
 

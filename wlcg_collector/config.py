@@ -55,6 +55,10 @@
     allow = /DC=ch/DC=cern/OU=Users/CN=officer
             jdoe
     stale_days = 7
+    # who may read some sites only (readers.py): SITE IDENTITY a line
+    site_readers = /etc/wlcg-collector/site-readers
+    # and the people GOCDB gives one of these roles at a site (none unless set)
+    site_reader_roles = Site Administrator, Site Security Officer
 
 Everything that can be wrong is found here, as one line, rather than at the
 first request: a missing or unreadable key, a key that group or others can
@@ -75,6 +79,7 @@ from .db.quotas import SETTINGS as LIMIT_SETTINGS
 from .limits import MAX_PACKAGES
 from .mail import DEFAULT_PORT as SMTP_PORT, MailSettings, parse_sender
 from .numerals import decimal_number, whole_number
+from .readers import ReadersError, SiteReaders, parse_roles, parse_site_readers
 
 DEFAULT_CONFIG = "/etc/wlcg-collector/collector.conf"
 ENV_CONFIG = "WLCG_COLLECTOR_CONFIG"
@@ -108,6 +113,7 @@ class Config(object):
         self.limits = Limits()
         self.max_packages = MAX_PACKAGES
         self.officer_allow = []  # DNs and user names allowed to read the pages
+        self.site_readers = SiteReaders()  # who may read some sites only
         self.stale_days = 7
         self.feeds = []  # advisory feeds `advisories import` reads when given none
         self.site_source = None  # the site list `sites import` reads when given none
@@ -274,7 +280,7 @@ def load_config(path=None, database=None, keys=None, certs=None):
         if parser.has_section("officer"):
             officer = parser["officer"]
             for name in officer:
-                if name not in ("allow", "stale_days"):
+                if name not in ("allow", "stale_days", "site_readers", "site_reader_roles"):
                     raise ConfigError("config file %s: unknown option %r in [officer]"
                                       % (path, name))
             # one DN or user name a line (a DN may hold commas)
@@ -286,6 +292,7 @@ def load_config(path=None, database=None, keys=None, certs=None):
                                                        "a number of days, more than 0")
             except ValueError as exc:
                 raise ConfigError("config file %s: [officer] %s" % (path, exc))
+            config.site_readers = _load_site_readers(officer, path)
         if parser.has_section("advisories"):
             _load_advisories(config, parser["advisories"], path)
         if parser.has_section("sites"):
@@ -345,6 +352,23 @@ def check_key_file(key):
                           % (key, stat.S_IMODE(info.st_mode)))
     if not os.access(key, os.R_OK):
         raise ConfigError("key %s is not readable by this user" % key)
+
+
+def _load_site_readers(section, path):
+    """The SiteReaders of [officer] site_readers (a file, read as the
+    config file is: it says who reads what) and site_reader_roles."""
+    try:
+        roles = parse_roles(section.get("site_reader_roles", ""))
+    except ReadersError as exc:
+        raise ConfigError("config file %s: [officer] %s" % (path, exc))
+    readers_path = section.get("site_readers", "").strip() or None
+    if readers_path is None:
+        return SiteReaders([], roles)
+    try:
+        entries = parse_site_readers(read_config_text(readers_path), readers_path)
+    except ReadersError as exc:
+        raise ConfigError("config file %s: [officer] site_readers %s" % (path, exc))
+    return SiteReaders(entries, roles, readers_path)
 
 
 def _load_sites(config, section, path):

@@ -138,9 +138,15 @@ def json_body(value):
 class JsonPages(object):
     """The JSON answer of each officer page (a part of OfficerPages)."""
 
-    def json_page(self, parts, args):
-        """(body, headers) of the page `parts` names (None: no such page)."""
+    def json_page(self, scope, parts, args):
+        """(body, headers) of the page `parts` names, as the request's
+        readers.Scope may read it (None: no such page). A site reader
+        gets the compliance table of its hosts, and no other JSON yet."""
         page, per_page = paging(args)
+        if not scope.team:
+            if parts[:1] != ["baseline"] or len(parts) != 2:
+                return None
+            return answer(self.baseline_json(scope, parts[1], args), page, per_page)
         if not parts:
             data = self.overview_json(args)
         elif parts[0] == "site" and len(parts) == 2:
@@ -148,9 +154,9 @@ class JsonPages(object):
         elif parts[0] == "host" and len(parts) == 3:
             data = self.host_json(parts[1], parts[2], args)
         elif parts[0] == "baseline" and len(parts) == 2:
-            data = self.baseline_json(parts[1], args)
+            data = self.baseline_json(scope, parts[1], args)
         elif parts == ["adoption"]:
-            data = self.adoption_json(args)
+            data = self.adoption_json(scope, args)
         elif parts == ["quarantine"]:
             data = self.quarantine_json(args)
         elif parts == ["advisories"]:
@@ -208,19 +214,18 @@ class JsonPages(object):
                           if needle in row["name"].lower()],
                 "history": history_rows(self.store, host)}
 
-    def baseline_json(self, ref, args):
-        """`compare NAME[@REV] [--site S] [--at DATE]`."""
+    def baseline_json(self, scope, ref, args):
+        """`compare NAME[@REV] [--site S] [--at DATE]` (a site reader: of
+        its hosts)."""
         _, requirements = self.requirements(ref)
         at = self.date_arg(args, "at")
-        site = args.get("site") or None
-        analysis.require_site(self.store, site)
-        return compliance_rows(self.compliance(requirements, at, site))
+        return compliance_rows(self.compliance(requirements, at, self.site_arg(scope, args)))
 
-    def adoption_json(self, args):
+    def adoption_json(self, scope, args):
         """`adoption REQUIREMENT [--from] [--to] [--site]`, as the page works it out."""
         if not args.get("requirement"):
             raise Refused(400, "requirement=: name a requirement, as NAME OP VERSION")
-        context = self.adoption(args)
+        context = self.adoption(scope, args)
         if context["error"]:
             raise Refused(400, context["error"])
         return adoption_rows(context["rows"])

@@ -20,6 +20,12 @@ listed: unsigned hosts' rows are ones anybody could have written.
 Every page answers JSON for scripts too (`?format=json`, or an Accept
 header that prefers application/json): page_json.py.
 
+What a request may read is decided once, its readers.Scope (scope_of):
+the team reads every site; a site reader reads these pages of its own
+sites only, each page's data asked of storage for those sites, and no
+quarantine. Another site's page is 404 as a site that does not exist is,
+so that a reader cannot tell which sites and hosts there are.
+
 Every link, form, redirect and cookie path starts at the application's
 mount point (SCRIPT_NAME: /wlcg-collector under the RPM's Apache snippet,
 nothing under `wlcg-collector serve`).
@@ -35,15 +41,16 @@ import urllib.parse
 from . import analysis, campaign_pages, compliance_cache, page_json, topology, trust
 from .advisories import pages as advisory_pages
 from .advisories.streams import StreamTable
-from .access import TOKEN_COOKIE, Access
+from .access import TOKEN_COOKIE, Access, remote_user, verified_dn
 from .baseline_commands import compliance_rows
 from .baselines import BaselineError, parse_requirement
 from .campaigns import CampaignError
 from .dates import DAY, format_day, format_time, parse_date
-from .db import StoreError, StoreUnavailable
+from .db import StoreError, StoreUnavailable, UnknownHost
 from .history import changes
 from .numerals import decimal_number
 from .output import render
+from .readers import EVERY_SITE, NO_SITE
 from .site_names import same_site, site_key, site_order
 from .statuses import LISTED, RETIRED
 
@@ -57,6 +64,8 @@ SORT_KEYS = ("site", "tier", "country", "hosts", "last_report", "silent", "compl
 TIMELINE_LIMIT = 200
 # a site's page shows the reports its quotas refused in this many UTC days
 QUOTA_DAYS = 7
+# where a request's readers.Scope is kept once decided (scope_of)
+SCOPE_KEY = "wlcg_collector.scope"
 
 
 class PageError(Exception):
@@ -102,6 +111,7 @@ class OfficerPages(page_json.JsonPages):
         self.stale_days = config.stale_days
         self.os_streams = config.os_streams
         self.access = Access(config.officer_allow, token)
+        self.readers = config.site_readers
         self.env = _environment()  # ImportError without Jinja2: the caller answers 503
 
     def __call__(self, environ, start_response, path):
@@ -111,7 +121,6 @@ class OfficerPages(page_json.JsonPages):
         args = {k: v[0] for k, v in query.items()}
         # a script's request: every answer JSON, its errors too
         json_asked = page_json.wants_json(args, environ.get("HTTP_ACCEPT", ""))
-        error = functools.partial(self.error, start_response, root, json_asked)
         if token and self.access.token_matches(token):
             # the development server's link: keep the token in a cookie
             rest = {k: v[0] for k, v in query.items() if k != "token"}
@@ -123,8 +132,16 @@ class OfficerPages(page_json.JsonPages):
                 ("Set-Cookie", "%s=%s; Path=%s; HttpOnly; SameSite=Strict"
                  % (TOKEN_COOKIE, token, root))] + SECURITY_HEADERS)
             return [b""]
-        if self.access.identity(environ) is None:
-            message = "the officer's pages need an authenticated member of the team"
+        try:
+            scope = self.scope_of(environ)
+        except StoreUnavailable:
+            message = "the database is unavailable, try again later"
+            if json_asked:
+                return self.send_json(start_response, 503, {"error": message})
+            return self.text(start_response, 503, "503: " + message)
+        if scope is None:
+            message = ("the officer's pages need an authenticated member of the team or "
+                       "reader of a site")
             if json_asked:
                 return self.send_json(start_response, 403, {"error": message})
             return self.text(start_response, 403, "403 Forbidden: " + message)
@@ -135,38 +152,39 @@ class OfficerPages(page_json.JsonPages):
             return self.text(start_response, 405, "405: these pages are read-only",
                              [("Allow", "GET, HEAD")])
         parts = [urllib.parse.unquote(p) for p in path.split("/") if p]
-        page = functools.partial(self.html, start_response, root)
+        page = functools.partial(self.html, start_response, root, scope=scope)
+        error = functools.partial(self.error, start_response, root, json_asked, scope)
         try:
             if parts == ["static", "style.css"]:
                 with open(os.path.join(HERE, "static", "style.css"), "rb") as handle:
                     return self.send(start_response, 200, handle.read(), "text/css")
             if json_asked:
-                answer = self.json_page(parts, args)
+                answer = self.json_page(scope, parts, args)
                 if answer is None:
                     raise PageError(404, "no such page")
                 return self.send_json(start_response, 200, *answer)
             if args.get("format") and parts[:1] != ["baseline"]:
                 raise PageError(400, "format=%r: json" % args["format"][:20])
             if not parts:
-                return page("overview.html", self.overview(args))
+                return page("overview.html", self.overview(scope, args))
             if parts[0] == "site" and len(parts) == 2:
-                return page("site.html", self.site(parts[1], args))
+                return page("site.html", self.site(scope, parts[1], args))
             if parts[0] == "host" and len(parts) == 3:
-                return page("host.html", self.host(parts[1], parts[2], args))
+                return page("host.html", self.host(scope, parts[1], parts[2], args))
             if parts[0] == "baseline" and len(parts) == 2:
-                return self.baseline(start_response, root, parts[1], args)
+                return self.baseline(start_response, root, scope, parts[1], args)
             if parts == ["adoption"]:
-                return page("adoption.html", self.adoption(args))
+                return page("adoption.html", self.adoption(scope, args))
             if parts == ["quarantine"]:
-                return page("quarantine.html", self.quarantine(args))
+                return page("quarantine.html", self.quarantine(scope, args))
             if parts == ["advisories"]:
-                return page("advisories.html", self.advisories(args))
+                return page("advisories.html", self.advisories(scope, args))
             if parts[0] == "advisory" and len(parts) == 2:
-                return page("advisory.html", self.advisory(parts[1]))
+                return page("advisory.html", self.advisory(scope, parts[1]))
             if parts == ["campaigns"]:
-                return page("campaigns.html", self.campaigns())
+                return page("campaigns.html", self.campaigns(scope))
             if parts[0] == "campaign" and len(parts) == 2:
-                return page("campaign.html", self.campaign(parts[1]))
+                return page("campaign.html", self.campaign(scope, parts[1]))
             raise PageError(404, "no such page")
         except (PageError, page_json.Refused) as exc:
             return error(exc.status, str(exc))
@@ -187,16 +205,55 @@ class OfficerPages(page_json.JsonPages):
         return self.send(start_response, status, (message + "\n").encode(),
                          "text/plain; charset=utf-8", extra)
 
-    def error(self, start_response, root, json_asked, status, message):
-        """An error as the request asked: {"error": message} or the error page."""
+    def error(self, start_response, root, json_asked, scope, status, message):
+        """An error as the request asked: {"error": message} or the error
+        page (its navigation as `scope` reads)."""
         if json_asked:
             return self.send_json(start_response, status, {"error": message})
-        return self.html(start_response, root, "error.html", {"message": message}, status)
+        return self.html(start_response, root, "error.html", {"message": message}, status,
+                         scope=scope)
 
-    def html(self, start_response, root, template, context, status=200):
+    def html(self, start_response, root, template, context, status=200, scope=None):
+        """A page; `scope` (the request's readers.Scope) says what the
+        navigation offers: none given, the least (no site)."""
         body = self.env.get_template(template).render(
-            url=functools.partial(page_url, root), **context).encode("utf-8")
+            url=functools.partial(page_url, root),
+            scope=scope if scope is not None else NO_SITE, **context).encode("utf-8")
         return self.send(start_response, status, body, "text/html; charset=utf-8")
+
+    # -- who reads what
+
+    def scope_of(self, environ):
+        """The request's readers.Scope, decided once and kept on the
+        request (SCOPE_KEY): every site for the team (the allow list, the
+        development server's token), a site reader's sites, or None for
+        anybody else. StoreUnavailable when a reader's sites cannot be
+        read."""
+        if SCOPE_KEY not in environ:
+            if self.access.identity(environ) is not None:
+                environ[SCOPE_KEY] = EVERY_SITE
+            else:
+                environ[SCOPE_KEY] = self.readers.scope(self.store, verified_dn(environ),
+                                                        remote_user(environ))
+        return environ[SCOPE_KEY]
+
+    def site_arg(self, scope, args):
+        """The sites a question with an optional ?site= is about: that site
+        (404 unless it has a host and the scope reads it: another site's
+        name is as unknown as a name nobody reported under), else the
+        scope's (None: every site)."""
+        site = args.get("site") or None
+        if site is None:
+            return scope.sites
+        self.require_site(scope, site)
+        return site
+
+    def require_site(self, scope, site):
+        """UnknownHost (404) unless `site` has a host and the scope reads it,
+        worded alike either way."""
+        if not scope.allows(site):
+            raise UnknownHost("unknown site %r" % site)
+        analysis.require_site(self.store, site)
 
     # -- helpers
 
@@ -231,10 +288,10 @@ class OfficerPages(page_json.JsonPages):
 
     # -- pages
 
-    def overview(self, args):
+    def overview(self, scope, args):
         now = int(time.time())
         stale_days = self.number_arg(args, "stale", self.stale_days)
-        overview = self.store.sites.overview(now - stale_days * DAY)
+        overview = self.store.sites.overview(now - stale_days * DAY, scope.sites)
         sites = {site: {"site": site, "hosts": hosts, "last_report": last, "silent": silent,
                         "compliance": None, "behind": None}
                  for site, hosts, last, silent in overview}
@@ -243,18 +300,20 @@ class OfficerPages(page_json.JsonPages):
             _, requirements = self.requirements(baseline)
             # (a site as the overview spells it: hosts of the same site
             # spelt in another case are a site of their own in compare)
-            summaries = [summary for summary in self.compliance(requirements).summary()
-                         if summary.site in sites]
+            summaries = [summary for summary in self.compliance(
+                requirements, None, scope.sites).summary() if summary.site in sites]
             by_name = {site_key(name): row for name, row in sites.items()}
             for summary in summaries:
                 row = by_name.get(site_key(summary.site))
                 if row is not None:
                     row["compliance"] = summary.compliant
                     row["behind"] = summary.behind
-        # the list of sites: tier and country; names not on it shown apart
-        site_rows = self.store.sites.rows()
+        # the list of sites: tier and country; names not on it shown apart,
+        # to the team (a reader sees its own sites' rows, never another name)
+        site_rows = [row for row in self.store.sites.rows() if scope.allows(row.name)]
         listed = {site_key(row.name): row for row in site_rows}
-        unknown = [name for name in sites if site_rows and site_key(name) not in listed]
+        unknown = [name for name in sites
+                   if scope.team and site_rows and site_key(name) not in listed]
         rows = [row for name, row in sites.items() if name not in unknown]
         for row in rows:
             row["stale"] = row["silent"] == row["hosts"]
@@ -267,7 +326,7 @@ class OfficerPages(page_json.JsonPages):
                            if row.status == LISTED and site_key(row.name) not in reporting]
         unknown_sites = topology.unknown_sites(
             site_rows, self.store.sites.hosts(unknown) if unknown else [],
-            self.store.sites.quarantined(trust.UNKNOWN_SITE)) if site_rows else []
+            self.store.sites.quarantined(trust.UNKNOWN_SITE)) if site_rows and scope.team else []
         sort = args.get("sort") if args.get("sort") in SORT_KEYS else "site"
         descending = args.get("order") == "desc"
         # ties stay in site order; rows without a value go last either way
@@ -289,8 +348,8 @@ class OfficerPages(page_json.JsonPages):
             sys.stderr.write("wlcg-collector: warning: %s\n" % warning)
         return answer.compliance
 
-    def site(self, site, args):
-        analysis.require_site(self.store, site)
+    def site(self, scope, site, args):
+        self.require_site(scope, site)
         status = {}
         baseline = args.get("baseline") or ""
         if baseline:
@@ -305,7 +364,9 @@ class OfficerPages(page_json.JsonPages):
                 "quota_events": self.store.quotas.events(
                     site, now - now % DAY - (QUOTA_DAYS - 1) * DAY)}
 
-    def host(self, site, name, args):
+    def host(self, scope, site, name, args):
+        if not scope.allows(site):
+            raise UnknownHost("unknown site %r" % site)  # (as hosts.get words it)
         host = self.store.hosts.get(site, name)
         at = self.date_arg(args, "at")
         needle = args.get("q", "").lower()
@@ -321,33 +382,37 @@ class OfficerPages(page_json.JsonPages):
                 "at": args.get("at", ""), "timeline": timeline[:TIMELINE_LIMIT],
                 "more": max(0, len(timeline) - TIMELINE_LIMIT)}
 
-    def quarantine(self, args):
+    def quarantine(self, scope, args):
+        if not scope.team:
+            raise PageError(404, "no such page")
         site = args.get("site") or None
         return {"site": site or "", "entries": self.store.review.quarantined(site)}
 
-    def advisories(self, args):
+    def advisories(self, scope, args):
         try:
             return advisory_pages.advisories_context(self.store, StreamTable(self.os_streams),
-                                                     args)
+                                                     args, scope.sites)
         except advisory_pages.PageArgumentError as exc:
             raise PageError(400, str(exc))
 
-    def advisory(self, ident):
+    def advisory(self, scope, ident):
         context = advisory_pages.advisory_context(self.store, StreamTable(self.os_streams),
-                                                  ident)
+                                                  ident, scope.sites)
         context["chart"] = line_chart(context["curve"], ("hosts", "sites"))
         return context
 
-    def campaigns(self):
+    def campaigns(self, scope):
         try:
-            return campaign_pages.campaigns_context(self.store, StreamTable(self.os_streams))
+            return campaign_pages.campaigns_context(self.store, StreamTable(self.os_streams),
+                                                    scope.sites)
         except CampaignError as exc:
             raise PageError(404, str(exc))
 
-    def campaign(self, name):
+    def campaign(self, scope, name):
         try:
             context = campaign_pages.campaign_context(self.store,
-                                                      StreamTable(self.os_streams), name)
+                                                      StreamTable(self.os_streams), name,
+                                                      scope.sites)
         except CampaignError as exc:
             raise PageError(404, str(exc))
         burndown = context["burndown"]
@@ -362,12 +427,10 @@ class OfficerPages(page_json.JsonPages):
                     (deadline - first) / DAY) / (len(burndown) - 1), 1)
         return context
 
-    def baseline(self, start_response, root, ref, args):
+    def baseline(self, start_response, root, scope, ref, args):
         baseline, requirements = self.requirements(ref)
         at = self.date_arg(args, "at")
-        site = args.get("site") or None
-        analysis.require_site(self.store, site)
-        result = self.compliance(requirements, at, site)
+        result = self.compliance(requirements, at, self.site_arg(scope, args))
         columns = analysis.COMPLIANCE_COLUMNS
         fmt = args.get("format")
         if fmt == "csv":  # (format=json: JsonPages.baseline_json)
@@ -379,12 +442,12 @@ class OfficerPages(page_json.JsonPages):
             raise PageError(400, "format=%r: csv or json" % fmt[:20])
         return self.html(start_response, root, "baseline.html", {
             "name": baseline.name, "revision": baseline.revision, "created": baseline.created,
-            "at": args.get("at", ""), "site": site or "", "summary": result.summary(),
+            "at": args.get("at", ""), "site": args.get("site") or "", "summary": result.summary(),
             "behind": [dict(zip(columns, row)) for row in result.rows("behind")],
             "requirements": [r.text + (" [%s]" % ", ".join(r.systems) if r.systems else "")
-                             for r in requirements]})
+                             for r in requirements]}, scope=scope)
 
-    def adoption(self, args):
+    def adoption(self, scope, args):
         text = args.get("requirement", "")
         context = {"requirement": text, "rows": [], "chart": None, "error": None,
                    "site": args.get("site", ""), "first": args.get("from", ""),
@@ -401,9 +464,8 @@ class OfficerPages(page_json.JsonPages):
                                              self.date_arg(args, "to"), int(time.time()))
         except ValueError as exc:
             raise PageError(400, "from/to: %s" % exc)
-        site = args.get("site") or None
-        analysis.require_site(self.store, site)
-        rows = analysis.adoption(self.store, requirement, first, last, site)
+        rows = analysis.adoption(self.store, requirement, first, last,
+                                 self.site_arg(scope, args))
         context.update(rows=rows, chart=chart(rows))
         return context
 

@@ -36,3 +36,27 @@ def site_order_sql(column):
     on both back ends, whatever the column's collation orders by. (UPPER()
     of printable ASCII is the same in SQLite, MariaDB and Python.)"""
     return "UPPER(%s)" % column
+
+
+def site_keys(site):
+    """The keys of the sites a question is about: None for every site;
+    for one name, or a collection of names (a site reader's), their keys."""
+    if site is None:
+        return None
+    if isinstance(site, str):
+        return frozenset((site_key(site),))
+    return frozenset(site_key(name) for name in site)
+
+
+def named_sites(site):
+    """The names a question about `site` reads one at a time: None for
+    every site; one name; or a collection of names, each site once, in
+    site order."""
+    if site is None:
+        return None
+    if isinstance(site, str):
+        return [site]
+    names = {}
+    for name in site:
+        names.setdefault(site_key(name), name)
+    return sorted(names.values(), key=site_order)

@@ -20,7 +20,7 @@ from operator import itemgetter
 
 from ..dates import DAY, FAR_FUTURE, MAX_DAYS
 from ..db.advisory_store import published_or_seen
-from ..site_names import site_key, site_order
+from ..site_names import site_key, site_keys, site_order
 from .exceptions import outside
 from .matching import affects
 from .records import SEVERITIES, SEVERITY_RANK, SOURCE
@@ -135,7 +135,8 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES, advi
                excepting=None):
     """Vulnerability at time `at`: the sites with the most critical and
     important advisories first; the rows (VULNERABLE_COLUMNS) by site,
-    host, severity and advisory. advisory_ids: only these (a tag's);
+    host, severity and advisory; of one site, or of a collection of sites
+    (a site reader's), if given. advisory_ids: only these (a tag's);
     excepting (exceptions.Excepting of those in force at `at`): the
     findings it excepts are neither counted nor rows, but `excepted`."""
     # the advisories some package row may match, then of those severities
@@ -145,11 +146,11 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES, advi
     infos = {advisory_id: info for advisory_id, info in store.advisories.by_id(
         {row.advisory_id for row in rows}).items() if info.severity in severities}
     affected = AffectedPackages(store, table, [row for row in rows if row.advisory_id in infos], at)
-    wanted = None if site is None else site_key(site)
+    wanted = site_keys(site)
     # each host once, as the database writes its id: (stream, site, name)
     hosts = {str(host.id): (affected.streams[host.id], host.site, host.name)
              for host in affected.hosts.values()
-             if wanted is None or site_key(host.site) == wanted}
+             if wanted is None or site_key(host.site) in wanted}
     holders = store.fleet.hosts_with_packages(sorted(affected.vulnerable), at)
     per_host = defaultdict(list)  # host id text -> [(rank, ident, name, arch, version, fixed)]
     excepted = defaultdict(list)  # the same, and the ids of the exceptions
@@ -185,7 +186,7 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES, advi
                     advisories.add(advisory_id)
     site_hosts = defaultdict(int)
     for host in affected.hosts.values():
-        if wanted is None or site_key(host.site) == wanted:
+        if wanted is None or site_key(host.site) in wanted:
             site_hosts[host.site] += 1
     site_exposed = defaultdict(int)
     for host_text in per_host:
@@ -272,8 +273,8 @@ def _host_windows(affected, history, hosts, excepting=None, cuts=None):
 def _hosts_of(affected, site):
     if site is None:
         return affected.hosts
-    wanted = site_key(site)
-    return {i: h for i, h in affected.hosts.items() if site_key(h.site) == wanted}
+    wanted = site_keys(site)
+    return {i: h for i, h in affected.hosts.items() if site_key(h.site) in wanted}
 
 
 class Exposure(object):
@@ -288,7 +289,8 @@ class Exposure(object):
 
 
 def exposure(store, table, info, now, site=None, excepting=None):
-    """Exposure of the advisory `info` (AdvisoryInfo); excepting
+    """Exposure of the advisory `info` (AdvisoryInfo), of one site or a
+    collection of sites if given (the curve counts their hosts only); excepting
     (exceptions.Excepting of every exception, ended ones too): a host is
     not exposed while an exception in force then excepts it."""
     affected = AffectedPackages(store, table, affected_rows(store, [info.id]), FAR_FUTURE)

@@ -8,11 +8,16 @@
                                  site: hosts ever exposed, median and worst
                                  days exposed after publication; its tags,
                                  its exceptions, the hosts they except now
+
+Both of a site reader's sites only (`sites`; None: every site): its
+hosts counted, its sites listed, the exceptions that may apply to them.
 """
 
 import time
 
+from ..dates import FAR_FUTURE
 from ..db.advisory_store import published_or_seen
+from ..site_names import named_sites, site_key, site_keys
 from . import exposure as judging
 from .exceptions import excepting, state_of
 from .records import SEVERITIES, SEVERITY_RANK
@@ -25,7 +30,7 @@ class PageArgumentError(ValueError):
     """A bad query parameter (400)."""
 
 
-def advisories_context(store, table, args):
+def advisories_context(store, table, args, sites=None):
     severity = args.get("severity") or ""
     if severity and severity not in SEVERITIES:
         raise PageArgumentError("severity=%r: one of %s" % (severity[:20], ", ".join(SEVERITIES)))
@@ -33,7 +38,8 @@ def advisories_context(store, table, args):
     tag = args.get("tag") or ""
     tagged = store.tags.advisory_ids(tag) if tag else None  # an unknown tag: 404
     now = int(time.time())
-    result = judging.vulnerable(store, table, now, severities=severities, advisory_ids=tagged,
+    result = judging.vulnerable(store, table, now, sites, severities=severities,
+                                advisory_ids=tagged,
                                 excepting=excepting(store, store.exceptions.in_force(now)))
     exposed = {}
     for excepted, rows in ((False, result[1]), (True, result.excepted)):
@@ -72,11 +78,11 @@ def advisories_context(store, table, args):
             "excepted": sum(row["excepted"] for row in rows), "is_link": is_link}
 
 
-def advisory_context(store, table, ident):
+def advisory_context(store, table, ident, sites=None):
     info, content = store.advisories.get(ident)
     now = int(time.time())
     exceptions = store.exceptions.listed()
-    result = judging.exposure(store, table, info, now,
+    result = judging.exposure(store, table, info, now, sites,
                               excepting=excepting(store, exceptions))
     now_exposed = [h for h in result.hosts if h.fixed_at is None]
     names = store.tags.names_of().get(info.id, [])
@@ -85,5 +91,19 @@ def advisory_context(store, table, ident):
             "hosts": now_exposed, "ever": len(result.hosts), "sites": result.sites,
             "curve": result.curve, "excepted": result.excepted, "is_link": is_link,
             "tags": [tag for tag in store.tags.listed() if tag.name in names],
-            "exceptions": [(e, state_of(e, now)) for e in exceptions
+            "exceptions": [(e, state_of(e, now)) for e in within(store, exceptions, sites)
                            if e.advisory == info.ident or e.cve in cves]}
+
+
+def within(store, exceptions, sites):
+    """The exceptions that may apply to a host of these sites (None:
+    every exception): one that names another site, or a host none of
+    them has, is none of a site reader's business."""
+    if sites is None:
+        return exceptions
+    wanted = site_keys(sites)
+    # (host names as exceptions.covers compares them)
+    hosts = {host.name.lower().rstrip(".") for name in named_sites(sites)
+             for host in store.fleet.hosts_at(FAR_FUTURE, name)}
+    return [e for e in exceptions if (e.site is None or site_key(e.site) in wanted)
+            and (e.host is None or e.host.lower().rstrip(".") in hosts)]

@@ -36,6 +36,9 @@ class ContactSQL(object):
     INSERT_SITE_CSIRT = "INSERT INTO site_csirts (site, email, import_id) VALUES ({p}, {p}, {p})"
     SELECT_SITE_CSIRT = ("SELECT " + ", ".join(StoredCSIRT._fields)
                          + " FROM site_csirts WHERE site = {p}")
+    # the contacts that name a certificate DN: who may read a site by role
+    SELECT_CONTACTS_WITH_DN = ("SELECT " + ", ".join(StoredContact._fields)
+                               + " FROM site_contacts WHERE certdn IS NOT NULL ORDER BY id")
 
 
 class ContactStore(Part):
@@ -97,6 +100,17 @@ class ContactStore(Part):
                                 [Contact(found.role, found.forename, found.surname,
                                          found.email, found.certdn) for found in stored])
         return self.db.transaction(work, write=False)
+
+    def holding(self, roles):
+        """[StoredContact] of every site's contacts that hold one of these
+        roles (compared without regard to case) and name a certificate
+        DN, in the order they were imported."""
+        wanted = {role.casefold() for role in roles}
+        if not wanted:
+            return []
+        return [found for found in self.db.read(self.statements.SELECT_CONTACTS_WITH_DN, (),
+                                                StoredContact)
+                if found.role.casefold() in wanted and found.certdn]
 
     def recipients(self, site):
         """The addresses a notice to `site` goes to: its CSIRT address, else

@@ -314,11 +314,11 @@ class SharedSQL(object):
     # the overview, in one pass over the hosts: per site, the hosts that
     # have reported, the newest report, those silent since T, and the
     # site's sets token, which changes whenever one of its hosts' sets does
-    # (see hosts.set_report), a host comes or goes
+    # (see hosts.set_report), a host comes or goes; {where}: of some sites
     SELECT_SITE_OVERVIEW = (
         "SELECT site, SUM(CASE WHEN last_report >= 0 THEN 1 ELSE 0 END), MAX(last_report), "
         "SUM(CASE WHEN last_report >= 0 AND last_report < {p} THEN 1 ELSE 0 END) "
-        "FROM hosts GROUP BY site ORDER BY " + SITE_ORDER)
+        "FROM hosts{where} GROUP BY site ORDER BY " + SITE_ORDER)
     SELECT_HOSTS = ("SELECT " + HOST_COLUMNS + " FROM hosts "
                     "WHERE last_report >= 0{where} ORDER BY " + SITE_ORDER + ", name")
     SELECT_HOST = "SELECT " + HOST_COLUMNS + " FROM hosts WHERE site = {p} AND name = {p}"

@@ -1,0 +1,519 @@
+"""Site readers: a person who may read some sites only, named in the
+site_readers file or given a GOCDB role at a site, on a fleet of several
+sites (SQLite and MariaDB). Every page a reader can reach shows nothing of
+another site, and its numbers are those of the same question asked of the
+command with --site; another site's page is as unknown as a site that does
+not exist; the team still reads everything; a renamed or merged site is
+followed without a restart; a bad file stops the collector at start-up;
+`wlcg-collector readers` says who reads what."""
+
+import json
+import os
+import urllib.parse
+
+import pytest
+
+from helpers import make_report, run_cli, write_config, wsgi_call
+from test_officer import BASE9, BASELINE, DAY, K_NEW, K_OLD, T0, X_NEW, X_OLD, date
+from test_officer import store_advisory, store_fleet
+from test_pages import DN_2253, crawl, get, table_rows
+from wlcg_collector import create_app
+from wlcg_collector.config import ConfigError
+from wlcg_collector.db import open_store
+from wlcg_collector.report import parse_report
+from wlcg_collector.trust import Rules
+
+ADVISORY = "ALSA-2026:0001"
+# the site read, and everything of the others that must never show to its reader
+READ = "T2_E"
+ELSEWHERE = ["T2_A", "T2_B", "T2_C", "T2_D", "T2_F", "T2_TYPO", "T2_HELD", "a1.example",
+             "a2.example", "b1.example", "b2.example", "c-el7.example", "c-deb.example",
+             "d1.example", "typo1.example", "held1.example", "csirt@d.example", "Bob Bravo",
+             "bravo.example"]
+TEAM = {"SSL_CLIENT_S_DN": DN_2253, "SSL_CLIENT_VERIFY": "SUCCESS"}
+FILE_USER = {"REMOTE_USER": "erin"}                    # the file: T2_E erin
+# the file names Fay in the legacy form; her certificate arrives in RFC 2253
+FAY_LEGACY = "/DC=org/DC=example/OU=Echo/CN=Fay File"
+FAY = {"SSL_CLIENT_S_DN": "CN=Fay File,OU=Echo,DC=example,DC=org", "SSL_CLIENT_VERIFY": "SUCCESS"}
+# GOCDB: Eve administers T2_E, Bob T2_B, Omar manages T2_E's operations
+EVE_LEGACY = "/DC=org/DC=example/OU=Echo/CN=Eve Admin"
+EVE = {"SSL_CLIENT_S_DN": "CN=Eve Admin,OU=Echo,DC=example,DC=org", "SSL_CLIENT_VERIFY": "SUCCESS"}
+BOB = {"SSL_CLIENT_S_DN": "/DC=org/DC=example/OU=Bravo/CN=Bob Bravo",
+       "SSL_CLIENT_VERIFY": "SUCCESS"}
+OMAR = {"SSL_CLIENT_S_DN": "/DC=org/DC=example/OU=Echo/CN=Omar Ops",
+        "SSL_CLIENT_VERIFY": "SUCCESS"}
+READERS_FILE = """\
+# who reads which site (SITE IDENTITY)
+T2_E   erin
+T2_E   %s   # Fay, legacy form
+T2_A   jdoe          # on the team too: the team
+""" % FAY_LEGACY
+ROLES = "Site Administrator, Site Security Officer"
+
+
+def contact(forename, surname, email, certdn, role):
+    return ("<CONTACT><FORENAME>%s</FORENAME><SURNAME>%s</SURNAME><TITLE/><EMAIL>%s</EMAIL>"
+            "<TEL/><CERTDN>%s</CERTDN><ROLE_NAME>%s</ROLE_NAME></CONTACT>"
+            % (forename, surname, email, certdn, role))
+
+
+def contacts_answer(sites):
+    """GOCDB's get_site_contacts answer of {site: [CONTACT]}."""
+    return ("<?xml version='1.0' encoding='UTF-8'?>\n<results>%s</results>\n" % "".join(
+        '<SITE ID="1" NAME="%s"><SHORT_NAME>%s</SHORT_NAME>%s</SITE>'
+        % (name, name, "".join(people)) for name, people in sites.items())).encode()
+
+
+def put(store, site, host, packages, day, rules=None):
+    return store.writer.store_report(parse_report(make_report(
+        site, host, packages, ts=T0 + day * DAY + 3600)), T0 + day * DAY + 3700, "192.0.2.1",
+        rules=rules or Rules())
+
+
+def officer_config(directory, database_url, keys, readers=READERS_FILE, roles=ROLES):
+    """A collector config with the team (Jane's DN, jdoe), the readers file
+    (None: no file) and the GOCDB roles that read."""
+    config = directory / "collector.conf"
+    write_config(config, database_url, [keys])
+    lines = ["[officer]", "allow = %s" % DN_2253, "    jdoe", "stale_days = 2"]
+    if readers is not None:
+        path = directory / "site-readers"
+        path.write_text(readers, encoding="utf-8")
+        lines.append("site_readers = %s" % path)
+    if roles:
+        lines.append("site_reader_roles = %s" % roles)
+    with open(str(config), "a") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return str(config)
+
+
+def store_world(store, database_url, directory):
+    """The test_officer fleet (T2_A to T2_D), and T2_E: e1 exposed and
+    behind, reporting daily; e2 fixed on day 1, silent since. On the list:
+    T2_A to T2_F (T2_F never reported); T2_TYPO reported anyway, T2_HELD's
+    report is held. A baseline, the advisory, a campaign with notices to
+    T2_D and T2_E, exceptions at T2_A, of e2, of b1; GOCDB contacts."""
+    listed = directory / "sites.list"
+    listed.write_text("\n".join("T2_%s" % c for c in "ABCDEF") + "\n")
+    assert run_cli(["--db", database_url, "sites", "import", str(listed)])[0] == 0
+    store_fleet(store)
+    for day in range(5):
+        put(store, READ, "e1.example.org", BASE9 + [K_OLD, X_OLD], day)
+    put(store, READ, "e2.example.org", BASE9 + [K_NEW, X_OLD], 0)
+    put(store, READ, "e2.example.org", BASE9 + [K_NEW, X_NEW], 1)
+    put(store, "T2_TYPO", "typo1.example.org", BASE9 + [X_OLD], 3)
+    assert put(store, "T2_HELD", "held1.example.org", BASE9, 3,
+               Rules(unknown_sites="quarantine")).outcome == "quarantined"
+    store.baselines.add("osg", BASELINE, T0)
+    store_advisory(store)
+    campaign = store.campaigns.add("xrootd", "advisory", ADVISORY, None, T0 + 7200,
+                                   T0 + 2 * DAY, T0, "officer")
+    for site in ("T2_D", READ):
+        store.campaigns.record_notice(campaign, site, "notice", T0 + DAY,
+                                      ["csirt@%s.example.org" % site[-1].lower()],
+                                      "<n-%s@example.org>" % site, "officer")
+    # (added once a1 and e2 were fixed: the counts stay the advisory's)
+    store.exceptions.add(ADVISORY, None, None, None, "T2_A", "a1.example.org",
+                         "a1 reinstalled", T0 + 3 * DAY, "officer")
+    store.exceptions.add(ADVISORY, None, None, None, None, "e2.example.org",
+                         "e2 is a test box", T0 + 3 * DAY, "officer")
+    store.exceptions.add(ADVISORY, None, None, None, None, "b1.example.org",
+                         "b1 is a test box", T0 + 3 * DAY, "officer")
+    answer = directory / "contacts.xml"
+    answer.write_bytes(contacts_answer({
+        READ: [contact("Eve", "Admin", "eve@echo.example.org", EVE_LEGACY, "Site Administrator"),
+               contact("Omar", "Ops", "omar@echo.example.org", OMAR["SSL_CLIENT_S_DN"],
+                       "Site Operations Manager")],
+        "T2_B": [contact("Bob", "Bravo", "bob@bravo.example.org", BOB["SSL_CLIENT_S_DN"],
+                         "Site Administrator")]}))
+    assert run_cli(["--db", database_url, "sites", "contacts", "import", str(answer)])[0] == 0
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, module_database_url, collector_keys):
+    """(the application, its config, the database URL) over the world:
+    built once a module and back end, since the pages only read."""
+    directory = tmp_path_factory.mktemp("readers")
+    store = open_store(module_database_url)
+    store.schema.init()
+    store_world(store, module_database_url, directory)
+    store.close()
+    config = officer_config(directory, module_database_url, collector_keys)
+    return create_app(config), config, module_database_url
+
+
+def cli(world, *args):
+    code, out, err = run_cli(["--config", world[1]] + list(args))
+    assert (code, err) == (0, ""), err
+    return out
+
+
+def cli_json(world, *args):
+    return json.loads(cli(world, *(list(args) + ["--format", "json"])))
+
+
+# ---------------------------------------------------------------- nothing of another site
+
+def reader_crawl(app, environ, starts):
+    """Every page a reader reaches from `starts` by links and forms, each
+    body checked for the other sites' names: {url: status}."""
+    bodies = {}
+
+    def fetch(url):
+        path, _, query = url.partition("?")
+        # as a server hands it over: decoded, its bytes as Latin-1
+        path = urllib.parse.unquote_to_bytes(path).decode("latin-1")
+        status, headers, body, _ = wsgi_call(app, method="GET", path=path, query=query,
+                                             content_length=False, environ_extra=environ)
+        text = body.decode("utf-8")
+        bodies[url] = text
+        return status, headers.get("Content-Type", ""), text
+    pages = crawl(fetch, starts)
+    for url, text in bodies.items():
+        found = [name for name in ELSEWHERE if name.lower() in text.lower()]
+        assert found == [], (url, found)
+    return {url: status for url, (status, _) in pages.items()}
+
+
+@pytest.mark.parametrize("who", [FILE_USER, FAY, EVE], ids=["file-user", "file-dn", "gocdb"])
+def test_every_page_a_reader_reaches_shows_only_its_site(world, who):
+    app = world[0]
+    starts = ["/officer/", "/officer/advisory/ALSA-2026%3A0001", "/officer/campaign/xrootd",
+              "/officer/adoption?requirement=xrootd+>%%3D+1:5.7.1&from=%s&to=%s"
+              % (date(0), date(4)), "/officer/baseline/osg?at=%s" % date(2),
+              "/officer/baseline/osg?format=csv", "/officer/baseline/osg?format=json",
+              "/officer/?baseline=osg&sort=compliance", "/officer/site/%s?baseline=osg" % READ]
+    pages = reader_crawl(app, who, starts)
+    assert set(pages.values()) == {200}, [url for url, status in pages.items() if status != 200]
+    kinds = {url.split("?")[0].split("/")[2] for url in pages}
+    assert kinds == {"", "site", "host", "baseline", "adoption", "advisories", "advisory",
+                     "campaigns", "campaign", "static"}
+    assert not any("quarantine" in url for url in pages)  # no link to it either
+    status, _, body = get(app, "/officer/", **who)
+    assert table_rows(body, "sites")[0][0] == READ and len(table_rows(body, "sites")) == 1
+    assert 'id="scope">your sites: T2_E<' in body
+    assert "Unknown sites" not in body and "without-reports" not in body
+
+
+def test_what_the_team_sees_is_what_a_reader_does_not(world):
+    """The same pages for the team name the other sites: what the reader
+    did not see was there to see; jdoe, on the team and a reader of T2_A
+    in the file, is the team."""
+    app = world[0]
+    for who in (TEAM, {"REMOTE_USER": "jdoe"}):
+        status, _, body = get(app, "/officer/", **who)
+        assert status == 200 and "your sites" not in body
+        assert [row[0].split()[0] for row in table_rows(body, "sites")] == [
+            "T2_A", "T2_B", "T2_C", "T2_D", READ]
+        assert "T2_TYPO" in body and "T2_HELD" in body and "T2_F" in body
+        assert "held1.example.org" in get(app, "/officer/quarantine", **who)[2]
+    _, _, body = get(app, "/officer/advisory/ALSA-2026%3A0001", **TEAM)
+    assert "d1.example.org" in body and "a1 reinstalled" in body and "b1 is a test box" in body
+    _, _, body = get(app, "/officer/campaign/xrootd", **TEAM)
+    assert {row[0] for row in table_rows(body, "sites")} == {READ, "T2_TYPO", "T2_D", "T2_A"}
+    assert "csirt@d.example.org" in body
+    _, _, body = get(app, "/officer/advisory/ALSA-2026%3A0001", **FILE_USER)
+    assert "e2 is a test box" in body  # an exception of one of its own hosts
+
+
+# ---------------------------------------------------------------- 404 as for nothing
+
+@pytest.mark.parametrize("path,query", [
+    ("/officer/site/%s", ""), ("/officer/site/%s", "baseline=osg"),
+    ("/officer/host/%s/a1.example.org", ""), ("/officer/host/%s/e1.example.org", ""),
+    ("/officer/baseline/osg", "site=%s"), ("/officer/baseline/osg", "site=%s&format=json"),
+    ("/officer/adoption", "requirement=xrootd+>%%3D+1&site=%s"),
+])
+def test_another_site_is_as_unknown_as_no_site(world, path, query):
+    """A reader guessing names learns nothing: another site's page, and a
+    question about it, answer as a site nobody reported under does."""
+    app = world[0]
+
+    def answer(site):
+        status, _, body = get(app, path % site if "%s" in path else path,
+                              query % site if "%s" in query else query, **FILE_USER)
+        return status, body.replace(site, "SITE")
+    for other in ("T2_A", "t2_a", "T2_D", "T2_TYPO", "T2_F"):
+        assert answer(other) == answer("T2_NOWHERE") and answer(other)[0] == 404, other
+    assert get(app, "/officer/site/T2_A", **TEAM)[0] == 200
+
+
+def test_a_readers_own_site_in_any_case_but_not_another_sites_host(world):
+    app = world[0]
+    assert get(app, "/officer/site/t2_e", **FILE_USER)[0] == 200
+    status, _, body = get(app, "/officer/host/T2_E/a1.example.org", **FILE_USER)
+    assert status == 404 and "unknown host &#39;a1.example.org&#39; at site &#39;T2_E&#39;" in body
+    assert get(app, "/officer/host/T2_E/nowhere.example.org", **FILE_USER)[2].replace(
+        "nowhere", "a1") == body
+
+
+def test_no_quarantine_for_a_reader(world):
+    app = world[0]
+    nothing = get(app, "/officer/nope", **FILE_USER)
+    for query in ("", "site=T2_E", "site=T2_HELD"):
+        assert get(app, "/officer/quarantine", query, **FILE_USER) == nothing
+    assert nothing[0] == 404
+
+
+@pytest.mark.parametrize("environ", [
+    OMAR,                                               # a GOCDB role that reads nothing
+    {"REMOTE_USER": EVE_LEGACY},                        # a user name is never a DN
+    dict(EVE, SSL_CLIENT_VERIFY="FAILED:expired"),      # a certificate not verified
+    {"SSL_CLIENT_S_DN": FAY_LEGACY},
+    {"REMOTE_USER": "Erin"}, {"REMOTE_USER": "T2_E"},
+])
+def test_who_reads_nothing(world, environ):
+    status, _, body = get(world[0], "/officer/site/T2_E", **environ)
+    assert status == 403 and "T2_E" not in body
+
+
+def test_a_gocdb_role_reads_its_site_only_when_configured(world, tmp_path, collector_keys):
+    _, _, body = get(world[0], "/officer/", **BOB)
+    assert [row[0] for row in table_rows(body, "sites")] == ["T2_B"]
+    app = create_app(officer_config(tmp_path, world[2], collector_keys, roles=None))
+    assert get(app, "/officer/", **EVE)[0] == 403
+    assert get(app, "/officer/", **FILE_USER)[0] == 200
+
+
+# ---------------------------------------------------------------- the numbers of --site
+
+def compare_line(world):
+    """(hosts, behind, compliant) of compare osg --site T2_E."""
+    for line in cli(world, "compare", "osg", "--site", READ).splitlines():
+        if line.split()[:1] == [READ]:
+            return line.split()[1:4]
+    raise AssertionError("no summary line")
+
+
+def test_the_overview_and_site_pages_count_as_the_commands(world):
+    app = world[0]
+    _, _, body = get(app, "/officer/", "baseline=osg", **FILE_USER)
+    (row,) = table_rows(body, "sites")
+    hosts = cli_json(world, "hosts", "--site", READ)
+    silent = cli_json(world, "hosts", "--site", READ, "--stale", "2")
+    assert [row[0], row[3], row[5]] == [READ, str(len(hosts)), str(len(silent))] == \
+        [READ, "2", "1"]
+    assert [row[3], row[7], row[6]] == compare_line(world) == ["2", "1", "50.0%"]
+    rows = cli_json(world, "compare", "osg", "--site", READ)
+    behind = {host["host"]: sum(1 for r in rows if r["host"] == host["host"]
+                                and r["status"] == "behind") for host in hosts}
+    _, _, body = get(app, "/officer/site/%s" % READ, "baseline=osg", **FILE_USER)
+    shown = table_rows(body, "hosts")
+    assert [(r[0], r[5]) for r in shown] == [(h["host"], str(h["packages"])) for h in hosts]
+    assert {r[0]: r[6] for r in shown} == {
+        name: "%d behind" % count if count else "ok" for name, count in behind.items()}
+    _, _, body = get(app, "/officer/host/%s/e1.example.org" % READ, **FILE_USER)
+    state = cli_json(world, "state", "e1.example.org", "--site", READ)
+    assert table_rows(body, "packages") == [[p["name"], p["version"], p["arch"]] for p in state]
+
+
+def test_the_baseline_and_adoption_pages_count_as_the_commands(world):
+    app = world[0]
+    for query, args in (("", []), ("at=%s" % date(0), ["--at", date(0)])):
+        status, _, body = get(app, "/officer/baseline/osg", "format=json&" + query, **FILE_USER)
+        assert json.loads(body) == cli_json(world, "compare", "osg", "--site", READ, *args)
+    _, _, body = get(app, "/officer/baseline/osg", **FILE_USER)
+    assert [row[1:] for row in table_rows(body, "summary")] == [compare_line(world)]
+    requirement = "xrootd >= 1:5.7.1"
+    _, _, body = get(app, "/officer/adoption", "requirement=xrootd+>%%3D+1:5.7.1&from=%s&to=%s"
+                     % (date(0), date(4)), **FILE_USER)
+    days = cli_json(world, "adoption", requirement, "--site", READ, "--from", date(0),
+                    "--to", date(4))
+    assert table_rows(body, "adoption") == [
+        [d["date"], str(d["hosts_ok"]), str(d["hosts_behind"]), str(d["sites_ok"]),
+         str(d["sites_behind"])] for d in days]
+    top = max(max(d["hosts_ok"], d["hosts_behind"]) for d in days)
+    assert chart_ticks(body) == [str(t) for t in sorted({0, top // 2, top})]
+    assert [d["hosts_ok"] for d in days] == [0, 1, 1, 1, 1]
+
+
+def chart_ticks(body):
+    """The labels of a page's chart's y axis, lowest first."""
+    svg = body.split('<svg id="chart"')[1].split("</svg>")[0]
+    return [part.split("</text>")[0].rsplit(">", 1)[1]
+            for part in svg.split('text-anchor="end"')[1:]]
+
+
+def test_the_advisory_pages_count_as_the_commands(world):
+    app = world[0]
+    rows = cli_json(world, "vulnerable", "--site", READ)
+    exposed = [r for r in rows if r["advisory"] == ADVISORY and r["excepted_by"] is None]
+    _, _, body = get(app, "/officer/advisories", **FILE_USER)
+    (row,) = table_rows(body, "advisories")
+    assert row[0] == ADVISORY and row[4:7] == [
+        str(len({r["host"] for r in exposed})), str(len({r["site"] for r in exposed})),
+        str(len({r["host"] for r in rows if r["excepted_by"]}))] == ["1", "1", "0"]
+    _, _, team = get(app, "/officer/advisories", **TEAM)
+    assert table_rows(team, "advisories")[0][4:6] == ["3", "3"]  # d1, e1, typo1
+    hosts = cli_json(world, "exposure", ADVISORY, "--site", READ)
+    _, _, body = get(app, "/officer/advisory/ALSA-2026%3A0001", **FILE_USER)
+    now = [h for h in hosts if h["fixed_at"] is None]
+    assert '<p id="counts">%d host(s) exposed now, %d ever.' % (len(now), len(hosts)) in body
+    assert [r[1] for r in table_rows(body, "exposed")] == [h["host"] for h in now]
+    assert [r[:3] for r in table_rows(body, "sites")] == [[READ, "2", "1"]]
+    curve = cli_json(world, "exposure", ADVISORY, "--site", READ, "--curve")
+    top = max(max(day["hosts"], day["sites"]) for day in curve)
+    assert chart_ticks(body) == [str(t) for t in sorted({0, top // 2, top})]
+    _, _, team = get(app, "/officer/advisory/ALSA-2026%3A0001", **TEAM)
+    assert '<p id="counts">3 host(s) exposed now, 6 ever.' in team
+
+
+def test_the_campaign_pages_count_as_the_commands(world):
+    app = world[0]
+    status = cli_json(world, "campaign", "status", "xrootd", "--site", READ)
+    _, _, body = get(app, "/officer/campaigns", **FILE_USER)
+    (row,) = table_rows(body, "campaigns")
+    states = [site["state"] for site in status]
+    assert row[4:8] == [str(states.count(s)) for s in ("overdue", "open", "unknown", "done")] \
+        == ["1", "0", "0", "0"]
+    _, _, body = get(app, "/officer/campaign/xrootd", **FILE_USER)
+    assert table_rows(body, "sites") == [
+        [s["site"], s["state"], str(s["affected"]), str(s["fixed"]), str(s["exposed"]),
+         str(s["excepted"]), str(s["silent"]), str(s["overdue_days"] or "")] for s in status]
+    assert [r[1] for r in table_rows(body, "exposed")] == [
+        h["host"] for s in status for h in s["hosts"]]
+    assert [r[1] for r in table_rows(body, "notices")] == [READ]
+    burndown = cli_json(world, "campaign", "status", "xrootd", "--site", READ, "--burndown")
+    top = max(max(day["hosts"], day["sites"]) for day in burndown)
+    assert chart_ticks(body) == [str(t) for t in sorted({0, top // 2, top})]
+    _, _, team = get(app, "/officer/campaigns", **TEAM)
+    assert table_rows(team, "campaigns")[0][4:8] == ["2", "0", "1", "1"]
+
+
+def test_a_reader_of_two_sites_counts_their_hosts_together(world, tmp_path, collector_keys):
+    """A reader of T2_D and T2_E: both rows, and each curve is the sum of
+    the two sites' own."""
+    app = create_app(officer_config(tmp_path, world[2], collector_keys,
+                                    readers="T2_E erin\nt2_d erin\n"))
+    others = [name for name in ELSEWHERE if name not in ("T2_D", "d1.example", "csirt@d.example")]
+    for url in ("/officer/", "/officer/advisory/ALSA-2026%3A0001", "/officer/campaign/xrootd"):
+        status, _, body = get(app, url, **FILE_USER)
+        assert status == 200 and [name for name in others if name in body] == [], url
+    _, _, body = get(app, "/officer/", **FILE_USER)
+    assert [row[0].split()[0] for row in table_rows(body, "sites")] == ["T2_D", READ]
+    assert 'id="scope">your sites: t2_d, T2_E<' in body
+    _, _, body = get(app, "/officer/adoption", "requirement=xrootd+>%%3D+1:5.7.1&from=%s&to=%s"
+                     % (date(0), date(4)), **FILE_USER)
+    days = [cli_json(world, "adoption", "xrootd >= 1:5.7.1", "--site", site, "--from", date(0),
+                     "--to", date(4)) for site in ("T2_D", READ)]
+    assert table_rows(body, "adoption") == [
+        [d["date"]] + [str(d[k] + e[k]) for k in ("hosts_ok", "hosts_behind", "sites_ok",
+                                                  "sites_behind")] for d, e in zip(*days)]
+    _, _, body = get(app, "/officer/campaigns", **FILE_USER)
+    assert table_rows(body, "campaigns")[0][4:8] == ["1", "0", "1", "0"]
+
+
+# ---------------------------------------------------------------- renames and merges
+
+def test_a_reader_follows_its_site_through_a_merge_and_a_rename(database_url, tmp_path,
+                                                                collector_keys):
+    """The file and GOCDB name T2_OLD; `sites merge` joins it to T2_E, and
+    the same application (no restart) serves its readers T2_E; then `sites
+    rename` makes T2_E T2_NEW."""
+    store = open_store(database_url)
+    store.schema.init()
+    listed = tmp_path / "sites.list"
+    listed.write_text("T2_OLD\nT2_E\nT2_B\n")
+    assert run_cli(["--db", database_url, "sites", "import", str(listed)])[0] == 0
+    put(store, "T2_OLD", "o1.example.org", BASE9, 0)
+    put(store, READ, "e1.example.org", BASE9, 0)
+    put(store, "T2_B", "b1.example.org", BASE9, 0)
+    answer = tmp_path / "contacts.xml"
+    answer.write_bytes(contacts_answer({"T2_OLD": [contact(
+        "Eve", "Admin", "eve@echo.example.org", EVE_LEGACY, "Site Administrator")]}))
+    assert run_cli(["--db", database_url, "sites", "contacts", "import", str(answer)])[0] == 0
+    store.close()
+    app = create_app(officer_config(tmp_path, database_url, collector_keys,
+                                    readers="T2_OLD erin\n"))
+
+    def sites_of(who):
+        status, _, body = get(app, "/officer/", **who)
+        assert status == 200
+        return [row[0].split()[0] for row in table_rows(body, "sites")]
+    for who in (FILE_USER, EVE):
+        assert sites_of(who) == ["T2_OLD"]
+    assert run_cli(["--db", database_url, "sites", "merge", "T2_OLD", READ])[0] == 0
+    for who in (FILE_USER, EVE):
+        assert sites_of(who) == [READ]
+        assert get(app, "/officer/host/%s/o1.example.org" % READ, **who)[0] == 200
+        assert get(app, "/officer/site/T2_OLD", **who)[0] == 404
+    assert run_cli(["--db", database_url, "sites", "rename", READ, "T2_NEW"])[0] == 0
+    for who in (FILE_USER, EVE):
+        assert sites_of(who) == ["T2_NEW"]
+        assert get(app, "/officer/site/T2_NEW", **who)[0] == 200
+        assert get(app, "/officer/site/T2_B", **who)[0] == 404
+    # and the file naming the old name still starts a collector
+    create_app(officer_config(tmp_path, database_url, collector_keys, readers="T2_OLD erin\n"))
+    code, out, err = run_cli(["--config", str(tmp_path / "collector.conf"), "readers",
+                              "--format", "json"])
+    assert code == 0, err
+    assert {(r["site"], r["source"], r["written"]) for r in json.loads(out)} >= {
+        ("T2_NEW", "file", "T2_OLD"), ("T2_NEW", "gocdb", None)}
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("text,line,message", [
+    ("T2_E\n", 1, "'T2_E' is not SITE IDENTITY"),
+    ("# ok\nT2_E erin\n\nT2/E jdoe\n", 4, "'T2/E' is not a site name"),
+    ("T2_E /DC=org/CN=a/b=c\n", 1, "cannot be read as a certificate DN"),
+    ("T2_E CN=a+UID=b,DC=org\n", 1, "cannot be read as a certificate DN"),
+    ("T2_E erin T2_B\n", 1, "is neither a DN nor a user name"),
+    ("T2_E er\u202ein\n", 1, "holds a control or invisible character"),
+    ("T2_E erin\nT2_NOPE erin\n", 2, "unknown site 'T2_NOPE'"),
+])
+def test_a_bad_line_stops_the_collector_naming_file_and_line(database_url, tmp_path,
+                                                              collector_keys, text, line,
+                                                              message):
+    config = officer_config(tmp_path, database_url, collector_keys, readers=text)
+    store = open_store(database_url)
+    store.schema.init()
+    put(store, READ, "e1.example.org", BASE9, 0)
+    store.close()
+    with pytest.raises(ConfigError) as err:
+        create_app(config)
+    where = "%s line %d: " % (tmp_path / "site-readers", line)
+    assert where in str(err.value) and message in str(err.value), str(err.value)
+    assert "\n" not in str(err.value)
+    code, out, err = run_cli(["--config", config, "readers"])
+    assert (code, out) == (2, "") and where in err and err.count("\n") == 1
+
+
+def test_a_readers_file_others_may_write_or_nobody_can_read_is_refused(tmp_path,
+                                                                       collector_keys):
+    database_url = "sqlite:///%s" % (tmp_path / "c.db")
+    config = officer_config(tmp_path, database_url, collector_keys)
+    path = str(tmp_path / "site-readers")
+    os.chmod(path, 0o666)
+    with pytest.raises(ConfigError) as err:
+        create_app(config)
+    assert "%s is writable by others" % path in str(err.value)
+    os.remove(path)
+    with pytest.raises(ConfigError) as err:
+        create_app(config)
+    assert "cannot read config file %s" % path in str(err.value)
+
+
+def test_roles_that_are_not_text_are_refused(tmp_path, collector_keys):
+    config = officer_config(tmp_path, "sqlite:///%s" % (tmp_path / "c.db"), collector_keys,
+                            readers=None, roles="Site Administrator, Site\u200bSecurity")
+    code, out, err = run_cli(["--config", config, "readers"])
+    assert code == 2 and "[officer] site_reader_roles: " in err and "invisible" in err
+
+
+# ---------------------------------------------------------------- the command
+
+def test_the_readers_command_says_who_reads_what_and_whence(world):
+    rows = cli_json(world, "readers")
+    assert [(r["site"], r["identity"], r["source"], r["role"], r["line"]) for r in rows] == [
+        ("*", DN_2253, "team", None, None), ("*", "jdoe", "team", None, None),
+        ("T2_A", "jdoe", "file", None, 4),
+        ("T2_B", BOB["SSL_CLIENT_S_DN"], "gocdb", "Site Administrator", None),
+        (READ, FAY_LEGACY, "file", None, 3), (READ, "erin", "file", None, 2),
+        (READ, EVE_LEGACY, "gocdb", "Site Administrator", None)]
+    assert [r["identity"] for r in cli_json(world, "readers", "--site", "t2_e")] == [
+        DN_2253, "jdoe", FAY_LEGACY, "erin", EVE_LEGACY]
+    table = cli(world, "readers", "--site", "T2_B")
+    assert "SITE" in table.splitlines()[0] and "Bob Bravo" in table and "erin" not in table
+    assert cli(world, "readers", "--format", "csv").splitlines()[0] == \
+        "site,identity,source,role,line,written"
