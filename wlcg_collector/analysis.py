@@ -426,12 +426,14 @@ def fleet_changes(store, since, site=None, package=None):
 
 # ---------------------------------------------------------------- silence
 
-def stale(store, days, now):
+def stale(store, days, now, site=None):
     """[Silent]: whole sites whose every host has been silent for more than
-    `days` (host None), then the silent hosts of other sites."""
+    `days` (host None), then the silent hosts of other sites; of one site,
+    or of a collection of sites (a site reader's), if given."""
     per_site = defaultdict(list)
-    for host in store.hosts.listed():
-        per_site[host.site].append(host)
+    for name in named_sites(site) if site is not None else [None]:
+        for host in store.hosts.listed(name):
+            per_site[host.site].append(host)
     rows = []
     for site_name in sorted(per_site, key=site_order):
         hosts = per_site[site_name]

@@ -17,7 +17,7 @@ from .cli_common import (PROG, CommandError, UsageError, actions_of, command, co
 from .dates import DAY, format_day, format_time
 from .db import StoreError
 from .db.advisory_store import UnknownAdvisory
-from .site_names import same_site, site_key
+from .site_names import site_key, site_keys
 from .mail import Mailer, MailError, RelayLost, write_message
 from .text import escaped
 from .site_commands import officer_name
@@ -159,14 +159,14 @@ def campaign_list(args):
     emit(rows, LIST_COLUMNS, args.format)
 
 
-def campaign_rows(store, table, now):
+def campaign_rows(store, table, now, site=None):
     """`campaign list`'s rows (LIST_COLUMNS), the newest deadline first:
     each campaign with how many sites are in each state now (a closed one:
-    as it was closed). CampaignError for a target the store no longer
-    knows."""
+    as it was closed); of these sites only (a site reader's), if given.
+    CampaignError for a target the store no longer knows."""
     rows = []
     for campaign in store.campaigns.listed():
-        counts = campaigns.site_counts(store, table, campaign, now)
+        counts = campaigns.site_counts(store, table, campaign, now, site)
         rows.append({"campaign": campaign.name, "target": "%s %s" % (campaign.kind,
                                                                       campaign.target),
                      "system": campaign.system, "start": format_day(campaign.start),
@@ -218,9 +218,9 @@ def campaign_status(args):
 
 def closed_status(campaign, site=None):
     """The site documents (`campaign status --format json`) a closed
-    campaign kept, of `site` if given."""
-    return [site_document for site_document in campaigns.final_status(campaign)
-            if site is None or same_site(site_document["site"], site)]
+    campaign kept; of one site, or of a collection of sites (a site
+    reader's), if given."""
+    return campaigns.final_status(campaign, site)
 
 
 def burndown_rows(status):
@@ -397,8 +397,11 @@ def campaign_log(args):
     emit(notice_rows(store, _campaign(store, args.name)), LOG_COLUMNS, args.format)
 
 
-def notice_rows(store, campaign):
-    """`campaign log`'s rows (LOG_COLUMNS): the notices sent, oldest first."""
+def notice_rows(store, campaign, site=None):
+    """`campaign log`'s rows (LOG_COLUMNS): the notices sent, oldest first;
+    to these sites only (a site reader's), if given."""
+    wanted = site_keys(site)
     return [{"sent": format_time(notice.sent), "site": notice.site, "stage": notice.stage,
              "recipients": notice.recipients, "message_id": notice.message_id,
-             "sent_by": notice.sent_by} for notice in store.campaigns.notices(campaign)]
+             "sent_by": notice.sent_by} for notice in store.campaigns.notices(campaign)
+            if wanted is None or site_key(notice.site) in wanted]

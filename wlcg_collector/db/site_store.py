@@ -42,9 +42,16 @@ class SiteStore(Part):
 
     # -- reads
 
-    def reported(self):
-        """[Site] of the hosts' sites, in name order."""
-        return self.db.read(self.sql.SELECT_SITES, (), Site)
+    def reported(self, sites=None):
+        """[Site] of the hosts' sites (of these sites only, if given: a site
+        reader's), in name order."""
+        if sites is None:
+            return self.db.read(self.sql.SELECT_SITES.format(where=""), (), Site)
+        found = []
+        for chunk in chunks(sorted(sites)):
+            found += self.db.read(self.sql.SELECT_SITES.format(
+                where=" AND site IN (%s)" % self.db.marks(len(chunk))), chunk, Site)
+        return sorted(found, key=lambda row: site_order(row.site))
 
     def overview(self, silent_before, sites=None):
         """[(site, hosts, last report, hosts silent since silent_before)]

@@ -309,8 +309,9 @@ class SharedSQL(object):
     HOST_COLUMNS = ("id, site, name, packager, system, kernel, arch, first_report, last_report, "
                     "last_received, package_count, trust, key_fingerprint, key_subject, "
                     "pinned_at, pinned_by")
-    SELECT_SITES = ("SELECT site, COUNT(*), MAX(last_report) FROM hosts WHERE last_report >= 0 "
-                    "GROUP BY site ORDER BY " + SITE_ORDER)
+    # {where}: of some sites
+    SELECT_SITES = ("SELECT site, COUNT(*), MAX(last_report) FROM hosts WHERE last_report >= 0"
+                    "{where} GROUP BY site ORDER BY " + SITE_ORDER)
     # the overview, in one pass over the hosts: per site, the hosts that
     # have reported, the newest report, those silent since T, and the
     # site's sets token, which changes whenever one of its hosts' sets does
