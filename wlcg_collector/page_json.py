@@ -12,8 +12,15 @@ body stays the command's own JSON. A page that shows several commands'
 data answers an object with a key a part, each list paged alike; X-Total
 is the longest part's, X-Total-PART each list part's.
 
+A site reader's JSON is its pages' (pages.py): each answer asked of
+storage for the request's readers.Scope, its sites' rows only and its
+numbers counted over their hosts, as the command with --site; another
+site, its hosts and the quarantine are 404 in the words a site that does
+not exist gets; no unknown sites, no notice to another site.
+
 JsonPages is a part of pages.OfficerPages: each page's answer, taking the
-page's own arguments, read through the page's helpers.
+request's scope and the page's own arguments, read through the page's
+helpers.
 """
 
 import json
@@ -140,33 +147,28 @@ class JsonPages(object):
 
     def json_page(self, scope, parts, args):
         """(body, headers) of the page `parts` names, as the request's
-        readers.Scope may read it (None: no such page). A site reader
-        gets the compliance table of its hosts, and no other JSON yet."""
+        readers.Scope may read it (None: no such page)."""
         page, per_page = paging(args)
-        if not scope.team:
-            if parts[:1] != ["baseline"] or len(parts) != 2:
-                return None
-            return answer(self.baseline_json(scope, parts[1], args), page, per_page)
         if not parts:
-            data = self.overview_json(args)
+            data = self.overview_json(scope, args)
         elif parts[0] == "site" and len(parts) == 2:
-            data = self.site_json(parts[1], args)
+            data = self.site_json(scope, parts[1], args)
         elif parts[0] == "host" and len(parts) == 3:
-            data = self.host_json(parts[1], parts[2], args)
+            data = self.host_json(scope, parts[1], parts[2], args)
         elif parts[0] == "baseline" and len(parts) == 2:
             data = self.baseline_json(scope, parts[1], args)
         elif parts == ["adoption"]:
             data = self.adoption_json(scope, args)
         elif parts == ["quarantine"]:
-            data = self.quarantine_json(args)
+            data = self.quarantine_json(scope, args)
         elif parts == ["advisories"]:
-            data = self.advisories_json(args)
+            data = self.advisories_json(scope, args)
         elif parts[0] == "advisory" and len(parts) == 2:
-            data = self.advisory_json(parts[1])
+            data = self.advisory_json(scope, parts[1])
         elif parts == ["campaigns"]:
-            data = self.campaigns_json()
+            data = self.campaigns_json(scope)
         elif parts[0] == "campaign" and len(parts) == 2:
-            data = self.campaign_json(parts[1])
+            data = self.campaign_json(scope, parts[1])
         else:
             return None
         return answer(data, page, per_page)
@@ -176,38 +178,44 @@ class JsonPages(object):
 
     # -- each page: its command's records
 
-    def overview_json(self, args):
+    def overview_json(self, scope, args):
         """`sites`, `sites --unknown`, `stale --days STALE` and, with a
-        baseline, `compare BASELINE --summary`."""
+        baseline, `compare BASELINE --summary`. A site reader's: its
+        sites' lines of `sites` and `stale`, `compare --summary` of its
+        hosts (one site: `--site SITE`'s), no unknown sites."""
         stale_days = self.number_arg(args, "stale", self.stale_days)
         listed = self.store.sites.rows()
-        sites = topology.site_lines(listed, self.store.sites.reported())
-        unknown = topology.unknown_sites(listed, self.store.sites.hosts(),
-                                         self.store.sites.quarantined(UNKNOWN_SITE))
-        data = {"sites": record_rows(sites, SITE_COLUMNS if listed else UNLISTED_SITE_COLUMNS),
-                "unknown": json_rows([unknown_row(site, "json") for site in unknown],
-                                     UNKNOWN_COLUMNS),
-                "stale": record_rows(analysis.stale(self.store, stale_days, int(time.time())),
-                                     analysis.STALE_COLUMNS)}
+        # (the whole list read, as the page does: a reader's site off it is "unknown")
+        sites = [line for line in topology.site_lines(listed,
+                                                      self.store.sites.reported(scope.sites))
+                 if scope.allows(line.site)]
+        data = {"sites": record_rows(sites, SITE_COLUMNS if listed else UNLISTED_SITE_COLUMNS)}
+        if scope.team:
+            unknown = topology.unknown_sites(listed, self.store.sites.hosts(),
+                                             self.store.sites.quarantined(UNKNOWN_SITE))
+            data["unknown"] = json_rows([unknown_row(site, "json") for site in unknown],
+                                        UNKNOWN_COLUMNS)
+        data["stale"] = record_rows(analysis.stale(self.store, stale_days, int(time.time()),
+                                                   scope.sites), analysis.STALE_COLUMNS)
         if args.get("baseline"):
             _, requirements = self.requirements(args["baseline"])
-            data["compliance"] = json_rows(*summary_rows(self.store,
-                                                         self.compliance(requirements)))
+            data["compliance"] = json_rows(*summary_rows(self.store, self.compliance(
+                requirements, None, scope.sites)))
         return data
 
-    def site_json(self, site, args):
+    def site_json(self, scope, site, args):
         """`hosts --site SITE` and, with a baseline, `compare BASELINE --site SITE`."""
-        analysis.require_site(self.store, site)
+        self.require_site(scope, site)
         data = {"hosts": json_rows(*host_rows(self.store, site))}
         if args.get("baseline"):
             _, requirements = self.requirements(args["baseline"])
             data["compliance"] = compliance_rows(self.compliance(requirements, None, site))
         return data
 
-    def host_json(self, site, name, args):
+    def host_json(self, scope, site, name, args):
         """`state HOST --site SITE [--at DATE]` (q=TEXT: the packages whose
         name holds TEXT, case ignored) and `history HOST --site SITE`."""
-        host = self.store.hosts.get(site, name)
+        host = self.host_of(scope, site, name)
         at = self.date_arg(args, "at")
         needle = args.get("q", "").lower()
         return {"state": [row for row in state_rows(self.store, host, at)
@@ -230,51 +238,56 @@ class JsonPages(object):
             raise Refused(400, context["error"])
         return adoption_rows(context["rows"])
 
-    def quarantine_json(self, args):
-        """`quarantine [--site S]`."""
+    def quarantine_json(self, scope, args):
+        """`quarantine [--site S]`: the team's (a site reader: no such page)."""
+        if not scope.team:
+            raise Refused(404, "no such page")
         return quarantine_rows(self.store, args.get("site") or None)
 
-    def advisories_json(self, args):
+    def advisories_json(self, scope, args):
         """`advisories list` and `vulnerable`, of the severity asked (one:
         that one only, as the page) or the security ones, of tag=NAME if
-        given."""
+        given; a site reader's `vulnerable` of its hosts."""
         severity = args.get("severity") or ""
         if severity and severity not in SEVERITIES:
             raise Refused(400, "severity=%r: one of %s" % (severity[:20], ", ".join(SEVERITIES)))
         severities = (severity,) if severity else SECURITY_SEVERITIES
         tag = args.get("tag") or None
-        result, exceptions = vulnerable_at(self.store, StreamTable(self.os_streams), None, None,
-                                           severities, tag)
+        result, exceptions = vulnerable_at(self.store, StreamTable(self.os_streams), None,
+                                           scope.sites, severities, tag)
         return {"advisories": advisory_list_rows(self.store, severities, tag=tag),
                 "vulnerable": vulnerable_rows(result, exceptions)}
 
-    def advisory_json(self, ident):
-        """`advisories show ID`, `exposure ID` and `exposure ID --curve`."""
+    def advisory_json(self, scope, ident):
+        """`advisories show ID`, `exposure ID` and `exposure ID --curve`
+        (a site reader: of its hosts)."""
         info, content = self.store.advisories.get(ident)
-        results = exposures(self.store, StreamTable(self.os_streams), [info])
+        results = exposures(self.store, StreamTable(self.os_streams), [info], scope.sites)
         return {"advisory": advisory_document(self.store, info, content),
                 "exposure": exposure_rows(results), "curve": curve_rows(results)}
 
-    def campaigns_json(self):
-        """`campaign list`."""
+    def campaigns_json(self, scope):
+        """`campaign list` (a site reader: its sites counted)."""
         try:
-            return campaign_rows(self.store, StreamTable(self.os_streams), int(time.time()))
+            return campaign_rows(self.store, StreamTable(self.os_streams), int(time.time()),
+                                 scope.sites)
         except CampaignError as exc:
             raise Refused(404, str(exc))
 
-    def campaign_json(self, name):
+    def campaign_json(self, scope, name):
         """`campaign status NAME`, `campaign status NAME --burndown` (a
         closed campaign: its final status, no burn-down) and `campaign log
-        NAME`."""
+        NAME`; a site reader's of its sites (`--site SITE`'s), the notices
+        sent to them."""
         campaign = self.store.campaigns.get(name)
         if campaign.closed is not None:
-            status, burndown = closed_status(campaign), []
+            status, burndown = closed_status(campaign, scope.sites), []
         else:
             try:
                 current = status_at(self.store, StreamTable(self.os_streams), campaign,
-                                    int(time.time()))
+                                    int(time.time()), scope.sites)
             except CampaignError as exc:
                 raise Refused(404, str(exc))
             status, burndown = status_document(current), burndown_rows(current)
         return {"status": status, "burndown": burndown,
-                "notices": notice_rows(self.store, campaign)}
+                "notices": notice_rows(self.store, campaign, scope.sites)}

@@ -21,10 +21,11 @@ Every page answers JSON for scripts too (`?format=json`, or an Accept
 header that prefers application/json): page_json.py.
 
 What a request may read is decided once, its readers.Scope (scope_of):
-the team reads every site; a site reader reads these pages of its own
-sites only, each page's data asked of storage for those sites, and no
-quarantine. Another site's page is 404 as a site that does not exist is,
-so that a reader cannot tell which sites and hosts there are.
+the team reads every site; a site reader reads these pages, and their
+JSON, of its own sites only, each page's data asked of storage for those
+sites, and no quarantine. Another site's page is 404 as a site that does
+not exist is, so that a reader cannot tell which sites and hosts there
+are.
 
 Every link, form, redirect and cookie path starts at the application's
 mount point (SCRIPT_NAME: /wlcg-collector under the RPM's Apache snippet,
@@ -255,6 +256,14 @@ class OfficerPages(page_json.JsonPages):
             raise UnknownHost("unknown site %r" % site)
         analysis.require_site(self.store, site)
 
+    def host_of(self, scope, site, name):
+        """The Host `name` of `site`; UnknownHost (404) unless the scope
+        reads the site, worded as storage words a site that does not
+        exist."""
+        if not scope.allows(site):
+            raise UnknownHost("unknown site %r" % site)  # (as hosts.get words it)
+        return self.store.hosts.get(site, name)
+
     # -- helpers
 
     def date_arg(self, args, name):
@@ -365,9 +374,7 @@ class OfficerPages(page_json.JsonPages):
                     site, now - now % DAY - (QUOTA_DAYS - 1) * DAY)}
 
     def host(self, scope, site, name, args):
-        if not scope.allows(site):
-            raise UnknownHost("unknown site %r" % site)  # (as hosts.get words it)
-        host = self.store.hosts.get(site, name)
+        host = self.host_of(scope, site, name)
         at = self.date_arg(args, "at")
         needle = args.get("q", "").lower()
         packages = [p for p in self.store.hosts.state(host.id, at) if needle in p.name.lower()]
