@@ -1,14 +1,16 @@
 """Site readers: a person who may read some sites only, named in the
 site_readers file or given a GOCDB role at a site, on a fleet of several
-sites (SQLite and MariaDB). Every page a reader can reach shows nothing of
-another site, and its numbers are those of the same question asked of the
-command with --site; another site's page is as unknown as a site that does
-not exist; the team still reads everything; a renamed or merged site is
+sites (SQLite and MariaDB). Every page a reader can reach, and every
+page's JSON, shows nothing of another site, and its numbers are those of
+the same question asked of the command with --site; another site's page
+is as unknown as a site that does not exist, in HTML and in JSON; the team
+still reads everything; a renamed or merged site is
 followed without a restart; a bad file stops the collector at start-up;
 `wlcg-collector readers` says who reads what."""
 
 import json
 import os
+import time
 import urllib.parse
 
 import pytest
@@ -18,6 +20,7 @@ from test_officer import BASE9, BASELINE, DAY, K_NEW, K_OLD, T0, X_NEW, X_OLD, d
 from test_officer import store_advisory, store_fleet
 from test_pages import DN_2253, crawl, get, table_rows
 from wlcg_collector import create_app
+from wlcg_collector.campaigns import REQUIREMENT
 from wlcg_collector.config import ConfigError
 from wlcg_collector.db import open_store
 from wlcg_collector.report import parse_report
@@ -92,7 +95,8 @@ def store_world(store, database_url, directory):
     behind, reporting daily; e2 fixed on day 1, silent since. On the list:
     T2_A to T2_F (T2_F never reported); T2_TYPO reported anyway, T2_HELD's
     report is held. A baseline, the advisory, a campaign with notices to
-    T2_D and T2_E, exceptions at T2_A, of e2, of b1; GOCDB contacts."""
+    T2_D and T2_E, a closed one (its final status of every site kept),
+    exceptions at T2_A, of e2, of b1; GOCDB contacts."""
     listed = directory / "sites.list"
     listed.write_text("\n".join("T2_%s" % c for c in "ABCDEF") + "\n")
     assert run_cli(["--db", database_url, "sites", "import", str(listed)])[0] == 0
@@ -112,6 +116,11 @@ def store_world(store, database_url, directory):
         store.campaigns.record_notice(campaign, site, "notice", T0 + DAY,
                                       ["csirt@%s.example.org" % site[-1].lower()],
                                       "<n-%s@example.org>" % site, "officer")
+    # (its deadline before xrootd's: listed after it)
+    store.campaigns.add("kernel", REQUIREMENT, "kernel >= 5.14.0-500", None, T0, T0 + DAY,
+                        T0, "officer")
+    assert run_cli(["--db", database_url, "campaign", "close", "kernel", "--by",
+                    "officer"])[0] == 0
     # (added once a1 and e2 were fixed: the counts stay the advisory's)
     store.exceptions.add(ADVISORY, None, None, None, "T2_A", "a1.example.org",
                          "a1 reinstalled", T0 + 3 * DAY, "officer")
@@ -155,8 +164,9 @@ def cli_json(world, *args):
 # ---------------------------------------------------------------- nothing of another site
 
 def reader_crawl(app, environ, starts):
-    """Every page a reader reaches from `starts` by links and forms, each
-    body checked for the other sites' names: {url: status}."""
+    """Every page a reader reaches from `starts` by links and forms, and
+    each page's JSON (format=json, and an Accept header), each body and
+    the JSON's headers checked for the other sites' names: {url: status}."""
     bodies = {}
 
     def fetch(url):
@@ -169,10 +179,27 @@ def reader_crawl(app, environ, starts):
         bodies[url] = text
         return status, headers.get("Content-Type", ""), text
     pages = crawl(fetch, starts)
+    statuses = {url: status for url, (status, _) in pages.items()}
+    for url in list(pages):
+        path, _, query = url.partition("?")
+        if "/static/" in path or "format=" in query:
+            continue
+        for asked, accept in (("format=json&per_page=1000", {}),
+                              ("", {"HTTP_ACCEPT": "application/json"})):
+            query_asked = "&".join(part for part in (query, asked) if part)
+            status, headers, body, _ = wsgi_call(
+                app, method="GET", path=urllib.parse.unquote_to_bytes(path).decode("latin-1"),
+                query=query_asked, content_length=False, environ_extra=dict(environ, **accept))
+            assert headers["Content-Type"] == "application/json; charset=utf-8", url
+            json.loads(body)
+            key = "%s?%s%s" % (path, query_asked, " (Accept)" if accept else "")
+            statuses[key] = status
+            bodies[key] = body.decode("ascii") + "".join(
+                "\n%s: %s" % pair for pair in headers.items())
     for url, text in bodies.items():
         found = [name for name in ELSEWHERE if name.lower() in text.lower()]
         assert found == [], (url, found)
-    return {url: status for url, (status, _) in pages.items()}
+    return statuses
 
 
 @pytest.mark.parametrize("who", [FILE_USER, FAY, EVE], ids=["file-user", "file-dn", "gocdb"])
@@ -184,11 +211,18 @@ def test_every_page_a_reader_reaches_shows_only_its_site(world, who):
               "/officer/baseline/osg?format=csv", "/officer/baseline/osg?format=json",
               "/officer/?baseline=osg&sort=compliance", "/officer/site/%s?baseline=osg" % READ]
     pages = reader_crawl(app, who, starts)
-    assert set(pages.values()) == {200}, [url for url, status in pages.items() if status != 200]
+    # (the adoption page's JSON with no requirement: 400, as the team's)
+    refused = {url: status for url, status in pages.items() if status != 200}
+    assert set(refused.values()) == {400} and all(
+        url.startswith("/officer/adoption?") and "requirement=x" not in url
+        for url in refused), refused
     kinds = {url.split("?")[0].split("/")[2] for url in pages}
     assert kinds == {"", "site", "host", "baseline", "adoption", "advisories", "advisory",
                      "campaigns", "campaign", "static"}
     assert not any("quarantine" in url for url in pages)  # no link to it either
+    answered = [url for url in pages if "format=json&per_page=1000" in url]
+    assert {url.split("?")[0].split("/")[2] for url in answered} == kinds - {"static"}
+    assert "/officer/campaign/kernel?format=json&per_page=1000" in answered
     status, _, body = get(app, "/officer/", **who)
     assert table_rows(body, "sites")[0][0] == READ and len(table_rows(body, "sites")) == 1
     assert 'id="scope">your sites: T2_E<' in body
@@ -214,6 +248,26 @@ def test_what_the_team_sees_is_what_a_reader_does_not(world):
     assert "csirt@d.example.org" in body
     _, _, body = get(app, "/officer/advisory/ALSA-2026%3A0001", **FILE_USER)
     assert "e2 is a test box" in body  # an exception of one of its own hosts
+    # and the JSON: every site's for the team, the reader's site's for the reader
+    for path, query in (("/officer/", "baseline=osg"), ("/officer/advisories", ""),
+                        ("/officer/advisory/ALSA-2026:0001", ""),
+                        ("/officer/campaign/xrootd", ""), ("/officer/campaign/kernel", "")):
+        seen = {}
+        for name, who in (("team", TEAM), ("reader", FILE_USER)):
+            status, _, body = get(app, path, "format=json&per_page=1000&" + query, **who)
+            assert status == 200, body
+            seen[name] = {row["site"] for part in json.loads(body).values()
+                          if isinstance(part, list) for row in part if "site" in row}
+        assert len(seen["team"]) > 1 and seen["reader"] == {READ}, path
+    for who, parts in ((TEAM, {"sites", "unknown", "stale"}), (FILE_USER, {"sites", "stale"})):
+        status, _, body = get(app, "/officer/", "format=json", **who)
+        assert status == 200 and set(json.loads(body)) == parts
+    status, _, body = get(app, "/officer/", "format=json", **TEAM)
+    assert {row["site"] for row in json.loads(body)["unknown"]} >= {"T2_TYPO", "T2_HELD"}
+    status, _, body = get(app, "/officer/quarantine", "format=json", **TEAM)
+    assert [row["host"] for row in json.loads(body)] == ["held1.example.org"]
+    status, _, body = get(app, "/officer/campaign/xrootd", "format=json", **TEAM)
+    assert [row["site"] for row in json.loads(body)["notices"]] == ["T2_D", READ]
 
 
 # ---------------------------------------------------------------- 404 as for nothing
@@ -223,6 +277,10 @@ def test_what_the_team_sees_is_what_a_reader_does_not(world):
     ("/officer/host/%s/a1.example.org", ""), ("/officer/host/%s/e1.example.org", ""),
     ("/officer/baseline/osg", "site=%s"), ("/officer/baseline/osg", "site=%s&format=json"),
     ("/officer/adoption", "requirement=xrootd+>%%3D+1&site=%s"),
+    ("/officer/site/%s", "format=json"), ("/officer/site/%s", "baseline=osg&format=json"),
+    ("/officer/host/%s/a1.example.org", "format=json"),
+    ("/officer/host/%s/e1.example.org", "format=json"),
+    ("/officer/adoption", "requirement=xrootd+>%%3D+1&site=%s&format=json"),
 ])
 def test_another_site_is_as_unknown_as_no_site(world, path, query):
     """A reader guessing names learns nothing: another site's page, and a
@@ -235,6 +293,8 @@ def test_another_site_is_as_unknown_as_no_site(world, path, query):
         return status, body.replace(site, "SITE")
     for other in ("T2_A", "t2_a", "T2_D", "T2_TYPO", "T2_F"):
         assert answer(other) == answer("T2_NOWHERE") and answer(other)[0] == 404, other
+    if "format=json" in query:
+        assert json.loads(answer("T2_A")[1]) == {"error": "unknown site 'SITE'"}
     assert get(app, "/officer/site/T2_A", **TEAM)[0] == 200
 
 
@@ -253,6 +313,12 @@ def test_no_quarantine_for_a_reader(world):
     for query in ("", "site=T2_E", "site=T2_HELD"):
         assert get(app, "/officer/quarantine", query, **FILE_USER) == nothing
     assert nothing[0] == 404
+    nothing = get(app, "/officer/nope", "format=json", **FILE_USER)
+    for query in ("format=json", "format=json&site=T2_E", "format=json&site=T2_HELD"):
+        assert get(app, "/officer/quarantine", query, **FILE_USER) == nothing
+    assert get(app, "/officer/quarantine", HTTP_ACCEPT="application/json",
+               **FILE_USER) == nothing
+    assert nothing[0] == 404 and json.loads(nothing[2]) == {"error": "no such page"}
 
 
 @pytest.mark.parametrize("environ", [
@@ -362,7 +428,8 @@ def test_the_campaign_pages_count_as_the_commands(world):
     app = world[0]
     status = cli_json(world, "campaign", "status", "xrootd", "--site", READ)
     _, _, body = get(app, "/officer/campaigns", **FILE_USER)
-    (row,) = table_rows(body, "campaigns")
+    row = table_rows(body, "campaigns")[0]
+    assert row[0] == "xrootd"
     states = [site["state"] for site in status]
     assert row[4:8] == [str(states.count(s)) for s in ("overdue", "open", "unknown", "done")] \
         == ["1", "0", "0", "0"]
@@ -378,6 +445,134 @@ def test_the_campaign_pages_count_as_the_commands(world):
     assert chart_ticks(body) == [str(t) for t in sorted({0, top // 2, top})]
     _, _, team = get(app, "/officer/campaigns", **TEAM)
     assert table_rows(team, "campaigns")[0][4:8] == ["2", "0", "1", "1"]
+
+
+# ---------------------------------------------------------------- the JSON of --site
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """One clock for the page and the command: what is worked out up to
+    now (silence, days exposed, a campaign's days) is the same."""
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)
+
+
+def json_of(app, path, query, who):
+    """(the JSON a page answers `who`, its headers)."""
+    status, headers, body = get(app, path, "format=json&per_page=1000" + (
+        "&" + query if query else ""), **who)
+    assert status == 200, body
+    return json.loads(body), headers
+
+
+def ours(rows):
+    """The rows of the read site of a command's JSON (one without --site)."""
+    return [row for row in rows if row["site"] == READ]
+
+
+SECURITY = "critical,important,moderate,low,unknown"  # the pages' default severities
+ADOPTION = ["adoption", "xrootd >= 1:5.7.1", "--from", date(0), "--to", date(4)]
+# (page, query, each part's command: its arguments with --site, or
+# ("ours", arguments): the read site's rows of a command that has no
+# --site, or ("all", arguments): what is no site's, as the team's)
+READER_JSON = [
+    ("/officer/", "", {"sites": ("ours", ["sites"]), "stale": ("ours", ["stale", "--days", "2"])}),
+    ("/officer/", "baseline=osg&stale=0.5",
+     {"sites": ("ours", ["sites"]), "stale": ("ours", ["stale", "--days", "0.5"]),
+      "compliance": ["compare", "osg", "--summary", "--site", READ]}),
+    ("/officer/site/t2_e", "baseline=osg",
+     {"hosts": ["hosts", "--site", "t2_e"], "compliance": ["compare", "osg", "--site", "t2_e"]}),
+    ("/officer/host/T2_E/e1.example.org", "at=" + date(1),
+     {"state": ["state", "e1.example.org", "--site", READ, "--at", date(1)],
+      "history": ["history", "e1.example.org", "--site", READ]}),
+    ("/officer/baseline/osg", "", ["compare", "osg", "--site", READ]),
+    ("/officer/baseline/osg", "site=T2_E&at=" + date(2),
+     ["compare", "osg", "--site", READ, "--at", date(2)]),
+    ("/officer/adoption", "requirement=xrootd+>%%3D+1:5.7.1&from=%s&to=%s" % (date(0), date(4)),
+     ADOPTION + ["--site", READ]),
+    ("/officer/advisories", "",
+     {"advisories": ("all", ["advisories", "list", "--severity", SECURITY]),
+      "vulnerable": ["vulnerable", "--site", READ]}),
+    ("/officer/advisories", "severity=important",
+     {"advisories": ("all", ["advisories", "list", "--severity", "important,important"]),
+      "vulnerable": ["vulnerable", "--site", READ, "--severity", "important,important"]}),
+    ("/officer/advisory/ALSA-2026:0001", "",
+     {"advisory": ("all", ["advisories", "show", ADVISORY]),
+      "exposure": ["exposure", ADVISORY, "--site", READ],
+      "curve": ["exposure", ADVISORY, "--site", READ, "--curve"]}),
+    ("/officer/campaign/xrootd", "",
+     {"status": ["campaign", "status", "xrootd", "--site", READ],
+      "burndown": ["campaign", "status", "xrootd", "--site", READ, "--burndown"],
+      "notices": ("ours", ["campaign", "log", "xrootd"])}),
+    ("/officer/campaign/kernel", "",  # closed: the status it kept of the site
+     {"status": ["campaign", "status", "kernel", "--site", READ], "burndown": ("all", []),
+      "notices": ("ours", ["campaign", "log", "kernel"])}),
+]
+
+
+def expected(world, args):
+    if isinstance(args, tuple):
+        kind, args = args
+        if not args:
+            return []
+        return ours(cli_json(world, *args)) if kind == "ours" else cli_json(world, *args)
+    return cli_json(world, *args)
+
+
+@pytest.mark.parametrize("who", [FILE_USER, EVE], ids=["file-user", "gocdb"])
+@pytest.mark.parametrize("path,query,commands", READER_JSON)
+def test_a_readers_json_is_the_commands_with_site(world, frozen, who, path, query, commands):
+    """Each JSON answer a reader gets is its command's --site answer (a
+    command with no --site: its rows of the site), and the totals in the
+    headers count those rows only."""
+    answer, headers = json_of(world[0], path, query, who)
+    if isinstance(commands, list):
+        assert answer and answer == cli_json(world, *commands)
+        assert headers["X-Total"] == str(len(answer))
+        return
+    assert answer == {part: expected(world, args) for part, args in commands.items()}
+    assert any(isinstance(value, list) and value for value in answer.values())
+    for part, value in answer.items():
+        if isinstance(value, list):
+            assert headers["X-Total-" + part.capitalize()] == str(len(value))
+
+
+def test_a_readers_json_numbers_are_of_its_hosts(world, frozen):
+    """What the team's JSON counts over the fleet, a reader's counts over
+    its hosts: the overview's one line, no unknown sites, the campaigns'
+    sites as `campaign status --site`, and in the headers its rows only."""
+    app = world[0]
+    mine, headers = json_of(app, "/officer/", "baseline=osg", FILE_USER)
+    team, team_headers = json_of(app, "/officer/", "baseline=osg", TEAM)
+    assert set(mine) == {"sites", "stale", "compliance"} and "unknown" in team
+    assert [row["site"] for row in mine["sites"]] == [READ]
+    assert [(row["hosts"], row["behind"], row["compliant"]) for row in mine["compliance"]] == [
+        (2, 1, "50.0%")]
+    assert headers["X-Total-Sites"] == "1" and headers["X-Total"] == "1"
+    assert team_headers["X-Total-Sites"] == str(len(team["sites"])) != "1"
+    assert len(team["stale"]) > len(mine["stale"]) == 1
+    campaigns, headers = json_of(app, "/officer/campaigns", "", FILE_USER)
+    listed = cli_json(world, "campaign", "list")
+    assert [row["campaign"] for row in campaigns] == [row["campaign"] for row in listed] == [
+        "xrootd", "kernel"]
+    assert headers["X-Total"] == "2"
+    for row, team_row in zip(campaigns, listed):
+        states = [site["state"] for site in cli_json(world, "campaign", "status",
+                                                      row["campaign"], "--site", READ)]
+        counts = {state: states.count(state) for state in ("done", "open", "overdue",
+                                                            "unknown")}
+        assert row == dict(team_row, **counts)
+        assert sum(counts.values()) == 1
+    assert [(row["done"], row["open"], row["overdue"], row["unknown"])
+            for row in listed] != [(row["done"], row["open"], row["overdue"], row["unknown"])
+                                   for row in campaigns]
+    vulnerable, headers = json_of(app, "/officer/advisories", "", FILE_USER)
+    assert {row["site"] for row in vulnerable["vulnerable"]} == {READ}
+    assert headers["X-Total-Vulnerable"] == str(len(vulnerable["vulnerable"]))
+    exposure, _ = json_of(app, "/officer/advisory/ALSA-2026:0001", "", FILE_USER)
+    assert sorted(row["host"] for row in exposure["exposure"]) == ["e1.example.org",
+                                                                   "e2.example.org"]
+    assert max(day["sites"] for day in exposure["curve"]) == 1
 
 
 def test_a_reader_of_two_sites_counts_their_hosts_together(world, tmp_path, collector_keys):
@@ -401,6 +596,26 @@ def test_a_reader_of_two_sites_counts_their_hosts_together(world, tmp_path, coll
                                                   "sites_behind")] for d, e in zip(*days)]
     _, _, body = get(app, "/officer/campaigns", **FILE_USER)
     assert table_rows(body, "campaigns")[0][4:8] == ["1", "0", "1", "0"]
+    # and so does its JSON
+    for url in ("/officer/", "/officer/advisories", "/officer/advisory/ALSA-2026:0001",
+                "/officer/campaigns", "/officer/campaign/xrootd", "/officer/campaign/kernel"):
+        status, headers, body = get(app, url, "format=json&per_page=1000&baseline=osg",
+                                    **FILE_USER)
+        text = body + "".join("\n%s: %s" % pair for pair in headers.items())
+        assert status == 200 and [name for name in others if name in text] == [], url
+    overview, _ = json_of(app, "/officer/", "baseline=osg", FILE_USER)
+    assert [row["site"] for row in overview["sites"]] == ["T2_D", READ]
+    assert [row["site"] for row in overview["stale"]] == ["T2_D", READ]
+    assert [row["site"] for row in overview["compliance"]] == ["T2_D", READ]
+    assert json_of(app, "/officer/adoption", "requirement=xrootd+>%%3D+1:5.7.1&from=%s&to=%s"
+                   % (date(0), date(4)), FILE_USER)[0] == [
+        dict(d, **{k: d[k] + e[k] for k in ("hosts_ok", "hosts_behind", "sites_ok",
+                                            "sites_behind")}) for d, e in zip(*days)]
+    campaigns, _ = json_of(app, "/officer/campaigns", "", FILE_USER)
+    assert [campaigns[0][k] for k in ("overdue", "open", "unknown", "done")] == [1, 0, 1, 0]
+    campaign, _ = json_of(app, "/officer/campaign/xrootd", "", FILE_USER)
+    assert sorted(row["site"] for row in campaign["status"]) == ["T2_D", READ]
+    assert [row["site"] for row in campaign["notices"]] == ["T2_D", READ]
 
 
 # ---------------------------------------------------------------- renames and merges
