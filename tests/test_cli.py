@@ -219,6 +219,17 @@ def test_reports(loaded):
     (["history", "ce.beta.org", "--site", "T2_ALPHA"], "unknown host 'ce.beta.org' at site "
                                                        "'T2_ALPHA'\n"),
     (["reports", "ce.beta.org", "--site", "T2_GAMMA"], "unknown site 'T2_GAMMA'\n"),
+    # a name close to a known one: what was probably meant
+    (["state", "wn01.alpha.orgg"], "unknown host 'wn01.alpha.orgg': did you mean "
+                                   "wn01.alpha.org?\n"),
+    (["history", "wn1.alpha.org", "--site", "T2_ALPHA"], "unknown host 'wn1.alpha.org' at "
+                                                         "site 'T2_ALPHA': did you mean "
+                                                         "wn01.alpha.org?\n"),
+    (["reports", "ce.beta.org", "--site", "T2_BETTA"], "unknown site 'T2_BETTA': did you "
+                                                        "mean T2_BETA?\n"),
+    (["hosts", "--site", "t2-alpha"], "unknown site 't2-alpha': did you mean T2_ALPHA?\n"),
+    (["changes", "--site", "T2_ALHPA"], "unknown site 'T2_ALHPA': did you mean T2_ALPHA?\n"),
+    (["sites", "show", "T2_ALPA"], "unknown site 'T2_ALPA': did you mean T2_ALPHA?\n"),
 ])
 def test_unknown_host_or_site_is_exit_1(loaded, args, message):
     code, out, err = run("--db", loaded, *args)

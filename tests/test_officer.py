@@ -301,7 +301,9 @@ def test_baseline_history(fleet, tmp_path):
     assert statuses("osg@1").count("behind") == 1    # only the EL7 host's 4.12.5
     assert statuses("osg").count("behind") == 3      # b2, c-el7 and d1
     code, _, err = run(fleet, "baseline", "show", "nope")
-    assert code == 1 and err == "wlcg-collector: unknown baseline 'nope'\n"
+    assert code == 1 and err == "wlcg-collector: unknown baseline 'nope': stored ones are osg\n"
+    code, _, err = run(fleet, "compare", "osgg")
+    assert code == 1 and err == "wlcg-collector: unknown baseline 'osgg': did you mean osg?\n"
     code, _, err = run(fleet, "baseline", "show", "osg@7")
     assert code == 1 and "revision 7" in err
 

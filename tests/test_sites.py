@@ -12,7 +12,7 @@ import pytest
 from helpers import ROOT, make_report, run_cli, wsgi_call, write_config
 from wlcg_collector.db.records import SiteResolution
 from wlcg_collector.ingest import quarantine_answer, site_notice
-from wlcg_collector import analysis, topology, trust
+from wlcg_collector import analysis, closest, topology, trust
 from wlcg_collector.baselines import parse_baseline, parse_requirement
 from wlcg_collector.db import SiteError, open_store
 from wlcg_collector.history import changes
@@ -109,8 +109,33 @@ def test_suggestions_catch_case_separators_typos_and_gocdb_names():
     assert topology.suggestions("RAL-LGC2", official) == ["RAL-LCG2"]      # a swap
     assert topology.suggestions("fzk-lcg2", official) == ["T1_DE_KIT"]     # its GOCDB name
     assert topology.suggestions("T2_US_MIT", official) == []
-    assert topology.edit_distance("kitten", "sitting", 5) == 3
-    assert topology.edit_distance("kitten", "sitting", 1) == 2             # capped
+    assert closest.edit_distance("kitten", "sitting", 5) == 3
+    assert closest.edit_distance("kitten", "sitting", 1) == 2             # capped
+
+
+def full_distance(a, b):
+    """The optimal string alignment distance, every cell worked out."""
+    d = [[i + j if i == 0 or j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def test_the_distance_worked_out_near_the_diagonal_is_the_whole_one():
+    """closest.edit_distance works out only the cells within the limit of
+    the diagonal (100,000 host names in a few tenths of a second): on every
+    pair of many short names of four letters, it is the distance, capped."""
+    import itertools
+    words = ["".join(w) for n in range(6) for w in itertools.product("ab.-", repeat=n)]
+    pairs = [(a, b) for a in words[::19] for b in words[::17]]
+    assert len(pairs) > 5000
+    for a, b in pairs:
+        whole = full_distance(a, b)
+        for limit in (0, 1, 2, 3):
+            assert closest.edit_distance(a, b, limit) == min(whole, limit + 1), (a, b, limit)
 
 
 # ---------------------------------------------------------------- the list in the store

@@ -80,9 +80,10 @@ def day_range(first, last, now):
 
 
 def require_site(store, site):
-    """UnknownHost unless `site` is None or has a host."""
+    """UnknownHost unless `site` is None or has a host (its suggestions:
+    the closest site names)."""
     if site is not None and not store.sites.exists(site):
-        raise UnknownHost("unknown site %r" % site)
+        raise UnknownHost("unknown site %r" % site, store.sites.closest_to(site))
 
 
 def is_silent(last_report, now, days):

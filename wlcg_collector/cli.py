@@ -18,8 +18,9 @@ from .baselines import BaselineError, parse_requirement
 from .config import ConfigError, check_key_pairs
 from .dates import format_time
 from .cli_common import (PROG, CommandError, UsageError, command, config_of, date_arg,
-                         decimal_number, draw_plot, emit, emit_records, host_of, site_of,
-                         store_of, whole_number, with_at, with_format, with_plot, with_site)
+                         decimal_number, draw_plot, emit, emit_records, failure_line, host_of,
+                         site_of, store_of, whole_number, with_at, with_format, with_plot,
+                         with_site)
 from .db import PendingReport, StoreError, StoreFault
 from .history import changes
 from .ingest import Rejected, is_plaintext, open_body, site_notice
@@ -79,7 +80,7 @@ def main(argv=None):
         sys.stderr.write("%s: %s\n" % (PROG, exc))
         return 2
     except (CommandError, StoreError, StoreFault, crypto.CryptoError, BaselineError) as exc:
-        sys.stderr.write("%s: %s\n" % (PROG, exc))
+        sys.stderr.write("%s: %s\n" % (PROG, failure_line(exc)))
         return 1
     except KeyboardInterrupt:
         return 130

@@ -24,6 +24,7 @@ import time
 from . import contacts, topology, trust
 from .cli_common import (CommandError, UsageError, actions_of, command, config_of, emit,
                          emit_records, store_of, whole_number, with_format)
+from .db.errors import UnknownHost
 from .db.site_store import MERGE, RENAME
 from .dates import DAY, format_day, format_time
 from .remote import SourceError, fetch, printable, read_file
@@ -233,7 +234,7 @@ def sites_show(args):
     events = store.quotas.events(args.site, since)
     named = store.contacts.of_site(args.site)
     if not lines and not events and named.csirt is None and not named.contacts:
-        raise CommandError("unknown site %r" % args.site)
+        raise UnknownHost("unknown site %r" % args.site, store.sites.closest_to(args.site))
     line = lines[0] if lines else topology.SiteLine(events[0].site if events else named.site,
                                                     None, None, None, None, 0, None)
     shown = dict(line._asdict(), last_report=format_time(line.last_report),

@@ -56,6 +56,16 @@ class SiteStore(Part):
         """Whether a host has that site."""
         return self.db.read_one(self.sql.SELECT_SITE_EXISTS, (site,)) is not None
 
+    def closest_to(self, site):
+        """The names closest to a site name that names no site
+        (closest.closest_names): of the sites hosts report under and those
+        on the list (listed or accepted, with their GOCDB names)."""
+        known = {site_key(row.name): (row.name, [row.gocdb] if row.gocdb else [])
+                 for row in self.rows() if row.status in (LISTED, ACCEPTED)}
+        for reported in self.reported():
+            known.setdefault(site_key(reported.site), (reported.site, []))
+        return suggestions(site, sorted(known.values()))
+
     def rows(self):
         """[SiteRow] of every site the officer expects or expected, by name."""
         return self.db.read(self.sql.SELECT_SITE_ROWS, (), SiteRow)

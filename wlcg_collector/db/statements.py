@@ -325,6 +325,8 @@ class SharedSQL(object):
     SELECT_HOSTS_NAMED = ("SELECT " + HOST_COLUMNS + " FROM hosts WHERE name = {p} "
                           "ORDER BY " + SITE_ORDER)
     SELECT_SITE_EXISTS = "SELECT 1 FROM hosts WHERE site = {p} LIMIT 1"
+    # the names an unknown host name is compared with (of a site: {where})
+    SELECT_NAMES_OF_HOSTS = "SELECT DISTINCT name FROM hosts{where} ORDER BY name"
     SELECT_STATE_NOW = ("SELECT p.name, p.version, p.arch FROM installs i "
                         "JOIN packages p ON p.id = i.package_id "
                         "WHERE i.host_id = {p} AND i.removed IS NULL "
