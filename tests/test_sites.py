@@ -344,7 +344,9 @@ def test_a_rename_moves_hosts_history_reports_and_the_site_key(store):
         store.sites.move("T2_OTHER", "UKI-NORTHGRID-LANCS-HEP", "rename", T0, "officer")
     assert "already has 2 host(s)" in str(caught.value) and "sites merge" in str(caught.value)
     # an alias chain: renaming the new name on again leads the oldest name there too
-    store.sites.move("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS", "rename", T0 + 4 * DAY, "officer")
+    # (a listed site to a name not on the list: only with force)
+    store.sites.move("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS", "rename", T0 + 4 * DAY, "officer",
+                     force=True)
     assert {(a.alias, a.site) for a in store.sites.aliases()} == {
         ("UKI-LT2-LANCS", "UKI-LANCS"), ("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS")}
     result = put(store, "UKI-LT2-LANCS", "wn2.lancs.ac.uk", [BASH], 3)
@@ -483,6 +485,68 @@ def test_merges_and_renames_refuse_what_makes_no_sense(store):
     assert "different site keys pinned" in str(caught.value)
 
 
+def test_a_listed_site_is_not_merged_into_a_typo_unless_forced(store):
+    """The arguments of a merge swapped moved the listed site's hosts,
+    reports and intervals into the typo, made the typo accepted, the
+    official name its alias, and the typo left `sites --unknown`."""
+    load(store)
+    for day in range(2):
+        put(store, "T2_CH_CERN", "wn1.cern.ch", [BASH], day)
+        put(store, "T2_CH_CERN", "wn2.cern.ch", [BASH, KERNEL1], day)
+    for day in (2, 3):  # the same host, reporting under a typo from day 2
+        put(store, "T2_CH_CERM", "wn1.cern.ch", [BASH], day)
+    counts = store.testing.row_counts()
+
+    def unknown():
+        return [u.site for u in topology.unknown_sites(store.sites.rows(), store.sites.hosts(),
+                                                       [])]
+    with pytest.raises(SiteError) as caught:
+        store.sites.move("T2_CH_CERN", "T2_CH_CERM", "merge", T0 + 4 * DAY, "officer")
+    assert str(caught.value) == (
+        "T2_CH_CERN is on the list of sites and T2_CH_CERM is not: did you mean sites merge "
+        "T2_CH_CERM T2_CH_CERN (the typo first)? nothing changed; --force merges T2_CH_CERN "
+        "into T2_CH_CERM all the same")
+    # renamed to a name no list holds yet: the same refusal, with what to do
+    with pytest.raises(SiteError) as caught:
+        store.sites.move("t2_ch_cern", "T2_CH_NEW", "rename", T0 + 4 * DAY, "officer")
+    assert str(caught.value) == (
+        "T2_CH_CERN is on the list of sites and T2_CH_NEW is not: import a list that names "
+        "T2_CH_NEW first; nothing changed; --force renames T2_CH_CERN to T2_CH_NEW all the same")
+    with pytest.raises(SiteError) as caught:  # a dry run is refused alike
+        store.sites.move("T2_CH_CERN", "T2_CH_CERM", "merge", T0, "officer", dry_run=True)
+    assert "did you mean sites merge T2_CH_CERM T2_CH_CERN" in str(caught.value)
+    assert store.testing.row_counts() == counts and unknown() == ["T2_CH_CERM"]
+    assert store.sites.renames() == [] and store.sites.aliases() == []
+    # the merge meant: the typo into the listed site
+    store.sites.move("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer")
+    assert {h.site for h in store.hosts.listed()} == {"T2_CH_CERN"} and unknown() == []
+    # forced, a listed site does go to a name not on the list (accepted from then on)
+    done = store.sites.move("T2_CH_CERN", "T2_CH_NEW", "rename", T0 + 5 * DAY, "officer",
+                            force=True)
+    assert (done.hosts, done.new_name) == (2, "T2_CH_NEW")
+    assert [(row.name, row.status) for row in store.sites.rows()
+            if row.name.startswith("T2_CH_N")] == [("T2_CH_NEW", ACCEPTED)]
+
+
+def test_a_dry_run_says_what_would_move_and_writes_nothing(store):
+    load(store)
+    for day, packages in enumerate(MERGE_DAYS):
+        put(store, "T2_CH_CERM" if day < 2 else "T2_CH_CERN", "wn1.cern.ch", packages, day)
+        if day < 2:
+            put(store, "T2_CH_CERM", "wn2.cern.ch", packages, day)
+    store.db.transaction(lambda c: c.execute(store.db.sql.INSERT_SITE_KEY,
+                                             ("T2_CH_CERM", b"k" * 32, T0, "192.0.2.1")))
+    counts = store.testing.row_counts()
+    plan = store.sites.move("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer",
+                            dry_run=True)
+    assert store.testing.row_counts() == counts and store.sites.renames() == []
+    assert plan == (
+        "merge", "T2_CH_CERM", "T2_CH_CERN", 2, 1, 4, 8, 0, 0, b"k" * 32, False, ())
+    done = store.sites.move("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer")
+    assert tuple(done[2:9]) == tuple(plan[:7])  # what it said would move, moved
+    assert done.site_key_dropped == b"k" * 32 and store.review.site_keys() == []
+
+
 def test_an_accepted_sites_row_follows_its_renames_and_goes_in_a_merge(store):
     """A name a rename gives is accepted; renamed on, the accepted row takes
     the newest name; merged into a listed site, it goes."""
@@ -509,6 +573,18 @@ def test_the_cli_renames_merges_and_lists_them(database_url):
     put(store, "T2_OLDNAME", "wn1.old.org", [BASH], 0)
     store.close()
     db = ["--db", database_url]
+    # swapped, refused in one line; a dry run writes nothing
+    code, out, err = run_cli(db + ["sites", "merge", "T2_CH_CERN", "T2_CH_CERM"])
+    assert (code, out) == (1, "") and err == (
+        "wlcg-collector: T2_CH_CERN is on the list of sites and T2_CH_CERM is not: did you mean "
+        "sites merge T2_CH_CERM T2_CH_CERN (the typo first)? nothing changed; --force merges "
+        "T2_CH_CERN into T2_CH_CERM all the same\n")
+    code, out, err = run_cli(db + ["sites", "merge", "T2_CH_CERM", "T2_CH_CERN", "--dry-run"])
+    assert (code, err) == (0, "") and out == (
+        "merging site T2_CH_CERM into T2_CH_CERN would move 1 host(s) (0 merged with a host of "
+        "the same name), 1 report(s), 1 interval(s), 0 quarantined report(s) and 0 host "
+        "pin(s); nothing written (--dry-run)\n")
+    assert run_cli(db + ["sites", "renames", "--format", "csv"])[1].count("\n") == 1
     code, out, err = run_cli(db + ["sites", "merge", "T2_CH_CERM", "T2_CH_CERN"])
     assert code == 0, err
     assert out == ("merged site T2_CH_CERM into T2_CH_CERN: 1 host(s) moved (0 merged with a "

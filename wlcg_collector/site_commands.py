@@ -7,6 +7,9 @@ report under that are not among them, and the repairs of site names.
                                   CRIC JSON or GOCDB XML)
     sites rename OLD NEW          a site renamed in the topology
     sites merge TYPO INTO         a misspelt site joined to the real one
+                                  (both: --dry-run, what would move;
+                                  --force, a listed site into a name
+                                  not on the list)
     sites renames                 the renames and merges done
     sites show SITE [--days N]    one site: as `sites` lists it, whom it
                                   names, and the reports its bounds
@@ -74,12 +77,17 @@ def declare_sites(commands):
                    help="print nothing unless the import failed (for the timer)")
     s = command(actions, "rename", "a site renamed in the topology: its hosts, history, "
                                    "reports and pins move to the new name", sites_rename)
-    s.add_argument("old", metavar="OLD")
-    s.add_argument("new", metavar="NEW")
+    s.add_argument("old", metavar="OLD", help="the name the site had")
+    s.add_argument("new", metavar="NEW", help="its new name (no host has it yet)")
+    with_move_options(s, "rename")
     s = command(actions, "merge", "a misspelt site: its hosts join site INTO (a host under "
                                   "both becomes one when they reported in turn)", sites_merge)
-    s.add_argument("old", metavar="TYPO")
-    s.add_argument("new", metavar="INTO")
+    s.epilog = ("example: hosts reported under INFN_PISA, a typo of the listed INFN-PISA: "
+                "sites merge INFN_PISA INFN-PISA")
+    s.add_argument("old", metavar="TYPO", help="the misspelt name, which goes")
+    s.add_argument("new", metavar="INTO", help="the right name (listed, or with hosts), which "
+                                               "stays")
+    with_move_options(s, "merge")
     with_format(command(actions, "renames", "the renames and merges done", sites_renames),
                 inherited=True)
     s = command(actions, "show", "one site as `sites` lists it, its quarantined reports, its "
@@ -186,6 +194,17 @@ def sites_contacts_import(args):
     return 1 if refused else 0
 
 
+def with_move_options(parser, kind):
+    """`sites rename` and `merge`: --dry-run and --force."""
+    parser.add_argument("--dry-run", action="store_true",
+                        help="say what would move (hosts, reports, intervals, pins), and write "
+                             "nothing")
+    parser.add_argument("--force", action="store_true",
+                        help="%s a listed site %s a name that is not on the list all the same "
+                             "(refused: the arguments swapped would make a typo official)"
+                        % (kind, "into" if kind == MERGE else "to"))
+
+
 def sites_rename(args):
     move_site(args, RENAME)
 
@@ -195,8 +214,13 @@ def sites_merge(args):
 
 
 def move_site(args, kind):
-    store = store_of(args)
-    done = store.sites.move(args.old, args.new, kind, int(time.time()), officer_name())
+    store = store_of(args)  # (a dry run too: what the primary would do)
+    if args.dry_run:
+        say_plan(store.sites.move(args.old, args.new, kind, int(time.time()), officer_name(),
+                                  args.force, dry_run=True))
+        return
+    done = store.sites.move(args.old, args.new, kind, int(time.time()), officer_name(),
+                            args.force)
     print("%s site %s %s %s: %d host(s) moved (%d merged with a host of the same name), "
           "%d report(s), %d interval(s); reports naming %s are stored under %s from now on"
           % ("renamed" if kind == RENAME else "merged", done.old_name,
@@ -215,6 +239,26 @@ def move_site(args, kind):
                   trust.describe_pin(*aside.twin_pin), done.old_name, done.new_name,
                   "waits in the quarantine as entry %d (accept or drop it)" % aside.entry
                   if aside.entry is not None else "was in the quarantine already"))
+
+
+def say_plan(plan):
+    """What `sites rename` or `merge --dry-run` found it would do."""
+    print("%s site %s %s %s would move %d host(s) (%d merged with a host of the same name), "
+          "%d report(s), %d interval(s), %d quarantined report(s) and %d host pin(s); nothing "
+          "written (--dry-run)" % (
+              "renaming" if plan.kind == RENAME else "merging", plan.old_name,
+              "to" if plan.kind == RENAME else "into", plan.new_name, plan.hosts, plan.merged,
+              plan.reports, plan.intervals, plan.quarantined, plan.pinned))
+    if plan.site_key is not None:
+        print("the site key of %s (SHA256 %s) %s" % (
+            plan.old_name, trust.short_fingerprint(plan.site_key),
+            "would move to %s" % plan.new_name if plan.site_key_moves else
+            "would not be moved: %s has hosts or a key of its own" % plan.new_name))
+    for aside in plan.set_aside:
+        print("%s: %s at %s, %s at %s: the host of %s would be kept, the other's latest report "
+              "would wait in the quarantine" % (
+                  aside.host, trust.describe_pin(*aside.target_pin), plan.new_name,
+                  trust.describe_pin(*aside.twin_pin), plan.old_name, plan.new_name))
 
 
 def sites_renames(args):
