@@ -197,14 +197,38 @@ def test_the_cli_imports_each_format_and_shows_the_metadata(tmp_path, database_u
     code, out, _ = run_cli(db + ["sites", "--unknown", "--format", "json"])
     assert json.loads(out) == [{"site": "T2_CH_CERM", "hosts": 1, "quarantined": 0,
                                 "last_report": "2026-01-01T00:00:00Z",
-                                "suggestions": "T2_CH_CERN", "host_names": "wn9.cern.ch",
-                                "senders": "192.0.2.99"}]
+                                "suggestions": "T2_CH_CERN", "also_at": None,
+                                "host_names": "wn9.cern.ch", "senders": "192.0.2.99"}]
     # a bad file: one line, nothing changed
     bad = tmp_path / "bad.list"
     bad.write_text("CERN-PROD\nT2 CH\n")
     code, _, err = run_cli(db + ["sites", "import", str(bad)])
     assert code == 1 and err.count("\n") == 1 and "line 2" in err and "nothing imported" in err
     assert len(json.loads(run_cli(db + ["sites", "--format", "json"])[1])) == 8
+
+
+def test_unknown_sites_say_when_their_hosts_are_at_the_site_suggested(database_url):
+    """The same hosts reporting under two names: the typo's host names are
+    at the listed site it suggests (a host reinstalled with the typo, or
+    half a site's configuration changed)."""
+    store = open_store(database_url)
+    load(store)
+    for host in ("wn1.cern.ch", "wn2.cern.ch"):
+        put(store, "T2_CH_CERN", host, [BASH], 0)
+    for host in ("wn1.cern.ch", "wn3.cern.ch"):
+        put(store, "T2_CH_CERM", host, [BASH], 1)
+    put(store, "RAL-LGC2", "wn1.ral.ac.uk", [BASH], 1)
+    store.close()
+    code, out, err = run_cli(["--db", database_url, "sites", "--unknown", "--format", "json"])
+    assert code == 0, err
+    assert [(row["site"], row["suggestions"], row["also_at"]) for row in json.loads(out)] == [
+        ("RAL-LGC2", "RAL-LCG2", None),
+        ("T2_CH_CERM", "T2_CH_CERN", "T2_CH_CERN (1 of 2 hosts)")]
+    code, out, err = run_cli(["--db", database_url, "sites", "--unknown"])
+    assert out.splitlines()[0].split() == [
+        "SITE", "HOSTS", "QUARANTINED", "LAST_REPORT", "SUGGESTIONS", "ALSO_AT", "HOST_NAMES",
+        "SENDERS"]
+    assert "T2_CH_CERN (1 of 2 hosts)" in out.splitlines()[2]
 
 
 def test_an_import_that_would_retire_most_sites_needs_force(tmp_path, database_url):

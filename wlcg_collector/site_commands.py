@@ -36,8 +36,8 @@ from .trust import UNKNOWN_SITE
 
 MAX_LIST_BYTES = 32 * 1024 * 1024  # a whole CRIC site export is a few MB
 SITE_COLUMNS = ["site", "status", "tier", "country", "gocdb", "hosts", "last_report"]
-UNKNOWN_COLUMNS = ["site", "hosts", "quarantined", "last_report", "suggestions", "host_names",
-                   "senders"]
+UNKNOWN_COLUMNS = ["site", "hosts", "quarantined", "last_report", "suggestions", "also_at",
+                   "host_names", "senders"]
 RENAME_COLUMNS = ["id", "time", "kind", "old", "new", "hosts", "merged", "reports",
                   "intervals", "by"]
 SHOW_FIELDS = ["site", "status", "tier", "country", "gocdb", "hosts", "last_report",
@@ -132,6 +132,8 @@ def unknown_row(site, fmt):
     return {"site": site.site, "hosts": site.hosts, "quarantined": site.quarantined,
             "last_report": format_time(site.last_report) if site.last_report is not None
             else None, "suggestions": " ".join(site.suggestions),
+            "also_at": " ".join("%s (%d of %d hosts)" % (other, count, site.hosts)
+                                for other, count in site.also_at) or None,
             "host_names": names(site.host_names), "senders": names(site.senders)}
 
 

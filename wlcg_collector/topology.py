@@ -222,9 +222,12 @@ def shrink_refusal(current, listed):
 
 # sites(): every site the officer expects or that hosts report under
 SiteLine = namedtuple("SiteLine", "site status tier country gocdb hosts last_report")
-# unknown(): a site name not on the list, who is behind it and what was meant
+# unknown(): a site name not on the list, who is behind it and what was
+# meant; also_at: [(suggested site, how many of its host names are there
+# too)] of the suggestions that have some (the same hosts, reporting under
+# two names)
 UnknownSite = namedtuple("UnknownSite", "site hosts quarantined last_report suggestions "
-                                        "host_names senders")
+                                        "host_names senders also_at")
 
 
 def site_lines(site_rows, host_sites):
@@ -258,6 +261,10 @@ def unknown_sites(site_rows, hosts, quarantined):
     official = [(row.name, [row.gocdb] if row.gocdb else []) for row in site_rows
                 if row.status in (LISTED, ACCEPTED)]
     found = {}
+    names_at = {}  # the host names of each known site
+    for host in hosts:
+        if site_key(host.site) in known:
+            names_at.setdefault(site_key(host.site), set()).add(host.name)
 
     def entry(site):
         return found.setdefault(site_key(site), {"site": site, "hosts": set(), "held": 0,
@@ -277,7 +284,13 @@ def unknown_sites(site_rows, hosts, quarantined):
         item["held"] += 1
         item["hosts"].add(host)
         item["senders"].add(sender)
-    return [UnknownSite(item["site"], len(item["hosts"]), item["held"], item["last"],
-                        suggestions(item["site"], official), sorted(item["hosts"]),
-                        sorted(s for s in item["senders"] if s))
-            for _, item in sorted(found.items())]
+    unknown = []
+    for _, item in sorted(found.items()):
+        closest = suggestions(item["site"], official)
+        shared = [(site, len(item["hosts"] & names_at.get(site_key(site), set())))
+                  for site in closest]
+        unknown.append(UnknownSite(item["site"], len(item["hosts"]), item["held"], item["last"],
+                                   closest, sorted(item["hosts"]),
+                                   sorted(s for s in item["senders"] if s),
+                                   [(site, count) for site, count in shared if count]))
+    return unknown
