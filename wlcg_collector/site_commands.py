@@ -28,7 +28,7 @@ from . import contacts, topology, trust
 from .cli_common import (CommandError, UsageError, actions_of, command, config_of, emit,
                          emit_records, store_of, whole_number, with_format)
 from .db.errors import UnknownHost
-from .db.site_store import MERGE, RENAME
+from .db.site_store import MERGE, RENAME, ListedSiteRefused
 from .dates import DAY, format_day, format_time
 from .remote import SourceError, fetch, printable, read_file
 from .site_names import same_site
@@ -217,12 +217,16 @@ def sites_merge(args):
 
 def move_site(args, kind):
     store = store_of(args)  # (a dry run too: what the primary would do)
+    try:
+        done = store.sites.move(args.old, args.new, kind, int(time.time()), officer_name(),
+                                args.force, args.dry_run)
+    except ListedSiteRefused as exc:
+        raise CommandError("%s; --force %s %s %s %s all the same" % (
+            exc, "merges" if exc.kind == MERGE else "renames", exc.listed,
+            "into" if exc.kind == MERGE else "to", exc.other))
     if args.dry_run:
-        say_plan(store.sites.move(args.old, args.new, kind, int(time.time()), officer_name(),
-                                  args.force, dry_run=True))
+        say_plan(done)
         return
-    done = store.sites.move(args.old, args.new, kind, int(time.time()), officer_name(),
-                            args.force)
     print("%s site %s %s %s: %d host(s) moved (%d merged with a host of the same name), "
           "%d report(s), %d interval(s); reports naming %s are stored under %s from now on"
           % ("renamed" if kind == RENAME else "merged", done.old_name,

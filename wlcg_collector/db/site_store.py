@@ -38,6 +38,15 @@ class SiteError(StoreError):
     """A rename or merge that cannot be done: nothing changed."""
 
 
+class ListedSiteRefused(SiteError):
+    """A listed site that a rename or merge (`kind`) would move to a name
+    not on the list, unless forced: `listed` and `other` as named."""
+
+    def __init__(self, message, listed, other, kind):
+        SiteError.__init__(self, message)
+        self.listed, self.other, self.kind = listed, other, kind
+
+
 class SiteStore(Part):
     """The sites (tables: sites, site_lists, site_renames, site_aliases,
     and the hosts' site names): what is expected, what reported, renames
@@ -248,8 +257,7 @@ class SiteStore(Part):
             raise SiteError("site %s has no hosts and no quarantined reports: nothing to %s"
                             % (old, kind))
         if old_status == LISTED and new_status != LISTED and not force:
-            raise SiteError(swap_refusal(old_name, new, kind,
-                                         bool(new_hosts or quarantined[new])))
+            raise swap_refusal(old_name, new, kind, bool(new_hosts or quarantined[new]))
         if kind == RENAME and new_hosts:
             raise SiteError("site %s already has %d host(s): to join %s to it, use sites "
                             "merge %s %s" % (new, len(new_hosts), old, old, new))
@@ -419,17 +427,16 @@ class SiteStore(Part):
 
 
 def swap_refusal(listed, other, kind, other_has_hosts):
-    """The line refusing to move listed site `listed` to `other`, a name
-    not on the list: the arguments were probably swapped (a typo twin with
-    hosts or held reports: merge it into the listed site), or the list
-    that names the new name is not imported yet."""
+    """The ListedSiteRefused of moving listed site `listed` to `other`, a
+    name not on the list: the arguments were probably swapped (a typo twin
+    with hosts or held reports: merge it into the listed site), or the
+    list that names the new name is not imported yet."""
     if other_has_hosts:
         meant = "did you mean sites merge %s %s (the typo first)?" % (other, listed)
     else:
         meant = "import a list that names %s first;" % other
-    return ("%s is on the list of sites and %s is not: %s nothing changed; --force %s %s %s %s "
-            "all the same" % (listed, other, meant, "merges" if kind == MERGE else "renames",
-                              listed, "into" if kind == MERGE else "to", other))
+    return ListedSiteRefused("%s is on the list of sites and %s is not: %s nothing changed"
+                             % (listed, other, meant), listed, other, kind)
 
 
 def state_as_report(facts, ts, packages):
