@@ -16,7 +16,7 @@ from .advisories import commands as advisory_commands
 from .advisories import tag_commands
 from .baselines import BaselineError, parse_requirement
 from .config import ConfigError, check_key_pairs
-from .dates import format_time
+from .dates import format_day, format_days, format_time
 from .cli_common import (PROG, CommandError, UsageError, command, config_of, date_arg,
                          decimal_number, draw_plot, emit, emit_records, failure_line, host_of,
                          site_of, store_of, whole_number, with_at, with_format, with_plot,
@@ -27,8 +27,8 @@ from .ingest import Rejected, is_plaintext, open_body, site_notice
 from .plot import plot_adoption
 from .remote import printable
 from .report import ReportError
-from .site_names import site_key
-from .statuses import QUARANTINED
+from .site_names import same_site, site_key
+from .statuses import LISTED, QUARANTINED
 from .versions import compare
 
 INGEST_MAX = 64 * 1024 * 1024
@@ -399,11 +399,47 @@ def cmd_changes(args):
 
 
 def declare_stale(commands):
-    p = with_format(command(commands, "stale", "hosts and whole sites that stopped reporting",
-                            cmd_stale))
-    p.add_argument("--days", type=decimal_number, required=True)
+    p = with_format(command(commands, "stale", "hosts and whole sites that stopped reporting, "
+                                               "the longest silent first, with why where the "
+                                               "collector knows; then the listed sites that "
+                                               "never reported", cmd_stale))
+    p.add_argument("--days", type=decimal_number,
+                   help="silent for more than DAYS days (default: [officer] stale_days)")
+    with_site(p)
+
+
+STALE_COLUMNS = ["site", "host", "last_report", "silent_for", "reason"]
 
 
 def cmd_stale(args):
-    emit_records(analysis.stale(store_of(args, read=True), args.days, int(time.time())),
-                 analysis.STALE_COLUMNS, args.format)
+    days = args.days if args.days is not None else config_of(args).stale_days
+    store = store_of(args, read=True)
+    if args.site is not None and not any(
+            row.status == LISTED and same_site(row.name, args.site)
+            for row in store.sites.rows()):  # (a listed site may have never reported)
+        site_of(store, args)
+    emit([stale_row(silent) for silent in analysis.stale(store, days, int(time.time()),
+                                                         args.site)],
+         STALE_COLUMNS, args.format)
+
+
+def stale_row(silent):
+    """A Silent as `stale` prints it: its reasons in words."""
+    if silent.last_report is None:
+        reasons = ["on the list of sites, never reported"]
+    else:
+        reasons = [silence_reason(reason, silent) for reason in silent.reasons]
+    return {"site": silent.site, "host": silent.host,
+            "last_report": format_time(silent.last_report),
+            "silent_for": None if silent.silent_for is None else format_days(silent.silent_for),
+            "reason": "; ".join(reasons) or None}
+
+
+def silence_reason(reason, silent):
+    """An analysis.SilenceReason of a Silent row in words."""
+    of = " (%d of %d hosts)" % (reason.hosts, silent.hosts) if silent.host is None else ""
+    if reason.kind == analysis.HELD:
+        return "%d report(s)%s held in the quarantine (%s), the newest received %s%s" % (
+            reason.reports, "" if same_site(reason.site, silent.site) else
+            " under site %s" % reason.site, ", ".join(reason.held), format_day(reason.at), of)
+    return "reports under site %s since %s%s" % (reason.site, format_day(reason.at), of)
