@@ -188,8 +188,14 @@ def test_state_now_and_at(loaded):
                        "--format", "json")
     assert json.loads(out) == [{"name": n, "version": v, "arch": a} for n, v, a in OLD]
     code, out, _ = run("--db", loaded, "state", "wn01.alpha.org", "--at",
-                       "2025-12-31T23:59:59Z", "--format", "json")
-    assert json.loads(out) == []
+                       "2026-01-01T00:00:00Z", "--format", "json")
+    assert json.loads(out) == [{"name": n, "version": v, "arch": a} for n, v, a in OLD]
+    # before its first report: nothing is known, which an empty table did not say
+    code, out, err = run("--db", loaded, "state", "wn01.alpha.org", "--at",
+                         "2025-12-31T23:59:59Z", "--format", "json")
+    assert (code, out) == (1, "") and err == (
+        "wlcg-collector: wn01.alpha.org at T2_ALPHA first reported at 2026-01-01T00:00:00Z: "
+        "nothing is known of it at 2025-12-31T23:59:59Z\n")
 
 
 def test_history(loaded):
@@ -204,6 +210,19 @@ def test_history(loaded):
     code, out, _ = run("--db", loaded, "history", "wn01.alpha.org", "--since", "2026-01-02",
                        "--format", "json")
     assert len(json.loads(out)) == 2
+    # --until: the changes before a date
+    code, out, _ = run("--db", loaded, "history", "wn01.alpha.org", "--until", "2026-01-03",
+                       "--format", "json")
+    assert [(r["time"], r["action"], r["name"]) for r in json.loads(out)] == [
+        ("2026-01-01T00:00:00Z", "installed", "bash"),
+        ("2026-01-01T00:00:00Z", "installed", "xrootd")]
+    code, out, _ = run("--db", loaded, "history", "wn01.alpha.org", "--since", "2026-01-02",
+                       "--until", "2026-01-03T00:00:01Z", "--format", "json")
+    assert len(json.loads(out)) == 2
+    code, out, err = run("--db", loaded, "history", "wn01.alpha.org", "--since", "2026-01-02",
+                         "--until", "2026-01-02")
+    assert (code, out) == (2, "") and err == ("wlcg-collector: --until 2026-01-02T00:00:00Z is "
+                                              "not after --since 2026-01-02T00:00:00Z\n")
 
 
 def test_reports(loaded):

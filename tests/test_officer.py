@@ -353,6 +353,15 @@ def test_changes(shared_fleet):
                        "xrootd", "--format", "json")
     assert [(r["host"], r["old"], r["new"]) for r in json.loads(out)] == [
         ("a1.example.org", X_OLD[1], X_NEW[1]), ("a2.example.org", X_OLD[1], X_NEW[1])]
+    # --until: the changes before a date (b1's upgrade of day 3 is after)
+    code, out, _ = run(fleet, "changes", "--since", date(1), "--until", date(3), "--format",
+                       "json")
+    assert [(r["host"], r["action"], r["name"]) for r in json.loads(out)] == [
+        ("a1.example.org", "installed", "kernel"), ("a1.example.org", "upgraded", "xrootd"),
+        ("a2.example.org", "upgraded", "xrootd")]
+    code, out, err = run(fleet, "changes", "--since", date(3), "--until", date(1))
+    assert (code, out) == (2, "") and err.startswith("wlcg-collector: --until ") and \
+        err.endswith(" is not after --since %sT00:00:00Z\n" % date(3))
 
 
 def iso(seconds):

@@ -410,9 +410,9 @@ def adoption(store, requirement, first_day, last_day, site=None):
 
 # ---------------------------------------------------------------- changes
 
-def fleet_changes(store, since, site=None, package=None):
-    """[Change] of every change at or after `since`, by time, site, host,
-    name and arch."""
+def fleet_changes(store, since, site=None, package=None, until=None):
+    """[Change] of every change at or after `since` (and before `until`,
+    if given), by time, site, host, name and arch."""
     host_ids = store.fleet.changed_hosts(since, site, package)
     hosts = store.fleet.host_names(host_ids)
     per_host = store.fleet.changed_intervals(host_ids, since, package)
@@ -429,7 +429,8 @@ def fleet_changes(store, since, site=None, package=None):
     for host_id, intervals in per_host.items():
         host = hosts[host_id]
         rows += [Change(host.site, host.name, *event)
-                 for event in changes(host.packager, intervals, since)]
+                 for event in changes(host.packager, intervals, since)
+                 if until is None or event[0] < until]
     rows.sort(key=lambda r: (r.time, site_order(r.site), r.host, r.name, r.arch))
     return rows
 

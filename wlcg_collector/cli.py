@@ -1,7 +1,8 @@
 """`wlcg-collector`: set up the collector, serve it, and read what it holds.
 
-Exit codes: 0 success; 1 the request failed (unknown host or site, a
-report rejected, the database unavailable); 2 usage or configuration error.
+Exit codes: 0 success; 1 the request failed (unknown host, site or
+baseline, nothing known of a host at the time asked, a report rejected,
+the database unavailable); 2 usage or configuration error.
 """
 
 import argparse
@@ -41,8 +42,9 @@ def build_parser():
     parser = argparse.ArgumentParser(prog=PROG, description=(
         "The WLCG package collector: receives encrypted package reports, keeps them with "
         "their history, and answers questions about them."), epilog=(
-        "Exit codes: 0 success; 1 the request failed (unknown host or site, report "
-        "rejected, database unavailable); 2 usage or configuration error. Dates are ISO "
+        "Exit codes: 0 success; 1 the request failed (unknown host, site or baseline, nothing "
+        "known of a host at the time asked, report rejected, database unavailable); 2 usage "
+        "or configuration error. Dates are ISO "
         "8601 in UTC: 2026-01-31 (midnight) or 2026-01-31T18:00:00Z."))
     parser.add_argument("--config", metavar="FILE",
                         help="INI file (default $WLCG_COLLECTOR_CONFIG, else "
@@ -283,8 +285,12 @@ def declare_state(commands):
 
 def cmd_state(args):
     store = store_of(args, read=True)
-    emit_records(store.hosts.state(host_of(store, args).id, args.at), ["name", "version", "arch"],
-                 args.format)
+    host = host_of(store, args)
+    if args.at is not None and args.at < host.first_report:
+        # (an empty table would read as a host with no packages)
+        raise CommandError("%s at %s first reported at %s: nothing is known of it at %s" % (
+            host.name, host.site, format_time(host.first_report), format_time(args.at)))
+    emit_records(store.hosts.state(host.id, args.at), ["name", "version", "arch"], args.format)
 
 
 def declare_history(commands):
@@ -292,7 +298,8 @@ def declare_history(commands):
                             cmd_history))
     p.add_argument("host", metavar="HOST")
     with_site(p)
-    p.add_argument("--since", metavar="DATE", type=date_arg)
+    p.add_argument("--since", metavar="DATE", type=date_arg, help="the changes from DATE on")
+    with_until(p)
 
 
 HISTORY_COLUMNS = ["time", "action", "name", "arch", "old", "new"]
@@ -300,10 +307,12 @@ HISTORY_COLUMNS = ["time", "action", "name", "arch", "old", "new"]
 
 def cmd_history(args):
     store = store_of(args, read=True)
+    until = until_of(args, args.since)
     host = host_of(store, args)
     events = changes(host.packager, store.hosts.intervals(host.id, args.since), args.since)
     emit([dict(zip(HISTORY_COLUMNS, (format_time(event[0]),) + tuple(event[1:])))
-          for event in events], HISTORY_COLUMNS, args.format)
+          for event in events if until is None or event[0] < until], HISTORY_COLUMNS,
+         args.format)
 
 
 def declare_reports(commands):
@@ -386,16 +395,33 @@ def declare_changes(commands):
                             cmd_changes))
     with_site(p)
     p.add_argument("--since", metavar="DATE", type=date_arg,
-                   help="default: 7 days ago")
+                   help="the changes from DATE on (default: 7 days ago)")
+    with_until(p)
     p.add_argument("--package", metavar="NAME")
 
 
 def cmd_changes(args):
+    since = args.since if args.since is not None else int(time.time()) - 7 * analysis.DAY
+    until = until_of(args, since)
     store = store_of(args, read=True)
     site = site_of(store, args)
-    since = args.since if args.since is not None else int(time.time()) - 7 * analysis.DAY
-    emit_records(analysis.fleet_changes(store, since, site, args.package),
+    emit_records(analysis.fleet_changes(store, since, site, args.package, until),
                  analysis.CHANGES_COLUMNS, args.format)
+
+
+def with_until(parser):
+    """`history` and `changes`: --until DATE."""
+    parser.add_argument("--until", metavar="DATE", type=date_arg,
+                        help="the changes before DATE (a date alone: its midnight, so "
+                             "--until 2026-02-01 ends with January's)")
+
+
+def until_of(args, since):
+    """--until, checked to come after --since (None when not given)."""
+    if args.until is not None and since is not None and args.until <= since:
+        raise UsageError("--until %s is not after --since %s" % (format_time(args.until),
+                                                                 format_time(since)))
+    return args.until
 
 
 def declare_stale(commands):
