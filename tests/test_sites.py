@@ -596,6 +596,13 @@ def test_the_cli_renames_merges_and_lists_them(database_url):
     put(store, "T2_OLDNAME", "wn1.old.org", [BASH], 0)
     store.close()
     db = ["--db", database_url]
+    # --help says which name is which
+    code, out, _ = run_cli(["sites", "merge", "--help"])
+    words = " ".join(out.split())  # (as wide as the terminal is)
+    assert code == 0 and "TYPO the misspelt name, which goes" in words
+    assert "INTO the right name (listed, or with hosts), which stays" in words
+    assert "example: hosts reported under INFN_PISA, a typo of the listed INFN-PISA: sites " \
+           "merge INFN_PISA INFN-PISA" in words
     # swapped, refused in one line; a dry run writes nothing
     code, out, err = run_cli(db + ["sites", "merge", "T2_CH_CERN", "T2_CH_CERM"])
     assert (code, out) == (1, "") and err == (

@@ -77,6 +77,9 @@ def declare_sites(commands):
                    help="print nothing unless the import failed (for the timer)")
     s = command(actions, "rename", "a site renamed in the topology: its hosts, history, "
                                    "reports and pins move to the new name", sites_rename)
+    s.epilog = ("example: UKI-LT2-LANCS became UKI-NORTHGRID-LANCS-HEP in the topology (import "
+                "the list that names it first): sites rename UKI-LT2-LANCS "
+                "UKI-NORTHGRID-LANCS-HEP")
     s.add_argument("old", metavar="OLD", help="the name the site had")
     s.add_argument("new", metavar="NEW", help="its new name (no host has it yet)")
     with_move_options(s, "rename")
