@@ -308,11 +308,16 @@ HISTORY_COLUMNS = ["time", "action", "name", "arch", "old", "new"]
 def cmd_history(args):
     store = store_of(args, read=True)
     until = until_of(args, args.since)
-    host = host_of(store, args)
-    events = changes(host.packager, store.hosts.intervals(host.id, args.since), args.since)
-    emit([dict(zip(HISTORY_COLUMNS, (format_time(event[0]),) + tuple(event[1:])))
-          for event in events if until is None or event[0] < until], HISTORY_COLUMNS,
+    emit(history_rows(store, host_of(store, args), args.since, until), HISTORY_COLUMNS,
          args.format)
+
+
+def history_rows(store, host, since=None, until=None):
+    """`history`'s rows (HISTORY_COLUMNS): a Host's changes from `since`
+    and before `until` (None: all), by time, name and arch."""
+    events = changes(host.packager, store.hosts.intervals(host.id, since), since)
+    return [dict(zip(HISTORY_COLUMNS, (format_time(event[0]),) + tuple(event[1:])))
+            for event in events if until is None or event[0] < until]
 
 
 def declare_reports(commands):
@@ -444,9 +449,13 @@ def cmd_stale(args):
             row.status == LISTED and same_site(row.name, args.site)
             for row in store.sites.rows()):  # (a listed site may have never reported)
         site_of(store, args)
-    emit([stale_row(silent) for silent in analysis.stale(store, days, int(time.time()),
-                                                         args.site)],
-         STALE_COLUMNS, args.format)
+    emit(stale_rows(store, days, int(time.time()), args.site), STALE_COLUMNS, args.format)
+
+
+def stale_rows(store, days, now, site=None):
+    """`stale`'s rows (STALE_COLUMNS): analysis.stale's Silent records,
+    their reasons in words."""
+    return [stale_row(silent) for silent in analysis.stale(store, days, now, site)]
 
 
 def stale_row(silent):
