@@ -28,7 +28,7 @@ from .advisories.streams import StreamTable
 from .baseline_commands import compliance_rows, summary_rows
 from .campaign_commands import burndown_rows, campaign_rows, closed_status, notice_rows
 from .campaigns import CampaignError, status_at, status_document
-from .cli import adoption_rows, history_rows, host_rows, state_rows
+from .cli import adoption_rows, history_rows, host_rows, stale_rows, state_rows
 from .limits import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
 from .numerals import decimal_number, whole_number
 from .output import json_rows, record_rows
@@ -181,8 +181,7 @@ class JsonPages(object):
         data = {"sites": record_rows(sites, SITE_COLUMNS if listed else UNLISTED_SITE_COLUMNS),
                 "unknown": json_rows([unknown_row(site, "json") for site in unknown],
                                      UNKNOWN_COLUMNS),
-                "stale": record_rows(analysis.stale(self.store, stale_days, int(time.time())),
-                                     analysis.STALE_COLUMNS)}
+                "stale": stale_rows(self.store, stale_days, int(time.time()))}
         if args.get("baseline"):
             _, requirements = self.requirements(args["baseline"])
             data["compliance"] = json_rows(*summary_rows(self.store,
