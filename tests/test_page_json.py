@@ -317,6 +317,8 @@ def test_who_may_not_read_gets_no_json(fleet, environ):
     ("/officer/site/T2_NOWHERE", "", 404, "unknown site"),
     ("/officer/host/T2_A/nowhere.example.org", "", 404, "unknown host"),
     ("/officer/host/T2_A/a1.example.org", "at=yesterday", 400, "not an ISO 8601"),
+    # before its first report (day 0, 01:00), as `state --at` refuses it
+    ("/officer/host/T2_A/a1.example.org", "at=" + date(0), 404, "nothing is known of it at"),
     ("/officer/", "stale=soon", 400, "is not a number"),
     ("/officer/", "baseline=nope", 404, "unknown baseline"),
     ("/officer/baseline/osg@x", "", 400, "bad baseline revision"),

@@ -306,11 +306,20 @@ STATE_COLUMNS = ["name", "version", "arch"]
 def cmd_state(args):
     store = store_of(args, read=True)
     host = host_of(store, args)
-    if args.at is not None and args.at < host.first_report:
-        # (an empty table would read as a host with no packages)
-        raise CommandError("%s at %s first reported at %s: nothing is known of it at %s" % (
-            host.name, host.site, format_time(host.first_report), format_time(args.at)))
+    before = before_first_report(host, args.at)
+    if before:
+        raise CommandError(before)
     emit(state_rows(store, host, args.at), STATE_COLUMNS, args.format)
+
+
+def before_first_report(host, at):
+    """Why nothing is known of a Host at `at`, before its first report
+    (None: something is): an empty `state` would read as a host with no
+    packages."""
+    if at is None or at >= host.first_report:
+        return None
+    return "%s at %s first reported at %s: nothing is known of it at %s" % (
+        host.name, host.site, format_time(host.first_report), format_time(at))
 
 
 def state_rows(store, host, at=None):

@@ -28,7 +28,8 @@ from .advisories.streams import StreamTable
 from .baseline_commands import compliance_rows, summary_rows
 from .campaign_commands import burndown_rows, campaign_rows, closed_status, notice_rows
 from .campaigns import CampaignError, status_at, status_document
-from .cli import adoption_rows, history_rows, host_rows, stale_rows, state_rows
+from .cli import (adoption_rows, before_first_report, history_rows, host_rows, stale_rows,
+                  state_rows)
 from .limits import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
 from .numerals import decimal_number, whole_number
 from .output import json_rows, record_rows
@@ -199,9 +200,13 @@ class JsonPages(object):
 
     def host_json(self, site, name, args):
         """`state HOST --site SITE [--at DATE]` (q=TEXT: the packages whose
-        name holds TEXT, case ignored) and `history HOST --site SITE`."""
+        name holds TEXT, case ignored; a date before the host's first
+        report: 404, as `state` refuses it) and `history HOST --site SITE`."""
         host = self.store.hosts.get(site, name)
         at = self.date_arg(args, "at")
+        before = before_first_report(host, at)
+        if before:  # (as `state` refuses it)
+            raise Refused(404, before)
         needle = args.get("q", "").lower()
         return {"state": [row for row in state_rows(self.store, host, at)
                           if needle in row["name"].lower()],
