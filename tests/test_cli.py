@@ -199,8 +199,14 @@ def test_state_now_and_at(loaded):
                        "--format", "json")
     assert json.loads(out) == [{"name": n, "version": v, "arch": a} for n, v, a in OLD]
     code, out, _ = run("--db", loaded, "state", "wn01.alpha.org", "--at",
-                       "2025-12-31T23:59:59Z", "--format", "json")
-    assert json.loads(out) == []
+                       "2026-01-01T00:00:00Z", "--format", "json")
+    assert json.loads(out) == [{"name": n, "version": v, "arch": a} for n, v, a in OLD]
+    # before its first report: nothing is known, which an empty table did not say
+    code, out, err = run("--db", loaded, "state", "wn01.alpha.org", "--at",
+                         "2025-12-31T23:59:59Z", "--format", "json")
+    assert (code, out) == (1, "") and err == (
+        "wlcg-collector: wn01.alpha.org at T2_ALPHA first reported at 2026-01-01T00:00:00Z: "
+        "nothing is known of it at 2025-12-31T23:59:59Z\n")
 
 
 def test_history(loaded):
@@ -215,6 +221,19 @@ def test_history(loaded):
     code, out, _ = run("--db", loaded, "history", "wn01.alpha.org", "--since", "2026-01-02",
                        "--format", "json")
     assert len(json.loads(out)) == 2
+    # --until: the changes before a date
+    code, out, _ = run("--db", loaded, "history", "wn01.alpha.org", "--until", "2026-01-03",
+                       "--format", "json")
+    assert [(r["time"], r["action"], r["name"]) for r in json.loads(out)] == [
+        ("2026-01-01T00:00:00Z", "installed", "bash"),
+        ("2026-01-01T00:00:00Z", "installed", "xrootd")]
+    code, out, _ = run("--db", loaded, "history", "wn01.alpha.org", "--since", "2026-01-02",
+                       "--until", "2026-01-03T00:00:01Z", "--format", "json")
+    assert len(json.loads(out)) == 2
+    code, out, err = run("--db", loaded, "history", "wn01.alpha.org", "--since", "2026-01-02",
+                         "--until", "2026-01-02")
+    assert (code, out) == (2, "") and err == ("wlcg-collector: --until 2026-01-02T00:00:00Z is "
+                                              "not after --since 2026-01-02T00:00:00Z\n")
 
 
 def test_reports(loaded):
@@ -230,6 +249,17 @@ def test_reports(loaded):
     (["history", "ce.beta.org", "--site", "T2_ALPHA"], "unknown host 'ce.beta.org' at site "
                                                        "'T2_ALPHA'\n"),
     (["reports", "ce.beta.org", "--site", "T2_GAMMA"], "unknown site 'T2_GAMMA'\n"),
+    # a name close to a known one: what was probably meant
+    (["state", "wn01.alpha.orgg"], "unknown host 'wn01.alpha.orgg': did you mean "
+                                   "wn01.alpha.org?\n"),
+    (["history", "wn1.alpha.org", "--site", "T2_ALPHA"], "unknown host 'wn1.alpha.org' at "
+                                                         "site 'T2_ALPHA': did you mean "
+                                                         "wn01.alpha.org?\n"),
+    (["reports", "ce.beta.org", "--site", "T2_BETTA"], "unknown site 'T2_BETTA': did you "
+                                                        "mean T2_BETA?\n"),
+    (["hosts", "--site", "t2-alpha"], "unknown site 't2-alpha': did you mean T2_ALPHA?\n"),
+    (["changes", "--site", "T2_ALHPA"], "unknown site 'T2_ALHPA': did you mean T2_ALPHA?\n"),
+    (["sites", "show", "T2_ALPA"], "unknown site 'T2_ALPA': did you mean T2_ALPHA?\n"),
 ])
 def test_unknown_host_or_site_is_exit_1(loaded, args, message):
     code, out, err = run("--db", loaded, *args)

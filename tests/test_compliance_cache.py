@@ -382,7 +382,11 @@ def test_baseline_keep_brings_every_stored_baseline_up_to_date(grid, tmp_path):
     assert same_answer(store, requirements).recomputed == []
     assert run_cli(["--db", db, "baseline", "keep", "--quiet"]) == (0, "", "")
     code, out, err = run_cli(["--db", db, "baseline", "keep", "osg", "nope"])
-    assert (code, out, err) == (1, "", "wlcg-collector: unknown baseline(s): nope\n")
+    assert (code, out, err) == (1, "", "wlcg-collector: unknown baseline(s): nope: stored "
+                                       "ones are bash-only, osg, osg-again\n")
+    code, out, err = run_cli(["--db", db, "baseline", "keep", "osgg", "nope"])
+    assert (code, out, err) == (1, "", "wlcg-collector: unknown baseline(s): nope, osgg (did "
+                                       "you mean osg?)\n")
 
 
 def test_baseline_keep_says_which_baselines_it_cannot_keep(grid, monkeypatch):

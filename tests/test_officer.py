@@ -2,6 +2,7 @@
 five simulated days, with an upgrade rolled out site by site; checked
 against hand-computed expectations, on SQLite and MariaDB."""
 
+import hashlib
 import json
 import time
 
@@ -301,7 +302,9 @@ def test_baseline_history(fleet, tmp_path):
     assert statuses("osg@1").count("behind") == 1    # only the EL7 host's 4.12.5
     assert statuses("osg").count("behind") == 3      # b2, c-el7 and d1
     code, _, err = run(fleet, "baseline", "show", "nope")
-    assert code == 1 and err == "wlcg-collector: unknown baseline 'nope'\n"
+    assert code == 1 and err == "wlcg-collector: unknown baseline 'nope': stored ones are osg\n"
+    code, _, err = run(fleet, "compare", "osgg")
+    assert code == 1 and err == "wlcg-collector: unknown baseline 'osgg': did you mean osg?\n"
     code, _, err = run(fleet, "baseline", "show", "osg@7")
     assert code == 1 and "revision 7" in err
 
@@ -350,17 +353,107 @@ def test_changes(shared_fleet):
                        "xrootd", "--format", "json")
     assert [(r["host"], r["old"], r["new"]) for r in json.loads(out)] == [
         ("a1.example.org", X_OLD[1], X_NEW[1]), ("a2.example.org", X_OLD[1], X_NEW[1])]
+    # --until: the changes before a date (b1's upgrade of day 3 is after)
+    code, out, _ = run(fleet, "changes", "--since", date(1), "--until", date(3), "--format",
+                       "json")
+    assert [(r["host"], r["action"], r["name"]) for r in json.loads(out)] == [
+        ("a1.example.org", "installed", "kernel"), ("a1.example.org", "upgraded", "xrootd"),
+        ("a2.example.org", "upgraded", "xrootd")]
+    code, out, err = run(fleet, "changes", "--since", date(3), "--until", date(1))
+    assert (code, out) == (2, "") and err.startswith("wlcg-collector: --until ") and \
+        err.endswith(" is not after --since %sT00:00:00Z\n" % date(3))
+
+
+def iso(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def silent_since(text, seconds):
+    """Whether `stale` said "N.N days" of a host silent since `seconds`
+    (a tenth of a day may pass while the test runs)."""
+    return text.endswith(" days") and abs(float(text.split()[0])
+                                          - (time.time() - seconds) / DAY) <= 0.1
 
 
 def test_stale(shared_fleet):
     fleet = shared_fleet
     code, out, _ = run(fleet, "stale", "--days", "2", "--format", "json")
-    assert json.loads(out) == [
-        {"site": "T2_C", "host": "c-deb.example.org",
-         "last_report": time.strftime("%Y-%m-%dT01:00:00Z", time.gmtime(T0 + DAY))},
-        {"site": "T2_D", "host": None,
-         "last_report": time.strftime("%Y-%m-%dT01:00:00Z", time.gmtime(T0))},
-    ]
+    rows = json.loads(out)
+    # the longest silent first, and for how long (a tenth of a day may pass)
+    for row in rows:
+        assert silent_since(row.pop("silent_for"),
+                            T0 + 3600 if row["site"] == "T2_D" else T0 + DAY + 3600)
+    assert rows == [
+        {"site": "T2_D", "host": None, "last_report": iso(T0 + 3600), "reason": None},
+        {"site": "T2_C", "host": "c-deb.example.org", "last_report": iso(T0 + DAY + 3600),
+         "reason": None}]
+
+
+def test_stale_says_why_where_it_knows(store, tmp_path):
+    """A reinstalled host whose key changed is silent because its reports
+    wait in the quarantine; a site whose hosts report under a typo is
+    silent because they report there; a listed site never reported at all.
+    `stale` says so, the longest silent first, narrowed by --site, its days
+    by default [officer] stale_days."""
+    from wlcg_collector import trust, topology
+    from wlcg_collector.report import parse_report
+
+    def put(site, host, day, key=None):
+        ts = T0 + day * DAY + 3600
+        return store.writer.store_report(
+            parse_report(make_report(site, host, BASE9, ts=ts)), ts + 100, "192.0.2.1",
+            signer=None if key is None else trust.Signer(trust.HOST_KEY, key, None),
+            rules=trust.Rules())
+    for day in range(5):
+        put("T2_A", "a1.example.org", day)
+        put("T2_C", "c1.example.org", day)
+        # a2 reinstalled on day 2: a new key, its reports held
+        outcome = put("T2_A", "a2.example.org", day, b"a" * 32 if day < 2 else b"b" * 32).outcome
+        assert outcome == ("quarantined" if day >= 2 else "changed" if day == 0 else "unchanged")
+        # T2_B's hosts report under a typo from day 1
+        for host in ("b1.example.org", "b2.example.org"):
+            put("T2_B" if day < 1 else "T2_BB", host, day)
+        # T2_D reinstalled on day 2, every host
+        for host in ("d1.example.org", "d2.example.org"):
+            put("T2_D", host, day, hashlib.sha256(("old " if day < 2 else "new ").encode()
+                                                  + host.encode()).digest())
+    listed = topology.parse_site_list(b"T2_A\nT2_B\nT2_C\nT2_D\nT2_E\n", "plain",
+                                      "sites.list")
+    store.sites.import_list(listed, "sites.list", "plain", T0, "officer")
+    code, out, err = run(store, "stale", "--days", "1.5")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["SITE", "HOST", "LAST_REPORT", "SILENT_FOR", "REASON"]
+    rows = json.loads(run(store, "stale", "--days", "1.5", "--format", "json")[1])
+    assert [(r["site"], r["host"], r["last_report"], r["reason"]) for r in rows] == [
+        ("T2_B", None, iso(T0 + 3600), "reports under site T2_BB since %s (2 of 2 hosts)"
+         % date(1)),
+        ("T2_A", "a2.example.org", iso(T0 + DAY + 3600),
+         "1 report(s) held in the quarantine (key change), the newest received %s"
+         % date(4)),
+        ("T2_D", None, iso(T0 + DAY + 3600),
+         "2 report(s) held in the quarantine (key change), the newest received %s (2 of 2 "
+         "hosts)" % date(4)),
+        ("T2_E", None, None, "on the list of sites, never reported")]
+    assert silent_since(rows[0]["silent_for"], T0 + 3600)
+    assert silent_since(rows[2]["silent_for"], T0 + DAY + 3600)
+    assert rows[3]["silent_for"] is None
+    # one site; a listed site that never reported is one too
+    rows = json.loads(run(store, "stale", "--days", "1.5", "--site", "t2_a", "--format",
+                          "json")[1])
+    assert [(r["site"], r["host"]) for r in rows] == [("T2_A", "a2.example.org")]
+    rows = json.loads(run(store, "stale", "--site", "T2_E", "--days", "1", "--format",
+                          "json")[1])
+    assert [(r["site"], r["reason"]) for r in rows] == [
+        ("T2_E", "on the list of sites, never reported")]
+    assert run(store, "stale", "--site", "T2_Q", "--days", "1")[:2] == (1, "")
+    # --days by default [officer] stale_days: 10 days, none of them silent that long
+    config = tmp_path / "collector.conf"
+    config.write_text("[collector]\ndatabase = %s\n[officer]\nstale_days = 10\n"
+                      % store.db.dialect.describe())
+    code, out, err = run_cli(["--config", str(config), "stale", "--format", "json"])
+    assert code == 0, err
+    assert [r["site"] for r in json.loads(out)] == ["T2_E"]
 
 
 # ---------------------------------------------------------------- baseline format

@@ -168,6 +168,20 @@ def test_the_overview_has_compares_summary(fleet):
     assert ["T2_A", "2", "1", "50.0%", "-"] in lines and len(lines) == 1 + len(compliance)
 
 
+def test_the_overviews_stale_says_why(fleet, frozen):
+    """stale's columns and reasons, as the command prints them: a host's
+    report held in the quarantine, and the listed site never heard of."""
+    app, config = fleet
+    stale = get_json(app, "/officer/", "per_page=1000")["stale"]
+    assert stale == command_json(config, ["stale", "--days", "2"])
+    assert all(list(row) == ["site", "host", "last_report", "silent_for", "reason"]
+               for row in stale)
+    held = [row for row in stale if row["site"] == "T2_T"]
+    assert held and held[0]["reason"].startswith("1 report(s) held in the quarantine (unsigned)")
+    assert stale[-1] == {"site": "T2_Z", "host": None, "last_report": None, "silent_for": None,
+                         "reason": "on the list of sites, never reported"}
+
+
 def test_lists_come_a_page_at_a_time(fleet):
     """Every row once, in the command's order, with the total; the last
     page holds the rest, and a page past it nothing."""
@@ -304,6 +318,8 @@ def test_who_may_not_read_gets_no_json(fleet, environ):
     ("/officer/site/T2_NOWHERE", "", 404, "unknown site"),
     ("/officer/host/T2_A/nowhere.example.org", "", 404, "unknown host"),
     ("/officer/host/T2_A/a1.example.org", "at=yesterday", 400, "not an ISO 8601"),
+    # before its first report (day 0, 01:00), as `state --at` refuses it
+    ("/officer/host/T2_A/a1.example.org", "at=" + date(0), 404, "nothing is known of it at"),
     ("/officer/", "stale=soon", 400, "is not a number"),
     ("/officer/", "baseline=nope", 404, "unknown baseline"),
     ("/officer/baseline/osg@x", "", 400, "bad baseline revision"),

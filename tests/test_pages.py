@@ -350,6 +350,12 @@ def test_host_page_filter_and_date(app):
     _, _, body = get(app, "/officer/host/T2_A/a1.example.org", "at=%s" % date(1), **OFFICER)
     assert "1:5.6.9-1.el9" in body.split('id="packages"')[1].split("</table>")[0]
     assert get(app, "/officer/host/T2_A/a1.example.org", "at=yesterday", **OFFICER)[0] == 400
+    # before its first report (day 0, 01:00): said, not an empty table
+    status, _, body = get(app, "/officer/host/T2_A/a1.example.org", "at=%s" % date(0), **OFFICER)
+    assert status == 200 and 'id="packages"' not in body
+    assert "first reported at %sT01:00:00Z: nothing is known of it at %sT00:00:00Z" % (
+        date(0), date(0)) in body.split('id="before-first">')[1]
+    assert 'id="timeline"' in body
     assert get(app, "/officer/host/T2_A/nowhere.org", **OFFICER)[0] == 404
 
 

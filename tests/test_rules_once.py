@@ -41,7 +41,8 @@ def test_dates_in_ascii_digits_still_read():
 
 @pytest.mark.parametrize("args", [
     ["vulnerable", "--at"], ["state", "wn1.example.org", "--at"],
-    ["changes", "--since"], ["adoption", "bash >= 0:1-1", "--from"],
+    ["changes", "--since"], ["changes", "--until"], ["history", "wn1.example.org", "--until"],
+    ["adoption", "bash >= 0:1-1", "--from"],
     ["adoption", "bash >= 0:1-1", "--to"]])
 def test_date_options_refuse_other_scripts_digits(tmp_path, args):
     code, out, err = run_cli(["--db", "sqlite:///%s" % (tmp_path / "none.db")] + args

@@ -652,7 +652,8 @@ def test_a_reader_follows_its_site_through_a_merge_and_a_rename(database_url, tm
         assert sites_of(who) == [READ]
         assert get(app, "/officer/host/%s/o1.example.org" % READ, **who)[0] == 200
         assert get(app, "/officer/site/T2_OLD", **who)[0] == 404
-    assert run_cli(["--db", database_url, "sites", "rename", READ, "T2_NEW"])[0] == 0
+    # (a listed site to a name not on the list yet: forced)
+    assert run_cli(["--db", database_url, "sites", "rename", READ, "T2_NEW", "--force"])[0] == 0
     for who in (FILE_USER, EVE):
         assert sites_of(who) == ["T2_NEW"]
         assert get(app, "/officer/site/T2_NEW", **who)[0] == 200
@@ -732,3 +733,23 @@ def test_the_readers_command_says_who_reads_what_and_whence(world):
     assert "SITE" in table.splitlines()[0] and "Bob Bravo" in table and "erin" not in table
     assert cli(world, "readers", "--format", "csv").splitlines()[0] == \
         "site,identity,source,role,line,written"
+
+
+def test_a_readers_silent_hosts_name_no_other_site_as_their_reason(database_url, tmp_path,
+                                                                    collector_keys):
+    """stale's reason for a silent host may name another site (its name
+    reporting there since: a typo twin); the team reads it, a reader of
+    the silent host's site reads the row without it."""
+    store = open_store(database_url)
+    put(store, READ, "e1.example.org", BASE9, 0)
+    put(store, "T2_B", "e1.example.org", BASE9, 3)  # the same name, at another site, later
+    store.close()
+    app = create_app(officer_config(tmp_path, database_url, collector_keys,
+                                    readers="T2_E erin\n"))
+    team, _ = json_of(app, "/officer/", "", TEAM)
+    [row] = [row for row in team["stale"] if row["site"] == READ]
+    assert "reports under site T2_B since" in row["reason"]
+    status, headers, body = get(app, "/officer/", "format=json", **FILE_USER)
+    assert status == 200 and "T2_B" not in body
+    [row] = json.loads(body)["stale"]
+    assert (row["site"], row["reason"]) == (READ, None)

@@ -12,7 +12,7 @@ import pytest
 from helpers import ROOT, make_report, run_cli, wsgi_call, write_config
 from wlcg_collector.db.records import SiteResolution
 from wlcg_collector.ingest import quarantine_answer, site_notice
-from wlcg_collector import analysis, topology, trust
+from wlcg_collector import analysis, closest, topology, trust
 from wlcg_collector.baselines import parse_baseline, parse_requirement
 from wlcg_collector.db import SiteError, open_store
 from wlcg_collector.history import changes
@@ -109,8 +109,33 @@ def test_suggestions_catch_case_separators_typos_and_gocdb_names():
     assert topology.suggestions("RAL-LGC2", official) == ["RAL-LCG2"]      # a swap
     assert topology.suggestions("fzk-lcg2", official) == ["T1_DE_KIT"]     # its GOCDB name
     assert topology.suggestions("T2_US_MIT", official) == []
-    assert topology.edit_distance("kitten", "sitting", 5) == 3
-    assert topology.edit_distance("kitten", "sitting", 1) == 2             # capped
+    assert closest.edit_distance("kitten", "sitting", 5) == 3
+    assert closest.edit_distance("kitten", "sitting", 1) == 2             # capped
+
+
+def full_distance(a, b):
+    """The optimal string alignment distance, every cell worked out."""
+    d = [[i + j if i == 0 or j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def test_the_distance_worked_out_near_the_diagonal_is_the_whole_one():
+    """closest.edit_distance works out only the cells within the limit of
+    the diagonal (100,000 host names in a few tenths of a second): on every
+    pair of many short names of four letters, it is the distance, capped."""
+    import itertools
+    words = ["".join(w) for n in range(6) for w in itertools.product("ab.-", repeat=n)]
+    pairs = [(a, b) for a in words[::19] for b in words[::17]]
+    assert len(pairs) > 5000
+    for a, b in pairs:
+        whole = full_distance(a, b)
+        for limit in (0, 1, 2, 3):
+            assert closest.edit_distance(a, b, limit) == min(whole, limit + 1), (a, b, limit)
 
 
 # ---------------------------------------------------------------- the list in the store
@@ -172,14 +197,38 @@ def test_the_cli_imports_each_format_and_shows_the_metadata(tmp_path, database_u
     code, out, _ = run_cli(db + ["sites", "--unknown", "--format", "json"])
     assert json.loads(out) == [{"site": "T2_CH_CERM", "hosts": 1, "quarantined": 0,
                                 "last_report": "2026-01-01T00:00:00Z",
-                                "suggestions": "T2_CH_CERN", "host_names": "wn9.cern.ch",
-                                "senders": "192.0.2.99"}]
+                                "suggestions": "T2_CH_CERN", "also_at": None,
+                                "host_names": "wn9.cern.ch", "senders": "192.0.2.99"}]
     # a bad file: one line, nothing changed
     bad = tmp_path / "bad.list"
     bad.write_text("CERN-PROD\nT2 CH\n")
     code, _, err = run_cli(db + ["sites", "import", str(bad)])
     assert code == 1 and err.count("\n") == 1 and "line 2" in err and "nothing imported" in err
     assert len(json.loads(run_cli(db + ["sites", "--format", "json"])[1])) == 8
+
+
+def test_unknown_sites_say_when_their_hosts_are_at_the_site_suggested(database_url):
+    """The same hosts reporting under two names: the typo's host names are
+    at the listed site it suggests (a host reinstalled with the typo, or
+    half a site's configuration changed)."""
+    store = open_store(database_url)
+    load(store)
+    for host in ("wn1.cern.ch", "wn2.cern.ch"):
+        put(store, "T2_CH_CERN", host, [BASH], 0)
+    for host in ("wn1.cern.ch", "wn3.cern.ch"):
+        put(store, "T2_CH_CERM", host, [BASH], 1)
+    put(store, "RAL-LGC2", "wn1.ral.ac.uk", [BASH], 1)
+    store.close()
+    code, out, err = run_cli(["--db", database_url, "sites", "--unknown", "--format", "json"])
+    assert code == 0, err
+    assert [(row["site"], row["suggestions"], row["also_at"]) for row in json.loads(out)] == [
+        ("RAL-LGC2", "RAL-LCG2", None),
+        ("T2_CH_CERM", "T2_CH_CERN", "T2_CH_CERN (1 of 2 hosts)")]
+    code, out, err = run_cli(["--db", database_url, "sites", "--unknown"])
+    assert out.splitlines()[0].split() == [
+        "SITE", "HOSTS", "QUARANTINED", "LAST_REPORT", "SUGGESTIONS", "ALSO_AT", "HOST_NAMES",
+        "SENDERS"]
+    assert "T2_CH_CERN (1 of 2 hosts)" in out.splitlines()[2]
 
 
 def test_an_import_that_would_retire_most_sites_needs_force(tmp_path, database_url):
@@ -319,7 +368,9 @@ def test_a_rename_moves_hosts_history_reports_and_the_site_key(store):
         store.sites.move("T2_OTHER", "UKI-NORTHGRID-LANCS-HEP", "rename", T0, "officer")
     assert "already has 2 host(s)" in str(caught.value) and "sites merge" in str(caught.value)
     # an alias chain: renaming the new name on again leads the oldest name there too
-    store.sites.move("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS", "rename", T0 + 4 * DAY, "officer")
+    # (a listed site to a name not on the list: only with force)
+    store.sites.move("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS", "rename", T0 + 4 * DAY, "officer",
+                     force=True)
     assert {(a.alias, a.site) for a in store.sites.aliases()} == {
         ("UKI-LT2-LANCS", "UKI-LANCS"), ("UKI-NORTHGRID-LANCS-HEP", "UKI-LANCS")}
     result = put(store, "UKI-LT2-LANCS", "wn2.lancs.ac.uk", [BASH], 3)
@@ -458,6 +509,67 @@ def test_merges_and_renames_refuse_what_makes_no_sense(store):
     assert "different site keys pinned" in str(caught.value)
 
 
+def test_a_listed_site_is_not_merged_into_a_typo_unless_forced(store):
+    """The arguments of a merge swapped moved the listed site's hosts,
+    reports and intervals into the typo, made the typo accepted, the
+    official name its alias, and the typo left `sites --unknown`."""
+    load(store)
+    for day in range(2):
+        put(store, "T2_CH_CERN", "wn1.cern.ch", [BASH], day)
+        put(store, "T2_CH_CERN", "wn2.cern.ch", [BASH, KERNEL1], day)
+    for day in (2, 3):  # the same host, reporting under a typo from day 2
+        put(store, "T2_CH_CERM", "wn1.cern.ch", [BASH], day)
+    counts = store.testing.row_counts()
+
+    def unknown():
+        return [u.site for u in topology.unknown_sites(store.sites.rows(), store.sites.hosts(),
+                                                       [])]
+    with pytest.raises(SiteError) as caught:
+        store.sites.move("T2_CH_CERN", "T2_CH_CERM", "merge", T0 + 4 * DAY, "officer")
+    assert str(caught.value) == (
+        "T2_CH_CERN is on the list of sites and T2_CH_CERM is not: did you mean sites merge "
+        "T2_CH_CERM T2_CH_CERN (the typo first)? nothing changed")
+    # renamed to a name no list holds yet: the same refusal, with what to do
+    with pytest.raises(SiteError) as caught:
+        store.sites.move("t2_ch_cern", "T2_CH_NEW", "rename", T0 + 4 * DAY, "officer")
+    assert str(caught.value) == (
+        "T2_CH_CERN is on the list of sites and T2_CH_NEW is not: import a list that names "
+        "T2_CH_NEW first; nothing changed")
+    with pytest.raises(SiteError) as caught:  # a dry run is refused alike
+        store.sites.move("T2_CH_CERN", "T2_CH_CERM", "merge", T0, "officer", dry_run=True)
+    assert "did you mean sites merge T2_CH_CERM T2_CH_CERN" in str(caught.value)
+    assert store.testing.row_counts() == counts and unknown() == ["T2_CH_CERM"]
+    assert store.sites.renames() == [] and store.sites.aliases() == []
+    # the merge meant: the typo into the listed site
+    store.sites.move("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer")
+    assert {h.site for h in store.hosts.listed()} == {"T2_CH_CERN"} and unknown() == []
+    # forced, a listed site does go to a name not on the list (accepted from then on)
+    done = store.sites.move("T2_CH_CERN", "T2_CH_NEW", "rename", T0 + 5 * DAY, "officer",
+                            force=True)
+    assert (done.hosts, done.new_name) == (2, "T2_CH_NEW")
+    assert [(row.name, row.status) for row in store.sites.rows()
+            if row.name.startswith("T2_CH_N")] == [("T2_CH_NEW", ACCEPTED)]
+
+
+def test_a_dry_run_says_what_would_move_and_writes_nothing(store):
+    load(store)
+    for day, packages in enumerate(MERGE_DAYS):
+        put(store, "T2_CH_CERM" if day < 2 else "T2_CH_CERN", "wn1.cern.ch", packages, day)
+        if day < 2:
+            put(store, "T2_CH_CERM", "wn2.cern.ch", packages, day)
+    store.db.transaction(lambda c: c.execute(store.db.sql.INSERT_SITE_KEY,
+                                             ("T2_CH_CERM", b"k" * 32, T0, "192.0.2.1")))
+    counts = store.testing.row_counts()
+    plan = store.sites.move("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer",
+                            dry_run=True)
+    assert store.testing.row_counts() == counts and store.sites.renames() == []
+    assert plan == (
+        "merge", "T2_CH_CERM", "T2_CH_CERN", 2, 1, 4, 8, 0, 0, b"k" * 32, False, ())
+    done = store.sites.move("T2_CH_CERM", "T2_CH_CERN", "merge", T0 + 4 * DAY, "officer")
+    assert tuple(done[2:9]) == tuple(plan[:7])  # what it said would move, moved
+    assert done.site_key_dropped == b"k" * 32 and store.review.site_keys() == []
+
+
 def test_an_accepted_sites_row_follows_its_renames_and_goes_in_a_merge(store):
     """A name a rename gives is accepted; renamed on, the accepted row takes
     the newest name; merged into a listed site, it goes."""
@@ -484,6 +596,25 @@ def test_the_cli_renames_merges_and_lists_them(database_url):
     put(store, "T2_OLDNAME", "wn1.old.org", [BASH], 0)
     store.close()
     db = ["--db", database_url]
+    # --help says which name is which
+    code, out, _ = run_cli(["sites", "merge", "--help"])
+    words = " ".join(out.split())  # (as wide as the terminal is)
+    assert code == 0 and "TYPO the misspelt name, which goes" in words
+    assert "INTO the right name (listed, or with hosts), which stays" in words
+    assert "example: hosts reported under INFN_PISA, a typo of the listed INFN-PISA: sites " \
+           "merge INFN_PISA INFN-PISA" in words
+    # swapped, refused in one line; a dry run writes nothing
+    code, out, err = run_cli(db + ["sites", "merge", "T2_CH_CERN", "T2_CH_CERM"])
+    assert (code, out) == (1, "") and err == (
+        "wlcg-collector: T2_CH_CERN is on the list of sites and T2_CH_CERM is not: did you mean "
+        "sites merge T2_CH_CERM T2_CH_CERN (the typo first)? nothing changed; --force merges "
+        "T2_CH_CERN into T2_CH_CERM all the same\n")
+    code, out, err = run_cli(db + ["sites", "merge", "T2_CH_CERM", "T2_CH_CERN", "--dry-run"])
+    assert (code, err) == (0, "") and out == (
+        "merging site T2_CH_CERM into T2_CH_CERN would move 1 host(s) (0 merged with a host of "
+        "the same name), 1 report(s), 1 interval(s), 0 quarantined report(s) and 0 host "
+        "pin(s); nothing written (--dry-run)\n")
+    assert run_cli(db + ["sites", "renames", "--format", "csv"])[1].count("\n") == 1
     code, out, err = run_cli(db + ["sites", "merge", "T2_CH_CERM", "T2_CH_CERN"])
     assert code == 0, err
     assert out == ("merged site T2_CH_CERM into T2_CH_CERN: 1 host(s) moved (0 merged with a "

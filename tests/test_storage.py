@@ -6,7 +6,7 @@ import time
 import pytest
 
 from helpers import make_report
-from wlcg_collector import trust
+from wlcg_collector import analysis, trust
 from wlcg_collector.analysis import compliance, stale
 from wlcg_collector.baselines import parse_baseline
 from wlcg_collector.db import StoreError, UnknownHost
@@ -143,8 +143,23 @@ def test_same_host_name_at_two_sites(store):
     with pytest.raises(UnknownHost) as err:
         store.hosts.get("T2_ALPHA", "ce02.example.org")
     assert str(err.value) == "unknown host 'ce02.example.org' at site 'T2_ALPHA'"
-    with pytest.raises(UnknownHost):
+    with pytest.raises(UnknownHost) as err:
         store.hosts.find("nowhere.example.org")
+    assert err.value.suggestions == ()
+    # what was probably meant is apart from the message, which the pages
+    # show as it is: a reader of one site must not see another's names
+    with pytest.raises(UnknownHost) as err:
+        store.hosts.find("ce01.example.orgg")
+    assert str(err.value) == "unknown host 'ce01.example.orgg'"
+    assert err.value.suggestions == ("ce01.example.org",)
+    assert err.value.line() == "unknown host 'ce01.example.orgg': did you mean ce01.example.org?"
+    with pytest.raises(UnknownHost) as err:
+        store.hosts.get("T2_BETTA", "ce01.example.org")
+    assert str(err.value) == "unknown site 'T2_BETTA'"
+    assert err.value.suggestions == ("T2_BETA",)
+    with pytest.raises(UnknownHost) as err:
+        analysis.require_site(store, "T2-ALPHA")
+    assert (str(err.value), err.value.suggestions) == ("unknown site 'T2-ALPHA'", ("T2_ALPHA",))
 
 
 def test_package_rows_are_shared(store):

@@ -318,8 +318,28 @@ def test_a_merge_never_hands_a_pin_to_a_typo_twin(collector, keys, tmp_path):
     assert post(make_report(typo, HOST, FORGED, ts=NOW - DAY, system="Windows 3.1"),
                 keys["stranger"], sender="203.0.113.66")[0] == 200
     assert post(make_report(typo, "wn03.example.org", OLD, ts=NOW - DAY))[0] == 200
+    # --dry-run: what would move, the key and the twin, and nothing written
+    counts = store.testing.row_counts()
+    code, out, err = cli("sites", "merge", typo, SITE, "--dry-run")
+    assert code == 0, err
+    planned = out.splitlines()
+    assert planned == [
+        "merging site T2_TEZT into T2_TEST would move 3 host(s) (0 merged with a host of the same "
+        "name), 2 report(s), 4 interval(s), 0 quarantined report(s) and 1 host pin(s); nothing "
+        "written (--dry-run)",
+        "the site key of T2_TEZT (SHA256 %s) would not be moved: T2_TEST has hosts or a key of "
+        "its own" % store.review.site_keys()[0].fingerprint.hex()[:16],
+        "%s: pinned to key SHA256 %s at T2_TEST, pinned to key SHA256 %s at T2_TEZT: the host "
+        "of T2_TEST would be kept, the other's latest report would wait in the quarantine" % (
+            HOST, genuine.hex()[:16],
+            bytes(store.hosts.find(HOST, typo).key_fingerprint).hex()[:16])]
+    assert store.testing.row_counts() == counts and store.sites.renames() == []
     code, out, err = cli("sites", "merge", typo, SITE)
     assert code == 0, err
+    # the merge moved what the dry run said it would
+    assert out.splitlines()[0].startswith(
+        "merged site T2_TEZT into T2_TEST: 3 host(s) moved (0 merged with a host of the same "
+        "name), 2 report(s), 4 interval(s);")
     lines = out.splitlines()
     assert len(lines) == 3 and lines[2].startswith(
         "%s: pinned to key SHA256 %s at %s, pinned to key SHA256 " % (HOST, genuine.hex()[:16],

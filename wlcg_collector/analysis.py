@@ -20,7 +20,8 @@ from .dates import DAY, FAR_FUTURE, MAX_DAYS
 from .db import UnknownHost
 from .history import changes, replaced_pairs
 from .numerals import is_digits
-from .site_names import named_sites, site_order
+from .site_names import named_sites, same_site, site_key, site_order
+from .statuses import LISTED
 from .versions import compare
 
 # the adoption curve's default length, in days
@@ -29,7 +30,6 @@ COMPLIANCE_COLUMNS = ["site", "host", "package", "arch", "installed", "requireme
 SUMMARY_COLUMNS = ["site", "hosts", "behind", "compliant"]
 ADOPTION_COLUMNS = ["date", "hosts_ok", "hosts_behind", "sites_ok", "sites_behind"]
 CHANGES_COLUMNS = ["site", "host", "time", "action", "name", "arch", "old", "new"]
-STALE_COLUMNS = ["site", "host", "last_report"]
 
 # a site's hosts, those behind, and the percentage of those not behind
 SiteCompliance = namedtuple("SiteCompliance", "site hosts behind compliant")
@@ -40,8 +40,21 @@ HostBehind = namedtuple("HostBehind", "site host behind first")
 AdoptionDay = namedtuple("AdoptionDay", "day hosts_ok hosts_behind sites_ok sites_behind")
 # one change of one host; time in Unix seconds
 Change = namedtuple("Change", CHANGES_COLUMNS)
-# a silent host, or a whole silent site (host None: its newest report)
-Silent = namedtuple("Silent", STALE_COLUMNS)
+# a silent host, or a whole silent site (host None: its newest report;
+# hosts: how many it has), or a listed site that never reported
+# (last_report and silent_for None, hosts 0); silent_for in seconds;
+# reasons: [SilenceReason]
+Silent = namedtuple("Silent", "site host last_report silent_for hosts reasons")
+# what the collector knows of why hosts are silent: kind HELD, `reports`
+# of their reports received since their last applied one wait in the
+# quarantine (under site `site`: theirs, or the other name they carry;
+# held: the quarantine's kinds of them, as `quarantine` lists them), the
+# newest received `at` (the quarantine keeps the newest report of a host
+# and signer, not when the first came); kind ELSEWHERE, their names report
+# under site `site` since `at` (reports, held None). hosts: of how many of
+# the row's hosts it is true
+SilenceReason = namedtuple("SilenceReason", "kind site reports at held hosts")
+HELD, ELSEWHERE = "held", "elsewhere"
 
 
 # ---------------------------------------------------------------- inputs
@@ -80,9 +93,10 @@ def day_range(first, last, now):
 
 
 def require_site(store, site):
-    """UnknownHost unless `site` is None or has a host."""
+    """UnknownHost unless `site` is None or has a host (its suggestions:
+    the closest site names)."""
     if site is not None and not store.sites.exists(site):
-        raise UnknownHost("unknown site %r" % site)
+        raise UnknownHost("unknown site %r" % site, store.sites.closest_to(site))
 
 
 def is_silent(last_report, now, days):
@@ -400,9 +414,9 @@ def adoption(store, requirement, first_day, last_day, site=None):
 
 # ---------------------------------------------------------------- changes
 
-def fleet_changes(store, since, site=None, package=None):
-    """[Change] of every change at or after `since`, by time, site, host,
-    name and arch."""
+def fleet_changes(store, since, site=None, package=None, until=None):
+    """[Change] of every change at or after `since` (and before `until`,
+    if given), by time, site, host, name and arch."""
     host_ids = store.fleet.changed_hosts(since, site, package)
     hosts = store.fleet.host_names(host_ids)
     per_host = store.fleet.changed_intervals(host_ids, since, package)
@@ -419,28 +433,96 @@ def fleet_changes(store, since, site=None, package=None):
     for host_id, intervals in per_host.items():
         host = hosts[host_id]
         rows += [Change(host.site, host.name, *event)
-                 for event in changes(host.packager, intervals, since)]
+                 for event in changes(host.packager, intervals, since)
+                 if until is None or event[0] < until]
     rows.sort(key=lambda r: (r.time, site_order(r.site), r.host, r.name, r.arch))
     return rows
 
 
 # ---------------------------------------------------------------- silence
 
-def stale(store, days, now, site=None):
-    """[Silent]: whole sites whose every host has been silent for more than
-    `days` (host None), then the silent hosts of other sites; of one site,
-    or of a collection of sites (a site reader's), if given."""
+def stale(store, days, now, site=None, visible=None):
+    """[Silent] of the hosts silent for more than `days` (of one site, or
+    of a collection of sites (a site reader's), if given), the longest
+    silent first: a site whose every host is silent is one row (host None,
+    its newest report); then the listed sites that never reported
+    (last_report None). Each with what the collector knows of why
+    (SilenceReasons): its reports held in the quarantine, or its host
+    names reporting under another site (a typo twin); `visible` (a
+    collection of sites, None for all) keeps only the reasons that name
+    one of them, so that a site reader reads no other site's name."""
+    wanted = None if site is None else {site_key(name) for name in named_sites(site)}
+    shown = None if visible is None else {site_key(name) for name in named_sites(visible)}
+    hosts = store.hosts.listed()
+    by_name = defaultdict(list)
+    for host in hosts:
+        by_name[host.name.lower()].append(host)
+    held = defaultdict(list)
+    for entry in store.review.quarantined():
+        held[entry.host.lower()].append(entry)
     per_site = defaultdict(list)
-    for name in named_sites(site) if site is not None else [None]:
-        for host in store.hosts.listed(name):
+    for host in hosts:
+        if wanted is None or site_key(host.site) in wanted:
             per_site[host.site].append(host)
     rows = []
-    for site_name in sorted(per_site, key=site_order):
-        hosts = per_site[site_name]
-        silent = [h for h in hosts if is_silent(h.last_report, now, days)]
-        if silent and len(silent) == len(hosts):
-            rows.append(Silent(site_name, None, max(h.last_report for h in hosts)))
+    for site_name, site_hosts in per_site.items():
+        silent = [h for h in site_hosts if is_silent(h.last_report, now, days)]
+        if not silent:
             continue
-        rows += [Silent(site_name, h.name, h.last_report)
-                 for h in sorted(silent, key=lambda h: (h.name, h.last_report))]
-    return rows
+        reasons = [(h, [r for r in _silence_reasons(h, by_name, held)
+                        if shown is None or site_key(r.site) in shown]) for h in silent]
+        if len(silent) == len(site_hosts):
+            last = max(h.last_report for h in site_hosts)
+            rows.append(Silent(site_name, None, last, now - last, len(site_hosts),
+                               _of_hosts([r for _, found in reasons for r in found])))
+            continue
+        rows += [Silent(site_name, h.name, h.last_report, now - h.last_report, 1, tuple(found))
+                 for h, found in reasons]
+    rows.sort(key=lambda r: (r.last_report, site_order(r.site), r.host or ""))
+    reported = {site_key(h.site) for h in hosts}
+    never = [row.name for row in store.sites.rows() if row.status == LISTED
+             and site_key(row.name) not in reported
+             and (wanted is None or site_key(row.name) in wanted)]
+    return rows + [Silent(name, None, None, None, 0, ()) for name in sorted(never, key=site_order)]
+
+
+def _silence_reasons(host, by_name, held):
+    """[SilenceReason] of one silent host: the reports of its name held
+    since its last applied one (under its site or another name), and the
+    host of its name at another site that reported after it."""
+    found = []
+    since_last = [e for e in held.get(host.name.lower(), ()) if e.received > host.last_report]
+    by_site = defaultdict(list)
+    for entry in since_last:
+        by_site[site_key(entry.site)].append(entry)
+    for entries in sorted(by_site.values(), key=lambda es: max(e.received for e in es)):
+        found.append(SilenceReason(HELD, entries[0].site, len(entries),
+                                   max(e.received for e in entries),
+                                   tuple(sorted({e.kind for e in entries})), 1))
+    twins = [other for other in by_name.get(host.name.lower(), ())
+             if not same_site(other.site, host.site) and other.last_report > host.last_report]
+    if twins:
+        twin = max(twins, key=lambda other: other.last_report)
+        found.append(SilenceReason(ELSEWHERE, twin.site, None, twin.first_report, None, 1))
+    return found
+
+
+def _of_hosts(reasons):
+    """The SilenceReasons of a site's hosts as the site's: one per kind and
+    site, reports added up, the newest held or the first report elsewhere,
+    the hosts counted."""
+    merged = {}
+    for reason in reasons:
+        key = (reason.kind, site_key(reason.site))
+        before = merged.get(key)
+        if before is None:
+            merged[key] = reason
+        elif reason.kind == HELD:
+            merged[key] = before._replace(reports=before.reports + reason.reports,
+                                          at=max(before.at, reason.at),
+                                          held=tuple(sorted(set(before.held + reason.held))),
+                                          hosts=before.hosts + reason.hosts)
+        else:
+            merged[key] = before._replace(at=min(before.at, reason.at),
+                                          hosts=before.hosts + reason.hosts)
+    return tuple(sorted(merged.values(), key=lambda r: (r.kind, site_order(r.site))))

@@ -15,6 +15,7 @@ import time
 
 from . import analysis, compliance_cache
 from .baselines import BaselineError, dpkg_caveats, parse_baseline
+from .closest import closest_names, did_you_mean, stored_ones
 from .cli_common import (PROG, CommandError, UsageError, actions_of, command, emit,
                          emit_records, keeper_of, site_of, store_of, with_at, with_format,
                          with_rows, with_site)
@@ -107,7 +108,12 @@ def baseline_keep(args):
     infos = sorted(store.baselines.latest(), key=lambda info: (-info.created, info.name))
     unknown = set(args.names) - {info.name for info in infos}
     if unknown:
-        raise CommandError("unknown baseline(s): %s" % ", ".join(sorted(unknown)))
+        stored = sorted(info.name for info in infos)
+        meant = {name: closest_names(name, stored) for name in unknown}
+        raise CommandError("unknown baseline(s): %s%s" % (", ".join(
+            "%s (%s)" % (name, did_you_mean(meant[name])) if meant[name] else name
+            for name in sorted(unknown)),
+            "" if any(meant.values()) else ": " + stored_ones(stored)))
     baselines = []
     for info in infos:
         if args.names and info.name not in args.names:

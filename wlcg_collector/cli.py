@@ -1,7 +1,8 @@
 """`wlcg-collector`: set up the collector, serve it, and read what it holds.
 
-Exit codes: 0 success; 1 the request failed (unknown host or site, a
-report rejected, the database unavailable); 2 usage or configuration error.
+Exit codes: 0 success; 1 the request failed (unknown host, site or
+baseline, nothing known of a host at the time asked, a report rejected,
+the database unavailable); 2 usage or configuration error.
 """
 
 import argparse
@@ -17,10 +18,11 @@ from .advisories import commands as advisory_commands
 from .advisories import tag_commands
 from .baselines import BaselineError, parse_requirement
 from .config import ConfigError, check_key_pairs
-from .dates import format_time
+from .dates import format_day, format_days, format_time
 from .cli_common import (PROG, CommandError, UsageError, command, config_of, date_arg,
-                         decimal_number, draw_plot, emit, emit_records, host_of, site_of,
-                         store_of, whole_number, with_at, with_format, with_plot, with_site)
+                         decimal_number, draw_plot, emit, emit_records, failure_line, host_of,
+                         site_of, store_of, whole_number, with_at, with_format, with_plot,
+                         with_site)
 from .db import PendingReport, StoreError, StoreFault
 from .history import changes
 from .ingest import Rejected, is_plaintext, open_body, site_notice
@@ -28,8 +30,8 @@ from .output import record_rows
 from .plot import plot_adoption
 from .remote import printable
 from .report import ReportError
-from .site_names import site_key
-from .statuses import QUARANTINED
+from .site_names import same_site, site_key
+from .statuses import LISTED, QUARANTINED
 from .versions import compare
 
 INGEST_MAX = 64 * 1024 * 1024
@@ -42,8 +44,9 @@ def build_parser():
     parser = argparse.ArgumentParser(prog=PROG, description=(
         "The WLCG package collector: receives encrypted package reports, keeps them with "
         "their history, and answers questions about them."), epilog=(
-        "Exit codes: 0 success; 1 the request failed (unknown host or site, report "
-        "rejected, database unavailable); 2 usage or configuration error. Dates are ISO "
+        "Exit codes: 0 success; 1 the request failed (unknown host, site or baseline, nothing "
+        "known of a host at the time asked, report rejected, database unavailable); 2 usage "
+        "or configuration error. Dates are ISO "
         "8601 in UTC: 2026-01-31 (midnight) or 2026-01-31T18:00:00Z."))
     parser.add_argument("--config", metavar="FILE",
                         help="INI file (default $WLCG_COLLECTOR_CONFIG, else "
@@ -90,7 +93,7 @@ def main(argv=None):
         sys.stderr.write("%s: %s\n" % (PROG, exc))
         return 2
     except (CommandError, StoreError, StoreFault, crypto.CryptoError, BaselineError) as exc:
-        sys.stderr.write("%s: %s\n" % (PROG, exc))
+        sys.stderr.write("%s: %s\n" % (PROG, failure_line(exc)))
         return 1
     except KeyboardInterrupt:
         return 130
@@ -303,7 +306,21 @@ STATE_COLUMNS = ["name", "version", "arch"]
 
 def cmd_state(args):
     store = store_of(args, read=True)
-    emit(state_rows(store, host_of(store, args), args.at), STATE_COLUMNS, args.format)
+    host = host_of(store, args)
+    before = before_first_report(host, args.at)
+    if before:
+        raise CommandError(before)
+    emit(state_rows(store, host, args.at), STATE_COLUMNS, args.format)
+
+
+def before_first_report(host, at):
+    """Why nothing is known of a Host at `at`, before its first report
+    (None: something is): an empty `state` would read as a host with no
+    packages."""
+    if at is None or at >= host.first_report:
+        return None
+    return "%s at %s first reported at %s: nothing is known of it at %s" % (
+        host.name, host.site, format_time(host.first_report), format_time(at))
 
 
 def state_rows(store, host, at=None):
@@ -317,7 +334,8 @@ def declare_history(commands):
                             cmd_history))
     p.add_argument("host", metavar="HOST")
     with_site(p)
-    p.add_argument("--since", metavar="DATE", type=date_arg)
+    p.add_argument("--since", metavar="DATE", type=date_arg, help="the changes from DATE on")
+    with_until(p)
 
 
 HISTORY_COLUMNS = ["time", "action", "name", "arch", "old", "new"]
@@ -325,15 +343,17 @@ HISTORY_COLUMNS = ["time", "action", "name", "arch", "old", "new"]
 
 def cmd_history(args):
     store = store_of(args, read=True)
-    emit(history_rows(store, host_of(store, args), args.since), HISTORY_COLUMNS, args.format)
+    until = until_of(args, args.since)
+    emit(history_rows(store, host_of(store, args), args.since, until), HISTORY_COLUMNS,
+         args.format)
 
 
-def history_rows(store, host, since=None):
-    """`history`'s rows (HISTORY_COLUMNS): a Host's changes since `since`
-    (None: all), by time, name and arch."""
+def history_rows(store, host, since=None, until=None):
+    """`history`'s rows (HISTORY_COLUMNS): a Host's changes from `since`
+    and before `until` (None: all), by time, name and arch."""
     events = changes(host.packager, store.hosts.intervals(host.id, since), since)
     return [dict(zip(HISTORY_COLUMNS, (format_time(event[0]),) + tuple(event[1:])))
-            for event in events]
+            for event in events if until is None or event[0] < until]
 
 
 def declare_reports(commands):
@@ -421,24 +441,81 @@ def declare_changes(commands):
                             cmd_changes))
     with_site(p)
     p.add_argument("--since", metavar="DATE", type=date_arg,
-                   help="default: 7 days ago")
+                   help="the changes from DATE on (default: 7 days ago)")
+    with_until(p)
     p.add_argument("--package", metavar="NAME")
 
 
 def cmd_changes(args):
+    since = args.since if args.since is not None else int(time.time()) - 7 * analysis.DAY
+    until = until_of(args, since)
     store = store_of(args, read=True)
     site = site_of(store, args)
-    since = args.since if args.since is not None else int(time.time()) - 7 * analysis.DAY
-    emit_records(analysis.fleet_changes(store, since, site, args.package),
+    emit_records(analysis.fleet_changes(store, since, site, args.package, until),
                  analysis.CHANGES_COLUMNS, args.format)
 
 
+def with_until(parser):
+    """`history` and `changes`: --until DATE."""
+    parser.add_argument("--until", metavar="DATE", type=date_arg,
+                        help="the changes before DATE (a date alone: its midnight, so "
+                             "--until 2026-02-01 ends with January's)")
+
+
+def until_of(args, since):
+    """--until, checked to come after --since (None when not given)."""
+    if args.until is not None and since is not None and args.until <= since:
+        raise UsageError("--until %s is not after --since %s" % (format_time(args.until),
+                                                                 format_time(since)))
+    return args.until
+
+
 def declare_stale(commands):
-    p = with_format(command(commands, "stale", "hosts and whole sites that stopped reporting",
-                            cmd_stale))
-    p.add_argument("--days", type=decimal_number, required=True)
+    p = with_format(command(commands, "stale", "hosts and whole sites that stopped reporting, "
+                                               "the longest silent first, with why where the "
+                                               "collector knows; then the listed sites that "
+                                               "never reported", cmd_stale))
+    p.add_argument("--days", type=decimal_number,
+                   help="silent for more than DAYS days (default: [officer] stale_days)")
+    with_site(p)
+
+
+STALE_COLUMNS = ["site", "host", "last_report", "silent_for", "reason"]
 
 
 def cmd_stale(args):
-    emit_records(analysis.stale(store_of(args, read=True), args.days, int(time.time())),
-                 analysis.STALE_COLUMNS, args.format)
+    days = args.days if args.days is not None else config_of(args).stale_days
+    store = store_of(args, read=True)
+    if args.site is not None and not any(
+            row.status == LISTED and same_site(row.name, args.site)
+            for row in store.sites.rows()):  # (a listed site may have never reported)
+        site_of(store, args)
+    emit(stale_rows(store, days, int(time.time()), args.site), STALE_COLUMNS, args.format)
+
+
+def stale_rows(store, days, now, site=None, visible=None):
+    """`stale`'s rows (STALE_COLUMNS): analysis.stale's Silent records,
+    their reasons in words (only those naming a `visible` site, if given)."""
+    return [stale_row(silent) for silent in analysis.stale(store, days, now, site, visible)]
+
+
+def stale_row(silent):
+    """A Silent as `stale` prints it: its reasons in words."""
+    if silent.last_report is None:
+        reasons = ["on the list of sites, never reported"]
+    else:
+        reasons = [silence_reason(reason, silent) for reason in silent.reasons]
+    return {"site": silent.site, "host": silent.host,
+            "last_report": format_time(silent.last_report),
+            "silent_for": None if silent.silent_for is None else format_days(silent.silent_for),
+            "reason": "; ".join(reasons) or None}
+
+
+def silence_reason(reason, silent):
+    """An analysis.SilenceReason of a Silent row in words."""
+    of = " (%d of %d hosts)" % (reason.hosts, silent.hosts) if silent.host is None else ""
+    if reason.kind == analysis.HELD:
+        return "%d report(s)%s held in the quarantine (%s), the newest received %s%s" % (
+            reason.reports, "" if same_site(reason.site, silent.site) else
+            " under site %s" % reason.site, ", ".join(reason.held), format_day(reason.at), of)
+    return "reports under site %s since %s%s" % (reason.site, format_day(reason.at), of)

@@ -16,7 +16,7 @@ from .config import load_config
 from .dates import parse_date
 from . import check_schema
 from .db import StoreError, open_store
-from .db.errors import AmbiguousHost
+from .db.errors import AmbiguousHost, UnknownName
 from .output import FORMATS, record_rows, render
 
 PROG = "wlcg-collector"
@@ -186,12 +186,19 @@ def emit_records(records, columns, fmt, renamed=None):
     emit(record_rows(records, columns, renamed), columns, fmt)
 
 
+def failure_line(exc):
+    """The one line a command prints for a failure: a name that names
+    nothing, with the closest names that do (the officer may read them
+    all)."""
+    return exc.line() if isinstance(exc, UnknownName) else str(exc)
+
+
 def site_of(store, args):
     """--site, checked to exist (None when not given)."""
     try:
         analysis.require_site(store, args.site)
     except StoreError as exc:
-        raise CommandError(str(exc))
+        raise CommandError(failure_line(exc))
     return args.site
 
 
@@ -202,4 +209,4 @@ def host_of(store, args):
     except AmbiguousHost as exc:
         raise CommandError("%s: give --site" % exc)
     except StoreError as exc:
-        raise CommandError(str(exc))
+        raise CommandError(failure_line(exc))

@@ -52,3 +52,8 @@ def format_time(seconds):
 def format_day(seconds):
     """'2026-01-31': the UTC day of a time."""
     return time.strftime("%Y-%m-%d", time.gmtime(seconds))
+
+
+def format_days(seconds):
+    """'12.5 days': a length of time in days, as the commands' --days count."""
+    return "%.1f days" % (seconds / DAY)

@@ -12,6 +12,7 @@ content's digest without verifying it again.
 import time
 
 from . import certs, crypto, trust
+from .closest import did_you_mean
 from .db.records import IngestResult
 from .limits import MAX_PACKAGES
 from .report import ReportError, TooManyPackages, parse_report
@@ -152,8 +153,7 @@ def site_notice(site):
                 "to %s" % (site.sent, site.site, site.site))
     if site.unknown:
         return "site %s is not on the collector's list of sites%s: check --site" % (
-            site.site, " (did you mean %s?)" % " or ".join(site.suggestions)
-            if site.suggestions else "")
+            site.site, " (%s)" % did_you_mean(site.suggestions) if site.suggestions else "")
     return None
 
 

@@ -26,7 +26,7 @@ helpers.
 import json
 import time
 
-from . import analysis, topology
+from . import topology
 from .advisories.commands import (advisory_document, advisory_list_rows, curve_rows,
                                   exposure_rows, exposures, vulnerable_at, vulnerable_rows)
 from .advisories.exposure import SECURITY_SEVERITIES
@@ -35,7 +35,8 @@ from .advisories.streams import StreamTable
 from .baseline_commands import compliance_rows, summary_rows
 from .campaign_commands import burndown_rows, campaign_rows, closed_status, notice_rows
 from .campaigns import CampaignError, status_at, status_document
-from .cli import adoption_rows, history_rows, host_rows, state_rows
+from .cli import (adoption_rows, before_first_report, history_rows, host_rows, stale_rows,
+                  state_rows)
 from .limits import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
 from .numerals import decimal_number, whole_number
 from .output import json_rows, record_rows
@@ -195,8 +196,8 @@ class JsonPages(object):
                                              self.store.sites.quarantined(UNKNOWN_SITE))
             data["unknown"] = json_rows([unknown_row(site, "json") for site in unknown],
                                         UNKNOWN_COLUMNS)
-        data["stale"] = record_rows(analysis.stale(self.store, stale_days, int(time.time()),
-                                                   scope.sites), analysis.STALE_COLUMNS)
+        data["stale"] = stale_rows(self.store, stale_days, int(time.time()), scope.sites,
+                                   scope.sites)
         if args.get("baseline"):
             _, requirements = self.requirements(args["baseline"])
             data["compliance"] = json_rows(*summary_rows(self.store, self.compliance(
@@ -214,9 +215,13 @@ class JsonPages(object):
 
     def host_json(self, scope, site, name, args):
         """`state HOST --site SITE [--at DATE]` (q=TEXT: the packages whose
-        name holds TEXT, case ignored) and `history HOST --site SITE`."""
+        name holds TEXT, case ignored; a date before the host's first
+        report: 404, as `state` refuses it) and `history HOST --site SITE`."""
         host = self.host_of(scope, site, name)
         at = self.date_arg(args, "at")
+        before = before_first_report(host, at)
+        if before:  # (as `state` refuses it)
+            raise Refused(404, before)
         needle = args.get("q", "").lower()
         return {"state": [row for row in state_rows(self.store, host, at)
                           if needle in row["name"].lower()],

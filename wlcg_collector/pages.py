@@ -39,7 +39,7 @@ import sys
 import time
 import urllib.parse
 
-from . import analysis, campaign_pages, compliance_cache, page_json, topology, trust
+from . import analysis, campaign_pages, cli, compliance_cache, page_json, topology, trust
 from .advisories import pages as advisory_pages
 from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access, remote_user, verified_dn
@@ -386,7 +386,8 @@ class OfficerPages(page_json.JsonPages):
             timeline[-1]["changes"].append({"action": action, "name": package, "arch": arch,
                                             "old": old, "new": new})
         return {"site": site, "host": host, "packages": packages, "q": args.get("q", ""),
-                "at": args.get("at", ""), "timeline": timeline[:TIMELINE_LIMIT],
+                "at": args.get("at", ""), "before": cli.before_first_report(host, at),
+                "timeline": timeline[:TIMELINE_LIMIT],
                 "more": max(0, len(timeline) - TIMELINE_LIMIT)}
 
     def quarantine(self, scope, args):

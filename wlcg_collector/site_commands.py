@@ -7,6 +7,9 @@ report under that are not among them, and the repairs of site names.
                                   CRIC JSON or GOCDB XML)
     sites rename OLD NEW          a site renamed in the topology
     sites merge TYPO INTO         a misspelt site joined to the real one
+                                  (both: --dry-run, what would move;
+                                  --force, a listed site into a name
+                                  not on the list)
     sites renames                 the renames and merges done
     sites show SITE [--days N]    one site: as `sites` lists it, whom it
                                   names, and the reports its bounds
@@ -24,7 +27,8 @@ import time
 from . import contacts, topology, trust
 from .cli_common import (CommandError, UsageError, actions_of, command, config_of, emit,
                          emit_records, store_of, whole_number, with_format)
-from .db.site_store import MERGE, RENAME
+from .db.errors import UnknownHost
+from .db.site_store import MERGE, RENAME, ListedSiteRefused
 from .dates import DAY, format_day, format_time
 from .remote import SourceError, fetch, printable, read_file
 from .site_names import same_site
@@ -32,8 +36,8 @@ from .trust import UNKNOWN_SITE
 
 MAX_LIST_BYTES = 32 * 1024 * 1024  # a whole CRIC site export is a few MB
 SITE_COLUMNS = ["site", "status", "tier", "country", "gocdb", "hosts", "last_report"]
-UNKNOWN_COLUMNS = ["site", "hosts", "quarantined", "last_report", "suggestions", "host_names",
-                   "senders"]
+UNKNOWN_COLUMNS = ["site", "hosts", "quarantined", "last_report", "suggestions", "also_at",
+                   "host_names", "senders"]
 RENAME_COLUMNS = ["id", "time", "kind", "old", "new", "hosts", "merged", "reports",
                   "intervals", "by"]
 SHOW_FIELDS = ["site", "status", "tier", "country", "gocdb", "hosts", "last_report",
@@ -73,12 +77,20 @@ def declare_sites(commands):
                    help="print nothing unless the import failed (for the timer)")
     s = command(actions, "rename", "a site renamed in the topology: its hosts, history, "
                                    "reports and pins move to the new name", sites_rename)
-    s.add_argument("old", metavar="OLD")
-    s.add_argument("new", metavar="NEW")
+    s.epilog = ("example: UKI-LT2-LANCS became UKI-NORTHGRID-LANCS-HEP in the topology (import "
+                "the list that names it first): sites rename UKI-LT2-LANCS "
+                "UKI-NORTHGRID-LANCS-HEP")
+    s.add_argument("old", metavar="OLD", help="the name the site had")
+    s.add_argument("new", metavar="NEW", help="its new name (no host has it yet)")
+    with_move_options(s, "rename")
     s = command(actions, "merge", "a misspelt site: its hosts join site INTO (a host under "
                                   "both becomes one when they reported in turn)", sites_merge)
-    s.add_argument("old", metavar="TYPO")
-    s.add_argument("new", metavar="INTO")
+    s.epilog = ("example: hosts reported under INFN_PISA, a typo of the listed INFN-PISA: "
+                "sites merge INFN_PISA INFN-PISA")
+    s.add_argument("old", metavar="TYPO", help="the misspelt name, which goes")
+    s.add_argument("new", metavar="INTO", help="the right name (listed, or with hosts), which "
+                                               "stays")
+    with_move_options(s, "merge")
     with_format(command(actions, "renames", "the renames and merges done", sites_renames),
                 inherited=True)
     s = command(actions, "show", "one site as `sites` lists it, its quarantined reports, its "
@@ -123,6 +135,8 @@ def unknown_row(site, fmt):
     return {"site": site.site, "hosts": site.hosts, "quarantined": site.quarantined,
             "last_report": format_time(site.last_report) if site.last_report is not None
             else None, "suggestions": " ".join(site.suggestions),
+            "also_at": " ".join("%s (%d of %d hosts)" % (other, count, site.hosts)
+                                for other, count in site.also_at) or None,
             "host_names": names(site.host_names), "senders": names(site.senders)}
 
 
@@ -185,6 +199,17 @@ def sites_contacts_import(args):
     return 1 if refused else 0
 
 
+def with_move_options(parser, kind):
+    """`sites rename` and `merge`: --dry-run and --force."""
+    parser.add_argument("--dry-run", action="store_true",
+                        help="say what would move (hosts, reports, intervals, pins), and write "
+                             "nothing")
+    parser.add_argument("--force", action="store_true",
+                        help="%s a listed site %s a name that is not on the list all the same "
+                             "(refused: the arguments swapped would make a typo official)"
+                        % (kind, "into" if kind == MERGE else "to"))
+
+
 def sites_rename(args):
     move_site(args, RENAME)
 
@@ -194,8 +219,17 @@ def sites_merge(args):
 
 
 def move_site(args, kind):
-    store = store_of(args)
-    done = store.sites.move(args.old, args.new, kind, int(time.time()), officer_name())
+    store = store_of(args)  # (a dry run too: what the primary would do)
+    try:
+        done = store.sites.move(args.old, args.new, kind, int(time.time()), officer_name(),
+                                args.force, args.dry_run)
+    except ListedSiteRefused as exc:
+        raise CommandError("%s; --force %s %s %s %s all the same" % (
+            exc, "merges" if exc.kind == MERGE else "renames", exc.listed,
+            "into" if exc.kind == MERGE else "to", exc.other))
+    if args.dry_run:
+        say_plan(done)
+        return
     print("%s site %s %s %s: %d host(s) moved (%d merged with a host of the same name), "
           "%d report(s), %d interval(s); reports naming %s are stored under %s from now on"
           % ("renamed" if kind == RENAME else "merged", done.old_name,
@@ -216,6 +250,26 @@ def move_site(args, kind):
                   if aside.entry is not None else "was in the quarantine already"))
 
 
+def say_plan(plan):
+    """What `sites rename` or `merge --dry-run` found it would do."""
+    print("%s site %s %s %s would move %d host(s) (%d merged with a host of the same name), "
+          "%d report(s), %d interval(s), %d quarantined report(s) and %d host pin(s); nothing "
+          "written (--dry-run)" % (
+              "renaming" if plan.kind == RENAME else "merging", plan.old_name,
+              "to" if plan.kind == RENAME else "into", plan.new_name, plan.hosts, plan.merged,
+              plan.reports, plan.intervals, plan.quarantined, plan.pinned))
+    if plan.site_key is not None:
+        print("the site key of %s (SHA256 %s) %s" % (
+            plan.old_name, trust.short_fingerprint(plan.site_key),
+            "would move to %s" % plan.new_name if plan.site_key_moves else
+            "would not be moved: %s has hosts or a key of its own" % plan.new_name))
+    for aside in plan.set_aside:
+        print("%s: %s at %s, %s at %s: the host of %s would be kept, the other's latest report "
+              "would wait in the quarantine" % (
+                  aside.host, trust.describe_pin(*aside.target_pin), plan.new_name,
+                  trust.describe_pin(*aside.twin_pin), plan.old_name, plan.new_name))
+
+
 def sites_renames(args):
     rows = [{"id": r.id, "time": format_time(r.done), "kind": r.kind, "old": r.old_name,
              "new": r.new_name, "hosts": r.hosts, "merged": r.merged, "reports": r.reports,
@@ -233,7 +287,7 @@ def sites_show(args):
     events = store.quotas.events(args.site, since)
     named = store.contacts.of_site(args.site)
     if not lines and not events and named.csirt is None and not named.contacts:
-        raise CommandError("unknown site %r" % args.site)
+        raise UnknownHost("unknown site %r" % args.site, store.sites.closest_to(args.site))
     line = lines[0] if lines else topology.SiteLine(events[0].site if events else named.site,
                                                     None, None, None, None, 0, None)
     shown = dict(line._asdict(), last_report=format_time(line.last_report),

@@ -22,6 +22,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 from collections import namedtuple
 
+from .closest import SUGGESTIONS, closest_names
 from .limits import MAX_SITE_FIELD as MAX_FIELD
 from .report import HEADER_LIMITS, SITE_RE, SITE_RULE, is_site_name
 from .site_names import same_site, site_key, site_order
@@ -29,10 +30,6 @@ from .statuses import ACCEPTED, LISTED
 
 FORMATS = ("plain", "cric", "gocdb")
 MAX_SITES = 100000
-# how far (edits, after case and separators) a name may be from an
-# official one to be offered as what was meant
-MAX_DISTANCE = 3
-SUGGESTIONS = 3
 # a re-import that would retire more than this share of the listed sites
 # (and more than a handful) is taken for a truncated export
 SHRINK_SHARE = 0.5
@@ -200,55 +197,12 @@ def _parse_gocdb(text, name):
 
 # ---------------------------------------------------------------- suggestions
 
-def folded(name):
-    """A name as people confuse it: case and the separators - _ . ignored."""
-    return re.sub(r"[-_.]", "", site_key(name))
-
-
-def edit_distance(a, b, limit):
-    """The optimal string alignment distance of a and b (insertions,
-    deletions, substitutions, adjacent swaps), or limit + 1 once it is
-    certainly more than limit."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous, current = None, list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        before, previous, current = previous, current, [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                value = min(value, before[j - 2] + 1)
-            current[j] = value
-        if min(current) > limit:
-            return limit + 1
-    return current[-1]
-
-
 def suggestions(name, official, limit=SUGGESTIONS):
     """The official names closest to `name`, closest first: official is
-    [(site name, [aliases])] (an alias: the site's GOCDB name). A name
-    equal to a site's alias, or to its name but for case and separators,
-    comes first; then names within MAX_DISTANCE edits."""
-    key = folded(name)
-    scored = []
-    for site, aliases in official:
-        if same_site(site, name):
-            continue  # the same name: not a suggestion
-        best = None
-        for candidate in [site] + [a for a in aliases if a]:
-            other = folded(candidate)
-            if other == key:
-                best = 0
-                break
-            allowed = min(MAX_DISTANCE, max(1, len(key) // 4))
-            distance = edit_distance(key, other, allowed)
-            if distance <= allowed and (best is None or distance < best):
-                best = distance
-        if best is not None:
-            scored.append((best, site))
-    scored.sort()
-    return [site for _, site in scored[:limit]]
+    [(site name, [aliases])] (an alias: the site's GOCDB name); closest's
+    rule, a name that is the same site (case ignored) none of them."""
+    return closest_names(name, [(site, aliases) for site, aliases in official
+                                if not same_site(site, name)], limit)
 
 
 def shrink_refusal(current, listed):
@@ -268,9 +222,12 @@ def shrink_refusal(current, listed):
 
 # sites(): every site the officer expects or that hosts report under
 SiteLine = namedtuple("SiteLine", "site status tier country gocdb hosts last_report")
-# unknown(): a site name not on the list, who is behind it and what was meant
+# unknown(): a site name not on the list, who is behind it and what was
+# meant; also_at: [(suggested site, how many of its host names are there
+# too)] of the suggestions that have some (the same hosts, reporting under
+# two names)
 UnknownSite = namedtuple("UnknownSite", "site hosts quarantined last_report suggestions "
-                                        "host_names senders")
+                                        "host_names senders also_at")
 
 
 def site_lines(site_rows, host_sites):
@@ -304,6 +261,10 @@ def unknown_sites(site_rows, hosts, quarantined):
     official = [(row.name, [row.gocdb] if row.gocdb else []) for row in site_rows
                 if row.status in (LISTED, ACCEPTED)]
     found = {}
+    names_at = {}  # the host names of each known site
+    for host in hosts:
+        if site_key(host.site) in known:
+            names_at.setdefault(site_key(host.site), set()).add(host.name)
 
     def entry(site):
         return found.setdefault(site_key(site), {"site": site, "hosts": set(), "held": 0,
@@ -323,7 +284,13 @@ def unknown_sites(site_rows, hosts, quarantined):
         item["held"] += 1
         item["hosts"].add(host)
         item["senders"].add(sender)
-    return [UnknownSite(item["site"], len(item["hosts"]), item["held"], item["last"],
-                        suggestions(item["site"], official), sorted(item["hosts"]),
-                        sorted(s for s in item["senders"] if s))
-            for _, item in sorted(found.items())]
+    unknown = []
+    for _, item in sorted(found.items()):
+        closest = suggestions(item["site"], official)
+        shared = [(site, len(item["hosts"] & names_at.get(site_key(site), set())))
+                  for site in closest]
+        unknown.append(UnknownSite(item["site"], len(item["hosts"]), item["held"], item["last"],
+                                   closest, sorted(item["hosts"]),
+                                   sorted(s for s in item["senders"] if s),
+                                   [(site, count) for site, count in shared if count]))
+    return unknown

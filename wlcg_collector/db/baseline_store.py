@@ -1,6 +1,7 @@
 """Stored baselines: the officer's reference versions, one revision per
 `baseline add`, never changed afterwards."""
 
+from ..closest import closest_names
 from .database import Part
 from .errors import DuplicateRow, StoreError, UnknownBaseline
 from .records import Baseline, BaselineInfo
@@ -33,6 +34,9 @@ class BaselineStore(Part):
             revision = self.db.read(self.sql.SELECT_BASELINE_REVISION, (name,))[0][0]
         row = self.db.read_one(self.sql.SELECT_BASELINE, (name, revision)) if revision else None
         if row is None:
-            raise UnknownBaseline("unknown baseline %r%s" % (
-                name, " revision %s" % revision if revision else ""))
+            if revision:  # a revision that is not there: the name is right
+                raise UnknownBaseline("unknown baseline %r revision %s" % (name, revision))
+            stored = [info.name for info in self.latest()]
+            raise UnknownBaseline("unknown baseline %r" % name, closest_names(name, stored),
+                                  stored)
         return Baseline(*row)

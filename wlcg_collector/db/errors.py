@@ -3,6 +3,8 @@ holds a statement or a value the database was given. No exception of a
 database driver leaves the package: Database.transaction turns each into
 one of these."""
 
+from ..closest import did_you_mean, stored_ones
+
 
 class StoreError(Exception):
     """A storage problem that is not the database being away."""
@@ -45,7 +47,30 @@ class StoreFault(Exception):
     a fault must never pass for one."""
 
 
-class UnknownHost(StoreError):
+class UnknownName(StoreError):
+    """A name that names nothing stored (a site, a host, a baseline). The
+    message says only that; apart from it, `suggestions` are the closest
+    names that are there (closest.closest_names) and, where the officer is
+    better told every one when none is close (baselines), `stored` holds
+    them all (else None). They may name other sites: a front end shows
+    them only to whom may read them (line() is the officer's)."""
+
+    def __init__(self, message, suggestions=(), stored=None):
+        StoreError.__init__(self, message)
+        self.suggestions = tuple(suggestions)
+        self.stored = None if stored is None else tuple(stored)
+
+    def line(self):
+        """The message with what was probably meant: "unknown site 'X':
+        did you mean Y?" (or the stored ones)."""
+        if self.suggestions:
+            return "%s: %s" % (self, did_you_mean(self.suggestions))
+        if self.stored is not None:
+            return "%s: %s" % (self, stored_ones(self.stored))
+        return str(self)
+
+
+class UnknownHost(UnknownName):
     """No such host (or site), or a host name known at several sites."""
 
 
@@ -71,7 +96,7 @@ class SchemaNotCurrent(StoreError):
         self.needed = needed
 
 
-class UnknownBaseline(StoreError):
+class UnknownBaseline(UnknownName):
     """No stored baseline of that name (or revision)."""
 
 

@@ -1,6 +1,7 @@
 """What the store knows of single hosts and sites: their facts, their
 packages now or at any time, their intervals and their reports."""
 
+from ..closest import closest_names
 from .database import Part
 from .errors import AmbiguousHost, UnknownHost
 from .records import Host, Interval, Package, ReportRow
@@ -32,8 +33,9 @@ class HostReads(Part):
         row = self.db.read_one(self.sql.SELECT_HOST, (site, name.lower()))
         if row is None:
             if not self.sites.exists(site):
-                raise UnknownHost("unknown site %r" % site)
-            raise UnknownHost("unknown host %r at site %r" % (name, site))
+                raise UnknownHost("unknown site %r" % site, self.sites.closest_to(site))
+            raise UnknownHost("unknown host %r at site %r" % (name, site),
+                              self.closest_to(name, site))
         return Host(*row)
 
     def find(self, name, site=None):
@@ -43,10 +45,19 @@ class HostReads(Part):
             return self.get(site, name)
         rows = self.db.read(self.sql.SELECT_HOSTS_NAMED, (name.lower(),))
         if not rows:
-            raise UnknownHost("unknown host %r" % name)
+            raise UnknownHost("unknown host %r" % name, self.closest_to(name))
         if len(rows) > 1:
             raise AmbiguousHost(name, [Host(*r).site for r in rows])
         return Host(*rows[0])
+
+    def closest_to(self, name, site=None):
+        """The host names closest to one that names no host
+        (closest.closest_names): of one site, or of the whole fleet."""
+        where, params = "", ()
+        if site is not None:
+            where, params = " WHERE site = " + self.dialect.placeholder, (site,)
+        statement = self.sql.SELECT_NAMES_OF_HOSTS.format(where=where)
+        return closest_names(name.lower(), [row[0] for row in self.db.read(statement, params)])
 
     def state(self, host_id, at=None):
         """[Package] installed at time `at` (None: now), by name, arch, version."""

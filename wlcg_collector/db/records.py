@@ -60,6 +60,15 @@ class SiteMove(SiteRename):
 # as entry `entry` (None: the same report was there already), its reports
 # stay in the audit trail, marked set aside
 SetAside = namedtuple("SetAside", "host target_pin twin_pin entry")
+# move(dry_run=True): what a rename or merge would do, nothing written:
+# the hosts that would move (merged: joined with a host of the same name
+# at the target), their reports and intervals, the quarantined reports,
+# the hosts pinned to a key (their pins move with them), the old site's
+# key (None: none) and whether it would move (else it is dropped), and the
+# hosts met at both sites with two pins, to be set aside ([SetAside],
+# entry None)
+SitePlan = namedtuple("SitePlan", "kind old_name new_name hosts merged reports intervals "
+                                  "quarantined pinned site_key site_key_moves set_aside")
 # site_aliases(): a name renamed or merged away, and what it became
 SiteAlias = namedtuple("SiteAlias", "alias site rename_id")
 # hosts_by_site(): every host's site, name and who made it

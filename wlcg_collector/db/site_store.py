@@ -6,6 +6,7 @@ moves, in one transaction) and the aliases they leave."""
 import hashlib
 import json
 import time
+from collections import namedtuple
 
 from .. import trust
 from ..limits import MAX_OFFICER, MAX_REASON, MAX_SENDER, MAX_SITE_SOURCE
@@ -16,10 +17,18 @@ from ..topology import suggestions
 from .database import Part, chunks
 from .errors import StoreError
 from .records import (SetAside, Site, SiteAlias, SiteHost, SiteImport, SiteList, SiteMove,
-                      SiteRename, SiteResolution, SiteRow, host_order)
+                      SitePlan, SiteRename, SiteResolution, SiteRow, host_order)
 from .statements import HostPinOf, MovingHost
 
 RENAME, MERGE = "rename", "merge"
+
+# what _plan_move read and decided: the SitePlan; the names as given; the
+# old site's list status; the new site's name as listed (None: not
+# listed); the sites' pinned keys ({site: bytes or
+# None}); the hosts to join ((earlier id, first), (later id, first)); the
+# twins to set aside (old host, new host, twin pin, keeper pin)
+_PlannedMove = namedtuple("_PlannedMove", "plan old new listed old_status new_name keys pairs "
+                                          "twins")
 # how long a process keeps the official names it suggests from (a
 # suggestion is a hint: one a few minutes old is as good)
 SUGGESTION_NAMES_TTL = 300
@@ -27,6 +36,15 @@ SUGGESTION_NAMES_TTL = 300
 
 class SiteError(StoreError):
     """A rename or merge that cannot be done: nothing changed."""
+
+
+class ListedSiteRefused(SiteError):
+    """A listed site that a rename or merge (`kind`) would move to a name
+    not on the list, unless forced: `listed` and `other` as named."""
+
+    def __init__(self, message, listed, other, kind):
+        SiteError.__init__(self, message)
+        self.listed, self.other, self.kind = listed, other, kind
 
 
 class SiteStore(Part):
@@ -72,6 +90,16 @@ class SiteStore(Part):
     def exists(self, site):
         """Whether a host has that site."""
         return self.db.read_one(self.sql.SELECT_SITE_EXISTS, (site,)) is not None
+
+    def closest_to(self, site):
+        """The names closest to a site name that names no site
+        (closest.closest_names): of the sites hosts report under and those
+        on the list (listed or accepted, with their GOCDB names)."""
+        known = {site_key(row.name): (row.name, [row.gocdb] if row.gocdb else [])
+                 for row in self.rows() if row.status in (LISTED, ACCEPTED)}
+        for reported in self.reported():
+            known.setdefault(site_key(reported.site), (reported.site, []))
+        return suggestions(site, sorted(known.values()))
 
     def rows(self):
         """[SiteRow] of every site the officer expects or expected, by name."""
@@ -195,16 +223,18 @@ class SiteStore(Part):
 
     # -- renames and merges
 
-    def move(self, old, new, kind, now, who):
+    def move(self, old, new, kind, now, who, force=False, dry_run=False):
         """Move every host of site `old` to `new` (kind RENAME: `new` has no
         hosts; MERGE: it has, or is listed), with their intervals, reports,
         pins and quarantined reports, in one transaction. A host name at
         both sites becomes one host when the two reported in turn (the
         later keeps its row, the intervals join where they meet), and the
         whole move is refused when they reported in the same period. `old`
-        becomes an alias of `new`. Returns the SiteRename; SiteError (one
+        becomes an alias of `new`. A listed site is moved to a name that
+        is not listed only with `force` (the arguments swapped would make
+        a typo official). Returns the SiteRename; with `dry_run`, the
+        SitePlan of what it would do, nothing written. SiteError (one
         line, nothing changed) when it cannot be done."""
-        sql = self.sql
         if not is_site_name(new):  # (old may be one: this is how it is repaired)
             raise SiteError("%r is not a site name (%s)" % (new[:120], SITE_RULE))
         if same_site(old, new):
@@ -212,137 +242,176 @@ class SiteStore(Part):
                             "case)" % (old, new))
 
         def work(cursor):
-            listed, old_name, old_status, _ = self.check_site(cursor, old)
-            _, new_name, _, new_alias = self.check_site(cursor, new)
-            if new_alias is not None and not same_site(new_alias, old):
-                # (a name renamed away may be taken back: the undo of a rename)
-                raise SiteError("%s was renamed or merged into %s: name %s instead"
-                                % (new, new_alias, new_alias))
-            cursor.execute(sql.LOCK_SITE_HOSTS, (old,))
-            old_hosts = list(map(MovingHost._make, cursor.fetchall()))
-            cursor.execute(sql.LOCK_SITE_HOSTS, (new,))
-            new_hosts = {host.name: host for host in map(MovingHost._make, cursor.fetchall())}
-            cursor.execute(sql.SELECT_QUARANTINED.format(where=" WHERE site = "
-                                                         + self.dialect.placeholder), (old,))
-            quarantined = len(cursor.fetchall())
-            if not old_hosts and not quarantined:
-                raise SiteError("site %s has no hosts and no quarantined reports: nothing to %s"
-                                % (old, kind))
-            if kind == RENAME and new_hosts:
-                raise SiteError("site %s already has %d host(s): to join %s to it, use sites "
-                                "merge %s %s" % (new, len(new_hosts), old, old, new))
-            if kind == MERGE and not new_hosts and new_name is None:
-                raise SiteError("site %s has no hosts and is not on the list of sites: to give "
-                                "%s a new name, use sites rename %s %s" % (new, old, old, new))
-            keys = {}
-            for site in (old, new):
-                cursor.execute(sql.SELECT_SITE_KEY, (site,))
-                found = cursor.fetchone()
-                keys[site] = bytes(found[0]) if found else None
-            if keys[old] is not None and keys[new] is not None and keys[old] != keys[new]:
-                raise SiteError("sites %s and %s have different site keys pinned: the hosts of "
-                                "one would no longer match their site's key; nothing changed"
-                                % (old, new))
-            pairs, overlapping, set_aside = [], [], []
-            for host in old_hosts:
-                other = new_hosts.get(host.name)
-                if other is None:
-                    continue
-                aside = self._set_aside_if_pins_differ(cursor, host.id, other.id, host.name,
-                                                       old, new_name or new, kind)
-                if aside is not None:
-                    set_aside.append(aside)
-                    continue
-                if host.last_report < other.first_report:
-                    pairs.append(((host.id, host.first_report), (other.id, other.first_report)))
-                elif other.last_report < host.first_report:
-                    pairs.append(((other.id, other.first_report), (host.id, host.first_report)))
-                else:
-                    overlapping.append(host.name)
-            if overlapping:
-                raise SiteError("host %s is at both %s and %s and reported to both in the same "
-                                "period%s: nothing changed" % (
-                                    overlapping[0], old, new,
-                                    " (and %d more host(s))" % (len(overlapping) - 1)
-                                    if len(overlapping) > 1 else ""))
-            cursor.execute(sql.COUNT_SITE_REPORTS, (old,))
-            reports = cursor.fetchone()[0]
-            cursor.execute(sql.COUNT_SITE_INTERVALS, (old,))
-            intervals = cursor.fetchone()[0]
-            for earlier, later in pairs:
-                self._merge_host(cursor, earlier, later)
-            target = new_name or new
-            cursor.execute(sql.MOVE_SITE_HOSTS, (target, old))
-            cursor.execute(sql.MOVE_QUARANTINE, (target, old))
-            dropped_key = None
-            if keys[old] is not None:
-                if keys[new] is None and not new_hosts:
-                    cursor.execute(sql.MOVE_SITE_KEY, (target, old))
-                else:
-                    # a key pinned on first use at a typo site (anyone may have
-                    # made it) never answers for the hosts of the target: its
-                    # hosts' next reports wait for the officer
-                    cursor.execute(sql.DELETE_SITE_KEY, (old,))
-                    dropped_key = keys[old] if keys[new] is None else None
-            if new_name is None and listed:
-                # the officer vouches for the new name: it is no unknown site
-                if old_status == ACCEPTED:
-                    cursor.execute(sql.MOVE_SITE_ROW, (target, old, ACCEPTED))
-                else:
-                    made = ("%s of %s by %s" % (kind, old, who))[:MAX_SITE_SOURCE]
-                    cursor.execute(sql.INSERT_SITE, (target, ACCEPTED, None, None, None, None,
-                                                     made, now, now))
-            elif old_status == ACCEPTED:
-                cursor.execute(sql.DELETE_ACCEPTED_SITE, (old, ACCEPTED))
-            record = (now, kind, old_name or old, target, len(old_hosts), len(pairs),
-                      int(reports), int(intervals), who[:MAX_OFFICER])
-            cursor.execute(sql.INSERT_SITE_RENAME, record)
-            rename_id = cursor.lastrowid
-            cursor.execute(sql.DELETE_SITE_ALIAS, (target,))
-            cursor.execute(sql.REDIRECT_SITE_ALIASES, (target, old))
-            cursor.execute(sql.DELETE_SITE_ALIAS, (old,))
-            cursor.execute(sql.INSERT_SITE_ALIAS, (old_name or old, target, rename_id))
-            moved = SiteMove(rename_id, *record)
-            moved.set_aside, moved.site_key_dropped = tuple(set_aside), dropped_key
-            return moved
-        result = self.db.transaction(work)
-        self._official_names = None
+            planned = self._plan_move(cursor, old, new, kind, force, lock=not dry_run)
+            return planned.plan if dry_run else self._apply_move(cursor, planned, now, who)
+        result = self.db.transaction(work, write=not dry_run)
+        if not dry_run:
+            self._official_names = None
         return result
 
-    def _set_aside_if_pins_differ(self, cursor, twin_id, keeper_id, name, old, new, kind):
-        """A host name at both sites whose two hosts are pinned to different
-        keys (or one unsigned): a merge must not choose between them, since
-        keeping the later pin hands the real host to whoever reported under
-        the typo. The new site's host keeps its row and pin; the other's
-        latest state goes to the quarantine as a key change (the officer
-        accepts it or drops it), its reports stay in the audit trail of the
-        kept host, marked set aside, and its rows go. A SetAside, or None
-        when the pins agree."""
+    def _plan_move(self, cursor, old, new, kind, force, lock):
+        """What moving `old` to `new` would do (a _PlannedMove), read in the
+        move's transaction (its hosts locked, unless only a plan is asked);
+        SiteError when it cannot, or must not, be done. Nothing written."""
         sql = self.sql
-        cursor.execute(sql.SELECT_HOST_PIN_OF, (twin_id,))
+        listed, old_name, old_status, _ = self.check_site(cursor, old)
+        _, new_name, new_status, new_alias = self.check_site(cursor, new)
+        if new_alias is not None and not same_site(new_alias, old):
+            # (a name renamed away may be taken back: the undo of a rename)
+            raise SiteError("%s was renamed or merged into %s: name %s instead"
+                            % (new, new_alias, new_alias))
+        hosts_of = sql.LOCK_SITE_HOSTS if lock else sql.SELECT_SITE_HOSTS
+        cursor.execute(hosts_of, (old,))
+        old_hosts = list(map(MovingHost._make, cursor.fetchall()))
+        cursor.execute(hosts_of, (new,))
+        new_hosts = {host.name: host for host in map(MovingHost._make, cursor.fetchall())}
+        quarantined = {}
+        for site in (old, new):
+            cursor.execute(sql.SELECT_QUARANTINED.format(where=" WHERE site = "
+                                                         + self.dialect.placeholder), (site,))
+            quarantined[site] = len(cursor.fetchall())
+        if not old_hosts and not quarantined[old]:
+            raise SiteError("site %s has no hosts and no quarantined reports: nothing to %s"
+                            % (old, kind))
+        if old_status == LISTED and new_status != LISTED and not force:
+            raise swap_refusal(old_name, new, kind, bool(new_hosts or quarantined[new]))
+        if kind == RENAME and new_hosts:
+            raise SiteError("site %s already has %d host(s): to join %s to it, use sites "
+                            "merge %s %s" % (new, len(new_hosts), old, old, new))
+        if kind == MERGE and not new_hosts and new_name is None:
+            raise SiteError("site %s has no hosts and is not on the list of sites: to give "
+                            "%s a new name, use sites rename %s %s" % (new, old, old, new))
+        keys = {}
+        for site in (old, new):
+            cursor.execute(sql.SELECT_SITE_KEY, (site,))
+            found = cursor.fetchone()
+            keys[site] = bytes(found[0]) if found else None
+        if keys[old] is not None and keys[new] is not None and keys[old] != keys[new]:
+            raise SiteError("sites %s and %s have different site keys pinned: the hosts of "
+                            "one would no longer match their site's key; nothing changed"
+                            % (old, new))
+        pairs, overlapping, twins = [], [], []
+        for host in old_hosts:
+            other = new_hosts.get(host.name)
+            if other is None:
+                continue
+            pins = self._pins_if_they_differ(cursor, host.id, other.id)
+            if pins is not None:
+                twins.append((host, other) + pins)
+                continue
+            if host.last_report < other.first_report:
+                pairs.append(((host.id, host.first_report), (other.id, other.first_report)))
+            elif other.last_report < host.first_report:
+                pairs.append(((other.id, other.first_report), (host.id, host.first_report)))
+            else:
+                overlapping.append(host.name)
+        if overlapping:
+            raise SiteError("host %s is at both %s and %s and reported to both in the same "
+                            "period%s: nothing changed" % (
+                                overlapping[0], old, new,
+                                " (and %d more host(s))" % (len(overlapping) - 1)
+                                if len(overlapping) > 1 else ""))
+        # the twins set aside take their reports and intervals with them
+        cursor.execute(sql.COUNT_SITE_REPORTS, (old,))
+        reports = int(cursor.fetchone()[0])
+        cursor.execute(sql.COUNT_SITE_INTERVALS, (old,))
+        intervals = int(cursor.fetchone()[0])
+        for twin in twins:
+            cursor.execute(sql.COUNT_HOST_REPORTS, (twin[0].id,))
+            reports -= int(cursor.fetchone()[0])
+            cursor.execute(sql.COUNT_HOST_INTERVALS, (twin[0].id,))
+            intervals -= int(cursor.fetchone()[0])
+        target = new_name or new
+        twin_ids = {twin[0].id for twin in twins}
+        # a key pinned on first use at a typo site (anyone may have made it)
+        # never answers for the hosts of a target that has its own
+        key_moves = keys[old] is not None and keys[new] is None and not new_hosts
+        plan = SitePlan(kind, old_name or old, target, len(old_hosts), len(pairs), reports,
+                        intervals, quarantined[old],
+                        sum(1 for host in old_hosts
+                            if host.trust != trust.UNSIGNED and host.id not in twin_ids),
+                        keys[old], key_moves,
+                        tuple(SetAside(host.name, keeper.pin, twin.pin, None)
+                              for host, _, twin, keeper in twins))
+        return _PlannedMove(plan, old, new, listed, old_status, new_name, keys, pairs, twins)
+
+    def _apply_move(self, cursor, planned, now, who):
+        """Do what _plan_move planned, in its transaction: the SiteMove."""
+        sql = self.sql
+        plan, old, new = planned.plan, planned.old, planned.new
+        target = plan.new_name
+        set_aside = [self._set_aside(cursor, host, other, twin, keeper, old, target, plan.kind)
+                     for host, other, twin, keeper in planned.twins]
+        for earlier, later in planned.pairs:
+            self._merge_host(cursor, earlier, later)
+        cursor.execute(sql.MOVE_SITE_HOSTS, (target, old))
+        cursor.execute(sql.MOVE_QUARANTINE, (target, old))
+        dropped_key = None
+        if planned.keys[old] is not None:
+            if plan.site_key_moves:
+                cursor.execute(sql.MOVE_SITE_KEY, (target, old))
+            else:
+                # its hosts' next reports signed with it wait for the officer
+                cursor.execute(sql.DELETE_SITE_KEY, (old,))
+                dropped_key = planned.keys[old] if planned.keys[new] is None else None
+        if planned.new_name is None and planned.listed:
+            # the officer vouches for the new name: it is no unknown site
+            if planned.old_status == ACCEPTED:
+                cursor.execute(sql.MOVE_SITE_ROW, (target, old, ACCEPTED))
+            else:
+                made = ("%s of %s by %s" % (plan.kind, old, who))[:MAX_SITE_SOURCE]
+                cursor.execute(sql.INSERT_SITE, (target, ACCEPTED, None, None, None, None,
+                                                 made, now, now))
+        elif planned.old_status == ACCEPTED:
+            cursor.execute(sql.DELETE_ACCEPTED_SITE, (old, ACCEPTED))
+        record = (now, plan.kind, plan.old_name, target, plan.hosts, plan.merged, plan.reports,
+                  plan.intervals, who[:MAX_OFFICER])
+        cursor.execute(sql.INSERT_SITE_RENAME, record)
+        rename_id = cursor.lastrowid
+        cursor.execute(sql.DELETE_SITE_ALIAS, (target,))
+        cursor.execute(sql.REDIRECT_SITE_ALIASES, (target, old))
+        cursor.execute(sql.DELETE_SITE_ALIAS, (old,))
+        cursor.execute(sql.INSERT_SITE_ALIAS, (plan.old_name, target, rename_id))
+        moved = SiteMove(rename_id, *record)
+        moved.set_aside, moved.site_key_dropped = tuple(set_aside), dropped_key
+        return moved
+
+    def _pins_if_they_differ(self, cursor, twin_id, keeper_id):
+        """(twin, keeper) HostPinOf of a host name at both sites whose two
+        hosts are pinned to different keys (or one unsigned), else None. A
+        merge must not choose between them: keeping the later pin hands
+        the real host to whoever reported under the typo."""
+        cursor.execute(self.sql.SELECT_HOST_PIN_OF, (twin_id,))
         twin = HostPinOf.of(cursor.fetchone())
-        cursor.execute(sql.SELECT_HOST_PIN_OF, (keeper_id,))
+        cursor.execute(self.sql.SELECT_HOST_PIN_OF, (keeper_id,))
         keeper = HostPinOf.of(cursor.fetchone())
-        if twin.pin == keeper.pin:
-            return None
-        cursor.execute(sql.SELECT_STATE_NOW, (twin_id,))
+        return None if twin.pin == keeper.pin else (twin, keeper)
+
+    def _set_aside(self, cursor, host, other, twin, keeper, old, new, kind):
+        """A host whose pins differ (_pins_if_they_differ): the new site's
+        host (`other`) keeps its row and pin; the other's latest state goes
+        to the quarantine as a key change (the officer accepts it or drops
+        it), its reports stay in the audit trail of the kept host, marked
+        set aside, and its rows go. Its SetAside."""
+        sql = self.sql
+        cursor.execute(sql.SELECT_STATE_NOW, (host.id,))
         text = state_as_report(json.loads(twin.facts), twin.last_report, cursor.fetchall())
         digest = hashlib.sha256(text).digest()
         cursor.execute(sql.SELECT_QUARANTINED_DIGEST, (digest,))
         entry = None
         if cursor.fetchone() is None:
             cursor.execute(sql.INSERT_QUARANTINE, (
-                digest, twin.last_received, twin.created_by[:MAX_SENDER], old, name,
+                digest, twin.last_received, twin.created_by[:MAX_SENDER], old, host.name,
                 trust.KEY_CHANGE,
                 ("set aside by sites %s %s %s: pinned to another key than the host at %s"
                  % (kind, old, new, new))[:MAX_REASON], twin.key_fingerprint,
                 trust.KIND_OF_TRUST.get(twin.trust), twin.key_subject, text, len(text)))
             entry = cursor.lastrowid
-        cursor.execute(sql.SET_REPORTS_ASIDE, (keeper_id, SET_ASIDE, twin_id))
-        cursor.execute(sql.DELETE_HOST_INSTALLS, (twin_id,))
-        cursor.execute(sql.DELETE_HOST_FACTS, (twin_id,))
-        cursor.execute(sql.DELETE_HOST, (twin_id,))
-        return SetAside(name, keeper.pin, twin.pin, entry)
+        cursor.execute(sql.SET_REPORTS_ASIDE, (other.id, SET_ASIDE, host.id))
+        cursor.execute(sql.DELETE_HOST_INSTALLS, (host.id,))
+        cursor.execute(sql.DELETE_HOST_FACTS, (host.id,))
+        cursor.execute(sql.DELETE_HOST, (host.id,))
+        return SetAside(host.name, keeper.pin, twin.pin, entry)
 
     def _merge_host(self, cursor, earlier, later):
         """One host under two sites, reported to in turn: `earlier` and
@@ -372,6 +441,19 @@ class SiteStore(Part):
         cursor.execute(sql.MOVE_HOST_FACTS, (later_id, earlier_id))
         cursor.execute(sql.DELETE_HOST, (earlier_id,))
         cursor.execute(sql.SET_FIRST_REPORT, (earlier_first, later_id))
+
+
+def swap_refusal(listed, other, kind, other_has_hosts):
+    """The ListedSiteRefused of moving listed site `listed` to `other`, a
+    name not on the list: the arguments were probably swapped (a typo twin
+    with hosts or held reports: merge it into the listed site), or the
+    list that names the new name is not imported yet."""
+    if other_has_hosts:
+        meant = "did you mean sites merge %s %s (the typo first)?" % (other, listed)
+    else:
+        meant = "import a list that names %s first;" % other
+    return ListedSiteRefused("%s is on the list of sites and %s is not: %s nothing changed"
+                             % (listed, other, meant), listed, other, kind)
 
 
 def state_as_report(facts, ts, packages):

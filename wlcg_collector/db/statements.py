@@ -192,12 +192,14 @@ class SharedSQL(object):
     SELECT_SITE_LISTS = ("SELECT id, imported, source, format, sites, added, retired, "
                          "imported_by FROM site_lists ORDER BY id")
     # a site's hosts as a rename or merge weighs them (LOCK_SITE_HOSTS)
-    MovingHost = namedtuple("MovingHost", "id name first_report last_report")
+    MovingHost = namedtuple("MovingHost", "id name first_report last_report trust")
     SELECT_SITE_HOSTS = _select(MovingHost, "FROM hosts WHERE site = {p}")
     COUNT_SITE_REPORTS = ("SELECT COUNT(*) FROM reports r JOIN hosts h ON h.id = r.host_id "
                           "WHERE h.site = {p}")
     COUNT_SITE_INTERVALS = ("SELECT COUNT(*) FROM installs i JOIN hosts h ON h.id = i.host_id "
                             "WHERE h.site = {p}")
+    COUNT_HOST_REPORTS = "SELECT COUNT(*) FROM reports WHERE host_id = {p}"
+    COUNT_HOST_INTERVALS = "SELECT COUNT(*) FROM installs WHERE host_id = {p}"
     SELECT_OPEN_INTERVALS_OF = "SELECT package_id FROM installs WHERE host_id = {p} " \
                                "AND removed IS NULL"
     SELECT_INTERVALS_OPENED_AT = ("SELECT package_id, removed FROM installs WHERE host_id = {p} "
@@ -326,6 +328,8 @@ class SharedSQL(object):
     SELECT_HOSTS_NAMED = ("SELECT " + HOST_COLUMNS + " FROM hosts WHERE name = {p} "
                           "ORDER BY " + SITE_ORDER)
     SELECT_SITE_EXISTS = "SELECT 1 FROM hosts WHERE site = {p} LIMIT 1"
+    # the names an unknown host name is compared with (of a site: {where})
+    SELECT_NAMES_OF_HOSTS = "SELECT DISTINCT name FROM hosts{where} ORDER BY name"
     SELECT_STATE_NOW = ("SELECT p.name, p.version, p.arch FROM installs i "
                         "JOIN packages p ON p.id = i.package_id "
                         "WHERE i.host_id = {p} AND i.removed IS NULL "
