@@ -155,3 +155,27 @@ def test_mariadb_connections_share_one_ssl_context(mysql_url):
     finally:
         first.close()
         second.close()
+
+
+def test_a_mariadb_database_whose_rows_differ_is_not_handed_out_as_new(pool):
+    """The check after emptying compares each table's rows (by checksum)
+    with a new database's: a row changed, or one more, is seen."""
+    import pymysql
+    from databases import SchemaChanged
+    from helpers import MYSQL
+    name, url = pool.acquire()
+    try:
+        pool.check(name)  # as new
+        table = next(t for t in pool.new_shape["tables"] if pool.new_shape["rows"][t])
+        conn = pymysql.connect(database=name, autocommit=True, **MYSQL)
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT * FROM %s" % table)
+                columns = [d[0] for d in cursor.description]
+                cursor.execute("UPDATE %s SET %s = %s + 1" % (table, columns[-1], columns[-1]))
+        finally:
+            conn.close()
+        with pytest.raises(SchemaChanged):
+            pool.check(name)
+    finally:
+        pool.release(name)
