@@ -166,6 +166,14 @@ def module_database_url(request, tmp_path_factory, sqlite_template, mysql_pool):
         yield from _pooled_mysql_url(mysql_pool)
 
 
+@pytest.fixture(scope="session")
+def built_databases(tmp_path_factory, sqlite_template, mysql_pool):
+    """Databases built once a process (a module's fleet) and copied into
+    a test's database_url: built_databases.copy(build, url)."""
+    from databases import BuiltDatabases
+    return BuiltDatabases(tmp_path_factory.mktemp("built"), sqlite_template, mysql_pool)
+
+
 @pytest.fixture
 def mysql_url(mysql_pool):
     """A MariaDB database as database_url's, for what only the MySQL

@@ -236,3 +236,74 @@ class MySQLPool(object):
                 shape[what] = sorted(tuple(str(v).replace(name, "?") for v in row)
                                      for row in cursor.fetchall())
         return shape
+
+
+def copy_database(source, target):
+    """Make the database at URL `target` (one database_url gave: as a new
+    one) hold what the database at URL `source` holds, rows and
+    AUTO_INCREMENT counters alike; both of one back end, neither in use."""
+    if source.startswith("sqlite:///"):
+        import sqlite3
+        src = sqlite3.connect(source[len("sqlite:///"):])
+        dst = sqlite3.connect(target[len("sqlite:///"):])
+        try:
+            src.backup(dst)  # page by page: the file as the source's
+        finally:
+            dst.close()
+            src.close()
+        return
+    import pymysql
+    from_name, to_name = source.rsplit("/", 1)[1], target.rsplit("/", 1)[1]
+    conn = pymysql.connect(autocommit=True, **MYSQL)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SHOW FULL TABLES FROM %s WHERE Table_type = 'BASE TABLE'"
+                           % from_name)
+            tables = [row[0] for row in cursor.fetchall()]
+            cursor.execute("SET SESSION foreign_key_checks = 0")
+            cursor.execute("BEGIN")
+            for table in tables:
+                cursor.execute("DELETE FROM %s.%s" % (to_name, table))
+                cursor.execute("INSERT INTO %s.%s SELECT * FROM %s.%s"
+                               % (to_name, table, from_name, table))
+            cursor.execute("COMMIT")
+            cursor.execute("SET SESSION foreign_key_checks = 1")
+            counters = {}
+            for name in (from_name, to_name):
+                cursor.execute("SELECT table_name, auto_increment FROM information_schema.tables "
+                               "WHERE table_schema = %s", (name,))
+                counters[name] = dict(cursor.fetchall())
+            for table, counter in counters[from_name].items():
+                if counter is not None and counters[to_name].get(table) != counter:
+                    cursor.execute("ALTER TABLE %s.%s AUTO_INCREMENT = %d"
+                                   % (to_name, table, counter))
+    finally:
+        conn.close()
+
+
+class BuiltDatabases(object):
+    """Databases a test module's fixture built once (a fleet), kept for
+    the process and copied into each test's own database: the tests write
+    to their copy, never to what was built."""
+
+    def __init__(self, directory, sqlite_template, mysql_pool):
+        self.directory = str(directory)
+        self.sqlite_template = sqlite_template
+        self.mysql_pool = mysql_pool
+        self.built = {}  # (builder, back end) -> (URL, what the builder answered)
+
+    def copy(self, build, target):
+        """What build(url) answered when it filled a database of target's
+        back end (once a process); target now holds a copy of it."""
+        backend = target.split(":", 1)[0]
+        key = (build, backend)
+        if key not in self.built:
+            if backend == "sqlite":
+                url = self.sqlite_template.url(os.path.join(
+                    self.directory, "built-%d.db" % len(self.built)))
+            else:
+                url = self.mysql_pool.acquire()[1]  # kept until the pool closes
+            self.built[key] = (url, build(url))
+        url, answer = self.built[key]
+        copy_database(url, target)
+        return answer

@@ -179,3 +179,50 @@ def test_a_mariadb_database_whose_rows_differ_is_not_handed_out_as_new(pool):
             pool.check(name)
     finally:
         pool.release(name)
+
+
+def built(url):
+    """A built database for the copy test: rows in most tables, and the
+    hosts' counter moved past its rows (to 100, as rows deleted leave it)."""
+    use(url, built.tmp_path)
+    if url.startswith("mysql"):
+        import pymysql
+        from helpers import MYSQL
+        conn = pymysql.connect(database=url.rsplit("/", 1)[1], autocommit=True, **MYSQL)
+        with conn.cursor() as cursor:
+            cursor.execute("ALTER TABLE hosts AUTO_INCREMENT = 100")
+    else:
+        import sqlite3
+        conn = sqlite3.connect(url[len("sqlite:///"):])
+        with conn:
+            conn.execute("UPDATE sqlite_sequence SET seq = 99 WHERE name = 'hosts'")
+    conn.close()
+    return "built"
+
+
+def contents(url):
+    if url.startswith("mysql"):
+        return mysql_contents(url)
+    import sqlite3
+    conn = sqlite3.connect(url[len("sqlite:///"):])
+    try:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {t: sorted(conn.execute("SELECT * FROM %s" % t).fetchall(), key=repr)
+                for t in tables}
+    finally:
+        conn.close()
+
+
+def test_a_built_database_is_copied_whole_into_a_tests_database(database_url, built_databases,
+                                                                tmp_path):
+    """built_databases.copy builds once and copies rows and counters: the
+    copy is the built database, and the next host gets the id it would
+    have got there."""
+    built.tmp_path = tmp_path
+    assert built_databases.copy(built, database_url) == "built"
+    source = built_databases.built[(built, database_url.split(":", 1)[0])][0]
+    assert contents(database_url) == contents(source)
+    assert contents(database_url) != contents(built_databases.sqlite_template.url(
+        tmp_path / "new.db"))
+    assert first_host_id(database_url) == 100
