@@ -53,11 +53,22 @@ def store_fleet(store, fleet, t0=T0):
                 assert result.outcome in ("changed", "unchanged"), (host, day, result)
 
 
+def build_fleet(url):
+    store = open_store(url)
+    try:
+        store_fleet(store, FLEET)
+        import_fixtures(store)
+    finally:
+        store.close()
+
+
 @pytest.fixture
-def fleet(store):
-    store_fleet(store, FLEET)
-    import_fixtures(store)
-    return store
+def fleet(database_url, built_databases):
+    """FLEET and the fixtures' advisories (built once a process, copied)."""
+    built_databases.copy(build_fleet, database_url)
+    store = open_store(database_url)
+    yield store
+    store.close()
 
 
 def cli(store, *args):

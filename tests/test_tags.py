@@ -77,11 +77,22 @@ def import_advisories(store, *files):
     store.advisories.import_records(advisories, T0 - 30 * DAY)
 
 
+def build_fleet(url):
+    store = open_store(url)
+    try:
+        store_fleet(store)
+        import_advisories(store)
+    finally:
+        store.close()
+
+
 @pytest.fixture
-def fleet(store):
-    store_fleet(store)
-    import_advisories(store)
-    return store
+def fleet(database_url, built_databases):
+    """FLEET and every fixture advisory (built once a process, copied)."""
+    built_databases.copy(build_fleet, database_url)
+    store = open_store(database_url)
+    yield store
+    store.close()
 
 
 def cli(store, *args):
