@@ -29,10 +29,10 @@ def packages(count, tag="p"):
     return [("%s%03d" % (tag, index), "0:1.0-1.el9", "noarch") for index in range(count)]
 
 
-@pytest.fixture
-def keys(tmp_path):
-    directory = tmp_path / "signers"
-    directory.mkdir()
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    """The hosts' keys, made once for the module's tests (no test changes them)."""
+    directory = tmp_path_factory.mktemp("signers")
     return {name: make_host_key(directory, name, "/CN=" + cn) for name, cn in (
         ("host", HOST), ("new", HOST), ("junk1", HOST), ("junk2", HOST), ("junk3", HOST),
         ("own", "wn-own.example.org"), ("site", "wlcg-site:" + SITE))}

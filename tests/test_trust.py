@@ -20,10 +20,10 @@ NEW = [("bash", "0:5.2.0-1.el9", "x86_64"), ("xrootd", "1:5.7.1-1.el9", "x86_64"
 HOST = "wn01.example.org"
 
 
-@pytest.fixture
-def keys(tmp_path):
-    directory = tmp_path / "signers"
-    directory.mkdir()
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    """The hosts' keys, made once for the module's tests (no test changes them)."""
+    directory = tmp_path_factory.mktemp("signers")
     return {name: make_host_key(directory, name, "/CN=" + cn) for name, cn in (
         ("host", HOST), ("other", HOST), ("site", "wlcg-site:T2_TEST"),
         ("other_site", "wlcg-site:T2_TEST"))}

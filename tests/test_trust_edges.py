@@ -25,10 +25,10 @@ HOST = "wn01.example.org"
 SITE = "T2_TEST"
 
 
-@pytest.fixture
-def keys(tmp_path):
-    directory = tmp_path / "signers"
-    directory.mkdir()
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    """The hosts' keys, made once for the module's tests (no test changes them)."""
+    directory = tmp_path_factory.mktemp("signers")
     return {name: make_host_key(directory, name, "/CN=" + cn) for name, cn in (
         ("host", HOST), ("stranger", HOST), ("other", HOST),
         ("site", "wlcg-site:" + SITE))}
@@ -104,7 +104,7 @@ def test_a_self_made_site_key_vouches_for_nothing(collector, keys, tmp_path):
     is not pinned on first use by an invented host, so it never takes the
     site's unsigned hosts; at a new site (no hosts) it is, as before."""
     store, post, cli = collector
-    fake = make_host_key(tmp_path / "signers", "fake", "/CN=wlcg-site:" + SITE)
+    fake = make_host_key(tmp_path, "fake", "/CN=wlcg-site:" + SITE)
     assert post(make_report(SITE, HOST, OLD, ts=NOW - 3 * DAY))[0] == 200
     status, _ = post(make_report(SITE, "evil.example.org", OLD, ts=NOW - 2 * DAY), fake,
                      sender="203.0.113.66")
@@ -115,7 +115,7 @@ def test_a_self_made_site_key_vouches_for_nothing(collector, keys, tmp_path):
     assert store.hosts.find(HOST).trust == "unsigned" and state(store) == OLD
     assert post(make_report(SITE, HOST, NEW, ts=NOW - 60))[0] == 200 and state(store) == NEW
     # a brand-new site: its first site key is trusted on first use
-    other = make_host_key(tmp_path / "signers", "new", "/CN=wlcg-site:T2_NEW")
+    other = make_host_key(tmp_path, "new", "/CN=wlcg-site:T2_NEW")
     assert post(make_report("T2_NEW", "wn01.new.org", OLD, ts=NOW - 60), other)[0] == 200
     assert [k.site for k in store.review.site_keys()] == ["T2_NEW"]
 
@@ -313,7 +313,7 @@ def test_a_merge_never_hands_a_pin_to_a_typo_twin(collector, keys, tmp_path):
     typo = "T2_TEZT"
     # a host that is at the typo only moves as before; so does a site key
     # pinned there on first use, but never onto a site that has hosts
-    fake = make_host_key(tmp_path / "signers", "fake", "/CN=wlcg-site:" + typo)
+    fake = make_host_key(tmp_path, "fake", "/CN=wlcg-site:" + typo)
     assert post(make_report(typo, "wn09.example.org", OLD, ts=NOW - DAY), fake)[0] == 200
     assert post(make_report(typo, HOST, FORGED, ts=NOW - DAY, system="Windows 3.1"),
                 keys["stranger"], sender="203.0.113.66")[0] == 200
