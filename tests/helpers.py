@@ -23,6 +23,14 @@ OPENSSL = shutil.which("openssl", path="/usr/bin:/bin") or "openssl"
 
 # ---------------------------------------------------------------- processes
 
+def bytecode_env():
+    """What a child Python with an environment of its own keeps of this
+    one's: where bytecode is cached (make test's scratch directory), or
+    that none is written, so that no run writes it into the checkout."""
+    return {name: os.environ[name] for name in ("PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE")
+            if name in os.environ}
+
+
 def clean_env(home, **extra):
     """The environment of a cron job: no proxies unless a test sets them."""
     env = {

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from helpers import ROOT, collector_command, make_report, run_cli, write_config
+from helpers import ROOT, bytecode_env, collector_command, make_report, run_cli, write_config
 from wlcg_collector.config import MAX_CONFIG_BYTES, ConfigError, load_config
 from wlcg_collector.crypto import encrypt
 from wlcg_collector.db import open_store
@@ -56,7 +56,8 @@ def test_a_config_naming_jerome_works_under_an_ascii_locale(tmp_path, database_u
     both with mod_wsgi's ASCII locale: the config's non-ASCII officer is
     read as UTF-8, the report stored."""
     config = config_with_officer(tmp_path, database_url, [collector_keys])
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": ROOT, "WLCG_COLLECTOR_CONFIG": config}
+    env = dict(bytecode_env(), PATH="/usr/bin:/bin", PYTHONPATH=ROOT,
+               WLCG_COLLECTOR_CONFIG=config)
     code, out, errors = run_under_ascii_locale(
         sys.executable, "wlcg_collector", ["init-db"], env)
     assert code == 0 and errors == "", errors

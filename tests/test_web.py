@@ -9,7 +9,7 @@ import wsgiref.handlers
 
 import pytest
 
-from helpers import ROOT, make_key_pair, make_report, wsgi_call as call, write_config
+from helpers import ROOT, bytecode_env, make_key_pair, make_report, wsgi_call as call, write_config
 from wlcg_collector import create_app
 from wlcg_collector.crypto import encrypt
 from wlcg_collector.db import open_store
@@ -245,7 +245,8 @@ def test_collector_cgi_script(setup, collector_keys, tmp_path):
     make_app, counts = setup
     config = make_app().config.path
     body = encrypt(make_report(packages=PACKAGES), collector_keys[1])
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": ROOT, "WLCG_COLLECTOR_CONFIG": config,
+    env = {**bytecode_env(), "PATH": "/usr/bin:/bin", "PYTHONPATH": ROOT,
+           "WLCG_COLLECTOR_CONFIG": config,
            "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "POST",
            "CONTENT_LENGTH": str(len(body)), "QUERY_STRING": "protocol=5",
            "REMOTE_ADDR": "192.0.2.9", "SERVER_NAME": "collector", "SERVER_PORT": "80",
