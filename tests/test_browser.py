@@ -292,9 +292,11 @@ def test_tags_and_exceptions_on_the_advisory_pages(decisions_browser, served_dec
     assert driver.find_element(By.LINK_TEXT, "https://wiki.egi.eu/wiki/SEC03").get_attribute(
         "href") == "https://wiki.egi.eu/wiki/SEC03"
     # the form keeps the tag: choosing a severity filters within it
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
     Select(driver.find_element(By.NAME, "severity")).select_by_value("low")
     driver.find_element(By.CSS_SELECTOR, "form.controls button").click()
+    # (a form's submission may still be under way when click() returns)
+    WebDriverWait(driver, 10).until(lambda d: "severity=" in d.current_url)
     assert "tag=EGI-Critical" in driver.current_url and "severity=low" in driver.current_url
     assert cells(driver, "advisories") == [["No host is exposed to a stored advisory."]]
     driver = load(decisions_browser, served_decisions, "/officer/advisory/ALSA-2026:0001",

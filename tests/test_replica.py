@@ -68,7 +68,7 @@ def test_the_officer_reads_from_the_replica(pair, collector_keys, tmp_path):
     assert code == 0, err  # a write: to the primary
     wait_for_replica(primary, replica)
 
-    questions = [["compare", "osg"], ["hosts"], ["state", "a1.example.org", "--at", date(0)],
+    questions = [["compare", "osg"], ["hosts"], ["state", "a1.example.org", "--at", date(1)],
                  ["adoption", "xrootd >= 1:5.7.1", "--from", date(0), "--to", date(4)],
                  ["vulnerable"], ["exposure", "ALSA-2026:0001"], ["baseline", "list"]]
     answers = {}
