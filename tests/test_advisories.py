@@ -428,3 +428,30 @@ def test_a_large_feed_is_stored_in_batches(tmp_path, monkeypatch):
     assert out == "11 file(s) read: 26 new, 0 updated, 0 unchanged, 0 older than stored\n"
     # a batch closes after the file that fills it (the DSA list holds 10)
     assert len(stored) > 3 and sum(stored) == 26 and max(stored) <= 2 + 10
+
+
+def test_list_fits_the_terminal_and_wide_shows_whole_titles(tmp_path, monkeypatch):
+    database = "sqlite:///%s" % (tmp_path / "c.db")
+    assert run_cli(["--db", database, "init-db"])[0] == 0
+    assert run_cli(["--db", database, "advisories", "import", ADVISORIES])[0] == 0
+    monkeypatch.setenv("COLUMNS", "110")
+    code, out, err = run_cli(["--db", database, "advisories", "list"])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) > 5 and max(len(line) for line in lines) <= 110
+    code, wide, err = run_cli(["--db", database, "advisories", "list", "--wide"])
+    assert code == 0, err
+    assert max(len(line) for line in wide.splitlines()) > 200
+    # each line the same advisory: its first CVE, how many more, its title
+    # whole or cut where the line reaches the width
+    for short, whole in zip(lines[1:], wide.splitlines()[1:]):
+        advisory, _, _, first_cve = whole.split()[:4]
+        assert short.split()[0] == advisory and first_cve in short
+        title = " ".join(whole.split("  ")[-1].split())
+        assert title in short or (short.endswith("…") and title.startswith(
+            short.split("  ")[-1].strip()[:-1]))
+    assert any(line.endswith("…") for line in lines)
+    assert "CVE-2022-0561 +9 more" in out
+    # to a pipe without COLUMNS, as a script reads it: nothing cut
+    monkeypatch.delenv("COLUMNS")
+    assert run_cli(["--db", database, "advisories", "list"])[1] == wide

@@ -45,6 +45,14 @@ def served(tmp_path_factory, collector_keys):
         "T2_EVIL", "evil.example.org",
         [("<img_src=x_onerror=document.title='pwned'>", "0:1-1", "x86_64")],
         ts=T0 + 4 * DAY, system=HOSTILE)), T0 + 4 * DAY, "192.0.2.1")
+    # a Debian host of 300 packages, one upgraded on day 4: its history
+    # would sit below every package
+    many = [("lib%03d" % i, "1.0-1", "amd64") for i in range(300)]
+    for day in (3, 4):
+        store.writer.store_report(parse_report(make_report(
+            "T2_C", "big.example.org", [("bash", "5.2.15-%d" % day, "amd64")] + many,
+            ts=T0 + day * DAY, system="Debian GNU/Linux 12", packager="dpkg")),
+            T0 + day * DAY, "192.0.2.1")
     store.baselines.add("osg", BASELINE, T0)
     store_advisory(store)
     store_contacts(store)
@@ -143,13 +151,27 @@ def test_site_and_host(browser, served):
     driver = load(browser, served, "/officer/site/T2_B?baseline=osg", "site")
     # (the fleet's reports are unsigned, as pakiti-client's: marked so)
     assert {row[0]: (row[1], row[6]) for row in cells(driver, "hosts")} == {
-        "b1.example.org": ("unsigned", "1 behind"), "b2.example.org": ("unsigned", "1 behind")}
+        "b1.example.org": ("unsigned", "1 behind: kernel >= 5.14.0-500"),
+        "b2.example.org": ("unsigned", "1 behind: xrootd >= 1:5.7.1")}
     driver = load(browser, served, "/officer/host/T2_A/a1.example.org", "host")
     assert ["xrootd", "1:5.7.1-1.el9", "x86_64"] in cells(driver, "packages")
     assert "upgraded xrootd.x86_64 1:5.6.9-1.el9 → 1:5.7.1-1.el9" in driver.page_source
     driver = load(browser, served, "/officer/host/T2_A/a1.example.org?at=%sT12:00:00Z"
                   % date(0), "host-at")
     assert ["xrootd", "1:5.6.9-1.el9", "x86_64"] in cells(driver, "packages")
+
+
+def test_a_hosts_history_is_seen_without_scrolling(browser, served):
+    driver = load(browser, served, "/officer/host/T2_C/big.example.org", "host-history")
+    from selenium.webdriver.common.by import By
+    change = driver.find_element(By.CSS_SELECTOR, "#timeline li li")
+    assert change.text == "upgraded bash.amd64 5.2.15-3 → 5.2.15-4"
+    top = driver.execute_script("return arguments[0].getBoundingClientRect().bottom", change)
+    assert 0 < top <= driver.execute_script("return window.innerHeight")
+    # the packages below it, a link away
+    driver.find_element(By.PARTIAL_LINK_TEXT, "packages below").click()
+    assert len(cells(driver, "packages")) == 301
+    assert driver.execute_script("return window.scrollY") > 0
 
 
 def test_site_contacts(browser, served):

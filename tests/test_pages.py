@@ -5,6 +5,7 @@ import csv
 import html.parser
 import io
 import json
+import re
 import urllib.parse
 
 import pytest
@@ -208,7 +209,9 @@ def mounted_fetch(app, mount, **environ):
 def test_every_link_starts_at_the_mount_point(app):
     """Behind Apache at /wlcg-collector every link, form and stylesheet
     of every page reachable from the overview is under it, and works."""
-    pages = crawl(mounted_fetch(app, MOUNT, **OFFICER), [MOUNT + "/officer/"])
+    pages = crawl(mounted_fetch(app, MOUNT, **OFFICER), [
+        MOUNT + "/officer/", MOUNT + "/officer/search?q=example&per_page=1",
+        MOUNT + "/officer/search?q=bash&per_page=2"])
     for url, (status, written) in pages.items():
         assert status == 200, url
         for link in written:
@@ -216,7 +219,7 @@ def test_every_link_starts_at_the_mount_point(app):
     kinds = {urllib.parse.urlsplit(url).path[len(MOUNT + "/officer/"):].split("/")[0]
              for url in pages}
     assert kinds == {"", "site", "host", "baseline", "adoption", "quarantine", "advisories",
-                     "advisory", "campaigns", "campaign", "static"}
+                     "advisory", "campaigns", "campaign", "static", "search"}
     assert any("format=csv" in url for url in pages)
     assert any("baseline=osg" in url and "/site/" in url for url in pages)
     # and so do the links of an error page
@@ -332,7 +335,7 @@ def test_overview_shows_sites_stale_and_compliance(app):
     assert [r.split("</a>")[0].rsplit(">", 1)[1] for r in rows] == [
         "T2_A", "T2_B", "T2_C", "T2_D", "T2_EVIL"]
     assert 'class="stale"' in rows[3] and "silent" in rows[3]      # T2_D: every host silent
-    assert '"num">50.0%' in rows[0] and '"num">0.0%' in rows[1]
+    assert 'band-poor">50.0%' in rows[0] and 'band-low">0.0%' in rows[1]
 
 
 def test_sorting(app):
@@ -547,7 +550,7 @@ def test_the_overview_summary_is_never_stale_and_reads_only_the_changed_hosts(
                               HTTP_COOKIE="wlcg_officer=tok")
         assert status == 200
         row = body.split("<tbody>")[1].split("</tr>")[0]
-        return row.split('"num">')[-2].split("<")[0], read_again
+        return compliance_cell(row), read_again
     assert compliant() == ("0.0%", [None])                        # the first: the whole fleet
     # what it worked out is kept for the next process (compliance_cache)
     assert store.db.read("SELECT COUNT(*) FROM holders_cache")[0][0] == 1
@@ -594,7 +597,7 @@ def test_the_pages_and_compare_decide_now_alike(database_url, tmp_path, collecto
         status, _, body = get(app, "/officer/", "baseline=osg", **cookie)
         assert status == 200
         rows = body.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
-        return {r.split("</a>")[0].rsplit(">", 1)[1]: r.split('"num">')[-2].split("<")[0]
+        return {r.split("</a>")[0].rsplit(">", 1)[1]: compliance_cell(r)
                 for r in rows}
 
     def page_rows(query):
@@ -664,7 +667,7 @@ def test_the_overview_reads_again_only_the_hosts_that_changed(database_url, tmp_
         status, _, body = get(app, "/officer/", "baseline=osg", HTTP_COOKIE="wlcg_officer=tok")
         assert status == 200
         rows = body.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
-        shown = {r.split("</a>")[0].rsplit(">", 1)[1]: r.split('"num">')[-2].split("<")[0]
+        shown = {r.split("</a>")[0].rsplit(">", 1)[1]: compliance_cell(r)
                  for r in rows}
         full = {s.site: "%.1f%%" % s.compliant for s in real(
             store, parse_baseline("xrootd >= 1:5.7.1\n"), None).summary()}
@@ -681,6 +684,12 @@ def test_the_overview_reads_again_only_the_hosts_that_changed(database_url, tmp_
     assert overview() == {"T2_S0": "50.0%", "T2_S1": "60.0%"}
     assert read_again[3:] == [None]                      # sites moved: the whole fleet again
     store.close()
+
+
+def compliance_cell(row):
+    """The Compliant cell's text of an overview row (its HTML): the last
+    number but one (its class names its band)."""
+    return re.findall(r'<td class="num[^"]*">([^<]*)<', row)[-2]
 
 
 def table_rows(body, table_id):

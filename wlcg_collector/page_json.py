@@ -26,7 +26,7 @@ helpers.
 import json
 import time
 
-from . import topology
+from . import search, topology
 from .advisories.commands import (advisory_document, advisory_list_rows, curve_rows,
                                   exposure_rows, exposures, vulnerable_at, vulnerable_rows)
 from .advisories.exposure import SECURITY_SEVERITIES
@@ -150,6 +150,8 @@ class JsonPages(object):
         """(body, headers) of the page `parts` names, as the request's
         readers.Scope may read it (None: no such page)."""
         page, per_page = paging(args)
+        if parts == ["search"]:  # (paged as storage reads it: a package may be on every host)
+            return self.search_json(scope, args, page, per_page)
         if not parts:
             data = self.overview_json(scope, args)
         elif parts[0] == "site" and len(parts) == 2:
@@ -178,6 +180,21 @@ class JsonPages(object):
         return self.send(start_response, status, json_body(value), CONTENT_TYPE, extra)
 
     # -- each page: its command's records
+
+    def search_json(self, scope, args, page, per_page):
+        """(body, headers) of the search box's answer (search.py), of the
+        scope's sites: hosts, sites, the advisory, the CVE and the
+        package's holders now (a page of them; X-Total-Package: how many)."""
+        found = search.search(self.store, args.get("q", ""), scope.sites,
+                              (page - 1) * per_page, per_page)
+        body = {"query": found.text,
+                "hosts": [{"site": h.site, "host": h.name} for h in found.hosts],
+                "sites": found.sites, "advisory": found.advisory, "cve": found.cve,
+                "package": [dict(zip(("site", "host", "version", "arch"), row))
+                            for row in found.package]}
+        return body, [(name, str(value)) for name, value in (
+            ("X-Total", found.package_total), ("X-Total-Package", found.package_total),
+            ("X-Page", page), ("X-Per-Page", per_page))]
 
     def overview_json(self, scope, args):
         """`sites`, `sites --unknown`, `stale --days STALE` and, with a

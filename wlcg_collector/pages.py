@@ -13,6 +13,8 @@ the access rules of access.py and a strict Content-Security-Policy.
     /officer/advisory/ID               one advisory: who is exposed, since when, per site
     /officer/campaigns                 campaigns: deadline, sites done, open, overdue
     /officer/campaign/NAME             one campaign: each site's state, the burn-down
+    /officer/search?q=TEXT             a host, site, package, advisory or CVE: 303 to the
+                                       one match, or the matches by kind
 
 A host's trust (verified, site, pinned, unsigned) shows wherever it is
 listed: unsigned hosts' rows are ones anybody could have written.
@@ -39,7 +41,8 @@ import sys
 import time
 import urllib.parse
 
-from . import analysis, campaign_pages, cli, compliance_cache, page_json, topology, trust
+from . import (analysis, campaign_pages, cli, compliance_cache, page_json, search, topology,
+               trust)
 from .advisories import pages as advisory_pages
 from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access, remote_user, verified_dn
@@ -50,7 +53,7 @@ from .dates import DAY, format_day, format_time, parse_date
 from .db import StoreError, StoreUnavailable, UnknownHost
 from .history import changes
 from .numerals import decimal_number
-from .output import render
+from .output import FEW, first_few, render
 from .readers import EVERY_SITE, NO_SITE
 from .site_names import same_site, site_key, site_order
 from .statuses import LISTED, RETIRED
@@ -62,6 +65,11 @@ SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options",
                     ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"),
                     ("Cache-Control", "no-store")]
 SORT_KEYS = ("site", "tier", "country", "hosts", "last_report", "silent", "compliance")
+# the baseline page's summary columns (analysis.SiteCompliance)
+SUMMARY_SORT_KEYS = ("site", "hosts", "behind", "compliant")
+# compliance bands, the lowest share (percent) of each: the CSS paints each
+# its own shade, so that 98 % does not look like 0 % (below the last: "low")
+COMPLIANCE_BANDS = ((100, "full"), (95, "high"), (80, "fair"), (50, "poor"))
 TIMELINE_LIMIT = 200
 # a site's page shows the reports its quotas refused in this many UTC days
 QUOTA_DAYS = 7
@@ -80,7 +88,7 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     # (url is given with each page: it depends on where the request came in)
-    env.globals.update(time=format_time, day=format_day, RETIRED=RETIRED,
+    env.globals.update(time=format_time, day=format_day, RETIRED=RETIRED, band=compliance_band,
                        UNSIGNED=trust.UNSIGNED,
                        key=lambda value: trust.short_fingerprint(value) or "")
     return env
@@ -186,6 +194,8 @@ class OfficerPages(page_json.JsonPages):
                 return page("campaigns.html", self.campaigns(scope))
             if parts[0] == "campaign" and len(parts) == 2:
                 return page("campaign.html", self.campaign(scope, parts[1]))
+            if parts == ["search"]:
+                return self.search(start_response, root, scope, args)
             raise PageError(404, "no such page")
         except (PageError, page_json.Refused) as exc:
             return error(exc.status, str(exc))
@@ -338,11 +348,7 @@ class OfficerPages(page_json.JsonPages):
             self.store.sites.quarantined(trust.UNKNOWN_SITE)) if site_rows and scope.team else []
         sort = args.get("sort") if args.get("sort") in SORT_KEYS else "site"
         descending = args.get("order") == "desc"
-        # ties stay in site order; rows without a value go last either way
-        rows.sort(key=lambda r: site_order(r["site"]))
-        known = [r for r in rows if r[sort] is not None]
-        known.sort(key=lambda r: r[sort], reverse=descending)
-        rows = known + [r for r in rows if r[sort] is None]
+        rows = sorted_rows(rows, sort, descending)
         return {"rows": rows, "sort": sort, "descending": descending, "baseline": baseline,
                 "baselines": self.baseline_names(), "stale_days": stale_days, "now": now,
                 "unknown": unknown_sites, "without_reports": without_reports,
@@ -359,14 +365,16 @@ class OfficerPages(page_json.JsonPages):
 
     def site(self, scope, site, args):
         self.require_site(scope, site)
-        status = {}
+        status, behind_on = {}, {}
         baseline = args.get("baseline") or ""
         if baseline:
             _, requirements = self.requirements(baseline)
-            status = self.compliance(requirements, None, site).behind_counts()
+            result = self.compliance(requirements, None, site)
+            status = result.behind_counts()
+            behind_on = {h.host: first_few(h.first, h.behind) for h in result.hosts_behind(FEW)}
         meta = [row for row in self.store.sites.rows() if same_site(row.name, site)]
         now = int(time.time())
-        return {"site": site, "baseline": baseline, "status": status,
+        return {"site": site, "baseline": baseline, "status": status, "behind_on": behind_on,
                 "baselines": self.baseline_names(), "hosts": self.store.hosts.listed(site=site),
                 "meta": meta[0] if meta else None, "quota_days": QUOTA_DAYS,
                 "contacts": self.store.contacts.of_site(site),
@@ -448,12 +456,34 @@ class OfficerPages(page_json.JsonPages):
                  % (baseline.name, baseline.revision, fmt))])
         if fmt:
             raise PageError(400, "format=%r: csv or json" % fmt[:20])
+        sort = args.get("sort") if args.get("sort") in SUMMARY_SORT_KEYS else "site"
+        descending = args.get("order") == "desc"
+        summary = sorted_rows([s._asdict() for s in result.summary()], sort, descending)
         return self.html(start_response, root, "baseline.html", {
             "name": baseline.name, "revision": baseline.revision, "created": baseline.created,
-            "at": args.get("at", ""), "site": args.get("site") or "", "summary": result.summary(),
+            "at": args.get("at", ""), "site": args.get("site") or "", "summary": summary,
+            "sort": sort, "descending": descending,
             "behind": [dict(zip(columns, row)) for row in result.rows("behind")],
             "requirements": [r.text + (" [%s]" % ", ".join(r.systems) if r.systems else "")
                              for r in requirements]}, scope=scope)
+
+    def search(self, start_response, root, scope, args):
+        """The search box's answer: 303 to the one thing the text names,
+        else the page listing what it found by kind (search.py)."""
+        page, per_page = page_json.paging(args)
+        found = search.search(self.store, args.get("q", ""), scope.sites,
+                              (page - 1) * per_page, per_page)
+        only = search.only_match(found)
+        if only is not None:
+            kind, value = only
+            segments = {"host": lambda: ("host", value.site, value.name),
+                        "site": lambda: ("site", value)}.get(kind, lambda: ("advisory", value))()
+            location = page_url(root, *segments)
+            return self.send(start_response, 303, b"", "text/plain; charset=utf-8",
+                             [("Location", location)])
+        return self.html(start_response, root, "search.html", {
+            "found": found, "page": page, "per_page": per_page,
+            "pages": max(1, -(-found.package_total // per_page))}, scope=scope)
 
     def adoption(self, scope, args):
         text = args.get("requirement", "")
@@ -476,6 +506,25 @@ class OfficerPages(page_json.JsonPages):
                                  self.site_arg(scope, args))
         context.update(rows=rows, chart=chart(rows))
         return context
+
+
+def sorted_rows(rows, sort, descending):
+    """Rows (dicts) by column `sort`: a site in site_order, the CLI's;
+    ties in site order, rows without a value last either way."""
+    rows = sorted(rows, key=lambda r: site_order(r["site"]))
+    key = (lambda r: site_order(r["site"])) if sort == "site" else (lambda r: r[sort])
+    known = sorted([r for r in rows if r[sort] is not None], key=key, reverse=descending)
+    return known + [r for r in rows if r[sort] is None]
+
+
+def compliance_band(share):
+    """The CSS class of a compliance share (percent; None: n/a, neutral)."""
+    if share is None:
+        return "band-na"
+    for lowest, name in COMPLIANCE_BANDS:
+        if share >= lowest:
+            return "band-" + name
+    return "band-low"
 
 
 def chart(rows):

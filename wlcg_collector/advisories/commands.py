@@ -3,6 +3,7 @@
 
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -11,7 +12,9 @@ from ..cli_common import (CommandError, UsageError, actions_of, command, config_
                           with_format, with_plot, with_rows, with_site)
 from ..db import StoreError
 from ..output import FEW, first_few, record_rows
+from ..numerals import is_digits
 from ..plot import plot_exposure
+from ..text import escaped
 from . import exposure as judging
 from .exceptions import excepting
 from .formats import parse_records
@@ -23,6 +26,8 @@ from .streams import StreamTable
 # advisories stored a transaction (a file's advisories are never split)
 IMPORT_BATCH = 2000
 LIST_COLUMNS = ["advisory", "severity", "published", "cves", "title"]
+# `advisories list` never cuts a title shorter than this (a narrow terminal wraps)
+MIN_TITLE = 20
 SHOW_COLUMNS = ["stream", "name", "kind", "arch", "module", "introduced", "fixed",
                 "last_affected", "pro"]
 REVISION_COLUMNS = ["revision", "modified", "stored", "replaced"]
@@ -76,6 +81,8 @@ def declare_advisories(commands):
     p.add_argument("--since", metavar="DATE", type=date_arg,
                    help="published (or first seen) at or after DATE")
     p.add_argument("--tag", metavar="NAME", help="those the tag names")
+    p.add_argument("--wide", action="store_true",
+                   help="whole titles (the table cuts them to the terminal's width)")
     with_format(p)
     p = command(actions, "show", "one advisory: what it says is affected, its revisions",
                 advisories_show)
@@ -148,8 +155,45 @@ def refuse(*parts):
 def advisories_list(args):
     store = store_of(args, read=True)
     severities = severity_list(args.severity) if args.severity else None
-    emit(advisory_list_rows(store, severities, args.cve, args.since, args.tag), LIST_COLUMNS,
-         args.format)
+    rows = advisory_list_rows(store, severities, args.cve, args.since, args.tag)
+    width = terminal_width()
+    if args.format == "table" and not args.wide and width is not None:
+        rows = titles_cut(rows, width)
+    emit(rows, LIST_COLUMNS, args.format)
+
+
+def terminal_width():
+    """The width a table is cut to: $COLUMNS, else the terminal's; None
+    when printing to a pipe or a file (a script reads whole titles)."""
+    columns = os.environ.get("COLUMNS", "")
+    if is_digits(columns) and len(columns) < 6 and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def titles_cut(rows, width):
+    """`advisories list`'s rows as a terminal `width` wide shows them: the
+    first CVE and how many more, each title cut where a line of the table
+    reaches the width (the title is last; never below MIN_TITLE
+    characters): a long title or list of CVEs would wrap every line."""
+    rows = [dict(row, cves=_first_cve(row["cves"])) for row in rows]
+    used = sum(max([len(column)] + [len(escaped("-" if row[column] is None else
+                                                 str(row[column]))) for row in rows]) + 2
+               for column in LIST_COLUMNS[:-1])
+    room = max(MIN_TITLE, width - used)
+    for row in rows:
+        title = escaped(row["title"] or "")
+        if len(title) > room:
+            row["title"] = title[:room - 1] + "…"
+    return rows
+
+
+def _first_cve(cves):
+    names = cves.split()
+    return names[0] + (" +%d more" % (len(names) - 1) if len(names) > 1 else "") \
+        if names else cves
 
 
 def advisory_list_rows(store, severities=None, cve=None, since=None, tag=None):

@@ -50,6 +50,35 @@ class HostReads(Part):
             raise AmbiguousHost(name, [Host(*r).site for r in rows])
         return Host(*rows[0])
 
+    def named_like(self, text, sites, most):
+        """[Host] whose name holds `text` (case ignored), of these sites
+        (None: every site), in site and name order, the first `most`."""
+        pattern = "%" + "".join("!" + c if c in "!%_" else c for c in text.lower()) + "%"
+        where, params = self._of_sites("site", sites)
+        return self.db.read(self.sql.SELECT_HOSTS_LIKE.format(where=where),
+                            [pattern] + params + [most], Host)
+
+    def holding(self, package, sites, first, most):
+        """(how many, [(site, host, version, arch)]) of the package rows
+        named `package` installed now on a host of these sites (None: every
+        site): how many in all, and `most` of them from the `first`, in
+        site, host, arch and version order."""
+        where, params = self._of_sites("h.site", sites)
+        count = self.db.read_one(self.sql.COUNT_HOLDING_NOW.format(where=where),
+                                 [package] + params)[0]
+        rows = self.db.read(self.sql.SELECT_HOLDING_NOW.format(where=where),
+                            [package] + params + [most, first]) if count else []
+        return int(count), [tuple(row) for row in rows]
+
+    def _of_sites(self, column, sites):
+        """(SQL condition, parameters) of rows of these sites (None: every site)."""
+        if sites is None:
+            return "", []
+        sites = sorted(sites)
+        if not sites:
+            return " AND 1 = 0", []
+        return " AND %s IN (%s)" % (column, self.db.marks(len(sites))), sites
+
     def closest_to(self, name, site=None):
         """The host names closest to one that names no host
         (closest.closest_names): of one site, or of the whole fleet."""

@@ -328,6 +328,19 @@ class SharedSQL(object):
     SELECT_HOSTS_NAMED = ("SELECT " + HOST_COLUMNS + " FROM hosts WHERE name = {p} "
                           "ORDER BY " + SITE_ORDER)
     SELECT_SITE_EXISTS = "SELECT 1 FROM hosts WHERE site = {p} LIMIT 1"
+    # the search box: hosts whose name holds a text ('!' escapes LIKE's
+    # wildcards), of some sites ({where}), the first {p}
+    SELECT_HOSTS_LIKE = ("SELECT " + HOST_COLUMNS + " FROM hosts WHERE last_report >= 0 "
+                         "AND name LIKE {p} ESCAPE '!'{where} ORDER BY " + SITE_ORDER +
+                         ", name LIMIT {p}")
+    # who holds a package now (of some sites: {where}), a page of them; and how many
+    HOLDING_NOW = ("FROM installs i JOIN packages p ON p.id = i.package_id "
+                   "JOIN hosts h ON h.id = i.host_id "
+                   "WHERE p.name = {p} AND i.removed IS NULL AND h.last_report >= 0{where}")
+    SELECT_HOLDING_NOW = ("SELECT h.site, h.name, p.version, p.arch " + HOLDING_NOW +
+                          " ORDER BY " + site_order_sql("h.site") + ", h.name, p.arch, "
+                          "p.version LIMIT {p} OFFSET {p}")
+    COUNT_HOLDING_NOW = "SELECT COUNT(*) " + HOLDING_NOW
     # the names an unknown host name is compared with (of a site: {where})
     SELECT_NAMES_OF_HOSTS = "SELECT DISTINCT name FROM hosts{where} ORDER BY name"
     SELECT_STATE_NOW = ("SELECT p.name, p.version, p.arch FROM installs i "
