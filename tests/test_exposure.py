@@ -580,3 +580,37 @@ def test_patch_times_with_nothing_to_show_say_why(fleet):
     code, out, err = run(fleet, "patch-times", "--since", time.strftime(
         "%Y-%m-%d", time.gmtime(NOW + DAY)))
     assert (code, err) == (0, "") and out.endswith(": 0 considered\n")
+
+
+def test_the_advisory_page_takes_the_same_bounds(fleet, tmp_path, collector_keys):
+    """The page's JSON is `exposure`'s with --from, --to and --now as
+    from=, to= and now=; the page marks the starts and days not known."""
+    from test_tags import officer_app, page
+    app = officer_app(fleet, tmp_path, collector_keys)
+    day3 = time.strftime("%Y-%m-%d", time.gmtime(T0 + 3 * DAY))
+    for query, options in (("from=%s&to=%s" % (day3, day3), ["--from", day3, "--to", day3]),
+                           ("now=1", ["--now"])):
+        status, _, body = page(app, "/officer/advisory/ALSA-2024%3A2433",
+                               "format=json&per_page=1000&" + query)
+        assert status == 200, body
+        answer = json.loads(body)
+        code, out, err = run(fleet, "exposure", "ALSA-2024:2433", "--format", "json", *options)
+        assert code == 0, err
+        assert answer["exposure"] == json.loads(out)
+        code, out, err = run(fleet, "exposure", "ALSA-2024:2433", "--format", "json", "--curve",
+                             *options)
+        assert answer["curve"] == json.loads(out)
+    assert {r["host"].split(".")[0] for r in answer["exposure"]} == {
+        "a-before", "a-late", "h-late"}
+    status, _, body = page(app, "/officer/advisory/ALSA-2024%3A2433", "to=" + day3)
+    assert status == 200
+    assert "exposed to %s." % day3 in body
+    rows = body[body.index('<table id="exposed">'):].split("</table>")[0].split("<tr>")
+    late = [row for row in rows if "h-late.example.org" in row][0]
+    before = [row for row in rows if "a-before.example.org" in row][0]
+    assert "&le;" not in late and "&ge;" not in late
+    assert "&le; %s (first report)" % time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at(0))) \
+        in before and "&ge; " in before
+    status, _, body = page(app, "/officer/advisory/ALSA-2024%3A2433", "from=%s&to=2000-01-01"
+                           % day3)
+    assert status == 400 and "from/to: the first day is after the last" in body
