@@ -117,6 +117,19 @@ FLEET = [
 ]
 
 
+# ALSA-2024:2433 on a site that patched all but one host late, and one that
+# never patched half of its hosts: h-late got avahi after its first report
+PATCHING = [
+    ("T2_DRAINED", "d-quick", ALMA9, "rpm", {d: [BASH9, AVAHI_FIX] for d in range(5)}),
+    ("T2_DRAINED", "d-straggler", ALMA9, "rpm",
+     {d: [BASH9, AVAHI_OLD if d < 4 else AVAHI_FIX] for d in range(5)}),
+    ("T2_HALF", "h-quick", ALMA9, "rpm", {d: [BASH9, AVAHI_OLD if d < 1 else AVAHI_FIX]
+                                          for d in range(5)}),
+    ("T2_HALF", "h-late", ALMA9, "rpm", {d: [BASH9] + ([AVAHI_OLD] if d >= 3 else [])
+                                         for d in range(5)}),
+]
+
+
 def host_name(short):
     return "%s.example.org" % short
 
@@ -141,7 +154,7 @@ def import_fixtures(store):
 def fleet(module_database_url, collector_keys):
     store = open_store(module_database_url)
     store.schema.init()
-    ingest_fleet(store, collector_keys)
+    ingest_fleet(store, collector_keys, FLEET + PATCHING)
     import_fixtures(store)
     yield store
     store.close()
@@ -161,6 +174,7 @@ def test_vulnerable_now(fleet):
     assert exposed == {
         ("a-before", "ALSA-2024:2433", "avahi", "x86_64"),
         ("a-late", "ALSA-2024:2433", "avahi", "x86_64"),
+        ("h-late", "ALSA-2024:2433", "avahi", "x86_64"),
         ("m-old", "ALSA-2023:5259", "mariadb", "x86_64"),
         ("m-epoch", "ALSA-2023:5259", "mariadb", "x86_64"),
         ("r-py-old", "RHSA-2024:6163", "python3-libs", "x86_64"),
@@ -178,12 +192,12 @@ def test_vulnerable_now(fleet):
         ("d10-chromium", "DEBIAN-CVE-2022-0456", "chromium", "amd64"),
     }
     by_site = {s.site: s for s in summary}
-    assert set(by_site) == {"T2_ALMA", "T2_MOD", "T2_RH", "T2_DEB"}
+    assert set(by_site) == {"T2_ALMA", "T2_MOD", "T2_RH", "T2_DEB", "T2_HALF"}
     assert (by_site["T2_ALMA"].hosts, by_site["T2_ALMA"].exposed,
             by_site["T2_ALMA"].advisories) == (7, 2, 1)
     assert by_site["T2_RH"].important == 1 and by_site["T2_RH"].moderate == 1
     # important first, then by hosts exposed
-    assert [s.site for s in summary] == ["T2_RH", "T2_DEB", "T2_ALMA", "T2_MOD"]
+    assert [s.site for s in summary] == ["T2_RH", "T2_DEB", "T2_ALMA", "T2_MOD", "T2_HALF"]
 
 
 def test_vulnerable_in_the_past_and_by_severity(fleet):
@@ -245,7 +259,7 @@ def test_verdicts_agree_with_rpm_and_dpkg(fleet):
 
 def test_exposure_windows_follow_the_reports(fleet):
     info = fleet.advisories.get("ALSA-2024:2433")[0]
-    result = judging.exposure(fleet, StreamTable(), info, NOW)
+    result = judging.exposure(fleet, StreamTable(), info, NOW, "T2_ALMA")
     hosts = {h.host.split(".")[0]: h for h in result.hosts}
     assert set(hosts) == {"a-before", "a-fixed", "a-removed", "a-late"}
     assert (hosts["a-fixed"].exposed_since, hosts["a-fixed"].fixed_at,
@@ -261,7 +275,9 @@ def test_exposure_windows_follow_the_reports(fleet):
     # the curve: hosts exposed at the end of each of the fleet's days
     last = {row.day: row.hosts for row in result.curve[-5:]}
     assert last == {T0: 3, T0 + DAY: 3, T0 + 2 * DAY: 2, T0 + 3 * DAY: 2, T0 + 4 * DAY: 2}
-    assert result.curve[0].day == info.published - info.published % DAY
+    # from the first report, not from the publication years before it
+    assert info.published < T0 and [row.day for row in result.curve] == [
+        T0 + d * DAY for d in range(5)]
     assert all(row.sites == (1 if row.hosts else 0) for row in result.curve)
 
 
@@ -288,11 +304,16 @@ def test_patch_times_per_site(fleet):
     times = {t.site: t for t in judging.patch_times(fleet, StreamTable(), NOW, since=0)}
     # a site is fixed when its last host is: T2_DEB's five advisories are open
     open_days = round((NOW - at(0)) / DAY, 1)
-    assert times["T2_DEB"] == judging.PatchTime("T2_DEB", 5, 0, 5, open_days, open_days)
+    # (every host was exposed in its first report, after the publication: at least)
+    assert times["T2_DEB"] == judging.PatchTime("T2_DEB", 4, 4, 100.0, 5, 0, 5, open_days,
+                                                open_days, False)
     # u22-old had USN-5614-1 and UBUNTU-CVE-2021-3782 fixed on day 1
-    assert times["T2_UBU"] == judging.PatchTime("T2_UBU", 2, 2, 0, 1.0, 1.0)
-    assert times["T2_ALMA"] == judging.PatchTime("T2_ALMA", 1, 0, 1, open_days, open_days)
-    assert list(times) == ["T2_ALMA", "T2_DEB", "T2_MOD", "T2_RH", "T2_UBU"]
+    assert times["T2_UBU"] == judging.PatchTime("T2_UBU", 1, 0, 0.0, 2, 2, 0, 1.0, 1.0, False)
+    assert times["T2_ALMA"] == judging.PatchTime("T2_ALMA", 4, 2, 50.0, 1, 0, 1, open_days,
+                                                 open_days, False)
+    # the largest share of hosts still exposed first
+    assert list(times) == ["T2_DEB", "T2_MOD", "T2_RH", "T2_ALMA", "T2_HALF", "T2_DRAINED",
+                           "T2_UBU"]
     only = judging.patch_times(fleet, StreamTable(), NOW, since=0, site="t2_ubu")
     assert [t.site for t in only] == ["T2_UBU"]
 
@@ -322,17 +343,18 @@ def test_the_commands(fleet, tmp_path):
             for r in json.loads(out)] == [
         ("c6-bind.example.org", "RHSA-2025:23414", "bind-libs", BIND_LIBS_OLD[1],
          "32:9.8.2-0.68.rc1.el6_10.17")]
-    code, out, err = run(fleet, "exposure", "CVE-2023-38469", "--format", "csv")
+    code, out, err = run(fleet, "exposure", "CVE-2023-38469", "--format", "csv", "--site",
+                         "T2_ALMA")
     assert code == 0, err
     assert out.splitlines()[0] == ("advisory,site,host,exposed_since,fixed_at,ended_by,"
-                                   "days_after_published")
+                                   "days_after_published,start_known,days_known")
     assert len(out.splitlines()) == 5
-    code, out, err = run(fleet, "exposure", "ALSA-2024:2433")
+    code, out, err = run(fleet, "exposure", "ALSA-2024:2433", "--site", "T2_ALMA")
     assert code == 0, err
     assert "4 host(s) ever exposed, 2 now" in out
     plot = tmp_path / "curve.svg"
     code, out, err = run(fleet, "exposure", "ALSA-2024:2433", "--curve", "--format", "json",
-                         "--plot", str(plot))
+                         "--plot", str(plot), "--site", "T2_ALMA")
     assert code == 0, err
     assert json.loads(out)[-1] == {"advisory": "ALSA-2024:2433", "hosts": 2, "sites": 1,
                                    "date": time.strftime("%Y-%m-%d", time.gmtime(TODAY))}
@@ -340,7 +362,7 @@ def test_the_commands(fleet, tmp_path):
     code, out, err = run(fleet, "patch-times", "--since", "2000-01-01", "--format", "json")
     assert code == 0, err
     assert {r["site"] for r in json.loads(out)} == {"T2_ALMA", "T2_MOD", "T2_RH", "T2_DEB",
-                                                    "T2_UBU"}
+                                                    "T2_UBU", "T2_HALF", "T2_DRAINED"}
     code, out, err = run(fleet, "exposure", "NO-SUCH-1")
     assert (code, out) == (1, "") and err == "wlcg-collector: no advisory NO-SUCH-1\n"
     code, out, err = run(fleet, "vulnerable", "--severity", "dire")
@@ -460,3 +482,135 @@ def test_a_host_moving_to_format_2_names_its_sources(store):
     rows = store.advisories.package_rows(names=["python3-libs"])
     assert {(r.version, r.source) for r in rows.values()} \
         == {(PY_LIBS_OLD[1], "python3.9"), (PY_LIBS_FIX[1], "python3.9")}
+
+
+def test_a_start_in_the_first_report_is_only_a_bound(fleet):
+    """A host exposed in its first report was exposed at least since then:
+    its start is not known, nor its days after a publication before that
+    report; a host that got the build later has both known."""
+    info = fleet.advisories.get("ALSA-2024:2433")[0]
+    hosts = {h.host.split(".")[0]: h for h in judging.exposure(
+        fleet, StreamTable(), info, NOW, ("T2_DRAINED", "T2_HALF")).hosts}
+    assert {name: (h.exposed_since, h.start_known, h.days_known)
+            for name, h in hosts.items()} == {
+        "d-straggler": (at(0), False, False), "h-quick": (at(0), False, False),
+        "h-late": (at(3), True, True)}
+    code, out, err = run(fleet, "exposure", "ALSA-2024:2433")
+    assert code == 0, err
+    late = hosts["h-late"].days_after_published
+    first, fixed = (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at(d))) for d in (0, 4))
+    assert [
+        [cell.strip() for cell in line.split("  ") if cell.strip()]
+        for part in out.split("\n\n")[1:] for line in part.splitlines()[1:]
+        if line.startswith(("T2_DRAINED", "T2_HALF"))] == [
+        ["T2_DRAINED", "1", "0", "\u2265 4.0", "\u2265 4.0"],
+        ["T2_HALF", "2", "1", "\u2265 %s" % judging._median([1.0, late]), "\u2265 %s" % late],
+        ["T2_DRAINED", "d-straggler.example.org", "\u2264 %s (first report)" % first, fixed,
+         "fixed", "\u2265 4.0"],
+        ["T2_HALF", "h-late.example.org",
+         time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at(3))), "-", "-", str(late)],
+        ["T2_HALF", "h-quick.example.org", "\u2264 %s (first report)" % first,
+         time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at(1))), "fixed", "\u2265 1.0"]]
+    code, out, err = run(fleet, "exposure", "ALSA-2024:2433", "--format", "json")
+    assert code == 0, err
+    assert {(r["host"].split(".")[0], r["start_known"], r["days_known"])
+            for r in json.loads(out) if r["site"] in ("T2_DRAINED", "T2_HALF")} == {("d-straggler", False, False),
+                                          ("h-quick", False, False), ("h-late", True, True)}
+
+
+def test_exposure_now_and_between_dates(fleet):
+    """--now: the hosts exposed now; --from and --to: the hosts exposed in
+    those days, and the curve of those days."""
+    def hosts(*args):
+        code, out, err = run(fleet, "exposure", "ALSA-2024:2433", "--format", "json",
+                             "--site", "T2_ALMA", *args)
+        assert code == 0, err
+        return sorted(r["host"].split(".")[0] for r in json.loads(out))
+
+    def day(d):
+        return time.strftime("%Y-%m-%d", time.gmtime(T0 + d * DAY))
+    assert hosts() == ["a-before", "a-fixed", "a-late", "a-removed"]
+    assert hosts("--now") == ["a-before", "a-late"]
+    # a-fixed was fixed on day 2, a-removed removed on day 3, a-late came on day 3
+    assert hosts("--from", day(3)) == ["a-before", "a-late", "a-removed"]
+    assert hosts("--to", day(2)) == ["a-before", "a-fixed", "a-removed"]
+    assert hosts("--from", day(3), "--to", day(3)) == ["a-before", "a-late", "a-removed"]
+    code, out, err = run(fleet, "exposure", "ALSA-2024:2433", "--now", "--site", "T2_ALMA")
+    assert code == 0, err
+    assert out.splitlines()[0].endswith(": 2 host(s) exposed now")
+    code, out, err = run(fleet, "exposure", "ALSA-2024:2433", "--curve", "--format", "json",
+                         "--from", day(1), "--to", day(2), "--site", "T2_ALMA")
+    assert code == 0, err
+    assert [(r["date"], r["hosts"]) for r in json.loads(out)] == [(day(1), 3), (day(2), 2)]
+    code, out, err = run(fleet, "exposure", "ALSA-2024:2433", "--from", day(2), "--to", day(1))
+    assert (code, out, err) == (2, "", "wlcg-collector: --from/--to: the first day is after "
+                                       "the last\n")
+
+
+def test_patch_times_rank_the_sites_still_exposed_first(fleet):
+    """A site that patched its one late host is not behind one that never
+    patched half of its hosts; the counts are beside the days."""
+    times = judging.patch_times(fleet, StreamTable(), NOW, since=0,
+                                site=("T2_DRAINED", "T2_HALF"))
+    assert [(t.site, t.affected, t.exposed, t.exposed_share, t.open) for t in times] == [
+        ("T2_HALF", 2, 1, 50.0, 1), ("T2_DRAINED", 1, 0, 0.0, 0)]
+    assert times[1].median_days == 4.0 > times[0].median_days and not times[1].days_known
+    code, out, err = run(fleet, "patch-times", "--since", "2000-01-01")
+    assert code == 0, err
+    lines = [line for line in out.splitlines() if line.startswith(("SITE", "T2_DRAINED",
+                                                                    "T2_HALF"))]
+    assert [line.split()[:4] for line in lines] == [
+        ["SITE", "AFFECTED", "EXPOSED", "EXPOSED_SHARE"], ["T2_HALF", "2", "1", "50.0%"],
+        ["T2_DRAINED", "1", "0", "0.0%"]]
+    assert lines[2].split()[-4:] == ["\u2265", "4.0", "\u2265", "4.0"]
+    code, out, err = run(fleet, "patch-times", "--since", "2000-01-01", "--format", "json")
+    assert code == 0, err
+    assert [r for r in json.loads(out) if r["site"] == "T2_DRAINED"] == [{
+        "site": "T2_DRAINED", "affected": 1, "exposed": 0, "exposed_share": "0.0%",
+        "advisories": 1, "fixed": 1, "open": 0, "median_days": 4.0, "worst_days": 4.0,
+        "days_known": False}]
+
+
+def test_patch_times_with_nothing_to_show_say_why(fleet):
+    considered = len(fleet.advisories.listed(severities=judging.SECURITY_SEVERITIES))
+    code, out, err = run(fleet, "patch-times", "--since", "2000-01-01", "--site", "T2_OTHER")
+    assert code == 0, err
+    assert out == ("no advisory published (or first seen) since 2000-01-01 affects a host of "
+                   "T2_OTHER: %d considered\n" % considered) and considered > 5
+    code, out, err = run(fleet, "patch-times", "--since", time.strftime(
+        "%Y-%m-%d", time.gmtime(NOW + DAY)))
+    assert (code, err) == (0, "") and out.endswith(": 0 considered\n")
+
+
+def test_the_advisory_page_takes_the_same_bounds(fleet, tmp_path, collector_keys):
+    """The page's JSON is `exposure`'s with --from, --to and --now as
+    from=, to= and now=; the page marks the starts and days not known."""
+    from test_tags import officer_app, page
+    app = officer_app(fleet, tmp_path, collector_keys)
+    day3 = time.strftime("%Y-%m-%d", time.gmtime(T0 + 3 * DAY))
+    for query, options in (("from=%s&to=%s" % (day3, day3), ["--from", day3, "--to", day3]),
+                           ("now=1", ["--now"])):
+        status, _, body = page(app, "/officer/advisory/ALSA-2024%3A2433",
+                               "format=json&per_page=1000&" + query)
+        assert status == 200, body
+        answer = json.loads(body)
+        code, out, err = run(fleet, "exposure", "ALSA-2024:2433", "--format", "json", *options)
+        assert code == 0, err
+        assert answer["exposure"] == json.loads(out)
+        code, out, err = run(fleet, "exposure", "ALSA-2024:2433", "--format", "json", "--curve",
+                             *options)
+        assert answer["curve"] == json.loads(out)
+    assert {r["host"].split(".")[0] for r in answer["exposure"]} == {
+        "a-before", "a-late", "h-late"}
+    status, _, body = page(app, "/officer/advisory/ALSA-2024%3A2433", "to=" + day3)
+    assert status == 200
+    assert "exposed to %s." % day3 in body
+    rows = body[body.index('<table id="exposed">'):].split("</table>")[0].split("<tr>")
+    late = [row for row in rows if "h-late.example.org" in row][0]
+    before = [row for row in rows if "a-before.example.org" in row][0]
+    assert "&le;" not in late and "&ge;" not in late
+    assert "&le; %s (first report)" % time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at(0))) \
+        in before and "&ge; " in before
+    status, _, body = page(app, "/officer/advisory/ALSA-2024%3A2433", "from=%s&to=2000-01-01"
+                           % day3)
+    assert status == 400 and "from/to: the first day is after the last" in body

@@ -79,7 +79,8 @@ def _percent(value):
 
 FIELD_FORMATS = {"last_report": format_time, "received": format_time,
                  "collected": format_time, "created": format_time, "time": format_time,
-                 "date": format_day, "compliant": _percent, "published": format_time,
+                 "date": format_day, "compliant": _percent, "exposed_share": _percent,
+                 "published": format_time,
                  "modified": format_time, "first_seen": format_time, "changed": format_time,
                  "stored": format_time, "replaced": format_time, "exposed_since": format_time,
                  "fixed_at": format_time}

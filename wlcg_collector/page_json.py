@@ -167,7 +167,7 @@ class JsonPages(object):
         elif parts == ["advisories"]:
             data = self.advisories_json(scope, args)
         elif parts[0] == "advisory" and len(parts) == 2:
-            data = self.advisory_json(scope, parts[1])
+            data = self.advisory_json(scope, parts[1], args)
         elif parts == ["campaigns"]:
             data = self.campaigns_json(scope)
         elif parts[0] == "campaign" and len(parts) == 2:
@@ -280,11 +280,12 @@ class JsonPages(object):
         return {"advisories": advisory_list_rows(self.store, severities, tag=tag),
                 "vulnerable": vulnerable_rows(result, exceptions)}
 
-    def advisory_json(self, scope, ident):
+    def advisory_json(self, scope, ident, args):
         """`advisories show ID`, `exposure ID` and `exposure ID --curve`
         (a site reader: of its hosts)."""
         info, content = self.store.advisories.get(ident)
-        results = exposures(self.store, StreamTable(self.os_streams), [info], scope.sites)
+        results = exposures(self.store, StreamTable(self.os_streams), [info], scope.sites,
+                            *self.exposure_bounds(args))
         return {"advisory": advisory_document(self.store, info, content),
                 "exposure": exposure_rows(results), "curve": curve_rows(results)}
 

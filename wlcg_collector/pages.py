@@ -44,6 +44,7 @@ import urllib.parse
 from . import (analysis, campaign_pages, cli, compliance_cache, page_json, search, topology,
                trust)
 from .advisories import pages as advisory_pages
+from .advisories.commands import exposure_days
 from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access, remote_user, verified_dn
 from .baseline_commands import compliance_rows
@@ -189,7 +190,7 @@ class OfficerPages(page_json.JsonPages):
             if parts == ["advisories"]:
                 return page("advisories.html", self.advisories(scope, args))
             if parts[0] == "advisory" and len(parts) == 2:
-                return page("advisory.html", self.advisory(scope, parts[1]))
+                return page("advisory.html", self.advisory(scope, parts[1], args))
             if parts == ["campaigns"]:
                 return page("campaigns.html", self.campaigns(scope))
             if parts[0] == "campaign" and len(parts) == 2:
@@ -411,9 +412,19 @@ class OfficerPages(page_json.JsonPages):
         except advisory_pages.PageArgumentError as exc:
             raise PageError(400, str(exc))
 
-    def advisory(self, scope, ident):
+    def exposure_bounds(self, args):
+        """(first, last, now_only) of ?from=, ?to= and ?now=, as `exposure`
+        takes --from, --to and --now."""
+        try:
+            first, last = exposure_days(self.date_arg(args, "from"), self.date_arg(args, "to"))
+        except ValueError as exc:
+            raise PageError(400, "from/to: %s" % exc)
+        return first, last, bool(args.get("now"))
+
+    def advisory(self, scope, ident, args):
         context = advisory_pages.advisory_context(self.store, StreamTable(self.os_streams),
-                                                  ident, scope.sites)
+                                                  ident, scope.sites,
+                                                  *self.exposure_bounds(args))
         context["chart"] = line_chart(context["curve"], ("hosts", "sites"))
         return context
 

@@ -10,6 +10,7 @@ import time
 from ..cli_common import (CommandError, UsageError, actions_of, command, config_of, date_arg,
                           draw_plot, emit, emit_records, site_of, store_of, with_at,
                           with_format, with_plot, with_rows, with_site)
+from ..dates import format_time
 from ..db import StoreError
 from ..output import FEW, first_few, record_rows
 from ..numerals import is_digits
@@ -38,8 +39,15 @@ VULNERABLE_HOSTS = ["site", "host", "advisories", "most_severe"]
 EXPOSURE_SITES = ["site", "hosts", "exposed_now", "median_days", "worst_days"]
 EXPOSURE_HOSTS = ["site", "host", "exposed_since", "fixed_at", "ended_by",
                   "days_after_published"]
+# `exposure --format csv|json`: and whether the start and the days are known
+# (the table marks those that are not: "<= TIME (first report)", ">= DAYS")
+EXPOSURE_ROWS = ["advisory"] + EXPOSURE_HOSTS + ["start_known", "days_known"]
 CURVE_COLUMNS = ["date", "hosts", "sites"]
-PATCH_COLUMNS = ["site", "advisories", "fixed", "open", "median_days", "worst_days"]
+PATCH_COLUMNS = ["site", "affected", "exposed", "exposed_share", "advisories", "fixed", "open",
+                 "median_days", "worst_days"]
+# `patch-times --format csv|json`: and whether the days are known (the table
+# marks a lower bound ">= DAYS")
+PATCH_ROWS = PATCH_COLUMNS + ["days_known"]
 # a finding an exception took out, as `vulnerable` and `exposure` show it apart
 EXCEPTED_TABLE = ["site", "host", "advisory", "package", "installed", "exception", "reason"]
 
@@ -366,15 +374,35 @@ def declare_exposure(commands):
                                                   "median and worst", cmd_exposure))
     p.add_argument("ident", metavar="ADVISORY|CVE")
     with_site(p)
+    p.add_argument("--now", action="store_true", help="only the hosts exposed now")
+    p.add_argument("--from", dest="first", metavar="DATE", type=date_arg,
+                   help="the hosts exposed on or after DATE, the curve from DATE")
+    p.add_argument("--to", dest="last", metavar="DATE", type=date_arg,
+                   help="the hosts exposed on or before DATE, the curve until DATE")
     p.add_argument("--curve", action="store_true",
                    help="print the exposed hosts per day instead")
     with_plot(p, "the exposed hosts per day")
 
 
+def exposure_days(first, last):
+    """(first, last): the midnights of --from and --to (None: not given);
+    ValueError when the first day is after the last."""
+    first = None if first is None else first - first % judging.DAY
+    last = None if last is None else last - last % judging.DAY
+    if first is not None and last is not None and first > last:
+        raise ValueError("the first day is after the last")
+    return first, last
+
+
 def cmd_exposure(args):
+    try:
+        first, last = exposure_days(args.first, args.last)
+    except ValueError as exc:
+        raise UsageError("--from/--to: %s" % exc)
     store = store_of(args, read=True)
     site = site_of(store, args)
-    results = exposures(store, stream_table(args), advisories_named(store, args.ident), site)
+    results = exposures(store, stream_table(args), advisories_named(store, args.ident), site,
+                        first, last, args.now)
     if args.plot:
         if len(results) != 1:
             raise UsageError("--plot draws one advisory: name it, not a CVE of %d"
@@ -384,23 +412,25 @@ def cmd_exposure(args):
         emit(curve_rows(results), ["advisory"] + CURVE_COLUMNS, args.format)
         return
     if args.format != "table":
-        emit(exposure_rows(results), ["advisory"] + EXPOSURE_HOSTS, args.format)
+        emit(exposure_rows(results), EXPOSURE_ROWS, args.format)
         return
     for number, result in enumerate(results):
         if number:
             sys.stdout.write("\n")
         info = result.info
-        print("%s (%s), published %s: %d host(s) ever exposed, %d now%s"
+        print("%s (%s), published %s: %d host(s) %s%s%s"
               % (info.ident, info.severity,
                  _day(info.published) if info.published is not None
                  else "%s (first seen)" % _day(info.first_seen),
-                 len(result.hosts), sum(1 for h in result.hosts if h.fixed_at is None),
+                 len(result.hosts), _which_hosts(first, last, args.now),
+                 "" if args.now else ", %d now" % sum(1 for h in result.hosts
+                                                      if h.fixed_at is None),
                  ", %d excepted now" % len(result.excepted) if result.excepted else ""))
         if result.hosts:
             sys.stdout.write("\n")
-            emit_records(result.sites, EXPOSURE_SITES, "table")
+            emit(exposure_site_table(result.sites), EXPOSURE_SITES, "table")
             sys.stdout.write("\n")
-            emit_records(result.hosts, EXPOSURE_HOSTS, "table")
+            emit(exposure_host_table(result.hosts), EXPOSURE_HOSTS, "table")
         if result.excepted:
             sys.stdout.write("\nexcepted now:\n")
             emit([{"site": h.site, "host": h.host, "advisory": info.ident,
@@ -410,22 +440,65 @@ def cmd_exposure(args):
                   for h in result.excepted], EXCEPTED_TABLE, "table")
 
 
-def exposures(store, table, infos, site=None):
+def _which_hosts(first, last, now_only):
+    """The exposure line's words for the hosts it counts."""
+    if now_only:
+        return "exposed now"
+    if first is None and last is None:
+        return "ever exposed"
+    return "exposed %s" % " ".join(
+        part for part in ("from %s" % _day(first) if first is not None else None,
+                          "to %s" % _day(last) if last is not None else None) if part)
+
+
+def exposures(store, table, infos, site=None, first=None, last=None, now_only=False):
     """judging.exposure's result of each advisory (AdvisoryInfo) now, of
-    `site` if given, with every exception (each in its span of time)."""
+    `site` if given, with every exception (each in its span of time); of
+    the days from `first` to `last` (midnights, None: unbounded) and of
+    the hosts exposed now only (`now_only`), as asked."""
     now = int(time.time())
     exceptions = excepting(store, store.exceptions.listed())
-    return [judging.exposure(store, table, info, now, site, exceptions) for info in infos]
+    return [judging.exposure(store, table, info, now, site, exceptions, first, last, now_only)
+            for info in infos]
 
 
 def exposure_rows(results):
-    """`exposure`'s rows in CSV and JSON (advisory + EXPOSURE_HOSTS) of
-    judging.exposure results: each advisory's hosts ever exposed, by site
-    and host."""
+    """`exposure`'s rows in CSV and JSON (EXPOSURE_ROWS) of
+    judging.exposure results: each advisory's hosts, by site and host."""
     rows = []
     for result in results:
         rows.extend(dict(advisory=result.info.ident, **h._asdict()) for h in result.hosts)
-    return record_rows([_Row(r) for r in rows], ["advisory"] + EXPOSURE_HOSTS)
+    return record_rows([_Row(r) for r in rows], EXPOSURE_ROWS)
+
+
+def at_least(days, known):
+    """Days as the table shows them: a lower bound marked."""
+    return days if known or days is None else "\u2265 %s" % days
+
+
+def since_text(host):
+    """exposed_since as the table shows it: a start not known (the host
+    was exposed in its first report) as the latest it can be."""
+    text = format_time(host.exposed_since)
+    return text if host.start_known else "\u2264 %s (first report)" % text
+
+
+def exposure_host_table(hosts):
+    """`exposure`'s table of hosts (EXPOSURE_HOSTS), what is not known marked."""
+    rows = record_rows(hosts, EXPOSURE_HOSTS)
+    for row, host in zip(rows, hosts):
+        row["exposed_since"] = since_text(host)
+        row["days_after_published"] = at_least(host.days_after_published, host.days_known)
+    return rows
+
+
+def exposure_site_table(sites):
+    """`exposure`'s table of sites (EXPOSURE_SITES), lower bounds marked."""
+    rows = record_rows(sites, EXPOSURE_SITES)
+    for row, site in zip(rows, sites):
+        for column in ("median_days", "worst_days"):
+            row[column] = at_least(row[column], site.days_known)
+    return rows
 
 
 def curve_rows(results):
@@ -441,7 +514,8 @@ def _day(seconds):
 
 
 def declare_patch_times(commands):
-    p = with_format(command(commands, "patch-times", "per site, the median days from an "
+    p = with_format(command(commands, "patch-times", "per site, the hosts still exposed to "
+                                                     "advisories and the median days from an "
                                                      "advisory's publication until the site's "
                                                      "hosts were fixed", cmd_patch_times))
     p.add_argument("--since", metavar="DATE", type=date_arg,
@@ -456,6 +530,17 @@ def cmd_patch_times(args):
     now = int(time.time())
     since = args.since if args.since is not None else now - 365 * judging.DAY
     severities = severity_list(args.severity) if args.severity else judging.SECURITY_SEVERITIES
-    emit_records(judging.patch_times(store, stream_table(args), now, since, severities, site,
-                                     excepting(store, store.exceptions.listed())),
-                 PATCH_COLUMNS, args.format)
+    times = judging.patch_times(store, stream_table(args), now, since, severities, site,
+                                excepting(store, store.exceptions.listed()))
+    if args.format != "table":
+        emit(record_rows(times, PATCH_ROWS), PATCH_ROWS, args.format)
+    elif not times:
+        # an empty table would read as every site patched
+        print("no advisory published (or first seen) since %s affects a host%s: %d considered"
+              % (_day(since), " of %s" % site if site is not None else "", times.considered))
+    else:
+        rows = record_rows(times, PATCH_COLUMNS)
+        for row, record in zip(rows, times):
+            row["median_days"] = at_least(record.median_days, record.days_known)
+            row["worst_days"] = at_least(record.worst_days, record.days_known)
+        emit(rows, PATCH_COLUMNS, "table")

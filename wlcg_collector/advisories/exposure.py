@@ -45,20 +45,37 @@ _ADVISORY_OF_ROW = itemgetter(2, 3)
 # vulnerable(): a finding an exception took out, the ids of the exceptions after
 EXCEPTED_COLUMNS = VULNERABLE_COLUMNS + ["excepted_by"]
 # exposure(): one host that was ever exposed (ended_by: fixed, removed or
-# None while exposed)
+# None while exposed); start_known False: it was exposed in its first
+# report, so exposed_since is only the earliest time known (at least since
+# then); days_known False: days_after_published is then a lower bound
+# (that first report came after publication)
 HostExposure = namedtuple("HostExposure", "site host exposed_since fixed_at ended_by "
-                                          "days_after_published")
+                                          "days_after_published start_known days_known")
 # exposure(): a host whose finding is excepted now (exceptions: the
 # AdvisoryException records that except it)
 ExceptedHost = namedtuple("ExceptedHost", "site host package installed exceptions")
-# exposure(): per site, over its hosts that were ever exposed
-SiteExposure = namedtuple("SiteExposure", "site hosts exposed_now median_days worst_days")
+# exposure(): per site, over its hosts that were ever exposed (days_known
+# False: some host's days are a lower bound, and so may be its median and worst)
+SiteExposure = namedtuple("SiteExposure", "site hosts exposed_now median_days worst_days "
+                                          "days_known")
 # exposure(): hosts (and sites) exposed at the end of a UTC day
 ExposureDay = namedtuple("ExposureDay", "day hosts sites")
-# patch_times(): per site, over the advisories that touched its hosts, the
-# days from publication until its last host was fixed (open ones count
-# until now)
-PatchTime = namedtuple("PatchTime", "site advisories fixed open median_days worst_days")
+# patch_times(): per site, its hosts the advisories touched (affected) and
+# those still exposed to one (exposed: their share in percent), and over the
+# advisories, the days from publication until its last host was fixed (open
+# ones count until now; days_known False: some count from a host's first
+# report, and are a lower bound)
+PatchTime = namedtuple("PatchTime", "site affected exposed exposed_share advisories fixed open "
+                                    "median_days worst_days days_known")
+
+
+class PatchTimes(list):
+    """patch_times(): [PatchTime], and `considered`: how many advisories
+    were published (or first seen) in the window asked."""
+
+    def __init__(self, rows, considered):
+        list.__init__(self, rows)
+        self.considered = considered
 
 
 def _days(seconds):
@@ -278,7 +295,8 @@ def _hosts_of(affected, site):
 
 
 class Exposure(object):
-    """exposure(): the hosts, the sites and the curve of one advisory."""
+    """exposure(): the hosts, the sites and the curve of one advisory
+    (of the days and hosts asked)."""
 
     def __init__(self, info, hosts, sites, curve, excepted=()):
         self.info = info
@@ -288,15 +306,21 @@ class Exposure(object):
         self.excepted = list(excepted)  # [ExceptedHost] now
 
 
-def exposure(store, table, info, now, site=None, excepting=None):
+def exposure(store, table, info, now, site=None, excepting=None, first=None, last=None,
+             now_only=False):
     """Exposure of the advisory `info` (AdvisoryInfo), of one site or a
     collection of sites if given (the curve counts their hosts only); excepting
     (exceptions.Excepting of every exception, ended ones too): a host is
-    not exposed while an exception in force then excepts it."""
+    not exposed while an exception in force then excepts it. first, last:
+    the midnights of the first and last day asked (None: from the first
+    data, until today): the hosts exposed some time in those days, and the
+    curve of those days; now_only: the hosts exposed now only."""
     affected = AffectedPackages(store, table, affected_rows(store, [info.id]), FAR_FUTURE)
     history = store.advisories.package_history(sorted(affected.packages))
     cuts = set()
-    windows = _host_windows(affected, history, _hosts_of(affected, site), excepting, cuts)
+    in_scope = _hosts_of(affected, site)
+    windows = _host_windows(affected, history, in_scope, excepting, cuts)
+    first_reports = store.fleet.first_reports()
     # what each exposed host had of the advisory's packages, to tell a fix
     # from a removal
     exposed = {host_id for host_id, _ in windows}
@@ -316,19 +340,40 @@ def exposure(store, table, info, now, site=None, excepting=None):
         elif end is not None:
             ended_by = "fixed" if any(start <= end and (stop is None or stop > end)
                                       for start, stop in held[host_id]) else "removed"
-        hosts.append(HostExposure(host.site, host.name, host_windows[0][0], end, ended_by,
-                                  _days(_exposed_after(host_windows, published, now))))
+        start = host_windows[0][0]
+        # an interval that starts with the host's first report: the build
+        # may have been there long before, nothing tells
+        start_known = start != first_reports.get(host_id)
+        if now_only and end is not None or not _overlaps(host_windows, first, last):
+            continue
+        hosts.append(HostExposure(host.site, host.name, start, end, ended_by,
+                                  _days(_exposed_after(host_windows, published, now)),
+                                  start_known, start_known or start <= published))
     hosts.sort(key=lambda h: (site_order(h.site), h.host))
     per_site = defaultdict(list)
     for host in hosts:
         per_site[host.site].append(host)
     sites = [SiteExposure(name, len(members), sum(1 for m in members if m.fixed_at is None),
                           _median([m.days_after_published for m in members]),
-                          max(m.days_after_published for m in members))
+                          max(m.days_after_published for m in members),
+                          all(m.days_known for m in members))
              for name, members in per_site.items()]
     sites.sort(key=lambda s: (-(s.worst_days or 0), site_order(s.site)))
-    return Exposure(info, hosts, sites, _curve(windows, affected, published, now),
-                    _excepted_now(affected, history, _hosts_of(affected, site), info, now, excepting))
+    # the curve from the later of the publication and the first report of
+    # a host asked about: before either, nothing is known
+    known = [first_reports[i] for i in in_scope if i in first_reports]
+    curve = _curve(windows, affected, max(published, min(known)), now, first,
+                   last) if known else []
+    return Exposure(info, hosts, sites, curve,
+                    _excepted_now(affected, history, in_scope, info, now, excepting))
+
+
+def _overlaps(windows, first, last):
+    """Whether a host's windows meet the days from `first` to `last`
+    (midnights; None: unbounded)."""
+    end_of_days = None if last is None else last + DAY
+    return any((first is None or end is None or end > first)
+               and (end_of_days is None or start < end_of_days) for start, end in windows)
 
 
 def _excepted_now(affected, history, hosts, info, now, excepting):
@@ -352,13 +397,15 @@ def _excepted_now(affected, history, hosts, info, now, excepting):
     return sorted(found, key=lambda h: (site_order(h.site), h.host, h.package))
 
 
-def _curve(windows, affected, published, now):
-    """[ExposureDay] from the day the advisory was published (or the first
-    exposure, if earlier) to today, at most MAX_DAYS."""
-    starts = [w[0][0] for w in windows.values()] + [published]
-    first = min(starts) - min(starts) % DAY
-    last = now - now % DAY
+def _curve(windows, affected, start, now, first=None, last=None):
+    """[ExposureDay] from the day of `start` (or `first`, if later) to today
+    (or `last`, if earlier), at most MAX_DAYS."""
+    today = now - now % DAY
+    last = today if last is None else min(last - last % DAY, today)
+    first = max(start - start % DAY, first - first % DAY if first is not None else 0)
     first = max(first, last - (MAX_DAYS - 1) * DAY)
+    if first > last:
+        return []
     ends = list(range(first + DAY - 1, last + DAY, DAY))
     days = len(ends)
     host_deltas = [0] * (days + 1)
@@ -386,29 +433,43 @@ def _curve(windows, affected, published, now):
 
 def patch_times(store, table, now, since=None, severities=SECURITY_SEVERITIES, site=None,
                 excepting=None):
-    """[PatchTime], slowest sites first (excepting: as exposure's)."""
+    """PatchTimes: the sites with the largest share of their affected
+    hosts still exposed first, then the slowest (a site that patched all
+    but one host late is not behind one that never patched half of them);
+    excepting: as exposure's."""
     infos = {info.id: info for info in store.advisories.listed(severities=severities, since=since)}
     if not infos:
-        return []
+        return PatchTimes([], 0)
     affected = AffectedPackages(store, table, affected_rows(store, sorted(infos)), FAR_FUTURE)
     history = store.advisories.package_history(sorted(affected.vulnerable))
     windows = _host_windows(affected, history, _hosts_of(affected, site), excepting)
+    first_reports = store.fleet.first_reports() if windows else {}
     published_of = {advisory_id: published_or_seen(info) for advisory_id, info in infos.items()}
-    per_site = defaultdict(dict)  # site -> advisory id -> [days, open]
+    per_site = defaultdict(dict)  # site -> advisory id -> [days, open, days known]
+    hosts_of = defaultdict(dict)  # site -> host id -> still exposed
     for (host_id, advisory_id), host_windows in windows.items():
         host = affected.hosts[host_id]
         published = published_of[advisory_id]
         if host_windows[-1][1] is not None and host_windows[-1][1] <= published:
             continue  # fixed before the advisory was out: nothing to patch after it
         days = _exposed_after(host_windows, published, now)
-        entry = per_site[host.site].setdefault(advisory_id, [0, False])
+        start = host_windows[0][0]
+        entry = per_site[host.site].setdefault(advisory_id, [0, False, True])
         entry[0] = max(entry[0], days)
         entry[1] = entry[1] or host_windows[-1][1] is None
+        # exposed since its first report, after publication: maybe longer
+        entry[2] = entry[2] and (start != first_reports.get(host_id) or start <= published)
+        hosts = hosts_of[host.site]
+        hosts[host_id] = hosts.get(host_id, False) or host_windows[-1][1] is None
     rows = []
     for site_name, advisories in per_site.items():
         days = [_days(value[0]) for value in advisories.values()]
         still_open = sum(1 for value in advisories.values() if value[1])
-        rows.append(PatchTime(site_name, len(advisories), len(advisories) - still_open,
-                              still_open, _median(days), max(days)))
-    rows.sort(key=lambda r: (-(r.median_days or 0), site_order(r.site)))
-    return rows
+        hosts = hosts_of[site_name]
+        exposed = sum(hosts.values())
+        rows.append(PatchTime(site_name, len(hosts), exposed, round(100.0 * exposed / len(hosts), 1),
+                              len(advisories), len(advisories) - still_open, still_open,
+                              _median(days), max(days),
+                              all(value[2] for value in advisories.values())))
+    rows.sort(key=lambda r: (-r.exposed_share, -(r.median_days or 0), site_order(r.site)))
+    return PatchTimes(rows, len(infos))

@@ -78,17 +78,21 @@ def advisories_context(store, table, args, sites=None):
             "excepted": sum(row["excepted"] for row in rows), "is_link": is_link}
 
 
-def advisory_context(store, table, ident, sites=None):
+def advisory_context(store, table, ident, sites=None, first=None, last=None, now_only=False):
+    """The advisory page: its hosts of the days from `first` to `last`
+    (midnights; None: unbounded) or exposed now (`now_only`), as
+    `exposure` takes --from, --to and --now."""
     info, content = store.advisories.get(ident)
     now = int(time.time())
     exceptions = store.exceptions.listed()
     result = judging.exposure(store, table, info, now, sites,
-                              excepting=excepting(store, exceptions))
+                              excepting(store, exceptions), first, last, now_only)
     now_exposed = [h for h in result.hosts if h.fixed_at is None]
     names = store.tags.names_of().get(info.id, [])
     cves = set(content["cves"])
     return {"info": info, "content": content, "published": published_or_seen(info),
             "hosts": now_exposed, "ever": len(result.hosts), "sites": result.sites,
+            "first": first, "last": last, "now_only": now_only,
             "curve": result.curve, "excepted": result.excepted, "is_link": is_link,
             "tags": [tag for tag in store.tags.listed() if tag.name in names],
             "exceptions": [(e, state_of(e, now)) for e in within(store, exceptions, sites)

@@ -88,6 +88,11 @@ class FleetQueries(Part):
         vouch for (compliance_cache)."""
         return self.db.transaction(self.dialect.set_reports, write=False)
 
+    def first_reports(self):
+        """{host id: time of its first report} of the hosts known: before
+        it, nothing is known of what a host had."""
+        return dict(self.db.read(self.sql.SELECT_FIRST_REPORTS))
+
     def hosts_and_holders(self, package_ids, at, hosts=True):
         """(hosts_at(at) or None, holder_bitmaps(package_ids, at)) of the
         whole fleet, read at once on several connections: the hosts on

@@ -447,6 +447,8 @@ class SharedSQL(object):
                              "WHERE name IN ({marks})")
     # each host's set_report, of the hosts known now (compliance_cache)
     SELECT_SET_REPORTS = "SELECT id, set_report FROM hosts WHERE last_report >= 0"
+    # each host's first report, of the hosts known (where exposure's knowledge starts)
+    SELECT_FIRST_REPORTS = "SELECT id, first_report FROM hosts WHERE last_report >= 0"
     # The intervals of package rows at a time or over a span are two ranges of
     # installs_package: the open ones, and the ones closed after the start.
     # (SQLite does not make two ranges of "removed IS NULL OR removed > ?".)
