@@ -28,6 +28,8 @@ from .site_names import site_key
 BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # compare's table: one line per host behind (`--rows`: every row behind)
 HOSTS_BEHIND_COLUMNS = ["site", "host", "behind", "requirements"]
+# a site's compliance when no requirement applies to any of its hosts
+NOT_APPLICABLE = "n/a"
 
 
 def read_baseline_file(path):
@@ -63,8 +65,7 @@ def baseline_add(args):
     if not BASELINE_NAME_RE.match(args.name):
         raise UsageError("baseline name %r: letters, digits, '.', '_', '-'" % args.name)
     text, requirements = read_baseline_file(args.file)
-    for warning in dpkg_caveats(requirements):
-        sys.stderr.write("%s: warning: %s:%s\n" % (PROG, args.file, warning[len("line "):]))
+    warn(dpkg_caveats(requirements), args.file)
     revision = store.baselines.add(args.name, text, int(time.time()))
     print("baseline %s revision %d: %d requirement(s)" % (args.name, revision,
                                                           len(requirements)))
@@ -72,14 +73,24 @@ def baseline_add(args):
     # the officer's first compare of it then reads only the hosts
     # changed since (a full read of a whole grid takes seconds)
     try:
-        warn(compliance_cache.current_holders(store, requirements).warnings)
+        current = compliance_cache.current_holders(store, requirements)
     except StoreError as exc:
         warn([compliance_cache.NOT_KEPT % exc])
+        return
+    warn(current.warnings)
+    judged = analysis.compliance_from_holders(requirements, current.packages, current.hosts,
+                                              current.masks, current.won)
+    warn(compliance_cache.caveats_of(store, requirements, judged.installed()), args.file)
 
 
-def warn(warnings):
-    """Print compliance_cache's warnings, one line each."""
+def warn(warnings, source=None):
+    """Print warnings, one line each; those of a baseline's line ("line N:
+    ...") as `source`:N: ... (the baseline's file or stored name)."""
     for warning in warnings:
+        if source is not None:
+            number, _, rest = warning[len("line "):].partition(": ")
+            warning = "%s:%s: %s" % (source, number, rest) \
+                if warning.startswith("line ") else "%s: %s" % (source, warning)
         sys.stderr.write("%s: warning: %s\n" % (PROG, warning))
 
 
@@ -167,6 +178,7 @@ def cmd_compare(args):
     answer = compliance_cache.compliance_answer(store, requirements, args.at, site,
                                                 keeper_of(args))
     warn(answer.warnings)
+    warn(answer.caveats, args.baseline)
     result = answer.compliance
     if args.summary:
         emit(*summary_rows(store, result), args.format)
@@ -198,6 +210,8 @@ def summary_rows(store, result):
     listed = {site_key(row.name): row for row in store.sites.rows()}
     rows = record_rows(result.summary(), analysis.SUMMARY_COLUMNS)
     for row in rows:
+        if row["compliant"] is None:  # no host the baseline applies to
+            row["compliant"] = NOT_APPLICABLE
         meta = listed.get(site_key(row["site"]))
         row["tier"] = meta.tier if meta else None
     return rows, analysis.SUMMARY_COLUMNS + (["tier"] if listed else [])
