@@ -969,3 +969,21 @@ def test_adoption_of_a_baseline_line_honours_its_scope(shared_fleet, tmp_path):
         assert [days[0], days[-1]] == expected
     code, _, err = run(shared_fleet, "adoption", "kernel", "--baseline", "el9x")
     assert code == 2 and "baseline el9x@1 has no line for 'kernel'" in err
+
+
+def test_compare_sorts_its_summary(shared_fleet, tmp_path):
+    """--sort compliance: the least compliant first, n/a last; behind: the
+    most hosts behind first; ties in site order."""
+    path = tmp_path / "el9.txt"
+    path.write_text("[system: el9]\nxrootd >= 1:5.7.1\nkernel >= 5.14.0-500\n")
+
+    def order(sort):
+        code, out, err = run(shared_fleet, "compare", str(path), "--summary", "--sort", sort,
+                             "--format", "json")
+        assert code == 0, err
+        return [(row["site"], row["compliant"]) for row in json.loads(out)]
+    assert order("site") == [("T2_A", "50.0%"), ("T2_B", "0.0%"), ("T2_C", "n/a"),
+                             ("T2_D", "0.0%")]
+    assert order("compliance") == [("T2_B", "0.0%"), ("T2_D", "0.0%"), ("T2_A", "50.0%"),
+                                   ("T2_C", "n/a")]
+    assert [site for site, _ in order("behind")] == ["T2_B", "T2_A", "T2_D", "T2_C"]

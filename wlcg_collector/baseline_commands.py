@@ -30,6 +30,14 @@ BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 HOSTS_BEHIND_COLUMNS = ["site", "host", "behind", "requirements"]
 # a site's compliance when no requirement applies to any of its hosts
 NOT_APPLICABLE = "n/a"
+# compare --sort: the value a summary row is ordered by (None: last)
+SUMMARY_SORTS = {
+    "site": lambda row: 0,  # (the rows come in site order)
+    "compliance": lambda row: None if row["compliant"] == NOT_APPLICABLE
+    else float(row["compliant"].rstrip("%")),
+    "behind": lambda row: -row["behind"],
+    "tier": lambda row: row.get("tier"),
+}
 
 
 def read_baseline_file(path):
@@ -169,6 +177,9 @@ def declare_compare(commands):
     with_rows(p, "(host, package) row behind")
     p.add_argument("--summary", action="store_true",
                    help="only the summary, a line per site (in every format)")
+    p.add_argument("--sort", choices=SUMMARY_SORTS, default="site",
+                   help="the summary's order: by site (default), compliance (the least "
+                        "first), behind (the most first) or tier; n/a and no tier last")
 
 
 def cmd_compare(args):
@@ -181,13 +192,13 @@ def cmd_compare(args):
     warn(answer.caveats, args.baseline)
     result = answer.compliance
     if args.summary:
-        emit(*summary_rows(store, result), args.format)
+        emit(*sorted_summary(summary_rows(store, result), args.sort), args.format)
         return
     columns = analysis.COMPLIANCE_COLUMNS
     if args.format != "table":
         emit(compliance_rows(result), columns, args.format)
         return
-    emit(*summary_rows(store, result), "table")
+    emit(*sorted_summary(summary_rows(store, result), args.sort), "table")
     if args.rows:
         behind = result.rows("behind")
         if behind:
@@ -215,6 +226,17 @@ def summary_rows(store, result):
         meta = listed.get(site_key(row["site"]))
         row["tier"] = meta.tier if meta else None
     return rows, analysis.SUMMARY_COLUMNS + (["tier"] if listed else [])
+
+
+def sorted_summary(summary, sort):
+    """summary_rows' (rows, columns) in the order `sort` (SUMMARY_SORTS)
+    names; ties, and the rows without a value (n/a, no tier) last, stay
+    in site order."""
+    rows, columns = summary
+    value = SUMMARY_SORTS[sort]
+    known = [row for row in rows if value(row) is not None]
+    known.sort(key=value)  # (stable: site order within a value)
+    return known + [row for row in rows if value(row) is None], columns
 
 
 def emit_hosts_behind(hosts):
