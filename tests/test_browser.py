@@ -192,7 +192,7 @@ def test_site_contacts(browser, served):
 
 def test_baseline(browser, served):
     driver = load(browser, served, "/officer/baseline/osg", "baseline")
-    assert ["T2_B", "2", "2", "0.0%"] in cells(driver, "summary")
+    assert ["T2_B", "2", "2", "2", "0.0%"] in cells(driver, "summary")
     assert len(cells(driver, "behind")) == 6
     from selenium.webdriver.common.by import By
     links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR,

@@ -37,7 +37,7 @@ def test_demo_reports_this_host_to_a_local_collector(tmp_path):
     assert report[-4:] == [hosts[-2], "true", "applied", "0"]
     # the example baseline is loaded and the compliance table printed
     summary = lines[lines.index("== wlcg-collector compare osg-3.5.31") + 1:][:2]
-    assert summary[0].split() == ["SITE", "HOSTS", "BEHIND", "COMPLIANT"]
+    assert summary[0].split() == ["SITE", "HOSTS", "APPLICABLE", "BEHIND", "COMPLIANT"]
     assert summary[1].split()[:2] == ["DEMO", "1"]
     assert lines[-1] == "== stopping the collector"
     assert not list(tmp_path.glob("wlcg-demo.*")), "the demo left its work directory"

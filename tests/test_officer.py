@@ -176,10 +176,10 @@ def test_compare_table_summary_and_stored_baseline(fleet, tmp_path):
     assert (code, out) == (0, "baseline osg revision 1: 4 requirement(s)\n"), err
     code, out, err = run(fleet, "compare", "osg")
     lines = out.splitlines()
-    assert lines[0].split() == ["SITE", "HOSTS", "BEHIND", "COMPLIANT"]
+    assert lines[0].split() == ["SITE", "HOSTS", "APPLICABLE", "BEHIND", "COMPLIANT"]
     assert [line.split() for line in lines[1:5]] == [
-        ["T2_A", "2", "1", "50.0%"], ["T2_B", "2", "2", "0.0%"], ["T2_C", "2", "1", "50.0%"],
-        ["T2_D", "1", "1", "0.0%"]]
+        ["T2_A", "2", "2", "1", "50.0%"], ["T2_B", "2", "2", "2", "0.0%"],
+        ["T2_C", "2", "2", "1", "50.0%"], ["T2_D", "1", "1", "1", "0.0%"]]
     assert lines[5] == ""
     # then one line per host behind: how many requirements, which
     assert lines[6:] == [
@@ -472,7 +472,8 @@ def test_baseline_parsing():
 
 
 @pytest.mark.parametrize("text,message", [
-    ("xrootd 5.6.9\n", "b.txt:1: expected 'NAME OP VERSION'"),
+    # the hint writes the epoch: without one a requirement is epoch 0
+    ("xrootd 5.6.9\n", "b.txt:1: expected 'NAME OP [EPOCH:]VERSION', e.g. 'xrootd >= 1:5.6.9'"),
     ("# c\n\nxrootd => 5.6.9\n", "b.txt:3: unknown operator '=>'"),
     ("xrootd >= 5.6.9-\n", "b.txt:1: bad version"),
     ("xrootd >= a:1.0\n", "b.txt:1: bad"),
@@ -653,7 +654,7 @@ def test_compliance_result_order_newest_row_and_scope(store):
         ("T2_X", "a0.example.org", "glibc", None, None, glibc_req, "absent"),
     ]
     assert result.rows("behind") == result.rows()[1:3]
-    assert result.summary() == [("T2_X", 4, 2, 50.0)]
+    assert result.summary() == [("T2_X", 4, 4, 2, 50.0)]
     assert result.summary()[0].compliant == 50.0
     assert result.behind_counts() == {"a0.example.org": 1, "h1.example.org": 0,
                                       "h2.example.org": 1, "h3.example.org": 0}
@@ -884,3 +885,105 @@ def test_compare_over_many_hosts_equals_a_host_by_host_judgement(store):
                                   requirement.text, verdict))
         rows = analysis.compliance(store, requirements, at).rows()
         assert len(rows) == len(set(rows)) and set(rows) == expected
+
+
+# ---------------------------------------------------------------- a baseline that says nothing
+
+def test_hosts_no_requirement_applies_to_are_not_applicable(shared_fleet, tmp_path):
+    """An EL7-only baseline applies to T2_C's EL7 host only: the other
+    sites have no applicable host and show n/a, not 100 %; T2_C counts its
+    EL7 host (its Debian host is out of scope), in every format."""
+    path = tmp_path / "el7.txt"
+    path.write_text("[system: el7]\nxrootd >= 1:4.12.6\n")
+    code, out, err = run(shared_fleet, "compare", str(path), "--summary")
+    assert (code, err) == (0, "")
+    assert [line.split() for line in out.splitlines()] == [
+        ["SITE", "HOSTS", "APPLICABLE", "BEHIND", "COMPLIANT"],
+        ["T2_A", "2", "0", "0", "n/a"], ["T2_B", "2", "0", "0", "n/a"],
+        ["T2_C", "2", "1", "1", "0.0%"], ["T2_D", "1", "0", "0", "n/a"]]
+    code, out, err = run(shared_fleet, "compare", str(path), "--summary", "--format", "json")
+    assert json.loads(out)[0] == {"site": "T2_A", "hosts": 2, "applicable": 0, "behind": 0,
+                                  "compliant": "n/a"}
+    code, out, err = run(shared_fleet, "compare", str(path), "--summary", "--format", "csv")
+    assert out.splitlines()[:2] == ["site,hosts,applicable,behind,compliant", "T2_A,2,0,0,n/a"]
+    # a host in scope without the package is not applicable either
+    path.write_text("[system: Debian*]\nxrootd-client >= 5.6\n")
+    code, out, err = run(shared_fleet, "compare", str(path), "--summary", "--format", "json")
+    assert [(r["site"], r["applicable"], r["compliant"]) for r in json.loads(out)] == [
+        ("T2_A", 0, "n/a"), ("T2_B", 0, "n/a"), ("T2_C", 0, "n/a"), ("T2_D", 0, "n/a")]
+
+
+def test_a_scope_no_system_matches_is_a_warning(shared_fleet, tmp_path):
+    """[system: alma9] matches no system the fleet reports (el9 or
+    'AlmaLinux 9*' would): baseline add and compare say so, naming the
+    systems known; the baseline is stored all the same."""
+    path = tmp_path / "alma.txt"
+    path.write_text("[system: alma9]\nxrootd >= 1:5.7.1\n[system: el9]\nkernel >= 5.14.0-500\n")
+    warning = ("[system: alma9] matches none of the systems the hosts report (known: "
+               "AlmaLinux 9.4, CentOS Linux 7, Debian GNU/Linux 12, Rocky Linux 9.3): its "
+               "lines apply to no host\n")
+    code, out, err = run(shared_fleet, "baseline", "add", "alma", str(path))
+    assert (code, out) == (0, "baseline alma revision 1: 2 requirement(s)\n")
+    assert err == "wlcg-collector: warning: %s:2: %s" % (path, warning)
+    code, out, err = run(shared_fleet, "compare", "alma", "--summary")
+    assert code == 0 and err == "wlcg-collector: warning: alma:2: " + warning
+
+
+def test_a_requirement_without_the_epoch_its_builds_carry_is_a_warning(shared_fleet, tmp_path):
+    """`xrootd >= 5.7.1` is epoch 0, as rpm has it: every xrootd of the
+    fleet (epoch 1) is ok, 5.6.9 too. The answer stays rpm's; baseline
+    add, compare and adoption say what was likely meant."""
+    path = tmp_path / "noepoch.txt"
+    path.write_text("# no epoch\nxrootd >= 5.7.1\nbash >= 4.2\n")
+    warning = ("every installed xrootd has epoch 1: did you mean 1:5.7.1? (xrootd >= 5.7.1 "
+               "compares as epoch 0, as rpm does: every build of it is ok whatever its "
+               "version)\n")
+    code, out, err = run(shared_fleet, "baseline", "add", "noepoch", str(path))
+    assert code == 0 and err == "wlcg-collector: warning: %s:2: %s" % (path, warning)
+    code, out, err = run(shared_fleet, "compare", "noepoch", "--format", "json")
+    assert err == "wlcg-collector: warning: noepoch:2: " + warning
+    assert {r["status"] for r in json.loads(out) if r["package"] == "xrootd"} == {"ok", "absent"}
+    code, out, err = run(shared_fleet, "adoption", "xrootd >= 5.7.1", "--from", date(3),
+                         "--to", date(4))
+    assert code == 0 and err == "wlcg-collector: warning: " + warning
+    # with the epoch: nothing to say
+    path.write_text("xrootd >= 1:5.7.1\n")
+    assert run(shared_fleet, "compare", str(path), "--summary")[2] == ""
+
+
+def test_adoption_of_a_baseline_line_honours_its_scope(shared_fleet, tmp_path):
+    """adoption --baseline judges each host by the baseline's line for its
+    system: the EL7 host, out of the el9 line's scope, is not counted
+    behind (as compare does not count it)."""
+    path = tmp_path / "el9.txt"
+    path.write_text("[system: el9]\nxrootd >= 1:5.7.1\n")
+    assert run(shared_fleet, "baseline", "add", "el9x", str(path))[0] == 0
+    expected = [
+        {"date": date(0), "hosts_ok": 0, "hosts_behind": 5, "sites_ok": 0, "sites_behind": 3},
+        {"date": date(4), "hosts_ok": 3, "hosts_behind": 2, "sites_ok": 1, "sites_behind": 2}]
+    for named in ("xrootd", "xrootd >= 1:5.7.1"):
+        code, out, err = run(shared_fleet, "adoption", named, "--baseline", "el9x", "--from",
+                             date(0), "--to", date(4), "--format", "json")
+        assert code == 0, err
+        days = json.loads(out)
+        assert [days[0], days[-1]] == expected
+    code, _, err = run(shared_fleet, "adoption", "kernel", "--baseline", "el9x")
+    assert code == 2 and "baseline el9x@1 has no line for 'kernel'" in err
+
+
+def test_compare_sorts_its_summary(shared_fleet, tmp_path):
+    """--sort compliance: the least compliant first, n/a last; behind: the
+    most hosts behind first; ties in site order."""
+    path = tmp_path / "el9.txt"
+    path.write_text("[system: el9]\nxrootd >= 1:5.7.1\nkernel >= 5.14.0-500\n")
+
+    def order(sort):
+        code, out, err = run(shared_fleet, "compare", str(path), "--summary", "--sort", sort,
+                             "--format", "json")
+        assert code == 0, err
+        return [(row["site"], row["compliant"]) for row in json.loads(out)]
+    assert order("site") == [("T2_A", "50.0%"), ("T2_B", "0.0%"), ("T2_C", "n/a"),
+                             ("T2_D", "0.0%")]
+    assert order("compliance") == [("T2_B", "0.0%"), ("T2_D", "0.0%"), ("T2_A", "50.0%"),
+                                   ("T2_C", "n/a")]
+    assert [site for site, _ in order("behind")] == ["T2_B", "T2_A", "T2_D", "T2_C"]

@@ -158,14 +158,14 @@ def test_the_overview_has_compares_summary(fleet):
     app, config = fleet
     compliance = {row["site"]: row for row in get_json(app, "/officer/", "baseline=osg")[
         "compliance"]}
-    assert compliance["T2_A"] == {"site": "T2_A", "hosts": 2, "behind": 1, "compliant": "50.0%",
-                                  "tier": None}
+    assert compliance["T2_A"] == {"site": "T2_A", "hosts": 2, "applicable": 2, "behind": 1,
+                                  "compliant": "50.0%", "tier": None}
     assert compliance["T2_B"]["compliant"] == "0.0%"
     code, out, err = run_cli(["--config", config, "compare", "osg", "--summary"])
     assert code == 0, err
     lines = [line.split() for line in out.splitlines()]
-    assert lines[0] == ["SITE", "HOSTS", "BEHIND", "COMPLIANT", "TIER"]
-    assert ["T2_A", "2", "1", "50.0%", "-"] in lines and len(lines) == 1 + len(compliance)
+    assert lines[0] == ["SITE", "HOSTS", "APPLICABLE", "BEHIND", "COMPLIANT", "TIER"]
+    assert ["T2_A", "2", "2", "1", "50.0%", "-"] in lines and len(lines) == 1 + len(compliance)
 
 
 def test_the_overviews_stale_says_why(fleet, frozen):

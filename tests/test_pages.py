@@ -44,6 +44,9 @@ def app(tmp_path_factory, module_database_url, collector_keys):
                                         ("bash", "0:5.1-1", "x86_64")],
         ts=T0 + 4 * DAY, system=HOSTILE, tag="<b>bold</b>")), T0 + 4 * DAY, "192.0.2.1")
     store.baselines.add("osg", BASELINE, T0)
+    # applies to T2_C's EL7 host only; its alma9 line to no host
+    store.baselines.add("el7only", "[system: alma9]\nxrootd >= 1:5.7.1\n[system: el7]\n"
+                                   "xrootd >= 1:4.12.6\n", T0)
     store_advisory(store, "Important: " + HOSTILE)
     # a campaign on the fleet's advisory, by someone whose name is script
     campaign = store.campaigns.add("xrootd", "advisory", "ALSA-2026:0001", None, T0 + 7200,
@@ -338,6 +341,23 @@ def test_overview_shows_sites_stale_and_compliance(app):
     assert 'band-poor">50.0%' in rows[0] and 'band-low">0.0%' in rows[1]
 
 
+def test_sites_no_requirement_applies_to_are_not_applicable_and_the_scope_is_warned_of(app):
+    """A site with no host a baseline applies to shows n/a, on the overview
+    and the baseline page; a scope that matches no system is a warning
+    there, naming the systems known (as text)."""
+    _, _, body = get(app, "/officer/", "baseline=el7only&sort=site", **OFFICER)
+    rows = body.split('<tbody>')[1].split('</tbody>')[0].split("<tr")[1:]
+    assert '>n/a</td>' in rows[0] and '>0.0%</td>' in rows[2]    # T2_A; T2_C's EL7 host
+    warning = ("el7only: line 2: [system: alma9] matches none of the systems the hosts report "
+               "(known: &lt;script&gt;document.body.setAttribute(&#39;data-pwned&#39;,&#39;1&#39;)"
+               "&lt;/script&gt;, AlmaLinux 9.4, CentOS Linux 7, Debian GNU/Linux 12, Rocky Linux "
+               "9.3): its lines apply to no host")
+    assert warning in body
+    _, _, body = get(app, "/officer/baseline/el7only", **OFFICER)
+    assert table_rows(body, "summary")[0] == ["T2_A", "2", "0", "0", "n/a"]
+    assert warning in body
+
+
 def test_sorting(app):
     _, _, body = get(app, "/officer/", "sort=hosts&order=desc", **OFFICER)
     order = [r.split("</a>")[0].rsplit(">", 1)[1]
@@ -624,7 +644,8 @@ def test_the_pages_and_compare_decide_now_alike(database_url, tmp_path, collecto
     assert put("T2_C", "c2.example.org", BASE9 + [X_NEW, K_OLD], 1).outcome == "changed"
     # the whole fleet now: both from the kept row (c1 counted up to date)
     assert overview() == {"T2_C": "100.0%", "T2_D": "0.0%"}
-    assert ["T2_C", "2", "0", "100.0%"] in [line.split()[:4] for line in command().splitlines()]
+    assert ["T2_C", "2", "2", "0", "100.0%"] in [line.split()[:5]
+                                                 for line in command().splitlines()]
     assert page_rows("") == json.loads(command("--format", "json"))
     # a site, or a past time: both read in full (c1 behind)
     assert ["c1.example.org", "behind"] in [[row["host"], row["status"]]

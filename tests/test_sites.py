@@ -690,13 +690,15 @@ def test_compare_shows_each_sites_tier_once_a_list_is_loaded(database_url, tmp_p
     baseline.write_text("xrootd >= 1:5.7.1-1.el9\n")
     store.close()
     code, out, _ = run_cli(["--db", database_url, "compare", str(baseline)])
-    assert code == 0 and out.splitlines()[0].split() == ["SITE", "HOSTS", "BEHIND", "COMPLIANT"]
+    assert code == 0 and out.splitlines()[0].split() == ["SITE", "HOSTS", "APPLICABLE", "BEHIND",
+                                                         "COMPLIANT"]
     store = open_store(database_url)
     load(store)
     store.close()
     code, out, _ = run_cli(["--db", database_url, "compare", str(baseline)])
-    summary = [["SITE", "HOSTS", "BEHIND", "COMPLIANT", "TIER"],
-               ["RAL-LCG2", "1", "1", "0.0%", "1"], ["T2_CH_CERN", "1", "0", "100.0%", "2"], []]
+    summary = [["SITE", "HOSTS", "APPLICABLE", "BEHIND", "COMPLIANT", "TIER"],
+               ["RAL-LCG2", "1", "1", "1", "0.0%", "1"],
+               ["T2_CH_CERN", "1", "1", "0", "100.0%", "2"], []]
     assert [line.split() for line in out.splitlines()] == summary + [
         ["SITE", "HOST", "BEHIND", "REQUIREMENTS"],
         ["RAL-LCG2", "a.rl.ac.uk", "1", "xrootd", ">=", "1:5.7.1-1.el9"]]

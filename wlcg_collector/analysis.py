@@ -15,7 +15,7 @@ from functools import cmp_to_key
 from itertools import compress, repeat
 from operator import add, itemgetter
 
-from .baselines import newest_per_arch, parse_baseline
+from .baselines import newest_per_arch, parse_baseline, parse_requirement
 from .dates import DAY, FAR_FUTURE, MAX_DAYS
 from .db import UnknownHost
 from .history import changes, replaced_pairs
@@ -27,12 +27,14 @@ from .versions import compare
 # the adoption curve's default length, in days
 DEFAULT_DAYS = 30
 COMPLIANCE_COLUMNS = ["site", "host", "package", "arch", "installed", "requirement", "status"]
-SUMMARY_COLUMNS = ["site", "hosts", "behind", "compliant"]
+SUMMARY_COLUMNS = ["site", "hosts", "applicable", "behind", "compliant"]
 ADOPTION_COLUMNS = ["date", "hosts_ok", "hosts_behind", "sites_ok", "sites_behind"]
 CHANGES_COLUMNS = ["site", "host", "time", "action", "name", "arch", "old", "new"]
 
-# a site's hosts, those behind, and the percentage of those not behind
-SiteCompliance = namedtuple("SiteCompliance", "site hosts behind compliant")
+# a site's hosts, those a requirement applies to (in its scope and holding
+# its package), those behind, and the percentage of the applicable ones not
+# behind (None: no host is applicable, "n/a")
+SiteCompliance = namedtuple("SiteCompliance", "site hosts applicable behind compliant")
 # a host behind on `behind` requirements: the texts of the first few, in
 # baseline order
 HostBehind = namedtuple("HostBehind", "site host behind first")
@@ -75,6 +77,27 @@ def stored_baseline(store, ref):
     name, revision = split_baseline_ref(ref)
     baseline = store.baselines.get(name, revision)
     return baseline, parse_baseline(baseline.text, "%s@%d" % (name, baseline.revision))
+
+
+def adoption_requirements(store, text, baseline=None):
+    """The requirements `adoption` judges: the requirement `text` ("NAME
+    OP VERSION"); or, with a stored baseline NAME[@REVISION], the lines of
+    the baseline for package `text` (each host judged by the line its
+    system is in the scope of), or its lines of that text. ValueError
+    with the reason; UnknownBaseline, BaselineError as stored_baseline."""
+    if baseline is None:
+        return [parse_requirement(text)]
+    stored, requirements = stored_baseline(store, baseline)
+    ref = "%s@%d" % (stored.name, stored.revision)
+    words = text.split()
+    if len(words) == 1:
+        lines = [r for r in requirements if r.name == words[0]]
+    else:
+        wanted = parse_requirement(text).text
+        lines = [r for r in requirements if r.text == wanted]
+    if not lines:
+        raise ValueError("baseline %s has no line for %r" % (ref, text))
+    return lines
 
 
 def day_range(first, last, now):
@@ -283,24 +306,43 @@ class Compliance(object):
                 gc.enable()
         return rows
 
-    def _behind(self):
-        behind = 0
+    def _of_status(self, *statuses):
+        found = 0
         for tail, mask in self.groups:
-            if tail[-1] == "behind":
-                behind |= mask
-        return behind
+            if tail[-1] in statuses:
+                found |= mask
+        return found
 
     def summary(self):
-        """[SiteCompliance] by site: hosts reporting, hosts behind, percent
-        of hosts not behind."""
-        per_site = defaultdict(lambda: [0, 0])
-        for host, late in zip(self.hosts, self.masks.flags(self._behind())):
+        """[SiteCompliance] by site: hosts reporting, those applicable (a
+        host out of every requirement's scope, or without any of their
+        packages, is not: neither compliant nor behind), those behind, and
+        the percent of the applicable ones not behind (None if none is)."""
+        per_site = defaultdict(lambda: [0, 0, 0])
+        for host, applies, late in zip(self.hosts,
+                                       self.masks.flags(self._of_status("ok", "behind")),
+                                       self.masks.flags(self._of_status("behind"))):
             counts = per_site[host.site]
             counts[0] += 1
-            counts[1] += late
-        return [SiteCompliance(site_name, total, late, percent(total - late, total))
-                for site_name, (total, late) in sorted(per_site.items(),
-                                                       key=lambda item: site_order(item[0]))]
+            counts[1] += applies
+            counts[2] += late
+        return [SiteCompliance(site_name, total, applies, late,
+                               percent(applies - late, applies) if applies else None)
+                for site_name, (total, applies, late) in sorted(
+                    per_site.items(), key=lambda item: site_order(item[0]))]
+
+    def installed(self):
+        """{package name: {(packager, version)}} of the rows some host is
+        judged on (for baselines' checks of what the fleet holds)."""
+        found = defaultdict(set)
+        packagers = {host.id: host.packager for host in self.hosts}
+        for tail, mask in self.groups:
+            if mask and tail[2] is not None:
+                # a row's hosts share its packager: the lowest one says it
+                # (one byte a host id: its lowest set bit's byte)
+                host_id = ((mask & -mask).bit_length() - 1) // 8
+                found[tail[0]].add((packagers[host_id], tail[2]))
+        return found
 
     def behind_counts(self):
         """{host name: how many of its rows are behind} of every host with a row."""
@@ -358,32 +400,53 @@ def host_status_timeline(packager, intervals, verdict):
     return points, statuses
 
 
-def adoption(store, requirement, first_day, last_day, site=None):
+def adoption(store, requirements, first_day, last_day, site=None, seen=None):
     """[AdoptionDay], one per UTC day from first_day to last_day (Unix
     seconds of their midnights), judged at the end of each day; of one
-    site, or of a collection of sites (a site reader's), if given."""
+    site, or of a collection of sites (a site reader's), if given.
+
+    requirements: a Requirement, or a baseline's Requirements of one
+    package: a host is judged by the first whose scope takes its system,
+    and a host none applies to is not counted. `seen` (a set), if given,
+    gets the (packager, version) of every build judged."""
+    if not isinstance(requirements, (list, tuple)):
+        requirements = [requirements]
     ends = list(range(first_day + DAY - 1, last_day + DAY, DAY))
     per_host = defaultdict(list)
     host_site, host_packager = {}, {}
     held = []
     for name in named_sites(site) if site is not None else [None]:
-        held += store.fleet.package_intervals(requirement.name, first_day, ends[-1], name)
+        held += store.fleet.package_intervals(requirements[0].name, first_day, ends[-1], name)
+    # host id -> the requirement that applies to it (None: none does)
+    if any(r.systems is not None for r in requirements):
+        judged_by = {host_id: next((r for r in requirements if r.applies_to(host.system)), None)
+                     for host_id, host in store.fleet.host_names({row[0] for row in held}).items()}
+    else:
+        judged_by = {row[0]: requirements[0] for row in held}
     for host_id, site_name, packager, version, arch, installed, removed in held:
+        if judged_by.get(host_id) is None:
+            continue  # out of every line's scope: not applicable
         per_host[host_id].append((version, arch, installed, removed))
         host_site[host_id], host_packager[host_id] = site_name, packager
+        if seen is not None:
+            seen.add((packager, version))
     verdicts = {}
 
-    def verdict(packager, version):
-        if (packager, version) not in verdicts:
-            verdicts[(packager, version)] = requirement.satisfied_by(packager, version)
-        return verdicts[(packager, version)]
+    def verdict(requirement):
+        def judge(packager, version):
+            key = (requirement.line, requirement.text, packager, version)
+            if key not in verdicts:
+                verdicts[key] = requirement.satisfied_by(packager, version)
+            return verdicts[key]
+        return judge
 
     # Each host's status holds over spans of days: add +1 where a span
     # starts and -1 where it ends, per site and status, and sum up once.
     days = len(ends)
     counts = defaultdict(lambda: ([0] * (days + 1), [0] * (days + 1)))  # site -> (ok, behind)
     for host_id, intervals in per_host.items():
-        points, statuses = host_status_timeline(host_packager[host_id], intervals, verdict)
+        points, statuses = host_status_timeline(host_packager[host_id], intervals,
+                                                verdict(judged_by[host_id]))
         ok, behind = counts[host_site[host_id]]
         for index, status in enumerate(statuses):
             if status is None:

@@ -28,6 +28,16 @@ from .site_names import site_key
 BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # compare's table: one line per host behind (`--rows`: every row behind)
 HOSTS_BEHIND_COLUMNS = ["site", "host", "behind", "requirements"]
+# a site's compliance when no requirement applies to any of its hosts
+NOT_APPLICABLE = "n/a"
+# compare --sort: the value a summary row is ordered by (None: last)
+SUMMARY_SORTS = {
+    "site": lambda row: 0,  # (the rows come in site order)
+    "compliance": lambda row: None if row["compliant"] == NOT_APPLICABLE
+    else float(row["compliant"].rstrip("%")),
+    "behind": lambda row: -row["behind"],
+    "tier": lambda row: row.get("tier"),
+}
 
 
 def read_baseline_file(path):
@@ -63,8 +73,7 @@ def baseline_add(args):
     if not BASELINE_NAME_RE.match(args.name):
         raise UsageError("baseline name %r: letters, digits, '.', '_', '-'" % args.name)
     text, requirements = read_baseline_file(args.file)
-    for warning in dpkg_caveats(requirements):
-        sys.stderr.write("%s: warning: %s:%s\n" % (PROG, args.file, warning[len("line "):]))
+    warn(dpkg_caveats(requirements), args.file)
     revision = store.baselines.add(args.name, text, int(time.time()))
     print("baseline %s revision %d: %d requirement(s)" % (args.name, revision,
                                                           len(requirements)))
@@ -72,14 +81,24 @@ def baseline_add(args):
     # the officer's first compare of it then reads only the hosts
     # changed since (a full read of a whole grid takes seconds)
     try:
-        warn(compliance_cache.current_holders(store, requirements).warnings)
+        current = compliance_cache.current_holders(store, requirements)
     except StoreError as exc:
         warn([compliance_cache.NOT_KEPT % exc])
+        return
+    warn(current.warnings)
+    judged = analysis.compliance_from_holders(requirements, current.packages, current.hosts,
+                                              current.masks, current.won)
+    warn(compliance_cache.caveats_of(store, requirements, judged.installed()), args.file)
 
 
-def warn(warnings):
-    """Print compliance_cache's warnings, one line each."""
+def warn(warnings, source=None):
+    """Print warnings, one line each; those of a baseline's line ("line N:
+    ...") as `source`:N: ... (the baseline's file or stored name)."""
     for warning in warnings:
+        if source is not None:
+            number, _, rest = warning[len("line "):].partition(": ")
+            warning = "%s:%s: %s" % (source, number, rest) \
+                if warning.startswith("line ") else "%s: %s" % (source, warning)
         sys.stderr.write("%s: warning: %s\n" % (PROG, warning))
 
 
@@ -158,6 +177,9 @@ def declare_compare(commands):
     with_rows(p, "(host, package) row behind")
     p.add_argument("--summary", action="store_true",
                    help="only the summary, a line per site (in every format)")
+    p.add_argument("--sort", choices=SUMMARY_SORTS, default="site",
+                   help="the summary's order: by site (default), compliance (the least "
+                        "first), behind (the most first) or tier; n/a and no tier last")
 
 
 def cmd_compare(args):
@@ -167,15 +189,16 @@ def cmd_compare(args):
     answer = compliance_cache.compliance_answer(store, requirements, args.at, site,
                                                 keeper_of(args))
     warn(answer.warnings)
+    warn(answer.caveats, args.baseline)
     result = answer.compliance
     if args.summary:
-        emit(*summary_rows(store, result), args.format)
+        emit(*sorted_summary(summary_rows(store, result), args.sort), args.format)
         return
     columns = analysis.COMPLIANCE_COLUMNS
     if args.format != "table":
         emit(compliance_rows(result), columns, args.format)
         return
-    emit(*summary_rows(store, result), "table")
+    emit(*sorted_summary(summary_rows(store, result), args.sort), "table")
     if args.rows:
         behind = result.rows("behind")
         if behind:
@@ -198,9 +221,22 @@ def summary_rows(store, result):
     listed = {site_key(row.name): row for row in store.sites.rows()}
     rows = record_rows(result.summary(), analysis.SUMMARY_COLUMNS)
     for row in rows:
+        if row["compliant"] is None:  # no host the baseline applies to
+            row["compliant"] = NOT_APPLICABLE
         meta = listed.get(site_key(row["site"]))
         row["tier"] = meta.tier if meta else None
     return rows, analysis.SUMMARY_COLUMNS + (["tier"] if listed else [])
+
+
+def sorted_summary(summary, sort):
+    """summary_rows' (rows, columns) in the order `sort` (SUMMARY_SORTS)
+    names; ties, and the rows without a value (n/a, no tier) last, stay
+    in site order."""
+    rows, columns = summary
+    value = SUMMARY_SORTS[sort]
+    known = [row for row in rows if value(row) is not None]
+    known.sort(key=value)  # (stable: site order within a value)
+    return known + [row for row in rows if value(row) is None], columns
 
 
 def emit_hosts_behind(hosts):

@@ -131,7 +131,8 @@ def parse_requirement(text):
         op = next(op for op in OPERATORS if words[1].startswith(op))
         words = [words[0], op, words[1][len(op):]]
     if len(words) != 3:
-        raise ValueError("expected 'NAME OP VERSION', e.g. 'xrootd >= 5.6.9'")
+        # (with the epoch: EPEL's xrootd has 1, and none is 0, below any 1:)
+        raise ValueError("expected 'NAME OP [EPOCH:]VERSION', e.g. 'xrootd >= 1:5.6.9'")
     name, op, version = words
     if not NAME_RE.match(name):
         raise ValueError("bad package name %r" % name)

@@ -16,7 +16,8 @@ from . import (__version__, analysis, baseline_commands, campaign_commands, cryp
                reader_commands, site_commands, trust, trust_commands)
 from .advisories import commands as advisory_commands
 from .advisories import tag_commands
-from .baselines import BaselineError, parse_requirement
+from .baseline_checks import epoch_traps
+from .baselines import BaselineError
 from .config import ConfigError, check_key_pairs
 from .dates import format_day, format_days, format_time
 from .cli_common import (PROG, CommandError, UsageError, command, config_of, date_arg,
@@ -405,7 +406,11 @@ def cmd_vercmp(args):
 def declare_adoption(commands):
     p = with_format(command(commands, "adoption", "hosts and sites meeting a requirement, day "
                                                   "by day", cmd_adoption))
-    p.add_argument("requirement", metavar='"NAME OP VERSION"')
+    p.add_argument("requirement", metavar='"NAME OP VERSION"',
+                   help="with --baseline: a package NAME of the baseline (or one of its lines)")
+    p.add_argument("--baseline", metavar="NAME[@REVISION]",
+                   help="judge each host by the stored baseline's line for its system (hosts "
+                        "out of every line's scope are not counted)")
     with_site(p)
     p.add_argument("--from", dest="first", metavar="DATE", type=date_arg,
                    help="first day (default: 29 days before --to)")
@@ -415,19 +420,22 @@ def declare_adoption(commands):
 
 
 def cmd_adoption(args):
+    store = store_of(args, read=True)
     try:
-        requirement = parse_requirement(args.requirement)
+        requirements = analysis.adoption_requirements(store, args.requirement, args.baseline)
     except ValueError as exc:
         raise UsageError("requirement %r: %s" % (args.requirement, exc))
     try:
         first, last = analysis.day_range(args.first, args.last, int(time.time()))
     except ValueError as exc:
         raise UsageError("--from/--to: %s" % exc)
-    store = store_of(args, read=True)
     site = site_of(store, args)
-    days = analysis.adoption(store, requirement, first, last, site)
+    seen = set()
+    days = analysis.adoption(store, requirements, first, last, site, seen)
+    baseline_commands.warn(epoch_traps(requirements, {requirements[0].name: seen}),
+                           args.baseline)
     if args.plot:
-        draw_plot(args.plot, plot_adoption, days, requirement.text)
+        draw_plot(args.plot, plot_adoption, days, requirements[0].text)
     emit(adoption_rows(days), analysis.ADOPTION_COLUMNS, args.format)
 
 

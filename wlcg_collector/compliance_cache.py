@@ -38,7 +38,7 @@ import time
 import zlib
 from collections import namedtuple
 
-from . import analysis
+from . import analysis, baseline_checks
 from .analysis import FAR_FUTURE, FEW_HOSTS, HostMasks
 from .db import StoreError
 from .db.holders_cache import HOLDERS_KEPT
@@ -55,9 +55,11 @@ _HEADER = struct.Struct("<II")  # size of the host lanes, number of rows
 # (None: the whole fleet was), and the warnings of the kept row (lines)
 Current = namedtuple("Current", "packages hosts masks won changed warnings")
 # compare's answer: the analysis.Compliance, the (site, host name) of the
-# hosts read again (None: every host asked about was), and the warnings
-# (lines)
-ComplianceAnswer = namedtuple("ComplianceAnswer", "compliance recomputed warnings")
+# hosts read again (None: every host asked about was), the warnings of the
+# kept row (lines, for the officer's log), and the caveats: what makes the
+# baseline meaningless on these hosts (lines, baseline_checks', for whoever
+# reads the answer)
+ComplianceAnswer = namedtuple("ComplianceAnswer", "compliance recomputed warnings caveats")
 # keep_holders: [(names, Current, seconds)] of the baselines whose holders
 # were brought up to date, and the warnings (lines)
 HoldersKept = namedtuple("HoldersKept", "done warnings")
@@ -127,14 +129,27 @@ def decode_holders(data):
             for i, package_id in enumerate(ids)}
 
 
-def compliance_answer(store, requirements, at=None, site=None, keeper=None):
+def compliance_answer(store, requirements, at=None, site=None, keeper=None, visible=None):
     """compare's ComplianceAnswer to a question (at: None for now; site:
     None for the whole fleet), the command's and the pages' alike: the
     whole fleet now from the kept holders (current_compliance), anything
-    else read in full."""
+    else read in full. Its caveats name only the systems of the `visible`
+    sites (None: every site; a site reader's)."""
     if at is None and site is None:
-        return current_compliance(store, requirements, keeper)
-    return ComplianceAnswer(analysis.compliance(store, requirements, at, site), None, [])
+        answer = current_compliance(store, requirements, keeper)
+    else:
+        answer = ComplianceAnswer(analysis.compliance(store, requirements, at, site), None, [],
+                                  [])
+    return answer._replace(caveats=caveats_of(store, requirements, answer.compliance.installed(),
+                                              visible))
+
+
+def caveats_of(store, requirements, installed, visible=None):
+    """baseline_checks' warnings of the requirements over the hosts of
+    the `visible` sites (None: every site), given the builds judged."""
+    systems = store.fleet.systems(visible) if any(r.systems for r in requirements) else []
+    return (baseline_checks.unmatched_scopes(requirements, systems)
+            + baseline_checks.epoch_traps(requirements, installed))
 
 
 def current_compliance(store, requirements, keeper=None, now=None):
@@ -151,7 +166,7 @@ def current_compliance(store, requirements, keeper=None, now=None):
         changed = set(current.changed)
         recomputed = sorted((host.site, host.name) for host in current.hosts
                             if host.id in changed)
-    return ComplianceAnswer(result, recomputed, current.warnings)
+    return ComplianceAnswer(result, recomputed, current.warnings, [])
 
 
 def current_holders(store, requirements, keeper=None, now=None):

@@ -48,7 +48,8 @@ from .advisories.commands import exposure_days
 from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access, remote_user, verified_dn
 from .baseline_commands import compliance_rows
-from .baselines import BaselineError, parse_requirement
+from .baseline_checks import epoch_traps
+from .baselines import BaselineError
 from .campaigns import CampaignError
 from .dates import DAY, format_day, format_time, parse_date
 from .db import StoreError, StoreUnavailable, UnknownHost
@@ -67,7 +68,7 @@ SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options",
                     ("Cache-Control", "no-store")]
 SORT_KEYS = ("site", "tier", "country", "hosts", "last_report", "silent", "compliance")
 # the baseline page's summary columns (analysis.SiteCompliance)
-SUMMARY_SORT_KEYS = ("site", "hosts", "behind", "compliant")
+SUMMARY_SORT_KEYS = ("site", "hosts", "applicable", "behind", "compliant")
 # compliance bands, the lowest share (percent) of each: the CSS paints each
 # its own shade, so that 98 % does not look like 0 % (below the last: "low")
 COMPLIANCE_BANDS = ((100, "full"), (95, "high"), (80, "fair"), (50, "poor"))
@@ -313,21 +314,25 @@ class OfficerPages(page_json.JsonPages):
         stale_days = self.number_arg(args, "stale", self.stale_days)
         overview = self.store.sites.overview(now - stale_days * DAY, scope.sites)
         sites = {site: {"site": site, "hosts": hosts, "last_report": last, "silent": silent,
-                        "compliance": None, "behind": None}
+                        "compliance": None, "behind": None, "applicable": None}
                  for site, hosts, last, silent in overview}
         baseline = args.get("baseline") or ""
+        caveats = []
         if baseline:
             _, requirements = self.requirements(baseline)
+            answer = self.answer(requirements, None, scope.sites, scope.sites)
+            caveats = answer.caveats
             # (a site as the overview spells it: hosts of the same site
             # spelt in another case are a site of their own in compare)
-            summaries = [summary for summary in self.compliance(
-                requirements, None, scope.sites).summary() if summary.site in sites]
+            summaries = [summary for summary in answer.compliance.summary()
+                         if summary.site in sites]
             by_name = {site_key(name): row for name, row in sites.items()}
             for summary in summaries:
                 row = by_name.get(site_key(summary.site))
                 if row is not None:
                     row["compliance"] = summary.compliant
                     row["behind"] = summary.behind
+                    row["applicable"] = summary.applicable
         # the list of sites: tier and country; names not on it shown apart,
         # to the team (a reader sees its own sites' rows, never another name)
         site_rows = [row for row in self.store.sites.rows() if scope.allows(row.name)]
@@ -351,18 +356,25 @@ class OfficerPages(page_json.JsonPages):
         descending = args.get("order") == "desc"
         rows = sorted_rows(rows, sort, descending)
         return {"rows": rows, "sort": sort, "descending": descending, "baseline": baseline,
+                "caveats": caveats,
                 "baselines": self.baseline_names(), "stale_days": stale_days, "now": now,
                 "unknown": unknown_sites, "without_reports": without_reports,
                 "listed": bool(site_rows)}
 
     def compliance(self, requirements, at=None, site=None):
-        """compare's answer to the question (compliance_cache decides how it
-        is worked out); its warnings go to the error log."""
+        """compare's Compliance for the question (compliance_cache decides
+        how it is worked out); its warnings go to the error log."""
+        return self.answer(requirements, at, site).compliance
+
+    def answer(self, requirements, at=None, site=None, visible=None):
+        """compare's ComplianceAnswer: its warnings go to the error log, its
+        caveats (naming the systems of the `visible` sites only) to the
+        page."""
         answer = compliance_cache.compliance_answer(self.store, requirements, at, site,
-                                                    self.keeper)
+                                                    self.keeper, visible)
         for warning in answer.warnings:
             sys.stderr.write("wlcg-collector: warning: %s\n" % warning)
-        return answer.compliance
+        return answer
 
     def site(self, scope, site, args):
         self.require_site(scope, site)
@@ -457,7 +469,8 @@ class OfficerPages(page_json.JsonPages):
     def baseline(self, start_response, root, scope, ref, args):
         baseline, requirements = self.requirements(ref)
         at = self.date_arg(args, "at")
-        result = self.compliance(requirements, at, self.site_arg(scope, args))
+        answer = self.answer(requirements, at, self.site_arg(scope, args), scope.sites)
+        result = answer.compliance
         columns = analysis.COMPLIANCE_COLUMNS
         fmt = args.get("format")
         if fmt == "csv":  # (format=json: JsonPages.baseline_json)
@@ -473,7 +486,7 @@ class OfficerPages(page_json.JsonPages):
         return self.html(start_response, root, "baseline.html", {
             "name": baseline.name, "revision": baseline.revision, "created": baseline.created,
             "at": args.get("at", ""), "site": args.get("site") or "", "summary": summary,
-            "sort": sort, "descending": descending,
+            "sort": sort, "descending": descending, "caveats": answer.caveats,
             "behind": [dict(zip(columns, row)) for row in result.rows("behind")],
             "requirements": [r.text + (" [%s]" % ", ".join(r.systems) if r.systems else "")
                              for r in requirements]}, scope=scope)
@@ -498,14 +511,16 @@ class OfficerPages(page_json.JsonPages):
 
     def adoption(self, scope, args):
         text = args.get("requirement", "")
+        baseline = args.get("baseline") or None
         context = {"requirement": text, "rows": [], "chart": None, "error": None,
                    "site": args.get("site", ""), "first": args.get("from", ""),
-                   "last": args.get("to", "")}
+                   "last": args.get("to", ""), "baseline": baseline or "", "warnings": [],
+                   "baselines": self.baseline_names()}
         if not text:
             return context
         try:
-            requirement = parse_requirement(text)
-        except ValueError as exc:
+            requirements = analysis.adoption_requirements(self.store, text, baseline)
+        except (ValueError, BaselineError) as exc:
             context["error"] = "requirement %r: %s" % (text, exc)
             return context
         try:
@@ -513,9 +528,11 @@ class OfficerPages(page_json.JsonPages):
                                              self.date_arg(args, "to"), int(time.time()))
         except ValueError as exc:
             raise PageError(400, "from/to: %s" % exc)
-        rows = analysis.adoption(self.store, requirement, first, last,
-                                 self.site_arg(scope, args))
-        context.update(rows=rows, chart=chart(rows))
+        seen = set()
+        rows = analysis.adoption(self.store, requirements, first, last,
+                                 self.site_arg(scope, args), seen)
+        context.update(rows=rows, chart=chart(rows), warnings=epoch_traps(
+            requirements, {requirements[0].name: seen}))
         return context
 
 

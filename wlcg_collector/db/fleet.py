@@ -9,6 +9,7 @@ from collections import defaultdict
 from .database import (CHUNK, PARTS_PER_CONNECTION, Part, chunks, holder_rows, maker,
                        numbers_to_bitmap)
 from .records import HostAt, Interval, PackageInterval, PackageRow
+from ..site_names import named_sites
 from .statements import HostSite
 
 
@@ -20,6 +21,16 @@ class FleetQueries(Part):
         """[HostAt] of the hosts known at `at`, in site and name order."""
         return self.db.transaction(lambda cursor: self.dialect.hosts_at(cursor, at, site),
                                    write=False)
+
+    def systems(self, site=None):
+        """The systems the hosts report (of one site, or of a collection of
+        sites, a reader's, if given), sorted."""
+        if site is None:
+            rows = self.db.read(self.sql.SELECT_SYSTEMS)
+        else:
+            rows = [row for name in named_sites(site)
+                    for row in self.db.read(self.sql.SELECT_SITE_SYSTEMS, (name,))]
+        return sorted({system for (system,) in rows})
 
     def host_names(self, host_ids):
         """{host id: HostAt} of these hosts."""

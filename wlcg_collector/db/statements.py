@@ -443,6 +443,11 @@ class SharedSQL(object):
     SELECT_HOSTS_AT = ("SELECT id, site, name, packager, system, set_report FROM hosts "
                        "WHERE last_report >= 0 AND first_report <= {p}{where} "
                        "ORDER BY " + SITE_ORDER + ", name")
+    # the systems the hosts report (a baseline's scopes are checked against them)
+    SELECT_SYSTEMS = ("SELECT DISTINCT system FROM hosts WHERE last_report >= 0 "
+                      "AND system IS NOT NULL")
+    SELECT_SITE_SYSTEMS = ("SELECT DISTINCT system FROM hosts WHERE last_report >= 0 "
+                           "AND system IS NOT NULL AND site = {p}")
     SELECT_PACKAGES_NAMED = ("SELECT id, packager, name, version, arch FROM packages "
                              "WHERE name IN ({marks})")
     # each host's set_report, of the hosts known now (compliance_cache)
