@@ -46,7 +46,7 @@ $(VENV)/.installed: requirements-test.txt setup.py
 demo:
 	demo/run
 
-# A grid to try the pages on (demo/grid.py): some 300 hosts at 40 sites over
+# A grid to try the pages on (demo/grid.py): some 250 hosts at 40 sites over
 # four weeks of real signed reports, built on SQLite in GRID_DIR (default: a
 # new temporary directory, kept) and then served; GRID_ARGS adds options
 # (--no-serve to build only, --hosts, --sites, --days, --seed, --end).

@@ -176,7 +176,7 @@ def seconds_into_day(seed, host, day):
     return 600 + int.from_bytes(digest[:4], "big") % (DAY - 1200)
 
 
-def plan_grid(hosts=300, sites=40, days=28, seed=1, end=None):
+def plan_grid(hosts=250, sites=40, days=28, seed=1, end=None):
     """{"end", "days", "hosts": [host plan], "notes"}: who reports what,
     when. `end`: the last day (Unix time of its midnight UTC)."""
     rng = random.Random(seed)
@@ -199,6 +199,9 @@ def plan_grid(hosts=300, sites=40, days=28, seed=1, end=None):
     keys = [f.key for f in FAMILIES]
     for site, count in zip(chosen, counts):
         main = rng.choices(keys, [f.weight for f in FAMILIES])[0]
+        # a site patches on one weekday, or every day (automatic updates)
+        weekly = rng.random() < 0.7
+        weekday = rng.randrange(7)
         for index in range(count):
             family = families[main if rng.random() < 0.8 else
                               rng.choices(keys, [f.weight for f in FAMILIES])[0]]
@@ -207,7 +210,9 @@ def plan_grid(hosts=300, sites=40, days=28, seed=1, end=None):
             for s in family.staged:
                 if rng.random() >= s.share:
                     continue
-                day = releases[(family.key, s.source)] + int(rng.expovariate(1 / 3.0))
+                day = releases[(family.key, s.source)] + int(rng.expovariate(1 / 2.0))
+                while weekly and day % 7 != weekday:
+                    day += 1
                 staged[s.source] = day if rng.random() > 0.1 and day < days else None
             plans.append({"site": site, "reported_site": site, "host": host,
                           "family": family.key, "staged": staged, "first": 0,
@@ -435,11 +440,25 @@ def collector(db, keys, *args, **kwargs):
     env.pop("WLCG_COLLECTOR_CONFIG", None)  # the grid's collector is configured here alone
     if kwargs.get("exec_"):
         os.execve(sys.executable, argv, env)
+    if kwargs.get("background"):
+        return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if proc.returncode != 0 and not kwargs.get("may_fail"):
         raise SystemExit("grid: wlcg-collector %s failed (exit %d): %s" % (
             args[0], proc.returncode, proc.stderr.decode("utf-8", "replace")[-2000:]))
     return proc.stdout.decode()
+
+
+def ingest_after(previous, db, keys, files):
+    """Wait for the previous ingest command, then start one for files."""
+    if previous is not None:
+        out, err = previous.communicate()
+        if previous.returncode != 0:
+            raise SystemExit("grid: wlcg-collector ingest failed (exit %d): %s"
+                             % (previous.returncode, err.decode("utf-8", "replace")[-2000:]))
+    if not files:
+        return None
+    return collector(db, keys, "ingest", *files, background=True)
 
 
 def build(directory, hosts, sites, days, seed, end, jobs, say=print):
@@ -458,16 +477,23 @@ def build(directory, hosts, sites, days, seed, end, jobs, say=print):
            time.time() - began))
     cert = os.path.join(keys, "collector.pem")
     jobs_list = [(p, work, rpmtop, bases, cert) for p in plan["hosts"]]
-    files = []
+    # A host's reports are stored oldest first (a report older than the
+    # host's latest signed one is a replay); hosts do not wait for one
+    # another, so each host's files go to ingest as soon as its reporter
+    # runs are done, in the plan's order, while the next hosts report.
+    files, pending, ingesting = 0, [], None
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=load_reporter) as pool:
-        for written in pool.imap_unordered(host_history, jobs_list, chunksize=4):
-            files += written
-    files = [path for _, path in sorted(files)]
-    say("grid: %d signed reports written by the reporter (%.0f s)"
-        % (len(files), time.time() - began))
-    for at in range(0, len(files), INGEST_CHUNK):
-        collector(db, keys, "ingest", *files[at:at + INGEST_CHUNK])
+        for written in pool.imap(host_history, jobs_list, chunksize=2):
+            pending += [path for _, path in written]
+            files += len(written)
+            if len(pending) >= INGEST_CHUNK:
+                ingesting = ingest_after(ingesting, db, keys, pending)
+                pending = []
+    ingesting = ingest_after(ingesting, db, keys, pending)
+    ingest_after(ingesting, db, keys, [])
+    say("grid: %d signed reports written by the reporter and stored (%.0f s)"
+        % (files, time.time() - began))
     collector(db, keys, "advisories", "import", ADVISORIES)
     shutil.rmtree(work)
     say("grid: stored in %s (%.0f s): %d hosts; %s misspelt as %s; %s gone silent; "
@@ -488,7 +514,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", help="build here (a new or empty directory; default: a new "
                                       "temporary one, kept)")
-    parser.add_argument("--hosts", type=int, default=300)
+    parser.add_argument("--hosts", type=int, default=250)
     parser.add_argument("--sites", type=int, default=40)
     parser.add_argument("--days", type=int, default=28)
     parser.add_argument("--seed", type=int, default=1)
