@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: check test test-oldest-python demo clean dist rpm rpmlint
+.PHONY: check test test-oldest-python demo demo-grid clean dist rpm rpmlint
 
 # from a fresh Debian machine: system packages, MariaDB, then the tests
 check:
@@ -52,6 +52,15 @@ $(VENV)/.installed: requirements-test.txt setup.py
 
 demo:
 	demo/run
+
+# A grid to try the pages on (demo/grid.py): some 250 hosts at 40 sites over
+# four weeks of real signed reports, built on SQLite in GRID_DIR (default: a
+# new temporary directory, kept) and then served; GRID_ARGS adds options
+# (--no-serve to build only, --hosts, --sites, --days, --seed, --end).
+GRID_DIR ?=
+GRID_ARGS ?=
+demo-grid:
+	$(PYTHON) demo/grid.py $(if $(GRID_DIR),--dir "$(GRID_DIR)") $(GRID_ARGS)
 
 # The source tarball: every file git tracks (or would track) in this tree.
 NAME := wlcg-package-reporter
