@@ -294,27 +294,48 @@ def rpm_path(top, name, version):
     return os.path.join(top, "RPMS", "x86_64", "%s-%s.x86_64.rpm" % (name, version))
 
 
-def build_rpms(work):
+def build_rpms(work, packages=None):
     """rpmbuild every family's packages, in one command; then one base
-    database a family (its captured list, less the staged packages)."""
-    top = os.path.join(work, "rpmbuild")
+    database a family (its captured list, less the staged packages): (the
+    rpmbuild tree, {family: its base database}). With `packages`, a
+    directory where an earlier build kept them: used when it built these
+    same specs (their digest names the subdirectory), else kept there."""
     specs = []
     for family in FAMILIES:
         if family.packager == "rpm":
             directory = os.path.join(work, "specs", family.key)
             os.makedirs(directory)
             specs += write_specs(directory, family)
+    digest = hashlib.sha256()
+    for spec in sorted(specs):
+        with open(spec, "rb") as handle:
+            digest.update(os.path.relpath(spec, work).encode() + b"\0" + handle.read())
+    kept = os.path.join(packages, digest.hexdigest()[:16]) if packages else None
+    if kept and os.path.isdir(kept):
+        return os.path.join(kept, "rpmbuild"), base_databases(kept)
+    made = os.path.join(packages, ".new-%d" % os.getpid()) if kept else work
+    if kept:
+        os.makedirs(packages, mode=0o700, exist_ok=True)
+        os.mkdir(made, 0o700)
+    top = os.path.join(made, "rpmbuild")
     run(["rpmbuild", "--define", "_topdir " + top, "--define", "_build_id_links none",
          "--target", "x86_64", "-bb"] + specs, "rpmbuild")
-    bases = {}
     for family in FAMILIES:
-        if family.packager != "rpm":
-            continue
-        root = os.path.join(work, "base", family.key)
-        rpms = [rpm_path(top, name, version) for name, version, _, _ in family.base()]
-        rpm(root, "-i", rpms)
-        bases[family.key] = os.path.join(root, RPM_DBPATH.lstrip("/"))
-    return top, bases
+        if family.packager == "rpm":
+            rpms = [rpm_path(top, name, version) for name, version, _, _ in family.base()]
+            rpm(os.path.join(made, "base", family.key), "-i", rpms)
+    if kept:
+        try:
+            os.rename(made, kept)  # whole, or not at all (another build may have won)
+        except OSError:
+            shutil.rmtree(made)
+        made = kept
+    return os.path.join(made, "rpmbuild"), base_databases(made)
+
+
+def base_databases(directory):
+    return {family.key: os.path.join(directory, "base", family.key, RPM_DBPATH.lstrip("/"))
+            for family in FAMILIES if family.packager == "rpm"}
 
 
 def rpm(root, action, rpms):
@@ -461,7 +482,7 @@ def ingest_after(previous, db, keys, files):
     return collector(db, keys, "ingest", *files, background=True)
 
 
-def build(directory, hosts, sites, days, seed, end, jobs, say=print):
+def build(directory, hosts, sites, days, seed, end, jobs, say=print, packages=None):
     began = time.time()
     plan = plan_grid(hosts, sites, days, seed, end)
     db = os.path.join(directory, "collector.db")
@@ -471,7 +492,7 @@ def build(directory, hosts, sites, days, seed, end, jobs, say=print):
     collector(db, keys, "keygen", keys)
     collector(db, keys, "init-db")
     collector(db, keys, "sites", "import", SITES)
-    rpmtop, bases = build_rpms(work)
+    rpmtop, bases = build_rpms(work, packages)
     say("grid: %d hosts at %d sites over %d days: package databases ready (%.0f s)"
         % (len(plan["hosts"]), len({p["site"] for p in plan["hosts"]}), days,
            time.time() - began))
@@ -523,6 +544,10 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
                         help="reporter processes at once (default: the CPUs)")
     parser.add_argument("--no-serve", action="store_true", help="build only")
+    parser.add_argument("--packages", metavar="DIR",
+                        help="keep the rpm packages and base databases built in DIR (yours "
+                             "alone: what it holds is installed), and use them again when a "
+                             "later build needs the same ones")
     args = parser.parse_args(argv)
     if args.hosts < 10 or args.days < 3 or args.sites < 3:
         parser.error("at least 10 hosts, 3 sites and 3 days")
@@ -531,7 +556,8 @@ def main(argv=None):
     os.makedirs(directory, exist_ok=True)
     if os.listdir(directory):
         parser.error("--dir %s is not empty" % directory)
-    build(directory, args.hosts, args.sites, args.days, args.seed, end, args.jobs)
+    build(directory, args.hosts, args.sites, args.days, args.seed, end, args.jobs,
+          packages=args.packages)
     keys = os.path.join(directory, "keys")
     db = os.path.join(directory, "collector.db")
     print("grid: try  PYTHONPATH=%s %s -m wlcg_collector --db sqlite:///%s hosts"

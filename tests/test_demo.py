@@ -52,14 +52,19 @@ def test_demo_reports_this_host_to_a_local_collector(tmp_path):
 
 # ---------------------------------------------------------------- make demo-grid
 
-GRID = ["--hosts", "24", "--sites", "6", "--days", "4", "--seed", "7", "--jobs", "2"]
+# (small: the suite builds it twice)
+HOSTS, SITES, DAYS, SEED = 14, 5, 3, 7
+GRID = ["--hosts", str(HOSTS), "--sites", str(SITES), "--days", str(DAYS), "--seed", str(SEED),
+        "--jobs", "2"]
 
 
-def build_grid(directory, end):
+def build_grid(directory, end, packages):
     """demo/grid.py's small grid, built only (what `make demo-grid
-    GRID_ARGS=--no-serve` runs); its database URL."""
+    GRID_ARGS=--no-serve` runs), its rpm packages kept in (or taken from)
+    `packages`; its database URL."""
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "demo", "grid.py"), "--no-serve",
-                           "--dir", str(directory), "--end", end] + GRID,
+                           "--dir", str(directory), "--end", end, "--packages",
+                           str(packages)] + GRID,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300,
                           env=dict(os.environ, PYTHONPATH=ROOT))
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
@@ -77,21 +82,25 @@ def answer(url, *args):
 def grid(tmp_path_factory):
     # the last day fixed once, so that the two builds date their reports alike
     end = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
-    first = build_grid(tmp_path_factory.mktemp("grid"), end)
-    second = build_grid(tmp_path_factory.mktemp("grid"), end)
+    # (the second build takes the packages the first built: the same answers
+    # from them show the kept packages are those a build makes)
+    packages = tmp_path_factory.mktemp("packages")
+    first = build_grid(tmp_path_factory.mktemp("grid"), end, packages)
+    assert len(os.listdir(str(packages))) == 1
+    second = build_grid(tmp_path_factory.mktemp("grid"), end, packages)
     sys.path.insert(0, os.path.join(ROOT, "demo"))
     try:
         import grid as builder
     finally:
         sys.path.remove(os.path.join(ROOT, "demo"))
-    plan = builder.plan_grid(24, 6, 4, 7, builder.day_arg(end))
+    plan = builder.plan_grid(HOSTS, SITES, DAYS, SEED, builder.day_arg(end))
     return first, second, plan
 
 
 def test_grid_holds_what_it_promises(grid):
     url, _, plan = grid
     hosts = answer(url, "hosts")
-    assert len(hosts) == len(plan["hosts"]) == 24
+    assert len(hosts) == len(plan["hosts"]) == HOSTS
     # several OS families, rpm and dpkg, from the captured package lists
     systems = {host["system"] for host in hosts}
     assert len(systems) >= 3, systems
