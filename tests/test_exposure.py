@@ -323,12 +323,12 @@ def test_the_commands(fleet, tmp_path):
     assert code == 0, err
     # per site, then one line per exposed host
     assert out.splitlines() == [
-        "SITE     HOSTS  EXPOSED  ADVISORIES  CRITICAL  IMPORTANT  MODERATE  LOW  OTHER",
-        "T2_ALMA  7      2        1           0         0          1         0    0",
+        "SITE     HOSTS  EXPOSED  ADVISORIES  CVES  CRITICAL  IMPORTANT  MODERATE  LOW  OTHER",
+        "T2_ALMA  7      2        1           5     0         0          1         0    0",
         "",
-        "SITE     HOST                  ADVISORIES  MOST_SEVERE",
-        "T2_ALMA  a-before.example.org  1           ALSA-2024:2433 (moderate)",
-        "T2_ALMA  a-late.example.org    1           ALSA-2024:2433 (moderate)"]
+        "SITE     HOST                  ADVISORIES  CVES  MOST_SEVERE",
+        "T2_ALMA  a-before.example.org  1           5     ALSA-2024:2433 (moderate)",
+        "T2_ALMA  a-late.example.org    1           5     ALSA-2024:2433 (moderate)"]
     code, out, err = run(fleet, "vulnerable", "--site", "T2_ALMA", "--rows")
     assert code == 0, err
     rows = [line.split() for line in out.splitlines()]
@@ -336,7 +336,7 @@ def test_the_commands(fleet, tmp_path):
                        "FIXED"]
     assert ["T2_ALMA", "a-before.example.org", "ALSA-2024:2433", "moderate", "avahi", "x86_64",
             "0:0.8-15.el9", "0.8-20.el9"] in rows
-    assert ["T2_ALMA", "7", "2", "1", "0", "0", "1", "0", "0"] in rows
+    assert ["T2_ALMA", "7", "2", "1", "5", "0", "0", "1", "0", "0"] in rows
     code, out, err = run(fleet, "vulnerable", "--format", "json", "--severity", "important")
     assert code == 0, err
     assert [(r["host"], r["advisory"], r["package"], r["installed"], r["fixed"])
@@ -406,12 +406,13 @@ def test_vulnerable_names_a_hosts_most_severe_advisories_first(store, collector_
     code, out, err = run(store, "vulnerable")
     assert code == 0, err
     assert out.split("\n\n")[1].splitlines() == [
-        "SITE  HOST            ADVISORIES  MOST_SEVERE",
-        "t2_v  w1.example.org  2           ALSA-2026:0001 (critical), ALSA-2026:0002 (important)",
-        "T2_W  v1.example.org  6           ALSA-2026:0001 (critical), ALSA-2026:0004 (critical), "
-        "ALSA-2026:0002 (important) +3 more",
-        "T2_W  v2.example.org  5           ALSA-2026:0004 (critical), ALSA-2026:0002 (important), "
-        "ALSA-2026:0003 (moderate) +2 more"]
+        "SITE  HOST            ADVISORIES  CVES  MOST_SEVERE",
+        "t2_v  w1.example.org  2           0     ALSA-2026:0001 (critical), "
+        "ALSA-2026:0002 (important)",
+        "T2_W  v1.example.org  6           0     ALSA-2026:0001 (critical), "
+        "ALSA-2026:0004 (critical), ALSA-2026:0002 (important) +3 more",
+        "T2_W  v2.example.org  5           0     ALSA-2026:0004 (critical), "
+        "ALSA-2026:0002 (important), ALSA-2026:0003 (moderate) +2 more"]
     code, out, err = run(store, "vulnerable", "--rows")
     rows = [line.split()[:4] for line in out.split("\n\n")[1].splitlines()]
     assert rows == [["SITE", "HOST", "ADVISORY", "SEVERITY"],
@@ -614,3 +615,44 @@ def test_the_advisory_page_takes_the_same_bounds(fleet, tmp_path, collector_keys
     status, _, body = page(app, "/officer/advisory/ALSA-2024%3A2433", "from=%s&to=2000-01-01"
                            % day3)
     assert status == 400 and "from/to: the first day is after the last" in body
+
+
+def test_a_cve_two_advisories_name_counts_once(fleet):
+    """u18-old is exposed to USN-5614-1 and UBUNTU-CVE-2021-3782, which both
+    name CVE-2021-3782: 2 advisories, 1 CVE; d12-sope's DSA-5970-1 and
+    DEBIAN-CVE-2025-53603 share CVE-2025-53603 likewise."""
+    code, out, err = run(fleet, "vulnerable", "--site", "T2_DEB", "--hosts", "--format", "json")
+    assert code == 0, err
+    hosts = {row["host"].split(".")[0]: (row["advisories"], row["cves"])
+             for row in json.loads(out)}
+    assert hosts == {"u18-old": (2, 1), "u16-pro": (1, 1), "d12-sope": (3, 2),
+                     "d10-chromium": (1, 1)}
+    code, out, err = run(fleet, "vulnerable", "--summary", "--format", "csv")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "site,hosts,exposed,advisories,cves,critical,important,moderate,low,other"
+    assert [line for line in lines if line.startswith("T2_DEB,")] == ["T2_DEB,7,4,5,3,0,0,2,0,3"]
+    code, out, err = run(fleet, "vulnerable", "--site", "T2_DEB")
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines()]
+    assert rows[0][:5] == ["SITE", "HOSTS", "EXPOSED", "ADVISORIES", "CVES"]
+    assert rows[1][:5] == ["T2_DEB", "7", "4", "5", "3"]
+    assert rows[3][:5] == ["SITE", "HOST", "ADVISORIES", "CVES", "MOST_SEVERE"]
+    assert ["T2_DEB", "u18-old.example.org", "2", "1"] in [row[:4] for row in rows]
+
+
+def test_the_advisories_page_counts_cves_as_vulnerable(fleet, tmp_path, collector_keys):
+    from test_pages import table_rows
+    from test_tags import officer_app, page
+    app = officer_app(fleet, tmp_path, collector_keys)
+    status, _, body = page(app, "/officer/advisories")
+    assert status == 200, body
+    assert [row[:5] for row in table_rows(body, "sites") if row[0] == "T2_DEB"] == [
+        ["T2_DEB", "7", "4", "5", "3"]]
+    status, _, body = page(app, "/officer/advisories", "format=json&per_page=1000")
+    answer = json.loads(body)
+    for part, options in (("sites", ["--summary"]), ("hosts", ["--hosts"]),
+                          ("vulnerable", [])):
+        code, out, err = run(fleet, "vulnerable", "--format", "json", *options)
+        assert code == 0, err
+        assert answer[part] == json.loads(out)

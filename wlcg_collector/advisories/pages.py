@@ -3,7 +3,9 @@
     /officer/advisories          advisories with hosts exposed now, sortable
                                  (severity, exposed hosts, sites, published),
                                  of a tag (?tag=NAME); their tags, and the
-                                 findings exceptions took out, counted apart
+                                 findings exceptions took out, counted apart;
+                                 per site, `vulnerable`'s lines (advisories
+                                 and distinct CVEs)
     /officer/advisory/ID         hosts exposed now, the exposure curve, per
                                  site: hosts ever exposed, median and worst
                                  days exposed after publication; its tags,
@@ -75,7 +77,8 @@ def advisories_context(store, table, args, sites=None):
     return {"rows": rows, "sort": sort, "descending": descending, "severity": severity,
             "severities": SEVERITIES, "stored": len(infos), "tag": tag,
             "tag_info": store.tags.get(tag) if tag else None, "tags": store.tags.listed(),
-            "excepted": sum(row["excepted"] for row in rows), "is_link": is_link}
+            "excepted": sum(row["excepted"] for row in rows), "is_link": is_link,
+            "summary": result[0]}
 
 
 def advisory_context(store, table, ident, sites=None, first=None, last=None, now_only=False):
