@@ -641,6 +641,60 @@ def test_a_cve_two_advisories_name_counts_once(fleet):
     assert ["T2_DEB", "u18-old.example.org", "2", "1"] in [row[:4] for row in rows]
 
 
+def reader_app(store, tmp_path, collector_keys, site):
+    """The officer's pages with jdoe on the team and `reader` reading `site`."""
+    from helpers import write_config
+    from wlcg_collector import create_app
+    readers = tmp_path / "site-readers"
+    readers.write_text("%s reader\n" % site, encoding="utf-8")
+    config = tmp_path / "collector.conf"
+    write_config(config, store.db.dialect.describe(), [collector_keys])
+    with open(str(config), "a") as handle:
+        handle.write("[officer]\nallow = jdoe\nsite_readers = %s\n" % readers)
+    return create_app(str(config))
+
+
+def test_a_cve_page_lists_the_advisories_naming_it(fleet, tmp_path, collector_keys):
+    from test_pages import table_rows
+    from test_tags import page
+    app = reader_app(fleet, tmp_path, collector_keys, "T2_UBU")
+    # several advisories: their list, each with its hosts exposed now (case ignored)
+    status, _, body = page(app, "/officer/advisory/cve-2021-3782")
+    assert status == 200, body
+    assert ('<p id="counts">2 stored advisories name CVE-2021-3782: 2 host(s) at 1 site(s) '
+            'exposed now') in body
+    assert [(r[0], r[3], r[4], r[5]) for r in table_rows(body, "advisories")] == [
+        ("UBUNTU-CVE-2021-3782", "CVE-2021-3782", "2", "1"),
+        ("USN-5614-1", "CVE-2021-3782", "1", "1")]
+    # its JSON: `advisories list --cve` and `exposure --now`
+    status, _, body = page(app, "/officer/advisory/CVE-2021-3782", "format=json&per_page=1000")
+    assert status == 200, body
+    answer = json.loads(body)
+    _, listed, _ = run(fleet, "advisories", "list", "--cve", "CVE-2021-3782", "--format", "json")
+    _, exposed, _ = run(fleet, "exposure", "CVE-2021-3782", "--now", "--format", "json")
+    assert answer == {"advisories": json.loads(listed), "exposure": json.loads(exposed)}
+    assert len(answer["advisories"]) == 2 and len(answer["exposure"]) == 3
+    # a reader of T2_UBU: its host only (u22-old, fixed), no other site's
+    reader = {"REMOTE_USER": "reader"}
+    status, _, body = page(app, "/officer/advisory/CVE-2021-3782", **reader)
+    assert status == 200 and "0 host(s) at 0 site(s)" in body
+    assert "T2_DEB" not in body and "u18-old" not in body
+    status, _, body = page(app, "/officer/advisory/CVE-2021-3782", "format=json", **reader)
+    _, exposed, _ = run(fleet, "exposure", "CVE-2021-3782", "--now", "--site", "T2_UBU",
+                        "--format", "json")
+    assert json.loads(body)["exposure"] == json.loads(exposed) == []
+    # one advisory: a 303 to it, JSON too (its query kept); none: 404
+    for query in ("", "format=json"):
+        status, headers, _ = page(app, "/officer/advisory/CVE-2023-38469", query)
+        assert status == 303 and headers["Location"] == "/officer/advisory/ALSA-2024%3A2433" + (
+            "?format=json" if query else "")
+    status, _, body = page(app, "/officer/advisory/CVE-2099-0001", "format=json")
+    assert status == 404 and json.loads(body) == {"error": "no advisory CVE-2099-0001"}
+    # the search box's link lands there
+    status, headers, _ = page(app, "/officer/search", "q=cve-2021-3782")
+    assert status == 303 and headers["Location"] == "/officer/advisory/CVE-2021-3782"
+
+
 def test_the_advisories_page_counts_cves_as_vulnerable(fleet, tmp_path, collector_keys):
     from test_pages import table_rows
     from test_tags import officer_app, page

@@ -419,6 +419,9 @@ def test_the_advisory_pages_count_as_the_commands(world):
     _, _, team = get(app, "/officer/advisories", **TEAM)
     assert table_rows(team, "advisories")[0][4:6] == ["3", "3"]  # d1, e1, typo1
     assert len(table_rows(team, "sites")) == 3
+    # the advisory's CVE: a 303 to it, whoever asks
+    status, headers, _ = get(app, "/officer/advisory/cve-2026-0001", **FILE_USER)
+    assert (status, headers["Location"]) == (303, "/officer/advisory/ALSA-2026%3A0001")
     hosts = cli_json(world, "exposure", ADVISORY, "--site", READ)
     _, _, body = get(app, "/officer/advisory/ALSA-2026%3A0001", **FILE_USER)
     now = [h for h in hosts if h["fixed_at"] is None]

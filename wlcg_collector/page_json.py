@@ -283,6 +283,14 @@ class JsonPages(object):
                 "vulnerable": vulnerable_rows(result, exceptions),
                 "sites": vulnerable_site_rows(result), "hosts": vulnerable_host_rows(result)}
 
+    def cve_json(self, scope, cve, infos):
+        """`advisories list --cve CVE` and `exposure CVE --now` (a site
+        reader: of its hosts) of a CVE that several advisories (`infos`,
+        advisories/pages.advisories_of_cve) name."""
+        return {"advisories": advisory_list_rows(self.store, cve=cve),
+                "exposure": exposure_rows(exposures(self.store, StreamTable(self.os_streams),
+                                                    infos, scope.sites, now_only=True))}
+
     def advisory_json(self, scope, ident, args):
         """`advisories show ID`, `exposure ID` and `exposure ID --curve`
         (a site reader: of its hosts)."""
