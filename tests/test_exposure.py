@@ -323,12 +323,12 @@ def test_the_commands(fleet, tmp_path):
     assert code == 0, err
     # per site, then one line per exposed host
     assert out.splitlines() == [
-        "SITE     HOSTS  EXPOSED  ADVISORIES  CRITICAL  IMPORTANT  MODERATE  LOW  OTHER",
-        "T2_ALMA  7      2        1           0         0          1         0    0",
+        "SITE     HOSTS  EXPOSED  ADVISORIES  CVES  CRITICAL  IMPORTANT  MODERATE  LOW  OTHER",
+        "T2_ALMA  7      2        1           5     0         0          1         0    0",
         "",
-        "SITE     HOST                  ADVISORIES  MOST_SEVERE",
-        "T2_ALMA  a-before.example.org  1           ALSA-2024:2433 (moderate)",
-        "T2_ALMA  a-late.example.org    1           ALSA-2024:2433 (moderate)"]
+        "SITE     HOST                  ADVISORIES  CVES  MOST_SEVERE",
+        "T2_ALMA  a-before.example.org  1           5     ALSA-2024:2433 (moderate)",
+        "T2_ALMA  a-late.example.org    1           5     ALSA-2024:2433 (moderate)"]
     code, out, err = run(fleet, "vulnerable", "--site", "T2_ALMA", "--rows")
     assert code == 0, err
     rows = [line.split() for line in out.splitlines()]
@@ -336,7 +336,7 @@ def test_the_commands(fleet, tmp_path):
                        "FIXED"]
     assert ["T2_ALMA", "a-before.example.org", "ALSA-2024:2433", "moderate", "avahi", "x86_64",
             "0:0.8-15.el9", "0.8-20.el9"] in rows
-    assert ["T2_ALMA", "7", "2", "1", "0", "0", "1", "0", "0"] in rows
+    assert ["T2_ALMA", "7", "2", "1", "5", "0", "0", "1", "0", "0"] in rows
     code, out, err = run(fleet, "vulnerable", "--format", "json", "--severity", "important")
     assert code == 0, err
     assert [(r["host"], r["advisory"], r["package"], r["installed"], r["fixed"])
@@ -406,12 +406,13 @@ def test_vulnerable_names_a_hosts_most_severe_advisories_first(store, collector_
     code, out, err = run(store, "vulnerable")
     assert code == 0, err
     assert out.split("\n\n")[1].splitlines() == [
-        "SITE  HOST            ADVISORIES  MOST_SEVERE",
-        "t2_v  w1.example.org  2           ALSA-2026:0001 (critical), ALSA-2026:0002 (important)",
-        "T2_W  v1.example.org  6           ALSA-2026:0001 (critical), ALSA-2026:0004 (critical), "
-        "ALSA-2026:0002 (important) +3 more",
-        "T2_W  v2.example.org  5           ALSA-2026:0004 (critical), ALSA-2026:0002 (important), "
-        "ALSA-2026:0003 (moderate) +2 more"]
+        "SITE  HOST            ADVISORIES  CVES  MOST_SEVERE",
+        "t2_v  w1.example.org  2           0     ALSA-2026:0001 (critical), "
+        "ALSA-2026:0002 (important)",
+        "T2_W  v1.example.org  6           0     ALSA-2026:0001 (critical), "
+        "ALSA-2026:0004 (critical), ALSA-2026:0002 (important) +3 more",
+        "T2_W  v2.example.org  5           0     ALSA-2026:0004 (critical), "
+        "ALSA-2026:0002 (important), ALSA-2026:0003 (moderate) +2 more"]
     code, out, err = run(store, "vulnerable", "--rows")
     rows = [line.split()[:4] for line in out.split("\n\n")[1].splitlines()]
     assert rows == [["SITE", "HOST", "ADVISORY", "SEVERITY"],
@@ -614,3 +615,98 @@ def test_the_advisory_page_takes_the_same_bounds(fleet, tmp_path, collector_keys
     status, _, body = page(app, "/officer/advisory/ALSA-2024%3A2433", "from=%s&to=2000-01-01"
                            % day3)
     assert status == 400 and "from/to: the first day is after the last" in body
+
+
+def test_a_cve_two_advisories_name_counts_once(fleet):
+    """u18-old is exposed to USN-5614-1 and UBUNTU-CVE-2021-3782, which both
+    name CVE-2021-3782: 2 advisories, 1 CVE; d12-sope's DSA-5970-1 and
+    DEBIAN-CVE-2025-53603 share CVE-2025-53603 likewise."""
+    code, out, err = run(fleet, "vulnerable", "--site", "T2_DEB", "--hosts", "--format", "json")
+    assert code == 0, err
+    hosts = {row["host"].split(".")[0]: (row["advisories"], row["cves"])
+             for row in json.loads(out)}
+    assert hosts == {"u18-old": (2, 1), "u16-pro": (1, 1), "d12-sope": (3, 2),
+                     "d10-chromium": (1, 1)}
+    code, out, err = run(fleet, "vulnerable", "--summary", "--format", "csv")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "site,hosts,exposed,advisories,cves,critical,important,moderate,low,other"
+    assert [line for line in lines if line.startswith("T2_DEB,")] == ["T2_DEB,7,4,5,3,0,0,2,0,3"]
+    code, out, err = run(fleet, "vulnerable", "--site", "T2_DEB")
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines()]
+    assert rows[0][:5] == ["SITE", "HOSTS", "EXPOSED", "ADVISORIES", "CVES"]
+    assert rows[1][:5] == ["T2_DEB", "7", "4", "5", "3"]
+    assert rows[3][:5] == ["SITE", "HOST", "ADVISORIES", "CVES", "MOST_SEVERE"]
+    assert ["T2_DEB", "u18-old.example.org", "2", "1"] in [row[:4] for row in rows]
+
+
+def reader_app(store, tmp_path, collector_keys, site):
+    """The officer's pages with jdoe on the team and `reader` reading `site`."""
+    from helpers import write_config
+    from wlcg_collector import create_app
+    readers = tmp_path / "site-readers"
+    readers.write_text("%s reader\n" % site, encoding="utf-8")
+    config = tmp_path / "collector.conf"
+    write_config(config, store.db.dialect.describe(), [collector_keys])
+    with open(str(config), "a") as handle:
+        handle.write("[officer]\nallow = jdoe\nsite_readers = %s\n" % readers)
+    return create_app(str(config))
+
+
+def test_a_cve_page_lists_the_advisories_naming_it(fleet, tmp_path, collector_keys):
+    from test_pages import table_rows
+    from test_tags import page
+    app = reader_app(fleet, tmp_path, collector_keys, "T2_UBU")
+    # several advisories: their list, each with its hosts exposed now (case ignored)
+    status, _, body = page(app, "/officer/advisory/cve-2021-3782")
+    assert status == 200, body
+    assert ('<p id="counts">2 stored advisories name CVE-2021-3782: 2 host(s) at 1 site(s) '
+            'exposed now') in body
+    assert [(r[0], r[3], r[4], r[5]) for r in table_rows(body, "advisories")] == [
+        ("UBUNTU-CVE-2021-3782", "CVE-2021-3782", "2", "1"),
+        ("USN-5614-1", "CVE-2021-3782", "1", "1")]
+    # its JSON: `advisories list --cve` and `exposure --now`
+    status, _, body = page(app, "/officer/advisory/CVE-2021-3782", "format=json&per_page=1000")
+    assert status == 200, body
+    answer = json.loads(body)
+    _, listed, _ = run(fleet, "advisories", "list", "--cve", "CVE-2021-3782", "--format", "json")
+    _, exposed, _ = run(fleet, "exposure", "CVE-2021-3782", "--now", "--format", "json")
+    assert answer == {"advisories": json.loads(listed), "exposure": json.loads(exposed)}
+    assert len(answer["advisories"]) == 2 and len(answer["exposure"]) == 3
+    # a reader of T2_UBU: its host only (u22-old, fixed), no other site's
+    reader = {"REMOTE_USER": "reader"}
+    status, _, body = page(app, "/officer/advisory/CVE-2021-3782", **reader)
+    assert status == 200 and "0 host(s) at 0 site(s)" in body
+    assert "T2_DEB" not in body and "u18-old" not in body
+    status, _, body = page(app, "/officer/advisory/CVE-2021-3782", "format=json", **reader)
+    _, exposed, _ = run(fleet, "exposure", "CVE-2021-3782", "--now", "--site", "T2_UBU",
+                        "--format", "json")
+    assert json.loads(body)["exposure"] == json.loads(exposed) == []
+    # one advisory: a 303 to it, JSON too (its query kept); none: 404
+    for query in ("", "format=json"):
+        status, headers, _ = page(app, "/officer/advisory/CVE-2023-38469", query)
+        assert status == 303 and headers["Location"] == "/officer/advisory/ALSA-2024%3A2433" + (
+            "?format=json" if query else "")
+    status, _, body = page(app, "/officer/advisory/CVE-2099-0001", "format=json")
+    assert status == 404 and json.loads(body) == {"error": "no advisory CVE-2099-0001"}
+    # the search box's link lands there
+    status, headers, _ = page(app, "/officer/search", "q=cve-2021-3782")
+    assert status == 303 and headers["Location"] == "/officer/advisory/CVE-2021-3782"
+
+
+def test_the_advisories_page_counts_cves_as_vulnerable(fleet, tmp_path, collector_keys):
+    from test_pages import table_rows
+    from test_tags import officer_app, page
+    app = officer_app(fleet, tmp_path, collector_keys)
+    status, _, body = page(app, "/officer/advisories")
+    assert status == 200, body
+    assert [row[:5] for row in table_rows(body, "sites") if row[0] == "T2_DEB"] == [
+        ["T2_DEB", "7", "4", "5", "3"]]
+    status, _, body = page(app, "/officer/advisories", "format=json&per_page=1000")
+    answer = json.loads(body)
+    for part, options in (("sites", ["--summary"]), ("hosts", ["--hosts"]),
+                          ("vulnerable", [])):
+        code, out, err = run(fleet, "vulnerable", "--format", "json", *options)
+        assert code == 0, err
+        assert answer[part] == json.loads(out)

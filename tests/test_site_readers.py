@@ -414,8 +414,16 @@ def test_the_advisory_pages_count_as_the_commands(world):
     assert row[0] == ADVISORY and row[4:7] == [
         str(len({r["host"] for r in exposed})), str(len({r["site"] for r in exposed})),
         str(len({r["host"] for r in rows if r["excepted_by"]}))] == ["1", "1", "0"]
+    summary = cli_json(world, "vulnerable", "--site", READ, "--summary")
+    assert table_rows(body, "sites") == [[str(row[c]) for c in (
+        "site", "hosts", "exposed", "advisories", "cves", "critical", "important", "moderate",
+        "low", "other")] for row in summary] and summary[0]["cves"] == 1
     _, _, team = get(app, "/officer/advisories", **TEAM)
     assert table_rows(team, "advisories")[0][4:6] == ["3", "3"]  # d1, e1, typo1
+    assert len(table_rows(team, "sites")) == 3
+    # the advisory's CVE: a 303 to it, whoever asks
+    status, headers, _ = get(app, "/officer/advisory/cve-2026-0001", **FILE_USER)
+    assert (status, headers["Location"]) == (303, "/officer/advisory/ALSA-2026%3A0001")
     hosts = cli_json(world, "exposure", ADVISORY, "--site", READ)
     _, _, body = get(app, "/officer/advisory/ALSA-2026%3A0001", **FILE_USER)
     now = [h for h in hosts if h["fixed_at"] is None]
@@ -497,10 +505,16 @@ READER_JSON = [
      ADOPTION + ["--site", READ]),
     ("/officer/advisories", "",
      {"advisories": ("all", ["advisories", "list", "--severity", SECURITY]),
-      "vulnerable": ["vulnerable", "--site", READ]}),
+      "vulnerable": ["vulnerable", "--site", READ],
+      "sites": ["vulnerable", "--site", READ, "--summary"],
+      "hosts": ["vulnerable", "--site", READ, "--hosts"]}),
     ("/officer/advisories", "severity=important",
      {"advisories": ("all", ["advisories", "list", "--severity", "important,important"]),
-      "vulnerable": ["vulnerable", "--site", READ, "--severity", "important,important"]}),
+      "vulnerable": ["vulnerable", "--site", READ, "--severity", "important,important"],
+      "sites": ["vulnerable", "--site", READ, "--severity", "important,important",
+                "--summary"],
+      "hosts": ["vulnerable", "--site", READ, "--severity", "important,important",
+                "--hosts"]}),
     ("/officer/advisory/ALSA-2026:0001", "",
      {"advisory": ("all", ["advisories", "show", ADVISORY]),
       "exposure": ["exposure", ADVISORY, "--site", READ],

@@ -28,7 +28,8 @@ import time
 
 from . import search, topology
 from .advisories.commands import (advisory_document, advisory_list_rows, curve_rows,
-                                  exposure_rows, exposures, vulnerable_at, vulnerable_rows)
+                                  exposure_rows, exposures, vulnerable_at, vulnerable_host_rows,
+                                  vulnerable_rows, vulnerable_site_rows)
 from .advisories.exposure import SECURITY_SEVERITIES
 from .advisories.records import SEVERITIES
 from .advisories.streams import StreamTable
@@ -267,9 +268,10 @@ class JsonPages(object):
         return quarantine_rows(self.store, args.get("site") or None)
 
     def advisories_json(self, scope, args):
-        """`advisories list` and `vulnerable`, of the severity asked (one:
-        that one only, as the page) or the security ones, of tag=NAME if
-        given; a site reader's `vulnerable` of its hosts."""
+        """`advisories list`, `vulnerable`, `vulnerable --summary` and
+        `vulnerable --hosts`, of the severity asked (one: that one only, as
+        the page) or the security ones, of tag=NAME if given; a site
+        reader's `vulnerable` of its hosts."""
         severity = args.get("severity") or ""
         if severity and severity not in SEVERITIES:
             raise Refused(400, "severity=%r: one of %s" % (severity[:20], ", ".join(SEVERITIES)))
@@ -278,7 +280,16 @@ class JsonPages(object):
         result, exceptions = vulnerable_at(self.store, StreamTable(self.os_streams), None,
                                            scope.sites, severities, tag)
         return {"advisories": advisory_list_rows(self.store, severities, tag=tag),
-                "vulnerable": vulnerable_rows(result, exceptions)}
+                "vulnerable": vulnerable_rows(result, exceptions),
+                "sites": vulnerable_site_rows(result), "hosts": vulnerable_host_rows(result)}
+
+    def cve_json(self, scope, cve, infos):
+        """`advisories list --cve CVE` and `exposure CVE --now` (a site
+        reader: of its hosts) of a CVE that several advisories (`infos`,
+        advisories/pages.advisories_of_cve) name."""
+        return {"advisories": advisory_list_rows(self.store, cve=cve),
+                "exposure": exposure_rows(exposures(self.store, StreamTable(self.os_streams),
+                                                    infos, scope.sites, now_only=True))}
 
     def advisory_json(self, scope, ident, args):
         """`advisories show ID`, `exposure ID` and `exposure ID --curve`

@@ -11,6 +11,7 @@ the access rules of access.py and a strict Content-Security-Policy.
     /officer/quarantine[?site=SITE]    reports kept aside for review (actions: the CLI)
     /officer/advisories                advisories with hosts exposed now (advisories/pages.py)
     /officer/advisory/ID               one advisory: who is exposed, since when, per site
+    /officer/advisory/CVE-ID           the advisories naming a CVE (one: a 303 to it)
     /officer/campaigns                 campaigns: deadline, sites done, open, overdue
     /officer/campaign/NAME             one campaign: each site's state, the burn-down
     /officer/search?q=TEXT             a host, site, package, advisory or CVE: 303 to the
@@ -169,6 +170,16 @@ class OfficerPages(page_json.JsonPages):
             if parts == ["static", "style.css"]:
                 with open(os.path.join(HERE, "static", "style.css"), "rb") as handle:
                     return self.send(start_response, 200, handle.read(), "text/css")
+            # a CVE's id: the one advisory naming it (JSON too: a script follows
+            # it), else the page of those that do
+            named = (advisory_pages.advisories_of_cve(self.store, parts[1])
+                     if parts[:1] == ["advisory"] and len(parts) == 2 else None)
+            if named and len(named) == 1:
+                return self.send(start_response, 303, b"", "text/plain; charset=utf-8", [
+                    ("Location", page_url(root, "advisory", named[0].ident, **args))])
+            if named and json_asked:
+                return self.send_json(start_response, 200, *page_json.answer(
+                    self.cve_json(scope, parts[1], named), *page_json.paging(args)))
             if json_asked:
                 answer = self.json_page(scope, parts, args)
                 if answer is None:
@@ -190,6 +201,9 @@ class OfficerPages(page_json.JsonPages):
                 return page("quarantine.html", self.quarantine(scope, args))
             if parts == ["advisories"]:
                 return page("advisories.html", self.advisories(scope, args))
+            if named:
+                return page("advisory_cve.html", advisory_pages.cve_context(
+                    self.store, StreamTable(self.os_streams), parts[1], named, scope.sites))
             if parts[0] == "advisory" and len(parts) == 2:
                 return page("advisory.html", self.advisory(scope, parts[1], args))
             if parts == ["campaigns"]:

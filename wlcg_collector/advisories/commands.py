@@ -32,10 +32,10 @@ MIN_TITLE = 20
 SHOW_COLUMNS = ["stream", "name", "kind", "arch", "module", "introduced", "fixed",
                 "last_affected", "pro"]
 REVISION_COLUMNS = ["revision", "modified", "stored", "replaced"]
-VULNERABLE_SUMMARY = ["site", "hosts", "exposed", "advisories", "critical", "important",
+VULNERABLE_SUMMARY = ["site", "hosts", "exposed", "advisories", "cves", "critical", "important",
                       "moderate", "low", "other"]
 # then one line per exposed host (`--rows`: every exposed package)
-VULNERABLE_HOSTS = ["site", "host", "advisories", "most_severe"]
+VULNERABLE_HOSTS = ["site", "host", "advisories", "cves", "most_severe"]
 EXPOSURE_SITES = ["site", "hosts", "exposed_now", "median_days", "worst_days"]
 EXPOSURE_HOSTS = ["site", "host", "exposed_since", "fixed_at", "ended_by",
                   "days_after_published"]
@@ -281,6 +281,10 @@ def declare_vulnerable(commands):
                                                  "stood at --at)")
     with_at(p, "default: now")
     with_rows(p, "(host, advisory, package) row")
+    p.add_argument("--summary", action="store_true",
+                   help="only the lines per site (in every format)")
+    p.add_argument("--hosts", action="store_true",
+                   help="only the lines per exposed host (in every format)")
 
 
 def cmd_vulnerable(args):
@@ -291,23 +295,25 @@ def cmd_vulnerable(args):
                                        args.tag)
     summary, details = result
     columns = judging.VULNERABLE_COLUMNS
+    if args.summary:
+        emit(vulnerable_site_rows(result), VULNERABLE_SUMMARY, args.format)
+        return
+    if args.hosts:
+        emit(vulnerable_host_rows(result), VULNERABLE_HOSTS, args.format)
+        return
     if args.format != "table":
         emit(vulnerable_rows(result, exceptions, args.format), VULNERABLE_ROWS, args.format)
         return
-    emit_records(summary, VULNERABLE_SUMMARY, "table")
+    emit(vulnerable_site_rows(result), VULNERABLE_SUMMARY, "table")
     if args.rows:
         if details:
             sys.stdout.write("\n")
             emit([dict(zip(columns, row)) for row in details], columns, "table")
     else:
-        hosts = judging.hosts_exposed(details)
+        hosts = vulnerable_host_rows(result)
         if hosts:
             sys.stdout.write("\n")
-            emit([{"site": host.site, "host": host.host, "advisories": len(host.advisories),
-                   "most_severe": first_few(["%s (%s)" % pair
-                                             for pair in host.advisories[:FEW]],
-                                            len(host.advisories))}
-                  for host in hosts], VULNERABLE_HOSTS, "table")
+            emit(hosts, VULNERABLE_HOSTS, "table")
     if result.excepted:
         sys.stdout.write("\nexcepted: %d finding(s) on %d host(s), not counted above\n" % (
             len(result.excepted), len({row[:2] for row in result.excepted})))
@@ -325,6 +331,23 @@ def vulnerable_at(store, table, at=None, site=None, severities=judging.SECURITY_
     exceptions = excepting(store, store.exceptions.in_force(when))
     return judging.vulnerable(store, table, when, site, severities, tagged,
                               exceptions), exceptions
+
+
+def vulnerable_site_rows(result):
+    """`vulnerable`'s lines per site (VULNERABLE_SUMMARY; `--summary`) of
+    a judging.vulnerable result, in its order."""
+    return record_rows(result[0], VULNERABLE_SUMMARY)
+
+
+def vulnerable_host_rows(result):
+    """`vulnerable`'s lines per exposed host (VULNERABLE_HOSTS; `--hosts`)
+    of a judging.vulnerable result, by site and host: how many advisories
+    and distinct CVEs, the most severe advisories first."""
+    return [{"site": host.site, "host": host.host, "advisories": len(host.advisories),
+             "cves": host.cves,
+             "most_severe": first_few(["%s (%s)" % pair for pair in host.advisories[:FEW]],
+                                      len(host.advisories))}
+            for host in judging.hosts_exposed(result)]
 
 
 # `vulnerable --format csv|json`: every finding, the excepted ones last

@@ -29,8 +29,10 @@ from .records import SEVERITIES, SEVERITY_RANK, SOURCE
 SECURITY_SEVERITIES = tuple(s for s in SEVERITIES if s != "none")
 
 # vulnerable(): per site (hosts: reporting at the time; exposed: hosts
-# exposed to at least one advisory; then distinct advisories by severity)
-SiteVulnerability = namedtuple("SiteVulnerability", "site hosts exposed advisories critical "
+# exposed to at least one advisory; distinct advisories, the distinct CVEs
+# they name (one named by two advisories counts once), then the advisories
+# by severity)
+SiteVulnerability = namedtuple("SiteVulnerability", "site hosts exposed advisories cves critical "
                                                     "important moderate low other")
 # vulnerable(): one exposed package of a host to one advisory, a plain
 # tuple in these columns (a fleet has hundreds of thousands: a named record
@@ -38,8 +40,9 @@ SiteVulnerability = namedtuple("SiteVulnerability", "site hosts exposed advisori
 VULNERABLE_COLUMNS = ["site", "host", "advisory", "severity", "package", "arch", "installed",
                       "fixed"]
 # hosts_exposed(): one exposed host, its advisories as (advisory, severity)
-# pairs, each once, the most severe first (then by advisory)
-HostExposed = namedtuple("HostExposed", "site host advisories")
+# pairs, each once, the most severe first (then by advisory), and how many
+# distinct CVEs they name (a CVE two of them name counts once)
+HostExposed = namedtuple("HostExposed", "site host advisories cves")
 _HOST_OF_ROW = itemgetter(0, 1)
 _ADVISORY_OF_ROW = itemgetter(2, 3)
 # vulnerable(): a finding an exception took out, the ids of the exceptions after
@@ -139,12 +142,14 @@ class AffectedPackages(object):
 
 
 class Vulnerability(tuple):
-    """vulnerable(): ([SiteVulnerability], [row]), and `excepted`: the
-    findings exceptions took out of both, rows in EXCEPTED_COLUMNS."""
+    """vulnerable(): ([SiteVulnerability], [row]), `excepted`: the
+    findings exceptions took out of both, rows in EXCEPTED_COLUMNS, and
+    `cves`: {advisory ident: (CVE, ...)} of the advisories in the rows."""
 
-    def __new__(cls, summary, details, excepted):
+    def __new__(cls, summary, details, excepted, cves=None):
         self = tuple.__new__(cls, (summary, details))
         self.excepted = excepted
+        self.cves = cves or {}
         return self
 
 
@@ -208,6 +213,8 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES, advi
     site_exposed = defaultdict(int)
     for host_text in per_host:
         site_exposed[hosts[host_text][1]] += 1
+    found = set().union(*site_advisories.values())
+    named = store.advisories.cves(sorted(found)) if found else {}
     summary = []
     for site_name, advisory_ids in site_advisories.items():
         counts = defaultdict(int)
@@ -215,6 +222,7 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES, advi
             counts[infos[advisory_id].severity] += 1
         summary.append(SiteVulnerability(
             site_name, site_hosts[site_name], site_exposed[site_name], len(advisory_ids),
+            len({cve for advisory_id in advisory_ids for cve in named.get(advisory_id, ())}),
             counts["critical"], counts["important"], counts["moderate"], counts["low"],
             counts["unknown"] + counts["none"]))
     summary.sort(key=lambda s: (-s.critical, -s.important, -s.exposed, site_order(s.site)))
@@ -229,14 +237,19 @@ def vulnerable(store, table, at, site=None, severities=SECURITY_SEVERITIES, advi
         head = hosts[host_text][1:]
         for row in sorted(set(excepted[host_text])):
             apart.append(head + (row[1], SEVERITIES[row[0]]) + row[2:])
-    return Vulnerability(summary, details, apart)
+    return Vulnerability(summary, details, apart, {
+        infos[advisory_id].ident: tuple(named.get(advisory_id, ())) for advisory_id in found})
 
 
-def hosts_exposed(details):
-    """[HostExposed] of vulnerable()'s rows, in their order (by site and
-    host; each host's by severity and advisory)."""
-    return [HostExposed(site_name, host, tuple(dict.fromkeys(map(_ADVISORY_OF_ROW, rows))))
-            for (site_name, host), rows in groupby(details, _HOST_OF_ROW)]
+def hosts_exposed(result):
+    """[HostExposed] of a vulnerable() result's rows, in their order (by
+    site and host; each host's by severity and advisory)."""
+    hosts = []
+    for (site_name, host), rows in groupby(result[1], _HOST_OF_ROW):
+        advisories = tuple(dict.fromkeys(map(_ADVISORY_OF_ROW, rows)))
+        hosts.append(HostExposed(site_name, host, advisories, len(
+            {cve for ident, _ in advisories for cve in result.cves.get(ident, ())})))
+    return hosts
 
 
 def _windows(intervals):

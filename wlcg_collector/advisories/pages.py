@@ -3,7 +3,12 @@
     /officer/advisories          advisories with hosts exposed now, sortable
                                  (severity, exposed hosts, sites, published),
                                  of a tag (?tag=NAME); their tags, and the
-                                 findings exceptions took out, counted apart
+                                 findings exceptions took out, counted apart;
+                                 per site, `vulnerable`'s lines (advisories
+                                 and distinct CVEs)
+    /officer/advisory/CVE-ID     the advisories naming the CVE, each with its
+                                 hosts exposed now (one: pages.py answers a
+                                 303 to it)
     /officer/advisory/ID         hosts exposed now, the exposure curve, per
                                  site: hosts ever exposed, median and worst
                                  days exposed after publication; its tags,
@@ -16,9 +21,12 @@ hosts counted, its sites listed, the exceptions that may apply to them.
 import time
 
 from ..dates import FAR_FUTURE
+from ..db import UnknownAdvisory
 from ..db.advisory_store import published_or_seen
+from ..search import CVE_ID
 from ..site_names import named_sites, site_key, site_keys
 from . import exposure as judging
+from .commands import exposures
 from .exceptions import excepting, state_of
 from .records import SEVERITIES, SEVERITY_RANK
 from .tags import is_link
@@ -75,7 +83,8 @@ def advisories_context(store, table, args, sites=None):
     return {"rows": rows, "sort": sort, "descending": descending, "severity": severity,
             "severities": SEVERITIES, "stored": len(infos), "tag": tag,
             "tag_info": store.tags.get(tag) if tag else None, "tags": store.tags.listed(),
-            "excepted": sum(row["excepted"] for row in rows), "is_link": is_link}
+            "excepted": sum(row["excepted"] for row in rows), "is_link": is_link,
+            "summary": result[0]}
 
 
 def advisory_context(store, table, ident, sites=None, first=None, last=None, now_only=False):
@@ -97,6 +106,34 @@ def advisory_context(store, table, ident, sites=None, first=None, last=None, now
             "tags": [tag for tag in store.tags.listed() if tag.name in names],
             "exceptions": [(e, state_of(e, now)) for e in within(store, exceptions, sites)
                            if e.advisory == info.ident or e.cve in cves]}
+
+
+def advisories_of_cve(store, text):
+    """The advisories (AdvisoryInfo, by ident) naming the CVE `text` (a CVE
+    id, case ignored; none: []), when no advisory has that id; None for
+    any other text (an advisory's id: its own page)."""
+    if not CVE_ID.match(text):
+        return None
+    try:
+        store.advisories.get(text)
+        return None
+    except UnknownAdvisory:
+        return store.advisories.listed(cve=text.upper())
+
+
+def cve_context(store, table, cve, infos, sites=None):
+    """The page of the CVE `cve` that several advisories (`infos`) name: each
+    with its hosts and sites exposed now, as `exposure CVE --now` counts
+    them (of a site reader's sites: `sites`), and the hosts exposed now to
+    any of them, each once."""
+    results = exposures(store, table, infos, sites, now_only=True)
+    hosts = {(h.site, h.host) for result in results for h in result.hosts}
+    cves = store.advisories.cves([info.id for info in infos])
+    return {"cve": cve.upper(),
+            "rows": [{"info": r.info, "published": published_or_seen(r.info),
+                      "cves": cves.get(r.info.id, []), "hosts": len(r.hosts),
+                      "sites": len(r.sites)} for r in results],
+            "hosts": len(hosts), "sites": len({site for site, _ in hosts})}
 
 
 def within(store, exceptions, sites):
