@@ -301,6 +301,21 @@ def test_another_site_is_as_unknown_as_no_site(world, path, query):
     assert get(app, "/officer/site/T2_A", **TEAM)[0] == 200
 
 
+def test_the_closest_names_are_the_teams_only(world):
+    """A name that names nothing: the team is told the closest names, as
+    the command line tells it; a reader only that it is unknown (names cut
+    to its own sites would tell which others exist)."""
+    app = world[0]
+    import html
+    for query in ("", "format=json"):
+        status, _, body = get(app, "/officer/site/T2_EE", query, **TEAM)
+        body = html.unescape(body)
+        assert status == 404 and "unknown site 'T2_EE': did you mean T2_E" in body, body
+        status, _, body = get(app, "/officer/site/T2_EE", query, **FILE_USER)
+        body = html.unescape(body)
+        assert status == 404 and "unknown site 'T2_EE'" in body and "did you mean" not in body
+
+
 def test_a_readers_own_site_in_any_case_but_not_another_sites_host(world):
     app = world[0]
     assert get(app, "/officer/site/t2_e", **FILE_USER)[0] == 200

@@ -54,6 +54,7 @@ from .baselines import BaselineError
 from .campaigns import CampaignError
 from .dates import DAY, format_day, format_time, parse_date
 from .db import StoreError, StoreUnavailable, UnknownHost
+from .db.errors import UnknownName
 from .history import changes
 from .numerals import decimal_number
 from .output import FEW, first_few, render
@@ -218,7 +219,7 @@ class OfficerPages(page_json.JsonPages):
         except StoreUnavailable:
             return error(503, "the database is unavailable, try again later")
         except StoreError as exc:
-            return error(404, str(exc))
+            return error(404, unknown_line(exc, scope))
 
     # -- responses
 
@@ -567,6 +568,16 @@ def compliance_band(share):
         if share >= lowest:
             return "band-" + name
     return "band-low"
+
+
+def unknown_line(exc, scope):
+    """What a page says of a name that names nothing: to the team, with
+    the closest names there are (as the command line says it); to a site
+    reader, the bare message: names filtered to its sites would still tell
+    which of the others exist (one close to its own would go missing)."""
+    if scope.team and isinstance(exc, UnknownName):
+        return exc.line()
+    return str(exc)
 
 
 def chart(rows):
