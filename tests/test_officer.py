@@ -144,7 +144,7 @@ def test_compare_now(shared_fleet, tmp_path):
     assert code == 0, err
     rows = json.loads(out)
     assert set(rows[0]) == {"site", "host", "package", "arch", "installed", "requirement",
-                            "status"}
+                            "status", "stale"}
     assert compact(rows) == sorted([
         ("a1.example.org", "xrootd", "x86_64", "ok"),
         ("a1.example.org", "kernel", "x86_64", "ok"),     # the newer of two kernels
@@ -229,7 +229,7 @@ def test_compare_names_a_hosts_first_few_requirements_and_how_many_more(shared_f
     assert [r["arch"] for r in rows if r["host"] == "d1.example.org" and
             r["package"] == "glibc"] == ["i686", "x86_64"]
     lines = every["csv"].splitlines()
-    assert lines[0] == "site,host,package,arch,installed,requirement,status"
+    assert lines[0] == "site,host,package,arch,installed,requirement,status,stale"
     assert len(lines) == 1 + 5 * 5
 
 
@@ -256,6 +256,36 @@ def test_hosts_behind_agree_with_the_rows_behind(shared_fleet):
     # more than three: c-el7 (the first four lines apply to every host) and d1
     assert [(h.host, h.behind) for h in result.hosts_behind(3) if h.behind > 3] == [
         ("c-el7.example.org", 4), ("d1.example.org", 4)]
+
+
+def test_compare_marks_the_hosts_judged_on_an_old_report(shared_fleet, tmp_path):
+    """[officer] stale_days: d1 last reported on day 0, c-deb on day 1."""
+    path = tmp_path / "osg.txt"
+    path.write_text(BASELINE)
+    config = tmp_path / "collector.conf"
+    config.write_text("[collector]\ndatabase = %s\n[officer]\nstale_days = 2\n"
+                      % shared_fleet.db.dialect.describe())
+
+    def compare(*args):
+        code, out, err = run_cli(["--config", str(config), "compare", str(path)] + list(args))
+        assert code == 0, err
+        return out
+    rows = json.loads(compare("--format", "json"))
+    assert {(r["host"], r["stale"]) for r in rows} == {
+        (host, host in ("d1.example.org", "c-deb.example.org"))
+        for _, host, _, _, _ in FLEET}
+    assert "stale" in compare("--format", "csv").splitlines()[0].split(",")
+    silent = (int(time.time()) - (T0 + 3600)) // DAY  # d1's day-0 report
+    lines = compare().splitlines()
+    assert lines[-1].startswith("T2_D  d1.example.org (silent %d d)  2  " % silent)
+    assert "silent" not in "".join(lines[:-1])
+    rows = compare("--rows").splitlines()
+    assert [line.split()[1:4] for line in rows if "silent" in line] == [
+        ["d1.example.org", "(silent", "%d" % silent]] * 2
+    # at a past time, as things stood then: on day 3, d1 only (c-deb's
+    # last report was a day old)
+    rows = json.loads(compare("--at", date(3), "--format", "json"))
+    assert {r["host"] for r in rows if r["stale"]} == {"d1.example.org"}
 
 
 def test_compare_at_a_past_date_and_for_one_site(shared_fleet, tmp_path):

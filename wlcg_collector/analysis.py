@@ -215,6 +215,17 @@ def compliance_from_holders(requirements, packages, hosts, masks, won):
     return Compliance(hosts, masks, groups)
 
 
+def mark_silent(store, result, at, days, now):
+    """Mark on `result` (a Compliance of the hosts known at `at`, None:
+    now) the hosts judged on an old report: silent for more than `days`
+    at `at` (or `now`), as the overview counts them: one read."""
+    when = now if at is None else at
+    silent = store.fleet.silent_since(when - days * DAY, at)
+    result.silent = {(host.site, host.name): when - silent[host.id]
+                     for host in result.hosts if host.id in silent}
+    return result
+
+
 def _row_order(a, b):
     """PackageRows by kind (packager, name, arch), then oldest first."""
     kind_a, kind_b = (a.packager, a.name, a.arch), (b.packager, b.name, b.arch)
@@ -282,6 +293,9 @@ class Compliance(object):
         self.hosts = hosts
         self.masks = masks
         self.groups = groups
+        # {(site, host name): seconds silent} of the hosts judged on an old
+        # report (mark_silent; nothing until asked)
+        self.silent = {}
 
     def rows(self, status=None):
         """Tuples in COMPLIANCE_COLUMNS order (of one status, if given): in

@@ -452,6 +452,13 @@ class SharedSQL(object):
                              "WHERE name IN ({marks})")
     # each host's set_report, of the hosts known now (compliance_cache)
     SELECT_SET_REPORTS = "SELECT id, set_report FROM hosts WHERE last_report >= 0"
+    # compare's silent hosts: those reporting whose last report is older
+    # than a time (one read of hosts, returning only them); at a past time,
+    # each host's last applied report then (reports_host: by host, collected)
+    SELECT_SILENT_HOSTS = ("SELECT id, last_report FROM hosts WHERE last_report >= 0 "
+                           "AND last_report < {p}")
+    SELECT_SILENT_HOSTS_AT = ("SELECT host_id, MAX(collected) FROM reports WHERE applied = 1 "
+                              "AND collected <= {p} GROUP BY host_id HAVING MAX(collected) < {p}")
     # each host's first report, of the hosts known (where exposure's knowledge starts)
     SELECT_FIRST_REPORTS = "SELECT id, first_report FROM hosts WHERE last_report >= 0"
     # The intervals of package rows at a time or over a span are two ranges of
