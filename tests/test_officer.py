@@ -339,6 +339,65 @@ def test_baseline_history(fleet, tmp_path):
     assert code == 1 and "revision 7" in err
 
 
+def test_a_retired_baseline_keeps_its_revisions_and_leaves_every_choice(store, tmp_path,
+                                                                         collector_keys):
+    from helpers import wsgi_call, write_config
+    from test_pages import DN_2253, OFFICER
+    from wlcg_collector import create_app
+    first, second = tmp_path / "v1.txt", tmp_path / "v2.txt"
+    first.write_text("xrootd >= 1:5.6.9\n")
+    second.write_text("xrootd >= 1:5.7.1\n")
+    for name, path in (("osg", first), ("osg", second), ("wlcg", first)):
+        assert run(store, "baseline", "add", name, str(path))[0] == 0
+    assert run(store, "baseline", "delete", "osg") == (
+        0, "baseline osg retired (revision 3); its revisions stay: osg@1 to osg@2\n", "")
+
+    def listed(*args):
+        code, out, err = run(store, "baseline", "list", "--format", "json", *args)
+        assert code == 0, err
+        return [(row["name"], row["revision"], row["revisions"], row.get("retired"))
+                for row in json.loads(out)]
+    assert listed() == [("wlcg", 1, 1, None)]
+    assert listed("--all") == [("osg", 3, 3, True), ("wlcg", 1, 1, False)]
+    # named alone it is retired (one line, exit 1); a revision still reads
+    retired = "wlcg-collector: baseline 'osg' is retired: name one of its revisions, osg@1 to " \
+              "osg@2\n"
+    assert run(store, "compare", "osg") == (1, "", retired)
+    assert run(store, "baseline", "show", "osg") == (1, "", retired)
+    assert run(store, "compare", "osg@2", "--format", "json") == (0, "[]\n", "")
+    assert run(store, "baseline", "show", "osg@1")[1].endswith("\nxrootd >= 1:5.6.9\n")
+    assert run(store, "compare", "osg@3") == (
+        1, "", "wlcg-collector: baseline 'osg' revision 3 retired it: name an earlier revision\n")
+    assert run(store, "baseline", "delete", "osg") == (
+        1, "", "wlcg-collector: baseline 'osg' is retired already\n")
+    assert run(store, "baseline", "delete", "wlgc")[2] == \
+        "wlcg-collector: unknown baseline 'wlgc': did you mean wlcg?\n"
+    assert run(store, "baseline", "keep")[1].startswith("wlcg: ")
+    assert run(store, "baseline", "keep", "osg")[0] == 1
+    # the pages: no longer among the choices; its revisions still shown
+    config = write_config(tmp_path / "collector.conf", store.db.dialect.describe(),
+                          [collector_keys])
+    with open(config, "a") as handle:
+        handle.write("[officer]\nallow = %s\n" % DN_2253)
+    app = create_app(config)
+
+    def page(path, query=""):
+        status, _, body, _ = wsgi_call(app, method="GET", path=path, query=query,
+                                       content_length=False, environ_extra=OFFICER)
+        return status, body.decode("utf-8")
+    status, body = page("/officer/")
+    assert status == 200 and 'value="wlcg"' in body and "osg" not in body
+    assert page("/officer/baseline/osg")[0] == 404
+    assert page("/officer/", "baseline=osg")[0] == 404
+    assert page("/officer/baseline/osg@2")[0] == 200
+    # added again: back, as a new revision
+    assert run(store, "baseline", "add", "osg", str(first))[1].startswith(
+        "baseline osg revision 4: ")
+    assert listed() == [("osg", 4, 4, None), ("wlcg", 1, 1, None)]
+    assert run(store, "compare", "osg", "--format", "json")[0] == 0
+    assert 'value="osg"' in page("/officer/")[1]
+
+
 def test_adoption_day_by_day(shared_fleet, tmp_path):
     fleet = shared_fleet
     code, out, err = run(fleet, "adoption", "xrootd >= 1:5.7.1", "--from", date(0), "--to",

@@ -17,7 +17,8 @@ from operator import add, itemgetter
 
 from .baselines import newest_per_arch, parse_baseline, parse_requirement
 from .dates import DAY, FAR_FUTURE, MAX_DAYS
-from .db import UnknownHost
+from .db import RetiredBaseline, UnknownHost
+from .db.baseline_store import RETIRED_TEXT
 from .history import changes, replaced_pairs
 from .numerals import is_digits
 from .site_names import named_sites, same_site, site_key, site_order
@@ -72,10 +73,14 @@ def split_baseline_ref(ref):
 
 def stored_baseline(store, ref):
     """(Baseline, requirements) of a stored NAME[@REVISION]: UnknownBaseline
-    if there is none, ValueError for a bad reference, BaselineError if its
+    if there is none (RetiredBaseline: NAME retired, or the revision that
+    retired it), ValueError for a bad reference, BaselineError if its
     text does not parse."""
     name, revision = split_baseline_ref(ref)
     baseline = store.baselines.get(name, revision)
+    if baseline.text == RETIRED_TEXT:  # (named by its revision)
+        raise RetiredBaseline("baseline %r revision %d retired it: name an earlier revision"
+                              % (name, baseline.revision))
     return baseline, parse_baseline(baseline.text, "%s@%d" % (name, baseline.revision))
 
 

@@ -3,6 +3,8 @@ officer stores, and the hosts judged against them.
 
     baseline add NAME FILE        a new revision (its holders kept at once)
     baseline list | show NAME     the stored baselines, one of them
+    baseline delete NAME          retire it (its revisions kept; `add` brings
+                                  it back)
     baseline keep [NAME...]       compare's kept holders of each brought up
                                   to date (the ten-minute timer)
     compare BASELINE [--site S] [--at DATE] [--rows]
@@ -61,10 +63,15 @@ def declare_baseline(commands):
     p = command(actions, "add", "store FILE as a new revision of baseline NAME", baseline_add)
     p.add_argument("name", metavar="NAME")
     p.add_argument("file", metavar="FILE")
-    with_format(command(actions, "list", "the stored baselines", baseline_list))
+    p = with_format(command(actions, "list", "the stored baselines", baseline_list))
+    p.add_argument("--all", action="store_true", help="the retired ones too")
     p = command(actions, "show", "print a stored baseline (NAME or NAME@REVISION)",
                 baseline_show)
     p.add_argument("name", metavar="NAME[@REVISION]")
+    p = command(actions, "delete", "retire baseline NAME: gone from list, keep and the pages; "
+                                   "its revisions kept (NAME@REVISION), `add` brings it back",
+                baseline_delete)
+    p.add_argument("name", metavar="NAME")
     p = command(actions, "keep", "bring compare's kept holders of the stored baselines (or of "
                                  "each NAME) up to date", baseline_keep)
     p.add_argument("names", metavar="NAME", nargs="*")
@@ -107,8 +114,20 @@ def warn(warnings, source=None):
 
 
 def baseline_list(args):
-    emit_records(store_of(args, read=True).baselines.latest(),
-                 ["name", "revision", "created", "revisions"], args.format)
+    """The stored baselines, their latest revisions; with --all the
+    retired ones too, and a column that says which."""
+    emit_records(store_of(args, read=True).baselines.latest(retired=args.all),
+                 ["name", "revision", "created", "revisions"] + (["retired"] if args.all else []),
+                 args.format)
+
+
+def baseline_delete(args):
+    """`baseline delete NAME`: retired, not erased (compare's answers of
+    its revisions stay reproducible)."""
+    store = store_of(args)
+    revision = store.baselines.retire(args.name, int(time.time()))
+    print("baseline %s retired (revision %d); its revisions stay: %s@1 to %s@%d"
+          % (args.name, revision, args.name, args.name, revision - 1))
 
 
 def baseline_show(args):

@@ -382,7 +382,8 @@ class SharedSQL(object):
     SELECT_BASELINE_REVISION = "SELECT MAX(revision) FROM baselines WHERE name = {p}"
     INSERT_BASELINE = ("INSERT INTO baselines (name, revision, created, text) "
                        "VALUES ({p}, {p}, {p}, {p})")
-    SELECT_BASELINES = ("SELECT b.name, b.revision, b.created, c.revisions FROM baselines b JOIN "
+    SELECT_BASELINES = ("SELECT b.name, b.revision, b.created, c.revisions, "
+                        "CASE WHEN b.text = {p} THEN 1 ELSE 0 END FROM baselines b JOIN "
                         "(SELECT name, MAX(revision) AS latest, COUNT(*) AS revisions "
                         "FROM baselines GROUP BY name) c "
                         "ON c.name = b.name AND c.latest = b.revision ORDER BY b.name")
