@@ -144,7 +144,7 @@ def test_compare_now(shared_fleet, tmp_path):
     assert code == 0, err
     rows = json.loads(out)
     assert set(rows[0]) == {"site", "host", "package", "arch", "installed", "requirement",
-                            "status"}
+                            "status", "stale"}
     assert compact(rows) == sorted([
         ("a1.example.org", "xrootd", "x86_64", "ok"),
         ("a1.example.org", "kernel", "x86_64", "ok"),     # the newer of two kernels
@@ -229,7 +229,7 @@ def test_compare_names_a_hosts_first_few_requirements_and_how_many_more(shared_f
     assert [r["arch"] for r in rows if r["host"] == "d1.example.org" and
             r["package"] == "glibc"] == ["i686", "x86_64"]
     lines = every["csv"].splitlines()
-    assert lines[0] == "site,host,package,arch,installed,requirement,status"
+    assert lines[0] == "site,host,package,arch,installed,requirement,status,stale"
     assert len(lines) == 1 + 5 * 5
 
 
@@ -256,6 +256,36 @@ def test_hosts_behind_agree_with_the_rows_behind(shared_fleet):
     # more than three: c-el7 (the first four lines apply to every host) and d1
     assert [(h.host, h.behind) for h in result.hosts_behind(3) if h.behind > 3] == [
         ("c-el7.example.org", 4), ("d1.example.org", 4)]
+
+
+def test_compare_marks_the_hosts_judged_on_an_old_report(shared_fleet, tmp_path):
+    """[officer] stale_days: d1 last reported on day 0, c-deb on day 1."""
+    path = tmp_path / "osg.txt"
+    path.write_text(BASELINE)
+    config = tmp_path / "collector.conf"
+    config.write_text("[collector]\ndatabase = %s\n[officer]\nstale_days = 2\n"
+                      % shared_fleet.db.dialect.describe())
+
+    def compare(*args):
+        code, out, err = run_cli(["--config", str(config), "compare", str(path)] + list(args))
+        assert code == 0, err
+        return out
+    rows = json.loads(compare("--format", "json"))
+    assert {(r["host"], r["stale"]) for r in rows} == {
+        (host, host in ("d1.example.org", "c-deb.example.org"))
+        for _, host, _, _, _ in FLEET}
+    assert "stale" in compare("--format", "csv").splitlines()[0].split(",")
+    silent = (int(time.time()) - (T0 + 3600)) // DAY  # d1's day-0 report
+    lines = compare().splitlines()
+    assert lines[-1].startswith("T2_D  d1.example.org (silent %d d)  2  " % silent)
+    assert "silent" not in "".join(lines[:-1])
+    rows = compare("--rows").splitlines()
+    assert [line.split()[1:4] for line in rows if "silent" in line] == [
+        ["d1.example.org", "(silent", "%d" % silent]] * 2
+    # at a past time, as things stood then: on day 3, d1 only (c-deb's
+    # last report was a day old)
+    rows = json.loads(compare("--at", date(3), "--format", "json"))
+    assert {r["host"] for r in rows if r["stale"]} == {"d1.example.org"}
 
 
 def test_compare_at_a_past_date_and_for_one_site(shared_fleet, tmp_path):
@@ -307,6 +337,65 @@ def test_baseline_history(fleet, tmp_path):
     assert code == 1 and err == "wlcg-collector: unknown baseline 'osgg': did you mean osg?\n"
     code, _, err = run(fleet, "baseline", "show", "osg@7")
     assert code == 1 and "revision 7" in err
+
+
+def test_a_retired_baseline_keeps_its_revisions_and_leaves_every_choice(store, tmp_path,
+                                                                         collector_keys):
+    from helpers import wsgi_call, write_config
+    from test_pages import DN_2253, OFFICER
+    from wlcg_collector import create_app
+    first, second = tmp_path / "v1.txt", tmp_path / "v2.txt"
+    first.write_text("xrootd >= 1:5.6.9\n")
+    second.write_text("xrootd >= 1:5.7.1\n")
+    for name, path in (("osg", first), ("osg", second), ("wlcg", first)):
+        assert run(store, "baseline", "add", name, str(path))[0] == 0
+    assert run(store, "baseline", "delete", "osg") == (
+        0, "baseline osg retired (revision 3); its revisions stay: osg@1 to osg@2\n", "")
+
+    def listed(*args):
+        code, out, err = run(store, "baseline", "list", "--format", "json", *args)
+        assert code == 0, err
+        return [(row["name"], row["revision"], row["revisions"], row.get("retired"))
+                for row in json.loads(out)]
+    assert listed() == [("wlcg", 1, 1, None)]
+    assert listed("--all") == [("osg", 3, 3, True), ("wlcg", 1, 1, False)]
+    # named alone it is retired (one line, exit 1); a revision still reads
+    retired = "wlcg-collector: baseline 'osg' is retired: name one of its revisions, osg@1 to " \
+              "osg@2\n"
+    assert run(store, "compare", "osg") == (1, "", retired)
+    assert run(store, "baseline", "show", "osg") == (1, "", retired)
+    assert run(store, "compare", "osg@2", "--format", "json") == (0, "[]\n", "")
+    assert run(store, "baseline", "show", "osg@1")[1].endswith("\nxrootd >= 1:5.6.9\n")
+    assert run(store, "compare", "osg@3") == (
+        1, "", "wlcg-collector: baseline 'osg' revision 3 retired it: name an earlier revision\n")
+    assert run(store, "baseline", "delete", "osg") == (
+        1, "", "wlcg-collector: baseline 'osg' is retired already\n")
+    assert run(store, "baseline", "delete", "wlgc")[2] == \
+        "wlcg-collector: unknown baseline 'wlgc': did you mean wlcg?\n"
+    assert run(store, "baseline", "keep")[1].startswith("wlcg: ")
+    assert run(store, "baseline", "keep", "osg")[0] == 1
+    # the pages: no longer among the choices; its revisions still shown
+    config = write_config(tmp_path / "collector.conf", store.db.dialect.describe(),
+                          [collector_keys])
+    with open(config, "a") as handle:
+        handle.write("[officer]\nallow = %s\n" % DN_2253)
+    app = create_app(config)
+
+    def page(path, query=""):
+        status, _, body, _ = wsgi_call(app, method="GET", path=path, query=query,
+                                       content_length=False, environ_extra=OFFICER)
+        return status, body.decode("utf-8")
+    status, body = page("/officer/")
+    assert status == 200 and 'value="wlcg"' in body and "osg" not in body
+    assert page("/officer/baseline/osg")[0] == 404
+    assert page("/officer/", "baseline=osg")[0] == 404
+    assert page("/officer/baseline/osg@2")[0] == 200
+    # added again: back, as a new revision
+    assert run(store, "baseline", "add", "osg", str(first))[1].startswith(
+        "baseline osg revision 4: ")
+    assert listed() == [("osg", 4, 4, None), ("wlcg", 1, 1, None)]
+    assert run(store, "compare", "osg", "--format", "json")[0] == 0
+    assert 'value="osg"' in page("/officer/")[1]
 
 
 def test_adoption_day_by_day(shared_fleet, tmp_path):

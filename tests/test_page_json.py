@@ -186,6 +186,22 @@ def test_the_overviews_stale_says_why(fleet, frozen):
                          "reason": "on the list of sites, never reported"}
 
 
+def test_the_baseline_page_marks_hosts_judged_on_an_old_report(fleet, frozen):
+    """As compare does ([officer] stale_days = 2: d1 and signed last reported
+    on day 0, c-deb on day 1): a column in JSON and CSV, a note in the page."""
+    app, config = fleet
+    rows = get_json(app, "/officer/baseline/osg", "per_page=1000")
+    assert {row["host"] for row in rows if row["stale"]} == {
+        "d1.example.org", "c-deb.example.org", "signed.example.org"}
+    status, _, body = get(app, "/officer/baseline/osg", "format=csv", **OFFICER)
+    assert body.splitlines()[0].split(",")[-1] == "stale"
+    status, _, body = get(app, "/officer/baseline/osg", **OFFICER)
+    silent = (int(time.time()) - (T0 + 3700)) // DAY
+    assert body.count('d1.example.org</a> <span class="silent">(silent %d d)</span>'
+                      % silent) == 2  # behind on two requirements
+    assert body.count('class="silent"') == 2
+
+
 def test_lists_come_a_page_at_a_time(fleet):
     """Every row once, in the command's order, with the total; the last
     page holds the rest, and a page past it nothing."""

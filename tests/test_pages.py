@@ -391,7 +391,7 @@ def test_baseline_downloads(app):
     status, headers, body = get(app, "/officer/baseline/osg", "format=json", **OFFICER)
     data = json.loads(body)
     assert set(data[0]) == {"site", "host", "package", "arch", "installed", "requirement",
-                            "status"}
+                            "status", "stale"}
     assert len(data) == len(rows)
     _, _, page = get(app, "/officer/baseline/osg", **OFFICER)
     behind = page.split('id="behind"')[1].split("</table>")[0]

@@ -17,7 +17,8 @@ from operator import add, itemgetter
 
 from .baselines import newest_per_arch, parse_baseline, parse_requirement
 from .dates import DAY, FAR_FUTURE, MAX_DAYS
-from .db import UnknownHost
+from .db import RetiredBaseline, UnknownHost
+from .db.baseline_store import RETIRED_TEXT
 from .history import changes, replaced_pairs
 from .numerals import is_digits
 from .site_names import named_sites, same_site, site_key, site_order
@@ -72,10 +73,14 @@ def split_baseline_ref(ref):
 
 def stored_baseline(store, ref):
     """(Baseline, requirements) of a stored NAME[@REVISION]: UnknownBaseline
-    if there is none, ValueError for a bad reference, BaselineError if its
+    if there is none (RetiredBaseline: NAME retired, or the revision that
+    retired it), ValueError for a bad reference, BaselineError if its
     text does not parse."""
     name, revision = split_baseline_ref(ref)
     baseline = store.baselines.get(name, revision)
+    if baseline.text == RETIRED_TEXT:  # (named by its revision)
+        raise RetiredBaseline("baseline %r revision %d retired it: name an earlier revision"
+                              % (name, baseline.revision))
     return baseline, parse_baseline(baseline.text, "%s@%d" % (name, baseline.revision))
 
 
@@ -215,6 +220,17 @@ def compliance_from_holders(requirements, packages, hosts, masks, won):
     return Compliance(hosts, masks, groups)
 
 
+def mark_silent(store, result, at, days, now):
+    """Mark on `result` (a Compliance of the hosts known at `at`, None:
+    now) the hosts judged on an old report: silent for more than `days`
+    at `at` (or `now`), as the overview counts them: one read."""
+    when = now if at is None else at
+    silent = store.fleet.silent_since(when - days * DAY, at)
+    result.silent = {(host.site, host.name): when - silent[host.id]
+                     for host in result.hosts if host.id in silent}
+    return result
+
+
 def _row_order(a, b):
     """PackageRows by kind (packager, name, arch), then oldest first."""
     kind_a, kind_b = (a.packager, a.name, a.arch), (b.packager, b.name, b.arch)
@@ -282,6 +298,9 @@ class Compliance(object):
         self.hosts = hosts
         self.masks = masks
         self.groups = groups
+        # {(site, host name): seconds silent} of the hosts judged on an old
+        # report (mark_silent; nothing until asked)
+        self.silent = {}
 
     def rows(self, status=None):
         """Tuples in COMPLIANCE_COLUMNS order (of one status, if given): in

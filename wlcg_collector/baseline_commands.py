@@ -3,6 +3,8 @@ officer stores, and the hosts judged against them.
 
     baseline add NAME FILE        a new revision (its holders kept at once)
     baseline list | show NAME     the stored baselines, one of them
+    baseline delete NAME          retire it (its revisions kept; `add` brings
+                                  it back)
     baseline keep [NAME...]       compare's kept holders of each brought up
                                   to date (the ten-minute timer)
     compare BASELINE [--site S] [--at DATE] [--rows]
@@ -16,16 +18,20 @@ import time
 from . import analysis, compliance_cache
 from .baselines import BaselineError, dpkg_caveats, parse_baseline
 from .closest import closest_names, did_you_mean, stored_ones
-from .cli_common import (PROG, CommandError, UsageError, actions_of, command, emit,
-                         emit_records, keeper_of, site_of, store_of, with_at, with_format,
+from .cli_common import (PROG, CommandError, UsageError, actions_of, command, config_of,
+                         emit, emit_records, keeper_of, site_of, store_of, with_at, with_format,
                          with_rows, with_site)
-from .dates import format_time
+from .dates import DAY, format_time
 from .db import StoreError
 from .output import FEW, first_few, record_rows
 from .site_names import site_key
 
 
 BASELINE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# compare's rows in CSV and JSON (and the baseline page's): each with
+# whether its host is judged on an old report (silent more than
+# [officer] stale_days)
+COMPARE_COLUMNS = analysis.COMPLIANCE_COLUMNS + ["stale"]
 # compare's table: one line per host behind (`--rows`: every row behind)
 HOSTS_BEHIND_COLUMNS = ["site", "host", "behind", "requirements"]
 # a site's compliance when no requirement applies to any of its hosts
@@ -57,10 +63,15 @@ def declare_baseline(commands):
     p = command(actions, "add", "store FILE as a new revision of baseline NAME", baseline_add)
     p.add_argument("name", metavar="NAME")
     p.add_argument("file", metavar="FILE")
-    with_format(command(actions, "list", "the stored baselines", baseline_list))
+    p = with_format(command(actions, "list", "the stored baselines", baseline_list))
+    p.add_argument("--all", action="store_true", help="the retired ones too")
     p = command(actions, "show", "print a stored baseline (NAME or NAME@REVISION)",
                 baseline_show)
     p.add_argument("name", metavar="NAME[@REVISION]")
+    p = command(actions, "delete", "retire baseline NAME: gone from list, keep and the pages; "
+                                   "its revisions kept (NAME@REVISION), `add` brings it back",
+                baseline_delete)
+    p.add_argument("name", metavar="NAME")
     p = command(actions, "keep", "bring compare's kept holders of the stored baselines (or of "
                                  "each NAME) up to date", baseline_keep)
     p.add_argument("names", metavar="NAME", nargs="*")
@@ -103,8 +114,20 @@ def warn(warnings, source=None):
 
 
 def baseline_list(args):
-    emit_records(store_of(args, read=True).baselines.latest(),
-                 ["name", "revision", "created", "revisions"], args.format)
+    """The stored baselines, their latest revisions; with --all the
+    retired ones too, and a column that says which."""
+    emit_records(store_of(args, read=True).baselines.latest(retired=args.all),
+                 ["name", "revision", "created", "revisions"] + (["retired"] if args.all else []),
+                 args.format)
+
+
+def baseline_delete(args):
+    """`baseline delete NAME`: retired, not erased (compare's answers of
+    its revisions stay reproducible)."""
+    store = store_of(args)
+    revision = store.baselines.retire(args.name, int(time.time()))
+    print("baseline %s retired (revision %d); its revisions stay: %s@1 to %s@%d"
+          % (args.name, revision, args.name, args.name, revision - 1))
 
 
 def baseline_show(args):
@@ -187,31 +210,41 @@ def cmd_compare(args):
     site = site_of(store, args)
     requirements = load_requirements(store, args.baseline)
     answer = compliance_cache.compliance_answer(store, requirements, args.at, site,
-                                                keeper_of(args))
+                                                keeper_of(args),
+                                                stale_days=config_of(args).stale_days)
     warn(answer.warnings)
     warn(answer.caveats, args.baseline)
     result = answer.compliance
     if args.summary:
         emit(*sorted_summary(summary_rows(store, result), args.sort), args.format)
         return
-    columns = analysis.COMPLIANCE_COLUMNS
     if args.format != "table":
-        emit(compliance_rows(result), columns, args.format)
+        emit(compliance_rows(result), COMPARE_COLUMNS, args.format)
         return
     emit(*sorted_summary(summary_rows(store, result), args.sort), "table")
     if args.rows:
+        columns = analysis.COMPLIANCE_COLUMNS
         behind = result.rows("behind")
         if behind:
             sys.stdout.write("\n")
-            emit([dict(zip(columns, row)) for row in behind], columns, "table")
+            emit([dict(zip(columns, row), host=row[1] + silent_note(result, row[0], row[1]))
+                  for row in behind], columns, "table")
         return
-    emit_hosts_behind(result.hosts_behind(FEW))
+    emit_hosts_behind(result.hosts_behind(FEW), result)
 
 
 def compliance_rows(result):
-    """compare's rows (analysis.COMPLIANCE_COLUMNS) of a Compliance, in its
-    order (Compliance.rows)."""
-    return [dict(zip(analysis.COMPLIANCE_COLUMNS, row)) for row in result.rows()]
+    """compare's rows (COMPARE_COLUMNS) of a Compliance, in its order
+    (Compliance.rows): `stale`, its host is silent (analysis.mark_silent)."""
+    silent = result.silent
+    columns = analysis.COMPLIANCE_COLUMNS
+    return [dict(zip(columns, row), stale=(row[0], row[1]) in silent) for row in result.rows()]
+
+
+def silent_note(result, site, host):
+    """" (silent N d)" after a host judged on an old report, else ""."""
+    seconds = result.silent.get((site, host))
+    return "" if seconds is None else " (silent %d d)" % (seconds // DAY)
 
 
 def summary_rows(store, result):
@@ -239,11 +272,13 @@ def sorted_summary(summary, sort):
     return known + [row for row in rows if value(row) is None], columns
 
 
-def emit_hosts_behind(hosts):
+def emit_hosts_behind(hosts, result):
     """compare's table after the summary: one line per host behind, how
-    many requirements and the first few of them."""
+    many requirements and the first few of them; a host judged on an old
+    report says how long it has been silent."""
     if hosts:
         sys.stdout.write("\n")
-        emit([{"site": host.site, "host": host.host, "behind": host.behind,
+        emit([{"site": host.site, "host": host.host + silent_note(result, host.site, host.host),
+               "behind": host.behind,
                "requirements": first_few(host.first, host.behind)} for host in hosts],
              HOSTS_BEHIND_COLUMNS, "table")

@@ -129,17 +129,21 @@ def decode_holders(data):
             for i, package_id in enumerate(ids)}
 
 
-def compliance_answer(store, requirements, at=None, site=None, keeper=None, visible=None):
+def compliance_answer(store, requirements, at=None, site=None, keeper=None, visible=None,
+                      stale_days=None):
     """compare's ComplianceAnswer to a question (at: None for now; site:
     None for the whole fleet), the command's and the pages' alike: the
     whole fleet now from the kept holders (current_compliance), anything
     else read in full. Its caveats name only the systems of the `visible`
-    sites (None: every site; a site reader's)."""
+    sites (None: every site; a site reader's). With `stale_days`, the
+    hosts silent longer are marked on its Compliance (analysis.mark_silent)."""
     if at is None and site is None:
         answer = current_compliance(store, requirements, keeper)
     else:
         answer = ComplianceAnswer(analysis.compliance(store, requirements, at, site), None, [],
                                   [])
+    if stale_days is not None:
+        analysis.mark_silent(store, answer.compliance, at, stale_days, int(time.time()))
     return answer._replace(caveats=caveats_of(store, requirements, answer.compliance.installed(),
                                               visible))
 

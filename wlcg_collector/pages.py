@@ -48,7 +48,7 @@ from .advisories import pages as advisory_pages
 from .advisories.commands import exposure_days
 from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access, remote_user, verified_dn
-from .baseline_commands import compliance_rows
+from .baseline_commands import COMPARE_COLUMNS, compliance_rows, silent_note
 from .baseline_checks import epoch_traps
 from .baselines import BaselineError
 from .campaigns import CampaignError
@@ -386,7 +386,7 @@ class OfficerPages(page_json.JsonPages):
         caveats (naming the systems of the `visible` sites only) to the
         page."""
         answer = compliance_cache.compliance_answer(self.store, requirements, at, site,
-                                                    self.keeper, visible)
+                                                    self.keeper, visible, self.stale_days)
         for warning in answer.warnings:
             sys.stderr.write("wlcg-collector: warning: %s\n" % warning)
         return answer
@@ -489,7 +489,7 @@ class OfficerPages(page_json.JsonPages):
         columns = analysis.COMPLIANCE_COLUMNS
         fmt = args.get("format")
         if fmt == "csv":  # (format=json: JsonPages.baseline_json)
-            body = render(compliance_rows(result), columns, fmt).encode("utf-8")
+            body = render(compliance_rows(result), COMPARE_COLUMNS, fmt).encode("utf-8")
             return self.send(start_response, 200, body, "text/csv; charset=utf-8", [
                 ("Content-Disposition", 'attachment; filename="%s-%d.%s"'
                  % (baseline.name, baseline.revision, fmt))])
@@ -502,7 +502,8 @@ class OfficerPages(page_json.JsonPages):
             "name": baseline.name, "revision": baseline.revision, "created": baseline.created,
             "at": args.get("at", ""), "site": args.get("site") or "", "summary": summary,
             "sort": sort, "descending": descending, "caveats": answer.caveats,
-            "behind": [dict(zip(columns, row)) for row in result.rows("behind")],
+            "behind": [dict(zip(columns, row), silent=silent_note(result, row[0], row[1]))
+                       for row in result.rows("behind")],
             "requirements": [r.text + (" [%s]" % ", ".join(r.systems) if r.systems else "")
                              for r in requirements]}, scope=scope)
 

@@ -41,8 +41,8 @@ from .campaign_store import CampaignStore
 from .contact_store import ContactStore
 from .database import READ_CONNECTIONS, Database
 from .exception_store import ExceptionStore
-from .errors import (QuotaExceeded, StoreError, StoreFault, StoreUnavailable, UnknownBaseline,
-                     UnknownHost, UnknownQuarantined, ValueRefused)
+from .errors import (QuotaExceeded, RetiredBaseline, StoreError, StoreFault, StoreUnavailable,
+                     UnknownBaseline, UnknownHost, UnknownQuarantined, ValueRefused)
 from .fleet import FleetQueries
 from .holders_cache import HoldersCache
 from .hosts import HostReads
@@ -57,7 +57,7 @@ from .url import parse_database_url, redact
 from .writer import DEFAULT_LIMITS, Limits, ReportWriter
 
 __all__ = ["open_store", "Store", "StoreError", "StoreFault", "StoreUnavailable", "ValueRefused",
-           "UnknownHost", "UnknownBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult",
+           "UnknownHost", "UnknownBaseline", "RetiredBaseline", "UnknownQuarantined", "QuotaExceeded", "IngestResult",
            "PendingReport", "Limits", "DEFAULT_LIMITS", "SCHEMA_VERSION", "PACKAGE_CACHE_LIMIT",
            "READ_CONNECTIONS", "parse_database_url", "redact", "UnknownAdvisory", "SiteError"]
 

@@ -100,6 +100,11 @@ class UnknownBaseline(UnknownName):
     """No stored baseline of that name (or revision)."""
 
 
+class RetiredBaseline(UnknownBaseline):
+    """A baseline `baseline delete` retired, named without a revision (or
+    the revision that retired it): its revisions are read as NAME@REVISION."""
+
+
 class QuotaExceeded(StoreError):
     """A bound of quotas.py reached (new hosts, changes of a day, the
     quarantine): the report is refused (HTTP 429) until retry_after seconds

@@ -32,6 +32,14 @@ class FleetQueries(Part):
                     for row in self.db.read(self.sql.SELECT_SITE_SYSTEMS, (name,))]
         return sorted({system for (system,) in rows})
 
+    def silent_since(self, before, at=None):
+        """{host id: its last report} of the hosts whose last report (at
+        `at`, None: now; at a past time, its last applied report then) is
+        older than `before`."""
+        if at is None:
+            return dict(self.db.read(self.sql.SELECT_SILENT_HOSTS, (before,)))
+        return dict(self.db.read(self.sql.SELECT_SILENT_HOSTS_AT, (at, before)))
+
     def host_names(self, host_ids):
         """{host id: HostAt} of these hosts."""
         found = {}

@@ -84,7 +84,8 @@ QuotaEventRow = namedtuple("QuotaEventRow", "day setting site host sender refuse
 Rollback = namedtuple("Rollback", "intervals_removed intervals_reopened reports_rolled_back "
                                   "facts_rolled_back")
 # baselines(): the latest revision of each stored baseline
-BaselineInfo = namedtuple("BaselineInfo", "name revision created revisions")
+# (retired: its latest revision retires it, baseline_store.RETIRED_TEXT)
+BaselineInfo = namedtuple("BaselineInfo", "name revision created revisions retired")
 # baseline(): one revision's text
 Baseline = namedtuple("Baseline", "name revision created text")
 # hosts_at(), host_names(): a host known at a time; set_report: the report

@@ -382,7 +382,8 @@ class SharedSQL(object):
     SELECT_BASELINE_REVISION = "SELECT MAX(revision) FROM baselines WHERE name = {p}"
     INSERT_BASELINE = ("INSERT INTO baselines (name, revision, created, text) "
                        "VALUES ({p}, {p}, {p}, {p})")
-    SELECT_BASELINES = ("SELECT b.name, b.revision, b.created, c.revisions FROM baselines b JOIN "
+    SELECT_BASELINES = ("SELECT b.name, b.revision, b.created, c.revisions, "
+                        "CASE WHEN b.text = {p} THEN 1 ELSE 0 END FROM baselines b JOIN "
                         "(SELECT name, MAX(revision) AS latest, COUNT(*) AS revisions "
                         "FROM baselines GROUP BY name) c "
                         "ON c.name = b.name AND c.latest = b.revision ORDER BY b.name")
@@ -452,6 +453,13 @@ class SharedSQL(object):
                              "WHERE name IN ({marks})")
     # each host's set_report, of the hosts known now (compliance_cache)
     SELECT_SET_REPORTS = "SELECT id, set_report FROM hosts WHERE last_report >= 0"
+    # compare's silent hosts: those reporting whose last report is older
+    # than a time (one read of hosts, returning only them); at a past time,
+    # each host's last applied report then (reports_host: by host, collected)
+    SELECT_SILENT_HOSTS = ("SELECT id, last_report FROM hosts WHERE last_report >= 0 "
+                           "AND last_report < {p}")
+    SELECT_SILENT_HOSTS_AT = ("SELECT host_id, MAX(collected) FROM reports WHERE applied = 1 "
+                              "AND collected <= {p} GROUP BY host_id HAVING MAX(collected) < {p}")
     # each host's first report, of the hosts known (where exposure's knowledge starts)
     SELECT_FIRST_REPORTS = "SELECT id, first_report FROM hosts WHERE last_report >= 0"
     # The intervals of package rows at a time or over a span are two ranges of
