@@ -711,6 +711,14 @@ def test_a_reader_follows_its_site_through_a_merge_and_a_rename(database_url, tm
     ("T2_E erin T2_B\n", 1, "is neither a DN nor a user name"),
     ("T2_E er\u202ein\n", 1, "holds a control or invisible character"),
     ("T2_E erin\nT2_NOPE erin\n", 2, "unknown site 'T2_NOPE'"),
+    # a second entry after a character that ends a line for splitlines()
+    # but not for an editor, cat or grep: one line, refused whole
+    ("T2_E erin   # Erin\u2028T2_A erin\n", 1, "holds a control or invisible character"),
+    ("T2_E erin   # Erin\x1eT2_A erin\n", 1, "holds a control or invisible character"),
+    ("T2_E erin   # Erin\x0cT2_A erin\n", 1, "holds a control or invisible character"),
+    ("T2_E erin   # Erin\x85T2_A erin\n", 1, "holds a control or invisible character"),
+    ("# a comment\nT2_E erin # one space: not a comment\n", 2,
+     "is neither a DN nor a user name"),
 ])
 def test_a_bad_line_stops_the_collector_naming_file_and_line(database_url, tmp_path,
                                                               collector_keys, text, line,
@@ -727,6 +735,34 @@ def test_a_bad_line_stops_the_collector_naming_file_and_line(database_url, tmp_p
     assert "\n" not in str(err.value)
     code, out, err = run_cli(["--config", config, "readers"])
     assert (code, out) == (2, "") and where in err and err.count("\n") == 1
+
+
+def test_a_readers_file_reads_tabs_crlf_and_a_dn_holding_a_hash():
+    """A tab separates as spaces do, a CRLF ends a line, and a DN's value
+    may hold " #": a comment after an entry is set off by two spaces."""
+    from wlcg_collector.readers import parse_site_readers
+    text = ("T2_E\terin\r\n"
+            "T2_E /DC=org/DC=example/CN=Robot #2\n"
+            "T2_E CN=Robot #3,DC=example,DC=org  # the third robot\n"
+            "  # an indented comment\n")
+    assert [(e.site, e.identity, e.line) for e in parse_site_readers(text, "f")] == [
+        ("T2_E", "erin", 1), ("T2_E", "/DC=org/DC=example/CN=Robot #2", 2),
+        ("T2_E", "CN=Robot #3,DC=example,DC=org", 3)]
+
+
+def test_a_long_search_text_is_one_line_400(world):
+    """The search box takes no more than the longest name it could find:
+    a longer text (a LIKE pattern SQLite refuses past 50,000 bytes) is a
+    400, in JSON when asked."""
+    from wlcg_collector.limits import MAX_SEARCH
+    app = world[0]
+    for who in (TEAM, FILE_USER):
+        status, _, body = get(app, "/officer/search", "q=" + "%25" * (MAX_SEARCH + 1), **who)
+        assert status == 400 and "q: %d characters at most" % MAX_SEARCH in body
+        status, _, body = get(app, "/officer/search", "format=json&q=" + "a" * 50000, **who)
+        assert (status, json.loads(body)) == (400, {"error": "q: %d characters at most"
+                                                   % MAX_SEARCH})
+        assert get(app, "/officer/search", "q=" + "a" * MAX_SEARCH, **who)[0] == 200
 
 
 def test_a_readers_file_others_may_write_or_nobody_can_read_is_refused(tmp_path,

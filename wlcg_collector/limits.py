@@ -144,3 +144,7 @@ MAX_CAMPAIGN_SYSTEM = COLUMNS["campaigns", "system"]
 PER_PAGE = 100
 MAX_PER_PAGE = 1000
 MAX_PAGE = 10 ** 9
+# the search box's text: the longest name it can find (a host's), no more
+# (a longer text names nothing, and a LIKE pattern of thousands of
+# characters is refused by SQLite)
+MAX_SEARCH = max(COLUMNS["hosts", "name"], COLUMNS["packages", "name"], MAX_SITE)

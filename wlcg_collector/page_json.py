@@ -38,7 +38,7 @@ from .campaign_commands import burndown_rows, campaign_rows, closed_status, noti
 from .campaigns import CampaignError, status_at, status_document
 from .cli import (adoption_rows, before_first_report, history_rows, host_rows, stale_rows,
                   state_rows)
-from .limits import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
+from .limits import MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH, PER_PAGE
 from .numerals import decimal_number, whole_number
 from .output import json_rows, record_rows
 from .site_commands import SITE_COLUMNS, UNKNOWN_COLUMNS, unknown_row
@@ -95,6 +95,15 @@ def _specificity(kind, main, sub):
     if kind == main + "/*":
         return SUBTYPES
     return ANY if kind == "*/*" else 0
+
+
+def search_text(args):
+    """The search box's text (q=); Refused (400) for one longer than any
+    name it could find."""
+    text = args.get("q", "")
+    if len(text) > MAX_SEARCH:
+        raise Refused(400, "q: %d characters at most" % MAX_SEARCH)
+    return text
 
 
 def paging(args):
@@ -186,7 +195,7 @@ class JsonPages(object):
         """(body, headers) of the search box's answer (search.py), of the
         scope's sites: hosts, sites, the advisory, the CVE and the
         package's holders now (a page of them; X-Total-Package: how many)."""
-        found = search.search(self.store, args.get("q", ""), scope.sites,
+        found = search.search(self.store, search_text(args), scope.sites,
                               (page - 1) * per_page, per_page)
         body = {"query": found.text,
                 "hosts": [{"site": h.site, "host": h.name} for h in found.hosts],

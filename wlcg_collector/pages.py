@@ -511,7 +511,7 @@ class OfficerPages(page_json.JsonPages):
         """The search box's answer: 303 to the one thing the text names,
         else the page listing what it found by kind (search.py)."""
         page, per_page = page_json.paging(args)
-        found = search.search(self.store, args.get("q", ""), scope.sites,
+        found = search.search(self.store, page_json.search_text(args), scope.sites,
                               (page - 1) * per_page, per_page)
         only = search.only_match(found)
         if only is not None:

@@ -30,9 +30,10 @@ FileReader = namedtuple("FileReader", "site identity line")
 Reader = namedtuple("Reader", "site identity source role line written")
 TEAM, FILE, GOCDB = "team", "file", "gocdb"
 ALL_SITES = "*"
-# a comment starts at a '#' that begins the line or follows a space (a site
-# name holds none; a DN's value could, but not after a space)
-_COMMENT = re.compile(r"(^|\s)#.*$")
+# a comment is a line whose first character that is not a space is '#', or
+# follows an entry after two spaces or more: a DN's value may hold " #"
+# ("CN=Robot #2"), which one space keeps in the DN
+_COMMENT = re.compile(r"(^\s*|\s{2,})#.*$")
 _ENTRY = re.compile(r"^(\S+)\s+(\S.*)$")
 
 
@@ -46,13 +47,18 @@ def parse_site_readers(text, name):
     name the file); ReadersError naming the first line that is not `SITE
     IDENTITY`."""
     found = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    # lines end at "\n" only (a "\r" before it dropped): splitlines() would
+    # also end one at U+2028, \x1c, \f and the like, where an editor shows
+    # one line, and hide a second entry in it; here they reach
+    # has_invisible and are refused. A tab separates as a space does.
+    for number, raw in enumerate(text.split("\n"), 1):
+        raw = (raw[:-1] if raw.endswith("\r") else raw).replace("\t", " ")
+        where = "%s line %d" % (name, number)
+        if has_invisible(raw):  # (comments too: what an editor shows is what is read)
+            raise ReadersError("%s: holds a control or invisible character" % where)
         line = _COMMENT.sub("", raw).strip()
         if not line:
             continue
-        where = "%s line %d" % (name, number)
-        if has_invisible(line):
-            raise ReadersError("%s: holds a control or invisible character" % where)
         match = _ENTRY.match(line)
         if match is None:
             raise ReadersError("%s: %r is not SITE IDENTITY" % (where, line[:120]))
