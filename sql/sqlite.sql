@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, SQLite dialect, version 10.
+-- wlcg-package-reporter collector schema, SQLite dialect, version 11.
 -- Upgrades: sql/upgrades/sqlite/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC).
 
@@ -53,6 +53,9 @@ CREATE INDEX hosts_name ON hosts (name);
 CREATE INDEX hosts_site_created ON hosts (site, created);
 CREATE INDEX hosts_sender_created ON hosts (created_by, created);
 CREATE INDEX hosts_set_report ON hosts (set_report);
+-- the hosts heard of, those silent since T and their sites, counted in an
+-- index (/metrics; schema 11)
+CREATE INDEX hosts_last_report ON hosts (last_report, site);
 
 -- One row per distinct package build, shared by every host that has it.
 -- key_hash = sha256(packager NUL name NUL version NUL arch). source: the
@@ -443,5 +446,32 @@ CREATE TABLE campaign_notices (
     sent_by TEXT NOT NULL
 );
 CREATE INDEX campaign_notices_site ON campaign_notices (campaign_id, site, stage);
+-- What /metrics counts (schema 11), in the database so that the numbers
+-- are the collector's, not one process's. ingest_counts: the reports
+-- received, per outcome (what storing one answered, or rejected with its
+-- reason, or failed), bucket (the upper bound, in ms, of the time ingest
+-- took: -1 for a report refused before ingest began) and slot (a few rows
+-- a key, one picked at random each time, so that concurrent collectors
+-- seldom wait for one row): how many, and their times' sum in
+-- microseconds. Only ever added to: a rollback, an accepted or dropped
+-- quarantine entry changes no count. advisory_imports: each import of
+-- advisories (a batch of a feed at a time): when, and what it did.
+CREATE TABLE ingest_counts (
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    slot INTEGER NOT NULL,
+    reports INTEGER NOT NULL,
+    micros INTEGER NOT NULL,
+    PRIMARY KEY (outcome, reason, bucket, slot)
+) WITHOUT ROWID;
+CREATE TABLE advisory_imports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    imported INTEGER NOT NULL,
+    added INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    unchanged INTEGER NOT NULL,
+    older INTEGER NOT NULL
+);
 
-INSERT INTO schema_version (version) VALUES (10);
+INSERT INTO schema_version (version) VALUES (11);

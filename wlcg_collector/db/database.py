@@ -132,6 +132,7 @@ class Database(object):
 
     def close(self):
         self.drop_connection()
+        self.dialect.close()
         helpers = self._helpers
         if helpers is not None:
             self._helpers = None
