@@ -15,7 +15,8 @@ from . import certs, crypto, trust
 from .db.records import IngestResult
 from .limits import MAX_PACKAGES
 from .report import ReportError, TooManyPackages, parse_report
-from .statuses import DUPLICATE
+from .statuses import (BAD_REQUEST, BAD_SIGNATURE, DUPLICATE, FUTURE_TS, MALFORMED,
+                       NOT_DECRYPTABLE, PLAINTEXT_REFUSED, TOO_LARGE, UNSIGNED_REFUSED)
 
 
 class AlreadyStored(Exception):
@@ -24,13 +25,17 @@ class AlreadyStored(Exception):
 
 
 class Rejected(Exception):
-    """The body is refused: status is the HTTP status, the message the reason."""
+    """The body is refused: status is the HTTP status, the message the
+    reason; kind is the word /metrics counts it under (one of
+    statuses.REJECTION_REASONS: never the reason, which may quote what the
+    sender wrote)."""
 
-    def __init__(self, status, reason, headers=()):
+    def __init__(self, status, reason, headers=(), kind=BAD_REQUEST):
         Exception.__init__(self, reason)
         self.status = status
         self.reason = reason
         self.headers = list(headers)
+        self.kind = kind
 
 
 def is_plaintext(body):
@@ -42,12 +47,12 @@ def plaintext_of(body, pairs, allow_plaintext):
     if is_plaintext(body):
         if not allow_plaintext:
             raise Rejected(403, "plaintext reports are not accepted here: encrypt the report "
-                                "to the collector certificate")
+                                "to the collector certificate", kind=PLAINTEXT_REFUSED)
         return body
     try:
         return crypto.decrypt(body, pairs)
     except (crypto.NotDecryptable, crypto.TooCostly) as exc:
-        raise Rejected(400, str(exc))
+        raise Rejected(400, str(exc), kind=NOT_DECRYPTABLE)
 
 
 def parse(plaintext, max_packages=MAX_PACKAGES):
@@ -56,9 +61,10 @@ def parse(plaintext, max_packages=MAX_PACKAGES):
     try:
         return parse_report(plaintext, max_packages, lazy=True)
     except TooManyPackages as exc:
-        raise Rejected(413, "%s: this collector takes %d at most" % (exc, max_packages))
+        raise Rejected(413, "%s: this collector takes %d at most" % (exc, max_packages),
+                       kind=TOO_LARGE)
     except ReportError as exc:
-        raise Rejected(400, "bad report: %s" % exc)
+        raise Rejected(400, "bad report: %s" % exc, kind=MALFORMED)
 
 
 def check_signed(signed):
@@ -67,9 +73,11 @@ def check_signed(signed):
     try:
         return certs.check_signed_data(signed)
     except certs.MalformedSignedData as exc:
-        raise Rejected(400, "the report's signature does not verify (%s)" % exc)
+        raise Rejected(400, "the report's signature does not verify (%s)" % exc,
+                       kind=BAD_SIGNATURE)
     except certs.SignedDataError as exc:
-        raise Rejected(400, "signed report refused before verifying it: %s" % exc)
+        raise Rejected(400, "signed report refused before verifying it: %s" % exc,
+                       kind=BAD_SIGNATURE)
 
 
 def open_signed(signed, received, clock_skew, capath, max_packages=MAX_PACKAGES, stored=None):
@@ -82,20 +90,20 @@ def open_signed(signed, received, clock_skew, capath, max_packages=MAX_PACKAGES,
     try:
         content, signer_cert = crypto.verify(signed)
     except (crypto.BadSignature, crypto.TooCostly) as exc:
-        raise Rejected(400, str(exc))
+        raise Rejected(400, str(exc), kind=BAD_SIGNATURE)
     del signed  # (one copy of the report in memory at a time)
     report = parse(content, max_packages)
     if report.ts is None:
-        raise Rejected(400, "bad report: a signed report must carry ts")
+        raise Rejected(400, "bad report: a signed report must carry ts", kind=MALFORMED)
     if report.ts > received + clock_skew:
         raise Rejected(400, "bad report: ts is %d s in the future (the host's clock is wrong)"
-                       % (report.ts - received))
+                       % (report.ts - received), kind=FUTURE_TS)
     try:
         return report, trust.identify(signer_cert, report.site, report.host, capath)
     except certs.CertificateError as exc:
-        raise Rejected(400, "bad signer certificate: %s" % exc)
+        raise Rejected(400, "bad signer certificate: %s" % exc, kind=BAD_SIGNATURE)
     except crypto.TooCostly as exc:
-        raise Rejected(400, "signer certificate refused: %s" % exc)
+        raise Rejected(400, "signer certificate refused: %s" % exc, kind=BAD_SIGNATURE)
 
 
 def open_body(body, pairs, received, allow_plaintext=False, clock_skew=300, rules=None,
@@ -114,7 +122,7 @@ def open_body(body, pairs, received, allow_plaintext=False, clock_skew=300, rule
         return open_signed(plaintext, received, clock_skew, rules.capath, max_packages, stored)
     if rules.unsigned == "reject":
         raise Rejected(403, "unsigned reports are not accepted here: update the reporter "
-                            "(it signs its reports)")
+                            "(it signs its reports)", kind=UNSIGNED_REFUSED)
     return parse(plaintext, max_packages), None
 
 
@@ -137,7 +145,7 @@ def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clo
         return store.writer.store_report(report, received, sender, clock_skew, signer=signer,
                                          rules=rules, **kwargs)
     except ReportError as exc:  # a package line, read only now (nothing was stored)
-        raise Rejected(400, "bad report: %s" % exc)
+        raise Rejected(400, "bad report: %s" % exc, kind=MALFORMED)
 
 
 # -- what the reporter is told (storage says what happened; these word it)
