@@ -6,7 +6,7 @@ grid's database."""
 
 
 class MetricsSQL(object):
-    # a few dozen rows: the outcomes and reasons are fixed sets
+    # at most about 2,000 rows: outcomes, reasons, buckets and slots are fixed sets
     SELECT_INGEST_COUNTS = ("SELECT outcome, reason, bucket, SUM(reports), SUM(micros) "
                             "FROM ingest_counts GROUP BY outcome, reason, bucket")
     # one range of hosts_last_report (last_report, site): a host made by a
