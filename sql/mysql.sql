@@ -380,13 +380,14 @@ CREATE TABLE campaign_notices (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 -- What /metrics counts (schema 11; see sqlite.sql).
 CREATE TABLE ingest_counts (
+    writer VARCHAR(16) NOT NULL,
     outcome VARCHAR(12) NOT NULL,
     reason VARCHAR(20) NOT NULL,
     bucket INT NOT NULL,
-    slot TINYINT UNSIGNED NOT NULL,
     reports BIGINT UNSIGNED NOT NULL,
     micros BIGINT UNSIGNED NOT NULL,
-    PRIMARY KEY (outcome, reason, bucket, slot)
+    updated BIGINT NOT NULL,
+    PRIMARY KEY (writer, outcome, reason, bucket)
 ) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
 CREATE TABLE advisory_imports (
     id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,

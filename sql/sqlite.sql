@@ -448,22 +448,28 @@ CREATE TABLE campaign_notices (
 CREATE INDEX campaign_notices_site ON campaign_notices (campaign_id, site, stage);
 -- What /metrics counts (schema 11), in the database so that the numbers
 -- are the collector's, not one process's. ingest_counts: the reports
--- received, per outcome (what storing one answered, or rejected with its
+-- received, per writer (a random token of one thread of one collector
+-- process: no two processes, nor two threads, ever write one row; '' is
+-- the base, where the rows of writers not heard of for a while are
+-- folded), outcome (what storing one answered, or rejected with its
 -- reason, or failed), bucket (the upper bound, in ms, of the time ingest
--- took: -1 for a report refused before ingest began) and slot (a few rows
--- a key, one picked at random each time, so that concurrent collectors
--- seldom wait for one row): how many, and their times' sum in
--- microseconds. Only ever added to: a rollback, an accepted or dropped
--- quarantine entry changes no count. advisory_imports: each import of
--- advisories (a batch of a feed at a time): when, and what it did.
+-- took: -1 for a report refused before ingest began): how many, their
+-- times' sum in microseconds, and when the row was last written (Unix
+-- time). A report stored is counted in its own transaction; the others in
+-- the process, written at most once a second. Only ever added to: a
+-- rollback, an accepted or dropped quarantine entry changes no count, and
+-- a fold moves counts to the base in one transaction. advisory_imports:
+-- each import of advisories (a batch of a feed at a time): when, and what
+-- it did.
 CREATE TABLE ingest_counts (
+    writer TEXT NOT NULL,
     outcome TEXT NOT NULL,
     reason TEXT NOT NULL,
     bucket INTEGER NOT NULL,
-    slot INTEGER NOT NULL,
     reports INTEGER NOT NULL,
     micros INTEGER NOT NULL,
-    PRIMARY KEY (outcome, reason, bucket, slot)
+    updated INTEGER NOT NULL,
+    PRIMARY KEY (writer, outcome, reason, bucket)
 ) WITHOUT ROWID;
 CREATE TABLE advisory_imports (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

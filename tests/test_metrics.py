@@ -341,6 +341,230 @@ def test_the_counts_are_the_collector_s_not_a_process_s(tmp_path, database_url,
     assert samples["wlcg_collector_hosts", ()] == 2
 
 
+# ---------------------------------------------------------------- what counting costs
+
+def write_transactions(store, monkeypatch):
+    """The write transactions the store's Database runs from now on (a
+    list that grows: each a commit)."""
+    began = []
+    transaction = store.db.transaction
+
+    def spy(work, write=True, refused=None):
+        if write:
+            began.append(refused)
+        return transaction(work, write, refused)
+    monkeypatch.setattr(store.db, "transaction", spy)
+    return began
+
+
+def junk(app):
+    """A body refused before anything is read of it: no Content-Length that
+    is a number (bad_request)."""
+    return wsgi_call(app, b"", environ_extra={"CONTENT_LENGTH": "x"}, validate=False)[0]
+
+
+def test_a_report_stored_is_counted_in_its_own_transaction(wsgi_collector, collector_keys,
+                                                           signers, monkeypatch):
+    """No commit more a report: its count is the last statement of the
+    transaction that stores it (or counts it, a duplicate)."""
+    make_app, _, post, _ = wsgi_collector
+    app = make_app()
+    began = write_transactions(app.store, monkeypatch)
+    assert post(app, body(collector_keys, OLD, NOW - 100, signers["host"]))[0] == 200
+    assert len(began) == 1
+    for step in range(1, 6):
+        assert post(app, body(collector_keys, OLD, NOW - 100 + step, signers["host"]))[0] == 200
+    assert len(began) == 6
+    again = body(collector_keys, OLD, NOW - 50, signers["host"])
+    assert post(app, again)[0] == 200
+    assert post(app, again)[0] == 200  # a resend: known by its digest, counted on its row
+    assert post(app, body(collector_keys, OLD, NOW - 40, signers["other"]))[0] == 202
+    assert len(began) == 9
+    samples, _ = scrape(make_app())
+    assert {o: n for o, n in outcomes(samples).items() if n} == {
+        "applied": 1, "unchanged": 6, "duplicate": 1, "quarantined": 1}
+    assert timed(samples) == 9
+
+
+def test_a_flood_of_junk_writes_a_row_a_second(wsgi_collector, monkeypatch):
+    """Bodies refused before any transaction are counted in the process and
+    written once a second at most (the first at once): a stranger's flood
+    costs the database one write a second, not one a body."""
+    make_app, _, _, _ = wsgi_collector
+    app = make_app()
+    began = write_transactions(app.store, monkeypatch)
+    sent, started = 0, time.monotonic()
+    while time.monotonic() - started < 1.5 or sent < 100:
+        assert junk(app) == 400
+        sent += 1
+    took = time.monotonic() - started
+    assert 1 <= len(began) <= took / 1.0 + 1, (len(began), sent, took)
+    assert set(began) == {"ingest_counts"}
+    # what was kept is written before this process answers a scrape
+    samples, _ = scrape(app)
+    assert reasons(samples)["bad_request"] == outcomes(samples)["rejected"] == sent
+
+
+def test_kept_counts_go_with_the_next_report(wsgi_collector, monkeypatch):
+    """A second after the last write, the counts the process kept are
+    written by the next report's transaction: still no commit more."""
+    from wlcg_collector.db import metrics_store
+    monkeypatch.setattr(metrics_store, "WRITE_EVERY", 0.2)
+    make_app, _, post, _ = wsgi_collector
+    app = make_app(allow_plaintext="yes")
+    began = write_transactions(app.store, monkeypatch)
+    for _ in range(3):
+        assert junk(app) == 400
+    assert len(began) == 1  # the first at once, two kept
+    reader = make_app()  # (another process: it writes nothing of this one's)
+    assert outcomes(scrape(reader)[0])["rejected"] == 1
+    time.sleep(0.3)
+    assert post(app, make_report(packages=OLD, ts=NOW - 60))[0] == 200
+    assert len(began) == 2
+    assert {o: n for o, n in outcomes(scrape(reader)[0]).items() if n} == {
+        "applied": 1, "rejected": 3}
+    # and not once more after it
+    app.store.close()
+    assert {o: n for o, n in outcomes(scrape(reader)[0]).items() if n} == {
+        "applied": 1, "rejected": 3}
+
+
+def test_kept_counts_outlive_a_rolled_back_transaction(wsgi_collector, monkeypatch):
+    """Counts carried by a report's transaction that rolls back are kept
+    again, and written once."""
+    from wlcg_collector.db import metrics_store
+    monkeypatch.setattr(metrics_store, "WRITE_EVERY", 0.0)
+    make_app, store, _, _ = wsgi_collector
+    app = make_app()
+    assert junk(app) == 400
+    metrics = app.store.metrics
+    metrics._written = None  # (due: they go with the next transaction)
+    metrics._kept = {("rejected", "bad_request", -1): [2, 0]}
+
+    def stored_then_refused(cursor):
+        metrics.count_in(cursor, "unchanged", 0.001)
+        raise RuntimeError("the commit failed")
+    with pytest.raises(RuntimeError):
+        app.store.db.transaction(stored_then_refused)
+    assert metrics._kept == {("rejected", "bad_request", -1): [2, 0]}
+    samples, _ = scrape(app)
+    assert {o: n for o, n in outcomes(samples).items() if n} == {"rejected": 3}
+
+
+def counters(samples):
+    """The samples of the counts (the reports and their durations)."""
+    return {key: value for key, value in samples.items()
+            if key[0].startswith(("wlcg_collector_reports", "wlcg_collector_ingest"))}
+
+
+def count_rows(store):
+    """{writer: {(outcome, reason, bucket): reports}} of ingest_counts."""
+    rows = {}
+    for writer, outcome, reason, bucket, reports in store.db.read(
+            "SELECT writer, outcome, reason, bucket, reports FROM ingest_counts"):
+        rows.setdefault(writer, {})[outcome, reason, int(bucket)] = int(reports)
+    return rows
+
+
+WORKER = """
+import sys
+from helpers import make_report, wsgi_call
+from wlcg_collector import create_app
+config, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+app = create_app(config)
+for i in range(count):
+    report = make_report(host="%s-%d.example.org" % (name, i), packages=[("bash", "0:5.1-1", "x86_64")])
+    assert wsgi_call(app, report)[0] == 200
+for _ in range(3):  # the first written at once, the others kept until the process exits
+    assert wsgi_call(app, b"", environ_extra={"CONTENT_LENGTH": "x"}, validate=False)[0] == 400
+"""
+
+
+def test_the_counts_of_several_processes_are_summed(tmp_path, database_url, collector_keys):
+    """Processes at once, each on rows of its own; a scrape sums them, and
+    what a process kept is written when it exits."""
+    config = write_config(tmp_path / "c.conf", database_url, [collector_keys],
+                          allow_plaintext="yes")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]))
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, config, "p%d" % i, "20"], env=env,
+                              stderr=subprocess.PIPE) for i in range(3)]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+        proc.stderr.close()
+    app = create_app(config)
+    samples, _ = scrape(app)
+    assert {o: n for o, n in outcomes(samples).items() if n} == {"applied": 60, "rejected": 9}
+    assert reasons(samples)["bad_request"] == 9
+    rows = count_rows(app.store)
+    assert len(rows) == 3  # a writer each, and no base yet
+    for counts in rows.values():
+        assert sum(n for (outcome, _, _), n in counts.items() if outcome == "changed") == 20
+        assert sum(n for (outcome, _, _), n in counts.items() if outcome == "rejected") == 3
+
+
+def test_each_thread_counts_on_rows_of_its_own(wsgi_collector):
+    """Two threads of one process never write one row (nor wait for it)."""
+    import threading
+    make_app, store, post, _ = wsgi_collector
+    app = make_app(allow_plaintext="yes")
+
+    def send(host):
+        assert post(app, make_report(host=host, packages=OLD, ts=NOW - 60))[0] == 200
+    for host in ("a.example.org", "b.example.org"):
+        thread = threading.Thread(target=send, args=(host,))
+        thread.start()
+        thread.join()
+    rows = count_rows(store)
+    assert len(rows) == 2 and [sum(counts.values()) for counts in rows.values()] == [1, 1]
+
+
+def test_the_rows_of_writers_gone_are_folded(wsgi_collector, monkeypatch):
+    """Rows not written for FOLD_AGE go into the base rows at a scrape
+    (and, at most once a FOLD_EVERY, after a report): the table does not
+    grow with restarts, and no count changes."""
+    from wlcg_collector.db import metrics_store
+    make_app, store, post, _ = wsgi_collector
+    apps = [make_app(allow_plaintext="yes") for _ in range(4)]  # four processes' worth
+    for index, app in enumerate(apps):
+        for step in range(index + 1):
+            assert post(app, make_report(host="h%d.example.org" % index, packages=OLD,
+                                         ts=NOW - 100 + step))[0] == 200
+        assert junk(app) == 400
+    writers = [app.store.metrics.writer() for app in apps]
+    rows = count_rows(store)
+    assert set(rows) == set(writers)
+    before = counters(scrape(apps[0])[0])
+    assert {o: n for o, n in outcomes(before).items() if n} == {
+        "applied": 4, "unchanged": 6, "rejected": 4}
+    gone = writers[1:3]
+    store.db.transaction(lambda cursor: cursor.execute(
+        "UPDATE ingest_counts SET updated = updated - %d WHERE writer IN ('%s', '%s')"
+        % ((metrics_store.FOLD_AGE + 5,) + tuple(gone))))
+    assert counters(scrape(apps[0])[0]) == before
+    folded = count_rows(store)
+    assert set(folded) == {"", writers[0], writers[3]}
+    assert sum(folded[""].values()) == sum(sum(rows[w].values()) for w in gone)
+    assert counters(scrape(apps[0])[0]) == before  # (nothing more to fold)
+    # a writer folded writes again: a row of its own again, nothing lost
+    assert post(apps[1], make_report(host="h1.example.org", packages=NEW, ts=NOW))[0] == 200
+    assert outcomes(scrape(apps[0])[0])["applied"] == 5
+    # a process folds after a report too, at most once a FOLD_EVERY
+    store.db.transaction(lambda cursor: cursor.execute(
+        "UPDATE ingest_counts SET updated = updated - %d WHERE writer <> ''"
+        % (metrics_store.FOLD_AGE + 5)))
+    began = write_transactions(apps[3].store, monkeypatch)
+    assert post(apps[3], make_report(host="h3.example.org", packages=OLD, ts=NOW))[0] == 200
+    assert len(began) == 1  # not yet
+    assert set(count_rows(store)) == {"", writers[0], writers[1], writers[3]}
+    monkeypatch.setattr(metrics_store, "FOLD_EVERY", 0.0)
+    assert post(apps[3], make_report(host="h3.example.org", packages=OLD, ts=NOW + 1))[0] \
+        == 200
+    assert len(began) == 3 and set(count_rows(store)) == {"", writers[3]}
+    samples, _ = scrape(apps[0])
+    assert {o: n for o, n in outcomes(samples).items() if n} == {
+        "applied": 5, "unchanged": 8, "rejected": 4}
+
+
 # ---------------------------------------------------------------- /healthz
 
 def test_healthz_says_ok_and_nothing_else(app_and_store):

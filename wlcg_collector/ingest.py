@@ -127,20 +127,25 @@ def open_body(body, pairs, received, allow_plaintext=False, clock_skew=300, rule
 
 
 def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clock_skew=300,
-           rules=None, limits=None, max_packages=MAX_PACKAGES):
+           rules=None, limits=None, max_packages=MAX_PACKAGES, tally=None):
     """Store one body; returns the storage IngestResult. Raises Rejected
-    for a bad body (see open_body); storage and crypto errors propagate."""
+    for a bad body (see open_body); storage and crypto errors propagate.
+    tally: counts the report in the transaction that stores it (see
+    db.ReportWriter.store_report)."""
     rules = rules or trust.Rules()
     if received is None:
         received = int(time.time())
     try:
         report, signer = open_body(body, pairs, received, allow_plaintext, clock_skew, rules,
-                                   max_packages, stored=store.writer.count_resend)
+                                   max_packages,
+                                   stored=lambda digest: store.writer.count_resend(digest, tally))
     except AlreadyStored:
         # the same report again (a retry): what store_report would answer,
         # without openssl verifying it a second time; counted, nothing else
         return IngestResult(DUPLICATE)
-    kwargs = {} if limits is None else {"limits": limits}
+    kwargs = {"tally": tally}
+    if limits is not None:
+        kwargs["limits"] = limits
     try:
         return store.writer.store_report(report, received, sender, clock_skew, signer=signer,
                                          rules=rules, **kwargs)

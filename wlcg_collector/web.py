@@ -110,22 +110,23 @@ class CollectorApp(object):
         (every outcome but a database that is away: it cannot count), and
         answer."""
         sender = self.sender(environ)
-        started = None
+        tally = self.store.metrics.tally()
         try:
             body = self.read_body(environ)
             check_protocol(environ.get("QUERY_STRING", ""))
             received = int(time.time())
-            started = time.monotonic()
+            tally.start()
             result = ingest(self.store, body, self.config.pairs, sender,
                             allow_plaintext=self.config.allow_plaintext, received=received,
                             clock_skew=self.config.clock_skew, rules=self.config.rules,
-                            limits=self.config.limits, max_packages=self.config.max_packages)
+                            limits=self.config.limits, max_packages=self.config.max_packages,
+                            tally=tally)
         except Rejected as exc:
-            self.count(environ, REJECTED, exc.kind, started)
+            self.count(environ, tally, REJECTED, exc.kind)
             self.log(environ, "rejected report from %s: %d %s" % (sender, exc.status, exc.reason))
             return respond(start_response, exc.status, exc.reason)
         except QuotaExceeded as exc:
-            self.count(environ, REJECTED, QUOTA, started)
+            self.count(environ, tally, REJECTED, QUOTA)
             day = received // DAY
             if (sender, day) not in self._quota_logged:
                 if len(self._quota_logged) > 100000:
@@ -141,13 +142,13 @@ class CollectorApp(object):
             return respond(start_response, 503, "database unavailable, try again later",
                            [("Retry-After", RETRY_AFTER)])
         except (StoreError, CryptoError) as exc:
-            self.count(environ, FAILED, "", started)
+            self.count(environ, tally, FAILED)
             self.log(environ, "report from %s not stored: %s" % (sender, exc))
             return respond(start_response, 500, "internal error")
         except Exception:
-            self.count(environ, FAILED, "", started)
+            self.count(environ, tally, FAILED)
             raise  # (a bug: logged with its traceback by __call__)
-        self.count(environ, result.outcome, "", started)
+        self.count(environ, tally, result.outcome)
         if result.note:
             self.log(environ, "report from %s: %s" % (sender, result.note))
         if result.outcome == QUARANTINED:
@@ -160,17 +161,26 @@ class CollectorApp(object):
             return respond(start_response, 200, "%s\nOK" % notice, newline=False)
         return respond(start_response, 200, "OK", newline=False)
 
-    def count(self, environ, outcome, reason, started):
+    def count(self, environ, tally, outcome, reason=""):
         """Count a report for /metrics (in the database: the count is the
-        collector's, not this process's), with the time since `started`
-        (time.monotonic(); None: not begun). A count that fails (the
-        database refused it, a word not counted) is logged, and changes no
-        answer: the report may be stored already."""
-        seconds = None if started is None else time.monotonic() - started
+        collector's, not this process's) unless the transaction that
+        stored it did (tally: its db.metrics_store.Tally, which times it):
+        kept by the process, written at most once a second. A write that
+        fails (the database refused it) or a word not counted is logged,
+        and changes no answer: the report may be stored already. Then,
+        now and then, the rows of collector processes gone are folded."""
+        metrics = self.store.metrics
         try:
-            self.store.metrics.count_report(outcome, reason, seconds)
-        except (StoreError, ValueError) as exc:
+            if not tally.counted:
+                metrics.count_kept(outcome, reason, tally.seconds())
+        except ValueError as exc:
             self.log(environ, "report not counted for /metrics: %s" % exc)
+        except StoreError as exc:
+            self.log(environ, "counts for /metrics kept, not written yet: %s" % exc)
+        try:
+            metrics.upkeep()
+        except StoreError as exc:
+            self.log(environ, "counts for /metrics not folded: %s" % exc)
 
     def read_body(self, environ):
         length = environ.get("CONTENT_LENGTH", "")

@@ -99,6 +99,10 @@ class Store(object):
         return Testing(self.db)
 
     def close(self):
+        try:
+            self.metrics.close()  # (the counts this process kept)
+        except StoreError:  # the database is away: they are lost, nothing else
+            pass
         self.db.close()
 
 

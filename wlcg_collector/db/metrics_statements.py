@@ -6,9 +6,17 @@ grid's database."""
 
 
 class MetricsSQL(object):
-    # at most about 2,000 rows: outcomes, reasons, buckets and slots are fixed sets
+    # the base's rows and those of the writers heard of lately (see
+    # metrics_store.py: a few thousand rows at most)
     SELECT_INGEST_COUNTS = ("SELECT outcome, reason, bucket, SUM(reports), SUM(micros) "
                             "FROM ingest_counts GROUP BY outcome, reason, bucket")
+    # the rows of writers (not the base, {p} = '') not written since a time
+    # (each dialect's SELECT_FOLDED_COUNTS; a few thousand rows at most, read
+    # whole: an index on `updated` would cost every count an index update)
+    OLD_COUNTS = ("SELECT writer, outcome, reason, bucket, reports, micros, updated "
+                  "FROM ingest_counts WHERE writer <> {p} AND updated < {p}")
+    DELETE_COUNTS = ("DELETE FROM ingest_counts WHERE writer = {p} AND outcome = {p} "
+                     "AND reason = {p} AND bucket = {p}")
     # one range of hosts_last_report (last_report, site): a host made by a
     # report that was not applied (last_report -1) has not been heard of
     COUNT_HOSTS_HEARD = ("SELECT COUNT(*), SUM(CASE WHEN last_report < {p} THEN 1 ELSE 0 END) "

@@ -51,10 +51,14 @@ class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
     INSERT_QUOTA_EVENT = ("INSERT INTO quota_events (day, setting, site, host, sender, refused, "
                           "first_at, last_at) VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p}) "
                           "ON DUPLICATE KEY UPDATE refused = refused")
-    # /metrics' count of a report received (metrics_store.py)
-    COUNT_INGEST = ("INSERT INTO ingest_counts (outcome, reason, bucket, slot, reports, micros) "
-                    "VALUES ({p}, {p}, {p}, {p}, 1, {p}) ON DUPLICATE KEY UPDATE "
-                    "reports = reports + 1, micros = micros + {p}")
+    # /metrics' counts (metrics_store.py): rows of (writer, outcome,
+    # reason, bucket, reports, micros, updated) added to a writer's rows
+    COUNT_INGEST = ("INSERT INTO ingest_counts (writer, outcome, reason, bucket, reports, "
+                    "micros, updated) VALUES {rows} ON DUPLICATE KEY UPDATE "
+                    "reports = reports + VALUES(reports), micros = micros + VALUES(micros), "
+                    "updated = GREATEST(updated, VALUES(updated))")
+    # (locked: a writer that comes back to its row meanwhile waits for the fold)
+    SELECT_FOLDED_COUNTS = MetricsSQL.OLD_COUNTS + " FOR UPDATE"
     INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash, source) "
                       "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE id = id")
     # (an interval the surviving host has already stays as it is)

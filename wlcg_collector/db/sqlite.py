@@ -48,11 +48,15 @@ class SQLiteSQL(SharedSQL, TagSQL, MetricsSQL):
     INSERT_QUOTA_EVENT = ("INSERT OR IGNORE INTO quota_events (day, setting, site, host, "
                           "sender, refused, first_at, last_at) "
                           "VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p})")
-    # /metrics' count of a report received (metrics_store.py)
-    COUNT_INGEST = ("INSERT INTO ingest_counts (outcome, reason, bucket, slot, reports, micros) "
-                    "VALUES ({p}, {p}, {p}, {p}, 1, {p}) "
-                    "ON CONFLICT (outcome, reason, bucket, slot) DO UPDATE SET "
-                    "reports = reports + 1, micros = micros + {p}")
+    # /metrics' counts (metrics_store.py): rows of (writer, outcome,
+    # reason, bucket, reports, micros, updated) added to a writer's rows
+    COUNT_INGEST = ("INSERT INTO ingest_counts (writer, outcome, reason, bucket, reports, "
+                    "micros, updated) VALUES {rows} "
+                    "ON CONFLICT (writer, outcome, reason, bucket) DO UPDATE SET "
+                    "reports = reports + excluded.reports, micros = micros + excluded.micros, "
+                    "updated = MAX(updated, excluded.updated)")
+    # (the write lock is held: nobody else writes meanwhile)
+    SELECT_FOLDED_COUNTS = MetricsSQL.OLD_COUNTS
     # (an interval the surviving host has already stays as it is)
     MOVE_INSTALLS = ("INSERT OR IGNORE INTO installs (host_id, package_id, installed, removed) "
                      "SELECT {p}, package_id, installed, removed FROM installs "

@@ -3,13 +3,14 @@
 -- reports received by outcome and ingest time, each import of advisories,
 -- and an index that counts the hosts heard of and those silent.
 CREATE TABLE ingest_counts (
+    writer VARCHAR(16) NOT NULL,
     outcome VARCHAR(12) NOT NULL,
     reason VARCHAR(20) NOT NULL,
     bucket INT NOT NULL,
-    slot TINYINT UNSIGNED NOT NULL,
     reports BIGINT UNSIGNED NOT NULL,
     micros BIGINT UNSIGNED NOT NULL,
-    PRIMARY KEY (outcome, reason, bucket, slot)
+    updated BIGINT NOT NULL,
+    PRIMARY KEY (writer, outcome, reason, bucket)
 ) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
 CREATE TABLE advisory_imports (
     id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,

@@ -3,13 +3,14 @@
 -- reports received by outcome and ingest time, each import of advisories,
 -- and an index that counts the hosts heard of and those silent.
 CREATE TABLE ingest_counts (
+    writer TEXT NOT NULL,
     outcome TEXT NOT NULL,
     reason TEXT NOT NULL,
     bucket INTEGER NOT NULL,
-    slot INTEGER NOT NULL,
     reports INTEGER NOT NULL,
     micros INTEGER NOT NULL,
-    PRIMARY KEY (outcome, reason, bucket, slot)
+    updated INTEGER NOT NULL,
+    PRIMARY KEY (writer, outcome, reason, bucket)
 ) WITHOUT ROWID;
 CREATE TABLE advisory_imports (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
