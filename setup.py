@@ -26,8 +26,9 @@ setup(
     # the officer's web pages need Jinja2
     install_requires=["Jinja2>=2.10"],
     # MySQL/MariaDB storage needs PyMySQL (SQLite needs nothing); the
-    # officer's `adoption --plot` needs matplotlib
-    extras_require={"mysql": ["PyMySQL>=1.0"], "plot": ["matplotlib>=3.3"]},
+    # officer's `adoption --plot` needs matplotlib; /metrics prometheus_client
+    extras_require={"mysql": ["PyMySQL>=1.0"], "plot": ["matplotlib>=3.3"],
+                    "metrics": ["prometheus_client>=0.16"]},
     classifiers=[
         "License :: OSI Approved :: Apache Software License",
         "Operating System :: POSIX :: Linux",

@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 10.
+-- wlcg-package-reporter collector schema, MySQL/MariaDB dialect, version 11.
 -- Upgrades: sql/upgrades/mysql/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC). InnoDB for transactions and row locks.
 
@@ -40,7 +40,8 @@ CREATE TABLE hosts (
     KEY hosts_name (name),
     KEY hosts_site_created (site, created),
     KEY hosts_sender_created (created_by, created),
-    KEY hosts_set_report (set_report)
+    KEY hosts_set_report (set_report),
+    KEY hosts_last_report (last_report, site)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- One row per distinct package build, shared by every host that has it.
@@ -377,5 +378,24 @@ CREATE TABLE campaign_notices (
     KEY campaign_notices_site (campaign_id, site, stage),
     CONSTRAINT campaign_notices_campaign_fk FOREIGN KEY (campaign_id) REFERENCES campaigns (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+-- What /metrics counts (schema 11; see sqlite.sql).
+CREATE TABLE ingest_counts (
+    writer VARCHAR(16) NOT NULL,
+    outcome VARCHAR(12) NOT NULL,
+    reason VARCHAR(20) NOT NULL,
+    bucket INT NOT NULL,
+    reports BIGINT UNSIGNED NOT NULL,
+    micros BIGINT UNSIGNED NOT NULL,
+    updated BIGINT NOT NULL,
+    PRIMARY KEY (writer, outcome, reason, bucket)
+) ENGINE=InnoDB DEFAULT CHARSET=ascii COLLATE=ascii_bin;
+CREATE TABLE advisory_imports (
+    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    imported BIGINT NOT NULL,
+    added INT NOT NULL,
+    updated INT NOT NULL,
+    unchanged INT NOT NULL,
+    older INT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-INSERT INTO schema_version (version) VALUES (10);
+INSERT INTO schema_version (version) VALUES (11);

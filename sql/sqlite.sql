@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, SQLite dialect, version 10.
+-- wlcg-package-reporter collector schema, SQLite dialect, version 11.
 -- Upgrades: sql/upgrades/sqlite/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC).
 
@@ -53,6 +53,9 @@ CREATE INDEX hosts_name ON hosts (name);
 CREATE INDEX hosts_site_created ON hosts (site, created);
 CREATE INDEX hosts_sender_created ON hosts (created_by, created);
 CREATE INDEX hosts_set_report ON hosts (set_report);
+-- the hosts heard of, those silent since T and their sites, counted in an
+-- index (/metrics; schema 11)
+CREATE INDEX hosts_last_report ON hosts (last_report, site);
 
 -- One row per distinct package build, shared by every host that has it.
 -- key_hash = sha256(packager NUL name NUL version NUL arch). source: the
@@ -443,5 +446,38 @@ CREATE TABLE campaign_notices (
     sent_by TEXT NOT NULL
 );
 CREATE INDEX campaign_notices_site ON campaign_notices (campaign_id, site, stage);
+-- What /metrics counts (schema 11), in the database so that the numbers
+-- are the collector's, not one process's. ingest_counts: the reports
+-- received, per writer (a random token of one thread of one collector
+-- process: no two processes, nor two threads, ever write one row; '' is
+-- the base, where the rows of writers not heard of for a while are
+-- folded), outcome (what storing one answered, or rejected with its
+-- reason, or failed), bucket (the upper bound, in ms, of the time ingest
+-- took: -1 for a report refused before ingest began): how many, their
+-- times' sum in microseconds, and when the row was last written (Unix
+-- time). A report stored is counted in its own transaction; the others in
+-- the process, written at most once a second. Only ever added to: a
+-- rollback, an accepted or dropped quarantine entry changes no count, and
+-- a fold moves counts to the base in one transaction. advisory_imports:
+-- each import of advisories (a batch of a feed at a time): when, and what
+-- it did.
+CREATE TABLE ingest_counts (
+    writer TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    reports INTEGER NOT NULL,
+    micros INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    PRIMARY KEY (writer, outcome, reason, bucket)
+) WITHOUT ROWID;
+CREATE TABLE advisory_imports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    imported INTEGER NOT NULL,
+    added INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    unchanged INTEGER NOT NULL,
+    older INTEGER NOT NULL
+);
 
-INSERT INTO schema_version (version) VALUES (10);
+INSERT INTO schema_version (version) VALUES (11);

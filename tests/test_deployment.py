@@ -111,7 +111,8 @@ def serving_apache(open_dir, collector_keys, tls=None, officer_allow=None):
     with open(os.path.join(open_dir, "wlcg-collector.conf"), "w") as handle:
         handle.write(snippet)
 
-    modules = ["mpm_event", "authz_core", "alias", "env", "cgid", "wsgi"]
+    # (authz_host: the snippet's Require ip, loaded by every EL httpd)
+    modules = ["mpm_event", "authz_core", "authz_host", "alias", "env", "cgid", "wsgi"]
     if tls:
         require(os.path.exists(os.path.join(MODULES, "mod_ssl.so")), "mod_ssl is not installed")
         modules += ["socache_shmcb", "ssl"]
@@ -358,7 +359,7 @@ def test_pip_install_and_sdist(tmp_path):
     proc = subprocess.run([str(venv / "bin" / "wlcg-collector"), "--db", db, "init-db"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stdout == b"created schema version 10\n"
+    assert proc.stdout == b"created schema version 11\n"
     assert os.access(venv / "bin" / "wlcg-package-reporter", os.X_OK)
     sdist = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path)],
                            cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -500,3 +501,45 @@ def test_officer_pages_behind_apache_with_client_certificates(open_dir, collecto
                    for url in pages)
         status, body = get("/wlcg-collector/officer/", officer)
         assert 'id="unknown"' in body and 'id="without-reports"' in body
+
+
+def test_healthz_and_metrics_behind_apache_with_mod_ssl(open_dir, collector_keys, tmp_path):
+    """The shipped snippet under mod_ssl: /healthz needs no client
+    certificate (a balancer has none); /metrics neither, but Apache lets
+    only this host's address through, as the collector's default does
+    (127.0.0.2 is loopback too, and refused); the officer's pages still
+    need a certificate."""
+    import http.client
+    import ssl
+    from prometheus_client.parser import text_string_to_metric_families
+    from helpers import make_tls_server_files
+    server_key, server_cert, _ = make_tls_server_files(tmp_path / "tls")
+    ca_cert = str(tmp_path / "tls" / "ca.pem")
+    with serving_apache(open_dir, collector_keys,
+                        tls=(server_key, server_cert, ca_cert)) as served:
+        base, _ = served
+        port = urllib.parse.urlsplit(base).port
+
+        def get(path, source="127.0.0.1"):
+            context = ssl.create_default_context(cafile=ca_cert)
+            context.post_handshake_auth = True
+            conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30,
+                                               source_address=(source, 0))
+            try:
+                conn.request("GET", path)
+                answer = conn.getresponse()
+                return answer.status, answer.read().decode()
+            except (ssl.SSLError, ConnectionError) as exc:
+                return None, str(exc)
+            finally:
+                conn.close()
+        assert get("/wlcg-collector/healthz") == (200, "ok\n")
+        assert get("/wlcg-collector/healthz", "127.0.0.2") == (200, "ok\n")
+        status, page = get("/wlcg-collector/metrics")
+        assert status == 200, page
+        names = {family.name for family in text_string_to_metric_families(page)}
+        assert {"wlcg_collector_reports", "wlcg_collector_hosts"} <= names
+        status, page = get("/wlcg-collector/metrics", "127.0.0.2")
+        assert status == 403 and "wlcg_collector" not in page
+        status, page = get("/wlcg-collector/officer/")
+        assert status in (None, 403) and "Sites" not in page

@@ -335,3 +335,63 @@ def test_database_outage(home, collector_keys):
             server.wait(timeout=10)
         database.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_healthz_with_the_database_stopped_or_hung(collector_keys):
+    """/healthz on a mariadbd of the test's own: ok; 503 soon after the
+    server stops answering (SIGSTOP: it still accepts connections, and
+    never greets them), and when it is stopped; ok again when it is back."""
+    if not (MARIADBD and INSTALL_DB):
+        if os.environ.get("CI"):
+            pytest.fail("mariadbd is not installed: in CI the health test must run")
+        pytest.skip("mariadbd is not installed")
+    import signal
+    directory = tempfile.mkdtemp(prefix="wlcg-health-")
+    database = OwnMariaDB(directory)
+    try:
+        database.start()
+        url = database.create_database("wlcg_health")
+        config = write_config(os.path.join(directory, "c.conf"), url, [collector_keys])
+        assert collector_command(["--config", config, "init-db"]).returncode == 0
+        app = create_app(config)
+        app.monitoring.health.reuse = 0  # each request asks the database
+
+        def healthz():
+            started = time.monotonic()
+            status, _, out, _ = wsgi_call(app, method="GET", path="/healthz", query="",
+                                          content_length=False)
+            return status, out, time.monotonic() - started
+        assert healthz()[:2] == (200, b"ok\n")
+        database.proc.send_signal(signal.SIGSTOP)
+        try:
+            wait_until_stopped(database.proc.pid)
+            status, out, took = healthz()
+        finally:
+            database.proc.send_signal(signal.SIGCONT)
+        # (a second's timeout: the store's own connections would wait minutes)
+        assert (status, out) == (503, b"database unavailable\n") and took < 5, took
+        assert healthz()[:2] == (200, b"ok\n")
+        database.stop()
+        assert healthz()[:2] == (503, b"database unavailable\n")
+        database.start()
+        assert healthz()[:2] == (200, b"ok\n")
+    finally:
+        database.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def wait_until_stopped(pid):
+    """Until every thread of the process is stopped (a signal takes effect
+    when each is next scheduled: one may answer a query first)."""
+    for _ in range(500):
+        states = []
+        for thread in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/stat" % (pid, thread)) as handle:
+                    states.append(handle.read().rsplit(")", 1)[1].split()[0])
+            except FileNotFoundError:  # (a thread that ended meanwhile)
+                pass
+        if all(state in ("T", "t") for state in states):
+            return
+        time.sleep(0.01)
+    raise AssertionError("process %d did not stop" % pid)

@@ -201,7 +201,8 @@ DEFINED_IN = {"limits.py": {"MAX_PACKAGES", "MAX_NAME", "MAX_VERSION", "MAX_ARCH
               "dates.py": {"DAY", "FAR_FUTURE", "EVER", "MAX_DAYS"}}
 # (the trust level "site" is also a page's and a column's name: left out)
 STATUS_WORDS = set(statuses.SITE_STATUSES + statuses.AUDIT_OUTCOMES
-                   + statuses.INGEST_OUTCOMES) | set(TRUST_LEVELS) - {"site"}
+                   + statuses.COUNTED_OUTCOMES + statuses.REJECTION_REASONS) \
+    | set(TRUST_LEVELS) - {"site"}
 
 
 def collector_sources():

@@ -206,7 +206,7 @@ def test_dpkg_host(store):
 
 
 def test_init_schema_is_idempotent_and_checked(store):
-    assert store.schema.init() == (10, 10)
+    assert store.schema.init() == (11, 11)
     store.schema.check()
 
 

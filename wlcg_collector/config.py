@@ -60,6 +60,10 @@
     # and the people GOCDB gives one of these roles at a site (none unless set)
     site_reader_roles = Site Administrator, Site Security Officer
 
+    [metrics]
+    # who may read /metrics: addresses and networks (CIDR); default this host
+    allow = 127.0.0.1 ::1 192.0.2.0/28
+
 Everything that can be wrong is found here, as one line, rather than at the
 first request: a missing or unreadable key, a key that group or others can
 read, a key that does not match its certificate, a bad database URL.
@@ -67,7 +71,9 @@ read, a key that does not match its certificate, a bad database URL.
 
 import codecs
 import configparser
+import ipaddress
 import os
+import re
 import stat
 
 from . import crypto, trust
@@ -91,6 +97,8 @@ MAX_READ_CONNECTIONS = 32
 MAX_CONFIG_BYTES = 1024 * 1024
 # rekey_after_silence below a day would let any key replace any pin at once
 MIN_REKEY_DAYS = 1
+# who may read /metrics unless [metrics] allow says otherwise: this host
+DEFAULT_METRICS_ALLOW = (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128"))
 
 
 class ConfigError(Exception):
@@ -122,6 +130,7 @@ class Config(object):
         self.feed_ca_file = None
         self.max_feed_bytes = MAX_FILE
         self.mail = MailSettings()  # [mail]: the relay notices go through
+        self.metrics_allow = DEFAULT_METRICS_ALLOW  # [metrics]: networks that may read /metrics
 
 
 # [collector] options of the limits, and the Limits attributes they set
@@ -299,6 +308,8 @@ def load_config(path=None, database=None, keys=None, certs=None):
             _load_sites(config, parser["sites"], path)
         if parser.has_section("mail"):
             _load_mail(config, parser["mail"], path)
+        if parser.has_section("metrics"):
+            _load_metrics(config, parser["metrics"], path)
     if database:
         config.database = database
         config.read_database = None  # --db names the one database to use
@@ -420,3 +431,31 @@ def _load_mail(config, section, path):
     if mail.ca_file and not os.path.isfile(mail.ca_file):
         raise ConfigError("config file %s: [mail] ca_file %s is not a file"
                           % (path, mail.ca_file))
+
+
+def parse_networks(text):
+    """The networks of a list of addresses and CIDR networks (spaces,
+    commas or lines apart); ValueError naming the first that is neither,
+    or a network written with host bits (10.0.0.1/24: which was meant?)."""
+    networks = []
+    for word in re.split(r"[\s,]+", text.strip()) if text.strip() else []:
+        try:
+            networks.append(ipaddress.ip_network(word))
+        except ValueError:
+            try:
+                meant = ipaddress.ip_network(word, strict=False)
+            except ValueError:
+                raise ValueError("%r is not an IP address or network (CIDR, such as "
+                                 "192.0.2.0/24)" % word[:100])
+            raise ValueError("%r has host bits set: write the network, %s" % (word, meant))
+    return tuple(networks)
+
+
+def _load_metrics(config, section, path):
+    for name in section:
+        if name != "allow":
+            raise ConfigError("config file %s: unknown option %r in [metrics]" % (path, name))
+    try:
+        config.metrics_allow = parse_networks(section.get("allow", ""))
+    except ValueError as exc:
+        raise ConfigError("config file %s: [metrics] allow: %s" % (path, exc))

@@ -16,7 +16,8 @@ from .closest import did_you_mean
 from .db.records import IngestResult
 from .limits import MAX_PACKAGES
 from .report import ReportError, TooManyPackages, parse_report
-from .statuses import DUPLICATE
+from .statuses import (BAD_REQUEST, BAD_SIGNATURE, DUPLICATE, FUTURE_TS, MALFORMED,
+                       NOT_DECRYPTABLE, PLAINTEXT_REFUSED, TOO_LARGE, UNSIGNED_REFUSED)
 
 
 class AlreadyStored(Exception):
@@ -25,13 +26,17 @@ class AlreadyStored(Exception):
 
 
 class Rejected(Exception):
-    """The body is refused: status is the HTTP status, the message the reason."""
+    """The body is refused: status is the HTTP status, the message the
+    reason; kind is the word /metrics counts it under (one of
+    statuses.REJECTION_REASONS: never the reason, which may quote what the
+    sender wrote)."""
 
-    def __init__(self, status, reason, headers=()):
+    def __init__(self, status, reason, headers=(), kind=BAD_REQUEST):
         Exception.__init__(self, reason)
         self.status = status
         self.reason = reason
         self.headers = list(headers)
+        self.kind = kind
 
 
 def is_plaintext(body):
@@ -43,12 +48,12 @@ def plaintext_of(body, pairs, allow_plaintext):
     if is_plaintext(body):
         if not allow_plaintext:
             raise Rejected(403, "plaintext reports are not accepted here: encrypt the report "
-                                "to the collector certificate")
+                                "to the collector certificate", kind=PLAINTEXT_REFUSED)
         return body
     try:
         return crypto.decrypt(body, pairs)
     except (crypto.NotDecryptable, crypto.TooCostly) as exc:
-        raise Rejected(400, str(exc))
+        raise Rejected(400, str(exc), kind=NOT_DECRYPTABLE)
 
 
 def parse(plaintext, max_packages=MAX_PACKAGES):
@@ -57,9 +62,10 @@ def parse(plaintext, max_packages=MAX_PACKAGES):
     try:
         return parse_report(plaintext, max_packages, lazy=True)
     except TooManyPackages as exc:
-        raise Rejected(413, "%s: this collector takes %d at most" % (exc, max_packages))
+        raise Rejected(413, "%s: this collector takes %d at most" % (exc, max_packages),
+                       kind=TOO_LARGE)
     except ReportError as exc:
-        raise Rejected(400, "bad report: %s" % exc)
+        raise Rejected(400, "bad report: %s" % exc, kind=MALFORMED)
 
 
 def check_signed(signed):
@@ -68,9 +74,11 @@ def check_signed(signed):
     try:
         return certs.check_signed_data(signed)
     except certs.MalformedSignedData as exc:
-        raise Rejected(400, "the report's signature does not verify (%s)" % exc)
+        raise Rejected(400, "the report's signature does not verify (%s)" % exc,
+                       kind=BAD_SIGNATURE)
     except certs.SignedDataError as exc:
-        raise Rejected(400, "signed report refused before verifying it: %s" % exc)
+        raise Rejected(400, "signed report refused before verifying it: %s" % exc,
+                       kind=BAD_SIGNATURE)
 
 
 def open_signed(signed, received, clock_skew, capath, max_packages=MAX_PACKAGES, stored=None):
@@ -83,20 +91,20 @@ def open_signed(signed, received, clock_skew, capath, max_packages=MAX_PACKAGES,
     try:
         content, signer_cert = crypto.verify(signed)
     except (crypto.BadSignature, crypto.TooCostly) as exc:
-        raise Rejected(400, str(exc))
+        raise Rejected(400, str(exc), kind=BAD_SIGNATURE)
     del signed  # (one copy of the report in memory at a time)
     report = parse(content, max_packages)
     if report.ts is None:
-        raise Rejected(400, "bad report: a signed report must carry ts")
+        raise Rejected(400, "bad report: a signed report must carry ts", kind=MALFORMED)
     if report.ts > received + clock_skew:
         raise Rejected(400, "bad report: ts is %d s in the future (the host's clock is wrong)"
-                       % (report.ts - received))
+                       % (report.ts - received), kind=FUTURE_TS)
     try:
         return report, trust.identify(signer_cert, report.site, report.host, capath)
     except certs.CertificateError as exc:
-        raise Rejected(400, "bad signer certificate: %s" % exc)
+        raise Rejected(400, "bad signer certificate: %s" % exc, kind=BAD_SIGNATURE)
     except crypto.TooCostly as exc:
-        raise Rejected(400, "signer certificate refused: %s" % exc)
+        raise Rejected(400, "signer certificate refused: %s" % exc, kind=BAD_SIGNATURE)
 
 
 def open_body(body, pairs, received, allow_plaintext=False, clock_skew=300, rules=None,
@@ -115,30 +123,35 @@ def open_body(body, pairs, received, allow_plaintext=False, clock_skew=300, rule
         return open_signed(plaintext, received, clock_skew, rules.capath, max_packages, stored)
     if rules.unsigned == "reject":
         raise Rejected(403, "unsigned reports are not accepted here: update the reporter "
-                            "(it signs its reports)")
+                            "(it signs its reports)", kind=UNSIGNED_REFUSED)
     return parse(plaintext, max_packages), None
 
 
 def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clock_skew=300,
-           rules=None, limits=None, max_packages=MAX_PACKAGES):
+           rules=None, limits=None, max_packages=MAX_PACKAGES, tally=None):
     """Store one body; returns the storage IngestResult. Raises Rejected
-    for a bad body (see open_body); storage and crypto errors propagate."""
+    for a bad body (see open_body); storage and crypto errors propagate.
+    tally: counts the report in the transaction that stores it (see
+    db.ReportWriter.store_report)."""
     rules = rules or trust.Rules()
     if received is None:
         received = int(time.time())
     try:
         report, signer = open_body(body, pairs, received, allow_plaintext, clock_skew, rules,
-                                   max_packages, stored=store.writer.count_resend)
+                                   max_packages,
+                                   stored=lambda digest: store.writer.count_resend(digest, tally))
     except AlreadyStored:
         # the same report again (a retry): what store_report would answer,
         # without openssl verifying it a second time; counted, nothing else
         return IngestResult(DUPLICATE)
-    kwargs = {} if limits is None else {"limits": limits}
+    kwargs = {"tally": tally}
+    if limits is not None:
+        kwargs["limits"] = limits
     try:
         return store.writer.store_report(report, received, sender, clock_skew, signer=signer,
                                          rules=rules, **kwargs)
     except ReportError as exc:  # a package line, read only now (nothing was stored)
-        raise Rejected(400, "bad report: %s" % exc)
+        raise Rejected(400, "bad report: %s" % exc, kind=MALFORMED)
 
 
 # -- what the reporter is told (storage says what happened; these word it)

@@ -27,3 +27,23 @@ DUPLICATE = "duplicate"  # the same report is stored already (a retry)
 UNCHANGED = "unchanged"  # applied: the host holds the packages it held
 CHANGED = "changed"  # applied: the host's packages changed
 INGEST_OUTCOMES = (DUPLICATE, OLDER, REPLAYED, QUARANTINED, UNCHANGED, CHANGED)
+
+# what /metrics counts of a report besides what storing it answered
+# (ingest_counts.outcome, at most 12 characters)
+REJECTED = "rejected"  # refused, for one of the reasons below (4xx)
+FAILED = "failed"  # the collector's fault: a bug, a database that refused it (500)
+COUNTED_OUTCOMES = INGEST_OUTCOMES + (REJECTED, FAILED)
+
+# why a report was rejected (ingest_counts.reason, at most 20 characters)
+BAD_REQUEST = "bad_request"  # no or a bad Content-Length, a short body, another protocol
+TOO_LARGE = "too_large"  # over max_body, or more than max_packages packages
+TIMED_OUT = "timed_out"  # the body did not arrive in time
+PLAINTEXT_REFUSED = "plaintext_refused"  # plaintext while allow_plaintext is off
+UNSIGNED_REFUSED = "unsigned_refused"  # unsigned with `unsigned = reject`
+NOT_DECRYPTABLE = "not_decryptable"  # by none of the collector's keys
+BAD_SIGNATURE = "bad_signature"  # a signature or signer certificate refused
+MALFORMED = "malformed"  # not a valid report (a signed one without ts too)
+FUTURE_TS = "future_ts"  # signed, dated more than clock_skew ahead
+QUOTA = "quota"  # a bound of db/quotas.py reached (429)
+REJECTION_REASONS = (BAD_REQUEST, TOO_LARGE, TIMED_OUT, PLAINTEXT_REFUSED, UNSIGNED_REFUSED,
+                     NOT_DECRYPTABLE, BAD_SIGNATURE, MALFORMED, FUTURE_TS, QUOTA)

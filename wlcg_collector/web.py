@@ -11,6 +11,9 @@ over max_body, or too many packages; 429 + Retry-After a bound of
 db/quotas.py reached (new hosts, changes of the day, the quarantine) until
 the next UTC day; 500 internal error (details in
 the server log only); 503 + Retry-After database unavailable.
+
+GET /healthz and GET /metrics are the operators' (monitoring.py); every
+report received is counted for /metrics (CollectorApp.count).
 """
 
 import http
@@ -25,8 +28,9 @@ from .dates import DAY
 from .db import QuotaExceeded, StoreError, StoreUnavailable
 from .ingest import Rejected, ingest, quarantine_answer, site_notice
 from .limits import MAX_SENDER
+from .monitoring import Monitoring
 from .numerals import whole_number
-from .statuses import QUARANTINED
+from .statuses import FAILED, QUARANTINED, QUOTA, REJECTED, TIMED_OUT, TOO_LARGE
 
 RETRY_AFTER = "60"
 READ_CHUNK = 64 * 1024
@@ -41,6 +45,7 @@ class CollectorApp(object):
         self.store = store
         self.read_store = read_store or store  # the officer's pages read here
         self.officer_token = officer_token
+        self.monitoring = Monitoring(config, store)
         self._pages = None
         # (sender, UTC day) whose 429 was logged: once a day is enough
         self._quota_logged = set()
@@ -88,24 +93,40 @@ class CollectorApp(object):
             except ImportError:
                 return respond(start_response, 503, "the officer's pages need Jinja2")
             return pages(environ, start_response, path[len("/officer"):])
+        if path == "/healthz":
+            return respond(start_response, *self.monitoring.healthz(environ))
+        if path == "/metrics":
+            return respond(start_response, *self.monitoring.metrics(
+                environ, lambda message: self.log(environ, message)))
         if path not in ("", "/"):
             return respond(start_response, 404, "not found")
         if environ.get("REQUEST_METHOD") != "POST":
             return respond(start_response, 405, "send reports with POST",
                            [("Allow", "POST")])
+        return self.receive(environ, start_response)
+
+    def receive(self, environ, start_response):
+        """Ingest: store the report a POST carries, count it for /metrics
+        (every outcome but a database that is away: it cannot count), and
+        answer."""
         sender = self.sender(environ)
+        tally = self.store.metrics.tally()
         try:
             body = self.read_body(environ)
             check_protocol(environ.get("QUERY_STRING", ""))
             received = int(time.time())
+            tally.start()
             result = ingest(self.store, body, self.config.pairs, sender,
                             allow_plaintext=self.config.allow_plaintext, received=received,
                             clock_skew=self.config.clock_skew, rules=self.config.rules,
-                            limits=self.config.limits, max_packages=self.config.max_packages)
+                            limits=self.config.limits, max_packages=self.config.max_packages,
+                            tally=tally)
         except Rejected as exc:
+            self.count(environ, tally, REJECTED, exc.kind)
             self.log(environ, "rejected report from %s: %d %s" % (sender, exc.status, exc.reason))
             return respond(start_response, exc.status, exc.reason)
         except QuotaExceeded as exc:
+            self.count(environ, tally, REJECTED, QUOTA)
             day = received // DAY
             if (sender, day) not in self._quota_logged:
                 if len(self._quota_logged) > 100000:
@@ -121,8 +142,13 @@ class CollectorApp(object):
             return respond(start_response, 503, "database unavailable, try again later",
                            [("Retry-After", RETRY_AFTER)])
         except (StoreError, CryptoError) as exc:
+            self.count(environ, tally, FAILED)
             self.log(environ, "report from %s not stored: %s" % (sender, exc))
             return respond(start_response, 500, "internal error")
+        except Exception:
+            self.count(environ, tally, FAILED)
+            raise  # (a bug: logged with its traceback by __call__)
+        self.count(environ, tally, result.outcome)
         if result.note:
             self.log(environ, "report from %s: %s" % (sender, result.note))
         if result.outcome == QUARANTINED:
@@ -135,6 +161,27 @@ class CollectorApp(object):
             return respond(start_response, 200, "%s\nOK" % notice, newline=False)
         return respond(start_response, 200, "OK", newline=False)
 
+    def count(self, environ, tally, outcome, reason=""):
+        """Count a report for /metrics (in the database: the count is the
+        collector's, not this process's) unless the transaction that
+        stored it did (tally: its db.metrics_store.Tally, which times it):
+        kept by the process, written at most once a second. A write that
+        fails (the database refused it) or a word not counted is logged,
+        and changes no answer: the report may be stored already. Then,
+        now and then, the rows of collector processes gone are folded."""
+        metrics = self.store.metrics
+        try:
+            if not tally.counted:
+                metrics.count_kept(outcome, reason, tally.seconds())
+        except ValueError as exc:
+            self.log(environ, "report not counted for /metrics: %s" % exc)
+        except StoreError as exc:
+            self.log(environ, "counts for /metrics kept, not written yet: %s" % exc)
+        try:
+            metrics.upkeep()
+        except StoreError as exc:
+            self.log(environ, "counts for /metrics not folded: %s" % exc)
+
     def read_body(self, environ):
         length = environ.get("CONTENT_LENGTH", "")
         if not length:
@@ -146,13 +193,14 @@ class CollectorApp(object):
         stream = environ["wsgi.input"]
         if length > self.config.max_body:
             drain(stream, min(length, DRAIN_LIMIT))
-            raise Rejected(413, "report larger than %d bytes" % self.config.max_body)
+            raise Rejected(413, "report larger than %d bytes" % self.config.max_body,
+                           kind=TOO_LARGE)
         chunks, remaining = [], length
         while remaining > 0:
             try:
                 chunk = stream.read(min(remaining, READ_CHUNK))
             except OSError:  # the server's read timeout: the client stalled
-                raise Rejected(408, "the body did not arrive in time")
+                raise Rejected(408, "the body did not arrive in time", kind=TIMED_OUT)
             if not chunk:
                 raise Rejected(400, "body shorter than its Content-Length")
             chunks.append(chunk)
@@ -179,10 +227,17 @@ def drain(stream, length):
 
 
 def respond(start_response, status, text, headers=(), newline=True):
-    body = (text + ("\n" if newline else "")).encode("utf-8")
-    start_response("%d %s" % (status, http.HTTPStatus(status).phrase), [
-        ("Content-Type", "text/plain; charset=utf-8"),
+    """Send text (a line, or bytes as they are: a Content-Type among the
+    headers then says what they are)."""
+    if isinstance(text, bytes):
+        body = text
+    else:
+        body = (text + ("\n" if newline else "")).encode("utf-8")
+    headers = list(headers)
+    if not any(name == "Content-Type" for name, _ in headers):
+        headers.insert(0, ("Content-Type", "text/plain; charset=utf-8"))
+    start_response("%d %s" % (status, http.HTTPStatus(status).phrase), headers + [
         ("Content-Length", str(len(body))),
         ("X-Content-Type-Options", "nosniff"),
-    ] + list(headers))
+    ])
     return [body]

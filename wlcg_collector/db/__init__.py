@@ -22,9 +22,11 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     contact_store.py  whom the sites name (GOCDB's contacts and CSIRT addresses)
     campaign_store.py campaigns with deadlines, and the notices sent for them
     advisory_store.py security advisories: imports and the reads exposure needs
+    metrics_store.py  what /metrics counts and reads, the same for every process
     tag_store.py      tags on advisories and CVEs, and imports of tags and exceptions
     exception_store.py exceptions to what advisories find (never deleted, ended)
     tag_statements.py the SQL of tags and exceptions, and their records
+    metrics_statements.py the SQL of /metrics: indexed counts and small tables
     bulk.py           bulk loads of a whole history (benchmarks, tests)
     testing.py        store.testing: bulk loads, row counts, schema shapes (tests only)
     records.py        the named records every read returns
@@ -46,6 +48,7 @@ from .errors import (QuotaExceeded, RetiredBaseline, StoreError, StoreFault, Sto
 from .fleet import FleetQueries
 from .holders_cache import HoldersCache
 from .hosts import HostReads
+from .metrics_store import MetricsStore
 from .packages import PACKAGE_CACHE_LIMIT
 from .quotas import Quotas
 from .records import IngestResult, PendingReport
@@ -86,6 +89,7 @@ class Store(object):
         self.contacts = ContactStore(self.db)
         self.exceptions = ExceptionStore(self.db)
         self.tags = TagStore(self.db, self.exceptions)
+        self.metrics = MetricsStore(self.db)
 
     @functools.cached_property
     def testing(self):
@@ -95,6 +99,10 @@ class Store(object):
         return Testing(self.db)
 
     def close(self):
+        try:
+            self.metrics.close()  # (the counts this process kept)
+        except StoreError:  # the database is away: they are lost, nothing else
+            pass
         self.db.close()
 
 

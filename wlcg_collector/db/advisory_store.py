@@ -52,11 +52,12 @@ def advisory_content(advisory):
 
 class AdvisoryStore(Part):
     """Security advisories (tables: advisories, advisory_cves,
-    advisory_packages, advisory_revisions), and the package rows and
-    histories exposure reads."""
+    advisory_packages, advisory_revisions, advisory_imports), and the
+    package rows and histories exposure reads."""
 
     def import_records(self, advisories, now):
-        """Store advisories (records.Advisory) in one transaction: new ones
+        """Store advisories (records.Advisory) in one transaction, with a
+        record of the import (advisory_imports, at `now`): new ones
         are added; one whose content changed replaces its stored revision
         (which is kept in advisory_revisions); one equal to what is stored,
         or older than it (by the vendor's modified time), changes nothing.
@@ -109,7 +110,9 @@ class AdvisoryStore(Part):
                     cursor.executemany(sql.INSERT_ADVISORY_PACKAGE, [
                         (advisory_id,) + tuple(a[:-1]) + (int(a.pro),)
                         for a in advisory.affected])
-            return ImportResult(**counts)
+            result = ImportResult(**counts)
+            cursor.execute(sql.INSERT_ADVISORY_IMPORT, (now,) + tuple(result))
+            return result
         return self.db.transaction(work)
 
     def listed(self, cve=None, severities=None, since=None):

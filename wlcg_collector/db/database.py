@@ -99,6 +99,10 @@ def numbers_to_bitmap(numbers):
     return bytes(bitmap)
 
 
+def _nothing():
+    pass
+
+
 class Database(object):
     """A dialect (sqlite.SQLiteDialect or mysql.MySQLDialect) and this
     thread's connection to it: the one thing every part of the store
@@ -132,6 +136,7 @@ class Database(object):
 
     def close(self):
         self.drop_connection()
+        self.dialect.close()
         helpers = self._helpers
         if helpers is not None:
             self._helpers = None
@@ -173,40 +178,59 @@ class Database(object):
         is then DatabaseRefused ("refused: what"). Without it, a value its
         column cannot hold is ValueRefused, anything else the driver raises
         a StoreFault; what the work raises itself goes on as it is."""
-        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
-            conn = self.connection()
-            try:
-                self.dialect.begin(conn, write)
-                cursor = conn.cursor()
+        outer = getattr(self._local, "ends", None)  # (a transaction inside another's work)
+        try:
+            for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+                conn = self.connection()
+                ends = self._local.ends = []
                 try:
-                    result = work(cursor)
-                finally:
-                    cursor.close()
-                conn.commit()
-                return result
-            except Exception as exc:
-                try:
-                    conn.rollback()
-                except Exception:  # the connection is gone; it is dropped below
-                    pass
-                retry = isinstance(exc, ReadAgain) or self.dialect.is_retryable(exc)
-                if retry and attempt < TRANSACTION_ATTEMPTS:
-                    time.sleep(random.uniform(0.01, 0.05) * attempt)
-                    continue
-                if self.dialect.is_unavailable(exc):
-                    self.drop_connection()
-                    raise StoreUnavailable("database %s: %s" % (self.dialect.describe(), exc))
-                if not self.dialect.is_refusal(exc):
-                    raise  # the work's own (a StoreError, a ReportError...)
-                database, line = self.dialect.describe(), self.dialect.error_line(exc)
-                if retry:
-                    raise StoreUnavailable("database %s is busy: %s" % (database, line)) from exc
-                if refused is not None:
-                    raise DatabaseRefused("%s: %s" % (refused, line)) from exc
-                if self.dialect.is_value_refusal(exc):
-                    raise ValueRefused("database %s refused a value: %s"
-                                       % (database, line)) from exc
-                raise StoreFault("database %s failed: %s" % (database, line)) from exc
+                    self.dialect.begin(conn, write)
+                    cursor = conn.cursor()
+                    try:
+                        result = work(cursor)
+                    finally:
+                        cursor.close()
+                    conn.commit()
+                except Exception as exc:
+                    try:
+                        conn.rollback()
+                    except Exception:  # the connection is gone; it is dropped below
+                        pass
+                    for _, rolled_back in ends:
+                        rolled_back()
+                    retry = isinstance(exc, ReadAgain) or self.dialect.is_retryable(exc)
+                    if retry and attempt < TRANSACTION_ATTEMPTS:
+                        time.sleep(random.uniform(0.01, 0.05) * attempt)
+                        continue
+                    if self.dialect.is_unavailable(exc):
+                        self.drop_connection()
+                        raise StoreUnavailable("database %s: %s"
+                                               % (self.dialect.describe(), exc))
+                    if not self.dialect.is_refusal(exc):
+                        raise  # the work's own (a StoreError, a ReportError...)
+                    database, line = self.dialect.describe(), self.dialect.error_line(exc)
+                    if retry:
+                        raise StoreUnavailable("database %s is busy: %s"
+                                               % (database, line)) from exc
+                    if refused is not None:
+                        raise DatabaseRefused("%s: %s" % (refused, line)) from exc
+                    if self.dialect.is_value_refusal(exc):
+                        raise ValueRefused("database %s refused a value: %s"
+                                           % (database, line)) from exc
+                    raise StoreFault("database %s failed: %s" % (database, line)) from exc
+                else:
+                    for committed, _ in ends:
+                        committed()
+                    return result
+        finally:
+            self._local.ends = outer
+
+    def on_end(self, committed=None, rolled_back=None):
+        """Inside a transaction's work: call committed() once the
+        transaction has committed, or rolled_back() if this attempt rolls
+        back (a deadlock retried runs the work, and so this, again): what a
+        caller keeps in memory of what the transaction wrote follows it."""
+        self._local.ends.append((committed or _nothing, rolled_back or _nothing))
 
     def read(self, sql, params=(), record=tuple):
         """The rows of one compiled statement, made `record`s (a named tuple

@@ -106,6 +106,18 @@ class Dialect(object):
         """The database as a URL without its password, for messages."""
         raise NotImplementedError
 
+    def answers(self, statement, timeout):
+        """Whether the database runs `statement` (a trivial read) within
+        about `timeout` seconds, on a connection of its own with every
+        wait bounded by `timeout` (the store's connections wait as long as
+        the work needs), opened for it or kept from the last call. Never
+        raises: a database that is away, hangs or refuses is False."""
+        raise NotImplementedError
+
+    def close(self):
+        """Close what the dialect keeps of its own (answers' connection).
+        The default does nothing."""
+
     # -- the database itself
 
     def exists(self):

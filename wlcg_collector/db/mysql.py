@@ -8,11 +8,14 @@ values."""
 
 import json
 import re
+import threading
+import time
 
 from .database import (chunks, holder_rows, maker, split_concatenated, split_concatenated_text,
                        words_to_bitmap)
 from .dialect import Dialect, first_line
 from .errors import StoreUnavailable
+from .metrics_statements import MetricsSQL
 from .records import HostAt, host_order
 from .statements import PARAM, SharedSQL, compile_statements
 from .tag_statements import TagSQL
@@ -24,7 +27,7 @@ def compile_sql(text):
     return text.replace("%", "%%").replace(PARAM, "%s")
 
 
-class MySQLSQL(SharedSQL, TagSQL):
+class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
     INSERT_HOST = ("INSERT INTO hosts (site, name, packager, facts, package_count, first_report, "
                    "last_report, last_received, created, created_by) "
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p}) "
@@ -48,6 +51,14 @@ class MySQLSQL(SharedSQL, TagSQL):
     INSERT_QUOTA_EVENT = ("INSERT INTO quota_events (day, setting, site, host, sender, refused, "
                           "first_at, last_at) VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p}) "
                           "ON DUPLICATE KEY UPDATE refused = refused")
+    # /metrics' counts (metrics_store.py): rows of (writer, outcome,
+    # reason, bucket, reports, micros, updated) added to a writer's rows
+    COUNT_INGEST = ("INSERT INTO ingest_counts (writer, outcome, reason, bucket, reports, "
+                    "micros, updated) VALUES {rows} ON DUPLICATE KEY UPDATE "
+                    "reports = reports + VALUES(reports), micros = micros + VALUES(micros), "
+                    "updated = GREATEST(updated, VALUES(updated))")
+    # (locked: a writer that comes back to its row meanwhile waits for the fold)
+    SELECT_FOLDED_COUNTS = MetricsSQL.OLD_COUNTS + " FOR UPDATE"
     INSERT_PACKAGE = ("INSERT INTO packages (packager, name, version, arch, key_hash, source) "
                       "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE id = id")
     # (an interval the surviving host has already stays as it is)
@@ -147,6 +158,13 @@ def _json(value):
     return json.dumps(value, separators=(",", ":"))
 
 
+def _close_quietly(conn):
+    try:
+        conn.close()
+    except Exception:  # broken already: nothing more to do with it
+        pass
+
+
 def _message(exc):
     return str(exc.args[1]) if len(exc.args) > 1 else str(exc)
 
@@ -180,6 +198,8 @@ class MySQLDialect(Dialect):
         self.value_errors = (pymysql.err.DataError,)
         self.errors = (pymysql.err.MySQLError,)  # whatever the server refuses
         self.json_table = None  # known once connected
+        self._checking = None  # the connection answers() keeps between checks
+        self._checking_lock = threading.Lock()
 
     def connect(self):
         p = self.params
@@ -250,6 +270,52 @@ class MySQLDialect(Dialect):
     def describe(self):
         p = self.params
         return "mysql://%s@%s:%s/%s" % (p["user"], p["host"], p["port"], p["database"])
+
+    def answers(self, statement, timeout):
+        # One connection is kept between checks, autocommit (it holds no
+        # snapshot): a new one costs PyMySQL an SSL context, 50 ms of CPU.
+        # A kept one the server has closed since is replaced within the
+        # time; one that hangs is given up after it. A server that accepts
+        # connections and never greets them (stopped, out of threads) is
+        # given up after it too: the greeting is a read.
+        deadline = time.monotonic() + timeout
+        with self._checking_lock:
+            conn, self._checking = self._checking, None
+            fresh = False
+            while True:
+                if conn is None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    try:
+                        conn = self._connect_briefly(remaining, timeout)
+                    except (self.pymysql.err.MySQLError, OSError):
+                        return False
+                    fresh = True
+                try:
+                    with conn.cursor() as cursor:
+                        cursor.execute(statement)
+                        answered = len(cursor.fetchall()) > 0
+                    self._checking = conn
+                    return answered
+                except (self.pymysql.err.MySQLError, OSError):
+                    _close_quietly(conn)
+                    if fresh:
+                        return False
+                    conn = None
+
+    def _connect_briefly(self, connect_timeout, timeout):
+        p = self.params
+        return self.pymysql.connect(
+            host=p["host"], port=p["port"], user=p["user"], password=p["password"],
+            database=p["database"], charset="utf8mb4", autocommit=True,
+            connect_timeout=connect_timeout, read_timeout=timeout, write_timeout=timeout)
+
+    def close(self):
+        with self._checking_lock:
+            conn, self._checking = self._checking, None
+        if conn is not None:
+            _close_quietly(conn)
 
     # -- what is written differently
 

@@ -9,7 +9,7 @@ from ..site_names import site_key
 from .database import Part
 from .errors import SchemaNotCurrent, StoreError
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def canonical_identity(site, name):
@@ -128,6 +128,12 @@ class Schema(Part):
         if new:
             self.init_note = self.dialect.after_create()
         return result
+
+    def answers(self, timeout):
+        """Whether the database answers a trivial query (its schema's
+        version) within about `timeout` seconds, on a connection of its
+        own: what a load balancer's health check asks."""
+        return self.dialect.answers(self.sql.SELECT_SCHEMA_VERSION, timeout)
 
     def check_writable(self):
         """StoreError unless this process may write the database."""

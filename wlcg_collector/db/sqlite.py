@@ -7,10 +7,12 @@ work beside them (WAL)."""
 import os
 import re
 import sqlite3
+import urllib.parse
 
 from .database import chunks, holder_rows, ids_to_bitmap, maker, split_concatenated
 from .dialect import Dialect, first_line
 from .errors import StoreError, StoreUnavailable
+from .metrics_statements import MetricsSQL
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
 from .tag_statements import TagSQL
@@ -25,7 +27,7 @@ def compile_sql(text):
     return text.replace(PARAM, "?")
 
 
-class SQLiteSQL(SharedSQL, TagSQL):
+class SQLiteSQL(SharedSQL, TagSQL, MetricsSQL):
     INSERT_HOST = ("INSERT OR IGNORE INTO hosts (site, name, packager, facts, package_count, "
                    "first_report, last_report, last_received, created, created_by) "
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p})")
@@ -46,6 +48,15 @@ class SQLiteSQL(SharedSQL, TagSQL):
     INSERT_QUOTA_EVENT = ("INSERT OR IGNORE INTO quota_events (day, setting, site, host, "
                           "sender, refused, first_at, last_at) "
                           "VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p})")
+    # /metrics' counts (metrics_store.py): rows of (writer, outcome,
+    # reason, bucket, reports, micros, updated) added to a writer's rows
+    COUNT_INGEST = ("INSERT INTO ingest_counts (writer, outcome, reason, bucket, reports, "
+                    "micros, updated) VALUES {rows} "
+                    "ON CONFLICT (writer, outcome, reason, bucket) DO UPDATE SET "
+                    "reports = reports + excluded.reports, micros = micros + excluded.micros, "
+                    "updated = MAX(updated, excluded.updated)")
+    # (the write lock is held: nobody else writes meanwhile)
+    SELECT_FOLDED_COUNTS = MetricsSQL.OLD_COUNTS
     # (an interval the surviving host has already stays as it is)
     MOVE_INSTALLS = ("INSERT OR IGNORE INTO installs (host_id, package_id, installed, removed) "
                      "SELECT {p}, package_id, installed, removed FROM installs "
@@ -199,6 +210,19 @@ class SQLiteDialect(Dialect):
 
     def describe(self):
         return "sqlite:///%s" % self.path
+
+    def answers(self, statement, timeout):
+        # a connection a call: opening one costs little. mode=rw: a
+        # database that is gone is not made again, empty
+        uri = "file:%s?mode=rw" % urllib.parse.quote(os.path.abspath(self.path))
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=timeout)
+            try:
+                return len(conn.execute(statement).fetchall()) > 0
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return False
 
     # -- what is written differently
 

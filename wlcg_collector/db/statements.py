@@ -413,6 +413,9 @@ class SharedSQL(object):
         "INSERT INTO advisory_packages (advisory_id, stream, name, kind, arch, module, "
         "introduced, fixed, last_affected, pro) "
         "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
+    # an import's record: when, and what it did (/metrics reads its time)
+    INSERT_ADVISORY_IMPORT = ("INSERT INTO advisory_imports (imported, added, updated, "
+                              "unchanged, older) VALUES ({p}, {p}, {p}, {p}, {p})")
     ADVISORY_COLUMNS = ("SELECT a.id, a.ident, a.format, a.severity, a.title, a.published, "
                         "a.modified, a.first_seen, a.changed, a.revision FROM advisories a")
     SELECT_ADVISORIES = ADVISORY_COLUMNS + "{where} ORDER BY a.ident"

@@ -80,25 +80,34 @@ class ReportWriter(Part):
         self.package_ids = PackageIds(package_cache)
         self.package_sources = PackageSources(package_cache)
 
-    def count_resend(self, digest):
+    def count_resend(self, digest, tally=None):
         """Whether a report of this digest (the SHA-256 of its plaintext) is
         stored already; if so it is counted on its row as store_report
         counts a duplicate, and nothing else changes. (Ingest asks before
-        openssl verifies a signed report again.)"""
+        openssl verifies a signed report again.) tally: see store_report."""
         if self.db.read_one("SELECT 1 FROM reports WHERE digest = " + self.dialect.placeholder,
                             (digest,)) is None:
             return False
-        self.db.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE, (digest,)))
+        self._count_duplicate(digest, tally)
         return True
 
+    def _count_duplicate(self, digest, tally):
+        def work(cursor):
+            cursor.execute(self.sql.COUNT_DUPLICATE, (digest,))
+            if tally is not None:
+                tally(cursor, DUPLICATE)
+        self.db.transaction(work)
+
     def store_report(self, report, received, sender, clock_skew=300, signer=None,
-                     rules=DEFAULT_RULES, limits=DEFAULT_LIMITS, accept=False):
+                     rules=DEFAULT_RULES, limits=DEFAULT_LIMITS, accept=False, tally=None):
         """Store one validated report (see report.Report) in one
         transaction; an IngestResult says what it did. signer: the
         trust.Signer of a signed report (None: unsigned). accept: the
         officer accepts it (from the quarantine; ACCEPT_SITE: accepts its
         site, and its key is judged by the rules): applied, and the host
-        pinned to its signer, whatever the host's pin."""
+        pinned to its signer, whatever the host's pin. tally: called
+        (cursor, outcome) as the last statement of the transaction that
+        stores or counts the report (/metrics' count: metrics_store.Tally)."""
         pending = PendingReport(report, received, sender, clock_skew, signer, rules)
         if not report.parsed and self.dialect.lock_is_global:
             # A block other than the host's latest is read now, before the
@@ -114,7 +123,10 @@ class ReportWriter(Part):
         def work(cursor):
             attempt.learned.clear()  # from an attempt rolled back
             attempt.created.clear()
-            return self._store(cursor, attempt)
+            result = self._store(cursor, attempt)
+            if tally is not None:
+                tally(cursor, result.outcome)
+            return result
         try:
             try:
                 result = self.db.transaction(work)
@@ -125,8 +137,7 @@ class ReportWriter(Part):
         except DuplicateRow:
             # the same report again (a retry, or committed by another process
             # meanwhile): counted on its row, nothing else
-            self.db.transaction(lambda cursor: cursor.execute(self.sql.COUNT_DUPLICATE,
-                                                              (report.digest,)))
+            self._count_duplicate(report.digest, tally)
             return IngestResult(DUPLICATE)
         except QuotaExceeded as exc:  # rolled back: the refusal is all that is kept
             if exc.event is not None:
