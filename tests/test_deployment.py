@@ -496,7 +496,7 @@ def test_officer_pages_behind_apache_with_client_certificates(open_dir, collecto
                 assert link.startswith("/wlcg-collector/officer/"), (url, link)
         kinds = {url.split("?")[0].split("/")[3] for url in pages}
         assert kinds == {"", "site", "host", "baseline", "adoption", "quarantine",
-                         "advisories", "advisory", "campaigns", "static"}, kinds
+                         "advisories", "advisory", "campaigns", "static", "search"}, kinds
         assert any(QUOTED_SITE in urllib.parse.unquote(url) and "/host/" in url
                    for url in pages)
         status, body = get("/wlcg-collector/officer/", officer)
