@@ -13,7 +13,8 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from helpers import ROOT, make_host_key, make_report, run_cli, wsgi_call, write_config
+from helpers import (ROOT, bytecode_env, make_host_key, make_report, run_cli, wsgi_call,
+                     write_config)
 from wlcg_collector import create_app
 from wlcg_collector.config import ConfigError
 from wlcg_collector.crypto import encrypt, sign
@@ -312,7 +313,8 @@ def test_the_counts_are_the_collector_s_not_a_process_s(tmp_path, database_url,
     """Each request in a process of its own (collector.cgi): /metrics,
     answered by yet another, counts what every one of them received."""
     config = write_config(tmp_path / "c.conf", database_url, [collector_keys])
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": ROOT, "WLCG_COLLECTOR_CONFIG": config,
+    env = {**bytecode_env(), "PATH": "/usr/bin:/bin", "PYTHONPATH": ROOT,
+           "WLCG_COLLECTOR_CONFIG": config,
            "GATEWAY_INTERFACE": "CGI/1.1", "QUERY_STRING": "protocol=5",
            "REMOTE_ADDR": "192.0.2.9", "SERVER_NAME": "collector", "SERVER_PORT": "80",
            "SERVER_PROTOCOL": "HTTP/1.1", "SCRIPT_NAME": "/collector.cgi"}

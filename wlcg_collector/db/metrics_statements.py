@@ -4,6 +4,11 @@ an upsert, is each dialect's COUNT_INGEST). Every read goes through an
 index or a table of bounded size: a scrape must stay cheap on a whole
 grid's database."""
 
+from collections import namedtuple
+
+# a row of OLD_COUNTS: one writer's count of one outcome, reason and bucket
+CountRow = namedtuple("CountRow", "writer outcome reason bucket reports micros updated")
+
 
 class MetricsSQL(object):
     # the base's rows and those of the writers heard of lately (see
@@ -13,6 +18,7 @@ class MetricsSQL(object):
     # the rows of writers (not the base, {p} = '') not written since a time
     # (each dialect's SELECT_FOLDED_COUNTS; a few thousand rows at most, read
     # whole: an index on `updated` would cost every count an index update)
+    # (read as CountRow)
     OLD_COUNTS = ("SELECT writer, outcome, reason, bucket, reports, micros, updated "
                   "FROM ingest_counts WHERE writer <> {p} AND updated < {p}")
     DELETE_COUNTS = ("DELETE FROM ingest_counts WHERE writer = {p} AND outcome = {p} "

@@ -30,6 +30,7 @@ from collections import namedtuple
 
 from ..statuses import COUNTED_OUTCOMES, REJECTED, REJECTION_REASONS
 from .database import Part
+from .metrics_statements import CountRow
 
 # the upper bounds, in ms, of the buckets ingest's time is counted in (the
 # schema keeps the bound itself: a later change of the list leaves what
@@ -253,14 +254,16 @@ class MetricsStore(Part):
 
         def work(cursor):
             cursor.execute(sql.SELECT_FOLDED_COUNTS, (BASE, cutoff))
-            rows = cursor.fetchall()
+            rows = [CountRow(*row) for row in cursor.fetchall()]
             if not rows:
                 return 0
             base = {}
-            for _, outcome, reason, bucket, reports, micros, _ in rows:
-                add(base, (outcome, reason, int(bucket)), int(reports), int(micros))
+            for row in rows:
+                add(base, (row.outcome, row.reason, int(row.bucket)), int(row.reports),
+                    int(row.micros))
             self._write(cursor, base, BASE)
-            cursor.executemany(sql.DELETE_COUNTS, [tuple(row[:4]) for row in rows])
+            cursor.executemany(sql.DELETE_COUNTS, [(row.writer, row.outcome, row.reason,
+                                                    row.bucket) for row in rows])
             return len(rows)
         self._folded = time.monotonic()
         return self.db.transaction(work, refused="ingest_counts")
