@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from helpers import (ROOT, bytecode_env, make_host_key, make_report, run_cli, wsgi_call,
                      write_config)
-from wlcg_collector import create_app
+from wlcg_collector import __version__, create_app
 from wlcg_collector.config import ConfigError
 from wlcg_collector.crypto import encrypt, sign
 from wlcg_collector.db import SCHEMA_VERSION
@@ -145,7 +145,7 @@ def test_the_gauges(wsgi_collector, collector_keys, database_url, tmp_path):
     samples, _ = scrape(app)
     assert samples["wlcg_collector_schema_version", ()] == SCHEMA_VERSION
     assert samples["wlcg_collector_build_info", (("schema", str(SCHEMA_VERSION)),
-                                                 ("version", "0.6.0"))] == 1
+                                                 ("version", __version__))] == 1
     for name in ("hosts", "sites", "hosts_silent", "quarantine_reports", "quarantine_bytes"):
         assert samples["wlcg_collector_" + name, ()] == 0, name
     # no report yet, no import yet: no sample (an alert on absent() sees it)
@@ -191,7 +191,7 @@ def test_no_site_or_host_name_is_shown(wsgi_collector, collector_keys):
     samples, text = scrape(app)
     assert "secret" not in text.lower()
     allowed = {"outcome": set(OUTCOMES), "reason": set(REJECTION_REASONS),
-               "version": {"0.6.0"}, "schema": {str(SCHEMA_VERSION)}}
+               "version": {__version__}, "schema": {str(SCHEMA_VERSION)}}
     for (name, labels), _ in samples.items():
         for label, value in labels:
             if label == "le":
