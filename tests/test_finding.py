@@ -151,6 +151,12 @@ def test_compliance_is_painted_by_band(app):
     # a share of none (no host the baseline judges): neutral, as are 98 % and 0 % apart
     assert [compliance_band(share) for share in (None, 100, 98, 80, 50, 0)] == [
         "band-na", "band-full", "band-high", "band-fair", "band-poor", "band-low"]
+    # the baseline page's summary, too
+    _, _, body = get(app, "/officer/baseline/osg", **TEAM)
+    summary = body.split('id="summary"')[1].split("</tbody>")[0]
+    for row in summary.split("<tr")[2:]:
+        site = row.split("</a>")[0].rsplit(">", 1)[1]
+        assert row.split('<td class="num band-')[1].split("</td>")[0] == cells[site], site
     _, _, css = get(app, "/officer/static/style.css", **TEAM)
     for band in ("full", "high", "fair", "poor", "low", "na"):
         assert "td.band-%s {" % band in css
