@@ -535,12 +535,17 @@ def stale(store, days, now, site=None, visible=None):
     one of them, so that a site reader reads no other site's name."""
     wanted = None if site is None else {site_key(name) for name in named_sites(site)}
     shown = None if visible is None else {site_key(name) for name in named_sites(visible)}
-    hosts = store.hosts.listed()
+    if shown is None:
+        hosts, entries = store.hosts.listed(), store.review.quarantined()
+    else:  # (a reason may name the visible sites only: theirs are all it reads)
+        names = named_sites(visible)
+        hosts = [h for name in names for h in store.hosts.listed(name)]
+        entries = [e for name in names for e in store.review.quarantined(name)]
     by_name = defaultdict(list)
     for host in hosts:
         by_name[host.name.lower()].append(host)
     held = defaultdict(list)
-    for entry in store.review.quarantined():
+    for entry in entries:
         held[entry.host.lower()].append(entry)
     per_site = defaultdict(list)
     for host in hosts:
