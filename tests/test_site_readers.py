@@ -841,3 +841,35 @@ def test_a_readers_silent_hosts_are_read_of_its_sites_only(world, monkeypatch):
         assert asked and all(site == READ for _, site in asked), asked
     finally:
         store.close()
+
+
+def test_the_contacts_are_read_again_only_after_an_import(database_url, tmp_path,
+                                                          collector_keys, monkeypatch):
+    """Readers by role: each request asks which import is the newest (one
+    small query), the contacts themselves are read once an import; an
+    import that drops a reader ends its access at once."""
+    from wlcg_collector.db.contact_store import ContactStore
+    store = open_store(database_url)
+    put(store, READ, "e1.example.org", BASE9, 0)
+    store.close()
+    answer = tmp_path / "contacts.xml"
+    answer.write_bytes(contacts_answer({READ: [contact(
+        "Eve", "Admin", "eve@echo.example.org", EVE_LEGACY, "Site Administrator")]}))
+    assert run_cli(["--db", database_url, "sites", "contacts", "import", str(answer)])[0] == 0
+    app = create_app(officer_config(tmp_path, database_url, collector_keys, readers=None))
+    reads = []
+    real = ContactStore.holding
+    monkeypatch.setattr(ContactStore, "holding",
+                        lambda part, roles: reads.append(roles) or real(part, roles))
+    for _ in range(5):
+        assert get(app, "/officer/site/%s" % READ, **EVE)[0] == 200
+        stranger = {"SSL_CLIENT_S_DN": "CN=Mallory,DC=example,DC=org",
+                    "SSL_CLIENT_VERIFY": "SUCCESS"}
+        assert get(app, "/officer/", **stranger)[0] == 403  # a stranger's DN: no read either
+    assert len(reads) == 1
+    answer.write_bytes(contacts_answer({READ: [contact(
+        "Omar", "Ops", "omar@echo.example.org", "/DC=org/DC=example/OU=Echo/CN=Omar Ops",
+        "Site Administrator")]}))
+    assert run_cli(["--db", database_url, "sites", "contacts", "import", str(answer)])[0] == 0
+    assert get(app, "/officer/site/%s" % READ, **EVE)[0] == 403
+    assert len(reads) == 2

@@ -121,6 +121,9 @@ class SiteReaders(object):
         self.roles = list(roles)
         self.path = path
         self._by_user, self._by_dn = {}, {}
+        # (the newest contact import, {DN: [site]} of the contacts holding
+        # one of the roles): read again only when an import has come
+        self._by_role = (None, None)
         for entry in self.entries:
             if is_dn(entry.identity):
                 self._by_dn.setdefault(normalise_dn(entry.identity), []).append(entry)
@@ -136,12 +139,26 @@ class SiteReaders(object):
         written = [entry.site for entry in self._by_dn.get(name, []) if name]
         written += [entry.site for entry in self._by_user.get(user, []) if user]
         if name and self.roles:
-            written += [found.site for found in store.contacts.holding(self.roles)
-                        if normalise_dn(found.certdn) == name]
+            written += self.role_sites(store).get(name, [])
         if not written:
             return None
         aliases = alias_map(store)
         return Scope([aliases.get(site_key(site), site) for site in written])
+
+    def role_sites(self, store):
+        """{normalised DN: [site]} of the contacts holding one of the
+        roles, as the newest contact import left them: one small query a
+        request, the contacts read and their DNs parsed only after an
+        import."""
+        latest = store.contacts.latest_import()
+        kept, by_dn = self._by_role
+        if by_dn is None or kept != latest:
+            by_dn = {}
+            for found in store.contacts.holding(self.roles):
+                by_dn.setdefault(normalise_dn(found.certdn), []).append(found.site)
+            by_dn.pop((), None)  # (a DN that cannot be read names nobody)
+            self._by_role = (latest, by_dn)
+        return by_dn
 
     def listed(self, store, allow, site=None):
         """[Reader]: the team (`allow`: [officer] allow) reading every site,

@@ -36,6 +36,9 @@ class ContactSQL(object):
     INSERT_SITE_CSIRT = "INSERT INTO site_csirts (site, email, import_id) VALUES ({p}, {p}, {p})"
     SELECT_SITE_CSIRT = ("SELECT " + ", ".join(StoredCSIRT._fields)
                          + " FROM site_csirts WHERE site = {p}")
+    # the newest import: what the contacts are now (readers by role keep
+    # what they read of them until it changes)
+    SELECT_LATEST_CONTACT_IMPORT = "SELECT MAX(id) FROM contact_imports"
     # the contacts that name a certificate DN: who may read a site by role
     SELECT_CONTACTS_WITH_DN = ("SELECT " + ", ".join(StoredContact._fields)
                                + " FROM site_contacts WHERE certdn IS NOT NULL ORDER BY id")
@@ -100,6 +103,12 @@ class ContactStore(Part):
                                 [Contact(found.role, found.forename, found.surname,
                                          found.email, found.certdn) for found in stored])
         return self.db.transaction(work, write=False)
+
+    def latest_import(self):
+        """The id of the newest import (None before the first): the
+        contacts change only with an import."""
+        row = self.db.read_one(self.statements.SELECT_LATEST_CONTACT_IMPORT, ())
+        return row[0] if row else None
 
     def holding(self, roles):
         """[StoredContact] of every site's contacts that hold one of these
