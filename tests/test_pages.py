@@ -761,3 +761,19 @@ def test_the_campaign_pages(app):
     assert [row[1:3] for row in table_rows(body, "notices")] == [["T2_D", "notice"]]
     status, _, body = get(app, "/officer/campaign/nope", **OFFICER)
     assert status == 404 and "unknown campaign" in body
+
+
+def test_a_summary_looks_for_no_silent_host(app, monkeypatch):
+    """The overview with a baseline (HTML and JSON) shows each site's
+    share, no host: the silent hosts compare marks are not read for it;
+    the baseline page, which lists the hosts behind, reads them once."""
+    from wlcg_collector.db.fleet import FleetQueries
+    asked = []
+    real = FleetQueries.silent_since
+    monkeypatch.setattr(FleetQueries, "silent_since",
+                        lambda part, *args, **kw: asked.append(args) or real(part, *args, **kw))
+    for query in ("baseline=osg", "baseline=osg&format=json"):
+        assert get(app, "/officer/", query, **OFFICER)[0] == 200
+    assert asked == []
+    assert get(app, "/officer/baseline/osg", **OFFICER)[0] == 200
+    assert len(asked) == 1

@@ -228,7 +228,7 @@ class JsonPages(object):
         if args.get("baseline"):
             _, requirements = self.requirements(args["baseline"])
             data["compliance"] = json_rows(*summary_rows(self.store, self.compliance(
-                requirements, None, scope.sites)))
+                requirements, None, scope.sites, marked=False)))
         return data
 
     def site_json(self, scope, site, args):

@@ -335,7 +335,7 @@ class OfficerPages(page_json.JsonPages):
         caveats = []
         if baseline:
             _, requirements = self.requirements(baseline)
-            answer = self.answer(requirements, None, scope.sites, scope.sites)
+            answer = self.answer(requirements, None, scope.sites, scope.sites, marked=False)
             caveats = answer.caveats
             # (a site as the overview spells it: hosts of the same site
             # spelt in another case are a site of their own in compare)
@@ -376,17 +376,20 @@ class OfficerPages(page_json.JsonPages):
                 "unknown": unknown_sites, "without_reports": without_reports,
                 "listed": bool(site_rows)}
 
-    def compliance(self, requirements, at=None, site=None):
+    def compliance(self, requirements, at=None, site=None, marked=True):
         """compare's Compliance for the question (compliance_cache decides
-        how it is worked out); its warnings go to the error log."""
-        return self.answer(requirements, at, site).compliance
+        how it is worked out); its warnings go to the error log. Not
+        `marked`: its silent hosts are not looked for (a summary shows
+        none of them)."""
+        return self.answer(requirements, at, site, marked=marked).compliance
 
-    def answer(self, requirements, at=None, site=None, visible=None):
+    def answer(self, requirements, at=None, site=None, visible=None, marked=True):
         """compare's ComplianceAnswer: its warnings go to the error log, its
         caveats (naming the systems of the `visible` sites only) to the
-        page."""
-        answer = compliance_cache.compliance_answer(self.store, requirements, at, site,
-                                                    self.keeper, visible, self.stale_days)
+        page; its hosts silent longer than stale_days marked, if `marked`."""
+        answer = compliance_cache.compliance_answer(
+            self.store, requirements, at, site, self.keeper, visible,
+            self.stale_days if marked else None)
         for warning in answer.warnings:
             sys.stderr.write("wlcg-collector: warning: %s\n" % warning)
         return answer
