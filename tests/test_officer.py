@@ -373,7 +373,9 @@ def test_a_retired_baseline_keeps_its_revisions_and_leaves_every_choice(store, t
     assert run(store, "baseline", "delete", "wlgc")[2] == \
         "wlcg-collector: unknown baseline 'wlgc': did you mean wlcg?\n"
     assert run(store, "baseline", "keep")[1].startswith("wlcg: ")
-    assert run(store, "baseline", "keep", "osg")[0] == 1
+    assert run(store, "baseline", "keep", "osg") == (
+        1, "", "wlcg-collector: retired baseline(s): osg (baseline delete; baseline add brings "
+               "one back)\n")
     # the pages: no longer among the choices; its revisions still shown
     config = write_config(tmp_path / "collector.conf", store.db.dialect.describe(),
                           [collector_keys])

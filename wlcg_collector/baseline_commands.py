@@ -149,6 +149,10 @@ def baseline_keep(args):
     store = store_of(args, read=True)
     infos = sorted(store.baselines.latest(), key=lambda info: (-info.created, info.name))
     unknown = set(args.names) - {info.name for info in infos}
+    retired = sorted(unknown & {info.name for info in store.baselines.latest(retired=True)})
+    if retired:  # (nothing of theirs is kept: compare names one of its revisions)
+        raise CommandError("retired baseline(s): %s (baseline delete; baseline add brings one "
+                           "back)" % ", ".join(retired))
     if unknown:
         stored = sorted(info.name for info in infos)
         meant = {name: closest_names(name, stored) for name in unknown}
