@@ -1018,6 +1018,10 @@ def test_a_scope_no_system_matches_is_a_warning(shared_fleet, tmp_path):
     assert err == "wlcg-collector: warning: %s:2: %s" % (path, warning)
     code, out, err = run(shared_fleet, "compare", "alma", "--summary")
     assert code == 0 and err == "wlcg-collector: warning: alma:2: " + warning
+    # adoption of the line with --baseline: the same warning
+    code, out, err = run(shared_fleet, "adoption", "xrootd", "--baseline", "alma", "--from",
+                         date(3), "--to", date(4))
+    assert code == 0 and err == "wlcg-collector: warning: alma:2: " + warning, err
 
 
 def test_a_requirement_without_the_epoch_its_builds_carry_is_a_warning(shared_fleet, tmp_path):

@@ -12,11 +12,10 @@ import signal
 import sys
 import time
 
-from . import (__version__, analysis, baseline_commands, campaign_commands, crypto, devserver,
-               reader_commands, site_commands, trust, trust_commands)
+from . import (__version__, analysis, baseline_commands, campaign_commands, compliance_cache,
+               crypto, devserver, reader_commands, site_commands, trust, trust_commands)
 from .advisories import commands as advisory_commands
 from .advisories import tag_commands
-from .baseline_checks import epoch_traps
 from .baselines import BaselineError
 from .config import ConfigError, check_key_pairs
 from .dates import format_day, format_days, format_time
@@ -432,8 +431,10 @@ def cmd_adoption(args):
     site = site_of(store, args)
     seen = set()
     days = analysis.adoption(store, requirements, first, last, site, seen)
-    baseline_commands.warn(epoch_traps(requirements, {requirements[0].name: seen}),
-                           args.baseline)
+    # (a [system: ...] of the baseline's line matching no system, and an
+    # epoch trap: the warnings baseline add and compare give)
+    baseline_commands.warn(compliance_cache.caveats_of(
+        store, requirements, {requirements[0].name: seen}), args.baseline)
     if args.plot:
         draw_plot(args.plot, plot_adoption, days, requirements[0].text)
     emit(adoption_rows(days), analysis.ADOPTION_COLUMNS, args.format)
