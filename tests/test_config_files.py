@@ -208,3 +208,21 @@ def test_the_reporter_reads_a_non_ascii_config_under_cron_s_ascii_locale(tmp_pat
         {"PATH": "/usr/bin:/bin", "HOME": str(home)})
     assert code == 0 and errors == "", errors
     assert b"\nsite: T2_X\n" in out
+
+
+def test_the_shipped_config_reads_and_names_every_section(tmp_path):
+    """conf/collector.conf as the RPM installs it reads without error, and
+    shows each section an operator sets ([officer] and [metrics] too),
+    their settings commented out (the defaults)."""
+    shipped = os.path.join(ROOT, "conf", "collector.conf")
+    with open(shipped, encoding="utf-8") as handle:
+        text = handle.read()
+    for section in ("[collector]", "[officer]", "[metrics]", "[sites]", "[advisories]"):
+        assert "\n%s\n" % section in "\n" + text, section
+    for setting in ("#allow = ", "#stale_days = ", "#site_readers = ", "#site_reader_roles = "):
+        assert setting in text, setting
+    copy = tmp_path / "collector.conf"
+    copy.write_text(text, encoding="utf-8")
+    os.chmod(str(copy), 0o600)
+    config = load_config(str(copy))
+    assert config.officer_allow == [] and config.stale_days == 7
