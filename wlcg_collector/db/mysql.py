@@ -45,9 +45,18 @@ class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
                          "AND BINARY site <> {p}")
     INSERT_SITE_KEY = ("INSERT INTO site_keys (site, fingerprint, pinned_at, pinned_by) "
                        "VALUES ({p}, {p}, {p}, {p}) ON DUPLICATE KEY UPDATE site = site")
-    # quotas.py's rows, made when missing (then counted by the shared UPDATEs)
-    INSERT_QUOTA_USAGE = ("INSERT INTO quota_usage (scope, name, day, reports, new_rows) "
-                          "VALUES ({p}, {p}, {p}, 0, 0) ON DUPLICATE KEY UPDATE day = day")
+    # quotas.py's rows of a changed report, (scope, name, day, reports,
+    # new_rows) each, made or added to in one statement: a row of an
+    # earlier day starts again at 0 (the day is set last: MySQL's
+    # assignments see the ones before them). The rows are locked in the
+    # order given.
+    COUNT_QUOTA_USAGE = ("INSERT INTO quota_usage (scope, name, day, reports, new_rows) "
+                         "VALUES {rows} ON DUPLICATE KEY UPDATE "
+                         "reports = CASE WHEN day = VALUES(day) THEN reports ELSE 0 END "
+                         "+ VALUES(reports), "
+                         "new_rows = CASE WHEN day = VALUES(day) THEN new_rows ELSE 0 END "
+                         "+ VALUES(new_rows), "
+                         "day = VALUES(day)")
     INSERT_QUOTA_EVENT = ("INSERT INTO quota_events (day, setting, site, host, sender, refused, "
                           "first_at, last_at) VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p}) "
                           "ON DUPLICATE KEY UPDATE refused = refused")

@@ -272,9 +272,10 @@ class Quotas(Part):
         so two collectors cannot both take the last place."""
         today = day_of(pending.received)
         keys = usage_keys(host_id, site, pending.sender, proven)
-        for scope, name in keys:
-            cursor.execute(self.sql.INSERT_QUOTA_USAGE, (scope, name, today))
-            cursor.execute(self.sql.ADD_QUOTA_USAGE, (today, today, opened, today, scope, name))
+        marks = "(%s)" % self.db.marks(5)
+        cursor.execute(self.sql.COUNT_QUOTA_USAGE.format(rows=", ".join([marks] * len(keys))),
+                       [value for scope, name in keys for value in (scope, name, today, 1,
+                                                                    opened)])
         usage = self._read_usage(cursor, keys)
         # (the report is counted already: compare without it)
         before = {key: (day, done - 1, rows - opened) for key, (day, done, rows) in

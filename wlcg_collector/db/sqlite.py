@@ -46,9 +46,16 @@ class SQLiteSQL(SharedSQL, TagSQL, MetricsSQL):
                          "AND site <> {p} COLLATE BINARY")
     INSERT_SITE_KEY = ("INSERT OR IGNORE INTO site_keys (site, fingerprint, pinned_at, pinned_by) "
                        "VALUES ({p}, {p}, {p}, {p})")
-    # quotas.py's rows, made when missing (then counted by the shared UPDATEs)
-    INSERT_QUOTA_USAGE = ("INSERT OR IGNORE INTO quota_usage (scope, name, day, reports, "
-                          "new_rows) VALUES ({p}, {p}, {p}, 0, 0)")
+    # quotas.py's rows of a changed report, (scope, name, day, reports,
+    # new_rows) each, made or added to in one statement: a row of an
+    # earlier day starts again at 0 (an upsert, as COUNT_INGEST)
+    COUNT_QUOTA_USAGE = ("INSERT INTO quota_usage (scope, name, day, reports, new_rows) "
+                         "VALUES {rows} ON CONFLICT (scope, name) DO UPDATE SET "
+                         "reports = CASE WHEN day = excluded.day THEN reports ELSE 0 END "
+                         "+ excluded.reports, "
+                         "new_rows = CASE WHEN day = excluded.day THEN new_rows ELSE 0 END "
+                         "+ excluded.new_rows, "
+                         "day = excluded.day")
     INSERT_QUOTA_EVENT = ("INSERT OR IGNORE INTO quota_events (day, setting, site, host, "
                           "sender, refused, first_at, last_at) "
                           "VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p})")

@@ -146,15 +146,11 @@ class SharedSQL(object):
         "(SELECT COALESCE(SUM(bytes), 0) FROM quarantine WHERE sender = {p}), "
         "(SELECT COUNT(*) FROM quarantine), (SELECT COALESCE(SUM(bytes), 0) FROM quarantine)")
     # the per-day bounds on changes (quotas.py): a row per host, sender and
-    # site, of the day it counts; a row of an earlier day starts again at 0
-    # (the day is set last: MySQL's assignments see the ones before them)
+    # site, of the day it counts, all of a report's read at once (each
+    # dialect's COUNT_QUOTA_USAGE adds to them)
     SELECT_QUOTA_USAGE = ("SELECT scope, name, day, reports, new_rows FROM quota_usage "
                           "WHERE (scope = {p} AND name = {p}) OR (scope = {p} AND name = {p}) "
                           "OR (scope = {p} AND name = {p})")
-    ADD_QUOTA_USAGE = ("UPDATE quota_usage SET "
-                       "reports = CASE WHEN day = {p} THEN reports ELSE 0 END + 1, "
-                       "new_rows = CASE WHEN day = {p} THEN new_rows ELSE 0 END + {p}, "
-                       "day = {p} WHERE scope = {p} AND name = {p}")
     # the refusals, a row a day, setting, site, host and sender
     ADD_QUOTA_EVENT = ("UPDATE quota_events SET refused = refused + 1, last_at = {p} "
                        "WHERE day = {p} AND setting = {p} AND site = {p} AND host = {p} "

@@ -1,0 +1,60 @@
+"""A changed report's bookkeeping of the per-day bounds (quotas.py) is a
+few statements whatever the scopes it counts on: one read of its host's,
+sender's and site's rows before the work, one statement that counts the
+report on all of them, and one read of what they hold then."""
+
+from helpers import make_report
+from test_first_report_statements import spy_statements
+from wlcg_collector.report import parse_report
+from wlcg_collector.statuses import CHANGED
+
+T0 = 1767225600
+DAY = 86400
+PACKAGES = 500
+# the read before the work, the count, the read after it
+QUOTA_STATEMENTS = 3
+# the whole changed report, the quotas' among them (13 on both back ends)
+BOUND = 13
+
+
+def packages(version=0):
+    # 1 % of the packages change from one version to the next
+    return [("pkg-%04d" % i, "0:1.%d-%d.el9" % (i, version if i < PACKAGES // 100 else 0),
+             "x86_64") for i in range(PACKAGES)]
+
+
+def send(store, version, at, host="wn01.example.org"):
+    report = parse_report(make_report("T2_TEST", host, packages(version), ts=at))
+    return store.writer.store_report(report, at + 60, "192.0.2.1")
+
+
+def usage(store):
+    return sorted(store.db.read("SELECT scope, day, reports, new_rows FROM quota_usage"))
+
+
+def test_a_changed_report_counts_its_quotas_in_a_few_statements(store, monkeypatch):
+    assert send(store, 0, T0).outcome == CHANGED
+    sent = spy_statements(store, monkeypatch)
+    assert send(store, 1, T0 + 3600).outcome == CHANGED
+    quota = [s for s in sent if "quota_usage" in s]
+    assert len(quota) == QUOTA_STATEMENTS, quota
+    assert len(sent) <= BOUND, sent
+    opened = PACKAGES // 100
+    assert usage(store) == [("host", T0, 1, opened), ("sender", T0, 1, opened),
+                            ("site", T0, 1, opened)]
+
+
+def test_the_count_adds_to_the_days_rows_and_starts_again_the_next_day(store):
+    opened = PACKAGES // 100
+    assert send(store, 0, T0).outcome == CHANGED
+    assert send(store, 1, T0 + 3600).outcome == CHANGED
+    assert send(store, 2, T0 + 7200).outcome == CHANGED
+    assert send(store, 0, T0 + 3600, host="wn02.example.org").outcome == CHANGED
+    assert send(store, 1, T0 + 7200, host="wn02.example.org").outcome == CHANGED
+    rows = usage(store)
+    assert rows == sorted([("host", T0, 2, 2 * opened), ("host", T0, 1, opened),
+                           ("sender", T0, 3, 3 * opened), ("site", T0, 3, 3 * opened)])
+    assert send(store, 3, T0 + DAY + 3600).outcome == CHANGED
+    rows = usage(store)
+    assert ("host", T0 + DAY, 1, opened) in rows
+    assert ("sender", T0 + DAY, 1, opened) in rows and ("site", T0 + DAY, 1, opened) in rows
