@@ -11,7 +11,7 @@ import pytest
 
 from helpers import wsgi_call, write_config
 from test_officer import DAY, T0, date, store_advisory, store_fleet
-from wlcg_collector import create_app, pages, plot
+from wlcg_collector import create_app, drawing, plot
 from wlcg_collector.advisories.exposure import ExposureDay
 from wlcg_collector.analysis import AdoptionDay
 
@@ -102,7 +102,7 @@ def polyline(points):
 
 
 def test_page_chart_changes_in_steps():
-    drawn = pages.line_chart(EXPOSURE, ("hosts", "sites"))
+    drawn = drawing.line_chart(EXPOSURE, ("hosts", "sites"))
     for key in ("hosts", "sites"):
         line = polyline(drawn["lines"][key])
         assert_steps(line)
@@ -111,7 +111,7 @@ def test_page_chart_changes_in_steps():
         [(x, up)] = changes(line)
         assert not up and x == days[2][0]
         assert days[1][1] < days[2][1] == days[3][1]
-    drawn = pages.chart(ADOPTION)
+    drawn = drawing.chart(ADOPTION)
     for key in ("ok", "behind"):
         line = polyline(drawn[key])
         assert_steps(line)

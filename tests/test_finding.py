@@ -14,7 +14,7 @@ from test_officer import BASELINE, DAY, T0, store_advisory, store_fleet
 from test_pages import DN_2253, get, table_rows
 from wlcg_collector import create_app
 from wlcg_collector.db import open_store
-from wlcg_collector.pages import compliance_band
+from wlcg_collector.drawing import compliance_band
 from wlcg_collector.report import parse_report
 
 TEAM = {"SSL_CLIENT_S_DN": DN_2253, "SSL_CLIENT_VERIFY": "SUCCESS"}

@@ -53,6 +53,7 @@ from .baseline_checks import epoch_traps
 from .baselines import BaselineError
 from .campaigns import CampaignError
 from .dates import DAY, format_day, format_time, parse_date
+from .drawing import chart, compliance_band, line_chart
 from .db import StoreError, StoreUnavailable, UnknownHost
 from .db.errors import UnknownName
 from .history import changes
@@ -71,9 +72,6 @@ SECURITY_HEADERS = [("Content-Security-Policy", CSP), ("X-Content-Type-Options",
 SORT_KEYS = ("site", "tier", "country", "hosts", "last_report", "silent", "compliance")
 # the baseline page's summary columns (analysis.SiteCompliance)
 SUMMARY_SORT_KEYS = ("site", "hosts", "applicable", "behind", "compliant")
-# compliance bands, the lowest share (percent) of each: the CSS paints each
-# its own shade, so that 98 % does not look like 0 % (below the last: "low")
-COMPLIANCE_BANDS = ((100, "full"), (95, "high"), (80, "fair"), (50, "poor"))
 TIMELINE_LIMIT = 200
 # a site's page shows the reports its quotas refused in this many UTC days
 QUOTA_DAYS = 7
@@ -564,16 +562,6 @@ def sorted_rows(rows, sort, descending):
     return known + [r for r in rows if r[sort] is None]
 
 
-def compliance_band(share):
-    """The CSS class of a compliance share (percent; None: n/a, neutral)."""
-    if share is None:
-        return "band-na"
-    for lowest, name in COMPLIANCE_BANDS:
-        if share >= lowest:
-            return "band-" + name
-    return "band-low"
-
-
 def unknown_line(exc, scope):
     """What a page says of a name that names nothing: to the team, with
     the closest names there are (as the command line says it); to a site
@@ -582,44 +570,3 @@ def unknown_line(exc, scope):
     if scope.team and isinstance(exc, UnknownName):
         return exc.line()
     return str(exc)
-
-
-def chart(rows):
-    """Polylines of hosts meeting / behind (analysis.AdoptionDay rows)."""
-    drawn = line_chart(rows, ("hosts_ok", "hosts_behind"))
-    drawn.update(ok=drawn["lines"]["hosts_ok"], behind=drawn["lines"]["hosts_behind"])
-    return drawn
-
-
-def line_chart(rows, keys, width=760, height=300, margin=40):
-    """Polylines of the `keys` of day rows (records with .day), in SVG
-    coordinates (the template draws them: no script, no inline style),
-    drawn as steps."""
-    top = max([1] + [max(getattr(r, key) for key in keys) for r in rows])
-    count = max(1, len(rows) - 1)
-
-    def points(key):
-        return step_points([(margin + i * (width - 2 * margin) / count,
-                             height - margin - getattr(r, key) * (height - 2 * margin) / top)
-                            for i, r in enumerate(rows)])
-
-    ticks = [{"y": height - margin - v * (height - 2 * margin) / top, "label": v}
-             for v in sorted({0, top // 2, top})]
-    labels = [{"x": margin + i * (width - 2 * margin) / count, "label": format_day(r.day)}
-              for i, r in enumerate(rows) if i in (0, len(rows) - 1) or
-              (len(rows) > 2 and i == len(rows) // 2)]
-    return {"width": width, "height": height, "margin": margin, "ticks": ticks,
-            "labels": labels, "lines": {key: points(key) for key in keys}}
-
-
-def step_points(corners):
-    """SVG points of a line through (x, y) corners as steps: a count holds
-    until the next day's x, then the line goes straight up or down (a
-    diagonal would read as hosts changing gradually between two days).
-    Corner i is point 2i."""
-    drawn = []
-    for i, (x, y) in enumerate(corners):
-        if i:
-            drawn.append((x, corners[i - 1][1]))
-        drawn.append((x, y))
-    return " ".join("%.1f,%.1f" % xy for xy in drawn)
