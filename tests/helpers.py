@@ -53,13 +53,37 @@ def run_reporter(args, home, env_extra=None, input_bytes=None, timeout=120, pyth
 
 # ---------------------------------------------------------------- openssl
 
+# RSA keys made once (tests/keys/README): making a key is openssl's CPU,
+# not what a test checks; a process takes each at most once
+KEY_POOL = os.path.join(ROOT, "tests", "keys")
+_pool_taken = [0]
+
+
+def new_rsa_key(path):
+    """An RSA-2048 private key at `path` (0600): the next of the pool's,
+    or made now when the pool is used up or absent (an sdist has none)."""
+    index = _pool_taken[0]
+    _pool_taken[0] += 1
+    pooled = os.path.join(KEY_POOL, "rsa2048-%02d.key" % index)
+    if os.path.exists(pooled):
+        with open(pooled, "rb") as handle:
+            pem = handle.read()
+    else:
+        pem = subprocess.run([OPENSSL, "genpkey", "-quiet", "-algorithm", "RSA", "-pkeyopt",
+                              "rsa_keygen_bits:2048"], check=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL).stdout
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        handle.write(pem)
+    return path
+
+
 def make_key_pair(directory, cn="wlcg-collector-test"):
     """A throwaway RSA key and self-signed certificate; returns (key, cert)."""
     os.makedirs(str(directory), exist_ok=True)
-    key = os.path.join(str(directory), "collector.key")
+    key = new_rsa_key(os.path.join(str(directory), "collector.key"))
     cert = os.path.join(str(directory), "collector.pem")
-    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=" + cn],
+    subprocess.run([OPENSSL, "req", "-x509", "-new", "-key", key, "-out", cert, "-days", "2",
+                    "-subj", "/CN=" + cn],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.chmod(key, 0o600)
     return key, cert
@@ -111,11 +135,13 @@ def make_tls_server_files(directory):
     d = str(directory)
     os.makedirs(d, exist_ok=True)
     ca_key, ca_cert = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
-    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key,
+    new_rsa_key(ca_key)
+    subprocess.run([OPENSSL, "req", "-x509", "-new", "-key", ca_key,
                     "-out", ca_cert, "-days", "2", "-subj", "/CN=Test Grid CA"],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     key, csr, cert = (os.path.join(d, n) for n in ("server.key", "server.csr", "server.pem"))
-    subprocess.run([OPENSSL, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+    new_rsa_key(key)
+    subprocess.run([OPENSSL, "req", "-new", "-key", key,
                     "-out", csr, "-subj", "/CN=127.0.0.1"],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ext = os.path.join(d, "san.ext")

@@ -24,7 +24,8 @@ import urllib.request
 import pytest
 
 from helpers import (ROOT, ScratchMySQL, collector_command, installed_dpkg_packages,
-                     make_report, mysql_available, run_reporter, write_config)
+                     make_report, mysql_available, new_rsa_key, run_reporter,
+                     write_config)
 
 APACHE = shutil.which("apache2", path="/usr/sbin:/usr/bin") or shutil.which(
     "httpd", path="/usr/sbin:/usr/bin")
@@ -380,7 +381,8 @@ def client_certificate(directory, name, subject, ca_cert, ca_key):
     read as UTF-8, as grid CAs write names with accents."""
     key, csr, cert = (os.path.join(directory, name + suffix) for suffix in (".key", ".csr",
                                                                             ".pem"))
-    subprocess.run(["openssl", "req", "-utf8", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+    new_rsa_key(key)
+    subprocess.run(["openssl", "req", "-utf8", "-new", "-key", key,
                     "-out", csr, "-subj", subject], check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     ext = os.path.join(directory, name + ".ext")
