@@ -3,7 +3,8 @@
 sites (demo/sites.list, a plain site list), weeks of history, on SQLite.
 
     demo/grid.py [--dir DIR] [--hosts N] [--sites N] [--days N] [--seed N]
-                 [--end YYYY-MM-DD] [--jobs N] [--no-serve]
+                 [--end YYYY-MM-DD] [--jobs N] [--no-serve] [--packages DIR]
+                 [--keys DIR]
 
 Every report is a real one: each host is an image root (--root) holding a
 real package database, an rpm database written by `rpm --justdb` from
@@ -482,14 +483,23 @@ def ingest_after(previous, db, keys, files):
     return collector(db, keys, "ingest", *files, background=True)
 
 
-def build(directory, hosts, sites, days, seed, end, jobs, say=print, packages=None):
+def collector_keys(directory, keys=None):
+    """The directory of the collector's key pair: `keys` (made there when
+    it holds none) or the grid's own."""
+    keys = keys or os.path.join(directory, "keys")
+    if not all(os.path.exists(os.path.join(keys, name))
+               for name in ("collector.key", "collector.pem")):
+        collector(os.path.join(directory, "collector.db"), keys, "keygen", keys)
+    return keys
+
+
+def build(directory, hosts, sites, days, seed, end, jobs, say=print, packages=None, keys=None):
     began = time.time()
     plan = plan_grid(hosts, sites, days, seed, end)
     db = os.path.join(directory, "collector.db")
-    keys = os.path.join(directory, "keys")
     work = os.path.join(directory, "work")
     os.makedirs(os.path.join(work, "reports"))
-    collector(db, keys, "keygen", keys)
+    keys = collector_keys(directory, keys)
     collector(db, keys, "init-db")
     collector(db, keys, "sites", "import", SITES)
     rpmtop, bases = build_rpms(work, packages)
@@ -548,6 +558,10 @@ def main(argv=None):
                         help="keep the rpm packages and base databases built in DIR (yours "
                              "alone: what it holds is installed), and use them again when a "
                              "later build needs the same ones")
+    parser.add_argument("--keys", metavar="DIR",
+                        help="the collector's key pair in DIR (collector.key, collector.pem; "
+                             "made there when absent): a later build with the same DIR takes "
+                             "reports encrypted for the earlier one")
     args = parser.parse_args(argv)
     if args.hosts < 10 or args.days < 3 or args.sites < 3:
         parser.error("at least 10 hosts, 3 sites and 3 days")
@@ -556,9 +570,9 @@ def main(argv=None):
     os.makedirs(directory, exist_ok=True)
     if os.listdir(directory):
         parser.error("--dir %s is not empty" % directory)
+    keys = collector_keys(directory, args.keys)
     build(directory, args.hosts, args.sites, args.days, args.seed, end, args.jobs,
-          packages=args.packages)
-    keys = os.path.join(directory, "keys")
+          packages=args.packages, keys=keys)
     db = os.path.join(directory, "collector.db")
     print("grid: try  PYTHONPATH=%s %s -m wlcg_collector --db sqlite:///%s hosts"
           % (TOP, sys.executable, db))

@@ -58,13 +58,14 @@ GRID = ["--hosts", str(HOSTS), "--sites", str(SITES), "--days", str(DAYS), "--se
         "--jobs", "2"]
 
 
-def build_grid(directory, end, packages):
+def build_grid(directory, end, packages, keys=()):
     """demo/grid.py's small grid, built only (what `make demo-grid
     GRID_ARGS=--no-serve` runs), its rpm packages kept in (or taken from)
-    `packages`; its database URL."""
+    `packages`, with the collector keys in `keys` when given; its
+    database URL."""
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "demo", "grid.py"), "--no-serve",
                            "--dir", str(directory), "--end", end, "--packages",
-                           str(packages)] + GRID,
+                           str(packages)] + GRID + (["--keys", str(keys)] if keys else []),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300,
                           env=dict(os.environ, PYTHONPATH=ROOT))
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
@@ -85,9 +86,16 @@ def grid(tmp_path_factory):
     # (the second build takes the packages the first built: the same answers
     # from them show the kept packages are those a build makes)
     packages = tmp_path_factory.mktemp("packages")
-    first = build_grid(tmp_path_factory.mktemp("grid"), end, packages)
+    first_dir = tmp_path_factory.mktemp("grid")
+    first = build_grid(first_dir, end, packages)
     assert len(os.listdir(str(packages))) == 1
-    second = build_grid(tmp_path_factory.mktemp("grid"), end, packages)
+    # (and the first build's collector keys: a build that makes none)
+    keys = first_dir / "keys"
+    made = {name: keys.joinpath(name).read_bytes() for name in ("collector.key", "collector.pem")}
+    second_dir = tmp_path_factory.mktemp("grid")
+    second = build_grid(second_dir, end, packages, keys=keys)
+    assert not second_dir.joinpath("keys").exists()
+    assert made == {name: keys.joinpath(name).read_bytes() for name in made}
     sys.path.insert(0, os.path.join(ROOT, "demo"))
     try:
         import grid as builder
