@@ -295,9 +295,17 @@ def served_decisions(tmp_path_factory, collector_keys):
     yield from serve(directory, url, collector_keys)
 
 
-@pytest.fixture(scope="module")
-def decisions_browser(served_decisions, tmp_path_factory):
-    yield from chromium(served_decisions, tmp_path_factory)
+@pytest.fixture
+def decisions_browser(browser, served, served_decisions):
+    """The module's Chromium let in to the decisions' server (its token
+    link sets the cookie: both servers are 127.0.0.1, and a cookie does
+    not tell ports apart), then let in to the first server's again. One
+    browser started, not two (a Chromium's start is seconds of CPU)."""
+    base, token = served_decisions
+    browser.get("%s/officer/?token=%s" % (base, token))
+    yield browser
+    base, token = served
+    browser.get("%s/officer/?token=%s" % (base, token))
 
 
 def test_tags_and_exceptions_on_the_advisory_pages(decisions_browser, served_decisions):
