@@ -7,8 +7,6 @@ writers of one host serialise on its row (see the dialects' LOCK_HOST),
 never through a process-wide lock, so any number of collector processes
 may ingest at once."""
 
-from collections import ChainMap
-
 from .. import trust
 from ..limits import MAX_SENDER
 from ..statuses import (APPLIED, CHANGED, DUPLICATE, OLDER, QUARANTINED, REPLAYED,
@@ -484,13 +482,10 @@ class ReportWriter(Part):
         in this transaction (attempt.learned: by the reports before this
         one in a batch) are known too. Returns (intervals closed and
         opened, opened)."""
-        report, collected, learned = attempt.report, attempt.collected, attempt.learned
-        known = self.package_ids.table(report.packager)
-        if learned:
-            known = ChainMap(learned, known)
-        wanted = set(find_or_create_ids(self.dialect, cursor, known, report.packager,
-                                        report.packages, learned, report.sources,
-                                        attempt.created))
+        report, collected = attempt.report, attempt.collected
+        wanted = set(find_or_create_ids(
+            self.dialect, cursor, self.package_ids.table(report.packager), report.packager,
+            report.packages, attempt.learned, report.sources, attempt.created))
         current = set()
         if host.set_hash is not None:  # a host's first applied report finds nothing open
             cursor.execute(self.sql.SELECT_OPEN_PACKAGE_IDS, (host.id,))
