@@ -206,7 +206,7 @@ def test_dpkg_host(store):
 
 
 def test_init_schema_is_idempotent_and_checked(store):
-    assert store.schema.init() == (11, 11)
+    assert store.schema.init() == (12, 12)
     store.schema.check()
 
 

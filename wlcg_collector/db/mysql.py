@@ -34,6 +34,7 @@ class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
                    "ON DUPLICATE KEY UPDATE id = id")
     # the row lock that serialises the writers of one host
     LOCK_HOST = SharedSQL.PEEK_HOST + " FOR UPDATE"
+    LOCK_HOST_AND_SET = SharedSQL.PEEK_HOST_AND_SET + " FOR UPDATE"
     # the latest alias, not the transaction's snapshot; a rename or merge
     # that has not yet written it waits for this report to commit
     LOCK_SITE_ALIAS = SharedSQL.SELECT_SITE_ALIAS + " LOCK IN SHARE MODE"

@@ -37,6 +37,7 @@ class SQLiteSQL(SharedSQL, TagSQL, MetricsSQL):
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p})")
     # BEGIN IMMEDIATE already holds the database write lock: a plain read
     LOCK_HOST = SharedSQL.PEEK_HOST
+    LOCK_HOST_AND_SET = SharedSQL.PEEK_HOST_AND_SET
     # BEGIN IMMEDIATE holds the write lock: a plain read
     LOCK_SITE_HOSTS = SharedSQL.SELECT_SITE_HOSTS
     LOCK_SITE_ALIAS = SharedSQL.SELECT_SITE_ALIAS

@@ -68,10 +68,15 @@ class SharedSQL(object):
 
     # a host's row as the writer needs it; the dialects' LOCK_HOST reads it
     # under the lock that serialises the host's writers, resolve_first without
+    # (has_set, open_ids: the host's row of host_sets, read by the
+    # dialects' LOCK_HOST_AND_SET only: whether it has one, and its value
+    # unless the report's block is the host's stored one)
     class HostState(namedtuple("HostState", "id set_hash last_report first_report trust "
                                "key_fingerprint signed_ts last_received block_hash "
-                               "package_count facts_hash")):
-        """A row of PEEK_HOST or LOCK_HOST, its hashes and key as bytes."""
+                               "package_count facts_hash has_set open_ids",
+                               defaults=(False, None))):
+        """A row of PEEK_HOST, LOCK_HOST or LOCK_HOST_AND_SET, its hashes
+        and key as bytes."""
         __slots__ = ()
 
         @classmethod
@@ -80,11 +85,35 @@ class SharedSQL(object):
             if row is None:
                 return None
             (host_id, set_hash, last_report, first_report, trust, key, signed_ts, last_received,
-             block_hash, package_count, facts_hash) = row
+             block_hash, package_count, facts_hash) = row[:11]
+            has_set, open_ids = (row[11] is not None, row[12]) if len(row) > 11 else (False, None)
             return cls(host_id, _blob(set_hash), last_report, first_report, trust, _blob(key),
                        signed_ts, last_received, _blob(block_hash), package_count,
-                       _blob(facts_hash))
-    PEEK_HOST = _select(HostState, "FROM hosts WHERE site = {p} AND name = {p}")
+                       _blob(facts_hash), has_set, open_ids)
+    host_state_columns = HostState._fields[:11]
+    PEEK_HOST = ("SELECT " + ", ".join(host_state_columns) +
+                 " FROM hosts WHERE site = {p} AND name = {p}")
+    # the same with the host's open set (open_sets.py), unless the report's
+    # block (the first parameter) is the host's stored one: an unchanged
+    # report does not carry it
+    PEEK_HOST_AND_SET = (
+        "SELECT " + ", ".join("h." + column for column in host_state_columns) +
+        ", s.host_id, CASE WHEN h.block_hash = {p} THEN NULL ELSE s.ids END "
+        "FROM hosts h LEFT JOIN host_sets s ON s.host_id = h.id "
+        "WHERE h.site = {p} AND h.name = {p}")
+    # each host's open set (open_sets.py): written with the intervals
+    UPDATE_HOST_SET = "UPDATE host_sets SET ids = {p} WHERE host_id = {p}"
+    # (REPLACE INTO: the same words in SQLite and MySQL)
+    REPLACE_HOST_SET = "REPLACE INTO host_sets (host_id, ids) VALUES ({p}, {p})"
+    INSERT_HOST_SET = "INSERT INTO host_sets (host_id, ids) VALUES ({p}, {p})"
+    DELETE_HOST_SET = "DELETE FROM host_sets WHERE host_id = {p}"
+    # the open sets of a range of host ids, made again from their intervals
+    SELECT_OPEN_SETS_BETWEEN = ("SELECT host_id, GROUP_CONCAT(package_id) FROM installs "
+                                "WHERE host_id >= {p} AND host_id <= {p} AND removed IS NULL "
+                                "GROUP BY host_id")
+    DELETE_HOST_SETS_BETWEEN = "DELETE FROM host_sets WHERE host_id >= {p} AND host_id <= {p}"
+    SELECT_HOST_ID_RANGE = "SELECT MIN(id), MAX(id) FROM hosts"
+    SELECT_HOST_SETS = "SELECT host_id, ids FROM host_sets"
 
     # where a site name leads now, read again before a new host is made
     # under it; the dialects' LOCK_SITE_ALIAS holds it until the commit

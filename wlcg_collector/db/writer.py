@@ -11,10 +11,11 @@ from .. import trust
 from ..limits import MAX_SENDER
 from ..statuses import (APPLIED, CHANGED, DUPLICATE, OLDER, QUARANTINED, REPLAYED,
                         UNCHANGED)
-from .database import Part, chunks, split_ids
+from .database import Part, chunks
 from ..report import ReportError, facts_hash
 from .errors import DuplicateRow, QuotaExceeded, ReadAgain, StoreError
 from .memory import release_memory
+from .open_sets import pack, read_open_ids, unpack
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
 from .quotas import DEFAULT_LIMITS, Limits, proves_sender
@@ -292,7 +293,7 @@ class ReportWriter(Part):
         was done: one query less for every report that is not a retry.)"""
         site = self.sites.resolve_site(cursor, attempt.report.site, attempt.pending.received,
                                        attempt.accept)
-        found = self._find_host(cursor, self.sql.LOCK_HOST, site.site, attempt)
+        found = self._find_host(cursor, self.sql.LOCK_HOST_AND_SET, site.site, attempt)
         decision = self._decide(attempt, found, site.unknown)
         if decision.action == trust.QUARANTINE:
             result = self._quarantine(cursor, attempt, site.site, decision)
@@ -304,8 +305,12 @@ class ReportWriter(Part):
 
     def _find_host(self, cursor, statement, site, attempt):
         """The HostFound of the report's host at `site`, read with
-        `statement` (PEEK_HOST, or LOCK_HOST under the host's lock)."""
-        cursor.execute(statement, (site, attempt.report.host))
+        `statement` (PEEK_HOST, or LOCK_HOST_AND_SET under the host's lock,
+        with its open set unless the report's block is its stored one)."""
+        if statement is self.sql.LOCK_HOST_AND_SET:
+            cursor.execute(statement, (attempt.report.block_hash, site, attempt.report.host))
+        else:
+            cursor.execute(statement, (site, attempt.report.host))
         row = HostState.of(cursor.fetchone())
         site_pin, site_has_hosts = None, False
         if attempt.signer is not None and attempt.signer.kind == trust.SITE_KEY:
@@ -478,18 +483,23 @@ class ReportWriter(Part):
 
     def _apply_changes(self, cursor, host, attempt):
         """Close the intervals of the packages gone, open those of the new
-        ones; the sets compare as package ids. The ids found or made earlier
-        in this transaction (attempt.learned: by the reports before this
-        one in a batch) are known too. Returns (intervals closed and
-        opened, opened)."""
-        report, collected = attempt.report, attempt.collected
+        ones, and write the host's open set (open_sets.py); the sets
+        compare as package ids, the host's as its stored open set (read
+        with its row: its open intervals are not read). The ids found or
+        made earlier in this transaction (attempt.learned: by the reports
+        before this one in a batch) are known too. Returns (intervals
+        closed and opened, opened)."""
+        report, collected, sql = attempt.report, attempt.collected, self.sql
         wanted = set(find_or_create_ids(
             self.dialect, cursor, self.package_ids.table(report.packager), report.packager,
             report.packages, attempt.learned, report.sources, attempt.created))
-        current = set()
-        if host.set_hash is not None:  # a host's first applied report finds nothing open
-            cursor.execute(self.sql.SELECT_OPEN_PACKAGE_IDS, (host.id,))
-            current = split_ids(cursor.fetchone()[0])
+        if host.open_ids is not None:
+            current = set(unpack(host.open_ids))
+        elif host.has_set or host.set_hash is not None:
+            # no open set stored (or not read): the open intervals, once
+            current = read_open_ids(sql, cursor, host.id)
+        else:  # a host's first applied report finds nothing open
+            current = set()
         gone = sorted(current - wanted)
         new = sorted(wanted - current)  # in key order: the rows go in one after another
         for chunk in chunks(gone):
@@ -497,10 +507,14 @@ class ReportWriter(Part):
             if collected <= host.last_report:
                 # opened by a report of this same time: an interval that would
                 # end where it began never existed
-                cursor.execute(self.sql.DELETE_OPENED_SINCE.format(marks=marks),
+                cursor.execute(sql.DELETE_OPENED_SINCE.format(marks=marks),
                                [host.id, collected] + chunk)
-            cursor.execute(self.sql.CLOSE_INSTALLS.format(marks=marks),
+            cursor.execute(sql.CLOSE_INSTALLS.format(marks=marks),
                            [collected, host.id] + chunk)
         if new:
             self.dialect.insert_installs(cursor, host.id, new, collected)
+        if host.has_set:
+            cursor.execute(sql.UPDATE_HOST_SET, (pack(wanted), host.id))
+        else:
+            cursor.execute(sql.REPLACE_HOST_SET, (host.id, pack(wanted)))
         return len(gone) + len(new), len(new)
