@@ -78,6 +78,9 @@ class ReportWriter(Part):
         self.quotas = quotas
         self.package_ids = PackageIds(package_cache)
         self.package_sources = PackageSources(package_cache)
+        # the dialect's statement that writes a host's row and its open set
+        # at once (MySQL's multi-table UPDATE), None where there is none
+        self.joined_update = getattr(self.sql, "UPDATE_HOST_STATE_AND_SET", None)
 
     def count_resend(self, digest, tally=None):
         """Whether a report of this digest (the SHA-256 of its plaintext) is
@@ -411,15 +414,17 @@ class ReportWriter(Part):
             self._add_report(cursor, attempt, host, False, APPLIED)
             self._update_host(cursor, host, attempt, signed_ts=signed_ts)
             return IngestResult(UNCHANGED, note=decision.note)
-        changes = self._change_set(cursor, attempt, site, found, host)
+        changes, open_set = self._change_set(cursor, attempt, site, found, host)
         report_id = self._add_report(cursor, attempt, host, True, APPLIED)
-        self._update_host(cursor, host, attempt, set_report=report_id, signed_ts=signed_ts)
+        self._update_host(cursor, host, attempt, set_report=report_id, signed_ts=signed_ts,
+                          open_set=open_set)
         return IngestResult(CHANGED, changes, note=decision.note)
 
     def _change_set(self, cursor, attempt, site, found, host):
         """The report's set replaces the host's, within the day's bounds of
         changes (but for a host's first set, the new-host quotas', and the
-        officer's own decision); the intervals closed and opened."""
+        officer's own decision); (the intervals closed and opened, the
+        host's open set when it is to be written with the host's row)."""
         bounded = not attempt.accept and host.set_hash is not None
         if bounded:
             proven = self._proven(attempt, found)
@@ -430,11 +435,11 @@ class ReportWriter(Part):
             known = self.package_ids.table(report.packager)
             if sum(1 for p in report.packages if p not in known) >= RESOLVE_FIRST:
                 raise _ResolveFirst(site)
-        changes, opened = self._apply_changes(cursor, host, attempt)
+        changes, opened, open_set = self._apply_changes(cursor, host, attempt)
         if bounded:
             self.quotas.count_changes(cursor, host.id, attempt.pending, site, attempt.limits,
                                       proven, opened)
-        return changes
+        return changes, open_set
 
     def _pin_site(self, cursor, site, fingerprint, received, sender):
         sender = sender[:MAX_SENDER]
@@ -460,12 +465,13 @@ class ReportWriter(Part):
             decision.kind, decision.reason, None if signer is None else signer.fingerprint))
 
     def _update_host(self, cursor, host, attempt, stored_set=None, set_report=None,
-                     signed_ts=None):
+                     signed_ts=None, open_set=None):
         """The host's facts and set from the report (host: its HostState;
         stored_set: the stored set hash and package count, when the report's
         block is the stored one; set_report: the id of the report that
         changed the set; signed_ts: the report's ts when it is the host's
-        newest signed one). Facts that differ from the host's last ones (ts
+        newest signed one; open_set: the host's open set, to write in its
+        row of host_sets, which is there). Facts that differ from the host's last ones (ts
         aside) get a row of host_facts: a rollback takes them back."""
         report, collected = attempt.report, attempt.collected
         headers = report.headers
@@ -476,10 +482,13 @@ class ReportWriter(Part):
         if new_facts != host.facts_hash:
             cursor.execute(self.sql.INSERT_HOST_FACTS, (
                 host.id, collected, report.packager, system, kernel, arch, report.facts))
-        cursor.execute(self.sql.UPDATE_HOST_STATE, (
-            report.packager, system, kernel, arch, report.facts, set_hash, report.block_hash,
-            count, set_report, signed_ts, collected, attempt.pending.received, new_facts,
-            host.id))
+        values = (report.packager, system, kernel, arch, report.facts, set_hash,
+                  report.block_hash, count, set_report, signed_ts, collected,
+                  attempt.pending.received, new_facts)
+        if open_set is None:
+            cursor.execute(self.sql.UPDATE_HOST_STATE, values + (host.id,))
+        else:
+            cursor.execute(self.sql.UPDATE_HOST_STATE_AND_SET, values + (open_set, host.id))
 
     def _apply_changes(self, cursor, host, attempt):
         """Close the intervals of the packages gone, open those of the new
@@ -488,7 +497,8 @@ class ReportWriter(Part):
         with its row: its open intervals are not read). The ids found or
         made earlier in this transaction (attempt.learned: by the reports
         before this one in a batch) are known too. Returns (intervals
-        closed and opened, opened)."""
+        closed and opened, opened, the open set when the host's row is to
+        carry it: see joined_update)."""
         report, collected, sql = attempt.report, attempt.collected, self.sql
         wanted = set(find_or_create_ids(
             self.dialect, cursor, self.package_ids.table(report.packager), report.packager,
@@ -513,8 +523,11 @@ class ReportWriter(Part):
                            [collected, host.id] + chunk)
         if new:
             self.dialect.insert_installs(cursor, host.id, new, collected)
-        if host.has_set:
-            cursor.execute(sql.UPDATE_HOST_SET, (pack(wanted), host.id))
+        open_set = pack(wanted)
+        if not host.has_set:
+            cursor.execute(sql.REPLACE_HOST_SET, (host.id, open_set))
+        elif self.joined_update is None:
+            cursor.execute(sql.UPDATE_HOST_SET, (open_set, host.id))
         else:
-            cursor.execute(sql.REPLACE_HOST_SET, (host.id, pack(wanted)))
-        return len(gone) + len(new), len(new)
+            return len(gone) + len(new), len(new), open_set  # with the host's row
+        return len(gone) + len(new), len(new), None
