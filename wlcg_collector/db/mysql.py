@@ -64,6 +64,9 @@ class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
                          "new_rows = CASE WHEN day = VALUES(day) THEN new_rows ELSE 0 END "
                          "+ VALUES(new_rows), "
                          "day = VALUES(day)")
+    # the same, answering the rows as they are then (MariaDB 10.5+: no read after)
+    COUNT_QUOTA_USAGE_RETURNING = (COUNT_QUOTA_USAGE +
+                                   " RETURNING scope, name, day, reports, new_rows")
     INSERT_QUOTA_EVENT = ("INSERT INTO quota_events (day, setting, site, host, sender, refused, "
                           "first_at, last_at) VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p}) "
                           "ON DUPLICATE KEY UPDATE refused = refused")
@@ -99,6 +102,14 @@ class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
     INSERT_INSTALLS_JSON = (
         "INSERT INTO installs (host_id, package_id, installed) SELECT {p}, j.id, {p} "
         "FROM JSON_TABLE({p}, '$[*]' COLUMNS (id INT UNSIGNED PATH '$')) AS j")
+    # (MariaDB 10.5+: the ids of the rows made or there already, at once)
+    INSERT_PACKAGES_JSON_RETURNING = (
+        "INSERT INTO packages (packager, name, version, arch, key_hash, source) "
+        "SELECT {p}, j.name, j.version, j.arch, UNHEX(j.k), j.source FROM JSON_TABLE({p}, "
+        "'$[*]' COLUMNS (name VARCHAR(200) PATH '$[0]', version VARCHAR(200) PATH '$[1]', "
+        "arch VARCHAR(32) PATH '$[2]', k CHAR(64) PATH '$[3]', "
+        "source VARCHAR(200) PATH '$[4]')) AS j "
+        "ON DUPLICATE KEY UPDATE id = id RETURNING key_hash, id")
     SELECT_PACKAGE_IDS_JSON = (
         "SELECT GROUP_CONCAT(CONCAT_WS(' ', j.k, p.id) SEPARATOR '\n') "
         "FROM JSON_TABLE({p}, '$[*]' COLUMNS (k CHAR(64) PATH '$')) AS j "
@@ -170,6 +181,18 @@ def server_has_json_table(version):
     return bool(mysql) and tuple(map(int, mysql.groups())) >= (8, 0, 4)
 
 
+def server_has_returning(version):
+    """Whether a server of this version string has INSERT ... RETURNING
+    (with ON DUPLICATE KEY UPDATE): MariaDB from 10.5; MySQL has none."""
+    mariadb = re.search(r"(\d+)\.(\d+)\.(\d+)-MariaDB", version)
+    return bool(mariadb) and tuple(map(int, mariadb.groups())) >= (10, 5, 0)
+
+
+# package rows made by one INSERT ... RETURNING at most: PyMySQL builds a
+# result row in Python, slower than a GROUP_CONCAT string read after it
+RETURNING_ROWS = 200
+
+
 def _json(value):
     return json.dumps(value, separators=(",", ":"))
 
@@ -214,6 +237,7 @@ class MySQLDialect(Dialect):
         self.value_errors = (pymysql.err.DataError,)
         self.errors = (pymysql.err.MySQLError,)  # whatever the server refuses
         self.json_table = None  # known once connected
+        self.returning = None
         self._checking = None  # the connection answers() keeps between checks
         self._checking_lock = threading.Lock()
 
@@ -236,6 +260,7 @@ class MySQLDialect(Dialect):
             conn.commit()
             if self.json_table is None:
                 self.json_table = server_has_json_table(conn.get_server_info())
+                self.returning = server_has_returning(conn.get_server_info())
         except self.pymysql.err.MySQLError as exc:
             raise StoreUnavailable("cannot connect to MySQL %s:%s/%s: %s" % (
                 p["host"], p["port"], p["database"], _message(exc)))
@@ -343,6 +368,13 @@ class MySQLDialect(Dialect):
         else:
             cursor.executemany(self.sql.INSERT_PACKAGE,
                                [(packager,) + tuple(row) for row in rows])
+
+    def insert_package_ids(self, cursor, packager, rows):
+        if not (self.returning and self.json_table) or len(rows) > RETURNING_ROWS:
+            return None
+        cursor.execute(self.sql.INSERT_PACKAGES_JSON_RETURNING, (packager, _json(
+            [tuple(package[:3]) + (package[3].hex(), package[4]) for package in rows])))
+        return {bytes(key): package_id for key, package_id in cursor.fetchall()}
 
     def select_package_ids(self, cursor, keys):
         """{key: id} of the package rows there are of these keys."""

@@ -85,9 +85,11 @@ def find_or_create_ids(dialect, cursor, known, packager, packages, learned, sour
     absent = [k for k in keys if k not in found]
     if absent:
         sources = sources or {}
-        dialect.insert_packages(cursor, packager, [keys[k] + (k, sources.get(keys[k][0]))
-                                                   for k in absent])
-        made = dialect.select_package_ids(cursor, absent)
+        rows = [keys[k] + (k, sources.get(keys[k][0])) for k in absent]
+        made = dialect.insert_package_ids(cursor, packager, rows)  # (at once, where it can)
+        if made is None:
+            dialect.insert_packages(cursor, packager, rows)
+            made = dialect.select_package_ids(cursor, absent)
         found.update(made)
         if created is not None:
             created.update(keys[k] for k in made)

@@ -273,10 +273,17 @@ class Quotas(Part):
         today = day_of(pending.received)
         keys = usage_keys(host_id, site, pending.sender, proven)
         marks = "(%s)" % self.db.marks(5)
-        cursor.execute(self.sql.COUNT_QUOTA_USAGE.format(rows=", ".join([marks] * len(keys))),
+        returning = self.dialect.returning  # (the rows as counted, without a read after)
+        statement = self.sql.COUNT_QUOTA_USAGE_RETURNING if returning \
+            else self.sql.COUNT_QUOTA_USAGE
+        cursor.execute(statement.format(rows=", ".join([marks] * len(keys))),
                        [value for scope, name in keys for value in (scope, name, today, 1,
                                                                     opened)])
-        usage = self._read_usage(cursor, keys)
+        if returning:
+            usage = {(scope, name): (day, reports, rows) for scope, name, day, reports, rows
+                     in cursor.fetchall()}
+        else:
+            usage = self._read_usage(cursor, keys)
         # (the report is counted already: compare without it)
         before = {key: (day, done - 1, rows - opened) for key, (day, done, rows) in
                   usage.items()}
