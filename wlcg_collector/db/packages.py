@@ -45,21 +45,24 @@ class PackageIds(object):
 
 
 def _missing_at(ids):
-    """The positions of None in a list, found at C speed (list.index)."""
+    """The positions of None in a list: a few found at C speed (list.index),
+    many in one pass."""
+    count = ids.count(None)
+    if count > 64:
+        return [at for at, found in enumerate(ids) if found is None]
     positions, at = [], -1
-    try:
-        while True:
-            at = ids.index(None, at + 1)
-            positions.append(at)
-    except ValueError:
-        return positions
+    for _ in range(count):
+        at = ids.index(None, at + 1)
+        positions.append(at)
+    return positions
 
 
 def find_or_create_ids(dialect, cursor, known, packager, packages, learned, sources=None,
                        created=None):
     """The package row ids of `packages` ((name, version, arch) tuples, each
     once), in their order: from `known` (a dict) where there, then from
-    `learned` (the ids found or made earlier in this transaction), else
+    `learned` (the ids found or made earlier in this transaction: a
+    batch's reports before its commit find them all there), else
     found or created in this transaction (and put in `learned`, for the
     caller to remember once it commits). A row made here gets its source
     from `sources` ({name: source}), and its package goes in `created`.
@@ -68,18 +71,17 @@ def find_or_create_ids(dialect, cursor, known, packager, packages, learned, sour
     ids = list(map(known.get, packages))
     if None not in ids:
         return ids
-    missing_at = _missing_at(ids)
     if learned:
-        still = []
-        for at in missing_at:
-            found = learned.get(packages[at])
-            if found is None:
-                still.append(at)
-            else:
-                ids[at] = found
-        missing_at = still
-        if not missing_at:
-            return ids
+        if ids.count(None) == len(ids):  # a batch's reports before it commits
+            ids = list(map(learned.get, packages))
+            if None not in ids:
+                return ids
+        else:
+            for at in _missing_at(ids):
+                ids[at] = learned.get(packages[at])
+    missing_at = _missing_at(ids)
+    if not missing_at:
+        return ids
     keys = {package_key(packager, *packages[at]): packages[at] for at in missing_at}
     found = dialect.select_package_ids(cursor, keys)
     absent = [k for k in keys if k not in found]
