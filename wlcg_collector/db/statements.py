@@ -384,6 +384,10 @@ class SharedSQL(object):
                       "signer, outcome, duplicates FROM reports WHERE host_id = {p} "
                       "ORDER BY received, id")
     COUNT_DUPLICATE = "UPDATE reports SET duplicates = duplicates + 1 WHERE digest = {p}"
+    # a batch's reports stored already, and their counts (writer.store_reports)
+    SELECT_STORED_DIGESTS = "SELECT digest FROM reports WHERE digest IN ({marks})"
+    COUNT_DUPLICATES = ("UPDATE reports SET duplicates = duplicates + {p} "
+                        "WHERE digest IN ({marks})")
     COUNT_ROWS = "SELECT COUNT(*) FROM {table}"
     # intervals naming a host or package row that does not exist (installs
     # has no foreign keys to prevent them)

@@ -180,18 +180,24 @@ class ReportWriter(Part):
         """Store several reports (PendingReports) in one transaction (the
         bulk path: one commit for many). Returns, in order, each one's
         IngestResult or the ReportError or QuotaExceeded that refused it.
-        When any of them fails (or is a duplicate), the batch is rolled
-        back and each is stored in a transaction of its own: a failed
-        report fails alone."""
+        The reports stored already (a body sent again: pakiti-client's
+        unchanged report is the same text every day) are found first, in
+        one statement, and counted as store_report counts a duplicate.
+        When any of the others fails (or is a duplicate of one stored
+        meanwhile, or of another in the batch), the batch is rolled back
+        and each is stored in a transaction of its own: a failed report
+        fails alone."""
         learned, created = {}, {}  # per packager: package ids are
 
         def work(cursor):
             learned.clear()
             created.clear()
-            return [self._store(cursor, _Attempt(
-                pending, limits, learned=learned.setdefault(pending.report.packager, {}),
-                created=created.setdefault(pending.report.packager, set())))
-                for pending in batch]
+            resent = self._count_resent(cursor, [pending.report.digest for pending in batch])
+            return [IngestResult(DUPLICATE) if pending.report.digest in resent
+                    else self._store(cursor, _Attempt(
+                        pending, limits, learned=learned.setdefault(pending.report.packager, {}),
+                        created=created.setdefault(pending.report.packager, set())))
+                    for pending in batch]
         try:
             results = self.db.transaction(work)
         except (DuplicateRow, ReportError, QuotaExceeded):
@@ -203,12 +209,36 @@ class ReportWriter(Part):
                     results.append(exc)
             return results
         for pending, result in zip(batch, results):
+            if result.outcome == DUPLICATE:
+                continue
             packager = pending.report.packager
             self._after_commit(pending.report, result, learned.pop(packager, None),
                                created[packager])
         if any(p.report.parsed and len(p.report.packages) >= LARGE_REPORT for p in batch):
             release_memory(self.dialect, self.db.connection())
         return results
+
+    def _count_resent(self, cursor, digests):
+        """The digests (of a batch's reports) stored already, each counted
+        as a duplicate as many times as it is there: a statement to find
+        them, one to count them."""
+        resent = set()
+        for chunk in chunks(sorted(set(digests))):
+            cursor.execute(self.sql.SELECT_STORED_DIGESTS.format(
+                marks=self.db.marks(len(chunk))), chunk)
+            resent.update(bytes(row[0]) for row in cursor.fetchall())
+        times = {}
+        for digest in digests:
+            if digest in resent:
+                times[digest] = times.get(digest, 0) + 1
+        by_times = {}
+        for digest, count in times.items():
+            by_times.setdefault(count, []).append(digest)
+        for count, counted in sorted(by_times.items()):
+            for chunk in chunks(sorted(counted)):
+                cursor.execute(self.sql.COUNT_DUPLICATES.format(
+                    marks=self.db.marks(len(chunk))), [count] + chunk)
+        return resent
 
     def _record_sources(self, report):
         """The source package names an applied report gives, for the
