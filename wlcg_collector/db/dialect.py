@@ -161,6 +161,13 @@ class Dialect(object):
         """{key: id} of the package rows there are of these keys (bytes)."""
         raise NotImplementedError
 
+    def find_package_ids(self, cursor, packager, packages):
+        """{package: id} of the package rows there are of these packages
+        ((name, version, arch) of this packager), their keys made by the
+        database; None where the dialect does not (then select_package_ids
+        of the keys made in Python)."""
+        return None
+
     def insert_package_ids(self, cursor, packager, rows):
         """insert_packages, and {key: id} of every row (made now or there
         already) in the same statement; None where the dialect cannot, or

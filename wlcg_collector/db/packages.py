@@ -82,24 +82,30 @@ def find_or_create_ids(dialect, cursor, known, packager, packages, learned, sour
     missing_at = _missing_at(ids)
     if not missing_at:
         return ids
-    keys = {package_key(packager, *packages[at]): packages[at] for at in missing_at}
-    found = dialect.select_package_ids(cursor, keys)
-    absent = [k for k in keys if k not in found]
-    if absent:
+    missing = [packages[at] for at in missing_at]
+    found = dialect.find_package_ids(cursor, packager, missing)
+    if found is None:
+        keys = {package_key(packager, *package): package for package in missing}
+        found = {keys[key]: package_id
+                 for key, package_id in dialect.select_package_ids(cursor, keys).items()}
+    if len(found) < len(missing):
+        keys = {package_key(packager, *package): package for package in missing
+                if package not in found}
         sources = sources or {}
-        rows = [keys[k] + (k, sources.get(keys[k][0])) for k in absent]
+        rows = [keys[k] + (k, sources.get(keys[k][0])) for k in keys]
         made = dialect.insert_package_ids(cursor, packager, rows)  # (at once, where it can)
         if made is None:
             dialect.insert_packages(cursor, packager, rows)
-            made = dialect.select_package_ids(cursor, absent)
+            made = dialect.select_package_ids(cursor, list(keys))
+        made = {keys[k]: package_id for k, package_id in made.items()}
         found.update(made)
         if created is not None:
-            created.update(keys[k] for k in made)
-    if len(found) != len(keys):
+            created.update(made)
+    if len(found) != len(missing):
         raise StoreError("package rows missing after insert")
-    learned.update((keys[k], found[k]) for k in keys)
+    learned.update(found)
     for at in missing_at:
-        ids[at] = learned[packages[at]]
+        ids[at] = found[packages[at]]
     return ids
 
 
