@@ -68,15 +68,10 @@ class SharedSQL(object):
 
     # a host's row as the writer needs it; the dialects' LOCK_HOST reads it
     # under the lock that serialises the host's writers, resolve_first without
-    # (has_set, open_ids: the host's row of host_sets, read by the
-    # dialects' LOCK_HOST_AND_SET only: whether it has one, and its value
-    # unless the report's block is the host's stored one)
     class HostState(namedtuple("HostState", "id set_hash last_report first_report trust "
                                "key_fingerprint signed_ts last_received block_hash "
-                               "package_count facts_hash has_set open_ids",
-                               defaults=(False, None))):
-        """A row of PEEK_HOST, LOCK_HOST or LOCK_HOST_AND_SET, its hashes
-        and key as bytes."""
+                               "package_count facts_hash")):
+        """A row of PEEK_HOST or LOCK_HOST, its hashes and key as bytes."""
         __slots__ = ()
 
         @classmethod
@@ -85,19 +80,31 @@ class SharedSQL(object):
             if row is None:
                 return None
             (host_id, set_hash, last_report, first_report, trust, key, signed_ts, last_received,
-             block_hash, package_count, facts_hash) = row[:11]
-            has_set, open_ids = (row[11] is not None, row[12]) if len(row) > 11 else (False, None)
+             block_hash, package_count, facts_hash) = row
             return cls(host_id, _blob(set_hash), last_report, first_report, trust, _blob(key),
                        signed_ts, last_received, _blob(block_hash), package_count,
-                       _blob(facts_hash), has_set, open_ids)
-    host_state_columns = HostState._fields[:11]
-    PEEK_HOST = ("SELECT " + ", ".join(host_state_columns) +
-                 " FROM hosts WHERE site = {p} AND name = {p}")
+                       _blob(facts_hash))
+    PEEK_HOST = _select(HostState, "FROM hosts WHERE site = {p} AND name = {p}")
+
     # the same with the host's open set (open_sets.py), unless the report's
     # block (the first parameter) is the host's stored one: an unchanged
-    # report does not carry it
+    # report does not carry it; the dialects' LOCK_HOST_AND_SET reads it
+    class HostAndSet(namedtuple("HostAndSet", HostState._fields + ("set_host", "open_ids"))):
+        """A row of LOCK_HOST_AND_SET."""
+        __slots__ = ()
+
+        @classmethod
+        def of(cls, row):
+            """(HostState or None, whether the host has a row of host_sets,
+            its value or None when not read) of a fetched row."""
+            if row is None:
+                return None, False, None
+            made = cls._make(row)
+            state = SharedSQL.HostState.of(tuple(getattr(made, name)
+                                                 for name in SharedSQL.HostState._fields))
+            return state, made.set_host is not None, made.open_ids
     PEEK_HOST_AND_SET = (
-        "SELECT " + ", ".join("h." + column for column in host_state_columns) +
+        "SELECT " + ", ".join("h." + column for column in HostState._fields) +
         ", s.host_id, CASE WHEN h.block_hash = {p} THEN NULL ELSE s.ids END "
         "FROM hosts h LEFT JOIN host_sets s ON s.host_id = h.id "
         "WHERE h.site = {p} AND h.name = {p}")
@@ -559,6 +566,7 @@ class SharedSQL(object):
 
 # the records of the statements above, by name for the modules that read them
 HostState = SharedSQL.HostState
+HostAndSet = SharedSQL.HostAndSet
 HostPinOf = SharedSQL.HostPinOf
 MovingHost = SharedSQL.MovingHost
 AdvisoryState = SharedSQL.AdvisoryState

@@ -20,7 +20,7 @@ from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_
                        package_key, record_sources)
 from .quotas import DEFAULT_LIMITS, Limits, proves_sender
 from .records import Held, HostFound, IngestResult, PendingReport
-from .statements import HostState
+from .statements import HostAndSet, HostState
 
 # a report this large gives its connection's memory back afterwards
 LARGE_REPORT = 5000
@@ -340,11 +340,13 @@ class ReportWriter(Part):
         """The HostFound of the report's host at `site`, read with
         `statement` (PEEK_HOST, or LOCK_HOST_AND_SET under the host's lock,
         with its open set unless the report's block is its stored one)."""
+        has_set, open_ids = False, None
         if statement is self.sql.LOCK_HOST_AND_SET:
             cursor.execute(statement, (attempt.report.block_hash, site, attempt.report.host))
+            row, has_set, open_ids = HostAndSet.of(cursor.fetchone())
         else:
             cursor.execute(statement, (site, attempt.report.host))
-        row = HostState.of(cursor.fetchone())
+            row = HostState.of(cursor.fetchone())
         site_pin, site_has_hosts = None, False
         if attempt.signer is not None and attempt.signer.kind == trust.SITE_KEY:
             cursor.execute(self.sql.SELECT_SITE_KEY, (site,))
@@ -355,7 +357,7 @@ class ReportWriter(Part):
                 site_has_hosts = cursor.fetchone() is not None
         pin = None if row is None else trust.HostPin(row.trust, row.key_fingerprint,
                                                       row.signed_ts, row.last_received)
-        return HostFound(row, pin, site_pin, site_has_hosts)
+        return HostFound(row, pin, site_pin, site_has_hosts, has_set, open_ids)
 
     @staticmethod
     def _decide(attempt, found, unknown_site=False):
@@ -465,7 +467,7 @@ class ReportWriter(Part):
             known = self.package_ids.table(report.packager)
             if sum(1 for p in report.packages if p not in known) >= RESOLVE_FIRST:
                 raise _ResolveFirst(site)
-        changes, opened, open_set = self._apply_changes(cursor, host, attempt)
+        changes, opened, open_set = self._apply_changes(cursor, host, found, attempt)
         if bounded:
             self.quotas.count_changes(cursor, host.id, attempt.pending, site, attempt.limits,
                                       proven, opened)
@@ -520,7 +522,7 @@ class ReportWriter(Part):
         else:
             cursor.execute(self.sql.UPDATE_HOST_STATE_AND_SET, values + (open_set, host.id))
 
-    def _apply_changes(self, cursor, host, attempt):
+    def _apply_changes(self, cursor, host, found, attempt):
         """Close the intervals of the packages gone, open those of the new
         ones, and write the host's open set (open_sets.py); the sets
         compare as package ids, the host's as its stored open set (read
@@ -533,9 +535,9 @@ class ReportWriter(Part):
         wanted = set(find_or_create_ids(
             self.dialect, cursor, self.package_ids.table(report.packager), report.packager,
             report.packages, attempt.learned, report.sources, attempt.created))
-        if host.open_ids is not None:
-            current = set(unpack(host.open_ids))
-        elif host.has_set or host.set_hash is not None:
+        if found.open_ids is not None:
+            current = set(unpack(found.open_ids))
+        elif found.has_set or host.set_hash is not None:
             # no open set stored (or not read): the open intervals, once
             current = read_open_ids(sql, cursor, host.id)
         else:  # a host's first applied report finds nothing open
@@ -554,7 +556,7 @@ class ReportWriter(Part):
         if new:
             self.dialect.insert_installs(cursor, host.id, new, collected)
         open_set = pack(wanted)
-        if not host.has_set:
+        if not found.has_set:
             cursor.execute(sql.REPLACE_HOST_SET, (host.id, open_set))
         elif self.joined_update is None:
             cursor.execute(sql.UPDATE_HOST_SET, (open_set, host.id))
