@@ -89,10 +89,12 @@ CREATE TABLE installs (
 -- open rows; it is written in the transaction that changes those rows,
 -- by every path that does (ingest, rollback, merges, bulk loads, the
 -- upgrade to 12), and a host without one has its open rows read once.
+-- 6 KB a host of 1,500 packages; on MariaDB its pages are compressed as
+-- those of installs are.
 CREATE TABLE host_sets (
     host_id INT UNSIGNED NOT NULL PRIMARY KEY,
     ids MEDIUMBLOB NOT NULL
-) ENGINE=InnoDB;
+) ENGINE=InnoDB /*M!100100 PAGE_COMPRESSED=1 */;
 
 -- The audit trail: one small row per report received.
 CREATE TABLE reports (

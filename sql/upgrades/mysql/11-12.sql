@@ -5,6 +5,6 @@
 CREATE TABLE host_sets (
     host_id INT UNSIGNED NOT NULL PRIMARY KEY,
     ids MEDIUMBLOB NOT NULL
-) ENGINE=InnoDB;
+) ENGINE=InnoDB /*M!100100 PAGE_COMPRESSED=1 */;
 
 UPDATE schema_version SET version = 12;
