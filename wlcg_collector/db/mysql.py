@@ -32,6 +32,9 @@ class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
                    "last_report, last_received, created, created_by) "
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p}) "
                    "ON DUPLICATE KEY UPDATE id = id")
+    # (MariaDB 10.5+: the new row, or the one made meanwhile, locked by the
+    # insert, as LOCK_HOST reads it: a round trip less)
+    INSERT_HOST_RETURNING = INSERT_HOST + " RETURNING " + ", ".join(SharedSQL.HostState._fields)
     # the row lock that serialises the writers of one host
     LOCK_HOST = SharedSQL.PEEK_HOST + " FOR UPDATE"
     LOCK_HOST_AND_SET = SharedSQL.PEEK_HOST_AND_SET + " FOR UPDATE"

@@ -154,11 +154,12 @@ class SharedSQL(object):
     # the new-host quotas (quotas.py): hosts made since a time, by site and
     # by sender, by reports that prove nothing (pinned on a key nobody knew,
     # or unsigned); and by site, by its site key or host certificates
-    # (their trust levels, quotas.PROVEN_TRUST, are the last parameters)
-    COUNT_NEW_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} AND created >= {p} "
-                               "AND trust NOT IN ({p}, {p})")
-    COUNT_NEW_HOSTS_OF_SENDER = ("SELECT COUNT(*) FROM hosts WHERE created_by = {p} "
-                                 "AND created >= {p} AND trust NOT IN ({p}, {p})")
+    # (their trust levels, quotas.PROVEN_TRUST, follow each; the first two
+    # in one round trip)
+    COUNT_NEW_HOSTS_OF_SITE_AND_SENDER = (
+        "SELECT (SELECT COUNT(*) FROM hosts WHERE site = {p} AND created >= {p} "
+        "AND trust NOT IN ({p}, {p})), (SELECT COUNT(*) FROM hosts WHERE created_by = {p} "
+        "AND created >= {p} AND trust NOT IN ({p}, {p}))")
     COUNT_NEW_PROVEN_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} "
                                       "AND created >= {p} AND trust IN ({p}, {p})")
     QUARANTINE_COLUMNS = ("id, received, sender, site, host, kind, reason, fingerprint, "

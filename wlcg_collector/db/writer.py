@@ -389,9 +389,13 @@ class ReportWriter(Part):
             self.quotas.check_new_host(cursor, pending, site, attempt.limits,
                                        self._proven(attempt, found))
         report, received = attempt.report, pending.received
-        cursor.execute(sql.INSERT_HOST, (site, report.host, report.packager, attempt.collected,
-                                         received, received, pending.sender[:MAX_SENDER]))
-        cursor.execute(sql.LOCK_HOST, (site, report.host))
+        values = (site, report.host, report.packager, attempt.collected, received, received,
+                  pending.sender[:MAX_SENDER])
+        if self.dialect.returning:  # (the row as LOCK_HOST reads it, locked by the insert)
+            cursor.execute(sql.INSERT_HOST_RETURNING, values)
+        else:
+            cursor.execute(sql.INSERT_HOST, values)
+            cursor.execute(sql.LOCK_HOST, (site, report.host))
         return HostState.of(cursor.fetchone())
 
     def _add_report(self, cursor, attempt, host, changed, outcome, unread=False):
