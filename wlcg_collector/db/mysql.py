@@ -38,6 +38,8 @@ class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
     # the row lock that serialises the writers of one host
     LOCK_HOST = SharedSQL.PEEK_HOST + " FOR UPDATE"
     LOCK_HOST_AND_SET = SharedSQL.PEEK_HOST_AND_SET + " FOR UPDATE"
+    # a range of hosts whose open sets are made again (open_sets.rebuild_range)
+    LOCK_HOSTS_BETWEEN = SharedSQL.SELECT_HOSTS_BETWEEN + " FOR UPDATE"
     # a changed report's host row and its open set in one statement (a
     # round trip less; the host's row of host_sets is there, and locked)
     UPDATE_HOST_STATE_AND_SET = SharedSQL.UPDATE_HOST_STATE.replace(

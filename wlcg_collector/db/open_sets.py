@@ -51,7 +51,11 @@ def read_open_ids(sql, cursor, host_id):
 def rebuild_range(sql, cursor, first, last):
     """Write the open sets of the hosts of ids first to last again, from
     their open intervals, in the transaction that changed them (a host
-    with none has no row)."""
+    with none has no row). Their rows are locked first, as a writer locks
+    its host's: a report stored meanwhile (collectors may ingest while the
+    upgrade to schema 12 makes them) waits, or is waited for."""
+    cursor.execute(sql.LOCK_HOSTS_BETWEEN, (first, last))
+    cursor.fetchall()
     cursor.execute(sql.SELECT_OPEN_SETS_BETWEEN, (first, last))
     rows = [(host_id, pack(split_ids(ids))) for host_id, ids in cursor.fetchall()]
     cursor.execute(sql.DELETE_HOST_SETS_BETWEEN, (first, last))
