@@ -2,7 +2,7 @@
 already, as pakiti-client's unchanged report is (the same text every day,
 no ts), costs a statement to find them and one to count them, in the
 batch's one transaction: not a rolled-back batch and two transactions a
-report."""
+report. And where its site name leads is read once a batch."""
 
 from helpers import make_report
 from test_first_report_statements import spy_statements
@@ -48,3 +48,13 @@ def test_reports_sent_again_are_counted_in_the_batchs_transaction(store, monkeyp
     # the new host's report is stored as ever
     assert store.hosts.find("wn%02d.example.org" % HOSTS) is not None
 
+
+
+def test_a_batch_asks_where_its_site_name_leads_once(store, monkeypatch):
+    """A batch of one site's reports (a relay's spool) reads the site's
+    list entry and aliases once, in the batch's transaction."""
+    sent = spy_statements(store, monkeypatch)
+    results = store.writer.store_reports([pending(body(i), 0) for i in range(HOSTS)])
+    assert [r.outcome for r in results] == [CHANGED] * HOSTS
+    assert len([s for s in sent if "site_lists" in s]) == 1
+    assert {r.site.site for r in results} == {"T2_TEST"}

@@ -50,10 +50,12 @@ class _Attempt(object):
     PendingReport), what the officer decided of it (accept), and what the
     transaction found or made of package rows (learned: ids by package;
     created: the rows it made). resolve_first: it may stop to make many
-    package rows first (see _ResolveFirst)."""
+    package rows first (see _ResolveFirst). resolved: where the site names
+    of a batch's reports led in its transaction ({name sent:
+    SiteResolution}), or None (asked each time)."""
 
     def __init__(self, pending, limits, accept=False, learned=None, created=None,
-                 resolve_first=False, collected=None):
+                 resolve_first=False, collected=None, resolved=None):
         self.pending = pending
         self.report = pending.report
         self.collected = pending.collected if collected is None else collected
@@ -64,6 +66,7 @@ class _Attempt(object):
         self.learned = {} if learned is None else learned
         self.created = set() if created is None else created
         self.resolve_first = resolve_first
+        self.resolved = resolved
 
 
 class ReportWriter(Part):
@@ -182,7 +185,8 @@ class ReportWriter(Part):
         IngestResult or the ReportError or QuotaExceeded that refused it.
         The reports stored already (a body sent again: pakiti-client's
         unchanged report is the same text every day) are found first, in
-        one statement, and counted as store_report counts a duplicate.
+        one statement, and counted as store_report counts a duplicate; where
+        a site name leads is asked once a name.
         When any of the others fails (or is a duplicate of one stored
         meanwhile, or of another in the batch), the batch is rolled back
         and each is stored in a transaction of its own: a failed report
@@ -192,11 +196,13 @@ class ReportWriter(Part):
         def work(cursor):
             learned.clear()
             created.clear()
+            resolved = {}
             resent = self._count_resent(cursor, [pending.report.digest for pending in batch])
             return [IngestResult(DUPLICATE) if pending.report.digest in resent
                     else self._store(cursor, _Attempt(
                         pending, limits, learned=learned.setdefault(pending.report.packager, {}),
-                        created=created.setdefault(pending.report.packager, set())))
+                        created=created.setdefault(pending.report.packager, set()),
+                        resolved=resolved))
                     for pending in batch]
         try:
             results = self.db.transaction(work)
@@ -324,8 +330,12 @@ class ReportWriter(Part):
         the site its name leads to. (A report already stored is caught by
         the unique digest when its row is inserted, rolling back whatever
         was done: one query less for every report that is not a retry.)"""
-        site = self.sites.resolve_site(cursor, attempt.report.site, attempt.pending.received,
-                                       attempt.accept)
+        sent, resolved = attempt.report.site, attempt.resolved
+        site = None if resolved is None or attempt.accept else resolved.get(sent)
+        if site is None:
+            site = self.sites.resolve_site(cursor, sent, attempt.pending.received, attempt.accept)
+            if resolved is not None and not attempt.accept:
+                resolved[sent] = site  # (a batch of one site's reports asks once)
         found = self._find_host(cursor, self.sql.LOCK_HOST_AND_SET, site.site, attempt)
         decision = self._decide(attempt, found, site.unknown)
         if decision.action == trust.QUARANTINE:
