@@ -517,8 +517,9 @@ class ReportWriter(Part):
         block is the stored one; set_report: the id of the report that
         changed the set; signed_ts: the report's ts when it is the host's
         newest signed one; open_set: the host's open set, to write in its
-        row of host_sets, which is there). Facts that differ from the host's last ones (ts
-        aside) get a row of host_facts: a rollback takes them back."""
+        row of host_sets, which is there). Facts that differ from the
+        host's last ones (ts aside) get a row of host_facts: a rollback
+        takes them back."""
         report, collected = attempt.report, attempt.collected
         headers = report.headers
         set_hash, count = stored_set if stored_set is not None else (report.set_hash,
