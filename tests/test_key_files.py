@@ -88,7 +88,7 @@ def test_a_directory_of_another_user_is_refused(tmp_path):
 
 
 def test_a_pair_checked_once_is_checked_again_when_a_file_changes(tmp_path):
-    """(create_app checks each pair: two openssl runs, once a process.) A
+    """(create_app checks each pair: openssl, once a process.) A
     key replaced in place by another is found out all the same."""
     import shutil
     from helpers import make_key_pair

@@ -276,8 +276,9 @@ def _public_key_in_cert(cert):
 
 
 # pairs found to match, by what identifies the two files as they are
-# (device, inode, size, change time): two openssl runs a pair, once a
-# process, not at each application the process makes
+# (device, inode, size, change time): an openssl run a pair (two when
+# its encodings differ), once a process, not at each application the
+# process makes
 _MATCHING_PAIRS = set()
 
 
