@@ -93,6 +93,17 @@ CREATE INDEX installs_package ON installs (package_id, removed, installed, host_
 -- a host's open set, and what changed on it since T, as short ranges
 CREATE INDEX installs_host ON installs (host_id, removed, installed);
 
+-- Each host's open set as one value: the ids of the package rows of its
+-- open intervals, sorted, packed as 4-byte little-endian integers (schema
+-- 12). A changed report is compared with it, not with the host's 1,500
+-- open rows; it is written in the transaction that changes those rows,
+-- by every path that does (ingest, rollback, merges, bulk loads, the
+-- upgrade to 12), and a host without one has its open rows read once.
+CREATE TABLE host_sets (
+    host_id INTEGER PRIMARY KEY,
+    ids BLOB NOT NULL
+);
+
 -- The audit trail: one small row per report received. signer: the sha256
 -- of the signing key (NULL: unsigned); outcome: applied, older (than the
 -- host's latest), replayed (a signed ts not newer than the host's latest
@@ -480,4 +491,4 @@ CREATE TABLE advisory_imports (
     older INTEGER NOT NULL
 );
 
-INSERT INTO schema_version (version) VALUES (11);
+INSERT INTO schema_version (version) VALUES (12);

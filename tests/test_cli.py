@@ -61,8 +61,8 @@ def test_keygen(tmp_path):
 
 
 def test_init_db_creates_then_reports_current(fresh_database_url):
-    assert run("--db", fresh_database_url, "init-db")[1] == "created schema version 11\n"
-    assert run("--db", fresh_database_url, "init-db")[1] == "schema version 11 is current\n"
+    assert run("--db", fresh_database_url, "init-db")[1] == "created schema version 12\n"
+    assert run("--db", fresh_database_url, "init-db")[1] == "schema version 12 is current\n"
 
 
 @pytest.mark.parametrize("url", ["postgres://x/y", "mysql://host-without-db", "sqlite:///"])
@@ -283,8 +283,10 @@ def test_vercmp(packager, a, b, sign):
 def test_ingest_stores_in_batches_and_a_failure_fails_alone(tmp_path, database_url,
                                                             monkeypatch):
     """Files are stored INGEST_BATCH to a transaction; a batch with a report
-    that fails (a bad line found late, a duplicate) is stored again one
-    report a transaction, so that only that report fails."""
+    that fails (a bad line found late, a duplicate of another in the batch)
+    is stored again one report a transaction, so that only that report
+    fails. (A report stored by an earlier batch is counted in the batch:
+    test_batch_resends.py.)"""
     from wlcg_collector import cli
     from wlcg_collector.db.writer import ReportWriter
     run("--db", database_url, "init-db")
@@ -302,7 +304,7 @@ def test_ingest_stores_in_batches_and_a_failure_fails_alone(tmp_path, database_u
         files.append(str(path))
     (tmp_path / "r1.txt").write_bytes(make_report(   # a bad line, found when stored
         "T2_BATCH", "wn1.example.org", OLD + [("x", "0:1-1", "a b")], ts=T0))
-    (tmp_path / "dup.txt").write_bytes((tmp_path / "r5.txt").read_bytes())
+    (tmp_path / "dup.txt").write_bytes((tmp_path / "r6.txt").read_bytes())  # same batch
     files.append(str(tmp_path / "dup.txt"))
     code, out, err = run("--db", database_url, "ingest", *files)
     assert code == 1

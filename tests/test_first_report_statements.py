@@ -74,3 +74,21 @@ def test_a_new_hosts_report_of_known_and_new_packages_is_a_few_statements(store,
         "SELECT COUNT(*) FROM installs i JOIN hosts h ON h.id = i.host_id "
         "WHERE h.name = 'wn02.example.org' AND i.removed IS NULL")[0]
     assert held == PACKAGES
+
+
+# a new host on a fleet whose package rows are made, with a few of its own:
+# site, host and open set, alias, the new-host quotas (one statement), the
+# host's row (MariaDB: read back by the insert), its own package rows looked
+# for and made (MariaDB: their ids answered by the insert), intervals, open
+# set, report, facts, host's state
+NEW_HOST_BOUND = {"sqlite": 14, "mysql": 12}
+
+
+def test_a_new_hosts_first_report_on_a_known_fleet_is_a_dozen_statements(store, monkeypatch):
+    assert first_report(store, "wn01.example.org", packages("shared")).outcome == CHANGED
+    sent = spy_statements(store, monkeypatch)  # (the process knows the fleet's ids)
+    mixed = packages("shared")[:1450] + packages("own", 50)
+    assert first_report(store, "wn02.example.org", mixed, day=1).outcome == CHANGED
+    assert len(sent) <= NEW_HOST_BOUND[store.db.dialect.name], sent
+    assert store.db.read_one("SELECT COUNT(*) FROM packages")[0] == PACKAGES + 50
+    assert sorted(store.hosts.state(store.hosts.find("wn02.example.org").id)) == sorted(mixed)

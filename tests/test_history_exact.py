@@ -12,6 +12,7 @@ import random
 import pytest
 
 from helpers import make_report
+from test_open_sets import assert_open_sets_exact
 from wlcg_collector import trust
 from wlcg_collector.db.quotas import SETTINGS, Limits
 from wlcg_collector.ingest import ingest
@@ -190,3 +191,5 @@ def test_history_equals_a_brute_force_replay(store, seed):
         assert [bool(r.applied) for r in store.hosts.reports(found.id)] == applied[host]
         assert store.hosts.state(found.id) == sorted(
             (p[:3] for p in expected[host] if p[4] is None), key=lambda p: (p[0], p[2], p[1]))
+    # and each host's open set (open_sets.py) is its open intervals'
+    assert_open_sets_exact(store)

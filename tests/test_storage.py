@@ -206,7 +206,7 @@ def test_dpkg_host(store):
 
 
 def test_init_schema_is_idempotent_and_checked(store):
-    assert store.schema.init() == (11, 11)
+    assert store.schema.init() == (12, 12)
     store.schema.check()
 
 
@@ -298,6 +298,38 @@ def test_a_store_with_no_remembered_ids_stores_the_same(database_url):
 def test_json_table_detection(version, has):
     from wlcg_collector.db.mysql import server_has_json_table
     assert server_has_json_table(version) is has
+
+
+@pytest.mark.parametrize("version,has", [
+    ("5.5.5-10.11.19-MariaDB-0+deb12u1", True),
+    ("5.5.5-10.5.0-MariaDB", True),
+    ("5.5.5-10.4.32-MariaDB", False),
+    ("11.4.2-MariaDB-ubu2404", True),
+    ("8.0.36", False),
+    ("", False),
+])
+def test_returning_detection(version, has):
+    from wlcg_collector.db.mysql import server_has_returning
+    assert server_has_returning(version) is has
+
+
+def test_mysql_without_returning_reads_what_it_wrote(mysql_url):
+    """The path for MySQL and MariaDB before 10.5 (no INSERT ... RETURNING):
+    the package rows made and the day's counts are read after writing."""
+    from wlcg_collector.db import open_store
+    store = open_store(mysql_url)
+    try:
+        store.schema.init()
+        assert store.db.dialect.returning is True
+        store.db.dialect.returning = False
+        for day, packages in enumerate(DAYS):
+            put(store, packages, day)
+        assert history(store) == EXPECTED_HISTORY
+        # (each day's count starts again: the last day's report)
+        assert store.db.read("SELECT scope, day, reports FROM quota_usage ORDER BY scope") == [
+            ("host", T0 + 3 * DAY, 1), ("sender", T0 + 3 * DAY, 1), ("site", T0 + 3 * DAY, 1)]
+    finally:
+        store.close()
 
 
 def test_mysql_without_json_table_inserts_row_by_row(mysql_url):

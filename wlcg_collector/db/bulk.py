@@ -8,6 +8,7 @@ import json
 
 from ..statuses import APPLIED
 from .database import Part, chunks
+from .open_sets import rebuild_all
 from .packages import package_key
 
 BATCH = 200000
@@ -26,7 +27,9 @@ class BulkLoader(Part):
         read in batches; reports: (host index, collected, packages) tuples
         of the reports that changed a set (their digests are made up).
         progress(n) is called after each batch with the intervals written
-        so far. Returns (host ids, package ids) in the lists' order."""
+        so far. Each host's open set (open_sets.py) is made from its
+        intervals at the end. Returns (host ids, package ids) in the lists'
+        order."""
         package_ids = self._bulk_packages(packager, packages)
         host_ids = self._bulk_hosts(hosts)
         sql, dialect = self.sql, self.dialect
@@ -62,6 +65,8 @@ class BulkLoader(Part):
         finally:
             dialect.bulk_end(cursor, state)
             cursor.close()
+        if host_ids:  # each host's open set, from the intervals written
+            rebuild_all(self.db, min(host_ids), max(host_ids))
         return host_ids, package_ids
 
     def _bulk_packages(self, packager, packages):

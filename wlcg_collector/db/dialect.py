@@ -49,6 +49,10 @@ class Dialect(object):
     # The server has JSON_TABLE: many rows travel as one JSON parameter
     # (None until a connection has asked the server).
     json_table = False
+    # The server returns the rows an INSERT wrote, ON DUPLICATE KEY UPDATE
+    # too (MariaDB's RETURNING): a statement that counts or makes rows says
+    # what they hold, without a read after it (None until asked).
+    returning = False
 
     @staticmethod
     def compile(text):
@@ -156,6 +160,19 @@ class Dialect(object):
     def select_package_ids(self, cursor, keys):
         """{key: id} of the package rows there are of these keys (bytes)."""
         raise NotImplementedError
+
+    def find_package_ids(self, cursor, packager, packages):
+        """{package: id} of the package rows there are of these packages
+        ((name, version, arch) of this packager), their keys made by the
+        database; None where the dialect does not (then select_package_ids
+        of the keys made in Python)."""
+        return None
+
+    def insert_package_ids(self, cursor, packager, rows):
+        """insert_packages, and {key: id} of every row (made now or there
+        already) in the same statement; None where the dialect cannot, or
+        would build too many result rows (then select_package_ids)."""
+        return None
 
     def insert_installs(self, cursor, host_id, package_ids, installed):
         """Open an interval of each package id on the host, from `installed`."""

@@ -32,8 +32,20 @@ class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
                    "last_report, last_received, created, created_by) "
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p}) "
                    "ON DUPLICATE KEY UPDATE id = id")
+    # (MariaDB 10.5+: the new row, or the one made meanwhile, locked by the
+    # insert, as LOCK_HOST reads it: a round trip less)
+    INSERT_HOST_RETURNING = INSERT_HOST + " RETURNING " + ", ".join(SharedSQL.HostState._fields)
     # the row lock that serialises the writers of one host
     LOCK_HOST = SharedSQL.PEEK_HOST + " FOR UPDATE"
+    LOCK_HOST_AND_SET = SharedSQL.PEEK_HOST_AND_SET + " FOR UPDATE"
+    # a range of hosts whose open sets are made again (open_sets.rebuild_range)
+    LOCK_HOSTS_BETWEEN = SharedSQL.SELECT_HOSTS_BETWEEN + " FOR UPDATE"
+    # a changed report's host row and its open set in one statement (a
+    # round trip less; the host's row of host_sets is there, and locked)
+    UPDATE_HOST_STATE_AND_SET = SharedSQL.UPDATE_HOST_STATE.replace(
+        "UPDATE hosts SET ",
+        "UPDATE hosts JOIN host_sets ON host_sets.host_id = hosts.id SET ").replace(
+        " WHERE id = {p}", ", host_sets.ids = {p} WHERE hosts.id = {p}")
     # the latest alias, not the transaction's snapshot; a rename or merge
     # that has not yet written it waits for this report to commit
     LOCK_SITE_ALIAS = SharedSQL.SELECT_SITE_ALIAS + " LOCK IN SHARE MODE"
@@ -57,6 +69,9 @@ class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
                          "new_rows = CASE WHEN day = VALUES(day) THEN new_rows ELSE 0 END "
                          "+ VALUES(new_rows), "
                          "day = VALUES(day)")
+    # the same, answering the rows as they are then (MariaDB 10.5+: no read after)
+    COUNT_QUOTA_USAGE_RETURNING = (COUNT_QUOTA_USAGE +
+                                   " RETURNING scope, name, day, reports, new_rows")
     INSERT_QUOTA_EVENT = ("INSERT INTO quota_events (day, setting, site, host, sender, refused, "
                           "first_at, last_at) VALUES ({p}, {p}, {p}, {p}, {p}, 0, {p}, {p}) "
                           "ON DUPLICATE KEY UPDATE refused = refused")
@@ -92,6 +107,22 @@ class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
     INSERT_INSTALLS_JSON = (
         "INSERT INTO installs (host_id, package_id, installed) SELECT {p}, j.id, {p} "
         "FROM JSON_TABLE({p}, '$[*]' COLUMNS (id INT UNSIGNED PATH '$')) AS j")
+    # (MariaDB 10.5+: the ids of the rows made or there already, at once)
+    INSERT_PACKAGES_JSON_RETURNING = (
+        "INSERT INTO packages (packager, name, version, arch, key_hash, source) "
+        "SELECT {p}, j.name, j.version, j.arch, UNHEX(j.k), j.source FROM JSON_TABLE({p}, "
+        "'$[*]' COLUMNS (name VARCHAR(200) PATH '$[0]', version VARCHAR(200) PATH '$[1]', "
+        "arch VARCHAR(32) PATH '$[2]', k CHAR(64) PATH '$[3]', "
+        "source VARCHAR(200) PATH '$[4]')) AS j "
+        "ON DUPLICATE KEY UPDATE id = id RETURNING key_hash, id")
+    # the same found by the packages themselves, each key made by the server
+    # (packages.package_key's: sha256 of packager NUL name NUL version NUL
+    # arch; a report's fields are ASCII), answered by their place in the list
+    SELECT_PACKAGE_IDS_OF_JSON = (
+        "SELECT GROUP_CONCAT(j.i, ' ', p.id) FROM JSON_TABLE({p}, '$[*]' COLUMNS ("
+        "i FOR ORDINALITY, name VARCHAR(200) PATH '$[0]', version VARCHAR(200) PATH '$[1]', "
+        "arch VARCHAR(32) PATH '$[2]')) AS j JOIN packages p ON p.key_hash = "
+        "UNHEX(SHA2(CONCAT_WS(CHAR(0), {p}, j.name, j.version, j.arch), 256))")
     SELECT_PACKAGE_IDS_JSON = (
         "SELECT GROUP_CONCAT(CONCAT_WS(' ', j.k, p.id) SEPARATOR '\n') "
         "FROM JSON_TABLE({p}, '$[*]' COLUMNS (k CHAR(64) PATH '$')) AS j "
@@ -163,6 +194,18 @@ def server_has_json_table(version):
     return bool(mysql) and tuple(map(int, mysql.groups())) >= (8, 0, 4)
 
 
+def server_has_returning(version):
+    """Whether a server of this version string has INSERT ... RETURNING
+    (with ON DUPLICATE KEY UPDATE): MariaDB from 10.5; MySQL has none."""
+    mariadb = re.search(r"(\d+)\.(\d+)\.(\d+)-MariaDB", version)
+    return bool(mariadb) and tuple(map(int, mariadb.groups())) >= (10, 5, 0)
+
+
+# package rows made by one INSERT ... RETURNING at most: PyMySQL builds a
+# result row in Python, slower than a GROUP_CONCAT string read after it
+RETURNING_ROWS = 200
+
+
 def _json(value):
     return json.dumps(value, separators=(",", ":"))
 
@@ -207,6 +250,7 @@ class MySQLDialect(Dialect):
         self.value_errors = (pymysql.err.DataError,)
         self.errors = (pymysql.err.MySQLError,)  # whatever the server refuses
         self.json_table = None  # known once connected
+        self.returning = None
         self._checking = None  # the connection answers() keeps between checks
         self._checking_lock = threading.Lock()
 
@@ -229,6 +273,7 @@ class MySQLDialect(Dialect):
             conn.commit()
             if self.json_table is None:
                 self.json_table = server_has_json_table(conn.get_server_info())
+                self.returning = server_has_returning(conn.get_server_info())
         except self.pymysql.err.MySQLError as exc:
             raise StoreUnavailable("cannot connect to MySQL %s:%s/%s: %s" % (
                 p["host"], p["port"], p["database"], _message(exc)))
@@ -336,6 +381,22 @@ class MySQLDialect(Dialect):
         else:
             cursor.executemany(self.sql.INSERT_PACKAGE,
                                [(packager,) + tuple(row) for row in rows])
+
+    def find_package_ids(self, cursor, packager, packages):
+        if not self.json_table:
+            return None
+        # (no key made here: a report's 1,500 sha256 and their hex cost
+        # more in Python than the server takes to make them)
+        cursor.execute(self.sql.SELECT_PACKAGE_IDS_OF_JSON, (_json(packages), packager))
+        numbers = iter(map(int, split_concatenated_text(cursor.fetchone()[0])))
+        return {packages[place - 1]: package_id for place, package_id in zip(numbers, numbers)}
+
+    def insert_package_ids(self, cursor, packager, rows):
+        if not (self.returning and self.json_table) or len(rows) > RETURNING_ROWS:
+            return None
+        cursor.execute(self.sql.INSERT_PACKAGES_JSON_RETURNING, (packager, _json(
+            [tuple(package[:3]) + (package[3].hex(), package[4]) for package in rows])))
+        return {bytes(key): package_id for key, package_id in cursor.fetchall()}
 
     def select_package_ids(self, cursor, keys):
         """{key: id} of the package rows there are of these keys."""

@@ -44,31 +44,69 @@ class PackageIds(object):
         return sum(len(table) for table in self._tables.values())
 
 
+def _missing_at(ids):
+    """The positions of None in a list: a few found at C speed (list.index),
+    many in one pass."""
+    count = ids.count(None)
+    if count > 64:
+        return [at for at, found in enumerate(ids) if found is None]
+    positions, at = [], -1
+    for _ in range(count):
+        at = ids.index(None, at + 1)
+        positions.append(at)
+    return positions
+
+
 def find_or_create_ids(dialect, cursor, known, packager, packages, learned, sources=None,
                        created=None):
-    """The package row ids of `packages` ((name, version, arch) tuples), from
-    `known` where there, else found or created in this transaction (and put
-    in `learned`, for the caller to remember once it commits). A row made
-    here gets its source from `sources` ({name: source}), and its package
-    goes in `created`."""
-    missing = [p for p in packages if p not in known]
-    if not missing:
-        return [known[p] for p in packages]
-    keys = {package_key(packager, *p): p for p in missing}
-    ids = dialect.select_package_ids(cursor, keys)
-    absent = [k for k in keys if k not in ids]
-    if absent:
+    """The package row ids of `packages` ((name, version, arch) tuples, each
+    once), in their order: from `known` (a dict) where there, then from
+    `learned` (the ids found or made earlier in this transaction: a
+    batch's reports before its commit find them all there), else
+    found or created in this transaction (and put in `learned`, for the
+    caller to remember once it commits). A row made here gets its source
+    from `sources` ({name: source}), and its package goes in `created`.
+    The common case, every package known, is one pass of dict lookups at
+    C speed; only the misses are looked at one by one."""
+    ids = list(map(known.get, packages))
+    if None not in ids:
+        return ids
+    if learned:
+        if ids.count(None) == len(ids):  # a batch's reports before it commits
+            ids = list(map(learned.get, packages))
+            if None not in ids:
+                return ids
+        else:
+            for at in _missing_at(ids):
+                ids[at] = learned.get(packages[at])
+    missing_at = _missing_at(ids)
+    if not missing_at:
+        return ids
+    missing = [packages[at] for at in missing_at]
+    found = dialect.find_package_ids(cursor, packager, missing)
+    if found is None:
+        keys = {package_key(packager, *package): package for package in missing}
+        found = {keys[key]: package_id
+                 for key, package_id in dialect.select_package_ids(cursor, keys).items()}
+    if len(found) < len(missing):
+        keys = {package_key(packager, *package): package for package in missing
+                if package not in found}
         sources = sources or {}
-        dialect.insert_packages(cursor, packager, [keys[k] + (k, sources.get(keys[k][0]))
-                                                   for k in absent])
-        made = dialect.select_package_ids(cursor, absent)
-        ids.update(made)
+        rows = [keys[k] + (k, sources.get(keys[k][0])) for k in keys]
+        made = dialect.insert_package_ids(cursor, packager, rows)  # (at once, where it can)
+        if made is None:
+            dialect.insert_packages(cursor, packager, rows)
+            made = dialect.select_package_ids(cursor, list(keys))
+        made = {keys[k]: package_id for k, package_id in made.items()}
+        found.update(made)
         if created is not None:
-            created.update(keys[k] for k in made)
-    if len(ids) != len(keys):
+            created.update(made)
+    if len(found) != len(missing):
         raise StoreError("package rows missing after insert")
-    learned.update((keys[k], ids[k]) for k in keys)
-    return [learned[p] if p in learned else known[p] for p in packages]
+    learned.update(found)
+    for at in missing_at:
+        ids[at] = found[packages[at]]
+    return ids
 
 
 class PackageSources(object):

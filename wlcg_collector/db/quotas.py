@@ -224,15 +224,13 @@ class Quotas(Part):
         received, sender = pending.received, pending.sender
         day = day_of(received)
         if proven:
-            checks = ((self.sql.COUNT_NEW_PROVEN_HOSTS_OF_SITE, site,
-                       "new_proven_hosts_per_site"),)
-        else:
-            checks = ((self.sql.COUNT_NEW_HOSTS_OF_SITE, site, "new_hosts_per_site"),
-                      (self.sql.COUNT_NEW_HOSTS_OF_SENDER, sender[:MAX_SENDER],
-                       "new_hosts_per_sender"))
-        for statement, value, attribute in checks:
-            cursor.execute(statement, (value, day) + PROVEN_TRUST)
-            count = cursor.fetchone()[0]
+            cursor.execute(self.sql.COUNT_NEW_PROVEN_HOSTS_OF_SITE, (site, day) + PROVEN_TRUST)
+            counts = zip(("new_proven_hosts_per_site",), cursor.fetchone())
+        else:  # (both in one statement)
+            cursor.execute(self.sql.COUNT_NEW_HOSTS_OF_SITE_AND_SENDER, (site, day) + PROVEN_TRUST
+                           + (sender[:MAX_SENDER], day) + PROVEN_TRUST)
+            counts = zip(("new_hosts_per_site", "new_hosts_per_sender"), cursor.fetchone())
+        for attribute, count in counts:
             if count >= getattr(limits, attribute):
                 raise refusal(limits, attribute, count, received, site, pending.report.host,
                               sender, counts_host=False)
@@ -273,10 +271,17 @@ class Quotas(Part):
         today = day_of(pending.received)
         keys = usage_keys(host_id, site, pending.sender, proven)
         marks = "(%s)" % self.db.marks(5)
-        cursor.execute(self.sql.COUNT_QUOTA_USAGE.format(rows=", ".join([marks] * len(keys))),
+        returning = self.dialect.returning  # (the rows as counted, without a read after)
+        statement = self.sql.COUNT_QUOTA_USAGE_RETURNING if returning \
+            else self.sql.COUNT_QUOTA_USAGE
+        cursor.execute(statement.format(rows=", ".join([marks] * len(keys))),
                        [value for scope, name in keys for value in (scope, name, today, 1,
                                                                     opened)])
-        usage = self._read_usage(cursor, keys)
+        if returning:
+            usage = {(scope, name): (day, reports, rows) for scope, name, day, reports, rows
+                     in cursor.fetchall()}
+        else:
+            usage = self._read_usage(cursor, keys)
         # (the report is counted already: compare without it)
         before = {key: (day, done - 1, rows - opened) for key, (day, done, rows) in
                   usage.items()}

@@ -13,6 +13,7 @@ from .database import Part
 from .errors import RepairRefused, UnknownHost, UnknownQuarantined
 from .writer import ACCEPT_SITE
 from .records import PendingReport, Quarantined, Rollback, SiteKey
+from .open_sets import rebuild as rebuild_open_sets
 from .statements import HostState
 
 
@@ -165,6 +166,7 @@ class Review(Part):
                 return Rollback(*counts)
             cursor.execute(sql.DELETE_OPENED_AFTER, (host.id, to))
             cursor.execute(sql.REOPEN_CLOSED_AFTER, (host.id, to, to))
+            rebuild_open_sets(sql, cursor, [host.id])
             cursor.execute(sql.MARK_REPORTS_ROLLED_BACK, (ROLLED_BACK, host.id, to))
             if counts[3]:
                 cursor.execute(sql.SELECT_FACTS_AT, (host.id, to))

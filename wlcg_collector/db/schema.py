@@ -8,8 +8,9 @@ from collections import defaultdict
 from ..site_names import site_key
 from .database import Part
 from .errors import SchemaNotCurrent, StoreError
+from .open_sets import rebuild_all
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def canonical_identity(site, name):
@@ -52,8 +53,10 @@ def merge_duplicate_hosts(db):
     return db.transaction(work)
 
 
-# work done in Python before an upgrade file (version it upgrades to: function)
+# work done in Python before an upgrade file, and after one (version it
+# upgrades to: function of the Database)
 BEFORE_UPGRADE = {4: merge_duplicate_hosts}
+AFTER_UPGRADE = {12: rebuild_all}  # each host's open set, from its intervals
 
 
 def sql_dir():
@@ -119,6 +122,8 @@ class Schema(Part):
                         BEFORE_UPGRADE[version + 1](self.db)
                     self.run_file(os.path.join(directory, "upgrades", self.dialect.name,
                                                "%d-%d.sql" % (version, version + 1)))
+                    if version + 1 in AFTER_UPGRADE:
+                        AFTER_UPGRADE[version + 1](self.db)
             result = current, self.version()
         except BaseException:
             if new:  # leave no empty database behind

@@ -16,6 +16,7 @@ from ..statuses import ACCEPTED, LISTED, RETIRED, SET_ASIDE
 from ..topology import suggestions
 from .database import Part, chunks
 from .errors import StoreError
+from .open_sets import rebuild as rebuild_open_sets
 from .records import (SetAside, Site, SiteAlias, SiteHost, SiteImport, SiteList, SiteMove,
                       SitePlan, SiteRename, SiteResolution, SiteRow, host_order)
 from .statements import HostPinOf, MovingHost
@@ -409,6 +410,7 @@ class SiteStore(Part):
             entry = cursor.lastrowid
         cursor.execute(sql.SET_REPORTS_ASIDE, (other.id, SET_ASIDE, host.id))
         cursor.execute(sql.DELETE_HOST_INSTALLS, (host.id,))
+        cursor.execute(sql.DELETE_HOST_SET, (host.id,))
         cursor.execute(sql.DELETE_HOST_FACTS, (host.id,))
         cursor.execute(sql.DELETE_HOST, (host.id,))
         return SetAside(host.name, keeper.pin, twin.pin, entry)
@@ -439,7 +441,9 @@ class SiteStore(Part):
         cursor.execute(sql.REASSIGN_INSTALLS, (later_id, earlier_id))
         cursor.execute(sql.MOVE_REPORTS, (later_id, earlier_id))
         cursor.execute(sql.MOVE_HOST_FACTS, (later_id, earlier_id))
+        cursor.execute(sql.DELETE_HOST_SET, (earlier_id,))
         cursor.execute(sql.DELETE_HOST, (earlier_id,))
+        rebuild_open_sets(sql, cursor, [later_id])
         cursor.execute(sql.SET_FIRST_REPORT, (earlier_first, later_id))
 
 

@@ -37,6 +37,9 @@ class SQLiteSQL(SharedSQL, TagSQL, MetricsSQL):
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p})")
     # BEGIN IMMEDIATE already holds the database write lock: a plain read
     LOCK_HOST = SharedSQL.PEEK_HOST
+    LOCK_HOST_AND_SET = SharedSQL.PEEK_HOST_AND_SET
+    # a range of hosts whose open sets are made again (open_sets.rebuild_range)
+    LOCK_HOSTS_BETWEEN = SharedSQL.SELECT_HOSTS_BETWEEN
     # BEGIN IMMEDIATE holds the write lock: a plain read
     LOCK_SITE_HOSTS = SharedSQL.SELECT_SITE_HOSTS
     LOCK_SITE_ALIAS = SharedSQL.SELECT_SITE_ALIAS

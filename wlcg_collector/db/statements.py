@@ -86,6 +86,44 @@ class SharedSQL(object):
                        _blob(facts_hash))
     PEEK_HOST = _select(HostState, "FROM hosts WHERE site = {p} AND name = {p}")
 
+    # the same with the host's open set (open_sets.py), unless the report's
+    # block (the first parameter) is the host's stored one: an unchanged
+    # report does not carry it; the dialects' LOCK_HOST_AND_SET reads it
+    class HostAndSet(namedtuple("HostAndSet", HostState._fields + ("set_host", "open_ids"))):
+        """A row of LOCK_HOST_AND_SET."""
+        __slots__ = ()
+
+        @classmethod
+        def of(cls, row):
+            """(HostState or None, whether the host has a row of host_sets,
+            its value or None when not read) of a fetched row."""
+            if row is None:
+                return None, False, None
+            made = cls._make(row)
+            state = SharedSQL.HostState.of(tuple(getattr(made, name)
+                                                 for name in SharedSQL.HostState._fields))
+            return state, made.set_host is not None, made.open_ids
+    PEEK_HOST_AND_SET = (
+        "SELECT " + ", ".join("h." + column for column in HostState._fields) +
+        ", s.host_id, CASE WHEN h.block_hash = {p} THEN NULL ELSE s.ids END "
+        "FROM hosts h LEFT JOIN host_sets s ON s.host_id = h.id "
+        "WHERE h.site = {p} AND h.name = {p}")
+    # each host's open set (open_sets.py): written with the intervals
+    UPDATE_HOST_SET = "UPDATE host_sets SET ids = {p} WHERE host_id = {p}"
+    # (REPLACE INTO: the same words in SQLite and MySQL)
+    REPLACE_HOST_SET = "REPLACE INTO host_sets (host_id, ids) VALUES ({p}, {p})"
+    INSERT_HOST_SET = "INSERT INTO host_sets (host_id, ids) VALUES ({p}, {p})"
+    DELETE_HOST_SET = "DELETE FROM host_sets WHERE host_id = {p}"
+    # the open sets of a range of host ids, made again from their intervals
+    SELECT_OPEN_SETS_BETWEEN = ("SELECT host_id, GROUP_CONCAT(package_id) FROM installs "
+                                "WHERE host_id >= {p} AND host_id <= {p} AND removed IS NULL "
+                                "GROUP BY host_id")
+    DELETE_HOST_SETS_BETWEEN = "DELETE FROM host_sets WHERE host_id >= {p} AND host_id <= {p}"
+    SELECT_HOST_ID_RANGE = "SELECT MIN(id), MAX(id) FROM hosts"
+    # (the dialects' LOCK_HOSTS_BETWEEN: held while their open sets are made)
+    SELECT_HOSTS_BETWEEN = "SELECT id FROM hosts WHERE id >= {p} AND id <= {p}"
+    SELECT_HOST_SETS = "SELECT host_id, ids FROM host_sets"
+
     # where a site name leads now, read again before a new host is made
     # under it; the dialects' LOCK_SITE_ALIAS holds it until the commit
     SELECT_SITE_ALIAS = "SELECT site FROM site_aliases WHERE alias = {p}"
@@ -118,11 +156,12 @@ class SharedSQL(object):
     # the new-host quotas (quotas.py): hosts made since a time, by site and
     # by sender, by reports that prove nothing (pinned on a key nobody knew,
     # or unsigned); and by site, by its site key or host certificates
-    # (their trust levels, quotas.PROVEN_TRUST, are the last parameters)
-    COUNT_NEW_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} AND created >= {p} "
-                               "AND trust NOT IN ({p}, {p})")
-    COUNT_NEW_HOSTS_OF_SENDER = ("SELECT COUNT(*) FROM hosts WHERE created_by = {p} "
-                                 "AND created >= {p} AND trust NOT IN ({p}, {p})")
+    # (their trust levels, quotas.PROVEN_TRUST, follow each; the first two
+    # in one round trip)
+    COUNT_NEW_HOSTS_OF_SITE_AND_SENDER = (
+        "SELECT (SELECT COUNT(*) FROM hosts WHERE site = {p} AND created >= {p} "
+        "AND trust NOT IN ({p}, {p})), (SELECT COUNT(*) FROM hosts WHERE created_by = {p} "
+        "AND created >= {p} AND trust NOT IN ({p}, {p}))")
     COUNT_NEW_PROVEN_HOSTS_OF_SITE = ("SELECT COUNT(*) FROM hosts WHERE site = {p} "
                                       "AND created >= {p} AND trust IN ({p}, {p})")
     QUARANTINE_COLUMNS = ("id, received, sender, site, host, kind, reason, fingerprint, "
@@ -355,6 +394,10 @@ class SharedSQL(object):
                       "signer, outcome, duplicates FROM reports WHERE host_id = {p} "
                       "ORDER BY received, id")
     COUNT_DUPLICATE = "UPDATE reports SET duplicates = duplicates + 1 WHERE digest = {p}"
+    # a batch's reports stored already, and their counts (writer.store_reports)
+    SELECT_STORED_DIGESTS = "SELECT digest FROM reports WHERE digest IN ({marks})"
+    COUNT_DUPLICATES = ("UPDATE reports SET duplicates = duplicates + {p} "
+                        "WHERE digest IN ({marks})")
     COUNT_ROWS = "SELECT COUNT(*) FROM {table}"
     # intervals naming a host or package row that does not exist (installs
     # has no foreign keys to prevent them)
@@ -526,6 +569,7 @@ class SharedSQL(object):
 
 # the records of the statements above, by name for the modules that read them
 HostState = SharedSQL.HostState
+HostAndSet = SharedSQL.HostAndSet
 HostPinOf = SharedSQL.HostPinOf
 MovingHost = SharedSQL.MovingHost
 AdvisoryState = SharedSQL.AdvisoryState

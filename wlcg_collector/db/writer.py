@@ -7,21 +7,20 @@ writers of one host serialise on its row (see the dialects' LOCK_HOST),
 never through a process-wide lock, so any number of collector processes
 may ingest at once."""
 
-from collections import ChainMap
-
 from .. import trust
 from ..limits import MAX_SENDER
 from ..statuses import (APPLIED, CHANGED, DUPLICATE, OLDER, QUARANTINED, REPLAYED,
                         UNCHANGED)
-from .database import Part, chunks, split_ids
+from .database import Part, chunks
 from ..report import ReportError, facts_hash
 from .errors import DuplicateRow, QuotaExceeded, ReadAgain, StoreError
 from .memory import release_memory
+from .open_sets import pack, read_open_ids, unpack
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
 from .quotas import DEFAULT_LIMITS, Limits, proves_sender
 from .records import Held, HostFound, IngestResult, PendingReport
-from .statements import HostState
+from .statements import HostAndSet, HostState
 
 # a report this large gives its connection's memory back afterwards
 LARGE_REPORT = 5000
@@ -51,10 +50,12 @@ class _Attempt(object):
     PendingReport), what the officer decided of it (accept), and what the
     transaction found or made of package rows (learned: ids by package;
     created: the rows it made). resolve_first: it may stop to make many
-    package rows first (see _ResolveFirst)."""
+    package rows first (see _ResolveFirst). resolved: where the site names
+    of a batch's reports led in its transaction ({name sent:
+    SiteResolution}), or None (asked each time)."""
 
     def __init__(self, pending, limits, accept=False, learned=None, created=None,
-                 resolve_first=False, collected=None):
+                 resolve_first=False, collected=None, resolved=None):
         self.pending = pending
         self.report = pending.report
         self.collected = pending.collected if collected is None else collected
@@ -65,6 +66,7 @@ class _Attempt(object):
         self.learned = {} if learned is None else learned
         self.created = set() if created is None else created
         self.resolve_first = resolve_first
+        self.resolved = resolved
 
 
 class ReportWriter(Part):
@@ -79,6 +81,9 @@ class ReportWriter(Part):
         self.quotas = quotas
         self.package_ids = PackageIds(package_cache)
         self.package_sources = PackageSources(package_cache)
+        # the dialect's statement that writes a host's row and its open set
+        # at once (MySQL's multi-table UPDATE), None where there is none
+        self.joined_update = getattr(self.sql, "UPDATE_HOST_STATE_AND_SET", None)
 
     def count_resend(self, digest, tally=None):
         """Whether a report of this digest (the SHA-256 of its plaintext) is
@@ -178,18 +183,27 @@ class ReportWriter(Part):
         """Store several reports (PendingReports) in one transaction (the
         bulk path: one commit for many). Returns, in order, each one's
         IngestResult or the ReportError or QuotaExceeded that refused it.
-        When any of them fails (or is a duplicate), the batch is rolled
-        back and each is stored in a transaction of its own: a failed
-        report fails alone."""
+        The reports stored already (a body sent again: pakiti-client's
+        unchanged report is the same text every day) are found first, in
+        one statement, and counted as store_report counts a duplicate; where
+        a site name leads is asked once a name.
+        When any of the others fails (or is a duplicate of one stored
+        meanwhile, or of another in the batch), the batch is rolled back
+        and each is stored in a transaction of its own: a failed report
+        fails alone."""
         learned, created = {}, {}  # per packager: package ids are
 
         def work(cursor):
             learned.clear()
             created.clear()
-            return [self._store(cursor, _Attempt(
-                pending, limits, learned=learned.setdefault(pending.report.packager, {}),
-                created=created.setdefault(pending.report.packager, set())))
-                for pending in batch]
+            resolved = {}
+            resent = self._count_resent(cursor, [pending.report.digest for pending in batch])
+            return [IngestResult(DUPLICATE) if pending.report.digest in resent
+                    else self._store(cursor, _Attempt(
+                        pending, limits, learned=learned.setdefault(pending.report.packager, {}),
+                        created=created.setdefault(pending.report.packager, set()),
+                        resolved=resolved))
+                    for pending in batch]
         try:
             results = self.db.transaction(work)
         except (DuplicateRow, ReportError, QuotaExceeded):
@@ -201,12 +215,36 @@ class ReportWriter(Part):
                     results.append(exc)
             return results
         for pending, result in zip(batch, results):
+            if result.outcome == DUPLICATE:
+                continue
             packager = pending.report.packager
             self._after_commit(pending.report, result, learned.pop(packager, None),
                                created[packager])
         if any(p.report.parsed and len(p.report.packages) >= LARGE_REPORT for p in batch):
             release_memory(self.dialect, self.db.connection())
         return results
+
+    def _count_resent(self, cursor, digests):
+        """The digests (of a batch's reports) stored already, each counted
+        as a duplicate as many times as it is there: a statement to find
+        them, one to count them."""
+        resent = set()
+        for chunk in chunks(sorted(set(digests))):
+            cursor.execute(self.sql.SELECT_STORED_DIGESTS.format(
+                marks=self.db.marks(len(chunk))), chunk)
+            resent.update(bytes(row[0]) for row in cursor.fetchall())
+        times = {}
+        for digest in digests:
+            if digest in resent:
+                times[digest] = times.get(digest, 0) + 1
+        by_times = {}
+        for digest, count in times.items():
+            by_times.setdefault(count, []).append(digest)
+        for count, counted in sorted(by_times.items()):
+            for chunk in chunks(sorted(counted)):
+                cursor.execute(self.sql.COUNT_DUPLICATES.format(
+                    marks=self.db.marks(len(chunk))), [count] + chunk)
+        return resent
 
     def _record_sources(self, report):
         """The source package names an applied report gives, for the
@@ -292,9 +330,13 @@ class ReportWriter(Part):
         the site its name leads to. (A report already stored is caught by
         the unique digest when its row is inserted, rolling back whatever
         was done: one query less for every report that is not a retry.)"""
-        site = self.sites.resolve_site(cursor, attempt.report.site, attempt.pending.received,
-                                       attempt.accept)
-        found = self._find_host(cursor, self.sql.LOCK_HOST, site.site, attempt)
+        sent, resolved = attempt.report.site, attempt.resolved
+        site = None if resolved is None or attempt.accept else resolved.get(sent)
+        if site is None:
+            site = self.sites.resolve_site(cursor, sent, attempt.pending.received, attempt.accept)
+            if resolved is not None and not attempt.accept:
+                resolved[sent] = site  # (a batch of one site's reports asks once)
+        found = self._find_host(cursor, self.sql.LOCK_HOST_AND_SET, site.site, attempt)
         decision = self._decide(attempt, found, site.unknown)
         if decision.action == trust.QUARANTINE:
             result = self._quarantine(cursor, attempt, site.site, decision)
@@ -306,9 +348,15 @@ class ReportWriter(Part):
 
     def _find_host(self, cursor, statement, site, attempt):
         """The HostFound of the report's host at `site`, read with
-        `statement` (PEEK_HOST, or LOCK_HOST under the host's lock)."""
-        cursor.execute(statement, (site, attempt.report.host))
-        row = HostState.of(cursor.fetchone())
+        `statement` (PEEK_HOST, or LOCK_HOST_AND_SET under the host's lock,
+        with its open set unless the report's block is its stored one)."""
+        has_set, open_ids = False, None
+        if statement is self.sql.LOCK_HOST_AND_SET:
+            cursor.execute(statement, (attempt.report.block_hash, site, attempt.report.host))
+            row, has_set, open_ids = HostAndSet.of(cursor.fetchone())
+        else:
+            cursor.execute(statement, (site, attempt.report.host))
+            row = HostState.of(cursor.fetchone())
         site_pin, site_has_hosts = None, False
         if attempt.signer is not None and attempt.signer.kind == trust.SITE_KEY:
             cursor.execute(self.sql.SELECT_SITE_KEY, (site,))
@@ -319,7 +367,7 @@ class ReportWriter(Part):
                 site_has_hosts = cursor.fetchone() is not None
         pin = None if row is None else trust.HostPin(row.trust, row.key_fingerprint,
                                                       row.signed_ts, row.last_received)
-        return HostFound(row, pin, site_pin, site_has_hosts)
+        return HostFound(row, pin, site_pin, site_has_hosts, has_set, open_ids)
 
     @staticmethod
     def _decide(attempt, found, unknown_site=False):
@@ -351,9 +399,13 @@ class ReportWriter(Part):
             self.quotas.check_new_host(cursor, pending, site, attempt.limits,
                                        self._proven(attempt, found))
         report, received = attempt.report, pending.received
-        cursor.execute(sql.INSERT_HOST, (site, report.host, report.packager, attempt.collected,
-                                         received, received, pending.sender[:MAX_SENDER]))
-        cursor.execute(sql.LOCK_HOST, (site, report.host))
+        values = (site, report.host, report.packager, attempt.collected, received, received,
+                  pending.sender[:MAX_SENDER])
+        if self.dialect.returning:  # (the row as LOCK_HOST reads it, locked by the insert)
+            cursor.execute(sql.INSERT_HOST_RETURNING, values)
+        else:
+            cursor.execute(sql.INSERT_HOST, values)
+            cursor.execute(sql.LOCK_HOST, (site, report.host))
         return HostState.of(cursor.fetchone())
 
     def _add_report(self, cursor, attempt, host, changed, outcome, unread=False):
@@ -408,15 +460,17 @@ class ReportWriter(Part):
             self._add_report(cursor, attempt, host, False, APPLIED)
             self._update_host(cursor, host, attempt, signed_ts=signed_ts)
             return IngestResult(UNCHANGED, note=decision.note)
-        changes = self._change_set(cursor, attempt, site, found, host)
+        changes, open_set = self._change_set(cursor, attempt, site, found, host)
         report_id = self._add_report(cursor, attempt, host, True, APPLIED)
-        self._update_host(cursor, host, attempt, set_report=report_id, signed_ts=signed_ts)
+        self._update_host(cursor, host, attempt, set_report=report_id, signed_ts=signed_ts,
+                          open_set=open_set)
         return IngestResult(CHANGED, changes, note=decision.note)
 
     def _change_set(self, cursor, attempt, site, found, host):
         """The report's set replaces the host's, within the day's bounds of
         changes (but for a host's first set, the new-host quotas', and the
-        officer's own decision); the intervals closed and opened."""
+        officer's own decision); (the intervals closed and opened, the
+        host's open set when it is to be written with the host's row)."""
         bounded = not attempt.accept and host.set_hash is not None
         if bounded:
             proven = self._proven(attempt, found)
@@ -427,11 +481,11 @@ class ReportWriter(Part):
             known = self.package_ids.table(report.packager)
             if sum(1 for p in report.packages if p not in known) >= RESOLVE_FIRST:
                 raise _ResolveFirst(site)
-        changes, opened = self._apply_changes(cursor, host, attempt)
+        changes, opened, open_set = self._apply_changes(cursor, host, found, attempt)
         if bounded:
             self.quotas.count_changes(cursor, host.id, attempt.pending, site, attempt.limits,
                                       proven, opened)
-        return changes
+        return changes, open_set
 
     def _pin_site(self, cursor, site, fingerprint, received, sender):
         sender = sender[:MAX_SENDER]
@@ -457,13 +511,15 @@ class ReportWriter(Part):
             decision.kind, decision.reason, None if signer is None else signer.fingerprint))
 
     def _update_host(self, cursor, host, attempt, stored_set=None, set_report=None,
-                     signed_ts=None):
+                     signed_ts=None, open_set=None):
         """The host's facts and set from the report (host: its HostState;
         stored_set: the stored set hash and package count, when the report's
         block is the stored one; set_report: the id of the report that
         changed the set; signed_ts: the report's ts when it is the host's
-        newest signed one). Facts that differ from the host's last ones (ts
-        aside) get a row of host_facts: a rollback takes them back."""
+        newest signed one; open_set: the host's open set, to write in its
+        row of host_sets, which is there). Facts that differ from the
+        host's last ones (ts aside) get a row of host_facts: a rollback
+        takes them back."""
         report, collected = attempt.report, attempt.collected
         headers = report.headers
         set_hash, count = stored_set if stored_set is not None else (report.set_hash,
@@ -473,28 +529,34 @@ class ReportWriter(Part):
         if new_facts != host.facts_hash:
             cursor.execute(self.sql.INSERT_HOST_FACTS, (
                 host.id, collected, report.packager, system, kernel, arch, report.facts))
-        cursor.execute(self.sql.UPDATE_HOST_STATE, (
-            report.packager, system, kernel, arch, report.facts, set_hash, report.block_hash,
-            count, set_report, signed_ts, collected, attempt.pending.received, new_facts,
-            host.id))
+        values = (report.packager, system, kernel, arch, report.facts, set_hash,
+                  report.block_hash, count, set_report, signed_ts, collected,
+                  attempt.pending.received, new_facts)
+        if open_set is None:
+            cursor.execute(self.sql.UPDATE_HOST_STATE, values + (host.id,))
+        else:
+            cursor.execute(self.sql.UPDATE_HOST_STATE_AND_SET, values + (open_set, host.id))
 
-    def _apply_changes(self, cursor, host, attempt):
+    def _apply_changes(self, cursor, host, found, attempt):
         """Close the intervals of the packages gone, open those of the new
-        ones; the sets compare as package ids. The ids found or made earlier
-        in this transaction (attempt.learned: by the reports before this
-        one in a batch) are known too. Returns (intervals closed and
-        opened, opened)."""
-        report, collected, learned = attempt.report, attempt.collected, attempt.learned
-        known = self.package_ids.table(report.packager)
-        if learned:
-            known = ChainMap(learned, known)
-        wanted = set(find_or_create_ids(self.dialect, cursor, known, report.packager,
-                                        report.packages, learned, report.sources,
-                                        attempt.created))
-        current = set()
-        if host.set_hash is not None:  # a host's first applied report finds nothing open
-            cursor.execute(self.sql.SELECT_OPEN_PACKAGE_IDS, (host.id,))
-            current = split_ids(cursor.fetchone()[0])
+        ones, and write the host's open set (open_sets.py); the sets
+        compare as package ids, the host's as its stored open set (read
+        with its row: its open intervals are not read). The ids found or
+        made earlier in this transaction (attempt.learned: by the reports
+        before this one in a batch) are known too. Returns (intervals
+        closed and opened, opened, the open set when the host's row is to
+        carry it: see joined_update)."""
+        report, collected, sql = attempt.report, attempt.collected, self.sql
+        wanted = set(find_or_create_ids(
+            self.dialect, cursor, self.package_ids.table(report.packager), report.packager,
+            report.packages, attempt.learned, report.sources, attempt.created))
+        if found.open_ids is not None:
+            current = set(unpack(found.open_ids))
+        elif found.has_set or host.set_hash is not None:
+            # no open set stored (or not read): the open intervals, once
+            current = read_open_ids(sql, cursor, host.id)
+        else:  # a host's first applied report finds nothing open
+            current = set()
         gone = sorted(current - wanted)
         new = sorted(wanted - current)  # in key order: the rows go in one after another
         for chunk in chunks(gone):
@@ -502,10 +564,17 @@ class ReportWriter(Part):
             if collected <= host.last_report:
                 # opened by a report of this same time: an interval that would
                 # end where it began never existed
-                cursor.execute(self.sql.DELETE_OPENED_SINCE.format(marks=marks),
+                cursor.execute(sql.DELETE_OPENED_SINCE.format(marks=marks),
                                [host.id, collected] + chunk)
-            cursor.execute(self.sql.CLOSE_INSTALLS.format(marks=marks),
+            cursor.execute(sql.CLOSE_INSTALLS.format(marks=marks),
                            [collected, host.id] + chunk)
         if new:
             self.dialect.insert_installs(cursor, host.id, new, collected)
-        return len(gone) + len(new), len(new)
+        open_set = pack(wanted)
+        if not found.has_set:
+            cursor.execute(sql.REPLACE_HOST_SET, (host.id, open_set))
+        elif self.joined_update is None:
+            cursor.execute(sql.UPDATE_HOST_SET, (open_set, host.id))
+        else:
+            return len(gone) + len(new), len(new), open_set  # with the host's row
+        return len(gone) + len(new), len(new), None
