@@ -838,7 +838,7 @@ def test_fleet_changes_tell_a_kernel_beside_another_from_an_upgrade(store):
 
 
 def test_host_masks():
-    from wlcg_collector.analysis import HostMasks
+    from wlcg_collector.host_masks import HostMasks
     from wlcg_collector.db.records import HostAt
     hosts = [HostAt(7, "T2_A", "a.example.org", "rpm", None, None),
              HostAt(3, "T2_A", "b.example.org", "rpm", None, None),

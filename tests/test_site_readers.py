@@ -828,7 +828,7 @@ def test_a_readers_silent_hosts_name_no_other_site_as_their_reason(database_url,
 def test_a_readers_silent_hosts_are_read_of_its_sites_only(world, monkeypatch):
     """A reader's stale rows read the hosts and the quarantine of its own
     sites, not the whole fleet's (its reasons may name no other site)."""
-    from wlcg_collector import analysis
+    from wlcg_collector import silence
     store = open_store(world[2])
     try:
         asked = []
@@ -836,7 +836,7 @@ def test_a_readers_silent_hosts_are_read_of_its_sites_only(world, monkeypatch):
             real = getattr(part, name)
             monkeypatch.setattr(part, name, lambda site=None, _real=real, _name=name, **kw: (
                 asked.append((_name, site)), _real(site, **kw))[1])
-        rows = analysis.stale(store, 2, int(time.time()), [READ], [READ])
+        rows = silence.stale(store, 2, int(time.time()), [READ], [READ])
         assert rows and {row.site for row in rows} == {READ}
         assert asked and all(site == READ for _, site in asked), asked
     finally:

@@ -7,7 +7,8 @@ import pytest
 
 from helpers import make_report
 from wlcg_collector import analysis, trust
-from wlcg_collector.analysis import compliance, stale
+from wlcg_collector.analysis import compliance
+from wlcg_collector.silence import stale
 from wlcg_collector.baselines import parse_baseline
 from wlcg_collector.db import StoreError, UnknownHost
 from wlcg_collector.history import changes

@@ -13,7 +13,8 @@ import sys
 import time
 
 from . import (__version__, analysis, baseline_commands, campaign_commands, compliance_cache,
-               crypto, devserver, reader_commands, site_commands, trust, trust_commands)
+               crypto, devserver, reader_commands, silence, site_commands, trust,
+               trust_commands)
 from .advisories import commands as advisory_commands
 from .advisories import tag_commands
 from .baselines import BaselineError
@@ -503,9 +504,9 @@ def cmd_stale(args):
 
 
 def stale_rows(store, days, now, site=None, visible=None):
-    """`stale`'s rows (STALE_COLUMNS): analysis.stale's Silent records,
+    """`stale`'s rows (STALE_COLUMNS): silence.stale's Silent records,
     their reasons in words (only those naming a `visible` site, if given)."""
-    return [stale_row(silent) for silent in analysis.stale(store, days, now, site, visible)]
+    return [stale_row(silent) for silent in silence.stale(store, days, now, site, visible)]
 
 
 def stale_row(silent):
@@ -521,9 +522,9 @@ def stale_row(silent):
 
 
 def silence_reason(reason, silent):
-    """An analysis.SilenceReason of a Silent row in words."""
+    """An silence.SilenceReason of a Silent row in words."""
     of = " (%d of %d hosts)" % (reason.hosts, silent.hosts) if silent.host is None else ""
-    if reason.kind == analysis.HELD:
+    if reason.kind == silence.HELD:
         return "%d report(s)%s held in the quarantine (%s), the newest received %s%s" % (
             reason.reports, "" if same_site(reason.site, silent.site) else
             " under site %s" % reason.site, ", ".join(reason.held), format_day(reason.at), of)

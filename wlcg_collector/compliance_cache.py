@@ -39,7 +39,8 @@ import zlib
 from collections import namedtuple
 
 from . import analysis, baseline_checks
-from .analysis import FAR_FUTURE, FEW_HOSTS, HostMasks
+from .analysis import FAR_FUTURE, FEW_HOSTS
+from .host_masks import HostMasks
 from .db import StoreError
 from .db.holders_cache import HOLDERS_KEPT
 from .db.records import CachedHolders
