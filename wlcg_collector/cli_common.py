@@ -13,7 +13,7 @@ import sys
 
 from . import analysis, numerals
 from .config import load_config
-from .dates import parse_date
+from .dates import format_time, parse_date
 from . import check_schema
 from .db import StoreError, open_store
 from .db.errors import AmbiguousHost, UnknownName
@@ -210,3 +210,18 @@ def host_of(store, args):
         raise CommandError("%s: give --site" % exc)
     except StoreError as exc:
         raise CommandError(failure_line(exc))
+
+
+def with_until(parser):
+    """`history` and `changes`: --until DATE."""
+    parser.add_argument("--until", metavar="DATE", type=date_arg,
+                        help="the changes before DATE (a date alone: its midnight, so "
+                             "--until 2026-02-01 ends with January's)")
+
+
+def until_of(args, since):
+    """--until, checked to come after --since (None when not given)."""
+    if args.until is not None and since is not None and args.until <= since:
+        raise UsageError("--until %s is not after --since %s" % (format_time(args.until),
+                                                                 format_time(since)))
+    return args.until

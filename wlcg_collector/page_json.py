@@ -36,8 +36,8 @@ from .advisories.streams import StreamTable
 from .baseline_commands import compliance_rows, summary_rows
 from .campaign_commands import burndown_rows, campaign_rows, closed_status, notice_rows
 from .campaigns import CampaignError, status_at, status_document
-from .cli import (adoption_rows, before_first_report, history_rows, host_rows, stale_rows,
-                  state_rows)
+from .cli import before_first_report, history_rows, host_rows, state_rows
+from .fleet_commands import adoption_rows, stale_rows
 from .limits import MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH, PER_PAGE
 from .numerals import decimal_number, whole_number
 from .output import json_rows, record_rows
