@@ -41,6 +41,8 @@ from .fleet_commands import adoption_rows, stale_rows
 from .limits import MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH, PER_PAGE
 from .numerals import decimal_number, whole_number
 from .output import json_rows, record_rows
+from .page_args import (PageError, date_arg, host_of, number_arg, require_site, site_arg,
+                        stored_requirements)
 from .site_commands import SITE_COLUMNS, UNKNOWN_COLUMNS, unknown_row
 from .trust import UNKNOWN_SITE
 from .trust_commands import quarantine_rows
@@ -50,14 +52,6 @@ CONTENT_TYPE = "application/json; charset=utf-8"
 UNLISTED_SITE_COLUMNS = ["site", "hosts", "last_report"]
 # how specific a media range of an Accept header is
 EXACT, SUBTYPES, ANY = 3, 2, 1
-
-
-class Refused(Exception):
-    """A question a JSON answer refuses, with its status (400, 404)."""
-
-    def __init__(self, status, message):
-        Exception.__init__(self, message)
-        self.status = status
 
 
 def wants_json(args, accept):
@@ -98,16 +92,16 @@ def _specificity(kind, main, sub):
 
 
 def search_text(args):
-    """The search box's text (q=); Refused (400) for one longer than any
+    """The search box's text (q=); PageError (400) for one longer than any
     name it could find."""
     text = args.get("q", "")
     if len(text) > MAX_SEARCH:
-        raise Refused(400, "q: %d characters at most" % MAX_SEARCH)
+        raise PageError(400, "q: %d characters at most" % MAX_SEARCH)
     return text
 
 
 def paging(args):
-    """(page, per_page) of a request; Refused (400) for a value that is
+    """(page, per_page) of a request; PageError (400) for a value that is
     not a whole number in range."""
     return (_whole(args, "page", 1, MAX_PAGE), _whole(args, "per_page", PER_PAGE, MAX_PER_PAGE))
 
@@ -122,7 +116,7 @@ def _whole(args, name, default, most):
     except ValueError:
         value = 0
     if not 1 <= value <= most:
-        raise Refused(400, "%s=%r: a whole number from 1 to %d" % (name, text[:20], most))
+        raise PageError(400, "%s=%r: a whole number from 1 to %d" % (name, text[:20], most))
     return value
 
 
@@ -211,7 +205,7 @@ class JsonPages(object):
         baseline, `compare BASELINE --summary`. A site reader's: its
         sites' lines of `sites` and `stale`, `compare --summary` of its
         hosts (one site: `--site SITE`'s), no unknown sites."""
-        stale_days = self.number_arg(args, "stale", self.stale_days)
+        stale_days = number_arg(args, "stale", self.stale_days)
         listed = self.store.sites.rows()
         # (the whole list read, as the page does: a reader's site off it is "unknown")
         sites = [line for line in topology.site_lines(listed,
@@ -226,17 +220,17 @@ class JsonPages(object):
         data["stale"] = stale_rows(self.store, stale_days, int(time.time()), scope.sites,
                                    scope.sites)
         if args.get("baseline"):
-            _, requirements = self.requirements(args["baseline"])
+            _, requirements = stored_requirements(self.store, args["baseline"])
             data["compliance"] = json_rows(*summary_rows(self.store, self.compliance(
                 requirements, None, scope.sites, marked=False)))
         return data
 
     def site_json(self, scope, site, args):
         """`hosts --site SITE` and, with a baseline, `compare BASELINE --site SITE`."""
-        self.require_site(scope, site)
+        require_site(self.store, scope, site)
         data = {"hosts": json_rows(*host_rows(self.store, site))}
         if args.get("baseline"):
-            _, requirements = self.requirements(args["baseline"])
+            _, requirements = stored_requirements(self.store, args["baseline"])
             data["compliance"] = compliance_rows(self.compliance(requirements, None, site))
         return data
 
@@ -244,11 +238,11 @@ class JsonPages(object):
         """`state HOST --site SITE [--at DATE]` (q=TEXT: the packages whose
         name holds TEXT, case ignored; a date before the host's first
         report: 404, as `state` refuses it) and `history HOST --site SITE`."""
-        host = self.host_of(scope, site, name)
-        at = self.date_arg(args, "at")
+        host = host_of(self.store, scope, site, name)
+        at = date_arg(args, "at")
         before = before_first_report(host, at)
         if before:  # (as `state` refuses it)
-            raise Refused(404, before)
+            raise PageError(404, before)
         needle = args.get("q", "").lower()
         return {"state": [row for row in state_rows(self.store, host, at)
                           if needle in row["name"].lower()],
@@ -257,23 +251,23 @@ class JsonPages(object):
     def baseline_json(self, scope, ref, args):
         """`compare NAME[@REV] [--site S] [--at DATE]` (a site reader: of
         its hosts)."""
-        _, requirements = self.requirements(ref)
-        at = self.date_arg(args, "at")
-        return compliance_rows(self.compliance(requirements, at, self.site_arg(scope, args)))
+        _, requirements = stored_requirements(self.store, ref)
+        at = date_arg(args, "at")
+        return compliance_rows(self.compliance(requirements, at, site_arg(self.store, scope, args)))
 
     def adoption_json(self, scope, args):
         """`adoption REQUIREMENT [--from] [--to] [--site]`, as the page works it out."""
         if not args.get("requirement"):
-            raise Refused(400, "requirement=: name a requirement, as NAME OP VERSION")
+            raise PageError(400, "requirement=: name a requirement, as NAME OP VERSION")
         context = self.adoption(scope, args)
         if context["error"]:
-            raise Refused(400, context["error"])
+            raise PageError(400, context["error"])
         return adoption_rows(context["rows"])
 
     def quarantine_json(self, scope, args):
         """`quarantine [--site S]`: the team's (a site reader: no such page)."""
         if not scope.team:
-            raise Refused(404, "no such page")
+            raise PageError(404, "no such page")
         return quarantine_rows(self.store, args.get("site") or None)
 
     def advisories_json(self, scope, args):
@@ -283,7 +277,7 @@ class JsonPages(object):
         reader's `vulnerable` of its hosts."""
         severity = args.get("severity") or ""
         if severity and severity not in SEVERITIES:
-            raise Refused(400, "severity=%r: one of %s" % (severity[:20], ", ".join(SEVERITIES)))
+            raise PageError(400, "severity=%r: one of %s" % (severity[:20], ", ".join(SEVERITIES)))
         severities = (severity,) if severity else SECURITY_SEVERITIES
         tag = args.get("tag") or None
         result, exceptions = vulnerable_at(self.store, StreamTable(self.os_streams), None,
@@ -315,7 +309,7 @@ class JsonPages(object):
             return campaign_rows(self.store, StreamTable(self.os_streams), int(time.time()),
                                  scope.sites)
         except CampaignError as exc:
-            raise Refused(404, str(exc))
+            raise PageError(404, str(exc))
 
     def campaign_json(self, scope, name):
         """`campaign status NAME`, `campaign status NAME --burndown` (a
@@ -330,7 +324,7 @@ class JsonPages(object):
                 current = status_at(self.store, StreamTable(self.os_streams), campaign,
                                     int(time.time()), scope.sites)
             except CampaignError as exc:
-                raise Refused(404, str(exc))
+                raise PageError(404, str(exc))
             status, burndown = status_document(current), burndown_rows(current)
         return {"status": status, "burndown": burndown,
                 "notices": notice_rows(self.store, campaign, scope.sites)}

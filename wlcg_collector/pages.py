@@ -52,15 +52,16 @@ from .baseline_commands import COMPARE_COLUMNS, compliance_rows, silent_note
 from .baseline_checks import epoch_traps
 from .baselines import BaselineError
 from .campaigns import CampaignError
-from .dates import DAY, format_day, format_time, parse_date
+from .dates import DAY, format_day, format_time
 from .drawing import chart, compliance_band, line_chart
-from .db import StoreError, StoreUnavailable, UnknownHost
-from .db.errors import UnknownName
+from .db import StoreError, StoreUnavailable
 from .history import changes
-from .numerals import decimal_number
 from .output import FEW, first_few, render
+from .page_args import (PageError, date_arg, host_of, mount_point, number_arg, page_url,
+                        require_site, site_arg, sorted_rows, stored_requirements,
+                        unknown_line)
 from .readers import EVERY_SITE, NO_SITE
-from .site_names import same_site, site_key, site_order
+from .site_names import same_site, site_key
 from .statuses import LISTED, RETIRED
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -79,12 +80,6 @@ QUOTA_DAYS = 7
 SCOPE_KEY = "wlcg_collector.scope"
 
 
-class PageError(Exception):
-    def __init__(self, status, message):
-        Exception.__init__(self, message)
-        self.status = status
-
-
 def _environment():
     import jinja2
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")),
@@ -94,25 +89,6 @@ def _environment():
                        UNSIGNED=trust.UNSIGNED,
                        key=lambda value: trust.short_fingerprint(value) or "")
     return env
-
-
-def mount_point(environ):
-    """The path the application is mounted at (SCRIPT_NAME), URL-quoted:
-    '' at the server's root, '/wlcg-collector' under the RPM's snippet."""
-    script = environ.get("SCRIPT_NAME", "").rstrip("/")
-    try:
-        raw = script.encode("latin-1")  # PEP 3333: the request's bytes, as Latin-1
-    except UnicodeEncodeError:  # a server that decoded them itself
-        raw = script.encode("utf-8")
-    return urllib.parse.quote(raw, safe="/")
-
-
-def page_url(root, *segments, **query):
-    """ROOT/SEG/SEG?k=v with every part quoted; root is where the pages
-    are (mount point + /officer)."""
-    path = root + "/" + "/".join(urllib.parse.quote(str(s), safe="@") for s in segments)
-    query = {k: v for k, v in query.items() if v not in (None, "")}
-    return path + ("?" + urllib.parse.urlencode(query) if query else "")
 
 
 class OfficerPages(page_json.JsonPages):
@@ -212,7 +188,7 @@ class OfficerPages(page_json.JsonPages):
             if parts == ["search"]:
                 return self.search(start_response, root, scope, args)
             raise PageError(404, "no such page")
-        except (PageError, page_json.Refused) as exc:
+        except PageError as exc:
             return error(exc.status, str(exc))
         except StoreUnavailable:
             return error(503, "the database is unavailable, try again later")
@@ -263,59 +239,7 @@ class OfficerPages(page_json.JsonPages):
                                                         remote_user(environ))
         return environ[SCOPE_KEY]
 
-    def site_arg(self, scope, args):
-        """The sites a question with an optional ?site= is about: that site
-        (404 unless it has a host and the scope reads it: another site's
-        name is as unknown as a name nobody reported under), else the
-        scope's (None: every site)."""
-        site = args.get("site") or None
-        if site is None:
-            return scope.sites
-        self.require_site(scope, site)
-        return site
-
-    def require_site(self, scope, site):
-        """UnknownHost (404) unless `site` has a host and the scope reads it,
-        worded alike either way."""
-        if not scope.allows(site):
-            raise UnknownHost("unknown site %r" % site)
-        analysis.require_site(self.store, site)
-
-    def host_of(self, scope, site, name):
-        """The Host `name` of `site`; UnknownHost (404) unless the scope
-        reads the site, worded as storage words a site that does not
-        exist."""
-        if not scope.allows(site):
-            raise UnknownHost("unknown site %r" % site)  # (as hosts.get words it)
-        return self.store.hosts.get(site, name)
-
     # -- helpers
-
-    def date_arg(self, args, name):
-        if not args.get(name):
-            return None
-        try:
-            return parse_date(args[name])
-        except ValueError as exc:
-            raise PageError(400, str(exc))
-
-    def number_arg(self, args, name, default):
-        if not args.get(name):
-            return default
-        try:
-            value = decimal_number(args[name])
-        except ValueError:
-            raise PageError(400, "%s=%r is not a number" % (name, args[name][:20]))
-        if not value > 0:
-            raise PageError(400, "%s must be a positive number of days" % name)
-        return value
-
-    def requirements(self, ref):
-        """(Baseline, requirements) of a stored NAME[@REVISION]."""
-        try:
-            return analysis.stored_baseline(self.store, ref)
-        except (ValueError, BaselineError) as exc:
-            raise PageError(400, str(exc))
 
     def baseline_names(self):
         return [b.name for b in self.store.baselines.latest()]
@@ -324,7 +248,7 @@ class OfficerPages(page_json.JsonPages):
 
     def overview(self, scope, args):
         now = int(time.time())
-        stale_days = self.number_arg(args, "stale", self.stale_days)
+        stale_days = number_arg(args, "stale", self.stale_days)
         overview = self.store.sites.overview(now - stale_days * DAY, scope.sites)
         sites = {site: {"site": site, "hosts": hosts, "last_report": last, "silent": silent,
                         "compliance": None, "behind": None, "applicable": None}
@@ -332,7 +256,7 @@ class OfficerPages(page_json.JsonPages):
         baseline = args.get("baseline") or ""
         caveats = []
         if baseline:
-            _, requirements = self.requirements(baseline)
+            _, requirements = stored_requirements(self.store, baseline)
             answer = self.answer(requirements, None, scope.sites, scope.sites, marked=False)
             caveats = answer.caveats
             # (a site as the overview spells it: hosts of the same site
@@ -393,11 +317,11 @@ class OfficerPages(page_json.JsonPages):
         return answer
 
     def site(self, scope, site, args):
-        self.require_site(scope, site)
+        require_site(self.store, scope, site)
         status, behind_on = {}, {}
         baseline = args.get("baseline") or ""
         if baseline:
-            _, requirements = self.requirements(baseline)
+            _, requirements = stored_requirements(self.store, baseline)
             result = self.compliance(requirements, None, site)
             status = result.behind_counts()
             behind_on = {h.host: first_few(h.first, h.behind) for h in result.hosts_behind(FEW)}
@@ -411,8 +335,8 @@ class OfficerPages(page_json.JsonPages):
                     site, now - now % DAY - (QUOTA_DAYS - 1) * DAY)}
 
     def host(self, scope, site, name, args):
-        host = self.host_of(scope, site, name)
-        at = self.date_arg(args, "at")
+        host = host_of(self.store, scope, site, name)
+        at = date_arg(args, "at")
         needle = args.get("q", "").lower()
         packages = [p for p in self.store.hosts.state(host.id, at) if needle in p.name.lower()]
         timeline = []
@@ -444,7 +368,7 @@ class OfficerPages(page_json.JsonPages):
         """(first, last, now_only) of ?from=, ?to= and ?now=, as `exposure`
         takes --from, --to and --now."""
         try:
-            first, last = exposure_days(self.date_arg(args, "from"), self.date_arg(args, "to"))
+            first, last = exposure_days(date_arg(args, "from"), date_arg(args, "to"))
         except ValueError as exc:
             raise PageError(400, "from/to: %s" % exc)
         return first, last, bool(args.get("now"))
@@ -483,9 +407,9 @@ class OfficerPages(page_json.JsonPages):
         return context
 
     def baseline(self, start_response, root, scope, ref, args):
-        baseline, requirements = self.requirements(ref)
-        at = self.date_arg(args, "at")
-        answer = self.answer(requirements, at, self.site_arg(scope, args), scope.sites)
+        baseline, requirements = stored_requirements(self.store, ref)
+        at = date_arg(args, "at")
+        answer = self.answer(requirements, at, site_arg(self.store, scope, args), scope.sites)
         result = answer.compliance
         columns = analysis.COMPLIANCE_COLUMNS
         fmt = args.get("format")
@@ -541,32 +465,13 @@ class OfficerPages(page_json.JsonPages):
             context["error"] = "requirement %r: %s" % (text, exc)
             return context
         try:
-            first, last = analysis.day_range(self.date_arg(args, "from"),
-                                             self.date_arg(args, "to"), int(time.time()))
+            first, last = analysis.day_range(date_arg(args, "from"),
+                                             date_arg(args, "to"), int(time.time()))
         except ValueError as exc:
             raise PageError(400, "from/to: %s" % exc)
         seen = set()
         rows = analysis.adoption(self.store, requirements, first, last,
-                                 self.site_arg(scope, args), seen)
+                                 site_arg(self.store, scope, args), seen)
         context.update(rows=rows, chart=chart(rows), warnings=epoch_traps(
             requirements, {requirements[0].name: seen}))
         return context
-
-
-def sorted_rows(rows, sort, descending):
-    """Rows (dicts) by column `sort`: a site in site_order, the CLI's;
-    ties in site order, rows without a value last either way."""
-    rows = sorted(rows, key=lambda r: site_order(r["site"]))
-    key = (lambda r: site_order(r["site"])) if sort == "site" else (lambda r: r[sort])
-    known = sorted([r for r in rows if r[sort] is not None], key=key, reverse=descending)
-    return known + [r for r in rows if r[sort] is None]
-
-
-def unknown_line(exc, scope):
-    """What a page says of a name that names nothing: to the team, with
-    the closest names there are (as the command line says it); to a site
-    reader, the bare message: names filtered to its sites would still tell
-    which of the others exist (one close to its own would go missing)."""
-    if scope.team and isinstance(exc, UnknownName):
-        return exc.line()
-    return str(exc)
