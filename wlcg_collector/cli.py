@@ -15,6 +15,7 @@ import time
 from . import (__version__, analysis, baseline_commands, campaign_commands, crypto, devserver,
                fleet_commands, reader_commands, site_commands, trust, trust_commands)
 from .advisories import commands as advisory_commands
+from .advisories import exposure_commands
 from .advisories import tag_commands
 from .baselines import BaselineError
 from .config import ConfigError, check_key_pairs
@@ -66,7 +67,7 @@ def build_parser():
                     trust_commands.declare_quarantine,
                     trust_commands.declare_keys, trust_commands.declare_rollback,
                     advisory_commands.declare_advisories, advisory_commands.declare_vulnerable,
-                    advisory_commands.declare_exposure, advisory_commands.declare_patch_times,
+                    exposure_commands.declare_exposure, exposure_commands.declare_patch_times,
                     tag_commands.declare_tags, tag_commands.declare_exceptions,
                     campaign_commands.declare_campaign, reader_commands.declare_readers,
                     declare_vercmp):

@@ -86,6 +86,13 @@ FIELD_FORMATS = {"last_report": format_time, "received": format_time,
                  "fixed_at": format_time}
 
 
+class DictRecord(object):
+    """A dict read as a record (its keys as attributes) by record_rows."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
+
+
 def record_rows(records, columns, renamed=None):
     """Named records as rows (dicts of `columns`, each the field of that
     name or, through `renamed`, {column: field}); times and shares are

@@ -27,9 +27,9 @@ import json
 import time
 
 from . import search, topology
-from .advisories.commands import (advisory_document, advisory_list_rows, curve_rows,
-                                  exposure_rows, exposures, vulnerable_at, vulnerable_host_rows,
-                                  vulnerable_rows, vulnerable_site_rows)
+from .advisories.commands import (advisory_document, advisory_list_rows, vulnerable_at,
+                                  vulnerable_host_rows, vulnerable_rows, vulnerable_site_rows)
+from .advisories.exposure_commands import curve_rows, exposure_rows, exposures
 from .advisories.exposure import SECURITY_SEVERITIES
 from .advisories.records import SEVERITIES
 from .advisories.streams import StreamTable

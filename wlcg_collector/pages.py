@@ -45,7 +45,7 @@ import urllib.parse
 from . import (analysis, campaign_pages, cli, compliance_cache, page_json, search, topology,
                trust)
 from .advisories import pages as advisory_pages
-from .advisories.commands import exposure_days
+from .advisories.exposure_commands import exposure_days
 from .advisories.streams import StreamTable
 from .access import TOKEN_COOKIE, Access, remote_user, verified_dn
 from .baseline_commands import COMPARE_COLUMNS, compliance_rows, silent_note

@@ -26,7 +26,7 @@ from ..db.advisory_store import published_or_seen
 from ..search import CVE_ID
 from ..site_names import named_sites, site_key, site_keys
 from . import exposure as judging
-from .commands import exposures
+from .exposure_commands import exposures
 from .exceptions import excepting, state_of
 from .records import SEVERITIES, SEVERITY_RANK
 from .tags import is_link
