@@ -10,7 +10,7 @@ from ..advisories.records import AdvisoryError, check_advisory
 from ..limits import MAX_IDENT
 from .database import Part, chunks, maker
 from .errors import StoreError
-from .statements import AdvisoryState
+from .advisory_statements import AdvisoryState
 
 # advisories(): one stored advisory (times in Unix seconds; revision counts
 # the versions stored, 1 for one never updated)

@@ -11,6 +11,7 @@ import re
 import threading
 import time
 
+from .advisory_statements import AdvisorySQL
 from .database import (chunks, holder_rows, maker, split_concatenated, split_concatenated_text,
                        words_to_bitmap)
 from .dialect import Dialect, first_line
@@ -27,7 +28,7 @@ def compile_sql(text):
     return text.replace("%", "%%").replace(PARAM, "%s")
 
 
-class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
+class MySQLSQL(SharedSQL, TagSQL, AdvisorySQL, MetricsSQL):
     INSERT_HOST = ("INSERT INTO hosts (site, name, packager, facts, package_count, first_report, "
                    "last_report, last_received, created, created_by) "
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p}) "

@@ -9,6 +9,7 @@ import re
 import sqlite3
 import urllib.parse
 
+from .advisory_statements import AdvisorySQL
 from .database import chunks, holder_rows, ids_to_bitmap, maker, split_concatenated
 from .dialect import Dialect, first_line
 from .errors import StoreError, StoreUnavailable
@@ -31,7 +32,7 @@ def compile_sql(text):
     return text.replace(PARAM, "?")
 
 
-class SQLiteSQL(SharedSQL, TagSQL, MetricsSQL):
+class SQLiteSQL(SharedSQL, TagSQL, AdvisorySQL, MetricsSQL):
     INSERT_HOST = ("INSERT OR IGNORE INTO hosts (site, name, packager, facts, package_count, "
                    "first_report, last_report, last_received, created, created_by) "
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p})")
