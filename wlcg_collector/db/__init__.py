@@ -27,6 +27,7 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     exception_store.py exceptions to what advisories find (never deleted, ended)
     tag_statements.py the SQL of tags and exceptions, and their records
     advisory_statements.py the SQL of advisories, and their records
+    fleet_statements.py the SQL of the reads over the whole fleet
     metrics_statements.py the SQL of /metrics: indexed counts and small tables
     bulk.py           bulk loads of a whole history (benchmarks, tests)
     testing.py        store.testing: bulk loads, row counts, schema shapes (tests only)

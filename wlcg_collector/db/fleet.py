@@ -10,7 +10,7 @@ from .database import (CHUNK, PARTS_PER_CONNECTION, Part, chunks, holder_rows, m
                        numbers_to_bitmap)
 from .records import HostAt, Interval, PackageInterval, PackageRow
 from ..site_names import named_sites
-from .statements import HostSite
+from .fleet_statements import HostSite
 
 
 class FleetQueries(Part):

@@ -16,6 +16,7 @@ from .database import (chunks, holder_rows, maker, split_concatenated, split_con
                        words_to_bitmap)
 from .dialect import Dialect, first_line
 from .errors import StoreUnavailable
+from .fleet_statements import FleetSQL
 from .metrics_statements import MetricsSQL
 from .records import HostAt, host_order
 from .statements import PARAM, SharedSQL, compile_statements
@@ -28,7 +29,7 @@ def compile_sql(text):
     return text.replace("%", "%%").replace(PARAM, "%s")
 
 
-class MySQLSQL(SharedSQL, TagSQL, AdvisorySQL, MetricsSQL):
+class MySQLSQL(SharedSQL, FleetSQL, TagSQL, AdvisorySQL, MetricsSQL):
     INSERT_HOST = ("INSERT INTO hosts (site, name, packager, facts, package_count, first_report, "
                    "last_report, last_received, created, created_by) "
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p}) "

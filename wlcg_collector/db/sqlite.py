@@ -13,6 +13,7 @@ from .advisory_statements import AdvisorySQL
 from .database import chunks, holder_rows, ids_to_bitmap, maker, split_concatenated
 from .dialect import Dialect, first_line
 from .errors import StoreError, StoreUnavailable
+from .fleet_statements import FleetSQL
 from .metrics_statements import MetricsSQL
 from .records import HostAt
 from .statements import PARAM, SharedSQL, compile_statements
@@ -32,7 +33,7 @@ def compile_sql(text):
     return text.replace(PARAM, "?")
 
 
-class SQLiteSQL(SharedSQL, TagSQL, AdvisorySQL, MetricsSQL):
+class SQLiteSQL(SharedSQL, FleetSQL, TagSQL, AdvisorySQL, MetricsSQL):
     INSERT_HOST = ("INSERT OR IGNORE INTO hosts (site, name, packager, facts, package_count, "
                    "first_report, last_report, last_received, created, created_by) "
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p})")
