@@ -64,3 +64,28 @@ def test_the_count_adds_to_the_days_rows_and_starts_again_the_next_day(store):
     rows = usage(store)
     assert ("host", T0 + DAY, 1, opened) in rows
     assert ("sender", T0 + DAY, 1, opened) in rows and ("site", T0 + DAY, 1, opened) in rows
+
+
+def test_a_changed_reports_known_lines_are_not_split_into_fields(store, monkeypatch):
+    """A changed report in the stored form is looked up by its lines: the
+    packages the process knows are found by the line's text, and only the
+    lines of the new builds are split into (name, version, arch); the
+    report's packages as tuples are never made."""
+    from wlcg_collector import report as report_module
+    from wlcg_collector.db import packages as packages_module
+    assert send(store, 0, T0).outcome == CHANGED
+    split, asked = [], []
+    for module in (report_module, packages_module):
+        real = getattr(module, "split_lines", None)
+        monkeypatch.setattr(module, "split_lines",
+                            lambda lines, real=real: split.extend(lines) or real(lines),
+                            raising=False)
+    every = report_module.Report.packages
+    monkeypatch.setattr(report_module.Report, "packages",
+                        property(lambda self: asked.append(1) or every.fget(self)))
+    assert send(store, 1, T0 + 3600).outcome == CHANGED
+    assert asked == []
+    assert split == ["\t".join(p) for p in packages(1)[:PACKAGES // 100]]
+    monkeypatch.undo()
+    host = store.hosts.find("wn01.example.org")
+    assert store.hosts.state(host.id) == packages(1)

@@ -149,7 +149,7 @@ class ReportWriter(Part):
                 self.quotas.record_event(exc.event, received)
             raise
         self._after_commit(report, result, attempt.learned, attempt.created)
-        if report.parsed and len(report.packages) >= LARGE_REPORT:  # (unread: nothing built)
+        if report.parsed and len(report.lines) >= LARGE_REPORT:  # (unread: nothing built)
             release_memory(self.dialect, self.db.connection())
         return result
 
@@ -220,7 +220,7 @@ class ReportWriter(Part):
             packager = pending.report.packager
             self._after_commit(pending.report, result, learned.pop(packager, None),
                                created[packager])
-        if any(p.report.parsed and len(p.report.packages) >= LARGE_REPORT for p in batch):
+        if any(p.report.parsed and len(p.report.lines) >= LARGE_REPORT for p in batch):
             release_memory(self.dialect, self.db.connection())
         return results
 
@@ -253,19 +253,19 @@ class ReportWriter(Part):
         happens here: a row left without its source gets it from a later
         report)."""
         settled = self.package_sources.settled(report.packager)
-        if settled.issuperset(report.packages):
+        if settled.issuperset(report.lines):
             return  # the common case, at C speed
         known = self.package_ids.table(report.packager)
         claims, unknown, claimed = {}, {}, []
-        for package in report.packages:
-            source = report.sources.get(package[0])
-            if source is None or package in settled:
+        for line in report.lines:
+            source = report.sources.get(line[:line.index("\t")])
+            if source is None or line in settled:
                 continue
-            claimed.append(package)
-            if package in known:
-                claims[known[package]] = source
+            claimed.append(line)
+            if line in known:
+                claims[known[line]] = source
             else:
-                unknown[package_key(report.packager, *package)] = (package, source)
+                unknown[package_key(report.packager, *line.split("\t"))] = (line, source)
         if not claimed:
             return
         learned = {}
@@ -274,8 +274,8 @@ class ReportWriter(Part):
             learned.clear()
             found = dict(claims)
             for key, package_id in self.dialect.select_package_ids(cursor, unknown).items():
-                package, found[package_id] = unknown[key]
-                learned[package] = package_id
+                line, found[package_id] = unknown[key]
+                learned[line] = package_id
             record_sources(self.sql, cursor, self.db.marks, found)
         try:
             self.db.transaction(work)
@@ -294,7 +294,7 @@ class ReportWriter(Part):
         otherwise (its host's pin changed meanwhile) is no harm."""
         report = attempt.report
         known = self.package_ids.table(report.packager)
-        missing = [p for p in report.packages if p not in known]
+        missing = [line for line in report.lines if line not in known]
         if len(missing) < RESOLVE_FIRST:
             return
 
@@ -416,7 +416,7 @@ class ReportWriter(Part):
         self.db.execute_unique(cursor, self.sql.INSERT_REPORT, (
             host.id, report.digest, pending.received, attempt.collected,
             pending.sender[:MAX_SENDER],
-            host.package_count if unread else len(report.packages), int(changed),
+            host.package_count if unread else len(report.lines), int(changed),
             int(outcome == APPLIED), None if attempt.signer is None
             else attempt.signer.fingerprint, outcome))
         return cursor.lastrowid
@@ -479,7 +479,7 @@ class ReportWriter(Part):
         report = attempt.report
         if attempt.resolve_first:
             known = self.package_ids.table(report.packager)
-            if sum(1 for p in report.packages if p not in known) >= RESOLVE_FIRST:
+            if list(map(known.__contains__, report.lines)).count(False) >= RESOLVE_FIRST:
                 raise _ResolveFirst(site)
         changes, opened, open_set = self._apply_changes(cursor, host, found, attempt)
         if bounded:
@@ -523,7 +523,7 @@ class ReportWriter(Part):
         report, collected = attempt.report, attempt.collected
         headers = report.headers
         set_hash, count = stored_set if stored_set is not None else (report.set_hash,
-                                                                     len(report.packages))
+                                                                     len(report.lines))
         system, kernel, arch = headers.get("system"), headers.get("kernel"), headers.get("arch")
         new_facts = facts_hash(headers)
         if new_facts != host.facts_hash:
@@ -549,7 +549,7 @@ class ReportWriter(Part):
         report, collected, sql = attempt.report, attempt.collected, self.sql
         wanted = set(find_or_create_ids(
             self.dialect, cursor, self.package_ids.table(report.packager), report.packager,
-            report.packages, attempt.learned, report.sources, attempt.created))
+            report.lines, attempt.learned, report.sources, attempt.created))
         if found.open_ids is not None:
             current = set(unpack(found.open_ids))
         elif found.has_set or host.set_hash is not None:
