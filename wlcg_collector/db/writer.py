@@ -9,6 +9,7 @@ may ingest at once."""
 
 from .. import trust
 from ..limits import MAX_SENDER
+from ..site_names import site_key
 from ..statuses import (APPLIED, CHANGED, DUPLICATE, OLDER, QUARANTINED, REPLAYED,
                         UNCHANGED)
 from .database import Part, chunks
@@ -84,6 +85,9 @@ class ReportWriter(Part):
         # the dialect's statement that writes a host's row and its open set
         # at once (MySQL's multi-table UPDATE), None where there is none
         self.joined_update = getattr(self.sql, "UPDATE_HOST_STATE_AND_SET", None)
+        # the dialect's LOCK_HOST_AND_SET that also reads the day's counts a
+        # changed report is checked against (MySQL), None where there is none
+        self.lock_with_usage = getattr(self.sql, "LOCK_HOST_SET_AND_USAGE", None)
 
     def count_resend(self, digest, tally=None):
         """Whether a report of this digest (the SHA-256 of its plaintext) is
@@ -350,8 +354,15 @@ class ReportWriter(Part):
         """The HostFound of the report's host at `site`, read with
         `statement` (PEEK_HOST, or LOCK_HOST_AND_SET under the host's lock,
         with its open set unless the report's block is its stored one)."""
-        has_set, open_ids = False, None
-        if statement is self.sql.LOCK_HOST_AND_SET:
+        has_set, open_ids, usage = False, None, None
+        if statement is self.sql.LOCK_HOST_AND_SET and self.lock_with_usage is not None:
+            cursor.execute(self.lock_with_usage, (
+                attempt.report.block_hash, attempt.pending.sender[:MAX_SENDER], site_key(site),
+                site, attempt.report.host))
+            fetched = cursor.fetchone()
+            row, has_set, open_ids = HostAndSet.of(None if fetched is None else fetched[:-1])
+            usage = None if fetched is None else fetched[-1] or ""
+        elif statement is self.sql.LOCK_HOST_AND_SET:
             cursor.execute(statement, (attempt.report.block_hash, site, attempt.report.host))
             row, has_set, open_ids = HostAndSet.of(cursor.fetchone())
         else:
@@ -367,7 +378,7 @@ class ReportWriter(Part):
                 site_has_hosts = cursor.fetchone() is not None
         pin = None if row is None else trust.HostPin(row.trust, row.key_fingerprint,
                                                       row.signed_ts, row.last_received)
-        return HostFound(row, pin, site_pin, site_has_hosts, has_set, open_ids)
+        return HostFound(row, pin, site_pin, site_has_hosts, has_set, open_ids, usage)
 
     @staticmethod
     def _decide(attempt, found, unknown_site=False):
@@ -475,7 +486,7 @@ class ReportWriter(Part):
         if bounded:
             proven = self._proven(attempt, found)
             self.quotas.check_changes(cursor, host.id, attempt.pending, site, attempt.limits,
-                                      proven)
+                                      proven, read=found.usage)
         report = attempt.report
         if attempt.resolve_first:
             known = self.package_ids.table(report.packager)
