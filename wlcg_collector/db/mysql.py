@@ -40,14 +40,15 @@ class MySQLSQL(SharedSQL, TagSQL, MetricsSQL):
     LOCK_HOST_AND_SET = SharedSQL.PEEK_HOST_AND_SET + " FOR UPDATE"
     # the same with the day's counts of quota_usage a changed report is
     # checked against before its work (quotas.usage_keys' rows: the host's,
-    # the sender's and the site's, parameters after the block's hash), as
-    # one string (quotas.usage_of_text): a round trip less. The subquery is
-    # a plain read: FOR UPDATE locks the host's rows, not those it reads
+    # the sender's and the site's, their parameters, quotas.usage_read,
+    # after the block's hash), as one string (quotas.usage_of_text): a round
+    # trip less. The subquery is a plain read: FOR UPDATE locks the host's
+    # rows, not those it reads
     LOCK_HOST_SET_AND_USAGE = SharedSQL.PEEK_HOST_AND_SET.replace(
         " FROM hosts h ",
         ", (SELECT GROUP_CONCAT(CONCAT_WS(' ', q.scope, q.day, q.reports, q.new_rows)) "
-        "FROM quota_usage q WHERE (q.scope = 'host' AND q.name = CAST(h.id AS CHAR)) "
-        "OR (q.scope = 'sender' AND q.name = {p}) OR (q.scope = 'site' AND q.name = {p})) "
+        "FROM quota_usage q WHERE (q.scope = {p} AND q.name = CAST(h.id AS CHAR)) "
+        "OR (q.scope = {p} AND q.name = {p}) OR (q.scope = {p} AND q.name = {p})) "
         "FROM hosts h ") + " FOR UPDATE"
     # a range of hosts whose open sets are made again (open_sets.rebuild_range)
     LOCK_HOSTS_BETWEEN = SharedSQL.SELECT_HOSTS_BETWEEN + " FOR UPDATE"

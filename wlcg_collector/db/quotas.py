@@ -179,6 +179,13 @@ def usage_keys(host_id, site, sender, proven):
     return keys
 
 
+def usage_read(site, sender):
+    """The parameters of the rows usage_keys names, the host's by its id in
+    the statement (a dialect's LOCK_HOST_SET_AND_USAGE): its scope, then
+    the sender's scope and name, the site's scope and name."""
+    return (HOST, SENDER, sender[:MAX_SENDER], SITE, site_key(site))
+
+
 def usage_of_text(text, keys):
     """The usage ({(scope, name): (day, reports, new_rows)}) of `keys` in
     the text a dialect's LOCK_HOST_SET_AND_USAGE reads: "scope day reports

@@ -9,7 +9,6 @@ may ingest at once."""
 
 from .. import trust
 from ..limits import MAX_SENDER
-from ..site_names import site_key
 from ..statuses import (APPLIED, CHANGED, DUPLICATE, OLDER, QUARANTINED, REPLAYED,
                         UNCHANGED)
 from .database import Part, chunks
@@ -19,7 +18,7 @@ from .memory import release_memory
 from .open_sets import pack, read_open_ids, unpack
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
-from .quotas import DEFAULT_LIMITS, Limits, proves_sender
+from .quotas import DEFAULT_LIMITS, Limits, proves_sender, usage_read
 from .records import Held, HostFound, IngestResult, PendingReport
 from .statements import HostAndSet, HostState
 
@@ -356,9 +355,8 @@ class ReportWriter(Part):
         with its open set unless the report's block is its stored one)."""
         has_set, open_ids, usage = False, None, None
         if statement is self.sql.LOCK_HOST_AND_SET and self.lock_with_usage is not None:
-            cursor.execute(self.lock_with_usage, (
-                attempt.report.block_hash, attempt.pending.sender[:MAX_SENDER], site_key(site),
-                site, attempt.report.host))
+            cursor.execute(self.lock_with_usage, (attempt.report.block_hash,) + usage_read(
+                site, attempt.pending.sender) + (site, attempt.report.host))
             fetched = cursor.fetchone()
             row, has_set, open_ids = HostAndSet.of(None if fetched is None else fetched[:-1])
             usage = None if fetched is None else fetched[-1] or ""
