@@ -97,29 +97,47 @@ class Report(object):
         self._parse()
 
     def _parse(self):
-        """(packages, set hash, sources); ReportError for a bad block."""
+        """(packages or None, lines, set hash, sources); ReportError for a
+        bad block. A block in the stored form is kept as its lines: its
+        packages are split from them only when asked for."""
         if self._parsed is None:
-            packages, joined, sources = _parse_block(self._lines, self.headers,
-                                                     self._first_number)
-            self._parsed = (packages, package_set_hash(self.packager, packages, joined),
-                            sources)
+            packages, lines, sources = _parse_block(self._lines, self.headers,
+                                                    self._first_number)
+            self._parsed = [packages, lines, package_set_hash(
+                self.packager, packages, "\n".join(lines)), sources]
             self._lines = None
         return self._parsed
 
     @property
     def packages(self):
         """The sorted list of (name, version, arch)."""
-        return self._parse()[0]
+        parsed = self._parse()
+        if parsed[0] is None:
+            parsed[0] = split_lines(parsed[1])
+        return parsed[0]
+
+    @property
+    def lines(self):
+        """The packages as their stored-form lines ("name TAB version TAB
+        arch", the version normalised), sorted as packages are: what the
+        set hash is made of, and what the writer knows package rows by."""
+        return self._parse()[1]
 
     @property
     def set_hash(self):
         """sha256 of the normalised set (package_set_hash)."""
-        return self._parse()[1]
+        return self._parse()[2]
 
     @property
     def sources(self):
         """{binary package name: source package name}, from format 2 reports."""
-        return self._parse()[2]
+        return self._parse()[3]
+
+
+def split_lines(lines):
+    """The (name, version, arch) of stored-form package lines."""
+    fields = iter("\t".join(lines).split("\t"))  # no field holds a TAB
+    return list(zip(fields, fields, fields))
 
 
 def package_set_hash(packager, packages, lines=None):
@@ -197,7 +215,8 @@ def parse_report(data, max_packages=MAX_PACKAGES, lazy=False):
 
 
 def _parse_block(package_lines, headers, first_number):
-    """(packages, their lines joined or None, sources) of a package block."""
+    """(packages or None, their stored-form lines, sources) of a package
+    block: a block in the stored form is not split into packages."""
     sources = {}
     if headers.get("version") == SOURCES_VERSION:
         if headers["packager"] == "rpm":
@@ -205,8 +224,11 @@ def _parse_block(package_lines, headers, first_number):
             if STORED_RPM_BLOCK_SOURCES.fullmatch(block):
                 return _stored_rpm_lines_sources(package_lines, block)
         package_lines, sources = _split_sources(package_lines, first_number)
-    packages, joined = _parse_packages(package_lines, headers["packager"], first_number)
-    return packages, joined, sources
+    unique = _stored_lines(package_lines, headers["packager"])
+    if unique is not None:
+        return None, unique, sources
+    packages = _parsed_packages(package_lines, headers["packager"], first_number)
+    return packages, list(map("\t".join, packages)), sources
 
 
 SOURCE_COLUMN = re.compile(r"[%s]{1,%d}(?:\n[%s]{1,%d})*" % (PRINTABLE, MAX_NAME, PRINTABLE,
@@ -350,16 +372,34 @@ STORED_RPM_BLOCK_SOURCES = re.compile(r"%s(?:\n%s)*" % (STORED_RPM_LINE_SOURCE,
 def _parse_packages(lines, packager, first_number):
     """(sorted packages, their lines joined or None) of the package block
     (parse_report counted its lines against the caller's max_packages)."""
+    unique = _stored_lines(lines, packager)
+    if unique is not None:
+        return split_lines(unique), "\n".join(unique)
+    return _parsed_packages(lines, packager, first_number), None
+
+
+def _stored_lines(lines, packager):
+    """The lines of a block in the stored form (an rpm block whose every
+    line STORED_RPM_BLOCK takes), sorted, each once, signing keys left
+    out; None for another block."""
+    if packager != "rpm":
+        return None
     block = "\n".join(lines)
-    if packager == "rpm" and STORED_RPM_BLOCK.fullmatch(block):
-        return _stored_rpm_lines(lines, block)
+    if not STORED_RPM_BLOCK.fullmatch(block):
+        return None
+    return _sorted_unique_lines(lines, block)
+
+
+def _parsed_packages(lines, packager, first_number):
+    """The sorted packages of a block not in the stored form."""
+    block = "\n".join(lines)
     if packager == "rpm":
         packages = _fast_rpm_lines(block, len(lines))
     else:
         packages = _fast_dpkg_lines(block, len(lines))
     if packages is None:
-        return strict_packages(lines, packager, first_number), None
-    return _installed_packages(packages), None
+        return strict_packages(lines, packager, first_number)
+    return _installed_packages(packages)
 
 
 def strict_packages(lines, packager, first_number):
@@ -395,22 +435,16 @@ def _sorted_unique_lines(lines, block):
     return unique
 
 
-def _stored_rpm_lines(lines, block):
-    joined = "\n".join(_sorted_unique_lines(lines, block))
-    fields = iter(joined.replace("\n", "\t").split("\t"))
-    return list(zip(fields, fields, fields)), joined
-
-
 def _stored_rpm_lines_sources(lines, block):
-    """_stored_rpm_lines of a block whose every line also names its source:
-    (packages, their lines joined, {name: source})."""
+    """The block of a format-2 report whose every line also names its
+    source, in the stored form: (packages, their lines, {name: source})."""
     unique = _sorted_unique_lines(lines, block)
     fields = "\t".join(unique).split("\t")  # no field holds a TAB or a newline
     names = fields[0::4]
     packages = list(zip(names, fields[1::4], fields[2::4]))
     if any(map(operator.eq, packages, islice(packages, 1, None))):
         packages = sorted(set(packages))  # one build named twice, with two sources
-    return packages, "\n".join(map("\t".join, packages)), dict(zip(names, fields[3::4]))
+    return packages, list(map("\t".join, packages)), dict(zip(names, fields[3::4]))
 
 
 def _fast_rpm_lines(block, count):

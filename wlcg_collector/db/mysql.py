@@ -40,6 +40,18 @@ class MySQLSQL(SharedSQL, FleetSQL, TagSQL, AdvisorySQL, MetricsSQL):
     # the row lock that serialises the writers of one host
     LOCK_HOST = SharedSQL.PEEK_HOST + " FOR UPDATE"
     LOCK_HOST_AND_SET = SharedSQL.PEEK_HOST_AND_SET + " FOR UPDATE"
+    # the same with the day's counts of quota_usage a changed report is
+    # checked against before its work (quotas.usage_keys' rows: the host's,
+    # the sender's and the site's, their parameters, quotas.usage_read,
+    # after the block's hash), as one string (quotas.usage_of_text): a round
+    # trip less. The subquery is a plain read: FOR UPDATE locks the host's
+    # rows, not those it reads
+    LOCK_HOST_SET_AND_USAGE = SharedSQL.PEEK_HOST_AND_SET.replace(
+        " FROM hosts h ",
+        ", (SELECT GROUP_CONCAT(CONCAT_WS(' ', q.scope, q.day, q.reports, q.new_rows)) "
+        "FROM quota_usage q WHERE (q.scope = {p} AND q.name = CAST(h.id AS CHAR)) "
+        "OR (q.scope = {p} AND q.name = {p}) OR (q.scope = {p} AND q.name = {p})) "
+        "FROM hosts h ") + " FOR UPDATE"
     # a range of hosts whose open sets are made again (open_sets.rebuild_range)
     LOCK_HOSTS_BETWEEN = SharedSQL.SELECT_HOSTS_BETWEEN + " FOR UPDATE"
     # a changed report's host row and its open set in one statement (a

@@ -1,13 +1,17 @@
 """Package rows: one per distinct (packager, name, version, arch), shared by
 every host that has it, found by its key; and the ids a process keeps in
-memory so that an unchanged package set costs no lookup."""
+memory, by a package's stored-form line ("name TAB version TAB arch", as
+report.Report.lines gives them), so that the packages a report shares
+with what the process has met are found without being split into their
+fields."""
 
 import hashlib
 
+from ..report import split_lines
 from .database import chunks
 from .errors import StoreError
 
-# package ids a Store keeps in memory (about 300 bytes each)
+# package ids a Store keeps in memory (about 150 bytes each, a line and its id)
 PACKAGE_CACHE_LIMIT = 100000
 
 
@@ -17,7 +21,7 @@ def package_key(packager, name, version, arch):
 
 
 class PackageIds(object):
-    """Package row ids by (name, version, arch), per packager, kept by one
+    """Package row ids by stored-form line, per packager, kept by one
     Store for all its threads. A package row never changes and is never
     deleted, so an id read from committed data stays right; ids found or
     made inside a transaction are added only once it has committed."""
@@ -27,7 +31,7 @@ class PackageIds(object):
         self._tables = {}
 
     def table(self, packager):
-        """{(name, version, arch): id}: a reader may keep it, it is replaced,
+        """{line: id}: a reader may keep it, it is replaced,
         never emptied, when full."""
         return self._tables.get(packager, {})
 
@@ -57,32 +61,33 @@ def _missing_at(ids):
     return positions
 
 
-def find_or_create_ids(dialect, cursor, known, packager, packages, learned, sources=None,
+def find_or_create_ids(dialect, cursor, known, packager, lines, learned, sources=None,
                        created=None):
-    """The package row ids of `packages` ((name, version, arch) tuples, each
-    once), in their order: from `known` (a dict) where there, then from
+    """The package row ids of `lines` (stored-form lines, each once), in
+    their order: from `known` (a dict by line) where there, then from
     `learned` (the ids found or made earlier in this transaction: a
     batch's reports before its commit find them all there), else
     found or created in this transaction (and put in `learned`, for the
     caller to remember once it commits). A row made here gets its source
-    from `sources` ({name: source}), and its package goes in `created`.
+    from `sources` ({name: source}), and its line goes in `created`.
     The common case, every package known, is one pass of dict lookups at
-    C speed; only the misses are looked at one by one."""
-    ids = list(map(known.get, packages))
+    C speed; only the misses are looked at one by one, and only they are
+    split into their fields."""
+    ids = list(map(known.get, lines))
     if None not in ids:
         return ids
     if learned:
         if ids.count(None) == len(ids):  # a batch's reports before it commits
-            ids = list(map(learned.get, packages))
+            ids = list(map(learned.get, lines))
             if None not in ids:
                 return ids
         else:
             for at in _missing_at(ids):
-                ids[at] = learned.get(packages[at])
+                ids[at] = learned.get(lines[at])
     missing_at = _missing_at(ids)
     if not missing_at:
         return ids
-    missing = [packages[at] for at in missing_at]
+    missing = split_lines([lines[at] for at in missing_at])
     found = dialect.find_package_ids(cursor, packager, missing)
     if found is None:
         keys = {package_key(packager, *package): package for package in missing}
@@ -97,15 +102,18 @@ def find_or_create_ids(dialect, cursor, known, packager, packages, learned, sour
         if made is None:
             dialect.insert_packages(cursor, packager, rows)
             made = dialect.select_package_ids(cursor, list(keys))
-        made = {keys[k]: package_id for k, package_id in made.items()}
+        made = {"\t".join(keys[k]): package_id for k, package_id in made.items()}
+        found = {"\t".join(package): package_id for package, package_id in found.items()}
         found.update(made)
         if created is not None:
             created.update(made)
+    else:
+        found = {"\t".join(package): package_id for package, package_id in found.items()}
     if len(found) != len(missing):
         raise StoreError("package rows missing after insert")
     learned.update(found)
     for at in missing_at:
-        ids[at] = found[packages[at]]
+        ids[at] = found[lines[at]]
     return ids
 
 
@@ -122,7 +130,7 @@ class PackageSources(object):
         self._settled = {}
 
     def settled(self, packager):
-        """{(name, version, arch)} of the settled packages."""
+        """{line} of the settled packages (stored-form lines)."""
         return self._settled.get(packager, frozenset())
 
     def settle(self, packager, packages):

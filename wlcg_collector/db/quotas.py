@@ -179,6 +179,27 @@ def usage_keys(host_id, site, sender, proven):
     return keys
 
 
+def usage_read(site, sender):
+    """The parameters of the rows usage_keys names, the host's by its id in
+    the statement (a dialect's LOCK_HOST_SET_AND_USAGE): its scope, then
+    the sender's scope and name, the site's scope and name."""
+    return (HOST, SENDER, sender[:MAX_SENDER], SITE, site_key(site))
+
+
+def usage_of_text(text, keys):
+    """The usage ({(scope, name): (day, reports, new_rows)}) of `keys` in
+    the text a dialect's LOCK_HOST_SET_AND_USAGE reads: "scope day reports
+    new_rows" of each row there is, joined by commas ("" or None: none)."""
+    names = dict(keys)
+    usage = {}
+    for row in (text or "").split(","):
+        if row:
+            scope, day, reports, rows = row.split(" ")
+            if scope in names:
+                usage[(scope, names[scope])] = (int(day), int(reports), int(rows))
+    return usage
+
+
 def over_change_bounds(limits, today, usage, keys, rows):
     """The first (attribute, count) that one more changed report opening
     `rows` intervals passes, or None: usage {(scope, name): (day, reports,
@@ -250,14 +271,17 @@ class Quotas(Part):
         return {(scope, name): (day, reports, rows) for scope, name, day, reports, rows
                 in cursor.fetchall()}
 
-    def check_changes(self, cursor, host_id, pending, site, limits, proven, rows=0):
+    def check_changes(self, cursor, host_id, pending, site, limits, proven, rows=0,
+                      read=None):
         """Before a changed report's work: QuotaExceeded when its host,
         sender or (proving nothing) site has sent the day's most changed
         reports already, or would pass the day's new intervals with `rows`
-        more (an estimate no larger than what the report opens)."""
+        more (an estimate no larger than what the report opens). read: the
+        rows as read with the host's (usage_of_text's text, "" for none),
+        None: they are read here."""
         keys = usage_keys(host_id, site, pending.sender, proven)
-        over = over_change_bounds(limits, day_of(pending.received),
-                                  self._read_usage(cursor, keys), keys, rows)
+        usage = self._read_usage(cursor, keys) if read is None else usage_of_text(read, keys)
+        over = over_change_bounds(limits, day_of(pending.received), usage, keys, rows)
         if over is not None:
             raise refusal(limits, over[0], over[1], pending.received, site, pending.report.host,
                           pending.sender, counts_host=over[0].endswith("host"))

@@ -140,9 +140,12 @@ SiteResolution = namedtuple("SiteResolution", "sent site renamed unknown suggest
 # a new host), the pinned key of its site when a site key signed, and
 # whether the site has hosts when that key is the site's first
 # (has_set, open_ids: whether the host has a row of host_sets, and its
-# value, when read with it: see open_sets.py)
-HostFound = namedtuple("HostFound", "row pin site_pin site_has_hosts has_set open_ids",
-                       defaults=(False, None))
+# value, when read with it: see open_sets.py; usage: the day's counts of
+# the report's host, sender and site, when read with it: see
+# quotas.usage_of_text)
+HostFound = namedtuple("HostFound",
+                       "row pin site_pin site_has_hosts has_set open_ids usage",
+                       defaults=(False, None, None))
 # IngestResult.held, for a quarantined report: why (trust's kind and
 # reason) and the fingerprint of the key that signed it (None: unsigned)
 Held = namedtuple("Held", "kind reason fingerprint")

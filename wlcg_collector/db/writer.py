@@ -18,7 +18,7 @@ from .memory import release_memory
 from .open_sets import pack, read_open_ids, unpack
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
-from .quotas import DEFAULT_LIMITS, Limits, proves_sender
+from .quotas import DEFAULT_LIMITS, Limits, proves_sender, usage_read
 from .records import Held, HostFound, IngestResult, PendingReport
 from .statements import HostAndSet, HostState
 
@@ -84,6 +84,9 @@ class ReportWriter(Part):
         # the dialect's statement that writes a host's row and its open set
         # at once (MySQL's multi-table UPDATE), None where there is none
         self.joined_update = getattr(self.sql, "UPDATE_HOST_STATE_AND_SET", None)
+        # the dialect's LOCK_HOST_AND_SET that also reads the day's counts a
+        # changed report is checked against (MySQL), None where there is none
+        self.lock_with_usage = getattr(self.sql, "LOCK_HOST_SET_AND_USAGE", None)
 
     def count_resend(self, digest, tally=None):
         """Whether a report of this digest (the SHA-256 of its plaintext) is
@@ -149,7 +152,7 @@ class ReportWriter(Part):
                 self.quotas.record_event(exc.event, received)
             raise
         self._after_commit(report, result, attempt.learned, attempt.created)
-        if report.parsed and len(report.packages) >= LARGE_REPORT:  # (unread: nothing built)
+        if report.parsed and len(report.lines) >= LARGE_REPORT:  # (unread: nothing built)
             release_memory(self.dialect, self.db.connection())
         return result
 
@@ -220,7 +223,7 @@ class ReportWriter(Part):
             packager = pending.report.packager
             self._after_commit(pending.report, result, learned.pop(packager, None),
                                created[packager])
-        if any(p.report.parsed and len(p.report.packages) >= LARGE_REPORT for p in batch):
+        if any(p.report.parsed and len(p.report.lines) >= LARGE_REPORT for p in batch):
             release_memory(self.dialect, self.db.connection())
         return results
 
@@ -253,19 +256,19 @@ class ReportWriter(Part):
         happens here: a row left without its source gets it from a later
         report)."""
         settled = self.package_sources.settled(report.packager)
-        if settled.issuperset(report.packages):
+        if settled.issuperset(report.lines):
             return  # the common case, at C speed
         known = self.package_ids.table(report.packager)
         claims, unknown, claimed = {}, {}, []
-        for package in report.packages:
-            source = report.sources.get(package[0])
-            if source is None or package in settled:
+        for line in report.lines:
+            source = report.sources.get(line[:line.index("\t")])
+            if source is None or line in settled:
                 continue
-            claimed.append(package)
-            if package in known:
-                claims[known[package]] = source
+            claimed.append(line)
+            if line in known:
+                claims[known[line]] = source
             else:
-                unknown[package_key(report.packager, *package)] = (package, source)
+                unknown[package_key(report.packager, *line.split("\t"))] = (line, source)
         if not claimed:
             return
         learned = {}
@@ -274,8 +277,8 @@ class ReportWriter(Part):
             learned.clear()
             found = dict(claims)
             for key, package_id in self.dialect.select_package_ids(cursor, unknown).items():
-                package, found[package_id] = unknown[key]
-                learned[package] = package_id
+                line, found[package_id] = unknown[key]
+                learned[line] = package_id
             record_sources(self.sql, cursor, self.db.marks, found)
         try:
             self.db.transaction(work)
@@ -294,7 +297,7 @@ class ReportWriter(Part):
         otherwise (its host's pin changed meanwhile) is no harm."""
         report = attempt.report
         known = self.package_ids.table(report.packager)
-        missing = [p for p in report.packages if p not in known]
+        missing = [line for line in report.lines if line not in known]
         if len(missing) < RESOLVE_FIRST:
             return
 
@@ -350,8 +353,14 @@ class ReportWriter(Part):
         """The HostFound of the report's host at `site`, read with
         `statement` (PEEK_HOST, or LOCK_HOST_AND_SET under the host's lock,
         with its open set unless the report's block is its stored one)."""
-        has_set, open_ids = False, None
-        if statement is self.sql.LOCK_HOST_AND_SET:
+        has_set, open_ids, usage = False, None, None
+        if statement is self.sql.LOCK_HOST_AND_SET and self.lock_with_usage is not None:
+            cursor.execute(self.lock_with_usage, (attempt.report.block_hash,) + usage_read(
+                site, attempt.pending.sender) + (site, attempt.report.host))
+            fetched = cursor.fetchone()
+            row, has_set, open_ids = HostAndSet.of(None if fetched is None else fetched[:-1])
+            usage = None if fetched is None else fetched[-1] or ""
+        elif statement is self.sql.LOCK_HOST_AND_SET:
             cursor.execute(statement, (attempt.report.block_hash, site, attempt.report.host))
             row, has_set, open_ids = HostAndSet.of(cursor.fetchone())
         else:
@@ -367,7 +376,7 @@ class ReportWriter(Part):
                 site_has_hosts = cursor.fetchone() is not None
         pin = None if row is None else trust.HostPin(row.trust, row.key_fingerprint,
                                                       row.signed_ts, row.last_received)
-        return HostFound(row, pin, site_pin, site_has_hosts, has_set, open_ids)
+        return HostFound(row, pin, site_pin, site_has_hosts, has_set, open_ids, usage)
 
     @staticmethod
     def _decide(attempt, found, unknown_site=False):
@@ -416,7 +425,7 @@ class ReportWriter(Part):
         self.db.execute_unique(cursor, self.sql.INSERT_REPORT, (
             host.id, report.digest, pending.received, attempt.collected,
             pending.sender[:MAX_SENDER],
-            host.package_count if unread else len(report.packages), int(changed),
+            host.package_count if unread else len(report.lines), int(changed),
             int(outcome == APPLIED), None if attempt.signer is None
             else attempt.signer.fingerprint, outcome))
         return cursor.lastrowid
@@ -475,11 +484,11 @@ class ReportWriter(Part):
         if bounded:
             proven = self._proven(attempt, found)
             self.quotas.check_changes(cursor, host.id, attempt.pending, site, attempt.limits,
-                                      proven)
+                                      proven, read=found.usage)
         report = attempt.report
         if attempt.resolve_first:
             known = self.package_ids.table(report.packager)
-            if sum(1 for p in report.packages if p not in known) >= RESOLVE_FIRST:
+            if list(map(known.__contains__, report.lines)).count(False) >= RESOLVE_FIRST:
                 raise _ResolveFirst(site)
         changes, opened, open_set = self._apply_changes(cursor, host, found, attempt)
         if bounded:
@@ -523,7 +532,7 @@ class ReportWriter(Part):
         report, collected = attempt.report, attempt.collected
         headers = report.headers
         set_hash, count = stored_set if stored_set is not None else (report.set_hash,
-                                                                     len(report.packages))
+                                                                     len(report.lines))
         system, kernel, arch = headers.get("system"), headers.get("kernel"), headers.get("arch")
         new_facts = facts_hash(headers)
         if new_facts != host.facts_hash:
@@ -549,7 +558,7 @@ class ReportWriter(Part):
         report, collected, sql = attempt.report, attempt.collected, self.sql
         wanted = set(find_or_create_ids(
             self.dialect, cursor, self.package_ids.table(report.packager), report.packager,
-            report.packages, attempt.learned, report.sources, attempt.created))
+            report.lines, attempt.learned, report.sources, attempt.created))
         if found.open_ids is not None:
             current = set(unpack(found.open_ids))
         elif found.has_set or host.set_hash is not None:
