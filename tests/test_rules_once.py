@@ -274,7 +274,7 @@ def test_statements_hold_no_status_word():
     """A status word of statuses.py or trust.py goes into a statement as a
     parameter: written into the SQL, it is one rename away from matching
     nothing."""
-    from wlcg_collector.db.mysql import MySQLSQL
+    from wlcg_collector.db.mysql_statements import MySQLSQL
     from wlcg_collector.db.sqlite import SQLiteSQL
     words = STATUS_WORDS | set(TRUST_LEVELS)
     literal = ["%s.%s %r" % (sql.__name__, name, word)

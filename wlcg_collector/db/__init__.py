@@ -6,6 +6,7 @@ audit trail, on SQLite (standard library) or MySQL/MariaDB (PyMySQL).
     errors.py         what storage raises (never the driver's exceptions)
     sqlite.py         the SQLite dialect: connections, errors, its own SQL
     mysql.py          the MySQL dialect: the same for MySQL and MariaDB
+    mysql_statements.py its own SQL (MySQLSQL)
     statements.py     the SQL both dialects share, and the records of the
                       rows read by name that it yields (HostState, ...)
     database.py       connections and transactions (retries, unavailability)
