@@ -550,10 +550,13 @@ class ReportWriter(Part):
         wanted = set(find_or_create_ids(
             self.dialect, cursor, self.package_ids.table(report.packager), report.packager,
             report.packages, attempt.learned, report.sources, attempt.created))
-        if found.open_ids is not None:
+        if found.open_ids is not None and len(found.open_ids) == 4 * host.package_count:
             current = set(unpack(found.open_ids))
         elif found.has_set or host.set_hash is not None:
-            # no open set stored (or not read): the open intervals, once
+            # no open set stored (or not read), or one that cannot be the
+            # host's (not an id for each of its packages: host_sets restored
+            # from a backup of another day, a value cut short): the open
+            # intervals, once
             current = read_open_ids(sql, cursor, host.id)
         else:  # a host's first applied report finds nothing open
             current = set()
