@@ -236,3 +236,29 @@ def test_signed_reports_of_one_host_and_its_replays(store):
         assert send(store, day, signer=signer).outcome == CHANGED
     assert send(store, 0, signer=signer).outcome in (DUPLICATE, "replayed")
     assert_open_sets_exact(store)
+
+
+def test_a_collector_of_schema_11_still_running_after_the_upgrade(store):
+    """A collector process of the version before (Apache not yet reloaded
+    after init-db, or another collector host not yet upgraded) stores a
+    changed report: it writes the intervals and the host's row, never
+    host_sets. The host's next report through this version must still
+    leave exactly its packages open, though the set it found had as
+    many ids as the host has packages."""
+    send(store, 0)
+    _put_as_schema_11(store, 1, HOST)  # 40 packages, as on day 0
+    assert send(store, 2).outcome == CHANGED
+    assert open_state(store) == as_sent(2)
+    assert_one_open_interval_a_package(store)
+    assert_open_sets_exact(store)
+
+
+def test_a_restored_backup_of_the_same_size_is_not_trusted(store):
+    send(store, 0)
+    [(host_id, old)] = store.db.read("SELECT host_id, ids FROM host_sets")
+    send(store, 1)
+    set_value(store, host_id, bytes(old))  # 40 ids, as now, but of day 0
+    assert send(store, 2).outcome == CHANGED
+    assert open_state(store) == as_sent(2)
+    assert_one_open_interval_a_package(store)
+    assert_open_sets_exact(store)
