@@ -7,6 +7,7 @@ again, and a value in host_sets that is not the host's (a backup of
 another time restored, a value cut short). Every one on both back ends."""
 
 import os
+import time
 
 import pytest
 
@@ -262,3 +263,91 @@ def test_a_restored_backup_of_the_same_size_is_not_trusted(store):
     assert open_state(store) == as_sent(2)
     assert_one_open_interval_a_package(store)
     assert_open_sets_exact(store)
+
+
+# -- writers of the same hosts in several processes, while the officer
+# renames their site back and forth, rolls hosts back and the upgrade's
+# rebuild of every open set runs again
+
+CONCURRENT_HOSTS = ["c%d.example.org" % n for n in range(3)]
+STEPS = 60
+
+
+def _concurrent_set(host_index, step):
+    return [("pkg-%02d" % i, "0:1.%d-%d.el9" % (i, 1 + (step + host_index + i) % 3), "x86_64")
+            for i in range(10 + step % 4)]
+
+
+def _concurrent_writer(args):
+    url, worker = args
+    store = open_store(url)
+    limits = Limits(changed_reports_per_host=10 ** 6, new_rows_per_host=10 ** 9)
+    stored = 0
+    try:
+        for step in range(worker, STEPS, 3):
+            for host_index, host in enumerate(CONCURRENT_HOSTS):
+                body = make_report("T2_A", host, _concurrent_set(host_index, step),
+                                   ts=T0 + step * 60)
+                store.writer.store_report(parse_report(body, lazy=True), T0 + step * 60 + 1,
+                                          "192.0.2.%d" % worker, limits=limits)
+                stored += 1
+    finally:
+        store.close()
+    return stored
+
+
+def _officer(url):
+    store = open_store(url)
+    try:
+        names, done = ("T2_A", "T2_B"), []
+        for turn in range(40):
+            time.sleep(0.01)  # (the writers' reports come between)
+            old, new = names[turn % 2], names[1 - turn % 2]
+            try:
+                store.sites.move(old, new, "rename", T0 + STEPS * 60, "officer")
+                done.append("moved")
+            except Exception as exc:
+                done.append(repr(exc))
+            for host in CONCURRENT_HOSTS:
+                try:
+                    found = store.hosts.find(host)
+                    store.review.rollback(found, max(found.first_report,
+                                                     found.last_report - 120))
+                    done.append("rolled back")
+                except Exception as exc:
+                    done.append(repr(exc))
+            open_sets.rebuild_all(store.db)
+    finally:
+        store.close()
+    return done
+
+
+def test_writers_of_one_host_while_the_officer_works(database_url):
+    """(Each host is there before: a host's first report made at a name
+    while a rename of it commits can be left at the old name on MariaDB,
+    a matter of renames apart from the open sets.)"""
+    import multiprocessing
+    store = open_store(database_url)
+    try:
+        for host_index, host in enumerate(CONCURRENT_HOSTS):
+            store.writer.store_report(parse_report(make_report(
+                "T2_A", host, _concurrent_set(host_index, 0), ts=T0 - 60), lazy=True), T0 - 59,
+                "192.0.2.9")
+        context = multiprocessing.get_context("fork")
+        with context.Pool(4) as pool:
+            officer = pool.apply_async(_officer, (database_url,))
+            stored = pool.map(_concurrent_writer, [(database_url, w) for w in range(3)])
+            done = officer.get(timeout=300)
+        assert done.count("moved") == 40 and done.count("rolled back") == 120, done
+        assert sum(stored) == STEPS * len(CONCURRENT_HOSTS)
+        assert_open_sets_exact(store)
+        assert_one_open_interval_a_package(store)
+        from wlcg_collector.report import package_set_hash
+        for host in CONCURRENT_HOSTS:
+            found = store.hosts.find(host)
+            state = [tuple(p) for p in store.hosts.state(found.id)]
+            [(set_hash,)] = store.db.read(store.db.dialect.compile(
+                "SELECT set_hash FROM hosts WHERE id = {p}"), (found.id,))
+            assert bytes(set_hash) == package_set_hash("rpm", sorted(state))
+    finally:
+        store.close()
