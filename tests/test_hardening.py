@@ -18,6 +18,7 @@ import pytest
 from helpers import (INSTALL_DB, MARIADBD, ROOT, OwnMariaDB, ScratchMySQL, collector_command,
                      decrypt, make_key_pair, make_report, mysql_available, run_reporter,
                      write_config, wsgi_call)
+from test_open_sets import assert_open_sets_exact
 from wlcg_collector import create_app
 from wlcg_collector.crypto import encrypt
 from wlcg_collector.history import changes
@@ -278,6 +279,7 @@ def test_eight_collectors_at_once_on_mariadb(tmp_path):
             assert sorted(mine) == sorted(theirs)
             assert changes("rpm", mine) == changes("rpm", theirs)
         assert store.testing.orphan_intervals() == 0
+        assert_open_sets_exact(store)  # each host's open set written by whichever won
         replay.close()
         store.close()
     finally:

@@ -11,7 +11,7 @@ from helpers import ROOT, make_report
 from test_first_report_statements import spy_statements
 from wlcg_collector import trust
 from wlcg_collector.db import open_store
-from wlcg_collector.db.open_sets import pack, unpack
+from wlcg_collector.db.open_sets import HASH_BYTES, ids_of, pack, unpack
 from wlcg_collector.db.records import BulkHost
 from wlcg_collector.report import parse_report
 from wlcg_collector.statuses import CHANGED
@@ -48,15 +48,34 @@ def assert_open_sets_exact(store):
         open_rows.setdefault(host_id, []).append(package_id)
     expected = {host_id: sorted(ids) for host_id, ids in open_rows.items()}
     assert stored_sets(store) == expected
-    hosts = {row[0] for row in store.db.read("SELECT id FROM hosts")}
-    assert set(expected) <= hosts
+    hosts = {row[0]: row[1] and bytes(row[1])
+             for row in store.db.read("SELECT id, set_hash FROM hosts")}
+    assert set(expected) <= set(hosts)
+    # each written with its host's set_hash as it is (open_sets.ids_of)
+    for host_id, value in store.db.read("SELECT host_id, ids FROM host_sets"):
+        assert bytes(value)[:HASH_BYTES] == (hosts[host_id] or bytes(HASH_BYTES))
 
 
 def test_pack_and_unpack_keep_the_set_sorted():
     ids = [7, 1, 4294967295, 300000, 2]
-    assert list(unpack(pack(ids))) == sorted(ids)
-    assert pack([1, 2]) == b"\x01\x00\x00\x00\x02\x00\x00\x00"  # little-endian, 4 bytes
-    assert list(unpack(pack([]))) == []
+    set_hash = b"h" * HASH_BYTES
+    assert list(unpack(pack(ids, set_hash))) == sorted(ids)
+    # the host's set_hash, then the ids little-endian, 4 bytes each
+    assert pack([1, 2], set_hash) == set_hash + b"\x01\x00\x00\x00\x02\x00\x00\x00"
+    assert pack([1], None) == bytes(HASH_BYTES) + b"\x01\x00\x00\x00"
+    assert list(unpack(pack([], None))) == []
+
+
+def test_a_value_is_read_only_for_the_set_it_was_written_with():
+    set_hash = b"h" * HASH_BYTES
+    value = pack([3, 1, 2], set_hash)
+    assert list(ids_of(value, set_hash, 3)) == [1, 2, 3]
+    assert list(ids_of(pack([5], None), None, 1)) == [5]
+    assert ids_of(value, b"g" * HASH_BYTES, 3) is None  # written with another set
+    assert ids_of(value, None, 3) is None
+    assert ids_of(value, set_hash, 4) is None  # not an id a package
+    assert ids_of(value[:-1], set_hash, 3) is None  # cut short
+    assert ids_of(None, set_hash, 3) is None
 
 
 def test_ingest_keeps_the_open_set(store):

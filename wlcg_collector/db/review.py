@@ -166,7 +166,6 @@ class Review(Part):
                 return Rollback(*counts)
             cursor.execute(sql.DELETE_OPENED_AFTER, (host.id, to))
             cursor.execute(sql.REOPEN_CLOSED_AFTER, (host.id, to, to))
-            rebuild_open_sets(sql, cursor, [host.id])
             cursor.execute(sql.MARK_REPORTS_ROLLED_BACK, (ROLLED_BACK, host.id, to))
             if counts[3]:
                 cursor.execute(sql.SELECT_FACTS_AT, (host.id, to))
@@ -182,5 +181,6 @@ class Review(Part):
             cursor.execute(sql.UPDATE_HOST_AFTER_ROLLBACK, (
                 package_set_hash(host.packager, packages) if packages else None, host.id,
                 len(packages), last if last is not None else -1, host.id))
+            rebuild_open_sets(sql, cursor, [host.id])  # (with the set_hash just written)
             return Rollback(*counts)
         return self.db.transaction(work)

@@ -121,7 +121,7 @@ class SharedSQL(object):
     DELETE_HOST_SETS_BETWEEN = "DELETE FROM host_sets WHERE host_id >= {p} AND host_id <= {p}"
     SELECT_HOST_ID_RANGE = "SELECT MIN(id), MAX(id) FROM hosts"
     # (the dialects' LOCK_HOSTS_BETWEEN: held while their open sets are made)
-    SELECT_HOSTS_BETWEEN = "SELECT id FROM hosts WHERE id >= {p} AND id <= {p}"
+    SELECT_HOSTS_BETWEEN = "SELECT id, set_hash FROM hosts WHERE id >= {p} AND id <= {p}"
     SELECT_HOST_SETS = "SELECT host_id, ids FROM host_sets"
 
     # where a site name leads now, read again before a new host is made

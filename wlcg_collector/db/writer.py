@@ -15,7 +15,7 @@ from .database import Part, chunks
 from ..report import ReportError, facts_hash
 from .errors import DuplicateRow, QuotaExceeded, ReadAgain, StoreError
 from .memory import release_memory
-from .open_sets import pack, read_open_ids, unpack
+from .open_sets import ids_of, pack, read_open_ids
 from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
                        package_key, record_sources)
 from .quotas import DEFAULT_LIMITS, Limits, proves_sender, usage_read
@@ -559,10 +559,14 @@ class ReportWriter(Part):
         wanted = set(find_or_create_ids(
             self.dialect, cursor, self.package_ids.table(report.packager), report.packager,
             report.lines, attempt.learned, report.sources, attempt.created))
-        if found.open_ids is not None:
-            current = set(unpack(found.open_ids))
+        stored = ids_of(found.open_ids, host.set_hash, host.package_count)
+        if stored is not None:
+            current = set(stored)
         elif found.has_set or host.set_hash is not None:
-            # no open set stored (or not read): the open intervals, once
+            # no open set stored (or not read), or one not written with the
+            # host's present set (open_sets.ids_of: by a collector that
+            # does not know host_sets, or restored from another day): the
+            # open intervals, once
             current = read_open_ids(sql, cursor, host.id)
         else:  # a host's first applied report finds nothing open
             current = set()
@@ -579,7 +583,7 @@ class ReportWriter(Part):
                            [collected, host.id] + chunk)
         if new:
             self.dialect.insert_installs(cursor, host.id, new, collected)
-        open_set = pack(wanted)
+        open_set = pack(wanted, report.set_hash)
         if not found.has_set:
             cursor.execute(sql.REPLACE_HOST_SET, (host.id, open_set))
         elif self.joined_update is None:
