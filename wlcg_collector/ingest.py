@@ -139,7 +139,7 @@ def ingest(store, body, pairs, sender, allow_plaintext=False, received=None, clo
     try:
         report, signer = open_body(body, pairs, received, allow_plaintext, clock_skew, rules,
                                    max_packages,
-                                   stored=lambda digest: store.writer.count_resend(digest, tally))
+                                   stored=lambda digest: store.writer.resends.count(digest, tally))
     except AlreadyStored:
         # the same report again (a retry): what store_report would answer,
         # without openssl verifying it a second time; counted, nothing else

@@ -11,15 +11,15 @@ from .. import trust
 from ..limits import MAX_SENDER
 from ..statuses import (APPLIED, CHANGED, DUPLICATE, OLDER, QUARANTINED, REPLAYED,
                         UNCHANGED)
-from .database import Part, chunks
+from .database import Part
 from ..report import ReportError, facts_hash
-from .errors import DuplicateRow, QuotaExceeded, ReadAgain, StoreError
+from .errors import DuplicateRow, QuotaExceeded, ReadAgain
 from .memory import release_memory
-from .open_sets import ids_of, pack, read_open_ids
-from .packages import (PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids,
-                       package_key, record_sources)
+from .packages import PACKAGE_CACHE_LIMIT, PackageIds, PackageSources, find_or_create_ids
 from .quotas import DEFAULT_LIMITS, Limits, proves_sender, usage_read
 from .records import Held, HostFound, IngestResult, PendingReport
+from .resends import Resends
+from .set_writer import HostSetWriter
 from .statements import HostAndSet, HostState
 
 # a report this large gives its connection's memory back afterwards
@@ -81,30 +81,11 @@ class ReportWriter(Part):
         self.quotas = quotas
         self.package_ids = PackageIds(package_cache)
         self.package_sources = PackageSources(package_cache)
-        # the dialect's statement that writes a host's row and its open set
-        # at once (MySQL's multi-table UPDATE), None where there is none
-        self.joined_update = getattr(self.sql, "UPDATE_HOST_STATE_AND_SET", None)
+        self.sets = HostSetWriter(db, self.package_ids, self.package_sources)
+        self.resends = Resends(db)
         # the dialect's LOCK_HOST_AND_SET that also reads the day's counts a
         # changed report is checked against (MySQL), None where there is none
         self.lock_with_usage = getattr(self.sql, "LOCK_HOST_SET_AND_USAGE", None)
-
-    def count_resend(self, digest, tally=None):
-        """Whether a report of this digest (the SHA-256 of its plaintext) is
-        stored already; if so it is counted on its row as store_report
-        counts a duplicate, and nothing else changes. (Ingest asks before
-        openssl verifies a signed report again.) tally: see store_report."""
-        if self.db.read_one("SELECT 1 FROM reports WHERE digest = " + self.dialect.placeholder,
-                            (digest,)) is None:
-            return False
-        self._count_duplicate(digest, tally)
-        return True
-
-    def _count_duplicate(self, digest, tally):
-        def work(cursor):
-            cursor.execute(self.sql.COUNT_DUPLICATE, (digest,))
-            if tally is not None:
-                tally(cursor, DUPLICATE)
-        self.db.transaction(work)
 
     def store_report(self, report, received, sender, clock_skew=300, signer=None,
                      rules=DEFAULT_RULES, limits=DEFAULT_LIMITS, accept=False, tally=None):
@@ -145,7 +126,7 @@ class ReportWriter(Part):
         except DuplicateRow:
             # the same report again (a retry, or committed by another process
             # meanwhile): counted on its row, nothing else
-            self._count_duplicate(report.digest, tally)
+            self.resends.count_stored(report.digest, tally)
             return IngestResult(DUPLICATE)
         except QuotaExceeded as exc:  # rolled back: the refusal is all that is kept
             if exc.event is not None:
@@ -180,7 +161,7 @@ class ReportWriter(Part):
             self.package_ids.add(report.packager, learned)
         if result.parsed and report.sources and result.outcome in (CHANGED, UNCHANGED):
             self.package_sources.settle(report.packager, created)  # made with their sources
-            self._record_sources(report)
+            self.sets.record_sources(report)
 
     def store_reports(self, batch, limits=DEFAULT_LIMITS):
         """Store several reports (PendingReports) in one transaction (the
@@ -200,7 +181,7 @@ class ReportWriter(Part):
             learned.clear()
             created.clear()
             resolved = {}
-            resent = self._count_resent(cursor, [pending.report.digest for pending in batch])
+            resent = self.resends.count_batch(cursor, [p.report.digest for p in batch])
             return [IngestResult(DUPLICATE) if pending.report.digest in resent
                     else self._store(cursor, _Attempt(
                         pending, limits, learned=learned.setdefault(pending.report.packager, {}),
@@ -226,66 +207,6 @@ class ReportWriter(Part):
         if any(p.report.parsed and len(p.report.lines) >= LARGE_REPORT for p in batch):
             release_memory(self.dialect, self.db.connection())
         return results
-
-    def _count_resent(self, cursor, digests):
-        """The digests (of a batch's reports) stored already, each counted
-        as a duplicate as many times as it is there: a statement to find
-        them, one to count them."""
-        resent = set()
-        for chunk in chunks(sorted(set(digests))):
-            cursor.execute(self.sql.SELECT_STORED_DIGESTS.format(
-                marks=self.db.marks(len(chunk))), chunk)
-            resent.update(bytes(row[0]) for row in cursor.fetchall())
-        times = {}
-        for digest in digests:
-            if digest in resent:
-                times[digest] = times.get(digest, 0) + 1
-        by_times = {}
-        for digest, count in times.items():
-            by_times.setdefault(count, []).append(digest)
-        for count, counted in sorted(by_times.items()):
-            for chunk in chunks(sorted(counted)):
-                cursor.execute(self.sql.COUNT_DUPLICATES.format(
-                    marks=self.db.marks(len(chunk))), [count] + chunk)
-        return resent
-
-    def _record_sources(self, report):
-        """The source package names an applied report gives, for the
-        package rows that have none yet; after the report's own
-        transaction, in one of their own (the report is stored whatever
-        happens here: a row left without its source gets it from a later
-        report)."""
-        settled = self.package_sources.settled(report.packager)
-        if settled.issuperset(report.lines):
-            return  # the common case, at C speed
-        known = self.package_ids.table(report.packager)
-        claims, unknown, claimed = {}, {}, []
-        for line in report.lines:
-            source = report.sources.get(line[:line.index("\t")])
-            if source is None or line in settled:
-                continue
-            claimed.append(line)
-            if line in known:
-                claims[known[line]] = source
-            else:
-                unknown[package_key(report.packager, *line.split("\t"))] = (line, source)
-        if not claimed:
-            return
-        learned = {}
-
-        def work(cursor):
-            learned.clear()
-            found = dict(claims)
-            for key, package_id in self.dialect.select_package_ids(cursor, unknown).items():
-                line, found[package_id] = unknown[key]
-                learned[line] = package_id
-            record_sources(self.sql, cursor, self.db.marks, found)
-        try:
-            self.db.transaction(work)
-        except StoreError:
-            return
-        self.package_ids.add(report.packager, learned)
-        self.package_sources.settle(report.packager, claimed)
 
     def _resolve_first(self, attempt, site):
         """Find or make a report's many new package rows in a transaction of
@@ -490,7 +411,8 @@ class ReportWriter(Part):
             known = self.package_ids.table(report.packager)
             if list(map(known.__contains__, report.lines)).count(False) >= RESOLVE_FIRST:
                 raise _ResolveFirst(site)
-        changes, opened, open_set = self._apply_changes(cursor, host, found, attempt)
+        changes, opened, open_set = self.sets.replace(
+            cursor, host, found, report, attempt.collected, attempt.learned, attempt.created)
         if bounded:
             self.quotas.count_changes(cursor, host.id, attempt.pending, site, attempt.limits,
                                       proven, opened)
@@ -545,49 +467,3 @@ class ReportWriter(Part):
             cursor.execute(self.sql.UPDATE_HOST_STATE, values + (host.id,))
         else:
             cursor.execute(self.sql.UPDATE_HOST_STATE_AND_SET, values + (open_set, host.id))
-
-    def _apply_changes(self, cursor, host, found, attempt):
-        """Close the intervals of the packages gone, open those of the new
-        ones, and write the host's open set (open_sets.py); the sets
-        compare as package ids, the host's as its stored open set (read
-        with its row: its open intervals are not read). The ids found or
-        made earlier in this transaction (attempt.learned: by the reports
-        before this one in a batch) are known too. Returns (intervals
-        closed and opened, opened, the open set when the host's row is to
-        carry it: see joined_update)."""
-        report, collected, sql = attempt.report, attempt.collected, self.sql
-        wanted = set(find_or_create_ids(
-            self.dialect, cursor, self.package_ids.table(report.packager), report.packager,
-            report.lines, attempt.learned, report.sources, attempt.created))
-        stored = ids_of(found.open_ids, host.set_hash, host.package_count)
-        if stored is not None:
-            current = set(stored)
-        elif found.has_set or host.set_hash is not None:
-            # no open set stored (or not read), or one not written with the
-            # host's present set (open_sets.ids_of: by a collector that
-            # does not know host_sets, or restored from another day): the
-            # open intervals, once
-            current = read_open_ids(sql, cursor, host.id)
-        else:  # a host's first applied report finds nothing open
-            current = set()
-        gone = sorted(current - wanted)
-        new = sorted(wanted - current)  # in key order: the rows go in one after another
-        for chunk in chunks(gone):
-            marks = self.db.marks(len(chunk))
-            if collected <= host.last_report:
-                # opened by a report of this same time: an interval that would
-                # end where it began never existed
-                cursor.execute(sql.DELETE_OPENED_SINCE.format(marks=marks),
-                               [host.id, collected] + chunk)
-            cursor.execute(sql.CLOSE_INSTALLS.format(marks=marks),
-                           [collected, host.id] + chunk)
-        if new:
-            self.dialect.insert_installs(cursor, host.id, new, collected)
-        open_set = pack(wanted, report.set_hash)
-        if not found.has_set:
-            cursor.execute(sql.REPLACE_HOST_SET, (host.id, open_set))
-        elif self.joined_update is None:
-            cursor.execute(sql.UPDATE_HOST_SET, (open_set, host.id))
-        else:
-            return len(gone) + len(new), len(new), open_set  # with the host's row
-        return len(gone) + len(new), len(new), None
