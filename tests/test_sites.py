@@ -802,3 +802,31 @@ def test_a_report_in_flight_during_a_rename_lands_under_the_new_name(mysql_url, 
     finally:
         store.close()
         officer.close()
+
+
+def test_a_rename_committed_just_before_a_new_host_is_made_moves_its_report(mysql_url):
+    """A host's first report read no alias, and the rename commits after
+    that but before the report makes its host (here: while its new-host
+    quotas are checked). The report finds the alias once its host is made,
+    and is stored again under the new name: no host is left under a name
+    that is now an alias, where its intervals would stay open for ever."""
+    store, officer = open_store(mysql_url), open_store(mysql_url)
+    try:
+        store.schema.init()
+        put(store, "UKI-LT2-LANCS", "wn1.lancs.ac.uk", [BASH, XROOTD_OLD], 0)
+        real, renamed = store.quotas.check_new_host, []
+
+        def check_new_host(*args, **kwargs):
+            if not renamed:
+                renamed.append(officer.sites.move("UKI-LT2-LANCS", "UKI-NEW", "rename",
+                                                  T0 + DAY, "officer"))
+            return real(*args, **kwargs)
+        store.quotas.check_new_host = check_new_host
+        result = put(store, "UKI-LT2-LANCS", "wn2.lancs.ac.uk", [BASH], 1)
+        assert len(renamed) == 1 and result.outcome == "changed"
+        assert sorted((h.site, h.name) for h in store.hosts.listed()) == [
+            ("UKI-NEW", "wn1.lancs.ac.uk"), ("UKI-NEW", "wn2.lancs.ac.uk")]
+        assert "now UKI-NEW" in site_notice(result.site)
+    finally:
+        store.close()
+        officer.close()

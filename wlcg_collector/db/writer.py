@@ -318,13 +318,6 @@ class ReportWriter(Part):
         """Make the row of a host the store has not seen, within the day's
         new-host quotas; its HostState (locked)."""
         sql, pending = self.sql, attempt.pending
-        # a rename or merge of the site that committed after resolve_site
-        # read its alias (in this transaction's snapshot) has moved the host
-        # away: a new host here would be a stale copy under the old name, so
-        # the report is stored again, under the new name
-        cursor.execute(sql.LOCK_SITE_ALIAS, (site,))
-        if cursor.fetchone() is not None:
-            raise ReadAgain("site %s was renamed while a report of it was stored" % site)
         if not attempt.accept:  # the officer's own decision is no flood
             self.quotas.check_new_host(cursor, pending, site, attempt.limits,
                                        self._proven(attempt, found))
@@ -336,7 +329,19 @@ class ReportWriter(Part):
         else:
             cursor.execute(sql.INSERT_HOST, values)
             cursor.execute(sql.LOCK_HOST, (site, report.host))
-        return HostState.of(cursor.fetchone())
+        row = cursor.fetchone()
+        # a rename or merge of the site that committed after resolve_site
+        # read its alias, or is committing now, moves the host away: a new
+        # host here would be a stale copy under the old name, so the report
+        # is stored again, under the new name. Read after the insert, not
+        # before: a move committing between the two would otherwise go
+        # unseen, and an alias written but not committed is waited for
+        # (LOCK_SITE_ALIAS); a move that has not written it yet moves this
+        # host with the others (its UPDATE waits for this transaction)
+        cursor.execute(sql.LOCK_SITE_ALIAS, (site,))
+        if cursor.fetchone() is not None:
+            raise ReadAgain("site %s was renamed while a report of it was stored" % site)
+        return HostState.of(row)
 
     def _add_report(self, cursor, attempt, host, changed, outcome, unread=False):
         """The report's row on the audit trail (unread: its block is the
