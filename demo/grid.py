@@ -570,9 +570,9 @@ def main(argv=None):
     os.makedirs(directory, exist_ok=True)
     if os.listdir(directory):
         parser.error("--dir %s is not empty" % directory)
-    keys = collector_keys(directory, args.keys)
     build(directory, args.hosts, args.sites, args.days, args.seed, end, args.jobs,
-          packages=args.packages, keys=keys)
+          packages=args.packages, keys=args.keys)
+    keys = args.keys or os.path.join(directory, "keys")
     db = os.path.join(directory, "collector.db")
     print("grid: try  PYTHONPATH=%s %s -m wlcg_collector --db sqlite:///%s hosts"
           % (TOP, sys.executable, db))
