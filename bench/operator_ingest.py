@@ -329,7 +329,7 @@ sys.path.insert(0, sys.argv[1])
 began = time.perf_counter()
 from wlcg_collector import cli, crypto, ingest, trust
 from wlcg_collector.report import Report
-from wlcg_collector.db import writer
+from wlcg_collector.db import set_writer, writer
 spent = {}
 stack = []
 
@@ -356,7 +356,7 @@ ingest.check_signed = timed("verify", ingest.check_signed)
 trust.identify = timed("verify", trust.identify)
 ingest.parse = timed("parse", ingest.parse)
 Report._parse = timed("parse", Report._parse)
-writer.find_or_create_ids = timed("ids", writer.find_or_create_ids)
+set_writer.find_or_create_ids = timed("ids", set_writer.find_or_create_ids)
 writer.ReportWriter._resolve_first = timed("ids", writer.ReportWriter._resolve_first)
 writer.ReportWriter.store_reports = timed("database", writer.ReportWriter.store_reports)
 code = cli.main(sys.argv[2:])
