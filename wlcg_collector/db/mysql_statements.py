@@ -42,6 +42,12 @@ class MySQLSQL(SharedSQL, FleetSQL, TagSQL, AdvisorySQL, MetricsSQL):
         "FROM hosts h ") + " FOR UPDATE"
     # a range of hosts whose open sets are made again (open_sets.rebuild_range)
     LOCK_HOSTS_BETWEEN = SharedSQL.SELECT_HOSTS_BETWEEN + " FOR UPDATE"
+    # a changed report's host row and its open set in one statement (a
+    # round trip less; the host's row of host_sets is there, and locked)
+    UPDATE_HOST_STATE_AND_SET = SharedSQL.UPDATE_HOST_STATE.replace(
+        "UPDATE hosts SET ",
+        "UPDATE hosts JOIN host_sets ON host_sets.host_id = hosts.id SET ").replace(
+        " WHERE id = {p}", ", host_sets.ids = {p} WHERE hosts.id = {p}")
     # the latest alias, not the transaction's snapshot; a rename or merge
     # that has not yet written it waits for this report to commit
     LOCK_SITE_ALIAS = SharedSQL.SELECT_SITE_ALIAS + " LOCK IN SHARE MODE"

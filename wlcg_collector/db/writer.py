@@ -395,15 +395,17 @@ class ReportWriter(Part):
             self._add_report(cursor, attempt, host, False, APPLIED)
             self._update_host(cursor, host, attempt, signed_ts=signed_ts)
             return IngestResult(UNCHANGED, note=decision.note)
-        changes = self._change_set(cursor, attempt, site, found, host)
+        changes, open_set = self._change_set(cursor, attempt, site, found, host)
         report_id = self._add_report(cursor, attempt, host, True, APPLIED)
-        self._update_host(cursor, host, attempt, set_report=report_id, signed_ts=signed_ts)
+        self._update_host(cursor, host, attempt, set_report=report_id, signed_ts=signed_ts,
+                          open_set=open_set)
         return IngestResult(CHANGED, changes, note=decision.note)
 
     def _change_set(self, cursor, attempt, site, found, host):
         """The report's set replaces the host's, within the day's bounds of
         changes (but for a host's first set, the new-host quotas', and the
-        officer's own decision); the intervals closed and opened."""
+        officer's own decision); (the intervals closed and opened, the
+        host's open set when it is to be written with the host's row)."""
         bounded = not attempt.accept and host.set_hash is not None
         if bounded:
             proven = self._proven(attempt, found)
@@ -414,12 +416,12 @@ class ReportWriter(Part):
             known = self.package_ids.table(report.packager)
             if list(map(known.__contains__, report.lines)).count(False) >= RESOLVE_FIRST:
                 raise _ResolveFirst(site)
-        changes, opened = self.sets.replace(
+        changes, opened, open_set = self.sets.replace(
             cursor, host, found, report, attempt.collected, attempt.learned, attempt.created)
         if bounded:
             self.quotas.count_changes(cursor, host.id, attempt.pending, site, attempt.limits,
                                       proven, opened)
-        return changes
+        return changes, open_set
 
     def _pin_site(self, cursor, site, fingerprint, received, sender):
         sender = sender[:MAX_SENDER]
@@ -445,12 +447,13 @@ class ReportWriter(Part):
             decision.kind, decision.reason, None if signer is None else signer.fingerprint))
 
     def _update_host(self, cursor, host, attempt, stored_set=None, set_report=None,
-                     signed_ts=None):
+                     signed_ts=None, open_set=None):
         """The host's facts and set from the report (host: its HostState;
         stored_set: the stored set hash and package count, when the report's
         block is the stored one; set_report: the id of the report that
         changed the set; signed_ts: the report's ts when it is the host's
-        newest signed one). Facts that differ from the
+        newest signed one; open_set: the host's open set, to write in its
+        row of host_sets, which is there). Facts that differ from the
         host's last ones (ts aside) get a row of host_facts: a rollback
         takes them back."""
         report, collected = attempt.report, attempt.collected
@@ -465,4 +468,7 @@ class ReportWriter(Part):
         values = (report.packager, system, kernel, arch, report.facts, set_hash,
                   report.block_hash, count, set_report, signed_ts, collected,
                   attempt.pending.received, new_facts)
-        cursor.execute(self.sql.UPDATE_HOST_STATE, values + (host.id,))
+        if open_set is None:
+            cursor.execute(self.sql.UPDATE_HOST_STATE, values + (host.id,))
+        else:
+            cursor.execute(self.sql.UPDATE_HOST_STATE_AND_SET, values + (open_set, host.id))
