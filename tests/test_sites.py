@@ -6,6 +6,7 @@ hosts before and after."""
 
 import json
 import os
+import threading
 import time
 
 import pytest
@@ -830,3 +831,47 @@ def test_a_rename_committed_just_before_a_new_host_is_made_moves_its_report(mysq
     finally:
         store.close()
         officer.close()
+
+
+def test_a_rollback_holds_its_host_renamed_since_it_was_looked_up(mysql_url):
+    """The officer looked the host up, then its site was renamed, then the
+    rollback ran: it locks the host's row by id, not by the name it was
+    looked up under (which finds no row now, and would leave the rollback
+    rewriting the host's intervals while a report of it is stored). Here
+    another writer holds the host's row: the rollback waits for it before
+    touching any interval (the writer can still lock them all at once),
+    then rolls back."""
+    store, officer, writer = open_store(mysql_url), open_store(mysql_url), open_store(mysql_url)
+    try:
+        store.schema.init()
+        for day, xrootd in enumerate((XROOTD_OLD, XROOTD_NEW)):
+            put(store, "UKI-LT2-LANCS", "wn1.lancs.ac.uk", [BASH, xrootd], day)
+        host = officer.hosts.find("wn1.lancs.ac.uk")
+        store.sites.move("UKI-LT2-LANCS", "UKI-NEW", "rename", T0 + 2 * DAY, "officer")
+        locked, release, intervals_free, done = (threading.Event(), threading.Event(), [], [])
+
+        def hold(cursor):
+            cursor.execute("SELECT id FROM hosts WHERE id = %s FOR UPDATE", (host.id,))
+            locked.set()
+            release.wait(10)
+            time.sleep(0.5)  # (the rollback has had its time to go past the lock, or not)
+            cursor.execute("SELECT package_id FROM installs WHERE host_id = %s FOR UPDATE "
+                           "NOWAIT", (host.id,))
+            intervals_free.append(len(cursor.fetchall()))
+        holder = threading.Thread(target=writer.db.transaction, args=(hold,))
+        holder.start()
+        assert locked.wait(10)
+        rollback = threading.Thread(target=lambda: done.append(
+            officer.review.rollback(host, T0 + 60)))
+        rollback.start()
+        release.set()
+        holder.join(15)
+        rollback.join(15)
+        assert intervals_free == [3]  # two open, the old xrootd's closed one
+        assert done and done[0].intervals_removed == 1 and done[0].intervals_reopened == 1
+        assert [p[:2] for p in store.hosts.state(host.id)] == [
+            (p[0], p[1]) for p in sorted([BASH, XROOTD_OLD])]
+    finally:
+        release.set()
+        for opened in (store, officer, writer):
+            opened.close()

@@ -27,6 +27,7 @@ class MySQLSQL(SharedSQL, FleetSQL, TagSQL, AdvisorySQL, MetricsSQL):
     INSERT_HOST_RETURNING = INSERT_HOST + " RETURNING " + ", ".join(SharedSQL.HostState._fields)
     # the row lock that serialises the writers of one host
     LOCK_HOST = SharedSQL.PEEK_HOST + " FOR UPDATE"
+    LOCK_HOST_BY_ID = SharedSQL.PEEK_HOST_BY_ID + " FOR UPDATE"
     LOCK_HOST_AND_SET = SharedSQL.PEEK_HOST_AND_SET + " FOR UPDATE"
     # the same with the day's counts of quota_usage a changed report is
     # checked against before its work (quotas.usage_keys' rows: the host's,

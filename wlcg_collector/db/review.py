@@ -125,14 +125,22 @@ class Review(Part):
             trust.trust_of(signer), signer.fingerprint, signer.subject)
 
         def work(cursor):
-            cursor.execute(sql.LOCK_HOST, (host.site, host.name))  # no ingest meanwhile
-            state = HostState.of(cursor.fetchone())
-            if state is None:
-                raise UnknownHost("no host %s at site %s" % (host.name, host.site))
+            state = self._lock_host(cursor, host)
             cursor.execute(sql.UPDATE_HOST_PIN, (level, fingerprint, subject, now,
                                                  who[:MAX_OFFICER], state.id))
             return state.trust, state.key_fingerprint
         return self.db.transaction(work)
+
+    def _lock_host(self, cursor, host):
+        """The HostState of a Host (as the officer named it), its row locked
+        by id: no report of it is stored meanwhile, whatever a rename did
+        to its site's name since it was looked up. UnknownHost when a
+        merge or a set-aside has taken its row away."""
+        cursor.execute(self.sql.LOCK_HOST_BY_ID, (host.id,))
+        state = HostState.of(cursor.fetchone())
+        if state is None:
+            raise UnknownHost("no host %s at site %s" % (host.name, host.site))
+        return state
 
     # -- rollback
 
@@ -146,15 +154,11 @@ class Review(Part):
         refused: the host would vanish from every listing while its rows
         and pin stay. dry_run: only count. Returns a Rollback."""
         sql = self.sql
-        if to < host.first_report:
-            raise RepairRefused(
-                "%s at %s first reported at %s: roll back to that time or later (a host rolled "
-                "back to before its first report would vanish from every listing)" % (
-                    host.name, host.site, time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                        time.gmtime(host.first_report))))
+        _check_rollback_time(host, host.first_report, to)  # (before any lock is waited for)
 
         def work(cursor):
-            cursor.execute(sql.LOCK_HOST, (host.site, host.name))  # no ingest meanwhile
+            state = self._lock_host(cursor, host)
+            _check_rollback_time(host, state.first_report, to)  # (a merge may have moved it)
             counts = []
             for count, params in ((sql.COUNT_OPENED_AFTER, (host.id, to)),
                                   (sql.COUNT_CLOSED_AFTER, (host.id, to, to)),
@@ -184,3 +188,14 @@ class Review(Part):
             rebuild_open_sets(sql, cursor, [host.id])  # (with the set_hash just written)
             return Rollback(*counts)
         return self.db.transaction(work)
+
+
+def _check_rollback_time(host, first_report, to):
+    """RepairRefused when `to` is before the host's first report: the host
+    would vanish from every listing while its rows and pin stay."""
+    if to < first_report:
+        raise RepairRefused(
+            "%s at %s first reported at %s: roll back to that time or later (a host rolled "
+            "back to before its first report would vanish from every listing)" % (
+                host.name, host.site, time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                    time.gmtime(first_report))))

@@ -39,6 +39,7 @@ class SQLiteSQL(SharedSQL, FleetSQL, TagSQL, AdvisorySQL, MetricsSQL):
                    "VALUES ({p}, {p}, {p}, '{}', 0, {p}, -1, {p}, {p}, {p})")
     # BEGIN IMMEDIATE already holds the database write lock: a plain read
     LOCK_HOST = SharedSQL.PEEK_HOST
+    LOCK_HOST_BY_ID = SharedSQL.PEEK_HOST_BY_ID
     LOCK_HOST_AND_SET = SharedSQL.PEEK_HOST_AND_SET
     # a range of hosts whose open sets are made again (open_sets.rebuild_range)
     LOCK_HOSTS_BETWEEN = SharedSQL.SELECT_HOSTS_BETWEEN

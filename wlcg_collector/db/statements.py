@@ -85,6 +85,9 @@ class SharedSQL(object):
                        signed_ts, last_received, _blob(block_hash), package_count,
                        _blob(facts_hash))
     PEEK_HOST = _select(HostState, "FROM hosts WHERE site = {p} AND name = {p}")
+    # the same by id: the officer's repairs hold the host they were given,
+    # whatever a rename made of its site meanwhile (the dialects' LOCK_HOST_BY_ID)
+    PEEK_HOST_BY_ID = _select(HostState, "FROM hosts WHERE id = {p}")
 
     # the same with the host's open set (open_sets.py), unless the report's
     # block (the first parameter) is the host's stored one: an unchanged
