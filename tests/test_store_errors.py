@@ -192,3 +192,21 @@ def test_the_application_answers_500_for_a_value_refused(plaintext_app, database
     assert one_line(log) and "not stored: database " in log and "refused a value" in log
     assert SECRET not in log
     assert store.testing.row_counts()["reports"] == 0
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_inside_a_transaction_rolls_it_back(store, interrupt):
+    """An interrupt raised by the work (Ctrl-C in a command, a server's
+    thread told to exit) is no Exception: the transaction is rolled back
+    all the same before it goes on, so that the connection's next
+    transaction neither fails inside the old one (SQLite) nor commits its
+    half-done work when it begins (MariaDB's START TRANSACTION commits an
+    open one)."""
+    def half_done(cursor):
+        cursor.execute("INSERT INTO site_aliases (alias, site, rename_id) "
+                       "VALUES ('T2_HALF', 'T2_DONE', 1)")
+        raise interrupt()
+    with pytest.raises(interrupt):
+        store.db.transaction(half_done)
+    store.db.transaction(lambda cursor: cursor.execute("SELECT 1"))
+    assert store.db.read("SELECT alias FROM site_aliases") == []

@@ -218,6 +218,17 @@ class Database(object):
                         raise ValueRefused("database %s refused a value: %s"
                                            % (database, line)) from exc
                     raise StoreFault("database %s failed: %s" % (database, line)) from exc
+                except BaseException:
+                    # an interrupt (KeyboardInterrupt, SystemExit) in the work: rolled
+                    # back too, or the connection's next BEGIN would fail inside this
+                    # transaction (SQLite) or commit its half (MySQL)
+                    try:
+                        conn.rollback()
+                    except Exception:
+                        self.drop_connection()
+                    for _, rolled_back in ends:
+                        rolled_back()
+                    raise
                 else:
                     for committed, _ in ends:
                         committed()
