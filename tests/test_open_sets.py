@@ -14,7 +14,7 @@ from wlcg_collector.db import open_store
 from wlcg_collector.db.open_sets import HASH_BYTES, ids_of, pack, unpack
 from wlcg_collector.db.records import BulkHost
 from wlcg_collector.report import parse_report
-from wlcg_collector.statuses import CHANGED
+from wlcg_collector.statuses import CHANGED, UNCHANGED
 
 T0 = 1767225600
 DAY = 86400
@@ -236,3 +236,24 @@ def _put_as_schema_11(store, day, host):
         cursor.execute(sql("UPDATE hosts SET last_report = {p}, set_hash = {p} "
                            "WHERE id = {p}"), (at, b"x" * 32, host_id))
     store.db.transaction(work)
+
+
+def test_a_rollback_across_a_change_of_packager_hashes_the_set_as_it_was(store):
+    """A host reinstalled with another packager, then rolled back to before
+    it: its facts are those of then, and so is the packager its set hash
+    is made with, so that the next report of the set it is back to is the
+    same set (unchanged), not a change of nothing."""
+    send(store, 0)
+    report = parse_report(make_report("T2_TEST", "wn01.example.org",
+                                      [("bash", "5.2.15-2+b2", "amd64")], ts=T0 + DAY,
+                                      packager="dpkg", system="Debian GNU/Linux 12"))
+    assert store.writer.store_report(report, T0 + DAY + 60, "192.0.2.1",
+                                     rules=trust.Rules()).outcome == CHANGED
+    host = store.hosts.find("wn01.example.org")
+    assert host.packager == "dpkg"
+    store.review.rollback(host, T0 + 60)
+    assert_open_sets_exact(store)
+    again = parse_report(make_report("T2_TEST", "wn01.example.org", packages(0),
+                                     ts=T0 + 2 * DAY), lazy=True)
+    assert store.writer.store_report(again, T0 + 2 * DAY + 60, "192.0.2.1",
+                                     rules=trust.Rules()).outcome == UNCHANGED

@@ -171,10 +171,12 @@ class Review(Part):
             cursor.execute(sql.DELETE_OPENED_AFTER, (host.id, to))
             cursor.execute(sql.REOPEN_CLOSED_AFTER, (host.id, to, to))
             cursor.execute(sql.MARK_REPORTS_ROLLED_BACK, (ROLLED_BACK, host.id, to))
+            packager = host.packager
             if counts[3]:
                 cursor.execute(sql.SELECT_FACTS_AT, (host.id, to))
                 then = cursor.fetchone()
                 if then is not None:  # (none: facts older than schema 9 are not known)
+                    packager = then[0]  # (the set's hash is made with the packager of then)
                     cursor.execute(sql.UPDATE_HOST_FACTS, tuple(then) + (
                         facts_hash(json.loads(then[4])), host.id))
                     cursor.execute(sql.DELETE_FACTS_AFTER, (host.id, to))
@@ -183,7 +185,7 @@ class Review(Part):
             cursor.execute(sql.SELECT_LAST_APPLIED, (host.id,))
             last = cursor.fetchone()[0]
             cursor.execute(sql.UPDATE_HOST_AFTER_ROLLBACK, (
-                package_set_hash(host.packager, packages) if packages else None, host.id,
+                package_set_hash(packager, packages) if packages else None, host.id,
                 len(packages), last if last is not None else -1, host.id))
             rebuild_open_sets(sql, cursor, [host.id])  # (with the set_hash just written)
             return Rollback(*counts)
