@@ -126,7 +126,12 @@ def test_grid_holds_what_it_promises(grid):
     assert [row["site"] for row in unknown] == [typo]
     assert site in str(unknown[0]["suggestions"])
     # silent hosts and the site gone silent (the days the plan left them silent)
-    stale = answer(url, "stale", "--days", "1")
+    # (more than 2 days: the hosts that report reported on the last day,
+    # yesterday, at any time of it, so within 48 hours of now; the silent
+    # ones last on the first, more than 2 days ago. With 1 day, yesterday's
+    # reports sent earlier in the day than now count as silent too, and
+    # late in the day every site did)
+    stale = answer(url, "stale", "--days", "2")
     # (a site whose hosts are all silent is one row, without a host)
     silent_sites = {row["site"] for row in stale if row["host"] is None}
     silent = {row["host"] for row in stale if row["host"]}
