@@ -39,7 +39,14 @@ def spy_statements(store, monkeypatch):
             return self._cursor.executemany(statement, rows)
 
         def __getattr__(self, name):
-            return getattr(self._cursor, name)
+            found = getattr(self._cursor, name)
+            if name != "defer":
+                return found
+
+            def defer(statement, params=None, unique_key=None):  # (sent later)
+                sent.append(statement)
+                return found(statement, params, unique_key)
+            return defer
 
     def spy(work, write=True, refused=None):
         return transaction(lambda cursor: work(Counting(cursor)), write, refused)

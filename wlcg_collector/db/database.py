@@ -185,9 +185,10 @@ class Database(object):
                 ends = self._local.ends = []
                 try:
                     self.dialect.begin(conn, write)
-                    cursor = conn.cursor()
+                    cursor = self.dialect.cursor(conn)
                     try:
                         result = work(cursor)
+                        self.dialect.finish(cursor)
                     finally:
                         cursor.close()
                     conn.commit()
@@ -261,6 +262,10 @@ class Database(object):
     def execute_unique(self, cursor, statement, params):
         """cursor.execute of an INSERT a unique key may refuse: DuplicateRow if it does."""
         execute_unique(self.dialect, cursor, statement, params)
+
+    def defer(self, cursor, statement, params, unique_key=None):
+        """A write nobody reads the answer of: the dialect's defer."""
+        self.dialect.defer(cursor, statement, params, unique_key)
 
     def marks(self, count):
         """count placeholders, comma separated, for an IN list."""

@@ -53,6 +53,9 @@ class Dialect(object):
     # too (MariaDB's RETURNING): a statement that counts or makes rows says
     # what they hold, without a read after it (None until asked).
     returning = False
+    # Writes nothing waits for may be sent later, several as one statement
+    # (deferred.py: MariaDB's compound statements; None until asked)
+    defers = False
 
     @staticmethod
     def compile(text):
@@ -71,6 +74,27 @@ class Dialect(object):
     def begin(self, conn, write):
         """Open a transaction on conn (write: one that will write). The
         default does nothing: the driver opens one with the first statement."""
+
+    def cursor(self, conn):
+        """A cursor for one transaction's work on conn."""
+        return conn.cursor()
+
+    def defer(self, cursor, statement, params, unique_key=None):
+        """Run a write whose answer nobody reads (its row count, its row's
+        id): now by default, or later with the next statement that has one
+        where the dialect's cursor defers (deferred.py). unique_key: a
+        duplicate of that key is DuplicateRow, as execute_unique's."""
+        defer = getattr(cursor, "defer", None)
+        if defer is not None:
+            defer(statement, params, unique_key)
+        elif unique_key is None:
+            cursor.execute(statement, params)
+        else:
+            execute_unique(self, cursor, statement, params)
+
+    def finish(self, cursor):
+        """Send what the transaction's work left deferred, before its
+        commit (errors as the statements' own)."""
 
     def release_memory(self, conn):
         """Give back what a large write made the connection cache. The
@@ -166,6 +190,13 @@ class Dialect(object):
         ((name, version, arch) of this packager), their keys made by the
         database; None where the dialect does not (then select_package_ids
         of the keys made in Python)."""
+        return None
+
+    def find_or_make_package_ids(self, cursor, packager, packages, sources):
+        """({package: id} of `packages`, [id of the rows made now]): the
+        rows not there made (with their source from {name: source}) and
+        all found at once; None where the dialect does not (then
+        find_package_ids, and the rows missing made after)."""
         return None
 
     def insert_package_ids(self, cursor, packager, rows):

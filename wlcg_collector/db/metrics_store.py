@@ -231,8 +231,8 @@ class MetricsStore(Part):
         rows = [(writer, outcome, reason, bucket, reports, micros, now)
                 for (outcome, reason, bucket), (reports, micros) in sorted(counts.items())]
         marks = "(%s)" % self.db.marks(7)
-        cursor.execute(self.sql.COUNT_INGEST.format(rows=", ".join([marks] * len(rows))),
-                       [value for row in rows for value in row])
+        self.db.defer(cursor, self.sql.COUNT_INGEST.format(rows=", ".join([marks] * len(rows))),
+                      [value for row in rows for value in row])
 
     def upkeep(self):
         """What a process does now and then after answering a report: fold

@@ -13,6 +13,7 @@ import time
 
 from .database import (chunks, holder_rows, maker, split_concatenated, split_concatenated_text,
                        words_to_bitmap)
+from .deferred import DeferringCursor
 from .dialect import Dialect, first_line
 from .errors import StoreUnavailable
 from .mysql_statements import MySQLSQL, compile_sql
@@ -36,6 +37,14 @@ def server_has_returning(version):
     (with ON DUPLICATE KEY UPDATE): MariaDB from 10.5; MySQL has none."""
     mariadb = re.search(r"(\d+)\.(\d+)\.(\d+)-MariaDB", version)
     return bool(mariadb) and tuple(map(int, mariadb.groups())) >= (10, 5, 0)
+
+
+def server_has_compound(version):
+    """Whether a server of this version string runs a compound statement
+    (BEGIN NOT ATOMIC ... END) outside a stored program: MariaDB from
+    10.1.1; MySQL does not."""
+    mariadb = re.search(r"(\d+)\.(\d+)\.(\d+)-MariaDB", version)
+    return bool(mariadb) and tuple(map(int, mariadb.groups())) >= (10, 1, 1)
 
 
 # package rows made by one INSERT ... RETURNING at most: PyMySQL builds a
@@ -94,6 +103,7 @@ class MySQLDialect(Dialect):
         self.errors = (pymysql.err.MySQLError,)  # whatever the server refuses
         self.json_table = None  # known once connected
         self.returning = None
+        self.defers = None
         self._checking = None  # the connection answers() keeps between checks
         self._checking_lock = threading.Lock()
 
@@ -117,10 +127,24 @@ class MySQLDialect(Dialect):
             if self.json_table is None:
                 self.json_table = server_has_json_table(conn.get_server_info())
                 self.returning = server_has_returning(conn.get_server_info())
+                self.defers = server_has_compound(conn.get_server_info())
         except self.pymysql.err.MySQLError as exc:
             raise StoreUnavailable("cannot connect to MySQL %s:%s/%s: %s" % (
                 p["host"], p["port"], p["database"], _message(exc)))
         return conn
+
+    def cursor(self, conn):
+        if self.defers:
+            return DeferringCursor(conn.cursor(), self)
+        return conn.cursor()
+
+    def finish(self, cursor):
+        if isinstance(cursor, DeferringCursor):
+            cursor.flush()
+
+    def message(self, exc):
+        """The server's message of an error (whole: for matching, not showing)."""
+        return _message(exc)
 
     def _code(self, exc):
         if isinstance(exc, self.pymysql.err.MySQLError) and exc.args:
@@ -234,6 +258,25 @@ class MySQLDialect(Dialect):
         numbers = iter(map(int, split_concatenated_text(cursor.fetchone()[0])))
         return {packages[place - 1]: package_id for place, package_id in zip(numbers, numbers)}
 
+    def find_or_make_package_ids(self, cursor, packager, packages, sources):
+        """({package: id} of `packages`, [id made]): the rows not there made
+        and all found in one block (a few hundred packages at most: for
+        more, those there are most often all, and a lookup alone reads
+        them once); None where the server cannot."""
+        if not (self.defers and self.returning and self.json_table) \
+                or len(packages) > RETURNING_ROWS or not hasattr(cursor, "execute_together"):
+            return None
+        document = _json(packages)
+        cursor.execute_together([
+            (self.sql.MAKE_MISSING_PACKAGES_JSON, (packager, packager, _json(
+                [package + (sources.get(package[0]),) for package in packages]), packager)),
+            (self.sql.SELECT_PACKAGE_IDS_OF_JSON, (document, packager))])
+        made = [package_id for package_id, in cursor.fetchall()]
+        cursor.nextset()
+        numbers = iter(map(int, split_concatenated_text(cursor.fetchone()[0])))
+        return ({packages[place - 1]: package_id for place, package_id in zip(numbers, numbers)},
+                made)
+
     def insert_package_ids(self, cursor, packager, rows):
         if not (self.returning and self.json_table) or len(rows) > RETURNING_ROWS:
             return None
@@ -258,7 +301,8 @@ class MySQLDialect(Dialect):
 
     def insert_installs(self, cursor, host_id, package_ids, installed):
         if self.json_table:
-            cursor.execute(self.sql.INSERT_INSTALLS_JSON, (host_id, installed, _json(package_ids)))
+            self.defer(cursor, self.sql.INSERT_INSTALLS_JSON,
+                       (host_id, installed, _json(package_ids)))
         else:
             cursor.executemany(self.sql.INSERT_INSTALL,
                                [(host_id, package_id, installed) for package_id in package_ids])

@@ -126,6 +126,20 @@ class MySQLSQL(SharedSQL, FleetSQL, TagSQL, AdvisorySQL, MetricsSQL):
         "i FOR ORDINALITY, name VARCHAR(200) PATH '$[0]', version VARCHAR(200) PATH '$[1]', "
         "arch VARCHAR(32) PATH '$[2]')) AS j JOIN packages p ON p.key_hash = "
         "UNHEX(SHA2(CONCAT_WS(CHAR(0), {p}, j.name, j.version, j.arch), 256))")
+    # the rows of those packages not there yet made, each key made by the
+    # server as above (no id is taken for a row there already: the insert
+    # skips it; ON DUPLICATE KEY UPDATE is for one another writer makes
+    # meanwhile); the ids made. With SELECT_PACKAGE_IDS_OF_JSON after it, in
+    # one block (deferred.py), rows are found and made in one round trip
+    MAKE_MISSING_PACKAGES_JSON = (
+        "INSERT INTO packages (packager, name, version, arch, key_hash, source) "
+        "SELECT {p}, j.name, j.version, j.arch, "
+        "UNHEX(SHA2(CONCAT_WS(CHAR(0), {p}, j.name, j.version, j.arch), 256)), j.source "
+        "FROM JSON_TABLE({p}, '$[*]' COLUMNS (name VARCHAR(200) PATH '$[0]', "
+        "version VARCHAR(200) PATH '$[1]', arch VARCHAR(32) PATH '$[2]', "
+        "source VARCHAR(200) PATH '$[3]')) AS j WHERE NOT EXISTS (SELECT 1 FROM packages p "
+        "WHERE p.key_hash = UNHEX(SHA2(CONCAT_WS(CHAR(0), {p}, j.name, j.version, j.arch), 256))) "
+        "ON DUPLICATE KEY UPDATE id = id RETURNING id")
     SELECT_PACKAGE_IDS_JSON = (
         "SELECT GROUP_CONCAT(CONCAT_WS(' ', j.k, p.id) SEPARATOR '\n') "
         "FROM JSON_TABLE({p}, '$[*]' COLUMNS (k CHAR(64) PATH '$')) AS j "

@@ -88,6 +88,14 @@ def find_or_create_ids(dialect, cursor, known, packager, lines, learned, sources
     if not missing_at:
         return ids
     missing = split_lines([lines[at] for at in missing_at])
+    both = dialect.find_or_make_package_ids(cursor, packager, missing, sources or {})
+    if both is not None:
+        found, made = both
+        found = {"\t".join(package): package_id for package, package_id in found.items()}
+        if created is not None and made:
+            made = set(made)
+            created.update(line for line, package_id in found.items() if package_id in made)
+        return _fill(ids, missing_at, lines, found, len(missing), learned)
     found = dialect.find_package_ids(cursor, packager, missing)
     if found is None:
         keys = {package_key(packager, *package): package for package in missing}
@@ -109,7 +117,12 @@ def find_or_create_ids(dialect, cursor, known, packager, lines, learned, sources
             created.update(made)
     else:
         found = {"\t".join(package): package_id for package, package_id in found.items()}
-    if len(found) != len(missing):
+    return _fill(ids, missing_at, lines, found, len(missing), learned)
+
+
+def _fill(ids, missing_at, lines, found, missing, learned):
+    """ids with the rows found or made ({line: id}) at the places missing."""
+    if len(found) != missing:
         raise StoreError("package rows missing after insert")
     learned.update(found)
     for at in missing_at:

@@ -57,17 +57,17 @@ class HostSetWriter(Part):
             if collected <= host.last_report:
                 # opened by a report of this same time: an interval that would
                 # end where it began never existed
-                cursor.execute(sql.DELETE_OPENED_SINCE.format(marks=marks),
-                               [host.id, collected] + chunk)
-            cursor.execute(sql.CLOSE_INSTALLS.format(marks=marks),
-                           [collected, host.id] + chunk)
+                self.db.defer(cursor, sql.DELETE_OPENED_SINCE.format(marks=marks),
+                              [host.id, collected] + chunk)
+            self.db.defer(cursor, sql.CLOSE_INSTALLS.format(marks=marks),
+                          [collected, host.id] + chunk)
         if new:
             self.dialect.insert_installs(cursor, host.id, new, collected)
         open_set = pack(wanted, report.set_hash)
         if not found.has_set:
-            cursor.execute(sql.REPLACE_HOST_SET, (host.id, open_set))
+            self.db.defer(cursor, sql.REPLACE_HOST_SET, (host.id, open_set))
         elif self.joined_update is None:
-            cursor.execute(sql.UPDATE_HOST_SET, (open_set, host.id))
+            self.db.defer(cursor, sql.UPDATE_HOST_SET, (open_set, host.id))
         else:
             return len(gone) + len(new), len(new), open_set  # with the host's row
         return len(gone) + len(new), len(new), None

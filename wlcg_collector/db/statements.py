@@ -58,7 +58,9 @@ class SharedSQL(object):
                      "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
     UPDATE_HOST_STATE = ("UPDATE hosts SET packager = {p}, system = {p}, kernel = {p}, "
                          "arch = {p}, facts = {p}, set_hash = {p}, block_hash = {p}, "
-                         "package_count = {p}, set_report = COALESCE({p}, set_report), "
+                         "package_count = {p}, "
+                         "set_report = COALESCE((SELECT id FROM reports WHERE digest = {p}), "
+                         "set_report), "
                          "signed_ts = COALESCE({p}, signed_ts), "
                          "last_report = {p}, last_received = {p}, facts_hash = {p} "
                          "WHERE id = {p}")

@@ -24,6 +24,8 @@ from .statements import HostAndSet, HostState
 
 # a report this large gives its connection's memory back afterwards
 LARGE_REPORT = 5000
+# the unique key of the reports' digests (a report stored already)
+REPORT_DIGEST_KEY = "reports_digest"
 # a report with this many package rows to find or make does that first, in
 # a transaction of its own (see resolve_first)
 RESOLVE_FIRST = 100
@@ -345,16 +347,18 @@ class ReportWriter(Part):
 
     def _add_report(self, cursor, attempt, host, changed, outcome, unread=False):
         """The report's row on the audit trail (unread: its block is the
-        host's stored one, of host.package_count packages); its id.
-        DuplicateRow: the report's digest is stored already."""
+        host's stored one, of host.package_count packages), a write that
+        may be sent later (Database.defer: the host's row names the report
+        by its digest). DuplicateRow: the report's digest is stored
+        already (where the write was deferred, from a later statement, or
+        the transaction's end)."""
         pending, report = attempt.pending, attempt.report
-        self.db.execute_unique(cursor, self.sql.INSERT_REPORT, (
+        self.db.defer(cursor, self.sql.INSERT_REPORT, (
             host.id, report.digest, pending.received, attempt.collected,
             pending.sender[:MAX_SENDER],
             host.package_count if unread else len(report.lines), int(changed),
             int(outcome == APPLIED), None if attempt.signer is None
-            else attempt.signer.fingerprint, outcome))
-        return cursor.lastrowid
+            else attempt.signer.fingerprint, outcome), unique_key=REPORT_DIGEST_KEY)
 
     def _apply(self, cursor, attempt, site, found, host, decision):
         """Apply a report the rules let through to its host's row (host: a
@@ -396,8 +400,8 @@ class ReportWriter(Part):
             self._update_host(cursor, host, attempt, signed_ts=signed_ts)
             return IngestResult(UNCHANGED, note=decision.note)
         changes, open_set = self._change_set(cursor, attempt, site, found, host)
-        report_id = self._add_report(cursor, attempt, host, True, APPLIED)
-        self._update_host(cursor, host, attempt, set_report=report_id, signed_ts=signed_ts,
+        self._add_report(cursor, attempt, host, True, APPLIED)
+        self._update_host(cursor, host, attempt, set_report=True, signed_ts=signed_ts,
                           open_set=open_set)
         return IngestResult(CHANGED, changes, note=decision.note)
 
@@ -446,12 +450,13 @@ class ReportWriter(Part):
         return IngestResult(QUARANTINED, held=Held(
             decision.kind, decision.reason, None if signer is None else signer.fingerprint))
 
-    def _update_host(self, cursor, host, attempt, stored_set=None, set_report=None,
+    def _update_host(self, cursor, host, attempt, stored_set=None, set_report=False,
                      signed_ts=None, open_set=None):
         """The host's facts and set from the report (host: its HostState;
         stored_set: the stored set hash and package count, when the report's
-        block is the stored one; set_report: the id of the report that
-        changed the set; signed_ts: the report's ts when it is the host's
+        block is the stored one; set_report: the report, whose row is
+        written, changed the set (the host's row names it, found by its
+        digest); signed_ts: the report's ts when it is the host's
         newest signed one; open_set: the host's open set, to write in its
         row of host_sets, which is there). Facts that differ from the
         host's last ones (ts aside) get a row of host_facts: a rollback
@@ -463,12 +468,12 @@ class ReportWriter(Part):
         system, kernel, arch = headers.get("system"), headers.get("kernel"), headers.get("arch")
         new_facts = facts_hash(headers)
         if new_facts != host.facts_hash:
-            cursor.execute(self.sql.INSERT_HOST_FACTS, (
+            self.db.defer(cursor, self.sql.INSERT_HOST_FACTS, (
                 host.id, collected, report.packager, system, kernel, arch, report.facts))
         values = (report.packager, system, kernel, arch, report.facts, set_hash,
-                  report.block_hash, count, set_report, signed_ts, collected,
-                  attempt.pending.received, new_facts)
+                  report.block_hash, count, report.digest if set_report else None, signed_ts,
+                  collected, attempt.pending.received, new_facts)
         if open_set is None:
-            cursor.execute(self.sql.UPDATE_HOST_STATE, values + (host.id,))
+            self.db.defer(cursor, self.sql.UPDATE_HOST_STATE, values + (host.id,))
         else:
-            cursor.execute(self.sql.UPDATE_HOST_STATE_AND_SET, values + (open_set, host.id))
+            self.db.defer(cursor, self.sql.UPDATE_HOST_STATE_AND_SET, values + (open_set, host.id))
