@@ -326,12 +326,6 @@ class ReportWriter(Part):
         report, received = attempt.report, pending.received
         values = (site, report.host, report.packager, attempt.collected, received, received,
                   pending.sender[:MAX_SENDER])
-        if self.dialect.returning:  # (the row as LOCK_HOST reads it, locked by the insert)
-            cursor.execute(sql.INSERT_HOST_RETURNING, values)
-        else:
-            cursor.execute(sql.INSERT_HOST, values)
-            cursor.execute(sql.LOCK_HOST, (site, report.host))
-        row = cursor.fetchone()
         # a rename or merge of the site that committed after resolve_site
         # read its alias, or is committing now, moves the host away: a new
         # host here would be a stale copy under the old name, so the report
@@ -340,7 +334,21 @@ class ReportWriter(Part):
         # unseen, and an alias written but not committed is waited for
         # (LOCK_SITE_ALIAS); a move that has not written it yet moves this
         # host with the others (its UPDATE waits for this transaction)
-        cursor.execute(sql.LOCK_SITE_ALIAS, (site,))
+        together = getattr(cursor, "execute_together", None)
+        if self.dialect.returning and together is not None:
+            # (the row as LOCK_HOST reads it, locked by the insert, and the
+            # alias read after it, in one block: a round trip less)
+            together([(sql.INSERT_HOST_RETURNING, values), (sql.LOCK_SITE_ALIAS, (site,))])
+            row = cursor.fetchone()
+            cursor.nextset()
+        else:
+            if self.dialect.returning:
+                cursor.execute(sql.INSERT_HOST_RETURNING, values)
+            else:
+                cursor.execute(sql.INSERT_HOST, values)
+                cursor.execute(sql.LOCK_HOST, (site, report.host))
+            row = cursor.fetchone()
+            cursor.execute(sql.LOCK_SITE_ALIAS, (site,))
         if cursor.fetchone() is not None:
             raise ReadAgain("site %s was renamed while a report of it was stored" % site)
         return HostState.of(row)
