@@ -121,7 +121,9 @@ class MySQLDialect(Dialect):
                 cursor.execute("SET SESSION innodb_lock_wait_timeout = 20")
                 cursor.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
                                "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'")
-                cursor.execute("SET time_zone = '+00:00'")
+                # (English messages: a duplicate's key is read from its message,
+                # see deferred.py, whatever lc_messages the server was given)
+                cursor.execute("SET time_zone = '+00:00', lc_messages = 'en_US'")
                 cursor.execute("SET SESSION group_concat_max_len = 1073741824")
             conn.commit()
             if self.json_table is None:
