@@ -40,13 +40,18 @@ def spy_statements(store, monkeypatch):
 
         def __getattr__(self, name):
             found = getattr(self._cursor, name)
-            if name != "defer":
-                return found
-
-            def defer(statement, params=None, unique_key=None):  # (sent later)
-                sent.append(statement)
-                return found(statement, params, unique_key)
-            return defer
+            if name == "defer":
+                def defer(statement, params=None, unique_key=None):  # (sent later)
+                    sent.append(statement)
+                    return found(statement, params, unique_key)
+                return defer
+            if name == "execute_together":
+                def execute_together(statements):  # (several in one block)
+                    statements = list(statements)
+                    sent.extend(statement for statement, _ in statements)
+                    return found(statements)
+                return execute_together
+            return found
 
     def spy(work, write=True, refused=None):
         return transaction(lambda cursor: work(Counting(cursor)), write, refused)
