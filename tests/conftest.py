@@ -181,11 +181,25 @@ def mysql_url(mysql_pool):
     yield from _pooled_mysql_url(mysql_pool)
 
 
+def _new_store(url):
+    from wlcg_collector.db import open_store
+    store = open_store(url)
+    store.schema.init()
+    return store
+
+
 @pytest.fixture
 def store(database_url):
-    from wlcg_collector.db import open_store
-    store = open_store(database_url)
-    store.schema.init()
+    store = _new_store(database_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def mysql_store(mysql_url):
+    """A store on a MariaDB database (mysql_url's), for what only the
+    MySQL dialect does."""
+    store = _new_store(mysql_url)
     yield store
     store.close()
 

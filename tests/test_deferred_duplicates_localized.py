@@ -4,10 +4,8 @@ from the server's message, which an operator's lc_messages would
 otherwise translate (before deferral, any duplicate of the report's
 insert was, whatever its words)."""
 
-import pytest
 
 from helpers import make_report
-from wlcg_collector.db import open_store
 from wlcg_collector.db.records import PendingReport
 from wlcg_collector.report import parse_report
 from wlcg_collector.statuses import CHANGED, DUPLICATE
@@ -18,14 +16,6 @@ T0 = 1767225600
 def pending(host):
     text = make_report("T2_TEST", host, [("bash", "0:5.1.8-9.el9", "x86_64")], ts=T0)
     return PendingReport(parse_report(text, lazy=True), T0 + 60, "192.0.2.1")
-
-
-@pytest.fixture
-def german_store(mysql_url):
-    store = open_store(mysql_url)
-    store.schema.init()
-    yield store
-    store.close()
 
 
 def _server_speaks_german(store):
@@ -46,14 +36,14 @@ def _server_speaks_german(store):
     store.db.drop_connection()
 
 
-def test_the_same_report_twice_in_a_batch_is_stored_once_in_any_language(german_store):
-    _server_speaks_german(german_store)
-    results = german_store.writer.store_reports([pending("wn1.example.org"),
+def test_the_same_report_twice_in_a_batch_is_stored_once_in_any_language(mysql_store):
+    _server_speaks_german(mysql_store)
+    results = mysql_store.writer.store_reports([pending("wn1.example.org"),
                                                  pending("wn1.example.org")])
     assert [r.outcome for r in results] == [CHANGED, DUPLICATE]
 
 
-def test_a_report_stored_already_is_a_duplicate_in_any_language(german_store):
-    _server_speaks_german(german_store)
-    assert german_store.writer.store_report(*pending("wn2.example.org")).outcome == CHANGED
-    assert german_store.writer.store_report(*pending("wn2.example.org")).outcome == DUPLICATE
+def test_a_report_stored_already_is_a_duplicate_in_any_language(mysql_store):
+    _server_speaks_german(mysql_store)
+    assert mysql_store.writer.store_report(*pending("wn2.example.org")).outcome == CHANGED
+    assert mysql_store.writer.store_report(*pending("wn2.example.org")).outcome == DUPLICATE

@@ -32,14 +32,6 @@ def pending(host, day, changed=(), count=300):
     return PendingReport(parse_report(text, lazy=True), T0 + day * 86400 + 60, "192.0.2.1")
 
 
-@pytest.fixture
-def mysql_store(mysql_url):
-    store = open_store(mysql_url)
-    store.schema.init()
-    yield store
-    store.close()
-
-
 def count_round_trips(monkeypatch):
     """The statements PyMySQL sends from now on (each a round trip)."""
     sent = []

@@ -40,14 +40,6 @@ def test_a_dropped_table_is_a_fault_of_storage(store):
     assert not isinstance(raised.value, StoreError)
 
 
-@pytest.fixture
-def mysql_store(mysql_url):
-    store = open_store(mysql_url)
-    store.schema.init()
-    yield store
-    store.close()
-
-
 def test_a_value_too_long_for_its_column_names_the_column_not_the_value(mysql_store):
     store = mysql_store
     with pytest.raises(ValueRefused) as raised:
