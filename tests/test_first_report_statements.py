@@ -45,6 +45,11 @@ def spy_statements(store, monkeypatch):
                     sent.append(statement)
                     return found(statement, params, unique_key)
                 return defer
+            if name == "defer_checked":
+                def defer_checked(statement, params, check):  # (sent later, then checked)
+                    sent.append(statement)
+                    return found(statement, params, check)
+                return defer_checked
             if name == "execute_together":
                 def execute_together(statements):  # (several in one block)
                     statements = list(statements)

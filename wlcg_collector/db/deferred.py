@@ -14,7 +14,11 @@ commits or rolls back all of them alike.
 
 An error of a deferred write comes with the statement it was sent with
 (or with the commit): the transaction fails as it would have, one
-statement later. A write whose duplicate key means "stored already"
+statement later. A statement whose answer is only checked (the day's
+counts a changed report adds to, read back by RETURNING) may wait too,
+with its check: the answer is read, and checked, when the block returns,
+before the statement it went with has its own; a check that refuses fails
+the transaction as the statement would have. A write whose duplicate key means "stored already"
 (execute_unique's DuplicateRow) names its unique key, and a duplicate of
 that key is DuplicateRow wherever it surfaces."""
 
@@ -42,6 +46,7 @@ class DeferringCursor(object):
         self.dialect = dialect
         self.pending = []  # statements, their parameters written in
         self.unique_keys = set()  # keys whose duplicate is DuplicateRow
+        self.checks = []  # check(rows) of each deferred statement with an answer, in order
 
     def defer(self, statement, params=None, unique_key=None):
         """Send this write later, with the next statement that has an
@@ -49,6 +54,12 @@ class DeferringCursor(object):
         self.pending.append(self.cursor.mogrify(statement, params))
         if unique_key is not None:
             self.unique_keys.add(unique_key)
+
+    def defer_checked(self, statement, params, check):
+        """Send this statement, whose answer (a result set) is only
+        checked, later: check(its rows) when it has been sent."""
+        self.pending.append(self.cursor.mogrify(statement, params))
+        self.checks.append(check)
 
     def execute(self, statement, params=None):
         if not self.pending:
@@ -77,12 +88,20 @@ class DeferringCursor(object):
             self._send()
 
     def _send(self):
-        pending, keys = self.pending, self.unique_keys
-        self.pending, self.unique_keys = [], set()
+        pending, keys, checks = self.pending, self.unique_keys, self.checks
+        self.pending, self.unique_keys, self.checks = [], set(), []
         text = pending[0] if len(pending) == 1 else (
             "BEGIN NOT ATOMIC " + "; ".join(pending) + "; END")
         try:
-            return self.cursor.execute(text)
+            result = self.cursor.execute(text)
+            # the answers of the checked statements come first, in order
+            # (no write has one); then the answer of the statement sent with
+            # them, if any, is the cursor's
+            for check in checks:
+                rows = self.cursor.fetchall()
+                self.cursor.nextset()
+                check(rows)
+            return result
         except Exception as exc:
             if keys and self.dialect.is_duplicate(exc):
                 found = DUPLICATE_KEY.search(self.dialect.message(exc))
@@ -91,7 +110,7 @@ class DeferringCursor(object):
             raise
 
     def close(self):
-        self.pending, self.unique_keys = [], set()
+        self.pending, self.unique_keys, self.checks = [], set(), []
         return self.cursor.close()
 
     def __getattr__(self, name):  # fetchone, fetchall, rowcount, lastrowid...

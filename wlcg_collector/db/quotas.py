@@ -266,10 +266,13 @@ class Quotas(Part):
             self.check_changes(cursor, host.id, pending, site, limits, proven, rows)
 
     def _read_usage(self, cursor, keys):
+        return {(scope, name): (day, reports, rows) for scope, name, day, reports, rows
+                in self._read_usage_rows(cursor, keys)}
+
+    def _read_usage_rows(self, cursor, keys):
         cursor.execute(self.sql.SELECT_QUOTA_USAGE, [part for key in keys for part in key]
                        + [""] * (2 * (3 - len(keys))))
-        return {(scope, name): (day, reports, rows) for scope, name, day, reports, rows
-                in cursor.fetchall()}
+        return cursor.fetchall()
 
     def check_changes(self, cursor, host_id, pending, site, limits, proven, rows=0,
                       read=None):
@@ -298,21 +301,29 @@ class Quotas(Part):
         returning = self.dialect.returning  # (the rows as counted, without a read after)
         statement = self.sql.COUNT_QUOTA_USAGE_RETURNING if returning \
             else self.sql.COUNT_QUOTA_USAGE
-        cursor.execute(statement.format(rows=", ".join([marks] * len(keys))),
-                       [value for scope, name in keys for value in (scope, name, today, 1,
-                                                                    opened)])
-        if returning:
-            usage = {(scope, name): (day, reports, rows) for scope, name, day, reports, rows
-                     in cursor.fetchall()}
-        else:
-            usage = self._read_usage(cursor, keys)
-        # (the report is counted already: compare without it)
-        before = {key: (day, done - 1, rows - opened) for key, (day, done, rows) in
-                  usage.items()}
-        over = over_change_bounds(limits, today, before, keys, opened)
-        if over is not None:
-            raise refusal(limits, over[0], over[1], pending.received, site, pending.report.host,
-                          pending.sender, counts_host=over[0].endswith("host"))
+        statement = statement.format(rows=", ".join([marks] * len(keys)))
+        params = [value for scope, name in keys for value in (scope, name, today, 1, opened)]
+
+        def check(rows):
+            # (the report is counted already: compare without it)
+            usage = {(scope, name): (day, reports, made) for scope, name, day, reports, made
+                     in rows}
+            before = {key: (day, done - 1, made - opened) for key, (day, done, made) in
+                      usage.items()}
+            over = over_change_bounds(limits, today, before, keys, opened)
+            if over is not None:
+                raise refusal(limits, over[0], over[1], pending.received, site,
+                              pending.report.host, pending.sender,
+                              counts_host=over[0].endswith("host"))
+        defer_checked = getattr(cursor, "defer_checked", None)
+        if returning and defer_checked is not None:
+            # checked when it has gone, with the report's next statement that
+            # has an answer (deferred.py): the refusal fails the transaction
+            # all the same, a round trip later
+            defer_checked(statement, params, check)
+            return
+        cursor.execute(statement, params)
+        check(cursor.fetchall() if returning else self._read_usage_rows(cursor, keys))
 
     def bound_quarantine(self, cursor, pending, site, limits):
         """A report (a PendingReport) just quarantined at `site` replaces
