@@ -173,3 +173,25 @@ def test_package_rows_there_already_take_no_id(mysql_store):
     ("10.0.38-MariaDB", False), ("8.0.36", False), ("5.7.44-log", False)])
 def test_compound_statements_are_mariadbs(version, compound):
     assert server_has_compound(version) is compound
+
+
+def test_a_refused_check_comes_before_a_later_writes_error(mysql_store):
+    """A checked answer that refuses fails the block, though a write after
+    it failed too; the connection is in step for the next transaction."""
+    from wlcg_collector.db import QuotaExceeded
+    refused = QuotaExceeded("refused", 1, None)
+
+    def refuse(rows):
+        assert [tuple(row) for row in rows] == [(1,)]
+        raise refused
+
+    def work(cursor):
+        cursor.execute("CREATE TEMPORARY TABLE probe_keys (k INT PRIMARY KEY)")
+        cursor.defer("INSERT INTO probe_keys VALUES (1)")
+        cursor.defer_checked("SELECT 1", None, refuse)
+        cursor.defer("INSERT INTO probe_keys VALUES (1)")
+        cursor.execute("SELECT 2")
+    with pytest.raises(QuotaExceeded) as caught:
+        mysql_store.db.transaction(work)
+    assert caught.value is refused
+    assert mysql_store.db.read("SELECT 3") == [(3,)]

@@ -342,3 +342,25 @@ def test_the_limits_are_settings(tmp_path):
     with pytest.raises(ConfigError, match="max_changed_reports_per_site = 0: at least 1"):
         load_config(write_config(tmp_path / "d.conf", "sqlite:///x.db", [],
                                  max_changed_reports_per_site="0"))
+
+
+def test_a_resent_report_past_a_bound_is_refused(store):
+    """A report stored already, sent again once its host's set has moved
+    on (same ts), that would pass the day's new intervals: refused, as the
+    bound is checked before its row is written (on MariaDB the row's
+    duplicate comes back in the same block, after the day's counts)."""
+    limits = Limits(new_rows_per_host=2)
+    day = NOW - NOW % DAY
+
+    def item(listed, at):
+        return PendingReport(parse_report(make_report(SITE, HOST, listed, ts=at)), at,
+                             "192.0.2.9", 300, None, trust.Rules())
+    again = item(NEW, day + 20)
+    for pending in (item(OLD, day + 10), again, item(OLD, day + 20)):
+        assert store.writer.store_report(*pending, limits=limits).outcome == "changed"
+    with pytest.raises(QuotaExceeded) as refusal:
+        store.writer.store_report(*again, limits=limits)
+    assert "(max_new_rows_per_host)" in str(refusal.value)
+    assert [(e.setting, e.host, e.refused) for e in store.quotas.events(SITE)] == [
+        ("max_new_rows_per_host", HOST, 1)]
+    assert sorted(p[:2] for p in state(store)) == sorted(p[:2] for p in OLD)

@@ -96,11 +96,17 @@ class DeferringCursor(object):
             result = self.cursor.execute(text)
             # the answers of the checked statements come first, in order
             # (no write has one); then the answer of the statement sent with
-            # them, if any, is the cursor's
+            # them, if any, is the cursor's. Each is checked before what
+            # follows it is read: a later write's error comes after a
+            # refusal, as it would one statement at a time
             for check in checks:
                 rows = self.cursor.fetchall()
+                try:
+                    check(rows)
+                except Exception:
+                    self._skip_rest()
+                    raise
                 self.cursor.nextset()
-                check(rows)
             return result
         except Exception as exc:
             if keys and self.dialect.is_duplicate(exc):
@@ -108,6 +114,15 @@ class DeferringCursor(object):
                 if found and found.group(1).rsplit(".", 1)[-1] in keys:
                     raise DuplicateRow(self.dialect.error_line(exc))
             raise
+
+    def _skip_rest(self):
+        """Read what the block sent after a refused check, the error of a
+        later write included: the refusal is the transaction's failure."""
+        try:
+            while self.cursor.nextset():
+                pass
+        except Exception:
+            pass
 
     def close(self):
         self.pending, self.unique_keys, self.checks = [], set(), []
