@@ -74,6 +74,20 @@ def test_a_batch_of_changed_reports_costs_two_round_trips_a_report(mysql_store, 
         "SELECT COUNT(*) FROM installs WHERE removed IS NOT NULL")[0] == 3 * HOSTS
 
 
+def test_a_new_host_in_a_batch_is_four_round_trips(mysql_store, monkeypatch):
+    mysql_store.writer.store_reports([pending(0, 0)])
+    sent = count_round_trips(monkeypatch)
+    # the fleet's packages, one of them at a build of its own
+    batch = [pending(h, 0, changed=(h,)) for h in range(1, HOSTS + 1)]
+    assert [r.outcome for r in mysql_store.writer.store_reports(batch)] == [CHANGED] * HOSTS
+    # the resends, the site's name, then a host: its locking read (with the
+    # host before's writes, its intervals first), the day's new hosts, its
+    # row with its site's alias, its package rows found and made; the last
+    # host's writes. One a statement was 11 a host
+    assert len(sent) <= 4 * HOSTS + 3, sent
+    assert mysql_store.db.read_one("SELECT COUNT(*) FROM installs")[0] == 300 * (HOSTS + 1)
+
+
 def test_an_unchanged_report_in_a_batch_is_one_round_trip(mysql_store, monkeypatch):
     mysql_store.writer.store_reports([pending(h, 0) for h in range(HOSTS)])
     sent = count_round_trips(monkeypatch)
