@@ -209,3 +209,34 @@ def test_a_refused_check_comes_before_a_later_writes_error(mysql_store):
         mysql_store.db.transaction(work)
     assert caught.value is refused
     assert mysql_store.db.read("SELECT 3") == [(3,)]
+
+
+def test_compound_no_in_the_url_sends_one_statement_at_a_time(mysql_url, monkeypatch):
+    """For a proxy in front of MariaDB that does not pass compound
+    statements: ?compound=no, and the same rows are stored."""
+    store = open_store(mysql_url + "?compound=no")
+    try:
+        store.schema.init()
+        sent = count_round_trips(monkeypatch)
+        assert [r.outcome for r in store.writer.store_reports(
+            [pending(h, 0) for h in range(3)])] == [CHANGED] * 3
+        assert sent and not any(s.startswith("BEGIN NOT ATOMIC") for s in sent)
+        assert store.db.read_one("SELECT COUNT(*) FROM installs")[0] == 900
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("query, compound", [("", True), ("?compound=yes", True),
+                                             ("?compound=no", False)])
+def test_the_urls_compound_option(query, compound):
+    from wlcg_collector.db.url import parse_database_url
+    url = "mysql://wlcg:secret@db.example.org/wlcg" + query
+    assert parse_database_url(url)["compound"] is compound
+
+
+@pytest.mark.parametrize("query", ["?compound=off", "?ssl=1", "?compound=no&x=1", "?compound"])
+def test_anything_else_in_the_urls_query_is_refused_not_ignored(query):
+    from wlcg_collector.db.url import parse_database_url
+    with pytest.raises(ValueError) as refused:
+        parse_database_url("mysql://wlcg:secret@db.example.org/wlcg" + query)
+    assert "compound=yes|no" in str(refused.value) and "secret" not in str(refused.value)

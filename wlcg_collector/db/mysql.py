@@ -129,7 +129,9 @@ class MySQLDialect(Dialect):
             if self.json_table is None:
                 self.json_table = server_has_json_table(conn.get_server_info())
                 self.returning = server_has_returning(conn.get_server_info())
-                self.defers = server_has_compound(conn.get_server_info())
+                # (?compound=no in the URL: a proxy between that does not pass them)
+                self.defers = p.get("compound", True) and server_has_compound(
+                    conn.get_server_info())
         except self.pymysql.err.MySQLError as exc:
             raise StoreUnavailable("cannot connect to MySQL %s:%s/%s: %s" % (
                 p["host"], p["port"], p["database"], _message(exc)))

@@ -1,4 +1,6 @@
-"""Database URLs: sqlite:///PATH and mysql://user:password@host:port/db."""
+"""Database URLs: sqlite:///PATH and mysql://user:password@host:port/db
+(?compound=no: MariaDB's writes sent one statement at a time, for a proxy
+in front of it that does not pass compound statements: db/deferred.py)."""
 
 import urllib.parse
 
@@ -29,9 +31,23 @@ def parse_database_url(url):
         return {"kind": "mysql", "host": parts.hostname, "port": port,
                 "user": urllib.parse.unquote(parts.username or ""),
                 "password": urllib.parse.unquote(parts.password or ""),
-                "database": urllib.parse.unquote(database)}
+                "database": urllib.parse.unquote(database),
+                "compound": _compound(parts.query, url)}
     raise ValueError("unsupported database URL %r (sqlite:///PATH or "
                      "mysql://user:password@host:port/db)" % redact(url))
+
+
+def _compound(query, url):
+    """Whether the URL's query lets writes go as compound statements (the
+    default); anything else in the query is refused, not ignored."""
+    options = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    compound = True
+    for name, value in options:
+        if name != "compound" or value not in ("yes", "no"):
+            raise ValueError("unknown option %r in %r (the only one is compound=yes|no)"
+                             % (name + "=" + value, redact(url)))
+        compound = value == "yes"
+    return compound
 
 
 def redact(url):
