@@ -33,9 +33,15 @@ ADVISORIES = os.path.join(FIXTURES, "advisories")
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
+# an hour into each day, or less early in today: the last day's report, and
+# its receipt, must not be later than NOW (between 00:00 and 01:00 UTC they
+# would be, and a host fixed that day would still count as exposed now)
+HOUR_OF_REPORTS = min(3600, (NOW - TODAY) // 3)
+
+
 def at(day):
     """When the day's report was made (its ts)."""
-    return T0 + day * DAY + 3600
+    return T0 + day * DAY + HOUR_OF_REPORTS
 
 
 AVAHI_OLD = ("avahi", "0:0.8-15.el9", "x86_64")
@@ -136,7 +142,7 @@ def host_name(short):
 
 def ingest_fleet(store, collector_keys, fleet=None):
     return officer_fleet.ingest_fleet(store, collector_keys, FLEET if fleet is None else fleet,
-                                      T0, host_name)
+                                      T0, host_name, HOUR_OF_REPORTS)
 
 
 def import_fixtures(store):

@@ -91,10 +91,11 @@ def store_advisory(store, title="Important: xrootd security update"):
     store.advisories.import_records(parse(xrootd_advisory(title)), T0)
 
 
-def ingest_fleet(store, collector_keys, fleet=None, t0=T0, name=lambda host: host):
+def ingest_fleet(store, collector_keys, fleet=None, t0=T0, name=lambda host: host,
+                 hour=3600):
     """A fleet's reports ((site, host, system, packager, {day: packages}),
-    default FLEET), each made an hour into its day (t0 + day * DAY + 3600)
-    and received 100 s later, through the collector's ingest. A package with
+    default FLEET), each made `hour` seconds into its day (t0 + day * DAY +
+    hour) and received 100 s later (or `hour` seconds later, if less), through the collector's ingest. A package with
     a fourth field makes its report format 2. The reports go unencrypted
     (allow_plaintext): what is asked of the fleet is the same after
     decryption, and openssl's two runs a report were most of the time of
@@ -105,11 +106,11 @@ def ingest_fleet(store, collector_keys, fleet=None, t0=T0, name=lambda host: hos
                 continue
             packages = days[day]
             version = "2" if any(len(p) == 4 for p in packages) else "1"
-            ts = t0 + day * DAY + 3600
+            ts = t0 + day * DAY + hour
             body = make_report(site, name(host), packages, ts=ts, packager=packager,
                                system=system, version=version)
             result = ingest(store, body, [collector_keys], "192.0.2.1", allow_plaintext=True,
-                            received=ts + 100)
+                            received=ts + min(100, hour))
             assert result.outcome in ("changed", "unchanged"), (host, day, result)
     return store
 
