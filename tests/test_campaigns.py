@@ -13,8 +13,8 @@ from email.policy import default as DEFAULT_POLICY
 import pytest
 
 from helpers import ROOT, make_report, run_cli, write_config
-from test_exposure import (ALMA9, AVAHI_FIX, AVAHI_OLD, BASH9, DAY, T0, at, host_name,
-                           import_fixtures)
+from test_exposure import (ALMA9, AVAHI_FIX, AVAHI_OLD, BASH9, DAY, HOUR_OF_REPORTS, T0, at,
+                           host_name, import_fixtures)
 from wlcg_collector.db import open_store
 from wlcg_collector.report import parse_report
 
@@ -40,16 +40,17 @@ FLEET = [
 
 def store_fleet(store, fleet, t0=T0):
     """A fleet's reports ((site, host, system, packager, {day: packages})),
-    each made an hour into its day and stored 100 s later: parsed and
+    each made as test_exposure's (at(day): an hour into its day, or less
+    early in today) and stored 100 s later (or sooner): parsed and
     stored as ingest does once a body is open (the tests of ingest itself
     decrypt theirs; these need only the history)."""
     for day in range(5):
         for site, host, system, packager, days in fleet:
             if day in days:
-                ts = t0 + day * DAY + 3600
+                ts = t0 + day * DAY + HOUR_OF_REPORTS
                 result = store.writer.store_report(parse_report(make_report(
                     site, host_name(host), days[day], ts=ts, packager=packager,
-                    system=system)), ts + 100, "192.0.2.1")
+                    system=system)), ts + min(100, HOUR_OF_REPORTS), "192.0.2.1")
                 assert result.outcome in ("changed", "unchanged"), (host, day, result)
 
 
