@@ -1,4 +1,4 @@
--- wlcg-package-reporter collector schema, SQLite dialect, version 11.
+-- wlcg-package-reporter collector schema, SQLite dialect, version 13.
 -- Upgrades: sql/upgrades/sqlite/<from>-<to>.sql, applied by `wlcg-collector init-db`.
 -- Times are Unix seconds (UTC).
 
@@ -88,10 +88,12 @@ CREATE TABLE installs (
     PRIMARY KEY (host_id, package_id, installed)
 ) WITHOUT ROWID;
 -- covering, open intervals first: who has a package now is one short range
--- (and at a past date, that range and the intervals closed since)
+-- (and at a past date, that range and the intervals closed since); what
+-- changed since T over many hosts is two such ranges a package row
+-- (fleet.py). No index by host beside the primary key (schema 13): a host's
+-- rows are one range of it, and a third index entry an interval cost a new
+-- host's report a fifth of its storing.
 CREATE INDEX installs_package ON installs (package_id, removed, installed, host_id);
--- a host's open set, and what changed on it since T, as short ranges
-CREATE INDEX installs_host ON installs (host_id, removed, installed);
 
 -- Each host's open set as one value: the ids of the package rows of its
 -- open intervals, sorted, packed as 4-byte little-endian integers (schema
@@ -491,4 +493,4 @@ CREATE TABLE advisory_imports (
     older INTEGER NOT NULL
 );
 
-INSERT INTO schema_version (version) VALUES (12);
+INSERT INTO schema_version (version) VALUES (13);

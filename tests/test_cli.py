@@ -61,8 +61,8 @@ def test_keygen(tmp_path):
 
 
 def test_init_db_creates_then_reports_current(fresh_database_url):
-    assert run("--db", fresh_database_url, "init-db")[1] == "created schema version 12\n"
-    assert run("--db", fresh_database_url, "init-db")[1] == "schema version 12 is current\n"
+    assert run("--db", fresh_database_url, "init-db")[1] == "created schema version 13\n"
+    assert run("--db", fresh_database_url, "init-db")[1] == "schema version 13 is current\n"
 
 
 @pytest.mark.parametrize("url", ["postgres://x/y", "mysql://host-without-db", "sqlite:///"])

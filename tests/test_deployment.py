@@ -360,7 +360,7 @@ def test_pip_install_and_sdist(tmp_path):
     proc = subprocess.run([str(venv / "bin" / "wlcg-collector"), "--db", db, "init-db"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stdout == b"created schema version 12\n"
+    assert proc.stdout == b"created schema version 13\n"
     assert os.access(venv / "bin" / "wlcg-package-reporter", os.X_OK)
     sdist = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path)],
                            cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -193,3 +193,29 @@ def test_history_equals_a_brute_force_replay(store, seed):
             (p[:3] for p in expected[host] if p[4] is None), key=lambda p: (p[0], p[2], p[1]))
     # and each host's open set (open_sets.py) is its open intervals'
     assert_open_sets_exact(store)
+
+
+@pytest.mark.parametrize("seed", [20261208])
+def test_changes_since_a_time_read_either_way_are_the_replays(store, seed, monkeypatch):
+    """What changed since T (the intervals opened or closed at or after
+    it), read host by host and package row by package row (fleet.py: over
+    more than HOSTS_READ_BY_HOST hosts), is the replay's, for any T, of all
+    hosts or of some."""
+    from wlcg_collector.db import fleet
+    deliveries = random_deliveries(seed)
+    expected, _, _ = brute_force(deliveries)
+    deliver(store, deliveries)
+    ids = {store.hosts.find(name, SITE).id: host for host, (name, _) in enumerate(HOSTS)}
+    times = sorted({ts for _, ts, _, _ in deliveries})
+    for since in times[::len(times) // 12] + [times[-1], times[-1] + 1]:
+        wanted = {host: sorted(p for p in intervals if p[3] >= since or
+                               (p[4] is not None and p[4] >= since))
+                  for host, intervals in expected.items()}
+        assert any(wanted.values()) or since > times[-1]
+        for by_host in (10 ** 6, 0):
+            monkeypatch.setattr(fleet, "HOSTS_READ_BY_HOST", by_host)
+            for some in (sorted(ids), sorted(ids)[1:3]):
+                found = store.fleet.changed_intervals(some, since)
+                assert {ids[h]: sorted(tuple(i) for i in intervals)
+                        for h, intervals in found.items()} == {
+                    ids[h]: wanted[ids[h]] for h in some if wanted[ids[h]]}, (since, by_host)

@@ -10,7 +10,7 @@ from wlcg_collector import analysis, trust
 from wlcg_collector.analysis import compliance
 from wlcg_collector.silence import stale
 from wlcg_collector.baselines import parse_baseline
-from wlcg_collector.db import StoreError, UnknownHost
+from wlcg_collector.db import SCHEMA_VERSION, StoreError, UnknownHost
 from wlcg_collector.history import changes
 from wlcg_collector.report import is_site_name, parse_report
 from wlcg_collector.site_names import site_order
@@ -207,7 +207,7 @@ def test_dpkg_host(store):
 
 
 def test_init_schema_is_idempotent_and_checked(store):
-    assert store.schema.init() == (12, 12)
+    assert store.schema.init() == (SCHEMA_VERSION, SCHEMA_VERSION)
     store.schema.check()
 
 

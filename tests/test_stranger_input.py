@@ -126,7 +126,7 @@ def test_init_db_as_root_hands_the_database_to_its_directory_owner(tmp_path):
     url = "sqlite:///%s" % (directory / "collector.db")
     code, out, _ = run_cli(["--db", url, "init-db"])
     assert code == 0 and out == ("database %s handed to uid %d, the owner of its directory\n"
-                                 "created schema version 12\n" % (directory / "collector.db",
+                                 "created schema version 13\n" % (directory / "collector.db",
                                                                  NEIGHBOUR))
     assert {os.stat(str(p)).st_uid for p in directory.iterdir()} == {NEIGHBOUR}
 

@@ -73,13 +73,23 @@ class FleetSQL(object):
         "AND h.site = {p} "
         "UNION SELECT i.host_id FROM installs i JOIN hosts h ON h.id = i.host_id "
         "WHERE i.package_id IN ({marks}) AND i.removed >= {p} AND h.site = {p}")
-    # the intervals opened or closed since T (no join with packages: their
-    # rows are read once, apart)
+    # the intervals opened or closed since T, of a few hosts: each host's
+    # rows, a range of the primary key (no join with packages: their rows
+    # are read once, apart)
     SELECT_CHANGED_INSTALLS = (
         "SELECT host_id, package_id, installed, removed FROM installs "
         "WHERE host_id IN ({marks}) AND removed IS NULL AND installed >= {p} "
         "UNION ALL SELECT host_id, package_id, installed, removed FROM installs "
         "WHERE host_id IN ({marks}) AND removed >= {p}")
+    # the same over many hosts, package row by package row: two ranges of
+    # installs_package a row (a host's ranges would be its whole history, as
+    # installs has no index by host and removed: schema 13)
+    SELECT_ALL_PACKAGE_IDS = "SELECT id FROM packages"
+    SELECT_CHANGED_INSTALLS_BY_PACKAGE = (
+        "SELECT host_id, package_id, installed, removed FROM installs "
+        "WHERE package_id IN ({marks}) AND removed IS NULL AND installed >= {p} "
+        "UNION ALL SELECT host_id, package_id, installed, removed FROM installs "
+        "WHERE package_id IN ({marks}) AND removed >= {p}")
     # the same, of some package rows only
     SELECT_CHANGED_INSTALLS_OF = (
         "SELECT host_id, package_id, installed, removed FROM installs "

@@ -10,7 +10,7 @@ from .database import Part
 from .errors import SchemaNotCurrent, StoreError
 from .open_sets import rebuild_all
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 def canonical_identity(site, name):
