@@ -1085,3 +1085,24 @@ def test_compare_sorts_its_summary(shared_fleet, tmp_path):
     assert order("compliance") == [("T2_B", "0.0%"), ("T2_D", "0.0%"), ("T2_A", "50.0%"),
                                    ("T2_C", "n/a")]
     assert [site for site, _ in order("behind")] == ["T2_B", "T2_A", "T2_D", "T2_C"]
+
+
+def test_the_upgrade_to_13_stopped_after_its_index_went_runs_again(fresh_database_url,
+                                                                    new_schema_shape):
+    """MariaDB commits the upgrade's ALTER TABLE on its own: a process
+    stopped before the version row moved leaves schema 12 without the
+    index, and init-db must still finish the upgrade."""
+    import os
+    from helpers import ROOT
+    store = open_store(fresh_database_url)
+    try:
+        dialect = store.db.dialect.name
+        store.schema.run_file(os.path.join(ROOT, "tests", "fixtures", "schema-v12",
+                                           dialect + ".sql"))
+        store.db.transaction(lambda cursor: cursor.execute(
+            "DROP INDEX installs_host" + (" ON installs" if dialect == "mysql" else "")))
+        assert store.schema.version() == 12
+        assert store.schema.init() == (12, 13)
+        assert store.testing.schema_shape() == new_schema_shape(dialect)
+    finally:
+        store.close()
