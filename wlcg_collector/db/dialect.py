@@ -75,6 +75,12 @@ class Dialect(object):
         """Open a transaction on conn (write: one that will write). The
         default does nothing: the driver opens one with the first statement."""
 
+    def snapshot(self, cursor):
+        """Make the read-only transaction just begun on cursor's connection
+        see one snapshot in all its statements (a question read in several
+        statements must not see half of a report stored meanwhile). The
+        default does nothing: SQLite's read transaction is one snapshot."""
+
     def cursor(self, conn):
         """A cursor for one transaction's work on conn."""
         return conn.cursor()

@@ -196,7 +196,8 @@ class FleetQueries(Part):
         named = sorted(self.packages_named([package])) if package is not None else None
         if named is not None and len(named) > CHUNK:
             named = None  # (a name with that many builds: filtered here instead)
-        for changed in self._changed_rows(host_ids, since, named):
+        for changed in self.db.transaction(
+                lambda cursor: self._changed_rows(cursor, host_ids, since, named), write=False):
             rows.update(self.packages_by_id({package_id for _, package_id, _, _ in changed} - set(rows)))
             for host_id, package_id, installed, removed in changed:
                 row = rows[package_id]
@@ -205,31 +206,35 @@ class FleetQueries(Part):
                                                    removed))
         return found
 
-    def _changed_rows(self, host_ids, since, named):
+    def _changed_rows(self, cursor, host_ids, since, named):
         """Lists of (host id, package id, installed, removed), the intervals
         of these hosts opened or closed at or after `since` (of the package
-        rows `named` only, if not None). A few hosts are read host by host,
-        each its whole history (the primary key's range); more, package row
-        by package row, only the intervals that changed (installs_package),
-        those of other hosts left out here."""
+        rows `named` only, if not None), all read in one snapshot. A few
+        hosts are read host by host, each its whole history (the primary
+        key's range); more, package row by package row, only the intervals
+        that changed (installs_package), those of other hosts left out
+        here."""
+        self.dialect.snapshot(cursor)
+        found = []
         if named is None and len(host_ids) > HOSTS_READ_BY_HOST:
             wanted = set(host_ids)
-            package_ids = sorted(row[0] for row in self.db.read(self.sql.SELECT_ALL_PACKAGE_IDS))
-            for chunk in chunks(package_ids):
-                statement = self.sql.SELECT_CHANGED_INSTALLS_BY_PACKAGE.format(
-                    marks=self.db.marks(len(chunk)))
-                yield [row for row in self.db.read(statement, chunk + [since] + chunk + [since])
-                       if row[0] in wanted]
-            return
+            cursor.execute(self.sql.SELECT_ALL_PACKAGE_IDS)
+            for chunk in chunks(sorted(row[0] for row in cursor.fetchall())):
+                cursor.execute(self.sql.SELECT_CHANGED_INSTALLS_BY_PACKAGE.format(
+                    marks=self.db.marks(len(chunk))), tuple(chunk + [since] + chunk + [since]))
+                found.append([row for row in cursor.fetchall() if row[0] in wanted])
+            return found
         for chunk in chunks(sorted(host_ids)):
             marks = self.db.marks(len(chunk))
             if named is None:
-                yield self.db.read(self.sql.SELECT_CHANGED_INSTALLS.format(marks=marks),
-                                   chunk + [since] + chunk + [since])
+                cursor.execute(self.sql.SELECT_CHANGED_INSTALLS.format(marks=marks),
+                               tuple(chunk + [since] + chunk + [since]))
             else:  # that package's rows only: a fifth of the rows, or less
-                statement = self.sql.SELECT_CHANGED_INSTALLS_OF.format(
-                    marks=marks, packages=self.db.marks(len(named)))
-                yield self.db.read(statement, chunk + named + [since] + chunk + named + [since])
+                cursor.execute(self.sql.SELECT_CHANGED_INSTALLS_OF.format(
+                    marks=marks, packages=self.db.marks(len(named))),
+                    tuple(chunk + named + [since] + chunk + named + [since]))
+            found.append(cursor.fetchall())
+        return found
 
     def open_intervals_before(self, wanted, since):
         """{host id: [Interval]} still open that began before `since`, of

@@ -137,6 +137,13 @@ class MySQLDialect(Dialect):
                 p["host"], p["port"], p["database"], _message(exc)))
         return conn
 
+    def snapshot(self, cursor):
+        # the sessions read committed rows statement by statement; this
+        # transaction alone reads as of its start (SET TRANSACTION: the next
+        # one only)
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+
     def cursor(self, conn):
         if self.defers:
             return DeferringCursor(conn.cursor(), self)
