@@ -49,3 +49,50 @@ def test_a_report_stored_during_the_read_is_seen_whole_or_not_at_all(store, monk
     assert sorted((i.name, i.version, i.removed is None) for i in after[hosts[1]]) == [
         ("p1", "0:1.0-1.el9", False), ("p1", "0:2.0-1.el9", True),
         ("p2", "0:1.0-1.el9", False), ("p2", "0:2.0-1.el9", True)]
+
+
+KERNELS = [("kernel", "0:5.%d-1.el9" % minor, "x86_64") for minor in range(4)]
+
+
+def test_what_the_changes_read_besides_the_intervals_is_of_the_same_snapshot(store,
+                                                                            monkeypatch):
+    """The builds of the package asked about and the versions kept beside a
+    replaced one are read with the changed intervals: a report stored
+    between those reads showed an upgrade of the package as its removal, or
+    a version installed beside a kept one as an upgrade."""
+    from wlcg_collector import analysis
+    put(store, "first.example.org", OTHERS, 0)
+    put(store, "second.example.org", OTHERS + OLD + KERNELS[:2], 0)
+    put(store, "second.example.org", OTHERS + NEW + KERNELS[:1] + KERNELS[2:3], 2)
+    newer = [("p1", "0:3.0-1.el9", "x86_64"), NEW[1]]
+    writer = open_store(store.db.dialect.describe())
+
+    def after(method, packages, day, call=1):
+        real, calls = getattr(store.fleet, method), []
+
+        def hooked(*args, **kwargs):
+            result = real(*args, **kwargs)
+            calls.append(method)
+            if len(calls) == call:  # another writer stores a report once this is read
+                put(writer, "second.example.org", OTHERS + packages, day)
+            return result
+        monkeypatch.setattr(store.fleet, method, hooked)
+
+    def actions(package=None):
+        return [(row.action, row.name, row.old, row.new)
+                for row in analysis.fleet_changes(store, T0 + DAY, package=package)]
+    try:
+        # the builds of p1 are read (for the hosts that changed, then for
+        # their intervals), then p1 is upgraded to a new build
+        after("packages_named", newer + KERNELS[:1] + KERNELS[2:3], 3, call=2)
+        upgrade = ("upgraded", "p1", "0:1.0-1.el9", "0:2.0-1.el9")
+        assert actions("p1") in ([upgrade], [upgrade, ("upgraded", "p1", "0:2.0-1.el9",
+                                                        "0:3.0-1.el9")])
+        monkeypatch.undo()
+        # the changed intervals are read (5.1 replaced by 5.2 beside 5.0,
+        # which stayed); then 5.0 goes
+        after("changed_intervals", newer + KERNELS[2:3], 4)
+        assert actions("kernel")[:2] == [("installed", "kernel", None, "0:5.2-1.el9"),
+                                         ("removed", "kernel", "0:5.1-1.el9", None)]
+    finally:
+        writer.close()

@@ -70,7 +70,8 @@ def test_the_officer_reads_from_the_replica(pair, collector_keys, tmp_path):
 
     questions = [["compare", "osg"], ["hosts"], ["state", "a1.example.org", "--at", date(1)],
                  ["adoption", "xrootd >= 1:5.7.1", "--from", date(0), "--to", date(4)],
-                 ["vulnerable"], ["exposure", "ALSA-2026:0001"], ["baseline", "list"]]
+                 ["vulnerable"], ["exposure", "ALSA-2026:0001"], ["baseline", "list"],
+                 ["changes", "--since", date(1)]]
     answers = {}
     for question in questions:
         code, out, err = run_cli(["--config", config] + question + ["--format", "json"])

@@ -441,16 +441,17 @@ def fleet_changes(store, since, site=None, package=None, until=None):
     if given), by time, site, host, name and arch."""
     host_ids = store.fleet.changed_hosts(since, site, package)
     hosts = store.fleet.host_names(host_ids)
-    per_host = store.fleet.changed_intervals(host_ids, since, package)
     # the versions installed before `since` and kept across a change tell an
     # upgrade from a second version installed beside the first: history.py
-    # says which (name, arch) need them
-    wanted = defaultdict(set)
-    for host_id, intervals in per_host.items():
-        for key in replaced_pairs(intervals, since):
-            wanted[key].add(host_id)
-    for host_id, intervals in store.fleet.open_intervals_before(wanted, since).items():
-        per_host[host_id] += intervals
+    # says which (name, arch) need them (read in the same snapshot)
+
+    def kept(per_host):
+        wanted = defaultdict(set)
+        for host_id, intervals in per_host.items():
+            for key in replaced_pairs(intervals, since):
+                wanted[key].add(host_id)
+        return wanted
+    per_host = store.fleet.changed_intervals(host_ids, since, package, kept)
     rows = []
     for host_id, intervals in per_host.items():
         host = hosts[host_id]

@@ -85,6 +85,7 @@ class FleetSQL(object):
     # installs_package a row (a host's ranges would be its whole history, as
     # installs has no index by host and removed: schema 13)
     SELECT_ALL_PACKAGE_IDS = "SELECT id FROM packages"
+    COUNT_ALL_HOSTS = "SELECT COUNT(*) FROM hosts"
     SELECT_CHANGED_INSTALLS_BY_PACKAGE = (
         "SELECT host_id, package_id, installed, removed FROM installs "
         "WHERE package_id IN ({marks}) AND removed IS NULL AND installed >= {p} "

@@ -244,8 +244,10 @@ class SharedSQL(object):
                                "AND removed IS NULL"
     SELECT_INTERVALS_OPENED_AT = ("SELECT package_id, removed FROM installs WHERE host_id = {p} "
                                   "AND installed = {p}")
+    # (+removed: SQLite would search installs_package, every open holder of
+    # the package row, where the primary key names the one interval)
     EXTEND_INTERVAL = ("UPDATE installs SET removed = {p} WHERE host_id = {p} AND package_id = {p} "
-                       "AND removed IS NULL")
+                       "AND +removed IS NULL")
     DELETE_INTERVAL = ("DELETE FROM installs WHERE host_id = {p} AND package_id = {p} "
                        "AND installed = {p}")
     REASSIGN_INSTALLS = "UPDATE installs SET host_id = {p} WHERE host_id = {p}"
