@@ -81,7 +81,7 @@ CREATE TABLE installs (
     -- changed since T over many hosts is two such ranges a package row
     -- (fleet.py). No index by host beside the primary key (schema 13): a
     -- host's rows are one range of it, and a third index entry an interval
-    -- cost a new host's report a fifth of its storing.
+    -- cost a new host's report a sixth of its storing.
     KEY installs_package (package_id, removed, installed, host_id)
 ) ENGINE=InnoDB /*M!100100 PAGE_COMPRESSED=1 */;
 

@@ -92,7 +92,7 @@ CREATE TABLE installs (
 -- changed since T over many hosts is two such ranges a package row
 -- (fleet.py). No index by host beside the primary key (schema 13): a host's
 -- rows are one range of it, and a third index entry an interval cost a new
--- host's report a fifth of its storing.
+-- host's report a sixth of its storing.
 CREATE INDEX installs_package ON installs (package_id, removed, installed, host_id);
 
 -- Each host's open set as one value: the ids of the package rows of its

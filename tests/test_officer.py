@@ -1108,6 +1108,7 @@ def test_the_upgrade_to_13_stopped_after_its_index_went_runs_again(fresh_databas
         store.close()
 
 
+@pytest.mark.parametrize("fresh_database_url", ["mysql"], indirect=True)
 def test_the_upgrade_to_13_as_mysql_reads_it_runs_again(fresh_database_url, new_schema_shape):
     """MySQL 8.0 reads no /*M! comment (MariaDB's IF EXISTS): the upgrade
     file as MySQL reads it must run again after its ALTER TABLE committed
@@ -1117,8 +1118,6 @@ def test_the_upgrade_to_13_as_mysql_reads_it_runs_again(fresh_database_url, new_
     from helpers import ROOT
     store = open_store(fresh_database_url)
     try:
-        if store.db.dialect.name != "mysql":
-            pytest.skip("MySQL's reading of its upgrade file")
         store.schema.run_file(os.path.join(ROOT, "tests", "fixtures", "schema-v12", "mysql.sql"))
         with open(os.path.join(ROOT, "sql", "upgrades", "mysql", "12-13.sql")) as handle:
             as_mysql = re.sub(r"/\*M!\d+ [^*]*\*/", "", handle.read())
