@@ -20,7 +20,7 @@ import hashlib
 import json
 import operator
 import re
-from itertools import islice
+from itertools import filterfalse, islice
 
 from .limits import (HEADER_LIMITS, MAX_ARCH, MAX_FACTS, MAX_HEADERS, MAX_KEY, MAX_NAME,
                      MAX_PACKAGES, MAX_VALUE, MAX_VERSION)
@@ -92,17 +92,20 @@ class Report(object):
         """Whether the package lines have been read."""
         return self._parsed is not None
 
-    def read_packages(self):
-        """Read (and validate) the package lines now: ReportError if bad."""
-        self._parse()
+    def read_packages(self, valid=None):
+        """Read (and validate) the package lines now: ReportError if bad.
+        valid: stored-form lines known to be valid packages (a container:
+        the lines of reports read before, never a signing key's), not
+        checked again; the result is what it would be without them."""
+        self._parse(valid)
 
-    def _parse(self):
+    def _parse(self, valid=None):
         """(packages or None, lines, set hash, sources); ReportError for a
         bad block. A block in the stored form is kept as its lines: its
         packages are split from them only when asked for."""
         if self._parsed is None:
             packages, lines, sources = _parse_block(self._lines, self.headers,
-                                                    self._first_number)
+                                                    self._first_number, valid)
             self._parsed = [packages, lines, package_set_hash(
                 self.packager, packages, "\n".join(lines)), sources]
             self._lines = None
@@ -214,9 +217,13 @@ def parse_report(data, max_packages=MAX_PACKAGES, lazy=False):
     return report
 
 
-def _parse_block(package_lines, headers, first_number):
+def _parse_block(package_lines, headers, first_number, valid=None):
     """(packages or None, their stored-form lines, sources) of a package
-    block: a block in the stored form is not split into packages."""
+    block: a block in the stored form is not split into packages. Lines
+    in `valid` (Report.read_packages) are taken as they are: a host's
+    changed report is mostly lines read before, and only the others are
+    checked (the same rules: a block that is not all valid and stored-form
+    lines is read the whole way, as without them)."""
     sources = {}
     if headers.get("version") == SOURCES_VERSION:
         if headers["packager"] == "rpm":
@@ -224,7 +231,7 @@ def _parse_block(package_lines, headers, first_number):
             if STORED_RPM_BLOCK_SOURCES.fullmatch(block):
                 return _stored_rpm_lines_sources(package_lines, block)
         package_lines, sources = _split_sources(package_lines, first_number)
-    unique = _stored_lines(package_lines, headers["packager"])
+    unique = _stored_lines(package_lines, headers["packager"], valid)
     if unique is not None:
         return None, unique, sources
     packages = _parsed_packages(package_lines, headers["packager"], first_number)
@@ -378,15 +385,22 @@ def _parse_packages(lines, packager, first_number):
     return _parsed_packages(lines, packager, first_number), None
 
 
-def _stored_lines(lines, packager):
+def _stored_lines(lines, packager, valid=None):
     """The lines of a block in the stored form (an rpm block whose every
-    line STORED_RPM_BLOCK takes), sorted, each once, signing keys left
-    out; None for another block."""
-    if packager != "rpm":
+    line is in `valid` or taken by STORED_RPM_BLOCK; a dpkg block whose
+    every line is in `valid` or taken by FAST_DPKG_LINES as it is),
+    sorted, each once, signing keys left out; None for another block."""
+    if packager != "rpm" and not valid:
+        return None  # (dpkg: _parsed_packages reads it)
+    # (a line holds no newline: the block's lines are checked as a block)
+    rest = list(filterfalse(valid.__contains__, lines)) if valid else lines
+    block = "\n".join(rest)
+    if packager == "rpm":
+        if rest and not STORED_RPM_BLOCK.fullmatch(block):
+            return None
+    elif rest and _fast_dpkg_lines(block, len(rest)) is None:
         return None
-    block = "\n".join(lines)
-    if not STORED_RPM_BLOCK.fullmatch(block):
-        return None
+    # (a signing key's line is never in `valid`: looked for in the rest)
     return _sorted_unique_lines(lines, block)
 
 

@@ -108,7 +108,7 @@ class ReportWriter(Part):
             # not read at all.
             stored = self.db.read_one(self.sql.PEEK_BLOCK, (report.site, report.host))
             if stored is None or stored[0] is None or bytes(stored[0]) != report.block_hash:
-                report.read_packages()
+                self._read_packages(report)
         attempt = _Attempt(pending, limits, accept, resolve_first=not accept)
 
         def work(cursor):
@@ -403,6 +403,7 @@ class ReportWriter(Part):
                               stored_set=(host.set_hash, host.package_count),
                               signed_ts=signed_ts)
             return IngestResult(UNCHANGED, note=decision.note, parsed=False)
+        self._read_packages(attempt.report)
         if host.set_hash == attempt.report.set_hash:
             self._add_report(cursor, attempt, host, False, APPLIED)
             self._update_host(cursor, host, attempt, signed_ts=signed_ts)
@@ -412,6 +413,13 @@ class ReportWriter(Part):
         self._update_host(cursor, host, attempt, set_report=True, signed_ts=signed_ts,
                           open_set=open_set)
         return IngestResult(CHANGED, changes, note=decision.note)
+
+    def _read_packages(self, report):
+        """Read a report's package lines (once): those of the package rows
+        this process knows are valid lines of reports it read, and are not
+        checked again (a changed report's lines are mostly its host's
+        lines of before)."""
+        report.read_packages(self.package_ids.table(report.packager))
 
     def _change_set(self, cursor, attempt, site, found, host):
         """The report's set replaces the host's, within the day's bounds of
