@@ -451,14 +451,15 @@ def _sorted_unique_lines(lines, block):
 
 def _stored_rpm_lines_sources(lines, block):
     """The block of a format-2 report whose every line also names its
-    source, in the stored form: (packages, their lines, {name: source})."""
+    source, in the stored form: (None, its stored lines, {name: source})."""
     unique = _sorted_unique_lines(lines, block)
     fields = "\t".join(unique).split("\t")  # no field holds a TAB or a newline
     names = fields[0::4]
-    packages = list(zip(names, fields[1::4], fields[2::4]))
-    if any(map(operator.eq, packages, islice(packages, 1, None))):
-        packages = sorted(set(packages))  # one build named twice, with two sources
-    return packages, list(map("\t".join, packages)), dict(zip(names, fields[3::4]))
+    # (no tuple a package: they are split from the lines when asked for)
+    stored = list(map("\t".join, zip(names, fields[1::4], fields[2::4])))
+    if any(map(operator.eq, stored, islice(stored, 1, None))):
+        stored = sorted(set(stored))  # one build named twice, with two sources
+    return None, stored, dict(zip(names, fields[3::4]))
 
 
 def _fast_rpm_lines(block, count):
