@@ -94,8 +94,8 @@ class Report(object):
 
     def read_packages(self, valid=None):
         """Read (and validate) the package lines now: ReportError if bad.
-        valid: stored-form lines known to be valid packages (a container:
-        the lines of reports read before, never a signing key's), not
+        valid: containers of stored-form lines known to be valid packages
+        (the lines of reports read before, never a signing key's), not
         checked again; the result is what it would be without them."""
         self._parse(valid)
 
@@ -387,13 +387,17 @@ def _parse_packages(lines, packager, first_number):
 
 def _stored_lines(lines, packager, valid=None):
     """The lines of a block in the stored form (an rpm block whose every
-    line is in `valid` or taken by STORED_RPM_BLOCK; a dpkg block whose
-    every line is in `valid` or taken by FAST_DPKG_LINES as it is),
-    sorted, each once, signing keys left out; None for another block."""
+    line is in one of the containers `valid` or taken by STORED_RPM_BLOCK;
+    a dpkg block whose every line is in one of them or taken by
+    FAST_DPKG_LINES as it is), sorted, each once, signing keys left out;
+    None for another block."""
+    valid = [known for known in valid or () if known]
     if packager != "rpm" and not valid:
         return None  # (dpkg: _parsed_packages reads it)
     # (a line holds no newline: the block's lines are checked as a block)
-    rest = list(filterfalse(valid.__contains__, lines)) if valid else lines
+    rest = lines
+    for known in valid:
+        rest = list(filterfalse(known.__contains__, rest))
     block = "\n".join(rest)
     if packager == "rpm":
         if rest and not STORED_RPM_BLOCK.fullmatch(block):

@@ -108,7 +108,7 @@ class ReportWriter(Part):
             # not read at all.
             stored = self.db.read_one(self.sql.PEEK_BLOCK, (report.site, report.host))
             if stored is None or stored[0] is None or bytes(stored[0]) != report.block_hash:
-                self._read_packages(report)
+                self._read_packages(report, {})
         attempt = _Attempt(pending, limits, accept, resolve_first=not accept)
 
         def work(cursor):
@@ -403,7 +403,7 @@ class ReportWriter(Part):
                               stored_set=(host.set_hash, host.package_count),
                               signed_ts=signed_ts)
             return IngestResult(UNCHANGED, note=decision.note, parsed=False)
-        self._read_packages(attempt.report)
+        self._read_packages(attempt.report, attempt.learned)
         if host.set_hash == attempt.report.set_hash:
             self._add_report(cursor, attempt, host, False, APPLIED)
             self._update_host(cursor, host, attempt, signed_ts=signed_ts)
@@ -414,12 +414,15 @@ class ReportWriter(Part):
                           open_set=open_set)
         return IngestResult(CHANGED, changes, note=decision.note)
 
-    def _read_packages(self, report):
+    def _read_packages(self, report, learned):
         """Read a report's package lines (once): those of the package rows
-        this process knows are valid lines of reports it read, and are not
-        checked again (a changed report's lines are mostly its host's
-        lines of before)."""
-        report.read_packages(self.package_ids.table(report.packager))
+        this process knows, and those found or made earlier in this
+        transaction (learned: a batch's reports before this one), are
+        valid lines of reports it read, and are not checked again (a
+        changed report's lines are mostly its host's lines of before; a
+        new `ingest`'s first batch knows no package row until it
+        commits)."""
+        report.read_packages((self.package_ids.table(report.packager), learned))
 
     def _change_set(self, cursor, attempt, site, found, host):
         """The report's set replaces the host's, within the day's bounds of
