@@ -63,6 +63,20 @@ def block_text(packager, lines, version=None):
     return ("\n".join(["#"] + headers + ["#"] + lines + ["#", ""])).encode("utf-8")
 
 
+@pytest.fixture
+def matched(monkeypatch):
+    """The blocks STORED_RPM_BLOCK is asked to match, in order."""
+    blocks = []
+    real = report_module.STORED_RPM_BLOCK
+
+    class Spy(object):
+        def fullmatch(self, block):
+            blocks.append(block)
+            return real.fullmatch(block)
+    monkeypatch.setattr(report_module, "STORED_RPM_BLOCK", Spy())
+    return blocks
+
+
 @pytest.mark.parametrize("packager", ["rpm", "dpkg"])
 @pytest.mark.parametrize("seed", range(6))
 def test_known_lines_read_as_without_them(packager, seed):
@@ -93,73 +107,51 @@ def test_known_lines_read_as_without_them(packager, seed):
         assert read(text, [half, known - half]) == read(text, None), lines
 
 
-def test_only_the_new_lines_are_matched(monkeypatch):
+def test_only_the_new_lines_are_matched(matched):
     """The rpm block of a report whose lines are all known but one is
     matched as that one line (it fails on a parser that checks them all)."""
     known = read(make_report(packages=[("p%03d" % i, "0:1.%d-1.el9" % i, "x86_64")
                                        for i in range(200)]), None)[1]
+    del matched[:]
     new = "q\t0:1-1.el9\tnoarch"
-    seen = []
-
-    class Spy(object):
-        def fullmatch(self, block):
-            seen.append(block)
-            return real.fullmatch(block)
-    real = report_module.STORED_RPM_BLOCK
-    monkeypatch.setattr(report_module, "STORED_RPM_BLOCK", Spy())
     text = block_text("rpm", known[:150] + [new])
     assert read(text, [set(known)])[1] == sorted(known[:150] + [new])
-    assert seen == [new]
-    del seen[:]
+    assert matched == [new]
+    del matched[:]
     read(text, None)
-    assert len(seen) == 1 and seen[0].count("\n") == 150
+    assert len(matched) == 1 and matched[0].count("\n") == 150
 
 
-def test_the_writer_checks_a_changed_report_by_its_new_lines(store, monkeypatch):
+def test_the_writer_checks_a_changed_report_by_its_new_lines(store, matched):
     """Through the store (both back ends): a host's second report, 3 of
     its 300 packages new, has only those 3 lines matched; its intervals
     are what they would be otherwise."""
     packages = [("p%03d" % i, "0:1.%d-1.el9" % i, "x86_64") for i in range(300)]
     ingest(store, make_report(packages=packages, ts=1767225600), [], "test",
            allow_plaintext=True)
+    del matched[:]  # (the first report's lines, all new)
     changed = list(packages)
     for at in (5, 100, 250):
         changed[at] = (changed[at][0], "0:2.0-1.el9", "x86_64")
-    seen = []
-    real = report_module.STORED_RPM_BLOCK
-
-    class Spy(object):
-        def fullmatch(self, block):
-            seen.append(block)
-            return real.fullmatch(block)
-    monkeypatch.setattr(report_module, "STORED_RPM_BLOCK", Spy())
     result = ingest(store, make_report(packages=changed, ts=1767225700), [], "test",
                     allow_plaintext=True)
     assert result.changes == 6
-    assert seen == ["\n".join("\t".join(changed[at]) for at in (5, 100, 250))]
+    assert matched == ["\n".join("\t".join(changed[at]) for at in (5, 100, 250))]
     found = store.hosts.find("wn01.example.org", "T2_TEST")
     assert [tuple(p)[:3] for p in store.hosts.state(found.id)] == sorted(changed)
 
 
-def test_a_batch_checks_each_report_by_the_lines_before_it_did_not_have(store, monkeypatch):
+def test_a_batch_checks_each_report_by_the_lines_before_it_did_not_have(store, matched):
     """A batch of a process that knows no package row yet (a new
     `ingest`'s first): the second host's report, sharing 290 of its 300
     lines with the first's, has its 10 others matched only."""
     shared = [("p%03d" % i, "0:1.%d-1.el9" % i, "x86_64") for i in range(290)]
     own = [[("%s%d" % (who, i), "0:1-1.el9", "noarch") for i in range(10)] for who in "ab"]
-    seen = []
-    real = report_module.STORED_RPM_BLOCK
-
-    class Spy(object):
-        def fullmatch(self, block):
-            seen.append(block)
-            return real.fullmatch(block)
-    monkeypatch.setattr(report_module, "STORED_RPM_BLOCK", Spy())
     batch = [PendingReport(parse_report(make_report(host="wn%d.example.org" % n,
                                                     packages=shared + own[n], ts=1767225600),
                                         lazy=True), 1767225601, "test")
              for n in range(2)]
     results = store.writer.store_reports(batch)
     assert [r.changes for r in results] == [300, 300]
-    assert len(seen) == 2 and seen[0].count("\n") == 299
-    assert seen[1] == "\n".join(sorted("\t".join(p) for p in own[1]))
+    assert len(matched) == 2 and matched[0].count("\n") == 299
+    assert matched[1] == "\n".join(sorted("\t".join(p) for p in own[1]))
