@@ -4,7 +4,7 @@ questions about them."""
 
 import sys
 
-__version__ = "0.9.0"
+__version__ = "0.9.1"
 
 
 def check_schema(store):
