@@ -10,7 +10,7 @@ import pytest
 
 from helpers import make_report
 from wlcg_collector.db.records import PendingReport
-from wlcg_collector import report as report_module
+from wlcg_collector import package_lines
 from wlcg_collector.ingest import ingest
 from wlcg_collector.report import ReportError, parse_report
 
@@ -67,13 +67,13 @@ def block_text(packager, lines, version=None):
 def matched(monkeypatch):
     """The blocks STORED_RPM_BLOCK is asked to match, in order."""
     blocks = []
-    real = report_module.STORED_RPM_BLOCK
+    real = package_lines.STORED_RPM_BLOCK
 
     class Spy(object):
         def fullmatch(self, block):
             blocks.append(block)
             return real.fullmatch(block)
-    monkeypatch.setattr(report_module, "STORED_RPM_BLOCK", Spy())
+    monkeypatch.setattr(package_lines, "STORED_RPM_BLOCK", Spy())
     return blocks
 
 

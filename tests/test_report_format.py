@@ -71,7 +71,7 @@ def test_rejects(text, reason):
 ])
 def test_fast_and_detailed_line_parsing_agree(packager, lines):
     """The one-regex path for common lines gives what the detailed checks give."""
-    from wlcg_collector import report as module
+    from wlcg_collector import package_lines as module
     normalise = (module.normalise_rpm_version if packager == "rpm"
                  else module.normalise_dpkg_version)
     for number, line in enumerate(lines, 6):
@@ -148,7 +148,7 @@ def test_fast_and_strict_paths_give_identical_verdicts(packager):
     blocks, with the same packages and set hash, and reject the same ones
     with the same reason."""
     import random
-    from wlcg_collector import report as module
+    from wlcg_collector import package_lines as module
     rng = random.Random(1123 if packager == "rpm" else 1124)
     good = (["bash\t0:5.1.8-9.el9\tx86_64", "kernel\t0:5.14.0-427.el9\tx86_64",
              "xrootd\t1:5.7.1-1.el9\tx86_64"] if packager == "rpm" else
@@ -236,7 +236,7 @@ def test_format_2_fast_and_strict_paths_agree():
     strict_packages) accept the same blocks, with the same packages,
     sources and set hash, and reject the same ones."""
     import random
-    from wlcg_collector import report as module
+    from wlcg_collector import package_lines as module
     rng = random.Random(1125)
     good = ["bash\t0:5.1.8-9.el9\tx86_64\tbash", "kernel\t0:5.14.0-427.el9\tx86_64\tkernel",
             "python3-libs\t0:3.9.18-3.el9\tx86_64\tpython3.9",

@@ -157,7 +157,7 @@ def test_the_table_of_limits_is_the_schema(mysql_url):
     the parsers check those lengths."""
     import pymysql
     from urllib.parse import urlsplit
-    from wlcg_collector import report
+    from wlcg_collector import package_lines, report
     from wlcg_collector.advisories import records
     assert run_cli(["--db", mysql_url, "init-db"])[0] == 0
     url = urlsplit(mysql_url)
@@ -176,7 +176,7 @@ def test_the_table_of_limits_is_the_schema(mysql_url):
         assert (kind, length) in (("varchar", limit), ("text", limit)), (table, column)
     assert report.HEADER_LIMITS == {"site": columns["hosts", "site"][1],
                                     "arch": columns["hosts", "arch"][1]}
-    assert (report.MAX_NAME, report.MAX_VERSION, report.MAX_ARCH) == (
+    assert (package_lines.MAX_NAME, package_lines.MAX_VERSION, package_lines.MAX_ARCH) == (
         columns["packages", "name"][1], columns["packages", "version"][1],
         columns["packages", "arch"][1])
     assert (records.MAX_IDENT, records.MAX_TITLE, records.MAX_CVE, records.MAX_STREAM,

@@ -591,8 +591,8 @@ def test_a_block_sent_again_is_not_parsed_again(store, monkeypatch):
     from wlcg_collector import report as module
     put(store, DAYS[0], 0)
     parsed = []
-    real = module._parse_block
-    monkeypatch.setattr(module, "_parse_block", lambda *a: parsed.append(1) or real(*a))
+    real = module.parse_block
+    monkeypatch.setattr(module, "parse_block", lambda *a: parsed.append(1) or real(*a))
     again = parse_report(make_report(packages=DAYS[0], ts=T0 + DAY), lazy=True)
     result = store.writer.store_report(again, T0 + DAY, "192.0.2.1")
     assert (result.outcome, result.parsed, parsed) == ("unchanged", False, [])

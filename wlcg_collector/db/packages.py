@@ -7,7 +7,7 @@ fields."""
 
 import hashlib
 
-from ..report import split_lines
+from ..package_lines import split_lines
 from .database import chunks
 from .errors import StoreError
 

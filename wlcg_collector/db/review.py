@@ -7,7 +7,8 @@ import time
 
 from .. import trust
 from ..limits import MAX_OFFICER
-from ..report import facts_hash, package_set_hash
+from ..package_lines import package_set_hash
+from ..report import facts_hash
 from ..statuses import ROLLED_BACK
 from .database import Part
 from .errors import RepairRefused, UnknownHost, UnknownQuarantined
