@@ -50,7 +50,7 @@ def test_the_longest_headers_the_parser_takes_fit_their_columns(app_and_store):
 def test_parser_limits_match_the_mysql_columns(mysql_url):
     """The parser's limits and the columns' sizes are one fact: checked
     against each other here, so that neither changes alone."""
-    from wlcg_collector import report
+    from wlcg_collector import package_lines, report
     store = open_store(mysql_url)
     try:
         store.schema.init()
@@ -64,9 +64,9 @@ def test_parser_limits_match_the_mysql_columns(mysql_url):
     for column in ("name", "system", "kernel"):
         assert columns[("hosts", column)] == "varchar(%d)" % report.MAX_VALUE
     assert columns[("hosts", "facts")] == "text" and report.MAX_FACTS == 65535
-    assert columns[("packages", "name")] == "varchar(%d)" % report.MAX_NAME
-    assert columns[("packages", "version")] == "varchar(%d)" % report.MAX_VERSION
-    assert columns[("packages", "arch")] == "varchar(%d)" % report.MAX_ARCH
+    assert columns[("packages", "name")] == "varchar(%d)" % package_lines.MAX_NAME
+    assert columns[("packages", "version")] == "varchar(%d)" % package_lines.MAX_VERSION
+    assert columns[("packages", "arch")] == "varchar(%d)" % package_lines.MAX_ARCH
 
 
 def test_epochs_are_ascii_digits():
