@@ -107,6 +107,14 @@ def test_known_lines_read_as_without_them(packager, seed):
         assert read(text, [half, known - half]) == read(text, None), lines
 
 
+def test_valid_is_containers_of_lines_never_lines():
+    """A set of lines passed as `valid` itself would be taken as lines of
+    containers, and a line matched by a substring of one: refused."""
+    text = block_text("rpm", ["bash\t0:5.1-1\tx86_64"])
+    with pytest.raises(TypeError):
+        read(text, {"bash\t0:5.1-1\tx86_64\tmore"})
+
+
 def test_only_the_new_lines_are_matched(matched):
     """The rpm block of a report whose lines are all known but one is
     matched as that one line (it fails on a parser that checks them all)."""

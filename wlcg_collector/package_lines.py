@@ -182,6 +182,8 @@ def _stored_lines(lines, packager, valid=None):
     FAST_DPKG_LINES as it is), sorted, each once, signing keys left out;
     None for another block."""
     valid = [known for known in valid or () if known]
+    if any(isinstance(known, str) for known in valid):  # (a line is no container of lines)
+        raise TypeError("valid: containers of lines, not lines")
     if packager != "rpm" and not valid:
         return None  # (dpkg: _parsed_packages reads it)
     # (a line holds no newline: the block's lines are checked as a block)
