@@ -67,7 +67,7 @@ def normalise_dpkg_version(version):
 def parse_block(package_lines, headers, first_number, valid=None):
     """(packages or None, their stored-form lines, sources) of a package
     block: a block in the stored form is not split into packages. Lines
-    in `valid` (Report.read_packages) are taken as they are: a host's
+    in the containers `valid` (Report.read_packages) are taken as they are: a host's
     changed report is mostly lines read before, and only the others are
     checked (the same rules: a block that is not all valid and stored-form
     lines is read the whole way, as without them)."""
@@ -129,7 +129,7 @@ def _split_sources(lines, first_number):
     return three_fields, sources
 
 
-# ---------------------------------------------------------------- package lines
+# ---------------------------------------------------------------- the line rules
 #
 # One rule decides whether a package line is valid: _parse_line, the strict
 # per-line parser, which also names what is wrong. The patterns below only
